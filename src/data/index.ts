@@ -1,0 +1,1 @@
+export type { SequenceDataset, EvalCase, TrainView, SequentialSplit, SplitKind, Rejection, ReadReport } from './types.ts';
