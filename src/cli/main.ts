@@ -1,0 +1,140 @@
+import { Command, InvalidArgumentError, CommanderError } from 'commander';
+import { CancelToken, ConfigError, isSamplifyError, stderrProgress } from '../core/index.ts';
+import { runEvaluation, runBenchmark, fmtMetrics, validateData, type BenchmarkOptions } from '../experiment/index.ts';
+import { DATA_FORMATS, type DataFormat } from '../data/index.ts';
+import { MODEL_NAMES, type ModelName } from '../models/index.ts';
+
+/**
+ * Exit codes: 0 ok · 1 unexpected internal error · 2 bad config/usage · 3 bad input data ·
+ * 4 model state (e.g. loading a model of another kind) · 130 interrupted (Ctrl-C; rerun to resume).
+ */
+function int(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+function choice<T extends string>(name: string, options: readonly T[]) {
+  return (v: string): T => {
+    if (!(options as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${options.join(', ')}`);
+    return v as T;
+  };
+}
+
+function cancelOnSigint(): CancelToken {
+  const token = new CancelToken();
+  process.on('SIGINT', () => {
+    if (token.cancelled) process.exit(130);
+    process.stderr.write('\ninterrupt: finishing the current batch and stopping (press Ctrl-C again to quit at once)\n');
+    token.cancel();
+  });
+  return token;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('samplify')
+    .description('Expand e-commerce recommendation training data and measure what it does to the model.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('evaluate')
+    .description('train a recommender on a leave-one-out split and evaluate it with full ranking (HR/NDCG/MRR), over several seeds')
+    .requiredOption('--data <file>', 'interaction or sequence file')
+    .option('--format <format>', `input format: ${DATA_FORMATS.join(', ')}`, choice('format', DATA_FORMATS), 'seqtxt' as DataFormat)
+    .requiredOption('--model <model>', `model: ${MODEL_NAMES.join(', ')}`, choice('model', MODEL_NAMES))
+    .option('--loss <loss>', 'loss of neural models: bce (one sampled negative, the SASRec paper) or ce (full softmax, RecBole)', choice('loss', ['bce', 'ce'] as const))
+    .option('--seeds <n>', 'number of seeds (0, 1, … n-1)', int('seeds', 1), 1)
+    .option('--seed <n>', 'first seed', int('seed', 0), 0)
+    .option('--epochs <n>', 'maximum training epochs', int('epochs', 1))
+    .option('--patience <n>', 'early-stopping patience on validation NDCG@20', int('patience', 1))
+    .option('--protocol <p>', 'full (rank all items) or sampled (target + 99 negatives)', choice('protocol', ['full', 'sampled'] as const), 'full' as const)
+    .option('--exclude <mode>', 'history items before ranking: neg-inf, zero (CoSeRec quirk), none', choice('exclude', ['neg-inf', 'zero', 'none'] as const), 'neg-inf' as const)
+    .option('--hidden <n>', 'hidden size of neural models', int('hidden', 1))
+    .option('--max-len <n>', 'longest history a neural model reads', int('max-len', 1))
+    .requiredOption('--out <dir>', 'output directory (results.json, ranks/, checkpoints/)')
+    .option('--json', 'print the results as one JSON object on stdout')
+    .addHelpText('after', `
+Examples:
+  $ samplify evaluate --data ../shared/data/beauty/Beauty.txt --model pop --out runs/pop --json
+  $ samplify evaluate --data ../shared/data/beauty/Beauty.txt --model sasrec --loss ce --seeds 3 --out runs/sasrec-ce
+  $ samplify evaluate --data ../shared/data/ml-100k/ml-100k.inter --format recbole --model itemknn --out runs/ml`)
+    .action(async (o: { data: string; format: DataFormat; model: ModelName; loss?: 'bce' | 'ce'; seeds: number; seed: number; epochs?: number; patience?: number; protocol: 'full' | 'sampled'; exclude: 'neg-inf' | 'zero' | 'none'; hidden?: number; maxLen?: number; out: string; json?: boolean }) => {
+      const networkConfig: Record<string, unknown> = {};
+      if (o.loss) networkConfig.loss = o.loss;
+      if (o.hidden) networkConfig.hidden = o.hidden;
+      if (o.maxLen) networkConfig.maxLen = o.maxLen;
+      if (o.loss && (o.model === 'pop' || o.model === 'itemknn')) throw new ConfigError(`--loss applies to gru4rec and sasrec, not ${o.model}`, { field: 'loss' });
+      const result = await runEvaluation({
+        data: o.data,
+        format: o.format,
+        model: { model: o.model, config: networkConfig },
+        seeds: Array.from({ length: o.seeds }, (_, i) => o.seed + i),
+        ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+        ...(o.patience !== undefined ? { patience: o.patience } : {}),
+        protocol: o.protocol,
+        exclude: o.exclude,
+        out: o.out,
+        progress: stderrProgress,
+        cancel: cancelOnSigint(),
+      });
+      if (o.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else process.stdout.write(`test  ${fmtMetrics(result.test)}\nvalid ${fmtMetrics(result.valid)}\nwritten: ${o.out}/results.json\n`);
+    });
+
+  program
+    .command('validate')
+    .description('read a data file with row-level accounting: rows in = kept + rejected, rejected rows written with file, line, field and reason')
+    .requiredOption('--data <file>', 'input file')
+    .option('--format <format>', `input format: ${DATA_FORMATS.join(', ')}`, choice('format', DATA_FORMATS), 'seqtxt' as DataFormat)
+    .option('--rejected <file>', 'where to write rejected rows (JSONL)')
+    .option('--json', 'print the report as JSON')
+    .action(async (o: { data: string; format: DataFormat; rejected?: string; json?: boolean }) => {
+      const summary = await validateData(o.data, o.format, o.rejected);
+      process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : summary.text + '\n');
+    });
+
+  program
+    .command('benchmark')
+    .description('the main job: Popularity, ItemKNN, GRU4Rec and SASRec on Amazon Beauty (leave-one-out, full ranking) next to the published numbers')
+    .option('--quick', 'few epochs, one seed: a few minutes on 2 cores')
+    .option('--data <file>', 'Beauty.txt to use (default: ../shared/data/beauty/Beauty.txt, else the shipped sample)')
+    .option('--models <list>', 'comma-separated subset, e.g. pop,sasrec-ce')
+    .option('--seeds <n>', 'seeds per model', int('seeds', 1))
+    .option('--epochs <n>', 'maximum epochs for neural models', int('epochs', 1))
+    .option('--out <dir>', 'output directory', 'runs/benchmark')
+    .addHelpText('after', `
+Examples:
+  $ samplify benchmark --quick
+  $ samplify benchmark --models sasrec-ce,sasrec-bce --seeds 3 --out runs/full`)
+    .action(async (o: BenchmarkOptions) => {
+      await runBenchmark({ ...o, progress: stderrProgress, cancel: cancelOnSigint() });
+    });
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isSamplifyError(e)) {
+      process.stderr.write(e.describe() + '\n');
+      return e.exitCode;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`samplify: internal error: ${msg}\n(this is a bug; rerun with SAMPLIFY_DEBUG=1 for the stack trace)\n`);
+    if (process.env.SAMPLIFY_DEBUG) console.error(e);
+    return 1;
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;

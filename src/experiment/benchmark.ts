@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import type { ModelSpec } from '../models/index.ts';
+import { runEvaluation, type EvaluateResult } from './evaluate.ts';
+
+/** Published full-ranking numbers on the exact S3-Rec/CoSeRec Beauty.txt (see README). */
+export const BEAUTY_ANCHORS: Record<string, { 'HR@10': number; 'NDCG@10': number; 'HR@20': number; 'NDCG@20': number; source: string }> = {
+  pop: { 'HR@10': 0.0135, 'NDCG@10': 0.0061, 'HR@20': 0.0217, 'NDCG@20': 0.0081, source: 'popularity measured on this file (shared/data/beauty/README.md)' },
+  gru4rec: { 'HR@10': 0.0283, 'NDCG@10': 0.0137, 'HR@20': 0.0479, 'NDCG@20': 0.0187, source: 'S3-Rec paper, full ranking' },
+  'sasrec-bce': { 'HR@10': 0.0605, 'NDCG@10': 0.0318, 'HR@20': 0.0902, 'NDCG@20': 0.0394, source: 'S3-Rec paper, full ranking' },
+  'sasrec-ce': { 'HR@10': 0.083, 'NDCG@10': 0.0415, 'HR@20': 0.1191, 'NDCG@20': 0.0506, source: 'RecBole run reported in a DuoRec issue thread' },
+};
+
+/** The benchmark's model line-up; hyper-parameters are the CoSeRec family's (see README). */
+export const BENCHMARK_MODELS: Record<string, ModelSpec> = {
+  pop: { model: 'pop' },
+  itemknn: { model: 'itemknn' },
+  gru4rec: { model: 'gru4rec', config: { loss: 'ce' } },
+  'sasrec-bce': { model: 'sasrec', config: { loss: 'bce' } },
+  'sasrec-ce': { model: 'sasrec', config: { loss: 'ce' } },
+};
+
+export interface BenchmarkOptions {
+  quick?: boolean;
+  data?: string;
+  models?: string;
+  seeds?: number;
+  epochs?: number;
+  out: string;
+  progress?: ProgressReporter;
+  cancel?: CancelToken;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packageRoot = resolve(here, '..', '..');
+
+/** ../shared/data/beauty/Beauty.txt beside the project when present, else the shipped sample. */
+export function defaultBeautyPath(): { path: string; sample: boolean } {
+  const candidates = [resolve(process.cwd(), '../shared/data/beauty/Beauty.txt'), resolve(packageRoot, '../shared/data/beauty/Beauty.txt')];
+  for (const c of candidates) if (existsSync(c)) return { path: c, sample: false };
+  return { path: join(packageRoot, 'data', 'sample', 'beauty-sample.txt'), sample: true };
+}
+
+export async function runBenchmark(o: BenchmarkOptions): Promise<Record<string, EvaluateResult>> {
+  const progress = o.progress ?? silentProgress;
+  const data = o.data ? { path: o.data, sample: false } : defaultBeautyPath();
+  if (data.sample) progress.line(`../shared/data/beauty not found: using the shipped sample ${data.path} (numbers are not comparable to the published ones)`);
+  const names = (o.models ?? (o.quick ? 'pop,itemknn,gru4rec,sasrec-ce' : Object.keys(BENCHMARK_MODELS).join(','))).split(',').map((s) => s.trim());
+  for (const n of names) if (!(n in BENCHMARK_MODELS)) throw new ConfigError(`unknown benchmark model '${n}'; expected one of: ${Object.keys(BENCHMARK_MODELS).join(', ')}`, { field: 'models' });
+  const seeds = o.seeds ?? (o.quick ? 1 : 3);
+  const epochs = o.epochs ?? (o.quick ? 5 : undefined);
+  const results: Record<string, EvaluateResult> = {};
+  for (const name of names) {
+    progress.line(`── ${name} ──`);
+    results[name] = await runEvaluation({
+      data: data.path,
+      format: 'seqtxt',
+      model: BENCHMARK_MODELS[name]!,
+      seeds: Array.from({ length: seeds }, (_, i) => i),
+      ...(epochs !== undefined ? { epochs } : {}),
+      out: join(o.out, name),
+      progress,
+      ...(o.cancel ? { cancel: o.cancel } : {}),
+    });
+  }
+  const table = benchmarkTable(results, data.sample);
+  process.stdout.write(table + '\n');
+  writeJsonAtomic(join(o.out, 'summary.json'), {
+    data: data.path.endsWith('beauty-sample.txt') ? 'shipped sample' : 'Beauty.txt',
+    quick: Boolean(o.quick),
+    seeds,
+    epochs: epochs ?? 'until early stopping',
+    anchors: BEAUTY_ANCHORS,
+    results: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { test: r.test, testStd: r.testStd, valid: r.valid, seeds: r.seeds }])),
+  });
+  return results;
+}
+
+export function benchmarkTable(results: Record<string, EvaluateResult>, sample: boolean): string {
+  const cols = ['HR@10', 'NDCG@10', 'HR@20', 'NDCG@20'] as const;
+  const lines = [`${'model'.padEnd(12)} ${cols.map((c) => c.padStart(16)).join(' ')}   published (HR@10 / NDCG@20)`];
+  for (const [name, r] of Object.entries(results)) {
+    const cells = cols.map((c) => `${r.test[c]!.toFixed(4)}±${r.testStd[c]!.toFixed(4)}`.padStart(16));
+    const a = BEAUTY_ANCHORS[name];
+    lines.push(`${name.padEnd(12)} ${cells.join(' ')}   ${a && !sample ? `${a['HR@10']} / ${a['NDCG@20']}` : '-'}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,191 @@
+import { cpus, totalmem } from 'node:os';
+import { join, basename } from 'node:path';
+import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { leaveOneOutSplit, loadDataset, type DataFormat, type EvalCase, type SequentialSplit } from '../data/index.ts';
+import { defaultMetrics, drawSampledCandidates, fullRankingRanks, meanStd, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
+import { createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
+import { backendInfo } from '../nn/index.ts';
+
+export interface EvaluateConfig {
+  readonly data: string;
+  readonly format: DataFormat;
+  readonly model: ModelSpec;
+  /** Seeds run one after another; results are mean ± std over them. */
+  readonly seeds: readonly number[];
+  readonly epochs?: number;
+  readonly patience?: number;
+  readonly protocol?: 'full' | 'sampled';
+  /** Negatives per case for the sampled protocol (S3-Rec: 99). */
+  readonly sampledNegatives?: number;
+  readonly exclude?: HistoryExclusion;
+  /** Where results.json, per-query ranks and checkpoints go. */
+  readonly out: string;
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+export interface SeedResult {
+  readonly seed: number;
+  readonly valid: Record<string, number>;
+  readonly test: Record<string, number>;
+  readonly bestEpoch: number;
+  readonly epochs: number;
+  readonly fitSeconds: number;
+  readonly evalSeconds: number;
+  readonly secondsPerEpoch: number | null;
+  readonly resumed: boolean;
+}
+
+export interface EvaluateResult {
+  readonly samplify: string;
+  readonly config: Record<string, unknown>;
+  readonly dataset: Record<string, unknown>;
+  readonly valid: Record<string, number>;
+  readonly test: Record<string, number>;
+  readonly validStd: Record<string, number>;
+  readonly testStd: Record<string, number>;
+  readonly seeds: readonly SeedResult[];
+  readonly backend: Record<string, unknown>;
+  readonly machine: Record<string, unknown>;
+}
+
+const MODEL_SELECTION_METRIC = 'NDCG@20';
+
+/**
+ * Trains a model on the training view of a leave-one-out split for each seed, selects epochs on
+ * validation NDCG@20 only, then evaluates the chosen weights once on test. Writes results.json and
+ * the per-query ranks (every metric is a function of them, so significance tests and segment
+ * analyses can be recomputed later).
+ */
+export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateResult> {
+  const progress = config.progress ?? silentProgress;
+  if (config.seeds.length === 0) throw new ConfigError('at least one seed is needed', { field: 'seeds' });
+  const { dataset, report } = await loadDataset(config.data, config.format);
+  progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
+  const split = leaveOneOutSplit(dataset);
+  const numItems = dataset.numItems;
+  progress.line(`${dataset.name}: ${dataset.userIds.length} users, ${numItems} items; leave-one-out: ${split.train.interactionCount} train interactions, ${split.valid.length} valid, ${split.test.length} test`);
+  const protocol = config.protocol ?? 'full';
+  const exclude = config.exclude ?? 'neg-inf';
+  const specs = defaultMetrics();
+
+  const seedResults: SeedResult[] = [];
+  for (const seed of config.seeds) {
+    const candidates = protocol === 'sampled' ? drawCandidates(split, dataset.sequences, numItems, config.sampledNegatives ?? 99, seed) : null;
+    if (candidates) writeJsonAtomic(join(config.out, `candidates-seed${seed}.json`), { seed, negativesPerCase: candidates.negativesPerCase, negatives: candidates.negatives.map((a) => Array.from(a)) });
+    const rank = (m: Recommender, cases: readonly EvalCase[]): Int32Array =>
+      candidates && cases === split.test ? sampledRanks(m, cases, numItems, candidates.test) : candidates ? sampledRanks(m, cases, numItems, candidates.valid) : fullRankingRanks(m, cases, numItems, { exclude });
+    const model = createRecommender(config.model);
+    progress.line(`seed ${seed}: fitting ${model.name}`);
+    const fit = await model.fit(split.train, {
+      seed,
+      ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+      ...(config.patience !== undefined ? { patience: config.patience } : {}),
+      checkpointDir: join(config.out, `checkpoints`, `seed${seed}`),
+      progress,
+      ...(config.cancel ? { cancel: config.cancel } : {}),
+      validate: (m) => {
+        const r = metricsFromRanks(rank(m, split.valid), [ndcgAtK(20), hitRateAtK(20)]).means;
+        return { score: r[MODEL_SELECTION_METRIC]!, metrics: r };
+      },
+    });
+    const te = performance.now();
+    const validRanks = rank(model, split.valid);
+    const testRanks = rank(model, split.test);
+    const evalSeconds = (performance.now() - te) / 1000;
+    const valid = metricsFromRanks(validRanks, specs).means;
+    const test = metricsFromRanks(testRanks, specs).means;
+    writeJsonAtomic(join(config.out, 'ranks', `seed${seed}.json`), { seed, users: split.test.map((c) => c.user), valid: Array.from(validRanks), test: Array.from(testRanks) });
+    const trainSeconds = fit.epochs.map((e) => e.seconds);
+    seedResults.push({
+      seed,
+      valid: round(valid),
+      test: round(test),
+      bestEpoch: fit.bestEpoch,
+      epochs: fit.epochs.length,
+      fitSeconds: fit.seconds,
+      evalSeconds,
+      secondsPerEpoch: trainSeconds.length ? median(trainSeconds) : null,
+      resumed: fit.resumed,
+    });
+    progress.line(`seed ${seed}: test ${fmtMetrics(test)} (best epoch ${fit.bestEpoch}, fit ${fit.seconds.toFixed(1)}s, eval ${evalSeconds.toFixed(1)}s)`);
+  }
+
+  const agg = (which: 'valid' | 'test') => {
+    const mean: Record<string, number> = {};
+    const std: Record<string, number> = {};
+    for (const s of specs) {
+      const ms = meanStd(seedResults.map((r) => r[which][s.name]!));
+      mean[s.name] = roundNum(ms.mean);
+      std[s.name] = roundNum(ms.std);
+    }
+    return { mean, std };
+  };
+  const v = agg('valid');
+  const t = agg('test');
+  const result: EvaluateResult = {
+    samplify: '0.1.0',
+    config: {
+      data: basename(config.data),
+      format: config.format,
+      model: config.model,
+      seeds: config.seeds,
+      epochs: config.epochs ?? null,
+      patience: config.patience ?? null,
+      protocol,
+      ...(protocol === 'sampled' ? { sampledNegatives: config.sampledNegatives ?? 99 } : { exclude }),
+      split: 'leave-one-out',
+      modelSelection: `${MODEL_SELECTION_METRIC} on validation`,
+      metrics: specs.map((s) => ({ name: s.name, direction: s.direction, range: s.range })),
+    },
+    dataset: {
+      name: dataset.name,
+      checksum: dataset.checksum,
+      users: dataset.userIds.length,
+      items: numItems,
+      interactions: report.rowsKept,
+      rowsIn: report.rowsIn,
+      rowsRejected: report.rowsRejected,
+      trainInteractions: split.train.interactionCount,
+      validCases: split.valid.length,
+      testCases: split.test.length,
+    },
+    valid: v.mean,
+    test: t.mean,
+    validStd: v.std,
+    testStd: t.std,
+    seeds: seedResults,
+    backend: { ...backendInfo() },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+  };
+  writeJsonAtomic(join(config.out, 'results.json'), result);
+  return result;
+}
+
+function drawCandidates(split: SequentialSplit, sequences: readonly Int32Array[], numItems: number, negatives: number, seed: number): { valid: SampledCandidates; test: SampledCandidates } {
+  // Negatives exclude everything the user ever interacted with (the S3-Rec sampled protocol);
+  // this reads the full sequence, which is fine for evaluation and never reaches training.
+  const items = (c: EvalCase) => sequences[c.user]!;
+  return {
+    valid: drawSampledCandidates(split.valid, numItems, negatives, seed, items),
+    test: drawSampledCandidates(split.test, numItems, negatives, seed + 1, items),
+  };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function roundNum(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x;
+}
+
+function round(r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).map(([k, x]) => [k, roundNum(x)]));
+}
+
+export function fmtMetrics(r: Record<string, number>): string {
+  return ['HR@10', 'NDCG@10', 'HR@20', 'NDCG@20', 'MRR'].filter((k) => k in r).map((k) => `${k} ${r[k]!.toFixed(4)}`).join(' ');
+}

@@ -1,0 +1,201 @@
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { InterruptedError, Rng, silentProgress } from '../core/index.ts';
+import type { TrainView } from '../data/index.ts';
+import { Adam, backward } from '../nn/index.ts';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import type { SequenceNetwork, TrainingBatch } from './network.ts';
+import type { EpochLog, FitOptions, FitReport } from './types.ts';
+
+export interface TrainerConfig {
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly weightDecay: number;
+  /** Maximum epochs (FitOptions.epochs overrides). */
+  readonly epochs: number;
+  /** Epochs without a new best validation score before stopping (FitOptions.patience overrides). */
+  readonly patience: number;
+  /** Validate every n epochs (and always on the last). */
+  readonly evalEvery: number;
+}
+
+export const DEFAULT_TRAINER: TrainerConfig = { batchSize: 256, lr: 1e-3, weightDecay: 0, epochs: 200, patience: 40, evalEvery: 1 };
+
+/**
+ * One training example per user: the training part s is shifted by one, inputs s[:-1] predict
+ * targets s[1:] at every position (the CoSeRec/S3-Rec scheme; with a causal model it trains on
+ * every prefix at once). Sequences longer than maxLen + 1 keep their most recent part.
+ */
+export interface TrainingExamples {
+  readonly users: Int32Array;
+  readonly inputs: Int32Array[];
+  readonly targets: Int32Array[];
+  /** Items each example's user has in training, for negative sampling. */
+  readonly seen: Set<number>[];
+}
+
+export function buildTrainingExamples(train: TrainView, maxLen: number): TrainingExamples {
+  const users: number[] = [];
+  const inputs: Int32Array[] = [];
+  const targets: Int32Array[] = [];
+  const seen: Set<number>[] = [];
+  for (const u of train.users()) {
+    const s = train.sequence(u);
+    if (s.length < 2) continue;
+    const from = Math.max(0, s.length - 1 - maxLen);
+    users.push(u);
+    inputs.push(s.slice(from, s.length - 1));
+    targets.push(s.slice(from + 1));
+    seen.push(new Set(s));
+  }
+  return { users: Int32Array.from(users), inputs, targets, seen };
+}
+
+/** Left-padded [size, maxLen] batch; negatives (one per non-padding position) when asked. */
+export function makeBatch(ex: TrainingExamples, order: Int32Array | number[], maxLen: number, numItems: number, rng: Rng | null): TrainingBatch {
+  const size = order.length;
+  const inputs = new Int32Array(size * maxLen);
+  const targets = new Int32Array(size * maxLen);
+  const negatives = rng ? new Int32Array(size * maxLen) : undefined;
+  for (let b = 0; b < size; b++) {
+    const e = order[b]!;
+    const inp = ex.inputs[e]!, tgt = ex.targets[e]!;
+    const off = b * maxLen + (maxLen - inp.length);
+    inputs.set(inp, off);
+    targets.set(tgt, off);
+    if (negatives && rng) {
+      const seen = ex.seen[e]!;
+      for (let t = 0; t < tgt.length; t++) {
+        let neg = 1 + rng.int(numItems);
+        // Negatives are drawn from items the user has not interacted with in training; the
+        // user's validation/test items are unknown here, so they cannot shape sampling.
+        while (seen.has(neg) && seen.size < numItems) neg = 1 + rng.int(numItems);
+        negatives[off + t] = neg;
+      }
+    }
+  }
+  return negatives ? { size, maxLen, inputs, targets, negatives } : { size, maxLen, inputs, targets };
+}
+
+function fingerprint(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Trains a SequenceNetwork with Adam and early stopping on the caller's validation score.
+ * After every epoch a checkpoint (weights, optimiser state, best weights, logs) is written as one
+ * atomic file; a run that finds a checkpoint with the same fingerprint resumes after its epoch.
+ * Each epoch draws from its own RNG stream (seed → 'epoch-N'), so a resumed run continues exactly
+ * as an uninterrupted one would. When training ends the best weights are restored.
+ */
+export async function trainSequenceNetwork(
+  net: SequenceNetwork,
+  train: TrainView,
+  trainer: TrainerConfig,
+  options: FitOptions,
+  validateNet: (() => { score: number; metrics: Record<string, number> }) | undefined,
+): Promise<FitReport> {
+  const t0 = performance.now();
+  const progress = options.progress ?? silentProgress;
+  const maxEpochs = options.epochs ?? trainer.epochs;
+  const patience = options.patience ?? trainer.patience;
+  const params = net.parameters;
+  const adam = new Adam(params, { lr: trainer.lr, weightDecay: trainer.weightDecay });
+  const ex = buildTrainingExamples(train, net.maxLen);
+  const rootRng = new Rng(options.seed);
+  const fp = fingerprint({ kind: net.kind, config: net.config, trainer, seed: options.seed, numItems: train.numItems, interactions: train.interactionCount, examples: ex.users.length });
+  const ckptPath = options.checkpointDir ? join(options.checkpointDir, 'checkpoint.bin') : null;
+
+  let startEpoch = 1;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  let bestEpoch = 0;
+  let best: Float32Array[] = params.map((p) => p.data.slice());
+  const logs: EpochLog[] = [];
+  let resumed = false;
+
+  if (ckptPath) {
+    const ck = readCheckpoint(ckptPath);
+    if (ck && ck.meta.fingerprint === fp) {
+      const n = params.length;
+      params.forEach((p, i) => p.data.set(ck.arrays[i]!));
+      best = ck.arrays.slice(n, 2 * n).map((a) => a.slice());
+      adam.loadStateDict({ step: ck.meta.adamStep as number, m: ck.arrays.slice(2 * n, 3 * n), v: ck.arrays.slice(3 * n, 4 * n) });
+      startEpoch = (ck.meta.epoch as number) + 1;
+      bestScore = ck.meta.bestScore === null ? Number.NEGATIVE_INFINITY : (ck.meta.bestScore as number);
+      bestEpoch = ck.meta.bestEpoch as number;
+      logs.push(...(ck.meta.logs as EpochLog[]));
+      resumed = true;
+      progress.line(`resuming from checkpoint after epoch ${startEpoch - 1} (best ${fmt(bestScore)} at epoch ${bestEpoch})`);
+      if (ck.meta.stopped === true) startEpoch = maxEpochs + 1;
+    }
+  }
+
+  let stopped = false;
+  for (let epoch = startEpoch; epoch <= maxEpochs; epoch++) {
+    const te = performance.now();
+    const erng = rootRng.split(`epoch-${epoch}`);
+    const order = Int32Array.from({ length: ex.users.length }, (_, i) => i);
+    erng.split('shuffle').shuffle(order);
+    const negRng = net.needsNegatives ? erng.split('negatives') : null;
+    const dropRng = erng.split('dropout');
+    let lossSum = 0;
+    let batches = 0;
+    for (let start = 0; start < order.length; start += trainer.batchSize) {
+      if (options.cancel?.cancelled) {
+        throw new InterruptedError(`interrupted during epoch ${epoch}; the checkpoint after epoch ${epoch - 1} is intact — run the same command again to resume`);
+      }
+      const batch = makeBatch(ex, order.subarray(start, start + trainer.batchSize), net.maxLen, train.numItems, negRng);
+      adam.zeroGrad();
+      const loss = net.batchLoss(batch, dropRng);
+      const l = loss.item();
+      if (!Number.isFinite(l)) throw new Error(`training loss became ${l} at epoch ${epoch}, batch ${batches + 1}`);
+      backward(loss);
+      adam.step();
+      lossSum += l;
+      batches++;
+      // Yield to the event loop now and then so a SIGINT handler can run.
+      if (batches % 8 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const trainSeconds = (performance.now() - te) / 1000;
+    let valid: Record<string, number> | undefined;
+    let improved = false;
+    if (validateNet && (epoch % trainer.evalEvery === 0 || epoch === maxEpochs)) {
+      const v = validateNet();
+      valid = v.metrics;
+      if (v.score > bestScore) {
+        bestScore = v.score;
+        bestEpoch = epoch;
+        best = params.map((p) => p.data.slice());
+        improved = true;
+      }
+    } else if (!validateNet) {
+      bestEpoch = epoch;
+      best = params.map((p) => p.data.slice());
+    }
+    const seconds = (performance.now() - te) / 1000;
+    const log: EpochLog = valid ? { epoch, loss: lossSum / Math.max(1, batches), seconds, valid } : { epoch, loss: lossSum / Math.max(1, batches), seconds };
+    logs.push(log);
+    stopped = validateNet !== undefined && epoch - bestEpoch >= patience;
+    const validText = valid ? ' ' + Object.entries(valid).map(([k, x]) => `${k} ${fmt(x)}`).join(' ') + (improved ? ' *' : '') : '';
+    progress.line(`epoch ${String(epoch).padStart(3)}/${maxEpochs} loss ${log.loss.toFixed(4)}${validText} train ${trainSeconds.toFixed(1)}s total ${seconds.toFixed(1)}s`);
+    if (ckptPath) {
+      const st = adam.stateDict();
+      writeCheckpoint(ckptPath, { fingerprint: fp, epoch, bestScore: Number.isFinite(bestScore) ? bestScore : null, bestEpoch, adamStep: st.step, logs, stopped }, [
+        ...params.map((p) => p.data),
+        ...best,
+        ...st.m,
+        ...st.v,
+      ]);
+    }
+    if (stopped) {
+      progress.line(`early stop: no improvement for ${patience} epochs; best epoch ${bestEpoch}`);
+      break;
+    }
+  }
+  params.forEach((p, i) => p.data.set(best[i]!));
+  return { epochs: logs, bestEpoch, seconds: (performance.now() - t0) / 1000, resumed };
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
