@@ -18,7 +18,7 @@ export interface EvaluateConfig {
   /** Negatives per case for the sampled protocol (S3-Rec: 99). */
   readonly sampledNegatives?: number;
   readonly exclude?: HistoryExclusion;
-  /** Where results.json, per-query ranks and checkpoints go. */
+  /** Where results.json, per-query ranks, fitted models (model-seedN/) and checkpoints go. */
   readonly out: string;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
@@ -89,6 +89,7 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
         return { score: r[MODEL_SELECTION_METRIC]!, metrics: r };
       },
     });
+    model.save(join(config.out, `model-seed${seed}`));
     const te = performance.now();
     const validRanks = rank(model, split.valid);
     const testRanks = rank(model, split.test);
