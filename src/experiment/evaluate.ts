@@ -1,7 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
-import { leaveOneOutSplit, loadDataset, type DataFormat, type EvalCase, type SequentialSplit } from '../data/index.ts';
+import { leaveOneOutSplit, loadDataset, type DataFormat, type EvalCase, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { defaultMetrics, drawSampledCandidates, fullRankingRanks, meanStd, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
 import { createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
@@ -68,6 +68,7 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
   const protocol = config.protocol ?? 'full';
   const exclude = config.exclude ?? 'neg-inf';
   const specs = defaultMetrics();
+  const refitForTest = config.model.model === 'pop' || config.model.model === 'itemknn';
 
   const seedResults: SeedResult[] = [];
   for (const seed of config.seeds) {
@@ -89,11 +90,18 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
         return { score: r[MODEL_SELECTION_METRIC]!, metrics: r };
       },
     });
-    model.save(join(config.out, `model-seed${seed}`));
-    const te = performance.now();
+    let te = performance.now();
     const validRanks = rank(model, split.valid);
+    let evalSeconds = (performance.now() - te) / 1000;
+    if (refitForTest) {
+      // Nothing of these models is selected on validation, so for test they count the validation
+      // interactions too: exactly the test histories s[:-1], never a test target.
+      await model.fit(historiesView(split.test, numItems, dataset.userIds.length), { seed });
+    }
+    model.save(join(config.out, `model-seed${seed}`));
+    te = performance.now();
     const testRanks = rank(model, split.test);
-    const evalSeconds = (performance.now() - te) / 1000;
+    evalSeconds += (performance.now() - te) / 1000;
     const valid = metricsFromRanks(validRanks, specs).means;
     const test = metricsFromRanks(testRanks, specs).means;
     writeJsonAtomic(join(config.out, 'ranks', `seed${seed}.json`), { seed, users: split.test.map((c) => c.user), valid: Array.from(validRanks), test: Array.from(testRanks) });
@@ -136,6 +144,7 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
       protocol,
       ...(protocol === 'sampled' ? { sampledNegatives: config.sampledNegatives ?? 99 } : { exclude }),
       split: 'leave-one-out',
+      testFitOn: refitForTest ? 'train + validation interactions (the test histories)' : 'train interactions; validation items are test-time history only',
       modelSelection: `${MODEL_SELECTION_METRIC} on validation`,
       metrics: specs.map((s) => ({ name: s.name, direction: s.direction, range: s.range })),
     },
@@ -161,6 +170,18 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
   };
   writeJsonAtomic(join(config.out, 'results.json'), result);
   return result;
+}
+
+/** A TrainView over evaluation histories (used to refit history-count models before test). */
+export function historiesView(cases: readonly EvalCase[], numItems: number, numUsers: number): TrainView {
+  const byUser = new Map<number, Int32Array>();
+  let interactionCount = 0;
+  for (const c of cases) {
+    byUser.set(c.user, c.history.slice());
+    interactionCount += c.history.length;
+  }
+  const users = [...byUser.keys()].filter((u) => byUser.get(u)!.length > 0).sort((a, b) => a - b);
+  return { numItems, numUsers, interactionCount, users: () => users.slice(), sequence: (u) => (byUser.get(u) ?? new Int32Array(0)).slice() };
 }
 
 function drawCandidates(split: SequentialSplit, sequences: readonly Int32Array[], numItems: number, negatives: number, seed: number): { valid: SampledCandidates; test: SampledCandidates } {
