@@ -1,0 +1,17 @@
+/**
+ * samplify/nn: a small typed tensor + reverse-mode autograd library for the ops our sequence
+ * models need. Hot kernels run in a native N-API addon over OpenBLAS when it is built; otherwise a
+ * pure TypeScript backend computes the same math (SAMPLIFY_BACKEND=typescript forces it).
+ */
+export { Tensor, Parameter, backward, noGrad, resetTape, tapeLength, isGradEnabled, shapeSize } from './tensor.ts';
+export { normalParameter, uniformParameter, constantParameter } from './init.ts';
+export {
+  matmul, linear, add, mul, scale, reshape, embedding, layerNorm, dropout, relu, gelu, tanh, sigmoid,
+  maskRows, attention, gru, gatherRows, rowDot, bceWithLogits, crossEntropy, sum, mean,
+} from './ops.ts';
+export type { AttentionOptions } from './ops.ts';
+export { Adam } from './optim.ts';
+export type { AdamOptions, AdamState } from './optim.ts';
+export { saveParameters, loadParameters, encodeParameters, decodeParameters } from './io.ts';
+export { backendInfo, setThreads, useBackend, nativeAvailable } from './backend.ts';
+export type { BackendName } from './backend.ts';

@@ -1,0 +1,599 @@
+/**
+ * Differentiable ops. Each returns a new Tensor and, when any input requires grad (and grad
+ * recording is on), records a backward closure that accumulates into the inputs' `.grad`.
+ */
+import type { Rng } from '../core/rng.ts';
+import { kernels } from './backend.ts';
+import { Tensor, gradOf, needsGrad, record, shapeSize, shapeStr } from './tensor.ts';
+
+function fail(op: string, msg: string): never {
+  throw new RangeError(`${op}: ${msg}`);
+}
+
+function lastDim(op: string, x: Tensor): number {
+  if (x.shape.length === 0) fail(op, 'needs at least one dimension');
+  return x.shape[x.shape.length - 1]!;
+}
+
+function isSuffix(b: readonly number[], a: readonly number[]): boolean {
+  if (b.length > a.length) return false;
+  const off = a.length - b.length;
+  for (let i = 0; i < b.length; i++) if (b[i] !== a[off + i]) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------- linear algebra
+
+/**
+ * a [m,k] (or [...batch, m, k] with b 2-D: batch dims flattened into m), b [k,n] -> [..., m, n].
+ * transA: a is [k,m] (2-D only). transB: b is [n,k].
+ */
+export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  const tA = opts.transA === true;
+  const tB = opts.transB === true;
+  if (b.shape.length !== 2) fail('matmul', `b must be 2-D, got ${shapeStr(b.shape)}`);
+  if (a.shape.length < 2) fail('matmul', `a must be at least 2-D, got ${shapeStr(a.shape)}`);
+  if (tA && a.shape.length !== 2) fail('matmul', `transA needs a 2-D a, got ${shapeStr(a.shape)}`);
+  const ak = a.shape[a.shape.length - 1]!;
+  const arows = a.size / (ak || 1);
+  const m = tA ? ak : a.shape.length === 2 ? a.shape[0]! : arows;
+  const k = tA ? a.shape[0]! : ak;
+  const kb = tB ? b.shape[1]! : b.shape[0]!;
+  const n = tB ? b.shape[0]! : b.shape[1]!;
+  if (k !== kb) fail('matmul', `inner dimensions differ: a ${shapeStr(a.shape)}${tA ? 'ᵀ' : ''} · b ${shapeStr(b.shape)}${tB ? 'ᵀ' : ''}`);
+  const outShape = tA ? [m, n] : [...a.shape.slice(0, -1), n];
+  const out = new Float32Array(m * n);
+  const K = kernels();
+  const lda = tA ? m : k;
+  const ldb = tB ? k : n;
+  K.gemm(tA, tB, m, n, k, 1, a.data, 0, lda, b.data, 0, ldb, 0, out, 0, n);
+  const rg = needsGrad(a, b);
+  const res = new Tensor(out, outShape, rg);
+  if (rg) {
+    record(res, (g) => {
+      const K2 = kernels();
+      if (a.requiresGrad) {
+        const da = gradOf(a);
+        if (!tA && !tB) K2.gemm(false, true, m, k, n, 1, g, 0, n, b.data, 0, n, 1, da, 0, k); // G Bᵀ
+        else if (!tA && tB) K2.gemm(false, false, m, k, n, 1, g, 0, n, b.data, 0, k, 1, da, 0, k); // G B
+        else if (tA && !tB) K2.gemm(false, true, k, m, n, 1, b.data, 0, n, g, 0, n, 1, da, 0, m); // B Gᵀ
+        else K2.gemm(true, true, k, m, n, 1, b.data, 0, k, g, 0, n, 1, da, 0, m); // Bᵀ Gᵀ
+      }
+      if (b.requiresGrad) {
+        const db = gradOf(b);
+        if (!tA && !tB) K2.gemm(true, false, k, n, m, 1, a.data, 0, k, g, 0, n, 1, db, 0, n); // Aᵀ G
+        else if (!tA && tB) K2.gemm(true, false, n, k, m, 1, g, 0, n, a.data, 0, k, 1, db, 0, k); // Gᵀ A
+        else if (tA && !tB) K2.gemm(false, false, k, n, m, 1, a.data, 0, m, g, 0, n, 1, db, 0, n); // A G
+        else K2.gemm(true, true, n, k, m, 1, g, 0, n, a.data, 0, m, 1, db, 0, k); // Gᵀ Aᵀ
+      }
+    });
+  }
+  return res;
+}
+
+/** x [..., in], weight [out, in] (PyTorch layout), bias [out] -> [..., out]. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  if (weight.shape.length !== 2) fail('linear', `weight must be [out, in], got ${shapeStr(weight.shape)}`);
+  const [nOut, nIn] = weight.shape as [number, number];
+  if (lastDim('linear', x) !== nIn) fail('linear', `x ${shapeStr(x.shape)} does not end in ${nIn} (weight ${shapeStr(weight.shape)})`);
+  if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== nOut)) fail('linear', `bias must be [${nOut}], got ${shapeStr(bias.shape)}`);
+  const rows = x.size / (nIn || 1);
+  const out = new Float32Array(rows * nOut);
+  if (bias !== undefined) for (let r = 0; r < rows; r++) out.set(bias.data, r * nOut);
+  kernels().gemm(false, true, rows, nOut, nIn, 1, x.data, 0, nIn, weight.data, 0, nIn, bias !== undefined ? 1 : 0, out, 0, nOut);
+  const rg = needsGrad(x, weight, bias);
+  const res = new Tensor(out, [...x.shape.slice(0, -1), nOut], rg);
+  if (rg) {
+    record(res, (g) => {
+      const K = kernels();
+      if (x.requiresGrad) K.gemm(false, false, rows, nIn, nOut, 1, g, 0, nOut, weight.data, 0, nIn, 1, gradOf(x), 0, nIn);
+      if (weight.requiresGrad) K.gemm(true, false, nOut, nIn, rows, 1, g, 0, nOut, x.data, 0, nIn, 1, gradOf(weight), 0, nIn);
+      if (bias !== undefined && bias.requiresGrad) colSumInto(g, rows, nOut, gradOf(bias));
+    });
+  }
+  return res;
+}
+
+/** dst[j] += sum_r src[r, j] (float64 accumulation per column). */
+function colSumInto(src: Float32Array, rows: number, cols: number, dst: Float32Array): void {
+  const acc = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let j = 0; j < cols; j++) acc[j] = acc[j]! + src[o + j]!;
+  }
+  for (let j = 0; j < cols; j++) dst[j] = dst[j]! + acc[j]!;
+}
+
+// ---------------------------------------------------------------- element-wise
+
+function checkBroadcast(op: string, a: Tensor, b: Tensor): number {
+  if (!isSuffix(b.shape, a.shape)) fail(op, `shape ${shapeStr(b.shape)} is neither ${shapeStr(a.shape)} nor a suffix of it`);
+  return b.size;
+}
+
+/** a + b; b has a's shape or a suffix of it (broadcast over a's leading dims). */
+export function add(a: Tensor, b: Tensor): Tensor {
+  const bs = checkBroadcast('add', a, b);
+  const ad = a.data;
+  const bd = b.data;
+  const out = new Float32Array(a.size);
+  if (bs === a.size) for (let i = 0; i < out.length; i++) out[i] = ad[i]! + bd[i]!;
+  else for (let o = 0; o < out.length; o += bs) for (let j = 0; j < bs; j++) out[o + j] = ad[o + j]! + bd[j]!;
+  const rg = needsGrad(a, b);
+  const res = new Tensor(out, a.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      if (a.requiresGrad) {
+        const da = gradOf(a);
+        for (let i = 0; i < g.length; i++) da[i] = da[i]! + g[i]!;
+      }
+      if (b.requiresGrad) {
+        const db = gradOf(b);
+        if (bs === g.length) for (let i = 0; i < g.length; i++) db[i] = db[i]! + g[i]!;
+        else colSumInto(g, g.length / bs, bs, db);
+      }
+    });
+  }
+  return res;
+}
+
+/** a * b (element-wise); b has a's shape or a suffix of it. */
+export function mul(a: Tensor, b: Tensor): Tensor {
+  const bs = checkBroadcast('mul', a, b);
+  const ad = a.data;
+  const bd = b.data;
+  const out = new Float32Array(a.size);
+  if (bs === a.size) for (let i = 0; i < out.length; i++) out[i] = ad[i]! * bd[i]!;
+  else for (let o = 0; o < out.length; o += bs) for (let j = 0; j < bs; j++) out[o + j] = ad[o + j]! * bd[j]!;
+  const rg = needsGrad(a, b);
+  const res = new Tensor(out, a.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      if (a.requiresGrad) {
+        const da = gradOf(a);
+        if (bs === g.length) for (let i = 0; i < g.length; i++) da[i] = da[i]! + g[i]! * bd[i]!;
+        else for (let o = 0; o < g.length; o += bs) for (let j = 0; j < bs; j++) da[o + j] = da[o + j]! + g[o + j]! * bd[j]!;
+      }
+      if (b.requiresGrad) {
+        const db = gradOf(b);
+        if (bs === g.length) for (let i = 0; i < g.length; i++) db[i] = db[i]! + g[i]! * ad[i]!;
+        else {
+          const acc = new Float64Array(bs);
+          for (let o = 0; o < g.length; o += bs) for (let j = 0; j < bs; j++) acc[j] = acc[j]! + g[o + j]! * ad[o + j]!;
+          for (let j = 0; j < bs; j++) db[j] = db[j]! + acc[j]!;
+        }
+      }
+    });
+  }
+  return res;
+}
+
+export function scale(x: Tensor, c: number): Tensor {
+  const xd = x.data;
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < out.length; i++) out[i] = xd[i]! * c;
+  const rg = needsGrad(x);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      const dx = gradOf(x);
+      for (let i = 0; i < g.length; i++) dx[i] = dx[i]! + g[i]! * c;
+    });
+  }
+  return res;
+}
+
+/** A view with a new shape (one dimension may be -1); shares data with x. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const s = [...shape];
+  const free = s.indexOf(-1);
+  if (free >= 0) {
+    if (s.indexOf(-1, free + 1) >= 0) fail('reshape', `at most one -1 allowed in ${shapeStr(shape)}`);
+    s[free] = 1;
+    const rest = shapeSize(s);
+    if (rest === 0 || x.size % rest !== 0) fail('reshape', `cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
+    s[free] = x.size / rest;
+  }
+  if (shapeSize(s) !== x.size) fail('reshape', `cannot reshape ${shapeStr(x.shape)} (${x.size} values) to ${shapeStr(shape)}`);
+  const rg = needsGrad(x);
+  const res = new Tensor(x.data, s, rg);
+  if (rg) {
+    record(res, (g) => {
+      const dx = gradOf(x);
+      for (let i = 0; i < g.length; i++) dx[i] = dx[i]! + g[i]!;
+    });
+  }
+  return res;
+}
+
+function unary(x: Tensor, f: (v: number) => number, df: (v: number, y: number) => number): Tensor {
+  const xd = x.data;
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < out.length; i++) out[i] = f(xd[i]!);
+  const rg = needsGrad(x);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      const dx = gradOf(x);
+      for (let i = 0; i < g.length; i++) dx[i] = dx[i]! + g[i]! * df(xd[i]!, out[i]!);
+    });
+  }
+  return res;
+}
+
+export function relu(x: Tensor): Tensor {
+  const xd = x.data;
+  const out = new Float32Array(x.size);
+  for (let i = 0; i < out.length; i++) {
+    const v = xd[i]!;
+    out[i] = v > 0 ? v : 0;
+  }
+  const rg = needsGrad(x);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      const dx = gradOf(x);
+      for (let i = 0; i < g.length; i++) if (xd[i]! > 0) dx[i] = dx[i]! + g[i]!;
+    });
+  }
+  return res;
+}
+
+export function tanh(x: Tensor): Tensor {
+  return unary(x, Math.tanh, (_v, y) => 1 - y * y);
+}
+
+function sigmoidScalar(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+export function sigmoid(x: Tensor): Tensor {
+  return unary(x, sigmoidScalar, (_v, y) => y * (1 - y));
+}
+
+/** GELU, exact (erf) form: 0.5 x (1 + erf(x / sqrt 2)). */
+export function gelu(x: Tensor): Tensor {
+  const out = new Float32Array(x.size);
+  kernels().geluFwd(x.data, out);
+  const rg = needsGrad(x);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) record(res, (g) => kernels().geluBwd(x.data, g, gradOf(x)));
+  return res;
+}
+
+/** Inverted dropout; identity (the same tensor) when !training or p == 0. Draws one uint32 seed from rng. */
+export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tensor {
+  if (!(p >= 0 && p <= 1)) fail('dropout', `p must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  const seed = rng.nextUint32();
+  const out = new Float32Array(x.size);
+  const mask = new Uint8Array(x.size);
+  kernels().dropoutFwd(x.data, p, seed, out, mask);
+  const rg = needsGrad(x);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) {
+    const keepScale = p >= 1 ? 0 : 1 / (1 - p);
+    record(res, (g) => {
+      const dx = gradOf(x);
+      for (let i = 0; i < g.length; i++) if (mask[i] !== 0) dx[i] = dx[i]! + g[i]! * keepScale;
+    });
+  }
+  return res;
+}
+
+/** x [..., d]: zero every row (last dim) whose keep flag is 0. keep has one flag per row. */
+export function maskRows(x: Tensor, keep: Uint8Array): Tensor {
+  const d = lastDim('maskRows', x);
+  const rows = d === 0 ? 0 : x.size / d;
+  if (keep.length !== rows) fail('maskRows', `keep has ${keep.length} flags but x ${shapeStr(x.shape)} has ${rows} rows`);
+  const out = new Float32Array(x.data);
+  for (let r = 0; r < rows; r++) if (keep[r] === 0) out.fill(0, r * d, r * d + d);
+  const rg = needsGrad(x);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      const dx = gradOf(x);
+      for (let r = 0; r < rows; r++) {
+        if (keep[r] === 0) continue;
+        const o = r * d;
+        for (let j = 0; j < d; j++) dx[o + j] = dx[o + j]! + g[o + j]!;
+      }
+    });
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------- normalisation, lookup
+
+/** Layer normalisation over the last dim (biased variance, as PyTorch). */
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  const d = lastDim('layerNorm', x);
+  if (gamma.size !== d || beta.size !== d) fail('layerNorm', `gamma/beta must have ${d} values, got ${gamma.size}/${beta.size}`);
+  const rows = d === 0 ? 0 : x.size / d;
+  const out = new Float32Array(x.size);
+  const mean = new Float32Array(rows);
+  const rstd = new Float32Array(rows);
+  kernels().layerNormFwd(x.data, gamma.data, beta.data, rows, d, eps, out, mean, rstd);
+  const rg = needsGrad(x, gamma, beta);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      kernels().layerNormBwd(g, x.data, gamma.data, mean, rstd, rows, d,
+        x.requiresGrad ? gradOf(x) : null, gamma.requiresGrad ? gradOf(gamma) : null, beta.requiresGrad ? gradOf(beta) : null);
+    });
+  }
+  return res;
+}
+
+function checkIds(op: string, ids: Int32Array, n: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    const v = ids[i]!;
+    if (v < 0 || v >= n) fail(op, `id ${v} at position ${i} is outside 0..${n - 1}`);
+  }
+}
+
+/** weight [V, d], ids (shape idsShape) -> [...idsShape, d]. Backward scatter-adds (repeated ids accumulate). */
+export function embedding(weight: Tensor, ids: Int32Array, idsShape: readonly number[]): Tensor {
+  if (weight.shape.length !== 2) fail('embedding', `weight must be [V, d], got ${shapeStr(weight.shape)}`);
+  if (shapeSize(idsShape) !== ids.length) fail('embedding', `ids has ${ids.length} values but idsShape ${shapeStr(idsShape)}`);
+  return gatherImpl('embedding', weight, weight.shape[0]!, weight.shape[1]!, ids, [...idsShape, weight.shape[1]!]);
+}
+
+function gatherImpl(op: string, x: Tensor, n: number, d: number, rows: Int32Array, shape: readonly number[]): Tensor {
+  checkIds(op, rows, n);
+  const out = new Float32Array(rows.length * d);
+  kernels().gatherRows(x.data, rows, d, out);
+  const rg = needsGrad(x);
+  const res = new Tensor(out, shape, rg);
+  if (rg) record(res, (g) => kernels().scatterAddRows(g, rows, d, gradOf(x)));
+  return res;
+}
+
+/** x viewed as [N, d] (d = last dim) -> rows [rows.length, d]; backward scatter-adds. */
+export function gatherRows(x: Tensor, rows: Int32Array): Tensor {
+  const d = lastDim('gatherRows', x);
+  const n = d === 0 ? 0 : x.size / d;
+  return gatherImpl('gatherRows', x, n, d, rows, [rows.length, d]);
+}
+
+/** Row-wise dot product: a, b [..., d] -> [...]. */
+export function rowDot(a: Tensor, b: Tensor): Tensor {
+  if (a.shape.length !== b.shape.length || !isSuffix(b.shape, a.shape)) fail('rowDot', `shapes differ: ${shapeStr(a.shape)} vs ${shapeStr(b.shape)}`);
+  const d = lastDim('rowDot', a);
+  const n = d === 0 ? 0 : a.size / d;
+  const ad = a.data;
+  const bd = b.data;
+  const out = new Float32Array(n);
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += ad[o + j]! * bd[o + j]!;
+    out[r] = s;
+  }
+  const rg = needsGrad(a, b);
+  const res = new Tensor(out, a.shape.slice(0, -1), rg);
+  if (rg) {
+    record(res, (g) => {
+      const da = a.requiresGrad ? gradOf(a) : null;
+      const db = b.requiresGrad ? gradOf(b) : null;
+      for (let r = 0; r < n; r++) {
+        const gr = g[r]!;
+        const o = r * d;
+        if (da !== null) for (let j = 0; j < d; j++) da[o + j] = da[o + j]! + gr * bd[o + j]!;
+        if (db !== null) for (let j = 0; j < d; j++) db[o + j] = db[o + j]! + gr * ad[o + j]!;
+      }
+    });
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------- attention, recurrence
+
+export interface AttentionOptions {
+  heads: number;
+  causal: boolean;
+  /** [B*L] flags: keys whose flag is 0 are masked out. */
+  keyMask?: Uint8Array;
+  /** Dropout probability on the attention probabilities (active when training). */
+  dropout?: number;
+  rng?: Rng;
+  /** Defaults to true; dropout is only applied when training and dropout > 0 (then rng is required). */
+  training?: boolean;
+}
+
+/**
+ * Multi-head scaled dot-product attention. q, k, v [B, L, d], d divisible by heads. Masked scores
+ * get an additive -1e4 (so fully masked rows stay finite). -> [B, L, d] with heads merged back.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions): Tensor {
+  if (q.shape.length !== 3) fail('attention', `q must be [B, L, d], got ${shapeStr(q.shape)}`);
+  const [B, L, D] = q.shape as [number, number, number];
+  for (const [nm, t] of [['k', k], ['v', v]] as const) {
+    if (t.shape.length !== 3 || t.shape[0] !== B || t.shape[1] !== L || t.shape[2] !== D) fail('attention', `${nm} ${shapeStr(t.shape)} must match q ${shapeStr(q.shape)}`);
+  }
+  const H = opts.heads;
+  if (!Number.isInteger(H) || H < 1 || D % H !== 0) fail('attention', `d=${D} is not divisible by heads=${H}`);
+  const dh = D / H;
+  const keyMask = opts.keyMask ?? null;
+  if (keyMask !== null && keyMask.length !== B * L) fail('attention', `keyMask has ${keyMask.length} flags, expected B*L = ${B * L}`);
+  const pIn = opts.dropout ?? 0;
+  if (!(pIn >= 0 && pIn <= 1)) fail('attention', `dropout must be in [0, 1], got ${pIn}`);
+  const p = (opts.training ?? true) && pIn > 0 ? pIn : 0;
+  let seed = 0;
+  if (p > 0) {
+    if (opts.rng === undefined) fail('attention', 'dropout in training mode needs opts.rng');
+    seed = opts.rng.nextUint32();
+  }
+  const sc = 1 / Math.sqrt(dh);
+  const probs = new Float32Array(B * H * L * L);
+  const dropped = p > 0 ? new Float32Array(B * H * L * L) : probs;
+  const out = new Float32Array(B * L * D);
+  kernels().attnFwd(q.data, k.data, v.data, B, L, H, dh, opts.causal, keyMask, sc, p, seed, probs, dropped, out);
+  const rg = needsGrad(q, k, v);
+  const res = new Tensor(out, q.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      kernels().attnBwd(g, q.data, k.data, v.data, probs, dropped, B, L, H, dh, sc, p,
+        q.requiresGrad ? gradOf(q) : null, k.requiresGrad ? gradOf(k) : null, v.requiresGrad ? gradOf(v) : null);
+    });
+  }
+  return res;
+}
+
+/**
+ * Single-layer GRU, PyTorch nn.GRU layout and gate order (r, z, n): wIh [3h, in], wHh [3h, h],
+ * bIh / bHh [3h]; h0 = 0. x [B, L, in] -> all hidden states [B, L, h].
+ */
+export function gru(x: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tensor): Tensor {
+  if (x.shape.length !== 3) fail('gru', `x must be [B, L, in], got ${shapeStr(x.shape)}`);
+  const [B, L, nIn] = x.shape as [number, number, number];
+  if (wHh.shape.length !== 2 || wHh.shape[0] !== 3 * wHh.shape[1]!) fail('gru', `wHh must be [3h, h], got ${shapeStr(wHh.shape)}`);
+  const h = wHh.shape[1]!;
+  const h3 = 3 * h;
+  if (wIh.shape.length !== 2 || wIh.shape[0] !== h3 || wIh.shape[1] !== nIn) fail('gru', `wIh must be [${h3}, ${nIn}], got ${shapeStr(wIh.shape)}`);
+  if (bIh.size !== h3 || bHh.size !== h3) fail('gru', `bIh/bHh must have ${h3} values`);
+  const K = kernels();
+  const rows = B * L;
+  // Input projections for every step at once: gi [B*L, 3h] = x wIhᵀ + bIh.
+  const gi = new Float32Array(rows * h3);
+  for (let r = 0; r < rows; r++) gi.set(bIh.data, r * h3);
+  K.gemm(false, true, rows, h3, nIn, 1, x.data, 0, nIn, wIh.data, 0, nIn, 1, gi, 0, h3);
+  const out = new Float32Array(rows * h); // [B, L, h]
+  const gates = new Float32Array(rows * h3); // r, z, n per step
+  const hn = new Float32Array(rows * h); // W_hn h + b_hn per step
+  const gh = new Float32Array(B * h3);
+  const hzero = new Float32Array(B * h);
+  const bhh = bHh.data;
+  for (let t = 0; t < L; t++) {
+    for (let b = 0; b < B; b++) gh.set(bhh, b * h3);
+    if (t > 0) K.gemm(false, true, B, h3, h, 1, out, (t - 1) * h, L * h, wHh.data, 0, h, 1, gh, 0, h3);
+    for (let b = 0; b < B; b++) {
+      const row = b * L + t;
+      const gio = row * h3;
+      const gho = b * h3;
+      const prev = t > 0 ? out : hzero;
+      const po = t > 0 ? (row - 1) * h : b * h;
+      for (let j = 0; j < h; j++) {
+        const r = sigmoidScalar(gi[gio + j]! + gh[gho + j]!);
+        const z = sigmoidScalar(gi[gio + h + j]! + gh[gho + h + j]!);
+        const hnv = gh[gho + 2 * h + j]!;
+        const n = Math.tanh(gi[gio + 2 * h + j]! + r * hnv);
+        gates[gio + j] = r;
+        gates[gio + h + j] = z;
+        gates[gio + 2 * h + j] = n;
+        hn[row * h + j] = hnv;
+        out[row * h + j] = (1 - z) * n + z * prev[po + j]!;
+      }
+    }
+  }
+  const rg = needsGrad(x, wIh, wHh, bIh, bHh);
+  const res = new Tensor(out, [B, L, h], rg);
+  if (rg) {
+    record(res, (g) => {
+      const K2 = kernels();
+      const dGi = new Float32Array(rows * h3);
+      const dGh = new Float32Array(rows * h3);
+      const dh = new Float32Array(B * h); // gradient flowing into h_t from later steps
+      for (let t = L - 1; t >= 0; t--) {
+        for (let b = 0; b < B; b++) {
+          const row = b * L + t;
+          const go = row * h3;
+          for (let j = 0; j < h; j++) {
+            const dht = g[row * h + j]! + dh[b * h + j]!;
+            const r = gates[go + j]!;
+            const z = gates[go + h + j]!;
+            const n = gates[go + 2 * h + j]!;
+            const hp = t > 0 ? out[(row - 1) * h + j]! : 0;
+            const dn = dht * (1 - z) * (1 - n * n);
+            const dz = dht * (hp - n) * z * (1 - z);
+            const dr = dn * hn[row * h + j]! * r * (1 - r);
+            dGi[go + j] = dr;
+            dGi[go + h + j] = dz;
+            dGi[go + 2 * h + j] = dn;
+            dGh[go + j] = dr;
+            dGh[go + h + j] = dz;
+            dGh[go + 2 * h + j] = dn * r;
+            dh[b * h + j] = dht * z;
+          }
+        }
+        // dh_{t-1} += dGh_t wHh
+        if (t > 0) K2.gemm(false, false, B, h, h3, 1, dGh, t * h3, L * h3, wHh.data, 0, h, 1, dh, 0, h);
+      }
+      if (x.requiresGrad) K2.gemm(false, false, rows, nIn, h3, 1, dGi, 0, h3, wIh.data, 0, nIn, 1, gradOf(x), 0, nIn);
+      if (wIh.requiresGrad) K2.gemm(true, false, h3, nIn, rows, 1, dGi, 0, h3, x.data, 0, nIn, 1, gradOf(wIh), 0, nIn);
+      if (bIh.requiresGrad) colSumInto(dGi, rows, h3, gradOf(bIh));
+      if (bHh.requiresGrad) colSumInto(dGh, rows, h3, gradOf(bHh));
+      if (wHh.requiresGrad && L > 1) {
+        // dWhh += sum_t dGh_tᵀ h_{t-1}: rows with t >= 1 pair with the previous hidden state.
+        const dW = gradOf(wHh);
+        for (let b = 0; b < B; b++) {
+          K2.gemm(true, false, h3, h, L - 1, 1, dGh, (b * L + 1) * h3, h3, out, b * L * h, h, 1, dW, 0, h);
+        }
+      }
+    });
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------- losses, reductions
+
+/** Mean binary cross-entropy with logits (stable form). labels has one value per logit. */
+export function bceWithLogits(logits: Tensor, labels: Float32Array): Tensor {
+  const n = logits.size;
+  if (labels.length !== n) fail('bceWithLogits', `labels has ${labels.length} values, logits ${n}`);
+  if (n === 0) fail('bceWithLogits', 'empty input');
+  const xd = logits.data;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const x = xd[i]!;
+    total += Math.max(x, 0) - x * labels[i]! + Math.log1p(Math.exp(-Math.abs(x)));
+  }
+  const rg = needsGrad(logits);
+  const res = new Tensor(Float32Array.of(total / n), [], rg);
+  if (rg) {
+    record(res, (g) => {
+      const s = g[0]! / n;
+      const dx = gradOf(logits);
+      for (let i = 0; i < n; i++) dx[i] = dx[i]! + s * (sigmoidScalar(xd[i]!) - labels[i]!);
+    });
+  }
+  return res;
+}
+
+/** Mean softmax cross-entropy: logits [..., C], targets (one per row) in 0..C-1. */
+export function crossEntropy(logits: Tensor, targets: Int32Array): Tensor {
+  const c = lastDim('crossEntropy', logits);
+  const n = c === 0 ? 0 : logits.size / c;
+  if (targets.length !== n) fail('crossEntropy', `targets has ${targets.length} values but logits ${shapeStr(logits.shape)} has ${n} rows`);
+  if (n === 0) fail('crossEntropy', 'empty input');
+  checkIds('crossEntropy', targets, c);
+  const lse = new Float32Array(n);
+  const total = kernels().crossEntropyFwd(logits.data, targets, n, c, lse);
+  const rg = needsGrad(logits);
+  const res = new Tensor(Float32Array.of(total / n), [], rg);
+  if (rg) record(res, (g) => kernels().crossEntropyBwd(logits.data, targets, lse, n, c, g[0]! / n, gradOf(logits)));
+  return res;
+}
+
+export function sum(x: Tensor): Tensor {
+  const xd = x.data;
+  let s = 0;
+  for (let i = 0; i < xd.length; i++) s += xd[i]!;
+  const rg = needsGrad(x);
+  const res = new Tensor(Float32Array.of(s), [], rg);
+  if (rg) {
+    record(res, (g) => {
+      const dx = gradOf(x);
+      const gv = g[0]!;
+      for (let i = 0; i < dx.length; i++) dx[i] = dx[i]! + gv;
+    });
+  }
+  return res;
+}
+
+export function mean(x: Tensor): Tensor {
+  if (x.size === 0) fail('mean', 'empty input');
+  return scale(sum(x), 1 / x.size);
+}

@@ -1,0 +1,251 @@
+/**
+ * Pure TypeScript kernels: the reference implementation and the fallback when the native addon is
+ * not built. native/samplify.cc implements the same math (same loop orders where it matters, the
+ * same erf approximation, the same dropout random stream).
+ */
+import { Rng } from '../core/rng.ts';
+import type { Kernels } from './kernels.ts';
+
+export const MASK_PENALTY = -10000;
+
+/** Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7); native uses the same formula. */
+export function erf(x: number): number {
+  const sign = x < 0 ? -1 : 1;
+  const ax = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * ax);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-ax * ax);
+  return sign * y;
+}
+
+const INV_SQRT2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+function gemm(
+  tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number,
+  a: Float32Array, aOff: number, lda: number,
+  b: Float32Array, bOff: number, ldb: number,
+  beta: number, c: Float32Array, cOff: number, ldc: number,
+): void {
+  if (beta !== 1) {
+    for (let i = 0; i < m; i++) {
+      const ci = cOff + i * ldc;
+      if (beta === 0) c.fill(0, ci, ci + n);
+      else for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! * beta;
+    }
+  }
+  if (k === 0 || alpha === 0 || m === 0 || n === 0) return;
+  if (!tB) {
+    for (let i = 0; i < m; i++) {
+      const ci = cOff + i * ldc;
+      for (let p = 0; p < k; p++) {
+        const aip = alpha * (tA ? a[aOff + p * lda + i]! : a[aOff + i * lda + p]!);
+        const bp = bOff + p * ldb;
+        for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + aip * b[bp + j]!;
+      }
+    }
+  } else {
+    const row = new Float64Array(k);
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < k; p++) row[p] = tA ? a[aOff + p * lda + i]! : a[aOff + i * lda + p]!;
+      const ci = cOff + i * ldc;
+      for (let j = 0; j < n; j++) {
+        const bj = bOff + j * ldb;
+        let s = 0;
+        for (let p = 0; p < k; p++) s += row[p]! * b[bj + p]!;
+        c[ci + j] = c[ci + j]! + alpha * s;
+      }
+    }
+  }
+}
+
+export const tsKernels: Kernels = {
+  name: 'typescript',
+  gemm,
+
+  layerNormFwd(x, gamma, beta, rows, d, eps, y, mean, rstd) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += x[o + j]!;
+      const mu = s / d;
+      let ss = 0;
+      for (let j = 0; j < d; j++) {
+        const t = x[o + j]! - mu;
+        ss += t * t;
+      }
+      const rs = 1 / Math.sqrt(ss / d + eps);
+      mean[r] = mu;
+      rstd[r] = rs;
+      for (let j = 0; j < d; j++) y[o + j] = (x[o + j]! - mu) * rs * gamma[j]! + beta[j]!;
+    }
+  },
+
+  layerNormBwd(dy, x, gamma, mean, rstd, rows, d, dx, dgamma, dbeta) {
+    for (let r = 0; r < rows; r++) {
+      const o = r * d;
+      const mu = mean[r]!;
+      const rs = rstd[r]!;
+      let sg = 0;
+      let sgx = 0;
+      for (let j = 0; j < d; j++) {
+        const xh = (x[o + j]! - mu) * rs;
+        const g = dy[o + j]!;
+        const gh = g * gamma[j]!;
+        sg += gh;
+        sgx += gh * xh;
+        if (dgamma !== null) dgamma[j] = dgamma[j]! + g * xh;
+        if (dbeta !== null) dbeta[j] = dbeta[j]! + g;
+      }
+      if (dx !== null) {
+        const mg = sg / d;
+        const mgx = sgx / d;
+        for (let j = 0; j < d; j++) {
+          const xh = (x[o + j]! - mu) * rs;
+          dx[o + j] = dx[o + j]! + rs * (dy[o + j]! * gamma[j]! - mg - xh * mgx);
+        }
+      }
+    }
+  },
+
+  attnFwd(q, k, v, B, L, H, dh, causal, keyMask, scale, p, seed, probs, dropped, out) {
+    const D = H * dh;
+    const rng = p > 0 ? new Rng(seed) : null;
+    const keepScale = p >= 1 ? 0 : 1 / (1 - p);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        const qo = b * L * D + h * dh;
+        const po = (b * H + h) * L * L;
+        gemm(false, true, L, L, dh, scale, q, qo, D, k, qo, D, 0, probs, po, L);
+        for (let i = 0; i < L; i++) {
+          const ro = po + i * L;
+          let mx = -Infinity;
+          for (let j = 0; j < L; j++) {
+            let s = probs[ro + j]!;
+            if ((causal && j > i) || (keyMask !== null && keyMask[b * L + j] === 0)) s += MASK_PENALTY;
+            probs[ro + j] = s;
+            if (s > mx) mx = s;
+          }
+          let sum = 0;
+          for (let j = 0; j < L; j++) {
+            const e = Math.exp(probs[ro + j]! - mx);
+            probs[ro + j] = e;
+            sum += e;
+          }
+          const inv = 1 / sum;
+          for (let j = 0; j < L; j++) probs[ro + j] = probs[ro + j]! * inv;
+          if (rng !== null) {
+            for (let j = 0; j < L; j++) {
+              const drop = rng.nextUint32() / 4294967296 < p;
+              dropped[ro + j] = drop ? 0 : probs[ro + j]! * keepScale;
+            }
+          }
+        }
+        gemm(false, false, L, dh, L, 1, rng !== null ? dropped : probs, po, L, v, qo, D, 0, out, qo, D);
+      }
+    }
+  },
+
+  attnBwd(dout, q, k, v, probs, dropped, B, L, H, dh, scale, p, dq, dk, dv) {
+    const D = H * dh;
+    const dP = new Float32Array(L * L);
+    const keepScale = p >= 1 ? 0 : 1 / (1 - p);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        const qo = b * L * D + h * dh;
+        const po = (b * H + h) * L * L;
+        const pd = p > 0 ? dropped : probs;
+        gemm(false, true, L, L, dh, 1, dout, qo, D, v, qo, D, 0, dP, 0, L);
+        if (dv !== null) gemm(true, false, L, dh, L, 1, pd, po, L, dout, qo, D, 1, dv, qo, D);
+        for (let i = 0; i < L; i++) {
+          const ro = i * L;
+          if (p > 0) for (let j = 0; j < L; j++) dP[ro + j] = dropped[po + ro + j] !== 0 ? dP[ro + j]! * keepScale : 0;
+          let dot = 0;
+          for (let j = 0; j < L; j++) dot += dP[ro + j]! * probs[po + ro + j]!;
+          for (let j = 0; j < L; j++) dP[ro + j] = probs[po + ro + j]! * (dP[ro + j]! - dot) * scale;
+        }
+        if (dq !== null) gemm(false, false, L, dh, L, 1, dP, 0, L, k, qo, D, 1, dq, qo, D);
+        if (dk !== null) gemm(true, false, L, dh, L, 1, dP, 0, L, q, qo, D, 1, dk, qo, D);
+      }
+    }
+  },
+
+  dropoutFwd(x, p, seed, y, mask) {
+    const rng = new Rng(seed);
+    const keepScale = p >= 1 ? 0 : 1 / (1 - p);
+    for (let i = 0; i < x.length; i++) {
+      const drop = rng.nextUint32() / 4294967296 < p;
+      mask[i] = drop ? 0 : 1;
+      y[i] = drop ? 0 : x[i]! * keepScale;
+    }
+  },
+
+  geluFwd(x, y) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = 0.5 * v * (1 + erf(v * INV_SQRT2));
+    }
+  },
+
+  geluBwd(x, dy, dx) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      const cdf = 0.5 * (1 + erf(v * INV_SQRT2));
+      const pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);
+      dx[i] = dx[i]! + dy[i]! * (cdf + v * pdf);
+    }
+  },
+
+  gatherRows(src, ids, d, dst) {
+    for (let i = 0; i < ids.length; i++) {
+      const s = ids[i]! * d;
+      dst.set(src.subarray(s, s + d), i * d);
+    }
+  },
+
+  scatterAddRows(src, ids, d, dst) {
+    for (let i = 0; i < ids.length; i++) {
+      const o = ids[i]! * d;
+      const s = i * d;
+      for (let j = 0; j < d; j++) dst[o + j] = dst[o + j]! + src[s + j]!;
+    }
+  },
+
+  crossEntropyFwd(logits, targets, n, c, lse) {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * c;
+      let mx = -Infinity;
+      for (let j = 0; j < c; j++) if (logits[o + j]! > mx) mx = logits[o + j]!;
+      let s = 0;
+      for (let j = 0; j < c; j++) s += Math.exp(logits[o + j]! - mx);
+      const l = mx + Math.log(s);
+      lse[i] = l;
+      total += l - logits[o + targets[i]!]!;
+    }
+    return total;
+  },
+
+  crossEntropyBwd(logits, targets, lse, n, c, scale, dlogits) {
+    for (let i = 0; i < n; i++) {
+      const o = i * c;
+      const l = lse[i]!;
+      for (let j = 0; j < c; j++) dlogits[o + j] = dlogits[o + j]! + scale * Math.exp(logits[o + j]! - l);
+      const t = o + targets[i]!;
+      dlogits[t] = dlogits[t]! - scale;
+    }
+  },
+
+  adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2) {
+    const stepSize = lr / bc1;
+    const sqrtBc2 = Math.sqrt(bc2);
+    for (let i = 0; i < p.length; i++) {
+      let gi = g[i]!;
+      if (weightDecay !== 0) gi += weightDecay * p[i]!;
+      m[i] = beta1 * m[i]! + (1 - beta1) * gi;
+      v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi;
+      const mi = m[i]!;
+      const vi = v[i]!;
+      p[i] = p[i]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+    }
+  },
+};
