@@ -1,1 +1,19 @@
-export type { SequenceDataset, EvalCase, TrainView, SequentialSplit, SplitKind, Rejection, ReadReport } from './types.ts';
+export type { SequenceDataset, EvalCase, TrainView, SequentialSplit, SplitKind, SplitSummary, Rejection, ReadReport, InteractionTable } from './types.ts';
+export {
+  readSequenceText,
+  readInteractions,
+  readRecBoleAtomic,
+  readDigineticaSessions,
+  loadDataset,
+  DATASET_FORMATS,
+  DATA_FORMATS,
+} from './readers.ts';
+export type { DatasetRead, TableRead, SequenceTextOptions, InteractionOptions, InteractionFormat, SimpleReadOptions, DatasetFormat, DataFormat, LoadOptions } from './readers.ts';
+export { interactionsToSequences, saveIdMaps, loadIdMaps, writeSequenceText, datasetStats } from './sequences.ts';
+export type { DedupeMode, ToSequencesOptions, IdMaps, DatasetStats } from './sequences.ts';
+export { kCoreFilter, itemPopularity } from './filter.ts';
+export type { KCoreResult } from './filter.ts';
+export { leaveOneOutSplit, temporalSplit, makeTrainView } from './split.ts';
+export type { LeaveOneOutOptions, TemporalOptions } from './split.ts';
+export type { IdType, ColumnNames } from './validate.ts';
+export type { TextEncoding } from './lines.ts';

@@ -51,6 +51,42 @@ export interface SequentialSplit {
   readonly train: TrainView;
   readonly valid: readonly EvalCase[];
   readonly test: readonly EvalCase[];
+  /** Counts that explain the split (who was left out of evaluation and why). */
+  readonly summary?: SplitSummary;
+}
+
+export interface SplitSummary {
+  readonly users: number;
+  /** Users with at least one valid or test case. */
+  readonly evaluatedUsers: number;
+  /** Leave-one-out: users with fewer than 3 items (all of their items go to train, no eval case). */
+  readonly shortUsers: number;
+  readonly trainInteractions: number;
+  readonly validCases: number;
+  readonly testCases: number;
+  /** Temporal: targets whose history would be empty (the user's first interaction is after the cut), skipped. */
+  readonly coldStartSkipped?: number;
+  /** Temporal: interactions with timestamp >= validCut are valid or test targets. */
+  readonly validCut?: number;
+  /** Temporal: interactions with timestamp >= testCut are test targets. */
+  readonly testCut?: number;
+}
+
+/**
+ * Interactions as read, one entry per kept row, in file order (before any grouping or sorting).
+ * Ids are the external strings; `lines[i]` is the physical line (Parquet: 1-based row number) of row i.
+ */
+export interface InteractionTable {
+  readonly file: string;
+  /** sha256 (hex) of the source bytes. */
+  readonly checksum: string;
+  readonly users: readonly string[];
+  readonly items: readonly string[];
+  /** Present when a timestamp column was read (Unix seconds for ISO dates; numbers as written otherwise). */
+  readonly timestamps?: Float64Array;
+  /** Present when an event-type column was read. */
+  readonly eventTypes?: readonly string[];
+  readonly lines: Float64Array;
 }
 
 /** Why a row was rejected; a stable code plus a human sentence. */
@@ -61,6 +97,8 @@ export interface Rejection {
   readonly field: string;
   readonly reason: string;
   readonly code: string;
+  /** The start of the offending row (at most ~200 characters), when there is one. */
+  readonly raw?: string;
 }
 
 /** Row accounting for one read: rowsIn === rowsKept + rowsRejected always holds. */

@@ -1,0 +1,154 @@
+/**
+ * Byte-level streaming line splitter shared by every text reader.
+ *
+ * Why not `readline`: readline decodes UTF-8 with silent U+FFFD replacement (so a latin-1 byte could
+ * not be told apart from a real character) and has no cap on line length (a 2 GB line would be
+ * buffered whole). Here lines are split on raw `\n` bytes, each line is handed over as bytes, and a
+ * line longer than `maxLineBytes` is skipped (its bytes are dropped as they stream past) and
+ * reported as too long instead of being buffered.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { DataValidationError } from '../core/errors.ts';
+
+/** Default cap on one physical line: large enough for a 10 MB sequence line, small enough to never exhaust memory. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+export interface LineSink {
+  /** A complete line without its `\n` (a trailing `\r` is still present; the UTF-8 BOM of line 1 is removed). */
+  line(lineNo: number, bytes: Buffer): void;
+  /** A line whose length exceeded the cap; `head` is its first bytes, for the rejection message. */
+  tooLong(lineNo: number, head: Buffer, totalBytes: number): void;
+}
+
+/**
+ * Checks the path before any streaming so the common mistakes give one clear error instead of a
+ * Node stack trace: missing file, a directory, an unreadable file, an empty file.
+ */
+export function checkInputFile(file: string): number {
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new DataValidationError('is a directory, expected a file', { file });
+    if (!st.isFile()) throw new DataValidationError('is not a regular file', { file });
+    size = st.size;
+  } catch (e) {
+    if (e instanceof DataValidationError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DataValidationError('file not found', { file });
+    if (code === 'EACCES') throw new DataValidationError('permission denied', { file });
+    throw new DataValidationError(`cannot open file (${code ?? String(e)})`, { file });
+  }
+  if (size === 0) throw new DataValidationError('file is empty (0 bytes)', { file });
+  return size;
+}
+
+/** Streams `file`, calling `sink` once per physical line; returns the sha256 of all bytes and the line count. */
+export async function forEachLine(file: string, sink: LineSink, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Promise<{ checksum: string; lines: number }> {
+  const hash = createHash('sha256');
+  let lineNo = 0;
+  let parts: Buffer[] = [];
+  let partLen = 0;
+  let overflow = false; // current line exceeded the cap: its further bytes are only counted
+  let overflowTotal = 0;
+  let head: Buffer = Buffer.alloc(0);
+
+  const emit = (piece: Buffer): void => {
+    lineNo++;
+    if (overflow) {
+      sink.tooLong(lineNo, head, overflowTotal + piece.length);
+    } else if (partLen + piece.length > maxLineBytes) {
+      const all = parts.length ? Buffer.concat([...parts, piece]) : piece;
+      sink.tooLong(lineNo, Buffer.from(all.subarray(0, 256)), partLen + piece.length);
+    } else {
+      let bytes = parts.length ? Buffer.concat([...parts, piece]) : piece;
+      if (lineNo === 1 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+      sink.line(lineNo, bytes);
+    }
+    parts = [];
+    partLen = 0;
+    overflow = false;
+    overflowTotal = 0;
+  };
+
+  const keep = (piece: Buffer): void => {
+    if (piece.length === 0) return;
+    if (overflow) {
+      overflowTotal += piece.length;
+      return;
+    }
+    if (partLen + piece.length > maxLineBytes) {
+      head = Buffer.from(Buffer.concat([...parts, piece]).subarray(0, 256));
+      overflowTotal = partLen + piece.length;
+      overflow = true;
+      parts = [];
+      partLen = 0;
+      return;
+    }
+    parts.push(Buffer.from(piece)); // copy: the stream may reuse its chunk memory
+    partLen += piece.length;
+  };
+
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      let start = 0;
+      let idx = chunk.indexOf(10, start);
+      while (idx !== -1) {
+        emit(chunk.subarray(start, idx));
+        start = idx + 1;
+        idx = chunk.indexOf(10, start);
+      }
+      keep(chunk.subarray(start));
+    }
+  } catch (e) {
+    if (e instanceof DataValidationError) throw e;
+    // Errors thrown by the sink are programming or validation errors; read errors are wrapped.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined) throw new DataValidationError(`read failed (${code})`, { file, line: lineNo + 1 });
+    throw e;
+  } finally {
+    stream.destroy();
+  }
+  // A last line without a trailing newline is still a line; a file ending in '\n' has no extra empty line.
+  if (partLen > 0 || overflow) emit(Buffer.alloc(0));
+  return { checksum: hash.digest('hex'), lines: lineNo };
+}
+
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+const utf8Lenient = new TextDecoder('utf-8');
+
+export type TextEncoding = 'utf-8' | 'latin1';
+
+/**
+ * Decodes one line. With 'utf-8' (the default) invalid byte sequences (typically latin-1 text)
+ * give `null` so the caller rejects the row: guessing an encoding per row would silently change ids.
+ * Callers that know a file is latin-1 pass 'latin1', where every byte is a character.
+ */
+export function decodeLine(bytes: Buffer, encoding: TextEncoding): string | null {
+  let text: string;
+  if (encoding === 'latin1') text = bytes.toString('latin1');
+  else {
+    try {
+      text = utf8Fatal.decode(bytes);
+    } catch {
+      return null;
+    }
+  }
+  return text.endsWith('\r') ? text.slice(0, -1) : text;
+}
+
+/** Decoding for messages only: never fails, invalid bytes become U+FFFD. */
+export function lenientText(bytes: Buffer, max = 200): string {
+  const t = utf8Lenient.decode(bytes.subarray(0, max * 4));
+  const s = t.endsWith('\r') ? t.slice(0, -1) : t;
+  return s.length > max ? s.slice(0, max) + '…' : s;
+}
+
+/** sha256 of a whole file, streamed (for formats read by DuckDB, where we never see the bytes). */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}

@@ -1,0 +1,122 @@
+/**
+ * Row accounting. Every reader routes each rejected row through one `RejectionSink`, which counts
+ * it per code, keeps a small sample for messages, and (when a path is given) streams it as JSONL to a
+ * temp file that is renamed into place only when the read finished — so the rejected file is either
+ * complete or absent, never half written.
+ */
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataValidationError } from '../core/errors.ts';
+import { hashSeed } from '../core/rng.ts';
+import type { ReadReport, Rejection } from './types.ts';
+
+const SAMPLE_SIZE = 20;
+
+export class RejectionSink {
+  readonly sample: Rejection[] = [];
+  readonly byCode: Record<string, number> = {};
+  total = 0;
+  private fd: number | undefined;
+  private tmp: string | undefined;
+  private buf: string[] = [];
+  private bufLen = 0;
+
+  constructor(
+    readonly file: string,
+    readonly rejectedPath?: string,
+  ) {
+    if (rejectedPath !== undefined) {
+      mkdirSync(dirname(rejectedPath), { recursive: true });
+      this.tmp = `${rejectedPath}.${process.pid}.${hashSeed(Date.now() >>> 0, rejectedPath).toString(16)}.tmp`;
+      this.fd = openSync(this.tmp, 'w');
+    }
+  }
+
+  reject(line: number, field: string, code: string, reason: string, raw?: string): void {
+    const r: Rejection = raw === undefined ? { file: this.file, line, field, reason, code } : { file: this.file, line, field, reason, code, raw };
+    this.total++;
+    this.byCode[code] = (this.byCode[code] ?? 0) + 1;
+    if (this.sample.length < SAMPLE_SIZE) this.sample.push(r);
+    if (this.fd !== undefined) {
+      const s = JSON.stringify(r) + '\n';
+      this.buf.push(s);
+      this.bufLen += s.length;
+      if (this.bufLen > 1 << 16) this.flush();
+    }
+  }
+
+  private flush(): void {
+    if (this.fd === undefined || this.buf.length === 0) return;
+    writeSync(this.fd, this.buf.join(''));
+    this.buf = [];
+    this.bufLen = 0;
+  }
+
+  /** Completes the rejected file (even when empty: its presence says the read ran) and returns its path. */
+  finish(): string | undefined {
+    if (this.fd === undefined || this.tmp === undefined) return undefined;
+    try {
+      this.flush();
+      closeSync(this.fd);
+      this.fd = undefined;
+      renameSync(this.tmp, this.rejectedPath!);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    return this.rejectedPath;
+  }
+
+  /** Drops the temp file: a failed read leaves no rejected file at all. */
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+      this.fd = undefined;
+    }
+    if (this.tmp !== undefined) rmSync(this.tmp, { force: true });
+  }
+
+  report(rowsIn: number, rowsKept: number, rejectedFile?: string): ReadReport {
+    if (rowsIn !== rowsKept + this.total) {
+      // An internal invariant, not a user error: a row went neither way.
+      throw new Error(`row accounting broken for ${this.file}: in ${rowsIn} != kept ${rowsKept} + rejected ${this.total}`);
+    }
+    const report: ReadReport = {
+      file: this.file,
+      rowsIn,
+      rowsKept,
+      rowsRejected: this.total,
+      rejectedByCode: { ...this.byCode },
+      sample: this.sample.slice(),
+      ...(rejectedFile !== undefined ? { rejectedFile } : {}),
+    };
+    return report;
+  }
+
+  /**
+   * Ends a read: writes the rejected file, builds the report, and turns "nothing usable" into a
+   * DataValidationError (after the rejected file is complete, so the user can look at why).
+   */
+  close(rowsIn: number, rowsKept: number, what: string): ReadReport {
+    const rejectedFile = this.finish();
+    const report = this.report(rowsIn, rowsKept, rejectedFile);
+    if (rowsIn === 0) throw new DataValidationError(`no ${what} rows (the file has no data)`, { file: this.file });
+    if (rowsKept === 0) {
+      const codes = Object.entries(this.byCode)
+        .sort((a, b) => b[1] - a[1])
+        .map(([c, n]) => `${c}: ${n}`)
+        .join(', ');
+      const first = this.sample[0]!;
+      throw new DataValidationError(`no usable ${what} rows: all ${rowsIn} rejected (${codes}); first: ${first.reason}`, {
+        file: this.file,
+        line: first.line,
+        field: first.field,
+      });
+    }
+    return report;
+  }
+}
