@@ -118,16 +118,17 @@ export const tsKernels: Kernels = {
         gemm(false, true, L, L, dh, scale, q, qo, D, k, qo, D, 0, probs, po, L);
         for (let i = 0; i < L; i++) {
           const ro = po + i * L;
+          // The penalty is added in float64 and never stored, so a fully masked row is the exact
+          // softmax of its raw scores (float32 cannot resolve score - 1e4 finely).
           let mx = -Infinity;
           for (let j = 0; j < L; j++) {
-            let s = probs[ro + j]!;
-            if ((causal && j > i) || (keyMask !== null && keyMask[b * L + j] === 0)) s += MASK_PENALTY;
-            probs[ro + j] = s;
+            const s = probs[ro + j]! + ((causal && j > i) || (keyMask !== null && keyMask[b * L + j] === 0) ? MASK_PENALTY : 0);
             if (s > mx) mx = s;
           }
           let sum = 0;
           for (let j = 0; j < L; j++) {
-            const e = Math.exp(probs[ro + j]! - mx);
+            const s = probs[ro + j]! + ((causal && j > i) || (keyMask !== null && keyMask[b * L + j] === 0) ? MASK_PENALTY : 0);
+            const e = Math.exp(s - mx);
             probs[ro + j] = e;
             sum += e;
           }
