@@ -1,0 +1,283 @@
+/**
+ * SASRec (Kang & McAuley, ICDM 2018) in the layout of the CoSeRec / ICLRec / S3-Rec code family,
+ * which is the implementation behind the Beauty numbers those papers report:
+ *
+ *   e = Dropout(LN(E[ids] + P[0..L-1]))                      item + learned absolute position
+ *   per block (post-LN, GELU FFN):
+ *     a = LN1(e + Dropout(Wo · MHA(Wq e, Wk e, Wv e)))        causal + key-padding mask (additive -1e4),
+ *                                                             dropout on the attention probabilities
+ *     e = LN2(a + Dropout(W2 · GELU(W1 a)))                   GELU is the exact erf form, W1: d → 4d
+ *   logit(item) = h · E[item]                                 E is shared between input and output
+ *
+ * Init as CoSeRec `init_weights`: every embedding and linear weight N(0, 0.02), biases 0, LayerNorm
+ * γ = 1, β = 0 (eps 1e-12). Sequences are left-padded with item 0, so the most recent item always
+ * sits at position L-1. bench/reference/reference.py is the same network in PyTorch; the tests
+ * load its float64 weights and compare loss and every gradient.
+ *
+ * Losses: 'bce' — at every non-padding position, -log σ(h·E[target]) - log(1 - σ(h·E[negative]))
+ * averaged over positions (CoSeRec `cross_entropy`, one sampled negative per position); 'ce' — full
+ * softmax over the numItems real items (the padding column is dropped) at every non-padding position.
+ * Output projections are computed only on non-padding rows.
+ */
+import { ConfigError, type Rng } from '../core/index.ts';
+import {
+  Tensor, type Parameter, add, attention, bceWithLogits, constantParameter, crossEntropy, dropout, embedding, gatherRows,
+  gelu, layerNorm, linear, matmul, noGrad, normalParameter, reshape, rowDot,
+} from '../nn/index.ts';
+import type { SequenceNetwork, TrainingBatch } from './network.ts';
+
+export type SequenceLoss = 'bce' | 'ce';
+
+export interface SasrecConfig {
+  readonly hidden: number;
+  readonly blocks: number;
+  readonly heads: number;
+  /** Dropout on the embeddings, the attention output and the FFN output. */
+  readonly dropout: number;
+  /** Dropout on the attention probabilities. */
+  readonly attnDropout: number;
+  readonly maxLen: number;
+  readonly loss: SequenceLoss;
+  /** Std of the N(0, std²) init of embeddings and linear weights. */
+  readonly initStd: number;
+}
+
+/** CoSeRec-family defaults (hidden 64, 2 blocks, 2 heads, dropout 0.5, max length 50). */
+export const SASREC_DEFAULTS: SasrecConfig = {
+  hidden: 64, blocks: 2, heads: 2, dropout: 0.5, attnDropout: 0.5, maxLen: 50, loss: 'bce', initStd: 0.02,
+};
+
+/** Histories scored per forward pass in scoreNext (bounds memory). */
+const SCORE_CHUNK = 256;
+const LN_EPS = 1e-12;
+
+function int(cfg: Record<string, unknown>, key: string, def: number, min: number): number {
+  const v = cfg[key] ?? def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(`must be an integer >= ${min}, got ${JSON.stringify(v)}`, { field: key });
+  return v;
+}
+
+function prob(cfg: Record<string, unknown>, key: string, def: number): number {
+  const v = cfg[key] ?? def;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ConfigError(`must be a number in [0, 1), got ${JSON.stringify(v)}`, { field: key });
+  return v;
+}
+
+export function parseLoss(cfg: Record<string, unknown>, def: SequenceLoss): SequenceLoss {
+  const v = cfg.loss ?? def;
+  if (v !== 'bce' && v !== 'ce') throw new ConfigError(`must be 'bce' or 'ce', got ${JSON.stringify(v)}`, { field: 'loss' });
+  return v;
+}
+
+const SASREC_KEYS = new Set(Object.keys(SASREC_DEFAULTS));
+
+export function parseSasrecConfig(cfg: Record<string, unknown>): SasrecConfig {
+  for (const k of Object.keys(cfg)) if (!SASREC_KEYS.has(k)) throw new ConfigError(`unknown SASRec option (known: ${[...SASREC_KEYS].join(', ')})`, { field: k });
+  const d = SASREC_DEFAULTS;
+  const hidden = int(cfg, 'hidden', d.hidden, 1);
+  const heads = int(cfg, 'heads', d.heads, 1);
+  if (hidden % heads !== 0) throw new ConfigError(`hidden (${hidden}) must be divisible by heads (${heads})`, { field: 'heads' });
+  const initStd = cfg.initStd ?? d.initStd;
+  if (typeof initStd !== 'number' || !(initStd > 0)) throw new ConfigError(`must be a positive number, got ${JSON.stringify(initStd)}`, { field: 'initStd' });
+  return {
+    hidden, heads,
+    blocks: int(cfg, 'blocks', d.blocks, 1),
+    dropout: prob(cfg, 'dropout', d.dropout),
+    attnDropout: prob(cfg, 'attnDropout', d.attnDropout),
+    maxLen: int(cfg, 'maxLen', d.maxLen, 1),
+    loss: parseLoss(cfg, d.loss),
+    initStd,
+  };
+}
+
+interface Block {
+  q: [Parameter, Parameter];
+  k: [Parameter, Parameter];
+  v: [Parameter, Parameter];
+  o: [Parameter, Parameter];
+  ln1: [Parameter, Parameter];
+  ffn1: [Parameter, Parameter];
+  ffn2: [Parameter, Parameter];
+  ln2: [Parameter, Parameter];
+}
+
+/** Row indices (into [size*maxLen]) whose target is not padding, and those targets. */
+export function targetRows(targets: Int32Array): { rows: Int32Array; ids: Int32Array } {
+  let n = 0;
+  for (let i = 0; i < targets.length; i++) if (targets[i]! > 0) n++;
+  const rows = new Int32Array(n);
+  const ids = new Int32Array(n);
+  n = 0;
+  for (let i = 0; i < targets.length; i++) {
+    if (targets[i]! > 0) {
+      rows[n] = i;
+      ids[n++] = targets[i]!;
+    }
+  }
+  return { rows, ids };
+}
+
+/**
+ * The loss shared by SASRec and GRU4Rec: `h` [N, d] are the hidden states at the non-padding rows,
+ * `E` the (shared) item embedding [numItems + 1, d].
+ */
+export function sequenceLoss(kind: SequenceLoss, h: Tensor, E: Parameter, ids: Int32Array, negIds: Int32Array | null, realItems: Int32Array): Tensor {
+  if (kind === 'bce') {
+    if (negIds === null) throw new ConfigError('the bce loss needs batch.negatives', { field: 'loss' });
+    const n = ids.length;
+    const pos = rowDot(h, embedding(E, ids, [n]));
+    const neg = rowDot(h, embedding(E, negIds, [n]));
+    return add(bceWithLogits(pos, new Float32Array(n).fill(1)), bceWithLogits(neg, new Float32Array(n)));
+  }
+  // Full softmax over the real items: class c is item c + 1 (padding column dropped).
+  const logits = matmul(h, gatherRows(E, realItems), { transB: true });
+  const cls = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) cls[i] = ids[i]! - 1;
+  return crossEntropy(logits, cls);
+}
+
+/** Negative ids at the given rows; 0 would mean the trainer sent no negative there. */
+export function pickNegatives(batch: TrainingBatch, rows: Int32Array): Int32Array {
+  const negs = batch.negatives;
+  if (negs === undefined) throw new ConfigError('the bce loss needs batch.negatives (needsNegatives is true)', { field: 'loss' });
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const v = negs[rows[i]!]!;
+    if (v <= 0) throw new RangeError(`batch.negatives has no negative at position ${rows[i]} (target ${batch.targets[rows[i]!]})`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Left-pads (and truncates to the last maxLen items) a chunk of histories into [n, maxLen]. */
+export function padHistories(histories: readonly Int32Array[], from: number, to: number, maxLen: number): Int32Array {
+  const ids = new Int32Array((to - from) * maxLen);
+  for (let i = from; i < to; i++) {
+    const h = histories[i]!;
+    const take = h.length > maxLen ? h.subarray(h.length - maxLen) : h;
+    ids.set(take, (i - from) * maxLen + (maxLen - take.length));
+  }
+  return ids;
+}
+
+export function arange(from: number, to: number): Int32Array {
+  const r = new Int32Array(Math.max(0, to - from));
+  for (let i = 0; i < r.length; i++) r[i] = from + i;
+  return r;
+}
+
+export class Sasrec implements SequenceNetwork {
+  readonly kind = 'sasrec';
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly parameters: readonly Parameter[];
+  readonly maxLen: number;
+  readonly needsNegatives: boolean;
+  readonly numItems: number;
+  private readonly cfg: SasrecConfig;
+  private readonly itemEmb: Parameter;
+  private readonly posEmb: Parameter;
+  private readonly embLn: [Parameter, Parameter];
+  private readonly blocks: Block[];
+  private readonly realItems: Int32Array;
+
+  constructor(numItems: number, config: Record<string, unknown>, rng: Rng) {
+    if (!Number.isInteger(numItems) || numItems < 1) throw new ConfigError(`numItems must be a positive integer, got ${numItems}`);
+    const cfg = parseSasrecConfig(config);
+    this.cfg = cfg;
+    this.numItems = numItems;
+    this.config = Object.freeze({ ...cfg });
+    this.maxLen = cfg.maxLen;
+    this.needsNegatives = cfg.loss === 'bce';
+    this.realItems = arange(1, numItems + 1);
+    const d = cfg.hidden;
+    const std = cfg.initStd;
+    const r = rng.split('sasrec-init');
+    const params: Parameter[] = [];
+    const normal = (name: string, shape: number[]): Parameter => {
+      const p = normalParameter(name, shape, std, r);
+      params.push(p);
+      return p;
+    };
+    const constant = (name: string, shape: number[], v: number): Parameter => {
+      const p = constantParameter(name, shape, v);
+      params.push(p);
+      return p;
+    };
+    const lin = (name: string, out: number, inp: number): [Parameter, Parameter] => [normal(`${name}.w`, [out, inp]), constant(`${name}.b`, [out], 0)];
+    const ln = (name: string): [Parameter, Parameter] => [constant(`${name}.g`, [d], 1), constant(`${name}.b`, [d], 0)];
+    this.itemEmb = normal('item_emb', [numItems + 1, d]);
+    this.posEmb = normal('pos_emb', [cfg.maxLen, d]);
+    this.embLn = ln('emb_ln');
+    this.blocks = [];
+    for (let i = 0; i < cfg.blocks; i++) {
+      const p = `block${i}`;
+      this.blocks.push({
+        q: lin(`${p}.q`, d, d), k: lin(`${p}.k`, d, d), v: lin(`${p}.v`, d, d), o: lin(`${p}.o`, d, d),
+        ln1: ln(`${p}.ln1`),
+        ffn1: lin(`${p}.ffn1`, 4 * d, d), ffn2: lin(`${p}.ffn2`, d, 4 * d),
+        ln2: ln(`${p}.ln2`),
+      });
+    }
+    this.parameters = Object.freeze(params);
+  }
+
+  /** Hidden states [B, L, d] of left-padded ids [B*L]. `rng` is only drawn from when training. */
+  hidden(ids: Int32Array, B: number, training: boolean, rng: Rng | null): Tensor {
+    const { hidden: d, heads, maxLen: L } = this.cfg;
+    const pDrop = training ? this.cfg.dropout : 0;
+    const pAttn = training ? this.cfg.attnDropout : 0;
+    const r = rng ?? DUMMY_RNG;
+    const keyMask = new Uint8Array(B * L);
+    for (let i = 0; i < keyMask.length; i++) keyMask[i] = ids[i]! > 0 ? 1 : 0;
+    let x = add(embedding(this.itemEmb, ids, [B, L]), this.posEmb);
+    x = layerNorm(x, this.embLn[0], this.embLn[1], LN_EPS);
+    x = dropout(x, pDrop, r, training);
+    for (const blk of this.blocks) {
+      const q = linear(x, blk.q[0], blk.q[1]);
+      const k = linear(x, blk.k[0], blk.k[1]);
+      const v = linear(x, blk.v[0], blk.v[1]);
+      const ctx = attention(q, k, v, { heads, causal: true, keyMask, dropout: pAttn, rng: r, training: training && pAttn > 0 });
+      const o = dropout(linear(ctx, blk.o[0], blk.o[1]), pDrop, r, training);
+      x = layerNorm(add(o, x), blk.ln1[0], blk.ln1[1], LN_EPS);
+      const f = dropout(linear(gelu(linear(x, blk.ffn1[0], blk.ffn1[1])), blk.ffn2[0], blk.ffn2[1]), pDrop, r, training);
+      x = layerNorm(add(f, x), blk.ln2[0], blk.ln2[1], LN_EPS);
+    }
+    return reshape(x, [B, L, d]);
+  }
+
+  batchLoss(batch: TrainingBatch, rng: Rng): Tensor {
+    if (batch.maxLen !== this.maxLen) throw new RangeError(`batch maxLen ${batch.maxLen} differs from the network's ${this.maxLen}`);
+    const { rows, ids } = targetRows(batch.targets);
+    if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
+    const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
+    const h = gatherRows(this.hidden(batch.inputs, batch.size, true, rng), rows);
+    return sequenceLoss(this.cfg.loss, h, this.itemEmb, ids, negs, this.realItems);
+  }
+
+  scoreNext(histories: readonly Int32Array[]): Float32Array {
+    const n = histories.length;
+    const V = this.numItems + 1;
+    const L = this.maxLen;
+    const out = new Float32Array(n * V);
+    noGrad(() => {
+      for (let from = 0; from < n; from += SCORE_CHUNK) {
+        const to = Math.min(n, from + SCORE_CHUNK);
+        const B = to - from;
+        const ids = padHistories(histories, from, to, L);
+        const h = this.hidden(ids, B, false, null);
+        const last = new Int32Array(B);
+        for (let b = 0; b < B; b++) last[b] = b * L + L - 1;
+        const scores = matmul(gatherRows(h, last), this.itemEmb, { transB: true });
+        out.set(scores.data, from * V);
+      }
+    });
+    return out;
+  }
+}
+
+/** Stand-in stream for eval mode, where dropout never draws. */
+const DUMMY_RNG = { nextUint32: (): number => { throw new Error('eval-mode forward drew randomness'); } } as unknown as Rng;
+
+export function createSasrec(numItems: number, config: Record<string, unknown>, rng: Rng): Sasrec {
+  return new Sasrec(numItems, config, rng);
+}

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, Rng } from '../../src/core/index.ts';
+import { Adam, backward, noGrad, resetTape } from '../../src/nn/index.ts';
+import { createSasrec, parseSasrecConfig } from '../../src/models/sasrec.ts';
+import type { TrainingBatch } from '../../src/models/network.ts';
+import { assertClose, fixtureBatch, loadFixture, loadWeights, maxAbs } from '../fixtures/crosscheck/load.ts';
+
+for (const loss of ['bce', 'ce'] as const) {
+  test(`SASRec (${loss}) matches the PyTorch reference: loss, every gradient, eval scores`, () => {
+    const f = loadFixture(`sasrec-${loss}.json`);
+    const net = createSasrec(f.numItems, f.config, new Rng(1));
+    loadWeights(net.parameters, f);
+    const l = net.batchLoss(fixtureBatch(f), new Rng(2));
+    assertClose([l.item()], [f.loss], 1e-5, 1e-7, 'loss');
+    backward(l);
+    for (let i = 0; i < net.parameters.length; i++) {
+      const p = net.parameters[i]!;
+      const g = f.gradients[i]!;
+      assert.equal(p.name, g.name);
+      const grad = p.grad ?? new Float32Array(p.size);
+      // float32 vs float64: relative 1e-3, absolute scaled by the tensor's largest gradient.
+      assertClose(grad, g.values, 1e-3, Math.max(1e-4 * maxAbs(g.values), 1e-7), `grad ${p.name}`);
+    }
+    const scores = net.scoreNext(f.histories.map((h) => Int32Array.from(h)));
+    assertClose(scores, f.scores, 1e-4, 1e-5, 'scoreNext');
+  });
+}
+
+function smallNet(seed: number, loss: 'bce' | 'ce' = 'bce', extra: Record<string, unknown> = {}) {
+  return createSasrec(20, { hidden: 8, blocks: 2, heads: 2, maxLen: 7, loss, ...extra }, new Rng(seed));
+}
+
+function batchOf(rows: number[][], maxLen: number, numItems: number, rng: Rng): TrainingBatch {
+  const size = rows.length;
+  const inputs = new Int32Array(size * maxLen);
+  const targets = new Int32Array(size * maxLen);
+  const negatives = new Int32Array(size * maxLen);
+  rows.forEach((s, b) => {
+    const inp = s.slice(0, -1).slice(-maxLen);
+    const tgt = s.slice(1).slice(-maxLen);
+    const off = b * maxLen + maxLen - inp.length;
+    inputs.set(inp, off);
+    targets.set(tgt, off);
+    for (let t = 0; t < tgt.length; t++) {
+      let n = 1 + rng.int(numItems);
+      while (n === tgt[t]) n = 1 + rng.int(numItems);
+      negatives[off + t] = n;
+    }
+  });
+  return { size, maxLen, inputs, targets, negatives };
+}
+
+test('SASRec config: defaults are the CoSeRec family, bad options are refused', () => {
+  assert.deepEqual(parseSasrecConfig({}), { hidden: 64, blocks: 2, heads: 2, dropout: 0.5, attnDropout: 0.5, maxLen: 50, loss: 'bce', initStd: 0.02 });
+  assert.throws(() => parseSasrecConfig({ hidden: 10, heads: 3 }), /divisible/);
+  const field = (name: string) => (e: unknown) => e instanceof ConfigError && e.location.field === name;
+  assert.throws(() => parseSasrecConfig({ loss: 'mse' }), field('loss'));
+  assert.throws(() => parseSasrecConfig({ dropout: 1 }), field('dropout'));
+  assert.throws(() => parseSasrecConfig({ hiden: 64 }), field('hiden'));
+  const net = createSasrec(5, { loss: 'ce' }, new Rng(0));
+  assert.equal(net.needsNegatives, false);
+  assert.equal(createSasrec(5, {}, new Rng(0)).needsNegatives, true);
+  assert.equal(net.parameters[0]!.shape[0], 6);
+});
+
+test('SASRec scoreNext: shape, truncation to maxLen, chunk/batch independence, empty history', () => {
+  const net = smallNet(3);
+  const hs = [Int32Array.of(1, 2, 3), Int32Array.of(4), Int32Array.of(5, 6, 7, 8, 9, 10, 11, 12, 13, 14), Int32Array.of()];
+  const s = net.scoreNext(hs);
+  assert.equal(s.length, hs.length * 21);
+  assert.ok(s.every(Number.isFinite));
+  // Each row is the same whether the history is scored alone or together with others.
+  hs.forEach((h, i) => assertClose(net.scoreNext([h]), s.subarray(i * 21, (i + 1) * 21), 1e-5, 1e-6, `row ${i}`));
+  // A history longer than maxLen scores like its last maxLen items.
+  assertClose(net.scoreNext([Int32Array.of(8, 9, 10, 11, 12, 13, 14)]), s.subarray(2 * 21, 3 * 21), 1e-6, 1e-7, 'truncation');
+  // More than one chunk (256) of histories.
+  const many = Array.from({ length: 300 }, (_, i) => Int32Array.of(1 + (i % 20), 1 + ((i * 7) % 20)));
+  const sm = net.scoreNext(many);
+  assertClose(sm.subarray(299 * 21), net.scoreNext([many[299]!]), 1e-5, 1e-6, 'chunked');
+});
+
+test('SASRec is causal and ignores left padding: a hidden state depends only on the items up to it', () => {
+  const net = smallNet(4);
+  const L = 7;
+  const a = Int32Array.of(0, 0, 3, 4, 5, 6, 7);
+  const b = Int32Array.of(0, 0, 3, 4, 5, 19, 2); // later items changed
+  const c = Int32Array.of(0, 0, 0, 0, 0, 0, 0);
+  const [ha, hb] = noGrad(() => [net.hidden(a, 1, false, null), net.hidden(b, 1, false, null), net.hidden(c, 1, false, null)]);
+  const d = 8;
+  for (let t = 2; t < 5; t++) assertClose(hb!.data.subarray(t * d, (t + 1) * d), ha!.data.subarray(t * d, (t + 1) * d), 1e-6, 1e-7, `position ${t}`);
+  let differs = false;
+  for (let i = 5 * d; i < L * d; i++) if (ha!.data[i] !== hb!.data[i]) differs = true;
+  assert.ok(differs, 'changing later items must change later positions');
+  // Two histories in one batch do not see each other; padding rows never leak into real rows.
+  const both = noGrad(() => net.hidden(Int32Array.of(...a, ...b), 2, false, null));
+  assertClose(both.data.subarray(2 * d, L * d), ha!.data.subarray(2 * d, L * d), 1e-6, 1e-7, 'batch row 0');
+  assertClose(both.data.subarray((L + 2) * d, 2 * L * d), hb!.data.subarray(2 * d, L * d), 1e-6, 1e-7, 'batch row 1');
+});
+
+test('SASRec training is deterministic by seed, dropout is active in training only, loss falls on a toy task', () => {
+  const rows = [[1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7], [9, 10, 11, 12], [3, 4, 5, 6, 7, 8, 9, 10, 11]];
+  for (const loss of ['bce', 'ce'] as const) {
+    const batch = batchOf(rows, 7, 20, new Rng(5));
+    const n1 = smallNet(7, loss);
+    const n2 = smallNet(7, loss);
+    const l1 = n1.batchLoss(batch, new Rng(11));
+    resetTape();
+    const l2 = n2.batchLoss(batch, new Rng(11));
+    resetTape();
+    assert.equal(l1.item(), l2.item(), 'same seeds, same loss');
+    const l3 = n2.batchLoss(batch, new Rng(12));
+    resetTape();
+    assert.notEqual(l3.item(), l1.item(), 'dropout draws from the rng');
+    // Eval scores do not depend on any rng (no dropout).
+    assert.deepEqual(n1.scoreNext([Int32Array.of(1, 2)]), n2.scoreNext([Int32Array.of(1, 2)]));
+  }
+});
+
+test('SASRec learns: a few Adam steps lower the loss on a fixed batch (both losses)', () => {
+  const rows = [[1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7], [9, 10, 11, 12], [3, 4, 5, 6, 7, 8, 9, 10, 11]];
+  for (const loss of ['bce', 'ce'] as const) {
+    const net = smallNet(8, loss, { dropout: 0, attnDropout: 0, initStd: 0.1 });
+    const batch = batchOf(rows, 7, 20, new Rng(6));
+    const opt = new Adam(net.parameters, { lr: 0.01 });
+    const rng = new Rng(1);
+    let first = 0;
+    let last = 0;
+    for (let i = 0; i < 30; i++) {
+      const l = net.batchLoss(batch, rng);
+      if (i === 0) first = l.item();
+      last = l.item();
+      backward(l);
+      opt.step();
+      for (const p of net.parameters) p.grad = null;
+    }
+    assert.ok(last < first * 0.7, `${loss}: loss ${first} -> ${last}`);
+  }
+});
