@@ -112,7 +112,9 @@ export async function forEachLine(file: string, sink: LineSink, maxLineBytes = D
     stream.destroy();
   }
   // A last line without a trailing newline is still a line; a file ending in '\n' has no extra empty line.
-  if (partLen > 0 || overflow) emit(Buffer.alloc(0));
+  // A file holding only a UTF-8 BOM is empty, not one blank line.
+  const onlyBom = lineNo === 0 && partLen === 3 && Buffer.concat(parts).equals(Buffer.from([0xef, 0xbb, 0xbf]));
+  if ((partLen > 0 || overflow) && !onlyBom) emit(Buffer.alloc(0));
   return { checksum: hash.digest('hex'), lines: lineNo };
 }
 
