@@ -1,0 +1,135 @@
+/**
+ * GRU4Rec (Hidasi et al., ICLR 2016) in RecBole's layout, the one used for the full-ranking Beauty
+ * baselines of S3-Rec / CoSeRec:
+ *
+ *   x = Dropout(E[ids])            padding rows zeroed
+ *   h = GRU(x)                     one layer, PyTorch gate order (r, z, n), no biases, h0 = 0
+ *   h = W h + b                    only when the embedding size differs from the hidden size
+ *   logit(item) = h · E[item]      E shared between input and output
+ *
+ * Init as RecBole: xavier-normal embedding, xavier-uniform GRU weights. With no GRU biases and
+ * zeroed padding rows the state stays exactly 0 through left padding, so scores do not depend on
+ * how much padding precedes a history. Loss 'ce' (default, full softmax over the real items) or
+ * 'bce' (one sampled negative per position), shared with SASRec. bench/reference/reference.py
+ * holds the same network in PyTorch for the cross-check tests.
+ */
+import { ConfigError, type Rng } from '../core/index.ts';
+import {
+  Tensor, type Parameter, constantParameter, dropout, embedding, gatherRows, gru, linear, maskRows, matmul, noGrad,
+  normalParameter, uniformParameter,
+} from '../nn/index.ts';
+import type { SequenceNetwork, TrainingBatch } from './network.ts';
+import { type SequenceLoss, arange, padHistories, parseLoss, pickNegatives, sequenceLoss, targetRows } from './sasrec.ts';
+
+export interface Gru4recConfig {
+  readonly embedding: number;
+  readonly hidden: number;
+  readonly dropout: number;
+  readonly maxLen: number;
+  readonly loss: SequenceLoss;
+}
+
+/** RecBole-style defaults at the CoSeRec-family size (64) and max length (50). */
+export const GRU4REC_DEFAULTS: Gru4recConfig = { embedding: 64, hidden: 64, dropout: 0.3, maxLen: 50, loss: 'ce' };
+
+const SCORE_CHUNK = 256;
+const KEYS = new Set(Object.keys(GRU4REC_DEFAULTS));
+
+export function parseGru4recConfig(cfg: Record<string, unknown>): Gru4recConfig {
+  for (const k of Object.keys(cfg)) if (!KEYS.has(k)) throw new ConfigError(`unknown GRU4Rec option (known: ${[...KEYS].join(', ')})`, { field: k });
+  const int = (key: keyof Gru4recConfig, def: number): number => {
+    const v = cfg[key] ?? def;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`must be an integer >= 1, got ${JSON.stringify(v)}`, { field: key });
+    return v;
+  };
+  const d = GRU4REC_DEFAULTS;
+  const p = cfg.dropout ?? d.dropout;
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ConfigError(`must be a number in [0, 1), got ${JSON.stringify(p)}`, { field: 'dropout' });
+  return { embedding: int('embedding', d.embedding), hidden: int('hidden', d.hidden), dropout: p, maxLen: int('maxLen', d.maxLen), loss: parseLoss(cfg, d.loss) };
+}
+
+export class Gru4rec implements SequenceNetwork {
+  readonly kind = 'gru4rec';
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly parameters: readonly Parameter[];
+  readonly maxLen: number;
+  readonly needsNegatives: boolean;
+  readonly numItems: number;
+  private readonly cfg: Gru4recConfig;
+  private readonly itemEmb: Parameter;
+  private readonly wIh: Parameter;
+  private readonly wHh: Parameter;
+  private readonly dense: [Parameter, Parameter] | null;
+  /** The GRU has no biases (RecBole); the op takes bias tensors, so these are fixed zeros. */
+  private readonly zeroBias: Tensor;
+  private readonly realItems: Int32Array;
+
+  constructor(numItems: number, config: Record<string, unknown>, rng: Rng) {
+    if (!Number.isInteger(numItems) || numItems < 1) throw new ConfigError(`numItems must be a positive integer, got ${numItems}`);
+    const cfg = parseGru4recConfig(config);
+    this.cfg = cfg;
+    this.numItems = numItems;
+    this.config = Object.freeze({ ...cfg });
+    this.maxLen = cfg.maxLen;
+    this.needsNegatives = cfg.loss === 'bce';
+    this.realItems = arange(1, numItems + 1);
+    const { embedding: e, hidden: h } = cfg;
+    const r = rng.split('gru4rec-init');
+    const xavierNormal = (name: string, out: number, inp: number) => normalParameter(name, [out, inp], Math.sqrt(2 / (out + inp)), r);
+    const xavierUniform = (name: string, out: number, inp: number) => uniformParameter(name, [out, inp], Math.sqrt(6 / (out + inp)), r);
+    this.itemEmb = xavierNormal('item_emb', numItems + 1, e);
+    this.wIh = xavierUniform('gru.w_ih', 3 * h, e);
+    this.wHh = xavierUniform('gru.w_hh', 3 * h, h);
+    const params = [this.itemEmb, this.wIh, this.wHh];
+    this.dense = h !== e ? [xavierNormal('dense.w', e, h), constantParameter('dense.b', [e], 0)] : null;
+    if (this.dense) params.push(...this.dense);
+    this.parameters = Object.freeze(params);
+    this.zeroBias = Tensor.zeros([3 * h]);
+  }
+
+  /** Output states [B, L, embedding] of left-padded ids [B*L]. */
+  hidden(ids: Int32Array, B: number, training: boolean, rng: Rng | null): Tensor {
+    const L = this.maxLen;
+    const keep = new Uint8Array(B * L);
+    for (let i = 0; i < keep.length; i++) keep[i] = ids[i]! > 0 ? 1 : 0;
+    let x = maskRows(embedding(this.itemEmb, ids, [B, L]), keep);
+    if (training && this.cfg.dropout > 0) {
+      if (rng === null) throw new Error('training forward needs an rng');
+      x = dropout(x, this.cfg.dropout, rng, true);
+    }
+    let h = gru(x, this.wIh, this.wHh, this.zeroBias, this.zeroBias);
+    if (this.dense) h = linear(h, this.dense[0], this.dense[1]);
+    return h;
+  }
+
+  batchLoss(batch: TrainingBatch, rng: Rng): Tensor {
+    if (batch.maxLen !== this.maxLen) throw new RangeError(`batch maxLen ${batch.maxLen} differs from the network's ${this.maxLen}`);
+    const { rows, ids } = targetRows(batch.targets);
+    if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
+    const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
+    const h = gatherRows(this.hidden(batch.inputs, batch.size, true, rng), rows);
+    return sequenceLoss(this.cfg.loss, h, this.itemEmb, ids, negs, this.realItems);
+  }
+
+  scoreNext(histories: readonly Int32Array[]): Float32Array {
+    const n = histories.length;
+    const V = this.numItems + 1;
+    const L = this.maxLen;
+    const out = new Float32Array(n * V);
+    noGrad(() => {
+      for (let from = 0; from < n; from += SCORE_CHUNK) {
+        const to = Math.min(n, from + SCORE_CHUNK);
+        const B = to - from;
+        const h = this.hidden(padHistories(histories, from, to, L), B, false, null);
+        const last = new Int32Array(B);
+        for (let b = 0; b < B; b++) last[b] = b * L + L - 1;
+        out.set(matmul(gatherRows(h, last), this.itemEmb, { transB: true }).data, from * V);
+      }
+    });
+    return out;
+  }
+}
+
+export function createGru4rec(numItems: number, config: Record<string, unknown>, rng: Rng): Gru4rec {
+  return new Gru4rec(numItems, config, rng);
+}
