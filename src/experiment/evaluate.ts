@@ -73,7 +73,14 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
   const seedResults: SeedResult[] = [];
   for (const seed of config.seeds) {
     const candidates = protocol === 'sampled' ? drawCandidates(split, dataset.sequences, numItems, config.sampledNegatives ?? 99, seed) : null;
-    if (candidates) writeJsonAtomic(join(config.out, `candidates-seed${seed}.json`), { seed, negativesPerCase: candidates.negativesPerCase, negatives: candidates.negatives.map((a) => Array.from(a)) });
+    if (candidates) {
+      writeJsonAtomic(join(config.out, `candidates-seed${seed}.json`), {
+        seed,
+        negativesPerCase: candidates.test.negativesPerCase,
+        valid: candidates.valid.negatives.map((a) => Array.from(a)),
+        test: candidates.test.negatives.map((a) => Array.from(a)),
+      });
+    }
     const rank = (m: Recommender, cases: readonly EvalCase[]): Int32Array =>
       candidates && cases === split.test ? sampledRanks(m, cases, numItems, candidates.test) : candidates ? sampledRanks(m, cases, numItems, candidates.valid) : fullRankingRanks(m, cases, numItems, { exclude });
     const model = createRecommender(config.model);
