@@ -99,20 +99,30 @@ export class ItemKnnRecommender implements Recommender {
 
   save(dir: string): void {
     if (this.neighborIds.length === 0) throw new ModelStateError('itemknn model saved before fit()');
-    writeJsonAtomic(join(dir, 'model.json'), {
-      kind: this.name,
-      config: this.config,
-      numItems: this.numItems,
-      neighbors: this.neighborIds.map((ids, i) => [Array.from(ids), Array.from(this.neighborSims[i]!)]),
-    });
+    // Neighbour lists as base64 typed arrays: exact float32 round trip, ~8x smaller than JSON numbers.
+    const offsets = new Int32Array(this.neighborIds.length + 1);
+    this.neighborIds.forEach((ids, i) => (offsets[i + 1] = offsets[i]! + ids.length));
+    const ids = new Int32Array(offsets[offsets.length - 1]!);
+    const sims = new Float32Array(ids.length);
+    this.neighborIds.forEach((row, i) => { ids.set(row, offsets[i]!); sims.set(this.neighborSims[i]!, offsets[i]!); });
+    const b64 = (a: Int32Array | Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+    writeJsonAtomic(join(dir, 'model.json'), { kind: this.name, config: this.config, numItems: this.numItems, offsets: b64(offsets), ids: b64(ids), sims: b64(sims) });
   }
 
   load(dir: string): void {
     const file = join(dir, 'model.json');
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { kind?: string; numItems: number; neighbors: [number[], number[]][] };
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { kind?: string; numItems: number; offsets: string; ids: string; sims: string };
     if (saved.kind !== this.name) throw new ModelStateError('not a saved itemknn model', { file });
+    const bytes = (s: string) => { const b = Buffer.from(s, 'base64'); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };
+    const offsets = new Int32Array(bytes(saved.offsets));
+    const ids = new Int32Array(bytes(saved.ids));
+    const sims = new Float32Array(bytes(saved.sims));
     this.numItems = saved.numItems;
-    this.neighborIds = saved.neighbors.map((n) => Int32Array.from(n[0]));
-    this.neighborSims = saved.neighbors.map((n) => Float32Array.from(n[1]));
+    this.neighborIds = [];
+    this.neighborSims = [];
+    for (let i = 0; i + 1 < offsets.length; i++) {
+      this.neighborIds.push(ids.slice(offsets[i]!, offsets[i + 1]!));
+      this.neighborSims.push(sims.slice(offsets[i]!, offsets[i + 1]!));
+    }
   }
 }
