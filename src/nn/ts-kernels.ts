@@ -128,9 +128,8 @@ export const tsKernels: Kernels = {
           let sum = 0;
           for (let j = 0; j < L; j++) {
             const s = probs[ro + j]! + ((causal && j > i) || (keyMask !== null && keyMask[b * L + j] === 0) ? MASK_PENALTY : 0);
-            const e = Math.exp(s - mx);
-            probs[ro + j] = e;
-            sum += e;
+            probs[ro + j] = Math.exp(s - mx);
+            sum += probs[ro + j]!;
           }
           const inv = 1 / sum;
           for (let j = 0; j < L; j++) probs[ro + j] = probs[ro + j]! * inv;

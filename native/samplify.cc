@@ -1,0 +1,485 @@
+// samplify native kernels: N-API (node-addon-api) over OpenBLAS cblas_sgemm.
+// Mirrors src/nn/ts-kernels.ts: same argument order, same float64 accumulations, the same erf
+// approximation and the same dropout random stream (xoshiro128** seeded like src/core/rng.ts).
+// Typed arrays are used zero-copy; every kernel writes into caller-provided buffers.
+#include <napi.h>
+#include <cblas.h>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr double kMaskPenalty = -10000.0;
+
+#define REQUIRE(cond, msg)                                                  \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      Napi::RangeError::New(env, std::string("samplify_native: ") + (msg))  \
+          .ThrowAsJavaScriptException();                                    \
+      return env.Undefined();                                               \
+    }                                                                       \
+  } while (0)
+
+struct F32 {
+  float* p = nullptr;
+  size_t n = 0;
+};
+
+F32 f32(const Napi::Value& v) {
+  F32 r;
+  if (v.IsNull() || v.IsUndefined()) return r;
+  auto a = v.As<Napi::Float32Array>();
+  r.p = a.Data();
+  r.n = a.ElementLength();
+  return r;
+}
+
+struct I32 {
+  const int32_t* p = nullptr;
+  size_t n = 0;
+};
+
+I32 i32(const Napi::Value& v) {
+  auto a = v.As<Napi::Int32Array>();
+  return I32{a.Data(), a.ElementLength()};
+}
+
+struct U8 {
+  uint8_t* p = nullptr;
+  size_t n = 0;
+};
+
+U8 u8(const Napi::Value& v) {
+  U8 r;
+  if (v.IsNull() || v.IsUndefined()) return r;
+  auto a = v.As<Napi::Uint8Array>();
+  r.p = a.Data();
+  r.n = a.ElementLength();
+  return r;
+}
+
+inline double num(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
+inline int64_t inum(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
+inline bool flag(const Napi::Value& v) { return v.ToBoolean().Value(); }
+
+// xoshiro128** seeded through the same SplitMix32 variant as src/core/rng.ts.
+struct Xoshiro {
+  uint32_t s0, s1, s2, s3;
+  static uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+  explicit Xoshiro(uint32_t seed) {
+    uint32_t x = seed;
+    auto next = [&x]() {
+      x = x + 0x9e3779b9u;
+      uint32_t z = x;
+      z = (z ^ (z >> 16)) * 0x85ebca6bu;
+      z = (z ^ (z >> 13)) * 0xc2b2ae35u;
+      return z ^ (z >> 16);
+    };
+    s0 = next();
+    s1 = next();
+    s2 = next();
+    s3 = next();
+    if ((s0 | s1 | s2 | s3) == 0) s0 = 1;
+  }
+  uint32_t nextU32() {
+    const uint32_t result = rotl(s1 * 5u, 7) * 9u;
+    const uint32_t t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+    return result;
+  }
+  // Same predicate as the TypeScript side: nextUint32() / 2^32 < p.
+  bool drop(double p) { return static_cast<double>(nextU32()) / 4294967296.0 < p; }
+};
+
+inline double erfAS(double x) {
+  const double sign = x < 0 ? -1.0 : 1.0;
+  const double ax = std::fabs(x);
+  const double t = 1.0 / (1.0 + 0.3275911 * ax);
+  const double y = 1.0 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * std::exp(-ax * ax);
+  return sign * y;
+}
+
+inline void sgemm(bool tA, bool tB, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+                  float beta, float* c, int ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : c[(size_t)i * ldc + j] * beta;
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
+              beta, c, ldc);
+}
+
+// Extent (elements) touched by a row-major matrix of `rows` rows, `cols` cols, leading dim ld.
+inline size_t extent(int64_t rows, int64_t cols, int64_t ld) {
+  if (rows == 0 || cols == 0) return 0;
+  return (size_t)((rows - 1) * ld + cols);
+}
+
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool tA = flag(info[0]), tB = flag(info[1]);
+  const int64_t m = inum(info[2]), n = inum(info[3]), k = inum(info[4]);
+  const float alpha = (float)num(info[5]);
+  F32 a = f32(info[6]);
+  const int64_t aOff = inum(info[7]), lda = inum(info[8]);
+  F32 b = f32(info[9]);
+  const int64_t bOff = inum(info[10]), ldb = inum(info[11]);
+  const float beta = (float)num(info[12]);
+  F32 c = f32(info[13]);
+  const int64_t cOff = inum(info[14]), ldc = inum(info[15]);
+  REQUIRE(m >= 0 && n >= 0 && k >= 0 && aOff >= 0 && bOff >= 0 && cOff >= 0, "gemm: negative size or offset");
+  REQUIRE(lda >= (tA ? m : k) && ldb >= (tB ? k : n) && ldc >= n && lda >= 1 && ldb >= 1 && ldc >= 1, "gemm: bad leading dimension");
+  REQUIRE(aOff + extent(tA ? k : m, tA ? m : k, lda) <= a.n, "gemm: A out of bounds");
+  REQUIRE(bOff + extent(tB ? n : k, tB ? k : n, ldb) <= b.n, "gemm: B out of bounds");
+  REQUIRE(cOff + extent(m, n, ldc) <= c.n, "gemm: C out of bounds");
+  sgemm(tA, tB, (int)m, (int)n, (int)k, alpha, a.p + aOff, (int)lda, b.p + bOff, (int)ldb, beta, c.p + cOff, (int)ldc);
+  return env.Undefined();
+}
+
+// layerNormFwd(x, gamma, beta, rows, d, eps, y, mean, rstd)
+Napi::Value LayerNormFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]), g = f32(info[1]), bt = f32(info[2]);
+  const int64_t rows = inum(info[3]), d = inum(info[4]);
+  const double eps = num(info[5]);
+  F32 y = f32(info[6]), mean = f32(info[7]), rstd = f32(info[8]);
+  REQUIRE(x.n >= (size_t)(rows * d) && y.n >= (size_t)(rows * d) && g.n >= (size_t)d && bt.n >= (size_t)d &&
+              mean.n >= (size_t)rows && rstd.n >= (size_t)rows,
+          "layerNormFwd: buffer too small");
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x.p + r * d;
+    float* yr = y.p + r * d;
+    double s = 0;
+    for (int64_t j = 0; j < d; j++) s += xr[j];
+    const double mu = s / d;
+    double ss = 0;
+    for (int64_t j = 0; j < d; j++) {
+      const double t = xr[j] - mu;
+      ss += t * t;
+    }
+    const double rs = 1.0 / std::sqrt(ss / d + eps);
+    // Stored as float32, exactly as the TypeScript side; the output uses the double values.
+    mean.p[r] = (float)mu;
+    rstd.p[r] = (float)rs;
+    for (int64_t j = 0; j < d; j++) yr[j] = (float)((xr[j] - mu) * rs * g.p[j] + bt.p[j]);
+  }
+  return env.Undefined();
+}
+
+// layerNormBwd(dy, x, gamma, mean, rstd, rows, d, dx|null, dgamma|null, dbeta|null)
+Napi::Value LayerNormBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 dy = f32(info[0]), x = f32(info[1]), g = f32(info[2]), mean = f32(info[3]), rstd = f32(info[4]);
+  const int64_t rows = inum(info[5]), d = inum(info[6]);
+  F32 dx = f32(info[7]), dg = f32(info[8]), db = f32(info[9]);
+  const size_t nd = (size_t)(rows * d);
+  REQUIRE(dy.n >= nd && x.n >= nd && g.n >= (size_t)d && mean.n >= (size_t)rows && rstd.n >= (size_t)rows &&
+              (!dx.p || dx.n >= nd) && (!dg.p || dg.n >= (size_t)d) && (!db.p || db.n >= (size_t)d),
+          "layerNormBwd: buffer too small");
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x.p + r * d;
+    const float* gr = dy.p + r * d;
+    const double mu = mean.p[r], rs = rstd.p[r];
+    double sg = 0, sgx = 0;
+    for (int64_t j = 0; j < d; j++) {
+      const double xh = (xr[j] - mu) * rs;
+      const double gv = gr[j];
+      const double gh = gv * g.p[j];
+      sg += gh;
+      sgx += gh * xh;
+      if (dg.p) dg.p[j] = (float)(dg.p[j] + gv * xh);
+      if (db.p) db.p[j] = (float)(db.p[j] + gv);
+    }
+    if (dx.p) {
+      const double mg = sg / d, mgx = sgx / d;
+      float* dxr = dx.p + r * d;
+      for (int64_t j = 0; j < d; j++) {
+        const double xh = (xr[j] - mu) * rs;
+        dxr[j] = (float)(dxr[j] + rs * ((double)gr[j] * g.p[j] - mg - xh * mgx));
+      }
+    }
+  }
+  return env.Undefined();
+}
+
+// attnFwd(q, k, v, B, L, H, dh, causal, keyMask|null, scale, p, seed, probs, dropped, out)
+Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 q = f32(info[0]), k = f32(info[1]), v = f32(info[2]);
+  const int64_t B = inum(info[3]), L = inum(info[4]), H = inum(info[5]), dh = inum(info[6]);
+  const bool causal = flag(info[7]);
+  U8 km = u8(info[8]);
+  const float scale = (float)num(info[9]);
+  const double p = num(info[10]);
+  const uint32_t seed = (uint32_t)inum(info[11]);
+  F32 probs = f32(info[12]), dropped = f32(info[13]), out = f32(info[14]);
+  const int64_t D = H * dh;
+  const size_t nx = (size_t)(B * L * D), np = (size_t)(B * H * L * L);
+  REQUIRE(q.n >= nx && k.n >= nx && v.n >= nx && out.n >= nx && probs.n >= np && dropped.n >= np && (!km.p || km.n >= (size_t)(B * L)),
+          "attnFwd: buffer too small");
+  Xoshiro rng(seed);
+  const double keepScale = p >= 1 ? 0.0 : 1.0 / (1.0 - p);
+  std::vector<double> e((size_t)L);
+  for (int64_t b = 0; b < B; b++) {
+    for (int64_t h = 0; h < H; h++) {
+      const int64_t qo = b * L * D + h * dh;
+      float* P = probs.p + (b * H + h) * L * L;
+      float* Pd = dropped.p + (b * H + h) * L * L;
+      sgemm(false, true, (int)L, (int)L, (int)dh, scale, q.p + qo, (int)D, k.p + qo, (int)D, 0.0f, P, (int)L);
+      for (int64_t i = 0; i < L; i++) {
+        float* row = P + i * L;
+        double mx = -INFINITY;
+        for (int64_t j = 0; j < L; j++) {
+          const bool masked = (causal && j > i) || (km.p && km.p[b * L + j] == 0);
+          const double s = (double)row[j] + (masked ? kMaskPenalty : 0.0);
+          e[j] = s;
+          if (s > mx) mx = s;
+        }
+        double sum = 0;
+        for (int64_t j = 0; j < L; j++) {
+          // TS stores exp() as float32 before normalising; do the same for identical results.
+          const float ev = (float)std::exp(e[j] - mx);
+          row[j] = ev;
+          sum += ev;
+        }
+        const double inv = 1.0 / sum;
+        for (int64_t j = 0; j < L; j++) row[j] = (float)(row[j] * inv);
+        if (p > 0) {
+          float* drow = Pd + i * L;
+          for (int64_t j = 0; j < L; j++) drow[j] = rng.drop(p) ? 0.0f : (float)(row[j] * keepScale);
+        }
+      }
+      sgemm(false, false, (int)L, (int)dh, (int)L, 1.0f, p > 0 ? Pd : P, (int)L, v.p + qo, (int)D, 0.0f, out.p + qo, (int)D);
+    }
+  }
+  return env.Undefined();
+}
+
+// attnBwd(dout, q, k, v, probs, dropped, B, L, H, dh, scale, p, dq|null, dk|null, dv|null)
+Napi::Value AttnBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 dout = f32(info[0]), q = f32(info[1]), k = f32(info[2]), v = f32(info[3]), probs = f32(info[4]), dropped = f32(info[5]);
+  const int64_t B = inum(info[6]), L = inum(info[7]), H = inum(info[8]), dh = inum(info[9]);
+  const double scale = num(info[10]);
+  const double p = num(info[11]);
+  F32 dq = f32(info[12]), dk = f32(info[13]), dv = f32(info[14]);
+  const int64_t D = H * dh;
+  const size_t nx = (size_t)(B * L * D), np = (size_t)(B * H * L * L);
+  REQUIRE(dout.n >= nx && q.n >= nx && k.n >= nx && v.n >= nx && probs.n >= np && dropped.n >= np && (!dq.p || dq.n >= nx) &&
+              (!dk.p || dk.n >= nx) && (!dv.p || dv.n >= nx),
+          "attnBwd: buffer too small");
+  const double keepScale = p >= 1 ? 0.0 : 1.0 / (1.0 - p);
+  std::vector<float> dP((size_t)(L * L));
+  for (int64_t b = 0; b < B; b++) {
+    for (int64_t h = 0; h < H; h++) {
+      const int64_t qo = b * L * D + h * dh;
+      const float* P = probs.p + (b * H + h) * L * L;
+      const float* Pd = (p > 0 ? dropped.p : probs.p) + (b * H + h) * L * L;
+      sgemm(false, true, (int)L, (int)L, (int)dh, 1.0f, dout.p + qo, (int)D, v.p + qo, (int)D, 0.0f, dP.data(), (int)L);
+      if (dv.p) sgemm(true, false, (int)L, (int)dh, (int)L, 1.0f, Pd, (int)L, dout.p + qo, (int)D, 1.0f, dv.p + qo, (int)D);
+      for (int64_t i = 0; i < L; i++) {
+        float* r = dP.data() + i * L;
+        const float* pr = P + i * L;
+        if (p > 0) {
+          const float* dr = Pd + i * L;
+          for (int64_t j = 0; j < L; j++) r[j] = dr[j] != 0.0f ? (float)(r[j] * keepScale) : 0.0f;
+        }
+        double dot = 0;
+        for (int64_t j = 0; j < L; j++) dot += (double)r[j] * pr[j];
+        for (int64_t j = 0; j < L; j++) r[j] = (float)(pr[j] * (r[j] - dot) * scale);
+      }
+      if (dq.p) sgemm(false, false, (int)L, (int)dh, (int)L, 1.0f, dP.data(), (int)L, k.p + qo, (int)D, 1.0f, dq.p + qo, (int)D);
+      if (dk.p) sgemm(true, false, (int)L, (int)dh, (int)L, 1.0f, dP.data(), (int)L, q.p + qo, (int)D, 1.0f, dk.p + qo, (int)D);
+    }
+  }
+  return env.Undefined();
+}
+
+// dropoutFwd(x, p, seed, y, mask)
+Napi::Value DropoutFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]);
+  const double p = num(info[1]);
+  const uint32_t seed = (uint32_t)inum(info[2]);
+  F32 y = f32(info[3]);
+  U8 mask = u8(info[4]);
+  REQUIRE(y.n >= x.n && mask.n >= x.n, "dropoutFwd: buffer too small");
+  Xoshiro rng(seed);
+  const double keepScale = p >= 1 ? 0.0 : 1.0 / (1.0 - p);
+  for (size_t i = 0; i < x.n; i++) {
+    const bool d = rng.drop(p);
+    mask.p[i] = d ? 0 : 1;
+    y.p[i] = d ? 0.0f : (float)(x.p[i] * keepScale);
+  }
+  return env.Undefined();
+}
+
+Napi::Value GeluFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]), y = f32(info[1]);
+  REQUIRE(y.n >= x.n, "geluFwd: buffer too small");
+  for (size_t i = 0; i < x.n; i++) {
+    const double v = x.p[i];
+    y.p[i] = (float)(0.5 * v * (1.0 + erfAS(v * M_SQRT1_2)));
+  }
+  return env.Undefined();
+}
+
+Napi::Value GeluBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]), dy = f32(info[1]), dx = f32(info[2]);
+  REQUIRE(dy.n >= x.n && dx.n >= x.n, "geluBwd: buffer too small");
+  const double invSqrt2Pi = 1.0 / std::sqrt(2.0 * M_PI);
+  for (size_t i = 0; i < x.n; i++) {
+    const double v = x.p[i];
+    const double cdf = 0.5 * (1.0 + erfAS(v * M_SQRT1_2));
+    const double pdf = invSqrt2Pi * std::exp(-0.5 * v * v);
+    dx.p[i] = (float)(dx.p[i] + dy.p[i] * (cdf + v * pdf));
+  }
+  return env.Undefined();
+}
+
+// gatherRows(src, ids, d, dst)
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 src = f32(info[0]);
+  I32 ids = i32(info[1]);
+  const int64_t d = inum(info[2]);
+  F32 dst = f32(info[3]);
+  REQUIRE(dst.n >= ids.n * (size_t)d, "gatherRows: dst too small");
+  const int64_t nrows = d > 0 ? (int64_t)(src.n / d) : 0;
+  for (size_t i = 0; i < ids.n; i++) {
+    const int64_t r = ids.p[i];
+    REQUIRE(r >= 0 && r < nrows, "gatherRows: id out of range");
+    std::memcpy(dst.p + i * d, src.p + r * d, sizeof(float) * d);
+  }
+  return env.Undefined();
+}
+
+// scatterAddRows(src, ids, d, dst)
+Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 src = f32(info[0]);
+  I32 ids = i32(info[1]);
+  const int64_t d = inum(info[2]);
+  F32 dst = f32(info[3]);
+  REQUIRE(src.n >= ids.n * (size_t)d, "scatterAddRows: src too small");
+  const int64_t nrows = d > 0 ? (int64_t)(dst.n / d) : 0;
+  for (size_t i = 0; i < ids.n; i++) {
+    const int64_t r = ids.p[i];
+    REQUIRE(r >= 0 && r < nrows, "scatterAddRows: id out of range");
+    float* o = dst.p + r * d;
+    const float* s = src.p + i * d;
+    for (int64_t j = 0; j < d; j++) o[j] += s[j];
+  }
+  return env.Undefined();
+}
+
+// crossEntropyFwd(logits, targets, n, c, lse) -> sum of row losses
+Napi::Value CrossEntropyFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 lg = f32(info[0]);
+  I32 t = i32(info[1]);
+  const int64_t n = inum(info[2]), c = inum(info[3]);
+  F32 lse = f32(info[4]);
+  REQUIRE(lg.n >= (size_t)(n * c) && t.n >= (size_t)n && lse.n >= (size_t)n, "crossEntropyFwd: buffer too small");
+  double total = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const float* r = lg.p + i * c;
+    REQUIRE(t.p[i] >= 0 && t.p[i] < c, "crossEntropyFwd: target out of range");
+    double mx = -INFINITY;
+    for (int64_t j = 0; j < c; j++)
+      if (r[j] > mx) mx = r[j];
+    double s = 0;
+    for (int64_t j = 0; j < c; j++) s += std::exp((double)r[j] - mx);
+    const double l = mx + std::log(s);
+    lse.p[i] = (float)l;
+    total += l - r[t.p[i]];
+  }
+  return Napi::Number::New(env, total);
+}
+
+// crossEntropyBwd(logits, targets, lse, n, c, scale, dlogits)
+Napi::Value CrossEntropyBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 lg = f32(info[0]);
+  I32 t = i32(info[1]);
+  F32 lse = f32(info[2]);
+  const int64_t n = inum(info[3]), c = inum(info[4]);
+  const double scale = num(info[5]);
+  F32 dl = f32(info[6]);
+  REQUIRE(lg.n >= (size_t)(n * c) && dl.n >= (size_t)(n * c) && t.n >= (size_t)n && lse.n >= (size_t)n, "crossEntropyBwd: buffer too small");
+  for (int64_t i = 0; i < n; i++) {
+    const float* r = lg.p + i * c;
+    float* d = dl.p + i * c;
+    const double l = lse.p[i];
+    for (int64_t j = 0; j < c; j++) d[j] = (float)(d[j] + scale * std::exp((double)r[j] - l));
+    REQUIRE(t.p[i] >= 0 && t.p[i] < c, "crossEntropyBwd: target out of range");
+    d[t.p[i]] = (float)(d[t.p[i]] - scale);
+  }
+  return env.Undefined();
+}
+
+// adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2)
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 p = f32(info[0]), g = f32(info[1]), m = f32(info[2]), v = f32(info[3]);
+  const double lr = num(info[4]), b1 = num(info[5]), b2 = num(info[6]), eps = num(info[7]), wd = num(info[8]), bc1 = num(info[9]),
+               bc2 = num(info[10]);
+  REQUIRE(g.n >= p.n && m.n >= p.n && v.n >= p.n, "adamStep: buffer too small");
+  const double stepSize = lr / bc1, sqrtBc2 = std::sqrt(bc2);
+  for (size_t i = 0; i < p.n; i++) {
+    double gi = g.p[i];
+    if (wd != 0) gi += wd * p.p[i];
+    m.p[i] = (float)(b1 * m.p[i] + (1 - b1) * gi);
+    v.p[i] = (float)(b2 * v.p[i] + (1 - b2) * gi * gi);
+    const double mi = m.p[i], vi = v.p[i];
+    p.p[i] = (float)(p.p[i] - (stepSize * mi) / (std::sqrt(vi) / sqrtBc2 + eps));
+  }
+  return env.Undefined();
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t n = inum(info[0]);
+  REQUIRE(n >= 1, "setThreads: need n >= 1");
+  openblas_set_num_threads((int)n);
+  return env.Undefined();
+}
+
+Napi::Value GetThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), openblas_get_num_threads());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("layerNormFwd", Napi::Function::New(env, LayerNormFwd, "layerNormFwd"));
+  exports.Set("layerNormBwd", Napi::Function::New(env, LayerNormBwd, "layerNormBwd"));
+  exports.Set("attnFwd", Napi::Function::New(env, AttnFwd, "attnFwd"));
+  exports.Set("attnBwd", Napi::Function::New(env, AttnBwd, "attnBwd"));
+  exports.Set("dropoutFwd", Napi::Function::New(env, DropoutFwd, "dropoutFwd"));
+  exports.Set("geluFwd", Napi::Function::New(env, GeluFwd, "geluFwd"));
+  exports.Set("geluBwd", Napi::Function::New(env, GeluBwd, "geluBwd"));
+  exports.Set("gatherRows", Napi::Function::New(env, GatherRows, "gatherRows"));
+  exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows, "scatterAddRows"));
+  exports.Set("crossEntropyFwd", Napi::Function::New(env, CrossEntropyFwd, "crossEntropyFwd"));
+  exports.Set("crossEntropyBwd", Napi::Function::New(env, CrossEntropyBwd, "crossEntropyBwd"));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(samplify_native, Init)
