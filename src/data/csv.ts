@@ -79,6 +79,38 @@ export function splitRecord(text: string, delimiter: string, quote: string | nul
   return { fields, open: false };
 }
 
+/**
+ * Continues a record whose previous physical line ended inside a quoted field: returns whether this
+ * line ends inside one too (same rules as splitRecord: "" is a literal quote, a quote opens a field
+ * only at its start).
+ */
+function stillOpen(text: string, delimiter: string, quote: string): boolean {
+  let inQuote = true;
+  let atFieldStart = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inQuote) {
+      if (c === quote) {
+        if (text[i + 1] === quote) i++;
+        else inQuote = false;
+      }
+      continue;
+    }
+    if (atFieldStart && c === quote) {
+      inQuote = true;
+      atFieldStart = false;
+      continue;
+    }
+    if (text.startsWith(delimiter, i)) {
+      atFieldStart = true;
+      i += delimiter.length - 1;
+      continue;
+    }
+    atFieldStart = false;
+  }
+  return inQuote;
+}
+
 /** Streams a delimited file with a header line; returns the source checksum. */
 export async function scanDelimited(file: string, opts: DelimitedOptions, sink: DelimitedSink): Promise<string> {
   const { delimiter, quote, encoding } = opts;
@@ -93,12 +125,14 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
     if (pending.length > 0) {
       pending.push({ line, text });
       pendingLen += text.length + 1;
-      const joined = pending.map((p) => p.text).join('\n');
-      const r = splitRecord(joined, delimiter, quote);
-      if (!r.open) {
+      // Only the new line is scanned for the closing quote, so a stray quote costs linear time.
+      if (!stillOpen(text, delimiter, quote!)) {
+        const joined = pending.map((p) => p.text).join('\n');
+        const r = splitRecord(joined, delimiter, quote);
         const first = pending[0]!.line;
         pending = [];
         pendingLen = 0;
+        if (r.open) throw new Error('csv scanner: quote state disagrees with splitRecord'); // internal invariant
         sink.record(first, r.fields, joined);
       } else if (pending.length >= maxRecordLines || pendingLen > maxBytes) failPending();
       return;

@@ -6,7 +6,7 @@
 import { basename, extname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, DataValidationError } from '../core/errors.ts';
-import { checkInputFile, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
+import { DEFAULT_MAX_LINE_BYTES, checkInputFile, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
 import { scanDelimited } from './csv.ts';
 import { RejectionSink } from './rejections.ts';
 import { InteractionBuilder, checkId, clip, type ColumnNames, type IdType } from './validate.ts';
@@ -100,7 +100,7 @@ export async function readSequenceText(path: string, opts: SequenceTextOptions =
         },
         tooLong(lineNo, head, total) {
           rowsIn++;
-          sink.reject(lineNo, '*', 'line-too-long', `line is ${total} bytes, over the ${opts.maxLineBytes ?? 'default'}-byte limit`, lenientText(head));
+          sink.reject(lineNo, '*', 'line-too-long', `line is ${total} bytes, over the ${opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES}-byte limit`, lenientText(head));
         },
       },
       opts.maxLineBytes,
