@@ -9,10 +9,43 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include <thread>
+#include <algorithm>
 
 namespace {
 
 constexpr double kMaskPenalty = -10000.0;
+int g_threads = 1;
+
+// Runs fn(begin, end) over [0, n) split into contiguous chunks, one per thread (the caller runs
+// the first). Work items must be independent; results do not depend on the thread count.
+template <typename Fn>
+void parallelFor(int64_t n, Fn fn) {
+  const int64_t t = std::min<int64_t>(g_threads, n);
+  if (t <= 1) {
+    fn(0, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  const int64_t chunk = (n + t - 1) / t;
+  for (int64_t w = 1; w < t; w++) {
+    const int64_t b = w * chunk, e = std::min(n, b + chunk);
+    if (b < e) pool.emplace_back([=]() { fn(b, e); });
+  }
+  fn(0, std::min(n, chunk));
+  for (auto& th : pool) th.join();
+}
+
+// Independent dropout stream for attention block bh (same derivation as ts-kernels.ts).
+inline uint32_t blockSeed(uint32_t seed, uint32_t bh) {
+  uint32_t x = seed ^ ((bh + 1u) * 0x632be5abu);
+  x ^= x >> 16;
+  x *= 0x85ebca6bu;
+  x ^= x >> 13;
+  x *= 0xc2b2ae35u;
+  x ^= x >> 16;
+  return x;
+}
 
 #define REQUIRE(cond, msg)                                                  \
   do {                                                                      \
@@ -227,14 +260,15 @@ Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
   const size_t nx = (size_t)(B * L * D), np = (size_t)(B * H * L * L);
   REQUIRE(q.n >= nx && k.n >= nx && v.n >= nx && out.n >= nx && probs.n >= np && dropped.n >= np && (!km.p || km.n >= (size_t)(B * L)),
           "attnFwd: buffer too small");
-  Xoshiro rng(seed);
   const double keepScale = p >= 1 ? 0.0 : 1.0 / (1.0 - p);
-  std::vector<double> e((size_t)L);
-  for (int64_t b = 0; b < B; b++) {
-    for (int64_t h = 0; h < H; h++) {
+  parallelFor(B * H, [&](int64_t bh0, int64_t bh1) {
+    std::vector<double> e((size_t)L);
+    for (int64_t bh = bh0; bh < bh1; bh++) {
+      const int64_t b = bh / H, h = bh % H;
+      Xoshiro rng(blockSeed(seed, (uint32_t)bh));
       const int64_t qo = b * L * D + h * dh;
-      float* P = probs.p + (b * H + h) * L * L;
-      float* Pd = dropped.p + (b * H + h) * L * L;
+      float* P = probs.p + bh * L * L;
+      float* Pd = dropped.p + bh * L * L;
       sgemm(false, true, (int)L, (int)L, (int)dh, scale, q.p + qo, (int)D, k.p + qo, (int)D, 0.0f, P, (int)L);
       for (int64_t i = 0; i < L; i++) {
         float* row = P + i * L;
@@ -247,8 +281,9 @@ Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
         }
         double sum = 0;
         for (int64_t j = 0; j < L; j++) {
-          // TS stores exp() as float32 before normalising; do the same for identical results.
-          const float ev = (float)std::exp(e[j] - mx);
+          // exp() of anything below -746 is exactly 0 in double: skip the call (masked keys).
+          const double z = e[j] - mx;
+          const float ev = z < -746.0 ? 0.0f : (float)std::exp(z);
           row[j] = ev;
           sum += ev;
         }
@@ -261,7 +296,7 @@ Napi::Value AttnFwd(const Napi::CallbackInfo& info) {
       }
       sgemm(false, false, (int)L, (int)dh, (int)L, 1.0f, p > 0 ? Pd : P, (int)L, v.p + qo, (int)D, 0.0f, out.p + qo, (int)D);
     }
-  }
+  });
   return env.Undefined();
 }
 
@@ -279,29 +314,32 @@ Napi::Value AttnBwd(const Napi::CallbackInfo& info) {
               (!dk.p || dk.n >= nx) && (!dv.p || dv.n >= nx),
           "attnBwd: buffer too small");
   const double keepScale = p >= 1 ? 0.0 : 1.0 / (1.0 - p);
-  std::vector<float> dP((size_t)(L * L));
-  for (int64_t b = 0; b < B; b++) {
-    for (int64_t h = 0; h < H; h++) {
-      const int64_t qo = b * L * D + h * dh;
-      const float* P = probs.p + (b * H + h) * L * L;
-      const float* Pd = (p > 0 ? dropped.p : probs.p) + (b * H + h) * L * L;
-      sgemm(false, true, (int)L, (int)L, (int)dh, 1.0f, dout.p + qo, (int)D, v.p + qo, (int)D, 0.0f, dP.data(), (int)L);
-      if (dv.p) sgemm(true, false, (int)L, (int)dh, (int)L, 1.0f, Pd, (int)L, dout.p + qo, (int)D, 1.0f, dv.p + qo, (int)D);
-      for (int64_t i = 0; i < L; i++) {
-        float* r = dP.data() + i * L;
-        const float* pr = P + i * L;
-        if (p > 0) {
-          const float* dr = Pd + i * L;
-          for (int64_t j = 0; j < L; j++) r[j] = dr[j] != 0.0f ? (float)(r[j] * keepScale) : 0.0f;
+  // Blocks of one batch row write disjoint columns of dq/dk/dv; split the work by batch row.
+  parallelFor(B, [&](int64_t b0, int64_t b1) {
+    std::vector<float> dP((size_t)(L * L));
+    for (int64_t b = b0; b < b1; b++) {
+      for (int64_t h = 0; h < H; h++) {
+        const int64_t qo = b * L * D + h * dh;
+        const float* P = probs.p + (b * H + h) * L * L;
+        const float* Pd = (p > 0 ? dropped.p : probs.p) + (b * H + h) * L * L;
+        sgemm(false, true, (int)L, (int)L, (int)dh, 1.0f, dout.p + qo, (int)D, v.p + qo, (int)D, 0.0f, dP.data(), (int)L);
+        if (dv.p) sgemm(true, false, (int)L, (int)dh, (int)L, 1.0f, Pd, (int)L, dout.p + qo, (int)D, 1.0f, dv.p + qo, (int)D);
+        for (int64_t i = 0; i < L; i++) {
+          float* r = dP.data() + i * L;
+          const float* pr = P + i * L;
+          if (p > 0) {
+            const float* dr = Pd + i * L;
+            for (int64_t j = 0; j < L; j++) r[j] = dr[j] != 0.0f ? (float)(r[j] * keepScale) : 0.0f;
+          }
+          double dot = 0;
+          for (int64_t j = 0; j < L; j++) dot += (double)r[j] * pr[j];
+          for (int64_t j = 0; j < L; j++) r[j] = (float)(pr[j] * (r[j] - dot) * scale);
         }
-        double dot = 0;
-        for (int64_t j = 0; j < L; j++) dot += (double)r[j] * pr[j];
-        for (int64_t j = 0; j < L; j++) r[j] = (float)(pr[j] * (r[j] - dot) * scale);
+        if (dq.p) sgemm(false, false, (int)L, (int)dh, (int)L, 1.0f, dP.data(), (int)L, k.p + qo, (int)D, 1.0f, dq.p + qo, (int)D);
+        if (dk.p) sgemm(true, false, (int)L, (int)dh, (int)L, 1.0f, dP.data(), (int)L, q.p + qo, (int)D, 1.0f, dk.p + qo, (int)D);
       }
-      if (dq.p) sgemm(false, false, (int)L, (int)dh, (int)L, 1.0f, dP.data(), (int)L, k.p + qo, (int)D, 1.0f, dq.p + qo, (int)D);
-      if (dk.p) sgemm(true, false, (int)L, (int)dh, (int)L, 1.0f, dP.data(), (int)L, q.p + qo, (int)D, 1.0f, dk.p + qo, (int)D);
     }
-  }
+  });
   return env.Undefined();
 }
 
@@ -454,6 +492,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int64_t n = inum(info[0]);
   REQUIRE(n >= 1, "setThreads: need n >= 1");
   openblas_set_num_threads((int)n);
+  g_threads = (int)n;
   return env.Undefined();
 }
 

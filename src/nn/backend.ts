@@ -26,10 +26,9 @@ function loadNative(): NativeAddon | null {
   if (loaded) return native;
   loaded = true;
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    process.env.SAMPLIFY_NATIVE_PATH,
-    resolve(here, '../../build/Release/samplify_native.node'),
-  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
+  // SAMPLIFY_NATIVE_PATH replaces the default location (tests use it to simulate a missing addon).
+  const override = process.env.SAMPLIFY_NATIVE_PATH;
+  const candidates = override !== undefined && override !== '' ? [override] : [resolve(here, '../../build/Release/samplify_native.node')];
   const req = createRequire(import.meta.url);
   const errors: string[] = [];
   for (const p of candidates) {

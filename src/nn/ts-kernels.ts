@@ -18,6 +18,17 @@ export function erf(x: number): number {
 }
 
 const INV_SQRT2 = Math.SQRT1_2;
+
+/** Seed of the independent dropout stream of attention block bh = b*H + h (native uses the same). */
+export function blockSeed(seed: number, bh: number): number {
+  let x = (seed ^ Math.imul(bh + 1, 0x632be5ab)) >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b) >>> 0;
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35) >>> 0;
+  x ^= x >>> 16;
+  return x >>> 0;
+}
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 function gemm(
@@ -109,10 +120,10 @@ export const tsKernels: Kernels = {
 
   attnFwd(q, k, v, B, L, H, dh, causal, keyMask, scale, p, seed, probs, dropped, out) {
     const D = H * dh;
-    const rng = p > 0 ? new Rng(seed) : null;
     const keepScale = p >= 1 ? 0 : 1 / (1 - p);
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
+        const rng = p > 0 ? new Rng(blockSeed(seed, b * H + h)) : null;
         const qo = b * L * D + h * dh;
         const po = (b * H + h) * L * L;
         gemm(false, true, L, L, dh, scale, q, qo, D, k, qo, D, 0, probs, po, L);
@@ -128,7 +139,8 @@ export const tsKernels: Kernels = {
           let sum = 0;
           for (let j = 0; j < L; j++) {
             const s = probs[ro + j]! + ((causal && j > i) || (keyMask !== null && keyMask[b * L + j] === 0) ? MASK_PENALTY : 0);
-            probs[ro + j] = Math.exp(s - mx);
+            const z = s - mx;
+            probs[ro + j] = z < -746 ? 0 : Math.exp(z);
             sum += probs[ro + j]!;
           }
           const inv = 1 / sum;
