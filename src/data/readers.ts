@@ -48,6 +48,38 @@ export interface SequenceTextOptions {
   maxLineBytes?: number;
   /** Drop repeated items within a user (default 'none': Taobao's repeats are real behaviour). */
   dedupe?: DedupeMode;
+  /**
+   * A companion file with the same `user t t …` layout holding one timestamp per item
+   * (TiCoSeRec's Beauty_time.txt). A main-file row whose user is missing there, whose count of
+   * timestamps differs, or whose timestamps are not numbers ≥ 0 is rejected ('timestamp-mismatch').
+   */
+  timesPath?: string;
+}
+
+/**
+ * Reads the companion time file strictly: it is metadata for the main file, so a malformed line
+ * there is a DataValidationError naming that file and line rather than a silent per-row loss.
+ */
+async function readTimesFile(path: string): Promise<Map<string, string[]>> {
+  checkInputFile(path);
+  const out = new Map<string, string[]>();
+  await forEachLine(path, {
+    line(lineNo, bytes) {
+      const text = decodeLine(bytes, 'utf-8');
+      if (text === null) throw new DataValidationError('line is not valid UTF-8', { file: path, line: lineNo });
+      const t = text.trim();
+      if (t === '') return;
+      const tokens = t.split(/[ \t]+/);
+      const u = checkId(tokens[0], 'integer');
+      if (!u.ok) throw new DataValidationError(`user ${u.reason}`, { file: path, line: lineNo, field: 'user' });
+      if (out.has(u.value)) throw new DataValidationError(`user ${clip(u.value)} appears twice`, { file: path, line: lineNo, field: 'user' });
+      out.set(u.value, tokens.slice(1));
+    },
+    tooLong(lineNo) {
+      throw new DataValidationError('line is over the line-length limit', { file: path, line: lineNo });
+    },
+  });
+  return out;
 }
 
 /**
@@ -67,8 +99,10 @@ export interface SequenceTextOptions {
  */
 export async function readSequenceText(path: string, opts: SequenceTextOptions = {}): Promise<DatasetRead> {
   checkInputFile(path);
+  const times = opts.timesPath !== undefined ? await readTimesFile(opts.timesPath) : undefined;
   return withSink(path, opts.rejectedPath, async (sink) => {
     const userIds: string[] = [];
+    const userTimes: number[][] = [];
     const seenUsers = new Map<string, number>();
     const seqs: string[][] = [];
     let rowsIn = 0;
@@ -94,6 +128,15 @@ export async function readSequenceText(path: string, opts: SequenceTextOptions =
           }
           const prev = seenUsers.get(u.value);
           if (prev !== undefined) return sink.reject(lineNo, 'user', 'duplicate-user', `user ${clip(u.value)} already appeared on line ${prev}`, raw);
+          if (times) {
+            const ts = times.get(u.value);
+            if (ts === undefined) return sink.reject(lineNo, 'user', 'timestamp-mismatch', `user ${clip(u.value)} has no line in ${opts.timesPath}`, raw);
+            if (ts.length !== items.length) return sink.reject(lineNo, 'items', 'timestamp-mismatch', `${items.length} items but ${ts.length} timestamps in ${opts.timesPath}`, raw);
+            const nums = ts.map((x) => (/^\d+(\.\d+)?$/.test(x) ? Number(x) : NaN));
+            const bad = nums.findIndex((x) => !Number.isFinite(x));
+            if (bad >= 0) return sink.reject(lineNo, `item[${bad}]`, 'timestamp-mismatch', `timestamp '${clip(ts[bad]!)}' in ${opts.timesPath} is not a number >= 0`, raw);
+            userTimes.push(nums);
+          }
           seenUsers.set(u.value, lineNo);
           userIds.push(u.value);
           seqs.push(items);
@@ -110,7 +153,15 @@ export async function readSequenceText(path: string, opts: SequenceTextOptions =
     const users: string[] = [];
     const items: string[] = [];
     for (let u = 0; u < userIds.length; u++) for (const it of seqs[u]!) users.push(userIds[u]!), items.push(it);
-    const table: InteractionTable = { file: path, checksum, users, items, lines: new Float64Array(0) };
+    // With times, the stable sort in interactionsToSequences leaves an already-chronological file unchanged.
+    const table: InteractionTable = {
+      file: path,
+      checksum,
+      users,
+      items,
+      lines: new Float64Array(0),
+      ...(times ? { timestamps: Float64Array.from(userTimes.flat()) } : {}),
+    };
     const dataset = interactionsToSequences(table, { name: opts.name ?? defaultName(path), dedupe: opts.dedupe ?? 'none' });
     return { dataset, report };
   });
@@ -430,6 +481,8 @@ export const DATA_FORMATS = DATASET_FORMATS;
 export interface LoadOptions extends Partial<Omit<InteractionOptions, 'format'>> {
   name?: string;
   dedupe?: DedupeMode;
+  /** seqtxt only: companion per-item timestamp file (see SequenceTextOptions.timesPath). */
+  timesPath?: string;
 }
 
 /** One entry point for the CLI: reads any supported format and returns time-ordered sequences. */
@@ -443,7 +496,7 @@ export async function loadDataset(path: string, format: DatasetFormat, options: 
   let read: TableRead;
   switch (format) {
     case 'seqtxt':
-      return readSequenceText(path, { ...simple, name, dedupe });
+      return readSequenceText(path, { ...simple, name, dedupe, ...(options.timesPath !== undefined ? { timesPath: options.timesPath } : {}) });
     case 'recbole':
       read = await readRecBoleAtomic(path, simple);
       break;
@@ -455,7 +508,7 @@ export async function loadDataset(path: string, format: DatasetFormat, options: 
     case 'jsonl':
     case 'parquet': {
       if (!options.columns) throw new ConfigError(`format '${format}' needs columns { user, item, timestamp?, eventType? }`, { field: 'columns' });
-      const { name: _n, dedupe: _d, ...rest } = options;
+      const { name: _n, dedupe: _d, timesPath: _t, ...rest } = options;
       read = await readInteractions(path, { ...rest, columns: options.columns, format });
       break;
     }

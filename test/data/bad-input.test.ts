@@ -302,3 +302,20 @@ describe('rows that are rejected with line, field and code', () => {
     assertRejectedFile(rej, report);
   });
 });
+
+describe('companion time file (seqtxt timesPath)', () => {
+  it('mismatched counts and missing users are rejected rows; a malformed time file is an error', async () => {
+    const items = file('1 5 6\n2 7 8\n3 9 9\n4 1 2\n');
+    const times = file('1 10 20\n2 10\n4 5 x\n');
+    const { dataset, report } = await readSequenceText(items, { timesPath: times });
+    assertAccounting(report);
+    assert.deepEqual(report.sample.map((r) => [r.line, r.field, r.code]), [
+      [2, 'items', 'timestamp-mismatch'],
+      [3, 'user', 'timestamp-mismatch'],
+      [4, 'item[1]', 'timestamp-mismatch'],
+    ]);
+    assert.deepEqual(Array.from(dataset.timestamps![0]!), [10, 20]);
+    const badTimes = file('1 10 20\nx 1\n');
+    await expectDataError(readSequenceText(items, { timesPath: badTimes }), { file: badTimes, line: 2, field: 'user' });
+  });
+});

@@ -73,3 +73,18 @@ describe('real datasets', () => {
     assert.equal(sp.summary!.shortUsers + sp.summary!.evaluatedUsers, 2986);
   });
 });
+
+const beautyItems = sharedData('beauty-time/Beauty_item.txt');
+const beautyTimes = sharedData('beauty-time/Beauty_time.txt');
+describe('Beauty with timestamps (TiCoSeRec files)', () => {
+  it('items + companion time file: same counts, non-decreasing times, temporal split works', { skip: skip(beautyItems) || skip(beautyTimes) }, async () => {
+    const { dataset, report } = await readSequenceText(beautyItems, { timesPath: beautyTimes });
+    assertAccounting(report);
+    assert.equal(report.rowsRejected, 0);
+    const st = datasetStats(dataset);
+    assert.deepEqual([st.users, st.items, st.interactions], [22363, 12101, 198502]);
+    for (const ts of dataset.timestamps!) for (let j = 1; j < ts.length; j++) assert.ok(ts[j]! >= ts[j - 1]!);
+    const sp = temporalSplit(dataset, { validFraction: 0.1, testFraction: 0.1 });
+    assert.ok(sp.test.length > 0 && sp.valid.length > 0);
+  });
+});
