@@ -160,6 +160,46 @@ export function padHistories(histories: readonly Int32Array[], from: number, to:
   return ids;
 }
 
+/**
+ * Leftmost column (0..maxLen-1) holding a non-zero id in any row of ids (or of `also`, same layout);
+ * maxLen - 1 when everything is padding, so at least one column remains.
+ */
+export function firstUsedColumn(ids: Int32Array, B: number, maxLen: number, also?: Int32Array): number {
+  let first = maxLen - 1;
+  for (let b = 0; b < B && first > 0; b++) {
+    const o = b * maxLen;
+    for (let t = 0; t < first; t++) {
+      if (ids[o + t]! !== 0 || (also !== undefined && also[o + t]! !== 0)) {
+        first = t;
+        break;
+      }
+    }
+  }
+  return first;
+}
+
+/** ids [B, maxLen] -> its last maxLen - offset columns [B, maxLen - offset]. */
+export function trimColumns(ids: Int32Array, B: number, maxLen: number, offset: number): Int32Array {
+  const L = maxLen - offset;
+  const out = new Int32Array(B * L);
+  for (let b = 0; b < B; b++) out.set(ids.subarray(b * maxLen + offset, (b + 1) * maxLen), b * L);
+  return out;
+}
+
+/** Flat row indices of a [B, maxLen] layout -> the same cells in the trimmed [B, len] layout. */
+export function remapRows(rows: Int32Array, maxLen: number, len: number, offset: number): Int32Array {
+  if (offset === 0) return rows;
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const b = Math.floor(r / maxLen);
+    const t = r - b * maxLen - offset;
+    if (t < 0) throw new RangeError(`row ${r} lies in a trimmed padding column`);
+    out[i] = b * len + t;
+  }
+  return out;
+}
+
 export function arange(from: number, to: number): Int32Array {
   const r = new Int32Array(Math.max(0, to - from));
   for (let i = 0; i < r.length; i++) r[i] = from + i;
@@ -221,15 +261,24 @@ export class Sasrec implements SequenceNetwork {
     this.parameters = Object.freeze(params);
   }
 
-  /** Hidden states [B, L, d] of left-padded ids [B*L]. `rng` is only drawn from when training. */
-  hidden(ids: Int32Array, B: number, training: boolean, rng: Rng | null): Tensor {
-    const { hidden: d, heads, maxLen: L } = this.cfg;
+  /**
+   * Hidden states of left-padded ids [B*maxLen]. Columns that are padding in every row are cut off
+   * first (exact: padding keys are masked, and positions are counted from the right end), so the
+   * result is [B, len, d] for the last `len` columns; `offset` = maxLen - len. `rng` is only drawn
+   * from when training.
+   */
+  hidden(ids: Int32Array, B: number, training: boolean, rng: Rng | null, alsoReal?: Int32Array, noTrim = false): { h: Tensor; len: number; offset: number } {
+    const { hidden: d, heads, maxLen } = this.cfg;
+    const offset = noTrim ? 0 : firstUsedColumn(ids, B, maxLen, alsoReal);
+    const L = maxLen - offset;
+    const cut = offset === 0 ? ids : trimColumns(ids, B, maxLen, offset);
     const pDrop = training ? this.cfg.dropout : 0;
     const pAttn = training ? this.cfg.attnDropout : 0;
     const r = rng ?? DUMMY_RNG;
     const keyMask = new Uint8Array(B * L);
-    for (let i = 0; i < keyMask.length; i++) keyMask[i] = ids[i]! > 0 ? 1 : 0;
-    let x = add(embedding(this.itemEmb, ids, [B, L]), this.posEmb);
+    for (let i = 0; i < keyMask.length; i++) keyMask[i] = cut[i]! > 0 ? 1 : 0;
+    const pos = offset === 0 ? this.posEmb : gatherRows(this.posEmb, arange(offset, maxLen));
+    let x = add(embedding(this.itemEmb, cut, [B, L]), pos);
     x = layerNorm(x, this.embLn[0], this.embLn[1], LN_EPS);
     x = dropout(x, pDrop, r, training);
     for (const blk of this.blocks) {
@@ -242,7 +291,7 @@ export class Sasrec implements SequenceNetwork {
       const f = dropout(linear(gelu(linear(x, blk.ffn1[0], blk.ffn1[1])), blk.ffn2[0], blk.ffn2[1]), pDrop, r, training);
       x = layerNorm(add(f, x), blk.ln2[0], blk.ln2[1], LN_EPS);
     }
-    return reshape(x, [B, L, d]);
+    return { h: reshape(x, [B, L, d]), len: L, offset };
   }
 
   batchLoss(batch: TrainingBatch, rng: Rng): Tensor {
@@ -250,8 +299,9 @@ export class Sasrec implements SequenceNetwork {
     const { rows, ids } = targetRows(batch.targets);
     if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
     const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
-    const h = gatherRows(this.hidden(batch.inputs, batch.size, true, rng), rows);
-    return sequenceLoss(this.cfg.loss, h, this.itemEmb, ids, negs, this.realItems);
+    const { h, len, offset } = this.hidden(batch.inputs, batch.size, true, rng, batch.targets);
+    const hr = gatherRows(h, remapRows(rows, this.maxLen, len, offset));
+    return sequenceLoss(this.cfg.loss, hr, this.itemEmb, ids, negs, this.realItems);
   }
 
   scoreNext(histories: readonly Int32Array[]): Float32Array {
@@ -264,9 +314,13 @@ export class Sasrec implements SequenceNetwork {
         const to = Math.min(n, from + SCORE_CHUNK);
         const B = to - from;
         const ids = padHistories(histories, from, to, L);
-        const h = this.hidden(ids, B, false, null);
+        // An empty history is the all-padding sequence at full length (as in the PyTorch reference);
+        // keeping every column then makes its scores independent of the other histories in the chunk.
+        let anyEmpty = false;
+        for (let i = from; i < to; i++) if (histories[i]!.length === 0) anyEmpty = true;
+        const { h, len } = this.hidden(ids, B, false, null, undefined, anyEmpty);
         const last = new Int32Array(B);
-        for (let b = 0; b < B; b++) last[b] = b * L + L - 1;
+        for (let b = 0; b < B; b++) last[b] = b * len + len - 1;
         const scores = matmul(gatherRows(h, last), this.itemEmb, { transB: true });
         out.set(scores.data, from * V);
       }

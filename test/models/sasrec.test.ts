@@ -24,6 +24,9 @@ for (const loss of ['bce', 'ce'] as const) {
     }
     const scores = net.scoreNext(f.histories.map((h) => Int32Array.from(h)));
     assertClose(scores, f.scores, 1e-4, 1e-5, 'scoreNext');
+    // Alone, a short history is computed on trimmed columns: still the PyTorch full-length result.
+    const V = f.numItems + 1;
+    f.histories.forEach((h, i) => assertClose(net.scoreNext([Int32Array.from(h)]), f.scores.slice(i * V, (i + 1) * V), 1e-4, 1e-5, `history ${i} alone`));
   });
 }
 
@@ -83,19 +86,38 @@ test('SASRec scoreNext: shape, truncation to maxLen, chunk/batch independence, e
 test('SASRec is causal and ignores left padding: a hidden state depends only on the items up to it', () => {
   const net = smallNet(4);
   const L = 7;
+  const d = 8;
   const a = Int32Array.of(0, 0, 3, 4, 5, 6, 7);
   const b = Int32Array.of(0, 0, 3, 4, 5, 19, 2); // later items changed
-  const c = Int32Array.of(0, 0, 0, 0, 0, 0, 0);
-  const [ha, hb] = noGrad(() => [net.hidden(a, 1, false, null), net.hidden(b, 1, false, null), net.hidden(c, 1, false, null)]);
-  const d = 8;
-  for (let t = 2; t < 5; t++) assertClose(hb!.data.subarray(t * d, (t + 1) * d), ha!.data.subarray(t * d, (t + 1) * d), 1e-6, 1e-7, `position ${t}`);
-  let differs = false;
-  for (let i = 5 * d; i < L * d; i++) if (ha!.data[i] !== hb!.data[i]) differs = true;
-  assert.ok(differs, 'changing later items must change later positions');
-  // Two histories in one batch do not see each other; padding rows never leak into real rows.
-  const both = noGrad(() => net.hidden(Int32Array.of(...a, ...b), 2, false, null));
-  assertClose(both.data.subarray(2 * d, L * d), ha!.data.subarray(2 * d, L * d), 1e-6, 1e-7, 'batch row 0');
-  assertClose(both.data.subarray((L + 2) * d, 2 * L * d), hb!.data.subarray(2 * d, L * d), 1e-6, 1e-7, 'batch row 1');
+  const full = Int32Array.of(1, 2, 3, 4, 5, 6, 7);
+  const [ra, rb, rc] = noGrad(() => [net.hidden(a, 1, false, null), net.hidden(b, 1, false, null), net.hidden(new Int32Array(L), 1, false, null)]);
+  assert.equal(ra!.offset, 2); // all-padding columns are cut off
+  assert.equal(rc!.len, 1);
+  const ha = ra!.h.data;
+  const hb = rb!.h.data;
+  for (let t = 0; t < 3; t++) assertClose(hb.subarray(t * d, (t + 1) * d), ha.subarray(t * d, (t + 1) * d), 1e-6, 1e-7, `position ${t}`);
+  assert.ok(hb.subarray(3 * d).some((v, i) => v !== ha[3 * d + i]), 'changing later items must change later positions');
+  // In one batch with a full-length row nothing is cut, yet the real positions are the same:
+  // padding never leaks into real rows and rows never see each other.
+  const both = noGrad(() => net.hidden(Int32Array.of(...a, ...full, ...b), 3, false, null));
+  assert.equal(both.offset, 0);
+  assertClose(both.h.data.subarray(2 * d, L * d), ha, 1e-5, 1e-6, 'batch row 0');
+  assertClose(both.h.data.subarray((2 * L + 2) * d, 3 * L * d), hb, 1e-5, 1e-6, 'batch row 2');
+  const alone = noGrad(() => net.hidden(full, 1, false, null));
+  assertClose(both.h.data.subarray(L * d, 2 * L * d), alone.h.data, 1e-5, 1e-6, 'batch row 1');
+});
+
+test('SASRec batchLoss does not depend on batch company (trimmed vs untrimmed layouts agree)', () => {
+  const net = smallNet(9, 'ce', { dropout: 0, attnDropout: 0 });
+  const short = batchOf([[1, 2, 3]], 7, 20, new Rng(1));
+  const long = batchOf([[1, 2, 3], [4, 5, 6, 7, 8, 9, 10, 11]], 7, 20, new Rng(1));
+  const only = batchOf([[4, 5, 6, 7, 8, 9, 10, 11]], 7, 20, new Rng(1));
+  const ls = net.batchLoss(short, new Rng(0)).item();
+  const ll = net.batchLoss(long, new Rng(0)).item();
+  const lo = net.batchLoss(only, new Rng(0)).item();
+  resetTape();
+  // mean over 2 + 7 target positions
+  assertClose([ll], [(2 * ls + 7 * lo) / 9], 1e-5, 1e-7, 'loss');
 });
 
 test('SASRec training is deterministic by seed, dropout is active in training only, loss falls on a toy task', () => {
