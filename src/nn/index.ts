@@ -3,7 +3,7 @@
  * models need. Hot kernels run in a native N-API addon over OpenBLAS when it is built; otherwise a
  * pure TypeScript backend computes the same math (SAMPLIFY_BACKEND=typescript forces it).
  */
-export { Tensor, Parameter, backward, noGrad, resetTape, tapeLength, isGradEnabled, shapeSize } from './tensor.ts';
+export { Tensor, Parameter, backward, noGrad, resetTape, tapeLength, isGradEnabled, shapeSize, releaseBuffers } from './tensor.ts';
 export { normalParameter, uniformParameter, constantParameter } from './init.ts';
 export {
   matmul, linear, add, mul, scale, reshape, embedding, layerNorm, dropout, relu, gelu, tanh, sigmoid,

@@ -83,9 +83,36 @@ export function record(out: Tensor, back: (g: Float32Array) => void): void {
   tape.push({ out, back });
 }
 
+// Gradient buffers of intermediate tensors are recycled after backward has consumed them (as in
+// PyTorch, non-leaf grads are not kept): fresh multi-megabyte buffers cost page faults every step.
+const pool = new Map<number, Float32Array[]>();
+const POOL_PER_SIZE = 64;
+
+function takeBuffer(n: number): Float32Array {
+  const list = pool.get(n);
+  const b = list?.pop();
+  if (b !== undefined) {
+    b.fill(0);
+    return b;
+  }
+  return new Float32Array(n);
+}
+
+function giveBuffer(b: Float32Array): void {
+  if (b.length < 4096) return;
+  let list = pool.get(b.length);
+  if (list === undefined) pool.set(b.length, (list = []));
+  if (list.length < POOL_PER_SIZE) list.push(b);
+}
+
+/** Drop the recycled gradient buffers (frees memory after training). */
+export function releaseBuffers(): void {
+  pool.clear();
+}
+
 /** The gradient buffer of t, allocated (zeros) on first use. */
 export function gradOf(t: Tensor): Float32Array {
-  if (t.grad === null) t.grad = new Float32Array(t.size);
+  if (t.grad === null) t.grad = takeBuffer(t.size);
   return t.grad;
 }
 
@@ -116,7 +143,8 @@ export function noGrad<T>(fn: () => T): T {
 
 /**
  * Reverse pass from a scalar loss over the ops recorded since the last backward/resetTape.
- * Gradients accumulate (+=) into `.grad` of every requiresGrad tensor reached; the tape is cleared.
+ * Gradients accumulate (+=) into `.grad` of every leaf requiresGrad tensor reached (Parameters and
+ * user-created tensors); gradients of intermediate op outputs are released. The tape is cleared.
  */
 export function backward(loss: Tensor): void {
   const nodes = tape;
@@ -126,7 +154,15 @@ export function backward(loss: Tensor): void {
   gradOf(loss)[0]! += 1;
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
-    const g = node.out.grad;
-    if (g !== null) node.back(g);
+    const out = node.out;
+    const g = out.grad;
+    if (g !== null) {
+      node.back(g);
+      // Only tensors produced by ops reach here; their grads are dead once consumed.
+      if (out !== loss && !(out instanceof Parameter)) {
+        out.grad = null;
+        giveBuffer(g);
+      }
+    }
   }
 }
