@@ -343,6 +343,455 @@ Napi::Value AttnBwd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+
+inline double sigmoidD(double v) {
+  if (v >= 0) return 1.0 / (1.0 + std::exp(-v));
+  const double e = std::exp(v);
+  return e / (1.0 + e);
+}
+
+// Start of each sequence's probability blocks: H * sum_{c<b} n_c^2.
+std::vector<int64_t> packedBases(const int32_t* off, int64_t B, int64_t H) {
+  std::vector<int64_t> base((size_t)B + 1);
+  base[0] = 0;
+  for (int64_t b = 0; b < B; b++) {
+    const int64_t n = off[b + 1] - off[b];
+    base[b + 1] = base[b] + H * n * n;
+  }
+  return base;
+}
+
+// Validates offsets (monotone, from 0 to N) and returns the probs size, or -1.
+int64_t checkOffsets(const I32& off, int64_t B, int64_t N) {
+  if ((int64_t)off.n < B + 1 || off.p[0] != 0 || off.p[B] != N) return -1;
+  for (int64_t b = 0; b < B; b++)
+    if (off.p[b + 1] < off.p[b]) return -1;
+  return 0;
+}
+
+// attnPackedFwd(q, k, v, offsets, B, H, dh, causal, scale, p, seed, probs, dropped, out)
+Napi::Value AttnPackedFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 q = f32(info[0]), k = f32(info[1]), v = f32(info[2]);
+  I32 off = i32(info[3]);
+  const int64_t B = inum(info[4]), H = inum(info[5]), dh = inum(info[6]);
+  const bool causal = flag(info[7]);
+  const double scale = num(info[8]);
+  const double p = num(info[9]);
+  const uint32_t seed = (uint32_t)inum(info[10]);
+  F32 probs = f32(info[11]), dropped = f32(info[12]), out = f32(info[13]);
+  const int64_t D = H * dh;
+  REQUIRE(B >= 0 && H >= 1 && dh >= 0 && (int64_t)off.n >= B + 1, "attnPackedFwd: bad sizes");
+  const int64_t N = off.p[B];
+  REQUIRE(checkOffsets(off, B, N) == 0, "attnPackedFwd: bad offsets");
+  const size_t nx = (size_t)(N * D);
+  const std::vector<int64_t> base = packedBases(off.p, B, H);
+  const size_t np = (size_t)base[B];
+  REQUIRE(q.n >= nx && k.n >= nx && v.n >= nx && out.n >= nx && probs.n >= np && dropped.n >= np, "attnPackedFwd: buffer too small");
+  const double keepScale = p >= 1 ? 0.0 : 1.0 / (1.0 - p);
+  // Sequences write disjoint rows of out and disjoint probability blocks.
+  parallelFor(B, [&](int64_t b0, int64_t b1) {
+    std::vector<float> acc((size_t)dh);
+    for (int64_t b = b0; b < b1; b++) {
+      const int64_t r0 = off.p[b], n = off.p[b + 1] - r0;
+      for (int64_t h = 0; h < H; h++) {
+        Xoshiro rng(blockSeed(seed, (uint32_t)(b * H + h)));
+        float* P = probs.p + base[b] + h * n * n;
+        float* Pd = dropped.p + base[b] + h * n * n;
+        const int64_t xo = r0 * D + h * dh;
+        for (int64_t i = 0; i < n; i++) {
+          const int64_t lim = causal ? i + 1 : n;
+          float* row = P + i * n;
+          const float* qi = q.p + xo + i * D;
+          float mx = -INFINITY;
+          for (int64_t j = 0; j < lim; j++) {
+            const float* kj = k.p + xo + j * D;
+            double s = 0;
+            for (int64_t c = 0; c < dh; c++) s += (double)qi[c] * kj[c];
+            const float sv = (float)(s * scale);
+            row[j] = sv;
+            if (sv > mx) mx = sv;
+          }
+          double sum = 0;
+          for (int64_t j = 0; j < lim; j++) {
+            const float e = (float)std::exp((double)row[j] - (double)mx);
+            row[j] = e;
+            sum += e;
+          }
+          const double inv = 1.0 / sum;
+          for (int64_t j = 0; j < lim; j++) row[j] = (float)(row[j] * inv);
+          for (int64_t j = lim; j < n; j++) row[j] = 0.0f;
+          const float* use = row;
+          if (p > 0) {
+            float* drow = Pd + i * n;
+            for (int64_t j = 0; j < lim; j++) drow[j] = rng.drop(p) ? 0.0f : (float)(row[j] * keepScale);
+            for (int64_t j = lim; j < n; j++) drow[j] = 0.0f;
+            use = drow;
+          }
+          float* oi = out.p + xo + i * D;
+          for (int64_t c = 0; c < dh; c++) oi[c] = 0.0f;
+          for (int64_t j = 0; j < lim; j++) {
+            const float pij = use[j];
+            if (pij == 0.0f) continue;
+            const float* vj = v.p + xo + j * D;
+            for (int64_t c = 0; c < dh; c++) oi[c] += pij * vj[c];
+          }
+        }
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+// attnPackedBwd(dout, q, k, v, offsets, B, H, dh, causal, scale, p, probs, dropped, dq|null, dk|null, dv|null)
+Napi::Value AttnPackedBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 dout = f32(info[0]), q = f32(info[1]), k = f32(info[2]), v = f32(info[3]);
+  I32 off = i32(info[4]);
+  const int64_t B = inum(info[5]), H = inum(info[6]), dh = inum(info[7]);
+  const bool causal = flag(info[8]);
+  const double scale = num(info[9]);
+  const double p = num(info[10]);
+  F32 probs = f32(info[11]), dropped = f32(info[12]);
+  F32 dq = f32(info[13]), dk = f32(info[14]), dv = f32(info[15]);
+  const int64_t D = H * dh;
+  REQUIRE(B >= 0 && H >= 1 && dh >= 0 && (int64_t)off.n >= B + 1, "attnPackedBwd: bad sizes");
+  const int64_t N = off.p[B];
+  REQUIRE(checkOffsets(off, B, N) == 0, "attnPackedBwd: bad offsets");
+  const size_t nx = (size_t)(N * D);
+  const std::vector<int64_t> base = packedBases(off.p, B, H);
+  const size_t np = (size_t)base[B];
+  REQUIRE(dout.n >= nx && q.n >= nx && k.n >= nx && v.n >= nx && probs.n >= np && dropped.n >= np && (!dq.p || dq.n >= nx) &&
+              (!dk.p || dk.n >= nx) && (!dv.p || dv.n >= nx),
+          "attnPackedBwd: buffer too small");
+  const double keepScale = p >= 1 ? 0.0 : 1.0 / (1.0 - p);
+  parallelFor(B, [&](int64_t b0, int64_t b1) {
+    std::vector<double> dP;
+    for (int64_t b = b0; b < b1; b++) {
+      const int64_t r0 = off.p[b], n = off.p[b + 1] - r0;
+      if ((int64_t)dP.size() < n) dP.resize((size_t)n);
+      for (int64_t h = 0; h < H; h++) {
+        const float* P = probs.p + base[b] + h * n * n;
+        const float* Pd = (p > 0 ? dropped.p : probs.p) + base[b] + h * n * n;
+        const int64_t xo = r0 * D + h * dh;
+        for (int64_t i = 0; i < n; i++) {
+          const int64_t lim = causal ? i + 1 : n;
+          const float* pr = P + i * n;
+          const float* pdr = Pd + i * n;
+          const float* gi = dout.p + xo + i * D;
+          double dot = 0;
+          for (int64_t j = 0; j < lim; j++) {
+            const float* vj = v.p + xo + j * D;
+            double s = 0;
+            for (int64_t c = 0; c < dh; c++) s += (double)gi[c] * vj[c];
+            if (p > 0) s = pdr[j] != 0.0f ? s * keepScale : 0.0;
+            dP[j] = s;
+            dot += s * pr[j];
+            if (dv.p) {
+              const float pij = pdr[j];
+              if (pij != 0.0f) {
+                float* dvj = dv.p + xo + j * D;
+                for (int64_t c = 0; c < dh; c++) dvj[c] += pij * gi[c];
+              }
+            }
+          }
+          const float* qi = q.p + xo + i * D;
+          float* dqi = dq.p ? dq.p + xo + i * D : nullptr;
+          for (int64_t j = 0; j < lim; j++) {
+            const float ds = (float)(pr[j] * (dP[j] - dot) * scale);
+            if (ds == 0.0f) continue;
+            const float* kj = k.p + xo + j * D;
+            if (dqi)
+              for (int64_t c = 0; c < dh; c++) dqi[c] += ds * kj[c];
+            if (dk.p) {
+              float* dkj = dk.p + xo + j * D;
+              for (int64_t c = 0; c < dh; c++) dkj[c] += ds * qi[c];
+            }
+          }
+        }
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+
+// ---------------------------------------------------------------- element-wise
+
+// addBcast(a, b, bs, out)
+Napi::Value AddBcast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 a = f32(info[0]), b = f32(info[1]);
+  const int64_t bs = inum(info[2]);
+  F32 out = f32(info[3]);
+  REQUIRE(bs >= 1 && (int64_t)b.n >= bs && a.n % bs == 0 && out.n >= a.n, "addBcast: bad sizes");
+  for (size_t o = 0; o < a.n; o += bs) {
+    const float* ar = a.p + o;
+    float* orow = out.p + o;
+    for (int64_t j = 0; j < bs; j++) orow[j] = ar[j] + b.p[j];
+  }
+  return env.Undefined();
+}
+
+// mulBcast(a, b, bs, out)
+Napi::Value MulBcast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 a = f32(info[0]), b = f32(info[1]);
+  const int64_t bs = inum(info[2]);
+  F32 out = f32(info[3]);
+  REQUIRE(bs >= 1 && (int64_t)b.n >= bs && a.n % bs == 0 && out.n >= a.n, "mulBcast: bad sizes");
+  for (size_t o = 0; o < a.n; o += bs) {
+    const float* ar = a.p + o;
+    float* orow = out.p + o;
+    for (int64_t j = 0; j < bs; j++) orow[j] = ar[j] * b.p[j];
+  }
+  return env.Undefined();
+}
+
+// axpy(alpha, src, dst)
+Napi::Value Axpy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const float alpha = (float)num(info[0]);
+  F32 src = f32(info[1]), dst = f32(info[2]);
+  REQUIRE(dst.n >= src.n, "axpy: dst too small");
+  float* __restrict d = dst.p;
+  const float* __restrict x = src.p;
+  if (alpha == 1.0f)
+    for (size_t i = 0; i < src.n; i++) d[i] += x[i];
+  else
+    for (size_t i = 0; i < src.n; i++) d[i] += alpha * x[i];
+  return env.Undefined();
+}
+
+// mulAcc(g, b, bs, dst)
+Napi::Value MulAcc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 g = f32(info[0]), b = f32(info[1]);
+  const int64_t bs = inum(info[2]);
+  F32 dst = f32(info[3]);
+  REQUIRE(bs >= 1 && (int64_t)b.n >= bs && g.n % bs == 0 && dst.n >= g.n, "mulAcc: bad sizes");
+  for (size_t o = 0; o < g.n; o += bs) {
+    const float* gr = g.p + o;
+    float* dr = dst.p + o;
+    for (int64_t j = 0; j < bs; j++) dr[j] += gr[j] * b.p[j];
+  }
+  return env.Undefined();
+}
+
+// colSum(src, other|null, rows, cols, dst)
+Napi::Value ColSum(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 src = f32(info[0]), other = f32(info[1]);
+  const int64_t rows = inum(info[2]), cols = inum(info[3]);
+  F32 dst = f32(info[4]);
+  const size_t n = (size_t)(rows * cols);
+  REQUIRE(rows >= 0 && cols >= 0 && src.n >= n && (!other.p || other.n >= n) && dst.n >= (size_t)cols, "colSum: bad sizes");
+  std::vector<double> acc((size_t)cols, 0.0);
+  for (int64_t r = 0; r < rows; r++) {
+    const float* s = src.p + r * cols;
+    if (other.p) {
+      const float* t = other.p + r * cols;
+      for (int64_t j = 0; j < cols; j++) acc[j] += (double)s[j] * t[j];
+    } else {
+      for (int64_t j = 0; j < cols; j++) acc[j] += s[j];
+    }
+  }
+  for (int64_t j = 0; j < cols; j++) dst.p[j] = (float)(dst.p[j] + acc[j]);
+  return env.Undefined();
+}
+
+Napi::Value ReluFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]), y = f32(info[1]);
+  REQUIRE(y.n >= x.n, "reluFwd: buffer too small");
+  for (size_t i = 0; i < x.n; i++) y.p[i] = x.p[i] > 0.0f ? x.p[i] : 0.0f;
+  return env.Undefined();
+}
+
+Napi::Value ReluBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]), dy = f32(info[1]), dx = f32(info[2]);
+  REQUIRE(dy.n >= x.n && dx.n >= x.n, "reluBwd: buffer too small");
+  for (size_t i = 0; i < x.n; i++) dx.p[i] += x.p[i] > 0.0f ? dy.p[i] : 0.0f;
+  return env.Undefined();
+}
+
+// dropoutBwd(dy, mask, scale, dx)
+Napi::Value DropoutBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 dy = f32(info[0]);
+  U8 mask = u8(info[1]);
+  const float sc = (float)num(info[2]);
+  F32 dx = f32(info[3]);
+  REQUIRE(mask.n >= dy.n && dx.n >= dy.n, "dropoutBwd: buffer too small");
+  for (size_t i = 0; i < dy.n; i++) dx.p[i] += mask.p[i] ? dy.p[i] * sc : 0.0f;
+  return env.Undefined();
+}
+
+// maskRowsFwd(x, keep, d, out)
+Napi::Value MaskRowsFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]);
+  U8 keep = u8(info[1]);
+  const int64_t d = inum(info[2]);
+  F32 out = f32(info[3]);
+  REQUIRE(d >= 0 && x.n >= keep.n * (size_t)d && out.n >= keep.n * (size_t)d, "maskRowsFwd: bad sizes");
+  for (size_t r = 0; r < keep.n; r++) {
+    if (keep.p[r]) std::memcpy(out.p + r * d, x.p + r * d, sizeof(float) * d);
+    else std::memset(out.p + r * d, 0, sizeof(float) * d);
+  }
+  return env.Undefined();
+}
+
+// maskRowsBwd(dy, keep, d, dx)
+Napi::Value MaskRowsBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 dy = f32(info[0]);
+  U8 keep = u8(info[1]);
+  const int64_t d = inum(info[2]);
+  F32 dx = f32(info[3]);
+  REQUIRE(d >= 0 && dy.n >= keep.n * (size_t)d && dx.n >= keep.n * (size_t)d, "maskRowsBwd: bad sizes");
+  for (size_t r = 0; r < keep.n; r++) {
+    if (!keep.p[r]) continue;
+    float* o = dx.p + r * d;
+    const float* g = dy.p + r * d;
+    for (int64_t j = 0; j < d; j++) o[j] += g[j];
+  }
+  return env.Undefined();
+}
+
+// rowDotFwd(a, b, d, out)
+Napi::Value RowDotFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 a = f32(info[0]), b = f32(info[1]);
+  const int64_t d = inum(info[2]);
+  F32 out = f32(info[3]);
+  REQUIRE(d >= 0 && a.n >= out.n * (size_t)d && b.n >= out.n * (size_t)d, "rowDotFwd: bad sizes");
+  for (size_t r = 0; r < out.n; r++) {
+    const float* ar = a.p + r * d;
+    const float* br = b.p + r * d;
+    double s = 0;
+    for (int64_t j = 0; j < d; j++) s += (double)ar[j] * br[j];
+    out.p[r] = (float)s;
+  }
+  return env.Undefined();
+}
+
+// rowDotBwd(g, a, b, d, da|null, db|null)
+Napi::Value RowDotBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 g = f32(info[0]), a = f32(info[1]), b = f32(info[2]);
+  const int64_t d = inum(info[3]);
+  F32 da = f32(info[4]), db = f32(info[5]);
+  const size_t n = g.n * (size_t)d;
+  REQUIRE(d >= 0 && a.n >= n && b.n >= n && (!da.p || da.n >= n) && (!db.p || db.n >= n), "rowDotBwd: bad sizes");
+  for (size_t r = 0; r < g.n; r++) {
+    const float gr = g.p[r];
+    const size_t o = r * d;
+    if (da.p)
+      for (int64_t j = 0; j < d; j++) da.p[o + j] += gr * b.p[o + j];
+    if (db.p)
+      for (int64_t j = 0; j < d; j++) db.p[o + j] += gr * a.p[o + j];
+  }
+  return env.Undefined();
+}
+
+// bceFwd(x, labels) -> sum of losses
+Napi::Value BceFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]), lab = f32(info[1]);
+  REQUIRE(lab.n >= x.n, "bceFwd: labels too short");
+  double total = 0;
+  for (size_t i = 0; i < x.n; i++) {
+    const double v = x.p[i];
+    total += std::max(v, 0.0) - v * lab.p[i] + std::log1p(std::exp(-std::fabs(v)));
+  }
+  return Napi::Number::New(env, total);
+}
+
+// bceBwd(x, labels, scale, dx)
+Napi::Value BceBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]), lab = f32(info[1]);
+  const double sc = num(info[2]);
+  F32 dx = f32(info[3]);
+  REQUIRE(lab.n >= x.n && dx.n >= x.n, "bceBwd: buffer too small");
+  for (size_t i = 0; i < x.n; i++) dx.p[i] = (float)(dx.p[i] + sc * (sigmoidD(x.p[i]) - lab.p[i]));
+  return env.Undefined();
+}
+
+// gruStepFwd(gi, gh, B, L, h, t, gates, hn, out)
+Napi::Value GruStepFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 gi = f32(info[0]), gh = f32(info[1]);
+  const int64_t B = inum(info[2]), L = inum(info[3]), h = inum(info[4]), t = inum(info[5]);
+  F32 gates = f32(info[6]), hn = f32(info[7]), out = f32(info[8]);
+  const int64_t h3 = 3 * h;
+  REQUIRE(B >= 0 && L >= 1 && h >= 0 && t >= 0 && t < L && gi.n >= (size_t)(B * L * h3) && gh.n >= (size_t)(B * h3) &&
+              gates.n >= (size_t)(B * L * h3) && hn.n >= (size_t)(B * L * h) && out.n >= (size_t)(B * L * h),
+          "gruStepFwd: bad sizes");
+  for (int64_t b = 0; b < B; b++) {
+    const int64_t row = b * L + t;
+    const float* gir = gi.p + row * h3;
+    const float* ghr = gh.p + b * h3;
+    float* gr = gates.p + row * h3;
+    float* hnr = hn.p + row * h;
+    float* o = out.p + row * h;
+    const float* prev = t > 0 ? out.p + (row - 1) * h : nullptr;
+    for (int64_t j = 0; j < h; j++) {
+      const double r = sigmoidD((double)gir[j] + ghr[j]);
+      const double z = sigmoidD((double)gir[h + j] + ghr[h + j]);
+      const double hnv = ghr[2 * h + j];
+      const double n = std::tanh((double)gir[2 * h + j] + r * hnv);
+      gr[j] = (float)r;
+      gr[h + j] = (float)z;
+      gr[2 * h + j] = (float)n;
+      hnr[j] = (float)hnv;
+      o[j] = (float)((1 - z) * n + z * (prev ? (double)prev[j] : 0.0));
+    }
+  }
+  return env.Undefined();
+}
+
+// gruStepBwd(g, gates, hn, out, B, L, h, t, dh, dGi, dGh)
+Napi::Value GruStepBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 g = f32(info[0]), gates = f32(info[1]), hn = f32(info[2]), out = f32(info[3]);
+  const int64_t B = inum(info[4]), L = inum(info[5]), h = inum(info[6]), t = inum(info[7]);
+  F32 dh = f32(info[8]), dGi = f32(info[9]), dGh = f32(info[10]);
+  const int64_t h3 = 3 * h;
+  const size_t nh = (size_t)(B * L * h), n3 = (size_t)(B * L * h3);
+  REQUIRE(B >= 0 && L >= 1 && h >= 0 && t >= 0 && t < L && g.n >= nh && gates.n >= n3 && hn.n >= nh && out.n >= nh &&
+              dh.n >= (size_t)(B * h) && dGi.n >= n3 && dGh.n >= n3,
+          "gruStepBwd: bad sizes");
+  for (int64_t b = 0; b < B; b++) {
+    const int64_t row = b * L + t;
+    const float* gr = gates.p + row * h3;
+    const float* gg = g.p + row * h;
+    const float* hnr = hn.p + row * h;
+    const float* prev = t > 0 ? out.p + (row - 1) * h : nullptr;
+    float* dhr = dh.p + b * h;
+    float* dgi = dGi.p + row * h3;
+    float* dgh = dGh.p + row * h3;
+    for (int64_t j = 0; j < h; j++) {
+      const double dht = (double)gg[j] + dhr[j];
+      const double r = gr[j], z = gr[h + j], n = gr[2 * h + j];
+      const double hp = prev ? (double)prev[j] : 0.0;
+      const double dn = dht * (1 - z) * (1 - n * n);
+      const double dz = dht * (hp - n) * z * (1 - z);
+      const double dr = dn * hnr[j] * r * (1 - r);
+      dgi[j] = (float)dr;
+      dgi[h + j] = (float)dz;
+      dgi[2 * h + j] = (float)dn;
+      dgh[j] = (float)dr;
+      dgh[h + j] = (float)dz;
+      dgh[2 * h + j] = (float)(dn * r);
+      dhr[j] = (float)(dht * z);
+    }
+  }
+  return env.Undefined();
+}
+
 // dropoutFwd(x, p, seed, y, mask)
 Napi::Value DropoutFwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -506,6 +955,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNormBwd", Napi::Function::New(env, LayerNormBwd, "layerNormBwd"));
   exports.Set("attnFwd", Napi::Function::New(env, AttnFwd, "attnFwd"));
   exports.Set("attnBwd", Napi::Function::New(env, AttnBwd, "attnBwd"));
+  exports.Set("attnPackedFwd", Napi::Function::New(env, AttnPackedFwd, "attnPackedFwd"));
+  exports.Set("attnPackedBwd", Napi::Function::New(env, AttnPackedBwd, "attnPackedBwd"));
   exports.Set("dropoutFwd", Napi::Function::New(env, DropoutFwd, "dropoutFwd"));
   exports.Set("geluFwd", Napi::Function::New(env, GeluFwd, "geluFwd"));
   exports.Set("geluBwd", Napi::Function::New(env, GeluBwd, "geluBwd"));
@@ -514,6 +965,22 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyFwd", Napi::Function::New(env, CrossEntropyFwd, "crossEntropyFwd"));
   exports.Set("crossEntropyBwd", Napi::Function::New(env, CrossEntropyBwd, "crossEntropyBwd"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("addBcast", Napi::Function::New(env, AddBcast, "addBcast"));
+  exports.Set("mulBcast", Napi::Function::New(env, MulBcast, "mulBcast"));
+  exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
+  exports.Set("mulAcc", Napi::Function::New(env, MulAcc, "mulAcc"));
+  exports.Set("colSum", Napi::Function::New(env, ColSum, "colSum"));
+  exports.Set("reluFwd", Napi::Function::New(env, ReluFwd, "reluFwd"));
+  exports.Set("reluBwd", Napi::Function::New(env, ReluBwd, "reluBwd"));
+  exports.Set("dropoutBwd", Napi::Function::New(env, DropoutBwd, "dropoutBwd"));
+  exports.Set("maskRowsFwd", Napi::Function::New(env, MaskRowsFwd, "maskRowsFwd"));
+  exports.Set("maskRowsBwd", Napi::Function::New(env, MaskRowsBwd, "maskRowsBwd"));
+  exports.Set("rowDotFwd", Napi::Function::New(env, RowDotFwd, "rowDotFwd"));
+  exports.Set("rowDotBwd", Napi::Function::New(env, RowDotBwd, "rowDotBwd"));
+  exports.Set("bceFwd", Napi::Function::New(env, BceFwd, "bceFwd"));
+  exports.Set("bceBwd", Napi::Function::New(env, BceBwd, "bceBwd"));
+  exports.Set("gruStepFwd", Napi::Function::New(env, GruStepFwd, "gruStepFwd"));
+  exports.Set("gruStepBwd", Napi::Function::New(env, GruStepBwd, "gruStepBwd"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   return exports;

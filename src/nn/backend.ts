@@ -22,6 +22,13 @@ let native: NativeAddon | null = null;
 let nativeError: string | undefined;
 let loaded = false;
 
+const REQUIRED: readonly string[] = [
+  'gemm', 'layerNormFwd', 'layerNormBwd', 'attnFwd', 'attnBwd', 'attnPackedFwd', 'attnPackedBwd', 'dropoutFwd', 'dropoutBwd',
+  'geluFwd', 'geluBwd', 'gatherRows', 'scatterAddRows', 'crossEntropyFwd', 'crossEntropyBwd', 'adamStep', 'addBcast', 'mulBcast',
+  'axpy', 'mulAcc', 'colSum', 'reluFwd', 'reluBwd', 'maskRowsFwd', 'maskRowsBwd', 'rowDotFwd', 'rowDotBwd', 'bceFwd', 'bceBwd',
+  'gruStepFwd', 'gruStepBwd', 'setThreads', 'getThreads',
+];
+
 function loadNative(): NativeAddon | null {
   if (loaded) return native;
   loaded = true;
@@ -33,7 +40,11 @@ function loadNative(): NativeAddon | null {
   const errors: string[] = [];
   for (const p of candidates) {
     try {
-      native = req(p) as NativeAddon;
+      const addon = req(p) as Record<string, unknown>;
+      // An addon built from older sources lacks newer kernels: treat it as not loadable.
+      const missing = REQUIRED.filter((k) => typeof addon[k] !== 'function');
+      if (missing.length > 0) throw new Error(`stale build, missing ${missing.join(', ')} (rebuild with node scripts/build-native.mjs)`);
+      native = addon as unknown as NativeAddon;
       return native;
     } catch (e) {
       errors.push(`${p}: ${(e as Error).message.split('\n')[0]}`);
@@ -73,6 +84,24 @@ function nativeKernels(addon: NativeAddon): Kernels {
     crossEntropyFwd: addon.crossEntropyFwd,
     crossEntropyBwd: addon.crossEntropyBwd,
     adamStep: addon.adamStep,
+    attnPackedFwd: addon.attnPackedFwd,
+    attnPackedBwd: addon.attnPackedBwd,
+    addBcast: addon.addBcast,
+    mulBcast: addon.mulBcast,
+    axpy: addon.axpy,
+    mulAcc: addon.mulAcc,
+    colSum: addon.colSum,
+    reluFwd: addon.reluFwd,
+    reluBwd: addon.reluBwd,
+    dropoutBwd: addon.dropoutBwd,
+    maskRowsFwd: addon.maskRowsFwd,
+    maskRowsBwd: addon.maskRowsBwd,
+    rowDotFwd: addon.rowDotFwd,
+    rowDotBwd: addon.rowDotBwd,
+    bceFwd: addon.bceFwd,
+    bceBwd: addon.bceBwd,
+    gruStepFwd: addon.gruStepFwd,
+    gruStepBwd: addon.gruStepBwd,
   };
 }
 

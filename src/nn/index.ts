@@ -7,9 +7,9 @@ export { Tensor, Parameter, backward, noGrad, resetTape, tapeLength, isGradEnabl
 export { normalParameter, uniformParameter, constantParameter } from './init.ts';
 export {
   matmul, linear, add, mul, scale, reshape, embedding, layerNorm, dropout, relu, gelu, tanh, sigmoid,
-  maskRows, attention, gru, gatherRows, rowDot, bceWithLogits, crossEntropy, sum, mean,
+  maskRows, attention, attentionPacked, gru, gatherRows, rowDot, bceWithLogits, crossEntropy, sum, mean,
 } from './ops.ts';
-export type { AttentionOptions } from './ops.ts';
+export type { AttentionOptions, PackedAttentionOptions } from './ops.ts';
 export { Adam } from './optim.ts';
 export type { AdamOptions, AdamState } from './optim.ts';
 export { saveParameters, loadParameters, encodeParameters, decodeParameters } from './io.ts';

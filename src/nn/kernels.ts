@@ -31,6 +31,59 @@ export interface Kernels {
   attnBwd(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, dropped: Float32Array,
     B: number, L: number, H: number, dh: number, scale: number, p: number,
     dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null): void;
+  /**
+   * Packed (variable-length) multi-head attention. q, k, v [N, H*dh] hold B sequences back to back:
+   * sequence b is rows offsets[b]..offsets[b+1]-1 (n_b rows). Block (b, h) of probs/dropped is the
+   * n_b x n_b matrix at H * sum_{c<b} n_c^2 + h * n_b^2. With causal, key j > query i is excluded
+   * (prob 0, no dropout draw); the dropout stream of block (b, h) is blockSeed(seed, b*H + h), one
+   * draw per included key in row order. out [N, H*dh] is overwritten.
+   */
+  attnPackedFwd(q: Float32Array, k: Float32Array, v: Float32Array, offsets: Int32Array, B: number, H: number, dh: number,
+    causal: boolean, scale: number, p: number, seed: number, probs: Float32Array, dropped: Float32Array, out: Float32Array): void;
+  /** dq, dk, dv accumulate (null = not needed). */
+  attnPackedBwd(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, offsets: Int32Array, B: number, H: number, dh: number,
+    causal: boolean, scale: number, p: number, probs: Float32Array, dropped: Float32Array,
+    dq: Float32Array | null, dk: Float32Array | null, dv: Float32Array | null): void;
+  /** out[i] = a[i] + b[i % bs] (overwrites); bs divides a.length. */
+  addBcast(a: Float32Array, b: Float32Array, bs: number, out: Float32Array): void;
+  /** out[i] = a[i] * b[i % bs] (overwrites). */
+  mulBcast(a: Float32Array, b: Float32Array, bs: number, out: Float32Array): void;
+  /** dst[i] += alpha * src[i] over src.length. */
+  axpy(alpha: number, src: Float32Array, dst: Float32Array): void;
+  /** dst[i] += g[i] * b[i % bs]. */
+  mulAcc(g: Float32Array, b: Float32Array, bs: number, dst: Float32Array): void;
+  /** dst[j] += sum_r src[r*cols + j] * (other ? other[r*cols + j] : 1), float64 accumulation per column. */
+  colSum(src: Float32Array, other: Float32Array | null, rows: number, cols: number, dst: Float32Array): void;
+  reluFwd(x: Float32Array, y: Float32Array): void;
+  /** dx += dy where x > 0. */
+  reluBwd(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** dx[i] += dy[i] * scale where mask[i] != 0 (inverted-dropout backward). */
+  dropoutBwd(dy: Float32Array, mask: Uint8Array, scale: number, dx: Float32Array): void;
+  /** out = x with rows (length d) whose keep flag is 0 zeroed (overwrites). */
+  maskRowsFwd(x: Float32Array, keep: Uint8Array, d: number, out: Float32Array): void;
+  /** dx += dy on kept rows. */
+  maskRowsBwd(dy: Float32Array, keep: Uint8Array, d: number, dx: Float32Array): void;
+  /** out[r] = sum_j a[r*d+j] * b[r*d+j] (float64 accumulation), r < out.length. */
+  rowDotFwd(a: Float32Array, b: Float32Array, d: number, out: Float32Array): void;
+  /** da[r,:] += g[r] * b[r,:]; db[r,:] += g[r] * a[r,:]. */
+  rowDotBwd(g: Float32Array, a: Float32Array, b: Float32Array, d: number, da: Float32Array | null, db: Float32Array | null): void;
+  /** Sum over i of max(x,0) - x*label + log1p(exp(-|x|)). */
+  bceFwd(x: Float32Array, labels: Float32Array): number;
+  /** dx += scale * (sigmoid(x) - label). */
+  bceBwd(x: Float32Array, labels: Float32Array, scale: number, dx: Float32Array): void;
+  /**
+   * One GRU step t over all B rows of [B, L, h] (gate order r, z, n): reads gi [B*L, 3h] and
+   * gh [B, 3h] (= W_hh h_{t-1} + b_hh), writes gates [B*L, 3h] (r, z, n), hn [B*L, h] and out [B*L, h]
+   * at rows b*L + t; h_{t-1} is out at row b*L + t - 1 (zero when t = 0).
+   */
+  gruStepFwd(gi: Float32Array, gh: Float32Array, B: number, L: number, h: number, t: number,
+    gates: Float32Array, hn: Float32Array, out: Float32Array): void;
+  /**
+   * Backward of step t: dht = g + dh (dh [B, h] is the gradient into h_t from later steps); writes
+   * dGi, dGh [B*L, 3h] at rows b*L + t and overwrites dh with dht * z (the direct path to h_{t-1}).
+   */
+  gruStepBwd(g: Float32Array, gates: Float32Array, hn: Float32Array, out: Float32Array, B: number, L: number, h: number, t: number,
+    dh: Float32Array, dGi: Float32Array, dGh: Float32Array): void;
   /** Inverted dropout: mask[i] = 1 when kept; y[i] = x[i] * mask[i] / (1 - p). Overwrites y and mask. */
   dropoutFwd(x: Float32Array, p: number, seed: number, y: Float32Array, mask: Uint8Array): void;
   geluFwd(x: Float32Array, y: Float32Array): void;

@@ -442,6 +442,67 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   return res;
 }
 
+export interface PackedAttentionOptions {
+  heads: number;
+  /** B+1 row offsets: sequence b is rows offsets[b]..offsets[b+1]-1; offsets[0] = 0, offsets[B] = N. */
+  offsets: Int32Array;
+  causal: boolean;
+  /** Dropout probability on the attention probabilities (active when training). */
+  dropout?: number;
+  rng?: Rng;
+  /** Defaults to true; dropout is only applied when training and dropout > 0 (then rng is required). */
+  training?: boolean;
+}
+
+/**
+ * Packed (variable-length) multi-head attention. q, k, v [N, d] hold B sequences back to back
+ * (see opts.offsets); each query attends only to keys of its own sequence (causal: key j <= query
+ * i). Equals `attention` with a key-padding mask on the non-padding rows, without the padding work.
+ * Empty sequences are allowed. -> [N, d] with heads merged back.
+ */
+export function attentionPacked(q: Tensor, k: Tensor, v: Tensor, opts: PackedAttentionOptions): Tensor {
+  if (q.shape.length !== 2) fail('attentionPacked', `q must be [N, d], got ${shapeStr(q.shape)}`);
+  const [N, D] = q.shape as [number, number];
+  for (const [nm, t] of [['k', k], ['v', v]] as const) {
+    if (t.shape.length !== 2 || t.shape[0] !== N || t.shape[1] !== D) fail('attentionPacked', `${nm} ${shapeStr(t.shape)} must match q ${shapeStr(q.shape)}`);
+  }
+  const H = opts.heads;
+  if (!Number.isInteger(H) || H < 1 || D % H !== 0) fail('attentionPacked', `d=${D} is not divisible by heads=${H}`);
+  const dh = D / H;
+  const off = opts.offsets;
+  const B = off.length - 1;
+  if (B < 0 || off[0] !== 0 || off[B] !== N) fail('attentionPacked', `offsets must run from 0 to N = ${N} (got ${off.length} entries, last ${off[B]})`);
+  let np = 0;
+  for (let b = 0; b < B; b++) {
+    const n = off[b + 1]! - off[b]!;
+    if (n < 0) fail('attentionPacked', `offsets decrease at ${b}: ${off[b]} > ${off[b + 1]}`);
+    np += H * n * n;
+  }
+  const pIn = opts.dropout ?? 0;
+  if (!(pIn >= 0 && pIn <= 1)) fail('attentionPacked', `dropout must be in [0, 1], got ${pIn}`);
+  const p = (opts.training ?? true) && pIn > 0 ? pIn : 0;
+  let seed = 0;
+  if (p > 0) {
+    if (opts.rng === undefined) fail('attentionPacked', 'dropout in training mode needs opts.rng');
+    seed = opts.rng.nextUint32();
+  }
+  const sc = 1 / Math.sqrt(dh);
+  const probs = new Float32Array(np);
+  const dropped = p > 0 ? new Float32Array(np) : probs;
+  const out = new Float32Array(N * D);
+  const offsets = Int32Array.from(off); // private copy: backward must see the same layout
+  kernels().attnPackedFwd(q.data, k.data, v.data, offsets, B, H, dh, opts.causal, sc, p, seed, probs, dropped, out);
+  const rg = needsGrad(q, k, v);
+  const res = new Tensor(out, q.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      kernels().attnPackedBwd(g, q.data, k.data, v.data, offsets, B, H, dh, opts.causal, sc, p, probs, dropped,
+        q.requiresGrad ? gradOf(q) : null, k.requiresGrad ? gradOf(k) : null, v.requiresGrad ? gradOf(v) : null);
+    });
+  }
+  return res;
+}
+
 /**
  * Single-layer GRU, PyTorch nn.GRU layout and gate order (r, z, n): wIh [3h, in], wHh [3h, h],
  * bIh / bHh [3h]; h0 = 0. x [B, L, in] -> all hidden states [B, L, h].

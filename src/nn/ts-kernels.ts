@@ -31,6 +31,13 @@ export function blockSeed(seed: number, bh: number): number {
 }
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+/** Stable logistic (native uses the same branches). */
+export function sigmoid(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
 function gemm(
   tA: boolean, tB: boolean, m: number, n: number, k: number, alpha: number,
   a: Float32Array, aOff: number, lda: number,
@@ -177,6 +184,243 @@ export const tsKernels: Kernels = {
         }
         if (dq !== null) gemm(false, false, L, dh, L, 1, dP, 0, L, k, qo, D, 1, dq, qo, D);
         if (dk !== null) gemm(true, false, L, dh, L, 1, dP, 0, L, q, qo, D, 1, dk, qo, D);
+      }
+    }
+  },
+
+  attnPackedFwd(q, k, v, offsets, B, H, dh, causal, scale, p, seed, probs, dropped, out) {
+    const D = H * dh;
+    const keepScale = p >= 1 ? 0 : 1 / (1 - p);
+    let base = 0;
+    for (let b = 0; b < B; b++) {
+      const r0 = offsets[b]!;
+      const n = offsets[b + 1]! - r0;
+      for (let h = 0; h < H; h++) {
+        const rng = p > 0 ? new Rng(blockSeed(seed, b * H + h)) : null;
+        const po = base + h * n * n;
+        const xo = r0 * D + h * dh;
+        for (let i = 0; i < n; i++) {
+          const lim = causal ? i + 1 : n;
+          const ro = po + i * n;
+          const qi = xo + i * D;
+          let mx = -Infinity;
+          for (let j = 0; j < lim; j++) {
+            const kj = xo + j * D;
+            let s = 0;
+            for (let c = 0; c < dh; c++) s += q[qi + c]! * k[kj + c]!;
+            const sv = Math.fround(s * scale);
+            probs[ro + j] = sv;
+            if (sv > mx) mx = sv;
+          }
+          let sum = 0;
+          for (let j = 0; j < lim; j++) {
+            const e = Math.fround(Math.exp(probs[ro + j]! - mx));
+            probs[ro + j] = e;
+            sum += e;
+          }
+          const inv = 1 / sum;
+          for (let j = 0; j < lim; j++) probs[ro + j] = probs[ro + j]! * inv;
+          for (let j = lim; j < n; j++) probs[ro + j] = 0;
+          if (rng !== null) {
+            for (let j = 0; j < lim; j++) dropped[ro + j] = rng.nextUint32() / 4294967296 < p ? 0 : probs[ro + j]! * keepScale;
+            for (let j = lim; j < n; j++) dropped[ro + j] = 0;
+          }
+          // out[i, head h] = sum_j P[i, j] v[j, head h]
+          const P = rng !== null ? dropped : probs;
+          const oi = xo + i * D;
+          for (let c = 0; c < dh; c++) out[oi + c] = 0;
+          for (let j = 0; j < lim; j++) {
+            const pij = P[ro + j]!;
+            if (pij === 0) continue;
+            const vj = xo + j * D;
+            for (let c = 0; c < dh; c++) out[oi + c] = out[oi + c]! + pij * v[vj + c]!;
+          }
+        }
+      }
+      base += H * n * n;
+    }
+  },
+
+  attnPackedBwd(dout, q, k, v, offsets, B, H, dh, causal, scale, p, probs, dropped, dq, dk, dv) {
+    const D = H * dh;
+    const keepScale = p >= 1 ? 0 : 1 / (1 - p);
+    const Pd = p > 0 ? dropped : probs;
+    let maxN = 0;
+    for (let b = 0; b < B; b++) maxN = Math.max(maxN, offsets[b + 1]! - offsets[b]!);
+    const dP = new Float64Array(maxN);
+    let base = 0;
+    for (let b = 0; b < B; b++) {
+      const r0 = offsets[b]!;
+      const n = offsets[b + 1]! - r0;
+      for (let h = 0; h < H; h++) {
+        const po = base + h * n * n;
+        const xo = r0 * D + h * dh;
+        for (let i = 0; i < n; i++) {
+          const lim = causal ? i + 1 : n;
+          const ro = po + i * n;
+          const gi = xo + i * D;
+          // dP[j] = dout_i · v_j (through dropout); dv_j += Pd[i, j] dout_i
+          let dot = 0;
+          for (let j = 0; j < lim; j++) {
+            const vj = xo + j * D;
+            let s = 0;
+            for (let c = 0; c < dh; c++) s += dout[gi + c]! * v[vj + c]!;
+            if (p > 0) s = dropped[ro + j] !== 0 ? s * keepScale : 0;
+            dP[j] = s;
+            dot += s * probs[ro + j]!;
+            if (dv !== null) {
+              const pij = Pd[ro + j]!;
+              if (pij !== 0) for (let c = 0; c < dh; c++) dv[vj + c] = dv[vj + c]! + pij * dout[gi + c]!;
+            }
+          }
+          // dS[j] = P[i, j] (dP[j] - dot) * scale; dq_i += dS K; dk_j += dS[j] q_i
+          for (let j = 0; j < lim; j++) {
+            const ds = Math.fround(probs[ro + j]! * (dP[j]! - dot) * scale);
+            if (ds === 0) continue;
+            const kj = xo + j * D;
+            if (dq !== null) for (let c = 0; c < dh; c++) dq[gi + c] = dq[gi + c]! + ds * k[kj + c]!;
+            if (dk !== null) for (let c = 0; c < dh; c++) dk[kj + c] = dk[kj + c]! + ds * q[gi + c]!;
+          }
+        }
+      }
+      base += H * n * n;
+    }
+  },
+
+  addBcast(a, b, bs, out) {
+    if (bs === a.length) for (let i = 0; i < a.length; i++) out[i] = a[i]! + b[i]!;
+    else for (let o = 0; o < a.length; o += bs) for (let j = 0; j < bs; j++) out[o + j] = a[o + j]! + b[j]!;
+  },
+
+  mulBcast(a, b, bs, out) {
+    if (bs === a.length) for (let i = 0; i < a.length; i++) out[i] = a[i]! * b[i]!;
+    else for (let o = 0; o < a.length; o += bs) for (let j = 0; j < bs; j++) out[o + j] = a[o + j]! * b[j]!;
+  },
+
+  axpy(alpha, src, dst) {
+    if (alpha === 1) for (let i = 0; i < src.length; i++) dst[i] = dst[i]! + src[i]!;
+    else for (let i = 0; i < src.length; i++) dst[i] = dst[i]! + alpha * src[i]!;
+  },
+
+  mulAcc(g, b, bs, dst) {
+    if (bs === g.length) for (let i = 0; i < g.length; i++) dst[i] = dst[i]! + g[i]! * b[i]!;
+    else for (let o = 0; o < g.length; o += bs) for (let j = 0; j < bs; j++) dst[o + j] = dst[o + j]! + g[o + j]! * b[j]!;
+  },
+
+  colSum(src, other, rows, cols, dst) {
+    const acc = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      if (other === null) for (let j = 0; j < cols; j++) acc[j] = acc[j]! + src[o + j]!;
+      else for (let j = 0; j < cols; j++) acc[j] = acc[j]! + src[o + j]! * other[o + j]!;
+    }
+    for (let j = 0; j < cols; j++) dst[j] = dst[j]! + acc[j]!;
+  },
+
+  reluFwd(x, y) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = v > 0 ? v : 0;
+    }
+  },
+
+  reluBwd(x, dy, dx) {
+    for (let i = 0; i < x.length; i++) if (x[i]! > 0) dx[i] = dx[i]! + dy[i]!;
+  },
+
+  dropoutBwd(dy, mask, scale, dx) {
+    for (let i = 0; i < dy.length; i++) if (mask[i] !== 0) dx[i] = dx[i]! + dy[i]! * scale;
+  },
+
+  maskRowsFwd(x, keep, d, out) {
+    for (let r = 0; r < keep.length; r++) {
+      const o = r * d;
+      if (keep[r] === 0) out.fill(0, o, o + d);
+      else out.set(x.subarray(o, o + d), o);
+    }
+  },
+
+  maskRowsBwd(dy, keep, d, dx) {
+    for (let r = 0; r < keep.length; r++) {
+      if (keep[r] === 0) continue;
+      const o = r * d;
+      for (let j = 0; j < d; j++) dx[o + j] = dx[o + j]! + dy[o + j]!;
+    }
+  },
+
+  rowDotFwd(a, b, d, out) {
+    for (let r = 0; r < out.length; r++) {
+      const o = r * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += a[o + j]! * b[o + j]!;
+      out[r] = s;
+    }
+  },
+
+  rowDotBwd(g, a, b, d, da, db) {
+    for (let r = 0; r < g.length; r++) {
+      const gr = g[r]!;
+      const o = r * d;
+      if (da !== null) for (let j = 0; j < d; j++) da[o + j] = da[o + j]! + gr * b[o + j]!;
+      if (db !== null) for (let j = 0; j < d; j++) db[o + j] = db[o + j]! + gr * a[o + j]!;
+    }
+  },
+
+  bceFwd(x, labels) {
+    let total = 0;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      total += Math.max(v, 0) - v * labels[i]! + Math.log1p(Math.exp(-Math.abs(v)));
+    }
+    return total;
+  },
+
+  bceBwd(x, labels, scale, dx) {
+    for (let i = 0; i < x.length; i++) dx[i] = dx[i]! + scale * (sigmoid(x[i]!) - labels[i]!);
+  },
+
+  gruStepFwd(gi, gh, B, L, h, t, gates, hn, out) {
+    const h3 = 3 * h;
+    for (let b = 0; b < B; b++) {
+      const row = b * L + t;
+      const gio = row * h3;
+      const gho = b * h3;
+      const po = (row - 1) * h;
+      for (let j = 0; j < h; j++) {
+        const r = sigmoid(gi[gio + j]! + gh[gho + j]!);
+        const z = sigmoid(gi[gio + h + j]! + gh[gho + h + j]!);
+        const hnv = gh[gho + 2 * h + j]!;
+        const n = Math.tanh(gi[gio + 2 * h + j]! + r * hnv);
+        gates[gio + j] = r;
+        gates[gio + h + j] = z;
+        gates[gio + 2 * h + j] = n;
+        hn[row * h + j] = hnv;
+        out[row * h + j] = (1 - z) * n + z * (t > 0 ? out[po + j]! : 0);
+      }
+    }
+  },
+
+  gruStepBwd(g, gates, hn, out, B, L, h, t, dh, dGi, dGh) {
+    const h3 = 3 * h;
+    for (let b = 0; b < B; b++) {
+      const row = b * L + t;
+      const go = row * h3;
+      for (let j = 0; j < h; j++) {
+        const dht = g[row * h + j]! + dh[b * h + j]!;
+        const r = gates[go + j]!;
+        const z = gates[go + h + j]!;
+        const n = gates[go + 2 * h + j]!;
+        const hp = t > 0 ? out[(row - 1) * h + j]! : 0;
+        const dn = dht * (1 - z) * (1 - n * n);
+        const dz = dht * (hp - n) * z * (1 - z);
+        const dr = dn * hn[row * h + j]! * r * (1 - r);
+        dGi[go + j] = dr;
+        dGi[go + h + j] = dz;
+        dGi[go + 2 * h + j] = dn;
+        dGh[go + j] = dr;
+        dGh[go + h + j] = dz;
+        dGh[go + 2 * h + j] = dn * r;
+        dh[b * h + j] = dht * z;
       }
     }
   },
