@@ -130,6 +130,9 @@ struct Xoshiro {
   }
   // Same predicate as the TypeScript side: nextUint32() / 2^32 < p.
   bool drop(double p) { return static_cast<double>(nextU32()) / 4294967296.0 < p; }
+  // The same predicate as an integer compare: u / 2^32 < p  <=>  u < ceil(p * 2^32) (exact).
+  static uint64_t dropThreshold(double p) { return p <= 0 ? 0 : p >= 1 ? (uint64_t)1 << 32 : (uint64_t)std::ceil(p * 4294967296.0); }
+  bool dropBelow(uint64_t thr) { return (uint64_t)nextU32() < thr; }
 };
 
 inline double erfAS(double x) {
@@ -551,15 +554,15 @@ Napi::Value MulBcast(const Napi::CallbackInfo& info) {
 // axpy(alpha, src, dst)
 Napi::Value Axpy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const float alpha = (float)num(info[0]);
+  const double alpha = num(info[0]);
   F32 src = f32(info[1]), dst = f32(info[2]);
   REQUIRE(dst.n >= src.n, "axpy: dst too small");
   float* __restrict d = dst.p;
   const float* __restrict x = src.p;
-  if (alpha == 1.0f)
+  if (alpha == 1.0)
     for (size_t i = 0; i < src.n; i++) d[i] += x[i];
   else
-    for (size_t i = 0; i < src.n; i++) d[i] += alpha * x[i];
+    for (size_t i = 0; i < src.n; i++) d[i] = (float)(d[i] + alpha * x[i]);
   return env.Undefined();
 }
 
@@ -621,10 +624,11 @@ Napi::Value DropoutBwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 dy = f32(info[0]);
   U8 mask = u8(info[1]);
-  const float sc = (float)num(info[2]);
+  const double sc = num(info[2]);
   F32 dx = f32(info[3]);
   REQUIRE(mask.n >= dy.n && dx.n >= dy.n, "dropoutBwd: buffer too small");
-  for (size_t i = 0; i < dy.n; i++) dx.p[i] += mask.p[i] ? dy.p[i] * sc : 0.0f;
+  for (size_t i = 0; i < dy.n; i++)
+    if (mask.p[i]) dx.p[i] = (float)(dx.p[i] + dy.p[i] * sc);
   return env.Undefined();
 }
 
@@ -803,22 +807,68 @@ Napi::Value DropoutFwd(const Napi::CallbackInfo& info) {
   REQUIRE(y.n >= x.n && mask.n >= x.n, "dropoutFwd: buffer too small");
   Xoshiro rng(seed);
   const double keepScale = p >= 1 ? 0.0 : 1.0 / (1.0 - p);
+  const uint64_t thr = Xoshiro::dropThreshold(p);
   for (size_t i = 0; i < x.n; i++) {
-    const bool d = rng.drop(p);
+    const bool d = rng.dropBelow(thr);
     mask.p[i] = d ? 0 : 1;
     y.p[i] = d ? 0.0f : (float)(x.p[i] * keepScale);
   }
   return env.Undefined();
 }
 
+// exp(x) for x <= 0 in float (Cephes expf polynomial, ~1 ulp), written so that GCC vectorizes the
+// loops it sits in (no libm call). Inputs below -87 return exp(-87) (~1.6e-38), which is 0 for
+// every use here (erf tail, Gaussian pdf).
+inline float expNonPos(float x) {
+  x = std::max(x, -87.0f);
+  // Nearest integer of x log2(e) (x <= 0, so truncating z - 0.5 rounds); plain conversions vectorize.
+  const float fn = (float)(int32_t)(x * 1.44269504088896341f - 0.5f);
+  const float r = (x - fn * 0.693359375f) + fn * 2.12194440e-4f;
+  float y = 1.9875691500e-4f;
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * r * r + r + 1.0f;
+  const int32_t bits = ((int32_t)fn + 127) << 23;
+  float sc;
+  std::memcpy(&sc, &bits, sizeof sc);
+  return y * sc;
+}
+
+// The erf-form GELU with the A&S 7.1.26 erf (same formula as the TypeScript side) in float:
+// cdf = 0.5 (1 + erf(v / sqrt 2)); e = exp(-v^2 / 2) serves both erf and the Gaussian pdf.
+inline void geluParts(float v, float& cdf, float& e) {
+  const float ax = std::fabs(v) * 0.70710678118654752f;
+  const float t = 1.0f / (1.0f + 0.3275911f * ax);
+  e = expNonPos(-ax * ax);
+  const float y = 1.0f - ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t * e;
+  cdf = 0.5f * (1.0f + std::copysign(y, v));
+}
+
+// Element-wise work above this size is split over the threads (results do not depend on it).
+constexpr int64_t kParallelMin = 1 << 16;
+
+template <typename Fn>
+void elementwise(int64_t n, Fn fn) {
+  if (n < kParallelMin) fn(0, n);
+  else parallelFor((n + 4095) / 4096, [&](int64_t c0, int64_t c1) { fn(c0 * 4096, std::min(n, c1 * 4096)); });
+}
+
 Napi::Value GeluFwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 x = f32(info[0]), y = f32(info[1]);
   REQUIRE(y.n >= x.n, "geluFwd: buffer too small");
-  for (size_t i = 0; i < x.n; i++) {
-    const double v = x.p[i];
-    y.p[i] = (float)(0.5 * v * (1.0 + erfAS(v * M_SQRT1_2)));
-  }
+  const float* __restrict xp = x.p;
+  float* __restrict yp = y.p;
+  elementwise((int64_t)x.n, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      float cdf, e;
+      geluParts(xp[i], cdf, e);
+      yp[i] = xp[i] * cdf;
+    }
+  });
   return env.Undefined();
 }
 
@@ -826,13 +876,18 @@ Napi::Value GeluBwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 x = f32(info[0]), dy = f32(info[1]), dx = f32(info[2]);
   REQUIRE(dy.n >= x.n && dx.n >= x.n, "geluBwd: buffer too small");
-  const double invSqrt2Pi = 1.0 / std::sqrt(2.0 * M_PI);
-  for (size_t i = 0; i < x.n; i++) {
-    const double v = x.p[i];
-    const double cdf = 0.5 * (1.0 + erfAS(v * M_SQRT1_2));
-    const double pdf = invSqrt2Pi * std::exp(-0.5 * v * v);
-    dx.p[i] = (float)(dx.p[i] + dy.p[i] * (cdf + v * pdf));
-  }
+  const float invSqrt2Pi = 0.39894228040143268f;
+  const float* __restrict xp = x.p;
+  const float* __restrict gp = dy.p;
+  float* __restrict dp = dx.p;
+  elementwise((int64_t)x.n, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      float cdf, e;
+      const float v = xp[i];
+      geluParts(v, cdf, e);
+      dp[i] += gp[i] * (cdf + v * (invSqrt2Pi * e));
+    }
+  });
   return env.Undefined();
 }
 

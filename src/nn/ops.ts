@@ -88,7 +88,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
       const K = kernels();
       if (x.requiresGrad) K.gemm(false, false, rows, nIn, nOut, 1, g, 0, nOut, weight.data, 0, nIn, 1, gradOf(x), 0, nIn);
       if (weight.requiresGrad) K.gemm(true, false, nOut, nIn, rows, 1, g, 0, nOut, x.data, 0, nIn, 1, gradOf(weight), 0, nIn);
-      if (bias !== undefined && bias.requiresGrad) colSumInto(g, rows, nOut, gradOf(bias));
+      if (bias !== undefined && bias.requiresGrad) K.colSum(g, null, rows, nOut, gradOf(bias));
     });
   }
   return res;
@@ -96,12 +96,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
 
 /** dst[j] += sum_r src[r, j] (float64 accumulation per column). */
 function colSumInto(src: Float32Array, rows: number, cols: number, dst: Float32Array): void {
-  const acc = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let j = 0; j < cols; j++) acc[j] = acc[j]! + src[o + j]!;
-  }
-  for (let j = 0; j < cols; j++) dst[j] = dst[j]! + acc[j]!;
+  kernels().colSum(src, null, rows, cols, dst);
 }
 
 // ---------------------------------------------------------------- element-wise
@@ -114,23 +109,17 @@ function checkBroadcast(op: string, a: Tensor, b: Tensor): number {
 /** a + b; b has a's shape or a suffix of it (broadcast over a's leading dims). */
 export function add(a: Tensor, b: Tensor): Tensor {
   const bs = checkBroadcast('add', a, b);
-  const ad = a.data;
-  const bd = b.data;
   const out = new Float32Array(a.size);
-  if (bs === a.size) for (let i = 0; i < out.length; i++) out[i] = ad[i]! + bd[i]!;
-  else for (let o = 0; o < out.length; o += bs) for (let j = 0; j < bs; j++) out[o + j] = ad[o + j]! + bd[j]!;
+  if (a.size > 0) kernels().addBcast(a.data, b.data, bs, out);
   const rg = needsGrad(a, b);
   const res = new Tensor(out, a.shape, rg);
   if (rg) {
     record(res, (g) => {
-      if (a.requiresGrad) {
-        const da = gradOf(a);
-        for (let i = 0; i < g.length; i++) da[i] = da[i]! + g[i]!;
-      }
+      const K = kernels();
+      if (a.requiresGrad) K.axpy(1, g, gradOf(a));
       if (b.requiresGrad) {
-        const db = gradOf(b);
-        if (bs === g.length) for (let i = 0; i < g.length; i++) db[i] = db[i]! + g[i]!;
-        else colSumInto(g, g.length / bs, bs, db);
+        if (bs === g.length) K.axpy(1, g, gradOf(b));
+        else K.colSum(g, null, g.length / bs, bs, gradOf(b));
       }
     });
   }
@@ -143,25 +132,17 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   const ad = a.data;
   const bd = b.data;
   const out = new Float32Array(a.size);
-  if (bs === a.size) for (let i = 0; i < out.length; i++) out[i] = ad[i]! * bd[i]!;
-  else for (let o = 0; o < out.length; o += bs) for (let j = 0; j < bs; j++) out[o + j] = ad[o + j]! * bd[j]!;
+  if (a.size > 0) kernels().mulBcast(ad, bd, bs, out);
   const rg = needsGrad(a, b);
   const res = new Tensor(out, a.shape, rg);
   if (rg) {
     record(res, (g) => {
-      if (a.requiresGrad) {
-        const da = gradOf(a);
-        if (bs === g.length) for (let i = 0; i < g.length; i++) da[i] = da[i]! + g[i]! * bd[i]!;
-        else for (let o = 0; o < g.length; o += bs) for (let j = 0; j < bs; j++) da[o + j] = da[o + j]! + g[o + j]! * bd[j]!;
-      }
+      if (g.length === 0) return;
+      const K = kernels();
+      if (a.requiresGrad) K.mulAcc(g, bd, bs, gradOf(a));
       if (b.requiresGrad) {
-        const db = gradOf(b);
-        if (bs === g.length) for (let i = 0; i < g.length; i++) db[i] = db[i]! + g[i]! * ad[i]!;
-        else {
-          const acc = new Float64Array(bs);
-          for (let o = 0; o < g.length; o += bs) for (let j = 0; j < bs; j++) acc[j] = acc[j]! + g[o + j]! * ad[o + j]!;
-          for (let j = 0; j < bs; j++) db[j] = db[j]! + acc[j]!;
-        }
+        if (bs === g.length) K.mulAcc(g, ad, bs, gradOf(b));
+        else K.colSum(g, ad, g.length / bs, bs, gradOf(b));
       }
     });
   }
@@ -169,17 +150,11 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 }
 
 export function scale(x: Tensor, c: number): Tensor {
-  const xd = x.data;
   const out = new Float32Array(x.size);
-  for (let i = 0; i < out.length; i++) out[i] = xd[i]! * c;
+  kernels().axpy(c, x.data, out);
   const rg = needsGrad(x);
   const res = new Tensor(out, x.shape, rg);
-  if (rg) {
-    record(res, (g) => {
-      const dx = gradOf(x);
-      for (let i = 0; i < g.length; i++) dx[i] = dx[i]! + g[i]! * c;
-    });
-  }
+  if (rg) record(res, (g) => kernels().axpy(c, g, gradOf(x)));
   return res;
 }
 
@@ -197,12 +172,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (shapeSize(s) !== x.size) fail('reshape', `cannot reshape ${shapeStr(x.shape)} (${x.size} values) to ${shapeStr(shape)}`);
   const rg = needsGrad(x);
   const res = new Tensor(x.data, s, rg);
-  if (rg) {
-    record(res, (g) => {
-      const dx = gradOf(x);
-      for (let i = 0; i < g.length; i++) dx[i] = dx[i]! + g[i]!;
-    });
-  }
+  if (rg) record(res, (g) => kernels().axpy(1, g, gradOf(x)));
   return res;
 }
 
@@ -222,20 +192,11 @@ function unary(x: Tensor, f: (v: number) => number, df: (v: number, y: number) =
 }
 
 export function relu(x: Tensor): Tensor {
-  const xd = x.data;
   const out = new Float32Array(x.size);
-  for (let i = 0; i < out.length; i++) {
-    const v = xd[i]!;
-    out[i] = v > 0 ? v : 0;
-  }
+  kernels().reluFwd(x.data, out);
   const rg = needsGrad(x);
   const res = new Tensor(out, x.shape, rg);
-  if (rg) {
-    record(res, (g) => {
-      const dx = gradOf(x);
-      for (let i = 0; i < g.length; i++) if (xd[i]! > 0) dx[i] = dx[i]! + g[i]!;
-    });
-  }
+  if (rg) record(res, (g) => kernels().reluBwd(x.data, g, gradOf(x)));
   return res;
 }
 
@@ -275,10 +236,7 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   const res = new Tensor(out, x.shape, rg);
   if (rg) {
     const keepScale = p >= 1 ? 0 : 1 / (1 - p);
-    record(res, (g) => {
-      const dx = gradOf(x);
-      for (let i = 0; i < g.length; i++) if (mask[i] !== 0) dx[i] = dx[i]! + g[i]! * keepScale;
-    });
+    record(res, (g) => kernels().dropoutBwd(g, mask, keepScale, gradOf(x)));
   }
   return res;
 }
@@ -288,20 +246,11 @@ export function maskRows(x: Tensor, keep: Uint8Array): Tensor {
   const d = lastDim('maskRows', x);
   const rows = d === 0 ? 0 : x.size / d;
   if (keep.length !== rows) fail('maskRows', `keep has ${keep.length} flags but x ${shapeStr(x.shape)} has ${rows} rows`);
-  const out = new Float32Array(x.data);
-  for (let r = 0; r < rows; r++) if (keep[r] === 0) out.fill(0, r * d, r * d + d);
+  const out = new Float32Array(x.size);
+  kernels().maskRowsFwd(x.data, keep, d, out);
   const rg = needsGrad(x);
   const res = new Tensor(out, x.shape, rg);
-  if (rg) {
-    record(res, (g) => {
-      const dx = gradOf(x);
-      for (let r = 0; r < rows; r++) {
-        if (keep[r] === 0) continue;
-        const o = r * d;
-        for (let j = 0; j < d; j++) dx[o + j] = dx[o + j]! + g[o + j]!;
-      }
-    });
-  }
+  if (rg) record(res, (g) => kernels().maskRowsBwd(g, keep, d, gradOf(x)));
   return res;
 }
 
@@ -366,24 +315,12 @@ export function rowDot(a: Tensor, b: Tensor): Tensor {
   const ad = a.data;
   const bd = b.data;
   const out = new Float32Array(n);
-  for (let r = 0; r < n; r++) {
-    const o = r * d;
-    let s = 0;
-    for (let j = 0; j < d; j++) s += ad[o + j]! * bd[o + j]!;
-    out[r] = s;
-  }
+  kernels().rowDotFwd(ad, bd, d, out);
   const rg = needsGrad(a, b);
   const res = new Tensor(out, a.shape.slice(0, -1), rg);
   if (rg) {
     record(res, (g) => {
-      const da = a.requiresGrad ? gradOf(a) : null;
-      const db = b.requiresGrad ? gradOf(b) : null;
-      for (let r = 0; r < n; r++) {
-        const gr = g[r]!;
-        const o = r * d;
-        if (da !== null) for (let j = 0; j < d; j++) da[o + j] = da[o + j]! + gr * bd[o + j]!;
-        if (db !== null) for (let j = 0; j < d; j++) db[o + j] = db[o + j]! + gr * ad[o + j]!;
-      }
+      kernels().rowDotBwd(g, ad, bd, d, a.requiresGrad ? gradOf(a) : null, b.requiresGrad ? gradOf(b) : null);
     });
   }
   return res;
@@ -525,29 +462,11 @@ export function gru(x: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tenso
   const gates = new Float32Array(rows * h3); // r, z, n per step
   const hn = new Float32Array(rows * h); // W_hn h + b_hn per step
   const gh = new Float32Array(B * h3);
-  const hzero = new Float32Array(B * h);
   const bhh = bHh.data;
   for (let t = 0; t < L; t++) {
     for (let b = 0; b < B; b++) gh.set(bhh, b * h3);
     if (t > 0) K.gemm(false, true, B, h3, h, 1, out, (t - 1) * h, L * h, wHh.data, 0, h, 1, gh, 0, h3);
-    for (let b = 0; b < B; b++) {
-      const row = b * L + t;
-      const gio = row * h3;
-      const gho = b * h3;
-      const prev = t > 0 ? out : hzero;
-      const po = t > 0 ? (row - 1) * h : b * h;
-      for (let j = 0; j < h; j++) {
-        const r = sigmoidScalar(gi[gio + j]! + gh[gho + j]!);
-        const z = sigmoidScalar(gi[gio + h + j]! + gh[gho + h + j]!);
-        const hnv = gh[gho + 2 * h + j]!;
-        const n = Math.tanh(gi[gio + 2 * h + j]! + r * hnv);
-        gates[gio + j] = r;
-        gates[gio + h + j] = z;
-        gates[gio + 2 * h + j] = n;
-        hn[row * h + j] = hnv;
-        out[row * h + j] = (1 - z) * n + z * prev[po + j]!;
-      }
-    }
+    K.gruStepFwd(gi, gh, B, L, h, t, gates, hn, out);
   }
   const rg = needsGrad(x, wIh, wHh, bIh, bHh);
   const res = new Tensor(out, [B, L, h], rg);
@@ -558,27 +477,7 @@ export function gru(x: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tenso
       const dGh = new Float32Array(rows * h3);
       const dh = new Float32Array(B * h); // gradient flowing into h_t from later steps
       for (let t = L - 1; t >= 0; t--) {
-        for (let b = 0; b < B; b++) {
-          const row = b * L + t;
-          const go = row * h3;
-          for (let j = 0; j < h; j++) {
-            const dht = g[row * h + j]! + dh[b * h + j]!;
-            const r = gates[go + j]!;
-            const z = gates[go + h + j]!;
-            const n = gates[go + 2 * h + j]!;
-            const hp = t > 0 ? out[(row - 1) * h + j]! : 0;
-            const dn = dht * (1 - z) * (1 - n * n);
-            const dz = dht * (hp - n) * z * (1 - z);
-            const dr = dn * hn[row * h + j]! * r * (1 - r);
-            dGi[go + j] = dr;
-            dGi[go + h + j] = dz;
-            dGi[go + 2 * h + j] = dn;
-            dGh[go + j] = dr;
-            dGh[go + h + j] = dz;
-            dGh[go + 2 * h + j] = dn * r;
-            dh[b * h + j] = dht * z;
-          }
-        }
+        K2.gruStepBwd(g, gates, hn, out, B, L, h, t, dh, dGi, dGh);
         // dh_{t-1} += dGh_t wHh
         if (t > 0) K2.gemm(false, false, B, h, h3, 1, dGh, t * h3, L * h3, wHh.data, 0, h, 1, dh, 0, h);
       }
@@ -606,20 +505,10 @@ export function bceWithLogits(logits: Tensor, labels: Float32Array): Tensor {
   if (labels.length !== n) fail('bceWithLogits', `labels has ${labels.length} values, logits ${n}`);
   if (n === 0) fail('bceWithLogits', 'empty input');
   const xd = logits.data;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const x = xd[i]!;
-    total += Math.max(x, 0) - x * labels[i]! + Math.log1p(Math.exp(-Math.abs(x)));
-  }
+  const total = kernels().bceFwd(xd, labels);
   const rg = needsGrad(logits);
   const res = new Tensor(Float32Array.of(total / n), [], rg);
-  if (rg) {
-    record(res, (g) => {
-      const s = g[0]! / n;
-      const dx = gradOf(logits);
-      for (let i = 0; i < n; i++) dx[i] = dx[i]! + s * (sigmoidScalar(xd[i]!) - labels[i]!);
-    });
-  }
+  if (rg) record(res, (g) => kernels().bceBwd(xd, labels, g[0]! / n, gradOf(logits)));
   return res;
 }
 
