@@ -21,7 +21,7 @@
  */
 import { ConfigError, type Rng } from '../core/index.ts';
 import {
-  Tensor, type Parameter, add, attention, bceWithLogits, constantParameter, crossEntropy, dropout, embedding, gatherRows,
+  Tensor, type Parameter, add, attention, attentionPacked, bceWithLogits, constantParameter, crossEntropy, dropout, embedding, gatherRows,
   gelu, layerNorm, linear, matmul, noGrad, normalParameter, reshape, rowDot,
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
@@ -186,16 +186,48 @@ export function trimColumns(ids: Int32Array, B: number, maxLen: number, offset: 
   return out;
 }
 
-/** Flat row indices of a [B, maxLen] layout -> the same cells in the trimmed [B, len] layout. */
-export function remapRows(rows: Int32Array, maxLen: number, len: number, offset: number): Int32Array {
-  if (offset === 0) return rows;
+/** Non-padding tokens of a left-padded [B, maxLen] id block, sequence after sequence. */
+export interface PackedTokens {
+  readonly ids: Int32Array;
+  /** Column of each token in the maxLen frame (= its position-embedding row). */
+  readonly positions: Int32Array;
+  /** B + 1 offsets: sequence b is tokens offsets[b]..offsets[b+1]-1. */
+  readonly offsets: Int32Array;
+  /** First non-padding column of each row (maxLen when the row is empty). */
+  readonly first: Int32Array;
+}
+
+export function packTokens(ids: Int32Array, B: number, maxLen: number): PackedTokens {
+  const first = new Int32Array(B);
+  const offsets = new Int32Array(B + 1);
+  for (let b = 0; b < B; b++) {
+    const o = b * maxLen;
+    let f = 0;
+    while (f < maxLen && ids[o + f] === 0) f++;
+    for (let t = f; t < maxLen; t++) if (ids[o + t] === 0) throw new RangeError(`row ${b} has padding (0) after an item at column ${t}; sequences must be left-padded`);
+    first[b] = f;
+    offsets[b + 1] = offsets[b]! + maxLen - f;
+  }
+  const N = offsets[B]!;
+  const tok = new Int32Array(N);
+  const positions = new Int32Array(N);
+  for (let b = 0; b < B; b++) {
+    const f = first[b]!;
+    tok.set(ids.subarray(b * maxLen + f, (b + 1) * maxLen), offsets[b]!);
+    for (let t = f; t < maxLen; t++) positions[offsets[b]! + t - f] = t;
+  }
+  return { ids: tok, positions, offsets, first };
+}
+
+/** Flat [B, maxLen] cell indices -> packed token indices (the cell must hold a token). */
+export function packedRows(rows: Int32Array, tokens: PackedTokens, maxLen: number): Int32Array {
   const out = new Int32Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     const b = Math.floor(r / maxLen);
-    const t = r - b * maxLen - offset;
-    if (t < 0) throw new RangeError(`row ${r} lies in a trimmed padding column`);
-    out[i] = b * len + t;
+    const t = r - b * maxLen;
+    if (t < tokens.first[b]!) throw new RangeError(`target at row ${b}, column ${t} has no input item (inputs and targets must share their padding)`);
+    out[i] = tokens.offsets[b]! + t - tokens.first[b]!;
   }
   return out;
 }
@@ -262,7 +294,9 @@ export class Sasrec implements SequenceNetwork {
   }
 
   /**
-   * Hidden states of left-padded ids [B*maxLen]. Columns that are padding in every row are cut off
+   * The padded formulation (the PyTorch reference's): hidden states of left-padded ids [B*maxLen]
+   * with a key-padding mask. batchLoss/scoreNext use the equivalent packed path (hiddenPacked);
+   * this one serves empty histories, tests and diagnostics. Columns that are padding in every row are cut off
    * first (exact: padding keys are masked, and positions are counted from the right end), so the
    * result is [B, len, d] for the last `len` columns; `offset` = maxLen - len. `rng` is only drawn
    * from when training.
@@ -272,26 +306,44 @@ export class Sasrec implements SequenceNetwork {
     const offset = noTrim ? 0 : firstUsedColumn(ids, B, maxLen, alsoReal);
     const L = maxLen - offset;
     const cut = offset === 0 ? ids : trimColumns(ids, B, maxLen, offset);
-    const pDrop = training ? this.cfg.dropout : 0;
-    const pAttn = training ? this.cfg.attnDropout : 0;
     const r = rng ?? DUMMY_RNG;
     const keyMask = new Uint8Array(B * L);
     for (let i = 0; i < keyMask.length; i++) keyMask[i] = cut[i]! > 0 ? 1 : 0;
     const pos = offset === 0 ? this.posEmb : gatherRows(this.posEmb, arange(offset, maxLen));
-    let x = add(embedding(this.itemEmb, cut, [B, L]), pos);
-    x = layerNorm(x, this.embLn[0], this.embLn[1], LN_EPS);
+    const x = this.encode(add(embedding(this.itemEmb, cut, [B, L]), pos), training, r,
+      (q, k, v, p) => attention(q, k, v, { heads, causal: true, keyMask, dropout: p, rng: r, training: training && p > 0 }));
+    return { h: reshape(x, [B, L, d]), len: L, offset };
+  }
+
+  /** Embedding LN/dropout and the attention blocks over token rows x (any leading shape). */
+  private encode(x0: Tensor, training: boolean, r: Rng, attn: (q: Tensor, k: Tensor, v: Tensor, p: number) => Tensor): Tensor {
+    const pDrop = training ? this.cfg.dropout : 0;
+    const pAttn = training ? this.cfg.attnDropout : 0;
+    let x = layerNorm(x0, this.embLn[0], this.embLn[1], LN_EPS);
     x = dropout(x, pDrop, r, training);
     for (const blk of this.blocks) {
       const q = linear(x, blk.q[0], blk.q[1]);
       const k = linear(x, blk.k[0], blk.k[1]);
       const v = linear(x, blk.v[0], blk.v[1]);
-      const ctx = attention(q, k, v, { heads, causal: true, keyMask, dropout: pAttn, rng: r, training: training && pAttn > 0 });
-      const o = dropout(linear(ctx, blk.o[0], blk.o[1]), pDrop, r, training);
+      const o = dropout(linear(attn(q, k, v, pAttn), blk.o[0], blk.o[1]), pDrop, r, training);
       x = layerNorm(add(o, x), blk.ln1[0], blk.ln1[1], LN_EPS);
       const f = dropout(linear(gelu(linear(x, blk.ffn1[0], blk.ffn1[1])), blk.ffn2[0], blk.ffn2[1]), pDrop, r, training);
       x = layerNorm(add(f, x), blk.ln2[0], blk.ln2[1], LN_EPS);
     }
-    return { h: reshape(x, [B, L, d]), len: L, offset };
+    return x;
+  }
+
+  /**
+   * Hidden states [N, d] of the packed non-padding tokens (see `packTokens`): every per-token op
+   * runs on real tokens only and attention stays within each sequence, which equals the padded
+   * computation on the non-padding rows without the padding work (Beauty: ~89 % of a batch).
+   */
+  hiddenPacked(tokens: PackedTokens, training: boolean, rng: Rng | null): Tensor {
+    const r = rng ?? DUMMY_RNG;
+    const x0 = add(embedding(this.itemEmb, tokens.ids, [tokens.ids.length]), embedding(this.posEmb, tokens.positions, [tokens.positions.length]));
+    const { heads } = this.cfg;
+    return this.encode(x0, training, r,
+      (q, k, v, p) => attentionPacked(q, k, v, { heads, offsets: tokens.offsets, causal: true, dropout: p, rng: r, training: training && p > 0 }));
   }
 
   batchLoss(batch: TrainingBatch, rng: Rng): Tensor {
@@ -299,8 +351,8 @@ export class Sasrec implements SequenceNetwork {
     const { rows, ids } = targetRows(batch.targets);
     if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
     const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
-    const { h, len, offset } = this.hidden(batch.inputs, batch.size, true, rng, batch.targets);
-    const hr = gatherRows(h, remapRows(rows, this.maxLen, len, offset));
+    const tokens = packTokens(batch.inputs, batch.size, this.maxLen);
+    const hr = gatherRows(this.hiddenPacked(tokens, true, rng), packedRows(rows, tokens, this.maxLen));
     return sequenceLoss(this.cfg.loss, hr, this.itemEmb, ids, negs, this.realItems);
   }
 
@@ -310,19 +362,26 @@ export class Sasrec implements SequenceNetwork {
     const L = this.maxLen;
     const out = new Float32Array(n * V);
     noGrad(() => {
+      let emptyScores: Float32Array | null = null;
       for (let from = 0; from < n; from += SCORE_CHUNK) {
         const to = Math.min(n, from + SCORE_CHUNK);
-        const B = to - from;
-        const ids = padHistories(histories, from, to, L);
-        // An empty history is the all-padding sequence at full length (as in the PyTorch reference);
-        // keeping every column then makes its scores independent of the other histories in the chunk.
-        let anyEmpty = false;
-        for (let i = from; i < to; i++) if (histories[i]!.length === 0) anyEmpty = true;
-        const { h, len } = this.hidden(ids, B, false, null, undefined, anyEmpty);
-        const last = new Int32Array(B);
-        for (let b = 0; b < B; b++) last[b] = b * len + len - 1;
-        const scores = matmul(gatherRows(h, last), this.itemEmb, { transB: true });
-        out.set(scores.data, from * V);
+        const tokens = packTokens(padHistories(histories, from, to, L), to - from, L);
+        const h = this.hiddenPacked(tokens, false, null);
+        const last: number[] = [];
+        const rowsOut: number[] = [];
+        for (let b = 0; b < to - from; b++) {
+          if (tokens.offsets[b + 1]! > tokens.offsets[b]!) {
+            last.push(tokens.offsets[b + 1]! - 1);
+            rowsOut.push(from + b);
+          } else {
+            // An empty history is the all-padding sequence at full length, as in the PyTorch reference.
+            emptyScores ??= matmul(gatherRows(this.hidden(new Int32Array(L), 1, false, null, undefined, true).h, Int32Array.of(L - 1)), this.itemEmb, { transB: true }).data;
+            out.set(emptyScores, (from + b) * V);
+          }
+        }
+        if (last.length === 0) continue;
+        const scores = matmul(gatherRows(h, Int32Array.from(last)), this.itemEmb, { transB: true }).data;
+        for (let i = 0; i < rowsOut.length; i++) out.set(scores.subarray(i * V, (i + 1) * V), rowsOut[i]! * V);
       }
     });
     return out;

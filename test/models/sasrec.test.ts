@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, Rng } from '../../src/core/index.ts';
 import { Adam, backward, noGrad, resetTape } from '../../src/nn/index.ts';
-import { createSasrec, parseSasrecConfig } from '../../src/models/sasrec.ts';
+import { createSasrec, packTokens, parseSasrecConfig } from '../../src/models/sasrec.ts';
 import type { TrainingBatch } from '../../src/models/network.ts';
 import { assertClose, fixtureBatch, loadFixture, loadWeights, maxAbs } from '../fixtures/crosscheck/load.ts';
 
@@ -105,6 +105,24 @@ test('SASRec is causal and ignores left padding: a hidden state depends only on 
   assertClose(both.h.data.subarray((2 * L + 2) * d, 3 * L * d), hb, 1e-5, 1e-6, 'batch row 2');
   const alone = noGrad(() => net.hidden(full, 1, false, null));
   assertClose(both.h.data.subarray(L * d, 2 * L * d), alone.h.data, 1e-5, 1e-6, 'batch row 1');
+});
+
+test('SASRec packed path equals the padded (masked) path', () => {
+  const net = smallNet(12, 'ce', { dropout: 0, attnDropout: 0 });
+  const rows = [[1, 2, 3], [4, 5, 6, 7, 8, 9, 10, 11], [12, 13], [5, 1]];
+  const batch = batchOf(rows, 7, 20, new Rng(3));
+  const { h, len, offset } = noGrad(() => net.hidden(batch.inputs, batch.size, false, null));
+  const tokens = packTokens(batch.inputs, batch.size, 7);
+  const hp = noGrad(() => net.hiddenPacked(tokens, false, null));
+  assert.equal(hp.shape[0], 2 + 7 + 1 + 1);
+  for (let b = 0; b < batch.size; b++) {
+    for (let t = tokens.first[b]!; t < 7; t++) {
+      const i = tokens.offsets[b]! + t - tokens.first[b]!;
+      const j = b * len + t - offset;
+      assertClose(hp.data.subarray(i * 8, (i + 1) * 8), h.data.subarray(j * 8, (j + 1) * 8), 1e-5, 1e-6, `row ${b} col ${t}`);
+    }
+  }
+  assert.throws(() => packTokens(Int32Array.of(0, 3, 0, 4), 1, 4), /left-padded/);
 });
 
 test('SASRec batchLoss does not depend on batch company (trimmed vs untrimmed layouts agree)', () => {
