@@ -123,6 +123,7 @@ out.rows = { packedMean: batchesP.reduce((a, b) => a + b.ids.length, 0) / 4, pad
 const modes = opt('--mode', 'both');
 for (const packed of [false, true]) {
   if (modes !== 'both' && (modes === 'packed') !== packed) continue;
+  if (packed && typeof (nn as Record<string, unknown>).attentionPacked !== 'function') continue; // older trees (baseline runs)
   const bs = packed ? batchesP : batchesD;
   const rng = new Rng(9);
   let i = 0;
@@ -170,7 +171,7 @@ if (args.includes('--ops')) {
   const qp = t([Np, D]);
   const qd = t([B, L, D]);
   (ops['attention'] ??= {})[String(B * L)] = Number(timeIt(() => { nn.resetTape(); nn.backward(nn.sum(nn.attention(qd, qd, qd, { heads: H, causal: true, keyMask: bd.keyMask, dropout: P, rng }))); }, 20).toFixed(3));
-  (ops['attentionPacked'] ??= {})[String(Np)] = Number(timeIt(() => { nn.resetTape(); nn.backward(nn.sum(nn.attentionPacked(qp, qp, qp, { heads: H, offsets: bp.offsets, causal: true, dropout: P, rng }))); }, 20).toFixed(3));
+  if (typeof (nn as Record<string, unknown>).attentionPacked === 'function') (ops['attentionPacked'] ??= {})[String(Np)] = Number(timeIt(() => { nn.resetTape(); nn.backward(nn.sum(nn.attentionPacked(qp, qp, qp, { heads: H, offsets: bp.offsets, causal: true, dropout: P, rng }))); }, 20).toFixed(3));
   out.opsMs = ops;
 }
 
