@@ -4,7 +4,7 @@
  * padded ([B, 50, d] + key mask) and packed (only the non-padding rows + attentionPacked), plus
  * per-op forward+backward timings at both shapes and the GRU at [256, 50, 64].
  *
- *   node --import tsx test/nn/bench-step.ts [--steps N] [--backend native|typescript] [--mode both|packed|padded] [--ops] [--gru]
+ *   node --import tsx test/nn/bench-step.ts [--steps N] [--backend native|typescript] [--mode both|packed|padded|none] [--ops] [--gru]
  *
  * Sequence lengths come from ../shared/data/beauty/Beauty.txt when present (inputs s[:-3], last
  * 50), else a synthetic profile with the same mean.
@@ -122,7 +122,7 @@ out.rows = { packedMean: batchesP.reduce((a, b) => a + b.ids.length, 0) / 4, pad
 // streams differ by layout, so only timing is compared here; equivalence is tested in packed.test.ts.)
 const modes = opt('--mode', 'both');
 for (const packed of [false, true]) {
-  if (modes !== 'both' && (modes === 'packed') !== packed) continue;
+  if (modes !== 'both' && modes !== (packed ? 'packed' : 'padded')) continue;
   if (packed && typeof (nn as Record<string, unknown>).attentionPacked !== 'function') continue; // older trees (baseline runs)
   const bs = packed ? batchesP : batchesD;
   const rng = new Rng(9);
