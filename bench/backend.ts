@@ -16,7 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng, writeJsonAtomic } from '../src/core/index.ts';
@@ -218,6 +218,7 @@ function torchTiming(threads: number): Record<string, unknown> | { skipped: stri
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
+  const startLoad = loadavg()[0];
   setThreads(args.threads);
   const { ex, source } = loadExamples(50);
   const backends: ('native' | 'typescript')[] = nativeAvailable() ? ['native', 'typescript'] : ['typescript'];
@@ -232,7 +233,7 @@ function main(): void {
     // A full measured epoch on the pure-TS backend takes minutes; it gets the estimate only.
     const st = sasrecSteps(ex, args.steps, args.epoch && info.name !== 'typescript');
     process.stderr.write(`  step median ${st.stepMedianMs.toFixed(1)} ms\n`);
-    const entry: Record<string, unknown> = { backend: info, matmul: { shape: '[12800,64]·[64,64]', ...mm }, sasrecStep: st };
+    const entry: Record<string, unknown> = { loadavg1mAfter: loadavg()[0], backend: info, matmul: { shape: '[12800,64]·[64,64]', ...mm }, sasrecStep: st };
     if (info.name !== 'typescript') {
       const pd = sasrecSteps(ex, args.steps, false, true);
       process.stderr.write(`  padded-layout step median ${pd.stepMedianMs.toFixed(1)} ms\n`);
@@ -240,7 +241,7 @@ function main(): void {
     }
     perBackend.push(entry);
   }
-  const torch = args.torch ? torchTiming(args.threads) : { skipped: '--no-torch' };
+  const torch = args.torch ? { ...torchTiming(args.threads), loadavg1mAfter: loadavg()[0] } : { skipped: '--no-torch' };
   const torchStep = typeof (torch as Record<string, unknown>).stepMedianMs === 'number' ? ((torch as Record<string, unknown>).stepMedianMs as number) : null;
   const torchEpoch = typeof (torch as Record<string, unknown>).epochSeconds === 'number' ? ((torch as Record<string, unknown>).epochSeconds as number) : null;
   for (const b of perBackend) {
@@ -258,6 +259,9 @@ function main(): void {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     threads: args.threads,
+    // The 1-minute load average before the run and after each part: above ~threads, other
+    // processes competed for the cores and the timings of that part are inflated.
+    loadavg1mBefore: startLoad,
     data: source,
     users: ex.inputs.length,
     numItems: ex.numItems,
