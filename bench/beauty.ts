@@ -2,7 +2,7 @@
  * The foundation benchmark: every model on Amazon Beauty (leave-one-out, full ranking), several
  * seeds, next to the published anchors, with seconds per epoch, evaluation time and peak RSS.
  * Writes bench/results/beauty-<model>.json, one file per model so models can be run separately.
- *   BENCH_MODELS=pop,itemknn,gru4rec,sasrec-bce,sasrec-ce  BENCH_SEEDS=3  BENCH_EPOCHS=<max>  BENCH_PATIENCE=<n>
+ *   BENCH_MODELS=pop,itemknn,gru4rec,sasrec-bce,sasrec-ce  BENCH_SEEDS=3  BENCH_EPOCHS=<max>  BENCH_PATIENCE=<n>  BENCH_EVAL_EVERY=<n>
  */
 import { resolve, join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -22,10 +22,12 @@ const models = (process.env.BENCH_MODELS ?? 'pop,itemknn,gru4rec,sasrec-bce,sasr
 const seeds = Number(process.env.BENCH_SEEDS ?? 3);
 const epochs = process.env.BENCH_EPOCHS ? Number(process.env.BENCH_EPOCHS) : undefined;
 const patience = process.env.BENCH_PATIENCE ? Number(process.env.BENCH_PATIENCE) : undefined;
+const evalEvery = process.env.BENCH_EVAL_EVERY ? Number(process.env.BENCH_EVAL_EVERY) : undefined;
 
 for (const name of models) {
-  const spec = BENCHMARK_MODELS[name];
-  if (!spec) throw new Error(`unknown model ${name}`);
+  const base = BENCHMARK_MODELS[name];
+  if (!base) throw new Error(`unknown model ${name}`);
+  const spec = evalEvery !== undefined ? { ...base, trainer: { ...base.trainer, evalEvery } } : base;
   const out = join('runs', 'bench-beauty', name);
   const result = await runEvaluation({
     data,
@@ -53,6 +55,8 @@ for (const name of models) {
     spec,
     seeds,
     maxEpochs: epochs ?? 'trainer default (200) with early stopping',
+    patience: patience ?? 'trainer default (40)',
+    threads: result.backend.threads,
     test: result.test,
     testStd: result.testStd,
     valid: result.valid,

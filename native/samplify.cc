@@ -927,7 +927,21 @@ Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// crossEntropyFwd(logits, targets, n, c, lse) -> sum of row losses
+// Sum of exp(r[j] - mx) over a row in float with 8 fixed partial sums (vectorizes without
+// -ffast-math, and the summation order does not depend on the thread count).
+inline double rowSumExp(const float* r, int64_t c, float mx) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= c; j += 8)
+    for (int k = 0; k < 8; k++) acc[k] += expNonPos(r[j + k] - mx);
+  double s = 0;
+  for (int k = 0; k < 8; k++) s += acc[k];
+  for (; j < c; j++) s += expNonPos(r[j] - mx);
+  return s;
+}
+
+// crossEntropyFwd(logits, targets, n, c, lse) -> sum of row losses. Rows run in parallel; each
+// row's loss is kept and summed in row order afterwards, so the total is thread-count independent.
 Napi::Value CrossEntropyFwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 lg = f32(info[0]);
@@ -935,19 +949,20 @@ Napi::Value CrossEntropyFwd(const Napi::CallbackInfo& info) {
   const int64_t n = inum(info[2]), c = inum(info[3]);
   F32 lse = f32(info[4]);
   REQUIRE(lg.n >= (size_t)(n * c) && t.n >= (size_t)n && lse.n >= (size_t)n, "crossEntropyFwd: buffer too small");
+  for (int64_t i = 0; i < n; i++) REQUIRE(t.p[i] >= 0 && t.p[i] < c, "crossEntropyFwd: target out of range");
+  std::vector<double> rowLoss(n);
+  parallelFor(n, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      const float* r = lg.p + i * c;
+      float mx = -INFINITY;
+      for (int64_t j = 0; j < c; j++) mx = std::max(mx, r[j]);
+      const double l = (double)mx + std::log(rowSumExp(r, c, mx));
+      lse.p[i] = (float)l;
+      rowLoss[i] = l - r[t.p[i]];
+    }
+  });
   double total = 0;
-  for (int64_t i = 0; i < n; i++) {
-    const float* r = lg.p + i * c;
-    REQUIRE(t.p[i] >= 0 && t.p[i] < c, "crossEntropyFwd: target out of range");
-    double mx = -INFINITY;
-    for (int64_t j = 0; j < c; j++)
-      if (r[j] > mx) mx = r[j];
-    double s = 0;
-    for (int64_t j = 0; j < c; j++) s += std::exp((double)r[j] - mx);
-    const double l = mx + std::log(s);
-    lse.p[i] = (float)l;
-    total += l - r[t.p[i]];
-  }
+  for (int64_t i = 0; i < n; i++) total += rowLoss[i];
   return Napi::Number::New(env, total);
 }
 
@@ -958,17 +973,19 @@ Napi::Value CrossEntropyBwd(const Napi::CallbackInfo& info) {
   I32 t = i32(info[1]);
   F32 lse = f32(info[2]);
   const int64_t n = inum(info[3]), c = inum(info[4]);
-  const double scale = num(info[5]);
+  const float scale = (float)num(info[5]);
   F32 dl = f32(info[6]);
   REQUIRE(lg.n >= (size_t)(n * c) && dl.n >= (size_t)(n * c) && t.n >= (size_t)n && lse.n >= (size_t)n, "crossEntropyBwd: buffer too small");
-  for (int64_t i = 0; i < n; i++) {
-    const float* r = lg.p + i * c;
-    float* d = dl.p + i * c;
-    const double l = lse.p[i];
-    for (int64_t j = 0; j < c; j++) d[j] = (float)(d[j] + scale * std::exp((double)r[j] - l));
-    REQUIRE(t.p[i] >= 0 && t.p[i] < c, "crossEntropyBwd: target out of range");
-    d[t.p[i]] = (float)(d[t.p[i]] - scale);
-  }
+  for (int64_t i = 0; i < n; i++) REQUIRE(t.p[i] >= 0 && t.p[i] < c, "crossEntropyBwd: target out of range");
+  parallelFor(n, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      const float* r = lg.p + i * c;
+      float* d = dl.p + i * c;
+      const float l = lse.p[i];
+      for (int64_t j = 0; j < c; j++) d[j] += scale * expNonPos(r[j] - l);
+      d[t.p[i]] -= scale;
+    }
+  });
   return env.Undefined();
 }
 
