@@ -22,6 +22,9 @@ export const BENCHMARK_MODELS: Record<string, ModelSpec> = {
   'sasrec-ce': { model: 'sasrec', config: { loss: 'ce' } },
 };
 
+/** `--quick`: a few minutes on 2 cores; SASRec-BCE epochs are cheap (packed), GRU4Rec's are not. */
+export const QUICK_EPOCHS: Record<string, number> = { pop: 0, itemknn: 0, gru4rec: 3, 'sasrec-bce': 15 };
+
 export interface BenchmarkOptions {
   quick?: boolean;
   data?: string;
@@ -47,10 +50,10 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<Record<string, 
   const progress = o.progress ?? silentProgress;
   const data = o.data ? { path: o.data, sample: false } : defaultBeautyPath();
   if (data.sample) progress.line(`../shared/data/beauty not found: using the shipped sample ${data.path} (numbers are not comparable to the published ones)`);
-  const names = (o.models ?? (o.quick ? 'pop,itemknn,gru4rec,sasrec-ce' : Object.keys(BENCHMARK_MODELS).join(','))).split(',').map((s) => s.trim());
+  const names = (o.models ?? (o.quick ? Object.keys(QUICK_EPOCHS).join(',') : Object.keys(BENCHMARK_MODELS).join(','))).split(',').map((s) => s.trim());
   for (const n of names) if (!(n in BENCHMARK_MODELS)) throw new ConfigError(`unknown benchmark model '${n}'; expected one of: ${Object.keys(BENCHMARK_MODELS).join(', ')}`, { field: 'models' });
   const seeds = o.seeds ?? (o.quick ? 1 : 3);
-  const epochs = o.epochs ?? (o.quick ? 5 : undefined);
+  const epochsFor = (name: string): number | undefined => o.epochs ?? (o.quick ? QUICK_EPOCHS[name] ?? 5 : undefined);
   const results: Record<string, EvaluateResult> = {};
   for (const name of names) {
     progress.line(`── ${name} ──`);
@@ -59,7 +62,7 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<Record<string, 
       format: 'seqtxt',
       model: BENCHMARK_MODELS[name]!,
       seeds: Array.from({ length: seeds }, (_, i) => i),
-      ...(epochs !== undefined ? { epochs } : {}),
+      ...(epochsFor(name) !== undefined ? { epochs: epochsFor(name)! } : {}),
       out: join(o.out, name),
       progress,
       ...(o.cancel ? { cancel: o.cancel } : {}),
@@ -67,11 +70,13 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<Record<string, 
   }
   const table = benchmarkTable(results, data.sample);
   process.stdout.write(table + '\n');
+  if (o.quick) process.stdout.write(`quick run: ${seeds} seed, ${names.map((n) => `${n} ${epochsFor(n) || '-'} epochs`).join(', ')}; neural models are far from converged. The full benchmark: npm run bench -- beauty\n`);
+  process.stdout.write(`written: ${join(o.out, 'summary.json')}\n`);
   writeJsonAtomic(join(o.out, 'summary.json'), {
     data: data.path.endsWith('beauty-sample.txt') ? 'shipped sample' : 'Beauty.txt',
     quick: Boolean(o.quick),
     seeds,
-    epochs: epochs ?? 'until early stopping',
+    epochs: Object.fromEntries(names.map((n) => [n, epochsFor(n) ?? 'until early stopping'])),
     anchors: BEAUTY_ANCHORS,
     results: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { test: r.test, testStd: r.testStd, valid: r.valid, seeds: r.seeds }])),
   });
