@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
 import { CancelToken, ConfigError, isSamplifyError, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, type BenchmarkOptions } from '../experiment/index.ts';
-import { DATA_FORMATS, type DataFormat } from '../data/index.ts';
+import { DATA_FORMATS, type DataFormat, type LoadOptions } from '../data/index.ts';
 import { MODEL_NAMES, type ModelName } from '../models/index.ts';
 
 /**
@@ -20,6 +20,37 @@ function choice<T extends string>(name: string, options: readonly T[]) {
   return (v: string): T => {
     if (!(options as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${options.join(', ')}`);
     return v as T;
+  };
+}
+
+interface ColumnFlags {
+  userCol: string;
+  itemCol: string;
+  timeCol: string;
+  eventCol?: string;
+  eventTypes?: string;
+  rejected?: string;
+}
+
+/** Column flags shared by every command that reads CSV/TSV/JSONL/Parquet. */
+function withColumnOptions(cmd: Command): Command {
+  return cmd
+    .option('--user-col <name>', 'user id column (csv/tsv/jsonl/parquet)', 'user_id')
+    .option('--item-col <name>', 'item id column', 'item_id')
+    .option('--time-col <name>', "timestamp column, or 'none' to keep file order", 'timestamp')
+    .option('--event-col <name>', 'event type column (e.g. view/cart/purchase)')
+    .option('--event-types <list>', 'comma-separated allowed event types; other values are rejected rows')
+    .option('--rejected <file>', 'write rejected rows here (JSONL, with file, line, field, reason)');
+}
+
+function loadOptionsFrom(o: ColumnFlags, format: DataFormat): LoadOptions {
+  const tabular = format === 'csv' || format === 'tsv' || format === 'jsonl' || format === 'parquet';
+  return {
+    ...(tabular
+      ? { columns: { user: o.userCol, item: o.itemCol, ...(o.timeCol !== 'none' ? { timestamp: o.timeCol } : {}), ...(o.eventCol ? { eventType: o.eventCol } : {}) } }
+      : {}),
+    ...(o.eventTypes ? { eventTypes: o.eventTypes.split(',').map((s) => s.trim()) } : {}),
+    ...(o.rejected ? { rejectedPath: o.rejected } : {}),
   };
 }
 
@@ -42,8 +73,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
-    .command('evaluate')
+  withColumnOptions(program
+    .command('evaluate'))
     .description('train a recommender on a leave-one-out split and evaluate it with full ranking (HR/NDCG/MRR), over several seeds')
     .requiredOption('--data <file>', 'interaction or sequence file')
     .option('--format <format>', `input format: ${DATA_FORMATS.join(', ')}`, choice('format', DATA_FORMATS), 'seqtxt' as DataFormat)
@@ -64,7 +95,7 @@ Examples:
   $ samplify evaluate --data ../shared/data/beauty/Beauty.txt --model pop --out runs/pop --json
   $ samplify evaluate --data ../shared/data/beauty/Beauty.txt --model sasrec --loss ce --seeds 3 --out runs/sasrec-ce
   $ samplify evaluate --data ../shared/data/ml-100k/ml-100k.inter --format recbole --model itemknn --out runs/ml`)
-    .action(async (o: { data: string; format: DataFormat; model: ModelName; loss?: 'bce' | 'ce'; seeds: number; seed: number; epochs?: number; patience?: number; protocol: 'full' | 'sampled'; exclude: 'neg-inf' | 'zero' | 'none'; hidden?: number; maxLen?: number; out: string; json?: boolean }) => {
+    .action(async (o: ColumnFlags & { data: string; format: DataFormat; model: ModelName; loss?: 'bce' | 'ce'; seeds: number; seed: number; epochs?: number; patience?: number; protocol: 'full' | 'sampled'; exclude: 'neg-inf' | 'zero' | 'none'; hidden?: number; maxLen?: number; out: string; json?: boolean }) => {
       const networkConfig: Record<string, unknown> = {};
       if (o.loss) networkConfig.loss = o.loss;
       if (o.hidden) networkConfig.hidden = o.hidden;
@@ -73,6 +104,7 @@ Examples:
       const result = await runEvaluation({
         data: o.data,
         format: o.format,
+        load: loadOptionsFrom(o, o.format),
         model: { model: o.model, config: networkConfig },
         seeds: Array.from({ length: o.seeds }, (_, i) => o.seed + i),
         ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
@@ -87,15 +119,18 @@ Examples:
       else process.stdout.write(`test  ${fmtMetrics(result.test)}\nvalid ${fmtMetrics(result.valid)}\nwritten: ${o.out}/results.json\n`);
     });
 
-  program
-    .command('validate')
+  withColumnOptions(program
+    .command('validate'))
     .description('read a data file with row-level accounting: rows in = kept + rejected, rejected rows written with file, line, field and reason')
     .requiredOption('--data <file>', 'input file')
     .option('--format <format>', `input format: ${DATA_FORMATS.join(', ')}`, choice('format', DATA_FORMATS), 'seqtxt' as DataFormat)
-    .option('--rejected <file>', 'where to write rejected rows (JSONL)')
     .option('--json', 'print the report as JSON')
-    .action(async (o: { data: string; format: DataFormat; rejected?: string; json?: boolean }) => {
-      const summary = await validateData(o.data, o.format, o.rejected);
+    .addHelpText('after', `
+Examples:
+  $ samplify validate --data ../shared/data/taobao/Taobao.txt
+  $ samplify validate --data events.csv --format csv --event-col event_type --event-types view,cart,purchase --rejected rejected.jsonl`)
+    .action(async (o: ColumnFlags & { data: string; format: DataFormat; json?: boolean }) => {
+      const summary = await validateData(o.data, o.format, loadOptionsFrom(o, o.format));
       process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : summary.text + '\n');
     });
 

@@ -1,7 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
-import { leaveOneOutSplit, loadDataset, type DataFormat, type EvalCase, type SequentialSplit, type TrainView } from '../data/index.ts';
+import { leaveOneOutSplit, loadDataset, type DataFormat, type EvalCase, type LoadOptions, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { defaultMetrics, drawSampledCandidates, fullRankingRanks, meanStd, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
 import { createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
@@ -9,6 +9,8 @@ import { backendInfo } from '../nn/index.ts';
 export interface EvaluateConfig {
   readonly data: string;
   readonly format: DataFormat;
+  /** Reader options: columns of CSV/TSV/JSONL/Parquet, event types, where rejected rows go… */
+  readonly load?: LoadOptions;
   readonly model: ModelSpec;
   /** Seeds run one after another; results are mean ± std over them. */
   readonly seeds: readonly number[];
@@ -60,7 +62,7 @@ const MODEL_SELECTION_METRIC = 'NDCG@20';
 export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateResult> {
   const progress = config.progress ?? silentProgress;
   if (config.seeds.length === 0) throw new ConfigError('at least one seed is needed', { field: 'seeds' });
-  const { dataset, report } = await loadDataset(config.data, config.format);
+  const { dataset, report } = await loadDataset(config.data, config.format, config.load ?? {});
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
   const split = leaveOneOutSplit(dataset);
   const numItems = dataset.numItems;

@@ -1,8 +1,8 @@
-import { loadDataset, type DataFormat } from '../data/index.ts';
+import { loadDataset, type DataFormat, type LoadOptions } from '../data/index.ts';
 
 /** Reads a file with full row accounting and summarises what was kept and why rows were rejected. */
-export async function validateData(path: string, format: DataFormat, rejectedPath?: string): Promise<{ text: string; report: unknown; users: number; items: number }> {
-  const { dataset, report } = await loadDataset(path, format, rejectedPath ? { rejectedPath } : {});
+export async function validateData(path: string, format: DataFormat, load: LoadOptions = {}): Promise<{ text: string; report: unknown; users: number; items: number }> {
+  const { dataset, report } = await loadDataset(path, format, load);
   const reasons = Object.entries(report.rejectedByCode).map(([k, n]) => `  ${k}: ${n}`);
   const text = [
     `${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`,

@@ -65,3 +65,19 @@ test('--help lists commands and examples', () => {
   assert.match(r.stdout, /Examples:/);
   assert.match(r.stdout, /--loss/);
 });
+
+test('validate a CSV with declared columns: rows in = kept + rejected, rejected rows written with line and field', () => {
+  const csv = join(tmp, 'events.csv');
+  writeFileSync(csv, 'uid,iid,ts,ev\n1,10,100,view\n1,11,abc,view\n2,10,200,buy\n2,12,300,cart\n');
+  const rejected = join(tmp, 'rejected.jsonl');
+  const r = cli(['validate', '--data', csv, '--format', 'csv', '--user-col', 'uid', '--item-col', 'iid', '--time-col', 'ts', '--event-col', 'ev', '--event-types', 'view,cart', '--rejected', rejected, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { report: { rowsIn: number; rowsKept: number; rowsRejected: number } };
+  assert.equal(j.report.rowsIn, 4);
+  assert.equal(j.report.rowsKept + j.report.rowsRejected, j.report.rowsIn);
+  const rows = readFileSync(rejected, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; field: string; code: string });
+  assert.deepEqual(rows.map((x) => [x.line, x.field, x.code]), [[3, 'ts', 'bad-timestamp'], [4, 'ev', 'unknown-event-type']]);
+  const bad = cli(['validate', '--data', csv, '--format', 'csv']);
+  assert.equal(bad.code, 3);
+  assert.match(bad.stderr, /events\.csv:1 field 'user_id': missing columns/);
+});
