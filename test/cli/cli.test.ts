@@ -81,3 +81,24 @@ test('validate a CSV with declared columns: rows in = kept + rejected, rejected 
   assert.equal(bad.code, 3);
   assert.match(bad.stderr, /events\.csv:1 field 'user_id': missing columns/);
 });
+
+test('Ctrl-C stops cleanly with exit 130, and the same command resumes from the last checkpoint', async () => {
+  const { spawn } = await import('node:child_process');
+  const out = join(tmp, 'sigint');
+  const args = [join(root, 'bin', 'samplify.mjs'), 'evaluate', '--data', join(root, 'data', 'sample', 'beauty-sample.txt'), '--model', 'sasrec', '--loss', 'bce', '--hidden', '16', '--epochs', '200', '--out', out];
+  const child = spawn(process.execPath, args, { cwd: root });
+  let stderr = '';
+  let sent = false;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (!sent && /epoch\s+2\//.test(stderr)) { sent = true; child.kill('SIGINT'); }
+  });
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /InterruptedError: .*run the same command again to resume/);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+  assert.equal(existsSync(join(out, 'results.json')), false);
+  const again = cli([...args.slice(1, -4), '--epochs', '3', '--out', out]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /resuming from checkpoint after epoch [23]/);
+});
