@@ -141,14 +141,15 @@ function init(): void {
   }
   current = tsKernels;
   reason = nativeError;
-  if (!warned) {
-    warned = true;
-    process.stderr.write('samplify: native nn kernels not built; using the slower pure TypeScript backend (run `npm rebuild` with libopenblas-dev installed)\n');
-  }
 }
 init();
 
 export function kernels(): Kernels {
+  // Warn on first use, not on import: Popularity/ItemKNN runs never touch these kernels.
+  if (!warned && current === tsKernels && reason === nativeError) {
+    warned = true;
+    process.stderr.write('samplify: native nn kernels not built; using the slower pure TypeScript backend (run `npm rebuild` with libopenblas-dev installed)\n');
+  }
   return current;
 }
 
