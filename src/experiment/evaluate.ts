@@ -1,7 +1,8 @@
 import { cpus, totalmem } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
-import { leaveOneOutSplit, loadDataset, type DataFormat, type EvalCase, type LoadOptions, type SequentialSplit, type TrainView } from '../data/index.ts';
+import { leaveOneOutSplit, loadDataset, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { defaultMetrics, drawSampledCandidates, fullRankingRanks, meanStd, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
 import { createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
@@ -65,8 +66,29 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
   const { dataset, report } = await loadDataset(config.data, config.format, config.load ?? {});
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
   const split = leaveOneOutSplit(dataset);
+  progress.line(`${dataset.name}: ${dataset.userIds.length} users, ${dataset.numItems} items; leave-one-out: ${split.train.interactionCount} train interactions, ${split.valid.length} valid, ${split.test.length} test`);
+  return evaluateOnSplit({ dataset, report, split }, config);
+}
+
+/** A dataset already read and split; `train` may replace split.train (e.g. an expanded training set). */
+export interface PreparedData {
+  readonly dataset: SequenceDataset;
+  readonly report: ReadReport;
+  readonly split: SequentialSplit;
+  readonly train?: TrainView;
+  /** Identifies `train` when it is not split.train (pipeline, views, seed), for resuming. */
+  readonly trainKey?: string;
+}
+
+/**
+ * The seed loop of runEvaluation on prepared data. A seed whose result file (seeds/seedN.json)
+ * exists with the same fingerprint is not redone, so an interrupted experiment resumes.
+ */
+export async function evaluateOnSplit(prepared: PreparedData, config: Omit<EvaluateConfig, 'data' | 'format' | 'load'> & { data?: string; format?: DataFormat }): Promise<EvaluateResult> {
+  const progress = config.progress ?? silentProgress;
+  const { dataset, report, split } = prepared;
+  const train = prepared.train ?? split.train;
   const numItems = dataset.numItems;
-  progress.line(`${dataset.name}: ${dataset.userIds.length} users, ${numItems} items; leave-one-out: ${split.train.interactionCount} train interactions, ${split.valid.length} valid, ${split.test.length} test`);
   const protocol = config.protocol ?? 'full';
   const exclude = config.exclude ?? 'neg-inf';
   const specs = defaultMetrics();
@@ -74,6 +96,14 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
 
   const seedResults: SeedResult[] = [];
   for (const seed of config.seeds) {
+    const seedFile = join(config.out, 'seeds', `seed${seed}.json`);
+    const fingerprint = JSON.stringify({ model: config.model, epochs: config.epochs ?? null, patience: config.patience ?? null, protocol, exclude, checksum: dataset.checksum, train: prepared.trainKey ?? 'split.train', seed });
+    const done = readSeedResult(seedFile, fingerprint);
+    if (done) {
+      progress.line(`seed ${seed}: already done (${seedFile}); not rerun`);
+      seedResults.push(done);
+      continue;
+    }
     const candidates = protocol === 'sampled' ? drawCandidates(split, dataset.sequences, numItems, config.sampledNegatives ?? 99, seed) : null;
     if (candidates) {
       writeJsonAtomic(join(config.out, `candidates-seed${seed}.json`), {
@@ -87,7 +117,7 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
       candidates && cases === split.test ? sampledRanks(m, cases, numItems, candidates.test) : candidates ? sampledRanks(m, cases, numItems, candidates.valid) : fullRankingRanks(m, cases, numItems, { exclude });
     const model = createRecommender(config.model);
     progress.line(`seed ${seed}: fitting ${model.name}`);
-    const fit = await model.fit(split.train, {
+    const fit = await model.fit(train, {
       seed,
       ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
       ...(config.patience !== undefined ? { patience: config.patience } : {}),
@@ -126,6 +156,7 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
       secondsPerEpoch: trainSeconds.length ? median(trainSeconds) : null,
       resumed: fit.resumed,
     });
+    writeJsonAtomic(seedFile, { fingerprint, result: seedResults.at(-1) });
     progress.line(`seed ${seed}: test ${fmtMetrics(test)} (best epoch ${fit.bestEpoch}, fit ${fit.seconds.toFixed(1)}s, eval ${evalSeconds.toFixed(1)}s)`);
   }
 
@@ -144,8 +175,9 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
   const result: EvaluateResult = {
     samplify: '0.1.0',
     config: {
-      data: basename(config.data),
-      format: config.format,
+      data: config.data ? basename(config.data) : dataset.name,
+      format: config.format ?? null,
+      train: prepared.trainKey ?? 'split.train',
       model: config.model,
       seeds: config.seeds,
       epochs: config.epochs ?? null,
@@ -165,7 +197,7 @@ export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateRes
       interactions: report.rowsKept,
       rowsIn: report.rowsIn,
       rowsRejected: report.rowsRejected,
-      trainInteractions: split.train.interactionCount,
+      trainInteractions: train.interactionCount,
       validCases: split.valid.length,
       testCases: split.test.length,
     },
@@ -191,6 +223,16 @@ export function historiesView(cases: readonly EvalCase[], numItems: number, numU
   }
   const users = [...byUser.keys()].filter((u) => byUser.get(u)!.length > 0).sort((a, b) => a - b);
   return { numItems, numUsers, interactionCount, users: () => users.slice(), sequence: (u) => (byUser.get(u) ?? new Int32Array(0)).slice() };
+}
+
+function readSeedResult(path: string, fingerprint: string): SeedResult | null {
+  if (!existsSync(path)) return null;
+  try {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as { fingerprint?: string; result?: SeedResult };
+    return saved.fingerprint === fingerprint && saved.result ? saved.result : null;
+  } catch {
+    return null;
+  }
 }
 
 function drawCandidates(split: SequentialSplit, sequences: readonly Int32Array[], numItems: number, negatives: number, seed: number): { valid: SampledCandidates; test: SampledCandidates } {

@@ -59,3 +59,13 @@ test('history-count models are refit on exactly the test histories (no test targ
     assert.deepEqual([...seq], [...dataset.sequences[c.user]!.subarray(0, -1)]);
   }
 });
+
+test('a finished seed is not redone when the same evaluation runs again', async () => {
+  const out = join(tmp, 'done');
+  await runEvaluation({ data, format: 'seqtxt', model: sasrec, seeds: [0], epochs: 1, out });
+  const lines: string[] = [];
+  const again = await runEvaluation({ data, format: 'seqtxt', model: sasrec, seeds: [0, 1], epochs: 1, out, progress: { line: (l) => void lines.push(l) } });
+  assert.ok(lines.some((l) => l.startsWith('seed 0: already done')));
+  assert.ok(lines.some((l) => l.startsWith('seed 1: fitting')));
+  assert.equal(again.seeds.length, 2);
+});
