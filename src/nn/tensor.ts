@@ -87,11 +87,17 @@ export function record(out: Tensor, back: (g: Float32Array) => void): void {
 // PyTorch, non-leaf grads are not kept): fresh multi-megabyte buffers cost page faults every step.
 const pool = new Map<number, Float32Array[]>();
 const POOL_PER_SIZE = 64;
+// Packed batches have a different row count every step, so buffer sizes rarely repeat exactly;
+// an unbounded pool keyed by size grew to 20 GB in a CE training run. Cap it in bytes, and when
+// the cap is reached start over, which keeps the sizes of the recent steps.
+const POOL_MAX_FLOATS = 64 * 1024 * 1024;
+let pooledFloats = 0;
 
 function takeBuffer(n: number): Float32Array {
   const list = pool.get(n);
   const b = list?.pop();
   if (b !== undefined) {
+    pooledFloats -= b.length;
     b.fill(0);
     return b;
   }
@@ -99,15 +105,20 @@ function takeBuffer(n: number): Float32Array {
 }
 
 function giveBuffer(b: Float32Array): void {
-  if (b.length < 4096) return;
+  if (b.length < 4096 || b.length > POOL_MAX_FLOATS / 4) return;
+  if (pooledFloats + b.length > POOL_MAX_FLOATS) releaseBuffers();
   let list = pool.get(b.length);
   if (list === undefined) pool.set(b.length, (list = []));
-  if (list.length < POOL_PER_SIZE) list.push(b);
+  if (list.length < POOL_PER_SIZE) {
+    list.push(b);
+    pooledFloats += b.length;
+  }
 }
 
 /** Drop the recycled gradient buffers (frees memory after training). */
 export function releaseBuffers(): void {
   pool.clear();
+  pooledFloats = 0;
 }
 
 /** The gradient buffer of t, allocated (zeros) on first use. */
