@@ -1,0 +1,26 @@
+/** Sample augmentation: the operator contract, sequence operators, pipelines and offline expansion. */
+export type { AugmentContext, AugmentResource, OperatorDef, Augmenter, ChainEntry, AugmentResult } from './types.ts';
+export { crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, maskToken } from './sequence/index.ts';
+export type { SpanParams, MaskParams, ReorderParams, PositionsParams, CorrelatedParams, PrefixParams } from './sequence/index.ts';
+export { fitItemSimilarity, similarityFromEmbeddings, neighborsOf } from './similarity.ts';
+export type { ItemSimilarity, SimilarityKind, FitSimilarityOptions, EmbeddingSimilarityOptions } from './similarity.ts';
+export { loadItemAttributes, itemAttributesFromObject, shareAttribute } from './attributes.ts';
+export type { ItemAttributes } from './attributes.ts';
+export {
+  Pipeline,
+  buildPipeline,
+  pipelineFromJson,
+  pipelineFromYaml,
+  pipelineToJson,
+  pipelineToYaml,
+  loadPipeline,
+  replayChain,
+  registerOperator,
+  getOperator,
+  operatorNames,
+  createAugmenter,
+  COMPOSITES,
+} from './pipeline.ts';
+export type { StepSpec, PipelineSpec, PipelineSourceOptions } from './pipeline.ts';
+export { expandSequences, expandTrainView, expandTrainViewDetailed, writeExpansionJsonl } from './expand.ts';
+export type { ExpandOptions, ExpandedSample, ExpandTrainViewOptions, ExpandedTrainView, JsonlOptions, JsonlReport } from './expand.ts';
