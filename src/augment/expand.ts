@@ -21,7 +21,10 @@ export interface ExpandOptions {
   /** Augmented views per user (≥ 1). */
   views: number;
   seed: number;
-  /** Fitted on this same training view (fitItemSimilarity(train, …)); required by insert/substitute. */
+  /**
+   * Fitted on this same training view (fitItemSimilarity(train, …)); required by insert/substitute
+   * unless the pipeline declares `resources.similarity` and was bound to `train` (loadPipeline(…, {train})).
+   */
   similarity?: ItemSimilarity;
   attributes?: ItemAttributes;
   /** Only these users (default: train.users(), i.e. every user with training items). */
@@ -44,9 +47,6 @@ function checkOptions(train: TrainView, opts: ExpandOptions): void {
   if (opts.users) for (const u of opts.users) if (!Number.isInteger(u) || u < 0 || u >= train.numUsers) throw new ConfigError(`user ${u} is outside 0..${train.numUsers - 1}`, { field: 'users' });
 }
 
-function contextOf(train: TrainView, opts: ExpandOptions): AugmentContext {
-  return { numItems: train.numItems, ...(opts.similarity ? { similarity: opts.similarity } : {}), ...(opts.attributes ? { attributes: opts.attributes } : {}) };
-}
 
 /**
  * Streams augmented samples, user by user (train.users() order), views 0..views-1 each. Options,
@@ -55,7 +55,7 @@ function contextOf(train: TrainView, opts: ExpandOptions): AugmentContext {
  */
 export function expandSequences(train: TrainView, pipeline: Pipeline, opts: ExpandOptions): Iterable<ExpandedSample> {
   checkOptions(train, opts);
-  const ctx = contextOf(train, opts);
+  const ctx: AugmentContext = pipeline.contextFor(train, { ...(opts.similarity ? { similarity: opts.similarity } : {}), ...(opts.attributes ? { attributes: opts.attributes } : {}) });
   pipeline.validate(ctx);
   const users = opts.users ? [...opts.users] : train.users();
   const { views } = opts;

@@ -21,6 +21,6 @@ export {
   createAugmenter,
   COMPOSITES,
 } from './pipeline.ts';
-export type { StepSpec, PipelineSpec, PipelineSourceOptions } from './pipeline.ts';
+export type { StepSpec, PipelineSpec, ResourcesSpec, PipelineSourceOptions, LoadPipelineOptions } from './pipeline.ts';
 export { expandSequences, expandTrainView, expandTrainViewDetailed, writeExpansionJsonl } from './expand.ts';
 export type { ExpandOptions, ExpandedSample, ExpandTrainViewOptions, ExpandedTrainView, JsonlOptions, JsonlReport } from './expand.ts';

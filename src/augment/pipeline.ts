@@ -27,6 +27,10 @@
  */
 import { parse as yamlParse, stringify as yamlStringify } from 'yaml';
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { TrainView } from '../data/types.ts';
+import { fitItemSimilarity, type ItemSimilarity, type SimilarityKind } from './similarity.ts';
+import { loadItemAttributes, type ItemAttributes } from './attributes.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import { parseConfig } from './params.ts';
@@ -75,9 +79,19 @@ export interface StepSpec {
   p?: number;
   [key: string]: unknown;
 }
+/**
+ * Resources a pipeline file can declare; `loadPipeline(source, {train, dataset})` fits / loads them
+ * from the training view, so the pipeline carries its own context.
+ */
+export interface ResourcesSpec {
+  similarity?: { kind: SimilarityKind; topK: number };
+  /** Item-attribute JSON, resolved against the pipeline file's folder (or baseDir for inline specs). */
+  attributes?: string;
+}
 export interface PipelineSpec {
   version: 1;
   name?: string;
+  resources?: ResourcesSpec;
   steps: StepSpec[];
 }
 
@@ -194,17 +208,19 @@ export class Pipeline {
   readonly spec: PipelineSpec;
   readonly #steps: Node[];
   readonly #multi: (Node & { kind: 'op' }) | undefined;
+  #bound: { train: TrainView; similarity?: ItemSimilarity; attributes?: ItemAttributes } | undefined;
 
   constructor(spec: unknown, opts: PipelineSourceOptions = {}) {
     const b = new Builder(opts.file);
     if (!isPlainObject(spec)) throw b.err('pipeline', `must be an object with 'steps', got ${JSON.stringify(spec) ?? 'nothing'}`);
-    b.only(spec, ['version', 'name', 'steps'], 'pipeline');
+    b.only(spec, ['version', 'name', 'resources', 'steps'], 'pipeline');
+    const resources = spec.resources === undefined ? undefined : parseResources(spec.resources, b);
     if (spec.version !== undefined && spec.version !== 1) throw b.err('pipeline', `'version' must be 1, got ${JSON.stringify(spec.version)}`, 'version');
     if (spec.name !== undefined && typeof spec.name !== 'string') throw b.err('pipeline', `'name' must be a string, got ${JSON.stringify(spec.name)}`, 'name');
     if (!Array.isArray(spec.steps) || spec.steps.length === 0) throw b.err('pipeline', `'steps' must be a non-empty list of steps, got ${JSON.stringify(spec.steps) ?? 'nothing'}`, 'steps');
     const built = spec.steps.map((s, i) => b.step(s, String(i + 1)));
     this.#steps = built.map((x) => x.node);
-    this.spec = { version: 1, ...(spec.name !== undefined ? { name: spec.name as string } : {}), steps: built.map((x) => x.canon as StepSpec) };
+    this.spec = { version: 1, ...(spec.name !== undefined ? { name: spec.name as string } : {}), ...(resources ? { resources } : {}), steps: built.map((x) => x.canon as StepSpec) };
     // Multi-output operators: only as the last top-level step, with p = 1.
     const last = this.#steps[this.#steps.length - 1]!;
     for (const top of this.#steps)
@@ -241,6 +257,33 @@ export class Pipeline {
     return out;
   }
 
+  /**
+   * Fits the declared resources (spec.resources) on `train` and keeps them with the pipeline;
+   * expandSequences/expandTrainView on the same TrainView then use them when the caller passes
+   * none. `attributesPath` is the resolved attribute file; `itemIds` maps it onto dense ids.
+   */
+  bind(train: TrainView, opts: { itemIds?: readonly string[]; attributesPath?: string } = {}): this {
+    const r = this.spec.resources;
+    let attributes: ItemAttributes | undefined;
+    if (r?.attributes !== undefined) {
+      if (!opts.itemIds) throw new ConfigError(`pipeline: 'resources.attributes' needs the dataset's item ids to map the file`, { field: 'resources.attributes' });
+      attributes = loadItemAttributes(opts.attributesPath ?? r.attributes, opts.itemIds);
+    }
+    const similarity = r?.similarity ? fitItemSimilarity(train, { ...r.similarity, ...(attributes ? { attributes } : {}) }) : undefined;
+    this.#bound = { train, ...(similarity ? { similarity } : {}), ...(attributes ? { attributes } : {}) };
+    return this;
+  }
+
+  /** The context for `train`: explicit resources win, then the ones bound to this very TrainView. */
+  contextFor(train: TrainView, given: { similarity?: ItemSimilarity; attributes?: ItemAttributes } = {}): AugmentContext {
+    const b = this.#bound;
+    if (b && b.train !== train && (given.similarity === undefined || given.attributes === undefined) && (b.similarity || b.attributes))
+      throw new ConfigError('pipeline: its resources were fitted on a different training view; bind it to this one (loadPipeline(…, {train}) or pipeline.bind(train))', { field: 'resources' });
+    const similarity = given.similarity ?? b?.similarity;
+    const attributes = given.attributes ?? b?.attributes;
+    return { numItems: train.numItems, ...(similarity ? { similarity } : {}), ...(attributes ? { attributes } : {}) };
+  }
+
   /** Checks the context against every step before any work: a ConfigError names the first step that cannot run. */
   validate(ctx: AugmentContext): void {
     if (!Number.isInteger(ctx.numItems) || ctx.numItems < 1) throw new ConfigError(`pipeline context: numItems must be an integer ≥ 1, got ${ctx.numItems}`, { field: 'numItems' });
@@ -275,6 +318,27 @@ export class Pipeline {
   toJSON(): PipelineSpec {
     return this.spec;
   }
+}
+
+function parseResources(v: unknown, b: Builder): ResourcesSpec {
+  if (!isPlainObject(v)) throw b.err('pipeline', `'resources' must be an object, got ${JSON.stringify(v)}`, 'resources');
+  b.only(v, ['similarity', 'attributes'], 'pipeline resources');
+  const out: ResourcesSpec = {};
+  if (v.similarity !== undefined) {
+    const s = v.similarity;
+    if (!isPlainObject(s)) throw b.err('pipeline resources', `'similarity' must be an object {kind, topK}, got ${JSON.stringify(s)}`, 'similarity');
+    b.only(s, ['kind', 'topK'], 'pipeline resources.similarity');
+    if (s.kind !== 'itemcf-iuf' && s.kind !== 'attribute-jaccard') throw b.err('pipeline resources.similarity', `'kind' must be one of: itemcf-iuf, attribute-jaccard, got ${JSON.stringify(s.kind)}`, 'kind');
+    const topK = s.topK ?? 20;
+    if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1) throw b.err('pipeline resources.similarity', `'topK' must be an integer ≥ 1, got ${JSON.stringify(topK)}`, 'topK');
+    out.similarity = { kind: s.kind, topK };
+  }
+  if (v.attributes !== undefined) {
+    if (typeof v.attributes !== 'string' || v.attributes === '') throw b.err('pipeline resources', `'attributes' must be a file path, got ${JSON.stringify(v.attributes)}`, 'attributes');
+    out.attributes = v.attributes;
+  }
+  if (out.similarity?.kind === 'attribute-jaccard' && out.attributes === undefined) throw b.err('pipeline resources.similarity', "kind 'attribute-jaccard' needs 'resources.attributes'", 'attributes');
+  return out;
 }
 
 function checked(node: Node & { kind: 'op' }, input: Int32Array, out: Int32Array): Int32Array {
@@ -366,14 +430,38 @@ export function pipelineToYaml(p: Pipeline): string {
   return yamlStringify(p.spec, { lineWidth: 0 });
 }
 
-/** Reads a pipeline file: .json as JSON, anything else as YAML (JSON is YAML too). */
-export function loadPipeline(path: string): Pipeline {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf-8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? 'pipeline file not found' : `cannot read pipeline file (${code})`, { file: path });
+export interface LoadPipelineOptions {
+  /** Folder that relative paths (the pipeline file, attribute files of inline specs) are resolved against. Default: cwd. */
+  baseDir?: string;
+  /** Fit the declared resources on this training view (see Pipeline.bind). */
+  train?: TrainView;
+  /** The dataset (its itemIds map an attribute file onto dense ids). */
+  dataset?: { readonly itemIds: readonly string[] };
+}
+
+/**
+ * A pipeline from a file path (.json as JSON, anything else as YAML) or an inline spec object.
+ * With `train`, the resources the spec declares are fitted on it and bound to the pipeline.
+ */
+export function loadPipeline(source: string | object, opts: LoadPipelineOptions = {}): Pipeline {
+  const base = opts.baseDir ?? process.cwd();
+  let p: Pipeline;
+  let dir = base;
+  if (typeof source === 'string') {
+    const path = resolve(base, source);
+    dir = dirname(path);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf-8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError(code === 'ENOENT' ? 'pipeline file not found' : `cannot read pipeline file (${code})`, { file: source });
+    }
+    p = path.endsWith('.json') ? pipelineFromJson(text, { file: source }) : pipelineFromYaml(text, { file: source });
+  } else p = new Pipeline(source);
+  if (opts.train) {
+    const attr = p.spec.resources?.attributes;
+    p.bind(opts.train, { ...(opts.dataset ? { itemIds: opts.dataset.itemIds } : {}), ...(attr !== undefined ? { attributesPath: resolve(dir, attr) } : {}) });
   }
-  return path.endsWith('.json') ? pipelineFromJson(text, { file: path }) : pipelineFromYaml(text, { file: path });
+  return p;
 }

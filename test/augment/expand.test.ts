@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { ConfigError } from '../../src/core/errors.ts';
 import { makeTrainView, type SequenceDataset } from '../../src/data/index.ts';
 import { buildPipeline, expandSequences, expandTrainView, expandTrainViewDetailed, fitItemSimilarity, loadPipeline, replayChain, writeExpansionJsonl, type ExpandedSample } from '../../src/augment/index.ts';
@@ -128,5 +128,31 @@ describe('expandTrainView', () => {
     const e = expandTrainViewDetailed(train, coserec, { views: 2, seed: 1, similarity: sim, maskToken: 'strip' });
     for (const u of e.train.users()) for (const x of e.train.sequence(u)) assert.ok(x >= 1 && x <= 40);
     assert.equal(e.dropped, 0, 'mask keeps a real item, so stripping never empties a sample');
+  });
+});
+
+describe('declared resources (loadPipeline with a training view)', () => {
+  it('fits the declared similarity on the given train view and uses it', () => {
+    const p = loadPipeline('examples/pipelines/coserec-default.yaml', { train, dataset: d });
+    const bound = [...expandSequences(train, p, { views: 1, seed: 2 })].map(plain);
+    const explicit = [...expandSequences(train, coserec, { views: 1, seed: 2, similarity: fitItemSimilarity(train, { kind: 'itemcf-iuf', topK: 20 }) })].map(plain);
+    assert.deepEqual(bound, explicit);
+    const other = makeTrainView(d.numItems, d.sequences.slice(0, 10));
+    assert.throws(() => expandSequences(other, p, { views: 1, seed: 2 }), /fitted on a different training view/);
+  });
+  it('inline specs, attribute files relative to baseDir, bad resources', () => {
+    const t = tempDir();
+    try {
+      const attrs = Object.fromEntries(d.itemIds.slice(1).map((id, i) => [id, [i % 4]]));
+      writeFileSync(t.path('attrs.json'), JSON.stringify(attrs));
+      const spec = { resources: { similarity: { kind: 'attribute-jaccard', topK: 5 }, attributes: 'attrs.json' }, steps: [{ op: 'substitute', sameAttribute: true }] };
+      const p = loadPipeline(spec, { baseDir: t.dir, train, dataset: d });
+      assert.equal([...expandSequences(train, p, { views: 1, seed: 0 })].length, train.users().length);
+      assert.throws(() => loadPipeline({ ...spec, resources: { similarity: { kind: 'attribute-jaccard' } } }), /needs 'resources.attributes'/);
+      assert.throws(() => loadPipeline({ ...spec, resources: { similarity: { kind: 'cosine' } } }), /'kind' must be one of/);
+      assert.throws(() => loadPipeline(spec, { baseDir: t.dir, train }), /needs the dataset's item ids/);
+    } finally {
+      t.cleanup();
+    }
   });
 });
