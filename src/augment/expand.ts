@@ -156,6 +156,23 @@ export interface JsonlReport {
  * complete — a crash leaves no partial file. Lines are written as they are produced, with
  * backpressure, so memory stays flat whatever the size of the expansion.
  */
+// Each wait removes the listener it did not need (a bare race with once() leaks one 'error'
+// listener per drain, which Node reports after ten).
+async function waitFor(out: NodeJS.EventEmitter, event: string): Promise<void> {
+  const ac = new AbortController();
+  const a = once(out, event, { signal: ac.signal });
+  const b = once(out, 'error', { signal: ac.signal });
+  a.catch(() => {});
+  b.catch(() => {});
+  try {
+    await Promise.race([a, b]);
+  } finally {
+    ac.abort();
+  }
+}
+const drainOrError = (out: NodeJS.EventEmitter) => waitFor(out, 'drain');
+const finishOrError = (out: NodeJS.EventEmitter) => waitFor(out, 'finish');
+
 export async function writeExpansionJsonl(stream: Iterable<ExpandedSample> | AsyncIterable<ExpandedSample>, path: string, opts: JsonlOptions): Promise<JsonlReport> {
   const { itemIds, userIds } = opts;
   const numItems = itemIds.length - 1;
@@ -172,7 +189,7 @@ export async function writeExpansionJsonl(stream: Iterable<ExpandedSample> | Asy
     bytes += Buffer.byteLength(buf);
     const ok = out.write(buf);
     buf = '';
-    if (!ok) await Promise.race([once(out, 'drain'), once(out, 'error')]);
+    if (!ok) await drainOrError(out);
     if (failed) throw failed;
   };
   try {
@@ -191,7 +208,7 @@ export async function writeExpansionJsonl(stream: Iterable<ExpandedSample> | Asy
     }
     if (buf.length > 0) await flush();
     out.end();
-    await Promise.race([once(out, 'finish'), once(out, 'error')]);
+    await finishOrError(out);
     if (failed) throw failed;
     renameSync(tmp, path);
   } catch (e) {

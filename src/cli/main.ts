@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
 import { CancelToken, ConfigError, isSamplifyError, stderrProgress } from '../core/index.ts';
-import { runEvaluation, runBenchmark, fmtMetrics, validateData, type BenchmarkOptions } from '../experiment/index.ts';
+import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, readExperimentConfig, runLiftExperiment, type BenchmarkOptions } from '../experiment/index.ts';
 import { DATA_FORMATS, type DataFormat, type LoadOptions } from '../data/index.ts';
 import { MODEL_NAMES, type ModelName } from '../models/index.ts';
 
@@ -149,6 +149,38 @@ Examples:
   $ samplify benchmark --models sasrec-ce,sasrec-bce --seeds 3 --out runs/full`)
     .action(async (o: BenchmarkOptions) => {
       await runBenchmark({ ...o, progress: stderrProgress, cancel: cancelOnSigint() });
+    });
+  withColumnOptions(program
+    .command('augment'))
+    .description("expand each user's training part (leave-one-out: validation/test items are never read) with an augmentation pipeline; one sample per line with its source user and the operator chain")
+    .requiredOption('--data <file>', 'input file')
+    .option('--format <format>', `input format: ${DATA_FORMATS.join(', ')}`, choice('format', DATA_FORMATS), 'seqtxt' as DataFormat)
+    .requiredOption('--pipeline <file>', 'pipeline (YAML or JSON), e.g. examples/pipelines/crop-reorder.yaml')
+    .option('--views <k>', 'augmented views per user', int('views', 1), 1)
+    .option('--seed <n>', 'seed (same seed and input: byte-identical output)', int('seed', 0), 0)
+    .requiredOption('--out <file>', 'output .jsonl or .parquet (written to a temp file, then renamed)')
+    .addHelpText('after', `
+Examples:
+  $ samplify augment --data ../shared/data/beauty/Beauty.txt --pipeline examples/pipelines/crop-reorder.yaml --views 2 --seed 1 --out runs/beauty-aug.jsonl
+  $ samplify augment --data ../shared/data/beauty/Beauty.txt --pipeline examples/pipelines/coserec-default.yaml --views 5 --out runs/aug.parquet`)
+    .action(async (o: ColumnFlags & { data: string; format: DataFormat; pipeline: string; views: number; seed: number; out: string }) => {
+      const r = await augmentFile({ data: o.data, format: o.format, load: loadOptionsFrom(o, o.format), pipeline: o.pipeline, views: o.views, seed: o.seed, out: o.out, progress: stderrProgress });
+      process.stdout.write(`${r.samples} samples from ${r.users} users written to ${r.path}\n`);
+    });
+
+  program
+    .command('experiment')
+    .description('the lift experiment: baseline vs each augmentation arm, several seeds, paired significance and segments')
+    .argument('<config>', 'experiment config (YAML or JSON)')
+    .option('--out <dir>', 'output directory (default: the config\'s out, else runs/<name>)')
+    .addHelpText('after', `
+Example:
+  $ samplify experiment examples/experiments/beauty-lift.yaml`)
+    .action(async (configPath: string, o: { out?: string }) => {
+      const { config, baseDir } = readExperimentConfig(configPath);
+      const out = o.out ?? config.out ?? `runs/${config.name}`;
+      const r = await runLiftExperiment({ config, baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
+      process.stdout.write(r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
     });
   return program;
 }

@@ -1,0 +1,79 @@
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { dirname, resolve, extname } from 'node:path';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../core/index.ts';
+import { DATA_FORMATS } from '../data/index.ts';
+import { MODEL_NAMES } from '../models/index.ts';
+
+/** One arm of a lift experiment: the training set expanded by a pipeline. */
+const armSchema = z
+  .object({
+    name: z.string().min(1),
+    /** Path to a pipeline file (YAML/JSON, relative to the config file) or the pipeline inline. */
+    pipeline: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
+    /** Augmented views per user. */
+    views: z.number().int().min(1).default(1),
+    /** Keep each original sequence next to its views (the usual setting). */
+    keepOriginal: z.boolean().default(true),
+  })
+  .strict();
+
+export const experimentSchema = z
+  .object({
+    name: z.string().min(1).default('experiment'),
+    data: z.object({ path: z.string().min(1), format: z.enum(DATA_FORMATS).default('seqtxt') }).strict(),
+    split: z.literal('leave-one-out').default('leave-one-out'),
+    model: z
+      .object({
+        model: z.enum(MODEL_NAMES),
+        config: z.record(z.string(), z.unknown()).default({}),
+        trainer: z
+          .object({ batchSize: z.number().int().min(1), lr: z.number().positive(), weightDecay: z.number().min(0), evalEvery: z.number().int().min(1) })
+          .partial()
+          .strict()
+          .default({}),
+      })
+      .strict(),
+    seeds: z.number().int().min(1).max(100).default(3),
+    epochs: z.number().int().min(1).optional(),
+    patience: z.number().int().min(1).optional(),
+    /** Metric the significance test and the headline lift use. */
+    metric: z.enum(['NDCG@20', 'HR@20', 'NDCG@10', 'HR@10', 'MRR']).default('NDCG@20'),
+    bootstrap: z.object({ resamples: z.number().int().min(100).max(100000).default(1000) }).strict().default({ resamples: 1000 }),
+    arms: z.array(armSchema).min(1),
+    out: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type ExperimentConfig = z.infer<typeof experimentSchema>;
+export type ArmConfig = z.infer<typeof armSchema>;
+
+/** Turns zod issues into one ConfigError naming the key path and what was expected. */
+export function configErrorFrom(issues: readonly z.core.$ZodIssue[], file?: string): ConfigError {
+  const first = issues[0]!;
+  const path = first.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const field = first.code === 'unrecognized_keys' ? [path, ...(first as { keys: string[] }).keys].filter(Boolean).join('.') : path || '(top level)';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  return new ConfigError(`${first.message}${more}`, { ...(file ? { file } : {}), field });
+}
+
+export function parseExperimentConfig(raw: unknown, file?: string): ExperimentConfig {
+  const r = experimentSchema.safeParse(raw);
+  if (!r.success) throw configErrorFrom(r.error.issues, file);
+  return r.data;
+}
+
+/** Reads a YAML or JSON experiment config; relative paths inside it are resolved against its folder. */
+export function readExperimentConfig(path: string): { config: ExperimentConfig; baseDir: string } {
+  if (!existsSync(path)) throw new ConfigError('config file not found', { file: path });
+  if (statSync(path).isDirectory()) throw new ConfigError('expected a config file, got a directory', { file: path });
+  const text = readFileSync(path, 'utf8');
+  let raw: unknown;
+  try {
+    raw = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`, { file: path });
+  }
+  return { config: parseExperimentConfig(raw, path), baseDir: dirname(resolve(path)) };
+}

@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CancelToken, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { itemPopularity, leaveOneOutSplit, loadDataset, type TrainView } from '../data/index.ts';
+import {
+  defaultMetrics,
+  meanStd,
+  pairedTTest,
+  pairedBootstrapCI,
+  combineSeeds,
+  segmentByHistoryLength,
+  segmentByTargetPopularity,
+  segmentedLift,
+  historyLengthLabels,
+  type MetricSpec,
+} from '../eval/index.ts';
+import { expandTrainView, loadPipeline, type Pipeline } from '../augment/index.ts';
+import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
+import type { ArmConfig, ExperimentConfig } from './config.ts';
+
+export interface LiftOptions {
+  readonly config: ExperimentConfig;
+  /** Folder that relative paths in the config are resolved against. */
+  readonly baseDir: string;
+  readonly out: string;
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+export interface ArmSummary {
+  readonly name: string;
+  readonly pipeline: unknown;
+  readonly views: number;
+  readonly trainSequences: number;
+  readonly trainInteractions: number;
+  readonly test: Record<string, number>;
+  readonly testStd: Record<string, number>;
+  readonly valid: Record<string, number>;
+  /** Relative lift of the seed-mean over the baseline's, per metric (0.05 = +5 %). */
+  readonly lift: Record<string, number> | null;
+  readonly significance: {
+    readonly metric: string;
+    readonly tTest: ReturnType<typeof pairedTTest>;
+    readonly bootstrap: ReturnType<typeof pairedBootstrapCI>;
+  } | null;
+  readonly segments: Record<string, unknown> | null;
+}
+
+/**
+ * The lift experiment: the baseline (real training data) and every arm (training data expanded
+ * by a pipeline) are trained with identical hyper-parameters and seeds, selected on validation
+ * only, and compared on test with a paired test over per-user metrics (averaged over seeds) and a
+ * bootstrap confidence interval, overall and per segment (history length, target popularity).
+ * Every (arm, seed) run is resumable and is not redone once finished.
+ */
+export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSummary[]; table: string }> {
+  const { config } = o;
+  const progress = o.progress ?? silentProgress;
+  const dataPath = resolve(o.baseDir, config.data.path);
+  const { dataset, report } = await loadDataset(dataPath, config.data.format);
+  progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
+  const split = leaveOneOutSplit(dataset);
+  const seeds = Array.from({ length: config.seeds }, (_, i) => i);
+  const model = { model: config.model.model, config: config.model.config, trainer: config.model.trainer };
+
+  // Build every pipeline before any training, so a bad step fails in seconds, not hours.
+  const pipelines = new Map<string, Pipeline>();
+  for (const arm of config.arms) pipelines.set(arm.name, loadPipeline(arm.pipeline, { baseDir: o.baseDir, train: split.train, dataset }));
+
+  const runArm = async (name: string, trainFor: (seed: number) => { view: TrainView; key: string }): Promise<EvaluateResult[]> => {
+    const results: EvaluateResult[] = [];
+    for (const seed of seeds) {
+      const { view, key } = trainFor(seed);
+      progress.line(`── ${name}, seed ${seed}: ${view.users().length} training sequences, ${view.interactionCount} interactions`);
+      results.push(
+        await evaluateOnSplit(
+          { dataset, report, split, train: view, trainKey: key },
+          {
+            model,
+            seeds: [seed],
+            ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+            ...(config.patience !== undefined ? { patience: config.patience } : {}),
+            out: join(o.out, 'arms', name),
+            progress,
+            ...(o.cancel ? { cancel: o.cancel } : {}),
+          },
+        ),
+      );
+    }
+    return results;
+  };
+
+  const baseline = await runArm('baseline', () => ({ view: split.train, key: 'split.train' }));
+  const armResults: { arm: ArmConfig | null; name: string; results: EvaluateResult[]; view: TrainView }[] = [{ arm: null, name: 'baseline', results: baseline, view: split.train }];
+  for (const arm of config.arms) {
+    const pipeline = pipelines.get(arm.name)!;
+    let lastView: TrainView = split.train;
+    const results = await runArm(arm.name, (seed) => {
+      lastView = expandTrainView(split.train, pipeline, { views: arm.views, seed, keepOriginal: arm.keepOriginal, maskToken: 'strip' });
+      return { view: lastView, key: JSON.stringify({ pipeline: pipeline.toJSON(), views: arm.views, keepOriginal: arm.keepOriginal, seed }) };
+    });
+    armResults.push({ arm, name: arm.name, results, view: lastView });
+  }
+
+  const specs = defaultMetrics();
+  const spec = specs.find((s) => s.name === config.metric)!;
+  const perUser = (name: string, which: MetricSpec): Float64Array =>
+    combineSeeds(
+      seeds.map((seed) => {
+        const ranks = JSON.parse(readFileSync(join(o.out, 'arms', name, 'ranks', `seed${seed}.json`), 'utf8')) as { test: number[] };
+        return Float64Array.from(ranks.test, (r) => which.fromRank(r));
+      }),
+    );
+  const histLabels = segmentByHistoryLength(Int32Array.from(split.test, (c) => c.history.length));
+  const popLabels = segmentByTargetPopularity(Int32Array.from(split.test, (c) => c.target), itemPopularity(split.train));
+  const baseVec = perUser('baseline', spec);
+
+  const arms: ArmSummary[] = armResults.map(({ arm, name, results, view }, idx) => {
+    const agg = (which: 'test' | 'valid') => {
+      const mean: Record<string, number> = {};
+      const std: Record<string, number> = {};
+      for (const m of specs) {
+        const ms = meanStd(results.map((r) => r[which][m.name]!));
+        mean[m.name] = ms.mean;
+        std[m.name] = ms.std;
+      }
+      return { mean, std };
+    };
+    const t = agg('test');
+    const v = agg('valid');
+    let lift: Record<string, number> | null = null;
+    let significance: ArmSummary['significance'] = null;
+    let segments: ArmSummary['segments'] = null;
+    if (idx > 0) {
+      const baseMean = (m: string) => meanStd(baseline.map((r) => r.test[m]!)).mean;
+      lift = Object.fromEntries(specs.map((m) => [m.name, baseMean(m.name) > 0 ? t.mean[m.name]! / baseMean(m.name) - 1 : 0]));
+      const vec = perUser(name, spec);
+      significance = {
+        metric: spec.name,
+        tTest: pairedTTest(baseVec, vec),
+        bootstrap: pairedBootstrapCI(baseVec, vec, { resamples: config.bootstrap.resamples, seed: 0, confidence: 0.95 }),
+      };
+      segments = {
+        historyLength: segmentedLift(baseVec, vec, histLabels, spec, { order: historyLengthLabels() }),
+        targetPopularity: segmentedLift(baseVec, vec, popLabels, spec, { order: ['head', 'tail'] }),
+      };
+    }
+    return {
+      name,
+      pipeline: arm ? pipelines.get(arm.name)!.toJSON() : null,
+      views: arm?.views ?? 0,
+      trainSequences: view.users().length,
+      trainInteractions: view.interactionCount,
+      test: t.mean,
+      testStd: t.std,
+      valid: v.mean,
+      lift,
+      significance,
+      segments,
+    };
+  });
+
+  const table = liftTable(arms, spec.name);
+  writeJsonAtomic(join(o.out, 'results.json'), {
+    name: config.name,
+    config,
+    dataset: { name: dataset.name, checksum: dataset.checksum, users: dataset.userIds.length, items: dataset.numItems, testCases: split.test.length },
+    metric: spec.name,
+    seeds,
+    arms,
+  });
+  writeFileAtomic(join(o.out, 'results.csv'), liftCsv(arms, specs.map((s) => s.name)));
+  return { arms, table };
+}
+
+export function liftTable(arms: readonly ArmSummary[], metric: string): string {
+  const lines = [`${'arm'.padEnd(18)} ${'HR@20'.padStart(16)} ${'NDCG@20'.padStart(16)}  lift(${metric})   p (t-test)  95% CI of Δ`];
+  for (const a of arms) {
+    const sig = a.significance;
+    lines.push(
+      `${a.name.padEnd(18)} ${`${a.test['HR@20']!.toFixed(4)}±${a.testStd['HR@20']!.toFixed(4)}`.padStart(16)} ${`${a.test['NDCG@20']!.toFixed(4)}±${a.testStd['NDCG@20']!.toFixed(4)}`.padStart(16)}  ` +
+        (a.lift ? `${(a.lift[metric]! * 100 >= 0 ? '+' : '')}${(a.lift[metric]! * 100).toFixed(1)}%`.padStart(9) : '(baseline)'.padStart(9)) +
+        (sig ? `   ${sig.tTest.pValue.toExponential(2).padStart(9)}  [${sig.bootstrap.lo.toFixed(4)}, ${sig.bootstrap.hi.toFixed(4)}]` : ''),
+    );
+  }
+  return lines.join('\n');
+}
+
+function liftCsv(arms: readonly ArmSummary[], metrics: readonly string[]): string {
+  const header = ['arm', 'views', 'train_sequences', ...metrics.flatMap((m) => [m, `${m}_std`, `${m}_lift`]), 'p_ttest', 'ci_lo', 'ci_hi'];
+  const rows = arms.map((a) => [
+    a.name,
+    a.views,
+    a.trainSequences,
+    ...metrics.flatMap((m) => [a.test[m], a.testStd[m], a.lift ? a.lift[m] : '']),
+    a.significance?.tTest.pValue ?? '',
+    a.significance?.bootstrap.lo ?? '',
+    a.significance?.bootstrap.hi ?? '',
+  ]);
+  return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';
+}
+

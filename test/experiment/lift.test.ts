@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Rng, ConfigError } from '../../src/core/index.ts';
+import { parseExperimentConfig, readExperimentConfig, runLiftExperiment } from '../../src/experiment/index.ts';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const tmp = mkdtempSync(join(tmpdir(), 'samplify-lift-'));
+const data = join(tmp, 'seqs.txt');
+const rng = new Rng(5);
+writeFileSync(data, Array.from({ length: 60 }, (_, u) => {
+  let it = 1 + rng.int(30);
+  return `${u + 1} ${Array.from({ length: 4 + rng.int(8) }, () => (it = 1 + ((it + 1 + rng.int(2)) % 30))).join(' ')}`;
+}).join('\n') + '\n');
+
+test('config errors name the bad key and what was expected', () => {
+  const ok = { data: { path: data }, model: { model: 'sasrec' }, arms: [{ name: 'a', pipeline: 'x.yaml' }] };
+  assert.equal(parseExperimentConfig(ok).seeds, 3);
+  const bad = (raw: unknown, field: RegExp, msg: RegExp) => {
+    try {
+      parseExperimentConfig(raw, 'exp.yaml');
+      assert.fail('no error');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.location.field ?? '', field);
+      assert.match(e.message, msg);
+    }
+  };
+  bad({ ...ok, seeds: 0 }, /^seeds$/, />=1/);
+  bad({ ...ok, arms: [{ name: 'a', pipeline: 'x.yaml', views: -1 }] }, /^arms\[0\]\.views$/, />=1/);
+  bad({ ...ok, model: { model: 'bert4rec' } }, /^model\.model$/, /sasrec/);
+  bad({ ...ok, epoch: 3 }, /epoch/, /Unrecognized key/);
+  bad({ ...ok, arms: [] }, /^arms$/, />=1|too small/i);
+});
+
+test('a missing or malformed config file is a ConfigError naming the file', () => {
+  assert.throws(() => readExperimentConfig(join(tmp, 'none.yaml')), /config file not found/);
+  const f = join(tmp, 'broken.yaml');
+  writeFileSync(f, 'name: [unclosed\n');
+  assert.throws(() => readExperimentConfig(f), (e: unknown) => e instanceof ConfigError && e.location.file === f);
+});
+
+test('lift experiment end to end on a tiny set: baseline and an arm, paired test, segments, CSV; resumes', async () => {
+  const config = parseExperimentConfig({
+    name: 'tiny',
+    data: { path: data },
+    model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'bce' }, trainer: { batchSize: 16 } },
+    seeds: 2,
+    epochs: 2,
+    bootstrap: { resamples: 200 },
+    arms: [{ name: 'crop-reorder', pipeline: join(root, 'examples', 'pipelines', 'crop-reorder.yaml'), views: 2 }],
+  });
+  const out = join(tmp, 'out');
+  const r = await runLiftExperiment({ config, baseDir: tmp, out });
+  assert.deepEqual(r.arms.map((a) => a.name), ['baseline', 'crop-reorder']);
+  const arm = r.arms[1]!;
+  assert.ok(arm.trainSequences > r.arms[0]!.trainSequences, 'the arm trains on more sequences');
+  assert.ok(arm.significance!.tTest.pValue >= 0 && arm.significance!.tTest.pValue <= 1);
+  assert.ok(arm.significance!.bootstrap.lo <= arm.significance!.bootstrap.hi);
+  assert.ok(Array.isArray((arm.segments as { historyLength: unknown[] }).historyLength));
+  assert.match(r.table, /crop-reorder/);
+  const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(saved.arms.length, 2);
+  assert.ok(existsSync(join(out, 'results.csv')));
+  const lines: string[] = [];
+  const again = await runLiftExperiment({ config, baseDir: tmp, out, progress: { line: (l) => void lines.push(l) } });
+  assert.equal(lines.filter((l) => /already done/.test(l)).length, 4, 'every (arm, seed) run is reused');
+  assert.deepEqual(again.arms.map((a) => a.test), r.arms.map((a) => a.test));
+});
