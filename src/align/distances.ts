@@ -1,0 +1,196 @@
+/**
+ * Distances between the real training distribution and an augmented sample set. All divergences are
+ * in bits (log base 2), so JS ∈ [0, 1] and TV ∈ [0, 1]. Every metric but `coverage` is "lower is
+ * closer"; coverage is "higher is closer".
+ */
+import { ConfigError } from '../core/errors.ts';
+import type { TrainView } from '../data/types.ts';
+import { checkAugmented, countItems, countTransitions, hashedTransitions, lengthHistogram, maxLength, realSequences } from './common.ts';
+
+/** Default additive smoothing of KL: each probability p becomes (p + ε)/(1 + Kε), K = support size. */
+export const DEFAULT_KL_EPSILON = 1e-6;
+
+/** The direction of every metric in a DistributionReport. */
+export const METRIC_DIRECTIONS = {
+  'itemPopularity.tv': 'lower-is-closer',
+  'itemPopularity.kl': 'lower-is-closer',
+  'itemPopularity.js': 'lower-is-closer',
+  'length.tv': 'lower-is-closer',
+  'length.kl': 'lower-is-closer',
+  'length.js': 'lower-is-closer',
+  'transitions.tv': 'lower-is-closer',
+  'transitions.js': 'lower-is-closer',
+  coverage: 'higher-is-closer',
+} as const;
+
+export type MetricName = keyof typeof METRIC_DIRECTIONS;
+
+export interface Divergences {
+  /** Total variation ½Σ|p−q| ∈ [0,1]; symmetric. */
+  readonly tv: number;
+  /** KL(real ‖ augmented) in bits, ε-smoothed; asymmetric (penalises real mass the augmented set lacks). */
+  readonly kl: number;
+  /** Jensen–Shannon divergence in bits ∈ [0,1]; symmetric, no smoothing needed. */
+  readonly js: number;
+  readonly direction: 'lower-is-closer';
+}
+
+export interface TransitionDivergences {
+  readonly tv: number;
+  readonly js: number;
+  readonly direction: 'lower-is-closer';
+  /** 'exact': union of observed a→b pairs; 'hashed': `buckets` hash cells (collisions merge pairs). */
+  readonly space: 'exact' | 'hashed';
+  /** Cells compared: distinct pairs in the union (exact) or the bucket count (hashed). */
+  readonly cells: number;
+}
+
+export interface DistributionReport {
+  readonly itemPopularity: Divergences;
+  readonly length: Divergences;
+  readonly transitions: TransitionDivergences;
+  /** Share of items seen in the real training data that appear at least once in the augmented set. */
+  readonly coverage: number;
+  readonly coverageDirection: 'higher-is-closer';
+  readonly epsilon: number;
+  readonly realSequences: number;
+  readonly augmentedSequences: number;
+  readonly directions: typeof METRIC_DIRECTIONS;
+}
+
+export interface DistributionReportOptions {
+  /** KL smoothing ε (default 1e-6), > 0 and < 1. */
+  epsilon?: number;
+  /**
+   * Compare transitions in a hashed space of this many cells instead of exactly (bounds memory to
+   * `transitionBuckets` doubles per side). Default: exact, on the union of observed transitions.
+   */
+  transitionBuckets?: number;
+}
+
+function total(x: ArrayLike<number>): number {
+  let t = 0;
+  for (let i = 0; i < x.length; i++) t += x[i]!;
+  return t;
+}
+
+/**
+ * Total variation between two count vectors over the same cells (each normalized to sum 1).
+ * Both empty → 0; exactly one empty → 1 (nothing in common).
+ */
+export function tvDistance(p: ArrayLike<number>, q: ArrayLike<number>): number {
+  checkSameLength(p, q);
+  const tp = total(p);
+  const tq = total(q);
+  if (tp === 0 || tq === 0) return tp === tq ? 0 : 1;
+  let d = 0;
+  for (let i = 0; i < p.length; i++) d += Math.abs(p[i]! / tp - q[i]! / tq);
+  return Math.min(1, d / 2);
+}
+
+/**
+ * KL(p ‖ q) in bits between two count vectors, with additive smoothing on the probabilities:
+ * p̃ = (p/Σp + ε)/(1 + Kε), the same for q, K = number of cells. Finite whenever ε > 0.
+ */
+export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>, epsilon = DEFAULT_KL_EPSILON): number {
+  checkSameLength(p, q);
+  checkEpsilon(epsilon);
+  const tp = total(p);
+  const tq = total(q);
+  if (tp === 0 && tq === 0) return 0;
+  const K = p.length;
+  const z = 1 + K * epsilon;
+  let d = 0;
+  for (let i = 0; i < K; i++) {
+    const a = ((tp > 0 ? p[i]! / tp : 1 / K) + epsilon) / z;
+    const b = ((tq > 0 ? q[i]! / tq : 1 / K) + epsilon) / z;
+    d += a * Math.log2(a / b);
+  }
+  return Math.max(0, d);
+}
+
+/** Jensen–Shannon divergence in bits ∈ [0,1] between two count vectors. Both empty → 0; one empty → 1. */
+export function jsDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number {
+  checkSameLength(p, q);
+  const tp = total(p);
+  const tq = total(q);
+  if (tp === 0 || tq === 0) return tp === tq ? 0 : 1;
+  let d = 0;
+  for (let i = 0; i < p.length; i++) {
+    const a = p[i]! / tp;
+    const b = q[i]! / tq;
+    const m = (a + b) / 2;
+    if (a > 0) d += 0.5 * a * Math.log2(a / m);
+    if (b > 0) d += 0.5 * b * Math.log2(b / m);
+  }
+  return Math.min(1, Math.max(0, d));
+}
+
+function checkSameLength(p: ArrayLike<number>, q: ArrayLike<number>): void {
+  if (p.length !== q.length) throw new ConfigError(`distributions must be over the same cells (${p.length} vs ${q.length})`);
+}
+
+function checkEpsilon(e: unknown): void {
+  if (typeof e !== 'number' || !(e > 0 && e < 1)) throw new ConfigError(`'epsilon' must be a number in (0, 1), got ${String(e)}`, { field: 'epsilon' });
+}
+
+function divergences(p: ArrayLike<number>, q: ArrayLike<number>, epsilon: number): Divergences {
+  return { tv: tvDistance(p, q), kl: klDivergence(p, q, epsilon), js: jsDivergence(p, q), direction: 'lower-is-closer' };
+}
+
+/** Transition TV/JS between two sets of sequences (exact union of pairs, or hashed). */
+export function transitionDivergences(a: readonly Int32Array[], b: readonly Int32Array[], numItems: number, buckets?: number): TransitionDivergences {
+  if (buckets !== undefined) {
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1 << 26) throw new ConfigError(`'transitionBuckets' must be an integer in 1..2^26, got ${buckets}`, { field: 'transitionBuckets' });
+    const p = hashedTransitions(a, buckets);
+    const q = hashedTransitions(b, buckets);
+    return { tv: tvDistance(p, q), js: jsDivergence(p, q), direction: 'lower-is-closer', space: 'hashed', cells: buckets };
+  }
+  const ma = countTransitions(a, numItems);
+  const mb = countTransitions(b, numItems);
+  const keys = new Set<number>([...ma.keys(), ...mb.keys()]);
+  const p = new Float64Array(keys.size);
+  const q = new Float64Array(keys.size);
+  let i = 0;
+  for (const k of keys) {
+    p[i] = ma.get(k) ?? 0;
+    q[i] = mb.get(k) ?? 0;
+    i++;
+  }
+  return { tv: tvDistance(p, q), js: jsDivergence(p, q), direction: 'lower-is-closer', space: 'exact', cells: keys.size };
+}
+
+/**
+ * How far the augmented sequences are from the real training data: item popularity, sequence length,
+ * first-order transitions, and item coverage. `augmented` holds the augmented sequences only.
+ * KL is KL(real ‖ augmented).
+ */
+export function distributionReport(real: TrainView, augmented: readonly Int32Array[], opts: DistributionReportOptions = {}): DistributionReport {
+  const epsilon = opts.epsilon ?? DEFAULT_KL_EPSILON;
+  checkEpsilon(epsilon);
+  const r = realSequences(real);
+  checkAugmented(augmented, real.numItems);
+  const pr = countItems(r, real.numItems);
+  const pa = countItems(augmented, real.numItems);
+  const L = maxLength(r, augmented);
+  const lr = lengthHistogram(r, L);
+  const la = lengthHistogram(augmented, L);
+  let realItems = 0;
+  let covered = 0;
+  for (let i = 1; i <= real.numItems; i++)
+    if (pr[i]! > 0) {
+      realItems++;
+      if (pa[i]! > 0) covered++;
+    }
+  return {
+    itemPopularity: divergences(pr.subarray(1), pa.subarray(1), epsilon),
+    length: divergences(lr, la, epsilon),
+    transitions: transitionDivergences(r, augmented, real.numItems, opts.transitionBuckets),
+    coverage: realItems === 0 ? 0 : covered / realItems,
+    coverageDirection: 'higher-is-closer',
+    epsilon,
+    realSequences: r.length,
+    augmentedSequences: augmented.length,
+    directions: METRIC_DIRECTIONS,
+  };
+}
