@@ -40,7 +40,10 @@ export interface DiscriminatorOptions {
    * augmented copy of user u "sees" u's transitions and looks more typical than u itself.
    */
   sourceUser?: Int32Array;
-  /** Cross-fitting folds (default 3, 2..10): every sample is scored by a model that did not see it. */
+  /**
+   * Cross-fitting folds (default 3, 2..10): every sample is scored by a model that did not see it.
+   * With `sourceUser`, folds are grouped by user (a sample goes to its source user's fold).
+   */
   folds?: number;
   /** Importance weights are clipped at this multiple of the mean (default 10, > 1). */
   clip?: number;
@@ -182,6 +185,17 @@ export function discriminatorFilter(real: TrainView, augmented: readonly Int32Ar
   };
   assign(0, nr, rng.split('folds:real'));
   assign(nr, na, rng.split('folds:augmented'));
+  if (src) {
+    // Grouped folds: a sample made from user u sits in u's fold, so no model is fitted on a near-copy
+    // of a row it scores (that leak pushes the AUC below 0.5). Samples of users without training
+    // items keep their stratified fold.
+    const realRow = new Map<number, number>();
+    real.users().forEach((u, i) => realRow.set(u, i));
+    for (let k = 0; k < na; k++) {
+      const i = realRow.get(src[k]!);
+      if (i !== undefined) fold[nr + k] = fold[i]!;
+    }
+  }
 
   const score = new Float64Array(n);
   for (let f = 0; f < folds; f++) {
