@@ -4,7 +4,7 @@
  * padded ([B, 50, d] + key mask) and packed (only the non-padding rows + attentionPacked), plus
  * per-op forward+backward timings at both shapes and the GRU at [256, 50, 64].
  *
- *   node --import tsx test/nn/bench-step.ts [--steps N] [--backend native|typescript] [--mode both|packed|padded|none] [--ops] [--gru]
+ *   node --import tsx bench/nn-step.ts [--steps N] [--backend native|typescript] [--mode both|packed|padded|none] [--ops] [--gru]
  *
  * Sequence lengths come from ../shared/data/beauty/Beauty.txt when present (inputs s[:-3], last
  * 50), else a synthetic profile with the same mean.
@@ -12,8 +12,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '../../src/core/rng.ts';
-import * as nn from '../../src/nn/index.ts';
+import { Rng } from '../src/core/rng.ts';
+import * as nn from '../src/nn/index.ts';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string): string => {
@@ -25,7 +25,7 @@ nn.useBackend(opt('--backend', 'native') as 'native' | 'typescript');
 const B = 256, L = 50, D = 64, H = 2, ITEMS = 12101, P = 0.5;
 
 function lengths(rng: Rng): number[] {
-  const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data/beauty/Beauty.txt');
+  const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/data/beauty/Beauty.txt');
   let all: number[];
   if (existsSync(file)) {
     all = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => Math.min(L, Math.max(1, l.trim().split(' ').length - 1 - 3)));
