@@ -16,6 +16,10 @@ const armSchema = z
     views: z.number().int().min(1).default(1),
     /** Keep each original sequence next to its views (the usual setting). */
     keepOriginal: z.boolean().default(true),
+    /** Align the augmented samples with the real training distribution before training. */
+    align: z.enum(['none', 'popularity', 'length', 'discriminator']).default('none'),
+    /** discriminator: share of augmented samples kept (the most real-looking ones). */
+    keepShare: z.number().gt(0).lte(1).default(0.8),
   })
   .strict();
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CancelToken, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
-import { itemPopularity, leaveOneOutSplit, loadDataset, type TrainView } from '../data/index.ts';
+import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, type TrainView } from '../data/index.ts';
+import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
   defaultMetrics,
   meanStd,
@@ -14,7 +15,7 @@ import {
   historyLengthLabels,
   type MetricSpec,
 } from '../eval/index.ts';
-import { expandTrainView, loadPipeline, type Pipeline } from '../augment/index.ts';
+import { expandTrainViewDetailed, loadPipeline, type Pipeline } from '../augment/index.ts';
 import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
 import type { ArmConfig, ExperimentConfig } from './config.ts';
 
@@ -44,6 +45,63 @@ export interface ArmSummary {
     readonly bootstrap: ReturnType<typeof pairedBootstrapCI>;
   } | null;
   readonly segments: Record<string, unknown> | null;
+  /** Distances to the real training distribution before and after alignment (seed 0's expansion). */
+  readonly alignment: AlignmentSummary | null;
+}
+
+export interface AlignmentSummary {
+  readonly method: string;
+  readonly augmentedSamples: number;
+  readonly kept: number;
+  readonly discriminatorAuc?: number;
+  readonly before: Record<string, number>;
+  readonly after: Record<string, number>;
+  readonly directions: string;
+}
+
+function compactReport(r: DistributionReport): Record<string, number> {
+  return {
+    itemPopularityTV: r.itemPopularity.tv,
+    itemPopularityKL: r.itemPopularity.kl,
+    lengthTV: r.length.tv,
+    transitionsJS: r.transitions.js,
+    coverage: r.coverage,
+  };
+}
+
+/**
+ * Expands the training view with an arm's pipeline, aligns the augmented samples as the arm
+ * asks, and returns the view to train on with the before/after distances.
+ */
+export function armTrainView(train: TrainView, pipeline: Pipeline, arm: ArmConfig, seed: number): { view: TrainView; alignment: AlignmentSummary } {
+  const expanded = expandTrainViewDetailed(train, pipeline, { views: arm.views, seed, keepOriginal: true, maskToken: 'strip' });
+  const { augmented, sourceUser } = augmentedSamples(expanded);
+  const before = distributionReport(train, augmented);
+  let keep: Int32Array = Int32Array.from(augmented.keys());
+  let auc: number | undefined;
+  const alignSeed = seed + 7919;
+  if (arm.align === 'popularity') keep = popularityMatchingResample(train, augmented, { seed: alignSeed }).keep;
+  else if (arm.align === 'length') keep = lengthMatchingResample(train, augmented, { seed: alignSeed }).keep;
+  else if (arm.align === 'discriminator') {
+    const d = discriminatorFilter(train, augmented, { seed: alignSeed, keepShare: arm.keepShare, sourceUser });
+    keep = d.keep;
+    auc = d.auc;
+  }
+  const kept = Array.from(keep, (i) => augmented[i]!);
+  const after = arm.align === 'none' ? before : distributionReport(train, kept);
+  const view = arm.keepOriginal ? alignedTrainView(train, augmented, keep) : makeTrainView(train.numItems, kept);
+  return {
+    view,
+    alignment: {
+      method: arm.align,
+      augmentedSamples: augmented.length,
+      kept: kept.length,
+      ...(auc !== undefined ? { discriminatorAuc: auc } : {}),
+      before: compactReport(before),
+      after: compactReport(after),
+      directions: 'lower is closer to the real data for TV/KL/JS; coverage: higher is better; discriminator AUC: 0.5 = indistinguishable',
+    },
+  };
 }
 
 /**
@@ -91,15 +149,23 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   };
 
   const baseline = await runArm('baseline', () => ({ view: split.train, key: 'split.train' }));
-  const armResults: { arm: ArmConfig | null; name: string; results: EvaluateResult[]; view: TrainView }[] = [{ arm: null, name: 'baseline', results: baseline, view: split.train }];
+  const armResults: { arm: ArmConfig | null; name: string; results: EvaluateResult[]; view: TrainView; alignment: AlignmentSummary | null }[] = [
+    { arm: null, name: 'baseline', results: baseline, view: split.train, alignment: null },
+  ];
   for (const arm of config.arms) {
     const pipeline = pipelines.get(arm.name)!;
     let lastView: TrainView = split.train;
+    let alignment: AlignmentSummary | null = null;
     const results = await runArm(arm.name, (seed) => {
-      lastView = expandTrainView(split.train, pipeline, { views: arm.views, seed, keepOriginal: arm.keepOriginal, maskToken: 'strip' });
-      return { view: lastView, key: JSON.stringify({ pipeline: pipeline.toJSON(), views: arm.views, keepOriginal: arm.keepOriginal, seed }) };
+      const made = armTrainView(split.train, pipeline, arm, seed);
+      lastView = made.view;
+      if (seed === seeds[0]) {
+        alignment = made.alignment;
+        progress.line(`${arm.name}: ${made.alignment.kept}/${made.alignment.augmentedSamples} augmented samples kept (${arm.align}); item-popularity TV ${made.alignment.before.itemPopularityTV!.toFixed(4)} → ${made.alignment.after.itemPopularityTV!.toFixed(4)}, length TV ${made.alignment.before.lengthTV!.toFixed(4)} → ${made.alignment.after.lengthTV!.toFixed(4)}`);
+      }
+      return { view: lastView, key: JSON.stringify({ pipeline: pipeline.toJSON(), views: arm.views, keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }) };
     });
-    armResults.push({ arm, name: arm.name, results, view: lastView });
+    armResults.push({ arm, name: arm.name, results, view: lastView, alignment });
   }
 
   const specs = defaultMetrics();
@@ -115,7 +181,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   const popLabels = segmentByTargetPopularity(Int32Array.from(split.test, (c) => c.target), itemPopularity(split.train));
   const baseVec = perUser('baseline', spec);
 
-  const arms: ArmSummary[] = armResults.map(({ arm, name, results, view }, idx) => {
+  const arms: ArmSummary[] = armResults.map(({ arm, name, results, view, alignment }, idx) => {
     const agg = (which: 'test' | 'valid') => {
       const mean: Record<string, number> = {};
       const std: Record<string, number> = {};
@@ -157,6 +223,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
       lift,
       significance,
       segments,
+      alignment,
     };
   });
 

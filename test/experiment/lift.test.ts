@@ -50,11 +50,20 @@ test('lift experiment end to end on a tiny set: baseline and an arm, paired test
     seeds: 2,
     epochs: 2,
     bootstrap: { resamples: 200 },
-    arms: [{ name: 'crop-reorder', pipeline: join(root, 'examples', 'pipelines', 'crop-reorder.yaml'), views: 2 }],
+    arms: [
+      { name: 'crop-reorder', pipeline: join(root, 'examples', 'pipelines', 'crop-reorder.yaml'), views: 2 },
+      { name: 'crop-reorder-disc', pipeline: join(root, 'examples', 'pipelines', 'crop-reorder.yaml'), views: 2, align: 'discriminator', keepShare: 0.5 },
+    ],
   });
   const out = join(tmp, 'out');
   const r = await runLiftExperiment({ config, baseDir: tmp, out });
-  assert.deepEqual(r.arms.map((a) => a.name), ['baseline', 'crop-reorder']);
+  assert.deepEqual(r.arms.map((a) => a.name), ['baseline', 'crop-reorder', 'crop-reorder-disc']);
+  const disc = r.arms[2]!.alignment!;
+  assert.equal(disc.method, 'discriminator');
+  assert.equal(disc.kept, Math.ceil(disc.augmentedSamples * 0.5));
+  assert.ok(disc.discriminatorAuc! >= 0 && disc.discriminatorAuc! <= 1);
+  assert.ok(r.arms[2]!.trainSequences < r.arms[1]!.trainSequences);
+  assert.deepEqual(r.arms[1]!.alignment!.before, r.arms[1]!.alignment!.after, 'no alignment: nothing changes');
   const arm = r.arms[1]!;
   assert.ok(arm.trainSequences > r.arms[0]!.trainSequences, 'the arm trains on more sequences');
   assert.ok(arm.significance!.tTest.pValue >= 0 && arm.significance!.tTest.pValue <= 1);
@@ -62,10 +71,10 @@ test('lift experiment end to end on a tiny set: baseline and an arm, paired test
   assert.ok(Array.isArray((arm.segments as { historyLength: unknown[] }).historyLength));
   assert.match(r.table, /crop-reorder/);
   const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.equal(saved.arms.length, 2);
+  assert.equal(saved.arms.length, 3);
   assert.ok(existsSync(join(out, 'results.csv')));
   const lines: string[] = [];
   const again = await runLiftExperiment({ config, baseDir: tmp, out, progress: { line: (l) => void lines.push(l) } });
-  assert.equal(lines.filter((l) => /already done/.test(l)).length, 4, 'every (arm, seed) run is reused');
+  assert.equal(lines.filter((l) => /already done/.test(l)).length, 6, 'every (arm, seed) run is reused');
   assert.deepEqual(again.arms.map((a) => a.test), r.arms.map((a) => a.test));
 });
