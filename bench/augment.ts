@@ -9,7 +9,7 @@
  * The data path is resolved relative to the current directory. Writes the JSON atomically.
  */
 import { cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { Rng, writeJsonAtomic } from '../src/core/index.ts';
 import { leaveOneOutSplit, readSequenceText } from '../src/data/index.ts';
 import { buildPipeline, expandSequences, fitItemSimilarity, getOperator, type AugmentContext } from '../src/augment/index.ts';
@@ -108,7 +108,7 @@ console.log(`expandSequences: ${(expandPerSec / 1e6).toFixed(2)} M samples/s`);
 
 writeJsonAtomic(outPath, {
   benchmark: 'augment',
-  data: { file: dataPath, checksum: dataset.checksum, trainSequences: seqs.length, trainItems: items, meanLength: items / seqs.length },
+  data: { file: relative(process.cwd(), dataPath), checksum: dataset.checksum, trainSequences: seqs.length, trainItems: items, meanLength: items / seqs.length },
   method: `sequences/second of sample+apply over all training sequences × ${reps}, median of ${runs} runs after one warm-up`,
   itemcfFitSeconds: fitSeconds,
   expandSequencesPerSec: Math.round(expandPerSec),
