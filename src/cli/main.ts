@@ -136,7 +136,7 @@ Examples:
 
   program
     .command('benchmark')
-    .description('the main job: Popularity, ItemKNN, GRU4Rec and SASRec on Amazon Beauty (leave-one-out, full ranking) next to the published numbers')
+    .description('the main job: Popularity, ItemKNN, GRU4Rec and SASRec on Amazon Beauty (leave-one-out, full ranking) next to the published numbers; --quick runs Popularity, ItemKNN and 15 epochs of SASRec')
     .option('--quick', 'few epochs, one seed: a few minutes on 2 cores')
     .option('--data <file>', 'Beauty.txt to use (default: ../shared/data/beauty/Beauty.txt, else the shipped sample)')
     .option('--models <list>', 'comma-separated subset, e.g. pop,sasrec-ce')
