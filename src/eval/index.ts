@@ -2,7 +2,7 @@ export { hitRateAtK, ndcgAtK, meanReciprocalRank, mrrAtK, defaultMetrics, metric
 export type { MetricSpec } from './metrics.ts';
 export { fullRankingRanks, drawSampledCandidates, sampledRanks } from './ranking.ts';
 export type { Scorer, HistoryExclusion, FullRankingOptions, SampledCandidates } from './ranking.ts';
-export { meanStd } from './stats.ts';
+export { meanStd, meanStdByMetric } from './stats.ts';
 export { pairedTTest, pairedBootstrapCI, combineSeeds, relativeLift, studentTCdf, studentTTwoSidedP, studentTQuantile, regularizedIncompleteBeta, lnGamma } from './significance.ts';
 export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from './significance.ts';
 export { segmentByHistoryLength, historyLengthLabels, segmentByTargetPopularity, headItems, segmentedLift } from './segments.ts';

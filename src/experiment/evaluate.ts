@@ -2,8 +2,8 @@ import { cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
-import { leaveOneOutSplit, loadDataset, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
-import { defaultMetrics, drawSampledCandidates, fullRankingRanks, meanStd, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
+import { leaveOneOutSplit, loadDataset, makeTrainView, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
+import { defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
 import { createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
 
@@ -135,7 +135,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
     if (refitForTest) {
       // Nothing of these models is selected on validation, so for test they count the validation
       // interactions too: exactly the test histories s[:-1], never a test target.
-      await model.fit(historiesView(split.test, numItems, dataset.userIds.length), { seed });
+      await model.fit(historiesView(split, numItems), { seed });
     }
     model.save(join(config.out, `model-seed${seed}`));
     te = performance.now();
@@ -160,18 +160,9 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
     progress.line(`seed ${seed}: test ${fmtMetrics(test)} (best epoch ${fit.bestEpoch}, fit ${fit.seconds.toFixed(1)}s, eval ${evalSeconds.toFixed(1)}s)`);
   }
 
-  const agg = (which: 'valid' | 'test') => {
-    const mean: Record<string, number> = {};
-    const std: Record<string, number> = {};
-    for (const s of specs) {
-      const ms = meanStd(seedResults.map((r) => r[which][s.name]!));
-      mean[s.name] = roundNum(ms.mean);
-      std[s.name] = roundNum(ms.std);
-    }
-    return { mean, std };
-  };
-  const v = agg('valid');
-  const t = agg('test');
+  const names = specs.map((x) => x.name);
+  const v = meanStdByMetric(seedResults.map((r) => r.valid), names);
+  const t = meanStdByMetric(seedResults.map((r) => r.test), names);
   const result: EvaluateResult = {
     samplify: '0.1.0',
     config: {
@@ -201,10 +192,10 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
       validCases: split.valid.length,
       testCases: split.test.length,
     },
-    valid: v.mean,
-    test: t.mean,
-    validStd: v.std,
-    testStd: t.std,
+    valid: round(v.mean),
+    test: round(t.mean),
+    validStd: round(v.std),
+    testStd: round(t.std),
     seeds: seedResults,
     backend: { ...backendInfo() },
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
@@ -213,16 +204,15 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   return result;
 }
 
-/** A TrainView over evaluation histories (used to refit history-count models before test). */
-export function historiesView(cases: readonly EvalCase[], numItems: number, numUsers: number): TrainView {
-  const byUser = new Map<number, Int32Array>();
-  let interactionCount = 0;
-  for (const c of cases) {
-    byUser.set(c.user, c.history.slice());
-    interactionCount += c.history.length;
-  }
-  const users = [...byUser.keys()].filter((u) => byUser.get(u)!.length > 0).sort((a, b) => a - b);
-  return { numItems, numUsers, interactionCount, users: () => users.slice(), sequence: (u) => (byUser.get(u) ?? new Int32Array(0)).slice() };
+/**
+ * What a model may count before test: every user's training part, with the test history (= the
+ * training part + the validation item) where the user has a test case. Users too short for a
+ * test case keep their training part. No test target is in it.
+ */
+export function historiesView(split: SequentialSplit, numItems: number): TrainView {
+  const sequences = Array.from({ length: split.train.numUsers }, (_, u) => split.train.sequence(u));
+  for (const c of split.test) sequences[c.user] = c.history;
+  return makeTrainView(numItems, sequences);
 }
 
 function readSeedResult(path: string, fingerprint: string): SeedResult | null {

@@ -5,7 +5,8 @@ import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, type Trai
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
   defaultMetrics,
-  meanStd,
+  meanStdByMetric,
+  relativeLift,
   pairedTTest,
   pairedBootstrapCI,
   combineSeeds,
@@ -182,24 +183,15 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   const baseVec = perUser('baseline', spec);
 
   const arms: ArmSummary[] = armResults.map(({ arm, name, results, view, alignment }, idx) => {
-    const agg = (which: 'test' | 'valid') => {
-      const mean: Record<string, number> = {};
-      const std: Record<string, number> = {};
-      for (const m of specs) {
-        const ms = meanStd(results.map((r) => r[which][m.name]!));
-        mean[m.name] = ms.mean;
-        std[m.name] = ms.std;
-      }
-      return { mean, std };
-    };
-    const t = agg('test');
-    const v = agg('valid');
+    const names = specs.map((m) => m.name);
+    const t = meanStdByMetric(results.map((r) => r.test), names);
+    const v = meanStdByMetric(results.map((r) => r.valid), names);
     let lift: Record<string, number> | null = null;
     let significance: ArmSummary['significance'] = null;
     let segments: ArmSummary['segments'] = null;
     if (idx > 0) {
-      const baseMean = (m: string) => meanStd(baseline.map((r) => r.test[m]!)).mean;
-      lift = Object.fromEntries(specs.map((m) => [m.name, baseMean(m.name) > 0 ? t.mean[m.name]! / baseMean(m.name) - 1 : 0]));
+      const base = meanStdByMetric(baseline.map((r) => r.test), names).mean;
+      lift = Object.fromEntries(specs.map((m) => [m.name, relativeLift(base[m.name]!, t.mean[m.name]!, m)]));
       const vec = perUser(name, spec);
       significance = {
         metric: spec.name,

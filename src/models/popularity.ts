@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelStateError, writeJsonAtomic } from '../core/index.ts';
-import type { TrainView } from '../data/index.ts';
+import { itemPopularity, type TrainView } from '../data/index.ts';
 import type { FitOptions, FitReport, Recommender } from './types.ts';
 
 /** Scores every item by its number of training interactions; the same ranking for everyone. */
@@ -11,8 +11,7 @@ export class PopularityRecommender implements Recommender {
 
   async fit(train: TrainView, _options: FitOptions): Promise<FitReport> {
     const t0 = performance.now();
-    const counts = new Float32Array(train.numItems + 1);
-    for (const u of train.users()) for (const item of train.sequence(u)) counts[item]! += 1;
+    const counts = Float32Array.from(itemPopularity(train));
     counts[0] = Number.NEGATIVE_INFINITY;
     this.counts = counts;
     return { epochs: [], bestEpoch: 0, seconds: (performance.now() - t0) / 1000, resumed: false };

@@ -52,7 +52,7 @@ test('sampled protocol: candidates saved once per seed and the same for every mo
 test('history-count models are refit on exactly the test histories (no test target)', async () => {
   const { dataset } = await loadDataset(data, 'seqtxt');
   const split = leaveOneOutSplit(dataset);
-  const view = historiesView(split.test, dataset.numItems, dataset.userIds.length);
+  const view = historiesView(split, dataset.numItems);
   for (const c of split.test) {
     const seq = view.sequence(c.user);
     assert.deepEqual(seq, c.history);
