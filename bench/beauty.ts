@@ -8,7 +8,7 @@ import { resolve, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { writeJsonAtomic, stderrProgress } from '../src/core/index.ts';
-import { runEvaluation, BEAUTY_ANCHORS, BENCHMARK_MODELS } from '../src/experiment/index.ts';
+import { evaluateOnSplit, BEAUTY_ANCHORS, BENCHMARK_MODELS } from '../src/experiment/index.ts';
 import { leaveOneOutSplit, loadDataset } from '../src/data/index.ts';
 import { fullRankingRanks } from '../src/eval/index.ts';
 import { createRecommender } from '../src/models/index.ts';
@@ -24,12 +24,16 @@ const epochs = process.env.BENCH_EPOCHS ? Number(process.env.BENCH_EPOCHS) : und
 const patience = process.env.BENCH_PATIENCE ? Number(process.env.BENCH_PATIENCE) : undefined;
 const evalEvery = process.env.BENCH_EVAL_EVERY ? Number(process.env.BENCH_EVAL_EVERY) : undefined;
 
+// Read and split once; every model runs on the same prepared data.
+const { dataset, report } = await loadDataset(data, 'seqtxt');
+const split = leaveOneOutSplit(dataset);
+
 for (const name of models) {
   const base = BENCHMARK_MODELS[name];
   if (!base) throw new Error(`unknown model ${name}`);
   const spec = evalEvery !== undefined ? { ...base, trainer: { ...base.trainer, evalEvery } } : base;
   const out = join('runs', 'bench-beauty', name);
-  const result = await runEvaluation({
+  const result = await evaluateOnSplit({ dataset, report, split }, {
     data,
     format: 'seqtxt',
     model: spec,
@@ -40,8 +44,6 @@ for (const name of models) {
     progress: stderrProgress,
   });
   // Full-ranking evaluation time on its own: all test users × all items with a fitted model.
-  const { dataset } = await loadDataset(data, 'seqtxt');
-  const split = leaveOneOutSplit(dataset);
   const model = createRecommender(spec);
   model.load(join(out, 'model-seed0'));
   const te = performance.now();
