@@ -53,6 +53,17 @@ function drawNeighbor(item: number, topN: number, sameAttribute: boolean, ctx: A
   return 0;
 }
 
+/** For insert and substitute: a neighbour of the item at each candidate position (positions without one are skipped). */
+function neighborsAt(seq: Int32Array, positions: Iterable<number>, c: { topN: number; sameAttribute: boolean }, ctx: AugmentContext, rng: Rng): { at: number[]; items: number[] } {
+  const at: number[] = [];
+  const items: number[] = [];
+  for (const p of positions) {
+    const j = drawNeighbor(seq[p]!, c.topN, c.sameAttribute, ctx, rng);
+    if (j > 0) at.push(p), items.push(j);
+  }
+  return { at, items };
+}
+
 const InsertConfig = CorrelatedConfig(0.4).extend({ maxLength: natInt(0, 'must be an integer ≥ 0 (0 = no cap)') }).strict();
 /**
  * Inserts, before each of max(1, ⌊ratio·n⌋) uniformly chosen positions, a neighbour of the item
@@ -69,14 +80,7 @@ export const insert: OperatorDef<Int32Array, z.infer<typeof InsertConfig>, Corre
     const n = seq.length;
     let k = Math.max(1, Math.floor(c.ratio * n));
     if (c.maxLength > 0) k = Math.min(k, Math.max(0, c.maxLength - n));
-    const cand = choosePositions(n, k, rng);
-    const at: number[] = [];
-    const items: number[] = [];
-    for (const p of cand) {
-      const j = drawNeighbor(seq[p]!, c.topN, c.sameAttribute, ctx, rng);
-      if (j > 0) at.push(p), items.push(j);
-    }
-    return { at, items };
+    return neighborsAt(seq, choosePositions(n, k, rng), c, ctx, rng);
   },
   apply(seq, p) {
     checkPositions(p.at, seq.length, 'insert');
@@ -95,14 +99,7 @@ export const substitute: OperatorDef<Int32Array, z.infer<typeof SubstituteConfig
   requires,
   sample(seq, c, ctx, rng) {
     const n = seq.length;
-    const cand = choosePositions(n, Math.max(1, Math.floor(c.ratio * n)), rng);
-    const at: number[] = [];
-    const items: number[] = [];
-    for (const p of cand) {
-      const j = drawNeighbor(seq[p]!, c.topN, c.sameAttribute, ctx, rng);
-      if (j > 0) at.push(p), items.push(j);
-    }
-    return { at, items };
+    return neighborsAt(seq, choosePositions(n, Math.max(1, Math.floor(c.ratio * n)), rng), c, ctx, rng);
   },
   apply(seq, p) {
     checkPositions(p.at, seq.length, 'substitute');
