@@ -92,7 +92,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   const protocol = config.protocol ?? 'full';
   const exclude = config.exclude ?? 'neg-inf';
   const specs = defaultMetrics();
-  const refitForTest = config.model.model === 'pop' || config.model.model === 'itemknn';
+  const refitForTest = createRecommender(config.model).refitBeforeTest;
 
   const seedResults: SeedResult[] = [];
   for (const seed of config.seeds) {

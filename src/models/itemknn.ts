@@ -26,6 +26,7 @@ export const DEFAULT_ITEMKNN: ItemKnnConfig = { neighbors: 100, window: 0, shrin
  */
 export class ItemKnnRecommender implements Recommender {
   readonly name = 'itemknn';
+  readonly refitBeforeTest = true;
   readonly config: ItemKnnConfig;
   private numItems = 0;
   private neighborIds: Int32Array[] = [];

@@ -15,6 +15,7 @@ export const networks = new Registry<NetworkFactory>('network');
 /** A Recommender around any SequenceNetwork: the trainer fits it, the network scores. */
 export class NeuralRecommender implements Recommender {
   readonly name: string;
+  readonly refitBeforeTest = false;
   readonly networkConfig: Record<string, unknown>;
   readonly trainer: TrainerConfig;
   private net: SequenceNetwork | null = null;

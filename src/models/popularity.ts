@@ -7,6 +7,7 @@ import type { FitOptions, FitReport, Recommender } from './types.ts';
 /** Scores every item by its number of training interactions; the same ranking for everyone. */
 export class PopularityRecommender implements Recommender {
   readonly name = 'pop';
+  readonly refitBeforeTest = true;
   private counts: Float32Array | null = null;
 
   async fit(train: TrainView, _options: FitOptions): Promise<FitReport> {

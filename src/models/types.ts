@@ -38,6 +38,12 @@ export interface FitReport {
  */
 export interface Recommender {
   readonly name: string;
+  /**
+   * True for models with nothing to select on validation (Popularity, ItemKNN): before test the
+   * evaluator refits them on the test histories, i.e. training + validation interactions. Models
+   * selected on validation (early stopping) keep their weights; validation items are only input.
+   */
+  readonly refitBeforeTest: boolean;
   fit(train: TrainView, options: FitOptions): Promise<FitReport>;
   scoreAll(histories: readonly Int32Array[]): Float32Array;
   save(dir: string): void;
