@@ -17,3 +17,5 @@ export { leaveOneOutSplit, temporalSplit, makeTrainView } from './split.ts';
 export type { LeaveOneOutOptions, TemporalOptions } from './split.ts';
 export type { IdType, ColumnNames } from './validate.ts';
 export type { TextEncoding } from './lines.ts';
+export { tableFromRows, tableRow, selectRows, concatTables } from './table.ts';
+export type { Cell, Table, ColumnType, ColumnMeta, TableMetadata } from './table.ts';
