@@ -9,5 +9,3 @@ export { popularityMatchingResample, lengthMatchingResample, alignedTrainView, a
 export type { PopularityResampleOptions, PopularityResampleResult, LengthResampleOptions, LengthResampleResult } from './resample.ts';
 export { discriminatorFilter, DISCRIMINATOR_FEATURES } from './discriminator.ts';
 export type { DiscriminatorOptions, DiscriminatorResult } from './discriminator.ts';
-export { fitLogistic, predictLogistic, rocAuc } from './logistic.ts';
-export type { LogisticModel, LogisticOptions } from './logistic.ts';

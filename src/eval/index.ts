@@ -7,3 +7,5 @@ export { pairedTTest, pairedBootstrapCI, combineSeeds, relativeLift, studentTCdf
 export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from './significance.ts';
 export { segmentByHistoryLength, historyLengthLabels, segmentByTargetPopularity, headItems, segmentedLift } from './segments.ts';
 export type { PopularitySegment, SegmentLift, SegmentVerdict, SegmentedLiftOptions } from './segments.ts';
+export { rocAuc, logLoss, AUC, LOG_LOSS } from './classification.ts';
+export type { ClassificationMetricSpec } from './classification.ts';

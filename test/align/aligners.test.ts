@@ -9,8 +9,8 @@ import {
   distributionReport,
   lengthMatchingResample,
   popularityMatchingResample,
-  rocAuc,
 } from '../../src/align/index.ts';
+import { rocAuc } from '../../src/eval/index.ts';
 import { NUM_ITEMS, allPopular, generate, lengthOne, pick, realView, sequencesOf, uniformItems } from './helpers.ts';
 
 const real = realView();

@@ -1,6 +1,6 @@
 /**
  * A small L2-regularised logistic regression fitted by Newton's method (IRLS) on standardized
- * features, plus the AUC of a score. Deterministic: no randomness at all (folds are drawn by the
+ * features. Deterministic: no randomness at all (folds are drawn by the
  * caller). d is small (a dozen features), so each Newton step solves a d×d system directly.
  */
 
@@ -67,7 +67,7 @@ export function fitLogistic(X: Float64Array, n: number, d: number, y: Uint8Array
     for (let i = 0; i < n; i++) {
       let z = 0;
       for (let j = 0; j < D; j++) z += Z[i * D + j]! * beta[j]!;
-      const p = sigmoid(z);
+      const p = logistic(z);
       const wi = w[i]! / W;
       const r = wi * (p - y[i]!);
       const h = wi * Math.max(p * (1 - p), 1e-12);
@@ -115,10 +115,10 @@ export function predictLogistic(model: LogisticModel, row: ArrayLike<number>, of
   const d = model.mean.length;
   let z = model.coef[0]!;
   for (let j = 0; j < d; j++) z += model.coef[j + 1]! * ((row[offset + j]! - model.mean[j]!) / model.std[j]!);
-  return sigmoid(z);
+  return logistic(z);
 }
 
-export function sigmoid(z: number): number {
+function logistic(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
 
@@ -156,32 +156,4 @@ function solve(A0: Float64Array, b0: Float64Array, D: number): Float64Array {
     x[r] = Math.abs(p) < 1e-300 ? 0 : s / p;
   }
   return x;
-}
-
-/**
- * Area under the ROC curve of `scores` for labels (1 = positive): the probability that a random
- * positive scores above a random negative, ties counted ½ (Mann–Whitney with mid-ranks).
- * 0.5 when either class is empty.
- */
-export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  const n = scores.length;
-  const idx = Array.from({ length: n }, (_, i) => i);
-  idx.sort((a, b) => scores[a]! - scores[b]!);
-  let pos = 0;
-  let rankSum = 0;
-  let i = 0;
-  while (i < n) {
-    let j = i;
-    while (j + 1 < n && scores[idx[j + 1]!]! === scores[idx[i]!]!) j++;
-    const mid = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++)
-      if (labels[idx[k]!]) {
-        pos++;
-        rankSum += mid;
-      }
-    i = j + 1;
-  }
-  const neg = n - pos;
-  if (pos === 0 || neg === 0) return 0.5;
-  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
