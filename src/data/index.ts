@@ -19,3 +19,5 @@ export type { IdType, ColumnNames } from './validate.ts';
 export type { TextEncoding } from './lines.ts';
 export { tableFromRows, tableRow, selectRows, concatTables } from './table.ts';
 export type { Cell, Table, ColumnType, ColumnMeta, TableMetadata } from './table.ts';
+export { loadMovieLensCtr, movieLensCtrMetadata, MOVIELENS_GENRES, MOVIELENS_LABEL, genreColumn } from './movielens.ts';
+export type { MovieLensCtr, MovieLensCtrOptions, MovieLensCtrReport } from './movielens.ts';

@@ -9,3 +9,5 @@ export { DEFAULT_TRAINER, trainSequenceNetwork, buildTrainingExamples, makeBatch
 export type { TrainerConfig } from './trainer.ts';
 export { createRecommender, MODEL_NAMES } from './factory.ts';
 export type { ModelSpec, ModelName } from './factory.ts';
+export { createCtrModel, CTR_MODEL_NAMES, CtrNetModel, CtrFeatureEncoder, LOGISTIC_DEFAULTS, DEEPFM_DEFAULTS } from './ctr/index.ts';
+export type { CtrModel, CtrFitOptions, CtrFitReport, CtrEpochLog, CtrModelName, LogisticConfig, DeepFmConfig, CtrEncoderState } from './ctr/index.ts';
