@@ -21,6 +21,10 @@ export {
   createAugmenter,
   COMPOSITES,
 } from './pipeline.ts';
-export type { StepSpec, PipelineSpec, ResourcesSpec, PipelineSourceOptions, LoadPipelineOptions } from './pipeline.ts';
+export type { StepSpec, PipelineSpec, ResourcesSpec, PipelineSourceOptions, LoadPipelineOptions, GeneratorResourceSpec, BoundGenerators } from './pipeline.ts';
+export { pseudoPrior, continueOp } from './sequence/model-based.ts';
+export type { GeneratedParams } from './sequence/model-based.ts';
+export { drawFromScores, generateItems, itemsSeenIn, checkDrawOptions, DEFAULT_DRAW } from './generator.ts';
+export type { NextItemSampler, GenerationDirection, DrawOptions } from './generator.ts';
 export { expandSequences, expandTrainView, expandTrainViewDetailed, writeExpansionJsonl } from './expand.ts';
 export type { ExpandOptions, ExpandedSample, ExpandTrainViewOptions, ExpandedTrainView, JsonlOptions, JsonlReport } from './expand.ts';

@@ -37,6 +37,8 @@ import { parseConfig } from './params.ts';
 import { crop, del, duplicate, mask, reorder, reverse } from './sequence/basic.ts';
 import { insert, substitute } from './sequence/correlated.ts';
 import { prefixes } from './sequence/prefixes.ts';
+import { continueOp, pseudoPrior } from './sequence/model-based.ts';
+import type { GenerationDirection, NextItemSampler } from './generator.ts';
 import type { AugmentContext, AugmentResource, AugmentResult, Augmenter, ChainEntry, OperatorDef } from './types.ts';
 
 // ------------------------------------------------------------------ operator registry
@@ -50,7 +52,7 @@ export function registerOperator(def: OperatorDef<Int32Array, any, any, AugmentC
   if (operators.has(def.name) || (COMPOSITES as readonly string[]).includes(def.name)) throw new Error(`augmentation operator '${def.name}' is registered twice`);
   operators.set(def.name, def);
 }
-for (const op of [crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes]) registerOperator(op as OperatorDef);
+for (const op of [crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, pseudoPrior, continueOp]) registerOperator(op as OperatorDef);
 
 /** Every registered operator name, in registration order. */
 export function operatorNames(): string[] {
@@ -87,7 +89,26 @@ export interface ResourcesSpec {
   similarity?: { kind: SimilarityKind; topK: number };
   /** Item-attribute JSON, resolved against the pipeline file's folder (or baseDir for inline specs). */
   attributes?: string;
+  /**
+   * Next-item generators the model-based steps use. Augment cannot train models, so this only
+   * records what to fit: `fitPipelineGenerators(pipeline, train)` in src/experiment trains them on
+   * the training view (cached) and binds them (pipeline.bindGenerators).
+   */
+  generators?: { forward?: GeneratorResourceSpec; reverse?: GeneratorResourceSpec };
 }
+/** A generator to fit on the training view (reversed sequences for 'reverse'). */
+export interface GeneratorResourceSpec {
+  model: 'sasrec' | 'gru4rec';
+  /** Training epochs (fixed: there is no validation signal for a generator). */
+  epochs: number;
+  /** Seed of the generator's training (fixed across the experiment's seeds: one generator per direction). */
+  seed: number;
+  /** Network hyper-parameters (hidden, blocks, heads, dropout, maxLen, loss); loss defaults to 'ce' (a full softmax to sample from). */
+  config: Record<string, unknown>;
+  /** Trainer overrides (batchSize, lr, …). */
+  trainer?: Record<string, unknown>;
+}
+export type BoundGenerators = Readonly<Partial<Record<GenerationDirection, NextItemSampler>>>;
 export interface PipelineSpec {
   version: 1;
   name?: string;
@@ -208,7 +229,7 @@ export class Pipeline {
   readonly spec: PipelineSpec;
   readonly #steps: Node[];
   readonly #multi: (Node & { kind: 'op' }) | undefined;
-  #bound: { train: TrainView; similarity?: ItemSimilarity; attributes?: ItemAttributes } | undefined;
+  #bound: { train: TrainView; similarity?: ItemSimilarity; attributes?: ItemAttributes; generators?: BoundGenerators } | undefined;
 
   constructor(spec: unknown, opts: PipelineSourceOptions = {}) {
     const b = new Builder(opts.file);
@@ -270,18 +291,34 @@ export class Pipeline {
       attributes = loadItemAttributes(opts.attributesPath ?? r.attributes, opts.itemIds);
     }
     const similarity = r?.similarity ? fitItemSimilarity(train, { ...r.similarity, ...(attributes ? { attributes } : {}) }) : undefined;
-    this.#bound = { train, ...(similarity ? { similarity } : {}), ...(attributes ? { attributes } : {}) };
+    const generators = this.#bound?.train === train ? this.#bound.generators : undefined;
+    this.#bound = { train, ...(similarity ? { similarity } : {}), ...(attributes ? { attributes } : {}), ...(generators ? { generators } : {}) };
+    return this;
+  }
+
+  /**
+   * Keeps generators fitted on `train` (fitPipelineGenerators in src/experiment does this) for the
+   * model-based steps; the other bound resources stay when they were fitted on the same view.
+   */
+  bindGenerators(train: TrainView, generators: BoundGenerators): this {
+    for (const [dir, g] of Object.entries(generators))
+      if (g && g.direction !== dir) throw new ConfigError(`pipeline: the '${dir}' generator was trained in direction '${g.direction}'`, { field: `resources.generators.${dir}` });
+    const b = this.#bound?.train === train ? this.#bound : { train };
+    this.#bound = { ...b, generators: { ...b.generators, ...generators } };
     return this;
   }
 
   /** The context for `train`: explicit resources win, then the ones bound to this very TrainView. */
-  contextFor(train: TrainView, given: { similarity?: ItemSimilarity; attributes?: ItemAttributes } = {}): AugmentContext {
+  contextFor(train: TrainView, given: { similarity?: ItemSimilarity; attributes?: ItemAttributes; generators?: BoundGenerators } = {}): AugmentContext {
     const b = this.#bound;
     if (b && b.train !== train && (given.similarity === undefined || given.attributes === undefined) && (b.similarity || b.attributes))
       throw new ConfigError('pipeline: its resources were fitted on a different training view; bind it to this one (loadPipeline(…, {train}) or pipeline.bind(train))', { field: 'resources' });
+    if (b && b.train !== train && given.generators === undefined && b.generators)
+      throw new ConfigError('pipeline: its generators were fitted on a different training view; fit them on this one (fitPipelineGenerators)', { field: 'resources.generators' });
     const similarity = given.similarity ?? b?.similarity;
     const attributes = given.attributes ?? b?.attributes;
-    return { numItems: train.numItems, ...(similarity ? { similarity } : {}), ...(attributes ? { attributes } : {}) };
+    const generators = given.generators ?? b?.generators;
+    return { numItems: train.numItems, ...(similarity ? { similarity } : {}), ...(attributes ? { attributes } : {}), ...(generators ? { generators } : {}) };
   }
 
   /** Checks the context against every step before any work: a ConfigError names the first step that cannot run. */
@@ -294,6 +331,13 @@ export class Pipeline {
       } else if (res === 'attributes') {
         if (!ctx.attributes) throw new ConfigError(`${steps[0]}: needs item attributes (loadItemAttributes), and none were given`, { field: 'attributes' });
         if (ctx.attributes.numItems !== ctx.numItems) throw new ConfigError(`${steps[0]}: the item attributes cover ${ctx.attributes.numItems} items, the data has ${ctx.numItems}`, { field: 'attributes' });
+      } else if (res === 'forward-generator' || res === 'reverse-generator') {
+        const dir = res === 'forward-generator' ? 'forward' : 'reverse';
+        const g = ctx.generators?.[dir];
+        if (!g)
+          throw new ConfigError(`${steps[0]}: needs a ${dir} next-item generator fitted on the training view (declare resources.generators.${dir} and run fitPipelineGenerators, or pass generators.${dir}), and none was given`, { field: `generators.${dir}` });
+        if (g.direction !== dir) throw new ConfigError(`${steps[0]}: needs a ${dir} generator, got one trained in direction '${g.direction}'`, { field: `generators.${dir}` });
+        if (g.numItems !== ctx.numItems) throw new ConfigError(`${steps[0]}: the ${dir} generator covers ${g.numItems} items, the data has ${ctx.numItems}`, { field: `generators.${dir}` });
       }
     }
   }
@@ -322,7 +366,7 @@ export class Pipeline {
 
 function parseResources(v: unknown, b: Builder): ResourcesSpec {
   if (!isPlainObject(v)) throw b.err('pipeline', `'resources' must be an object, got ${JSON.stringify(v)}`, 'resources');
-  b.only(v, ['similarity', 'attributes'], 'pipeline resources');
+  b.only(v, ['similarity', 'attributes', 'generators'], 'pipeline resources');
   const out: ResourcesSpec = {};
   if (v.similarity !== undefined) {
     const s = v.similarity;
@@ -337,8 +381,31 @@ function parseResources(v: unknown, b: Builder): ResourcesSpec {
     if (typeof v.attributes !== 'string' || v.attributes === '') throw b.err('pipeline resources', `'attributes' must be a file path, got ${JSON.stringify(v.attributes)}`, 'attributes');
     out.attributes = v.attributes;
   }
+  if (v.generators !== undefined) {
+    const g = v.generators;
+    if (!isPlainObject(g)) throw b.err('pipeline resources', `'generators' must be an object {forward?, reverse?}, got ${JSON.stringify(g)}`, 'generators');
+    b.only(g, ['forward', 'reverse'], 'pipeline resources.generators');
+    const gens: NonNullable<ResourcesSpec['generators']> = {};
+    for (const dir of ['forward', 'reverse'] as const) if (g[dir] !== undefined) gens[dir] = parseGeneratorSpec(g[dir], b, `pipeline resources.generators.${dir}`);
+    out.generators = gens;
+  }
   if (out.similarity?.kind === 'attribute-jaccard' && out.attributes === undefined) throw b.err('pipeline resources.similarity', "kind 'attribute-jaccard' needs 'resources.attributes'", 'attributes');
   return out;
+}
+
+function parseGeneratorSpec(v: unknown, b: Builder, label: string): GeneratorResourceSpec {
+  if (v === null) v = {};
+  if (!isPlainObject(v)) throw b.err(label, `must be an object {model, epochs, seed, config, trainer}, got ${JSON.stringify(v)}`);
+  b.only(v, ['model', 'epochs', 'seed', 'config', 'trainer'], label);
+  const model = v.model ?? 'sasrec';
+  if (model !== 'sasrec' && model !== 'gru4rec') throw b.err(label, `'model' must be one of: sasrec, gru4rec, got ${JSON.stringify(model)}`, 'model');
+  const epochs = v.epochs ?? 20;
+  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs < 1) throw b.err(label, `'epochs' must be an integer ≥ 1, got ${JSON.stringify(epochs)}`, 'epochs');
+  const seed = v.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw b.err(label, `'seed' must be an integer ≥ 0, got ${JSON.stringify(seed)}`, 'seed');
+  if (v.config !== undefined && !isPlainObject(v.config)) throw b.err(label, `'config' must be an object of network hyper-parameters, got ${JSON.stringify(v.config)}`, 'config');
+  if (v.trainer !== undefined && !isPlainObject(v.trainer)) throw b.err(label, `'trainer' must be an object of trainer settings, got ${JSON.stringify(v.trainer)}`, 'trainer');
+  return { model, epochs, seed, config: { loss: 'ce', ...(v.config as Record<string, unknown> | undefined) }, ...(v.trainer !== undefined ? { trainer: { ...(v.trainer as Record<string, unknown>) } } : {}) };
 }
 
 function checked(node: Node & { kind: 'op' }, input: Int32Array, out: Int32Array): Int32Array {

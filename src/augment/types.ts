@@ -17,9 +17,10 @@ import type { z } from 'zod';
 import type { Rng } from '../core/rng.ts';
 import type { ItemSimilarity } from './similarity.ts';
 import type { ItemAttributes } from './attributes.ts';
+import type { NextItemSampler } from './generator.ts';
 
 /** Fitted resources an operator can depend on; a pipeline checks they are present before any work. */
-export type AugmentResource = 'similarity' | 'attributes';
+export type AugmentResource = 'similarity' | 'attributes' | 'forward-generator' | 'reverse-generator';
 
 /** Context of the sequence family. */
 export interface AugmentContext {
@@ -29,6 +30,8 @@ export interface AugmentContext {
   readonly similarity?: ItemSimilarity;
   /** Item attributes mapped to dense item ids (see loadItemAttributes). */
   readonly attributes?: ItemAttributes;
+  /** Next-item generators fitted on training data (see fitSequenceGenerator in src/experiment). */
+  readonly generators?: Readonly<{ forward?: NextItemSampler; reverse?: NextItemSampler }>;
 }
 
 /**

@@ -1,0 +1,116 @@
+/**
+ * Model-based operators: items come from a next-item generator fitted on the training view
+ * (ctx.generators; see fitSequenceGenerator in src/experiment). The generated items are recorded
+ * in the params, so `apply` — and replay — needs no model.
+ *
+ *   pseudo_prior  ASReP (Liu et al., SIGIR 2021, "Augmenting Sequential Recommendation with
+ *                 Pseudo-Prior Items via Reversely Pre-training Transformer"): a SASRec trained on
+ *                 reversed training sequences generates the items that came *before* a short
+ *                 sequence; they are prepended. ASReP's defaults: sequences shorter than M = 18 get
+ *                 up to 15 items, never past length M, greedy (argmax) among items the user has not
+ *                 interacted with.
+ *   continue      forward continuation: k items appended, sampled with temperature / top-k.
+ */
+import { z } from 'zod';
+import type { AugmentContext, AugmentResource, OperatorDef } from '../types.ts';
+import { bool, natInt, posInt } from '../params.ts';
+import { generateItems, type NextItemSampler } from '../generator.ts';
+import type { Rng } from '../../core/rng.ts';
+
+const temperature = (def: number) =>
+  z.number({ error: 'must be a number ≥ 0 (0 = greedy)' }).gte(0, { error: 'must be a number ≥ 0 (0 = greedy)' }).lte(100, { error: 'must be a number ≥ 0 (0 = greedy) and at most 100' }).default(def);
+
+export interface GeneratedParams {
+  /** The generated items in their final order in the output (prepended, or appended). */
+  items: number[];
+}
+
+function reversed(x: Int32Array): Int32Array {
+  const out = new Int32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[x.length - 1 - i]!;
+  return out;
+}
+
+function generatorFor(ctx: AugmentContext, direction: 'forward' | 'reverse', op: string): NextItemSampler {
+  const g = ctx.generators?.[direction];
+  // Pipelines check this at validation; a direct call without one is a programming error.
+  if (!g) throw new RangeError(`${op}: ctx.generators.${direction} is missing (a pipeline validates this before running)`);
+  return g;
+}
+
+function checkItems(items: unknown, numItems: number, op: string): asserts items is number[] {
+  if (!Array.isArray(items) || !items.every((i) => Number.isInteger(i) && i >= 1 && i <= numItems)) throw new RangeError(`${op}: recorded items must be item ids in 1..${numItems}`);
+}
+
+const PseudoPriorConfig = z
+  .object({
+    /** Sequences with fewer items than this get pseudo-prior items (ASReP's M). */
+    threshold: posInt(18),
+    /** At most this many items are prepended (ASReP's aug_num). */
+    k: posInt(15),
+    /** Stop at `threshold` items in total (ASReP); false = always k items. */
+    fill: bool(true),
+    temperature: temperature(0),
+    topK: natInt(0, 'must be an integer ≥ 0 (0 = all items)'),
+    noRepeat: bool(true),
+  })
+  .strict();
+
+/** Prepends reverse-generated pseudo-prior items to sequences shorter than `threshold`. */
+export const pseudoPrior: OperatorDef<Int32Array, z.infer<typeof PseudoPriorConfig>, GeneratedParams> = {
+  name: 'pseudo_prior',
+  family: 'sequence',
+  summary: 'prepend up to k items a reverse-trained generator (ctx.generators.reverse) predicts before sequences shorter than threshold (ASReP)',
+  config: PseudoPriorConfig,
+  requires: (): AugmentResource[] => ['reverse-generator'],
+  sample(seq, c, ctx, rng: Rng) {
+    const n = seq.length;
+    if (n === 0 || n >= c.threshold) return { items: [] };
+    const k = c.fill ? Math.min(c.k, c.threshold - n) : c.k;
+    const g = generatorFor(ctx, 'reverse', 'pseudo_prior');
+    // The reverse model reads the sequence back to front; each generated item goes one step further into the past.
+    const [made] = generateItems(g, [reversed(seq)], [k], c, [rng]);
+    return { items: Array.from(reversed(made!)) };
+  },
+  apply(seq, p, ctx) {
+    checkItems(p.items, ctx.numItems, 'pseudo_prior');
+    const out = new Int32Array(p.items.length + seq.length);
+    out.set(p.items, 0);
+    out.set(seq, p.items.length);
+    return out;
+  },
+};
+
+const ContinueConfig = z
+  .object({
+    k: posInt(5),
+    /** Only sequences shorter than this are extended; 0 = every sequence. */
+    maxLength: natInt(0, 'must be an integer ≥ 0 (0 = no limit)'),
+    temperature: temperature(1),
+    topK: natInt(0, 'must be an integer ≥ 0 (0 = all items)'),
+    noRepeat: bool(true),
+  })
+  .strict();
+
+/** Appends k items sampled from a forward generator (ctx.generators.forward). */
+export const continueOp: OperatorDef<Int32Array, z.infer<typeof ContinueConfig>, GeneratedParams> = {
+  name: 'continue',
+  family: 'sequence',
+  summary: 'append k items sampled (temperature, topK) from a forward generator (ctx.generators.forward)',
+  config: ContinueConfig,
+  requires: (): AugmentResource[] => ['forward-generator'],
+  sample(seq, c, ctx, rng: Rng) {
+    const n = seq.length;
+    if (n === 0 || (c.maxLength > 0 && n >= c.maxLength)) return { items: [] };
+    const k = c.maxLength > 0 ? Math.min(c.k, c.maxLength - n) : c.k;
+    const [made] = generateItems(generatorFor(ctx, 'forward', 'continue'), [seq], [k], c, [rng]);
+    return { items: Array.from(made!) };
+  },
+  apply(seq, p, ctx) {
+    checkItems(p.items, ctx.numItems, 'continue');
+    const out = new Int32Array(seq.length + p.items.length);
+    out.set(seq, 0);
+    out.set(p.items, seq.length);
+    return out;
+  },
+};
