@@ -547,3 +547,171 @@ export function mean(x: Tensor): Tensor {
   if (x.size === 0) fail('mean', 'empty input');
   return scale(sum(x), 1 / x.size);
 }
+
+// ---------------------------------------------------------------- tabular synthesis (GAN / VAE)
+
+/** e^x. */
+export function exp(x: Tensor): Tensor {
+  return unary(x, Math.exp, (_v, y) => y);
+}
+
+/** √x for x ≥ 0 (callers add a small epsilon where x can reach 0: the derivative is 1/(2√x)). */
+export function sqrt(x: Tensor): Tensor {
+  return unary(x, Math.sqrt, (_v, y) => (y > 0 ? 0.5 / y : 0));
+}
+
+/** LeakyReLU: x for x > 0, slope·x otherwise. */
+export function leakyRelu(x: Tensor, slope: number): Tensor {
+  return unary(x, (v) => (v > 0 ? v : slope * v), (v) => (v > 0 ? 1 : slope));
+}
+
+/** Concatenate 2-D tensors [n, d_i] along columns -> [n, Σ d_i]. */
+export function concatColumns(xs: readonly Tensor[]): Tensor {
+  if (xs.length === 0) fail('concatColumns', 'needs at least one tensor');
+  const n = xs[0]!.shape[0]!;
+  for (const t of xs) {
+    if (t.shape.length !== 2 || t.shape[0] !== n) fail('concatColumns', `every input must be [${n}, d], got ${shapeStr(t.shape)}`);
+  }
+  const widths = xs.map((t) => t.shape[1]!);
+  const total = widths.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(n * total);
+  let off = 0;
+  xs.forEach((t, k) => {
+    const w = widths[k]!;
+    const src = t.data;
+    for (let r = 0; r < n; r++) out.set(src.subarray(r * w, r * w + w), r * total + off);
+    off += w;
+  });
+  const rg = needsGrad(...xs);
+  const res = new Tensor(out, [n, total], rg);
+  if (rg) {
+    record(res, (g) => {
+      let o = 0;
+      xs.forEach((t, k) => {
+        const w = widths[k]!;
+        if (t.requiresGrad) {
+          const dx = gradOf(t);
+          for (let r = 0; r < n; r++) {
+            const gb = r * total + o;
+            const db = r * w;
+            for (let j = 0; j < w; j++) dx[db + j] = dx[db + j]! + g[gb + j]!;
+          }
+        }
+        o += w;
+      });
+    });
+  }
+  return res;
+}
+
+/** A column range of a [n, D] tensor with its output activation: `tanh` (bounded scalar) or `softmax` (one-hot block). */
+export interface ColumnSpan {
+  readonly kind: 'tanh' | 'softmax';
+  readonly start: number;
+  readonly length: number;
+}
+
+function checkSpans(op: string, x: Tensor, spans: readonly ColumnSpan[]): [number, number] {
+  if (x.shape.length !== 2) fail(op, `x must be [n, D], got ${shapeStr(x.shape)}`);
+  const [n, D] = x.shape as [number, number];
+  for (const s of spans) {
+    if (!(Number.isInteger(s.start) && Number.isInteger(s.length) && s.start >= 0 && s.length >= 1 && s.start + s.length <= D)) {
+      fail(op, `span ${s.kind} [${s.start}, +${s.length}) is outside the ${D} columns`);
+    }
+  }
+  return [n, D];
+}
+
+/**
+ * Per-span output activation of a [n, D] tensor: tanh on `tanh` spans, softmax(x / temperature)
+ * within each `softmax` span; columns outside every span pass through unchanged. With Gumbel
+ * noise added to x beforehand and a small temperature this is the Gumbel-softmax relaxation.
+ */
+export function spanActivation(x: Tensor, spans: readonly ColumnSpan[], temperature = 1): Tensor {
+  const [n, D] = checkSpans('spanActivation', x, spans);
+  if (!(temperature > 0)) fail('spanActivation', `temperature must be > 0, got ${temperature}`);
+  const xd = x.data;
+  const out = Float32Array.from(xd);
+  for (let r = 0; r < n; r++) {
+    const base = r * D;
+    for (const s of spans) {
+      const a = base + s.start;
+      if (s.kind === 'tanh') {
+        for (let j = 0; j < s.length; j++) out[a + j] = Math.tanh(xd[a + j]!);
+      } else {
+        let mx = -Infinity;
+        for (let j = 0; j < s.length; j++) mx = Math.max(mx, xd[a + j]! / temperature);
+        let z = 0;
+        for (let j = 0; j < s.length; j++) z += Math.exp(xd[a + j]! / temperature - mx);
+        for (let j = 0; j < s.length; j++) out[a + j] = Math.exp(xd[a + j]! / temperature - mx) / z;
+      }
+    }
+  }
+  const rg = needsGrad(x);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      const dx = gradOf(x);
+      const covered = new Uint8Array(D);
+      for (const s of spans) covered.fill(1, s.start, s.start + s.length);
+      for (let r = 0; r < n; r++) {
+        const base = r * D;
+        for (let j = 0; j < D; j++) if (covered[j] === 0) dx[base + j] = dx[base + j]! + g[base + j]!;
+        for (const s of spans) {
+          const a = base + s.start;
+          if (s.kind === 'tanh') {
+            for (let j = 0; j < s.length; j++) {
+              const y = out[a + j]!;
+              dx[a + j] = dx[a + j]! + g[a + j]! * (1 - y * y);
+            }
+          } else {
+            // d softmax: y ⊙ (g − Σ g·y) / T
+            let dot = 0;
+            for (let j = 0; j < s.length; j++) dot += g[a + j]! * out[a + j]!;
+            for (let j = 0; j < s.length; j++) dx[a + j] = dx[a + j]! + (out[a + j]! * (g[a + j]! - dot)) / temperature;
+          }
+        }
+      }
+    });
+  }
+  return res;
+}
+
+/**
+ * Log-softmax within every `softmax` span of a [n, D] tensor; every other column (tanh spans,
+ * uncovered columns) is 0 in the output and gets no gradient. Multiplying by one-hot targets and
+ * summing gives the per-span cross-entropy.
+ */
+export function spanLogSoftmax(x: Tensor, spans: readonly ColumnSpan[]): Tensor {
+  const [n, D] = checkSpans('spanLogSoftmax', x, spans);
+  const soft = spans.filter((s) => s.kind === 'softmax');
+  const xd = x.data;
+  const out = new Float32Array(n * D);
+  for (let r = 0; r < n; r++) {
+    for (const s of soft) {
+      const a = r * D + s.start;
+      let mx = -Infinity;
+      for (let j = 0; j < s.length; j++) mx = Math.max(mx, xd[a + j]!);
+      let z = 0;
+      for (let j = 0; j < s.length; j++) z += Math.exp(xd[a + j]! - mx);
+      const lse = mx + Math.log(z);
+      for (let j = 0; j < s.length; j++) out[a + j] = xd[a + j]! - lse;
+    }
+  }
+  const rg = needsGrad(x);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) {
+    record(res, (g) => {
+      const dx = gradOf(x);
+      for (let r = 0; r < n; r++) {
+        for (const s of soft) {
+          const a = r * D + s.start;
+          let gs = 0;
+          for (let j = 0; j < s.length; j++) gs += g[a + j]!;
+          for (let j = 0; j < s.length; j++) dx[a + j] = dx[a + j]! + g[a + j]! - Math.exp(out[a + j]!) * gs;
+        }
+      }
+    });
+  }
+  return res;
+}

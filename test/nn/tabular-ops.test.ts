@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it, after } from 'node:test';
+import { Rng } from '../../src/core/rng.ts';
+import * as nn from '../../src/nn/index.ts';
+import { backends, gradcheck, randTensor } from './helpers.ts';
+
+const initial = nn.backendInfo().name === 'typescript' ? 'typescript' : 'native';
+after(() => nn.useBackend(initial));
+
+const spans: nn.ColumnSpan[] = [
+  { kind: 'tanh', start: 0, length: 1 },
+  { kind: 'softmax', start: 1, length: 3 },
+  { kind: 'tanh', start: 4, length: 1 },
+  { kind: 'softmax', start: 5, length: 2 },
+];
+
+for (const be of backends) {
+  describe(`tabular ops (${be})`, () => {
+    const use = (): void => nn.useBackend(be);
+
+    it('exp, sqrt, leakyRelu gradients', () => {
+      use();
+      const rng = new Rng(3);
+      gradcheck('exp', [randTensor(rng, [3, 4])], ([a]) => nn.exp(a!));
+      const pos = randTensor(rng, [3, 4]);
+      for (let i = 0; i < pos.size; i++) pos.data[i] = 0.5 + Math.abs(pos.data[i]!);
+      gradcheck('sqrt', [pos], ([a]) => nn.sqrt(a!));
+      const x = randTensor(rng, [3, 5]);
+      for (let i = 0; i < x.size; i++) if (Math.abs(x.data[i]!) < 0.05) x.data[i] = -0.4;
+      gradcheck('leakyRelu', [x], ([a]) => nn.leakyRelu(a!, 0.2));
+      assert.deepEqual([...nn.leakyRelu(nn.Tensor.fromArray([-1, 2], [2]), 0.2).data].map((v) => Math.round(v * 1e6) / 1e6), [-0.2, 2]);
+    });
+
+    it('concatColumns: values and gradients, same tensor twice', () => {
+      use();
+      const rng = new Rng(4);
+      const a = randTensor(rng, [3, 2]);
+      const b = randTensor(rng, [3, 4]);
+      const c = nn.noGrad(() => nn.concatColumns([a, b]));
+      assert.deepEqual(c.shape, [3, 6]);
+      assert.equal(c.data[1 * 6 + 3], b.data[1 * 4 + 1]);
+      assert.equal(c.data[2 * 6 + 1], a.data[2 * 2 + 1]);
+      gradcheck('concatColumns', [a, b], ([x, y]) => nn.concatColumns([x!, y!, x!]));
+      assert.throws(() => nn.concatColumns([a, randTensor(rng, [2, 2])]), /every input/);
+    });
+
+    it('spanActivation: tanh and tempered softmax per span, identity outside spans', () => {
+      use();
+      const rng = new Rng(5);
+      const x = randTensor(rng, [4, 8]);
+      const y = nn.noGrad(() => nn.spanActivation(x, spans, 0.5));
+      for (let r = 0; r < 4; r++) {
+        assert.ok(Math.abs(y.data[r * 8]! - Math.tanh(x.data[r * 8]!)) < 1e-6);
+        const s1 = y.data[r * 8 + 1]! + y.data[r * 8 + 2]! + y.data[r * 8 + 3]!;
+        assert.ok(Math.abs(s1 - 1) < 1e-5);
+        assert.equal(y.data[r * 8 + 7], x.data[r * 8 + 7]); // column 7 uncovered
+      }
+      gradcheck('spanActivation T=1', [randTensor(rng, [4, 8])], ([a]) => nn.spanActivation(a!, spans, 1));
+      gradcheck('spanActivation T=0.5', [randTensor(rng, [4, 8])], ([a]) => nn.spanActivation(a!, spans, 0.5), { eps: 5e-3 });
+    });
+
+    it('spanLogSoftmax: log-probabilities within softmax spans, zero elsewhere', () => {
+      use();
+      const rng = new Rng(6);
+      const x = randTensor(rng, [3, 8]);
+      const y = nn.noGrad(() => nn.spanLogSoftmax(x, spans));
+      for (let r = 0; r < 3; r++) {
+        assert.equal(y.data[r * 8], 0);
+        const p = Math.exp(y.data[r * 8 + 5]!) + Math.exp(y.data[r * 8 + 6]!);
+        assert.ok(Math.abs(p - 1) < 1e-5);
+      }
+      gradcheck('spanLogSoftmax', [randTensor(rng, [3, 8])], ([a]) => nn.spanLogSoftmax(a!, spans));
+    });
+  });
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Rng } from '../../src/core/index.ts';
+import type { Table } from '../../src/data/index.ts';
+import { fitGaussianMixture1D, digamma } from '../../src/synth/gmm.ts';
+import { DataTransformer } from '../../src/synth/transformer.ts';
+import { mixedTable } from './transformer-fixtures.ts';
+
+describe('variational Gaussian mixture', () => {
+  it('digamma matches known values', () => {
+    assert.ok(Math.abs(digamma(1) + 0.5772156649) < 1e-9);
+    assert.ok(Math.abs(digamma(0.5) + 1.9635100260) < 1e-9);
+    assert.ok(Math.abs(digamma(10) - 2.2517525890) < 1e-9);
+  });
+
+  it('finds the 2 modes of a bimodal column (unused components die) and is deterministic', () => {
+    const rng = new Rng(1);
+    const v: number[] = [];
+    for (let i = 0; i < 2000; i++) v.push(i % 3 === 0 ? 10 + rng.normal() : -5 + 2 * rng.normal());
+    const g = fitGaussianMixture1D(v, new Rng(2));
+    assert.equal(g.means.length, 2, JSON.stringify(g));
+    assert.ok(Math.abs(g.means[0]! + 5) < 0.3 && Math.abs(g.means[1]! - 10) < 0.3, JSON.stringify(g.means));
+    assert.ok(Math.abs(g.stds[0]! - 2) < 0.3 && Math.abs(g.stds[1]! - 1) < 0.2, JSON.stringify(g.stds));
+    assert.ok(Math.abs(g.weights[1]! - 1 / 3) < 0.03);
+    assert.deepEqual(fitGaussianMixture1D(v, new Rng(2)), g);
+  });
+
+  it('a constant column is one mode', () => {
+    const g = fitGaussianMixture1D([3, 3, 3, 3], new Rng(0));
+    assert.deepEqual(g.means, [3]);
+  });
+});
+
+describe('DataTransformer', () => {
+  it('spans tile the encoded width; ids are bucketed, never one-hot per id', () => {
+    const { table, metadata } = mixedTable(600, 3);
+    const t = DataTransformer.fit(table, metadata, new Rng(4), { idBuckets: 8 });
+    let off = 0;
+    for (const s of t.spans) {
+      assert.equal(s.start, off);
+      off += s.length;
+    }
+    assert.equal(off, t.width);
+    const userSpans = t.spansOf(t.codecIndexOf('user'));
+    assert.equal(userSpans.length, 1);
+    assert.ok(userSpans[0]!.length <= 8);
+    assert.deepEqual(t.discrete.map((d) => d.column), ['color', 'flag']);
+    assert.equal(t.condWidth, 4 + 2);
+  });
+
+  it('inverse(transform(x)) reproduces every non-id cell; ids stay in their frequency bucket', () => {
+    const { table, metadata } = mixedTable(600, 5);
+    const t = DataTransformer.fit(table, metadata, new Rng(6), { idBuckets: 8 });
+    const { data, categories } = t.transform(table, new Rng(7));
+    // Every row's encoding is valid: one-hot spans with exactly one 1, scalars within [-1, 1].
+    for (let r = 0; r < table.rowCount; r++) {
+      for (const s of t.spans) {
+        if (s.kind === 'softmax') {
+          let ones = 0;
+          for (let j = 0; j < s.length; j++) ones += data[r * t.width + s.start + j]!;
+          assert.equal(ones, 1);
+        } else assert.ok(Math.abs(data[r * t.width + s.start]!) <= 1);
+      }
+    }
+    assert.equal(categories.length, 2);
+    const back = t.inverse(data, table.rowCount, new Rng(8));
+    for (const c of ['color', 'flag', 'day', 'qty']) assert.deepEqual(back.data[c], table.data[c], c);
+    const price = table.data.price!;
+    back.data.price!.forEach((v, i) => {
+      if (price[i] === null) assert.equal(v, null);
+      else assert.ok(Math.abs((v as number) - (price[i] as number)) < 1e-3, `${v} vs ${price[i]}`);
+    });
+    // Ids: the decoded id has the same bucket as the original.
+    const re = t.transform(back, new Rng(9)).data;
+    const us = t.spansOf(t.codecIndexOf('user'))[0]!;
+    for (let r = 0; r < table.rowCount; r++) {
+      for (let j = 0; j < us.length; j++) assert.equal(re[r * t.width + us.start + j], data[r * t.width + us.start + j]);
+    }
+  });
+
+  it('state round-trips through JSON and encodes identically', () => {
+    const { table, metadata } = mixedTable(300, 11);
+    const t = DataTransformer.fit(table, metadata, new Rng(1));
+    const t2 = DataTransformer.fromState(JSON.parse(JSON.stringify(t.state())));
+    assert.deepEqual(t2.transform(table, new Rng(2)).data, t.transform(table, new Rng(2)).data);
+  });
+
+  it('bad cells are clear errors', () => {
+    const table: Table = { columns: ['x'], rowCount: 2, data: { x: [1, 'abc'] } };
+    assert.throws(() => DataTransformer.fit(table, { columns: { x: { type: 'numerical' } } }, new Rng(0)), /not a finite number/);
+    assert.throws(() => DataTransformer.fit(table, { columns: {} }, new Rng(0)), /no metadata/);
+    const ok: Table = { columns: ['c'], rowCount: 2, data: { c: ['a', 'b'] } };
+    const t = DataTransformer.fit(ok, { columns: { c: { type: 'categorical' } } }, new Rng(0));
+    assert.throws(() => t.transform({ columns: ['c'], rowCount: 1, data: { c: ['z'] } }, new Rng(0)), /not seen/);
+  });
+});
