@@ -1,0 +1,151 @@
+/**
+ * Next-item generators for the model-based augmenters (pseudo_prior, continue) and sequence
+ * synthesis: a SASRec (or GRU4Rec) trained on a TrainView — on its reversed sequences for
+ * 'reverse' — wrapped as a NextItemSampler. Only the TrainView reaches training, and the sampler
+ * may emit only items that occur in it, so an item first seen in validation/test is never generated.
+ *
+ * Trained generators are cached: `<cacheDir>/<direction>-<key>/` holds the saved model and a
+ * `generator.json` written last; the key hashes the training view's contents, the model spec, the
+ * seed and the epochs, so a rerun on the same data loads instead of retraining, and any change
+ * retrains. An interrupted training resumes from its per-epoch checkpoint in the same folder.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { makeTrainView, type TrainView } from '../data/index.ts';
+import { createRecommender, NeuralRecommender, type FitReport, type Recommender } from '../models/index.ts';
+import { itemsSeenIn, type BoundGenerators, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline } from '../augment/index.ts';
+
+export interface GeneratorModelSpec {
+  readonly model?: 'sasrec' | 'gru4rec';
+  /** Network hyper-parameters; loss defaults to 'ce' (a full softmax is what sampling needs). */
+  readonly config?: Record<string, unknown>;
+  readonly trainer?: Record<string, unknown>;
+}
+
+export interface SequenceGeneratorOptions {
+  readonly direction: GenerationDirection;
+  readonly model?: GeneratorModelSpec;
+  readonly seed: number;
+  /** Fixed number of epochs (a generator has no validation signal to stop on). Default 20. */
+  readonly epochs?: number;
+  /** Folder for the trained model (see the module comment); without it nothing is cached. */
+  readonly cacheDir?: string;
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+/** A NextItemSampler backed by a trained model, with where it came from. */
+export interface FittedGenerator extends NextItemSampler {
+  readonly recommender: Recommender;
+  /** True when the model was loaded from the cache instead of trained. */
+  readonly fromCache: boolean;
+  /** The cache folder holding the model, when cached. */
+  readonly dir?: string;
+  /** The training report (absent when loaded from the cache). */
+  readonly report?: FitReport;
+}
+
+/** The same users with every training sequence reversed (the input of a reverse generator). */
+export function reversedTrainView(train: TrainView): TrainView {
+  const seqs: Int32Array[] = [];
+  for (let u = 0; u < train.numUsers; u++) seqs.push(train.sequence(u).reverse());
+  return makeTrainView(train.numItems, seqs);
+}
+
+/** sha256 (hex, 16 chars) of a training view's contents: item count and every user's sequence. */
+export function trainViewFingerprint(train: TrainView): string {
+  const h = createHash('sha256');
+  h.update(`${train.numItems}:${train.numUsers}:`);
+  for (let u = 0; u < train.numUsers; u++) {
+    const s = train.sequence(u);
+    h.update(`${s.length};`);
+    h.update(new Uint8Array(s.buffer, s.byteOffset, s.byteLength));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Wraps a trained recommender's scoreAll as a sampler in `direction`, emitting only `allowed` items. */
+export function samplerFromRecommender(recommender: Recommender, numItems: number, direction: GenerationDirection, allowed?: Uint8Array): NextItemSampler {
+  return { direction, numItems, ...(allowed ? { allowed } : {}), scoreNext: (histories) => recommender.scoreAll(histories) };
+}
+
+function resolvedSpec(o: SequenceGeneratorOptions): { model: 'sasrec' | 'gru4rec'; config: Record<string, unknown>; trainer: Record<string, unknown>; epochs: number } {
+  const model = o.model?.model ?? 'sasrec';
+  if (model !== 'sasrec' && model !== 'gru4rec') throw new ConfigError(`generator model must be 'sasrec' or 'gru4rec', got ${JSON.stringify(model)}`, { field: 'model' });
+  const epochs = o.epochs ?? 20;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`generator epochs must be an integer ≥ 1, got ${epochs}`, { field: 'epochs' });
+  if (o.direction !== 'forward' && o.direction !== 'reverse') throw new ConfigError(`generator direction must be 'forward' or 'reverse', got ${JSON.stringify(o.direction)}`, { field: 'direction' });
+  return { model, config: { loss: 'ce', ...o.model?.config }, trainer: { ...o.model?.trainer }, epochs };
+}
+
+/**
+ * Trains (or loads from the cache) a next-item model on `train` — reversed for 'reverse' — and
+ * returns it as a sampler whose `allowed` items are those occurring in `train`.
+ */
+export async function fitSequenceGenerator(train: TrainView, o: SequenceGeneratorOptions): Promise<FittedGenerator> {
+  const spec = resolvedSpec(o);
+  const progress = o.progress ?? silentProgress;
+  const allowed = itemsSeenIn(train.numItems, train.users().map((u) => train.sequence(u)));
+  const view = o.direction === 'reverse' ? reversedTrainView(train) : train;
+  const keyObj = { version: 1, direction: o.direction, ...spec, seed: o.seed, train: trainViewFingerprint(train) };
+  const key = createHash('sha256').update(JSON.stringify(keyObj)).digest('hex').slice(0, 16);
+  const dir = o.cacheDir !== undefined ? join(o.cacheDir, `${o.direction}-${key}`) : undefined;
+  const rec = createRecommender({ model: spec.model, config: spec.config, trainer: spec.trainer });
+  if (!(rec instanceof NeuralRecommender)) throw new ConfigError(`generator model '${spec.model}' is not a trained sequence model`, { field: 'model' });
+  const meta = dir !== undefined ? join(dir, 'generator.json') : undefined;
+  if (dir !== undefined && meta !== undefined && existsSync(meta)) {
+    const saved = JSON.parse(readFileSync(meta, 'utf8')) as { key?: string };
+    if (saved.key === key) {
+      rec.load(dir);
+      progress.line(`generator (${o.direction}): loaded ${dir}`);
+      return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: true, dir };
+    }
+  }
+  const prefixed: ProgressReporter = { line: (t) => progress.line(`generator (${o.direction}): ${t}`) };
+  const report = await rec.fit(view, {
+    seed: o.seed,
+    epochs: spec.epochs,
+    progress: prefixed,
+    ...(dir !== undefined ? { checkpointDir: join(dir, 'checkpoint') } : {}),
+    ...(o.cancel ? { cancel: o.cancel } : {}),
+  });
+  if (dir !== undefined && meta !== undefined) {
+    rec.save(dir);
+    writeJsonAtomic(meta, { key, ...keyObj, seconds: report.seconds, epochs: report.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds })) });
+  }
+  return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: false, report, ...(dir !== undefined ? { dir } : {}) };
+}
+
+export interface PipelineGeneratorOptions {
+  readonly cacheDir?: string;
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+/**
+ * Fits the generators a pipeline declares (`resources.generators`) on `train` and binds them to
+ * the pipeline, so expandTrainView(train, pipeline, …) runs its model-based steps. A pipeline
+ * declaring none is returned untouched. Call it after loadPipeline(…, {train}).
+ */
+export async function fitPipelineGenerators(pipeline: Pipeline, train: TrainView, o: PipelineGeneratorOptions = {}): Promise<BoundGenerators> {
+  const declared = pipeline.spec.resources?.generators;
+  if (!declared) return {};
+  const out: Partial<Record<GenerationDirection, NextItemSampler>> = {};
+  for (const dir of ['forward', 'reverse'] as const) {
+    const g: GeneratorResourceSpec | undefined = declared[dir];
+    if (!g) continue;
+    out[dir] = await fitSequenceGenerator(train, {
+      direction: dir,
+      model: { model: g.model, config: g.config, ...(g.trainer ? { trainer: g.trainer } : {}) },
+      seed: g.seed,
+      epochs: g.epochs,
+      ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+      ...(o.progress ? { progress: o.progress } : {}),
+      ...(o.cancel ? { cancel: o.cancel } : {}),
+    });
+  }
+  pipeline.bindGenerators(train, out);
+  return out;
+}
