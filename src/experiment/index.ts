@@ -10,7 +10,5 @@ export { parseExperimentConfig, readExperimentConfig, experimentSchema } from '.
 export type { ExperimentConfig, ArmConfig } from './config.ts';
 export { augmentFile } from './augment.ts';
 export type { AugmentFileOptions } from './augment.ts';
-export { runColdStartExperiment, coldStartTable, COLD_START_METRICS } from './cold-start.ts';
-export type { ColdStartExperimentOptions, ColdStartExperimentResult, ColdStartArmResult, ColdStartComparison } from './cold-start.ts';
 export { fitSequenceGenerator, fitPipelineGenerators, samplerFromRecommender, reversedTrainView, trainViewFingerprint } from './generators.ts';
 export type { SequenceGeneratorOptions, GeneratorModelSpec, FittedGenerator, PipelineGeneratorOptions } from './generators.ts';
