@@ -21,3 +21,5 @@ export { tableFromRows, tableRow, selectRows, concatTables } from './table.ts';
 export type { Cell, Table, ColumnType, ColumnMeta, TableMetadata } from './table.ts';
 export { loadMovieLensCtr, movieLensCtrMetadata, MOVIELENS_GENRES, MOVIELENS_LABEL, genreColumn } from './movielens.ts';
 export type { MovieLensCtr, MovieLensCtrOptions, MovieLensCtrReport } from './movielens.ts';
+export { itemColdStartSplit, coldStartSplitFor, chooseColdItems } from './cold-start.ts';
+export type { ItemColdStartOptions, ItemColdStartSplit, ItemColdStartSummary, ItemAttributeSets } from './cold-start.ts';

@@ -12,3 +12,5 @@ export { augmentFile } from './augment.ts';
 export type { AugmentFileOptions } from './augment.ts';
 export { fitSequenceGenerator, fitPipelineGenerators, samplerFromRecommender, reversedTrainView, trainViewFingerprint } from './generators.ts';
 export type { SequenceGeneratorOptions, GeneratorModelSpec, FittedGenerator, PipelineGeneratorOptions } from './generators.ts';
+export { runColdStartExperiment, coldStartTable, COLD_START_METRICS } from './cold-start.ts';
+export type { ColdStartExperimentOptions, ColdStartExperimentResult, ColdStartArmResult, ColdStartComparison } from './cold-start.ts';
