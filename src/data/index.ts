@@ -23,3 +23,7 @@ export { loadMovieLensCtr, movieLensCtrMetadata, MOVIELENS_GENRES, MOVIELENS_LAB
 export type { MovieLensCtr, MovieLensCtrOptions, MovieLensCtrReport } from './movielens.ts';
 export { itemColdStartSplit, coldStartSplitFor, chooseColdItems } from './cold-start.ts';
 export type { ItemColdStartOptions, ItemColdStartSplit, ItemColdStartSummary, ItemAttributeSets } from './cold-start.ts';
+export { readTable, writeTable, tableFormatFromPath, TABLE_FORMATS } from './table-io.ts';
+export type { TableFormat, TableWriteFormat, TableReadOptions, TableReadResult, TableWriteOptions } from './table-io.ts';
+export { detectMetadata, cellToNumber, parseIsoMs, numberToDatetime, isUniqueColumn, cellKey, checkMetadataCovers, COLUMN_TYPES } from './metadata.ts';
+export type { MetadataOverride, DetectOptions } from './metadata.ts';

@@ -1,0 +1,11 @@
+/** Synthesizers for feature tables: the contract, the Gaussian copula, conditions/constraints, the registry. */
+export type { Synthesizer, SynthFitOptions, SynthFitReport, SampleOptions, SampleResult, SampleReport, Conditions, Constraint, LossPoint } from './types.ts';
+export { finalizeSample, SampleGuard, hash53, DEFAULT_MAX_TRIES_PER_ROW, CONTINUOUS_CONDITION_TOLERANCE } from './conditions.ts';
+export type { CandidateSource, GuardOptions, GuardState } from './conditions.ts';
+export { GaussianCopulaSynthesizer, copulaParamsSchema, parseCopulaParams, COPULA_KIND } from './copula.ts';
+export type { CopulaParams, MarginalState, MarginalChoice } from './copula.ts';
+export { normCdf, normPpf, gammaP, betaI, logGamma, ksStatistic, fitFamily, makeDist, PARAMETRIC_FAMILIES } from './distributions.ts';
+export type { ParametricFamily, FittedFamily, Dist } from './distributions.ts';
+export { synthesizers, createSynthesizer, loadSynthesizer, savedSynthesizerKind, synthesizerNames } from './registry.ts';
+export type { SynthesizerFactory } from './registry.ts';
+// CTGAN / TVAE / data transformer exports go below (owned by the GAN/VAE work).
