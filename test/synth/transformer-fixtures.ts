@@ -28,3 +28,30 @@ export function mixedTable(n: number, seed: number): { table: Table; metadata: T
     },
   };
 }
+
+/** Imbalanced categories (60/30/10 %), a boolean tied to the category, a bimodal number, an integer. */
+export function shopTable(n: number, seed: number): { table: Table; metadata: TableMetadata } {
+  const rng = new Rng(seed);
+  const segment: Cell[] = [];
+  const member: Cell[] = [];
+  const spend: Cell[] = [];
+  const items: Cell[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = rng.next();
+    const s = u < 0.6 ? 'casual' : u < 0.9 ? 'regular' : 'vip';
+    segment.push(s);
+    member.push(s === 'vip' ? true : rng.next() < 0.2);
+    spend.push(Math.round((s === 'vip' ? 200 + 20 * rng.normal() : 30 + 5 * rng.normal()) * 100) / 100);
+    items.push(1 + rng.int(5));
+  }
+  return {
+    table: { columns: ['segment', 'member', 'spend', 'items'], rowCount: n, data: { segment, member, spend, items } },
+    metadata: { columns: { segment: { type: 'categorical' }, member: { type: 'boolean' }, spend: { type: 'numerical' }, items: { type: 'numerical', integer: true } } },
+  };
+}
+
+export function frequencies(cells: readonly Cell[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const c of cells) m.set(String(c), (m.get(String(c)) ?? 0) + 1 / cells.length);
+  return m;
+}

@@ -1,0 +1,504 @@
+/**
+ * CTGAN-style conditional GAN for tables (Xu et al. 2019, "Modeling Tabular data using Conditional
+ * GAN"), written from the paper on samplify's own autograd:
+ *
+ * - data: the shared DataTransformer (mode-specific normalisation, one-hot, bucketed ids);
+ * - conditional vector + training-by-sampling: per row, a discrete column is picked uniformly, a
+ *   category of it with probability ∝ log(1 + frequency), and a real row having that category;
+ *   the generator gets the one-hot of (column, category) and a cross-entropy term that makes its
+ *   output for that column match;
+ * - generator: z ⊕ cond → residual blocks h ← [ReLU(LN(W h + b)), h] → linear → tanh on scalars,
+ *   Gumbel-softmax (τ = 0.2) on one-hot spans. Layer norm instead of the paper's batch norm: a
+ *   row's output then never depends on the other rows of its batch, so sampling is identical for
+ *   any batch size, with or without conditions (docs/decisions/gan-vae.md);
+ * - discriminator: PacGAN (pac rows concatenated into one input), LeakyReLU(0.2), dropout 0.5;
+ * - WGAN-GP loss with λ = 10. Our autograd has no double backward, so ∇ₓD(x̂) is written out as
+ *   differentiable ops: for an MLP it is Wₗᵀ-chain with the activation-derivative and dropout masks,
+ *   which are constants (piecewise-constant LeakyReLU slope, fixed dropout draw); the penalty
+ *   (‖∇ₓD(x̂)‖ − 1)² is then differentiated w.r.t. the weights by the ordinary tape
+ *   (`discriminatorInputGradient`, tested against finite differences);
+ * - Adam lr 2e-4, betas (0.5, 0.9), weight decay 1e-6 for both networks.
+ *
+ * All randomness (transformer, initialisation, batches, noise, dropout, sampling) comes from the
+ * fit seed or the sample seed.
+ */
+import { z } from 'zod';
+import { ConfigError, InterruptedError, ModelStateError, Rng, silentProgress } from '../core/index.ts';
+import type { Table, TableMetadata } from '../data/index.ts';
+import * as nn from '../nn/index.ts';
+import { type CandidateSource, SampleGuard, finalizeSample } from './conditions.ts';
+import { type Dense, type Norm, checkFinite, dense, fmt, gumbelNoise, norm, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile } from './neural-tabular.ts';
+import { DataTransformer, type TransformerState } from './transformer.ts';
+import type { Conditions, LossPoint, SampleOptions, SampleResult, SynthFitOptions, SynthFitReport, Synthesizer } from './types.ts';
+
+const posInt = z.number().int().min(1);
+const dims = z.array(posInt).min(1).max(8);
+
+export const ctganConfigSchema = z
+  .object({
+    /** Epochs when fit() is not given options.epochs (the paper's default is 300). */
+    epochs: posInt.default(300),
+    batchSize: posInt.default(500),
+    /** Rows per discriminator input (PacGAN); batchSize must be a multiple of it. */
+    pac: posInt.default(10),
+    embeddingDim: posInt.default(128),
+    generatorDims: dims.default([256, 256]),
+    discriminatorDims: dims.default([256, 256]),
+    generatorLr: z.number().positive().default(2e-4),
+    discriminatorLr: z.number().positive().default(2e-4),
+    beta1: z.number().min(0).lt(1).default(0.5),
+    beta2: z.number().min(0).lt(1).default(0.9),
+    weightDecay: z.number().min(0).default(1e-6),
+    gradientPenalty: z.number().min(0).default(10),
+    discriminatorSteps: posInt.default(1),
+    dropout: z.number().min(0).lt(1).default(0.5),
+    leakySlope: z.number().min(0).max(1).default(0.2),
+    gumbelTau: z.number().positive().default(0.2),
+    maxModes: posInt.max(50).default(10),
+    idBuckets: posInt.max(10000).default(50),
+    /** Remove sampled rows identical to a training row (the privacy default). */
+    removeExactCopies: z.boolean().default(true),
+  })
+  .strict();
+
+export type CtganConfig = z.infer<typeof ctganConfigSchema>;
+
+export interface Generator {
+  readonly blocks: { readonly fc: Dense; readonly ln: Norm }[];
+  readonly out: Dense;
+}
+
+export interface Discriminator {
+  readonly hidden: Dense[];
+  readonly out: Dense;
+}
+
+function generatorParams(g: Generator): nn.Parameter[] {
+  return [...g.blocks.flatMap((b) => [b.fc.w, b.fc.b, b.ln.gamma, b.ln.beta]), g.out.w, g.out.b];
+}
+
+function discriminatorParams(d: Discriminator): nn.Parameter[] {
+  return [...d.hidden.flatMap((l) => [l.w, l.b]), d.out.w, d.out.b];
+}
+
+function buildGenerator(cfg: CtganConfig, condWidth: number, width: number, rng: Rng): Generator {
+  let nIn = cfg.embeddingDim + condWidth;
+  const blocks = cfg.generatorDims.map((d, i) => {
+    const b = { fc: dense(`g.block${i}.fc`, nIn, d, rng.split(`block${i}`)), ln: norm(`g.block${i}.ln`, d) };
+    nIn += d;
+    return b;
+  });
+  return { blocks, out: dense('g.out', nIn, width, rng.split('out')) };
+}
+
+function buildDiscriminator(cfg: CtganConfig, inWidth: number, rng: Rng): Discriminator {
+  let nIn = inWidth * cfg.pac;
+  const hidden = cfg.discriminatorDims.map((d, i) => {
+    const l = dense(`d.hidden${i}`, nIn, d, rng.split(`hidden${i}`));
+    nIn = d;
+    return l;
+  });
+  return { hidden, out: dense('d.out', nIn, 1, rng.split('out')) };
+}
+
+/** Raw generator output [n, width] (pre-activation) for noise z [n, embeddingDim] and cond [n, C]. */
+function generatorForward(g: Generator, z: nn.Tensor, cond: nn.Tensor | null): nn.Tensor {
+  let h = cond === null ? z : nn.concatColumns([z, cond]);
+  for (const b of g.blocks) {
+    const y = nn.relu(nn.layerNorm(nn.linear(h, b.fc.w, b.fc.b), b.ln.gamma, b.ln.beta));
+    h = nn.concatColumns([y, h]);
+  }
+  return nn.linear(h, g.out.w, g.out.b);
+}
+
+/** Inverted-dropout mask values (0 or 1/(1-p)) drawn from rng; all ones when p = 0. */
+function dropoutMask(size: number, p: number, rng: Rng): Float32Array {
+  const m = new Float32Array(size);
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < size; i++) m[i] = p > 0 && rng.next() < p ? 0 : keep;
+  return m;
+}
+
+/**
+ * Discriminator scores [n/pac, 1] of packed rows x [n/pac, pac·(width+C)]. Dropout masks are drawn
+ * from rng (one per hidden layer) and applied by multiplication, so the same masks can be replayed.
+ */
+export function discriminatorForward(d: Discriminator, x: nn.Tensor, slope: number, p: number, rng: Rng): nn.Tensor {
+  let h = x;
+  d.hidden.forEach((l, i) => {
+    const a = nn.leakyRelu(nn.linear(h, l.w, l.b), slope);
+    h = p > 0 ? nn.mul(a, new nn.Tensor(dropoutMask(a.size, p, rng.split(`drop${i}`)), a.shape)) : a;
+  });
+  return nn.linear(h, d.out.w, d.out.b);
+}
+
+/**
+ * ∇ₓ of sum(D(x)) for packed inputs x (a constant), as a tensor differentiable w.r.t. the
+ * discriminator's weights. Row r of the result is ∂D(x_r)/∂x_r. With the same rng, the dropout
+ * masks are those `discriminatorForward` would draw.
+ */
+export function discriminatorInputGradient(d: Discriminator, x: Float32Array, rows: number, slope: number, p: number, rng: Rng): nn.Tensor {
+  // Forward pass without the tape, keeping each hidden layer's derivative mask leaky'(a) · dropout.
+  const masks: Float32Array[] = [];
+  nn.noGrad(() => {
+    let h = new nn.Tensor(x, [rows, x.length / rows]);
+    d.hidden.forEach((l, i) => {
+      const a = nn.linear(h, l.w, l.b);
+      const drop = p > 0 ? dropoutMask(a.size, p, rng.split(`drop${i}`)) : null;
+      const m = new Float32Array(a.size);
+      const act = new Float32Array(a.size);
+      for (let j = 0; j < a.size; j++) {
+        const v = a.data[j]!;
+        const dm = drop === null ? 1 : drop[j]!;
+        m[j] = (v > 0 ? 1 : slope) * dm;
+        act[j] = (v > 0 ? v : slope * v) * dm;
+      }
+      masks.push(m);
+      h = new nn.Tensor(act, a.shape);
+    });
+  });
+  const L = d.hidden.length;
+  const hL = d.hidden[L - 1]!.w.shape[0]!;
+  // v_L = mask_L ⊙ w_out; v_{l-1} = (v_l W_l) ⊙ mask_{l-1}; ∇ₓ = v_1 W_1.
+  let v = nn.mul(new nn.Tensor(masks[L - 1]!, [rows, hL]), nn.reshape(d.out.w, [hL]));
+  for (let l = L - 1; l >= 1; l--) {
+    const u = nn.matmul(v, d.hidden[l]!.w);
+    v = nn.mul(u, new nn.Tensor(masks[l - 1]!, u.shape));
+  }
+  return nn.matmul(v, d.hidden[0]!.w);
+}
+
+/** Per discrete column: rows by category, and the log-frequency and frequency category distributions. */
+interface CondSampler {
+  readonly rowsByCategory: Int32Array[][];
+  readonly logFreqCum: Float64Array[];
+  readonly freqCum: Float64Array[];
+}
+
+function buildCondSampler(t: DataTransformer, categories: Int32Array[]): CondSampler {
+  const rowsByCategory: Int32Array[][] = [];
+  const logFreqCum: Float64Array[] = [];
+  const freqCum: Float64Array[] = [];
+  t.discrete.forEach((info, j) => {
+    const codes = categories[j]!;
+    const counts = new Int32Array(info.categories);
+    for (let r = 0; r < codes.length; r++) counts[codes[r]!]!++;
+    const lists = Array.from(counts, (c) => new Int32Array(c));
+    const fill = new Int32Array(info.categories);
+    for (let r = 0; r < codes.length; r++) {
+      const c = codes[r]!;
+      lists[c]![fill[c]!++] = r;
+    }
+    rowsByCategory.push(lists);
+    const lc = new Float64Array(info.categories + 1);
+    const fc = new Float64Array(info.categories + 1);
+    for (let c = 0; c < info.categories; c++) {
+      lc[c + 1] = lc[c]! + Math.log(1 + counts[c]!);
+      fc[c + 1] = fc[c]! + counts[c]!;
+    }
+    logFreqCum.push(lc);
+    freqCum.push(fc);
+  });
+  return { rowsByCategory, logFreqCum, freqCum };
+}
+
+function drawCum(cum: Float64Array, rng: Rng): number {
+  const u = rng.next() * cum[cum.length - 1]!;
+  let a = 0;
+  let b = cum.length - 2;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (cum[m + 1]! > u) b = m;
+    else a = m + 1;
+  }
+  return a;
+}
+
+interface CondBatch {
+  /** [n, condWidth] one-hot of (column, category). */
+  readonly cond: Float32Array;
+  readonly column: Int32Array;
+  readonly category: Int32Array;
+}
+
+function sampleCond(t: DataTransformer, s: CondSampler, n: number, rng: Rng, logFrequency: boolean): CondBatch {
+  const C = t.condWidth;
+  const cond = new Float32Array(n * C);
+  const column = new Int32Array(n);
+  const category = new Int32Array(n);
+  const nd = t.discrete.length;
+  for (let i = 0; i < n; i++) {
+    const j = rng.int(nd);
+    const c = drawCum(logFrequency ? s.logFreqCum[j]! : s.freqCum[j]!, rng);
+    column[i] = j;
+    category[i] = c;
+    cond[i * C + t.discrete[j]!.condOffset + c] = 1;
+  }
+  return { cond, column, category };
+}
+
+const FORMAT = 'samplify-ctgan/1';
+
+interface Fitted {
+  readonly transformer: DataTransformer;
+  readonly generator: Generator;
+  readonly guard: SampleGuard;
+  readonly condFreqCum: Float64Array[];
+}
+
+export class CtganSynthesizer implements Synthesizer {
+  readonly name = 'ctgan';
+  readonly config: CtganConfig;
+  private fitted: Fitted | null = null;
+  private lossCurve: LossPoint[] = [];
+
+  constructor(config: Partial<CtganConfig> = {}) {
+    this.config = parseSynthConfig(ctganConfigSchema, config, 'ctgan config');
+    if (this.config.batchSize % this.config.pac !== 0) {
+      throw new ConfigError(`ctgan config: 'batchSize' must be a multiple of pac (${this.config.pac}), got ${this.config.batchSize}`, { field: 'batchSize' });
+    }
+  }
+
+  get losses(): readonly LossPoint[] {
+    return this.lossCurve;
+  }
+
+  async fit(table: Table, metadata: TableMetadata, options: SynthFitOptions): Promise<SynthFitReport> {
+    const cfg = this.config;
+    const progress = options.progress ?? silentProgress;
+    const epochs = options.epochs ?? cfg.epochs;
+    if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`epochs must be an integer ≥ 1, got ${epochs}`, { field: 'epochs' });
+    const t0 = performance.now();
+    const rng = new Rng(options.seed);
+    progress.line(`ctgan: preparing ${table.rowCount} rows × ${table.columns.length} columns`);
+    const guard = SampleGuard.fit(table, metadata, { constraints: options.constraints ?? [], removeExactCopies: cfg.removeExactCopies });
+    const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets });
+    const { data, categories } = transformer.transform(table, rng.split('encode'));
+    const W = transformer.width;
+    const C = transformer.condWidth;
+    progress.line(`ctgan: ${transformer.columns.length} columns → ${W} features, conditional vector ${C} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    const sampler = buildCondSampler(transformer, categories);
+    const G = buildGenerator(cfg, C, W, rng.split('init-generator'));
+    const D = buildDiscriminator(cfg, W + C, rng.split('init-discriminator'));
+    const gParams = generatorParams(G);
+    const dParams = discriminatorParams(D);
+    const adam = (params: nn.Parameter[], lr: number): nn.Adam => new nn.Adam(params, { lr, beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay });
+    const optG = adam(gParams, cfg.generatorLr);
+    const optD = adam(dParams, cfg.discriminatorLr);
+    const B = cfg.batchSize;
+    const P = cfg.pac;
+    const n = table.rowCount;
+    const stepsPerEpoch = Math.max(1, Math.floor(n / B));
+    const spans = transformer.spans;
+    const E = cfg.embeddingDim;
+    const losses: LossPoint[] = [];
+
+    const realBatch = (cb: CondBatch | null, brng: Rng): Float32Array => {
+      const out = new Float32Array(B * W);
+      for (let i = 0; i < B; i++) {
+        let r: number;
+        if (cb === null) r = brng.int(n);
+        else {
+          const list = sampler.rowsByCategory[cb.column[i]!]![cb.category[i]!]!;
+          r = list[brng.int(list.length)]!;
+        }
+        out.set(data.subarray(r * W, r * W + W), i * W);
+      }
+      return out;
+    };
+    const packed = (rowsData: Float32Array, cond: Float32Array | null): Float32Array => {
+      // [B, W] ⊕ [B, C] row-wise, then pac consecutive rows form one discriminator input.
+      if (cond === null || C === 0) return rowsData;
+      const out = new Float32Array(B * (W + C));
+      for (let i = 0; i < B; i++) {
+        out.set(rowsData.subarray(i * W, i * W + W), i * (W + C));
+        out.set(cond.subarray(i * C, i * C + C), i * (W + C) + W);
+      }
+      return out;
+    };
+    const dInput = (x: nn.Tensor, cond: Float32Array | null): nn.Tensor => {
+      const withCond = cond === null || C === 0 ? x : nn.concatColumns([x, new nn.Tensor(cond, [B, C])]);
+      return nn.reshape(withCond, [B / P, P * (W + C)]);
+    };
+
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const te = performance.now();
+      const erng = rng.split(`epoch-${epoch}`);
+      let sumG = 0;
+      let sumD = 0;
+      let sumGp = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        if (options.cancel?.cancelled) throw new InterruptedError(`ctgan: interrupted during epoch ${epoch}`);
+        const srng = erng.split(step);
+        for (let ds = 0; ds < cfg.discriminatorSteps; ds++) {
+          const drng = srng.split(`d${ds}`);
+          const cb = C > 0 ? sampleCond(transformer, sampler, B, drng.split('cond'), true) : null;
+          const cond = cb?.cond ?? null;
+          const fake = nn.noGrad(() => {
+            const raw = generatorForward(G, new nn.Tensor(normals(B * E, drng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]));
+            return nn.spanActivation(nn.add(raw, new nn.Tensor(gumbelNoise(spans, B, W, drng.split('gumbel')), [B, W])), spans, cfg.gumbelTau).data;
+          });
+          const real = realBatch(cb, drng.split('real'));
+          const yReal = discriminatorForward(D, dInput(new nn.Tensor(real, [B, W]), cond), cfg.leakySlope, cfg.dropout, drng.split('drop-real'));
+          const yFake = discriminatorForward(D, dInput(new nn.Tensor(fake, [B, W]), cond), cfg.leakySlope, cfg.dropout, drng.split('drop-fake'));
+          let lossD = nn.add(nn.mean(yFake), nn.scale(nn.mean(yReal), -1));
+          let gpValue = 0;
+          if (cfg.gradientPenalty > 0) {
+            const pr = packed(real, cond);
+            const pf = packed(fake, cond);
+            const rowW = P * (W + C);
+            const interp = new Float32Array(pr.length);
+            const arng = drng.split('alpha');
+            for (let g = 0; g < B / P; g++) {
+              const alpha = arng.next();
+              for (let j = g * rowW; j < (g + 1) * rowW; j++) interp[j] = alpha * pr[j]! + (1 - alpha) * pf[j]!;
+            }
+            const gx = discriminatorInputGradient(D, interp, B / P, cfg.leakySlope, cfg.dropout, drng.split('drop-gp'));
+            const normG = nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], [])));
+            const dev = nn.add(normG, nn.Tensor.fromArray([-1], []));
+            const gp = nn.scale(nn.mean(nn.mul(dev, dev)), cfg.gradientPenalty);
+            gpValue = gp.item();
+            lossD = nn.add(lossD, gp);
+          }
+          optD.zeroGrad();
+          nn.backward(lossD);
+          optD.step();
+          sumD += lossD.item();
+          sumGp += gpValue;
+        }
+        const grng = srng.split('g');
+        const cb = C > 0 ? sampleCond(transformer, sampler, B, grng.split('cond'), true) : null;
+        const cond = cb?.cond ?? null;
+        const raw = generatorForward(G, new nn.Tensor(normals(B * E, grng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]));
+        const fake = nn.spanActivation(nn.add(raw, new nn.Tensor(gumbelNoise(spans, B, W, grng.split('gumbel')), [B, W])), spans, cfg.gumbelTau);
+        const yFake = discriminatorForward(D, dInput(fake, cond), cfg.leakySlope, cfg.dropout, grng.split('drop'));
+        let lossG = nn.scale(nn.mean(yFake), -1);
+        if (cb !== null) {
+          // Cross-entropy of the generator's (pre-activation) output for the conditioned column.
+          const target = new Float32Array(B * W);
+          for (let i = 0; i < B; i++) target[i * W + transformer.discrete[cb.column[i]!]!.spanStart + cb.category[i]!] = 1;
+          const ce = nn.scale(nn.sum(nn.mul(nn.spanLogSoftmax(raw, spans), new nn.Tensor(target, [B, W]))), -1 / B);
+          lossG = nn.add(lossG, ce);
+        }
+        optG.zeroGrad();
+        nn.backward(lossG);
+        optG.step();
+        sumG += lossG.item();
+      }
+      const point: LossPoint = {
+        epoch,
+        generator: sumG / stepsPerEpoch,
+        discriminator: sumD / (stepsPerEpoch * cfg.discriminatorSteps),
+        gradientPenalty: sumGp / (stepsPerEpoch * cfg.discriminatorSteps),
+      };
+      checkFinite('generator loss', point.generator!, epoch);
+      checkFinite('discriminator loss', point.discriminator!, epoch);
+      losses.push(point);
+      progress.line(`ctgan epoch ${epoch}/${epochs}  loss_g ${fmt(point.generator!)}  loss_d ${fmt(point.discriminator!)}  gp ${fmt(point.gradientPenalty!)}  ${((performance.now() - te) / 1000).toFixed(2)} s`);
+    }
+    nn.releaseBuffers();
+    this.fitted = { transformer, generator: G, guard, condFreqCum: sampler.freqCum };
+    this.lossCurve = losses;
+    this.fitSeed = options.seed;
+    return { seconds: (performance.now() - t0) / 1000, losses };
+  }
+
+  private fitSeed = 0;
+
+  private requireFitted(): Fitted {
+    if (this.fitted === null) throw new ModelStateError('ctgan: sample/save called before fit or load');
+    return this.fitted;
+  }
+
+  sample(n: number, options: SampleOptions = {}): SampleResult {
+    const f = this.requireFitted();
+    return finalizeSample(this.candidateSource(f), n, options, f.guard);
+  }
+
+  private candidateSource(f: Fitted): CandidateSource {
+    const t = f.transformer;
+    const nativeColumn = (conditions: Conditions): { index: number; category: number } | null => {
+      for (const [col, value] of Object.entries(conditions)) {
+        const j = t.discrete.findIndex((d) => d.column === col);
+        if (j < 0) continue;
+        const category = t.categoryOf(t.discrete[j]!.codecIndex, value);
+        if (category >= 0) return { index: j, category };
+      }
+      return null;
+    };
+    return {
+      nativeConditions: (conditions) => Object.keys(conditions).length === 1 && nativeColumn(conditions) !== null,
+      generate: (count, rng, conditions) => this.generate(f, count, rng, nativeColumn(conditions)),
+    };
+  }
+
+  /** count decoded rows; with `fixed`, every row is generated for (and carries) that discrete value. */
+  private generate(f: Fitted, count: number, rng: Rng, fixed: { index: number; category: number } | null): Table {
+    const t = f.transformer;
+    const W = t.width;
+    const C = t.condWidth;
+    const E = this.config.embeddingDim;
+    const B = this.config.batchSize;
+    const all = new Float32Array(count * W);
+    for (let start = 0, b = 0; start < count; start += B, b++) {
+      const m = Math.min(B, count - start);
+      const brng = rng.split(`generate-${b}`);
+      let cond: nn.Tensor | null = null;
+      if (C > 0) {
+        const cd = new Float32Array(m * C);
+        const crng = brng.split('cond');
+        for (let i = 0; i < m; i++) {
+          if (fixed !== null) cd[i * C + t.discrete[fixed.index]!.condOffset + fixed.category] = 1;
+          else {
+            // Unconditional sampling follows the training frequencies (not the log-frequencies of training-by-sampling).
+            const j = crng.int(t.discrete.length);
+            cd[i * C + t.discrete[j]!.condOffset + drawCum(f.condFreqCum[j]!, crng)] = 1;
+          }
+        }
+        cond = new nn.Tensor(cd, [m, C]);
+      }
+      const raw = nn.noGrad(() => generatorForward(f.generator, new nn.Tensor(normals(m * E, brng.split('z')), [m, E]), cond));
+      const rows = sampleSpans(raw.data, m, W, t.spans, brng.split('spans'));
+      if (fixed !== null) {
+        const info = t.discrete[fixed.index]!;
+        for (let i = 0; i < m; i++) {
+          rows.fill(0, i * W + info.spanStart, i * W + info.spanStart + info.categories);
+          rows[i * W + info.spanStart + fixed.category] = 1;
+        }
+      }
+      all.set(rows, start * W);
+    }
+    return t.inverse(all, count, rng.split('decode'));
+  }
+
+  save(path: string): void {
+    const f = this.requireFitted();
+    const header = {
+      format: FORMAT,
+      config: this.config,
+      fitSeed: this.fitSeed,
+      transformer: f.transformer.state(),
+      guard: f.guard.toJSON(),
+      condFreqCum: f.condFreqCum.map((a) => [...a]),
+      losses: this.lossCurve,
+    };
+    writeModelFile(path, header, generatorParams(f.generator));
+  }
+
+  load(path: string): void {
+    const { header, loadInto } = readModelFile(path, FORMAT);
+    const config = parseSynthConfig(ctganConfigSchema, header.config, `${path}: ctgan config`);
+    const transformer = DataTransformer.fromState(header.transformer as TransformerState);
+    const G = buildGenerator(config, transformer.condWidth, transformer.width, new Rng(0));
+    loadInto(generatorParams(G));
+    (this as { config: CtganConfig }).config = config;
+    this.fitSeed = Number(header.fitSeed ?? 0);
+    this.lossCurve = (header.losses as LossPoint[] | undefined) ?? [];
+    this.fitted = {
+      transformer,
+      generator: G,
+      guard: SampleGuard.fromJSON(header.guard),
+      condFreqCum: ((header.condFreqCum as number[][] | undefined) ?? []).map((a) => Float64Array.from(a)),
+    };
+  }
+}

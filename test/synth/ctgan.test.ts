@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CancelToken, ConfigError, InterruptedError, ModelStateError, Rng, collectingProgress } from '../../src/core/index.ts';
+import type { Cell, Table } from '../../src/data/index.ts';
+import * as nn from '../../src/nn/index.ts';
+import { CtganSynthesizer, type Discriminator, discriminatorForward, discriminatorInputGradient } from '../../src/synth/ctgan.ts';
+import { dense } from '../../src/synth/neural-tabular.ts';
+import { backends, gradcheck } from '../nn/helpers.ts';
+import { frequencies, shopTable } from './transformer-fixtures.ts';
+
+const initial = nn.backendInfo().name === 'typescript' ? 'typescript' : 'native';
+after(() => nn.useBackend(initial));
+
+function smallDiscriminator(inW: number, rng: Rng): Discriminator {
+  return { hidden: [dense('h0', inW, 7, rng.split('a')), dense('h1', 7, 5, rng.split('b'))], out: dense('o', 5, 1, rng.split('c')) };
+}
+
+for (const be of backends) {
+  describe(`CTGAN gradient penalty (${be})`, () => {
+    it('∇ₓD(x) written as ops equals finite differences of D, with dropout masks replayed', () => {
+      nn.useBackend(be);
+      const rng = new Rng(11);
+      const D = smallDiscriminator(6, rng);
+      const rows = 3;
+      const x = new Float32Array(rows * 6);
+      for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+      const g = nn.noGrad(() => discriminatorInputGradient(D, x, rows, 0.2, 0.5, new Rng(5)));
+      const score = (xs: Float32Array): Float32Array => nn.noGrad(() => discriminatorForward(D, new nn.Tensor(xs, [rows, 6]), 0.2, 0.5, new Rng(5)).data);
+      const eps = 1e-3;
+      for (let i = 0; i < x.length; i++) {
+        const r = Math.floor(i / 6);
+        const xp = x.slice();
+        xp[i]! += eps;
+        const xm = x.slice();
+        xm[i]! -= eps;
+        const numeric = (score(xp)[r]! - score(xm)[r]!) / (2 * eps);
+        assert.ok(Math.abs(numeric - g.data[i]!) < 2e-3 + 1e-2 * Math.abs(numeric), `x[${i}]: ops ${g.data[i]} vs numeric ${numeric}`);
+      }
+    });
+
+    it('the penalty (‖∇ₓD‖ − 1)² is differentiable w.r.t. every discriminator weight (gradient check)', () => {
+      nn.useBackend(be);
+      const rng = new Rng(12);
+      const D = smallDiscriminator(5, rng);
+      const rows = 4;
+      const x = new Float32Array(rows * 5);
+      for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+      // Biases only move the (constant) activation masks, so the penalty's gradient w.r.t. them is 0 a.e.
+      const params = [D.hidden[0]!.w, D.hidden[1]!.w, D.out.w];
+      gradcheck('gradient penalty', params, (ps) => {
+        const d: Discriminator = { hidden: [{ w: ps[0]! as nn.Parameter, b: D.hidden[0]!.b }, { w: ps[1]! as nn.Parameter, b: D.hidden[1]!.b }], out: { w: ps[2]! as nn.Parameter, b: D.out.b } };
+        const gx = discriminatorInputGradient(d, x, rows, 0.2, 0.5, new Rng(9));
+        const norm = nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], [])));
+        const dev = nn.add(norm, nn.Tensor.fromArray([-1], []));
+        return nn.mul(dev, dev);
+      }, { eps: 1e-3, maxPerInput: 20 });
+    });
+  });
+}
+
+describe('CtganSynthesizer', () => {
+  const small = { batchSize: 50, pac: 10, embeddingDim: 32, generatorDims: [64, 64], discriminatorDims: [64, 64] };
+  const { table, metadata } = shopTable(400, 1);
+
+  it('fits a small table in a few seconds; samples keep category frequencies, types and ranges', async () => {
+    const m = new CtganSynthesizer(small);
+    const progress = collectingProgress();
+    const t0 = performance.now();
+    const report = await m.fit(table, metadata, { seed: 3, epochs: 80, progress });
+    assert.ok(performance.now() - t0 < 10000);
+    assert.equal(report.losses.length, 80);
+    assert.ok(report.losses.every((p) => Number.isFinite(p.generator!) && Number.isFinite(p.discriminator!)));
+    assert.ok(progress.lines.some((l) => /^ctgan epoch 80\/80 .*loss_g .*loss_d .* s$/.test(l)), progress.lines.at(-1));
+    const { table: s, report: sr } = m.sample(1000, { seed: 1 });
+    assert.equal(s.rowCount, 1000);
+    assert.equal(sr.produced, 1000);
+    const real = frequencies(table.data.segment!);
+    const synth = frequencies(s.data.segment!);
+    for (const [k, p] of real) assert.ok(Math.abs((synth.get(k) ?? 0) - p) < 0.1, `segment ${k}: real ${p.toFixed(3)} synthetic ${(synth.get(k) ?? 0).toFixed(3)}`);
+    for (const v of s.data.member!) assert.equal(typeof v, 'boolean');
+    for (const v of s.data.items!) assert.ok(Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 5);
+    const spends = table.data.spend!.map(Number);
+    const lo = Math.min(...spends);
+    const hi = Math.max(...spends);
+    for (const v of s.data.spend!) assert.ok(typeof v === 'number' && v >= lo && v <= hi);
+  });
+
+  it('is deterministic for a seed, and a saved + loaded model samples identical rows', async () => {
+    const a = new CtganSynthesizer(small);
+    const b = new CtganSynthesizer(small);
+    await a.fit(table, metadata, { seed: 7, epochs: 3 });
+    await b.fit(table, metadata, { seed: 7, epochs: 3 });
+    const sa = a.sample(200, { seed: 4 });
+    assert.deepEqual(b.sample(200, { seed: 4 }), sa);
+    assert.notDeepEqual(a.sample(200, { seed: 5 }).table, sa.table);
+    const dir = mkdtempSync(join(tmpdir(), 'ctgan-'));
+    try {
+      const path = join(dir, 'model.bin');
+      a.save(path);
+      const c = new CtganSynthesizer();
+      c.load(path);
+      assert.deepEqual(c.sample(200, { seed: 4 }), sa);
+      assert.equal(c.config.batchSize, 50);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('conditions: a discrete value natively through the conditional vector, a number by rejection', async () => {
+    const m = new CtganSynthesizer(small);
+    await m.fit(table, metadata, { seed: 2, epochs: 5 });
+    const vip = m.sample(100, { seed: 1, conditions: { segment: 'vip' } });
+    assert.equal(vip.report.conditionMethod, 'native');
+    assert.ok(vip.table.data.segment!.every((v) => v === 'vip'));
+    assert.equal(vip.table.rowCount, 100);
+    const both = m.sample(20, { seed: 1, conditions: { segment: 'casual', items: 3 }, maxTriesPerRow: 200 });
+    assert.equal(both.report.conditionMethod, 'reject');
+    assert.ok(both.table.data.items!.every((v) => v === 3) && both.table.data.segment!.every((v) => v === 'casual'));
+    assert.throws(() => m.sample(5, { conditions: { segment: 'unknown' } }), ConfigError);
+  });
+
+  it('exact training copies are removed and counted', async () => {
+    // Two discrete columns only: the model reproduces training rows all the time.
+    const rng = new Rng(1);
+    const a: Cell[] = [];
+    const b: Cell[] = [];
+    for (let i = 0; i < 200; i++) {
+      a.push(rng.next() < 0.5 ? 'x' : 'y');
+      b.push(rng.next() < 0.5 ? 'p' : 'q');
+    }
+    const t: Table = { columns: ['a', 'b'], rowCount: 200, data: { a, b } };
+    const m = new CtganSynthesizer(small);
+    await m.fit(t, { columns: { a: { type: 'categorical' }, b: { type: 'categorical' } } }, { seed: 1, epochs: 2 });
+    assert.throws(() => m.sample(10), ConfigError); // every possible row is a training row
+  });
+
+  it('bad use is a clear error: sample before fit, bad config, cancellation', async () => {
+    assert.throws(() => new CtganSynthesizer().sample(3), ModelStateError);
+    assert.throws(() => new CtganSynthesizer({ batchSize: 55 }), /multiple of pac/);
+    assert.throws(() => new CtganSynthesizer({ epochs: 0 }), /'epochs'/);
+    assert.throws(() => new CtganSynthesizer({ bogus: 1 } as never), ConfigError);
+    const cancel = new CancelToken();
+    cancel.cancel();
+    await assert.rejects(new CtganSynthesizer(small).fit(table, metadata, { seed: 1, epochs: 2, cancel }), InterruptedError);
+  });
+});
