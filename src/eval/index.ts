@@ -9,3 +9,5 @@ export { segmentByHistoryLength, historyLengthLabels, segmentByTargetPopularity,
 export type { PopularitySegment, SegmentLift, SegmentVerdict, SegmentedLiftOptions } from './segments.ts';
 export { rocAuc, logLoss, AUC, LOG_LOSS } from './classification.ts';
 export type { ClassificationMetricSpec } from './classification.ts';
+export * from './quality/index.ts';
+export * from './privacy/index.ts';

@@ -1,0 +1,184 @@
+/**
+ * Privacy report for a synthetic table: exact copies of training rows, distance to the closest
+ * training record against a real-holdout baseline, and a distance-based membership-inference
+ * attack. `train` is what the synthesizer was fitted on; `holdout` is real data it never saw.
+ */
+import { Rng } from '../../core/rng.ts';
+import type { Table, TableMetadata } from '../../data/table.ts';
+import { rocAuc } from '../classification.ts';
+import { categoryKey, reportColumns } from '../quality/columns.ts';
+import { sampleRows } from '../quality/detection.ts';
+import { metricValue, type MetricValue } from '../quality/metric.ts';
+import { summarize } from '../quality/stats.ts';
+import { fitDistanceSpace, nearestRecords, type EncodedRecords } from './distance.ts';
+
+export interface DistanceSummary {
+  readonly p5: number;
+  readonly median: number;
+  readonly mean: number;
+}
+
+export interface ExactCopies {
+  /** Synthetic rows identical (on every measured column) to some training row. */
+  readonly count: number;
+  readonly share: MetricValue;
+  /** Distinct training rows that were copied at least once. */
+  readonly distinctTrainingRowsCopied: number;
+  /** The same count for the real holdout: duplicates that occur naturally in the data. */
+  readonly holdoutBaseline: { readonly count: number; readonly share: MetricValue };
+}
+
+export interface DcrResult {
+  readonly syntheticToTrain: DistanceSummary;
+  readonly holdoutToTrain: DistanceSummary;
+  readonly syntheticMedian: MetricValue;
+  readonly shareCloserThanHoldoutP5: MetricValue;
+  readonly medianRatio: MetricValue;
+}
+
+export interface MembershipInference {
+  readonly auc: MetricValue;
+  readonly members: number;
+  readonly nonMembers: number;
+  readonly attack: string;
+}
+
+export interface TablePrivacyReport {
+  readonly kind: 'table-privacy';
+  readonly rows: { readonly train: number; readonly holdout: number; readonly synthetic: number };
+  readonly distance: { readonly name: 'gower'; readonly numericColumns: readonly string[]; readonly categoricalColumns: readonly string[]; readonly description: string };
+  readonly exactCopies: ExactCopies;
+  readonly dcr: DcrResult;
+  readonly membershipInference: MembershipInference;
+  readonly seed: number;
+  /** Only with `includeTimings` (timings would make the report differ between identical runs). */
+  readonly seconds?: Readonly<Record<string, number>>;
+}
+
+export interface TablePrivacyOptions {
+  readonly seed: number;
+  /** Columns to measure (default: every column of `train` that has metadata). */
+  readonly columns?: readonly string[];
+  /** Members and non-members drawn for the attack, each (default 20000). */
+  readonly maxAttackRows?: number;
+  readonly includeTimings?: boolean;
+}
+
+const GOWER_DESCRIPTION =
+  'Gower distance: mean over columns of |a − b| / training range (capped at 1) for numerical/datetime columns and 0/1 mismatch for categorical, boolean and id columns; missing matches only missing';
+
+export function privacyReport(train: Table, holdout: Table, synthetic: Table, metadata: TableMetadata, options: TablePrivacyOptions): TablePrivacyReport {
+  const seconds: Record<string, number> = {};
+  const timed = <T>(key: string, f: () => T): T => {
+    const t0 = performance.now();
+    const r = f();
+    seconds[key] = (performance.now() - t0) / 1000;
+    return r;
+  };
+  const cols = reportColumns(
+    metadata,
+    train,
+    [
+      { label: 'holdout', table: holdout },
+      { label: 'synthetic', table: synthetic },
+    ],
+    options.columns,
+  );
+  const names = cols.map((c) => c.name);
+  const exactCopies = timed('exactCopies', () => countExactCopies(train, holdout, synthetic, names));
+
+  const space = timed('fitSpace', () => fitDistanceSpace(train, metadata, names));
+  const [trainEnc, holdoutEnc, synEnc] = timed('encode', () => [space.encode(train, 'training'), space.encode(holdout, 'holdout'), space.encode(synthetic, 'synthetic')] as const);
+  const synToTrain = timed('dcrSynthetic', () => nearestRecords(synEnc, trainEnc, space.width).distance);
+  const holdoutToTrain = timed('dcrHoldout', () => nearestRecords(holdoutEnc, trainEnc, space.width).distance);
+  const dcr = dcrResult(synToTrain, holdoutToTrain);
+
+  const membershipInference = timed('membershipInference', () => {
+    const rng = new Rng(options.seed).split('membership-inference');
+    const k = Math.min(train.rowCount, holdout.rowCount, options.maxAttackRows ?? 20000);
+    const members = subsetRecords(trainEnc, sampleRows(train.rowCount, k, rng.split('members')));
+    const nonMembers = subsetRecords(holdoutEnc, sampleRows(holdout.rowCount, k, rng.split('non-members')));
+    return distanceAttack(nearestRecords(members, synEnc, space.width).distance, nearestRecords(nonMembers, synEnc, space.width).distance, 'nearest synthetic row (Gower)');
+  });
+
+  const report: TablePrivacyReport = {
+    kind: 'table-privacy',
+    rows: { train: train.rowCount, holdout: holdout.rowCount, synthetic: synthetic.rowCount },
+    distance: { name: 'gower', numericColumns: space.numericColumns, categoricalColumns: space.categoricalColumns, description: GOWER_DESCRIPTION },
+    exactCopies,
+    dcr,
+    membershipInference,
+    seed: options.seed,
+  };
+  return options.includeTimings ? { ...report, seconds } : report;
+}
+
+/** Row identity over the measured columns; numbers and their string forms compare equal, as in the fidelity report. */
+function rowKeys(t: Table, columns: readonly string[]): string[] {
+  const cols = columns.map((c) => t.data[c]!);
+  const out = new Array<string>(t.rowCount);
+  for (let i = 0; i < t.rowCount; i++) out[i] = cols.map((c) => categoryKey(c[i] ?? null)).join('\u0001');
+  return out;
+}
+
+export function countExactCopies(train: Table, holdout: Table, synthetic: Table, columns: readonly string[]): ExactCopies {
+  const trainKeys = new Set(rowKeys(train, columns));
+  const copied = new Set<string>();
+  let count = 0;
+  for (const k of rowKeys(synthetic, columns))
+    if (trainKeys.has(k)) {
+      count++;
+      copied.add(k);
+    }
+  let holdoutCount = 0;
+  for (const k of rowKeys(holdout, columns)) if (trainKeys.has(k)) holdoutCount++;
+  return {
+    count,
+    share: metricValue('ExactCopyShare', synthetic.rowCount ? count / synthetic.rowCount : 0),
+    distinctTrainingRowsCopied: copied.size,
+    holdoutBaseline: { count: holdoutCount, share: metricValue('ExactCopyShare', holdout.rowCount ? holdoutCount / holdout.rowCount : 0) },
+  };
+}
+
+/** DCR summaries and the comparisons against the holdout baseline (shared with the sequence report). */
+export function dcrResult(synToTrain: Float64Array, holdoutToTrain: Float64Array): DcrResult {
+  const syn = summarize(synToTrain);
+  const hold = summarize(holdoutToTrain);
+  let closer = 0;
+  for (let i = 0; i < synToTrain.length; i++) if (synToTrain[i]! < hold.p5) closer++;
+  return {
+    syntheticToTrain: syn,
+    holdoutToTrain: hold,
+    syntheticMedian: metricValue('DCR', syn.median),
+    shareCloserThanHoldoutP5: metricValue('ShareCloserThanHoldoutP5', synToTrain.length ? closer / synToTrain.length : 0),
+    medianRatio: metricValue('DCRMedianRatio', hold.median > 0 ? syn.median / hold.median : syn.median > 0 ? 1 : 0),
+  };
+}
+
+/** AUC of score = −distance to the nearest synthetic record, members (label 1) vs non-members. */
+export function distanceAttack(memberDistances: Float64Array, nonMemberDistances: Float64Array, neighbour: string): MembershipInference {
+  const m = memberDistances.length;
+  const n = nonMemberDistances.length;
+  const scores = new Float64Array(m + n);
+  const labels = new Uint8Array(m + n);
+  for (let i = 0; i < m; i++) {
+    scores[i] = -memberDistances[i]!;
+    labels[i] = 1;
+  }
+  for (let i = 0; i < n; i++) scores[m + i] = -nonMemberDistances[i]!;
+  return {
+    auc: metricValue('MembershipInferenceAUC', rocAuc(scores, labels)),
+    members: m,
+    nonMembers: n,
+    attack: `distance attack: score = −distance to the ${neighbour}; members = training records, non-members = real holdout records (equal numbers)`,
+  };
+}
+
+function subsetRecords(r: EncodedRecords, rows: Int32Array): EncodedRecords {
+  const pick = <T extends Float64Array | Int32Array>(a: T): T => {
+    const out = new (a.constructor as { new (n: number): T })(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = a[rows[i]!]!;
+    return out;
+  };
+  return { n: rows.length, numeric: r.numeric.map(pick), categorical: r.categorical.map(pick) };
+}

@@ -1,0 +1,116 @@
+/**
+ * Feature rows for the small logistic models of the reports (detection and the default utility
+ * task): numerical/datetime columns as numbers (missing → the reference mean, plus a missing flag
+ * where any table has gaps), optionally their squares, and one-hot blocks for categorical and
+ * boolean columns limited to the `maxLevels` most frequent reference levels plus "other". id
+ * columns are never one-hot encoded: they are left out (stated in the report's `excluded`).
+ */
+import type { Table } from '../../data/table.ts';
+import { categoryKey, isNumericType, numericValues, type ReportColumn } from './columns.ts';
+
+export interface EncoderOptions {
+  /** One-hot levels kept per categorical column (the most frequent in the reference table); the rest share an "other" slot. */
+  readonly maxLevels: number;
+  /** Add the square of each standardized numeric feature, so a linear model can see spread, not only location. */
+  readonly squares: boolean;
+}
+
+type Block =
+  | { kind: 'numeric'; column: ReportColumn; mean: number; std: number; missingFlag: boolean; square: boolean }
+  | { kind: 'onehot'; column: ReportColumn; levels: Map<string, number>; other: boolean };
+
+export interface TableEncoder {
+  readonly width: number;
+  readonly featureNames: readonly string[];
+  /** Columns that are not features, with the reason. */
+  readonly excluded: readonly { column: string; reason: string }[];
+  encode(table: Table, label: string): Float64Array;
+}
+
+/**
+ * Fits the encoder on `reference` (levels, means); `others` only decide whether a missing flag is
+ * needed, so every table gets the same columns.
+ */
+export function fitTableEncoder(reference: Table, others: readonly Table[], columns: readonly ReportColumn[], opts: EncoderOptions): TableEncoder {
+  const blocks: Block[] = [];
+  const names: string[] = [];
+  const excluded: { column: string; reason: string }[] = [];
+  for (const column of columns) {
+    const t = column.meta.type;
+    if (t === 'id') {
+      excluded.push({ column: column.name, reason: 'id column: never one-hot encoded' });
+      continue;
+    }
+    if (isNumericType(t)) {
+      const v = numericValues(reference, column, 'reference');
+      let n = 0;
+      let mean = 0;
+      let gaps = false;
+      for (let i = 0; i < v.length; i++) {
+        if (Number.isNaN(v[i]!)) gaps = true;
+        else mean += (v[i]! - mean) / ++n;
+      }
+      let ss = 0;
+      for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i]!)) ss += (v[i]! - mean) ** 2;
+      const std = n > 1 && ss > 0 ? Math.sqrt(ss / n) : 1;
+      for (const o of others) {
+        const cells = o.data[column.name]!;
+        for (let i = 0; i < o.rowCount && !gaps; i++) if (cells[i] === null) gaps = true;
+      }
+      blocks.push({ kind: 'numeric', column, mean, std, missingFlag: gaps, square: opts.squares });
+      names.push(column.name);
+      if (opts.squares) names.push(`${column.name}^2`);
+      if (gaps) names.push(`${column.name}=missing`);
+      continue;
+    }
+    const counts = new Map<string, number>();
+    const cells = reference.data[column.name]!;
+    for (let i = 0; i < reference.rowCount; i++) {
+      const k = categoryKey(cells[i] ?? null);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    // Most frequent first; ties keep first-seen order (Map order), so the encoding is deterministic.
+    const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+    const kept = ranked.slice(0, opts.maxLevels);
+    const levels = new Map<string, number>(kept.map(([k], i) => [k, i]));
+    const other = ranked.length > kept.length || others.length > 0;
+    blocks.push({ kind: 'onehot', column, levels, other });
+    for (const [k] of kept) names.push(`${column.name}=${k === '\u0000null' ? '(missing)' : k}`);
+    if (other) names.push(`${column.name}=(other)`);
+  }
+  const width = names.length;
+  return {
+    width,
+    featureNames: names,
+    excluded,
+    encode(table: Table, label: string): Float64Array {
+      const n = table.rowCount;
+      const X = new Float64Array(n * width);
+      let off = 0;
+      for (const b of blocks) {
+        if (b.kind === 'numeric') {
+          const v = numericValues(table, b.column, label);
+          for (let i = 0; i < n; i++) {
+            const miss = Number.isNaN(v[i]!);
+            const z = miss ? 0 : (v[i]! - b.mean) / b.std;
+            let j = off;
+            X[i * width + j++] = z;
+            if (b.square) X[i * width + j++] = z * z;
+            if (b.missingFlag) X[i * width + j] = miss ? 1 : 0;
+          }
+          off += 1 + (b.square ? 1 : 0) + (b.missingFlag ? 1 : 0);
+        } else {
+          const cells = table.data[b.column.name]!;
+          const otherSlot = b.levels.size;
+          for (let i = 0; i < n; i++) {
+            const lv = b.levels.get(categoryKey(cells[i] ?? null));
+            if (lv !== undefined) X[i * width + off + lv] = 1;
+            else if (b.other) X[i * width + off + otherSlot] = 1;
+          }
+          off += b.levels.size + (b.other ? 1 : 0);
+        }
+      }
+      return X;
+    },
+  };
+}

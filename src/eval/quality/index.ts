@@ -1,0 +1,22 @@
+export { QUALITY_METRICS, metricValue } from './metric.ts';
+export type { Direction, QualityMetricSpec, MetricValue, QualityMetricName } from './metric.ts';
+export { ksStatistic, totalVariation, totalVariationMaps, quantileSorted, pearson } from './stats.ts';
+export { frequencyProfileSimilarity } from './shapes.ts';
+export type { ColumnShape, IdColumnMode } from './shapes.ts';
+export type { ColumnPairTrend, SkippedPair } from './pairs.ts';
+export { detectionAuc } from './detection.ts';
+export type { DetectionResult, DetectionOptions } from './detection.ts';
+export { SEQUENCE_DETECTION_FEATURES } from './sequences.ts';
+export type { SequenceFidelity, SequenceStats } from './sequences.ts';
+export { trainOnSyntheticTestOnReal, logisticTask } from './utility.ts';
+export type { UtilityTask, TaskMetric, TstrResult, LogisticTaskOptions } from './utility.ts';
+export { qualityReport, sequenceQualityReport, utilityReport } from './report.ts';
+export type {
+  TableQualityReport,
+  TableDetection,
+  QualityReportOptions,
+  SequenceQualityReport,
+  SequenceQualityOptions,
+  UtilityReport,
+  UtilityReportOptions,
+} from './report.ts';

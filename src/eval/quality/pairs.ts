@@ -1,0 +1,114 @@
+/** Column-pair trends: do pairs of synthetic columns move together the way real ones do? */
+import type { Table } from '../../data/table.ts';
+import { CategoryCoder, isNumericType, numericValues, presentSorted, type ReportColumn } from './columns.ts';
+import { metricValue, type MetricValue } from './metric.ts';
+import { pearson, quantileSorted, totalVariation, totalVariationMaps } from './stats.ts';
+
+export interface ColumnPairTrend {
+  readonly columns: readonly [string, string];
+  readonly score: MetricValue;
+  /** CorrelationSimilarity: the two Pearson correlations. */
+  readonly real?: number;
+  readonly synthetic?: number;
+}
+
+export interface SkippedPair {
+  readonly columns: readonly [string, string];
+  readonly reason: string;
+}
+
+/** A column prepared once for all the pairs it is in. */
+interface PreparedColumn {
+  readonly column: ReportColumn;
+  readonly numeric: boolean;
+  /** Numeric columns: raw values (NaN = missing), for correlations. */
+  readonly realValues?: Float64Array;
+  readonly synValues?: Float64Array;
+  /** Codes for contingency tables: categories, or numeric values binned at the real data's quantiles (missing = its own bin). */
+  readonly realCodes: Int32Array;
+  readonly synCodes: Int32Array;
+  readonly levels: number;
+}
+
+export function prepareColumn(real: Table, synthetic: Table, column: ReportColumn, bins: number): PreparedColumn {
+  if (isNumericType(column.meta.type)) {
+    const rv = numericValues(real, column, 'real');
+    const sv = numericValues(synthetic, column, 'synthetic');
+    const edges = quantileEdges(presentSorted(rv), bins);
+    return { column, numeric: true, realValues: rv, synValues: sv, realCodes: binCodes(rv, edges), synCodes: binCodes(sv, edges), levels: edges.length + 2 };
+  }
+  const coder = new CategoryCoder();
+  const realCodes = coder.codes(real, column.name);
+  const synCodes = coder.codes(synthetic, column.name);
+  return { column, numeric: false, realCodes, synCodes, levels: coder.size };
+}
+
+/** Distinct interior cut points at the i/bins quantiles of the (sorted) real values. */
+export function quantileEdges(sorted: Float64Array, bins: number): Float64Array {
+  const edges: number[] = [];
+  for (let i = 1; i < bins; i++) {
+    const q = quantileSorted(sorted, i / bins);
+    if (Number.isFinite(q) && (edges.length === 0 || q > edges[edges.length - 1]!)) edges.push(q);
+  }
+  return Float64Array.from(edges);
+}
+
+/** Bin index = number of edges ≤ value (0..edges.length); missing → edges.length + 1. */
+export function binCodes(values: Float64Array, edges: Float64Array): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) {
+      out[i] = edges.length + 1;
+      continue;
+    }
+    let lo = 0;
+    let hi = edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (edges[mid]! <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    out[i] = lo;
+  }
+  return out;
+}
+
+export function pairTrend(a: PreparedColumn, b: PreparedColumn): ColumnPairTrend | SkippedPair {
+  const columns = [a.column.name, b.column.name] as const;
+  if (a.numeric && b.numeric) {
+    const rr = pearson(a.realValues!, b.realValues!);
+    const rs = pearson(a.synValues!, b.synValues!);
+    if (rr === null) return { columns, reason: 'correlation undefined on the real data (a constant column or fewer than 2 complete rows)' };
+    // A constant synthetic column has no correlation; scoring it as ρ = 0 is the honest penalty.
+    const s = rs ?? 0;
+    return { columns, score: metricValue('CorrelationSimilarity', 1 - Math.abs(rr - s) / 2), real: rr, synthetic: s };
+  }
+  return { columns, score: metricValue('ContingencySimilarity', 1 - contingencyTV(a, b)) };
+}
+
+function contingencyTV(a: PreparedColumn, b: PreparedColumn): number {
+  const kb = b.levels;
+  const cells = a.levels * kb;
+  if (cells <= 1 << 22) {
+    const joint = (ca: Int32Array, cb: Int32Array): Float64Array => {
+      const out = new Float64Array(cells);
+      for (let i = 0; i < ca.length; i++) out[ca[i]! * kb + cb[i]!]!++;
+      return out;
+    };
+    return totalVariation(joint(a.realCodes, b.realCodes), joint(a.synCodes, b.synCodes));
+  }
+  const joint = (ca: Int32Array, cb: Int32Array): Map<number, number> => {
+    const out = new Map<number, number>();
+    for (let i = 0; i < ca.length; i++) {
+      const k = ca[i]! * kb + cb[i]!;
+      out.set(k, (out.get(k) ?? 0) + 1);
+    }
+    return out;
+  };
+  return totalVariationMaps(joint(a.realCodes, b.realCodes), joint(a.synCodes, b.synCodes));
+}
+
+export function isSkippedPair(p: ColumnPairTrend | SkippedPair): p is SkippedPair {
+  return 'reason' in p;
+}

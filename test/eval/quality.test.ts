@@ -1,0 +1,206 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ConfigError } from '../../src/core/index.ts';
+import { selectRows, tableFromRows, type Table } from '../../src/data/index.ts';
+import {
+  QUALITY_METRICS,
+  frequencyProfileSimilarity,
+  ksStatistic,
+  pearson,
+  qualityReport,
+  quantileSorted,
+  totalVariation,
+  trainOnSyntheticTestOnReal,
+  utilityReport,
+  type MetricValue,
+} from '../../src/eval/index.ts';
+import { PEOPLE_META, people, shuffleColumns } from './quality-fixtures.ts';
+
+const close = (actual: number, expected: number, tol: number, what = '') =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${what} expected ${expected} ± ${tol}, got ${actual}`);
+
+/** Every MetricValue anywhere in a report. */
+function metricValues(x: unknown, out: MetricValue[] = []): MetricValue[] {
+  if (Array.isArray(x)) for (const v of x) metricValues(v, out);
+  else if (x !== null && typeof x === 'object') {
+    if ('metric' in x && 'direction' in x && 'value' in x) out.push(x as MetricValue);
+    else for (const v of Object.values(x)) metricValues(v, out);
+  }
+  return out;
+}
+
+function checkDirections(report: unknown): number {
+  const values = metricValues(report);
+  for (const v of values) {
+    const spec = QUALITY_METRICS[v.metric as keyof typeof QUALITY_METRICS];
+    assert.ok(spec, `metric ${v.metric} is declared`);
+    assert.ok(v.direction === 'higher' || v.direction === 'lower', `${v.metric} has a direction`);
+    assert.equal(v.direction, spec.direction);
+    assert.deepEqual(v.range, spec.range);
+    const [lo, hi] = v.range;
+    assert.ok(Number.isFinite(v.value), `${v.metric} is finite`);
+    if (lo !== null) assert.ok(v.value >= lo - 1e-12, `${v.metric} ${v.value} ≥ ${lo}`);
+    if (hi !== null) assert.ok(v.value <= hi + 1e-12, `${v.metric} ${v.value} ≤ ${hi}`);
+  }
+  return values.length;
+}
+
+test('KS and TV match hand-computed values', () => {
+  assert.equal(ksStatistic([1, 2, 3, 4], [3, 4, 5, 6]), 0.5);
+  // Ties step both CDFs together: at 1 → 2/3 vs 1/3; at 2 → 1 vs 1.
+  close(ksStatistic([1, 1, 2], [2, 1, 2]), 1 / 3, 1e-15);
+  assert.equal(ksStatistic([1, 2], [1, 2]), 0);
+  assert.equal(ksStatistic([1, 2], [3, 4]), 1);
+  assert.equal(ksStatistic([], [1]), 1);
+  close(totalVariation([2, 1, 1], [1, 1, 2]), 0.25, 1e-15);
+  assert.equal(totalVariation([1, 0], [0, 5]), 1);
+  assert.equal(totalVariation([3, 3], [1, 1]), 0);
+  close(quantileSorted([1, 2, 3, 4, 5], 0.05), 1.2, 1e-12);
+  close(pearson([1, 2, 3], [2, 4, 7])!, 0.9933992677987828, 1e-12);
+  assert.equal(pearson([1, 1, 1], [1, 2, 3]), null);
+  // Missing cells (NaN) are dropped pairwise.
+  close(pearson([1, 2, Number.NaN, 3], [2, 4, 100, 6])!, 1, 1e-12);
+});
+
+test('KS is symmetric, in [0, 1], and 0 against itself (property)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 30 }), fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 30 }), (a, b) => {
+      const d = ksStatistic(a, b);
+      assert.ok(d >= 0 && d <= 1);
+      assert.equal(d, ksStatistic(b, a));
+      assert.equal(ksStatistic(a, [...a].reverse()), 0);
+      // Brute force: sup over the pooled values of |F_a − F_b|.
+      let sup = 0;
+      for (const x of [...a, ...b]) sup = Math.max(sup, Math.abs(a.filter((v) => v <= x).length / a.length - b.filter((v) => v <= x).length / b.length));
+      close(d, sup, 1e-12);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('identical data: every shape and pair scores 1, detection AUC ≈ 0.5, directions declared', () => {
+  const real = people(1500, 1);
+  const r = qualityReport(real, real, PEOPLE_META, { seed: 3 });
+  for (const c of r.columnShapes.columns) assert.equal(c.score?.value, 1, c.column);
+  assert.equal(r.columnShapes.score.value, 1);
+  assert.ok(r.columnPairs.pairs.length === 10, `5 non-id columns → 10 pairs, got ${r.columnPairs.pairs.length}`);
+  for (const p of r.columnPairs.pairs) close(p.score.value, 1, 1e-12, p.columns.join('×'));
+  assert.equal(r.overall.value, 1);
+  assert.ok(!('skipped' in r.detection));
+  if (!('skipped' in r.detection)) {
+    close(r.detection.detectionAUC.value, 0.5, 1e-9, `detection ${r.detection.detectionAUC.value}`);
+    assert.equal(r.detection.detectionAUC.direction, 'lower');
+    assert.deepEqual(r.detection.excludedColumns.map((e) => e.column), ['user_id']);
+  }
+  assert.deepEqual(r.columnPairs.skippedColumns.map((s) => s.column), ['user_id']);
+  assert.equal(checkDirections(r), 6 + 10 + 3 + 1);
+});
+
+test('a fresh draw from the same process scores high; independent columns keep shapes but lose pair trends', () => {
+  const real = people(2000, 1);
+  const same = qualityReport(real, people(2000, 2), PEOPLE_META, { seed: 0 });
+  const shuffled = qualityReport(real, shuffleColumns(real, 9), PEOPLE_META, { seed: 0 });
+  assert.ok(same.columnShapes.score.value > 0.95, `shapes ${same.columnShapes.score.value}`);
+  assert.ok(same.columnPairs.score!.value > 0.95, `pairs ${same.columnPairs.score!.value}`);
+  // Permuting a column keeps its marginal exactly.
+  for (const c of shuffled.columnShapes.columns) assert.equal(c.score?.value, 1, c.column);
+  const pair = (r: typeof same, a: string, b: string) => r.columnPairs.pairs.find((p) => p.columns[0] === a && p.columns[1] === b)!;
+  const ageIncome = pair(shuffled, 'age', 'income');
+  assert.equal(ageIncome.score.metric, 'CorrelationSimilarity');
+  assert.ok(ageIncome.real! > 0.8 && Math.abs(ageIncome.synthetic!) < 0.1, `ρ real ${ageIncome.real} synthetic ${ageIncome.synthetic}`);
+  assert.ok(ageIncome.score.value < 0.6, `age×income ${ageIncome.score.value}`);
+  assert.ok(pair(shuffled, 'age', 'city').score.metric === 'ContingencySimilarity');
+  assert.ok(pair(shuffled, 'age', 'city').score.value < pair(same, 'age', 'city').score.value - 0.2);
+  assert.ok(shuffled.columnPairs.score!.value < same.columnPairs.score!.value - 0.15, `pairs ${shuffled.columnPairs.score!.value} vs ${same.columnPairs.score!.value}`);
+  assert.ok(shuffled.overall.value < same.overall.value);
+});
+
+test('detection: a shifted or rescaled column is found; the same process is not', () => {
+  const real = people(2000, 1);
+  const shifted = people(2000, 2);
+  const income = shifted.data.income!.map((v) => (v as number) * 1.3 + 500);
+  const r = qualityReport(real, { ...shifted, data: { ...shifted.data, income } }, PEOPLE_META, { seed: 0 });
+  const same = qualityReport(real, people(2000, 2), PEOPLE_META, { seed: 0 });
+  assert.ok(!('skipped' in r.detection) && !('skipped' in same.detection));
+  if ('skipped' in r.detection || 'skipped' in same.detection) return;
+  assert.ok(r.detection.detectionAUC.value > 0.8, `shifted ${r.detection.detectionAUC.value}`);
+  assert.ok(same.detection.detectionAUC.value < 0.57, `same ${same.detection.detectionAUC.value}`);
+  // Only the spread differs: the squared features let the linear detector see it.
+  const ages = real.data.age!.map((v) => 42.5 + ((v as number) - 42.5) * 0.4);
+  const narrow = qualityReport(real, { ...real, data: { ...real.data, age: ages } }, PEOPLE_META, { seed: 0, columns: ['age'] });
+  const noSquares = qualityReport(real, { ...real, data: { ...real.data, age: ages } }, PEOPLE_META, { seed: 0, columns: ['age'], detection: { squares: false } });
+  if ('skipped' in narrow.detection || 'skipped' in noSquares.detection) assert.fail('detection skipped');
+  assert.ok(narrow.detection.detectionAUC.value > 0.75, `spread with squares ${narrow.detection.detectionAUC.value}`);
+  assert.ok(noSquares.detection.detectionAUC.value < 0.6, `spread without squares ${noSquares.detection.detectionAUC.value}`);
+});
+
+test('reports are deterministic for a seed', () => {
+  const real = people(800, 1);
+  const syn = people(600, 5);
+  const a = JSON.stringify(qualityReport(real, syn, PEOPLE_META, { seed: 7 }));
+  const b = JSON.stringify(qualityReport(real, syn, PEOPLE_META, { seed: 7 }));
+  assert.equal(a, b);
+});
+
+test('id columns: frequency profile ignores which ids, identity mode does not; skip is stated', () => {
+  const real = people(1000, 1);
+  const relabelled = { ...real, data: { ...real.data, user_id: real.data.user_id!.map((v) => `x-${String(v)}`) } };
+  close(frequencyProfileSimilarity(real, relabelled, 'user_id'), 1, 1e-12);
+  const uniform = tableFromRows(['user_id'], Array.from({ length: 1000 }, (_, i) => [`v${i % 300}`]));
+  assert.ok(frequencyProfileSimilarity(real, uniform, 'user_id') < 0.8);
+  const prof = qualityReport(real, relabelled, PEOPLE_META, { seed: 0, columns: ['user_id', 'age'] });
+  const ident = qualityReport(real, relabelled, PEOPLE_META, { seed: 0, columns: ['user_id', 'age'], idColumns: 'identity' });
+  const skip = qualityReport(real, relabelled, PEOPLE_META, { seed: 0, columns: ['user_id', 'age'], idColumns: 'skip' });
+  assert.equal(prof.columnShapes.columns[0]!.score!.metric, 'FrequencyProfileSimilarity');
+  close(prof.columnShapes.columns[0]!.score!.value, 1, 1e-12);
+  assert.equal(ident.columnShapes.columns[0]!.score!.metric, 'TVComplement');
+  close(ident.columnShapes.columns[0]!.score!.value, 0, 1e-12);
+  assert.equal(skip.columnShapes.columns[0]!.score, null);
+  assert.match(skip.columnShapes.columns[0]!.skipped!, /id column/);
+});
+
+test('missing values and datetime strings are handled; a bad cell is a data error naming the column', () => {
+  const real = tableFromRows(['t', 'x'], [['2024-01-01T00:00:00Z', 1], ['2024-01-02T00:00:00Z', null], ['2024-01-03T00:00:00Z', 3], [null, 2]]);
+  const meta = { columns: { t: { type: 'datetime' as const, datetimeFormat: 'iso' as const }, x: { type: 'numerical' as const } } };
+  const r = qualityReport(real, real, meta, { seed: 0, detection: false });
+  assert.equal(r.columnShapes.score.value, 1);
+  close(r.columnShapes.columns[1]!.missingShare.real, 0.25, 1e-12);
+  const bad = tableFromRows(['t', 'x'], [['2024-01-01T00:00:00Z', 'abc']]);
+  assert.throws(() => qualityReport(real, bad, meta, { seed: 0 }), (e: Error) => e.name === 'DataValidationError' && /x|abc/.test(e.message));
+  const missingCol = tableFromRows(['t'], [['2024-01-01T00:00:00Z']]);
+  assert.throws(() => qualityReport(real, missingCol, meta, { seed: 0 }), /missing from the synthetic table/);
+});
+
+test('bad options are ConfigErrors naming the key', () => {
+  const real = people(50, 1);
+  assert.throws(() => qualityReport(real, real, PEOPLE_META, { seed: 0, quantileBins: 1 }), (e: Error) => e instanceof ConfigError && /quantileBins/.test(e.message));
+  assert.throws(() => qualityReport(real, real, PEOPLE_META, { seed: 0, bogus: 1 } as never), (e: Error) => e instanceof ConfigError && /bogus/.test(e.message));
+  assert.throws(() => qualityReport(real, real, PEOPLE_META, { seed: -1 }), (e: Error) => e instanceof ConfigError && /seed/.test(e.message));
+});
+
+test('utility: TSTR of a copy of the real data is 1; of label-shuffled data, near chance', () => {
+  const all = people(3000, 1);
+  const train = selectRows(all, Array.from({ length: 2000 }, (_, i) => i));
+  const test = selectRows(all, Array.from({ length: 1000 }, (_, i) => 2000 + i));
+  const same = utilityReport(train, train, test, PEOPLE_META, { seed: 0, target: 'member' });
+  assert.equal(same.fraction.value, 1);
+  assert.equal(same.metric.name, 'AUC');
+  assert.ok(same.trainOnReal > 0.85, `TRTR AUC ${same.trainOnReal}`);
+  const noisy = shuffleColumns(train, 4);
+  const broken: Table = { ...train, data: { ...train.data, member: noisy.data.member! } };
+  const u = utilityReport(train, broken, test, PEOPLE_META, { seed: 0, target: 'member' });
+  assert.ok(u.fractionAboveChance!.value < 0.3, `above-chance fraction ${u.fractionAboveChance!.value}`);
+  assert.ok(u.fraction.value < 0.75, `fraction ${u.fraction.value}`);
+  assert.ok(checkDirections(u) === 2);
+  // Threshold targets and the custom-model path.
+  const thr = utilityReport(train, people(2000, 8), test, PEOPLE_META, { seed: 0, target: 'income', atLeast: 3500 });
+  assert.ok(thr.fraction.value > 0.9, `fresh draw fraction ${thr.fraction.value}`);
+  const custom = trainOnSyntheticTestOnReal(train, broken, {
+    metric: { name: 'LogLoss', direction: 'lower', range: [0, null] },
+    description: 'rows',
+    fitAndScore: (t) => 1 / t.rowCount,
+  });
+  assert.equal(custom.fraction.value, 1);
+  assert.throws(() => utilityReport(train, train, test, PEOPLE_META, { seed: 0, target: 'city' }), /positive/);
+});
