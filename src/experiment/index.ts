@@ -14,3 +14,5 @@ export { fitSequenceGenerator, fitPipelineGenerators, samplerFromRecommender, re
 export type { SequenceGeneratorOptions, GeneratorModelSpec, FittedGenerator, PipelineGeneratorOptions } from './generators.ts';
 export { runColdStartExperiment, coldStartTable, COLD_START_METRICS } from './cold-start.ts';
 export type { ColdStartExperimentOptions, ColdStartExperimentResult, ColdStartArmResult, ColdStartComparison } from './cold-start.ts';
+export { runSynthesis, readSynthesizeConfig, parseSynthesizeConfig, synthesizeSchema } from './synthesize.ts';
+export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult } from './synthesize.ts';

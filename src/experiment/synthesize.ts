@@ -1,0 +1,167 @@
+/**
+ * `samplify synthesize <config>`: read a feature table, detect (and override) column types, fit a
+ * synthesizer, sample rows under conditions and constraints, and write the table, the fitted model
+ * and a provenance record — each atomically, the provenance last (its presence says the run finished).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, writeTable, type ColumnType, type MetadataOverride } from '../data/index.ts';
+import { createSynthesizer, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
+import { configErrorFrom } from './config.ts';
+
+const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const constraintSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('range'), column: z.string().min(1), min: z.number().optional(), max: z.number().optional() }).strict(),
+  z.object({ kind: z.literal('inequality'), low: z.string().min(1), high: z.string().min(1), strict: z.boolean().optional() }).strict(),
+  z.object({ kind: z.literal('fixed-combinations'), columns: z.array(z.string().min(1)).min(1) }).strict(),
+]);
+const columnTypeSchema = z.enum(COLUMN_TYPES as [ColumnType, ...ColumnType[]]);
+
+export const synthesizeSchema = z
+  .object({
+    name: z.string().min(1).default('synthesize'),
+    data: z
+      .object({
+        /** Relative to the config file. */
+        path: z.string().min(1),
+        format: z.enum(TABLE_FORMATS).optional(),
+        /** Keep only these columns. */
+        columns: z.array(z.string().min(1)).min(1).optional(),
+        delimiter: z.string().min(1).optional(),
+        nullValues: z.array(z.string()).optional(),
+        /** Write rejected input rows here (JSONL). */
+        rejected: z.string().min(1).optional(),
+      })
+      .strict(),
+    /** Column type overrides: a type name or { type, integer?, datetimeFormat? }. */
+    metadata: z
+      .record(
+        z.string(),
+        z.union([columnTypeSchema, z.object({ type: columnTypeSchema, integer: z.boolean().optional(), datetimeFormat: z.enum(['unix-seconds', 'unix-ms', 'iso']).optional() }).strict()]),
+      )
+      .default({}),
+    synthesizer: z.object({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }).strict(),
+    seed: z.number().int().min(0).default(0),
+    /** Training epochs for GAN/VAE synthesizers. */
+    epochs: z.number().int().min(1).optional(),
+    rows: z.number().int().min(0),
+    conditions: z.record(z.string(), cellSchema).optional(),
+    maxTriesPerRow: z.number().int().min(1).optional(),
+    constraints: z.array(constraintSchema).default([]),
+    /** Output table: .csv, .tsv, .jsonl or .parquet (relative to the working directory). */
+    out: z.string().regex(/\.(csv|tsv|jsonl|parquet)$/i, 'must end in .csv, .tsv, .jsonl or .parquet'),
+    /** Fitted model (default: the output path with .model.json). */
+    model: z.string().min(1).optional(),
+    /** Provenance record (default: the output path with .provenance.json). */
+    provenance: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type SynthesizeConfig = z.infer<typeof synthesizeSchema>;
+
+export function parseSynthesizeConfig(raw: unknown, file?: string): SynthesizeConfig {
+  const r = synthesizeSchema.safeParse(raw);
+  if (!r.success) throw configErrorFrom(r.error.issues, file);
+  return r.data;
+}
+
+/** Reads a YAML or JSON synthesize config; the data path inside it is relative to its folder. */
+export function readSynthesizeConfig(path: string): { config: SynthesizeConfig; baseDir: string } {
+  if (!existsSync(path)) throw new ConfigError('config file not found', { file: path });
+  if (statSync(path).isDirectory()) throw new ConfigError('expected a config file, got a directory', { file: path });
+  const text = readFileSync(path, 'utf8');
+  let raw: unknown;
+  try {
+    raw = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`, { file: path });
+  }
+  return { config: parseSynthesizeConfig(raw, path), baseDir: resolve(path, '..') };
+}
+
+export interface SynthesizeOptions {
+  readonly config: SynthesizeConfig;
+  /** Folder that relative data paths are resolved against (the config file's). */
+  readonly baseDir: string;
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+export interface SynthesizeResult {
+  readonly out: string;
+  readonly model: string;
+  readonly provenance: string;
+  readonly report: SampleReport;
+  readonly fit: SynthFitReport;
+  readonly seconds: { readonly read: number; readonly fit: number; readonly sample: number; readonly write: number };
+}
+
+function stripExt(p: string): string {
+  return p.slice(0, p.length - extname(p).length);
+}
+
+export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResult> {
+  const c = o.config;
+  const progress = o.progress ?? silentProgress;
+  const modelPath = c.model ?? `${stripExt(c.out)}.model.json`;
+  const provenancePath = c.provenance ?? `${stripExt(c.out)}.provenance.json`;
+  // The synthesizer is built first so a bad name or param fails before any reading.
+  const synth = createSynthesizer(c.synthesizer.name, c.synthesizer.params);
+  const dataPath = resolve(o.baseDir, c.data.path);
+  let t = performance.now();
+  progress.line(`reading ${c.data.path}`);
+  const read = await readTable(dataPath, {
+    ...(c.data.format ? { format: c.data.format } : {}),
+    ...(c.data.columns ? { columns: c.data.columns } : {}),
+    ...(c.data.delimiter ? { delimiter: c.data.delimiter } : {}),
+    ...(c.data.nullValues ? { nullValues: c.data.nullValues } : {}),
+    ...(c.data.rejected ? { rejectedPath: c.data.rejected } : {}),
+  });
+  const rep = read.report;
+  progress.line(`read ${c.data.path}: ${rep.rowsIn} rows in = ${rep.rowsKept} kept + ${rep.rowsRejected} rejected${rep.rowsRejected ? ` (${Object.entries(rep.rejectedByCode).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`);
+  const metadata = detectMetadata(read.table, { overrides: c.metadata as Record<string, MetadataOverride>, file: dataPath });
+  progress.line(`columns: ${read.table.columns.map((col) => `${col} ${metadata.columns[col]!.type}${metadata.columns[col]!.overridden ? ' (given)' : ''}`).join(', ')}`);
+  const readSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  progress.line(`fitting ${c.synthesizer.name} (seed ${c.seed})`);
+  const fit = await synth.fit(read.table, metadata, {
+    seed: c.seed,
+    ...(c.epochs !== undefined ? { epochs: c.epochs } : {}),
+    constraints: c.constraints as Constraint[],
+    progress,
+    ...(o.cancel ? { cancel: o.cancel } : {}),
+  });
+  const fitSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  progress.line(`sampling ${c.rows} rows${c.conditions ? ` with conditions ${JSON.stringify(c.conditions)}` : ''}`);
+  const sample = synth.sample(c.rows, { seed: c.seed, ...(c.conditions ? { conditions: c.conditions } : {}), ...(c.maxTriesPerRow ? { maxTriesPerRow: c.maxTriesPerRow } : {}) });
+  const r = sample.report;
+  progress.line(
+    `sampled ${r.produced}/${r.requested} rows (conditions: ${r.conditionMethod}, acceptance ${(r.acceptanceRate * 100).toFixed(1)} %, exact copies of training rows removed: ${r.exactCopiesRemoved})`,
+  );
+  if (r.produced < r.requested) progress.line(`warning: only ${r.produced} of ${r.requested} rows met the conditions and constraints within maxTriesPerRow`);
+  const sampleSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  await writeTable(sample.table, c.out);
+  synth.save(modelPath);
+  const writeSeconds = (performance.now() - t) / 1000;
+  writeJsonAtomic(provenancePath, {
+    kind: 'samplify-synthesis-provenance',
+    name: c.name,
+    config: c,
+    seed: c.seed,
+    input: { path: c.data.path, sha256: read.checksum, rowsIn: rep.rowsIn, rowsKept: rep.rowsKept, rowsRejected: rep.rowsRejected, rejectedByCode: rep.rejectedByCode },
+    metadata,
+    synthesizer: { name: synth.name, params: c.synthesizer.params, ...(synth instanceof GaussianCopulaSynthesizer ? { marginals: synth.marginalChoices() } : {}) },
+    fit: { seconds: fit.seconds, losses: fit.losses },
+    sample: r,
+    outputs: { table: c.out, model: modelPath },
+    seconds: { read: readSeconds, fit: fitSeconds, sample: sampleSeconds, write: writeSeconds },
+    node: process.version,
+  });
+  progress.line(`written: ${c.out}, ${modelPath}, ${provenancePath}`);
+  return { out: c.out, model: modelPath, provenance: provenancePath, report: r, fit, seconds: { read: readSeconds, fit: fitSeconds, sample: sampleSeconds, write: writeSeconds } };
+}
