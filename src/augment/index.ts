@@ -1,6 +1,6 @@
 /** Sample augmentation: the operator contract, sequence operators, pipelines and offline expansion. */
 export type { AugmentContext, AugmentResource, OperatorDef, Augmenter, ChainEntry, AugmentResult } from './types.ts';
-export { crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, maskToken } from './sequence/index.ts';
+export { identity, crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, maskToken } from './sequence/index.ts';
 export type { SpanParams, MaskParams, ReorderParams, PositionsParams, CorrelatedParams, PrefixParams } from './sequence/index.ts';
 export { fitItemSimilarity, similarityFromEmbeddings, neighborsOf } from './similarity.ts';
 export type { ItemSimilarity, SimilarityKind, FitSimilarityOptions, EmbeddingSimilarityOptions } from './similarity.ts';

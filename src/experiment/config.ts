@@ -6,12 +6,19 @@ import { ConfigError } from '../core/index.ts';
 import { DATA_FORMATS } from '../data/index.ts';
 import { MODEL_NAMES } from '../models/index.ts';
 
-/** One arm of a lift experiment: the training set expanded by a pipeline. */
+/** Path to a pipeline file (YAML/JSON, relative to the config file) or the pipeline inline. */
+const pipelineRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+
+/**
+ * One arm of a lift experiment: the baseline's training set expanded offline by a pipeline, and/or
+ * augmented inside the trainer (fresh every epoch), and/or a contrastive objective over augmented
+ * views (CL4SRec). Everything else (model, hyper-parameters, seeds, selection) is the baseline's.
+ */
 const armSchema = z
   .object({
     name: z.string().min(1),
-    /** Path to a pipeline file (YAML/JSON, relative to the config file) or the pipeline inline. */
-    pipeline: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
+    /** Offline expansion: this pipeline's views are added to the training set once, before training. */
+    pipeline: pipelineRef.optional(),
     /** Augmented views per user. */
     views: z.number().int().min(1).default(1),
     /** Keep each original sequence next to its views (the usual setting). */
@@ -20,8 +27,18 @@ const armSchema = z
     align: z.enum(['none', 'popularity', 'length', 'discriminator']).default('none'),
     /** discriminator: share of augmented samples kept (the most real-looking ones). */
     keepShare: z.number().gt(0).lte(1).default(0.8),
+    /** Online augmentation: each epoch a training sequence is replaced, with this probability, by a fresh view. */
+    online: z.object({ pipeline: pipelineRef, probability: z.number().min(0).max(1).default(0.5) }).strict().optional(),
+    /** CL4SRec: InfoNCE between two augmented views of each training sequence, added with `weight`. */
+    contrastive: z
+      .object({ pipeline: pipelineRef, weight: z.number().positive().default(0.1), temperature: z.number().positive().default(1) })
+      .strict()
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((a) => a.pipeline !== undefined || a.online !== undefined || a.contrastive !== undefined, {
+    message: 'an arm needs at least one of pipeline (offline expansion), online or contrastive',
+  });
 
 export const experimentSchema = z
   .object({

@@ -4,7 +4,7 @@ import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, makeTrainView, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
-import { createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
+import { createRecommender, type ModelSpec, type Recommender, type TrainingAugmentation } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
 
 export interface EvaluateConfig {
@@ -23,6 +23,8 @@ export interface EvaluateConfig {
   readonly exclude?: HistoryExclusion;
   /** Where results.json, per-query ranks, fitted models (model-seedN/) and checkpoints go. */
   readonly out: string;
+  /** Online augmentation / contrastive views inside the trainer (sequence networks). */
+  readonly augmentation?: TrainingAugmentation;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
 }
@@ -97,7 +99,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   const seedResults: SeedResult[] = [];
   for (const seed of config.seeds) {
     const seedFile = join(config.out, 'seeds', `seed${seed}.json`);
-    const fingerprint = JSON.stringify({ model: config.model, epochs: config.epochs ?? null, patience: config.patience ?? null, protocol, exclude, checksum: dataset.checksum, train: prepared.trainKey ?? 'split.train', seed });
+    const fingerprint = JSON.stringify({ model: config.model, epochs: config.epochs ?? null, patience: config.patience ?? null, protocol, exclude, checksum: dataset.checksum, train: prepared.trainKey ?? 'split.train', ...(config.augmentation ? { augmentation: config.augmentation.key } : {}), seed });
     const done = readSeedResult(seedFile, fingerprint);
     if (done) {
       progress.line(`seed ${seed}: already done (${seedFile}); not rerun`);
@@ -123,6 +125,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
       ...(config.patience !== undefined ? { patience: config.patience } : {}),
       checkpointDir: join(config.out, `checkpoints`, `seed${seed}`),
       progress,
+      ...(config.augmentation ? { augmentation: config.augmentation } : {}),
       ...(config.cancel ? { cancel: config.cancel } : {}),
       validate: (m) => {
         const r = metricsFromRanks(rank(m, split.valid), [ndcgAtK(20), hitRateAtK(20)]).means;

@@ -16,7 +16,8 @@ import {
   historyLengthLabels,
   type MetricSpec,
 } from '../eval/index.ts';
-import { expandTrainViewDetailed, loadPipeline, type Pipeline } from '../augment/index.ts';
+import { expandTrainViewDetailed, loadPipeline, maskToken, type Pipeline } from '../augment/index.ts';
+import type { TrainingAugmentation, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
 import type { ArmConfig, ExperimentConfig } from './config.ts';
 
@@ -32,6 +33,8 @@ export interface LiftOptions {
 export interface ArmSummary {
   readonly name: string;
   readonly pipeline: unknown;
+  /** Online / contrastive pipelines and their settings, when the arm uses them. */
+  readonly training: { online?: { pipeline: unknown; probability: number }; contrastive?: { pipeline: unknown; weight: number; temperature: number } } | null;
   readonly views: number;
   readonly trainSequences: number;
   readonly trainInteractions: number;
@@ -120,13 +123,22 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
   const split = leaveOneOutSplit(dataset);
   const seeds = Array.from({ length: config.seeds }, (_, i) => i);
-  const model = { model: config.model.model, config: config.model.config, trainer: config.model.trainer };
+  // An empty trainer block is left out so the spec (and the seed fingerprints) equal `samplify evaluate`'s.
+  const trainer = config.model.trainer;
+  const model = { model: config.model.model, config: config.model.config, ...(Object.keys(trainer).length > 0 ? { trainer } : {}) };
 
   // Build every pipeline before any training, so a bad step fails in seconds, not hours.
-  const pipelines = new Map<string, Pipeline>();
-  for (const arm of config.arms) pipelines.set(arm.name, loadPipeline(arm.pipeline, { baseDir: o.baseDir, train: split.train, dataset }));
+  const load = (src: string | object): Pipeline => loadPipeline(src, { baseDir: o.baseDir, train: split.train, dataset });
+  const pipelines = new Map<string, ArmPipelines>();
+  for (const arm of config.arms) {
+    pipelines.set(arm.name, {
+      ...(arm.pipeline !== undefined ? { offline: load(arm.pipeline) } : {}),
+      ...(arm.online ? { online: load(arm.online.pipeline) } : {}),
+      ...(arm.contrastive ? { contrastive: load(arm.contrastive.pipeline) } : {}),
+    });
+  }
 
-  const runArm = async (name: string, trainFor: (seed: number) => { view: TrainView; key: string }): Promise<EvaluateResult[]> => {
+  const runArm = async (name: string, trainFor: (seed: number) => { view: TrainView; key: string }, augmentation?: TrainingAugmentation, armModel = model): Promise<EvaluateResult[]> => {
     const results: EvaluateResult[] = [];
     for (const seed of seeds) {
       const { view, key } = trainFor(seed);
@@ -135,8 +147,9 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
         await evaluateOnSplit(
           { dataset, report, split, train: view, trainKey: key },
           {
-            model,
+            model: armModel,
             seeds: [seed],
+            ...(augmentation ? { augmentation } : {}),
             ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
             ...(config.patience !== undefined ? { patience: config.patience } : {}),
             out: join(o.out, 'arms', name),
@@ -154,18 +167,26 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     { arm: null, name: 'baseline', results: baseline, view: split.train, alignment: null },
   ];
   for (const arm of config.arms) {
-    const pipeline = pipelines.get(arm.name)!;
+    const p = pipelines.get(arm.name)!;
     let lastView: TrainView = split.train;
     let alignment: AlignmentSummary | null = null;
-    const results = await runArm(arm.name, (seed) => {
-      const made = armTrainView(split.train, pipeline, arm, seed);
-      lastView = made.view;
-      if (seed === seeds[0]) {
-        alignment = made.alignment;
-        progress.line(`${arm.name}: ${made.alignment.kept}/${made.alignment.augmentedSamples} augmented samples kept (${arm.align}); item-popularity TV ${made.alignment.before.itemPopularityTV!.toFixed(4)} → ${made.alignment.after.itemPopularityTV!.toFixed(4)}, length TV ${made.alignment.before.lengthTV!.toFixed(4)} → ${made.alignment.after.lengthTV!.toFixed(4)}`);
-      }
-      return { view: lastView, key: JSON.stringify({ pipeline: pipeline.toJSON(), views: arm.views, keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }) };
-    });
+    const offline = p.offline;
+    const trainFor = offline
+      ? (seed: number): { view: TrainView; key: string } => {
+          const made = armTrainView(split.train, offline, arm, seed);
+          lastView = made.view;
+          if (seed === seeds[0]) {
+            alignment = made.alignment;
+            progress.line(`${arm.name}: ${made.alignment.kept}/${made.alignment.augmentedSamples} augmented samples kept (${arm.align}); item-popularity TV ${made.alignment.before.itemPopularityTV!.toFixed(4)} → ${made.alignment.after.itemPopularityTV!.toFixed(4)}, length TV ${made.alignment.before.lengthTV!.toFixed(4)} → ${made.alignment.after.lengthTV!.toFixed(4)}`);
+          }
+          return { view: lastView, key: JSON.stringify({ pipeline: offline.toJSON(), views: arm.views, keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }) };
+        }
+      : (): { view: TrainView; key: string } => ({ view: split.train, key: 'split.train' });
+    const augmentation = trainingAugmentation(arm, p, split.train);
+    // Contrastive views with the mask operator need an input embedding for the mask token.
+    const needsMask = p.contrastive !== undefined && p.contrastive.maskSteps().length > 0 && model.model === 'sasrec';
+    const armModel = needsMask ? { ...model, config: { ...model.config, maskToken: true } } : model;
+    const results = await runArm(arm.name, trainFor, augmentation, armModel);
     armResults.push({ arm, name: arm.name, results, view: lastView, alignment });
   }
 
@@ -205,7 +226,8 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     }
     return {
       name,
-      pipeline: arm ? pipelines.get(arm.name)!.toJSON() : null,
+      pipeline: arm ? (pipelines.get(arm.name)!.offline?.toJSON() ?? null) : null,
+      training: arm ? trainingSummary(arm, pipelines.get(arm.name)!) : null,
       views: arm?.views ?? 0,
       trainSequences: view.users().length,
       trainInteractions: view.interactionCount,
@@ -230,6 +252,42 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   });
   writeFileAtomic(join(o.out, 'results.csv'), liftCsv(arms, specs.map((s) => s.name)));
   return { arms, table };
+}
+
+interface ArmPipelines {
+  readonly offline?: Pipeline;
+  readonly online?: Pipeline;
+  readonly contrastive?: Pipeline;
+}
+
+/** A pipeline as a trainer transform: its first output; mask tokens stripped unless `keepMask`. */
+function pipelineTransform(pipeline: Pipeline, train: TrainView, keepMask: boolean): SequenceTransform {
+  const ctx = pipeline.contextFor(train);
+  pipeline.validate(ctx);
+  const mask = maskToken(train.numItems);
+  return (seq, rng) => {
+    const items = pipeline.run(seq, ctx, rng)[0]!.items;
+    return keepMask ? items : items.filter((x) => x !== mask);
+  };
+}
+
+function trainingAugmentation(arm: ArmConfig, p: ArmPipelines, train: TrainView): TrainingAugmentation | undefined {
+  if (!p.online && !p.contrastive) return undefined;
+  return {
+    key: JSON.stringify(trainingSummary(arm, p)),
+    ...(p.online && arm.online ? { online: { transform: pipelineTransform(p.online, train, false), probability: arm.online.probability } } : {}),
+    ...(p.contrastive && arm.contrastive
+      ? { contrastive: { transform: pipelineTransform(p.contrastive, train, true), weight: arm.contrastive.weight, temperature: arm.contrastive.temperature } }
+      : {}),
+  };
+}
+
+function trainingSummary(arm: ArmConfig, p: ArmPipelines): ArmSummary['training'] {
+  if (!p.online && !p.contrastive) return null;
+  return {
+    ...(p.online && arm.online ? { online: { pipeline: p.online.toJSON(), probability: arm.online.probability } } : {}),
+    ...(p.contrastive && arm.contrastive ? { contrastive: { pipeline: p.contrastive.toJSON(), weight: arm.contrastive.weight, temperature: arm.contrastive.temperature } } : {}),
+  };
 }
 
 export function liftTable(arms: readonly ArmSummary[], metric: string): string {

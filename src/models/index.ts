@@ -1,11 +1,11 @@
-export type { Recommender, FitOptions, FitReport, EpochLog, ValidateFn } from './types.ts';
+export type { Recommender, FitOptions, FitReport, EpochLog, ValidateFn, SequenceTransform, TrainingAugmentation } from './types.ts';
 export type { SequenceNetwork, TrainingBatch } from './network.ts';
 export { PopularityRecommender } from './popularity.ts';
 export { ItemKnnRecommender, DEFAULT_ITEMKNN } from './itemknn.ts';
 export type { ItemKnnConfig } from './itemknn.ts';
 export { NeuralRecommender, networks } from './neural.ts';
 export type { NetworkFactory } from './neural.ts';
-export { DEFAULT_TRAINER, trainSequenceNetwork, buildTrainingExamples, makeBatch } from './trainer.ts';
+export { DEFAULT_TRAINER, trainSequenceNetwork, buildTrainingExamples, makeBatch, infoNce } from './trainer.ts';
 export type { TrainerConfig } from './trainer.ts';
 export { createRecommender, MODEL_NAMES } from './factory.ts';
 export type { ModelSpec, ModelName } from './factory.ts';

@@ -36,4 +36,11 @@ export interface SequenceNetwork {
    * next item after each history. Row-major [histories.length, numItems + 1].
    */
   scoreNext(histories: readonly Int32Array[]): Float32Array;
+  /**
+   * Training mode (dropout from `rng`): the final hidden state of each non-empty history, [n, d],
+   * for contrastive objectives. Absent on networks that do not support them.
+   */
+  representations?(histories: readonly Int32Array[], rng: Rng): Tensor;
+  /** True when the input embedding has a row for the mask token numItems+1. */
+  readonly acceptsMaskToken?: boolean;
 }

@@ -40,11 +40,13 @@ export interface SasrecConfig {
   readonly loss: SequenceLoss;
   /** Std of the N(0, std²) init of embeddings and linear weights. */
   readonly initStd: number;
+  /** Reserve an input embedding row for the mask token numItems+1 (contrastive views with mask). */
+  readonly maskToken: boolean;
 }
 
 /** CoSeRec-family defaults (hidden 64, 2 blocks, 2 heads, dropout 0.5, max length 50). */
 export const SASREC_DEFAULTS: SasrecConfig = {
-  hidden: 64, blocks: 2, heads: 2, dropout: 0.5, attnDropout: 0.5, maxLen: 50, loss: 'bce', initStd: 0.02,
+  hidden: 64, blocks: 2, heads: 2, dropout: 0.5, attnDropout: 0.5, maxLen: 50, loss: 'bce', initStd: 0.02, maskToken: false,
 };
 
 /** Histories scored per forward pass in scoreNext (bounds memory). */
@@ -79,8 +81,10 @@ export function parseSasrecConfig(cfg: Record<string, unknown>): SasrecConfig {
   if (hidden % heads !== 0) throw new ConfigError(`hidden (${hidden}) must be divisible by heads (${heads})`, { field: 'heads' });
   const initStd = cfg.initStd ?? d.initStd;
   if (typeof initStd !== 'number' || !(initStd > 0)) throw new ConfigError(`must be a positive number, got ${JSON.stringify(initStd)}`, { field: 'initStd' });
+  const maskToken = cfg.maskToken ?? d.maskToken;
+  if (typeof maskToken !== 'boolean') throw new ConfigError(`must be true or false, got ${JSON.stringify(maskToken)}`, { field: 'maskToken' });
   return {
-    hidden, heads,
+    hidden, heads, maskToken,
     blocks: int(cfg, 'blocks', d.blocks, 1),
     dropout: prob(cfg, 'dropout', d.dropout),
     attnDropout: prob(cfg, 'attnDropout', d.attnDropout),
@@ -244,6 +248,7 @@ export class Sasrec implements SequenceNetwork {
   readonly parameters: readonly Parameter[];
   readonly maxLen: number;
   readonly needsNegatives: boolean;
+  readonly acceptsMaskToken: boolean;
   readonly numItems: number;
   private readonly cfg: SasrecConfig;
   private readonly itemEmb: Parameter;
@@ -260,6 +265,7 @@ export class Sasrec implements SequenceNetwork {
     this.config = Object.freeze({ ...cfg });
     this.maxLen = cfg.maxLen;
     this.needsNegatives = cfg.loss === 'bce';
+    this.acceptsMaskToken = cfg.maskToken;
     this.realItems = arange(1, numItems + 1);
     const d = cfg.hidden;
     const std = cfg.initStd;
@@ -277,7 +283,7 @@ export class Sasrec implements SequenceNetwork {
     };
     const lin = (name: string, out: number, inp: number): [Parameter, Parameter] => [normal(`${name}.w`, [out, inp]), constant(`${name}.b`, [out], 0)];
     const ln = (name: string): [Parameter, Parameter] => [constant(`${name}.g`, [d], 1), constant(`${name}.b`, [d], 0)];
-    this.itemEmb = normal('item_emb', [numItems + 1, d]);
+    this.itemEmb = normal('item_emb', [numItems + (cfg.maskToken ? 2 : 1), d]);
     this.posEmb = normal('pos_emb', [cfg.maxLen, d]);
     this.embLn = ln('emb_ln');
     this.blocks = [];
@@ -356,12 +362,25 @@ export class Sasrec implements SequenceNetwork {
     return sequenceLoss(this.cfg.loss, hr, this.itemEmb, ids, negs, this.realItems);
   }
 
+  representations(histories: readonly Int32Array[], rng: Rng): Tensor {
+    const n = histories.length;
+    const tokens = packTokens(padHistories(histories, 0, n, this.maxLen), n, this.maxLen);
+    const last = new Int32Array(n);
+    for (let b = 0; b < n; b++) {
+      if (tokens.offsets[b + 1] === tokens.offsets[b]) throw new RangeError(`representations: history ${b} is empty`);
+      last[b] = tokens.offsets[b + 1]! - 1;
+    }
+    return gatherRows(this.hiddenPacked(tokens, true, rng), last);
+  }
+
   scoreNext(histories: readonly Int32Array[]): Float32Array {
     const n = histories.length;
     const V = this.numItems + 1;
     const L = this.maxLen;
     const out = new Float32Array(n * V);
     noGrad(() => {
+      // Scores cover padding + real items; the mask token's row (if any) is input-only.
+      const outEmb = this.cfg.maskToken ? gatherRows(this.itemEmb, arange(0, V)) : this.itemEmb;
       let emptyScores: Float32Array | null = null;
       for (let from = 0; from < n; from += SCORE_CHUNK) {
         const to = Math.min(n, from + SCORE_CHUNK);
@@ -375,12 +394,12 @@ export class Sasrec implements SequenceNetwork {
             rowsOut.push(from + b);
           } else {
             // An empty history is the all-padding sequence at full length, as in the PyTorch reference.
-            emptyScores ??= matmul(gatherRows(this.hidden(new Int32Array(L), 1, false, null, undefined, true).h, Int32Array.of(L - 1)), this.itemEmb, { transB: true }).data;
+            emptyScores ??= matmul(gatherRows(this.hidden(new Int32Array(L), 1, false, null, undefined, true).h, Int32Array.of(L - 1)), outEmb, { transB: true }).data;
             out.set(emptyScores, (from + b) * V);
           }
         }
         if (last.length === 0) continue;
-        const scores = matmul(gatherRows(h, Int32Array.from(last)), this.itemEmb, { transB: true }).data;
+        const scores = matmul(gatherRows(h, Int32Array.from(last)), outEmb, { transB: true }).data;
         for (let i = 0; i < rowsOut.length; i++) out.set(scores.subarray(i * V, (i + 1) * V), rowsOut[i]! * V);
       }
     });

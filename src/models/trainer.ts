@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { InterruptedError, Rng, silentProgress } from '../core/index.ts';
 import type { TrainView } from '../data/index.ts';
-import { Adam, backward } from '../nn/index.ts';
+import { ConfigError } from '../core/index.ts';
+import { Adam, Tensor, add, backward, crossEntropy, matmul, scale } from '../nn/index.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
-import type { EpochLog, FitOptions, FitReport } from './types.ts';
+import type { EpochLog, FitOptions, FitReport, TrainingAugmentation } from './types.ts';
 
 export interface TrainerConfig {
   readonly batchSize: number;
@@ -32,6 +33,8 @@ export interface TrainingExamples {
   readonly targets: Int32Array[];
   /** Items each example's user has in training, for negative sampling. */
   readonly seen: Set<number>[];
+  /** The (maxLen + 1)-truncated training sequence each example was cut from (online augmentation reads it). */
+  readonly sequences: Int32Array[];
 }
 
 export function buildTrainingExamples(train: TrainView, maxLen: number): TrainingExamples {
@@ -39,6 +42,7 @@ export function buildTrainingExamples(train: TrainView, maxLen: number): Trainin
   const inputs: Int32Array[] = [];
   const targets: Int32Array[] = [];
   const seen: Set<number>[] = [];
+  const sequences: Int32Array[] = [];
   for (const u of train.users()) {
     const s = train.sequence(u);
     if (s.length < 2) continue;
@@ -47,8 +51,52 @@ export function buildTrainingExamples(train: TrainView, maxLen: number): Trainin
     inputs.push(s.slice(from, s.length - 1));
     targets.push(s.slice(from + 1));
     seen.push(new Set(s));
+    sequences.push(s.slice(from));
   }
-  return { users: Int32Array.from(users), inputs, targets, seen };
+  return { users: Int32Array.from(users), inputs, targets, seen, sequences };
+}
+
+/**
+ * This epoch's examples under online augmentation: each example's sequence is, with the given
+ * probability, replaced by a fresh transform of it (kept as is when the transform leaves fewer
+ * than two items or emits a non-item id). Drawn from `rng` in example order.
+ */
+export function augmentExamples(ex: TrainingExamples, online: NonNullable<TrainingAugmentation['online']>, maxLen: number, numItems: number, rng: Rng): TrainingExamples {
+  const inputs = ex.inputs.slice();
+  const targets = ex.targets.slice();
+  for (let e = 0; e < ex.sequences.length; e++) {
+    if (!(rng.next() < online.probability)) continue;
+    const a = online.transform(ex.sequences[e]!, rng);
+    if (a.length < 2) continue;
+    let ok = true;
+    for (let i = 0; i < a.length; i++) if (!(a[i]! >= 1 && a[i]! <= numItems)) ok = false;
+    if (!ok) throw new ConfigError(`online augmentation emitted id outside 1..${numItems} (mask tokens are for contrastive views only; strip them for online training)`, { field: 'augmentation.online' });
+    const from = Math.max(0, a.length - 1 - maxLen);
+    inputs[e] = a.slice(from, a.length - 1);
+    targets[e] = a.slice(from + 1);
+  }
+  return { ...ex, inputs, targets };
+}
+
+/**
+ * InfoNCE over two views (NT-Xent as in CL4SRec/SimCLR): `z` is [2B, d], rows i and i + B are the
+ * two views of one sequence; each row's other view is its positive and the remaining 2B − 2 rows
+ * are negatives; similarity is the dot product / temperature.
+ */
+export function infoNce(z: Tensor, temperature: number): Tensor {
+  const n = z.shape[0]!;
+  if (n % 2 !== 0 || n < 2) throw new RangeError(`infoNce: expected an even number of rows, got ${n}`);
+  const B = n / 2;
+  const sim = scale(matmul(z, z, { transB: true }), 1 / temperature);
+  const selfMask = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) selfMask[i * n + i] = -1e9;
+  const logits = add(sim, new Tensor(selfMask, [n, n]));
+  const pos = new Int32Array(n);
+  for (let i = 0; i < B; i++) {
+    pos[i] = i + B;
+    pos[i + B] = i;
+  }
+  return crossEntropy(logits, pos);
 }
 
 /** Left-padded [size, maxLen] batch; negatives (one per non-padding position) when asked. */
@@ -77,6 +125,31 @@ export function makeBatch(ex: TrainingExamples, order: Int32Array | number[], ma
   return negatives ? { size, maxLen, inputs, targets, negatives } : { size, maxLen, inputs, targets };
 }
 
+/**
+ * Two views of each picked example's input sequence, [view 1 of every example, then view 2]. A view
+ * that comes out empty falls back to the untransformed input; the mask token needs a network with
+ * a mask embedding row.
+ */
+function contrastiveViews(ex: TrainingExamples, picked: Int32Array, transform: (s: Int32Array, r: Rng) => Int32Array, net: SequenceNetwork, numItems: number, rng: Rng): Int32Array[] {
+  const first: Int32Array[] = [];
+  const second: Int32Array[] = [];
+  const maxId = net.acceptsMaskToken ? numItems + 1 : numItems;
+  for (const e of picked) {
+    const input = ex.inputs[e]!;
+    for (const out of [first, second]) {
+      let v = transform(input, rng);
+      if (v.length === 0) v = input;
+      for (let i = 0; i < v.length; i++) {
+        if (!(v[i]! >= 1 && v[i]! <= maxId)) {
+          throw new ConfigError(`contrastive view holds id ${v[i]} outside 1..${maxId}${v[i] === numItems + 1 ? ' (the mask token: set the network option maskToken: true)' : ''}`, { field: 'augmentation.contrastive' });
+        }
+      }
+      out.push(v);
+    }
+  }
+  return [...first, ...second];
+}
+
 function fingerprint(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
@@ -102,8 +175,13 @@ export async function trainSequenceNetwork(
   const params = net.parameters;
   const adam = new Adam(params, { lr: trainer.lr, weightDecay: trainer.weightDecay });
   const ex = buildTrainingExamples(train, net.maxLen);
+  const aug = options.augmentation;
+  const contrastive = aug?.contrastive;
+  if (contrastive && !net.representations) throw new ConfigError(`the ${net.kind} network does not support a contrastive objective`, { field: 'augmentation.contrastive' });
+  if (contrastive && !(contrastive.temperature > 0)) throw new ConfigError(`temperature must be > 0, got ${contrastive.temperature}`, { field: 'augmentation.contrastive.temperature' });
+  if (aug?.online && !(aug.online.probability >= 0 && aug.online.probability <= 1)) throw new ConfigError(`probability must be in [0, 1], got ${aug.online.probability}`, { field: 'augmentation.online.probability' });
   const rootRng = new Rng(options.seed);
-  const fp = fingerprint({ kind: net.kind, config: net.config, trainer, seed: options.seed, numItems: train.numItems, interactions: train.interactionCount, examples: ex.users.length });
+  const fp = fingerprint({ kind: net.kind, config: net.config, trainer, seed: options.seed, numItems: train.numItems, interactions: train.interactionCount, examples: ex.users.length, ...(aug ? { augmentation: aug.key } : {}) });
   const ckptPath = options.checkpointDir ? join(options.checkpointDir, 'checkpoint.bin') : null;
 
   let startEpoch = 1;
@@ -138,15 +216,24 @@ export async function trainSequenceNetwork(
     erng.split('shuffle').shuffle(order);
     const negRng = net.needsNegatives ? erng.split('negatives') : null;
     const dropRng = erng.split('dropout');
+    const epochEx = aug?.online ? augmentExamples(ex, aug.online, net.maxLen, train.numItems, erng.split('online')) : ex;
+    const viewRng = erng.split('views');
+    let clSum = 0;
     let lossSum = 0;
     let batches = 0;
     for (let start = 0; start < order.length; start += trainer.batchSize) {
       if (options.cancel?.cancelled) {
         throw new InterruptedError(`interrupted during epoch ${epoch}; the checkpoint after epoch ${epoch - 1} is intact — run the same command again to resume`);
       }
-      const batch = makeBatch(ex, order.subarray(start, start + trainer.batchSize), net.maxLen, train.numItems, negRng);
+      const picked = order.subarray(start, start + trainer.batchSize);
+      const batch = makeBatch(epochEx, picked, net.maxLen, train.numItems, negRng);
       adam.zeroGrad();
-      const loss = net.batchLoss(batch, dropRng);
+      let loss = net.batchLoss(batch, dropRng);
+      if (contrastive) {
+        const cl = infoNce(net.representations!(contrastiveViews(epochEx, picked, contrastive.transform, net, train.numItems, viewRng), dropRng), contrastive.temperature);
+        clSum += cl.item();
+        loss = add(loss, scale(cl, contrastive.weight));
+      }
       const l = loss.item();
       if (!Number.isFinite(l)) throw new Error(`training loss became ${l} at epoch ${epoch}, batch ${batches + 1}`);
       backward(loss);
@@ -173,11 +260,13 @@ export async function trainSequenceNetwork(
       best = params.map((p) => p.data.slice());
     }
     const seconds = (performance.now() - te) / 1000;
-    const log: EpochLog = valid ? { epoch, loss: lossSum / Math.max(1, batches), seconds, valid } : { epoch, loss: lossSum / Math.max(1, batches), seconds };
+    const base = { epoch, loss: lossSum / Math.max(1, batches), seconds, ...(contrastive ? { contrastiveLoss: clSum / Math.max(1, batches) } : {}) };
+    const log: EpochLog = valid ? { ...base, valid } : base;
     logs.push(log);
     stopped = validateNet !== undefined && epoch - bestEpoch >= patience;
     const validText = valid ? ' ' + Object.entries(valid).map(([k, x]) => `${k} ${fmt(x)}`).join(' ') + (improved ? ' *' : '') : '';
-    progress.line(`epoch ${String(epoch).padStart(3)}/${maxEpochs} loss ${log.loss.toFixed(4)}${validText} train ${trainSeconds.toFixed(1)}s total ${seconds.toFixed(1)}s`);
+    const clText = log.contrastiveLoss !== undefined ? ` (InfoNCE ${log.contrastiveLoss.toFixed(4)})` : '';
+    progress.line(`epoch ${String(epoch).padStart(3)}/${maxEpochs} loss ${log.loss.toFixed(4)}${clText}${validText} train ${trainSeconds.toFixed(1)}s total ${seconds.toFixed(1)}s`);
     if (ckptPath) {
       const st = adam.stateDict();
       writeCheckpoint(ckptPath, { fingerprint: fp, epoch, bestScore: Number.isFinite(bestScore) ? bestScore : null, bestEpoch, adamStep: st.step, logs, stopped }, [

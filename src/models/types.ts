@@ -1,8 +1,31 @@
-import type { CancelToken, ProgressReporter } from '../core/index.ts';
+import type { CancelToken, ProgressReporter, Rng } from '../core/index.ts';
 import type { TrainView } from '../data/index.ts';
 
 /** Validation hook given by the caller: models never import the evaluator themselves. */
 export type ValidateFn = (model: Recommender) => { score: number; metrics: Record<string, number> };
+
+/** A random transformation of one item sequence (e.g. an augmentation pipeline), drawing only from `rng`. */
+export type SequenceTransform = (seq: Int32Array, rng: Rng) => Int32Array;
+
+/**
+ * Augmentation inside the trainer, drawn afresh every epoch from the epoch's RNG stream (so a
+ * resumed run continues exactly). Only training sequences ever pass through the transforms.
+ */
+export interface TrainingAugmentation {
+  /** Identifies the transforms in checkpoint fingerprints and result files (e.g. the pipeline JSON). */
+  readonly key: string;
+  /**
+   * Each epoch, each example's training sequence is replaced with this probability by a fresh
+   * transform of it (then shifted into inputs/targets as usual). Must emit real items only.
+   */
+  readonly online?: { readonly transform: SequenceTransform; readonly probability: number };
+  /**
+   * CL4SRec (Xie et al. 2022): two transformed views of every training input; an InfoNCE loss
+   * (in-batch negatives, dot-product similarity / temperature) between their final hidden states
+   * is added to the next-item loss with this weight. Views may hold the mask token numItems+1.
+   */
+  readonly contrastive?: { readonly transform: SequenceTransform; readonly weight: number; readonly temperature: number };
+}
 
 export interface FitOptions {
   readonly seed: number;
@@ -11,6 +34,8 @@ export interface FitOptions {
   /** Early stopping: epochs without a new best validation score. */
   readonly patience?: number;
   readonly validate?: ValidateFn;
+  /** Online augmentation / contrastive views (sequence networks only). */
+  readonly augmentation?: TrainingAugmentation;
   /** Directory for per-epoch checkpoints; a run that finds one there resumes from it. */
   readonly checkpointDir?: string;
   readonly progress?: ProgressReporter;
@@ -20,6 +45,8 @@ export interface FitOptions {
 export interface EpochLog {
   readonly epoch: number;
   readonly loss: number;
+  /** Mean InfoNCE term (before its weight) when a contrastive objective is on. */
+  readonly contrastiveLoss?: number;
   readonly seconds: number;
   readonly valid?: Record<string, number>;
 }

@@ -78,3 +78,28 @@ test('lift experiment end to end on a tiny set: baseline and an arm, paired test
   assert.equal(lines.filter((l) => /already done/.test(l)).length, 6, 'every (arm, seed) run is reused');
   assert.deepEqual(again.arms.map((a) => a.test), r.arms.map((a) => a.test));
 });
+
+test('arms may train with online augmentation or a contrastive objective; an arm with neither is a ConfigError', async () => {
+  const base = { data: { path: data }, model: { model: 'sasrec' } };
+  assert.throws(() => parseExperimentConfig({ ...base, arms: [{ name: 'empty' }] }), (e: unknown) => e instanceof ConfigError && /at least one of pipeline/.test(e.message));
+  assert.throws(() => parseExperimentConfig({ ...base, arms: [{ name: 'x', contrastive: { pipeline: 'p.yaml', temperature: 0 } }] }), (e: unknown) => e instanceof ConfigError && /contrastive\.temperature/.test(e.location.field ?? ''));
+  const config = parseExperimentConfig({
+    name: 'tiny-train-aug',
+    data: { path: data },
+    model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'ce' }, trainer: { batchSize: 16 } },
+    seeds: 1,
+    epochs: 1,
+    bootstrap: { resamples: 100 },
+    arms: [
+      { name: 'cl4srec', contrastive: { pipeline: join(root, 'examples', 'pipelines', 'cl4srec.yaml') } },
+      { name: 'online', online: { pipeline: join(root, 'examples', 'pipelines', 'crop-reorder.yaml'), probability: 0.5 } },
+    ],
+  });
+  const r = await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'out-train-aug') });
+  const [baseline, cl, online] = r.arms;
+  assert.equal(cl!.trainSequences, baseline!.trainSequences, 'nothing is added offline');
+  assert.equal((cl!.training as { contrastive: { weight: number } }).contrastive.weight, 0.1);
+  assert.equal((online!.training as { online: { probability: number } }).online.probability, 0.5);
+  assert.notDeepEqual(cl!.test, baseline!.test);
+  assert.notDeepEqual(online!.test, baseline!.test);
+});

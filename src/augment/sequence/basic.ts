@@ -187,3 +187,22 @@ export const duplicate: OperatorDef<Int32Array, z.infer<typeof DuplicateConfig>,
     return insertBefore(seq, p.at, items);
   },
 };
+
+// ---------------------------------------------------------------- identity
+const IdentityConfig = z.object({}).strict();
+/**
+ * The sequence unchanged. As the view of a contrastive objective it leaves dropout as the only
+ * difference between two views (DuoRec's unsupervised augmentation, SimCSE's trick).
+ */
+export const identity: OperatorDef<Int32Array, z.infer<typeof IdentityConfig>, Record<string, never>> = {
+  name: 'identity',
+  family: 'sequence',
+  summary: 'keep the sequence as it is (dropout-only contrastive views)',
+  config: IdentityConfig,
+  sample() {
+    return {};
+  },
+  apply(seq) {
+    return seq.slice();
+  },
+};

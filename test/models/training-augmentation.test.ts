@@ -1,0 +1,147 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ConfigError, Rng } from '../../src/core/index.ts';
+import { leaveOneOutSplit, type SequenceDataset } from '../../src/data/index.ts';
+import { NeuralRecommender, infoNce, type TrainingAugmentation } from '../../src/models/index.ts';
+import { Parameter, backward } from '../../src/nn/index.ts';
+
+function dataset(users: number, numItems: number, seed: number): SequenceDataset {
+  const rng = new Rng(seed);
+  const sequences = Array.from({ length: users }, () => {
+    // Distinct items per user, so a held-out item never also sits in the user's training part.
+    const seen = new Set<number>();
+    let it = 1 + rng.int(numItems);
+    const len = 5 + rng.int(6);
+    while (seen.size < len) {
+      it = 1 + ((it + rng.int(3)) % numItems);
+      seen.add(it);
+    }
+    return Int32Array.from(seen);
+  });
+  return { name: 'tiny', userIds: sequences.map((_, i) => `u${i}`), itemIds: ['<pad>', ...Array.from({ length: numItems }, (_, i) => `i${i}`)], numItems, sequences, checksum: 'x' };
+}
+
+const config = { hidden: 8, blocks: 1, heads: 2, maxLen: 10, dropout: 0.2, attnDropout: 0.2, loss: 'ce' };
+const weights = (m: NeuralRecommender) => m.network.parameters.map((p) => Array.from(p.data));
+
+/** Reference NT-Xent, straight from the definition, in float64. */
+function ntXent(z: number[][], tau: number): number {
+  const n = z.length;
+  const B = n / 2;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const sims = z.map((zj, j) => (j === i ? Number.NEGATIVE_INFINITY : zj.reduce((s, x, k) => s + x * z[i]![k]!, 0) / tau));
+    const m = Math.max(...sims);
+    const lse = m + Math.log(sims.reduce((s, x) => s + Math.exp(x - m), 0));
+    total += lse - sims[i < B ? i + B : i - B]!;
+  }
+  return total / n;
+}
+
+test('infoNce equals NT-Xent from its definition, and its gradient pulls the two views together', () => {
+  const rng = new Rng(3);
+  const rows = Array.from({ length: 6 }, () => Array.from({ length: 4 }, () => rng.normal()));
+  const z = new Parameter('z', new Float32Array(rows.flat()), [6, 4]);
+  const loss = infoNce(z, 0.5);
+  assert.ok(Math.abs(loss.item() - ntXent(rows, 0.5)) < 1e-4, `${loss.item()} vs ${ntXent(rows, 0.5)}`);
+  backward(loss);
+  // A small step against the gradient lowers the loss.
+  const stepped = rows.flat().map((x, i) => x - 0.05 * z.grad![i]!);
+  const after = ntXent(Array.from({ length: 6 }, (_, i) => stepped.slice(i * 4, i * 4 + 4)), 0.5);
+  assert.ok(after < ntXent(rows, 0.5));
+  assert.throws(() => infoNce(new Parameter('odd', new Float32Array(12), [3, 4]), 1), /even number of rows/);
+});
+
+test('online + contrastive augmentation: deterministic per seed, logged, and the transforms see training parts only', async () => {
+  const split = leaveOneOutSplit(dataset(80, 40, 2));
+  const seenInputs: Int32Array[] = [];
+  const aug = (record: boolean): TrainingAugmentation => ({
+    key: 'test-crop',
+    online: {
+      probability: 0.5,
+      transform: (s, r) => {
+        if (record) seenInputs.push(s.slice());
+        const keep = Math.max(2, Math.floor(s.length * 0.7));
+        const start = r.int(s.length - keep + 1);
+        return s.slice(start, start + keep);
+      },
+    },
+    contrastive: {
+      weight: 0.2,
+      temperature: 1,
+      transform: (s, r) => {
+        if (record) seenInputs.push(s.slice());
+        return s.length > 1 ? s.slice(r.int(s.length - 1)) : s.slice();
+      },
+    },
+  });
+  const a = new NeuralRecommender('sasrec', config, { batchSize: 16 });
+  const b = new NeuralRecommender('sasrec', config, { batchSize: 16 });
+  const plain = new NeuralRecommender('sasrec', config, { batchSize: 16 });
+  const ra = await a.fit(split.train, { seed: 1, epochs: 2, augmentation: aug(true) });
+  await b.fit(split.train, { seed: 1, epochs: 2, augmentation: aug(false) });
+  await plain.fit(split.train, { seed: 1, epochs: 2 });
+  assert.deepEqual(weights(a), weights(b));
+  assert.notDeepEqual(weights(a), weights(plain));
+  assert.ok(ra.epochs.every((e) => typeof e.contrastiveLoss === 'number' && e.contrastiveLoss > 0));
+  // Every sequence a transform saw is (a window of) some user's training part: it never holds
+  // that user's validation or test item.
+  const trainParts = split.train.users().map((u) => split.train.sequence(u));
+  for (const s of seenInputs) {
+    const owner = trainParts.findIndex((t) => t.length >= s.length && t.join(',').includes(s.join(',')));
+    assert.ok(owner >= 0, `transform input ${s} is no training window`);
+  }
+  const all = new Set(trainParts.flatMap((t) => Array.from(t)));
+  for (const s of seenInputs) for (const x of s) assert.ok(all.has(x));
+});
+
+test('the mask token needs maskToken: true, and GRU4Rec has no contrastive objective', async () => {
+  const split = leaveOneOutSplit(dataset(40, 30, 4));
+  const maskAll: TrainingAugmentation = { key: 'm', contrastive: { weight: 0.1, temperature: 1, transform: (s) => s.map((_, i) => (i === 0 ? 31 : s[i]!)) } };
+  await assert.rejects(new NeuralRecommender('sasrec', config, { batchSize: 16 }).fit(split.train, { seed: 0, epochs: 1, augmentation: maskAll }), (e: unknown) => e instanceof ConfigError && /maskToken: true/.test(e.message));
+  const withMask = new NeuralRecommender('sasrec', { ...config, maskToken: true }, { batchSize: 16 });
+  await withMask.fit(split.train, { seed: 0, epochs: 1, augmentation: maskAll });
+  // The mask row is input-only: scores still cover padding + the 30 real items.
+  assert.equal(withMask.scoreAll([Int32Array.of(1, 2)]).length, 31);
+  await assert.rejects(
+    new NeuralRecommender('gru4rec', { hidden: 8, maxLen: 10, loss: 'ce' }, { batchSize: 16 }).fit(split.train, { seed: 0, epochs: 1, augmentation: maskAll }),
+    /does not support a contrastive objective/,
+  );
+  const badOnline: TrainingAugmentation = { key: 'o', online: { probability: 1, transform: (s) => s.map(() => 31) } };
+  await assert.rejects(new NeuralRecommender('sasrec', config, { batchSize: 16 }).fit(split.train, { seed: 0, epochs: 1, augmentation: badOnline }), /outside 1\.\.30/);
+});
+
+test('property: online augmentation with a real-data pipeline never trains on a validation or test target', async () => {
+  // The trainer's batches are built only from what the transforms return on training parts; with
+  // distinct items per user, a user's held-out items can enter only through another user.
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: 1000 }), async (seed) => {
+      const split = leaveOneOutSplit(dataset(20, 200, seed));
+      const heldOutByUser = new Map<number, Set<number>>();
+      for (const c of [...split.valid, ...split.test]) {
+        const set = heldOutByUser.get(c.user) ?? new Set<number>();
+        set.add(c.target);
+        heldOutByUser.set(c.user, set);
+      }
+      const byContent = new Map(split.train.users().map((u) => [split.train.sequence(u).join(','), u]));
+      let checked = 0;
+      const aug: TrainingAugmentation = {
+        key: 'rev',
+        online: {
+          probability: 1,
+          transform: (s) => {
+            const u = byContent.get(s.join(','));
+            assert.ok(u !== undefined, 'online transform got a sequence that is not a training part');
+            for (const x of s) assert.ok(!heldOutByUser.get(u)!.has(x));
+            checked++;
+            return s.slice().reverse();
+          },
+        },
+      };
+      await new NeuralRecommender('sasrec', { ...config, hidden: 4, heads: 1 }, { batchSize: 8 }).fit(split.train, { seed, epochs: 1, augmentation: aug });
+      assert.ok(checked > 0);
+    }),
+    { numRuns: 5 },
+  );
+});
