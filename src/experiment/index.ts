@@ -16,3 +16,5 @@ export { runColdStartExperiment, coldStartTable, COLD_START_METRICS } from './co
 export type { ColdStartExperimentOptions, ColdStartExperimentResult, ColdStartArmResult, ColdStartComparison } from './cold-start.ts';
 export { runSynthesis, readSynthesizeConfig, parseSynthesizeConfig, synthesizeSchema } from './synthesize.ts';
 export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult } from './synthesize.ts';
+export { runCtrExperiment, formatCtrTable, temporalCtrSplit, userTemporalCtrSplit, assertDisjointRows, parseCtrExperimentConfig, ctrExperimentSchema, CTR_ARMS } from './ctr.ts';
+export type { CtrExperimentConfig, CtrExperimentResult, CtrExperimentDeps, CtrDataset, CtrArm, CtrCellResult, CtrRunResult, CtrSynthRun, TemporalCtrSplit } from './ctr.ts';
