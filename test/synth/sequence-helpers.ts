@@ -32,8 +32,8 @@ export function beautySlice(users: number): SequenceDataset {
 export function tvDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = Math.max(a.length, b.length);
   let sa = 0, sb = 0;
-  for (let i = 0; i < a.length; i++) sa += a[i]!;
-  for (let i = 0; i < b.length; i++) sb += b[i]!;
+  for (let i = 0; i < a.length; i++) sa += a[i] ?? 0;
+  for (let i = 0; i < b.length; i++) sb += b[i] ?? 0;
   let d = 0;
   for (let i = 0; i < n; i++) d += Math.abs((a[i] ?? 0) / sa - (b[i] ?? 0) / sb);
   return d / 2;

@@ -1,0 +1,167 @@
+/**
+ * Autoregressive synthesis of whole histories from a trained forward next-item model (SASRec by
+ * default): a length from the training length distribution, a start item from the training start
+ * distribution, then item after item sampled from the model with temperature / top-k, only among
+ * items that occur in training (padding, mask and unseen items never come out), with no-repeat
+ * 'auto' as in the Markov baseline. Histories are generated in fixed chunks of `batchSize`, one
+ * model call per step for the whole chunk; history j draws only from its own stream (seed → j).
+ *
+ * save(dir) writes the model (weights.bin, model.json) and synth.json (distributions, settings).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, ModelStateError, Rng, writeJsonAtomic } from '../../core/index.ts';
+import type { TrainView } from '../../data/index.ts';
+import { createRecommender, NeuralRecommender } from '../../models/index.ts';
+import { checkDrawOptions, generateItems, itemsSeenIn, type NextItemSampler } from '../../augment/index.ts';
+import { Categorical, hasRepeats, lengthDistribution, sampleLengths, startDistribution } from './stats.ts';
+import type { SequenceSampleOptions, SequenceSynthesizer, SequenceSynthFitOptions, SequenceSynthFitReport } from './types.ts';
+
+export interface AutoregressiveConfig {
+  readonly model?: 'sasrec' | 'gru4rec';
+  /** Network hyper-parameters; loss defaults to 'ce' (a full softmax to sample from). */
+  readonly network?: Record<string, unknown>;
+  readonly trainer?: Record<string, unknown>;
+  /** Fixed number of training epochs. Default 20. */
+  readonly epochs?: number;
+  readonly temperature?: number;
+  /** 0 = sample among all allowed items. */
+  readonly topK?: number;
+  readonly noRepeat?: boolean | 'auto';
+  /** Histories generated together (one model call per step for the chunk). Default 256. */
+  readonly batchSize?: number;
+}
+
+const FORMAT = 'samplify-autoregressive-sequence';
+
+type ResolvedConfig = Required<Omit<AutoregressiveConfig, 'trainer' | 'network'>> & { network: Record<string, unknown>; trainer: Record<string, unknown> };
+
+interface State {
+  model: NeuralRecommender;
+  numItems: number;
+  noRepeat: boolean;
+  lengths: Categorical;
+  start: Categorical;
+  allowed: Uint8Array;
+}
+
+export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
+  readonly name = 'autoregressive';
+  #config: ResolvedConfig;
+  #s: State | null = null;
+
+  constructor(config: AutoregressiveConfig = {}) {
+    this.#config = {
+      model: config.model ?? 'sasrec',
+      network: { loss: 'ce', ...config.network },
+      trainer: { ...config.trainer },
+      epochs: config.epochs ?? 20,
+      temperature: config.temperature ?? 1,
+      topK: config.topK ?? 0,
+      noRepeat: config.noRepeat ?? 'auto',
+      batchSize: config.batchSize ?? 256,
+    };
+    const c = this.#config;
+    if (c.model !== 'sasrec' && c.model !== 'gru4rec') throw new ConfigError(`autoregressive: 'model' must be 'sasrec' or 'gru4rec', got ${JSON.stringify(c.model)}`, { field: 'model' });
+    if (!Number.isInteger(c.epochs) || c.epochs < 1) throw new ConfigError(`autoregressive: 'epochs' must be an integer ≥ 1, got ${c.epochs}`, { field: 'epochs' });
+    if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new ConfigError(`autoregressive: 'batchSize' must be an integer ≥ 1, got ${c.batchSize}`, { field: 'batchSize' });
+    if (c.noRepeat !== 'auto' && typeof c.noRepeat !== 'boolean') throw new ConfigError(`autoregressive: 'noRepeat' must be true, false or 'auto', got ${JSON.stringify(c.noRepeat)}`, { field: 'noRepeat' });
+    try {
+      checkDrawOptions({ temperature: c.temperature, topK: c.topK, noRepeat: false });
+    } catch (e) {
+      throw new ConfigError(`autoregressive: ${(e as Error).message}`, { field: 'temperature' });
+    }
+  }
+
+  /** Settings in use (after load(): the saved ones, so a loaded synthesizer samples as the saved one did). */
+  get config(): Readonly<ResolvedConfig> {
+    return this.#config;
+  }
+
+  get #state(): State {
+    if (!this.#s) throw new ModelStateError('autoregressive synthesizer used before fit() or load()');
+    return this.#s;
+  }
+
+  /** The trained model as a forward next-item sampler (allowed: items seen in training). */
+  get sampler(): NextItemSampler {
+    const s = this.#state;
+    return { direction: 'forward', numItems: s.numItems, allowed: s.allowed, scoreNext: (h) => s.model.scoreAll(h) };
+  }
+
+  #newModel(): NeuralRecommender {
+    const rec = createRecommender({ model: this.config.model, config: this.config.network, trainer: this.config.trainer });
+    if (!(rec instanceof NeuralRecommender)) throw new ConfigError(`autoregressive: '${this.config.model}' is not a trained sequence model`, { field: 'model' });
+    return rec;
+  }
+
+  async fit(train: TrainView, options: SequenceSynthFitOptions): Promise<SequenceSynthFitReport> {
+    const seqs = train.users().map((u) => train.sequence(u));
+    if (seqs.length === 0) throw new ConfigError('autoregressive: the training view has no non-empty history', { field: 'train' });
+    const model = this.#newModel();
+    const prefixed = options.progress ? { line: (t: string) => options.progress!.line(`autoregressive: ${t}`) } : undefined;
+    const report = await model.fit(train, { seed: options.seed, epochs: this.config.epochs, ...(prefixed ? { progress: prefixed } : {}), ...(options.cancel ? { cancel: options.cancel } : {}) });
+    this.#s = {
+      model,
+      numItems: train.numItems,
+      noRepeat: this.config.noRepeat === 'auto' ? !hasRepeats(seqs) : this.config.noRepeat,
+      lengths: lengthDistribution(seqs),
+      start: startDistribution(seqs),
+      allowed: itemsSeenIn(train.numItems, seqs),
+    };
+    return { seconds: report.seconds, sequences: seqs.length, losses: report.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss })) };
+  }
+
+  sample(n: number, options: SequenceSampleOptions): Int32Array[] {
+    const s = this.#state;
+    const root = new Rng(options.seed);
+    const lengths = sampleLengths(n, options.lengths, s.lengths, (j) => root.split(j).split('length'));
+    const sampler = this.sampler;
+    const draw = { temperature: this.config.temperature, topK: this.config.topK, noRepeat: s.noRepeat };
+    const out: Int32Array[] = [];
+    for (let from = 0; from < n; from += this.config.batchSize) {
+      const to = Math.min(n, from + this.config.batchSize);
+      const starts: Int32Array[] = [];
+      const rngs: Rng[] = [];
+      for (let j = from; j < to; j++) {
+        starts.push(Int32Array.of(s.start.sample(root.split(j).split('start'))));
+        rngs.push(root.split(j).split('items'));
+      }
+      const made = generateItems(sampler, starts, lengths.slice(from, to).map((l) => l - 1), draw, rngs);
+      for (let b = 0; b < made.length; b++) {
+        const h = new Int32Array(1 + made[b]!.length);
+        h[0] = starts[b]![0]!;
+        h.set(made[b]!, 1);
+        out.push(h);
+      }
+    }
+    return out;
+  }
+
+  save(dir: string): void {
+    const s = this.#state;
+    s.model.save(dir);
+    const allowed: number[] = [];
+    for (let i = 1; i <= s.numItems; i++) if (s.allowed[i]) allowed.push(i);
+    writeJsonAtomic(join(dir, 'synth.json'), { format: FORMAT, version: 1, config: this.config, numItems: s.numItems, noRepeat: s.noRepeat, lengths: s.lengths.toJSON(), start: s.start.toJSON(), allowed });
+  }
+
+  load(dir: string): void {
+    const file = join(dir, 'synth.json');
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new ModelStateError(`cannot read an autoregressive synthesizer (${(e as Error).message.split('\n')[0]})`, { file });
+    }
+    if (o.format !== FORMAT || o.version !== 1) throw new ModelStateError(`not a saved autoregressive synthesizer (format ${JSON.stringify(o.format)})`, { file });
+    this.#config = o.config as ResolvedConfig;
+    const model = this.#newModel();
+    model.load(dir);
+    const numItems = o.numItems as number;
+    type J = { values: number[]; counts: number[] };
+    const allowed = new Uint8Array(numItems + 1);
+    for (const i of o.allowed as number[]) allowed[i] = 1;
+    this.#s = { model, numItems, noRepeat: o.noRepeat as boolean, lengths: Categorical.fromJSON(o.lengths as J), start: Categorical.fromJSON(o.start as J), allowed };
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The sequence-synthesizer contract: learn whole user histories from a training view, then sample
+ * new ones. Like the table synthesizers, every random step is driven by the seed, and a saved
+ * model, loaded again, samples exactly what the original would for the same seed.
+ */
+import type { CancelToken, ProgressReporter } from '../../core/index.ts';
+import type { TrainView } from '../../data/index.ts';
+
+export interface SequenceSynthFitOptions {
+  readonly seed: number;
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+export interface SequenceSampleOptions {
+  readonly seed: number;
+  /** One length per sampled history; default: drawn from the training length distribution. */
+  readonly lengths?: readonly number[];
+}
+
+export interface SequenceSynthFitReport {
+  readonly seconds: number;
+  /** Histories the synthesizer learned from (non-empty training sequences). */
+  readonly sequences: number;
+  /** Per-epoch losses of trained synthesizers; empty for statistical ones. */
+  readonly losses: readonly { readonly epoch: number; readonly loss: number }[];
+}
+
+export interface SequenceSynthesizer {
+  /** Registry name, e.g. 'markov', 'autoregressive'. */
+  readonly name: string;
+  fit(train: TrainView, options: SequenceSynthFitOptions): Promise<SequenceSynthFitReport>;
+  /**
+   * n whole histories (item ids 1..numItems, never padding or mask). History j draws only from
+   * the stream seed → j, so it does not depend on n or on the other histories.
+   */
+  sample(n: number, options: SequenceSampleOptions): Int32Array[];
+  save(path: string): void;
+  load(path: string): void;
+}
+
+/** A history with an event type per interaction (view, cart, purchase, …). */
+export interface EventSequence {
+  readonly items: Int32Array;
+  /** events[t] indexes `eventTypes`. */
+  readonly events: Uint8Array;
+}
+
+/** Histories with event types: what a CSV with an event column gives (see eventSequencesFromTable). */
+export interface EventSequenceData {
+  readonly numItems: number;
+  /** Event names; at most 255. */
+  readonly eventTypes: readonly string[];
+  readonly sequences: readonly EventSequence[];
+}
