@@ -237,7 +237,6 @@ function sampleCond(t: DataTransformer, s: CondSampler, n: number, rng: Rng, log
   return { cond, column, category };
 }
 
-const FORMAT = 'samplify-ctgan/1';
 
 interface Fitted {
   readonly transformer: DataTransformer;
@@ -252,7 +251,7 @@ export class CtganSynthesizer implements Synthesizer {
   private fitted: Fitted | null = null;
   private lossCurve: LossPoint[] = [];
 
-  constructor(config: Partial<CtganConfig> = {}) {
+  constructor(config: Partial<CtganConfig> | Readonly<Record<string, unknown>> = {}) {
     this.config = parseSynthConfig(ctganConfigSchema, config, 'ctgan config');
     if (this.config.batchSize % this.config.pac !== 0) {
       throw new ConfigError(`ctgan config: 'batchSize' must be a multiple of pac (${this.config.pac}), got ${this.config.batchSize}`, { field: 'batchSize' });
@@ -474,7 +473,6 @@ export class CtganSynthesizer implements Synthesizer {
   save(path: string): void {
     const f = this.requireFitted();
     const header = {
-      format: FORMAT,
       config: this.config,
       fitSeed: this.fitSeed,
       transformer: f.transformer.state(),
@@ -482,11 +480,11 @@ export class CtganSynthesizer implements Synthesizer {
       condFreqCum: f.condFreqCum.map((a) => [...a]),
       losses: this.lossCurve,
     };
-    writeModelFile(path, header, generatorParams(f.generator));
+    writeModelFile(path, this.name, header, generatorParams(f.generator));
   }
 
   load(path: string): void {
-    const { header, loadInto } = readModelFile(path, FORMAT);
+    const { header, loadInto } = readModelFile(path, this.name);
     const config = parseSynthConfig(ctganConfigSchema, header.config, `${path}: ctgan config`);
     const transformer = DataTransformer.fromState(header.transformer as TransformerState);
     const G = buildGenerator(config, transformer.condWidth, transformer.width, new Rng(0));

@@ -9,3 +9,11 @@ export type { ParametricFamily, FittedFamily, Dist } from './distributions.ts';
 export { synthesizers, createSynthesizer, loadSynthesizer, savedSynthesizerKind, synthesizerNames } from './registry.ts';
 export type { SynthesizerFactory } from './registry.ts';
 // CTGAN / TVAE / data transformer exports go below (owned by the GAN/VAE work).
+export { CtganSynthesizer, ctganConfigSchema } from './ctgan.ts';
+export type { CtganConfig } from './ctgan.ts';
+export { TvaeSynthesizer, tvaeConfigSchema } from './tvae.ts';
+export type { TvaeConfig } from './tvae.ts';
+export { DataTransformer } from './transformer.ts';
+export type { TransformerOptions, TransformerState, ColumnCodec, DiscreteColumnInfo } from './transformer.ts';
+export { fitGaussianMixture1D } from './gmm.ts';
+export type { GaussianMixture1D, GmmOptions } from './gmm.ts';

@@ -2,16 +2,16 @@
  * Pieces shared by the neural table synthesizers (CTGAN, TVAE): layer construction, Gumbel
  * sampling of one-hot spans, config validation, and the portable model file.
  *
- * Model file: magic "SMPLSYN1", uint32 LE length of a UTF-8 JSON header (format, config, the
- * fitted transformer, the sample guard, the fit seed, loss curves), then the parameter blob of
- * `encodeParameters` (itself self-describing: names and shapes). Written atomically.
+ * Model file: one JSON object in the registry's convention (format 'samplify-synthesizer', kind,
+ * version) with the config, the fitted transformer, the sample guard, the fit seed, the loss curve
+ * and the parameters (base64 of the `encodeParameters` blob). Written atomically.
  */
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ConfigError, ModelStateError, type Rng, writeFileAtomic } from '../core/index.ts';
 import { type ColumnSpan, Parameter, constantParameter, decodeParameters, encodeParameters } from '../nn/index.ts';
 
-const MAGIC = 'SMPLSYN1';
+const FILE_VERSION = 1;
 
 /** A fully connected layer with PyTorch's default initialisation (U(±1/√in) for weight and bias). */
 export interface Dense {
@@ -98,37 +98,36 @@ export function parseSynthConfig<T>(schema: z.ZodType<T>, value: unknown, label:
   throw new ConfigError(`${label}: '${key}' ${issue.message}`, { field: key });
 }
 
-/** Writes header + parameters to one file (atomically). */
-export function writeModelFile(path: string, header: unknown, params: readonly Parameter[]): void {
-  const hjson = Buffer.from(JSON.stringify(header), 'utf8');
+/**
+ * Writes one JSON file (atomically): the registry's header (`format: 'samplify-synthesizer'`,
+ * `kind`, `version`), the synthesizer's own fields, and `parameters`: the base64 of the
+ * `encodeParameters` blob (self-describing: names, shapes, little-endian float32 values).
+ */
+export function writeModelFile(path: string, kind: string, body: Readonly<Record<string, unknown>>, params: readonly Parameter[]): void {
   const blob = encodeParameters(params);
-  const buf = Buffer.alloc(12 + hjson.length + blob.length);
-  buf.write(MAGIC, 0, 'latin1');
-  buf.writeUInt32LE(hjson.length, 8);
-  hjson.copy(buf, 12);
-  Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).copy(buf, 12 + hjson.length);
-  writeFileAtomic(path, buf);
+  const doc = { format: 'samplify-synthesizer', kind, version: FILE_VERSION, ...body, parameters: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('base64') };
+  writeFileAtomic(path, JSON.stringify(doc) + '\n');
 }
 
-/** Reads a model file: its JSON header, and a function that fills `params` from the stored blob. */
-export function readModelFile(path: string, expectedFormat: string): { header: Record<string, unknown>; loadInto: (params: readonly Parameter[]) => void } {
-  let buf: Buffer;
+/** Reads a model file of `kind`: its JSON fields, and a function that fills `params` from the stored blob. */
+export function readModelFile(path: string, kind: string): { header: Record<string, unknown>; loadInto: (params: readonly Parameter[]) => void } {
+  let text: string;
   try {
-    buf = readFileSync(path);
+    text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ModelStateError(`cannot read model file: ${(e as Error).message}`, { file: path });
+    throw new ModelStateError(`cannot read the saved synthesizer (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: path });
   }
-  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw new ModelStateError('not a samplify synthesizer file (bad magic)', { file: path });
-  const hlen = buf.readUInt32LE(8);
-  if (12 + hlen > buf.length) throw new ModelStateError('truncated header', { file: path });
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(buf.toString('utf8', 12, 12 + hlen)) as Record<string, unknown>;
-  } catch (e) {
-    throw new ModelStateError(`corrupt header (${(e as Error).message})`, { file: path });
+    header = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ModelStateError('not a samplify synthesizer file (not JSON)', { file: path });
   }
-  if (header.format !== expectedFormat) throw new ModelStateError(`file holds '${String(header.format)}', expected '${expectedFormat}'`, { file: path });
-  const blob = buf.subarray(12 + hlen);
+  if (header === null || typeof header !== 'object' || header.format !== 'samplify-synthesizer') throw new ModelStateError('not a samplify synthesizer file (no format/kind header)', { file: path });
+  if (header.kind !== kind) throw new ModelStateError(`the file holds a '${String(header.kind)}' synthesizer, not '${kind}'`, { file: path });
+  if (header.version !== FILE_VERSION) throw new ModelStateError(`unsupported ${kind} file version ${String(header.version)} (this build reads ${FILE_VERSION})`, { file: path });
+  if (typeof header.parameters !== 'string') throw new ModelStateError('the file has no parameters', { file: path });
+  const blob = Buffer.from(header.parameters, 'base64');
   return {
     header,
     loadInto: (params) => {

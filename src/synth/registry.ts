@@ -9,6 +9,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { ModelStateError, Registry } from '../core/index.ts';
 import { GaussianCopulaSynthesizer } from './copula.ts';
+import { CtganSynthesizer } from './ctgan.ts';
+import { TvaeSynthesizer } from './tvae.ts';
 import type { Synthesizer } from './types.ts';
 
 /** Builds an unfitted synthesizer from its params (validated by the synthesizer: a bad key is a ConfigError). */
@@ -17,9 +19,8 @@ export type SynthesizerFactory = (params: Readonly<Record<string, unknown>>) => 
 export const synthesizers = new Registry<SynthesizerFactory>('synthesizer');
 
 synthesizers.register('gaussian-copula', (params) => new GaussianCopulaSynthesizer(params));
-// CTGAN / TVAE register here (owned by the GAN/VAE work):
-// synthesizers.register('ctgan', (params) => new CtganSynthesizer(params));
-// synthesizers.register('tvae', (params) => new TvaeSynthesizer(params));
+synthesizers.register('ctgan', (params) => new CtganSynthesizer(params));
+synthesizers.register('tvae', (params) => new TvaeSynthesizer(params));
 
 export function synthesizerNames(): string[] {
   return synthesizers.names();

@@ -95,7 +95,6 @@ export function decode(net: TvaeNetwork, z: nn.Tensor): nn.Tensor {
   return nn.linear(h, net.out.w, net.out.b);
 }
 
-const FORMAT = 'samplify-tvae/1';
 
 interface Fitted {
   readonly transformer: DataTransformer;
@@ -110,7 +109,7 @@ export class TvaeSynthesizer implements Synthesizer {
   private lossCurve: LossPoint[] = [];
   private fitSeed = 0;
 
-  constructor(config: Partial<TvaeConfig> = {}) {
+  constructor(config: Partial<TvaeConfig> | Readonly<Record<string, unknown>> = {}) {
     this.config = parseSynthConfig(tvaeConfigSchema, config, 'tvae config');
   }
 
@@ -250,12 +249,12 @@ export class TvaeSynthesizer implements Synthesizer {
 
   save(path: string): void {
     const f = this.requireFitted();
-    const header = { format: FORMAT, config: this.config, fitSeed: this.fitSeed, transformer: f.transformer.state(), guard: f.guard.toJSON(), losses: this.lossCurve };
-    writeModelFile(path, header, decoderParams(f.net));
+    const header = { config: this.config, fitSeed: this.fitSeed, transformer: f.transformer.state(), guard: f.guard.toJSON(), losses: this.lossCurve };
+    writeModelFile(path, this.name, header, decoderParams(f.net));
   }
 
   load(path: string): void {
-    const { header, loadInto } = readModelFile(path, FORMAT);
+    const { header, loadInto } = readModelFile(path, this.name);
     const config = parseSynthConfig(tvaeConfigSchema, header.config, `${path}: tvae config`);
     const transformer = DataTransformer.fromState(header.transformer as TransformerState);
     const net = buildNetwork(config, transformer.width, transformer.spans.filter((s) => s.kind === 'tanh').length, new Rng(0));

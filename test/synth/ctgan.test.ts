@@ -7,6 +7,7 @@ import { CancelToken, ConfigError, InterruptedError, ModelStateError, Rng, colle
 import type { Cell, Table } from '../../src/data/index.ts';
 import * as nn from '../../src/nn/index.ts';
 import { CtganSynthesizer, type Discriminator, discriminatorForward, discriminatorInputGradient } from '../../src/synth/ctgan.ts';
+import { createSynthesizer, loadSynthesizer } from '../../src/synth/index.ts';
 import { dense } from '../../src/synth/neural-tabular.ts';
 import { backends, gradcheck } from '../nn/helpers.ts';
 import { frequencies, shopTable } from './transformer-fixtures.ts';
@@ -104,6 +105,11 @@ describe('CtganSynthesizer', () => {
       c.load(path);
       assert.deepEqual(c.sample(200, { seed: 4 }), sa);
       assert.equal(c.config.batchSize, 50);
+      const viaRegistry = loadSynthesizer(path);
+      assert.equal(viaRegistry.name, 'ctgan');
+      assert.deepEqual(viaRegistry.sample(200, { seed: 4 }), sa);
+      assert.equal(createSynthesizer('ctgan', small).name, 'ctgan');
+      assert.throws(() => createSynthesizer('tvae', { batchSize: 0 }), /'batchSize'/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
