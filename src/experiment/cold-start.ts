@@ -6,11 +6,13 @@
  *                   interactions for the cold items (`synthesizeColdStartInteractions`), the number
  *                   per item chosen on validation-cold items only,
  *   - `attr-pop`:   the attribute-popularity heuristic (its affinity chosen on validation-cold),
- *   - `blend`:      `none` + w · `attr-pop`, standardised scores, w chosen on validation-cold.
+ *   - `hybrid`:     `none` for items with training interactions, `attr-pop` for the others, put on
+ *                   the model's score scale with a shift chosen on validation-cold
+ *                   (`ColdItemFallbackRecommender`).
  * Every arm is also measured on the warm leave-one-out test cases, so a cost on warm items shows.
  * Epochs of trained models are selected by early stopping on warm validation NDCG@20 (the model's
  * ordinary procedure); validation-cold only chooses the synthesis intensity, the heuristic's
- * affinity and the blend weight. Test-cold items are disjoint from validation-cold items.
+ * affinity and the hybrid's shift. Test-cold items are disjoint from validation-cold items.
  * Significance: paired t-test and bootstrap CI over test-cold cases of the per-case metric
  * averaged over seeds (the heuristic is deterministic: the same values for every seed).
  */
@@ -20,7 +22,7 @@ import { join } from 'node:path';
 import { CancelToken, ConfigError, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemColdStartSplit, type EvalCase, type ItemAttributeSets, type ItemColdStartOptions, type ItemColdStartSplit, type SequenceDataset, type TrainView } from '../data/index.ts';
 import { combineSeeds, fullRankingRanks, hitRateAtK, meanReciprocalRank, meanStdByMetric, metricsFromRanks, ndcgAtK, pairedBootstrapCI, pairedTTest, relativeLift, type MetricSpec } from '../eval/index.ts';
-import { AttributePopularityRecommender, BlendedRecommender, createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
+import { AttributePopularityRecommender, ColdItemFallbackRecommender, createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
 import { synthesizeColdStartInteractions, withSyntheticSequences, type ColdStartSynthConfig } from '../synth/cold-start.ts';
 
@@ -40,8 +42,8 @@ export interface ColdStartExperimentOptions {
   readonly synth?: Partial<Omit<ColdStartSynthConfig, 'perItem'>>;
   /** Candidate affinity weights of the heuristic. Default [0, 1, 3, 10]. */
   readonly affinities?: readonly number[];
-  /** Candidate weights of the heuristic in the blend with `none`; [] for no blend. Default [0.25, 0.5, 1, 2]. */
-  readonly blendWeights?: readonly number[];
+  /** Candidate shifts of the `hybrid` arm (cold items placed at z_heuristic + shift on the model's scale); [] for none. Default [0, 1, 2, 3, 4, 6]. */
+  readonly hybridShifts?: readonly number[];
   /**
    * Early stopping validates on at most this many warm validation cases (an evenly spaced subset,
    * the same for every arm), to keep per-epoch validation cheap. Default: all of them.
@@ -109,7 +111,7 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
   if (o.attributes.numItems !== o.dataset.numItems) throw new ConfigError(`attributes cover ${o.attributes.numItems} items, the dataset has ${o.dataset.numItems}`, { field: 'attributes' });
   const modelSpec = o.model ?? DEFAULT_MODEL;
   const affinities = o.affinities ?? [0, 1, 3, 10];
-  const blendWeights = o.blendWeights ?? [0.25, 0.5, 1, 2];
+  const hybridShifts = o.hybridShifts ?? [0, 1, 2, 3, 4, 6];
   const numItems = o.dataset.numItems;
 
   const split = itemColdStartSplit(o.dataset, o.split);
@@ -173,7 +175,7 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
     };
   };
 
-  const blendValid = new Map<string, number>(); // `${w}|${seed}` → validation-cold NDCG@20
+  const hybridValid = new Map<string, number>(); // `${shift}|${seed}` → validation-cold NDCG@20
   let chosenIntensity: number | null = o.intensities.length === 1 ? o.intensities[0]! : null;
   const selectOnAll = o.selectIntensityOn === 'all-seeds';
   const intensityValid = new Map<number, number[]>();
@@ -182,9 +184,9 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
   for (const [si, seed] of o.seeds.entries()) {
     const none = await trainModel('none', seed, split.train, {});
     runs.set(`none|${seed}`, none.run);
-    for (const w of blendWeights) {
-      const blend = new BlendedRecommender([{ model: none.model, weight: 1 }, { model: heuristic, weight: w }]);
-      blendValid.set(`${w}|${seed}`, selectScore(fullRankingRanks(blend, split.coldValid, numItems)));
+    for (const shift of hybridShifts) {
+      const hybrid = new ColdItemFallbackRecommender(none.model, heuristic, shift).useKnownItemsOf(split.train);
+      hybridValid.set(`${shift}|${seed}`, selectScore(fullRankingRanks(hybrid, split.coldValid, numItems)));
     }
     const candidates = chosenIntensity !== null ? [chosenIntensity] : o.intensities;
     for (const k of selectOnAll || si === 0 ? o.intensities : candidates) {
@@ -226,18 +228,18 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
   addArm('attr-pop', 'attribute-popularity heuristic (no training of a model; deterministic)', { affinity: bestBeta }, [{ seed: 0, run: { ranks: heuristicRanks, info: { affinity: bestBeta } } }]);
   addArm('none', `${modelName(modelSpec)} on the warm training view (never sees cold items)`, null, seedsOf('none'));
   addArm('synth', `${modelName(modelSpec)} on training + ${chosenIntensity} synthetic interactions per cold item`, { perItem: chosenIntensity }, seedsOf(`synth-${chosenIntensity}`));
-  let bestW: number | null = null;
-  if (blendWeights.length) {
-    const byW = new Map(blendWeights.map((w) => [w, o.seeds.map((seed) => blendValid.get(`${w}|${seed}`)!)]));
-    const w = argmaxKey(byW, mean);
-    bestW = w;
-    // Only the chosen weight is ranked on every case set; the fitted `none` models are reloaded.
-    const blendRuns = o.seeds.map((seed) => {
+  let bestShift: number | null = null;
+  if (hybridShifts.length) {
+    const byShift = new Map(hybridShifts.map((x) => [x, o.seeds.map((seed) => hybridValid.get(`${x}|${seed}`)!)]));
+    const shift = argmaxKey(byShift, mean);
+    bestShift = shift;
+    // Only the chosen shift is ranked on every case set; the fitted `none` models are reloaded.
+    const hybridRuns = o.seeds.map((seed) => {
       const base = createRecommender(modelSpec);
       base.load(join(o.out, 'runs', `none-seed${seed}`, 'model'));
-      return { seed, run: { ranks: rankAll(new BlendedRecommender([{ model: base, weight: 1 }, { model: heuristic, weight: w }])), info: { weight: w, affinity: bestBeta } } };
+      return { seed, run: { ranks: rankAll(new ColdItemFallbackRecommender(base, heuristic, shift).useKnownItemsOf(split.train)), info: { shift, affinity: bestBeta } } };
     });
-    addArm('blend', `none + ${w} × attr-pop (standardised scores)`, { weight: w, affinity: bestBeta }, blendRuns);
+    addArm('hybrid', `none for items seen in training, attr-pop (shift ${shift}) for the others`, { shift, affinity: bestBeta }, hybridRuns);
   }
   for (const k of o.intensities) if (k !== chosenIntensity) addArm(`synth-${k}`, `not chosen: ${k} synthetic interactions per cold item`, { perItem: k }, seedsOf(`synth-${k}`));
 
@@ -252,18 +254,18 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
     const bm = mean(Array.from(b));
     comparisons.push({ baseline, treatment, cases: set, metric: SELECT, baselineMean: round(am), treatmentMean: round(bm), relativeLift: round(relativeLift(am, bm)), pValueT: t.pValue, ci95Bootstrap: [round(boot.lo), round(boot.hi)], pValueBootstrap: boot.pValue });
   };
-  for (const [base, treat] of [['none', 'synth'], ['none', 'attr-pop'], ['attr-pop', 'synth'], ['none', 'blend'], ['attr-pop', 'blend']] as const) compare(base, treat, 'coldTest');
-  for (const treat of ['synth', 'blend', 'attr-pop']) compare('none', treat, 'warmTest');
+  for (const [base, treat] of [['none', 'synth'], ['none', 'attr-pop'], ['attr-pop', 'synth'], ['none', 'hybrid'], ['attr-pop', 'hybrid'], ['hybrid', 'synth']] as const) compare(base, treat, 'coldTest');
+  for (const treat of ['synth', 'hybrid', 'attr-pop']) compare('none', treat, 'warmTest');
 
   const selection = {
     intensity: { chosen: chosenIntensity, on: selectOnAll ? 'validation-cold, mean over seeds' : `validation-cold, seed ${o.seeds[0]}`, validNdcg20: Object.fromEntries([...selectionScores].map(([k, v]) => [k, round(v)])) },
     affinity: { chosen: bestBeta, validNdcg20: Object.fromEntries([...heuristicBy].map(([b, v]) => [b, round(v.validScore)])) },
-    ...(bestW !== null ? { blendWeight: { chosen: bestW, validNdcg20: Object.fromEntries(blendWeights.map((w) => [w, round(mean(o.seeds.map((seed) => blendValid.get(`${w}|${seed}`)!)))])) } } : {}),
+    ...(bestShift !== null ? { hybridShift: { chosen: bestShift, validNdcg20: Object.fromEntries(hybridShifts.map((x) => [x, round(mean(o.seeds.map((seed) => hybridValid.get(`${x}|${seed}`)!)))])) } } : {}),
   };
   const table = coldStartTable(arms, comparisons);
   const result: ColdStartExperimentResult = {
     experiment: 'item-cold-start',
-    config: { dataset: o.dataset.name, checksum: o.dataset.checksum, split: o.split, model: modelSpec, seeds: o.seeds, epochs: o.epochs ?? null, patience: o.patience ?? null, intensities: o.intensities, selectIntensityOn: o.selectIntensityOn ?? 'first-seed', synth: o.synth ?? {}, affinities, blendWeights, earlyStoppingCases: stopCases.length, modelSelection: 'epochs: warm validation NDCG@20; intensity / affinity / blend weight: validation-cold NDCG@20', ranking: 'full ranking over all items, user history excluded (-inf)' },
+    config: { dataset: o.dataset.name, checksum: o.dataset.checksum, split: o.split, model: modelSpec, seeds: o.seeds, epochs: o.epochs ?? null, patience: o.patience ?? null, intensities: o.intensities, selectIntensityOn: o.selectIntensityOn ?? 'first-seed', synth: o.synth ?? {}, affinities, hybridShifts, earlyStoppingCases: stopCases.length, modelSelection: 'epochs: warm validation NDCG@20; intensity / affinity / hybrid shift: validation-cold NDCG@20', ranking: 'full ranking over all items, user history excluded (-inf)' },
     split: split.summary,
     selection,
     arms,

@@ -224,3 +224,92 @@ export class BlendedRecommender implements Recommender {
     this.parts.forEach((p, k) => p.model.load(join(dir, `part${k}`)));
   }
 }
+
+/**
+ * "The model for items it knows, the heuristic for items it does not": items with training
+ * interactions keep the base model's score; an item without any (a cold item, whose embedding the
+ * base model never trained except as a negative) gets the fallback's score placed on the base
+ * model's scale, mean_known + sd_known · (z_fallback(i) + shift), per history. `shift` decides how
+ * far up cold items may come (chosen on validation-cold); the ranking among known items never
+ * changes, so any cost on warm items is only cold items taking their places.
+ */
+export class ColdItemFallbackRecommender implements Recommender {
+  readonly name: string;
+  readonly refitBeforeTest = false;
+  #known: Uint8Array | null = null;
+
+  constructor(
+    readonly base: Recommender,
+    readonly fallback: Recommender,
+    readonly shift: number,
+  ) {
+    if (!Number.isFinite(shift)) throw new ConfigError(`cold-item fallback: shift must be finite, got ${shift}`, { field: 'shift' });
+    this.name = `${base.name}+${fallback.name}@cold`;
+  }
+
+  /** Fits both parts on `train` and records which items it holds. */
+  async fit(train: TrainView, options: FitOptions): Promise<FitReport> {
+    const t0 = performance.now();
+    await this.base.fit(train, options);
+    await this.fallback.fit(train, options);
+    this.useKnownItemsOf(train);
+    return { epochs: [], bestEpoch: 0, seconds: (performance.now() - t0) / 1000, resumed: false };
+  }
+
+  /** For parts fitted elsewhere on `train`: records its items as the known ones. */
+  useKnownItemsOf(train: TrainView): this {
+    const counts = itemPopularity(train);
+    this.#known = Uint8Array.from(counts, (c) => (c > 0 ? 1 : 0));
+    return this;
+  }
+
+  scoreAll(histories: readonly Int32Array[]): Float32Array {
+    const known = this.#known;
+    if (!known) throw new ModelStateError('cold-item fallback used before fit() or useKnownItemsOf()');
+    const out = this.base.scoreAll(histories);
+    const fb = this.fallback.scoreAll(histories);
+    const width = known.length;
+    if (out.length !== histories.length * width || fb.length !== out.length) throw new ConfigError(`cold-item fallback: parts returned ${out.length} and ${fb.length} scores for ${histories.length} histories × ${width}`);
+    for (let h = 0; h < histories.length; h++) {
+      const o = h * width;
+      const bm = moments(out, o, width, known, 1);
+      const fm = moments(fb, o, width, null, 0);
+      for (let i = 1; i < width; i++) {
+        if (known[i]) continue;
+        const z = Number.isFinite(fb[o + i]!) ? (fb[o + i]! - fm.mean) / fm.sd : -1e9;
+        out[o + i] = bm.mean + bm.sd * (z + this.shift);
+      }
+    }
+    return out;
+  }
+
+  save(dir: string): void {
+    this.base.save(join(dir, 'base'));
+    this.fallback.save(join(dir, 'fallback'));
+    writeJsonAtomic(join(dir, 'model.json'), { kind: 'cold-item-fallback', shift: this.shift, known: Array.from(this.#known ?? []) });
+  }
+
+  load(dir: string): void {
+    this.base.load(join(dir, 'base'));
+    this.fallback.load(join(dir, 'fallback'));
+    const saved = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { known?: number[] };
+    if (!Array.isArray(saved.known)) throw new ModelStateError('not a saved cold-item fallback model', { file: join(dir, 'model.json') });
+    this.#known = Uint8Array.from(saved.known);
+  }
+}
+
+/** Mean and sample sd of the finite scores row[1..width) (only where mask[i] === want when a mask is given). */
+function moments(s: Float32Array, o: number, width: number, mask: Uint8Array | null, want: number): { mean: number; sd: number } {
+  let n = 0, mean = 0, m2 = 0;
+  for (let i = 1; i < width; i++) {
+    if (mask && mask[i] !== want) continue;
+    const x = s[o + i]!;
+    if (!Number.isFinite(x)) continue;
+    n++;
+    const d = x - mean;
+    mean += d / n;
+    m2 += d * (x - mean);
+  }
+  const sd = n > 1 ? Math.sqrt(m2 / (n - 1)) : 1;
+  return { mean, sd: sd > 0 ? sd : 1 };
+}

@@ -11,5 +11,5 @@ export { createRecommender, MODEL_NAMES } from './factory.ts';
 export type { ModelSpec, ModelName } from './factory.ts';
 export { createCtrModel, CTR_MODEL_NAMES, CtrNetModel, CtrFeatureEncoder, LOGISTIC_DEFAULTS, DEEPFM_DEFAULTS } from './ctr/index.ts';
 export type { CtrModel, CtrFitOptions, CtrFitReport, CtrEpochLog, CtrModelName, LogisticConfig, DeepFmConfig, CtrEncoderState } from './ctr/index.ts';
-export { AttributePopularityRecommender, BlendedRecommender, DEFAULT_ATTRIBUTE_POPULARITY } from './attribute-popularity.ts';
+export { AttributePopularityRecommender, BlendedRecommender, ColdItemFallbackRecommender, DEFAULT_ATTRIBUTE_POPULARITY } from './attribute-popularity.ts';
 export type { AttributePopularityConfig, BlendPart } from './attribute-popularity.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/index.ts';
 import { makeTrainView, type ItemAttributeSets, type SequenceDataset } from '../../src/data/index.ts';
-import { AttributePopularityRecommender, BlendedRecommender, PopularityRecommender } from '../../src/models/index.ts';
+import { AttributePopularityRecommender, BlendedRecommender, ColdItemFallbackRecommender, PopularityRecommender } from '../../src/models/index.ts';
 import { runColdStartExperiment } from '../../src/experiment/index.ts';
 
 function attributeSets(lists: number[][], numAttributes: number): ItemAttributeSets {
@@ -62,6 +62,21 @@ describe('attribute-popularity heuristic', () => {
     assert.deepEqual(n.scoreAll([Int32Array.of(3, 4)]), m.scoreAll([Int32Array.of(3, 4)]));
   });
 
+  it('the cold-item fallback keeps the model’s scores for known items and orders cold items by the heuristic', async () => {
+    const base = new PopularityRecommender();
+    const heur = new AttributePopularityRecommender(attrs, { affinity: 0 });
+    const low = new ColdItemFallbackRecommender(base, heur, 0);
+    await low.fit(train, { seed: 0 });
+    const high = new ColdItemFallbackRecommender(base, heur, 5).useKnownItemsOf(train);
+    const hs = [Int32Array.of(3)];
+    const b = base.scoreAll(hs);
+    const [x, y] = [low.scoreAll(hs), high.scoreAll(hs)];
+    for (const i of [1, 2, 3, 4]) assert.equal(x[i], b[i], `known item ${i} keeps its score`);
+    for (const s of [x, y]) assert.ok(s[5]! > s[6]!, 'popular-attribute cold item above rare-attribute one');
+    assert.ok(y[5]! > x[5]! && y[6]! > x[6]!, 'a larger shift moves cold items up');
+    assert.ok(y[5]! > y[1]!, 'with shift 5 the best cold item outranks every known item');
+  });
+
   it('a blend with weight 0 on one part ranks exactly like the other part', async () => {
     const a = new AttributePopularityRecommender(attrs, { affinity: 1 });
     const b = new PopularityRecommender();
@@ -86,13 +101,13 @@ describe('cold-start experiment (tiny end-to-end)', () => {
   const dataset: SequenceDataset = { name: 'tiny', userIds: sequences.map((_, u) => String(u)), itemIds: ['<pad>', ...Array.from({ length: numItems }, (_, i) => String(i + 1))], numItems, sequences, checksum: 'tiny' };
   const attributes = attributeSets(Array.from({ length: numItems }, (_, i) => [Math.floor(i / 10), 4 + (i % 3)]), 7);
   const model = { model: 'sasrec' as const, config: { hidden: 8, blocks: 1, heads: 2, maxLen: 8, loss: 'bce' }, trainer: { batchSize: 32 } };
-  const options = (out: string) => ({ dataset, attributes, split: { itemFraction: 0.2, seed: 0, minInteractions: 3 }, model, seeds: [0, 1], epochs: 2, intensities: [2, 6], affinities: [0, 3], blendWeights: [0.5, 1], out });
+  const options = (out: string) => ({ dataset, attributes, split: { itemFraction: 0.2, seed: 0, minInteractions: 3 }, model, seeds: [0, 1], epochs: 2, intensities: [2, 6], affinities: [0, 3], hybridShifts: [0, 2], out });
 
   it('reports every arm on cold and warm cases, chooses on validation-cold, is deterministic and resumes', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'samplify-cold-'));
     const a = await runColdStartExperiment(options(join(tmp, 'a')));
     const names = a.arms.map((x) => x.arm);
-    for (const n of ['attr-pop', 'none', 'synth', 'blend']) assert.ok(names.includes(n), n);
+    for (const n of ['attr-pop', 'none', 'synth', 'hybrid']) assert.ok(names.includes(n), n);
     const synth = a.arms.find((x) => x.arm === 'synth')!;
     assert.ok([2, 6].includes(synth.chosen!['perItem']!));
     assert.deepEqual(synth.seeds, [0, 1]);
