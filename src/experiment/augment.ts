@@ -1,9 +1,10 @@
-import { extname } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError, silentProgress, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, type DataFormat, type LoadOptions } from '../data/index.ts';
 import { expandSequences, loadPipeline, writeExpansionJsonl } from '../augment/index.ts';
+import { fitPipelineGenerators } from './generators.ts';
 
 export interface AugmentFileOptions {
   readonly data: string;
@@ -16,6 +17,8 @@ export interface AugmentFileOptions {
   /** .jsonl or .parquet */
   readonly out: string;
   readonly progress?: ProgressReporter;
+  /** Where generators a pipeline declares (resources.generators) are cached; default `<out folder>/generators`. */
+  readonly generatorCacheDir?: string;
 }
 
 /**
@@ -32,6 +35,7 @@ export async function augmentFile(o: AugmentFileOptions): Promise<{ samples: num
   const split = leaveOneOutSplit(dataset);
   // Fitting declared resources (similarity) and validating every step happen here, before any output.
   const pipeline = loadPipeline(o.pipeline, { train: split.train, dataset });
+  await fitPipelineGenerators(pipeline, split.train, { cacheDir: o.generatorCacheDir ?? join(dirname(o.out), 'generators'), progress });
   const stream = expandSequences(split.train, pipeline, { views: o.views, seed: o.seed });
   const jsonlPath = ext === '.jsonl' ? o.out : `${o.out}.jsonl.tmp`;
   const r = await writeExpansionJsonl(stream, jsonlPath, { itemIds: dataset.itemIds, userIds: dataset.userIds });
