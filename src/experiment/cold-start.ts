@@ -24,7 +24,7 @@ import { itemColdStartSplit, type EvalCase, type ItemAttributeSets, type ItemCol
 import { combineSeeds, fullRankingRanks, hitRateAtK, meanReciprocalRank, meanStdByMetric, metricsFromRanks, ndcgAtK, pairedBootstrapCI, pairedTTest, relativeLift, type MetricSpec } from '../eval/index.ts';
 import { AttributePopularityRecommender, ColdItemFallbackRecommender, createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
-import { synthesizeColdStartInteractions, withSyntheticSequences, type ColdStartSynthConfig } from '../synth/cold-start.ts';
+import { synthesizeColdStartInteractions, withSyntheticSequences, type ColdStartSynthConfig } from '../synth/index.ts';
 
 export interface ColdStartExperimentOptions {
   readonly dataset: SequenceDataset;

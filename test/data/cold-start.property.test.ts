@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConfigError, Rng } from '../../src/core/index.ts';
 import { chooseColdItems, coldStartSplitFor, itemColdStartSplit, type ItemAttributeSets, type ItemColdStartSplit, type SequenceDataset } from '../../src/data/index.ts';
-import { synthesizeColdStartInteractions } from '../../src/synth/cold-start.ts';
+import { synthesizeColdStartInteractions } from '../../src/synth/index.ts';
 import { makeDataset } from './helpers.ts';
 
 const NUM_ITEMS = 20;
