@@ -4,7 +4,7 @@
  * Rules, applied per column in this order (the first that matches wins; see
  * docs/decisions/synthesis.md for why):
  * 1. every cell null → categorical (reproduced as all-null: nothing to learn, nothing to fail on).
- * 2. booleans, the strings true/false (any case), or numbers that are only 0 and 1 → boolean.
+ * 2. booleans, the strings true/false (any case), or numbers that are 0 and 1 (both) → boolean.
  * 3. a name that says "identifier" (`id`, `user_id`, `itemId`, `sku`, `*_key`) → id; so are
  *    strings that are mostly distinct (distinct > half the non-null cells and more than 20 values,
  *    e.g. zip codes, emails, order numbers) — ids are never one-hot encoded downstream.
@@ -126,7 +126,7 @@ function profile(cells: readonly Cell[]): ColumnProfile {
 function detectColumn(name: string, cells: readonly Cell[]): ColumnMeta {
   const p = profile(cells);
   if (p.nonNull === 0) return { type: 'categorical' };
-  if (p.allBool || (p.zeroOne && p.allNumeric)) return { type: 'boolean' };
+  if (p.allBool || (p.zeroOne && p.allNumeric && p.distinct === 2)) return { type: 'boolean' };
   if (ID_NAME_RE.test(name)) return { type: 'id' };
   if (p.allStrings && !p.allNumeric && !p.allIso && p.distinct > 20 && p.distinct > p.nonNull / 2) return { type: 'id' };
   if (p.allIso && !p.allNumeric) return { type: 'datetime', datetimeFormat: 'iso' };

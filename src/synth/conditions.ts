@@ -269,12 +269,12 @@ export class SampleGuard {
       const v = cellToNumber(raw, meta);
       if (v === null || !Number.isFinite(v)) throw new ConfigError(`condition ${col} = ${describe(raw)} is not a ${meta.type === 'datetime' ? 'date/time' : 'number'}`, { field });
       if (meta.type === 'numerical' && meta.integer && !Number.isInteger(v)) throw new ConfigError(`condition ${col} = ${v} is unsatisfiable: the column holds integers`, { field });
-      const st = this.state.numeric[col]!;
-      if (v < st.min || v > st.max) throw new ConfigError(`condition ${col} = ${describe(raw)} is outside the training range [${st.min}, ${st.max}] of the column; a synthesizer learns no values there`, { field });
       for (const c of this.state.constraints) {
         if (c.kind === 'range' && c.column === col && ((c.min !== undefined && v < c.min) || (c.max !== undefined && v > c.max)))
           throw new ConfigError(`condition ${col} = ${v} violates the range constraint [${c.min ?? '-∞'}, ${c.max ?? '∞'}]`, { field });
       }
+      const st = this.state.numeric[col]!;
+      if (v < st.min || v > st.max) throw new ConfigError(`condition ${col} = ${describe(raw)} is outside the training range [${st.min}, ${st.max}] of the column; a synthesizer learns no values there`, { field });
       out[col] = meta.type === 'datetime' ? raw : v;
     }
     this.checkConditionsAgainstConstraints(out);

@@ -1,0 +1,198 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Rng, ConfigError, ModelStateError } from '../../src/core/index.ts';
+import { detectMetadata, readTable, tableFromRows, type Cell, type Table } from '../../src/data/index.ts';
+import { GaussianCopulaSynthesizer, createSynthesizer, loadSynthesizer, normCdf, normPpf, gammaP, betaI } from '../../src/synth/index.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'samplify-copula-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function gaussianPair(n: number, rho: number, seed: number): Table {
+  const rng = new Rng(seed);
+  const rows: Cell[][] = [];
+  for (let i = 0; i < n; i++) {
+    const a = rng.normal();
+    const b = rho * a + Math.sqrt(1 - rho * rho) * rng.normal();
+    rows.push([a, 10 + 3 * b]);
+  }
+  return tableFromRows(['x', 'y'], rows);
+}
+
+function pearson(a: readonly Cell[], b: readonly Cell[]): number {
+  const x = a as number[];
+  const y = b as number[];
+  const n = x.length;
+  const mx = x.reduce((s, v) => s + v, 0) / n;
+  const my = y.reduce((s, v) => s + v, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+    syy += (y[i]! - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+test('special functions: Φ and Φ⁻¹ invert each other; gamma and beta CDFs match known values', () => {
+  for (const u of [1e-10, 1e-4, 0.01, 0.2, 0.5, 0.77, 0.999, 1 - 1e-9]) assert.ok(Math.abs(normCdf(normPpf(u)) - u) < 1e-12 * Math.max(1, u / 1e-3), `u=${u}`);
+  assert.ok(Math.abs(normCdf(1.959963984540054) - 0.975) < 1e-14);
+  assert.ok(Math.abs(normCdf(-6) - 9.865876450376946e-10) < 1e-20);
+  assert.ok(Math.abs(gammaP(1, 2) - (1 - Math.exp(-2))) < 1e-13);
+  assert.ok(Math.abs(gammaP(3, 5) - 0.8753479805169189) < 1e-12);
+  assert.ok(Math.abs(betaI(2, 3, 0.4) - 0.5248) < 1e-12);
+  assert.ok(Math.abs(betaI(0.5, 0.5, 0.5) - 0.5) < 1e-12);
+});
+
+test('marginal choice: normal data → normal; bimodal data → empirical; uniform → uniform (KS recorded)', async () => {
+  const rng = new Rng(3);
+  const rows: Cell[][] = [];
+  for (let i = 0; i < 2000; i++) rows.push([rng.normal() * 2 - 1, (rng.next() < 0.5 ? -4 : 4) + rng.normal() * 0.5, 5 + 10 * rng.next()]);
+  const t = tableFromRows(['gauss', 'bimodal', 'flat'], rows);
+  const s = new GaussianCopulaSynthesizer();
+  await s.fit(t, detectMetadata(t), { seed: 0 });
+  const ch = Object.fromEntries(s.marginalChoices().map((c) => [c.column, c]));
+  assert.equal(ch.gauss!.family, 'normal');
+  assert.equal(ch.bimodal!.family, 'empirical');
+  assert.equal(ch.flat!.family, 'uniform');
+  assert.ok(ch.gauss!.ks!.normal! < ch.gauss!.criticalValue!);
+  assert.ok(Object.values(ch.bimodal!.ks!).every((k) => k > ch.bimodal!.criticalValue!), 'every parametric family failed the KS test');
+  // The empirical marginal reproduces bimodality: almost no samples near 0, about half on each side.
+  const out = s.sample(4000, { seed: 1 }).table.data.bimodal as number[];
+  assert.ok(out.filter((v) => Math.abs(v) < 1.5).length / out.length < 0.02);
+  const pos = out.filter((v) => v > 0).length / out.length;
+  assert.ok(Math.abs(pos - 0.5) < 0.04, `share positive ${pos}`);
+});
+
+test('correlation of a 2-column gaussian is recovered (|ρ̂ − ρ| < 0.05) and marginals kept', async () => {
+  for (const rho of [0.8, -0.5]) {
+    const t = gaussianPair(3000, rho, 11);
+    const s = new GaussianCopulaSynthesizer();
+    await s.fit(t, detectMetadata(t), { seed: 0 });
+    const out = s.sample(5000, { seed: 2 }).table;
+    const r = pearson(out.data.x!, out.data.y!);
+    assert.ok(Math.abs(r - rho) < 0.05, `rho ${rho}: got ${r}`);
+    const y = out.data.y as number[];
+    const mean = y.reduce((a, b) => a + b, 0) / y.length;
+    assert.ok(Math.abs(mean - 10) < 0.2, `mean ${mean}`);
+  }
+});
+
+test('categorical frequencies are recovered; integer columns stay integers; nulls keep their rate', async () => {
+  const rng = new Rng(5);
+  const cats = ['a', 'b', 'c', 'd'];
+  const probs = [0.5, 0.3, 0.15, 0.05];
+  const rows: Cell[][] = [];
+  for (let i = 0; i < 3000; i++) {
+    let u = rng.next();
+    let k = 0;
+    while (u > probs[k]! && k < 3) u -= probs[k++]!;
+    rows.push([cats[k]!, 20 + rng.int(40), rng.next() < 0.2 ? null : rng.normal()]);
+  }
+  const t = tableFromRows(['cat', 'age', 'score'], rows);
+  // A null score with a category and an age almost always equals some training row, so the default
+  // exact-copy removal would take most null rows away: measure the model itself here.
+  const s = new GaussianCopulaSynthesizer({ removeExactCopies: false });
+  await s.fit(t, detectMetadata(t), { seed: 0 });
+  const out = s.sample(6000, { seed: 9 }).table;
+  const filtered = new GaussianCopulaSynthesizer();
+  await filtered.fit(t, detectMetadata(t), { seed: 0 });
+  const f = filtered.sample(6000, { seed: 9 });
+  assert.ok(f.report.exactCopiesRemoved > 500, `copies removed ${f.report.exactCopiesRemoved}`);
+  assert.ok(f.table.data.score!.filter((v) => v === null).length < 0.05 * f.table.rowCount, 'copies removed are the null-score rows');
+  const c = out.data.cat!;
+  cats.forEach((cat, k) => {
+    const f = c.filter((v) => v === cat).length / c.length;
+    assert.ok(Math.abs(f - probs[k]!) < 0.02, `${cat}: ${f} vs ${probs[k]}`);
+  });
+  assert.ok((out.data.age as number[]).every((v) => Number.isInteger(v) && v >= 20 && v <= 59));
+  const nullRate = out.data.score!.filter((v) => v === null).length / out.rowCount;
+  assert.ok(Math.abs(nullRate - 0.2) < 0.02, `null rate ${nullRate}`);
+});
+
+test('native conditions: every row carries the exact values, and the other columns follow the conditional', async () => {
+  const t = gaussianPair(3000, 0.9, 4);
+  const withCat = tableFromRows(['x', 'y', 'g'], Array.from({ length: t.rowCount }, (_, i) => [t.data.x![i]!, t.data.y![i]!, (t.data.x![i] as number) > 0 ? 'hi' : 'lo']));
+  const s = new GaussianCopulaSynthesizer();
+  await s.fit(withCat, detectMetadata(withCat), { seed: 0 });
+  const r = s.sample(1000, { seed: 3, conditions: { x: 1.5 } });
+  assert.equal(r.report.conditionMethod, 'native');
+  assert.equal(r.report.produced, 1000);
+  assert.ok(r.table.data.x!.every((v) => v === 1.5));
+  // y | x = 1.5 has mean 10 + 3·0.9·1.5 ≈ 14.05 under the fitted gaussian (approximately, through the marginals).
+  const y = r.table.data.y as number[];
+  const my = y.reduce((a, b) => a + b, 0) / y.length;
+  assert.ok(Math.abs(my - 14.05) < 0.4, `conditional mean ${my}`);
+  // Through frequency ranges a two-valued column carries only part of x (latent correlation ≈ 0.64
+  // for a median split), so x | g is shifted, not separated.
+  const g = s.sample(1000, { seed: 4, conditions: { g: 'lo' } });
+  assert.ok(g.table.data.g!.every((v) => v === 'lo'));
+  const neg = (g.table.data.x as number[]).filter((v) => v < 0).length / 1000;
+  assert.ok(neg > 0.68, `share of x < 0 given lo: ${neg}`);
+  const h = s.sample(1000, { seed: 4, conditions: { g: 'hi' } });
+  assert.ok((h.table.data.x as number[]).filter((v) => v < 0).length / 1000 < 0.32);
+});
+
+test('determinism: same seed ⇒ identical rows after fitting twice; save → load samples identically; other kinds refused', async () => {
+  const t = gaussianPair(500, 0.3, 8);
+  const withCat = tableFromRows(['id', 'x', 'y', 'c'], Array.from({ length: 500 }, (_, i) => [i, t.data.x![i]!, t.data.y![i]!, ['p', 'q', 'r'][i % 3]!]));
+  const md = detectMetadata(withCat);
+  const a = createSynthesizer('gaussian-copula');
+  const b = createSynthesizer('gaussian-copula');
+  await a.fit(withCat, md, { seed: 7 });
+  await b.fit(withCat, md, { seed: 7 });
+  const sa = JSON.stringify(a.sample(300, { seed: 1 }).table);
+  assert.equal(sa, JSON.stringify(b.sample(300, { seed: 1 }).table));
+  assert.notEqual(sa, JSON.stringify(a.sample(300, { seed: 2 }).table));
+  const path = join(tmp, 'm.json');
+  a.save(path);
+  const loaded = loadSynthesizer(path);
+  assert.equal(loaded.name, 'gaussian-copula');
+  assert.equal(JSON.stringify(loaded.sample(300, { seed: 1 }).table), sa);
+  assert.equal(JSON.stringify(loaded.sample(50, { seed: 5, conditions: { c: 'q' } })), JSON.stringify(a.sample(50, { seed: 5, conditions: { c: 'q' } })));
+  // Generated keys are new and unique.
+  const ids = a.sample(300, { seed: 1 }).table.data.id as number[];
+  assert.equal(new Set(ids).size, 300);
+  assert.ok(ids.every((v) => v >= 500));
+  const other = join(tmp, 'other.json');
+  writeFileSync(other, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), kind: 'ctgan' }));
+  assert.throws(() => new GaussianCopulaSynthesizer().load(other), ModelStateError);
+  writeFileSync(join(tmp, 'junk.json'), 'not json');
+  assert.throws(() => loadSynthesizer(join(tmp, 'junk.json')), ModelStateError);
+  assert.throws(() => new GaussianCopulaSynthesizer().sample(3), ModelStateError);
+  assert.throws(() => createSynthesizer('gaussian-copula', { distribtion: 'normal' }), (e: unknown) => e instanceof ConfigError && /distribtion/.test(e.location.field ?? ''));
+  assert.throws(() => createSynthesizer('nope'), ConfigError);
+});
+
+test('edge tables: single row, constant and all-null columns give documented results, never NaN', async () => {
+  const one = tableFromRows(['a', 'b'], [[1, 'x']]);
+  const s = new GaussianCopulaSynthesizer();
+  await s.fit(one, detectMetadata(one), { seed: 0 });
+  // The only possible row is the training row: removed as a copy, so the request is unsatisfiable.
+  assert.throws(() => s.sample(5, { seed: 0 }), (e: unknown) => e instanceof ConfigError && /exact copies/.test(e.message));
+  const keep = new GaussianCopulaSynthesizer({ removeExactCopies: false });
+  await keep.fit(one, detectMetadata(one), { seed: 0 });
+  assert.deepEqual(keep.sample(2, { seed: 0 }).table.data.b, ['x', 'x']);
+  const t = tableFromRows(['k', 'v', 'n'], Array.from({ length: 50 }, (_, i) => [3, i % 2 ? 1.5 : 2.5, null]));
+  const s2 = new GaussianCopulaSynthesizer({ removeExactCopies: false });
+  await s2.fit(t, detectMetadata(t), { seed: 0 });
+  const out = s2.sample(100, { seed: 0 }).table;
+  assert.ok(out.data.k!.every((v) => v === 3));
+  assert.ok(out.data.n!.every((v) => v === null));
+  assert.ok((out.data.v as number[]).every((v) => Number.isFinite(v) && v >= 1.5 && v <= 2.5));
+});
+
+const userFile = resolve(import.meta.dirname, '../../../shared/data/ml-100k/ml-100k.user');
+test('ml-100k users: fit + sample; gender/occupation frequencies within 3 points', { skip: !existsSync(userFile) && 'no ../shared/data' }, async () => {
+  const r = await readTable(userFile);
+  const s = new GaussianCopulaSynthesizer();
+  await s.fit(r.table, detectMetadata(r.table), { seed: 0 });
+  const out = s.sample(3000, { seed: 0 });
+  const share = (col: readonly Cell[], v: Cell) => col.filter((x) => x === v).length / col.length;
+  assert.ok(Math.abs(share(out.table.data.gender!, 'F') - share(r.table.data.gender!, 'F')) < 0.03);
+  assert.ok(Math.abs(share(out.table.data.occupation!, 'student') - share(r.table.data.occupation!, 'student')) < 0.03);
+});
