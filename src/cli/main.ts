@@ -181,7 +181,7 @@ Example:
       const { config, baseDir } = readExperimentConfig(configPath);
       const out = o.out ?? config.out ?? `runs/${config.name}`;
       const r = await runLiftExperiment({ config, baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
-      process.stdout.write(r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
+      process.stdout.write(r.pending ? r.table + '\n' : r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
     });
   program
     .command('synthesize')

@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, makeTrainView, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
@@ -25,6 +25,11 @@ export interface EvaluateConfig {
   readonly out: string;
   /** Online augmentation / contrastive views inside the trainer (sequence networks). */
   readonly augmentation?: TrainingAugmentation;
+  /**
+   * Several processes may work on one output folder: each claims a seed with a lock file before
+   * training it and skips seeds another live process holds (they are listed in `pendingSeeds`).
+   */
+  readonly shareWithWorkers?: boolean;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
 }
@@ -52,6 +57,8 @@ export interface EvaluateResult {
   readonly seeds: readonly SeedResult[];
   readonly backend: Record<string, unknown>;
   readonly machine: Record<string, unknown>;
+  /** Seeds another worker is still training (only with shareWithWorkers); not in the means. */
+  readonly pendingSeeds?: readonly number[];
 }
 
 const MODEL_SELECTION_METRIC = 'NDCG@20';
@@ -97,6 +104,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   const refitForTest = createRecommender(config.model).refitBeforeTest;
 
   const seedResults: SeedResult[] = [];
+  const pendingSeeds: number[] = [];
   for (const seed of config.seeds) {
     const seedFile = join(config.out, 'seeds', `seed${seed}.json`);
     const fingerprint = JSON.stringify({ model: config.model, epochs: config.epochs ?? null, patience: config.patience ?? null, protocol, exclude, checksum: dataset.checksum, train: prepared.trainKey ?? 'split.train', ...(config.augmentation ? { augmentation: config.augmentation.key } : {}), seed });
@@ -106,61 +114,71 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
       seedResults.push(done);
       continue;
     }
-    const candidates = protocol === 'sampled' ? drawCandidates(split, dataset.sequences, numItems, config.sampledNegatives ?? 99, seed) : null;
-    if (candidates) {
-      writeJsonAtomic(join(config.out, `candidates-seed${seed}.json`), {
+    const lock = config.shareWithWorkers ? claimRun(join(config.out, 'seeds', `seed${seed}.lock`)) : null;
+    if (lock === 'held-elsewhere') {
+      progress.line(`seed ${seed}: another worker is training it; skipped here`);
+      pendingSeeds.push(seed);
+      continue;
+    }
+    try {
+      const candidates = protocol === 'sampled' ? drawCandidates(split, dataset.sequences, numItems, config.sampledNegatives ?? 99, seed) : null;
+      if (candidates) {
+        writeJsonAtomic(join(config.out, `candidates-seed${seed}.json`), {
+          seed,
+          negativesPerCase: candidates.test.negativesPerCase,
+          valid: candidates.valid.negatives.map((a) => Array.from(a)),
+          test: candidates.test.negatives.map((a) => Array.from(a)),
+        });
+      }
+      const rank = (m: Recommender, cases: readonly EvalCase[]): Int32Array =>
+        candidates && cases === split.test ? sampledRanks(m, cases, numItems, candidates.test) : candidates ? sampledRanks(m, cases, numItems, candidates.valid) : fullRankingRanks(m, cases, numItems, { exclude });
+      const model = createRecommender(config.model);
+      progress.line(`seed ${seed}: fitting ${model.name}`);
+      const fit = await model.fit(train, {
         seed,
-        negativesPerCase: candidates.test.negativesPerCase,
-        valid: candidates.valid.negatives.map((a) => Array.from(a)),
-        test: candidates.test.negatives.map((a) => Array.from(a)),
+        ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+        ...(config.patience !== undefined ? { patience: config.patience } : {}),
+        checkpointDir: join(config.out, `checkpoints`, `seed${seed}`),
+        progress,
+        ...(config.augmentation ? { augmentation: config.augmentation } : {}),
+        ...(config.cancel ? { cancel: config.cancel } : {}),
+        validate: (m) => {
+          const r = metricsFromRanks(rank(m, split.valid), [ndcgAtK(20), hitRateAtK(20)]).means;
+          return { score: r[MODEL_SELECTION_METRIC]!, metrics: r };
+        },
       });
+      let te = performance.now();
+      const validRanks = rank(model, split.valid);
+      let evalSeconds = (performance.now() - te) / 1000;
+      if (refitForTest) {
+        // Nothing of these models is selected on validation, so for test they count the validation
+        // interactions too: exactly the test histories s[:-1], never a test target.
+        await model.fit(historiesView(split, numItems), { seed });
+      }
+      model.save(join(config.out, `model-seed${seed}`));
+      te = performance.now();
+      const testRanks = rank(model, split.test);
+      evalSeconds += (performance.now() - te) / 1000;
+      const valid = metricsFromRanks(validRanks, specs).means;
+      const test = metricsFromRanks(testRanks, specs).means;
+      writeJsonAtomic(join(config.out, 'ranks', `seed${seed}.json`), { seed, users: split.test.map((c) => c.user), valid: Array.from(validRanks), test: Array.from(testRanks) });
+      const trainSeconds = fit.epochs.map((e) => e.seconds);
+      seedResults.push({
+        seed,
+        valid: round(valid),
+        test: round(test),
+        bestEpoch: fit.bestEpoch,
+        epochs: fit.epochs.length,
+        fitSeconds: fit.seconds,
+        evalSeconds,
+        secondsPerEpoch: trainSeconds.length ? median(trainSeconds) : null,
+        resumed: fit.resumed,
+      });
+      writeJsonAtomic(seedFile, { fingerprint, result: seedResults.at(-1) });
+      progress.line(`seed ${seed}: test ${fmtMetrics(test)} (best epoch ${fit.bestEpoch}, fit ${fit.seconds.toFixed(1)}s, eval ${evalSeconds.toFixed(1)}s)`);
+    } finally {
+      if (typeof lock === 'string' && lock !== 'held-elsewhere') rmSync(lock, { force: true });
     }
-    const rank = (m: Recommender, cases: readonly EvalCase[]): Int32Array =>
-      candidates && cases === split.test ? sampledRanks(m, cases, numItems, candidates.test) : candidates ? sampledRanks(m, cases, numItems, candidates.valid) : fullRankingRanks(m, cases, numItems, { exclude });
-    const model = createRecommender(config.model);
-    progress.line(`seed ${seed}: fitting ${model.name}`);
-    const fit = await model.fit(train, {
-      seed,
-      ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
-      ...(config.patience !== undefined ? { patience: config.patience } : {}),
-      checkpointDir: join(config.out, `checkpoints`, `seed${seed}`),
-      progress,
-      ...(config.augmentation ? { augmentation: config.augmentation } : {}),
-      ...(config.cancel ? { cancel: config.cancel } : {}),
-      validate: (m) => {
-        const r = metricsFromRanks(rank(m, split.valid), [ndcgAtK(20), hitRateAtK(20)]).means;
-        return { score: r[MODEL_SELECTION_METRIC]!, metrics: r };
-      },
-    });
-    let te = performance.now();
-    const validRanks = rank(model, split.valid);
-    let evalSeconds = (performance.now() - te) / 1000;
-    if (refitForTest) {
-      // Nothing of these models is selected on validation, so for test they count the validation
-      // interactions too: exactly the test histories s[:-1], never a test target.
-      await model.fit(historiesView(split, numItems), { seed });
-    }
-    model.save(join(config.out, `model-seed${seed}`));
-    te = performance.now();
-    const testRanks = rank(model, split.test);
-    evalSeconds += (performance.now() - te) / 1000;
-    const valid = metricsFromRanks(validRanks, specs).means;
-    const test = metricsFromRanks(testRanks, specs).means;
-    writeJsonAtomic(join(config.out, 'ranks', `seed${seed}.json`), { seed, users: split.test.map((c) => c.user), valid: Array.from(validRanks), test: Array.from(testRanks) });
-    const trainSeconds = fit.epochs.map((e) => e.seconds);
-    seedResults.push({
-      seed,
-      valid: round(valid),
-      test: round(test),
-      bestEpoch: fit.bestEpoch,
-      epochs: fit.epochs.length,
-      fitSeconds: fit.seconds,
-      evalSeconds,
-      secondsPerEpoch: trainSeconds.length ? median(trainSeconds) : null,
-      resumed: fit.resumed,
-    });
-    writeJsonAtomic(seedFile, { fingerprint, result: seedResults.at(-1) });
-    progress.line(`seed ${seed}: test ${fmtMetrics(test)} (best epoch ${fit.bestEpoch}, fit ${fit.seconds.toFixed(1)}s, eval ${evalSeconds.toFixed(1)}s)`);
   }
 
   const names = specs.map((x) => x.name);
@@ -200,6 +218,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
     validStd: round(v.std),
     testStd: round(t.std),
     seeds: seedResults,
+    ...(pendingSeeds.length > 0 ? { pendingSeeds } : {}),
     backend: { ...backendInfo() },
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
   };
@@ -216,6 +235,38 @@ export function historiesView(split: SequentialSplit, numItems: number): TrainVi
   const sequences = Array.from({ length: split.train.numUsers }, (_, u) => split.train.sequence(u));
   for (const c of split.test) sequences[c.user] = c.history;
   return makeTrainView(numItems, sequences);
+}
+
+/**
+ * Claims a run with an exclusive lock file holding our pid. Returns the lock path, or
+ * 'held-elsewhere' when a live process holds it; a lock left by a dead process is taken over.
+ */
+function claimRun(path: string): string | 'held-elsewhere' {
+  mkdirSync(join(path, '..'), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return path;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(path, 'utf8'));
+      if (pid !== process.pid && processAlive(pid)) return 'held-elsewhere';
+      rmSync(path, { force: true });
+    }
+  }
+  return 'held-elsewhere';
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function readSeedResult(path: string, fingerprint: string): SeedResult | null {

@@ -113,9 +113,10 @@ export function armTrainView(train: TrainView, pipeline: Pipeline, arm: ArmConfi
  * by a pipeline) are trained with identical hyper-parameters and seeds, selected on validation
  * only, and compared on test with a paired test over per-user metrics (averaged over seeds) and a
  * bootstrap confidence interval, overall and per segment (history length, target popularity).
- * Every (arm, seed) run is resumable and is not redone once finished.
+ * Every (arm, seed) run is resumable and is not redone once finished; several processes can work
+ * on one output folder at once (each claims a run with a lock file), the last one aggregates.
  */
-export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSummary[]; table: string }> {
+export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSummary[]; table: string; pending?: string[] }> {
   const { config } = o;
   const progress = o.progress ?? silentProgress;
   const dataPath = resolve(o.baseDir, config.data.path);
@@ -149,6 +150,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
           {
             model: armModel,
             seeds: [seed],
+            shareWithWorkers: true,
             ...(augmentation ? { augmentation } : {}),
             ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
             ...(config.patience !== undefined ? { patience: config.patience } : {}),
@@ -188,6 +190,14 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     const armModel = needsMask ? { ...model, config: { ...model.config, maskToken: true } } : model;
     const results = await runArm(arm.name, trainFor, augmentation, armModel);
     armResults.push({ arm, name: arm.name, results, view: lastView, alignment });
+  }
+
+  // Runs held by other workers on this folder: aggregate only once every run is finished.
+  const pending = armResults.flatMap((a) => a.results.flatMap((r) => (r.pendingSeeds ?? []).map((seed) => `${a.name}/seed${seed}`)));
+  if (pending.length > 0) {
+    const note = `${pending.length} run(s) are being trained by other workers (${pending.join(', ')}); run the same command again when they finish to aggregate`;
+    progress.line(note);
+    return { arms: [], table: note, pending };
   }
 
   const specs = defaultMetrics();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Rng, ConfigError } from '../../src/core/index.ts';
@@ -102,4 +102,30 @@ test('arms may train with online augmentation or a contrastive objective; an arm
   assert.equal((online!.training as { online: { probability: number } }).online.probability, 0.5);
   assert.notDeepEqual(cl!.test, baseline!.test);
   assert.notDeepEqual(online!.test, baseline!.test);
+});
+
+test('several workers share one output folder: a run locked by a live process is skipped, a stale lock is taken over', async () => {
+  const config = parseExperimentConfig({
+    name: 'tiny-workers',
+    data: { path: data },
+    model: { model: 'pop' },
+    seeds: 2,
+    bootstrap: { resamples: 100 },
+    arms: [{ name: 'crop', pipeline: join(root, 'examples', 'pipelines', 'crop-reorder.yaml') }],
+  });
+  const out = join(tmp, 'out-workers');
+  mkdirSync(join(out, 'arms', 'crop', 'seeds'), { recursive: true });
+  // pid 1 is alive in every environment; 2^22 + 12345 exceeds Linux's pid_max, so it is never alive.
+  writeFileSync(join(out, 'arms', 'crop', 'seeds', 'seed1.lock'), '1');
+  writeFileSync(join(out, 'arms', 'crop', 'seeds', 'seed0.lock'), String(2 ** 22 + 12345));
+  const first = await runLiftExperiment({ config, baseDir: tmp, out });
+  assert.deepEqual(first.pending, ['crop/seed1']);
+  assert.equal(existsSync(join(out, 'results.json')), false, 'nothing is aggregated while a run is pending');
+  assert.ok(existsSync(join(out, 'arms', 'crop', 'seeds', 'seed0.json')), 'the stale lock was taken over and the run done');
+  assert.equal(existsSync(join(out, 'arms', 'crop', 'seeds', 'seed0.lock')), false, 'the lock is released');
+  rmSync(join(out, 'arms', 'crop', 'seeds', 'seed1.lock'));
+  const second = await runLiftExperiment({ config, baseDir: tmp, out });
+  assert.equal(second.pending, undefined);
+  assert.equal(second.arms.length, 2);
+  assert.ok(existsSync(join(out, 'results.json')));
 });
