@@ -192,21 +192,30 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
     for (let k = 0; k < K; k++) eLogLam[k] = digamma(a[k]!) - Math.log(b[k]!);
     const prevN = Nk.slice();
     for (let k = 0; k < K; k++) if (active[k] === 1 && Nk[k]! < pruneBelow) active[k] = 0;
+    // log ρ_ik = E[ln π_k] + ½E[ln λ_k] − ½(1/β_k + E[λ_k](x_i − m_k)²): the x-free part once per k.
+    const base = new Float64Array(K);
+    const halfPrec = new Float64Array(K);
+    for (let k = 0; k < K; k++) {
+      base[k] = active[k] === 0 ? -Infinity : eLogPi[k]! + 0.5 * eLogLam[k]! - 0.5 / beta[k]!;
+      halfPrec[k] = (0.5 * a[k]!) / b[k]!;
+    }
     for (let i = 0; i < n; i++) {
       let mx = -Infinity;
+      const xi = x[i]!;
       for (let k = 0; k < K; k++) {
-        if (active[k] === 0) {
-          logRho[k] = -Infinity;
-          continue;
-        }
-        const q = 1 / beta[k]! + (a[k]! / b[k]!) * (x[i]! - m[k]!) ** 2;
-        const v = eLogPi[k]! + 0.5 * eLogLam[k]! - 0.5 * q;
+        const dx = xi - m[k]!;
+        const v = base[k]! - halfPrec[k]! * dx * dx;
         logRho[k] = v;
         if (v > mx) mx = v;
       }
       let z = 0;
-      for (let k = 0; k < K; k++) z += Math.exp(logRho[k]! - mx);
-      for (let k = 0; k < K; k++) resp[i * K + k] = Math.exp(logRho[k]! - mx) / z;
+      for (let k = 0; k < K; k++) {
+        const e = Math.exp(logRho[k]! - mx);
+        resp[i * K + k] = e;
+        z += e;
+      }
+      const inv = 1 / z;
+      for (let k = 0; k < K; k++) resp[i * K + k]! *= inv;
     }
     mStep();
     // Duplicated components covering one mode merge slowly (hundreds of small steps), so stop on

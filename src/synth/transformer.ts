@@ -41,6 +41,8 @@ export type ColumnCodec =
       readonly max: number;
       readonly integer: boolean;
       readonly datetimeStyle: DatetimeStyle;
+      /** No non-null training value: every decoded cell is null. */
+      readonly allNull?: boolean;
     }
   | {
       readonly kind: 'discrete';
@@ -246,7 +248,7 @@ export class DataTransformer {
         for (let r = 0; r < n; r++) {
           const base = r * W + start;
           const k = argmax(data, base + 1, slots);
-          if (k === K) {
+          if (k === K || c.allNull === true) {
             col[r] = null;
             continue;
           }
@@ -381,7 +383,7 @@ function fitContinuous(column: string, type: 'numerical' | 'datetime', cells: re
   if (sawString) style = isoDateOnly ? 'iso-date' : 'iso';
   if (values.length === 0) {
     // An all-null column: one dummy mode that is never chosen; every sample is null.
-    return { kind: 'continuous', column, type, gmm: { weights: [1], means: [0], stds: [1] }, hasNull: true, min: 0, max: 0, integer, datetimeStyle: style };
+    return { kind: 'continuous', column, type, gmm: { weights: [1], means: [0], stds: [1] }, hasNull: true, min: 0, max: 0, integer, datetimeStyle: style, allNull: true };
   }
   let min = Infinity;
   let max = -Infinity;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CancelToken, ConfigError, InterruptedError, ModelStateError, collectingProgress } from '../../src/core/index.ts';
+import { CancelToken, ConfigError, DataValidationError, InterruptedError, ModelStateError, collectingProgress } from '../../src/core/index.ts';
 import { TvaeSynthesizer } from '../../src/synth/tvae.ts';
 import { frequencies, mixedTable, shopTable } from './transformer-fixtures.ts';
 
@@ -64,6 +64,28 @@ describe('TvaeSynthesizer', () => {
     assert.ok(r.report.acceptanceRate > 0 && r.report.acceptanceRate < 1);
     assert.ok(r.table.data.segment!.every((v) => v === 'regular'));
     assert.throws(() => m.sample(5, { conditions: { nope: 1 } }), ConfigError);
+  });
+
+  it('edge tables: a constant column, an all-null column, a single row; NaN is a clear error', async () => {
+    const n = 60;
+    const t = {
+      columns: ['k', 'nothing', 'c'],
+      rowCount: n,
+      data: { k: new Array(n).fill(7), nothing: new Array(n).fill(null), c: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 'a' : 'b')) },
+    };
+    const md = { columns: { k: { type: 'numerical' as const }, nothing: { type: 'numerical' as const }, c: { type: 'categorical' as const } } };
+    const m = new TvaeSynthesizer({ ...small, removeExactCopies: false });
+    const rep = await m.fit(t, md, { seed: 1, epochs: 3 });
+    assert.ok(rep.losses.every((p) => Number.isFinite(p.loss!)));
+    const s = m.sample(30, { seed: 2 }).table;
+    assert.ok(s.data.k!.every((v) => v === 7));
+    assert.ok(s.data.nothing!.every((v) => v === null));
+    const one = { columns: ['x', 'c'], rowCount: 1, data: { x: [1.5], c: ['a'] } };
+    const m1 = new TvaeSynthesizer({ ...small, removeExactCopies: false });
+    await m1.fit(one, { columns: { x: { type: 'numerical' }, c: { type: 'categorical' } } }, { seed: 1, epochs: 2 });
+    assert.deepEqual(m1.sample(3, { seed: 1 }).table.data.c, ['a', 'a', 'a']);
+    const bad = { columns: ['x'], rowCount: 2, data: { x: [1, Number.NaN] } };
+    await assert.rejects(new TvaeSynthesizer(small).fit(bad, { columns: { x: { type: 'numerical' } } }, { seed: 1, epochs: 1 }), DataValidationError);
   });
 
   it('bad use is a clear error', async () => {
