@@ -123,6 +123,18 @@ describe('pseudo_prior and continue: the operator contract', () => {
     assert.equal(items[2], 15);
     assert.equal(items[1], ((15 * 7) % N) + 1);
   });
+  it('greedy generation is memoised per generator: the second identical call asks the model nothing', () => {
+    const g = fakeSampler('reverse');
+    const c = ctxOf({ reverse: g });
+    const config = pseudoPrior.config.parse({ threshold: 10, k: 4, temperature: 0 });
+    const a = pseudoPrior.sample(seq(3, 9), config, c, new Rng(0));
+    const calls = g.calls;
+    assert.equal(calls, 4);
+    assert.deepEqual(pseudoPrior.sample(seq(3, 9), config, c, new Rng(99)), a);
+    assert.equal(g.calls, calls);
+    pseudoPrior.sample(seq(3, 9), pseudoPrior.config.parse({ threshold: 10, k: 4, temperature: 1 }), c, new Rng(0));
+    assert.equal(g.calls, calls + 4, 'sampling with temperature is never memoised');
+  });
   it('a pipeline chain replays without any generator', () => {
     const p = buildPipeline({ version: 1, steps: [{ op: 'pseudo_prior', threshold: 6, k: 4, temperature: 1 }, { op: 'continue', k: 2 }, { op: 'crop', ratio: 0.9 }] });
     p.validate(ctx);

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import type { AugmentContext, AugmentResource, OperatorDef } from '../types.ts';
 import { bool, natInt, posInt } from '../params.ts';
-import { generateItems, type NextItemSampler } from '../generator.ts';
+import { generateItems, type DrawOptions, type NextItemSampler } from '../generator.ts';
 import type { Rng } from '../../core/rng.ts';
 
 const temperature = (def: number) =>
@@ -36,6 +36,24 @@ function generatorFor(ctx: AugmentContext, direction: 'forward' | 'reverse', op:
   // Pipelines check this at validation; a direct call without one is a programming error.
   if (!g) throw new RangeError(`${op}: ctx.generators.${direction} is missing (a pipeline validates this before running)`);
   return g;
+}
+
+/**
+ * Greedy generation (temperature 0 or topK 1) draws no randomness, so its result is a function of
+ * the generator and the history: memoised per generator, a second expansion (another seed, another
+ * view) costs nothing. Bounded: the memo is dropped when it grows past MEMO_LIMIT histories.
+ */
+const greedyMemo = new WeakMap<NextItemSampler, Map<string, Int32Array>>();
+const MEMO_LIMIT = 500_000;
+
+function generate(g: NextItemSampler, history: Int32Array, k: number, c: DrawOptions, rng: Rng): Int32Array {
+  if (!(c.temperature === 0 || c.topK === 1)) return generateItems(g, [history], [k], c, [rng])[0]!;
+  let memo = greedyMemo.get(g);
+  if (!memo || memo.size >= MEMO_LIMIT) greedyMemo.set(g, (memo = new Map()));
+  const key = `${k}|${c.noRepeat ? 1 : 0}|${history.join(',')}`;
+  let made = memo.get(key);
+  if (!made) memo.set(key, (made = generateItems(g, [history], [k], c, [rng])[0]!));
+  return made;
 }
 
 function checkItems(items: unknown, numItems: number, op: string): asserts items is number[] {
@@ -69,8 +87,7 @@ export const pseudoPrior: OperatorDef<Int32Array, z.infer<typeof PseudoPriorConf
     const k = c.fill ? Math.min(c.k, c.threshold - n) : c.k;
     const g = generatorFor(ctx, 'reverse', 'pseudo_prior');
     // The reverse model reads the sequence back to front; each generated item goes one step further into the past.
-    const [made] = generateItems(g, [reversed(seq)], [k], c, [rng]);
-    return { items: Array.from(reversed(made!)) };
+    return { items: Array.from(reversed(generate(g, reversed(seq), k, c, rng))) };
   },
   apply(seq, p, ctx) {
     checkItems(p.items, ctx.numItems, 'pseudo_prior');
@@ -103,8 +120,7 @@ export const continueOp: OperatorDef<Int32Array, z.infer<typeof ContinueConfig>,
     const n = seq.length;
     if (n === 0 || (c.maxLength > 0 && n >= c.maxLength)) return { items: [] };
     const k = c.maxLength > 0 ? Math.min(c.k, c.maxLength - n) : c.k;
-    const [made] = generateItems(generatorFor(ctx, 'forward', 'continue'), [seq], [k], c, [rng]);
-    return { items: Array.from(made!) };
+    return { items: Array.from(generate(generatorFor(ctx, 'forward', 'continue'), seq, k, c, rng)) };
   },
   apply(seq, p, ctx) {
     checkItems(p.items, ctx.numItems, 'continue');
