@@ -201,12 +201,12 @@ export class SampleGuard {
       }
     }
     const removeExactCopies = options.removeExactCopies ?? true;
-    const rowHashes: number[] = [];
+    let rowHashes: number[] = [];
     if (removeExactCopies) {
       const cols = copyColumns.map((c) => table.data[c]!);
       const set = new Set<number>();
       for (let i = 0; i < table.rowCount; i++) set.add(rowHash(cols, i));
-      rowHashes.push(...set);
+      rowHashes = Array.from(set);
     }
     return new SampleGuard({
       format: 'samplify-sample-guard',

@@ -26,7 +26,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, InterruptedError, ModelStateError, Rng, silentProgress, writeFileAtomic } from '../core/index.ts';
+import { ConfigError, DataValidationError, InterruptedError, ModelStateError, Rng, silentProgress, writeFileAtomic } from '../core/index.ts';
 import { cellKey, cellToNumber, checkMetadataCovers, isUniqueColumn, numberToDatetime, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
 import { finalizeSample, SampleGuard, type CandidateSource, type GuardState } from './conditions.ts';
 import { FAMILY_PARAMS, PARAMETRIC_FAMILIES, fitFamily, ksStatistic, lowerBound, makeDist, normCdf, normPpf, upperBound, type Dist, type ParametricFamily } from './distributions.ts';
@@ -394,15 +394,21 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
     const nonNull = cells.filter((c) => c !== null);
     if (meta.type === 'id' && isUniqueColumn(cells)) {
       const ints = cells.every((c) => typeof c === 'number' && Number.isInteger(c));
-      const start = ints ? Math.max(...(cells as number[])) + 1 : 0;
+      let start = 0;
+      if (ints) {
+        let max = -Infinity;
+        for (const c of cells as number[]) if (c > max) max = c;
+        start = max + 1;
+      }
       return { kind: 'key', column: col, integer: ints, start };
     }
     if (meta.type === 'numerical' || meta.type === 'datetime') {
       const values: number[] = [];
-      for (const c of cells) {
-        const v = cellToNumber(c, meta);
+      for (let i = 0; i < cells.length; i++) {
+        const v = cellToNumber(cells[i] ?? null, meta);
         if (v === null) continue;
-        if (!Number.isFinite(v)) throw new ConfigError(`column '${col}' is ${meta.type} but holds ${JSON.stringify(c)}`, { field: col });
+        // NaN/Infinity never reach a fitted model: readers reject them, a table built in code is checked here.
+        if (!Number.isFinite(v)) throw new DataValidationError(`column is ${meta.type} but row ${i + 1} holds ${String(cells[i])}`, { line: i + 1, field: col });
         values.push(v);
       }
       const sorted = Float64Array.from(values).sort();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Rng, ConfigError, ModelStateError } from '../../src/core/index.ts';
+import { Rng, ConfigError, DataValidationError, ModelStateError } from '../../src/core/index.ts';
 import { detectMetadata, readTable, tableFromRows, type Cell, type Table } from '../../src/data/index.ts';
 import { GaussianCopulaSynthesizer, createSynthesizer, loadSynthesizer, normCdf, normPpf, gammaP, betaI } from '../../src/synth/index.ts';
 
@@ -184,6 +184,8 @@ test('edge tables: single row, constant and all-null columns give documented res
   assert.ok(out.data.k!.every((v) => v === 3));
   assert.ok(out.data.n!.every((v) => v === null));
   assert.ok((out.data.v as number[]).every((v) => Number.isFinite(v) && v >= 1.5 && v <= 2.5));
+  const nan = tableFromRows(['x'], [[1], [NaN], [3]]);
+  await assert.rejects(new GaussianCopulaSynthesizer().fit(nan, { columns: { x: { type: 'numerical' } } }, { seed: 0 }), (e: unknown) => e instanceof DataValidationError && e.location.line === 2 && e.location.field === 'x');
 });
 
 const userFile = resolve(import.meta.dirname, '../../../shared/data/ml-100k/ml-100k.user');
