@@ -7,3 +7,4 @@ export * from './align/index.ts';
 export * from './models/index.ts';
 export * from './experiment/index.ts';
 export * as nn from './nn/index.ts';
+export * from './synth/index.ts';
