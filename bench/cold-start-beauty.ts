@@ -2,7 +2,7 @@
  * Item cold-start on Amazon Beauty: SASRec-BCE without synthesis, with attribute-conditioned
  * synthetic interactions for the held-out items, the attribute-popularity heuristic and a blend.
  * Writes bench/results/cold-start-beauty.json (runs and resumable per-seed files under runs/cold-start-beauty/).
- *   COLD_FRACTION=0.05  COLD_SEEDS=3  COLD_EPOCHS=30  COLD_PATIENCE=6  COLD_EVAL_EVERY=2  COLD_STOP_CASES=5000  COLD_INTENSITIES=3,10,30
+ *   COLD_FRACTION=0.05  COLD_SEEDS=3  COLD_EPOCHS=20  COLD_PATIENCE=6  COLD_EVAL_EVERY=2  COLD_STOP_CASES=5000  COLD_INTENSITIES=5,20
  *   COLD_SPLIT_SEED=0  COLD_PLACEMENT=substitute  COLD_NEIGHBORS=20  COLD_OUT=runs/cold-start-beauty
  */
 import { resolve, join } from 'node:path';
@@ -20,10 +20,10 @@ if (!existsSync(data) || !existsSync(attrFile)) {
 }
 const env = (k: string, d: string): string => process.env[k] ?? d;
 const seeds = Number(env('COLD_SEEDS', '3'));
-const epochs = Number(env('COLD_EPOCHS', '30'));
+const epochs = Number(env('COLD_EPOCHS', '20'));
 const patience = Number(env('COLD_PATIENCE', '6'));
 const evalEvery = Number(env('COLD_EVAL_EVERY', '2'));
-const intensities = env('COLD_INTENSITIES', '3,10,30').split(',').map(Number);
+const intensities = env('COLD_INTENSITIES', '5,20').split(',').map(Number);
 const placement = env('COLD_PLACEMENT', 'substitute') as 'substitute' | 'insert';
 const out = env('COLD_OUT', join('runs', 'cold-start-beauty'));
 
