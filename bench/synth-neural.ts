@@ -2,12 +2,12 @@
  * CTGAN / TVAE timing on MovieLens-100K: the 100,000 ratings joined with user attributes (age,
  * gender, occupation) and the item's release year and first genre.
  *
- *   SAMPLIFY_THREADS=1 nice -n 10 node --import tsx bench/synth-neural.ts [--rows N] [--epochs N] [--sample N] [--models ctgan,tvae]
+ *   SAMPLIFY_THREADS=1 nice -n 10 node --import tsx bench/synth-neural.ts [--rows N] [--epochs N] [--sample N] [--models ctgan,tvae] [--out path]
  *
  * Per model: preprocessing (transformer fit + encode) seconds, seconds per epoch, sample seconds
  * for --sample rows, and a quick fidelity check (total-variation distance of each categorical
  * column's frequencies, real vs synthetic; mean/std of rating and age). Writes
- * bench/results/synth-neural-ml100k.json.
+ * bench/results/synth-neural-ml100k.json (or --out).
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...r, losses: undefined }));
     results.push(r);
   }
-  const out = resolve(repoRoot, 'bench/results/synth-neural-ml100k.json');
+  const out = resolve(repoRoot, arg('out', 'bench/results/synth-neural-ml100k.json'));
   writeJsonAtomic(out, {
     command: `SAMPLIFY_THREADS=1 nice -n 10 node --import tsx bench/synth-neural.ts ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),

@@ -715,3 +715,33 @@ export function spanLogSoftmax(x: Tensor, spans: readonly ColumnSpan[]): Tensor 
   }
   return res;
 }
+
+/**
+ * Identity on y = layer(x) for a 2-D linear layer's output, whose backward also adds each row's
+ * squared per-example gradient norm of that layer's weight (and bias) into sqNorms: for one row,
+ * ∂L/∂W = g xᵀ, so ‖∂L/∂W‖² = ‖g‖²‖x‖² (+ ‖g‖² for the bias) — "ghost" norms without materialising
+ * per-example gradients (DP-SGD's per-example clipping).
+ */
+export function perExampleNormTap(y: Tensor, x: Tensor, sqNorms: Float64Array, bias: boolean): Tensor {
+  if (y.shape.length !== 2 || x.shape.length !== 2 || y.shape[0] !== x.shape[0]) fail('perExampleNormTap', `y ${shapeStr(y.shape)} and x ${shapeStr(x.shape)} must be [n, out] and [n, in]`);
+  const n = y.shape[0]!;
+  if (sqNorms.length !== n) fail('perExampleNormTap', `sqNorms has ${sqNorms.length} entries for ${n} rows`);
+  const dOut = y.shape[1]!;
+  const dIn = x.shape[1]!;
+  const rg = needsGrad(y);
+  const res = new Tensor(y.data, y.shape, rg);
+  if (rg) {
+    const xd = x.data;
+    record(res, (g) => {
+      kernels().axpy(1, g, gradOf(y));
+      for (let r = 0; r < n; r++) {
+        let gn = 0;
+        for (let j = 0; j < dOut; j++) gn += g[r * dOut + j]! * g[r * dOut + j]!;
+        let xn = bias ? 1 : 0;
+        for (let j = 0; j < dIn; j++) xn += xd[r * dIn + j]! * xd[r * dIn + j]!;
+        sqNorms[r] = sqNorms[r]! + gn * xn;
+      }
+    });
+  }
+  return res;
+}

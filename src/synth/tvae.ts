@@ -17,6 +17,7 @@ import { ConfigError, InterruptedError, ModelStateError, Rng, silentProgress } f
 import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';
 import { SampleGuard, finalizeSample } from './conditions.ts';
+import { type DpAccount, dpSgdEpsilon } from './dp.ts';
 import { type Dense, checkFinite, dense, fmt, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile } from './neural-tabular.ts';
 import { DataTransformer, type TransformerState } from './transformer.ts';
 import type { LossPoint, SampleOptions, SampleResult, SynthFitOptions, SynthFitReport, Synthesizer } from './types.ts';
@@ -38,6 +39,19 @@ export const tvaeConfigSchema = z
     maxModes: posInt.max(50).default(10),
     idBuckets: posInt.max(10000).default(50),
     removeExactCopies: z.boolean().default(true),
+    /**
+     * DP-SGD: Poisson-sampled batches (rate batchSize / rows), each example's gradient clipped to
+     * maxGradNorm, Gaussian noise of std noiseMultiplier · maxGradNorm added to the sum; ε reported
+     * for delta (default min(1e-5, 1/rows)) by the RDP accountant in dp.ts.
+     */
+    dp: z
+      .object({
+        noiseMultiplier: z.number().positive(),
+        maxGradNorm: z.number().positive().default(1),
+        delta: z.number().gt(0).lt(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -84,15 +98,20 @@ function decoderParams(n: TvaeNetwork): nn.Parameter[] {
   return [...n.decoder.flatMap((l) => [l.w, l.b]), n.out.w, n.out.b, n.logSigma];
 }
 
-function mlp(x: nn.Tensor, layers: readonly Dense[]): nn.Tensor {
+/** linear(x), with its per-example squared gradient norms added to sq when given (DP-SGD). */
+function layer(x: nn.Tensor, l: Dense, sq: Float64Array | null): nn.Tensor {
+  const y = nn.linear(x, l.w, l.b);
+  return sq === null ? y : nn.perExampleNormTap(y, x, sq, true);
+}
+
+function mlp(x: nn.Tensor, layers: readonly Dense[], sq: Float64Array | null = null): nn.Tensor {
   let h = x;
-  for (const l of layers) h = nn.relu(nn.linear(h, l.w, l.b));
+  for (const l of layers) h = nn.relu(layer(h, l, sq));
   return h;
 }
 
-export function decode(net: TvaeNetwork, z: nn.Tensor): nn.Tensor {
-  const h = mlp(z, net.decoder);
-  return nn.linear(h, net.out.w, net.out.b);
+export function decode(net: TvaeNetwork, z: nn.Tensor, sq: Float64Array | null = null): nn.Tensor {
+  return layer(mlp(z, net.decoder, sq), net.out, sq);
 }
 
 
@@ -108,6 +127,8 @@ export class TvaeSynthesizer implements Synthesizer {
   private fitted: Fitted | null = null;
   private lossCurve: LossPoint[] = [];
   private fitSeed = 0;
+  /** The DP-SGD guarantee of the last fit (null without `dp`). */
+  privacy: DpAccount | null = null;
 
   constructor(config: Partial<TvaeConfig> | Readonly<Record<string, unknown>> = {}) {
     this.config = parseSynthConfig(tvaeConfigSchema, config, 'tvae config');
@@ -148,63 +169,147 @@ export class TvaeSynthesizer implements Synthesizer {
     const n = table.rowCount;
     const B = Math.min(cfg.batchSize, n);
     const E = cfg.embeddingDim;
+    const rw = cfg.reconstructionWeight;
+    const onesW = new nn.Tensor(new Float32Array(W).fill(1), [W, 1]);
+    const onesE = new nn.Tensor(new Float32Array(E).fill(1), [E, 1]);
     const losses: LossPoint[] = [];
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
 
+    /**
+     * Per-row loss [m, 1] without the Σ log σ term (identical for every row), and the scalar
+     * residuals (for the per-example gradient of log σ). sqNorms: per-example gradient norms (DP).
+     */
+    const rowLosses = (xb: Float32Array, m: number, eps: Float32Array, sqNorms: Float64Array | null) => {
+      const x = new nn.Tensor(xb, [m, W]);
+      const h = mlp(x, net.encoder, sqNorms);
+      const mu = layer(h, net.mu, sqNorms);
+      const logVar = layer(h, net.logVar, sqNorms);
+      const std = nn.exp(nn.scale(logVar, 0.5));
+      const zt = nn.add(mu, nn.mul(std, new nn.Tensor(eps, [m, E])));
+      const raw = decode(net, zt, sqNorms);
+      // Scalars: Gaussian negative log-likelihood with a learned σ per column.
+      const mean = nn.spanActivation(raw, scalarSpans);
+      const diff = nn.mul(nn.add(mean, nn.scale(x, -1)), new nn.Tensor(scalarMask, [W]));
+      const logSigmaCols = nn.reshape(nn.matmul(nn.reshape(net.logSigma, [1, Math.max(T, 1)]), selectT), [W]);
+      const invVar = nn.exp(nn.scale(logSigmaCols, -2));
+      const sq = nn.scale(nn.matmul(nn.mul(nn.mul(diff, diff), invVar), onesW), 0.5);
+      // One-hot spans: cross-entropy (the scalar columns of x are masked out of the targets).
+      const targets = new Float32Array(xb);
+      for (let i = 0; i < m; i++) for (const sp of scalarSpans) targets[i * W + sp.start] = 0;
+      const ce = nn.scale(nn.matmul(nn.mul(nn.spanLogSoftmax(raw, spans), new nn.Tensor(targets, [m, W])), onesW), -1);
+      const rec = nn.add(sq, ce);
+      // KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (μ² + σ² − 1 − log σ²)
+      const kl = nn.scale(nn.add(nn.matmul(nn.add(nn.mul(mu, mu), nn.add(nn.exp(logVar), nn.scale(logVar, -1))), onesE), nn.Tensor.fromArray([-E], [])), 0.5);
+      return { row: nn.add(nn.scale(rec, rw), kl), rec, kl, diff: diff.data };
+    };
+    const sumOf = (t: nn.Tensor): number => {
+      let s = 0;
+      for (const v of t.data) s += v;
+      return s;
+    };
+    const logSigmaSum = (): number => sumOf(net.logSigma) * (T > 0 ? 1 : 0);
+
+    const dp = cfg.dp;
+    const q = Math.min(1, B / n);
+    const stepsPerEpoch = dp === undefined ? Math.ceil(n / B) : Math.max(1, Math.round(n / B));
+    const delta = dp?.delta ?? Math.min(1e-5, 1 / n);
+    let dpSteps = 0;
+    this.privacy = null;
+
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const te = performance.now();
       const erng = rng.split(`epoch-${epoch}`);
-      erng.split('shuffle').shuffle(order);
+      if (dp === undefined) erng.split('shuffle').shuffle(order);
       let sumLoss = 0;
       let sumRec = 0;
       let sumKl = 0;
-      let batches = 0;
-      for (let start = 0, step = 0; start < n; start += B, step++) {
+      let rowsSeen = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
         if (options.cancel?.cancelled) throw new InterruptedError(`tvae: interrupted during epoch ${epoch}`);
-        const m = Math.min(B, n - start);
-        const xb = new Float32Array(m * W);
-        for (let i = 0; i < m; i++) {
-          const r = order[start + i]!;
-          xb.set(data.subarray(r * W, r * W + W), i * W);
+        const srng = erng.split(step);
+        let rows: number[];
+        if (dp === undefined) rows = Array.from(order.subarray(step * B, Math.min(n, (step + 1) * B)));
+        else {
+          // Poisson sampling: each row independently with probability q (what the accountant assumes).
+          const prng = srng.split('poisson');
+          rows = [];
+          for (let r = 0; r < n; r++) if (prng.next() < q) rows.push(r);
         }
-        const x = new nn.Tensor(xb, [m, W]);
-        const h = mlp(x, net.encoder);
-        const mu = nn.linear(h, net.mu.w, net.mu.b);
-        const logVar = nn.linear(h, net.logVar.w, net.logVar.b);
-        const std = nn.exp(nn.scale(logVar, 0.5));
-        const zt = nn.add(mu, nn.mul(std, new nn.Tensor(normals(m * E, erng.split(`eps-${step}`)), [m, E])));
-        const raw = decode(net, zt);
-        // Scalars: Gaussian negative log-likelihood with a learned σ per column.
-        const mean = nn.spanActivation(raw, scalarSpans);
-        const diff = nn.mul(nn.add(mean, nn.scale(x, -1)), new nn.Tensor(scalarMask, [W]));
-        const logSigmaCols = nn.reshape(nn.matmul(nn.reshape(net.logSigma, [1, Math.max(T, 1)]), selectT), [W]);
-        const invVar = nn.exp(nn.scale(logSigmaCols, -2));
-        const sq = nn.scale(nn.sum(nn.mul(nn.mul(diff, diff), invVar)), 0.5);
-        const logSigmaTerm = T > 0 ? nn.scale(nn.sum(net.logSigma), m) : null;
-        // One-hot spans: cross-entropy (the scalar columns of x are masked out of the targets).
-        const targets = new Float32Array(xb);
-        for (let i = 0; i < m; i++) for (const s of scalarSpans) targets[i * W + s.start] = 0;
-        const ce = nn.scale(nn.sum(nn.mul(nn.spanLogSoftmax(raw, spans), new nn.Tensor(targets, [m, W]))), -1);
-        let rec = nn.add(sq, ce);
-        if (logSigmaTerm !== null) rec = nn.add(rec, logSigmaTerm);
-        // KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (μ² + σ² − 1 − log σ²)
-        const kl = nn.scale(nn.add(nn.sum(nn.add(nn.mul(mu, mu), nn.add(nn.exp(logVar), nn.scale(logVar, -1)))), nn.Tensor.fromArray([-m * E], [])), 0.5);
-        const loss = nn.scale(nn.add(nn.scale(rec, cfg.reconstructionWeight), kl), 1 / m);
-        opt.zeroGrad();
-        nn.backward(loss);
-        opt.step();
+        const m = rows.length;
+        const xb = new Float32Array(m * W);
+        rows.forEach((r, i) => xb.set(data.subarray(r * W, r * W + W), i * W));
+        const eps = normals(m * E, srng.split('eps'));
+        if (dp === undefined) {
+          const { row, rec, kl } = rowLosses(xb, m, eps, null);
+          const total = nn.sum(row);
+          const loss = nn.scale(T > 0 ? nn.add(total, nn.scale(nn.sum(net.logSigma), rw * m)) : total, 1 / m);
+          opt.zeroGrad();
+          nn.backward(loss);
+          opt.step();
+          sumLoss += loss.item() * m;
+          sumRec += sumOf(rec) + m * logSigmaSum();
+          sumKl += sumOf(kl);
+        } else {
+          const C = dp.maxGradNorm;
+          const expected = q * n;
+          const clip = new Float32Array(Math.max(m, 1));
+          if (m > 0) {
+            // Pass 1: per-example gradient norms (ghost norms of every layer + the analytic log σ part).
+            const sqNorms = new Float64Array(m);
+            const first = rowLosses(xb, m, eps, sqNorms);
+            nn.backward(nn.sum(first.row));
+            const ls = net.logSigma.data;
+            for (let i = 0; i < m; i++) {
+              let extra = 0;
+              scalarSpans.forEach((sp, j) => {
+                const d = first.diff[i * W + sp.start]!;
+                const g = rw * (1 - (d * d) / Math.exp(2 * ls[j]!));
+                extra += g * g;
+              });
+              clip[i] = Math.min(1, C / Math.sqrt(sqNorms[i]! + extra + 1e-12));
+            }
+            sumRec += sumOf(first.rec) + m * logSigmaSum();
+            sumKl += sumOf(first.kl);
+            sumLoss += sumOf(first.row) + rw * m * logSigmaSum();
+          }
+          // Pass 2: Σ_i clip_i ∇L_i / (q n), plus Gaussian noise of std σ C / (q n) on every coordinate.
+          opt.zeroGrad();
+          if (m > 0) {
+            const { row } = rowLosses(xb, m, eps, null);
+            let clipSum = 0;
+            for (let i = 0; i < m; i++) clipSum += clip[i]!;
+            let total = nn.sum(nn.mul(row, new nn.Tensor(clip.subarray(0, m), [m, 1])));
+            if (T > 0) total = nn.add(total, nn.scale(nn.sum(net.logSigma), rw * clipSum));
+            nn.backward(nn.scale(total, 1 / expected));
+          }
+          const nrng = srng.split('dp-noise');
+          const noiseStd = (dp.noiseMultiplier * C) / expected;
+          for (const p of params) {
+            if (p.grad === null) p.grad = new Float32Array(p.size);
+            const g = p.grad;
+            for (let i = 0; i < g.length; i++) g[i] = g[i]! + noiseStd * nrng.normal();
+          }
+          opt.step();
+          dpSteps++;
+        }
         const ls = net.logSigma.data;
         for (let j = 0; j < ls.length; j++) ls[j] = Math.min(SIGMA_MAX, Math.max(SIGMA_MIN, ls[j]!));
-        sumLoss += loss.item();
-        sumRec += rec.item() / m;
-        sumKl += kl.item() / m;
-        batches++;
+        rowsSeen += m;
       }
-      const point: LossPoint = { epoch, loss: sumLoss / batches, reconstruction: sumRec / batches, kl: sumKl / batches };
+      const per = Math.max(rowsSeen, 1);
+      let privacyText = '';
+      if (dp !== undefined) {
+        this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta);
+        privacyText = `  ε ${this.privacy.epsilon.toFixed(3)} (δ ${delta.toExponential(1)})`;
+      }
+      const point: LossPoint = {
+        epoch, loss: sumLoss / per, reconstruction: sumRec / per, kl: sumKl / per,
+        ...(this.privacy !== null ? { epsilon: this.privacy.epsilon } : {}),
+      };
       checkFinite('tvae loss', point.loss!, epoch);
       losses.push(point);
-      progress.line(`tvae epoch ${epoch}/${epochs}  loss ${fmt(point.loss!)}  reconstruction ${fmt(point.reconstruction!)}  kl ${fmt(point.kl!)}  ${((performance.now() - te) / 1000).toFixed(2)} s`);
+      progress.line(`tvae epoch ${epoch}/${epochs}  loss ${fmt(point.loss!)}  reconstruction ${fmt(point.reconstruction!)}  kl ${fmt(point.kl!)}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`);
     }
     nn.releaseBuffers();
     this.fitted = { transformer, net, guard };
@@ -249,7 +354,7 @@ export class TvaeSynthesizer implements Synthesizer {
 
   save(path: string): void {
     const f = this.requireFitted();
-    const header = { config: this.config, fitSeed: this.fitSeed, transformer: f.transformer.state(), guard: f.guard.toJSON(), losses: this.lossCurve };
+    const header = { config: this.config, fitSeed: this.fitSeed, transformer: f.transformer.state(), guard: f.guard.toJSON(), losses: this.lossCurve, privacy: this.privacy };
     writeModelFile(path, this.name, header, decoderParams(f.net));
   }
 
@@ -262,6 +367,7 @@ export class TvaeSynthesizer implements Synthesizer {
     (this as { config: TvaeConfig }).config = config;
     this.fitSeed = Number(header.fitSeed ?? 0);
     this.lossCurve = (header.losses as LossPoint[] | undefined) ?? [];
+    this.privacy = (header.privacy as DpAccount | null | undefined) ?? null;
     this.fitted = { transformer, net, guard: SampleGuard.fromJSON(header.guard) };
   }
 }

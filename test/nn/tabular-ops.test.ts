@@ -71,5 +71,35 @@ for (const be of backends) {
       }
       gradcheck('spanLogSoftmax', [randTensor(rng, [3, 8])], ([a]) => nn.spanLogSoftmax(a!, spans));
     });
+
+    it('perExampleNormTap: identity forward, gradients unchanged, per-row squared norms equal batch-of-one gradients', () => {
+      use();
+      const rng = new Rng(8);
+      const x = randTensor(rng, [4, 3], 1, false);
+      const w = randTensor(rng, [2, 3]);
+      const b = randTensor(rng, [2]);
+      gradcheck('perExampleNormTap', [w, b], ([ww, bb]) => nn.perExampleNormTap(nn.linear(x, ww!, bb!), x, new Float64Array(4), true));
+      // Per-row loss: sum(tanh(y_r)²) weighted differently per row, so rows have different norms.
+      const rowLoss = (y: nn.Tensor, rows: number, first: number): nn.Tensor => {
+        const wts = new Float32Array(rows * 2);
+        for (let r = 0; r < rows; r++) wts.fill(first + r + 1, r * 2, r * 2 + 2);
+        const t = nn.tanh(y);
+        return nn.sum(nn.mul(nn.mul(t, t), new nn.Tensor(wts, [rows, 2])));
+      };
+      const sq = new Float64Array(4);
+      w.grad = null;
+      b.grad = null;
+      nn.backward(rowLoss(nn.perExampleNormTap(nn.linear(x, w, b), x, sq, true), 4, 0));
+      for (let r = 0; r < 4; r++) {
+        w.grad = null;
+        b.grad = null;
+        const xr = new nn.Tensor(x.data.slice(r * 3, r * 3 + 3), [1, 3]);
+        nn.backward(rowLoss(nn.linear(xr, w, b), 1, r));
+        let n2 = 0;
+        for (const v of w.grad!) n2 += v * v;
+        for (const v of b.grad!) n2 += v * v;
+        assert.ok(Math.abs(n2 - sq[r]!) <= 1e-4 * Math.max(1, n2), `row ${r}: ${sq[r]} vs ${n2}`);
+      }
+    });
   });
 }
