@@ -13,8 +13,8 @@ export { interactionsToSequences, saveIdMaps, loadIdMaps, writeSequenceText, dat
 export type { DedupeMode, ToSequencesOptions, IdMaps, DatasetStats } from './sequences.ts';
 export { kCoreFilter, itemPopularity } from './filter.ts';
 export type { KCoreResult } from './filter.ts';
-export { leaveOneOutSplit, temporalSplit, makeTrainView } from './split.ts';
-export type { LeaveOneOutOptions, TemporalOptions } from './split.ts';
+export { leaveOneOutSplit, temporalSplit, sessionSplit, makeTrainView } from './split.ts';
+export type { LeaveOneOutOptions, TemporalOptions, SessionSplitOptions } from './split.ts';
 export type { IdType, ColumnNames } from './validate.ts';
 export type { TextEncoding } from './lines.ts';
 export { tableFromRows, tableRow, selectRows, concatTables } from './table.ts';

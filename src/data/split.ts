@@ -176,3 +176,79 @@ export function temporalSplit(dataset: SequenceDataset, opts: TemporalOptions): 
   };
   return { kind: 'temporal', train, valid, test, summary };
 }
+
+export interface SessionSplitOptions {
+  /** Sessions whose last event is within this many days of the newest event are test (SR-GNN: 7). */
+  readonly testDays?: number;
+  /** The sessions of the days just before the test period are validation (model selection). */
+  readonly validDays?: number;
+  /** Items seen fewer times in the whole file are removed (SR-GNN: 5), then sessions left with < 2 items. */
+  readonly minItemSupport?: number;
+}
+
+/**
+ * The session-based protocol of SR-GNN / NARM on DIGINETICA: sessions (the dataset's "users") of
+ * length 1 are dropped, items seen fewer than `minItemSupport` times are removed, sessions left
+ * shorter than 2 are dropped; sessions ending in the last `testDays` are test, the `validDays`
+ * before them validation (SR-GNN has none; we need one to select epochs), the rest training.
+ * Validation/test sessions lose items never seen in training; every prefix of such a session
+ * predicts its next item (one EvalCase per position). Items are renumbered to those that occur in
+ * training, so full ranking runs over the items a model can know.
+ */
+export function sessionSplit(dataset: SequenceDataset, opts: SessionSplitOptions = {}): { dataset: SequenceDataset; split: SequentialSplit } {
+  const testDays = opts.testDays ?? 7;
+  const validDays = opts.validDays ?? 7;
+  const minSupport = opts.minItemSupport ?? 5;
+  if (!(testDays > 0) || !(validDays >= 0)) throw new ConfigError(`session split needs testDays > 0 and validDays >= 0 (got ${testDays}, ${validDays})`, { field: 'testDays' });
+  if (!Number.isInteger(minSupport) || minSupport < 1) throw new ConfigError(`minItemSupport must be an integer >= 1, got ${minSupport}`, { field: 'minItemSupport' });
+  const T = dataset.timestamps;
+  if (!T) throw new DataValidationError('dataset has no timestamps; the session split needs them', { file: dataset.name });
+  const long = dataset.sequences.map((s, u) => ({ u, s })).filter((x) => x.s.length > 1);
+  const support = new Int32Array(dataset.numItems + 1);
+  for (const { s } of long) for (const x of s) support[x]!++;
+  const kept = long.map(({ u, s }) => ({ u, s: s.filter((x) => support[x]! >= minSupport), end: T[u]![T[u]!.length - 1]! })).filter((x) => x.s.length > 1);
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const x of kept) newest = Math.max(newest, x.end);
+  const DAY = 86_400;
+  const testCut = newest - testDays * DAY;
+  const validCut = testCut - validDays * DAY;
+  const trainSessions = kept.filter((x) => x.end <= validCut);
+  // Renumber to the items of training sessions (1..n, in order of first appearance).
+  const newId = new Int32Array(dataset.numItems + 1);
+  const itemIds: string[] = [dataset.itemIds[0] ?? '<pad>'];
+  for (const { s } of trainSessions) for (const x of s) if (newId[x] === 0) (newId[x] = itemIds.length), itemIds.push(dataset.itemIds[x]!);
+  const remap = (s: Int32Array): Int32Array => Int32Array.from(Array.from(s, (x) => newId[x]!).filter((x) => x > 0));
+  const sessions: Int32Array[] = [];
+  const userIds: string[] = [];
+  const trainSeqs: Int32Array[] = [];
+  const valid: EvalCase[] = [];
+  const test: EvalCase[] = [];
+  const refitSeqs: Int32Array[] = [];
+  for (const x of kept) {
+    const s = remap(x.s);
+    if (s.length < 2) continue;
+    const user = sessions.length;
+    sessions.push(s);
+    userIds.push(dataset.userIds[x.u]!);
+    const part = x.end <= validCut ? 'train' : x.end <= testCut ? 'valid' : 'test';
+    trainSeqs.push(part === 'train' ? s : new Int32Array(0));
+    refitSeqs.push(part === 'test' ? new Int32Array(0) : s);
+    if (part === 'train') continue;
+    const cases = part === 'valid' ? valid : test;
+    for (let j = 1; j < s.length; j++) cases.push({ user, history: s.slice(0, j), target: s[j]! });
+  }
+  const numItems = itemIds.length - 1;
+  const out: SequenceDataset = { name: `${dataset.name} (sessions)`, userIds, itemIds, numItems, sequences: sessions, checksum: dataset.checksum };
+  const train = makeTrainView(numItems, trainSeqs);
+  const summary: SplitSummary = {
+    users: sessions.length,
+    evaluatedUsers: new Set([...valid, ...test].map((c) => c.user)).size,
+    shortUsers: dataset.sequences.length - sessions.length,
+    trainInteractions: train.interactionCount,
+    validCases: valid.length,
+    testCases: test.length,
+    validCut,
+    testCut,
+  };
+  return { dataset: out, split: { kind: 'session', train, valid, test, summary, testTimeTrain: makeTrainView(numItems, refitSeqs) } };
+}

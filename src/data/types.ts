@@ -44,7 +44,7 @@ export interface TrainView {
   readonly interactionCount: number;
 }
 
-export type SplitKind = 'leave-one-out' | 'temporal';
+export type SplitKind = 'leave-one-out' | 'temporal' | 'session';
 
 export interface SequentialSplit {
   readonly kind: SplitKind;
@@ -53,6 +53,11 @@ export interface SequentialSplit {
   readonly test: readonly EvalCase[];
   /** Counts that explain the split (who was left out of evaluation and why). */
   readonly summary?: SplitSummary;
+  /**
+   * What a model refitted just before test (Popularity, ItemKNN) may count, when it is not the
+   * test histories (leave-one-out's default): for the session split, training + validation sessions.
+   */
+  readonly testTimeTrain?: TrainView;
 }
 
 export interface SplitSummary {

@@ -44,7 +44,20 @@ export const experimentSchema = z
   .object({
     name: z.string().min(1).default('experiment'),
     data: z.object({ path: z.string().min(1), format: z.enum(DATA_FORMATS).default('seqtxt') }).strict(),
-    split: z.literal('leave-one-out').default('leave-one-out'),
+    /**
+     * leave-one-out (last item test, second-last validation) or session (SR-GNN's protocol for
+     * DIGINETICA: the last `testDays` of sessions are test, every prefix predicts its next item).
+     */
+    split: z.enum(['leave-one-out', 'session']).default('leave-one-out'),
+    session: z
+      .object({ testDays: z.number().positive().default(7), validDays: z.number().positive().default(7), minItemSupport: z.number().int().min(1).default(5) })
+      .strict()
+      .default({ testDays: 7, validDays: 7, minItemSupport: 5 }),
+    /**
+     * What happens to the items of a history at ranking time: neg-inf removes them from the ranking
+     * (Beauty: no repeats), none keeps them rankable (repeat consumption: Taobao, sessions).
+     */
+    exclude: z.enum(['neg-inf', 'none']).default('neg-inf'),
     model: z
       .object({
         model: z.enum(MODEL_NAMES),

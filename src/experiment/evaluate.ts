@@ -229,9 +229,11 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
 /**
  * What a model may count before test: every user's training part, with the test history (= the
  * training part + the validation item) where the user has a test case. Users too short for a
- * test case keep their training part. No test target is in it.
+ * test case keep their training part. No test target is in it. Splits that define their own
+ * test-time view (the session split: training + validation sessions) use it instead.
  */
 export function historiesView(split: SequentialSplit, numItems: number): TrainView {
+  if (split.testTimeTrain) return split.testTimeTrain;
   const sequences = Array.from({ length: split.train.numUsers }, (_, u) => split.train.sequence(u));
   for (const c of split.test) sequences[c.user] = c.history;
   return makeTrainView(numItems, sequences);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CancelToken, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
-import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, type TrainView } from '../data/index.ts';
+import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type TrainView } from '../data/index.ts';
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
   defaultMetrics,
@@ -120,9 +120,14 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   const { config } = o;
   const progress = o.progress ?? silentProgress;
   const dataPath = resolve(o.baseDir, config.data.path);
-  const { dataset, report } = await loadDataset(dataPath, config.data.format);
+  const read = await loadDataset(dataPath, config.data.format);
+  const report = read.report;
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
-  const split = leaveOneOutSplit(dataset);
+  const { dataset, split } = config.split === 'session' ? sessionSplit(read.dataset, config.session) : { dataset: read.dataset, split: leaveOneOutSplit(read.dataset) };
+  if (config.split === 'session') {
+    const sm = split.summary!;
+    progress.line(`session split: ${sm.users} sessions kept (${sm.shortUsers} dropped), ${dataset.numItems} items; ${sm.trainInteractions} training interactions, ${sm.validCases} validation and ${sm.testCases} test cases (every prefix)`);
+  }
   const seeds = Array.from({ length: config.seeds }, (_, i) => i);
   // An empty trainer block is left out so the spec (and the seed fingerprints) equal `samplify evaluate`'s.
   const trainer = config.model.trainer;
@@ -151,6 +156,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
             model: armModel,
             seeds: [seed],
             shareWithWorkers: true,
+            exclude: config.exclude,
             ...(augmentation ? { augmentation } : {}),
             ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
             ...(config.patience !== undefined ? { patience: config.patience } : {}),
