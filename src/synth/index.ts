@@ -20,6 +20,8 @@ export { DataTransformer } from './transformer.ts';
 export type { TransformerOptions, TransformerState, ColumnCodec, DiscreteColumnInfo } from './transformer.ts';
 export { fitGaussianMixture1D } from './gmm.ts';
 export type { GaussianMixture1D, GmmOptions } from './gmm.ts';
+export { dpSgdEpsilon, sampledGaussianRdp } from './dp.ts';
+export type { DpAccount } from './dp.ts';
 // Cold-start items: attribute-neighbour interaction synthesis (src/synth/cold-start.ts).
 export { synthesizeColdStartInteractions, withSyntheticSequences, coldItemNeighbors, attributeIdf, weightedJaccard, DEFAULT_COLD_START_SYNTH } from './cold-start.ts';
 export type { ColdStartSynthConfig, ColdStartSynthesis, SyntheticInteraction, ColdPlacement, AttributeNeighbor } from './cold-start.ts';
