@@ -2,7 +2,7 @@
  * CTGAN / TVAE timing on MovieLens-100K: the 100,000 ratings joined with user attributes (age,
  * gender, occupation) and the item's release year and first genre.
  *
- *   SAMPLIFY_THREADS=1 nice -n 10 node --import tsx bench/synth-neural.ts [--rows N] [--epochs N] [--sample N] [--models ctgan,tvae] [--out path]
+ *   SAMPLIFY_THREADS=1 nice -n 10 node --import tsx bench/synth-neural.ts [--rows N] [--epochs N] [--sample N] [--models ctgan,tvae] [--ctgan-config JSON] [--tvae-config JSON] [--out path]
  *
  * Per model: preprocessing (transformer fit + encode) seconds, seconds per epoch, sample seconds
  * for --sample rows, and a quick fidelity check (total-variation distance of each categorical
@@ -91,7 +91,8 @@ async function main(): Promise<void> {
   const table = rows < full.table.rowCount ? selectRows(full.table, Int32Array.from({ length: rows }, (_, i) => i)) : full.table;
   const results: Record<string, unknown>[] = [];
   for (const name of models) {
-    const model: Synthesizer = name === 'ctgan' ? new CtganSynthesizer() : new TvaeSynthesizer();
+    const extra = JSON.parse(arg(`${name}-config`, '{}')) as Record<string, unknown>;
+    const model: Synthesizer = name === 'ctgan' ? new CtganSynthesizer(extra) : new TvaeSynthesizer(extra);
     const progress = collectingProgress();
     const fit = await model.fit(table, full.metadata, { seed: 0, epochs, progress: { line: (l) => { progress.line(l); process.stderr.write(l + '\n'); } } });
     const prep = progress.lines.find((l) => / features/.test(l))?.match(/\(([\d.]+) s\)/)?.[1];
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
       rating: { real: moments(table.data.rating!), synthetic: moments(s.table.data.rating!) },
       age: { real: moments(table.data.age!), synthetic: moments(s.table.data.age!) },
     };
-    const r = { model: name, rows: table.rowCount, epochs, preprocessSeconds: Number(prep), epochSeconds, fitSeconds: fit.seconds, sampleRows: nSample, sampleSeconds, report: s.report, losses: fit.losses, fidelity };
+    const r = { model: name, config: extra, rows: table.rowCount, epochs, preprocessSeconds: Number(prep), epochSeconds, fitSeconds: fit.seconds, sampleRows: nSample, sampleSeconds, report: s.report, losses: fit.losses, fidelity };
     console.log(JSON.stringify({ ...r, losses: undefined }));
     results.push(r);
   }

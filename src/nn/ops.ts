@@ -745,3 +745,98 @@ export function perExampleNormTap(y: Tensor, x: Tensor, sqNorms: Float64Array, b
   }
   return res;
 }
+
+export interface BatchNormOptions {
+  /** Batch statistics (and running-statistics update) when true; running statistics when false. */
+  readonly training: boolean;
+  /** Per-feature running mean and (unbiased) variance, updated in place in training. */
+  readonly runningMean: Float32Array;
+  readonly runningVar: Float32Array;
+  /** Weight of the new batch statistic in the running average (PyTorch's momentum, default 0.1). */
+  readonly momentum?: number;
+  readonly eps?: number;
+}
+
+/**
+ * Batch normalisation over the rows of x [n, d] (PyTorch BatchNorm1d semantics: biased batch
+ * variance for normalising, unbiased for the running estimate). In eval mode every row is
+ * normalised by the running statistics, so rows do not depend on each other.
+ */
+export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchNormOptions): Tensor {
+  if (x.shape.length !== 2) fail('batchNorm', `x must be [n, d], got ${shapeStr(x.shape)}`);
+  const [n, d] = x.shape as [number, number];
+  if (gamma.size !== d || beta.size !== d || opts.runningMean.length !== d || opts.runningVar.length !== d) fail('batchNorm', `gamma, beta and running statistics must have ${d} values`);
+  const eps = opts.eps ?? 1e-5;
+  const xd = x.data;
+  const gd = gamma.data;
+  const bd = beta.data;
+  const mean = new Float64Array(d);
+  const rstd = new Float64Array(d);
+  if (opts.training) {
+    if (n < 2) fail('batchNorm', 'training needs at least 2 rows per batch');
+    for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j]! += xd[r * d + j]!;
+    for (let j = 0; j < d; j++) mean[j]! /= n;
+    const vr = new Float64Array(d);
+    for (let r = 0; r < n; r++) {
+      for (let j = 0; j < d; j++) {
+        const c = xd[r * d + j]! - mean[j]!;
+        vr[j]! += c * c;
+      }
+    }
+    const mom = opts.momentum ?? 0.1;
+    for (let j = 0; j < d; j++) {
+      rstd[j] = 1 / Math.sqrt(vr[j]! / n + eps);
+      opts.runningMean[j] = (1 - mom) * opts.runningMean[j]! + mom * mean[j]!;
+      opts.runningVar[j] = (1 - mom) * opts.runningVar[j]! + (mom * vr[j]!) / (n - 1);
+    }
+  } else {
+    for (let j = 0; j < d; j++) {
+      mean[j] = opts.runningMean[j]!;
+      rstd[j] = 1 / Math.sqrt(opts.runningVar[j]! + eps);
+    }
+  }
+  const out = new Float32Array(n * d);
+  const xhat = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < d; j++) {
+      const h = (xd[r * d + j]! - mean[j]!) * rstd[j]!;
+      xhat[r * d + j] = h;
+      out[r * d + j] = h * gd[j]! + bd[j]!;
+    }
+  }
+  const rg = needsGrad(x, gamma, beta);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) {
+    const training = opts.training;
+    record(res, (g) => {
+      const sumG = new Float64Array(d);
+      const sumGH = new Float64Array(d);
+      for (let r = 0; r < n; r++) {
+        for (let j = 0; j < d; j++) {
+          sumG[j]! += g[r * d + j]!;
+          sumGH[j]! += g[r * d + j]! * xhat[r * d + j]!;
+        }
+      }
+      if (gamma.requiresGrad) {
+        const dg = gradOf(gamma);
+        for (let j = 0; j < d; j++) dg[j] = dg[j]! + sumGH[j]!;
+      }
+      if (beta.requiresGrad) {
+        const db = gradOf(beta);
+        for (let j = 0; j < d; j++) db[j] = db[j]! + sumG[j]!;
+      }
+      if (x.requiresGrad) {
+        const dx = gradOf(x);
+        for (let r = 0; r < n; r++) {
+          for (let j = 0; j < d; j++) {
+            const k = r * d + j;
+            // Training: the batch mean and variance depend on x too.
+            const v = training ? (gd[j]! * rstd[j]! * (g[k]! - sumG[j]! / n - (xhat[k]! * sumGH[j]!) / n)) : gd[j]! * rstd[j]! * g[k]!;
+            dx[k] = dx[k]! + v;
+          }
+        }
+      }
+    });
+  }
+  return res;
+}

@@ -54,6 +54,11 @@ export const ctganConfigSchema = z
     dropout: z.number().min(0).lt(1).default(0.5),
     leakySlope: z.number().min(0).max(1).default(0.2),
     gumbelTau: z.number().positive().default(0.2),
+    /**
+     * Normalisation in the generator's residual blocks: 'layer' (default: each row independent of
+     * its batch) or 'batch' (the paper's; batch statistics in training, running ones at sampling).
+     */
+    generatorNorm: z.enum(['layer', 'batch']).default('layer'),
     maxModes: posInt.max(50).default(10),
     idBuckets: posInt.max(10000).default(50),
     /** Remove sampled rows identical to a training row (the privacy default). */
@@ -64,7 +69,9 @@ export const ctganConfigSchema = z
 export type CtganConfig = z.infer<typeof ctganConfigSchema>;
 
 export interface Generator {
-  readonly blocks: { readonly fc: Dense; readonly ln: Norm }[];
+  readonly norm: 'layer' | 'batch';
+  /** ln: the block's normalisation (layer or batch norm affine parameters); running: batch norm's running mean/var. */
+  readonly blocks: { readonly fc: Dense; readonly ln: Norm; readonly running: { mean: nn.Parameter; variance: nn.Parameter } | null }[];
   readonly out: Dense;
 }
 
@@ -73,8 +80,14 @@ export interface Discriminator {
   readonly out: Dense;
 }
 
+/** Trainable generator parameters. */
 function generatorParams(g: Generator): nn.Parameter[] {
   return [...g.blocks.flatMap((b) => [b.fc.w, b.fc.b, b.ln.gamma, b.ln.beta]), g.out.w, g.out.b];
+}
+
+/** Everything the generator needs to sample: trainable parameters and batch-norm running statistics. */
+function generatorState(g: Generator): nn.Parameter[] {
+  return [...generatorParams(g), ...g.blocks.flatMap((b) => (b.running === null ? [] : [b.running.mean, b.running.variance]))];
 }
 
 function discriminatorParams(d: Discriminator): nn.Parameter[] {
@@ -84,11 +97,14 @@ function discriminatorParams(d: Discriminator): nn.Parameter[] {
 function buildGenerator(cfg: CtganConfig, condWidth: number, width: number, rng: Rng): Generator {
   let nIn = cfg.embeddingDim + condWidth;
   const blocks = cfg.generatorDims.map((d, i) => {
-    const b = { fc: dense(`g.block${i}.fc`, nIn, d, rng.split(`block${i}`)), ln: norm(`g.block${i}.ln`, d) };
+    const running = cfg.generatorNorm === 'batch'
+      ? { mean: nn.constantParameter(`g.block${i}.bn.running_mean`, [d], 0), variance: nn.constantParameter(`g.block${i}.bn.running_var`, [d], 1) }
+      : null;
+    const b = { fc: dense(`g.block${i}.fc`, nIn, d, rng.split(`block${i}`)), ln: norm(`g.block${i}.${cfg.generatorNorm === 'batch' ? 'bn' : 'ln'}`, d), running };
     nIn += d;
     return b;
   });
-  return { blocks, out: dense('g.out', nIn, width, rng.split('out')) };
+  return { norm: cfg.generatorNorm, blocks, out: dense('g.out', nIn, width, rng.split('out')) };
 }
 
 function buildDiscriminator(cfg: CtganConfig, inWidth: number, rng: Rng): Discriminator {
@@ -102,11 +118,14 @@ function buildDiscriminator(cfg: CtganConfig, inWidth: number, rng: Rng): Discri
 }
 
 /** Raw generator output [n, width] (pre-activation) for noise z [n, embeddingDim] and cond [n, C]. */
-function generatorForward(g: Generator, z: nn.Tensor, cond: nn.Tensor | null): nn.Tensor {
+function generatorForward(g: Generator, z: nn.Tensor, cond: nn.Tensor | null, training: boolean): nn.Tensor {
   let h = cond === null ? z : nn.concatColumns([z, cond]);
   for (const b of g.blocks) {
-    const y = nn.relu(nn.layerNorm(nn.linear(h, b.fc.w, b.fc.b), b.ln.gamma, b.ln.beta));
-    h = nn.concatColumns([y, h]);
+    const a = nn.linear(h, b.fc.w, b.fc.b);
+    const normed = b.running === null
+      ? nn.layerNorm(a, b.ln.gamma, b.ln.beta)
+      : nn.batchNorm(a, b.ln.gamma, b.ln.beta, { training, runningMean: b.running.mean.data, runningVar: b.running.variance.data });
+    h = nn.concatColumns([nn.relu(normed), h]);
   }
   return nn.linear(h, g.out.w, g.out.b);
 }
@@ -334,7 +353,7 @@ export class CtganSynthesizer implements Synthesizer {
           const cb = C > 0 ? sampleCond(transformer, sampler, B, drng.split('cond'), true) : null;
           const cond = cb?.cond ?? null;
           const fake = nn.noGrad(() => {
-            const raw = generatorForward(G, new nn.Tensor(normals(B * E, drng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]));
+            const raw = generatorForward(G, new nn.Tensor(normals(B * E, drng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]), true);
             return nn.spanActivation(nn.add(raw, new nn.Tensor(gumbelNoise(spans, B, W, drng.split('gumbel')), [B, W])), spans, cfg.gumbelTau).data;
           });
           const real = realBatch(cb, drng.split('real'));
@@ -368,7 +387,7 @@ export class CtganSynthesizer implements Synthesizer {
         const grng = srng.split('g');
         const cb = C > 0 ? sampleCond(transformer, sampler, B, grng.split('cond'), true) : null;
         const cond = cb?.cond ?? null;
-        const raw = generatorForward(G, new nn.Tensor(normals(B * E, grng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]));
+        const raw = generatorForward(G, new nn.Tensor(normals(B * E, grng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]), true);
         const fake = nn.spanActivation(nn.add(raw, new nn.Tensor(gumbelNoise(spans, B, W, grng.split('gumbel')), [B, W])), spans, cfg.gumbelTau);
         const yFake = discriminatorForward(D, dInput(fake, cond), cfg.leakySlope, cfg.dropout, grng.split('drop'));
         let lossG = nn.scale(nn.mean(yFake), -1);
@@ -456,7 +475,7 @@ export class CtganSynthesizer implements Synthesizer {
         }
         cond = new nn.Tensor(cd, [m, C]);
       }
-      const raw = nn.noGrad(() => generatorForward(f.generator, new nn.Tensor(normals(m * E, brng.split('z')), [m, E]), cond));
+      const raw = nn.noGrad(() => generatorForward(f.generator, new nn.Tensor(normals(m * E, brng.split('z')), [m, E]), cond, false));
       const rows = sampleSpans(raw.data, m, W, t.spans, brng.split('spans'));
       if (fixed !== null) {
         const info = t.discrete[fixed.index]!;
@@ -480,7 +499,7 @@ export class CtganSynthesizer implements Synthesizer {
       condFreqCum: f.condFreqCum.map((a) => [...a]),
       losses: this.lossCurve,
     };
-    writeModelFile(path, this.name, header, generatorParams(f.generator));
+    writeModelFile(path, this.name, header, generatorState(f.generator));
   }
 
   load(path: string): void {
@@ -488,7 +507,7 @@ export class CtganSynthesizer implements Synthesizer {
     const config = parseSynthConfig(ctganConfigSchema, header.config, `${path}: ctgan config`);
     const transformer = DataTransformer.fromState(header.transformer as TransformerState);
     const G = buildGenerator(config, transformer.condWidth, transformer.width, new Rng(0));
-    loadInto(generatorParams(G));
+    loadInto(generatorState(G));
     (this as { config: CtganConfig }).config = config;
     this.fitSeed = Number(header.fitSeed ?? 0);
     this.lossCurve = (header.losses as LossPoint[] | undefined) ?? [];

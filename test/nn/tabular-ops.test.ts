@@ -101,5 +101,22 @@ for (const be of backends) {
         assert.ok(Math.abs(n2 - sq[r]!) <= 1e-4 * Math.max(1, n2), `row ${r}: ${sq[r]} vs ${n2}`);
       }
     });
+
+    it('batchNorm: training gradients (through the batch statistics), running statistics, eval mode', () => {
+      use();
+      const rng = new Rng(9);
+      const mk = () => ({ runningMean: new Float32Array(3), runningVar: new Float32Array(3).fill(1) });
+      gradcheck('batchNorm train', [randTensor(rng, [5, 3]), randTensor(rng, [3]), randTensor(rng, [3])],
+        ([x, g, b]) => nn.batchNorm(x!, g!, b!, { training: true, ...mk() }), { eps: 5e-3 });
+      gradcheck('batchNorm eval', [randTensor(rng, [4, 3]), randTensor(rng, [3]), randTensor(rng, [3])],
+        ([x, g, b]) => nn.batchNorm(x!, g!, b!, { training: false, runningMean: Float32Array.of(0.5, -1, 0), runningVar: Float32Array.of(2, 1, 0.5) }));
+      const x = nn.Tensor.fromArray([1, 10, 3, 20, 5, 30], [3, 2]);
+      const st = { runningMean: new Float32Array(2), runningVar: new Float32Array(2).fill(1) };
+      const y = nn.noGrad(() => nn.batchNorm(x, nn.Tensor.fromArray([1, 1], [2]), nn.Tensor.fromArray([0, 0], [2]), { training: true, ...st }));
+      assert.ok(Math.abs(y.data[0]! + Math.sqrt(1.5)) < 1e-3); // (1 − 3) / sqrt(8/3)
+      assert.ok(Math.abs(st.runningMean[1]! - 2) < 1e-6 && Math.abs(st.runningVar[0]! - (0.9 + 0.4)) < 1e-6);
+      const e = nn.noGrad(() => nn.batchNorm(nn.Tensor.fromArray([3, 20], [1, 2]), nn.Tensor.fromArray([1, 1], [2]), nn.Tensor.fromArray([0, 0], [2]), { training: false, ...st }));
+      assert.ok(Math.abs(e.data[0]! - (3 - 0.3) / Math.sqrt(1.3 + 1e-5)) < 1e-4);
+    });
   });
 }
