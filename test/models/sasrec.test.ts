@@ -55,8 +55,10 @@ function batchOf(rows: number[][], maxLen: number, numItems: number, rng: Rng): 
 }
 
 test('SASRec config: defaults are the CoSeRec family, bad options are refused', () => {
-  assert.deepEqual(parseSasrecConfig({}), { hidden: 64, blocks: 2, heads: 2, dropout: 0.5, attnDropout: 0.5, maxLen: 50, loss: 'bce', initStd: 0.02 });
+  assert.deepEqual(parseSasrecConfig({}), { hidden: 64, blocks: 2, heads: 2, dropout: 0.5, attnDropout: 0.5, maxLen: 50, loss: 'bce', initStd: 0.02, maskToken: false });
   assert.throws(() => parseSasrecConfig({ hidden: 10, heads: 3 }), /divisible/);
+  assert.throws(() => parseSasrecConfig({ maskToken: 'yes' }), (e: unknown) => e instanceof ConfigError && e.location.field === 'maskToken');
+  assert.equal(createSasrec(5, { maskToken: true }, new Rng(0)).parameters[0]!.shape[0], 7, 'a mask row after the 5 items and padding');
   const field = (name: string) => (e: unknown) => e instanceof ConfigError && e.location.field === name;
   assert.throws(() => parseSasrecConfig({ loss: 'mse' }), field('loss'));
   assert.throws(() => parseSasrecConfig({ dropout: 1 }), field('dropout'));
