@@ -24,17 +24,19 @@ function gower(a: Table, i: number, b: Table, j: number, meta: TableMetadata, ra
 }
 
 test('nearest-record search is exact: equals brute-force Gower distance (property, mixed types, nulls, ids)', () => {
-  const meta: TableMetadata = { columns: { id: { type: 'id' }, x: { type: 'numerical' }, y: { type: 'numerical' }, c: { type: 'categorical' } } };
+  const meta: TableMetadata = { columns: { id: { type: 'id' }, x: { type: 'numerical' }, y: { type: 'numerical' }, c: { type: 'categorical' }, b: { type: 'boolean' }, f: { type: 'boolean' } } };
   const cell = (rng: Rng, kind: string): Cell => {
     if (rng.next() < 0.1) return null;
     if (kind === 'id') return `i${rng.int(40)}`;
     if (kind === 'c') return ['a', 'b', 'c'][rng.int(3)]!;
+    if (kind === 'b' || kind === 'f') return rng.next() < 0.5;
     return Math.round(rng.normal() * 10) / 2;
   };
   fc.assert(
     fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 40 }), (seed, nRef, nQ) => {
       const rng = new Rng(seed);
-      const make = (n: number) => tableFromRows(['id', 'x', 'y', 'c'], Array.from({ length: n }, () => ['id', 'x', 'y', 'c'].map((k) => cell(rng, k))));
+      const names = ['id', 'x', 'y', 'c', 'b', 'f'];
+      const make = (n: number) => tableFromRows(names, Array.from({ length: n }, () => names.map((k) => cell(rng, k))));
       const ref = make(nRef);
       const q = make(nQ);
       const space = fitDistanceSpace(ref, meta);

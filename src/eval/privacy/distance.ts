@@ -7,7 +7,9 @@
  *
  * Search is exact, without the quadratic scan in the common case. Per query: rows that share a
  * value of a high-cardinality column (ids and the like; found through posting lists) are scored
- * first, which usually finds a close row at once. Every other row mismatches on all of those
+ * first, which usually finds a close row at once. Two-valued columns are bit-packed, so a
+ * row's mismatch count on them is one popcount, and every row's scoring stops as soon as its
+ * partial sum reaches the best distance so far. Every other row mismatches on all of those
  * columns, so its distance is at least (their count + the gap on one sorted numeric column); the
  * scan outward from the query's position in that sorted column stops as soon as this bound
  * reaches the best distance found. Every row is either scored or provably no closer.
@@ -94,13 +96,28 @@ export function nearestRecords(queries: EncodedRecords, reference: EncodedRecord
   const nNum = reference.numeric.length;
   const nCat = reference.categorical.length;
 
-  // High-cardinality categorical columns get CSR posting lists; the rest are compared inline.
+  // High-cardinality categorical columns get CSR posting lists; two-valued ones are packed into
+  // bit words (mismatches = popcount of xor); the rest are compared inline.
   const high: number[] = [];
+  const packed: number[] = [];
   const low: number[] = [];
   for (let c = 0; c < nCat; c++) {
-    const distinct = new Set(reference.categorical[c]!).size;
-    (distinct >= POSTING_MIN_LEVELS ? high : low).push(c);
+    const codes = reference.categorical[c]!;
+    const distinct = new Set(codes);
+    if (distinct.size >= POSTING_MIN_LEVELS) high.push(c);
+    else if ([...distinct].every((v) => v === 0 || v === 1)) packed.push(c);
+    else low.push(c);
   }
+  const W = Math.ceil(packed.length / 32);
+  const refBits = new Int32Array(N * W);
+  packed.forEach((c, k) => {
+    const codes = reference.categorical[c]!;
+    const w = k >>> 5;
+    const bit = 1 << (k & 31);
+    for (let i = 0; i < N; i++) if (codes[i] === 1) refBits[i * W + w]! |= bit;
+  });
+  const qBits = new Int32Array(W);
+  const qMask = new Int32Array(W);
   const H = high.length;
   const postings = high.map((c) => {
     const codes = reference.categorical[c]!;
@@ -162,18 +179,33 @@ export function nearestRecords(queries: EncodedRecords, reference: EncodedRecord
   for (let q = 0; q < Q; q++) {
     for (let j = 0; j < nNum; j++) qNumVals[j] = queries.numeric[j]![q]!;
     for (let c = 0; c < nCat; c++) qCatVals[c] = queries.categorical[c]![q]!;
+    // A packed column whose query code is neither 0 nor 1 mismatches every reference row: a constant.
+    qBits.fill(0);
+    qMask.fill(0);
+    let qConst = 0;
+    for (let k = 0; k < packed.length; k++) {
+      const v = qCatVals[packed[k]!]!;
+      if (v === 0 || v === 1) {
+        qMask[k >>> 5]! |= 1 << (k & 31);
+        if (v === 1) qBits[k >>> 5]! |= 1 << (k & 31);
+      } else qConst++;
+    }
     let best = Infinity;
     let bestIdx = -1;
     // Distance of reference row t, abandoned (returns ≥ limit) once it cannot beat `limit`.
     const score = (t: number, limit: number): number => {
       evaluations++;
-      let s = H - matches[t]!;
+      let s = H - matches[t]! + qConst;
+      if (s >= limit) return s;
+      for (let w = 0; w < W; w++) s += popcount((refBits[t * W + w]! ^ qBits[w]!) & qMask[w]!);
       if (s >= limit) return s;
       for (let k = 0; k < low.length; k++) {
         const c = low[k]!;
-        if (refCat[c]![t] !== qCatVals[c]) s += 1;
+        if (refCat[c]![t] !== qCatVals[c]) {
+          s += 1;
+          if (s >= limit) return s;
+        }
       }
-      if (s >= limit) return s;
       for (let j = 0; j < nNum; j++) {
         const a = qNumVals[j]!;
         const b = refNum[j]![t]!;
@@ -181,6 +213,7 @@ export function nearestRecords(queries: EncodedRecords, reference: EncodedRecord
         // NaN fails both comparisons: a missing value matches only a missing value.
         if (!(diff < 1)) diff = diff >= 1 ? 1 : Number.isNaN(a) && Number.isNaN(b) ? 0 : 1;
         s += diff;
+        if (s >= limit) return s;
       }
       return s;
     };
@@ -241,4 +274,10 @@ export function nearestRecords(queries: EncodedRecords, reference: EncodedRecord
     index[q] = bestIdx;
   }
   return { distance, index, evaluations };
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }

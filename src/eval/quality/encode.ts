@@ -2,7 +2,8 @@
  * Feature rows for the small logistic models of the reports (detection and the default utility
  * task): numerical/datetime columns as numbers (missing → the reference mean, plus a missing flag
  * where any table has gaps), optionally their squares, and one-hot blocks for categorical and
- * boolean columns limited to the `maxLevels` most frequent reference levels plus "other". id
+ * boolean columns limited to the `maxLevels` most frequent reference levels (the most frequent
+ * one is the baseline without a column) plus "other" where needed. id
  * columns are never one-hot encoded: they are left out (stated in the report's `excluded`).
  */
 import type { Table } from '../../data/table.ts';
@@ -17,7 +18,7 @@ export interface EncoderOptions {
 
 type Block =
   | { kind: 'numeric'; column: ReportColumn; mean: number; std: number; missingFlag: boolean; square: boolean }
-  | { kind: 'onehot'; column: ReportColumn; levels: Map<string, number>; other: boolean };
+  | { kind: 'onehot'; column: ReportColumn; levels: Map<string, number>; baseline: string; other: boolean };
 
 export interface TableEncoder {
   readonly width: number;
@@ -72,10 +73,17 @@ export function fitTableEncoder(reference: Table, others: readonly Table[], colu
     // Most frequent first; ties keep first-seen order (Map order), so the encoding is deterministic.
     const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
     const kept = ranked.slice(0, opts.maxLevels);
-    const levels = new Map<string, number>(kept.map(([k], i) => [k, i]));
-    const other = ranked.length > kept.length || others.length > 0;
-    blocks.push({ kind: 'onehot', column, levels, other });
-    for (const [k] of kept) names.push(`${column.name}=${k === '\u0000null' ? '(missing)' : k}`);
+    // The most frequent level is the baseline (no column; the intercept carries it), so a boolean
+    // is one feature; an "other" slot exists only if some table has a level outside the kept ones.
+    const levels = new Map<string, number>(kept.slice(1).map(([k], i) => [k, i]));
+    const keptKeys = new Set(kept.map(([k]) => k));
+    let other = ranked.length > kept.length;
+    for (const o of others) {
+      const oc = o.data[column.name]!;
+      for (let i = 0; i < o.rowCount && !other; i++) if (!keptKeys.has(categoryKey(oc[i] ?? null))) other = true;
+    }
+    blocks.push({ kind: 'onehot', column, levels, baseline: kept[0]?.[0] ?? '', other });
+    for (const [k] of kept.slice(1)) names.push(`${column.name}=${k === '\u0000null' ? '(missing)' : k}`);
     if (other) names.push(`${column.name}=(other)`);
   }
   const width = names.length;
@@ -103,9 +111,10 @@ export function fitTableEncoder(reference: Table, others: readonly Table[], colu
           const cells = table.data[b.column.name]!;
           const otherSlot = b.levels.size;
           for (let i = 0; i < n; i++) {
-            const lv = b.levels.get(categoryKey(cells[i] ?? null));
+            const key = categoryKey(cells[i] ?? null);
+            const lv = b.levels.get(key);
             if (lv !== undefined) X[i * width + off + lv] = 1;
-            else if (b.other) X[i * width + off + otherSlot] = 1;
+            else if (b.other && key !== b.baseline) X[i * width + off + otherSlot] = 1;
           }
           off += b.levels.size + (b.other ? 1 : 0);
         }
