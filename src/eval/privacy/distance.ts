@@ -154,19 +154,34 @@ export function nearestRecords(queries: EncodedRecords, reference: EncodedRecord
       sortCol = j;
     }
   }
-  let order = new Int32Array(0);
-  let sortedVals = new Float64Array(0);
-  let missingRows = new Int32Array(0);
-  if (sortCol >= 0) {
-    const v = reference.numeric[sortCol]!;
-    const present: number[] = [];
-    const absent: number[] = [];
-    for (let i = 0; i < N; i++) (Number.isNaN(v[i]!) ? absent : present).push(i);
-    present.sort((a, b) => v[a]! - v[b]! || a - b);
-    order = Int32Array.from(present);
-    sortedVals = Float64Array.from(present, (i) => v[i]!);
-    missingRows = Int32Array.from(absent);
+  // Rows are grouped by their packed two-valued columns: a whole group is skipped when its
+  // popcount distance to the query already reaches the best. Inside a group, rows are sorted by
+  // the sort column for the outward walk; rows missing that value are kept apart.
+  const groupIndex = new Map<string, number>();
+  const groupRows: number[][] = [];
+  for (let i = 0; i < N; i++) {
+    const key = W === 0 ? '' : refBits.subarray(i * W, i * W + W).join(',');
+    let g = groupIndex.get(key);
+    if (g === undefined) {
+      g = groupRows.length;
+      groupIndex.set(key, g);
+      groupRows.push([]);
+    }
+    groupRows[g]!.push(i);
   }
+  const G = groupRows.length;
+  const groupBits = new Int32Array(G * W);
+  const groups = groupRows.map((rows, g) => {
+    if (W > 0) groupBits.set(refBits.subarray(rows[0]! * W, rows[0]! * W + W), g * W);
+    if (sortCol < 0) return { order: Int32Array.from(rows), sortedVals: new Float64Array(0), missing: new Int32Array(0) };
+    const v = reference.numeric[sortCol]!;
+    const present = rows.filter((i) => !Number.isNaN(v[i]!)).sort((x, y) => v[x]! - v[y]! || x - y);
+    return { order: Int32Array.from(present), sortedVals: Float64Array.from(present, (i) => v[i]!), missing: Int32Array.from(rows.filter((i) => Number.isNaN(v[i]!))) };
+  });
+  const groupDist = new Int32Array(G);
+  const maxPc = packed.length;
+  const bucketStart = new Int32Array(maxPc + 2);
+  const groupOrder = new Int32Array(G);
 
   const matches = new Uint8Array(N);
   const touched = new Int32Array(N);
@@ -245,29 +260,46 @@ export function nearestRecords(queries: EncodedRecords, reference: EncodedRecord
         bestIdx = t;
       }
     };
-    if (sortCol >= 0 && !Number.isNaN(qNumVals[sortCol]!)) {
-      const qv = qNumVals[sortCol]!;
-      let lo = 0;
-      let hi = sortedVals.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (sortedVals[mid]! < qv) lo = mid + 1;
-        else hi = mid;
+    // Groups in increasing popcount distance (counting sort); untouched rows add H mismatches.
+    bucketStart.fill(0);
+    for (let g = 0; g < G; g++) {
+      let pc = qConst;
+      for (let w = 0; w < W; w++) pc += popcount((groupBits[g * W + w]! ^ qBits[w]!) & qMask[w]!);
+      groupDist[g] = pc;
+      bucketStart[pc - qConst + 1]!++;
+    }
+    for (let k = 0; k <= maxPc; k++) bucketStart[k + 1]! += bucketStart[k]!;
+    for (let g = 0; g < G; g++) groupOrder[bucketStart[groupDist[g]! - qConst]!++] = g;
+    const qv = sortCol >= 0 ? qNumVals[sortCol]! : Number.NaN;
+    for (let k = 0; k < G; k++) {
+      const g = groupOrder[k]!;
+      const base = H + groupDist[g]!;
+      if (base >= best) break;
+      const grp = groups[g]!;
+      if (sortCol < 0 || Number.isNaN(qv)) {
+        for (let i = 0; i < grp.order.length; i++) consider(grp.order[i]!);
+      } else {
+        const vals = grp.sortedVals;
+        let lo = 0;
+        let hi = vals.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (vals[mid]! < qv) lo = mid + 1;
+          else hi = mid;
+        }
+        // Walk both directions in order of the gap, so the bound tightens as fast as possible.
+        let r = lo;
+        let l = lo - 1;
+        while (r < vals.length || l >= 0) {
+          const gr = r < vals.length ? vals[r]! - qv : Infinity;
+          const gl = l >= 0 ? qv - vals[l]! : Infinity;
+          if (base + Math.min(1, Math.min(gr, gl)) >= best) break;
+          if (gr <= gl) consider(grp.order[r++]!);
+          else consider(grp.order[l--]!);
+        }
       }
-      // Walk both directions in order of the gap, so the bound tightens as fast as possible.
-      let r = lo;
-      let l = lo - 1;
-      while (r < sortedVals.length || l >= 0) {
-        const gr = r < sortedVals.length ? sortedVals[r]! - qv : Infinity;
-        const gl = l >= 0 ? qv - sortedVals[l]! : Infinity;
-        const gap = Math.min(gr, gl);
-        if (H + Math.min(1, gap) >= best) break;
-        if (gr <= gl) consider(order[r++]!);
-        else consider(order[l--]!);
-      }
-      if (H + 1 < best) for (let k = 0; k < missingRows.length; k++) consider(missingRows[k]!);
-    } else if (H < best) {
-      for (let t = 0; t < N; t++) consider(t);
+      // Rows missing the sort value: the sort column alone costs them 1 against a present query value.
+      if (base + (Number.isNaN(qv) ? 0 : 1) < best) for (let i = 0; i < grp.missing.length; i++) consider(grp.missing[i]!);
     }
     for (let k = 0; k < nTouched; k++) matches[touched[k]!] = 0;
     distance[q] = best / width;
