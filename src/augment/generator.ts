@@ -50,10 +50,15 @@ export function checkDrawOptions(o: DrawOptions): void {
  */
 export function drawFromScores(scores: Float32Array, numItems: number, opts: DrawOptions, rng: Rng, exclude?: ReadonlySet<number>, allowed?: Uint8Array): number {
   const ok = (i: number): boolean => (allowed === undefined || allowed[i] === 1) && !(exclude?.has(i) ?? false) && Number.isFinite(scores[i]!);
+  // The cheap score comparison comes first: over a 12k-item catalogue the eligibility checks
+  // (a Set lookup each) would otherwise dominate batched generation.
   if (opts.temperature === 0 || opts.topK === 1) {
     let best = 0;
     let bs = Number.NEGATIVE_INFINITY;
-    for (let i = 1; i <= numItems; i++) if (ok(i) && (best === 0 || scores[i]! > bs)) (best = i), (bs = scores[i]!);
+    for (let i = 1; i <= numItems; i++) {
+      const v = scores[i]!;
+      if ((best === 0 || v > bs) && ok(i)) (best = i), (bs = v);
+    }
     return best;
   }
   let ids: number[];
@@ -74,6 +79,7 @@ export function drawFromScores(scores: Float32Array, numItems: number, opts: Dra
       }
     };
     for (let i = 1; i <= numItems; i++) {
+      if (heap.length === k && !worse(heap[0]!, i)) continue;
       if (!ok(i)) continue;
       if (heap.length < k) {
         heap.push(i);
@@ -83,7 +89,7 @@ export function drawFromScores(scores: Float32Array, numItems: number, opts: Dra
           [heap[c], heap[p]] = [heap[p]!, heap[c]!];
           c = p;
         }
-      } else if (worse(heap[0]!, i)) {
+      } else {
         heap[0] = i;
         down(0);
       }

@@ -22,7 +22,7 @@ export {
   COMPOSITES,
 } from './pipeline.ts';
 export type { StepSpec, PipelineSpec, ResourcesSpec, PipelineSourceOptions, LoadPipelineOptions, GeneratorResourceSpec, BoundGenerators } from './pipeline.ts';
-export { pseudoPrior, continueOp } from './sequence/model-based.ts';
+export { pseudoPrior, continueOp, prefetchGreedy } from './sequence/model-based.ts';
 export type { GeneratedParams } from './sequence/model-based.ts';
 export { drawFromScores, generateItems, itemsSeenIn, checkDrawOptions, DEFAULT_DRAW } from './generator.ts';
 export type { NextItemSampler, GenerationDirection, DrawOptions } from './generator.ts';

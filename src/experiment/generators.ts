@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ConfigError, silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { makeTrainView, type TrainView } from '../data/index.ts';
 import { createRecommender, NeuralRecommender, type FitReport, type Recommender } from '../models/index.ts';
-import { itemsSeenIn, type BoundGenerators, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline } from '../augment/index.ts';
+import { itemsSeenIn, prefetchGreedy, type BoundGenerators, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline, type StepSpec } from '../augment/index.ts';
 
 export interface GeneratorModelSpec {
   readonly model?: 'sasrec' | 'gru4rec';
@@ -120,6 +120,11 @@ export async function fitSequenceGenerator(train: TrainView, o: SequenceGenerato
 
 export interface PipelineGeneratorOptions {
   readonly cacheDir?: string;
+  /**
+   * Precompute greedy model-based steps that see the original training sequences in batches
+   * (default true): one model call per position for 256 histories instead of one per history.
+   */
+  readonly prefetch?: boolean;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
 }
@@ -147,5 +152,38 @@ export async function fitPipelineGenerators(pipeline: Pipeline, train: TrainView
     });
   }
   pipeline.bindGenerators(train, out);
+  if (o.prefetch ?? true) {
+    const t0 = performance.now();
+    const ctx = pipeline.contextFor(train);
+    const seqs = train.users().map((u) => train.sequence(u));
+    let made = 0;
+    for (const { step, sequences } of stepsOnOriginals(pipeline.spec.steps[0]!, seqs)) {
+      const { op, p: _p, ...config } = step;
+      made += prefetchGreedy(op, config, sequences, ctx);
+    }
+    if (made > 0) o.progress?.line(`generators: greedy items for ${made} training sequences precomputed in batches (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+  }
   return out;
+}
+
+/** Steps that receive the original training sequences (the first step, through compose / one_of / by_length), with the sequences each sees. */
+function stepsOnOriginals(step: StepSpec, seqs: Int32Array[]): { step: StepSpec; sequences: Int32Array[] }[] {
+  const asList = (v: unknown): StepSpec[] => (Array.isArray(v) ? (v as StepSpec[]) : [v as StepSpec]);
+  switch (step.op) {
+    case 'compose':
+      return stepsOnOriginals(asList(step.steps)[0]!, seqs);
+    case 'one_of':
+      return asList(step.steps).flatMap((c) => stepsOnOriginals(c, seqs));
+    case 'some_of':
+      return [];
+    case 'by_length': {
+      const t = step.threshold as number;
+      return [
+        ...stepsOnOriginals(asList(step.short)[0]!, seqs.filter((s) => s.length <= t)),
+        ...stepsOnOriginals(asList(step.long)[0]!, seqs.filter((s) => s.length > t)),
+      ];
+    }
+    default:
+      return [{ step, sequences: seqs }];
+  }
 }

@@ -75,9 +75,15 @@ describe('fitSequenceGenerator (tiny SASRec on a Beauty slice)', { skip: !hasBea
   it('a pseudo-prior pipeline runs end to end: declared generator fitted on the training view, short sequences only', async () => {
     const split = leaveOneOutSplit(beautySlice(300));
     const p = loadPipeline({ version: 1, resources: { generators: { reverse: { epochs: 1, seed: 0, config: tiny.config } } }, steps: [{ op: 'pseudo_prior', threshold: 6, k: 4 }] }, { train: split.train });
-    const bound = await fitPipelineGenerators(p, split.train);
+    const dir = mkdtempSync(join(tmpdir(), 'samplify-gen-'));
+    const bound = await fitPipelineGenerators(p, split.train, { cacheDir: dir });
     assert.equal(bound.reverse?.direction, 'reverse');
     const out = [...expandSequences(split.train, p, { views: 1, seed: 0 })];
+    // Without the batched prefetch (the same cached model, a fresh sampler): the same expansion.
+    const q = loadPipeline(p.spec, { train: split.train });
+    await fitPipelineGenerators(q, split.train, { cacheDir: dir, prefetch: false });
+    assert.deepEqual([...expandSequences(split.train, q, { views: 1, seed: 0 })].map((s) => Array.from(s.items)), out.map((s) => Array.from(s.items)));
+    rmSync(dir, { recursive: true, force: true });
     for (const s of out) {
       const orig = split.train.sequence(s.sourceUser);
       const added = s.items.length - orig.length;

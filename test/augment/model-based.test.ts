@@ -14,6 +14,7 @@ import {
   continueOp,
   drawFromScores,
   generateItems,
+  prefetchGreedy,
   type AugmentContext,
   type NextItemSampler,
   type GenerationDirection,
@@ -134,6 +135,20 @@ describe('pseudo_prior and continue: the operator contract', () => {
     assert.equal(g.calls, calls);
     pseudoPrior.sample(seq(3, 9), pseudoPrior.config.parse({ threshold: 10, k: 4, temperature: 1 }), c, new Rng(0));
     assert.equal(g.calls, calls + 4, 'sampling with temperature is never memoised');
+  });
+  it('prefetchGreedy fills the memo in batches: the same items, and the run asks the model nothing', () => {
+    const histories = [seq(1, 2), seq(7), seq(3, 4, 5, 6, 7, 8, 9, 10, 11, 12), seq(20, 21, 22)];
+    const config = { threshold: 6, k: 5, temperature: 0 };
+    const plain = fakeSampler('reverse');
+    const expected = histories.map((h) => pseudoPrior.sample(h, pseudoPrior.config.parse(config), ctxOf({ reverse: plain }), new Rng(0)));
+    const g = fakeSampler('reverse');
+    const c = ctxOf({ reverse: g });
+    assert.equal(prefetchGreedy('pseudo_prior', config, histories, c, 2), 3, 'the long history needs nothing');
+    const calls = g.calls;
+    assert.ok(calls <= 2 * 5, `batched: ${calls} model calls`);
+    assert.deepEqual(histories.map((h) => pseudoPrior.sample(h, pseudoPrior.config.parse(config), c, new Rng(1))), expected);
+    assert.equal(g.calls, calls);
+    assert.equal(prefetchGreedy('pseudo_prior', { ...config, temperature: 1 }, histories, c), 0, 'sampled steps are not prefetched');
   });
   it('a pipeline chain replays without any generator', () => {
     const p = buildPipeline({ version: 1, steps: [{ op: 'pseudo_prior', threshold: 6, k: 4, temperature: 1 }, { op: 'continue', k: 2 }, { op: 'crop', ratio: 0.9 }] });

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { AugmentContext, AugmentResource, OperatorDef } from '../types.ts';
 import { bool, natInt, posInt } from '../params.ts';
 import { generateItems, type DrawOptions, type NextItemSampler } from '../generator.ts';
-import type { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/rng.ts';
 
 const temperature = (def: number) =>
   z.number({ error: 'must be a number ≥ 0 (0 = greedy)' }).gte(0, { error: 'must be a number ≥ 0 (0 = greedy)' }).lte(100, { error: 'must be a number ≥ 0 (0 = greedy) and at most 100' }).default(def);
@@ -46,14 +46,44 @@ function generatorFor(ctx: AugmentContext, direction: 'forward' | 'reverse', op:
 const greedyMemo = new WeakMap<NextItemSampler, Map<string, Int32Array>>();
 const MEMO_LIMIT = 500_000;
 
-function generate(g: NextItemSampler, history: Int32Array, k: number, c: DrawOptions, rng: Rng): Int32Array {
-  if (!(c.temperature === 0 || c.topK === 1)) return generateItems(g, [history], [k], c, [rng])[0]!;
+const isGreedy = (c: DrawOptions): boolean => c.temperature === 0 || c.topK === 1;
+const memoKey = (history: Int32Array, k: number, c: DrawOptions): string => `${k}|${c.noRepeat ? 1 : 0}|${c.topK}|${history.join(',')}`;
+
+function memoFor(g: NextItemSampler): Map<string, Int32Array> {
   let memo = greedyMemo.get(g);
   if (!memo || memo.size >= MEMO_LIMIT) greedyMemo.set(g, (memo = new Map()));
-  const key = `${k}|${c.noRepeat ? 1 : 0}|${history.join(',')}`;
+  return memo;
+}
+
+function generate(g: NextItemSampler, history: Int32Array, k: number, c: DrawOptions, rng: Rng): Int32Array {
+  if (!isGreedy(c)) return generateItems(g, [history], [k], c, [rng])[0]!;
+  const memo = memoFor(g);
+  const key = memoKey(history, k, c);
   let made = memo.get(key);
   if (!made) memo.set(key, (made = generateItems(g, [history], [k], c, [rng])[0]!));
   return made;
+}
+
+/** What one application generates from: the history in the generator's direction and how many items (null: nothing). */
+interface Plan {
+  direction: 'forward' | 'reverse';
+  history: Int32Array;
+  k: number;
+}
+type PseudoPriorC = z.infer<typeof PseudoPriorConfig>;
+type ContinueC = z.infer<typeof ContinueConfig>;
+
+function planPseudoPrior(seq: Int32Array, c: PseudoPriorC): Plan | null {
+  const n = seq.length;
+  if (n === 0 || n >= c.threshold) return null;
+  // The reverse model reads the sequence back to front; each generated item goes one step further into the past.
+  return { direction: 'reverse', history: reversed(seq), k: c.fill ? Math.min(c.k, c.threshold - n) : c.k };
+}
+
+function planContinue(seq: Int32Array, c: ContinueC): Plan | null {
+  const n = seq.length;
+  if (n === 0 || (c.maxLength > 0 && n >= c.maxLength)) return null;
+  return { direction: 'forward', history: seq, k: c.maxLength > 0 ? Math.min(c.k, c.maxLength - n) : c.k };
 }
 
 function checkItems(items: unknown, numItems: number, op: string): asserts items is number[] {
@@ -82,12 +112,9 @@ export const pseudoPrior: OperatorDef<Int32Array, z.infer<typeof PseudoPriorConf
   config: PseudoPriorConfig,
   requires: (): AugmentResource[] => ['reverse-generator'],
   sample(seq, c, ctx, rng: Rng) {
-    const n = seq.length;
-    if (n === 0 || n >= c.threshold) return { items: [] };
-    const k = c.fill ? Math.min(c.k, c.threshold - n) : c.k;
-    const g = generatorFor(ctx, 'reverse', 'pseudo_prior');
-    // The reverse model reads the sequence back to front; each generated item goes one step further into the past.
-    return { items: Array.from(reversed(generate(g, reversed(seq), k, c, rng))) };
+    const plan = planPseudoPrior(seq, c);
+    if (!plan) return { items: [] };
+    return { items: Array.from(reversed(generate(generatorFor(ctx, 'reverse', 'pseudo_prior'), plan.history, plan.k, c, rng))) };
   },
   apply(seq, p, ctx) {
     checkItems(p.items, ctx.numItems, 'pseudo_prior');
@@ -117,10 +144,9 @@ export const continueOp: OperatorDef<Int32Array, z.infer<typeof ContinueConfig>,
   config: ContinueConfig,
   requires: (): AugmentResource[] => ['forward-generator'],
   sample(seq, c, ctx, rng: Rng) {
-    const n = seq.length;
-    if (n === 0 || (c.maxLength > 0 && n >= c.maxLength)) return { items: [] };
-    const k = c.maxLength > 0 ? Math.min(c.k, c.maxLength - n) : c.k;
-    return { items: Array.from(generate(generatorFor(ctx, 'forward', 'continue'), seq, k, c, rng)) };
+    const plan = planContinue(seq, c);
+    if (!plan) return { items: [] };
+    return { items: Array.from(generate(generatorFor(ctx, 'forward', 'continue'), plan.history, plan.k, c, rng)) };
   },
   apply(seq, p, ctx) {
     checkItems(p.items, ctx.numItems, 'continue');
@@ -130,3 +156,42 @@ export const continueOp: OperatorDef<Int32Array, z.infer<typeof ContinueConfig>,
     return out;
   },
 };
+
+/**
+ * Fills the greedy memo for a model-based step applied to `sequences` (e.g. the training
+ * sequences, when the step is a pipeline's first), one generator call per generated position for
+ * a whole batch instead of one per history: the expansion that follows then asks the model
+ * nothing. Only greedy steps (temperature 0 or topK 1) are prefetched — sampled ones draw from
+ * each run's rng. Returns the number of histories generated for.
+ */
+export function prefetchGreedy(op: string, config: Record<string, unknown>, sequences: readonly Int32Array[], ctx: AugmentContext, batchSize = 256): number {
+  let plans: (Plan | null)[];
+  let c: DrawOptions;
+  if (op === 'pseudo_prior') {
+    const pc = PseudoPriorConfig.parse(config);
+    c = pc;
+    plans = sequences.map((s) => planPseudoPrior(s, pc));
+  } else if (op === 'continue') {
+    const cc = ContinueConfig.parse(config);
+    c = cc;
+    plans = sequences.map((s) => planContinue(s, cc));
+  } else return 0;
+  if (!isGreedy(c)) return 0;
+  const todo = plans.filter((p): p is Plan => p !== null);
+  if (todo.length === 0) return 0;
+  const g = generatorFor(ctx, todo[0]!.direction, op);
+  const memo = memoFor(g);
+  const pending = new Map<string, Plan>();
+  for (const p of todo) {
+    const key = memoKey(p.history, p.k, c);
+    if (!memo.has(key)) pending.set(key, p);
+  }
+  const entries = [...pending];
+  const unused = new Rng(0); // greedy draws nothing
+  for (let from = 0; from < entries.length; from += batchSize) {
+    const chunk = entries.slice(from, from + batchSize);
+    const made = generateItems(g, chunk.map(([, p]) => p.history), chunk.map(([, p]) => p.k), c, chunk.map(() => unused));
+    chunk.forEach(([key], i) => memo.set(key, made[i]!));
+  }
+  return entries.length;
+}
