@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelStateError } from '../../src/core/errors.ts';
 import { leaveOneOutSplit, makeTrainView, readInteractions } from '../../src/data/index.ts';
-import { MarkovSequenceSynthesizer, eventSequencesFromTable, type EventSequenceData } from '../../src/synth/sequence/index.ts';
+import { MarkovSequenceSynthesizer, createSequenceSynthesizer, eventSequencesFromTable, type EventSequenceData } from '../../src/synth/sequence/index.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { beautySlice, hasBeauty, tvDistance } from './sequence-helpers.ts';
 
 const tmp = (): { dir: string; done: () => void } => {
@@ -90,6 +91,9 @@ describe('Markov sequence synthesizer: determinism and persistence', () => {
       writeFileSync(join(t.dir, 'other.json'), '{"format":"something-else"}');
       assert.throws(() => l.load(join(t.dir, 'other.json')), ModelStateError);
       assert.throws(() => new MarkovSequenceSynthesizer().sample(1, { seed: 0 }), ModelStateError);
+      assert.equal(createSequenceSynthesizer('markov').name, 'markov');
+      assert.throws(() => createSequenceSynthesizer('gan'), ConfigError);
+      assert.throws(() => new MarkovSequenceSynthesizer({ noRepeat: 'sometimes' as never }), ConfigError);
     } finally {
       t.done();
     }

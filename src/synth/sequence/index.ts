@@ -7,3 +7,4 @@ export type { AutoregressiveConfig } from './autoregressive.ts';
 export { eventSequencesFromTable } from './events.ts';
 export type { EventSequencesResult } from './events.ts';
 export { Categorical, lengthDistribution, startDistribution, frequencyDistribution, hasRepeats } from './stats.ts';
+export { createSequenceSynthesizer, SEQUENCE_SYNTHESIZERS } from './registry.ts';
