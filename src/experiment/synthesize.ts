@@ -8,7 +8,9 @@ import { extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
-import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, writeTable, type ColumnType, type MetadataOverride } from '../data/index.ts';
+import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, selectRows, writeTable, type ColumnType, type MetadataOverride, type Table } from '../data/index.ts';
+import { Rng } from '../core/index.ts';
+import { privacyReport, qualityReport } from '../eval/index.ts';
 import { createSynthesizer, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
 import { configErrorFrom } from './config.ts';
 
@@ -57,6 +59,13 @@ export const synthesizeSchema = z
     model: z.string().min(1).optional(),
     /** Provenance record (default: the output path with .provenance.json). */
     provenance: z.string().min(1).optional(),
+    /**
+     * Fidelity + privacy report (<out>.report.json): this share of the input rows is held out
+     * (seeded), the synthesizer fits on the rest, and the synthetic rows are compared with the
+     * training rows (fidelity) and with both (privacy: DCR and membership inference need real rows
+     * the model never saw).
+     */
+    report: z.object({ holdout: z.number().gt(0).lt(1).default(0.2) }).strict().optional(),
   })
   .strict();
 
@@ -94,6 +103,8 @@ export interface SynthesizeResult {
   readonly out: string;
   readonly model: string;
   readonly provenance: string;
+  /** Fidelity/privacy report file, when the config asks for one. */
+  readonly qualityReport?: string;
   readonly report: SampleReport;
   readonly fit: SynthFitReport;
   readonly seconds: { readonly read: number; readonly fit: number; readonly sample: number; readonly write: number };
@@ -125,9 +136,11 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
   const metadata = detectMetadata(read.table, { overrides: c.metadata as Record<string, MetadataOverride>, file: dataPath });
   progress.line(`columns: ${read.table.columns.map((col) => `${col} ${metadata.columns[col]!.type}${metadata.columns[col]!.overridden ? ' (given)' : ''}`).join(', ')}`);
   const readSeconds = (performance.now() - t) / 1000;
+  const { train, holdout } = c.report ? holdOut(read.table, c.report.holdout, c.seed) : { train: read.table, holdout: null };
+  if (holdout) progress.line(`report: ${holdout.rowCount} rows held out for the privacy baseline; fitting on ${train.rowCount}`);
   t = performance.now();
   progress.line(`fitting ${c.synthesizer.name} (seed ${c.seed})`);
-  const fit = await synth.fit(read.table, metadata, {
+  const fit = await synth.fit(train, metadata, {
     seed: c.seed,
     ...(c.epochs !== undefined ? { epochs: c.epochs } : {}),
     constraints: c.constraints as Constraint[],
@@ -148,6 +161,18 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
   await writeTable(sample.table, c.out);
   synth.save(modelPath);
   const writeSeconds = (performance.now() - t) / 1000;
+  let reportPath: string | undefined;
+  if (holdout) {
+    progress.line('measuring fidelity and privacy');
+    const quality = qualityReport(train, sample.table, metadata, { seed: c.seed });
+    const privacy = privacyReport(train, holdout, sample.table, metadata, { seed: c.seed });
+    reportPath = `${stripExt(c.out)}.report.json`;
+    writeJsonAtomic(reportPath, { kind: 'samplify-synthesis-report', holdoutShare: c.report!.holdout, rows: { train: train.rowCount, holdout: holdout.rowCount, synthetic: sample.table.rowCount }, quality, privacy });
+    const det = 'detectionAUC' in quality.detection ? quality.detection.detectionAUC.value.toFixed(3) : 'skipped';
+    progress.line(
+      `fidelity ${quality.overall.value.toFixed(3)} (higher is better), detection AUC ${det} (0.5 best); exact copies ${privacy.exactCopies.count}, membership-inference AUC ${privacy.membershipInference.auc.value.toFixed(3)} (0.5 safest)`,
+    );
+  }
   writeJsonAtomic(provenancePath, {
     kind: 'samplify-synthesis-provenance',
     name: c.name,
@@ -158,10 +183,21 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
     synthesizer: { name: synth.name, params: c.synthesizer.params, ...(synth instanceof GaussianCopulaSynthesizer ? { marginals: synth.marginalChoices() } : {}) },
     fit: { seconds: fit.seconds, losses: fit.losses },
     sample: r,
-    outputs: { table: c.out, model: modelPath },
+    outputs: { table: c.out, model: modelPath, ...(reportPath ? { report: reportPath } : {}) },
     seconds: { read: readSeconds, fit: fitSeconds, sample: sampleSeconds, write: writeSeconds },
     node: process.version,
   });
   progress.line(`written: ${c.out}, ${modelPath}, ${provenancePath}`);
-  return { out: c.out, model: modelPath, provenance: provenancePath, report: r, fit, seconds: { read: readSeconds, fit: fitSeconds, sample: sampleSeconds, write: writeSeconds } };
+  return { out: c.out, model: modelPath, provenance: provenancePath, ...(reportPath ? { qualityReport: reportPath } : {}), report: r, fit, seconds: { read: readSeconds, fit: fitSeconds, sample: sampleSeconds, write: writeSeconds } };
+}
+
+/** A seeded random share of the rows held out (at least one row on each side). */
+function holdOut(table: Table, share: number, seed: number): { train: Table; holdout: Table } {
+  const order = Int32Array.from({ length: table.rowCount }, (_, i) => i);
+  new Rng(seed).split('report-holdout').shuffle(order);
+  const k = Math.min(table.rowCount - 1, Math.max(1, Math.round(table.rowCount * share)));
+  if (table.rowCount < 2) throw new ConfigError('a report needs at least 2 input rows (one to train on, one held out)', { field: 'report.holdout' });
+  const held = order.slice(0, k).sort();
+  const kept = order.slice(k).sort();
+  return { train: selectRows(table, kept), holdout: selectRows(table, held) };
 }

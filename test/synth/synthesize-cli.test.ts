@@ -98,3 +98,16 @@ test('synthesize: same seed gives identical bytes; Parquet output; config errors
   writeFileSync(p, 'data: { path: nope.csv }\nsynthesizer: { name: gaussian-copula }\nrows: 5\nout: out/m.csv\n');
   await assert.rejects(runSynthesis(readSynthesizeConfig(p)), (e: unknown) => e instanceof DataValidationError && e.exitCode === 3 && /nope\.csv/.test(e.location.file ?? ''));
 });
+
+test('synthesize with report: fits on the non-held-out rows and writes fidelity + privacy with directions', async () => {
+  const { config: c, baseDir } = readSynthesizeConfig(config('report: { holdout: 0.25 }\n', 'rep/users.csv'));
+  const r = await runSynthesis({ config: { ...c, out: join(tmp, 'rep', 'users.csv') }, baseDir });
+  assert.ok(r.qualityReport && existsSync(r.qualityReport));
+  const rep = JSON.parse(readFileSync(r.qualityReport, 'utf8'));
+  assert.deepEqual(rep.rows, { train: 90, holdout: 30, synthetic: 200 });
+  assert.equal(rep.quality.overall.direction, 'higher');
+  assert.equal(rep.privacy.membershipInference.auc.direction, 'lower');
+  assert.ok(rep.privacy.exactCopies.count === 0, 'exact copies are removed by default');
+  const prov = JSON.parse(readFileSync(r.provenance, 'utf8'));
+  assert.equal(prov.outputs.report, r.qualityReport);
+});
