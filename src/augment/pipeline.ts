@@ -34,7 +34,7 @@ import { loadItemAttributes, type ItemAttributes } from './attributes.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import { parseConfig } from './params.ts';
-import { crop, del, duplicate, mask, reorder, reverse } from './sequence/basic.ts';
+import { crop, del, duplicate, identity, mask, reorder, reverse } from './sequence/basic.ts';
 import { insert, substitute } from './sequence/correlated.ts';
 import { prefixes } from './sequence/prefixes.ts';
 import { continueOp, pseudoPrior } from './sequence/model-based.ts';
@@ -52,7 +52,7 @@ export function registerOperator(def: OperatorDef<Int32Array, any, any, AugmentC
   if (operators.has(def.name) || (COMPOSITES as readonly string[]).includes(def.name)) throw new Error(`augmentation operator '${def.name}' is registered twice`);
   operators.set(def.name, def);
 }
-for (const op of [crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, pseudoPrior, continueOp]) registerOperator(op as OperatorDef);
+for (const op of [identity, crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, pseudoPrior, continueOp]) registerOperator(op as OperatorDef);
 
 /** Every registered operator name, in registration order. */
 export function operatorNames(): string[] {

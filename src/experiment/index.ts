@@ -10,11 +10,11 @@ export { parseExperimentConfig, readExperimentConfig, experimentSchema } from '.
 export type { ExperimentConfig, ArmConfig } from './config.ts';
 export { augmentFile } from './augment.ts';
 export type { AugmentFileOptions } from './augment.ts';
-export { fitSequenceGenerator, fitPipelineGenerators, samplerFromRecommender, reversedTrainView, trainViewFingerprint } from './generators.ts';
-export type { SequenceGeneratorOptions, GeneratorModelSpec, FittedGenerator, PipelineGeneratorOptions } from './generators.ts';
 export { runColdStartExperiment, coldStartTable, COLD_START_METRICS } from './cold-start.ts';
 export type { ColdStartExperimentOptions, ColdStartExperimentResult, ColdStartArmResult, ColdStartComparison } from './cold-start.ts';
-export { runSynthesis, readSynthesizeConfig, parseSynthesizeConfig, synthesizeSchema } from './synthesize.ts';
-export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult } from './synthesize.ts';
+export { fitSequenceGenerator, fitPipelineGenerators, samplerFromRecommender, reversedTrainView, trainViewFingerprint } from './generators.ts';
+export type { SequenceGeneratorOptions, GeneratorModelSpec, FittedGenerator, PipelineGeneratorOptions } from './generators.ts';
 export { runCtrExperiment, formatCtrTable, temporalCtrSplit, userTemporalCtrSplit, assertDisjointRows, parseCtrExperimentConfig, ctrExperimentSchema, CTR_ARMS } from './ctr.ts';
 export type { CtrExperimentConfig, CtrExperimentResult, CtrExperimentDeps, CtrDataset, CtrArm, CtrCellResult, CtrRunResult, CtrSynthRun, TemporalCtrSplit } from './ctr.ts';
+export { runSynthesis, readSynthesizeConfig, parseSynthesizeConfig, synthesizeSchema } from './synthesize.ts';
+export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult } from './synthesize.ts';

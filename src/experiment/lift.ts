@@ -19,6 +19,7 @@ import {
 import { expandTrainViewDetailed, loadPipeline, maskToken, type Pipeline } from '../augment/index.ts';
 import type { TrainingAugmentation, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
+import { fitPipelineGenerators } from './generators.ts';
 import type { ArmConfig, ExperimentConfig } from './config.ts';
 
 export interface LiftOptions {
@@ -142,6 +143,13 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
       ...(arm.online ? { online: load(arm.online.pipeline) } : {}),
       ...(arm.contrastive ? { contrastive: load(arm.contrastive.pipeline) } : {}),
     });
+  }
+  // Model-based operators (pseudo_prior, continue) need their generators trained on the training
+  // view; they are cached by content under <out>/generators, so arms and reruns share them.
+  for (const p of pipelines.values()) {
+    for (const pipeline of [p.offline, p.online, p.contrastive]) {
+      if (pipeline) await fitPipelineGenerators(pipeline, split.train, { cacheDir: join(o.out, 'generators'), progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+    }
   }
 
   const runArm = async (name: string, trainFor: (seed: number) => { view: TrainView; key: string }, augmentation?: TrainingAugmentation, armModel = model): Promise<EvaluateResult[]> => {
