@@ -138,7 +138,7 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
   const runs = new Map<string, RunRanks>(); // key `${arm}|${seed}`
   const trainModel = async (arm: string, seed: number, view: TrainView, info: Record<string, unknown>): Promise<{ model: Recommender; run: RunRanks }> => {
     const dir = join(o.out, 'runs', `${arm}-seed${seed}`);
-    const fingerprint = JSON.stringify({ arm, seed, model: modelSpec, epochs: o.epochs ?? null, patience: o.patience ?? null, stopCases: stopCases.length, split: o.split, checksum: o.dataset.checksum, interactions: view.interactionCount, synth: o.synth ?? null });
+    const fingerprint = JSON.stringify({ arm, seed, model: modelSpec, epochs: o.epochs ?? null, patience: o.patience ?? null, stopCases: stopCases.length, split: o.split, checksum: o.dataset.checksum, interactions: view.interactionCount, synth: arm === 'none' ? null : (o.synth ?? null) });
     const model = createRecommender(modelSpec);
     const saved = readRun(join(dir, 'ranks.json'), fingerprint);
     if (saved && existsSync(join(dir, 'model'))) {
@@ -175,6 +175,8 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
     };
   };
 
+  // Run directories name the budget so runs with another budget can share an output folder.
+  const synthPrefix = o.synth?.budget === 'neighbor-popularity' ? 'synth-nbpop-' : 'synth-';
   const hybridValid = new Map<string, number>(); // `${shift}|${seed}` → validation-cold NDCG@20
   let chosenIntensity: number | null = o.intensities.length === 1 ? o.intensities[0]! : null;
   const selectOnAll = o.selectIntensityOn === 'all-seeds';
@@ -191,7 +193,7 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
     const candidates = chosenIntensity !== null ? [chosenIntensity] : o.intensities;
     for (const k of selectOnAll || si === 0 ? o.intensities : candidates) {
       const { view, info } = synthView(seed, k);
-      const r = await trainModel(`synth-${k}`, seed, view, info);
+      const r = await trainModel(`${synthPrefix}${k}`, seed, view, info);
       runs.set(`synth-${k}|${seed}`, r.run);
       intensityValid.set(k, [...(intensityValid.get(k) ?? []), selectScore(r.run.ranks.coldValid)]);
     }

@@ -40,9 +40,16 @@ export interface ColdStartSynthConfig {
   readonly maxHistory: number;
   /** Items of real context kept after the cold item. Default 2. */
   readonly after: number;
+  /**
+   * How many synthetic interactions each cold item gets. 'uniform': perItem each. 'neighbor-popularity':
+   * perItem · est(c) / mean(est), est(c) = the similarity-weighted mean training count of c's
+   * neighbours (at least 1, at most 10 · perItem), so an item that looks like popular items gets
+   * more — the same total budget, spent where the cases are likely to be.
+   */
+  readonly budget: 'uniform' | 'neighbor-popularity';
 }
 
-export const DEFAULT_COLD_START_SYNTH: ColdStartSynthConfig = { perItem: 10, neighbors: 20, placement: 'substitute', maxHistory: 50, after: 2 };
+export const DEFAULT_COLD_START_SYNTH: ColdStartSynthConfig = { perItem: 10, neighbors: 20, placement: 'substitute', maxHistory: 50, after: 2, budget: 'uniform' };
 
 export interface SyntheticInteraction {
   readonly coldItem: number;
@@ -76,6 +83,7 @@ function checkConfig(c: ColdStartSynthConfig): void {
   intAtLeast(c.maxHistory, 0, 'maxHistory');
   intAtLeast(c.after, 0, 'after');
   if (c.placement !== 'substitute' && c.placement !== 'insert') throw new ConfigError(`cold-start synthesis: placement must be 'substitute' or 'insert', got '${String(c.placement)}'`, { field: 'placement' });
+  if (c.budget !== 'uniform' && c.budget !== 'neighbor-popularity') throw new ConfigError(`cold-start synthesis: budget must be 'uniform' or 'neighbor-popularity', got '${String(c.budget)}'`, { field: 'budget' });
   if (c.placement === 'substitute' && c.maxHistory === 0 && c.after === 0) throw new ConfigError('cold-start synthesis: maxHistory and after are both 0, so a synthetic sequence would hold the cold item alone', { field: 'maxHistory' });
 }
 
@@ -180,6 +188,20 @@ export function synthesizeColdStartInteractions(train: TrainView, attrs: ItemAtt
     for (let j = minPos; j < s.length; j++) occurrences.get(s[j]!)?.push(u, j);
   }
 
+  const budgets = new Map<number, number>();
+  const usable = (c: number) => (neighbors.get(c) ?? []).filter((n) => occurrences.get(n.item)!.length > 0);
+  if (cfg.budget === 'uniform') for (const c of cold) budgets.set(c, cfg.perItem);
+  else {
+    const est = new Map<number, number>();
+    for (const c of cold) {
+      const list = usable(c);
+      let w = 0, sum = 0;
+      for (const n of list) (w += n.similarity), (sum += n.similarity * warmCount[n.item]!);
+      if (w > 0) est.set(c, sum / w);
+    }
+    const meanEst = est.size ? [...est.values()].reduce((a, b) => a + b, 0) / est.size : 1;
+    for (const [c, e] of est) budgets.set(c, Math.min(10 * cfg.perItem, Math.max(1, Math.round((cfg.perItem * e) / meanEst))));
+  }
   const rng = new Rng(seed).split('cold-start-synthesis');
   const sequences: Int32Array[] = [];
   const provenance: SyntheticInteraction[] = [];
@@ -187,7 +209,7 @@ export function synthesizeColdStartInteractions(train: TrainView, attrs: ItemAtt
   let simSum = 0;
   let contextInteractions = 0;
   for (const c of cold) {
-    const list = (neighbors.get(c) ?? []).filter((n) => occurrences.get(n.item)!.length > 0);
+    const list = usable(c);
     if (list.length === 0) {
       itemsWithoutNeighbors++;
       continue;
@@ -196,7 +218,8 @@ export function synthesizeColdStartInteractions(train: TrainView, attrs: ItemAtt
     let total = 0;
     for (let k = 0; k < list.length; k++) cum[k] = total += list[k]!.similarity;
     const r = rng.split(c);
-    for (let t = 0; t < cfg.perItem; t++) {
+    const budget = budgets.get(c) ?? 0;
+    for (let t = 0; t < budget; t++) {
       const x = r.next() * total;
       let k = 0;
       while (k < list.length - 1 && cum[k]! <= x) k++;

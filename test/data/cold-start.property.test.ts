@@ -198,6 +198,19 @@ describe('cold-start synthesis', () => {
     }
   });
 
+  it("the 'neighbor-popularity' budget gives more synthetic interactions to items whose neighbours are popular", () => {
+    // Attribute 0: items 1-4 (item 1 very popular), cold item 5; attribute 1: items 6-9 (rare), cold item 10.
+    const a = attributeSets(Array.from({ length: NUM_ITEMS }, (_, i) => (i < 5 ? [0] : i < 10 ? [1] : [2])));
+    const seqs2 = [...Array.from({ length: 30 }, (_, u) => [1, 2 + (u % 3), 11 + (u % 5)]), [6, 7, 12], [8, 9, 13]];
+    const sp2 = coldStartSplitFor(dataset(seqs2), Int32Array.of(5), Int32Array.of(10));
+    const r = synthesizeColdStartInteractions(sp2.train, a, Int32Array.of(5, 10), { perItem: 6, budget: 'neighbor-popularity', placement: 'insert' }, 0);
+    const per = (c: number) => r.provenance.filter((p) => p.coldItem === c).length;
+    assert.ok(per(5) > per(10), `popular-looking item got ${per(5)}, rare-looking ${per(10)}`);
+    assert.ok(per(10) >= 1);
+    const u = synthesizeColdStartInteractions(sp2.train, a, Int32Array.of(5, 10), { perItem: 6, placement: 'insert' }, 0);
+    assert.deepEqual([5, 10].map((c) => u.provenance.filter((p) => p.coldItem === c).length), [6, 6]);
+  });
+
   it('refuses an item that has training interactions as cold', () => {
     const warmItem = sp.train.sequence(sp.train.users()[0]!)[0]!;
     assert.throws(() => synthesizeColdStartInteractions(sp.train, attrs, Int32Array.of(warmItem), { perItem: 1 }, 0), (e: unknown) => e instanceof ConfigError && e.location.field === 'coldItems');
