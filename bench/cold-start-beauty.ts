@@ -4,7 +4,7 @@
  * Writes bench/results/cold-start-beauty.json (runs and resumable per-seed files under runs/cold-start-beauty/).
  *   COLD_FRACTION=0.05  COLD_SEEDS=3  COLD_EPOCHS=20  COLD_PATIENCE=6  COLD_EVAL_EVERY=2  COLD_STOP_CASES=5000  COLD_INTENSITIES=5,20
  *   COLD_SPLIT_SEED=0  COLD_PLACEMENT=substitute  COLD_NEIGHBORS=20  COLD_BUDGET=uniform|neighbor-popularity
- *   COLD_OUT=runs/cold-start-beauty  COLD_RESULT=cold-start-beauty (→ bench/results/<COLD_RESULT>.json)
+ *   COLD_HYBRID_SHIFTS=-3,-2,-1,0,1,2  COLD_OUT=runs/cold-start-beauty  COLD_RESULT=cold-start-beauty (→ bench/results/<COLD_RESULT>.json)
  */
 import { resolve, join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -42,6 +42,7 @@ const result = await runColdStartExperiment({
   epochs,
   patience,
   intensities,
+  hybridShifts: env('COLD_HYBRID_SHIFTS', '-3,-2,-1,0,1,2').split(',').map(Number),
   earlyStoppingCases: Number(env('COLD_STOP_CASES', '5000')),
   synth: { placement, neighbors: Number(env('COLD_NEIGHBORS', '20')), budget },
   out,
@@ -49,7 +50,7 @@ const result = await runColdStartExperiment({
 });
 writeJsonAtomic(resultFile, {
   benchmark: 'cold-start-beauty',
-  command: `COLD_FRACTION=${env('COLD_FRACTION', '0.05')} COLD_SEEDS=${seeds} COLD_EPOCHS=${epochs} COLD_PATIENCE=${patience} COLD_EVAL_EVERY=${evalEvery} COLD_STOP_CASES=${process.env.COLD_STOP_CASES ?? 5000} COLD_INTENSITIES=${intensities.join(',')} COLD_PLACEMENT=${placement} COLD_BUDGET=${budget} node --import tsx bench/cold-start-beauty.ts`,
+  command: `COLD_FRACTION=${env('COLD_FRACTION', '0.05')} COLD_SEEDS=${seeds} COLD_EPOCHS=${epochs} COLD_PATIENCE=${patience} COLD_EVAL_EVERY=${evalEvery} COLD_STOP_CASES=${process.env.COLD_STOP_CASES ?? 5000} COLD_INTENSITIES=${intensities.join(',')} COLD_PLACEMENT=${placement} COLD_BUDGET=${budget} COLD_HYBRID_SHIFTS=${env('COLD_HYBRID_SHIFTS', '-3,-2,-1,0,1,2')} node --import tsx bench/cold-start-beauty.ts`,
   attributes: { file: 'Beauty_item2attributes.json', numAttributes: attributes.numAttributes, itemsWithout: attributes.missing },
   totalSeconds: Math.round((performance.now() - t0) / 1000),
   peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
