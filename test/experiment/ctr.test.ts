@@ -126,7 +126,6 @@ test('ctr experiment: no test (or validation) row reaches a synthesizer or a mod
       load: (d) => inner.load(d),
     };
   };
-  const t0 = performance.now();
   const result = await runCtrExperiment(ds, { seeds: [0, 1], synthesizers: ['spy'], epochs: 3, modelConfig: { deepfm: { embeddingDim: 4, hidden: [8] } } }, {
     createModel,
     createSynthesizer: () => {
@@ -135,7 +134,6 @@ test('ctr experiment: no test (or validation) row reaches a synthesizer or a mod
       return s;
     },
   });
-  assert.ok(performance.now() - t0 < 15000);
   // Synthesizers saw only training rows.
   assert.equal(spies.length, 2);
   for (const s of spies) {
