@@ -100,6 +100,14 @@ export function parseExperimentConfig(raw: unknown, file?: string): ExperimentCo
 
 /** Reads a YAML or JSON experiment config; relative paths inside it are resolved against its folder. */
 export function readExperimentConfig(path: string): { config: ExperimentConfig; baseDir: string } {
+  return readConfigFile(path, parseExperimentConfig);
+}
+
+/**
+ * Reads a YAML (or .json) config file and validates it with `parse`; a missing file, a folder or a
+ * syntax error is a ConfigError naming the file. `baseDir` is the file's folder.
+ */
+export function readConfigFile<T>(path: string, parse: (raw: unknown, file: string) => T): { config: T; baseDir: string } {
   if (!existsSync(path)) throw new ConfigError('config file not found', { file: path });
   if (statSync(path).isDirectory()) throw new ConfigError('expected a config file, got a directory', { file: path });
   const text = readFileSync(path, 'utf8');
@@ -109,5 +117,5 @@ export function readExperimentConfig(path: string): { config: ExperimentConfig; 
   } catch (e) {
     throw new ConfigError(`not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`, { file: path });
   }
-  return { config: parseExperimentConfig(raw, path), baseDir: dirname(resolve(path)) };
+  return { config: parse(raw, path), baseDir: dirname(resolve(path)) };
 }

@@ -3,16 +3,14 @@
  * synthesizer, sample rows under conditions and constraints, and write the table, the fitted model
  * and a provenance record — each atomically, the provenance last (its presence says the run finished).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError, silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, selectRows, writeTable, type ColumnType, type MetadataOverride, type Table } from '../data/index.ts';
 import { Rng } from '../core/index.ts';
 import { privacyReport, qualityReport } from '../eval/index.ts';
 import { createSynthesizer, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
-import { configErrorFrom } from './config.ts';
+import { configErrorFrom, readConfigFile } from './config.ts';
 
 const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const constraintSchema = z.discriminatedUnion('kind', [
@@ -79,16 +77,7 @@ export function parseSynthesizeConfig(raw: unknown, file?: string): SynthesizeCo
 
 /** Reads a YAML or JSON synthesize config; the data path inside it is relative to its folder. */
 export function readSynthesizeConfig(path: string): { config: SynthesizeConfig; baseDir: string } {
-  if (!existsSync(path)) throw new ConfigError('config file not found', { file: path });
-  if (statSync(path).isDirectory()) throw new ConfigError('expected a config file, got a directory', { file: path });
-  const text = readFileSync(path, 'utf8');
-  let raw: unknown;
-  try {
-    raw = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(`not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`, { file: path });
-  }
-  return { config: parseSynthesizeConfig(raw, path), baseDir: resolve(path, '..') };
+  return readConfigFile(path, parseSynthesizeConfig);
 }
 
 export interface SynthesizeOptions {
