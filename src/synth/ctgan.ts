@@ -27,30 +27,28 @@ import { ConfigError, InterruptedError, ModelStateError, Rng, silentProgress } f
 import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';
 import { type CandidateSource, SampleGuard, finalizeSample } from './conditions.ts';
-import { type Dense, type Norm, checkFinite, dense, fmt, gumbelNoise, norm, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile } from './neural-tabular.ts';
+import { type Dense, type Norm, checkFinite, dense, fmt, gumbelNoise, norm, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile, positiveInt, layerDims } from './neural-tabular.ts';
 import { DataTransformer, type TransformerState } from './transformer.ts';
 import type { Conditions, LossPoint, SampleOptions, SampleResult, SynthFitOptions, SynthFitReport, Synthesizer } from './types.ts';
 
-const posInt = z.number().int().min(1);
-const dims = z.array(posInt).min(1).max(8);
 
 export const ctganConfigSchema = z
   .object({
     /** Epochs when fit() is not given options.epochs (the paper's default is 300). */
-    epochs: posInt.default(300),
-    batchSize: posInt.default(500),
+    epochs: positiveInt.default(300),
+    batchSize: positiveInt.default(500),
     /** Rows per discriminator input (PacGAN); batchSize must be a multiple of it. */
-    pac: posInt.default(10),
-    embeddingDim: posInt.default(128),
-    generatorDims: dims.default([256, 256]),
-    discriminatorDims: dims.default([256, 256]),
+    pac: positiveInt.default(10),
+    embeddingDim: positiveInt.default(128),
+    generatorDims: layerDims.default([256, 256]),
+    discriminatorDims: layerDims.default([256, 256]),
     generatorLr: z.number().positive().default(2e-4),
     discriminatorLr: z.number().positive().default(2e-4),
     beta1: z.number().min(0).lt(1).default(0.5),
     beta2: z.number().min(0).lt(1).default(0.9),
     weightDecay: z.number().min(0).default(1e-6),
     gradientPenalty: z.number().min(0).default(10),
-    discriminatorSteps: posInt.default(1),
+    discriminatorSteps: positiveInt.default(1),
     dropout: z.number().min(0).lt(1).default(0.5),
     leakySlope: z.number().min(0).max(1).default(0.2),
     gumbelTau: z.number().positive().default(0.2),
@@ -59,8 +57,8 @@ export const ctganConfigSchema = z
      * its batch) or 'batch' (the paper's; batch statistics in training, running ones at sampling).
      */
     generatorNorm: z.enum(['layer', 'batch']).default('layer'),
-    maxModes: posInt.max(50).default(10),
-    idBuckets: posInt.max(10000).default(50),
+    maxModes: positiveInt.max(50).default(10),
+    idBuckets: positiveInt.max(10000).default(50),
     /** Remove sampled rows identical to a training row (the privacy default). */
     removeExactCopies: z.boolean().default(true),
   })

@@ -7,7 +7,7 @@
  * and the parameters (base64 of the `encodeParameters` blob). Written atomically.
  */
 import { readFileSync } from 'node:fs';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConfigError, ModelStateError, type Rng, writeFileAtomic } from '../core/index.ts';
 import { type ColumnSpan, Parameter, constantParameter, decodeParameters, encodeParameters } from '../nn/index.ts';
 
@@ -149,3 +149,8 @@ export function fmt(x: number): string {
 export function checkFinite(what: string, value: number, epoch: number): void {
   if (!Number.isFinite(value)) throw new ModelStateError(`${what} became ${value} in epoch ${epoch}; try a smaller learning rate or batch size`);
 }
+
+/** Schema pieces shared by the CTGAN and TVAE configs. */
+export const positiveInt = z.number().int().min(1);
+/** Hidden layer widths of an MLP (1 to 8 layers). */
+export const layerDims = z.array(positiveInt).min(1).max(8);

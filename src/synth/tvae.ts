@@ -18,26 +18,24 @@ import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';
 import { SampleGuard, finalizeSample } from './conditions.ts';
 import { type DpAccount, dpSgdEpsilon } from './dp.ts';
-import { type Dense, checkFinite, dense, fmt, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile } from './neural-tabular.ts';
+import { type Dense, checkFinite, dense, fmt, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile, positiveInt, layerDims } from './neural-tabular.ts';
 import { DataTransformer, type TransformerState } from './transformer.ts';
 import type { LossPoint, SampleOptions, SampleResult, SynthFitOptions, SynthFitReport, Synthesizer } from './types.ts';
 
-const posInt = z.number().int().min(1);
-const dims = z.array(posInt).min(1).max(8);
 
 export const tvaeConfigSchema = z
   .object({
-    epochs: posInt.default(300),
-    batchSize: posInt.default(500),
-    embeddingDim: posInt.default(128),
-    encoderDims: dims.default([128, 128]),
-    decoderDims: dims.default([128, 128]),
+    epochs: positiveInt.default(300),
+    batchSize: positiveInt.default(500),
+    embeddingDim: positiveInt.default(128),
+    encoderDims: layerDims.default([128, 128]),
+    decoderDims: layerDims.default([128, 128]),
     lr: z.number().positive().default(1e-3),
     weightDecay: z.number().min(0).default(1e-5),
     /** Weight of the reconstruction term against the KL term (1 = the plain ELBO). */
     reconstructionWeight: z.number().positive().default(2),
-    maxModes: posInt.max(50).default(10),
-    idBuckets: posInt.max(10000).default(50),
+    maxModes: positiveInt.max(50).default(10),
+    idBuckets: positiveInt.max(10000).default(50),
     removeExactCopies: z.boolean().default(true),
     /**
      * DP-SGD: Poisson-sampled batches (rate batchSize / rows), each example's gradient clipped to
