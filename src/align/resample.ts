@@ -35,8 +35,14 @@ function checkClip(clip: unknown, dflt: number): number {
   return clip;
 }
 
-function checkOptionsObject(opts: unknown): void {
+/** The checks both resamplers start with; returns the validated seed, real sequences and output size. */
+function checkResampleInputs(real: TrainView, augmented: readonly Int32Array[], opts: { seed: number; size?: number }): { seed: number; r: Int32Array[]; n: number; size: number } {
   if (opts === null || typeof opts !== 'object') throw new ConfigError('options must be an object with at least a seed', { field: 'seed' });
+  const seed = checkSeed(opts.seed);
+  const r = realSequences(real);
+  checkAugmented(augmented, real.numItems);
+  const n = augmented.length;
+  return { seed, r, n, size: checkSize(opts.size, n) };
 }
 
 /**
@@ -47,12 +53,7 @@ function checkOptionsObject(opts: unknown): void {
  * sequence gets r = 1.
  */
 export function popularityMatchingResample(real: TrainView, augmented: readonly Int32Array[], opts: PopularityResampleOptions): PopularityResampleResult {
-  checkOptionsObject(opts);
-  const seed = checkSeed(opts.seed);
-  const r = realSequences(real);
-  checkAugmented(augmented, real.numItems);
-  const n = augmented.length;
-  const size = checkSize(opts.size, n);
+  const { seed, r, n, size } = checkResampleInputs(real, augmented, opts);
   const clip = checkClip(opts.clip, 10);
   const epsilon = opts.epsilon ?? DEFAULT_KL_EPSILON;
   if (typeof epsilon !== 'number' || !(epsilon > 0 && epsilon < 1)) throw new ConfigError(`'epsilon' must be a number in (0, 1), got ${String(epsilon)}`, { field: 'epsilon' });
@@ -106,12 +107,7 @@ export interface LengthResampleResult extends AlignResult {
  * replacement while there are enough, every sample once more per full round beyond that.
  */
 export function lengthMatchingResample(real: TrainView, augmented: readonly Int32Array[], opts: LengthResampleOptions): LengthResampleResult {
-  checkOptionsObject(opts);
-  const seed = checkSeed(opts.seed);
-  const r = realSequences(real);
-  checkAugmented(augmented, real.numItems);
-  const n = augmented.length;
-  const size = checkSize(opts.size, n);
+  const { seed, r, n, size } = checkResampleInputs(real, augmented, opts);
   const prior = checkPriorWeights(opts.weights, n);
 
   const byLen = new Map<number, number[]>();
