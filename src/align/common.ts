@@ -65,16 +65,20 @@ export function checkSize(size: unknown, dflt: number): number {
 }
 
 /** counts[i] = occurrences of item i in the sequences (index 0 unused). */
-export function countItems(seqs: readonly Int32Array[], numItems: number): Float64Array {
+/** Item counts; with `weights` (one per sequence) each occurrence counts its sequence's weight. */
+export function countItems(seqs: readonly Int32Array[], numItems: number, weights?: ArrayLike<number>): Float64Array {
   const c = new Float64Array(numItems + 1);
-  for (const s of seqs) for (let j = 0; j < s.length; j++) c[s[j]!]!++;
+  seqs.forEach((s, k) => {
+    const w = weights ? weights[k]! : 1;
+    for (let j = 0; j < s.length; j++) c[s[j]!]! += w;
+  });
   return c;
 }
 
 /** counts[L] = sequences of length L, for L in 0..maxLen. */
-export function lengthHistogram(seqs: readonly Int32Array[], maxLen: number): Float64Array {
+export function lengthHistogram(seqs: readonly Int32Array[], maxLen: number, weights?: ArrayLike<number>): Float64Array {
   const h = new Float64Array(maxLen + 1);
-  for (const s of seqs) h[s.length]!++;
+  seqs.forEach((s, k) => void (h[s.length]! += weights ? weights[k]! : 1));
   return h;
 }
 
@@ -90,13 +94,15 @@ export function transitionKey(a: number, b: number, numItems: number): number {
 }
 
 /** Exact first-order transition counts of the sequences. */
-export function countTransitions(seqs: readonly Int32Array[], numItems: number): Map<number, number> {
+export function countTransitions(seqs: readonly Int32Array[], numItems: number, weights?: ArrayLike<number>): Map<number, number> {
   const m = new Map<number, number>();
-  for (const s of seqs)
+  seqs.forEach((s, q) => {
+    const w = weights ? weights[q]! : 1;
     for (let j = 1; j < s.length; j++) {
       const k = transitionKey(s[j - 1]!, s[j]!, numItems);
-      m.set(k, (m.get(k) ?? 0) + 1);
+      m.set(k, (m.get(k) ?? 0) + w);
     }
+  });
   return m;
 }
 
@@ -109,9 +115,12 @@ export function transitionBucket(a: number, b: number, buckets: number): number 
   return (h >>> 0) % buckets;
 }
 
-export function hashedTransitions(seqs: readonly Int32Array[], buckets: number): Float64Array {
+export function hashedTransitions(seqs: readonly Int32Array[], buckets: number, weights?: ArrayLike<number>): Float64Array {
   const c = new Float64Array(buckets);
-  for (const s of seqs) for (let j = 1; j < s.length; j++) c[transitionBucket(s[j - 1]!, s[j]!, buckets)]!++;
+  seqs.forEach((s, q) => {
+    const w = weights ? weights[q]! : 1;
+    for (let j = 1; j < s.length; j++) c[transitionBucket(s[j - 1]!, s[j]!, buckets)]! += w;
+  });
   return c;
 }
 

@@ -66,6 +66,11 @@ export interface DistributionReportOptions {
    * `transitionBuckets` doubles per side). Default: exact, on the union of observed transitions.
    */
   transitionBuckets?: number;
+  /**
+   * One weight per augmented sequence (≥ 0): the distances of the importance-weighted augmented
+   * set, i.e. what a trainer that weights each sample's loss by it effectively sees.
+   */
+  augmentedWeights?: ArrayLike<number>;
 }
 
 function total(x: ArrayLike<number>): number {
@@ -139,15 +144,15 @@ function divergences(p: ArrayLike<number>, q: ArrayLike<number>, epsilon: number
 }
 
 /** Transition TV/JS between two sets of sequences (exact union of pairs, or hashed). */
-export function transitionDivergences(a: readonly Int32Array[], b: readonly Int32Array[], numItems: number, buckets?: number): TransitionDivergences {
+export function transitionDivergences(a: readonly Int32Array[], b: readonly Int32Array[], numItems: number, buckets?: number, bWeights?: ArrayLike<number>): TransitionDivergences {
   if (buckets !== undefined) {
     if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1 << 26) throw new ConfigError(`'transitionBuckets' must be an integer in 1..2^26, got ${buckets}`, { field: 'transitionBuckets' });
     const p = hashedTransitions(a, buckets);
-    const q = hashedTransitions(b, buckets);
+    const q = hashedTransitions(b, buckets, bWeights);
     return { tv: tvDistance(p, q), js: jsDivergence(p, q), direction: 'lower-is-closer', space: 'hashed', cells: buckets };
   }
   const ma = countTransitions(a, numItems);
-  const mb = countTransitions(b, numItems);
+  const mb = countTransitions(b, numItems, bWeights);
   const keys = new Set<number>([...ma.keys(), ...mb.keys()]);
   const p = new Float64Array(keys.size);
   const q = new Float64Array(keys.size);
@@ -170,11 +175,16 @@ export function distributionReport(real: TrainView, augmented: readonly Int32Arr
   checkEpsilon(epsilon);
   const r = realSequences(real);
   checkAugmented(augmented, real.numItems);
+  const w = opts.augmentedWeights;
+  if (w !== undefined) {
+    if (w.length !== augmented.length) throw new ConfigError(`'augmentedWeights' has ${w.length} values for ${augmented.length} augmented sequences`, { field: 'augmentedWeights' });
+    for (let k = 0; k < w.length; k++) if (!(Number.isFinite(w[k]!) && w[k]! >= 0)) throw new ConfigError(`augmentedWeights[${k}] = ${w[k]}; weights must be finite and ≥ 0`, { field: 'augmentedWeights' });
+  }
   const pr = countItems(r, real.numItems);
-  const pa = countItems(augmented, real.numItems);
+  const pa = countItems(augmented, real.numItems, w);
   const L = maxLength(r, augmented);
   const lr = lengthHistogram(r, L);
-  const la = lengthHistogram(augmented, L);
+  const la = lengthHistogram(augmented, L, w);
   let realItems = 0;
   let covered = 0;
   for (let i = 1; i <= real.numItems; i++)
@@ -185,7 +195,7 @@ export function distributionReport(real: TrainView, augmented: readonly Int32Arr
   return {
     itemPopularity: divergences(pr.subarray(1), pa.subarray(1), epsilon),
     length: divergences(lr, la, epsilon),
-    transitions: transitionDivergences(r, augmented, real.numItems, opts.transitionBuckets),
+    transitions: transitionDivergences(r, augmented, real.numItems, opts.transitionBuckets, w),
     coverage: realItems === 0 ? 0 : covered / realItems,
     coverageDirection: 'higher-is-closer',
     epsilon,

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/index.ts';
 import { DATA_FORMATS } from '../data/index.ts';
 import { MODEL_NAMES } from '../models/index.ts';
+import { SEQUENCE_SYNTHESIZERS } from '../synth/index.ts';
 
 /** Path to a pipeline file (YAML/JSON, relative to the config file) or the pipeline inline. */
 const pipelineRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
@@ -23,10 +24,22 @@ const armSchema = z
     views: z.number().int().min(1).default(1),
     /** Keep each original sequence next to its views (the usual setting). */
     keepOriginal: z.boolean().default(true),
-    /** Align the augmented samples with the real training distribution before training. */
-    align: z.enum(['none', 'popularity', 'length', 'discriminator']).default('none'),
+    /**
+     * Align the added samples with the real training distribution before training: resample them
+     * (popularity, length), keep the most real-looking (discriminator), or keep all and weight each
+     * one's loss by its importance weight P(real)/P(added) from the discriminator (importance).
+     */
+    align: z.enum(['none', 'popularity', 'length', 'discriminator', 'importance']).default('none'),
     /** discriminator: share of augmented samples kept (the most real-looking ones). */
     keepShare: z.number().gt(0).lte(1).default(0.8),
+    /**
+     * Synthetic users: a sequence synthesizer (Markov, autoregressive) fitted on the training view
+     * adds `share` × (real training users) whole synthetic histories, aligned like augmented ones.
+     */
+    synthesize: z
+      .object({ model: z.enum(SEQUENCE_SYNTHESIZERS), config: z.record(z.string(), z.unknown()).default({}), share: z.number().gt(0).max(10).default(0.5) })
+      .strict()
+      .optional(),
     /** Online augmentation: each epoch a training sequence is replaced, with this probability, by a fresh view. */
     online: z.object({ pipeline: pipelineRef, probability: z.number().min(0).max(1).default(0.5) }).strict().optional(),
     /** CL4SRec: InfoNCE between two augmented views of each training sequence, added with `weight`. */
@@ -36,8 +49,12 @@ const armSchema = z
       .optional(),
   })
   .strict()
-  .refine((a) => a.pipeline !== undefined || a.online !== undefined || a.contrastive !== undefined, {
-    message: 'an arm needs at least one of pipeline (offline expansion), online or contrastive',
+  .refine((a) => a.pipeline !== undefined || a.synthesize !== undefined || a.online !== undefined || a.contrastive !== undefined, {
+    message: 'an arm needs at least one of pipeline (offline expansion), synthesize (synthetic users), online or contrastive',
+  })
+  .refine((a) => a.pipeline === undefined || a.synthesize === undefined, {
+    message: 'an arm adds either augmented views (pipeline) or synthetic users (synthesize), not both',
+    path: ['synthesize'],
   });
 
 export const experimentSchema = z

@@ -87,6 +87,8 @@ export interface PreparedData {
   readonly train?: TrainView;
   /** Identifies `train` when it is not split.train (pipeline, views, seed), for resuming. */
   readonly trainKey?: string;
+  /** Loss weight per user of `train` (importance-weighted alignment); `trainKey` must identify them too. */
+  readonly trainWeights?: Float32Array;
 }
 
 /**
@@ -141,6 +143,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
         checkpointDir: join(config.out, `checkpoints`, `seed${seed}`),
         progress,
         ...(config.augmentation ? { augmentation: config.augmentation } : {}),
+        ...(prepared.trainWeights ? { sampleWeights: prepared.trainWeights } : {}),
         ...(config.cancel ? { cancel: config.cancel } : {}),
         validate: (m) => {
           const r = metricsFromRanks(rank(m, split.valid), [ndcgAtK(20), hitRateAtK(20)]).means;

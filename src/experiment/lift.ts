@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CancelToken, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { CancelToken, ConfigError, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type TrainView } from '../data/index.ts';
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
@@ -17,6 +17,7 @@ import {
   type MetricSpec,
 } from '../eval/index.ts';
 import { expandTrainViewDetailed, loadPipeline, maskToken, type Pipeline } from '../augment/index.ts';
+import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { TrainingAugmentation, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
 import { fitPipelineGenerators } from './generators.ts';
@@ -37,6 +38,8 @@ export interface ArmSummary {
   /** Online / contrastive pipelines and their settings, when the arm uses them. */
   readonly training: { online?: { pipeline: unknown; probability: number }; contrastive?: { pipeline: unknown; weight: number; temperature: number } } | null;
   readonly views: number;
+  /** Synthetic users: the sequence synthesizer and the share of real users it adds. */
+  readonly synthesize: ArmConfig['synthesize'] | null;
   readonly trainSequences: number;
   readonly trainInteractions: number;
   readonly test: Record<string, number>;
@@ -59,10 +62,14 @@ export interface AlignmentSummary {
   readonly augmentedSamples: number;
   readonly kept: number;
   readonly discriminatorAuc?: number;
+  /** importance: (Σw)²/Σw² of the added samples' weights, i.e. how many unweighted samples they are worth. */
+  readonly effectiveSampleSize?: number;
   readonly before: Record<string, number>;
   readonly after: Record<string, number>;
   readonly directions: string;
 }
+
+const DIRECTIONS = 'lower is closer to the real data for TV/KL/JS; coverage: higher is better; discriminator AUC: 0.5 = indistinguishable; effective sample size (importance): higher keeps more of the added data';
 
 function compactReport(r: DistributionReport): Record<string, number> {
   return {
@@ -74,23 +81,54 @@ function compactReport(r: DistributionReport): Record<string, number> {
   };
 }
 
+/** Samples an arm adds to the real training view: augmented views (with their source users) or synthetic users. */
+export interface AddedSamples {
+  readonly augmented: Int32Array[];
+  /** Real user each augmented sample was made from; absent for synthetic users (they have none). */
+  readonly sourceUser?: Int32Array;
+}
+
 /**
- * Expands the training view with an arm's pipeline, aligns the augmented samples as the arm
- * asks, and returns the view to train on with the before/after distances.
+ * The training view an arm trains on: the real view plus the arm's added samples, aligned as the
+ * arm asks, with the distances to the real training data before and after alignment.
  */
-export function armTrainView(train: TrainView, pipeline: Pipeline, arm: ArmConfig, seed: number): { view: TrainView; alignment: AlignmentSummary } {
-  const expanded = expandTrainViewDetailed(train, pipeline, { views: arm.views, seed, keepOriginal: true, maskToken: 'strip' });
-  const { augmented, sourceUser } = augmentedSamples(expanded);
+export function armTrainView(train: TrainView, added: AddedSamples, arm: ArmConfig, seed: number): { view: TrainView; weights?: Float32Array; alignment: AlignmentSummary } {
+  const { augmented, sourceUser } = added;
   const before = distributionReport(train, augmented);
   let keep: Int32Array = Int32Array.from(augmented.keys());
   let auc: number | undefined;
   const alignSeed = seed + 7919;
   if (arm.align === 'popularity') keep = popularityMatchingResample(train, augmented, { seed: alignSeed }).keep;
   else if (arm.align === 'length') keep = lengthMatchingResample(train, augmented, { seed: alignSeed }).keep;
-  else if (arm.align === 'discriminator') {
-    const d = discriminatorFilter(train, augmented, { seed: alignSeed, keepShare: arm.keepShare, sourceUser });
-    keep = d.keep;
+  else if (arm.align === 'discriminator' || arm.align === 'importance') {
+    const d = discriminatorFilter(train, augmented, { seed: alignSeed, keepShare: arm.align === 'importance' ? 1 : arm.keepShare, ...(sourceUser ? { sourceUser } : {}) });
     auc = d.auc;
+    if (arm.align === 'discriminator') keep = d.keep;
+    else {
+      // Real sequences weigh 1; every added one its importance weight (mean 1, clipped), in view order.
+      if (!arm.keepOriginal) throw new ConfigError("align: importance weights the added samples next to the real ones; it needs keepOriginal: true", { field: 'align' });
+      const weights = new Float32Array(train.numUsers + augmented.length).fill(1);
+      weights.set(d.importanceWeights, train.numUsers);
+      const view = alignedTrainView(train, augmented, keep);
+      const w = d.importanceWeights;
+      let s1 = 0, s2 = 0;
+      for (const v of w) (s1 += v), (s2 += v * v);
+      const summary = compactReport(before);
+      return {
+        view,
+        weights,
+        alignment: {
+          method: 'importance',
+          augmentedSamples: augmented.length,
+          kept: augmented.length,
+          discriminatorAuc: auc,
+          effectiveSampleSize: s2 > 0 ? (s1 * s1) / s2 : 0,
+          before: summary,
+          after: compactReport(distributionReport(train, augmented, { augmentedWeights: w })),
+          directions: DIRECTIONS,
+        },
+      };
+    }
   }
   const kept = Array.from(keep, (i) => augmented[i]!);
   const after = arm.align === 'none' ? before : distributionReport(train, kept);
@@ -104,7 +142,7 @@ export function armTrainView(train: TrainView, pipeline: Pipeline, arm: ArmConfi
       ...(auc !== undefined ? { discriminatorAuc: auc } : {}),
       before: compactReport(before),
       after: compactReport(after),
-      directions: 'lower is closer to the real data for TV/KL/JS; coverage: higher is better; discriminator AUC: 0.5 = indistinguishable',
+      directions: DIRECTIONS,
     },
   };
 }
@@ -152,14 +190,14 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     }
   }
 
-  const runArm = async (name: string, trainFor: (seed: number) => { view: TrainView; key: string }, augmentation?: TrainingAugmentation, armModel = model): Promise<EvaluateResult[]> => {
+  const runArm = async (name: string, trainFor: (seed: number) => Promise<{ view: TrainView; key: string; weights?: Float32Array }>, augmentation?: TrainingAugmentation, armModel = model): Promise<EvaluateResult[]> => {
     const results: EvaluateResult[] = [];
     for (const seed of seeds) {
-      const { view, key } = trainFor(seed);
+      const { view, key, weights } = await trainFor(seed);
       progress.line(`── ${name}, seed ${seed}: ${view.users().length} training sequences, ${view.interactionCount} interactions`);
       results.push(
         await evaluateOnSplit(
-          { dataset, report, split, train: view, trainKey: key },
+          { dataset, report, split, train: view, trainKey: key, ...(weights ? { trainWeights: weights } : {}) },
           {
             model: armModel,
             seeds: [seed],
@@ -178,7 +216,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     return results;
   };
 
-  const baseline = await runArm('baseline', () => ({ view: split.train, key: 'split.train' }));
+  const baseline = await runArm('baseline', async () => ({ view: split.train, key: 'split.train' }));
   const armResults: { arm: ArmConfig | null; name: string; results: EvaluateResult[]; view: TrainView; alignment: AlignmentSummary | null }[] = [
     { arm: null, name: 'baseline', results: baseline, view: split.train, alignment: null },
   ];
@@ -187,17 +225,34 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     let lastView: TrainView = split.train;
     let alignment: AlignmentSummary | null = null;
     const offline = p.offline;
-    const trainFor = offline
-      ? (seed: number): { view: TrainView; key: string } => {
-          const made = armTrainView(split.train, offline, arm, seed);
-          lastView = made.view;
-          if (seed === seeds[0]) {
-            alignment = made.alignment;
-            progress.line(`${arm.name}: ${made.alignment.kept}/${made.alignment.augmentedSamples} augmented samples kept (${arm.align}); item-popularity TV ${made.alignment.before.itemPopularityTV!.toFixed(4)} → ${made.alignment.after.itemPopularityTV!.toFixed(4)}, length TV ${made.alignment.before.lengthTV!.toFixed(4)} → ${made.alignment.after.lengthTV!.toFixed(4)}`);
-          }
-          return { view: lastView, key: JSON.stringify({ pipeline: offline.toJSON(), views: arm.views, keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }) };
-        }
-      : (): { view: TrainView; key: string } => ({ view: split.train, key: 'split.train' });
+    const synth = arm.synthesize;
+    const added = async (seed: number): Promise<{ samples: AddedSamples; key: unknown } | null> => {
+      if (offline) {
+        const expanded = expandTrainViewDetailed(split.train, offline, { views: arm.views, seed, keepOriginal: true, maskToken: 'strip' });
+        return { samples: augmentedSamples(expanded), key: { pipeline: offline.toJSON(), views: arm.views } };
+      }
+      if (synth) {
+        // Fitted on the training view only, so no validation/test interaction can be learned.
+        const synthesizer = createSequenceSynthesizer(synth.model, synth.config);
+        const fit = await synthesizer.fit(split.train, { seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+        const n = Math.round(synth.share * split.train.users().length);
+        if (seed === seeds[0]) progress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
+        return { samples: { augmented: synthesizer.sample(n, { seed: seed + 104729 }) }, key: { synthesize: synth } };
+      }
+      return null;
+    };
+    const trainFor = async (seed: number): Promise<{ view: TrainView; key: string; weights?: Float32Array }> => {
+      const made = await added(seed);
+      if (!made) return { view: split.train, key: 'split.train' };
+      const aligned = armTrainView(split.train, made.samples, arm, seed);
+      lastView = aligned.view;
+      if (seed === seeds[0]) {
+        alignment = aligned.alignment;
+        const a = aligned.alignment;
+        progress.line(`${arm.name}: ${a.kept}/${a.augmentedSamples} added samples kept (${arm.align}); item-popularity TV ${a.before.itemPopularityTV!.toFixed(4)} → ${a.after.itemPopularityTV!.toFixed(4)}, length TV ${a.before.lengthTV!.toFixed(4)} → ${a.after.lengthTV!.toFixed(4)}${a.effectiveSampleSize !== undefined ? `; effective sample size ${a.effectiveSampleSize.toFixed(0)}` : ''}`);
+      }
+      return { view: lastView, key: JSON.stringify({ ...(made.key as object), keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }), ...(aligned.weights ? { weights: aligned.weights } : {}) };
+    };
     const augmentation = trainingAugmentation(arm, p, split.train);
     // Contrastive views with the mask operator need an input embedding for the mask token.
     const needsMask = p.contrastive !== undefined && p.contrastive.maskSteps().length > 0 && model.model === 'sasrec';
@@ -253,6 +308,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
       pipeline: arm ? (pipelines.get(arm.name)!.offline?.toJSON() ?? null) : null,
       training: arm ? trainingSummary(arm, pipelines.get(arm.name)!) : null,
       views: arm?.views ?? 0,
+      synthesize: arm?.synthesize ?? null,
       trainSequences: view.users().length,
       trainInteractions: view.interactionCount,
       test: t.mean,

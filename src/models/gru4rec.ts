@@ -19,7 +19,7 @@ import {
   normalParameter, uniformParameter,
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
-import { type SequenceLoss, arange, padHistories, parseLoss, pickNegatives, sequenceLoss, targetRows } from './sasrec.ts';
+import { type SequenceLoss, arange, padHistories, parseLoss, pickNegatives, rowWeights, sequenceLoss, targetRows } from './sasrec.ts';
 
 export interface Gru4recConfig {
   readonly embedding: number;
@@ -108,7 +108,7 @@ export class Gru4rec implements SequenceNetwork {
     if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
     const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
     const h = gatherRows(this.hidden(batch.inputs, batch.size, true, rng), rows);
-    return sequenceLoss(this.cfg.loss, h, this.itemEmb, ids, negs, this.realItems);
+    return sequenceLoss(this.cfg.loss, h, this.itemEmb, ids, negs, this.realItems, rowWeights(batch, rows));
   }
 
   scoreNext(histories: readonly Int32Array[]): Float32Array {

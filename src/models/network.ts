@@ -13,6 +13,8 @@ export interface TrainingBatch {
   readonly targets: Int32Array;
   /** One sampled negative per position (0 where the target is padding); present when the network asks for them. */
   readonly negatives?: Int32Array;
+  /** One loss weight per example row (importance weights of aligned augmented samples); absent = all 1. */
+  readonly weights?: Float32Array;
 }
 
 /**

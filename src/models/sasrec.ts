@@ -125,19 +125,27 @@ export function targetRows(targets: Int32Array): { rows: Int32Array; ids: Int32A
  * The loss shared by SASRec and GRU4Rec: `h` [N, d] are the hidden states at the non-padding rows,
  * `E` the (shared) item embedding [numItems + 1, d].
  */
-export function sequenceLoss(kind: SequenceLoss, h: Tensor, E: Parameter, ids: Int32Array, negIds: Int32Array | null, realItems: Int32Array): Tensor {
+export function sequenceLoss(kind: SequenceLoss, h: Tensor, E: Parameter, ids: Int32Array, negIds: Int32Array | null, realItems: Int32Array, weights?: Float32Array): Tensor {
   if (kind === 'bce') {
     if (negIds === null) throw new ConfigError('the bce loss needs batch.negatives', { field: 'loss' });
     const n = ids.length;
     const pos = rowDot(h, embedding(E, ids, [n]));
     const neg = rowDot(h, embedding(E, negIds, [n]));
-    return add(bceWithLogits(pos, new Float32Array(n).fill(1)), bceWithLogits(neg, new Float32Array(n)));
+    return add(bceWithLogits(pos, new Float32Array(n).fill(1), weights), bceWithLogits(neg, new Float32Array(n), weights));
   }
   // Full softmax over the real items: class c is item c + 1 (padding column dropped).
   const logits = matmul(h, gatherRows(E, realItems), { transB: true });
   const cls = new Int32Array(ids.length);
   for (let i = 0; i < ids.length; i++) cls[i] = ids[i]! - 1;
-  return crossEntropy(logits, cls);
+  return crossEntropy(logits, cls, weights);
+}
+
+/** Loss weight of each target row (rows index the [size, maxLen] batch layout); undefined when the batch is unweighted. */
+export function rowWeights(batch: TrainingBatch, rows: Int32Array): Float32Array | undefined {
+  const w = batch.weights;
+  if (w === undefined) return undefined;
+  if (w.length !== batch.size) throw new RangeError(`batch.weights has ${w.length} values for ${batch.size} rows`);
+  return Float32Array.from(rows, (r) => w[Math.floor(r / batch.maxLen)]!);
 }
 
 /** Negative ids at the given rows; 0 would mean the trainer sent no negative there. */
@@ -359,7 +367,7 @@ export class Sasrec implements SequenceNetwork {
     const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
     const tokens = packTokens(batch.inputs, batch.size, this.maxLen);
     const hr = gatherRows(this.hiddenPacked(tokens, true, rng), packedRows(rows, tokens, this.maxLen));
-    return sequenceLoss(this.cfg.loss, hr, this.itemEmb, ids, negs, this.realItems);
+    return sequenceLoss(this.cfg.loss, hr, this.itemEmb, ids, negs, this.realItems, rowWeights(batch, rows));
   }
 
   representations(histories: readonly Int32Array[], rng: Rng): Tensor {

@@ -100,8 +100,9 @@ export function infoNce(z: Tensor, temperature: number): Tensor {
 }
 
 /** Left-padded [size, maxLen] batch; negatives (one per non-padding position) when asked. */
-export function makeBatch(ex: TrainingExamples, order: Int32Array | number[], maxLen: number, numItems: number, rng: Rng | null): TrainingBatch {
+export function makeBatch(ex: TrainingExamples, order: Int32Array | number[], maxLen: number, numItems: number, rng: Rng | null, userWeights?: Float32Array): TrainingBatch {
   const size = order.length;
+  const weights = userWeights ? Float32Array.from(order, (e) => userWeights[ex.users[e]!]!) : undefined;
   const inputs = new Int32Array(size * maxLen);
   const targets = new Int32Array(size * maxLen);
   const negatives = rng ? new Int32Array(size * maxLen) : undefined;
@@ -122,7 +123,7 @@ export function makeBatch(ex: TrainingExamples, order: Int32Array | number[], ma
       }
     }
   }
-  return negatives ? { size, maxLen, inputs, targets, negatives } : { size, maxLen, inputs, targets };
+  return { size, maxLen, inputs, targets, ...(negatives ? { negatives } : {}), ...(weights ? { weights } : {}) };
 }
 
 /**
@@ -148,6 +149,18 @@ function contrastiveViews(ex: TrainingExamples, picked: Int32Array, transform: (
     }
   }
   return [...first, ...second];
+}
+
+/** Sample weights: one per training-view user, finite, ≥ 0, not all 0. */
+function checkSampleWeights(w: Float32Array, users: number): void {
+  if (!(w instanceof Float32Array) || w.length !== users) throw new ConfigError(`sampleWeights must be a Float32Array with one weight per training user (${users}), got ${w instanceof Float32Array ? w.length : typeof w}`, { field: 'sampleWeights' });
+  let sum = 0;
+  for (let u = 0; u < w.length; u++) {
+    const v = w[u]!;
+    if (!(Number.isFinite(v) && v >= 0)) throw new ConfigError(`sampleWeights[${u}] = ${v}; weights must be finite and ≥ 0`, { field: `sampleWeights[${u}]` });
+    sum += v;
+  }
+  if (!(sum > 0)) throw new ConfigError('sampleWeights are all 0: nothing to train on', { field: 'sampleWeights' });
 }
 
 function fingerprint(parts: unknown): string {
@@ -180,8 +193,14 @@ export async function trainSequenceNetwork(
   if (contrastive && !net.representations) throw new ConfigError(`the ${net.kind} network does not support a contrastive objective`, { field: 'augmentation.contrastive' });
   if (contrastive && !(contrastive.temperature > 0)) throw new ConfigError(`temperature must be > 0, got ${contrastive.temperature}`, { field: 'augmentation.contrastive.temperature' });
   if (aug?.online && !(aug.online.probability >= 0 && aug.online.probability <= 1)) throw new ConfigError(`probability must be in [0, 1], got ${aug.online.probability}`, { field: 'augmentation.online.probability' });
+  const weights = options.sampleWeights;
+  if (weights) checkSampleWeights(weights, train.numUsers);
   const rootRng = new Rng(options.seed);
-  const fp = fingerprint({ kind: net.kind, config: net.config, trainer, seed: options.seed, numItems: train.numItems, interactions: train.interactionCount, examples: ex.users.length, ...(aug ? { augmentation: aug.key } : {}) });
+  const fp = fingerprint({
+    kind: net.kind, config: net.config, trainer, seed: options.seed, numItems: train.numItems, interactions: train.interactionCount, examples: ex.users.length,
+    ...(aug ? { augmentation: aug.key } : {}),
+    ...(weights ? { sampleWeights: createHash('sha256').update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)).digest('hex').slice(0, 16) } : {}),
+  });
   const ckptPath = options.checkpointDir ? join(options.checkpointDir, 'checkpoint.bin') : null;
 
   let startEpoch = 1;
@@ -226,7 +245,7 @@ export async function trainSequenceNetwork(
         throw new InterruptedError(`interrupted during epoch ${epoch}; the checkpoint after epoch ${epoch - 1} is intact — run the same command again to resume`);
       }
       const picked = order.subarray(start, start + trainer.batchSize);
-      const batch = makeBatch(epochEx, picked, net.maxLen, train.numItems, negRng);
+      const batch = makeBatch(epochEx, picked, net.maxLen, train.numItems, negRng, weights);
       adam.zeroGrad();
       let loss = net.batchLoss(batch, dropRng);
       if (contrastive) {

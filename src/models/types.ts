@@ -36,6 +36,11 @@ export interface FitOptions {
   readonly validate?: ValidateFn;
   /** Online augmentation / contrastive views (sequence networks only). */
   readonly augmentation?: TrainingAugmentation;
+  /**
+   * One loss weight per user of the training view (≥ 0, finite, not all 0): importance weights of
+   * aligned augmented samples, 1 for real ones. Sequence networks only; others ignore weights.
+   */
+  readonly sampleWeights?: Float32Array;
   /** Directory for per-epoch checkpoints; a run that finds one there resumes from it. */
   readonly checkpointDir?: string;
   readonly progress?: ProgressReporter;

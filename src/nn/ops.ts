@@ -499,31 +499,72 @@ export function gru(x: Tensor, wIh: Tensor, wHh: Tensor, bIh: Tensor, bHh: Tenso
 
 // ---------------------------------------------------------------- losses, reductions
 
-/** Mean binary cross-entropy with logits (stable form). labels has one value per logit. */
-export function bceWithLogits(logits: Tensor, labels: Float32Array): Tensor {
+/**
+ * Mean binary cross-entropy with logits (stable form). labels has one value per logit. With
+ * `weights` (one per logit, ≥ 0) the loss is Σ wᵢ·ℓᵢ / n: importance weights normalised to mean 1
+ * keep the loss on the unweighted scale.
+ */
+export function bceWithLogits(logits: Tensor, labels: Float32Array, weights?: Float32Array): Tensor {
   const n = logits.size;
   if (labels.length !== n) fail('bceWithLogits', `labels has ${labels.length} values, logits ${n}`);
   if (n === 0) fail('bceWithLogits', 'empty input');
+  if (weights !== undefined && weights.length !== n) fail('bceWithLogits', `weights has ${weights.length} values, logits ${n}`);
   const xd = logits.data;
-  const total = kernels().bceFwd(xd, labels);
   const rg = needsGrad(logits);
+  if (weights === undefined) {
+    const total = kernels().bceFwd(xd, labels);
+    const res = new Tensor(Float32Array.of(total / n), [], rg);
+    if (rg) record(res, (g) => kernels().bceBwd(xd, labels, g[0]! / n, gradOf(logits)));
+    return res;
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const v = xd[i]!;
+    total += weights[i]! * (Math.max(v, 0) - v * labels[i]! + Math.log1p(Math.exp(-Math.abs(v))));
+  }
   const res = new Tensor(Float32Array.of(total / n), [], rg);
-  if (rg) record(res, (g) => kernels().bceBwd(xd, labels, g[0]! / n, gradOf(logits)));
+  if (rg) {
+    record(res, (g) => {
+      const dx = gradOf(logits);
+      const s = g[0]! / n;
+      for (let i = 0; i < n; i++) dx[i] = dx[i]! + s * weights[i]! * (1 / (1 + Math.exp(-xd[i]!)) - labels[i]!);
+    });
+  }
   return res;
 }
 
-/** Mean softmax cross-entropy: logits [..., C], targets (one per row) in 0..C-1. */
-export function crossEntropy(logits: Tensor, targets: Int32Array): Tensor {
+/**
+ * Mean softmax cross-entropy: logits [..., C], targets (one per row) in 0..C-1. With `weights` (one
+ * per row, ≥ 0) the loss is Σ wᵢ·ℓᵢ / n, as in bceWithLogits.
+ */
+export function crossEntropy(logits: Tensor, targets: Int32Array, weights?: Float32Array): Tensor {
   const c = lastDim('crossEntropy', logits);
   const n = c === 0 ? 0 : logits.size / c;
   if (targets.length !== n) fail('crossEntropy', `targets has ${targets.length} values but logits ${shapeStr(logits.shape)} has ${n} rows`);
   if (n === 0) fail('crossEntropy', 'empty input');
+  if (weights !== undefined && weights.length !== n) fail('crossEntropy', `weights has ${weights.length} values, logits ${n} rows`);
   checkIds('crossEntropy', targets, c);
   const lse = new Float32Array(n);
-  const total = kernels().crossEntropyFwd(logits.data, targets, n, c, lse);
+  const xd = logits.data;
+  let total = kernels().crossEntropyFwd(xd, targets, n, c, lse);
+  if (weights !== undefined) {
+    total = 0;
+    for (let i = 0; i < n; i++) total += weights[i]! * (lse[i]! - xd[i * c + targets[i]!]!);
+  }
   const rg = needsGrad(logits);
   const res = new Tensor(Float32Array.of(total / n), [], rg);
-  if (rg) record(res, (g) => kernels().crossEntropyBwd(logits.data, targets, lse, n, c, g[0]! / n, gradOf(logits)));
+  if (rg) {
+    record(res, (g) => {
+      const s = g[0]! / n;
+      if (weights === undefined) return kernels().crossEntropyBwd(xd, targets, lse, n, c, s, gradOf(logits));
+      // Row by row on subarray views: the kernel scales a whole call by one factor.
+      const dx = gradOf(logits);
+      for (let i = 0; i < n; i++) {
+        if (weights[i] === 0) continue;
+        kernels().crossEntropyBwd(xd.subarray(i * c, (i + 1) * c), targets.subarray(i, i + 1), lse.subarray(i, i + 1), 1, c, s * weights[i]!, dx.subarray(i * c, (i + 1) * c));
+      }
+    });
+  }
   return res;
 }
 

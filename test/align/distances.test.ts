@@ -24,6 +24,20 @@ describe('distributionReport', () => {
     assert.equal(r.coverageDirection, 'higher-is-closer');
   });
 
+  it('with augmentedWeights: weight 2 counts a sequence twice, weight 0 drops it; bad weights are a ConfigError', () => {
+    const aug = generate(50, 9);
+    const w = Float64Array.from(aug, (_, k) => (k < 10 ? 2 : k < 20 ? 0 : 1));
+    const expanded = [...aug.slice(0, 10), ...aug.slice(0, 10), ...aug.slice(20)];
+    const a = distributionReport(real, aug, { augmentedWeights: w });
+    const b = distributionReport(real, expanded);
+    for (const key of ['itemPopularity', 'length'] as const) {
+      assert.ok(Math.abs(a[key].tv - b[key].tv) < 1e-12 && Math.abs(a[key].js - b[key].js) < 1e-12, key);
+    }
+    assert.ok(Math.abs(a.transitions.tv - b.transitions.tv) < 1e-12);
+    assert.throws(() => distributionReport(real, aug, { augmentedWeights: w.subarray(1) }), (e: unknown) => e instanceof ConfigError && e.location.field === 'augmentedWeights');
+    assert.throws(() => distributionReport(real, aug, { augmentedWeights: w.map((x, k) => (k === 3 ? -1 : x)) }), /augmentedWeights\[3\]/);
+  });
+
   it('is small for an independent draw from the same process, large for skewed sets', () => {
     const same = distributionReport(real, generate(400, 2));
     const popular = distributionReport(real, generate(400, 3, allPopular));

@@ -129,3 +129,41 @@ test('several workers share one output folder: a run locked by a live process is
   assert.equal(second.arms.length, 2);
   assert.ok(existsSync(join(out, 'results.json')));
 });
+
+test('an arm can add synthetic users from a sequence synthesizer fitted on the training view only', async () => {
+  const base = { data: { path: data }, model: { model: 'sasrec' } };
+  assert.throws(
+    () => parseExperimentConfig({ ...base, arms: [{ name: 'both', pipeline: 'p.yaml', synthesize: { model: 'markov' } }] }),
+    (e: unknown) => e instanceof ConfigError && /either augmented views .* or synthetic users/.test(e.message) && e.location.field === 'arms[0].synthesize',
+  );
+  assert.throws(() => parseExperimentConfig({ ...base, arms: [{ name: 'x', synthesize: { model: 'gan' } }] }), (e: unknown) => e instanceof ConfigError && e.location.field === 'arms[0].synthesize.model');
+  const config = parseExperimentConfig({
+    name: 'tiny-synth',
+    data: { path: data },
+    model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'ce' }, trainer: { batchSize: 16 } },
+    seeds: 1,
+    epochs: 1,
+    bootstrap: { resamples: 100 },
+    arms: [
+      { name: 'markov-users', synthesize: { model: 'markov', share: 0.5 } },
+      { name: 'markov-users-pop', synthesize: { model: 'markov', share: 0.5 }, align: 'popularity' },
+      { name: 'markov-users-imp', synthesize: { model: 'markov', share: 0.5 }, align: 'importance' },
+    ],
+  });
+  const r = await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'out-synth') });
+  const [baseline, markov, aligned, weighted] = r.arms;
+  assert.equal(markov!.trainSequences, baseline!.trainSequences + 30, '0.5 × 60 real users added');
+  assert.equal(markov!.alignment!.augmentedSamples, 30);
+  assert.deepEqual(markov!.synthesize, { model: 'markov', config: {}, share: 0.5 });
+  assert.equal(aligned!.alignment!.method, 'popularity');
+  assert.ok(aligned!.alignment!.kept > 0 && aligned!.alignment!.kept <= 30);
+  assert.notDeepEqual(markov!.test, baseline!.test);
+  // Importance weighting keeps every synthetic user and weights its loss instead.
+  const imp = weighted!.alignment!;
+  assert.equal(imp.method, 'importance');
+  assert.equal(imp.kept, 30);
+  assert.equal(weighted!.trainSequences, baseline!.trainSequences + 30);
+  assert.ok(imp.effectiveSampleSize! > 0 && imp.effectiveSampleSize! <= 30 + 1e-9);
+  assert.ok(imp.discriminatorAuc! >= 0 && imp.discriminatorAuc! <= 1);
+  assert.notDeepEqual(weighted!.test, markov!.test, 'the weights reach the trainer');
+});

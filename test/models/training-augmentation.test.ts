@@ -145,3 +145,30 @@ test('property: online augmentation with a real-data pipeline never trains on a 
     { numRuns: 5 },
   );
 });
+
+test('sample weights: validated, part of the run, all-ones equals no weights, and they change training', async () => {
+  const split = leaveOneOutSplit(dataset(60, 30, 6));
+  const n = split.train.numUsers;
+  const fit = async (loss: 'ce' | 'bce', sampleWeights?: Float32Array) => {
+    const m = new NeuralRecommender('sasrec', { ...config, loss }, { batchSize: 16 });
+    const r = await m.fit(split.train, { seed: 3, epochs: 2, ...(sampleWeights ? { sampleWeights } : {}) });
+    return { w: weights(m).flat(), loss: r.epochs.map((e) => e.loss) };
+  };
+  for (const loss of ['ce', 'bce'] as const) {
+    const plain = await fit(loss);
+    const ones = await fit(loss, new Float32Array(n).fill(1));
+    for (let i = 0; i < plain.w.length; i++) assert.ok(Math.abs(plain.w[i]! - ones.w[i]!) < 1e-4, `${loss}: all-ones weights drift at ${i}`);
+    const skewed = Float32Array.from({ length: n }, (_, u) => (u % 3 === 0 ? 0 : 1.5));
+    const a = await fit(loss, skewed);
+    const b = await fit(loss, skewed);
+    assert.deepEqual(a.w, b.w, `${loss}: deterministic per seed`);
+    assert.ok(a.w.some((x, i) => Math.abs(x - plain.w[i]!) > 1e-3), `${loss}: weights change training`);
+  }
+  const m = new NeuralRecommender('sasrec', config, { batchSize: 16 });
+  const bad = async (w: Float32Array, field: RegExp) =>
+    assert.rejects(m.fit(split.train, { seed: 0, epochs: 1, sampleWeights: w }), (e: unknown) => e instanceof ConfigError && field.test(e.location.field ?? ''));
+  await bad(new Float32Array(n - 1).fill(1), /^sampleWeights$/);
+  await bad(Float32Array.from({ length: n }, (_, u) => (u === 4 ? -1 : 1)), /^sampleWeights\[4\]$/);
+  await bad(Float32Array.from({ length: n }, (_, u) => (u === 2 ? Number.NaN : 1)), /^sampleWeights\[2\]$/);
+  await bad(new Float32Array(n), /^sampleWeights$/);
+});

@@ -1,4 +1,5 @@
 import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.ts';
 import * as nn from '../../src/nn/index.ts';
 import { backends, gradcheck, randTensor } from './helpers.ts';
@@ -97,8 +98,30 @@ for (const be of backends) {
       const labels = Float32Array.of(1, 0, 1, 0, 0, 1);
       gradcheck('bce', [randTensor(rng, [6], 3)], ([x]) => nn.bceWithLogits(x!, labels));
       gradcheck('ce', [randTensor(rng, [4, 5], 2)], ([x]) => nn.crossEntropy(x!, Int32Array.of(0, 4, 2, 2)));
+      const w6 = Float32Array.of(0.5, 2, 0, 1, 3, 0.25);
+      gradcheck('bce weighted', [randTensor(rng, [6], 3)], ([x]) => nn.bceWithLogits(x!, labels, w6));
+      gradcheck('ce weighted', [randTensor(rng, [4, 5], 2)], ([x]) => nn.crossEntropy(x!, Int32Array.of(0, 4, 2, 2), Float32Array.of(1.5, 0, 0.25, 2)));
       gradcheck('sum', [randTensor(rng, [3, 2])], ([x]) => nn.sum(x!));
       gradcheck('mean', [randTensor(rng, [3, 2])], ([x]) => nn.mean(x!));
+    });
+
+    it('weighted losses: Σ wᵢℓᵢ / n; weight 1 is the plain loss, weight 2 counts a row twice, weight 0 gives it no gradient', () => {
+      use();
+      const rng = r();
+      const x = randTensor(rng, [4, 5], 2);
+      const t = Int32Array.of(1, 3, 0, 4);
+      const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+      close(nn.crossEntropy(x, t, new Float32Array(4).fill(1)).item(), nn.crossEntropy(x, t).item(), 'ce, weights 1');
+      // Weight 2 on row 0 = row 0 duplicated (5 rows), rescaled from /5 to /4.
+      const dup = new nn.Tensor(Float32Array.from([...x.data.subarray(0, 5), ...x.data]), [5, 5]);
+      close(nn.crossEntropy(x, t, Float32Array.of(2, 1, 1, 1)).item(), (nn.crossEntropy(dup, Int32Array.of(1, ...t)).item() * 5) / 4, 'ce, weight 2');
+      const labels = Float32Array.of(1, 0, 1, 1);
+      const z = randTensor(rng, [4], 2);
+      close(nn.bceWithLogits(z, labels, new Float32Array(4).fill(1)).item(), nn.bceWithLogits(z, labels).item(), 'bce, weights 1');
+      const xg = new nn.Tensor(x.data.slice(), [4, 5], true);
+      nn.backward(nn.crossEntropy(xg, t, Float32Array.of(1, 0, 1, 1)));
+      assert.ok(xg.grad!.subarray(5, 10).every((g) => g === 0), 'a row with weight 0 gets no gradient');
+      assert.ok(xg.grad!.subarray(0, 5).some((g) => g !== 0));
     });
 
     it('a small composite network', () => {
