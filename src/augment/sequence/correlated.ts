@@ -54,12 +54,16 @@ function drawNeighbor(item: number, topN: number, sameAttribute: boolean, ctx: A
 }
 
 /** For insert and substitute: a neighbour of the item at each candidate position (positions without one are skipped). */
-function neighborsAt(seq: Int32Array, positions: Iterable<number>, c: { topN: number; sameAttribute: boolean }, ctx: AugmentContext, rng: Rng): { at: number[]; items: number[] } {
+function neighborsAt(seq: Int32Array, positions: readonly number[], c: { topN: number; sameAttribute: boolean }, ctx: AugmentContext, rng: Rng): { at: number[]; items: number[] } {
   const at: number[] = [];
   const items: number[] = [];
-  for (const p of positions) {
+  for (let k = 0; k < positions.length; k++) {
+    const p = positions[k]!;
     const j = drawNeighbor(seq[p]!, c.topN, c.sameAttribute, ctx, rng);
-    if (j > 0) at.push(p), items.push(j);
+    if (j > 0) {
+      at.push(p);
+      items.push(j);
+    }
   }
   return { at, items };
 }
@@ -80,7 +84,21 @@ export const insert: OperatorDef<Int32Array, z.infer<typeof InsertConfig>, Corre
     const n = seq.length;
     let k = Math.max(1, Math.floor(c.ratio * n));
     if (c.maxLength > 0) k = Math.min(k, Math.max(0, c.maxLength - n));
-    return neighborsAt(seq, choosePositions(n, k, rng), c, ctx, rng);
+    // choosePositions and neighborsAt fused into one pass (no intermediate position array); with
+    // topN = 1 and no attribute filter the draws are exactly choosePositions's.
+    const at: number[] = [];
+    const items: number[] = [];
+    let need = k;
+    for (let i = 0; i < n && need > 0; i++) {
+      if (k < n && !(rng.next() * (n - i) < need)) continue;
+      need--;
+      const j = drawNeighbor(seq[i]!, c.topN, c.sameAttribute, ctx, rng);
+      if (j > 0) {
+        at.push(i);
+        items.push(j);
+      }
+    }
+    return { at, items };
   },
   apply(seq, p) {
     checkPositions(p.at, seq.length, 'insert');
