@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
 import { CancelToken, ConfigError, isSamplifyError, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, readExperimentConfig, runLiftExperiment, type BenchmarkOptions } from '../experiment/index.ts';
-import { readSynthesizeConfig, runSynthesis } from '../experiment/index.ts';
+import { readSynthesizeConfig, runSynthesis, runCtrTask, runColdStartTask } from '../experiment/index.ts';
 import { DATA_FORMATS, type DataFormat, type LoadOptions } from '../data/index.ts';
 import { MODEL_NAMES, type ModelName } from '../models/index.ts';
 
@@ -198,6 +198,30 @@ Example:
       const merged = { ...config, ...(o.out !== undefined ? { out: o.out } : {}), ...(o.rows !== undefined ? { rows: o.rows } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) };
       const r = await runSynthesis({ config: merged, baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
       process.stdout.write(`${r.report.produced} rows written to ${r.out} (model ${r.model}, provenance ${r.provenance})\n`);
+    });
+  program
+    .command('ctr')
+    .description('CTR models (logistic regression, DeepFM) trained on real, real + synthetic, real + minority-class synthetic and synthetic-only rows; AUC and log-loss on a real held-out split, several seeds')
+    .argument('<config>', 'CTR experiment config (YAML or JSON), e.g. examples/experiments/ml100k-ctr.yaml')
+    .option('--out <dir>', "output directory (default: the config's out, else runs/<name>)")
+    .addHelpText('after', `
+Example:
+  $ samplify ctr examples/experiments/ml100k-ctr.yaml`)
+    .action(async (configPath: string, o: { out?: string }) => {
+      const r = await runCtrTask(configPath, { ...(o.out ? { out: o.out } : {}), progress: stderrProgress, cancel: cancelOnSigint() });
+      process.stdout.write(`${r.table}\nwritten: ${r.out}/results.json\n`);
+    });
+  program
+    .command('cold-start')
+    .description('item cold-start: hold out items, synthesize interactions for them from their attributes, and rank them (HR/NDCG@20 on the held-out items) against no synthesis and an attribute-popularity heuristic')
+    .argument('<config>', 'cold-start config (YAML or JSON), e.g. examples/experiments/beauty-cold-start.yaml')
+    .option('--out <dir>', "output directory (default: the config's out, else runs/<name>)")
+    .addHelpText('after', `
+Example:
+  $ samplify cold-start examples/experiments/beauty-cold-start.yaml`)
+    .action(async (configPath: string, o: { out?: string }) => {
+      const r = await runColdStartTask(configPath, { ...(o.out ? { out: o.out } : {}), progress: stderrProgress, cancel: cancelOnSigint() });
+      process.stdout.write(`${r.result.table}\nwritten: ${r.out}/results.json\n`);
     });
   return program;
 }

@@ -18,3 +18,5 @@ export { runCtrExperiment, formatCtrTable, temporalCtrSplit, userTemporalCtrSpli
 export type { CtrExperimentConfig, CtrExperimentResult, CtrExperimentDeps, CtrDataset, CtrArm, CtrCellResult, CtrRunResult, CtrSynthRun, TemporalCtrSplit } from './ctr.ts';
 export { runSynthesis, readSynthesizeConfig, parseSynthesizeConfig, synthesizeSchema } from './synthesize.ts';
 export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult } from './synthesize.ts';
+export { runCtrTask, runColdStartTask, parseCtrTaskConfig, parseColdStartTaskConfig, ctrTaskSchema, coldStartTaskSchema } from './tasks.ts';
+export type { CtrTaskConfig, ColdStartTaskConfig, TaskRunOptions } from './tasks.ts';

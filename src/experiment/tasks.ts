@@ -1,0 +1,168 @@
+/**
+ * Config-file front ends of the two task experiments that measure synthesis outside the lift
+ * experiment: `samplify ctr <config>` (real vs real+synthetic vs synthetic-only rows for CTR models,
+ * AUC/log-loss on a real held-out split) and `samplify cold-start <config>` (held-out items,
+ * synthetic interactions from their attributes, HR/NDCG on the held-out items).
+ */
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { DataValidationError, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { COLUMN_TYPES, detectMetadata, loadDataset, loadMovieLensCtr, readTable, TABLE_FORMATS, DATA_FORMATS, MOVIELENS_LABEL, type ColumnType } from '../data/index.ts';
+import { loadItemAttributes } from '../augment/index.ts';
+import { createSynthesizer } from '../synth/index.ts';
+import { MODEL_NAMES } from '../models/index.ts';
+import { configErrorFrom, readConfigFile } from './config.ts';
+import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
+import { runColdStartExperiment, type ColdStartExperimentResult } from './cold-start.ts';
+
+const columnTypeSchema = z.enum(COLUMN_TYPES as [ColumnType, ...ColumnType[]]);
+
+/** Where the CTR rows come from: MovieLens-100K's three files, or one table with a label and a time column. */
+const ctrDataSchema = z.union([
+  z.object({ movielens100k: z.string().min(1), positiveFrom: z.number().min(1).max(5).default(4) }).strict(),
+  z
+    .object({
+      path: z.string().min(1),
+      format: z.enum(TABLE_FORMATS).optional(),
+      /** Binary label column (1/0, true/false). */
+      label: z.string().min(1),
+      /** Event-time column (numbers in any monotone unit); the split is temporal. */
+      timestamp: z.string().min(1),
+      /** Column type overrides, as in `samplify synthesize`. */
+      metadata: z.record(z.string(), columnTypeSchema).default({}),
+    })
+    .strict(),
+]);
+
+export const ctrTaskSchema = ctrExperimentSchema
+  .extend({
+    name: z.string().min(1).default('ctr'),
+    data: ctrDataSchema,
+    /** Output folder (results.json); default runs/<name>. */
+    out: z.string().min(1).optional(),
+  })
+  .strict();
+export type CtrTaskConfig = z.infer<typeof ctrTaskSchema>;
+
+export const coldStartTaskSchema = z
+  .object({
+    name: z.string().min(1).default('cold-start'),
+    data: z.object({ path: z.string().min(1), format: z.enum(DATA_FORMATS).default('seqtxt'), attributes: z.string().min(1) }).strict(),
+    split: z
+      .object({ itemFraction: z.number().gt(0).lt(1).default(0.05), seed: z.number().int().min(0).default(0), minInteractions: z.number().int().min(1).default(5), validShare: z.number().gt(0).lt(1).default(0.5) })
+      .strict()
+      .default({ itemFraction: 0.05, seed: 0, minInteractions: 5, validShare: 0.5 }),
+    model: z
+      .object({ model: z.enum(MODEL_NAMES), config: z.record(z.string(), z.unknown()).default({}), trainer: z.record(z.string(), z.unknown()).default({}) })
+      .strict()
+      .default({ model: 'sasrec', config: { loss: 'bce' }, trainer: {} }),
+    seeds: z.number().int().min(1).max(100).default(3),
+    epochs: z.number().int().min(1).optional(),
+    patience: z.number().int().min(1).optional(),
+    /** Candidate synthetic interactions per cold item; the best on validation-cold items is reported. */
+    intensities: z.array(z.number().int().min(1)).min(1).default([5, 20]),
+    selectIntensityOn: z.enum(['first-seed', 'all-seeds']).default('first-seed'),
+    synth: z
+      .object({ placement: z.enum(['substitute', 'insert']).optional(), neighbors: z.number().int().min(1).optional(), budget: z.enum(['uniform', 'neighbor-popularity']).optional() })
+      .strict()
+      .default({}),
+    affinities: z.array(z.number().min(0)).min(1).optional(),
+    hybridShifts: z.array(z.number()).optional(),
+    earlyStoppingCases: z.number().int().min(1).optional(),
+    out: z.string().min(1).optional(),
+  })
+  .strict();
+export type ColdStartTaskConfig = z.infer<typeof coldStartTaskSchema>;
+
+export function parseCtrTaskConfig(raw: unknown, file?: string): CtrTaskConfig {
+  const r = ctrTaskSchema.safeParse(raw);
+  if (!r.success) throw configErrorFrom(r.error.issues, file);
+  return r.data;
+}
+
+export function parseColdStartTaskConfig(raw: unknown, file?: string): ColdStartTaskConfig {
+  const r = coldStartTaskSchema.safeParse(raw);
+  if (!r.success) throw configErrorFrom(r.error.issues, file);
+  return r.data;
+}
+
+export interface TaskRunOptions {
+  /** Overrides the config's out. */
+  readonly out?: string;
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+/** Reads the CTR rows a config names; relative paths resolve against the config's folder. */
+async function loadCtrDataset(data: CtrTaskConfig['data'], baseDir: string, progress?: ProgressReporter): Promise<CtrDataset> {
+  if ('movielens100k' in data) {
+    const ml = await loadMovieLensCtr(resolve(baseDir, data.movielens100k), { positiveFrom: data.positiveFrom });
+    progress?.line(`ml-100k: ${ml.report.interactions.rowsIn} rows in = ${ml.report.interactions.rowsKept} kept + ${ml.report.interactions.rowsIn - ml.report.interactions.rowsKept} rejected; positive share ${ml.report.positiveShare.toFixed(4)}`);
+    return { table: ml.table, metadata: ml.metadata, label: MOVIELENS_LABEL, rowIds: ml.rowIds, timestamps: ml.timestamps };
+  }
+  const file = resolve(baseDir, data.path);
+  const read = await readTable(file, data.format ? { format: data.format } : {});
+  const { table, lines } = read;
+  progress?.line(`${file}: ${read.report.rowsIn} rows in = ${read.report.rowsKept} kept + ${read.report.rowsRejected} rejected`);
+  for (const col of [data.label, data.timestamp]) {
+    if (!table.columns.includes(col)) throw new DataValidationError(`the table has no column '${col}'; columns are: ${table.columns.join(', ')}`, { file, field: col });
+  }
+  const timestamps = new Float64Array(table.rowCount);
+  const times = table.data[data.timestamp]!;
+  const labels = table.data[data.label]!;
+  for (let i = 0; i < table.rowCount; i++) {
+    const t = times[i];
+    const v = typeof t === 'number' ? t : typeof t === 'string' && t.trim() !== '' ? Number(t) : Number.NaN;
+    if (!Number.isFinite(v)) throw new DataValidationError(`timestamp ${JSON.stringify(t)} is not a number`, { file, line: lines[i]!, field: data.timestamp });
+    timestamps[i] = v;
+    const y = labels[i];
+    if (!(y === 0 || y === 1 || y === true || y === false || y === '0' || y === '1' || y === 'true' || y === 'false')) {
+      throw new DataValidationError(`label ${JSON.stringify(y)} is not binary (expected 0/1 or true/false)`, { file, line: lines[i]!, field: data.label });
+    }
+  }
+  // The time column is the split key, not a feature: leaving it in would let models read the split.
+  const featureColumns = table.columns.filter((c) => c !== data.timestamp);
+  const features = { columns: featureColumns, rowCount: table.rowCount, data: Object.fromEntries(featureColumns.map((c) => [c, table.data[c]!])) };
+  const metadata = detectMetadata(features, { ...data.metadata, [data.label]: 'boolean' });
+  return { table: features, metadata, label: data.label, rowIds: Float64Array.from(lines), timestamps };
+}
+
+/** `samplify ctr <config>`: runs the CTR experiment a config describes and writes <out>/results.json. */
+export async function runCtrTask(configPath: string, o: TaskRunOptions = {}): Promise<{ result: CtrExperimentResult; table: string; out: string }> {
+  const { config, baseDir } = readConfigFile(configPath, parseCtrTaskConfig);
+  const out = o.out ?? config.out ?? join('runs', config.name);
+  const { name: _name, data, out: _out, ...experiment } = config;
+  const dataset = await loadCtrDataset(data, baseDir, o.progress);
+  const result = await runCtrExperiment(dataset, experiment, { createSynthesizer, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) });
+  writeJsonAtomic(join(out, 'results.json'), { ...result, name: config.name, task: config });
+  return { result, table: formatCtrTable(result), out };
+}
+
+/** `samplify cold-start <config>`: the item cold-start experiment (it writes <out>/results.json and per-seed files). */
+export async function runColdStartTask(configPath: string, o: TaskRunOptions = {}): Promise<{ result: ColdStartExperimentResult; out: string }> {
+  const { config, baseDir } = readConfigFile(configPath, parseColdStartTaskConfig);
+  const out = o.out ?? config.out ?? join('runs', config.name);
+  const read = await loadDataset(resolve(baseDir, config.data.path), config.data.format);
+  o.progress?.line(`${read.report.file}: ${read.report.rowsIn} rows in = ${read.report.rowsKept} kept + ${read.report.rowsRejected} rejected`);
+  const attributes = loadItemAttributes(resolve(baseDir, config.data.attributes), read.dataset.itemIds);
+  const trainer = config.model.trainer;
+  const result = await runColdStartExperiment({
+    dataset: read.dataset,
+    attributes,
+    split: config.split,
+    model: { model: config.model.model, config: config.model.config, ...(Object.keys(trainer).length > 0 ? { trainer } : {}) },
+    seeds: Array.from({ length: config.seeds }, (_, i) => i),
+    ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+    ...(config.patience !== undefined ? { patience: config.patience } : {}),
+    intensities: config.intensities,
+    selectIntensityOn: config.selectIntensityOn,
+    synth: config.synth,
+    ...(config.affinities ? { affinities: config.affinities } : {}),
+    ...(config.hybridShifts ? { hybridShifts: config.hybridShifts } : {}),
+    ...(config.earlyStoppingCases !== undefined ? { earlyStoppingCases: config.earlyStoppingCases } : {}),
+    out,
+    ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.cancel ? { cancel: o.cancel } : {}),
+  });
+  return { result, out };
+}
