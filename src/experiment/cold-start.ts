@@ -54,6 +54,12 @@ export interface ColdStartExperimentOptions {
    * the same for every arm), to keep per-epoch validation cheap. Default: all of them.
    */
   readonly earlyStoppingCases?: number;
+  /**
+   * Train a control arm `context-copy` (default true): the synthesis arm's copied windows with the
+   * real neighbour kept instead of the cold item, so synth vs context-copy on warm cases separates
+   * "cold items learned" from "more training sequences".
+   */
+  readonly contextControl?: boolean;
   readonly out: string;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
@@ -212,6 +218,21 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
   if (chosenIntensity === null) chosenIntensity = argmaxKey(intensityValid, mean);
   selectionScores ??= new Map([...intensityValid].map(([k, v]) => [k, mean(v)]));
 
+  // Control for the synthesis arm's warm-item effect: the same copied real windows, with the
+  // neighbour left where it was (no cold item), so only "more context sequences" differs from none.
+  if (o.contextControl ?? true) {
+    for (const seed of o.seeds) {
+      const coldItems = Int32Array.from([...split.validColdItems, ...split.testColdItems]);
+      const syn = synthesizeColdStartInteractions(split.train, o.attributes, coldItems, { ...o.synth, perItem: chosenIntensity }, seed);
+      const windows = syn.sequences.map((s, k) => {
+        const { coldItem, neighbor } = syn.provenance[k]!;
+        return syn.config.placement === 'substitute' ? s.map((x) => (x === coldItem ? neighbor : x)) : s.filter((x) => x !== coldItem);
+      });
+      const r = await trainModel(`context-copy-${chosenIntensity}`, seed, withSyntheticSequences(split.train, windows), { perItem: chosenIntensity, copiedWindows: windows.length });
+      runs.set(`context-copy|${seed}`, r.run);
+    }
+  }
+
   // ── assemble arms ──
   const arms: ColdStartArmResult[] = [];
   const perCase = new Map<string, Record<'coldTest' | 'warmTest', Float64Array>>();
@@ -249,6 +270,7 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
     });
     addArm('hybrid', `none for items seen in training, attr-pop (shift ${shift}) for the others`, { shift, affinity: bestBeta }, hybridRuns);
   }
+  if (o.contextControl ?? true) addArm('context-copy', `${modelName(modelSpec)} on training + the synthesis arm's copied windows with the real neighbour kept (control: extra context, no cold item)`, { perItem: chosenIntensity }, seedsOf('context-copy'));
   for (const k of o.intensities) if (k !== chosenIntensity) addArm(`synth-${k}`, `not chosen: ${k} synthetic interactions per cold item`, { perItem: k }, seedsOf(`synth-${k}`));
 
   const comparisons: ColdStartComparison[] = [];
@@ -263,7 +285,8 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
     comparisons.push({ baseline, treatment, cases: set, metric: SELECT, baselineMean: round(am), treatmentMean: round(bm), relativeLift: round(relativeLift(am, bm)), pValueT: t.pValue, ci95Bootstrap: [round(boot.lo), round(boot.hi)], pValueBootstrap: boot.pValue });
   };
   for (const [base, treat] of [['none', 'synth'], ['none', 'attr-pop'], ['attr-pop', 'synth'], ['none', 'hybrid'], ['attr-pop', 'hybrid'], ['hybrid', 'synth']] as const) compare(base, treat, 'coldTest');
-  for (const treat of ['synth', 'hybrid', 'attr-pop']) compare('none', treat, 'warmTest');
+  for (const treat of ['synth', 'hybrid', 'attr-pop', 'context-copy']) compare('none', treat, 'warmTest');
+  compare('context-copy', 'synth', 'warmTest');
 
   const selection = {
     intensity: { chosen: chosenIntensity, on: selectOnAll ? 'validation-cold, mean over seeds' : `validation-cold, seed ${o.seeds[0]}`, validNdcg20: Object.fromEntries([...selectionScores].map(([k, v]) => [k, round(v)])) },
@@ -273,7 +296,7 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
   const table = coldStartTable(arms, comparisons);
   const result: ColdStartExperimentResult = {
     experiment: 'item-cold-start',
-    config: { dataset: o.dataset.name, checksum: o.dataset.checksum, split: o.split, model: modelSpec, seeds: o.seeds, epochs: o.epochs ?? null, patience: o.patience ?? null, intensities: o.intensities, selectIntensityOn: o.selectIntensityOn ?? 'first-seed', synth: o.synth ?? {}, affinities, hybridShifts, earlyStoppingCases: stopCases.length, modelSelection: 'epochs: warm validation NDCG@20; intensity / affinity: validation-cold NDCG@20; hybrid shift: NDCG@20 over warm + cold validation cases', ranking: 'full ranking over all items, user history excluded (-inf)' },
+    config: { dataset: o.dataset.name, checksum: o.dataset.checksum, split: o.split, model: modelSpec, seeds: o.seeds, epochs: o.epochs ?? null, patience: o.patience ?? null, intensities: o.intensities, selectIntensityOn: o.selectIntensityOn ?? 'first-seed', synth: o.synth ?? {}, affinities, hybridShifts, earlyStoppingCases: stopCases.length, contextControl: o.contextControl ?? true, modelSelection: 'epochs: warm validation NDCG@20; intensity / affinity: validation-cold NDCG@20; hybrid shift: NDCG@20 over warm + cold validation cases', ranking: 'full ranking over all items, user history excluded (-inf)' },
     split: split.summary,
     selection,
     arms,

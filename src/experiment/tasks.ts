@@ -69,6 +69,8 @@ export const coldStartTaskSchema = z
     affinities: z.array(z.number().min(0)).min(1).optional(),
     hybridShifts: z.array(z.number()).optional(),
     earlyStoppingCases: z.number().int().min(1).optional(),
+    /** The context-copy control arm (synthesis windows without the cold item). */
+    contextControl: z.boolean().default(true),
     out: z.string().min(1).optional(),
   })
   .strict();
@@ -160,6 +162,7 @@ export async function runColdStartTask(configPath: string, o: TaskRunOptions = {
     ...(config.affinities ? { affinities: config.affinities } : {}),
     ...(config.hybridShifts ? { hybridShifts: config.hybridShifts } : {}),
     ...(config.earlyStoppingCases !== undefined ? { earlyStoppingCases: config.earlyStoppingCases } : {}),
+    contextControl: config.contextControl,
     out,
     ...(o.progress ? { progress: o.progress } : {}),
     ...(o.cancel ? { cancel: o.cancel } : {}),

@@ -107,7 +107,12 @@ describe('cold-start experiment (tiny end-to-end)', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'samplify-cold-'));
     const a = await runColdStartExperiment(options(join(tmp, 'a')));
     const names = a.arms.map((x) => x.arm);
-    for (const n of ['attr-pop', 'none', 'synth', 'hybrid']) assert.ok(names.includes(n), n);
+    for (const n of ['attr-pop', 'none', 'synth', 'hybrid', 'context-copy']) assert.ok(names.includes(n), n);
+    // The control copies exactly the synthesis arm's windows, without the cold items.
+    const control = a.arms.find((x) => x.arm === 'context-copy')!;
+    const synthArm = a.arms.find((x) => x.arm === 'synth')!;
+    assert.deepEqual(control.perSeed.map((p) => p.info['copiedWindows']), synthArm.perSeed.map((p) => p.info['syntheticSequences']));
+    assert.ok(a.comparisons.some((c) => c.baseline === 'context-copy' && c.treatment === 'synth' && c.cases === 'warmTest'));
     const synth = a.arms.find((x) => x.arm === 'synth')!;
     assert.ok([2, 6].includes(synth.chosen!['perItem']!));
     assert.deepEqual(synth.seeds, [0, 1]);
