@@ -1,0 +1,136 @@
+/**
+ * Fidelity, utility and privacy of the table synthesizers side by side, several seeds, on the
+ * MovieLens-100K CTR table (ratings ⨝ users ⨝ items, label rating ≥ 4).
+ *
+ *   SAMPLIFY_THREADS=1 nice node --import tsx bench/synth-report.ts [--rows 20000] [--seeds 3]
+ *     [--models gaussian-copula,ctgan,tvae] [--epochs ctgan:30,tvae:30] [--out bench/results/synth-report-ml100k.json]
+ *
+ * A seeded random --rows sample of the table is split 80/20 into train and holdout (the same split
+ * for every synthesizer and seed). Each synthesizer fits on train and samples as many rows; then
+ * - fidelity: qualityReport(train, synthetic) — column shapes, pair trends, detection AUC;
+ * - utility: TSTR — a logistic regression on the label trained on synthetic vs on train, AUC on holdout;
+ * - privacy: privacyReport(train, holdout, synthetic) — exact copies, DCR vs the holdout baseline,
+ *   membership inference.
+ * Every number keeps its direction in the JSON. Results are mean ± std over seeds.
+ */
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Rng, stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
+import { loadMovieLensCtr, MOVIELENS_LABEL, selectRows, type Table } from '../src/data/index.ts';
+import { qualityReport, utilityReport, privacyReport } from '../src/eval/index.ts';
+import { createSynthesizer } from '../src/synth/index.ts';
+import { backendInfo } from '../src/nn/index.ts';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+const rows = Number(arg('rows', '20000'));
+const seeds = Array.from({ length: Number(arg('seeds', '3')) }, (_, i) => i);
+const models = arg('models', 'gaussian-copula,ctgan,tvae').split(',');
+const epochs = Object.fromEntries(arg('epochs', 'ctgan:30,tvae:30').split(',').map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])]));
+const out = arg('out', 'bench/results/synth-report-ml100k.json');
+const dataDir = resolve(process.cwd(), '../shared/data/ml-100k');
+if (!existsSync(resolve(dataDir, 'ml-100k.inter'))) {
+  console.error(`bench/synth-report: ${dataDir} not found (it lives in ../shared/data beside the project)`);
+  process.exit(2);
+}
+
+const t0 = performance.now();
+const ml = await loadMovieLensCtr(dataDir);
+const order = Int32Array.from({ length: ml.table.rowCount }, (_, i) => i);
+new Rng(12345).split('synth-report-rows').shuffle(order);
+const picked = order.slice(0, Math.min(rows, order.length));
+const nTrain = Math.round(picked.length * 0.8);
+const train: Table = selectRows(ml.table, picked.slice(0, nTrain).sort());
+const holdout: Table = selectRows(ml.table, picked.slice(nTrain).sort());
+const metadata = ml.metadata;
+stderrProgress.line(`ml-100k CTR table: ${train.rowCount} train + ${holdout.rowCount} holdout rows, ${train.columns.length} columns`);
+
+interface Run {
+  model: string;
+  seed: number;
+  fitSeconds: number;
+  sampleSeconds: number;
+  fidelity: number;
+  columnShapes: number;
+  pairTrends: number;
+  detectionAuc: number | null;
+  tstrAuc: number;
+  trtrAuc: number;
+  utilityRatio: number;
+  utilityAboveChance: number;
+  exactCopies: number;
+  dcrShareCloserThanP5: number;
+  dcrMedianRatio: number;
+  membershipInferenceAuc: number;
+}
+const runs: Run[] = [];
+for (const model of models) {
+  for (const seed of seeds) {
+    const synth = createSynthesizer(model, {});
+    let t = performance.now();
+    await synth.fit(train, metadata, { seed, ...(epochs[model] ? { epochs: epochs[model] } : {}), progress: { line: (l) => stderrProgress.line(`  ${model} seed ${seed}: ${l}`) } });
+    const fitSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    const sample = synth.sample(train.rowCount, { seed });
+    const sampleSeconds = (performance.now() - t) / 1000;
+    const q = qualityReport(train, sample.table, metadata, { seed });
+    const u = utilityReport(train, sample.table, holdout, metadata, { seed, target: MOVIELENS_LABEL, positive: true });
+    const p = privacyReport(train, holdout, sample.table, metadata, { seed });
+    const r: Run = {
+      model,
+      seed,
+      fitSeconds,
+      sampleSeconds,
+      fidelity: q.overall.value,
+      columnShapes: q.columnShapes.score.value,
+      pairTrends: q.columnPairs.score?.value ?? Number.NaN,
+      detectionAuc: 'detectionAUC' in q.detection ? q.detection.detectionAUC.value : null,
+      tstrAuc: u.trainOnSynthetic,
+      trtrAuc: u.trainOnReal,
+      utilityRatio: u.fraction.value,
+      utilityAboveChance: u.fractionAboveChance?.value ?? Number.NaN,
+      exactCopies: p.exactCopies.count,
+      dcrShareCloserThanP5: p.dcr.shareCloserThanHoldoutP5.value,
+      dcrMedianRatio: p.dcr.medianRatio.value,
+      membershipInferenceAuc: p.membershipInference.auc.value,
+    };
+    runs.push(r);
+    stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, detection ${r.detectionAuc?.toFixed(3)}, TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}`);
+  }
+}
+
+const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'detectionAuc', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
+const summary = models.map((model) => {
+  const rs = runs.filter((r) => r.model === model);
+  const stat = (k: (typeof keys)[number]) => {
+    const v = rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number');
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, v.length - 1));
+    return { mean: m, std: sd };
+  };
+  return { model, ...Object.fromEntries(keys.map((k) => [k, stat(k)])) };
+});
+const directions = {
+  fidelity: 'higher is better (0..1)', columnShapes: 'higher is better (0..1)', pairTrends: 'higher is better (0..1)',
+  detectionAuc: '0.5 is best (real and synthetic not separable)', tstrAuc: 'higher is better', trtrAuc: 'the same model trained on the real train rows (reference)', utilityRatio: 'TSTR / TRTR, 1 = as useful as the real rows',
+  utilityAboveChance: '(TSTR − 0.5) / (TRTR − 0.5): the share of the real rows’ lift over chance that synthetic rows keep',
+  exactCopies: 'lower is safer (copies are removed by default, so 0)', dcrShareCloserThanP5: "share of synthetic rows closer to their nearest train row than the holdout's 5th percentile; about 0.05 is what unseen real rows give, higher is less safe",
+  dcrMedianRatio: 'median synthetic→train distance / median holdout→train distance; ≥ 1 is safe, well below 1 means copying',
+  membershipInferenceAuc: '0.5 is safest',
+};
+writeJsonAtomic(out, {
+  benchmark: 'synth-report-ml100k',
+  command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}`,
+  data: { table: 'ml-100k ratings ⨝ users ⨝ items (loadMovieLensCtr)', trainRows: train.rowCount, holdoutRows: holdout.rowCount, columns: train.columns.length },
+  directions,
+  summary,
+  runs,
+  backend: backendInfo(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
+  seconds: (performance.now() - t0) / 1000,
+  date: new Date().toISOString(),
+});
+console.log(`wrote ${out}`);
