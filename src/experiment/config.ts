@@ -52,6 +52,10 @@ const armSchema = z
   .refine((a) => a.pipeline !== undefined || a.synthesize !== undefined || a.online !== undefined || a.contrastive !== undefined, {
     message: 'an arm needs at least one of pipeline (offline expansion), synthesize (synthetic users), online or contrastive',
   })
+  .refine((a) => a.align !== 'importance' || a.keepOriginal, {
+    message: 'align: importance weights the added samples next to the real ones, so it needs keepOriginal: true',
+    path: ['align'],
+  })
   .refine((a) => a.pipeline === undefined || a.synthesize === undefined, {
     message: 'an arm adds either augmented views (pipeline) or synthetic users (synthesize), not both',
     path: ['synthesize'],

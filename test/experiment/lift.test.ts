@@ -136,6 +136,10 @@ test('an arm can add synthetic users from a sequence synthesizer fitted on the t
     () => parseExperimentConfig({ ...base, arms: [{ name: 'both', pipeline: 'p.yaml', synthesize: { model: 'markov' } }] }),
     (e: unknown) => e instanceof ConfigError && /either augmented views .* or synthetic users/.test(e.message) && e.location.field === 'arms[0].synthesize',
   );
+  assert.throws(
+    () => parseExperimentConfig({ ...base, arms: [{ name: 'imp', synthesize: { model: 'markov' }, align: 'importance', keepOriginal: false }] }),
+    (e: unknown) => e instanceof ConfigError && e.location.field === 'arms[0].align' && /keepOriginal: true/.test(e.message),
+  );
   assert.throws(() => parseExperimentConfig({ ...base, arms: [{ name: 'x', synthesize: { model: 'gan' } }] }), (e: unknown) => e instanceof ConfigError && e.location.field === 'arms[0].synthesize.model');
   const config = parseExperimentConfig({
     name: 'tiny-synth',
