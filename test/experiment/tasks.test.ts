@@ -86,9 +86,21 @@ test('samplify cold-start: config validated, tiny run end to end with results.js
   assert.ok(existsSync(join(tmp, 'cold-out', 'results.json')));
 });
 
-test('the shipped ctr and cold-start example configs are valid', async () => {
+test('every shipped example is valid: pipelines, lift experiments, ctr and cold-start configs', async () => {
+  const { readdirSync, readFileSync: read } = await import('node:fs');
   const { readConfigFile } = await import('../../src/experiment/config.ts');
-  const root = join(import.meta.dirname, '..', '..', 'examples', 'experiments');
-  assert.deepEqual(readConfigFile(join(root, 'ml100k-ctr.yaml'), parseCtrTaskConfig).config.split, 'user-temporal');
-  assert.equal(readConfigFile(join(root, 'beauty-cold-start.yaml'), parseColdStartTaskConfig).config.seeds, 3);
+  const { readExperimentConfig } = await import('../../src/experiment/index.ts');
+  const { pipelineFromYaml } = await import('../../src/augment/index.ts');
+  const examples = join(import.meta.dirname, '..', '..', 'examples');
+  const pipelines = readdirSync(join(examples, 'pipelines')).filter((f) => f.endsWith('.yaml'));
+  assert.ok(pipelines.length >= 6);
+  for (const f of pipelines) assert.doesNotThrow(() => pipelineFromYaml(read(join(examples, 'pipelines', f), 'utf8')), f);
+  const experiments = readdirSync(join(examples, 'experiments')).filter((f) => f.endsWith('.yaml'));
+  for (const f of experiments) {
+    const path = join(examples, 'experiments', f);
+    if (f.includes('ctr')) assert.ok(readConfigFile(path, parseCtrTaskConfig).config.models.length > 0, f);
+    else if (f.includes('cold-start')) assert.ok(readConfigFile(path, parseColdStartTaskConfig).config.seeds >= 1, f);
+    else assert.ok(readExperimentConfig(path).config.arms.length > 0, f);
+  }
+  assert.equal(readConfigFile(join(examples, 'experiments', 'ml100k-ctr.yaml'), parseCtrTaskConfig).config.split, 'user-temporal');
 });
