@@ -18,7 +18,7 @@ import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Rng, stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
 import { loadMovieLensCtr, MOVIELENS_LABEL, selectRows, type Table } from '../src/data/index.ts';
-import { qualityReport, utilityReport, privacyReport } from '../src/eval/index.ts';
+import { meanStd, qualityReport, utilityReport, privacyReport } from '../src/eval/index.ts';
 import { createSynthesizer } from '../src/synth/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
 
@@ -105,12 +105,7 @@ for (const model of models) {
 const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'detectionAuc', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
 const summary = models.map((model) => {
   const rs = runs.filter((r) => r.model === model);
-  const stat = (k: (typeof keys)[number]) => {
-    const v = rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number');
-    const m = v.reduce((a, b) => a + b, 0) / v.length;
-    const sd = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, v.length - 1));
-    return { mean: m, std: sd };
-  };
+  const stat = (k: (typeof keys)[number]) => meanStd(rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'));
   return { model, ...Object.fromEntries(keys.map((k) => [k, stat(k)])) };
 });
 const directions = {

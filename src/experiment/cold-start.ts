@@ -24,7 +24,7 @@ import { itemColdStartSplit, type EvalCase, type ItemAttributeSets, type ItemCol
 import { combineSeeds, fullRankingRanks, hitRateAtK, meanReciprocalRank, meanStdByMetric, metricsFromRanks, ndcgAtK, pairedBootstrapCI, pairedTTest, relativeLift, type MetricSpec } from '../eval/index.ts';
 import { AttributePopularityRecommender, ColdItemFallbackRecommender, createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
-import { synthesizeColdStartInteractions, withSyntheticSequences, type ColdStartSynthConfig } from '../synth/index.ts';
+import { synthesizeColdStartInteractions, withSyntheticSequences, type ColdStartSynthConfig, type ColdStartSynthesis } from '../synth/index.ts';
 
 export interface ColdStartExperimentOptions {
   readonly dataset: SequenceDataset;
@@ -177,9 +177,17 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
     progress.line(`${arm} seed ${seed}: cold test ${fmt(metricsFromRanks(ranks.coldTest, COLD_START_METRICS).means)} | warm test ${fmt(metricsFromRanks(ranks.warmTest, COLD_START_METRICS).means)} (best epoch ${fit.bestEpoch}, ${fit.seconds.toFixed(0)} s)`);
     return { model, run };
   };
+  const coldItems = Int32Array.from([...split.validColdItems, ...split.testColdItems]);
+  // One synthesis per (seed, intensity): the context-copy control reuses the synthesis arm's windows.
+  const syntheses = new Map<string, ColdStartSynthesis>();
+  const synthesisFor = (seed: number, perItem: number): ColdStartSynthesis => {
+    const key = `${seed}|${perItem}`;
+    let syn = syntheses.get(key);
+    if (!syn) syntheses.set(key, (syn = synthesizeColdStartInteractions(split.train, o.attributes, coldItems, { ...o.synth, perItem }, seed)));
+    return syn;
+  };
   const synthView = (seed: number, perItem: number): { view: TrainView; info: Record<string, unknown> } => {
-    const coldItems = Int32Array.from([...split.validColdItems, ...split.testColdItems]);
-    const syn = synthesizeColdStartInteractions(split.train, o.attributes, coldItems, { ...o.synth, perItem }, seed);
+    const syn = synthesisFor(seed, perItem);
     return {
       view: withSyntheticSequences(split.train, syn.sequences),
       info: { perItem, syntheticSequences: syn.sequences.length, contextInteractions: syn.contextInteractions, itemsWithoutNeighbors: syn.itemsWithoutNeighbors, meanSimilarity: round(syn.meanSimilarity) },
@@ -222,8 +230,7 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
   // neighbour left where it was (no cold item), so only "more context sequences" differs from none.
   if (o.contextControl ?? true) {
     for (const seed of o.seeds) {
-      const coldItems = Int32Array.from([...split.validColdItems, ...split.testColdItems]);
-      const syn = synthesizeColdStartInteractions(split.train, o.attributes, coldItems, { ...o.synth, perItem: chosenIntensity }, seed);
+      const syn = synthesisFor(seed, chosenIntensity);
       const windows = syn.sequences.map((s, k) => {
         const { coldItem, neighbor } = syn.provenance[k]!;
         return syn.config.placement === 'substitute' ? s.map((x) => (x === coldItem ? neighbor : x)) : s.filter((x) => x !== coldItem);

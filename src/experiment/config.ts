@@ -113,10 +113,15 @@ export function configErrorFrom(issues: readonly z.core.$ZodIssue[], file?: stri
   return new ConfigError(`${first.message}${more}`, { ...(file ? { file } : {}), field });
 }
 
-export function parseExperimentConfig(raw: unknown, file?: string): ExperimentConfig {
-  const r = experimentSchema.safeParse(raw);
+/** Validates a config against its schema; the first problem becomes a ConfigError naming the key. */
+export function parseWithSchema<S extends z.ZodType>(schema: S, raw: unknown, file?: string): z.infer<S> {
+  const r = schema.safeParse(raw);
   if (!r.success) throw configErrorFrom(r.error.issues, file);
   return r.data;
+}
+
+export function parseExperimentConfig(raw: unknown, file?: string): ExperimentConfig {
+  return parseWithSchema(experimentSchema, raw, file);
 }
 
 /** Reads a YAML or JSON experiment config; relative paths inside it are resolved against its folder. */

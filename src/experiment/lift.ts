@@ -97,54 +97,48 @@ export function armTrainView(train: TrainView, added: AddedSamples, arm: ArmConf
   const before = distributionReport(train, augmented);
   let keep: Int32Array = Int32Array.from(augmented.keys());
   let auc: number | undefined;
+  /** importance: one loss weight per kept (= every) added sample, aligned with keep. */
+  let addedWeights: Float32Array | undefined;
   const alignSeed = seed + 7919;
   if (arm.align === 'popularity') keep = popularityMatchingResample(train, augmented, { seed: alignSeed }).keep;
   else if (arm.align === 'length') keep = lengthMatchingResample(train, augmented, { seed: alignSeed }).keep;
   else if (arm.align === 'discriminator' || arm.align === 'importance') {
+    if (arm.align === 'importance' && !arm.keepOriginal) throw new ConfigError('align: importance weights the added samples next to the real ones; it needs keepOriginal: true', { field: 'align' });
     const d = discriminatorFilter(train, augmented, { seed: alignSeed, keepShare: arm.align === 'importance' ? 1 : arm.keepShare, ...(sourceUser ? { sourceUser } : {}) });
     auc = d.auc;
     if (arm.align === 'discriminator') keep = d.keep;
-    else {
-      // Real sequences weigh 1; every added one its importance weight (mean 1, clipped), in view order.
-      if (!arm.keepOriginal) throw new ConfigError("align: importance weights the added samples next to the real ones; it needs keepOriginal: true", { field: 'align' });
-      const weights = new Float32Array(train.numUsers + augmented.length).fill(1);
-      weights.set(d.importanceWeights, train.numUsers);
-      const view = alignedTrainView(train, augmented, keep);
-      const w = d.importanceWeights;
-      let s1 = 0, s2 = 0;
-      for (const v of w) (s1 += v), (s2 += v * v);
-      const summary = compactReport(before);
-      return {
-        view,
-        weights,
-        alignment: {
-          method: 'importance',
-          augmentedSamples: augmented.length,
-          kept: augmented.length,
-          discriminatorAuc: auc,
-          effectiveSampleSize: s2 > 0 ? (s1 * s1) / s2 : 0,
-          before: summary,
-          after: compactReport(distributionReport(train, augmented, { augmentedWeights: w })),
-          directions: DIRECTIONS,
-        },
-      };
-    }
+    else addedWeights = d.importanceWeights;
   }
   const kept = Array.from(keep, (i) => augmented[i]!);
-  const after = arm.align === 'none' ? before : distributionReport(train, kept);
+  const after = arm.align === 'none' ? before : distributionReport(train, kept, addedWeights ? { augmentedWeights: addedWeights } : {});
   const view = arm.keepOriginal ? alignedTrainView(train, augmented, keep) : makeTrainView(train.numItems, kept);
+  // Real sequences weigh 1, each added one its importance weight, in the view's user order.
+  const weights = addedWeights ? Float32Array.from({ length: view.numUsers }, (_, u) => (u < train.numUsers ? 1 : addedWeights[u - train.numUsers]!)) : undefined;
   return {
     view,
+    ...(weights ? { weights } : {}),
     alignment: {
       method: arm.align,
       augmentedSamples: augmented.length,
       kept: kept.length,
       ...(auc !== undefined ? { discriminatorAuc: auc } : {}),
+      ...(addedWeights ? { effectiveSampleSize: effectiveSampleSize(addedWeights) } : {}),
       before: compactReport(before),
       after: compactReport(after),
       directions: DIRECTIONS,
     },
   };
+}
+
+/** (Σw)² / Σw²: how many unweighted samples a weighted set is worth. */
+function effectiveSampleSize(w: Float32Array): number {
+  let s1 = 0;
+  let s2 = 0;
+  for (const v of w) {
+    s1 += v;
+    s2 += v * v;
+  }
+  return s2 > 0 ? (s1 * s1) / s2 : 0;
 }
 
 /**

@@ -10,7 +10,7 @@ import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, selectRows, wri
 import { Rng } from '../core/index.ts';
 import { privacyReport, qualityReport } from '../eval/index.ts';
 import { createSynthesizer, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
-import { configErrorFrom, readConfigFile } from './config.ts';
+import { parseWithSchema, readConfigFile } from './config.ts';
 
 const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const constraintSchema = z.discriminatedUnion('kind', [
@@ -70,9 +70,7 @@ export const synthesizeSchema = z
 export type SynthesizeConfig = z.infer<typeof synthesizeSchema>;
 
 export function parseSynthesizeConfig(raw: unknown, file?: string): SynthesizeConfig {
-  const r = synthesizeSchema.safeParse(raw);
-  if (!r.success) throw configErrorFrom(r.error.issues, file);
-  return r.data;
+  return parseWithSchema(synthesizeSchema, raw, file);
 }
 
 /** Reads a YAML or JSON synthesize config; the data path inside it is relative to its folder. */

@@ -11,7 +11,7 @@ import { COLUMN_TYPES, detectMetadata, loadDataset, loadMovieLensCtr, readTable,
 import { loadItemAttributes } from '../augment/index.ts';
 import { createSynthesizer } from '../synth/index.ts';
 import { MODEL_NAMES } from '../models/index.ts';
-import { configErrorFrom, readConfigFile } from './config.ts';
+import { parseWithSchema, readConfigFile } from './config.ts';
 import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
 import { runColdStartExperiment, type ColdStartExperimentResult } from './cold-start.ts';
 
@@ -77,15 +77,11 @@ export const coldStartTaskSchema = z
 export type ColdStartTaskConfig = z.infer<typeof coldStartTaskSchema>;
 
 export function parseCtrTaskConfig(raw: unknown, file?: string): CtrTaskConfig {
-  const r = ctrTaskSchema.safeParse(raw);
-  if (!r.success) throw configErrorFrom(r.error.issues, file);
-  return r.data;
+  return parseWithSchema(ctrTaskSchema, raw, file);
 }
 
 export function parseColdStartTaskConfig(raw: unknown, file?: string): ColdStartTaskConfig {
-  const r = coldStartTaskSchema.safeParse(raw);
-  if (!r.success) throw configErrorFrom(r.error.issues, file);
-  return r.data;
+  return parseWithSchema(coldStartTaskSchema, raw, file);
 }
 
 export interface TaskRunOptions {

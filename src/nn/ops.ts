@@ -517,17 +517,17 @@ export function bceWithLogits(logits: Tensor, labels: Float32Array, weights?: Fl
     if (rg) record(res, (g) => kernels().bceBwd(xd, labels, g[0]! / n, gradOf(logits)));
     return res;
   }
+  // Element by element through the same kernels (one call per logit scales by one factor): the
+  // weighted path adds no second copy of the loss formula.
+  const k = kernels();
   let total = 0;
-  for (let i = 0; i < n; i++) {
-    const v = xd[i]!;
-    total += weights[i]! * (Math.max(v, 0) - v * labels[i]! + Math.log1p(Math.exp(-Math.abs(v))));
-  }
+  for (let i = 0; i < n; i++) if (weights[i] !== 0) total += weights[i]! * k.bceFwd(xd.subarray(i, i + 1), labels.subarray(i, i + 1));
   const res = new Tensor(Float32Array.of(total / n), [], rg);
   if (rg) {
     record(res, (g) => {
       const dx = gradOf(logits);
       const s = g[0]! / n;
-      for (let i = 0; i < n; i++) dx[i] = dx[i]! + s * weights[i]! * (1 / (1 + Math.exp(-xd[i]!)) - labels[i]!);
+      for (let i = 0; i < n; i++) if (weights[i] !== 0) k.bceBwd(xd.subarray(i, i + 1), labels.subarray(i, i + 1), s * weights[i]!, dx.subarray(i, i + 1));
     });
   }
   return res;

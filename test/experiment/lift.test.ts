@@ -15,6 +15,9 @@ writeFileSync(data, Array.from({ length: 60 }, (_, u) => {
   return `${u + 1} ${Array.from({ length: 4 + rng.int(8) }, () => (it = 1 + ((it + 1 + rng.int(2)) % 30))).join(' ')}`;
 }).join('\n') + '\n');
 
+/** A SASRec small enough for a test: a lift run takes seconds. */
+const tinySasrec = (loss: 'ce' | 'bce') => ({ model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss }, trainer: { batchSize: 16 } });
+
 test('config errors name the bad key and what was expected', () => {
   const ok = { data: { path: data }, model: { model: 'sasrec' }, arms: [{ name: 'a', pipeline: 'x.yaml' }] };
   assert.equal(parseExperimentConfig(ok).seeds, 3);
@@ -46,7 +49,7 @@ test('lift experiment end to end on a tiny set: baseline and an arm, paired test
   const config = parseExperimentConfig({
     name: 'tiny',
     data: { path: data },
-    model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'bce' }, trainer: { batchSize: 16 } },
+    model: tinySasrec('bce'),
     seeds: 2,
     epochs: 2,
     bootstrap: { resamples: 200 },
@@ -86,7 +89,7 @@ test('arms may train with online augmentation or a contrastive objective; an arm
   const config = parseExperimentConfig({
     name: 'tiny-train-aug',
     data: { path: data },
-    model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'ce' }, trainer: { batchSize: 16 } },
+    model: tinySasrec('ce'),
     seeds: 1,
     epochs: 1,
     bootstrap: { resamples: 100 },
@@ -144,7 +147,7 @@ test('an arm can add synthetic users from a sequence synthesizer fitted on the t
   const config = parseExperimentConfig({
     name: 'tiny-synth',
     data: { path: data },
-    model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'ce' }, trainer: { batchSize: 16 } },
+    model: tinySasrec('ce'),
     seeds: 1,
     epochs: 1,
     bootstrap: { resamples: 100 },
