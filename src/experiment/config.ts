@@ -40,8 +40,11 @@ const armSchema = z
       .object({ model: z.enum(SEQUENCE_SYNTHESIZERS), config: z.record(z.string(), z.unknown()).default({}), share: z.number().gt(0).max(10).default(0.5) })
       .strict()
       .optional(),
-    /** Online augmentation: each epoch a training sequence is replaced, with this probability, by a fresh view. */
-    online: z.object({ pipeline: pipelineRef, probability: z.number().min(0).max(1).default(0.5) }).strict().optional(),
+    /**
+     * Online augmentation: each epoch a training sequence is replaced, with this probability, by a
+     * fresh view; with keepTargets only its inputs are (length-preserving steps; targets stay real).
+     */
+    online: z.object({ pipeline: pipelineRef, probability: z.number().min(0).max(1).default(0.5), keepTargets: z.boolean().default(false) }).strict().optional(),
     /** CL4SRec: InfoNCE between two augmented views of each training sequence, added with `weight`. */
     contrastive: z
       .object({ pipeline: pipelineRef, weight: z.number().positive().default(0.1), temperature: z.number().positive().default(1) })

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CancelToken, ConfigError, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { CancelToken, ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type TrainView } from '../data/index.ts';
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
@@ -36,7 +36,7 @@ export interface ArmSummary {
   readonly name: string;
   readonly pipeline: unknown;
   /** Online / contrastive pipelines and their settings, when the arm uses them. */
-  readonly training: { online?: { pipeline: unknown; probability: number }; contrastive?: { pipeline: unknown; weight: number; temperature: number } } | null;
+  readonly training: { online?: { pipeline: unknown; probability: number; keepTargets?: boolean }; contrastive?: { pipeline: unknown; weight: number; temperature: number } } | null;
   readonly views: number;
   /** Synthetic users: the sequence synthesizer and the share of real users it adds. */
   readonly synthesize: ArmConfig['synthesize'] | null;
@@ -248,8 +248,9 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
       return { view: lastView, key: JSON.stringify({ ...(made.key as object), keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }), ...(aligned.weights ? { weights: aligned.weights } : {}) };
     };
     const augmentation = trainingAugmentation(arm, p, split.train);
-    // Contrastive views with the mask operator need an input embedding for the mask token.
-    const needsMask = p.contrastive !== undefined && p.contrastive.maskSteps().length > 0 && model.model === 'sasrec';
+    // Contrastive views and keepTargets inputs with the mask operator need an input embedding for the mask token.
+    const masks = (pl: Pipeline | undefined): boolean => pl !== undefined && pl.maskSteps().length > 0;
+    const needsMask = model.model === 'sasrec' && (masks(p.contrastive) || (arm.online?.keepTargets === true && masks(p.online)));
     const armModel = needsMask ? { ...model, config: { ...model.config, maskToken: true } } : model;
     const results = await runArm(arm.name, trainFor, augmentation, armModel);
     armResults.push({ arm, name: arm.name, results, view: lastView, alignment });
@@ -347,19 +348,38 @@ function pipelineTransform(pipeline: Pipeline, train: TrainView, keepMask: boole
 
 function trainingAugmentation(arm: ArmConfig, p: ArmPipelines, train: TrainView): TrainingAugmentation | undefined {
   if (!p.online && !p.contrastive) return undefined;
+  if (p.online && arm.online?.keepTargets) checkLengthPreserving(arm.name, pipelineTransform(p.online, train, true), train);
   return {
     key: JSON.stringify(trainingSummary(arm, p)),
-    ...(p.online && arm.online ? { online: { transform: pipelineTransform(p.online, train, false), probability: arm.online.probability } } : {}),
+    ...(p.online && arm.online
+      ? { online: { transform: pipelineTransform(p.online, train, arm.online.keepTargets), probability: arm.online.probability, ...(arm.online.keepTargets ? { keepTargets: true } : {}) } }
+      : {}),
     ...(p.contrastive && arm.contrastive
       ? { contrastive: { transform: pipelineTransform(p.contrastive, train, true), weight: arm.contrastive.weight, temperature: arm.contrastive.temperature } }
       : {}),
   };
 }
 
+/**
+ * keepTargets pairs each corrupted input with the real next item, so the pipeline must keep every
+ * length; a dry run on some training sequences refuses a crop or insert before anything trains.
+ */
+function checkLengthPreserving(armName: string, transform: SequenceTransform, train: TrainView): void {
+  const rng = new Rng(0).split('keep-targets-dry-run');
+  for (const u of train.users().slice(0, 200)) {
+    const s = train.sequence(u);
+    if (s.length < 2) continue;
+    const v = transform(s, rng);
+    if (v.length !== s.length) {
+      throw new ConfigError(`arm '${armName}': online.keepTargets needs length-preserving steps (mask, substitute), but the pipeline turned a ${s.length}-item sequence into ${v.length} items`, { field: `arms.${armName}.online.keepTargets` });
+    }
+  }
+}
+
 function trainingSummary(arm: ArmConfig, p: ArmPipelines): ArmSummary['training'] {
   if (!p.online && !p.contrastive) return null;
   return {
-    ...(p.online && arm.online ? { online: { pipeline: p.online.toJSON(), probability: arm.online.probability } } : {}),
+    ...(p.online && arm.online ? { online: { pipeline: p.online.toJSON(), probability: arm.online.probability, ...(arm.online.keepTargets ? { keepTargets: true } : {}) } } : {}),
     ...(p.contrastive && arm.contrastive ? { contrastive: { pipeline: p.contrastive.toJSON(), weight: arm.contrastive.weight, temperature: arm.contrastive.temperature } } : {}),
   };
 }

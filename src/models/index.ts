@@ -5,7 +5,7 @@ export { ItemKnnRecommender, DEFAULT_ITEMKNN } from './itemknn.ts';
 export type { ItemKnnConfig } from './itemknn.ts';
 export { NeuralRecommender, networks } from './neural.ts';
 export type { NetworkFactory } from './neural.ts';
-export { DEFAULT_TRAINER, trainSequenceNetwork, buildTrainingExamples, makeBatch, infoNce } from './trainer.ts';
+export { DEFAULT_TRAINER, trainSequenceNetwork, buildTrainingExamples, augmentExamples, makeBatch, infoNce } from './trainer.ts';
 export type { TrainerConfig } from './trainer.ts';
 export { createRecommender, MODEL_NAMES } from './factory.ts';
 export type { ModelSpec, ModelName } from './factory.ts';

@@ -59,21 +59,32 @@ export function buildTrainingExamples(train: TrainView, maxLen: number): Trainin
 /**
  * This epoch's examples under online augmentation: each example's sequence is, with the given
  * probability, replaced by a fresh transform of it (kept as is when the transform leaves fewer
- * than two items or emits a non-item id). Drawn from `rng` in example order.
+ * than two items). With `keepTargets` only the inputs are replaced and the targets stay the real
+ * next items. Drawn from `rng` in example order. `maxId` is numItems, or numItems + 1 when the
+ * network embeds the mask token.
  */
-export function augmentExamples(ex: TrainingExamples, online: NonNullable<TrainingAugmentation['online']>, maxLen: number, numItems: number, rng: Rng): TrainingExamples {
+export function augmentExamples(ex: TrainingExamples, online: NonNullable<TrainingAugmentation['online']>, maxLen: number, numItems: number, rng: Rng, maxId = numItems): TrainingExamples {
   const inputs = ex.inputs.slice();
   const targets = ex.targets.slice();
+  const keepTargets = online.keepTargets === true;
+  const idLimit = keepTargets ? maxId : numItems;
   for (let e = 0; e < ex.sequences.length; e++) {
     if (!(rng.next() < online.probability)) continue;
-    const a = online.transform(ex.sequences[e]!, rng);
+    const seq = ex.sequences[e]!;
+    const a = online.transform(seq, rng);
+    if (keepTargets && a.length !== seq.length) {
+      throw new ConfigError(`online augmentation with keepTargets needs length-preserving steps (mask, substitute): a sequence of ${seq.length} items came back with ${a.length}`, { field: 'augmentation.online.keepTargets' });
+    }
     if (a.length < 2) continue;
-    let ok = true;
-    for (let i = 0; i < a.length; i++) if (!(a[i]! >= 1 && a[i]! <= numItems)) ok = false;
-    if (!ok) throw new ConfigError(`online augmentation emitted id outside 1..${numItems} (mask tokens are for contrastive views only; strip them for online training)`, { field: 'augmentation.online' });
+    for (let i = 0; i < a.length; i++) {
+      if (!(a[i]! >= 1 && a[i]! <= idLimit)) {
+        const hint = a[i] === numItems + 1 ? (keepTargets ? ' (the mask token: set the network option maskToken: true)' : ' (mask tokens are for keepTargets or contrastive views only; strip them for online training)') : '';
+        throw new ConfigError(`online augmentation emitted id ${a[i]} outside 1..${idLimit}${hint}`, { field: 'augmentation.online' });
+      }
+    }
     const from = Math.max(0, a.length - 1 - maxLen);
     inputs[e] = a.slice(from, a.length - 1);
-    targets[e] = a.slice(from + 1);
+    if (!keepTargets) targets[e] = a.slice(from + 1);
   }
   return { ...ex, inputs, targets };
 }
@@ -235,7 +246,7 @@ export async function trainSequenceNetwork(
     erng.split('shuffle').shuffle(order);
     const negRng = net.needsNegatives ? erng.split('negatives') : null;
     const dropRng = erng.split('dropout');
-    const epochEx = aug?.online ? augmentExamples(ex, aug.online, net.maxLen, train.numItems, erng.split('online')) : ex;
+    const epochEx = aug?.online ? augmentExamples(ex, aug.online, net.maxLen, train.numItems, erng.split('online'), net.acceptsMaskToken ? train.numItems + 1 : train.numItems) : ex;
     const viewRng = erng.split('views');
     let clSum = 0;
     let lossSum = 0;

@@ -18,7 +18,17 @@ export interface TrainingAugmentation {
    * Each epoch, each example's training sequence is replaced with this probability by a fresh
    * transform of it (then shifted into inputs/targets as usual). Must emit real items only.
    */
-  readonly online?: { readonly transform: SequenceTransform; readonly probability: number };
+  readonly online?: {
+    readonly transform: SequenceTransform;
+    readonly probability: number;
+    /**
+     * Corrupt the inputs only: the view (which must keep the sequence's length, e.g. mask or
+     * substitute) becomes the inputs while every target stays the real next item — a denoising
+     * objective, so labels are never made up. The view may hold the mask token numItems+1 when
+     * the network has a mask embedding.
+     */
+    readonly keepTargets?: boolean;
+  };
   /**
    * CL4SRec (Xie et al. 2022): two transformed views of every training input; an InfoNCE loss
    * (in-batch negatives, dot-product similarity / temperature) between their final hidden states

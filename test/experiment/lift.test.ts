@@ -96,10 +96,20 @@ test('arms may train with online augmentation or a contrastive objective; an arm
     arms: [
       { name: 'cl4srec', contrastive: { pipeline: join(root, 'examples', 'pipelines', 'cl4srec.yaml') } },
       { name: 'online', online: { pipeline: join(root, 'examples', 'pipelines', 'crop-reorder.yaml'), probability: 0.5 } },
+      { name: 'input-mask', online: { pipeline: join(root, 'examples', 'pipelines', 'input-mask.yaml'), probability: 1, keepTargets: true } },
     ],
   });
   const r = await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'out-train-aug') });
-  const [baseline, cl, online] = r.arms;
+  const [baseline, cl, online, inputMask] = r.arms;
+  // keepTargets with the mask operator: the experiment gave SASRec a mask embedding, and says so.
+  assert.equal((inputMask!.training as { online: { keepTargets?: boolean } }).online.keepTargets, true);
+  assert.notDeepEqual(inputMask!.test, baseline!.test);
+  // A length-changing pipeline cannot keep targets aligned: refused by name.
+  const cropKeep = parseExperimentConfig({
+    name: 'tiny-keep-crop', data: { path: data }, model: tinySasrec('ce'), seeds: 1, epochs: 1, bootstrap: { resamples: 100 },
+    arms: [{ name: 'crop-keep', online: { pipeline: join(root, 'examples', 'pipelines', 'crop-reorder.yaml'), probability: 1, keepTargets: true } }],
+  });
+  await assert.rejects(runLiftExperiment({ config: cropKeep, baseDir: tmp, out: join(tmp, 'out-keep-crop') }), (e: unknown) => e instanceof ConfigError && /length-preserving/.test(e.message) && e.location.field === 'arms.crop-keep.online.keepTargets');
   assert.equal(cl!.trainSequences, baseline!.trainSequences, 'nothing is added offline');
   assert.equal((cl!.training as { contrastive: { weight: number } }).contrastive.weight, 0.1);
   assert.equal((online!.training as { online: { probability: number } }).online.probability, 0.5);

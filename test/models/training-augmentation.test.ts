@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConfigError, Rng } from '../../src/core/index.ts';
 import { leaveOneOutSplit, type SequenceDataset } from '../../src/data/index.ts';
-import { NeuralRecommender, infoNce, type TrainingAugmentation } from '../../src/models/index.ts';
+import { NeuralRecommender, augmentExamples, buildTrainingExamples, infoNce, type TrainingAugmentation } from '../../src/models/index.ts';
 import { Parameter, backward } from '../../src/nn/index.ts';
 
 function dataset(users: number, numItems: number, seed: number): SequenceDataset {
@@ -171,4 +171,32 @@ test('sample weights: validated, part of the run, all-ones equals no weights, an
   await bad(Float32Array.from({ length: n }, (_, u) => (u === 4 ? -1 : 1)), /^sampleWeights\[4\]$/);
   await bad(Float32Array.from({ length: n }, (_, u) => (u === 2 ? Number.NaN : 1)), /^sampleWeights\[2\]$/);
   await bad(new Float32Array(n), /^sampleWeights$/);
+});
+
+test('online keepTargets: the view replaces the inputs only, targets stay the real next items', async () => {
+  const split = leaveOneOutSplit(dataset(30, 30, 7));
+  const ex = buildTrainingExamples(split.train, 10);
+  const maskFirst = (s: Int32Array) => s.map((x, i) => (i === 0 ? 31 : x));
+  const out = augmentExamples(ex, { probability: 1, keepTargets: true, transform: maskFirst }, 10, 30, new Rng(1), 31);
+  for (let e = 0; e < ex.users.length; e++) {
+    assert.deepEqual(out.targets[e], ex.targets[e], 'targets must not change');
+    const seq = ex.sequences[e]!;
+    assert.deepEqual(Array.from(out.inputs[e]!), [31, ...Array.from(seq.subarray(1, seq.length - 1))]);
+  }
+  // Without keepTargets the same transform would train on the mask token as a label: refused.
+  assert.throws(() => augmentExamples(ex, { probability: 1, transform: maskFirst }, 10, 30, new Rng(1), 31), /outside 1\.\.30/);
+  // A network without a mask row cannot take the mask token as input.
+  assert.throws(() => augmentExamples(ex, { probability: 1, keepTargets: true, transform: maskFirst }, 10, 30, new Rng(1)), /maskToken: true/);
+  // Length-changing steps cannot keep targets aligned.
+  assert.throws(
+    () => augmentExamples(ex, { probability: 1, keepTargets: true, transform: (s) => s.subarray(1) }, 10, 30, new Rng(1), 31),
+    (e: unknown) => e instanceof ConfigError && /length-preserving/.test(e.message),
+  );
+  // End to end: trains with a mask-token network, deterministic per seed.
+  const aug: TrainingAugmentation = { key: 'km', online: { probability: 1, keepTargets: true, transform: maskFirst } };
+  const a = new NeuralRecommender('sasrec', { ...config, maskToken: true }, { batchSize: 16 });
+  const b = new NeuralRecommender('sasrec', { ...config, maskToken: true }, { batchSize: 16 });
+  await a.fit(split.train, { seed: 3, epochs: 2, augmentation: aug });
+  await b.fit(split.train, { seed: 3, epochs: 2, augmentation: aug });
+  assert.deepEqual(weights(a), weights(b));
 });
