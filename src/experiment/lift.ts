@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CancelToken, ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type TrainView } from '../data/index.ts';
@@ -226,12 +226,21 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
         return { samples: augmentedSamples(expanded), key: { pipeline: offline.toJSON(), views: arm.views } };
       }
       if (synth) {
+        const n = Math.round(synth.share * split.train.users().length);
+        // The sample is a pure function of (synthesizer, settings, training data, seed), so it is
+        // kept beside the arm's runs: a rerun (to aggregate, or after an interruption) does not
+        // refit a synthesizer that may take minutes.
+        const cacheKey = JSON.stringify({ synthesize: synth, n, seed, data: dataset.checksum, split: config.split, train: split.train.interactionCount });
+        const cachePath = join(o.out, 'arms', arm.name, 'synthetic', `seed${seed}.json`);
+        const cached = readSyntheticCache(cachePath, cacheKey);
+        if (cached) return { samples: { augmented: cached }, key: { synthesize: synth } };
         // Fitted on the training view only, so no validation/test interaction can be learned.
         const synthesizer = createSequenceSynthesizer(synth.model, synth.config);
         const fit = await synthesizer.fit(split.train, { seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
-        const n = Math.round(synth.share * split.train.users().length);
         if (seed === seeds[0]) progress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
-        return { samples: { augmented: synthesizer.sample(n, { seed: seed + 104729 }) }, key: { synthesize: synth } };
+        const augmented = synthesizer.sample(n, { seed: seed + 104729 });
+        writeJsonAtomic(cachePath, { key: cacheKey, histories: augmented.map((h) => Array.from(h)) });
+        return { samples: { augmented }, key: { synthesize: synth } };
       }
       return null;
     };
@@ -333,6 +342,18 @@ interface ArmPipelines {
   readonly offline?: Pipeline;
   readonly online?: Pipeline;
   readonly contrastive?: Pipeline;
+}
+
+/** Synthetic histories saved by an earlier run with the same key; null when absent or stale. */
+function readSyntheticCache(path: string, key: string): Int32Array[] | null {
+  if (!existsSync(path)) return null;
+  try {
+    const o = JSON.parse(readFileSync(path, 'utf8')) as { key?: unknown; histories?: unknown };
+    if (o.key !== key || !Array.isArray(o.histories)) return null;
+    return (o.histories as number[][]).map((h) => Int32Array.from(h));
+  } catch {
+    return null;
+  }
 }
 
 /** A pipeline as a trainer transform: its first output; mask tokens stripped unless `keepMask`. */

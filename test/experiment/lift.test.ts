@@ -167,7 +167,9 @@ test('an arm can add synthetic users from a sequence synthesizer fitted on the t
       { name: 'markov-users-imp', synthesize: { model: 'markov', share: 0.5 }, align: 'importance' },
     ],
   });
-  const r = await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'out-synth') });
+  const firstLines: string[] = [];
+  const r = await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'out-synth'), progress: { line: (l) => void firstLines.push(l) } });
+  assert.equal(firstLines.filter((l) => /markov fitted on/.test(l)).length, 3, 'each arm fits its synthesizer once');
   const [baseline, markov, aligned, weighted] = r.arms;
   assert.equal(markov!.trainSequences, baseline!.trainSequences + 30, '0.5 × 60 real users added');
   assert.equal(markov!.alignment!.augmentedSamples, 30);
@@ -183,4 +185,10 @@ test('an arm can add synthetic users from a sequence synthesizer fitted on the t
   assert.ok(imp.effectiveSampleSize! > 0 && imp.effectiveSampleSize! <= 30 + 1e-9);
   assert.ok(imp.discriminatorAuc! >= 0 && imp.discriminatorAuc! <= 1);
   assert.notDeepEqual(weighted!.test, markov!.test, 'the weights reach the trainer');
+  // A rerun reuses the saved synthetic users instead of refitting the synthesizer, and gets the same results.
+  const lines: string[] = [];
+  const again = await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'out-synth'), progress: { line: (l) => void lines.push(l) } });
+  assert.equal(lines.filter((l) => /markov fitted on/.test(l)).length, 0, 'no refit on rerun');
+  assert.deepEqual(again.arms.map((a) => a.test), r.arms.map((a) => a.test));
+  assert.deepEqual(again.arms.map((a) => a.alignment?.after), r.arms.map((a) => a.alignment?.after));
 });
