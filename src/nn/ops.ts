@@ -517,20 +517,36 @@ export function bceWithLogits(logits: Tensor, labels: Float32Array, weights?: Fl
     if (rg) record(res, (g) => kernels().bceBwd(xd, labels, g[0]! / n, gradOf(logits)));
     return res;
   }
-  // Element by element through the same kernels (one call per logit scales by one factor): the
-  // weighted path adds no second copy of the loss formula.
+  // Through the same kernels, one call per stretch of equal weights (a kernel call scales by one
+  // factor): the weighted path adds no second copy of the loss formula.
   const k = kernels();
   let total = 0;
-  for (let i = 0; i < n; i++) if (weights[i] !== 0) total += weights[i]! * k.bceFwd(xd.subarray(i, i + 1), labels.subarray(i, i + 1));
+  forEachWeightRun(weights, (i, j, w) => {
+    total += w * k.bceFwd(xd.subarray(i, j), labels.subarray(i, j));
+  });
   const res = new Tensor(Float32Array.of(total / n), [], rg);
   if (rg) {
     record(res, (g) => {
       const dx = gradOf(logits);
       const s = g[0]! / n;
-      for (let i = 0; i < n; i++) if (weights[i] !== 0) k.bceBwd(xd.subarray(i, i + 1), labels.subarray(i, i + 1), s * weights[i]!, dx.subarray(i, i + 1));
+      forEachWeightRun(weights, (i, j, w) => k.bceBwd(xd.subarray(i, j), labels.subarray(i, j), s * w, dx.subarray(i, j)));
     });
   }
   return res;
+}
+
+/**
+ * Calls f(from, to, w) for each maximal stretch [from, to) of equal, non-zero weights. Per-row loss
+ * weights come per sequence, and a sequence's rows are adjacent, so stretches are long.
+ */
+function forEachWeightRun(weights: Float32Array, f: (from: number, to: number, w: number) => void): void {
+  for (let i = 0; i < weights.length; ) {
+    const w = weights[i]!;
+    let j = i + 1;
+    while (j < weights.length && weights[j] === w) j++;
+    if (w !== 0) f(i, j, w);
+    i = j;
+  }
 }
 
 /**
@@ -557,12 +573,8 @@ export function crossEntropy(logits: Tensor, targets: Int32Array, weights?: Floa
     record(res, (g) => {
       const s = g[0]! / n;
       if (weights === undefined) return kernels().crossEntropyBwd(xd, targets, lse, n, c, s, gradOf(logits));
-      // Row by row on subarray views: the kernel scales a whole call by one factor.
       const dx = gradOf(logits);
-      for (let i = 0; i < n; i++) {
-        if (weights[i] === 0) continue;
-        kernels().crossEntropyBwd(xd.subarray(i * c, (i + 1) * c), targets.subarray(i, i + 1), lse.subarray(i, i + 1), 1, c, s * weights[i]!, dx.subarray(i * c, (i + 1) * c));
-      }
+      forEachWeightRun(weights, (i, j, w) => kernels().crossEntropyBwd(xd.subarray(i * c, j * c), targets.subarray(i, j), lse.subarray(i, j), j - i, c, s * w, dx.subarray(i * c, j * c)));
     });
   }
   return res;
