@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
 import { CancelToken, ConfigError, isSamplifyError, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, readExperimentConfig, runLiftExperiment, type BenchmarkOptions } from '../experiment/index.ts';
-import { readSynthesizeConfig, runSynthesis, runCtrTask, runColdStartTask } from '../experiment/index.ts';
+import { readAnySynthesizeConfig, runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask } from '../experiment/index.ts';
 import { DATA_FORMATS, type DataFormat, type LoadOptions } from '../data/index.ts';
 import { MODEL_NAMES, type ModelName } from '../models/index.ts';
 
@@ -185,18 +185,26 @@ Example:
     });
   program
     .command('synthesize')
-    .description('fit a synthesizer (gaussian-copula, …) on a feature table and sample rows under conditions and constraints; writes the table, the fitted model and a provenance record')
+    .description('fit a synthesizer on a feature table (gaussian-copula, ctgan, tvae: rows under conditions and constraints) or on user histories (markov, autoregressive, vae: synthetic users); writes the output, the fitted model and a provenance record')
     .argument('<config>', 'synthesize config (YAML or JSON), e.g. examples/synth/ml100k-copula.yaml')
-    .option('--out <file>', "output table (.csv/.tsv/.jsonl/.parquet), overriding the config's out")
-    .option('--rows <n>', "rows to sample, overriding the config's rows", int('rows', 0))
+    .option('--out <file>', "output (tables: .csv/.tsv/.jsonl/.parquet; histories: .jsonl/.txt), overriding the config's out")
+    .option('--rows <n>', "rows (or synthetic users) to sample, overriding the config's rows / histories", int('rows', 0))
     .option('--seed <n>', "seed, overriding the config's seed", int('seed', 0))
     .addHelpText('after', `
 Example:
-  $ samplify synthesize examples/synth/ml100k-copula.yaml`)
+  $ samplify synthesize examples/synth/ml100k-copula.yaml
+  $ samplify synthesize examples/synth/beauty-markov-users.yaml`)
     .action(async (configPath: string, o: { out?: string; rows?: number; seed?: number }) => {
-      const { config, baseDir } = readSynthesizeConfig(configPath);
-      const merged = { ...config, ...(o.out !== undefined ? { out: o.out } : {}), ...(o.rows !== undefined ? { rows: o.rows } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) };
-      const r = await runSynthesis({ config: merged, baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
+      const { config: any, baseDir } = readAnySynthesizeConfig(configPath);
+      const common = { ...(o.out !== undefined ? { out: o.out } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}) };
+      if (any.kind === 'sequences') {
+        const config = { ...any.config, ...common, ...(o.rows !== undefined ? { histories: o.rows } : {}) };
+        const r = await runSequenceSynthesis({ config, baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
+        process.stdout.write(`${r.histories} synthetic users written to ${r.out} (model ${r.model}, ids ${r.idMap}, provenance ${r.provenance})\n`);
+        return;
+      }
+      const config = { ...any.config, ...common, ...(o.rows !== undefined ? { rows: o.rows } : {}) };
+      const r = await runSynthesis({ config, baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
       process.stdout.write(`${r.report.produced} rows written to ${r.out} (model ${r.model}, provenance ${r.provenance})\n`);
     });
   program

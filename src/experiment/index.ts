@@ -16,7 +16,9 @@ export { fitSequenceGenerator, fitPipelineGenerators, samplerFromRecommender, re
 export type { SequenceGeneratorOptions, GeneratorModelSpec, FittedGenerator, PipelineGeneratorOptions } from './generators.ts';
 export { runCtrExperiment, formatCtrTable, temporalCtrSplit, userTemporalCtrSplit, assertDisjointRows, parseCtrExperimentConfig, ctrExperimentSchema, CTR_ARMS } from './ctr.ts';
 export type { CtrExperimentConfig, CtrExperimentResult, CtrExperimentDeps, CtrDataset, CtrArm, CtrCellResult, CtrRunResult, CtrSynthRun, TemporalCtrSplit } from './ctr.ts';
-export { runSynthesis, readSynthesizeConfig, parseSynthesizeConfig, synthesizeSchema } from './synthesize.ts';
-export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult } from './synthesize.ts';
+export { runSynthesis, readSynthesizeConfig, readAnySynthesizeConfig, parseSynthesizeConfig, synthesizeSchema } from './synthesize.ts';
+export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult, AnySynthesizeConfig } from './synthesize.ts';
+export { runSequenceSynthesis, parseSequenceSynthesizeConfig, sequenceSynthesizeSchema } from './synthesize-sequences.ts';
+export type { SequenceSynthesizeConfig, SequenceSynthesizeOptions, SequenceSynthesizeResult } from './synthesize-sequences.ts';
 export { runCtrTask, runColdStartTask, parseCtrTaskConfig, parseColdStartTaskConfig, ctrTaskSchema, coldStartTaskSchema } from './tasks.ts';
 export type { CtrTaskConfig, ColdStartTaskConfig, TaskRunOptions } from './tasks.ts';

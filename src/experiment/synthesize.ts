@@ -11,6 +11,7 @@ import { Rng } from '../core/index.ts';
 import { privacyReport, qualityReport } from '../eval/index.ts';
 import { createSynthesizer, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
 import { parseWithSchema, readConfigFile } from './config.ts';
+import { isSequenceSynthesizeConfig, parseSequenceSynthesizeConfig, type SequenceSynthesizeConfig } from './synthesize-sequences.ts';
 
 const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const constraintSchema = z.discriminatedUnion('kind', [
@@ -76,6 +77,14 @@ export function parseSynthesizeConfig(raw: unknown, file?: string): SynthesizeCo
 /** Reads a YAML or JSON synthesize config; the data path inside it is relative to its folder. */
 export function readSynthesizeConfig(path: string): { config: SynthesizeConfig; baseDir: string } {
   return readConfigFile(path, parseSynthesizeConfig);
+}
+
+export type AnySynthesizeConfig = { readonly kind: 'table'; readonly config: SynthesizeConfig } | { readonly kind: 'sequences'; readonly config: SequenceSynthesizeConfig };
+
+/** A synthesize config of either kind: a sequence synthesizer's name (markov, autoregressive, vae) picks the sequence schema. */
+export function readAnySynthesizeConfig(path: string): { config: AnySynthesizeConfig; baseDir: string } {
+  return readConfigFile(path, (raw, file): AnySynthesizeConfig =>
+    isSequenceSynthesizeConfig(raw) ? { kind: 'sequences', config: parseSequenceSynthesizeConfig(raw, file) } : { kind: 'table', config: parseSynthesizeConfig(raw, file) });
 }
 
 export interface SynthesizeOptions {

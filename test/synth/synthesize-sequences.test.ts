@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError, Rng } from '../../src/core/index.ts';
+import { readAnySynthesizeConfig, runSequenceSynthesis } from '../../src/experiment/index.ts';
+import { createSequenceSynthesizer } from '../../src/synth/index.ts';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const tmp = mkdtempSync(join(tmpdir(), 'samplify-synth-seq-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'samplify.mjs'), ...args], { encoding: 'utf8', cwd: tmp });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// 150 users over 12 items (ids 100–111), short walks (+1 or +2 around a cycle) with strong structure, so the Markov chain
+// reproduces some real histories exactly: the copy filter has something to do.
+const rng = new Rng(5);
+const realLines: string[] = [];
+for (let u = 0; u < 150; u++) {
+  const len = 3 + rng.int(3);
+  let at = rng.int(12);
+  const items: string[] = [];
+  for (let t = 0; t < len; t++) {
+    items.push(`${100 + at}`);
+    at = (at + 1 + rng.int(2)) % 12;
+  }
+  realLines.push(`${u + 1} ${items.join(' ')}`);
+}
+realLines.push('151');   // a user with no items: rejected and counted, not silently dropped
+writeFileSync(join(tmp, 'histories.txt'), realLines.join('\n') + '\n');
+
+function config(extra: string, name = 'c.yaml'): string {
+  const p = join(tmp, name);
+  writeFileSync(p, `name: seq\ndata: { path: histories.txt }\nsynthesizer: { name: markov }\nseed: 2\n${extra}`);
+  return p;
+}
+
+test('synthesize CLI with a sequence synthesizer: synthetic users with original ids, no copies, model + ids + report + provenance', async () => {
+  const cfg = config('out: out/users.jsonl\nhistories: 120\n');
+  const a = cli(['synthesize', cfg]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.match(a.stderr, /151 rows in = 150 kept \+ 1 rejected/);
+  assert.match(a.stdout, /120 synthetic users written to out\/users\.jsonl/);
+  const rows = readFileSync(join(tmp, 'out/users.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { user: string; items: string[] });
+  assert.equal(rows.length, 120);
+  const real = new Set(realLines.slice(0, 150).map((l) => l.split(' ').slice(1).join(' ')));
+  for (const r of rows) {
+    assert.match(r.user, /^synthetic-\d+$/);
+    assert.ok(r.items.length >= 1 && r.items.every((i) => /^1(0\d|1[01])$/.test(i)), `original item ids: ${r.items}`);
+    assert.ok(!real.has(r.items.join(' ')), 'no synthetic history equals a real one');
+  }
+  const prov = JSON.parse(readFileSync(join(tmp, 'out/users.provenance.json'), 'utf8'));
+  assert.ok(prov.sample.exactCopiesRemoved > 0, 'the structured toy makes copies, and they are counted');
+  assert.equal(prov.sample.histories, 120);
+  assert.equal(prov.input.rowsRejected, 1);
+  // The saved model samples what the fitted one did (ids are dense; the id map restores them).
+  const m = createSequenceSynthesizer('markov');
+  m.load(join(tmp, 'out/users.model.json'));
+  const ids = JSON.parse(readFileSync(join(tmp, 'out/users.ids.json'), 'utf8')) as { itemIds: string[] };
+  const first = m.sample(1, { seed: 2 })[0]!;
+  assert.ok(Array.from(first).every((i) => /^1(0\d|1[01])$/.test(ids.itemIds[i]!)));
+  // Same seed → byte-identical output.
+  const again = cli(['synthesize', cfg, '--out', 'out/again.jsonl']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(readFileSync(join(tmp, 'out/again.jsonl'), 'utf8'), readFileSync(join(tmp, 'out/users.jsonl'), 'utf8'));
+});
+
+test('synthesize with a sequence synthesizer: seqtxt output; bad keys and params are ConfigErrors before any output', async () => {
+  // Output paths are relative to the working directory (the CLI's cwd), so the API call gets an absolute one.
+  const txt = readAnySynthesizeConfig(config(`out: ${join(tmp, 'out/users.txt')}\nreport: { holdout: 0.2 }\n`, 'txt.yaml'));
+  assert.equal(txt.config.kind, 'sequences');
+  if (txt.config.kind !== 'sequences') return;
+  const r = await runSequenceSynthesis({ config: txt.config.config, baseDir: txt.baseDir });
+  assert.equal(r.histories, 120, 'default: as many synthetic users as real ones fitted (150 − 30 held out)');
+  const report = JSON.parse(readFileSync(join(tmp, 'out/users.report.json'), 'utf8'));
+  assert.deepEqual([report.users.fit, report.users.holdout, report.users.synthetic], [120, 30, 120]);
+  assert.equal(report.privacy.exactCopies.count, 0, 'copies of fitted histories were removed');
+  const line = readFileSync(join(tmp, 'out/users.txt'), 'utf8').split('\n')[0]!;
+  assert.match(line, /^synthetic-1( 1(0\d|1[01]))+$/);
+
+  assert.throws(() => readAnySynthesizeConfig(config('out: out/u.csv\n', 'bad-out.yaml')), (e: unknown) => e instanceof ConfigError && e.location.field === 'out');
+  assert.throws(() => readAnySynthesizeConfig(config('out: out/u.jsonl\nrows: 5\n', 'bad-key.yaml')), (e: unknown) => e instanceof ConfigError && /rows/.test(e.message));
+  const badPath = join(tmp, 'bad-param.yaml');
+  writeFileSync(badPath, `data: { path: histories.txt }\nsynthesizer: { name: vae, params: { latent: 0 } }\nout: ${join(tmp, 'out/never.jsonl')}\n`);
+  const badParam = readAnySynthesizeConfig(badPath);
+  assert.equal(badParam.config.kind, 'sequences');
+  if (badParam.config.kind !== 'sequences') return;
+  await assert.rejects(runSequenceSynthesis({ config: badParam.config.config, baseDir: badParam.baseDir }), (e: unknown) => e instanceof ConfigError && /latent/.test(e.message));
+  assert.ok(!existsSync(join(tmp, 'out/never.jsonl')), 'nothing written');
+  const viaCli = cli(['synthesize', badPath]);
+  assert.equal(viaCli.code, 2);
+  assert.doesNotMatch(viaCli.stderr, /\n\s+at /, 'no stack trace');
+});
