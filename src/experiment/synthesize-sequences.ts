@@ -152,28 +152,22 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
 }
 
 /**
- * n histories none of which equals a real one: sample, drop copies, and sample further (history j
+ * n histories none of which equals a real one: sample, skip copies, and sample further (history j
  * depends only on seed → j, so a larger sample extends the smaller one) for at most 8 rounds.
+ * copiesRemoved counts the copies skipped on the way to the n kept.
  */
 function sampleWithoutCopies(synth: SequenceSynthesizer, n: number, seed: number, real: readonly Int32Array[]): { histories: Int32Array[]; copiesRemoved: number } {
   const realKeys = new Set(real.map((h) => h.join(' ')));
   let size = n;
   let kept: Int32Array[] = [];
   let copies = 0;
-  for (let round = 0; round < 8; round++) {
-    const all = synth.sample(size, { seed });
-    kept = all.filter((h) => !realKeys.has(h.join(' ')));
-    copies = all.length - kept.length;
-    if (kept.length >= n) {
-      // Copies among the histories actually used (the first n kept come from a prefix of `all`).
-      let used = 0;
-      let seen = 0;
-      for (const h of all) {
-        if (seen === n) break;
-        if (realKeys.has(h.join(' '))) used++;
-        else seen++;
-      }
-      return { histories: kept.slice(0, n), copiesRemoved: used };
+  for (let round = 0; round < 8 && kept.length < n; round++) {
+    kept = [];
+    copies = 0;
+    for (const h of synth.sample(size, { seed })) {
+      if (kept.length === n) break;
+      if (realKeys.has(h.join(' '))) copies++;
+      else kept.push(h);
     }
     size += Math.max(16, 2 * (n - kept.length));
   }
