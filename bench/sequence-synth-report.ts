@@ -3,7 +3,7 @@
  * Beauty's user histories.
  *
  *   SAMPLIFY_THREADS=1 nice node --import tsx bench/sequence-synth-report.ts [--seeds 3]
- *     [--models markov,vae,autoregressive] [--epochs autoregressive:5,vae:10]
+ *     [--models markov,vae,autoregressive] [--epochs autoregressive:5,vae:10] [--vae-params '{"wordDropout":0}']
  *     [--out bench/results/sequence-synth-report-beauty.json]
  *
  * Users are split once (seeded) into members (70 %), reference (10 %) and holdout (20 %). Every
@@ -55,6 +55,7 @@ const members = Array.from(order.subarray(0, cut1), (u) => dataset.sequences[u]!
 const reference = Array.from(order.subarray(cut1, cut2), (u) => dataset.sequences[u]!);
 const holdout = Array.from(order.subarray(cut2), (u) => dataset.sequences[u]!);
 const n = reference.length;
+const vaeParams = JSON.parse(arg('vae-params', '{}')) as Record<string, unknown>;
 const memberView = makeTrainView(numItems, members);
 // Holdout users with ≥ 2 items: predict the last from the rest.
 const cases: EvalCase[] = holdout.flatMap((s, i) => (s.length >= 2 ? [{ user: i, history: s.subarray(0, s.length - 1), target: s[s.length - 1]! }] : []));
@@ -114,7 +115,7 @@ function save(): void {
   writeJsonAtomic(out, {
     data: '../shared/data/beauty/Beauty.txt',
     protocol: 'users split 70/10/20 (seed 0) into members, reference, holdout; synthesizers fit on members and sample as many histories as the reference has; TSTR: ItemKNN trained on synthetic vs members, tested on holdout users (last item, full ranking); real-unseen = the reference users scored like a synthesizer',
-    members: members.length, referenceUsers: reference.length, holdoutUsers: holdout.length, testCases: cases.length, syntheticPerRun: n, epochs,
+    members: members.length, referenceUsers: reference.length, holdoutUsers: holdout.length, testCases: cases.length, syntheticPerRun: n, epochs, vaeParams,
     backend: backendInfo().name, threads: backendInfo().threads,
     reference: { itemknnOnRealNdcg20: trtr['NDCG@20'], itemknnOnRealHr20: trtr['HR@20'], popularityNdcg20: popularity['NDCG@20'] },
     directions: {
@@ -135,7 +136,7 @@ for (const seed of seeds) {
   }
   for (const model of models) {
     if (done.has(`${model}/${seed}`)) continue;
-    const config: Record<string, unknown> = model === 'autoregressive' ? { epochs: epochs.autoregressive ?? 5 } : model === 'vae' ? { epochs: epochs.vae ?? 10 } : {};
+    const config: Record<string, unknown> = model === 'autoregressive' ? { epochs: epochs.autoregressive ?? 5 } : model === 'vae' ? { ...vaeParams, epochs: epochs.vae ?? 10 } : {};
     const synth = createSequenceSynthesizer(model, config);
     const fit = await synth.fit(memberView, { seed, progress: stderrProgress });
     const t = performance.now();
