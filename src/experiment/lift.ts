@@ -369,11 +369,12 @@ function pipelineTransform(pipeline: Pipeline, train: TrainView, keepMask: boole
 
 function trainingAugmentation(arm: ArmConfig, p: ArmPipelines, train: TrainView): TrainingAugmentation | undefined {
   if (!p.online && !p.contrastive) return undefined;
-  if (p.online && arm.online?.keepTargets) checkLengthPreserving(arm.name, pipelineTransform(p.online, train, true), train);
+  const online = p.online && arm.online ? { settings: arm.online, transform: pipelineTransform(p.online, train, arm.online.keepTargets) } : null;
+  if (online?.settings.keepTargets) checkLengthPreserving(arm.name, online.transform, train);
   return {
     key: JSON.stringify(trainingSummary(arm, p)),
-    ...(p.online && arm.online
-      ? { online: { transform: pipelineTransform(p.online, train, arm.online.keepTargets), probability: arm.online.probability, ...(arm.online.keepTargets ? { keepTargets: true } : {}) } }
+    ...(online
+      ? { online: { transform: online.transform, probability: online.settings.probability, ...(online.settings.keepTargets ? { keepTargets: true } : {}) } }
       : {}),
     ...(p.contrastive && arm.contrastive
       ? { contrastive: { transform: pipelineTransform(p.contrastive, train, true), weight: arm.contrastive.weight, temperature: arm.contrastive.temperature } }
