@@ -8,11 +8,12 @@
  */
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { DATA_FORMATS, loadDataset, makeTrainView, saveIdMaps } from '../data/index.ts';
 import { sequencePrivacyReport, sequenceQualityReport } from '../eval/index.ts';
 import { createSequenceSynthesizer, SEQUENCE_SYNTHESIZERS, type SequenceSynthesizer } from '../synth/index.ts';
 import { parseWithSchema } from './config.ts';
+import { reportHoldout } from './holdout.ts';
 
 export const sequenceSynthesizeSchema = z
   .object({
@@ -88,12 +89,9 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
   let fitUsers = users;
   let heldUsers: number[] = [];
   if (c.report) {
-    if (users.length < 2) throw new ConfigError('a report needs at least 2 non-empty histories (one to fit on, one held out)', { field: 'report.holdout' });
-    const order = Int32Array.from(users);
-    new Rng(c.seed).split('report-holdout').shuffle(order);
-    const k = Math.min(users.length - 1, Math.max(1, Math.round(users.length * c.report.holdout)));
-    heldUsers = Array.from(order.subarray(0, k)).sort((a, b) => a - b);
-    fitUsers = Array.from(order.subarray(k)).sort((a, b) => a - b);
+    const { kept, held } = reportHoldout(users.length, c.report.holdout, c.seed, 'non-empty histories');
+    heldUsers = Array.from(held, (i) => users[i]!);
+    fitUsers = Array.from(kept, (i) => users[i]!);
     progress.line(`report: ${heldUsers.length} users held out for the privacy baseline; fitting on ${fitUsers.length}`);
   }
   const fitSeqs = fitUsers.map((u) => dataset.sequences[u]!);

@@ -5,12 +5,12 @@
  */
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, selectRows, writeTable, type ColumnType, type MetadataOverride, type Table } from '../data/index.ts';
-import { Rng } from '../core/index.ts';
 import { privacyReport, qualityReport } from '../eval/index.ts';
 import { createSynthesizer, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
 import { parseWithSchema, readConfigFile } from './config.ts';
+import { reportHoldout } from './holdout.ts';
 import { isSequenceSynthesizeConfig, parseSequenceSynthesizeConfig, type SequenceSynthesizeConfig } from './synthesize-sequences.ts';
 
 const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -189,11 +189,6 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
 
 /** A seeded random share of the rows held out (at least one row on each side). */
 function holdOut(table: Table, share: number, seed: number): { train: Table; holdout: Table } {
-  const order = Int32Array.from({ length: table.rowCount }, (_, i) => i);
-  new Rng(seed).split('report-holdout').shuffle(order);
-  const k = Math.min(table.rowCount - 1, Math.max(1, Math.round(table.rowCount * share)));
-  if (table.rowCount < 2) throw new ConfigError('a report needs at least 2 input rows (one to train on, one held out)', { field: 'report.holdout' });
-  const held = order.slice(0, k).sort();
-  const kept = order.slice(k).sort();
+  const { kept, held } = reportHoldout(table.rowCount, share, seed, 'input rows');
   return { train: selectRows(table, kept), holdout: selectRows(table, held) };
 }
