@@ -76,10 +76,11 @@ const trtr = await rankingScore(new ItemKnnRecommender(), members);
 const popularity = await rankingScore(new PopularityRecommender(), members);
 log(`ItemKNN trained on real members: NDCG@20 ${trtr['NDCG@20']!.toFixed(4)}; popularity ${popularity['NDCG@20']!.toFixed(4)}`);
 
-function measure(model: string, seed: number, synthetic: Int32Array[], extra: Row): Promise<Row> {
+async function measure(model: string, seed: number, synthetic: Int32Array[], extra: Row): Promise<Row> {
   const q = sequenceQualityReport(members, synthetic, { seed, numItems });
   const p = sequencePrivacyReport(members, holdout, synthetic, { seed, numItems });
-  return rankingScore(new ItemKnnRecommender(), synthetic).then((tstr) => ({
+  const tstr = await rankingScore(new ItemKnnRecommender(), synthetic);
+  return {
     model, seed, ...extra,
     fidelityOverall: q.overall.value,
     lengthTvComplement: q.length.tvComplement.value,
@@ -98,7 +99,7 @@ function measure(model: string, seed: number, synthetic: Int32Array[], extra: Ro
     dcrMedian: p.dcr.syntheticMedian.value,
     dcrMedianRatio: p.dcr.medianRatio.value,
     membershipInferenceAUC: p.membershipInference.auc.value,
-  }));
+  };
 }
 
 function save(): void {

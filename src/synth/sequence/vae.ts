@@ -242,7 +242,9 @@ export class SequenceVaeSynthesizer implements SequenceSynthesizer {
         let active = made.map((_, b) => b).filter((b) => lengths[from + b]! > 0);
         const scores = new Float32Array(V);
         for (let t = 0; active.length > 0; t++) {
-          // Every active history holds t items: decode [START, items…] and read the last state.
+          // Every active history holds t items: decode [START, items…] and read the last state. The
+          // gru op runs whole sequences from h0 = 0, so each step re-runs the prefix (O(L²) GRU
+          // steps, small next to the softmax over every item that each step needs anyway).
           const A = active.length;
           const L = t + 1;
           const ids = new Int32Array(A * L);
