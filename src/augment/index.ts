@@ -21,7 +21,7 @@ export {
   createAugmenter,
   COMPOSITES,
 } from './pipeline.ts';
-export type { StepSpec, PipelineSpec, ResourcesSpec, PipelineSourceOptions, LoadPipelineOptions, GeneratorResourceSpec, BoundGenerators } from './pipeline.ts';
+export type { StepSpec, PipelineSpec, ResourcesSpec, PipelineSourceOptions, LoadPipelineOptions, GeneratorResourceSpec, SimilarityResourceSpec, BoundGenerators } from './pipeline.ts';
 export { pseudoPrior, continueOp, prefetchGreedy } from './sequence/model-based.ts';
 export type { GeneratedParams } from './sequence/model-based.ts';
 export { drawFromScores, generateItems, itemsSeenIn, checkDrawOptions, DEFAULT_DRAW } from './generator.ts';

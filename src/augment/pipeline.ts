@@ -86,7 +86,7 @@ export interface StepSpec {
  * from the training view, so the pipeline carries its own context.
  */
 export interface ResourcesSpec {
-  similarity?: { kind: SimilarityKind; topK: number };
+  similarity?: SimilarityResourceSpec;
   /** Item-attribute JSON, resolved against the pipeline file's folder (or baseDir for inline specs). */
   attributes?: string;
   /**
@@ -96,6 +96,13 @@ export interface ResourcesSpec {
    */
   generators?: { forward?: GeneratorResourceSpec; reverse?: GeneratorResourceSpec };
 }
+/**
+ * The item similarity a pipeline fits on its training view: from co-occurrence or attributes
+ * (fitted here, in bind), or — 'model-embedding' — cosine between the item embeddings of a
+ * next-item model trained on the view. Augment cannot train models, so the latter is fitted by
+ * `fitPipelineGenerators` in src/experiment and bound with `bindSimilarity`.
+ */
+export type SimilarityResourceSpec = { kind: SimilarityKind; topK: number } | { kind: 'model-embedding'; topK: number; model: GeneratorResourceSpec };
 /** A generator to fit on the training view (reversed sequences for 'reverse'). */
 export interface GeneratorResourceSpec {
   model: 'sasrec' | 'gru4rec';
@@ -290,8 +297,10 @@ export class Pipeline {
       if (!opts.itemIds) throw new ConfigError(`pipeline: 'resources.attributes' needs the dataset's item ids to map the file`, { field: 'resources.attributes' });
       attributes = loadItemAttributes(opts.attributesPath ?? r.attributes, opts.itemIds);
     }
-    const similarity = r?.similarity ? fitItemSimilarity(train, { ...r.similarity, ...(attributes ? { attributes } : {}) }) : undefined;
-    const generators = this.#bound?.train === train ? this.#bound.generators : undefined;
+    const same = this.#bound?.train === train ? this.#bound : undefined;
+    const s = r?.similarity;
+    const similarity = s && s.kind !== 'model-embedding' ? fitItemSimilarity(train, { kind: s.kind, topK: s.topK, ...(attributes ? { attributes } : {}) }) : same?.similarity;
+    const generators = same?.generators;
     this.#bound = { train, ...(similarity ? { similarity } : {}), ...(attributes ? { attributes } : {}), ...(generators ? { generators } : {}) };
     return this;
   }
@@ -305,6 +314,14 @@ export class Pipeline {
       if (g && g.direction !== dir) throw new ConfigError(`pipeline: the '${dir}' generator was trained in direction '${g.direction}'`, { field: `resources.generators.${dir}` });
     const b = this.#bound?.train === train ? this.#bound : { train };
     this.#bound = { ...b, generators: { ...b.generators, ...generators } };
+    return this;
+  }
+
+  /** Keeps an item similarity fitted on `train` (a model-embedding one, from fitPipelineGenerators). */
+  bindSimilarity(train: TrainView, similarity: ItemSimilarity): this {
+    if (similarity.numItems !== train.numItems) throw new ConfigError(`pipeline: the item similarity covers ${similarity.numItems} items, the training view has ${train.numItems}`, { field: 'resources.similarity' });
+    const b = this.#bound?.train === train ? this.#bound : { train };
+    this.#bound = { ...b, similarity };
     return this;
   }
 
@@ -326,7 +343,7 @@ export class Pipeline {
     if (!Number.isInteger(ctx.numItems) || ctx.numItems < 1) throw new ConfigError(`pipeline context: numItems must be an integer ≥ 1, got ${ctx.numItems}`, { field: 'numItems' });
     for (const [res, steps] of this.requirements()) {
       if (res === 'similarity') {
-        if (!ctx.similarity) throw new ConfigError(`${steps[0]}: needs a fitted item similarity (fitItemSimilarity on the training view, or similarityFromEmbeddings), and none was given`, { field: 'similarity' });
+        if (!ctx.similarity) throw new ConfigError(`${steps[0]}: needs a fitted item similarity (fitItemSimilarity on the training view, or similarityFromEmbeddings; a declared 'model-embedding' similarity is fitted by fitPipelineGenerators), and none was given`, { field: 'similarity' });
         if (ctx.similarity.numItems !== ctx.numItems) throw new ConfigError(`${steps[0]}: the item similarity covers ${ctx.similarity.numItems} items, the data has ${ctx.numItems}`, { field: 'similarity' });
       } else if (res === 'attributes') {
         if (!ctx.attributes) throw new ConfigError(`${steps[0]}: needs item attributes (loadItemAttributes), and none were given`, { field: 'attributes' });
@@ -371,11 +388,14 @@ function parseResources(v: unknown, b: Builder): ResourcesSpec {
   if (v.similarity !== undefined) {
     const s = v.similarity;
     if (!isPlainObject(s)) throw b.err('pipeline resources', `'similarity' must be an object {kind, topK}, got ${JSON.stringify(s)}`, 'similarity');
-    b.only(s, ['kind', 'topK'], 'pipeline resources.similarity');
-    if (s.kind !== 'itemcf-iuf' && s.kind !== 'attribute-jaccard') throw b.err('pipeline resources.similarity', `'kind' must be one of: itemcf-iuf, attribute-jaccard, got ${JSON.stringify(s.kind)}`, 'kind');
+    b.only(s, ['kind', 'topK', 'model'], 'pipeline resources.similarity');
+    if (s.kind !== 'itemcf-iuf' && s.kind !== 'attribute-jaccard' && s.kind !== 'model-embedding')
+      throw b.err('pipeline resources.similarity', `'kind' must be one of: itemcf-iuf, attribute-jaccard, model-embedding, got ${JSON.stringify(s.kind)}`, 'kind');
     const topK = s.topK ?? 20;
     if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1) throw b.err('pipeline resources.similarity', `'topK' must be an integer ≥ 1, got ${JSON.stringify(topK)}`, 'topK');
-    out.similarity = { kind: s.kind, topK };
+    if (s.kind === 'model-embedding') out.similarity = { kind: s.kind, topK, model: parseGeneratorSpec(s.model ?? null, b, 'pipeline resources.similarity.model') };
+    else if (s.model !== undefined) throw b.err('pipeline resources.similarity', `'model' applies only to kind 'model-embedding' (kind is '${s.kind}')`, 'model');
+    else out.similarity = { kind: s.kind, topK };
   }
   if (v.attributes !== undefined) {
     if (typeof v.attributes !== 'string' || v.attributes === '') throw b.err('pipeline resources', `'attributes' must be a file path, got ${JSON.stringify(v.attributes)}`, 'attributes');

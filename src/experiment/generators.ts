@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ConfigError, silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { makeTrainView, type TrainView } from '../data/index.ts';
 import { createRecommender, NeuralRecommender, type FitReport, type Recommender } from '../models/index.ts';
-import { itemsSeenIn, prefetchGreedy, type BoundGenerators, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline, type StepSpec } from '../augment/index.ts';
+import { itemsSeenIn, prefetchGreedy, similarityFromEmbeddings, type BoundGenerators, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline, type StepSpec } from '../augment/index.ts';
 
 export interface GeneratorModelSpec {
   readonly model?: 'sasrec' | 'gru4rec';
@@ -130,12 +130,15 @@ export interface PipelineGeneratorOptions {
 }
 
 /**
- * Fits the generators a pipeline declares (`resources.generators`) on `train` and binds them to
- * the pipeline, so expandTrainView(train, pipeline, …) runs its model-based steps. A pipeline
- * declaring none is returned untouched. Call it after loadPipeline(…, {train}).
+ * Fits the models a pipeline declares on `train` — the generators (`resources.generators`) and a
+ * 'model-embedding' item similarity — and binds them to the pipeline, so expandTrainView(train,
+ * pipeline, …) runs its model-based and correlated steps. A pipeline declaring none is returned
+ * untouched. Call it after loadPipeline(…, {train}).
  */
 export async function fitPipelineGenerators(pipeline: Pipeline, train: TrainView, o: PipelineGeneratorOptions = {}): Promise<BoundGenerators> {
   const declared = pipeline.spec.resources?.generators;
+  const similarity = pipeline.spec.resources?.similarity;
+  if (similarity?.kind === 'model-embedding') await fitEmbeddingSimilarity(pipeline, train, similarity.model, similarity.topK, o);
   if (!declared) return {};
   const out: Partial<Record<GenerationDirection, NextItemSampler>> = {};
   for (const dir of ['forward', 'reverse'] as const) {
@@ -164,6 +167,29 @@ export async function fitPipelineGenerators(pipeline: Pipeline, train: TrainView
     if (made > 0) o.progress?.line(`generators: greedy items for ${made} training sequences precomputed in batches (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
   }
   return out;
+}
+
+/**
+ * Item-to-item cosine similarity of the input embeddings of a next-item model trained on `train`
+ * (cached like a forward generator with the same spec — one model serves both). Only items that
+ * occur in `train` get or are neighbours, so an item first seen in validation/test is never drawn.
+ */
+async function fitEmbeddingSimilarity(pipeline: Pipeline, train: TrainView, g: GeneratorResourceSpec, topK: number, o: PipelineGeneratorOptions): Promise<void> {
+  const fitted = await fitSequenceGenerator(train, {
+    direction: 'forward',
+    model: { model: g.model, config: g.config, ...(g.trainer ? { trainer: g.trainer } : {}) },
+    seed: g.seed,
+    epochs: g.epochs,
+    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+    ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.cancel ? { cancel: o.cancel } : {}),
+  });
+  const rec = fitted.recommender;
+  if (!(rec instanceof NeuralRecommender)) throw new ConfigError(`similarity model '${g.model}' has no item embeddings`, { field: 'resources.similarity.model' });
+  const t0 = performance.now();
+  const sim = similarityFromEmbeddings(rec.itemEmbeddings().data, { numItems: train.numItems, topK, train });
+  pipeline.bindSimilarity(train, sim);
+  o.progress?.line(`similarity: cosine of the trained ${g.model} item embeddings, top ${topK} neighbours per item (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
 }
 
 /** Steps that receive the original training sequences (the first step, through compose / one_of / by_length), with the sequences each sees. */

@@ -46,6 +46,18 @@ export class NeuralRecommender implements Recommender {
     return this.network.scoreNext(histories);
   }
 
+  /**
+   * The trained input embedding of the real items, [numItems + 1, d] row-major (row 0 = padding;
+   * a mask-token row, when the network has one, is left out): what item-to-item similarity from
+   * a trained model is computed on.
+   */
+  itemEmbeddings(): { data: Float32Array; dim: number } {
+    const p = this.network.parameters.find((q) => q.name === 'item_emb');
+    if (!p || p.shape.length !== 2) throw new ModelStateError(`${this.name} has no item embedding table ('item_emb')`);
+    const dim = p.shape[1]!;
+    return { data: p.data.slice(0, (this.numItems + 1) * dim), dim };
+  }
+
   save(dir: string): void {
     const net = this.network;
     saveParameters(net.parameters, join(dir, 'weights.bin'));

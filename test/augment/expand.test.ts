@@ -150,6 +150,11 @@ describe('declared resources (loadPipeline with a training view)', () => {
       assert.equal([...expandSequences(train, p, { views: 1, seed: 0 })].length, train.users().length);
       assert.throws(() => loadPipeline({ ...spec, resources: { similarity: { kind: 'attribute-jaccard' } } }), /needs 'resources.attributes'/);
       assert.throws(() => loadPipeline({ ...spec, resources: { similarity: { kind: 'cosine' } } }), /'kind' must be one of/);
+      assert.throws(() => loadPipeline({ ...spec, resources: { similarity: { kind: 'itemcf-iuf', model: { epochs: 2 } } } }), /'model' applies only to kind 'model-embedding'/);
+      assert.throws(() => loadPipeline({ ...spec, resources: { similarity: { kind: 'model-embedding', model: { epochs: 0 } } } }), /resources\.similarity\.model.*'epochs' must be an integer ≥ 1/);
+      // Declared but not fitted (augment cannot train models): the step that needs it says so before any work.
+      const unfitted = loadPipeline({ resources: { similarity: { kind: 'model-embedding' } }, steps: [{ op: 'substitute' }] }, { train });
+      assert.throws(() => expandSequences(train, unfitted, { views: 1, seed: 0 }), /step 1 \(substitute\).*fitPipelineGenerators/);
       assert.throws(() => loadPipeline(spec, { baseDir: t.dir, train }), /needs the dataset's item ids/);
     } finally {
       t.cleanup();

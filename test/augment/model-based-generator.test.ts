@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { Rng } from '../../src/core/rng.ts';
 import { leaveOneOutSplit, makeTrainView, type SequenceDataset } from '../../src/data/index.ts';
-import { expandSequences, generateItems, itemsSeenIn, loadPipeline } from '../../src/augment/index.ts';
-import type { Recommender } from '../../src/models/index.ts';
+import { expandSequences, generateItems, itemsSeenIn, loadPipeline, neighborsOf } from '../../src/augment/index.ts';
+import { NeuralRecommender, type Recommender } from '../../src/models/index.ts';
 import { fitPipelineGenerators, fitSequenceGenerator, reversedTrainView, samplerFromRecommender } from '../../src/experiment/generators.ts';
 import { beautySlice, hasBeauty } from '../synth/sequence-helpers.ts';
 
@@ -67,6 +67,37 @@ describe('fitSequenceGenerator (tiny SASRec on a Beauty slice)', { skip: !hasBea
       const h = [split.train.sequence(0), split.train.sequence(5)];
       assert.deepEqual(b.scoreNext(h), a.scoreNext(h));
       assert.notDeepEqual(c.scoreNext(h), a.scoreNext(h));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a model-embedding similarity: fitted on the training view, cosine of the trained item embeddings, held-out items unreachable', async () => {
+    const { dataset, heldOut } = sliceWithHeldOutItems();
+    const split = leaveOneOutSplit(dataset);
+    const model = { epochs: 1, seed: 0, config: tiny.config };
+    const p = loadPipeline({ version: 1, resources: { similarity: { kind: 'model-embedding', topK: 5, model } }, steps: [{ op: 'substitute', ratio: 0.5 }] }, { train: split.train });
+    const dir = mkdtempSync(join(tmpdir(), 'samplify-gen-'));
+    try {
+      await fitPipelineGenerators(p, split.train, { cacheDir: dir });
+      const sim = p.contextFor(split.train).similarity!;
+      assert.equal(sim.kind, 'embedding-cosine');
+      // The same spec as a forward generator: the cached model, whose embeddings the table is made of.
+      const g = await fitSequenceGenerator(split.train, { direction: 'forward', model: { config: model.config }, seed: 0, epochs: 1, cacheDir: dir });
+      assert.equal(g.fromCache, true);
+      const { data: emb, dim } = (g.recommender as NeuralRecommender).itemEmbeddings();
+      const cos = (i: number, j: number): number => {
+        let s = 0, a = 0, b = 0;
+        for (let k = 0; k < dim; k++) (s += emb[i * dim + k]! * emb[j * dim + k]!), (a += emb[i * dim + k]! ** 2), (b += emb[j * dim + k]! ** 2);
+        return s / Math.sqrt(a * b);
+      };
+      const inTrain = itemsSeenIn(dataset.numItems, split.train.users().map((u) => split.train.sequence(u)));
+      const item = split.train.sequence(0)[0]!;
+      const best = [...Array(dataset.numItems).keys()].map((j) => j + 1).filter((j) => j !== item && inTrain[j]).sort((x, y) => cos(item, y) - cos(item, x))[0]!;
+      assert.equal(neighborsOf(sim, item)[0], best);
+      for (const x of heldOut) assert.equal(neighborsOf(sim, x).length, 0);
+      for (let i = 1; i <= dataset.numItems; i++) for (const j of neighborsOf(sim, i)) assert.ok(inTrain[j] && !heldOut.includes(j));
+      for (const s of expandSequences(split.train, p, { views: 1, seed: 0 })) for (const i of s.items) assert.ok(inTrain[i], `augmented item ${i} is not a training item`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
