@@ -15,7 +15,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { leaveOneOutSplit, makeTrainView, type SequenceDataset } from '../../src/data/index.ts';
-import { buildPipeline, expandSequences, expandTrainViewDetailed, fitItemSimilarity, itemAttributesFromObject, neighborsOf, type StepSpec } from '../../src/augment/index.ts';
+import { buildPipeline, expandSequences, expandTrainViewDetailed, fitItemSimilarity, itemAttributesFromObject, neighborsOf, similarityFromEmbeddings, type ItemSimilarity, type StepSpec } from '../../src/augment/index.ts';
+import { Rng } from '../../src/core/index.ts';
 
 const NUM_ITEMS = 30;
 const datasetArb = fc.array(fc.uniqueArray(fc.integer({ min: 1, max: NUM_ITEMS }), { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 12 });
@@ -53,7 +54,21 @@ function makeDataset(seqs: number[][]): SequenceDataset {
 /** Random attributes for the attribute-aware variants (deterministic per item). */
 const attributesFor = (d: SequenceDataset) => itemAttributesFromObject(Object.fromEntries(Array.from({ length: NUM_ITEMS }, (_, i) => [`i${i + 1}`, [i % 3, (i * 7) % 5 + 10]])), d.itemIds);
 
-function check(seqs: number[][], spec: { steps: StepSpec[] }, seed: number, localOnly: boolean): void {
+/**
+ * An adversarial "trained model" embedding: random rows, except that every item's row is a copy of
+ * item 1's — so, were held-out items not excluded, they would be everybody's nearest neighbours.
+ */
+function adversarialEmbedding(seed: number, d = 4): Float32Array {
+  const rng = new Rng(seed);
+  const e = new Float32Array((NUM_ITEMS + 1) * d);
+  for (let i = 0; i < e.length; i++) e[i] = rng.next() - 0.5;
+  for (let i = 2; i <= NUM_ITEMS; i += 2) e.copyWithin(i * d, d, 2 * d);
+  return e;
+}
+
+type SimilaritySource = 'itemcf-iuf' | 'model-embedding';
+
+function check(seqs: number[][], spec: { steps: StepSpec[] }, seed: number, localOnly: boolean, source: SimilaritySource = 'itemcf-iuf'): void {
   const d = makeDataset(seqs);
   const split = leaveOneOutSplit(d);
   const mask = NUM_ITEMS + 1;
@@ -65,7 +80,8 @@ function check(seqs: number[][], spec: { steps: StepSpec[] }, seed: number, loca
   const firstInEval = new Set<number>();
   for (const t of heldOut.values()) for (const x of t) if (!trainItems.has(x)) firstInEval.add(x);
 
-  const sim = fitItemSimilarity(split.train, { kind: 'itemcf-iuf', topK: 5 });
+  const sim: ItemSimilarity =
+    source === 'itemcf-iuf' ? fitItemSimilarity(split.train, { kind: 'itemcf-iuf', topK: 5 }) : similarityFromEmbeddings(adversarialEmbedding(seed), { numItems: NUM_ITEMS, topK: 5, train: split.train });
   for (let i = 1; i <= NUM_ITEMS; i++) {
     const nb = neighborsOf(sim, i);
     if (firstInEval.has(i)) assert.equal(nb.length, 0, `held-out item ${i} has a similarity row`);
@@ -102,6 +118,18 @@ describe('leakage guard (property)', () => {
   });
   it('pipelines with ItemCF-IUF insert/substitute: every item has training provenance; held-out items never appear', () => {
     fc.assert(fc.property(datasetArb, pipelineArb(fc.oneof(local, correlated)), fc.integer({ min: 0, max: 1000 }), (seqs, spec, seed) => check(seqs, spec, seed, false)), { numRuns: 150 });
+  });
+  it('pipelines with model-embedding insert/substitute (adversarial embeddings): the same guarantees', () => {
+    fc.assert(fc.property(datasetArb, pipelineArb(fc.oneof(local, correlated)), fc.integer({ min: 0, max: 1000 }), (seqs, spec, seed) => check(seqs, spec, seed, false, 'model-embedding')), { numRuns: 150 });
+  });
+  it('the embedding check catches a table built without the training filter', () => {
+    const d = makeDataset([[1, 2, 3], [5, 6]]);
+    const split = leaveOneOutSplit(d);
+    const leaky = similarityFromEmbeddings(adversarialEmbedding(0), { numItems: NUM_ITEMS, topK: 5 });
+    assert.ok([...neighborsOf(leaky, 1)].some((j) => j === 2), 'without the filter, held-out item 2 is a neighbour');
+    const clean = similarityFromEmbeddings(adversarialEmbedding(0), { numItems: NUM_ITEMS, topK: 5, train: split.train });
+    assert.equal(neighborsOf(clean, 2).length, 0);
+    for (let i = 1; i <= NUM_ITEMS; i++) for (const j of neighborsOf(clean, i)) assert.ok([1, 5, 6].includes(j));
   });
   it('the check catches a leaky similarity (fitted on full sequences)', () => {
     // user 0: 1 2 3 → train [1], valid 2, test 3; user 1: 5 6 → all train. Item 3 appears only in test.
