@@ -4,6 +4,10 @@
  *
  *   SAMPLIFY_THREADS=1 nice node --import tsx bench/synth-report.ts [--rows 20000] [--seeds 3]
  *     [--models gaussian-copula,ctgan,tvae] [--epochs ctgan:30,tvae:30] [--out bench/results/synth-report-ml100k.json]
+ *     [--variant 'tvae-dp1=tvae:{"dp":{"noiseMultiplier":1}}' …]
+ *
+ * A --variant adds a labelled synthesizer with a config (JSON) to the models; --epochs and
+ * --models take its label. A model fitted with DP-SGD reports its (ε, δ) per run.
  *
  * A seeded random --rows sample of the table is split 80/20 into train and holdout (the same split
  * for every synthesizer and seed). Each synthesizer fits on train and samples as many rows; then
@@ -28,7 +32,18 @@ function arg(name: string, def: string): string {
 }
 const rows = Number(arg('rows', '20000'));
 const seeds = Array.from({ length: Number(arg('seeds', '3')) }, (_, i) => i);
-const models = arg('models', 'gaussian-copula,ctgan,tvae').split(',');
+/** label → (registry name, config): the plain names, plus every --variant label=model:{json}. */
+const variants = new Map<string, { model: string; config: Record<string, unknown> }>();
+process.argv.forEach((a, i) => {
+  if (a !== '--variant') return;
+  const m = /^([\w.-]+)=([\w-]+):(\{.*\})$/s.exec(process.argv[i + 1] ?? '');
+  if (!m) {
+    console.error(`bench/synth-report: --variant must be label=model:{json config}, got ${JSON.stringify(process.argv[i + 1])}`);
+    process.exit(2);
+  }
+  variants.set(m[1]!, { model: m[2]!, config: JSON.parse(m[3]!) as Record<string, unknown> });
+});
+const models = arg('models', ['gaussian-copula', 'ctgan', 'tvae', ...variants.keys()].join(',')).split(',');
 const epochs = Object.fromEntries(arg('epochs', 'ctgan:30,tvae:30').split(',').map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])]));
 const out = arg('out', 'bench/results/synth-report-ml100k.json');
 const dataDir = resolve(process.cwd(), '../shared/data/ml-100k');
@@ -65,11 +80,14 @@ interface Run {
   dcrShareCloserThanP5: number;
   dcrMedianRatio: number;
   membershipInferenceAuc: number;
+  /** DP-SGD guarantee of the fit (models fitted with `dp`), else absent. */
+  privacy?: { epsilon: number; delta: number };
 }
 const runs: Run[] = [];
 for (const model of models) {
   for (const seed of seeds) {
-    const synth = createSynthesizer(model, {});
+    const v = variants.get(model);
+    const synth = createSynthesizer(v?.model ?? model, v?.config ?? {});
     let t = performance.now();
     await synth.fit(train, metadata, { seed, ...(epochs[model] ? { epochs: epochs[model] } : {}), progress: { line: (l) => stderrProgress.line(`  ${model} seed ${seed}: ${l}`) } });
     const fitSeconds = (performance.now() - t) / 1000;
@@ -97,8 +115,10 @@ for (const model of models) {
       dcrMedianRatio: p.dcr.medianRatio.value,
       membershipInferenceAuc: p.membershipInference.auc.value,
     };
+    const dp = (synth as { privacy?: { epsilon: number; delta: number } | null }).privacy;
+    if (dp) r.privacy = { epsilon: dp.epsilon, delta: dp.delta };
     runs.push(r);
-    stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, detection ${r.detectionAuc?.toFixed(3)}, TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}`);
+    stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, detection ${r.detectionAuc?.toFixed(3)}, TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}${r.privacy ? `, ε ${r.privacy.epsilon.toFixed(2)} (δ ${r.privacy.delta})` : ''}`);
   }
 }
 
@@ -106,7 +126,9 @@ const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'detection
 const summary = models.map((model) => {
   const rs = runs.filter((r) => r.model === model);
   const stat = (k: (typeof keys)[number]) => meanStd(rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'));
-  return { model, ...Object.fromEntries(keys.map((k) => [k, stat(k)])) };
+  const v = variants.get(model);
+  const eps = rs.map((r) => r.privacy?.epsilon).filter((x): x is number => x !== undefined);
+  return { model, ...(v ? { synthesizer: v.model, config: v.config } : {}), ...Object.fromEntries(keys.map((k) => [k, stat(k)])), ...(eps.length > 0 ? { epsilon: meanStd(eps), delta: rs[0]!.privacy!.delta } : {}) };
 });
 const directions = {
   fidelity: 'higher is better (0..1)', columnShapes: 'higher is better (0..1)', pairTrends: 'higher is better (0..1)',
@@ -115,10 +137,11 @@ const directions = {
   exactCopies: 'lower is safer (copies are removed by default, so 0)', dcrShareCloserThanP5: "share of synthetic rows closer to their nearest train row than the holdout's 5th percentile; about 0.05 is what unseen real rows give, higher is less safe",
   dcrMedianRatio: 'median synthetic→train distance / median holdout→train distance; ≥ 1 is safe, well below 1 means copying',
   membershipInferenceAuc: '0.5 is safest',
+  epsilon: 'DP-SGD privacy loss of the network weights at delta (lower is more private; the data transformer is not covered)',
 };
 writeJsonAtomic(out, {
   benchmark: 'synth-report-ml100k',
-  command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}`,
+  command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
   data: { table: 'ml-100k ratings ⨝ users ⨝ items (loadMovieLensCtr)', trainRows: train.rowCount, holdoutRows: holdout.rowCount, columns: train.columns.length },
   directions,
   summary,
