@@ -110,10 +110,10 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   for (const seed of config.seeds) {
     const seedFile = join(config.out, 'seeds', `seed${seed}.json`);
     const fingerprint = JSON.stringify({ model: config.model, epochs: config.epochs ?? null, patience: config.patience ?? null, protocol, exclude, checksum: dataset.checksum, train: prepared.trainKey ?? 'split.train', ...(config.augmentation ? { augmentation: config.augmentation.key } : {}), seed });
-    const done = readSeedResult(seedFile, fingerprint);
+    const done = readSeedResult(seedFile, fingerprint, config.patience);
     if (done) {
-      progress.line(`seed ${seed}: already done (${seedFile}); not rerun`);
-      seedResults.push(done);
+      progress.line(`seed ${seed}: already done (${seedFile}${done.earlyStopped ? `: it stopped early at epoch ${done.result.epochs}, so an epoch cap of ${config.epochs} trains exactly the same` : ''}); not rerun`);
+      seedResults.push(done.result);
       continue;
     }
     const lock = config.shareWithWorkers ? claimRun(join(config.out, 'seeds', `seed${seed}.lock`)) : null;
@@ -274,11 +274,25 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function readSeedResult(path: string, fingerprint: string): SeedResult | null {
+/**
+ * The saved result of a seed, when it is what this run would compute: the same fingerprint, or one
+ * that differs only in the epoch cap when the saved run stopped early (patience) at an epoch within
+ * the new cap. The trainer's epochs draw from per-epoch RNG streams and nothing in training depends
+ * on the cap, so such a run is epoch for epoch the one the new cap would train — raising a cap that
+ * did not bind does not retrain converged runs.
+ */
+function readSeedResult(path: string, fingerprint: string, patience: number | undefined): { result: SeedResult; earlyStopped: boolean } | null {
   if (!existsSync(path)) return null;
   try {
     const saved = JSON.parse(readFileSync(path, 'utf8')) as { fingerprint?: string; result?: SeedResult };
-    return saved.fingerprint === fingerprint && saved.result ? saved.result : null;
+    if (!saved.result || saved.fingerprint === undefined) return null;
+    if (saved.fingerprint === fingerprint) return { result: saved.result, earlyStopped: false };
+    const was = JSON.parse(saved.fingerprint) as Record<string, unknown>;
+    const now = JSON.parse(fingerprint) as Record<string, unknown>;
+    const r = saved.result;
+    const sameButCap = JSON.stringify({ ...was, epochs: null }) === JSON.stringify({ ...now, epochs: null });
+    const stoppedEarly = patience !== undefined && Number.isInteger(r.bestEpoch) && r.epochs - r.bestEpoch >= patience;
+    return sameButCap && stoppedEarly && typeof now.epochs === 'number' && r.epochs <= now.epochs ? { result: r, earlyStopped: true } : null;
   } catch {
     return null;
   }

@@ -223,7 +223,8 @@ export async function trainSequenceNetwork(
 
   if (ckptPath) {
     const ck = readCheckpoint(ckptPath);
-    if (ck && ck.meta.fingerprint === fp) {
+    // A checkpoint past this run's cap (left by a run with a larger one) is not this run's past.
+    if (ck && ck.meta.fingerprint === fp && (ck.meta.epoch as number) <= maxEpochs) {
       const n = params.length;
       params.forEach((p, i) => p.data.set(ck.arrays[i]!));
       best = ck.arrays.slice(n, 2 * n).map((a) => a.slice());

@@ -60,6 +60,31 @@ test('history-count models are refit on exactly the test histories (no test targ
   }
 });
 
+test('raising the epoch cap reuses a seed that stopped early within it, and retrains one the cap cut short', async () => {
+  // lr ≈ 0: validation never improves after epoch 1, so patience 2 stops every run at epoch 3.
+  const frozen = { ...sasrec, trainer: { batchSize: 16, lr: 1e-12 } };
+  const out = join(tmp, 'cap');
+  const first = await runEvaluation({ data, format: 'seqtxt', model: frozen, seeds: [0], epochs: 6, patience: 2, out });
+  assert.deepEqual([first.seeds[0]!.bestEpoch, first.seeds[0]!.epochs], [1, 3]);
+  const lines: string[] = [];
+  const log = { line: (l: string) => void lines.push(l) };
+  const raised = await runEvaluation({ data, format: 'seqtxt', model: frozen, seeds: [0], epochs: 20, patience: 2, out, progress: log });
+  assert.ok(lines.some((l) => l.includes('seed 0: already done') && l.includes('stopped early at epoch 3')));
+  assert.deepEqual(raised.seeds[0], first.seeds[0]);
+  // Below the epoch it stopped at, or with another patience, it is not the same run.
+  lines.length = 0;
+  const cut = await runEvaluation({ data, format: 'seqtxt', model: frozen, seeds: [0], epochs: 2, patience: 2, out: join(tmp, 'cap'), progress: log });
+  assert.ok(lines.some((l) => l.startsWith('seed 0: fitting')));
+  assert.equal(cut.seeds[0]!.epochs, 2, 'the epoch-3 checkpoint of the longer run is not resumed past the cap');
+  // A run that hit its cap without stopping is trained on (from its checkpoint), not reused.
+  const capped = join(tmp, 'capped');
+  await runEvaluation({ data, format: 'seqtxt', model: sasrec, seeds: [0], epochs: 2, patience: 5, out: capped });
+  lines.length = 0;
+  const longer = await runEvaluation({ data, format: 'seqtxt', model: sasrec, seeds: [0], epochs: 3, patience: 5, out: capped, progress: log });
+  assert.ok(lines.some((l) => l.includes('resuming from checkpoint after epoch 2')));
+  assert.equal(longer.seeds[0]!.epochs, 3);
+});
+
 test('a finished seed is not redone when the same evaluation runs again', async () => {
   const out = join(tmp, 'done');
   await runEvaluation({ data, format: 'seqtxt', model: sasrec, seeds: [0], epochs: 1, out });
