@@ -8,6 +8,7 @@
  */
 import { ConfigError } from '../core/errors.ts';
 import type { TrainView } from '../data/types.ts';
+import { Tensor, matmul, noGrad } from '../nn/index.ts';
 import type { ItemAttributes } from './attributes.ts';
 
 export interface ItemSimilarity {
@@ -71,6 +72,13 @@ class TopKWriter {
     }
     this.counts[i] = k;
     for (const j of touched) acc[j] = 0;
+  }
+  /** Row i's neighbours, already ranked best first. */
+  set(i: number, ids: Int32Array, scores: Float32Array, count: number): void {
+    const o = i * this.topK;
+    this.neighbors.set(ids.subarray(0, count), o);
+    this.scores.set(scores.subarray(0, count), o);
+    this.counts[i] = count;
   }
   finish(kind: string): ItemSimilarity {
     return { kind, numItems: this.numItems, topK: this.topK, neighbors: this.neighbors, scores: this.scores, counts: this.counts };
@@ -198,7 +206,9 @@ export interface EmbeddingSimilarityOptions {
 
 /**
  * Cosine top-k from an embedding matrix Float32Array [numItems+1, d] (row 0 = padding, ignored),
- * e.g. a trained model's item embedding; this module does not import models. O(numItems² · d).
+ * e.g. a trained model's item embedding; this module does not import models. The O(numItems² · d)
+ * products run as blocked matrix products on the nn backend (BLAS when native), and each row keeps
+ * its best topK in a bounded insertion list instead of sorting every candidate.
  */
 export function similarityFromEmbeddings(embedding: Float32Array, opts: EmbeddingSimilarityOptions): ItemSimilarity {
   const n = opts.numItems;
@@ -210,28 +220,43 @@ export function similarityFromEmbeddings(embedding: Float32Array, opts: Embeddin
   if (opts.train) {
     for (const u of opts.train.users()) for (const it of opts.train.sequence(u)) if (it >= 1 && it <= n) allowed[it] = 1;
   } else allowed.fill(1, 1);
-  const norm = new Float64Array(n + 1);
+  // Unit rows for the items that may take part (zero rows for the others: never a candidate).
+  const unit = new Float32Array((n + 1) * d);
+  const usable = new Uint8Array(n + 1);
   for (let i = 1; i <= n; i++) {
+    if (!allowed[i]) continue;
     let s = 0;
     for (let k = 0, o = i * d; k < d; k++) s += embedding[o + k]! * embedding[o + k]!;
-    norm[i] = Math.sqrt(s);
+    if (s === 0) continue;
+    const inv = 1 / Math.sqrt(s);
+    for (let k = 0, o = i * d; k < d; k++) unit[o + k] = embedding[o + k]! * inv;
+    usable[i] = 1;
   }
   const out = new TopKWriter(n, topK);
-  const acc = new Float64Array(n + 1);
-  const touched: number[] = [];
-  for (let i = 1; i <= n; i++) {
-    if (!allowed[i] || norm[i] === 0) continue;
-    touched.length = 0;
-    const oi = i * d;
-    for (let j = 1; j <= n; j++) {
-      if (j === i || !allowed[j] || norm[j] === 0) continue;
-      let s = 0;
-      for (let k = 0, oj = j * d; k < d; k++) s += embedding[oi + k]! * embedding[oj + k]!;
-      const c = s / (norm[i]! * norm[j]!);
-      // Only positively similar items are candidates (acc 0 means "untouched").
-      if (c > 0) (acc[j] = c), touched.push(j);
+  const all = new Tensor(unit, [n + 1, d]);
+  const ids = new Int32Array(topK);
+  const vals = new Float32Array(topK);
+  const BLOCK = 256;
+  for (let first = 1; first <= n; first += BLOCK) {
+    const last = Math.min(n, first + BLOCK - 1);
+    const rows = last - first + 1;
+    const scores = noGrad(() => matmul(new Tensor(unit.subarray(first * d, (last + 1) * d), [rows, d]), all, { transB: true })).data;
+    for (let r = 0; r < rows; r++) {
+      const i = first + r;
+      if (!usable[i]) continue;
+      const o = r * (n + 1);
+      let count = 0;
+      for (let j = 1; j <= n; j++) {
+        const c = scores[o + j]!;
+        // Only positively similar items are candidates; ids ascend, so an equal score keeps the smaller id first.
+        if (j === i || !usable[j] || !(c > 0) || (count === topK && !(c > vals[topK - 1]!))) continue;
+        let p = count < topK ? count++ : topK - 1;
+        while (p > 0 && vals[p - 1]! < c) (vals[p] = vals[p - 1]!), (ids[p] = ids[p - 1]!), p--;
+        vals[p] = c;
+        ids[p] = j;
+      }
+      out.set(i, ids, vals, count);
     }
-    out.write(i, touched, acc);
   }
   return out.finish('embedding-cosine');
 }
