@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Rng, ConfigError } from '../../src/core/index.ts';
@@ -97,10 +97,23 @@ test('arms may train with online augmentation or a contrastive objective; an arm
       { name: 'cl4srec', contrastive: { pipeline: join(root, 'examples', 'pipelines', 'cl4srec.yaml') } },
       { name: 'online', online: { pipeline: join(root, 'examples', 'pipelines', 'crop-reorder.yaml'), probability: 0.5 } },
       { name: 'input-mask', online: { pipeline: join(root, 'examples', 'pipelines', 'input-mask.yaml'), probability: 1, keepTargets: true } },
+      {
+        // The default recipe's shape: neighbours from the item embedding of a model trained on the training view.
+        name: 'input-substitute-embedding',
+        online: {
+          pipeline: { version: 1, resources: { similarity: { kind: 'model-embedding', topK: 5, model: { epochs: 1, config: tinySasrec('ce').config } } }, steps: [{ op: 'substitute', ratio: 0.5 }] },
+          probability: 1,
+          keepTargets: true,
+        },
+      },
     ],
   });
-  const r = await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'out-train-aug') });
-  const [baseline, cl, online, inputMask] = r.arms;
+  const lines: string[] = [];
+  const r = await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'out-train-aug'), progress: { line: (l) => void lines.push(l) } });
+  const [baseline, cl, online, inputMask, substitute] = r.arms;
+  assert.ok(lines.some((l) => l.startsWith('similarity: cosine of the trained sasrec item embeddings')));
+  assert.equal(readdirSync(join(tmp, 'out-train-aug', 'generators')).filter((d) => d.startsWith('forward-')).length, 1, 'the similarity model is cached beside the generators');
+  assert.notDeepEqual(substitute!.test, baseline!.test);
   // keepTargets with the mask operator: the experiment gave SASRec a mask embedding, and says so.
   assert.equal((inputMask!.training as { online: { keepTargets?: boolean } }).online.keepTargets, true);
   assert.notDeepEqual(inputMask!.test, baseline!.test);
