@@ -144,15 +144,7 @@ export async function fitPipelineGenerators(pipeline: Pipeline, train: TrainView
   for (const dir of ['forward', 'reverse'] as const) {
     const g: GeneratorResourceSpec | undefined = declared[dir];
     if (!g) continue;
-    out[dir] = await fitSequenceGenerator(train, {
-      direction: dir,
-      model: { model: g.model, config: g.config, ...(g.trainer ? { trainer: g.trainer } : {}) },
-      seed: g.seed,
-      epochs: g.epochs,
-      ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
-      ...(o.progress ? { progress: o.progress } : {}),
-      ...(o.cancel ? { cancel: o.cancel } : {}),
-    });
+    out[dir] = await fitDeclaredModel(train, dir, g, o);
   }
   pipeline.bindGenerators(train, out);
   if (o.prefetch ?? true) {
@@ -169,14 +161,10 @@ export async function fitPipelineGenerators(pipeline: Pipeline, train: TrainView
   return out;
 }
 
-/**
- * Item-to-item cosine similarity of the input embeddings of a next-item model trained on `train`
- * (cached like a forward generator with the same spec — one model serves both). Only items that
- * occur in `train` get or are neighbours, so an item first seen in validation/test is never drawn.
- */
-async function fitEmbeddingSimilarity(pipeline: Pipeline, train: TrainView, g: GeneratorResourceSpec, topK: number, o: PipelineGeneratorOptions): Promise<void> {
-  const fitted = await fitSequenceGenerator(train, {
-    direction: 'forward',
+/** Trains (or loads from the cache) the model a pipeline resource declares. */
+function fitDeclaredModel(train: TrainView, direction: GenerationDirection, g: GeneratorResourceSpec, o: PipelineGeneratorOptions): Promise<FittedGenerator> {
+  return fitSequenceGenerator(train, {
+    direction,
     model: { model: g.model, config: g.config, ...(g.trainer ? { trainer: g.trainer } : {}) },
     seed: g.seed,
     epochs: g.epochs,
@@ -184,7 +172,15 @@ async function fitEmbeddingSimilarity(pipeline: Pipeline, train: TrainView, g: G
     ...(o.progress ? { progress: o.progress } : {}),
     ...(o.cancel ? { cancel: o.cancel } : {}),
   });
-  const rec = fitted.recommender;
+}
+
+/**
+ * Item-to-item cosine similarity of the input embeddings of a next-item model trained on `train`
+ * (cached like a forward generator with the same spec — one model serves both). Only items that
+ * occur in `train` get or are neighbours, so an item first seen in validation/test is never drawn.
+ */
+async function fitEmbeddingSimilarity(pipeline: Pipeline, train: TrainView, g: GeneratorResourceSpec, topK: number, o: PipelineGeneratorOptions): Promise<void> {
+  const rec = (await fitDeclaredModel(train, 'forward', g, o)).recommender;
   if (!(rec instanceof NeuralRecommender)) throw new ConfigError(`similarity model '${g.model}' has no item embeddings`, { field: 'resources.similarity.model' });
   const t0 = performance.now();
   const sim = similarityFromEmbeddings(rec.itemEmbeddings().data, { numItems: train.numItems, topK, train });
