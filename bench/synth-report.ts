@@ -4,7 +4,7 @@
  *
  *   SAMPLIFY_THREADS=1 nice node --import tsx bench/synth-report.ts [--rows 20000] [--seeds 3]
  *     [--models gaussian-copula,ctgan,tvae] [--epochs ctgan:30,tvae:30] [--out bench/results/synth-report-ml100k.json]
- *     [--variant 'tvae-dp1=tvae:{"dp":{"noiseMultiplier":1}}' …]
+ *     [--variant 'tvae-dp1=tvae:{"dp":{"noiseMultiplier":1}}' …] [--first-seed 0]
  *
  * A --variant adds a labelled synthesizer with a config (JSON) to the models; --epochs and
  * --models take its label. A model fitted with DP-SGD reports its (ε, δ) per run.
@@ -31,7 +31,8 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
 }
 const rows = Number(arg('rows', '20000'));
-const seeds = Array.from({ length: Number(arg('seeds', '3')) }, (_, i) => i);
+const firstSeed = Number(arg('first-seed', '0'));
+const seeds = Array.from({ length: Number(arg('seeds', '3')) }, (_, i) => firstSeed + i);
 /** label → (registry name, config): the plain names, plus every --variant label=model:{json}. */
 const variants = new Map<string, { model: string; config: Record<string, unknown> }>();
 process.argv.forEach((a, i) => {
@@ -141,7 +142,7 @@ const directions = {
 };
 writeJsonAtomic(out, {
   benchmark: 'synth-report-ml100k',
-  command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+  command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --rows ${rows} --seeds ${seeds.length}${firstSeed !== 0 ? ` --first-seed ${firstSeed}` : ''} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
   data: { table: 'ml-100k ratings ⨝ users ⨝ items (loadMovieLensCtr)', trainRows: train.rowCount, holdoutRows: holdout.rowCount, columns: train.columns.length },
   directions,
   summary,
