@@ -18,13 +18,12 @@
  * Every number keeps its direction in the JSON. Results are mean ± std over seeds.
  */
 import { cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { Rng, stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
-import { loadMovieLensCtr, MOVIELENS_LABEL, selectRows, type Table } from '../src/data/index.ts';
+import { stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
+import { MOVIELENS_LABEL } from '../src/data/index.ts';
 import { meanStd, qualityReport, utilityReport, privacyReport } from '../src/eval/index.ts';
 import { createSynthesizer } from '../src/synth/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
+import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,21 +46,9 @@ process.argv.forEach((a, i) => {
 const models = arg('models', ['gaussian-copula', 'ctgan', 'tvae', ...variants.keys()].join(',')).split(',');
 const epochs = Object.fromEntries(arg('epochs', 'ctgan:30,tvae:30').split(',').map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])]));
 const out = arg('out', 'bench/results/synth-report-ml100k.json');
-const dataDir = resolve(process.cwd(), '../shared/data/ml-100k');
-if (!existsSync(resolve(dataDir, 'ml-100k.inter'))) {
-  console.error(`bench/synth-report: ${dataDir} not found (it lives in ../shared/data beside the project)`);
-  process.exit(2);
-}
 
 const t0 = performance.now();
-const ml = await loadMovieLensCtr(dataDir);
-const order = Int32Array.from({ length: ml.table.rowCount }, (_, i) => i);
-new Rng(12345).split('synth-report-rows').shuffle(order);
-const picked = order.slice(0, Math.min(rows, order.length));
-const nTrain = Math.round(picked.length * 0.8);
-const train: Table = selectRows(ml.table, picked.slice(0, nTrain).sort());
-const holdout: Table = selectRows(ml.table, picked.slice(nTrain).sort());
-const metadata = ml.metadata;
+const { train, holdout, metadata } = await loadMl100kSynthSplit('bench/synth-report', rows);
 stderrProgress.line(`ml-100k CTR table: ${train.rowCount} train + ${holdout.rowCount} holdout rows, ${train.columns.length} columns`);
 
 interface Run {

@@ -4,43 +4,27 @@
  * AUC should scatter around 0.5 with either sign. It is the yardstick for a synthesizer's TSTR
  * below 0.5 (bench/synth-report.ts; same seeded 16,000 / 4,000 split).
  *
- *   SAMPLIFY_THREADS=1 node --import tsx bench/tstr-null.ts [--shuffles 8] [--out bench/results/tstr-null-ml100k.json]
+ *   SAMPLIFY_THREADS=1 node --import tsx bench/tstr-null.ts [--shuffles 20] [--out bench/results/tstr-null-ml100k.json]
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Rng, writeJsonAtomic } from '../src/core/index.ts';
-import { loadMovieLensCtr, MOVIELENS_LABEL, selectRows, type Cell } from '../src/data/index.ts';
+import { MOVIELENS_LABEL, type Cell } from '../src/data/index.ts';
 import { meanStd, utilityReport } from '../src/eval/index.ts';
+import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
 }
-const shuffles = Number(arg('shuffles', '8'));
+const shuffles = Number(arg('shuffles', '20'));
 const out = arg('out', 'bench/results/tstr-null-ml100k.json');
-const dataDir = resolve(process.cwd(), '../shared/data/ml-100k');
-if (!existsSync(resolve(dataDir, 'ml-100k.inter'))) {
-  console.error(`bench/tstr-null: ${dataDir} not found (it lives in ../shared/data beside the project)`);
-  process.exit(2);
-}
-const ml = await loadMovieLensCtr(dataDir);
-// The split of bench/synth-report.ts.
-const order = Int32Array.from({ length: ml.table.rowCount }, (_, i) => i);
-new Rng(12345).split('synth-report-rows').shuffle(order);
-const picked = order.slice(0, 20000);
-const train = selectRows(ml.table, picked.slice(0, 16000).sort());
-const holdout = selectRows(ml.table, picked.slice(16000).sort());
+const { train, holdout, metadata } = await loadMl100kSynthSplit('bench/tstr-null');
 const tstr: number[] = [];
 let trtr = 0;
 for (let s = 0; s < shuffles; s++) {
   const labels: Cell[] = train.data[MOVIELENS_LABEL]!.slice();
-  const rng = new Rng(s).split('label-shuffle');
-  for (let i = labels.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [labels[i], labels[j]] = [labels[j]!, labels[i]!];
-  }
+  new Rng(s).split('label-shuffle').shuffle(labels);
   const shuffled = { ...train, data: { ...train.data, [MOVIELENS_LABEL]: labels } };
-  const u = utilityReport(train, shuffled, holdout, ml.metadata, { seed: s, target: MOVIELENS_LABEL, positive: true });
+  const u = utilityReport(train, shuffled, holdout, metadata, { seed: s, target: MOVIELENS_LABEL, positive: true });
   tstr.push(u.trainOnSynthetic);
   trtr = u.trainOnReal;
   console.error(`shuffle ${s}: TSTR AUC ${u.trainOnSynthetic.toFixed(3)} (TRTR ${u.trainOnReal.toFixed(3)})`);

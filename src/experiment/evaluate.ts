@@ -110,7 +110,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   for (const seed of config.seeds) {
     const seedFile = join(config.out, 'seeds', `seed${seed}.json`);
     const fingerprint = JSON.stringify({ model: config.model, epochs: config.epochs ?? null, patience: config.patience ?? null, protocol, exclude, checksum: dataset.checksum, train: prepared.trainKey ?? 'split.train', ...(config.augmentation ? { augmentation: config.augmentation.key } : {}), seed });
-    const done = readSeedResult(seedFile, fingerprint, config.patience);
+    const done = readSeedResult(seedFile, fingerprint);
     if (done) {
       progress.line(`seed ${seed}: already done (${seedFile}${done.earlyStopped ? `: it stopped early at epoch ${done.result.epochs}, so an epoch cap of ${config.epochs} trains exactly the same` : ''}); not rerun`);
       seedResults.push(done.result);
@@ -281,7 +281,7 @@ function processAlive(pid: number): boolean {
  * on the cap, so such a run is epoch for epoch the one the new cap would train — raising a cap that
  * did not bind does not retrain converged runs.
  */
-function readSeedResult(path: string, fingerprint: string, patience: number | undefined): { result: SeedResult; earlyStopped: boolean } | null {
+function readSeedResult(path: string, fingerprint: string): { result: SeedResult; earlyStopped: boolean } | null {
   if (!existsSync(path)) return null;
   try {
     const saved = JSON.parse(readFileSync(path, 'utf8')) as { fingerprint?: string; result?: SeedResult };
@@ -291,7 +291,8 @@ function readSeedResult(path: string, fingerprint: string, patience: number | un
     const now = JSON.parse(fingerprint) as Record<string, unknown>;
     const r = saved.result;
     const sameButCap = JSON.stringify({ ...was, epochs: null }) === JSON.stringify({ ...now, epochs: null });
-    const stoppedEarly = patience !== undefined && Number.isInteger(r.bestEpoch) && r.epochs - r.bestEpoch >= patience;
+    const patience = now.patience;
+    const stoppedEarly = typeof patience === 'number' && Number.isInteger(r.bestEpoch) && r.epochs - r.bestEpoch >= patience;
     return sameButCap && stoppedEarly && typeof now.epochs === 'number' && r.epochs <= now.epochs ? { result: r, earlyStopped: true } : null;
   } catch {
     return null;
