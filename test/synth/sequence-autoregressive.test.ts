@@ -4,8 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, ModelStateError } from '../../src/core/errors.ts';
-import { leaveOneOutSplit } from '../../src/data/index.ts';
+import { leaveOneOutSplit, makeTrainView } from '../../src/data/index.ts';
+import { Rng } from '../../src/core/index.ts';
 import { AutoregressiveSequenceSynthesizer } from '../../src/synth/sequence/index.ts';
+import type { EventSequence, EventSequenceData } from '../../src/synth/sequence/types.ts';
 import { beautySlice, hasBeauty, tvDistance } from './sequence-helpers.ts';
 
 const tiny = { network: { hidden: 16, blocks: 1, heads: 1, maxLen: 20, dropout: 0.2, attnDropout: 0.2 }, epochs: 2 };
@@ -58,6 +60,78 @@ describe('autoregressive sequence synthesizer (tiny SASRec on a Beauty slice)', 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('autoregressive synthesizer: event types', () => {
+  const VIEW = 0, CART = 1, BUY = 2;
+  // A shop's rules: a cart follows a view of the same item, a purchase follows a cart, and after a
+  // purchase comes a view. So view → purchase, cart → cart and purchase → cart never occur.
+  function shopHistories(n: number, seed: number): EventSequenceData {
+    const rng = new Rng(seed);
+    const sequences: EventSequence[] = [];
+    for (let u = 0; u < n; u++) {
+      const items: number[] = [];
+      const events: number[] = [];
+      const len = 4 + rng.int(8);
+      while (items.length < len) {
+        const item = 1 + rng.int(30);
+        items.push(item), events.push(VIEW);
+        if (rng.next() < 0.4) {
+          items.push(item), events.push(CART);
+          if (rng.next() < 0.6) items.push(item), events.push(BUY);
+        }
+      }
+      sequences.push({ items: Int32Array.from(items), events: Uint8Array.from(events) });
+    }
+    return { numItems: 30, eventTypes: ['view', 'cart', 'purchase'], sequences };
+  }
+  const data = shopHistories(300, 1);
+
+  it('masks every event transition the data lacks, learns the rest, and round-trips save/load', async () => {
+    const s = new AutoregressiveSequenceSynthesizer({ ...tiny, epochs: 3 });
+    await s.fitEvents(data, { seed: 0 });
+    assert.ok(!s.eventTransitionSeen(VIEW, BUY) && !s.eventTransitionSeen(CART, CART) && !s.eventTransitionSeen(BUY, CART));
+    assert.ok(s.eventTransitionSeen(VIEW, CART) && s.eventTransitionSeen(CART, BUY) && s.eventTransitionSeen(BUY, VIEW));
+    // The mask, whatever the model scores: after a view (token of item 5, event view), no purchase token can be drawn.
+    const afterView = s.sampler.scoreNext([Int32Array.of((5 - 1) * 3 + VIEW + 1)]);
+    for (let item = 1; item <= 30; item++) {
+      assert.equal(afterView[(item - 1) * 3 + BUY + 1], Number.NEGATIVE_INFINITY);
+      assert.ok(Number.isFinite(afterView[(item - 1) * 3 + VIEW + 1]!));
+    }
+    const out = s.sampleWithEvents(400, { seed: 1 });
+    let buys = 0;
+    for (const h of out) {
+      assert.equal(h.items.length, h.events.length);
+      assert.ok(h.items.every((i) => i >= 1 && i <= 30));
+      for (let t = 1; t < h.items.length; t++) {
+        assert.ok(s.eventTransitionSeen(h.events[t - 1]!, h.events[t]!), `generated ${data.eventTypes[h.events[t - 1]!]} → ${data.eventTypes[h.events[t]!]}`);
+        if (h.events[t] === BUY) buys++;
+      }
+    }
+    assert.ok(buys > 50, `purchases are generated (${buys})`);
+    assert.deepEqual(arrs(s.sample(50, { seed: 1 })), arrs(out.slice(0, 50).map((h) => h.items)), 'sample() returns the same histories without events');
+    const dir = mkdtempSync(join(tmpdir(), 'samplify-ar-ev-'));
+    try {
+      s.save(dir);
+      const l = new AutoregressiveSequenceSynthesizer();
+      l.load(dir);
+      assert.ok(!l.eventTransitionSeen(VIEW, BUY));
+      const again = l.sampleWithEvents(60, { seed: 2 });
+      const orig = s.sampleWithEvents(60, { seed: 2 });
+      assert.deepEqual(again.map((h) => [Array.from(h.items), Array.from(h.events)]), orig.map((h) => [Array.from(h.items), Array.from(h.events)]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a model fitted without events refuses event questions; bad event data is an error', async () => {
+    const plain = new AutoregressiveSequenceSynthesizer({ ...tiny, epochs: 1 });
+    await plain.fit(makeTrainView(3, [Int32Array.of(1, 2, 3), Int32Array.of(2, 3)]), { seed: 0 });
+    assert.throws(() => plain.eventTransitionSeen(0, 0), ModelStateError);
+    const s = new AutoregressiveSequenceSynthesizer({ ...tiny, epochs: 1 });
+    await assert.rejects(s.fitEvents({ numItems: 3, eventTypes: ['view'], sequences: [{ items: Int32Array.of(1, 2), events: Uint8Array.of(0) }] }, { seed: 0 }), RangeError);
+    await assert.rejects(s.fitEvents({ numItems: 3, eventTypes: ['view'], sequences: [{ items: Int32Array.of(1, 4), events: Uint8Array.of(0, 0) }] }, { seed: 0 }), /out of range/);
   });
 });
 

@@ -6,16 +6,20 @@
  * 'auto' as in the Markov baseline. Histories are generated in fixed chunks of `batchSize`, one
  * model call per step for the whole chunk; history j draws only from its own stream (seed → j).
  *
+ * With event types (fitEvents), the model reads and predicts (item, event) tokens, and at every
+ * step the tokens whose event would follow the previous one in a way the training data never does
+ * (e.g. a purchase straight after a view) are masked out before sampling.
+ *
  * save(dir) writes the model (weights.bin, model.json) and synth.json (distributions, settings).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, ModelStateError, Rng, writeJsonAtomic } from '../../core/index.ts';
-import type { TrainView } from '../../data/index.ts';
+import { makeTrainView, type TrainView } from '../../data/index.ts';
 import { createRecommender, NeuralRecommender } from '../../models/index.ts';
 import { checkDrawOptions, generateItems, itemsSeenIn, type NextItemSampler } from '../../augment/index.ts';
 import { Categorical, hasRepeats, lengthDistribution, sampleLengths, startDistribution } from './stats.ts';
-import type { SequenceSampleOptions, SequenceSynthesizer, SequenceSynthFitOptions, SequenceSynthFitReport } from './types.ts';
+import type { EventSequence, EventSequenceData, SequenceSampleOptions, SequenceSynthesizer, SequenceSynthFitOptions, SequenceSynthFitReport } from './types.ts';
 
 export interface AutoregressiveConfig {
   readonly model?: 'sasrec' | 'gru4rec';
@@ -36,9 +40,19 @@ const FORMAT = 'samplify-autoregressive-sequence';
 
 type ResolvedConfig = Required<Omit<AutoregressiveConfig, 'trainer' | 'network'>> & { network: Record<string, unknown>; trainer: Record<string, unknown> };
 
+/** Event types of histories fitted with fitEvents: token = (item − 1) · E + event + 1. */
+interface EventState {
+  readonly types: readonly string[];
+  /** next[a · E + b] = 1 when event b follows event a somewhere in the training histories. */
+  readonly next: Uint8Array;
+}
+
 interface State {
   model: NeuralRecommender;
   numItems: number;
+  /** The model's vocabulary: numItems, or numItems · E tokens with events. */
+  vocab: number;
+  events: EventState | null;
   noRepeat: boolean;
   lengths: Categorical;
   start: Categorical;
@@ -83,10 +97,38 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
     return this.#s;
   }
 
-  /** The trained model as a forward next-item sampler (allowed: items seen in training). */
+  /**
+   * The trained model as a forward next-token sampler (allowed: tokens seen in training). Tokens are
+   * items, or (item, event) pairs after fitEvents — then a token whose event never follows the
+   * previous token's event in training scores −∞, so it is never drawn.
+   */
   get sampler(): NextItemSampler {
     const s = this.#state;
-    return { direction: 'forward', numItems: s.numItems, allowed: s.allowed, scoreNext: (h) => s.model.scoreAll(h) };
+    const ev = s.events;
+    if (ev === null) return { direction: 'forward', numItems: s.vocab, allowed: s.allowed, scoreNext: (h) => s.model.scoreAll(h) };
+    const E = ev.types.length;
+    const V = s.vocab + 1;
+    return {
+      direction: 'forward',
+      numItems: s.vocab,
+      allowed: s.allowed,
+      scoreNext: (histories) => {
+        const scores = s.model.scoreAll(histories);
+        const width = scores.length / histories.length;
+        histories.forEach((h, b) => {
+          const prev = (h[h.length - 1]! - 1) % E;
+          for (let t = 1; t < V; t++) if (ev.next[prev * E + ((t - 1) % E)] === 0) scores[b * width + t] = Number.NEGATIVE_INFINITY;
+        });
+        return scores;
+      },
+    };
+  }
+
+  /** Whether event b follows event a anywhere in the fitted histories (fitEvents only). */
+  eventTransitionSeen(a: number, b: number): boolean {
+    const ev = this.#state.events;
+    if (ev === null) throw new ModelStateError('autoregressive: fitted without event types (use fitEvents)');
+    return ev.next[a * ev.types.length + b] === 1;
   }
 
   #newModel(): NeuralRecommender {
@@ -96,6 +138,33 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
   }
 
   async fit(train: TrainView, options: SequenceSynthFitOptions): Promise<SequenceSynthFitReport> {
+    return this.#fitTokens(train, train.numItems, null, options);
+  }
+
+  /**
+   * Fits on histories with event types: the model learns (item, event) tokens, and sampling never
+   * makes an event transition the data lacks. Sample them back with sampleWithEvents.
+   */
+  async fitEvents(data: EventSequenceData, options: SequenceSynthFitOptions): Promise<SequenceSynthFitReport> {
+    const E = data.eventTypes.length;
+    if (E < 1 || E > 255) throw new ConfigError(`autoregressive: histories need 1 to 255 event types, got ${E}`, { field: 'eventTypes' });
+    const next = new Uint8Array(E * E);
+    const tokens = data.sequences.map((h, k) => {
+      if (h.items.length !== h.events.length) throw new RangeError(`autoregressive: history ${k} has ${h.items.length} items and ${h.events.length} events`);
+      const out = new Int32Array(h.items.length);
+      for (let t = 0; t < h.items.length; t++) {
+        const it = h.items[t]!;
+        const e = h.events[t]!;
+        if (!(it >= 1 && it <= data.numItems) || e >= E) throw new RangeError(`autoregressive: history ${k}, position ${t}: item ${it} / event ${e} out of range`);
+        out[t] = (it - 1) * E + e + 1;
+        if (t > 0) next[h.events[t - 1]! * E + e] = 1;
+      }
+      return out;
+    });
+    return this.#fitTokens(makeTrainView(data.numItems * E, tokens), data.numItems, { types: [...data.eventTypes], next }, options);
+  }
+
+  async #fitTokens(train: TrainView, numItems: number, events: EventState | null, options: SequenceSynthFitOptions): Promise<SequenceSynthFitReport> {
     const seqs = train.users().map((u) => train.sequence(u));
     if (seqs.length === 0) throw new ConfigError('autoregressive: the training view has no non-empty history', { field: 'train' });
     const model = this.#newModel();
@@ -103,7 +172,9 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
     const report = await model.fit(train, { seed: options.seed, epochs: this.config.epochs, ...(prefixed ? { progress: prefixed } : {}), ...(options.cancel ? { cancel: options.cancel } : {}) });
     this.#s = {
       model,
-      numItems: train.numItems,
+      numItems,
+      vocab: train.numItems,
+      events,
       noRepeat: this.config.noRepeat === 'auto' ? !hasRepeats(seqs) : this.config.noRepeat,
       lengths: lengthDistribution(seqs),
       start: startDistribution(seqs),
@@ -112,7 +183,23 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
     return { seconds: report.seconds, sequences: seqs.length, losses: report.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss })) };
   }
 
+  /** Histories with their event types (fitEvents); the items are what sample() returns for the same seed. */
+  sampleWithEvents(n: number, options: SequenceSampleOptions): EventSequence[] {
+    const s = this.#state;
+    const E = s.events?.types.length ?? 1;
+    return this.#sampleTokens(n, options).map((h) => {
+      const items = new Int32Array(h.length);
+      const events = new Uint8Array(h.length);
+      for (let t = 0; t < h.length; t++) (events[t] = (h[t]! - 1) % E), (items[t] = (h[t]! - 1 - events[t]!) / E + 1);
+      return { items, events };
+    });
+  }
+
   sample(n: number, options: SequenceSampleOptions): Int32Array[] {
+    return this.#state.events === null ? this.#sampleTokens(n, options) : this.sampleWithEvents(n, options).map((h) => h.items);
+  }
+
+  #sampleTokens(n: number, options: SequenceSampleOptions): Int32Array[] {
     const s = this.#state;
     const root = new Rng(options.seed);
     const lengths = sampleLengths(n, options.lengths, s.lengths, (j) => root.split(j).split('length'));
@@ -142,8 +229,9 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
     const s = this.#state;
     s.model.save(dir);
     const allowed: number[] = [];
-    for (let i = 1; i <= s.numItems; i++) if (s.allowed[i]) allowed.push(i);
-    writeJsonAtomic(join(dir, 'synth.json'), { format: FORMAT, version: 1, config: this.config, numItems: s.numItems, noRepeat: s.noRepeat, lengths: s.lengths.toJSON(), start: s.start.toJSON(), allowed });
+    for (let i = 1; i <= s.vocab; i++) if (s.allowed[i]) allowed.push(i);
+    const events = s.events === null ? null : { types: s.events.types, next: Array.from(s.events.next) };
+    writeJsonAtomic(join(dir, 'synth.json'), { format: FORMAT, version: 1, config: this.config, numItems: s.numItems, vocab: s.vocab, events, noRepeat: s.noRepeat, lengths: s.lengths.toJSON(), start: s.start.toJSON(), allowed });
   }
 
   load(dir: string): void {
@@ -159,9 +247,12 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
     const model = this.#newModel();
     model.load(dir);
     const numItems = o.numItems as number;
+    const vocab = (o.vocab as number | undefined) ?? numItems;
+    const ev = (o.events ?? null) as { types: string[]; next: number[] } | null;
     type J = { values: number[]; counts: number[] };
-    const allowed = new Uint8Array(numItems + 1);
+    const allowed = new Uint8Array(vocab + 1);
     for (const i of o.allowed as number[]) allowed[i] = 1;
-    this.#s = { model, numItems, noRepeat: o.noRepeat as boolean, lengths: Categorical.fromJSON(o.lengths as J), start: Categorical.fromJSON(o.start as J), allowed };
+    const events = ev === null ? null : { types: ev.types, next: Uint8Array.from(ev.next) };
+    this.#s = { model, numItems, vocab, events, noRepeat: o.noRepeat as boolean, lengths: Categorical.fromJSON(o.lengths as J), start: Categorical.fromJSON(o.start as J), allowed };
   }
 }
