@@ -17,7 +17,15 @@
  *   which are constants (piecewise-constant LeakyReLU slope, fixed dropout draw); the penalty
  *   (‖∇ₓD(x̂)‖ − 1)² is then differentiated w.r.t. the weights by the ordinary tape
  *   (`discriminatorInputGradient`, tested against finite differences);
- * - Adam lr 2e-4, betas (0.5, 0.9), weight decay 1e-6 for both networks.
+ * - Adam lr 2e-4, betas (0.5, 0.9), weight decay 1e-6 for both networks;
+ * - optional DP-SGD (`dp`), on the critic — the only network that reads real rows; the generator
+ *   learns through the critic alone, so its weights are post-processing. Each critic step
+ *   Poisson-samples real rows (rate batchSize / rows), packs them into pac groups (a row is in one
+ *   group), clips each group's gradient of its WGAN-GP loss (real, fake, penalty) to maxGradNorm,
+ *   and adds Gaussian noise. Training-by-sampling's category frequencies are released once as
+ *   Gaussian-noised counts (their own noise multiplier, in the same RDP account); a conditioned
+ *   real row's condition is its own category. The data transformer (modes, category lists, id
+ *   buckets) and the exact-copy filter read the data outside the guarantee, as in TVAE's DP mode.
  *
  * All randomness (transformer, initialisation, batches, noise, dropout, sampling) comes from the
  * fit seed or the sample seed.
@@ -28,6 +36,7 @@ import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';
 import { type CandidateSource, SampleGuard, finalizeSample } from './conditions.ts';
 import { type Dense, type Norm, checkFinite, dense, fmt, gumbelNoise, norm, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile, positiveInt, layerDims } from './neural-tabular.ts';
+import { type DpAccount, dpSgdEpsilon, gaussianMechanismRdp } from './dp.ts';
 import { DataTransformer, type TransformerState } from './transformer.ts';
 import type { Conditions, LossPoint, SampleOptions, SampleResult, SynthFitOptions, SynthFitReport, Synthesizer } from './types.ts';
 
@@ -61,6 +70,20 @@ export const ctganConfigSchema = z
     idBuckets: positiveInt.max(10000).default(50),
     /** Remove sampled rows identical to a training row (the privacy default). */
     removeExactCopies: z.boolean().default(true),
+    /**
+     * DP-SGD on the critic (see the header): noise std noiseMultiplier · maxGradNorm on the sum of
+     * clipped per-group gradients; category counts noised with std countNoiseMultiplier · √(discrete
+     * columns); ε for delta (default min(1e-5, 1/rows)) by the RDP accountant in dp.ts.
+     */
+    dp: z
+      .object({
+        noiseMultiplier: z.number().positive(),
+        maxGradNorm: z.number().positive().default(1),
+        countNoiseMultiplier: z.number().positive().default(5),
+        delta: z.number().gt(0).lt(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -192,31 +215,48 @@ interface CondSampler {
   readonly freqCum: Float64Array[];
 }
 
-function buildCondSampler(t: DataTransformer, categories: Int32Array[]): CondSampler {
-  const rowsByCategory: Int32Array[][] = [];
+/** Category counts per discrete column. */
+function categoryCounts(t: DataTransformer, categories: Int32Array[]): Float64Array[] {
+  return t.discrete.map((info, j) => {
+    const counts = new Float64Array(info.categories);
+    for (const c of categories[j]!) counts[c]!++;
+    return counts;
+  });
+}
+
+/**
+ * Cumulative log(1 + count) and count distributions. Counts may be noisy (DP): negative ones count
+ * as 0, and a column whose counts are all ≤ 0 falls back to uniform so it can still be drawn.
+ */
+function condDistributions(counts: Float64Array[]): { logFreqCum: Float64Array[]; freqCum: Float64Array[] } {
   const logFreqCum: Float64Array[] = [];
   const freqCum: Float64Array[] = [];
-  t.discrete.forEach((info, j) => {
-    const codes = categories[j]!;
-    const counts = new Int32Array(info.categories);
-    for (let r = 0; r < codes.length; r++) counts[codes[r]!]!++;
-    const lists = Array.from(counts, (c) => new Int32Array(c));
-    const fill = new Int32Array(info.categories);
-    for (let r = 0; r < codes.length; r++) {
-      const c = codes[r]!;
-      lists[c]![fill[c]!++] = r;
-    }
-    rowsByCategory.push(lists);
-    const lc = new Float64Array(info.categories + 1);
-    const fc = new Float64Array(info.categories + 1);
-    for (let c = 0; c < info.categories; c++) {
-      lc[c + 1] = lc[c]! + Math.log(1 + counts[c]!);
-      fc[c + 1] = fc[c]! + counts[c]!;
+  for (const raw of counts) {
+    const total = raw.reduce((a, c) => a + Math.max(0, c), 0);
+    const cnt = Array.from(raw, (c) => (total > 0 ? Math.max(0, c) : 1));
+    const lc = new Float64Array(cnt.length + 1);
+    const fc = new Float64Array(cnt.length + 1);
+    for (let c = 0; c < cnt.length; c++) {
+      lc[c + 1] = lc[c]! + Math.log(1 + cnt[c]!);
+      fc[c + 1] = fc[c]! + cnt[c]!;
     }
     logFreqCum.push(lc);
     freqCum.push(fc);
+  }
+  return { logFreqCum, freqCum };
+}
+
+function buildCondSampler(t: DataTransformer, categories: Int32Array[], counts: Float64Array[]): CondSampler {
+  const rowsByCategory = t.discrete.map((info, j) => {
+    const codes = categories[j]!;
+    const sizes = new Int32Array(info.categories);
+    for (const c of codes) sizes[c]!++;
+    const lists = Array.from(sizes, (k) => new Int32Array(k));
+    const fill = new Int32Array(info.categories);
+    for (let r = 0; r < codes.length; r++) lists[codes[r]!]![fill[codes[r]!]!++] = r;
+    return lists;
   });
-  return { rowsByCategory, logFreqCum, freqCum };
+  return { rowsByCategory, ...condDistributions(counts) };
 }
 
 function drawCum(cum: Float64Array, rng: Rng): number {
@@ -267,6 +307,8 @@ export class CtganSynthesizer implements Synthesizer {
   readonly config: CtganConfig;
   private fitted: Fitted | null = null;
   private lossCurve: LossPoint[] = [];
+  /** The DP guarantee of the last fit (null without `dp`). */
+  privacy: DpAccount | null = null;
 
   constructor(config: Partial<CtganConfig> | Readonly<Record<string, unknown>> = {}) {
     this.config = parseSynthConfig(ctganConfigSchema, config, 'ctgan config');
@@ -293,7 +335,14 @@ export class CtganSynthesizer implements Synthesizer {
     const W = transformer.width;
     const C = transformer.condWidth;
     progress.line(`ctgan: ${transformer.columns.length} columns → ${W} features, conditional vector ${C} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    const sampler = buildCondSampler(transformer, categories);
+    const dp = cfg.dp;
+    const n = table.rowCount;
+    const trueCounts = categoryCounts(transformer, categories);
+    // DP: the frequencies that training-by-sampling and sampling use are released noisily, once.
+    const countNoise = dp === undefined ? 0 : dp.countNoiseMultiplier * Math.sqrt(Math.max(transformer.discrete.length, 1));
+    const crng = rng.split('dp-counts');
+    const counts = dp === undefined ? trueCounts : trueCounts.map((col) => col.map((c) => c + countNoise * crng.normal()));
+    const sampler = buildCondSampler(transformer, categories, counts);
     const G = buildGenerator(cfg, C, W, rng.split('init-generator'));
     const D = buildDiscriminator(cfg, W + C, rng.split('init-discriminator'));
     const gParams = generatorParams(G);
@@ -303,11 +352,14 @@ export class CtganSynthesizer implements Synthesizer {
     const optD = adam(dParams, cfg.discriminatorLr);
     const B = cfg.batchSize;
     const P = cfg.pac;
-    const n = table.rowCount;
     const stepsPerEpoch = Math.max(1, Math.floor(n / B));
     const spans = transformer.spans;
     const E = cfg.embeddingDim;
     const losses: LossPoint[] = [];
+    const q = Math.min(1, B / n);
+    const delta = dp?.delta ?? Math.min(1e-5, 1 / n);
+    let dpSteps = 0;
+    this.privacy = null;
 
     const realBatch = (cb: CondBatch | null, brng: Rng): Float32Array => {
       const out = new Float32Array(B * W);
@@ -322,19 +374,106 @@ export class CtganSynthesizer implements Synthesizer {
       }
       return out;
     };
-    const packed = (rowsData: Float32Array, cond: Float32Array | null): Float32Array => {
-      // [B, W] ⊕ [B, C] row-wise, then pac consecutive rows form one discriminator input.
+    /** Generator rows after the training activation (Gumbel-softmax), no tape: the critic's fakes. */
+    const fakeRows = (m: number, cond: Float32Array | null, frng: Rng): Float32Array =>
+      nn.noGrad(() => {
+        const raw = generatorForward(G, new nn.Tensor(normals(m * E, frng.split('z')), [m, E]), cond === null ? null : new nn.Tensor(cond, [m, C]), true);
+        return nn.spanActivation(nn.add(raw, new nn.Tensor(gumbelNoise(spans, m, W, frng.split('gumbel')), [m, W])), spans, cfg.gumbelTau).data;
+      });
+    /** [m, W] ⊕ [m, C] row-wise, then pac consecutive rows form one critic input [m/pac, pac·(W+C)]. */
+    const packed = (rowsData: Float32Array, cond: Float32Array | null, m: number): Float32Array => {
       if (cond === null || C === 0) return rowsData;
-      const out = new Float32Array(B * (W + C));
-      for (let i = 0; i < B; i++) {
+      const out = new Float32Array(m * (W + C));
+      for (let i = 0; i < m; i++) {
         out.set(rowsData.subarray(i * W, i * W + W), i * (W + C));
         out.set(cond.subarray(i * C, i * C + C), i * (W + C) + W);
       }
       return out;
     };
-    const dInput = (x: nn.Tensor, cond: Float32Array | null): nn.Tensor => {
-      const withCond = cond === null || C === 0 ? x : nn.concatColumns([x, new nn.Tensor(cond, [B, C])]);
-      return nn.reshape(withCond, [B / P, P * (W + C)]);
+    /**
+     * The critic's WGAN-GP loss on m real and m fake rows (m a multiple of pac) sharing conditions:
+     * mean D(fake) − mean D(real) + λ · mean over groups of (‖∇ₓD(x̂)‖ − 1)².
+     */
+    const criticLoss = (real: Float32Array, fake: Float32Array, cond: Float32Array | null, m: number, lrng: Rng): { loss: nn.Tensor; gp: number } => {
+      const groups = m / P;
+      const pr = packed(real, cond, m);
+      const pf = packed(fake, cond, m);
+      const yReal = discriminatorForward(D, new nn.Tensor(pr, [groups, P * (W + C)]), cfg.leakySlope, cfg.dropout, lrng.split('drop-real'));
+      const yFake = discriminatorForward(D, new nn.Tensor(pf, [groups, P * (W + C)]), cfg.leakySlope, cfg.dropout, lrng.split('drop-fake'));
+      let loss = nn.add(nn.mean(yFake), nn.scale(nn.mean(yReal), -1));
+      let gp = 0;
+      if (cfg.gradientPenalty > 0) {
+        const rowW = P * (W + C);
+        const interp = new Float32Array(pr.length);
+        const arng = lrng.split('alpha');
+        for (let g = 0; g < groups; g++) {
+          const alpha = arng.next();
+          for (let j = g * rowW; j < (g + 1) * rowW; j++) interp[j] = alpha * pr[j]! + (1 - alpha) * pf[j]!;
+        }
+        const gx = discriminatorInputGradient(D, interp, groups, cfg.leakySlope, cfg.dropout, lrng.split('drop-gp'));
+        const dev = nn.add(nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], []))), nn.Tensor.fromArray([-1], []));
+        const penalty = nn.scale(nn.mean(nn.mul(dev, dev)), cfg.gradientPenalty);
+        gp = penalty.item();
+        loss = nn.add(loss, penalty);
+      }
+      return { loss, gp };
+    };
+    /**
+     * One DP-SGD critic step: Poisson-sampled real rows in pac groups, each conditioned on its own
+     * category of a uniformly drawn discrete column; every group's gradient clipped to maxGradNorm,
+     * summed, Gaussian noise added, divided by the expected number of groups. Returns the mean
+     * group loss and penalty (0 when no full group was drawn).
+     */
+    const dpCriticStep = (drng: Rng, cfgDp: NonNullable<CtganConfig['dp']>): { loss: number; gp: number } => {
+      const prng = drng.split('poisson');
+      const rows: number[] = [];
+      for (let r = 0; r < n; r++) if (prng.next() < q) rows.push(r);
+      const groups = Math.floor(rows.length / P);
+      const m = groups * P;
+      const acc = dParams.map((p) => new Float64Array(p.size));
+      let sumLoss = 0;
+      let sumGp = 0;
+      if (groups > 0) {
+        const cond = C > 0 ? new Float32Array(m * C) : null;
+        const real = new Float32Array(m * W);
+        const crow = drng.split('cond');
+        for (let i = 0; i < m; i++) {
+          const r = rows[i]!;
+          real.set(data.subarray(r * W, r * W + W), i * W);
+          if (cond !== null) {
+            const j = crow.int(transformer.discrete.length);
+            cond[i * C + transformer.discrete[j]!.condOffset + categories[j]![r]!] = 1;
+          }
+        }
+        const fake = fakeRows(m, cond, drng.split('fake'));
+        for (let g = 0; g < groups; g++) {
+          const slice = (a: Float32Array, w: number): Float32Array => a.subarray(g * P * w, (g + 1) * P * w);
+          const { loss, gp } = criticLoss(slice(real, W), slice(fake, W), cond === null ? null : slice(cond, C), P, drng.split(`group-${g}`));
+          optD.zeroGrad();
+          nn.backward(loss);
+          let sq = 0;
+          for (const p of dParams) if (p.grad !== null) for (const v of p.grad) sq += v * v;
+          const clip = Math.min(1, cfgDp.maxGradNorm / Math.sqrt(sq + 1e-12));
+          dParams.forEach((p, k) => {
+            if (p.grad === null) return;
+            const a = acc[k]!;
+            for (let i = 0; i < a.length; i++) a[i] = a[i]! + clip * p.grad[i]!;
+          });
+          sumLoss += loss.item();
+          sumGp += gp;
+        }
+      }
+      const expectedGroups = (q * n) / P;
+      const noiseStd = cfgDp.noiseMultiplier * cfgDp.maxGradNorm;
+      const nrng = drng.split('dp-noise');
+      dParams.forEach((p, k) => {
+        if (p.grad === null) p.grad = new Float32Array(p.size);
+        const a = acc[k]!;
+        for (let i = 0; i < a.length; i++) p.grad[i] = (a[i]! + noiseStd * nrng.normal()) / expectedGroups;
+      });
+      optD.step();
+      dpSteps++;
+      return { loss: groups > 0 ? sumLoss / groups : 0, gp: groups > 0 ? sumGp / groups : 0 };
     };
 
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -348,34 +487,17 @@ export class CtganSynthesizer implements Synthesizer {
         const srng = erng.split(step);
         for (let ds = 0; ds < cfg.discriminatorSteps; ds++) {
           const drng = srng.split(`d${ds}`);
+          if (dp !== undefined) {
+            const r = dpCriticStep(drng, dp);
+            sumD += r.loss;
+            sumGp += r.gp;
+            continue;
+          }
           const cb = C > 0 ? sampleCond(transformer, sampler, B, drng.split('cond'), true) : null;
           const cond = cb?.cond ?? null;
-          const fake = nn.noGrad(() => {
-            const raw = generatorForward(G, new nn.Tensor(normals(B * E, drng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]), true);
-            return nn.spanActivation(nn.add(raw, new nn.Tensor(gumbelNoise(spans, B, W, drng.split('gumbel')), [B, W])), spans, cfg.gumbelTau).data;
-          });
+          const fake = fakeRows(B, cond, drng);
           const real = realBatch(cb, drng.split('real'));
-          const yReal = discriminatorForward(D, dInput(new nn.Tensor(real, [B, W]), cond), cfg.leakySlope, cfg.dropout, drng.split('drop-real'));
-          const yFake = discriminatorForward(D, dInput(new nn.Tensor(fake, [B, W]), cond), cfg.leakySlope, cfg.dropout, drng.split('drop-fake'));
-          let lossD = nn.add(nn.mean(yFake), nn.scale(nn.mean(yReal), -1));
-          let gpValue = 0;
-          if (cfg.gradientPenalty > 0) {
-            const pr = packed(real, cond);
-            const pf = packed(fake, cond);
-            const rowW = P * (W + C);
-            const interp = new Float32Array(pr.length);
-            const arng = drng.split('alpha');
-            for (let g = 0; g < B / P; g++) {
-              const alpha = arng.next();
-              for (let j = g * rowW; j < (g + 1) * rowW; j++) interp[j] = alpha * pr[j]! + (1 - alpha) * pf[j]!;
-            }
-            const gx = discriminatorInputGradient(D, interp, B / P, cfg.leakySlope, cfg.dropout, drng.split('drop-gp'));
-            const normG = nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], [])));
-            const dev = nn.add(normG, nn.Tensor.fromArray([-1], []));
-            const gp = nn.scale(nn.mean(nn.mul(dev, dev)), cfg.gradientPenalty);
-            gpValue = gp.item();
-            lossD = nn.add(lossD, gp);
-          }
+          const { loss: lossD, gp: gpValue } = criticLoss(real, fake, cond, B, drng);
           optD.zeroGrad();
           nn.backward(lossD);
           optD.step();
@@ -387,7 +509,8 @@ export class CtganSynthesizer implements Synthesizer {
         const cond = cb?.cond ?? null;
         const raw = generatorForward(G, new nn.Tensor(normals(B * E, grng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]), true);
         const fake = nn.spanActivation(nn.add(raw, new nn.Tensor(gumbelNoise(spans, B, W, grng.split('gumbel')), [B, W])), spans, cfg.gumbelTau);
-        const yFake = discriminatorForward(D, dInput(fake, cond), cfg.leakySlope, cfg.dropout, grng.split('drop'));
+        const withCond = cond === null || C === 0 ? fake : nn.concatColumns([fake, new nn.Tensor(cond, [B, C])]);
+        const yFake = discriminatorForward(D, nn.reshape(withCond, [B / P, P * (W + C)]), cfg.leakySlope, cfg.dropout, grng.split('drop'));
         let lossG = nn.scale(nn.mean(yFake), -1);
         if (cb !== null) {
           // Cross-entropy of the generator's (pre-activation) output for the conditioned column.
@@ -401,16 +524,19 @@ export class CtganSynthesizer implements Synthesizer {
         optG.step();
         sumG += lossG.item();
       }
+      if (dp !== undefined) this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta, (a) => gaussianMechanismRdp(dp.countNoiseMultiplier, a));
       const point: LossPoint = {
         epoch,
         generator: sumG / stepsPerEpoch,
         discriminator: sumD / (stepsPerEpoch * cfg.discriminatorSteps),
         gradientPenalty: sumGp / (stepsPerEpoch * cfg.discriminatorSteps),
+        ...(this.privacy !== null ? { epsilon: this.privacy.epsilon } : {}),
       };
+      const privacyText = this.privacy !== null ? `  ε ${this.privacy.epsilon.toFixed(3)} (δ ${delta.toExponential(1)})` : '';
       checkFinite('generator loss', point.generator!, epoch);
       checkFinite('discriminator loss', point.discriminator!, epoch);
       losses.push(point);
-      progress.line(`ctgan epoch ${epoch}/${epochs}  loss_g ${fmt(point.generator!)}  loss_d ${fmt(point.discriminator!)}  gp ${fmt(point.gradientPenalty!)}  ${((performance.now() - te) / 1000).toFixed(2)} s`);
+      progress.line(`ctgan epoch ${epoch}/${epochs}  loss_g ${fmt(point.generator!)}  loss_d ${fmt(point.discriminator!)}  gp ${fmt(point.gradientPenalty!)}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`);
     }
     nn.releaseBuffers();
     this.fitted = { transformer, generator: G, guard, condFreqCum: sampler.freqCum };
@@ -496,6 +622,7 @@ export class CtganSynthesizer implements Synthesizer {
       guard: f.guard.toJSON(),
       condFreqCum: f.condFreqCum.map((a) => [...a]),
       losses: this.lossCurve,
+      privacy: this.privacy,
     };
     writeModelFile(path, this.name, header, generatorState(f.generator));
   }
@@ -509,6 +636,7 @@ export class CtganSynthesizer implements Synthesizer {
     (this as { config: CtganConfig }).config = config;
     this.fitSeed = Number(header.fitSeed ?? 0);
     this.lossCurve = (header.losses as LossPoint[] | undefined) ?? [];
+    this.privacy = (header.privacy as DpAccount | null | undefined) ?? null;
     this.fitted = {
       transformer,
       generator: G,

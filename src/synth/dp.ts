@@ -6,6 +6,8 @@
  * For sampling rate q and noise multiplier σ (noise std / clipping norm), at integer order α ≥ 2:
  *   A_α = Σ_{k=0..α} C(α, k) (1 − q)^{α−k} q^k exp((k² − k) / (2σ²)),   ε_RDP(α) = ln A_α / (α − 1);
  * T steps compose to T · ε_RDP(α), and (ε, δ)-DP holds with ε = min_α T ε_RDP(α) + ln(1/δ) / (α − 1).
+ * Other mechanisms run on the same data (e.g. noisy category counts) add their own ε_RDP(α) before
+ * the conversion.
  */
 
 export interface DpAccount {
@@ -44,13 +46,25 @@ export function sampledGaussianRdp(q: number, sigma: number, alpha: number): num
   return logA / (alpha - 1);
 }
 
-/** (ε, δ) after `steps` steps at sampling rate q with noise multiplier σ. */
-export function dpSgdEpsilon(q: number, sigma: number, steps: number, delta: number): DpAccount {
+/**
+ * ε_RDP(α) of the Gaussian mechanism releasing a query of L2 sensitivity 1 with noise std σ
+ * (scale σ by the sensitivity for other queries): α / (2σ²).
+ */
+export function gaussianMechanismRdp(sigma: number, alpha: number): number {
+  if (!(sigma > 0)) throw new RangeError(`noise multiplier must be > 0, got ${sigma}`);
+  return alpha / (2 * sigma * sigma);
+}
+
+/**
+ * (ε, δ) after `steps` steps at sampling rate q with noise multiplier σ, plus `extraRdp(α)` of
+ * other mechanisms on the same data.
+ */
+export function dpSgdEpsilon(q: number, sigma: number, steps: number, delta: number, extraRdp?: (alpha: number) => number): DpAccount {
   if (!(delta > 0 && delta < 1)) throw new RangeError(`delta must be in (0, 1), got ${delta}`);
   let best = Infinity;
   let order = ORDERS[0]!;
   for (const a of ORDERS) {
-    const eps = steps * sampledGaussianRdp(q, sigma, a) + Math.log(1 / delta) / (a - 1);
+    const eps = steps * sampledGaussianRdp(q, sigma, a) + (extraRdp?.(a) ?? 0) + Math.log(1 / delta) / (a - 1);
     if (eps < best) {
       best = eps;
       order = a;
