@@ -96,3 +96,79 @@ test('synthesize with a sequence synthesizer: seqtxt output; bad keys and params
   assert.equal(viaCli.code, 2);
   assert.doesNotMatch(viaCli.stderr, /\n\s+at /, 'no stack trace');
 });
+
+// A shop's event log: view → cart → purchase of the same item, nothing else follows a view with a
+// purchase, and a purchase is followed by a view. 120 users, 20 items, shuffled file order (the
+// reader restores time order).
+const eventRng = new Rng(9);
+const eventRows: string[] = [];
+for (let u = 0; u < 120; u++) {
+  let ts = 1000;
+  const target = 4 + eventRng.int(6);
+  let made = 0;
+  while (made < target) {
+    const item = `sku${eventRng.int(20)}`;
+    eventRows.push(`u${u},${item},${ts++},view`), made++;
+    if (eventRng.next() < 0.5) {
+      eventRows.push(`u${u},${item},${ts++},cart`), made++;
+      if (eventRng.next() < 0.6) eventRows.push(`u${u},${item},${ts++},purchase`), made++;
+    }
+  }
+}
+eventRows.push('u999,sku1,5,refund'); // an event type outside the declared funnel: a rejected row
+eventRng.shuffle(eventRows);
+writeFileSync(join(tmp, 'events.csv'), `user,item,ts,event\n${eventRows.join('\n')}\n`);
+
+function eventConfig(synth: string, out: string, name: string): string {
+  const p = join(tmp, name);
+  const params = synth === 'autoregressive' ? ', params: { epochs: 2, network: { hidden: 16, blocks: 1, heads: 1, maxLen: 20 } }' : '';
+  writeFileSync(
+    p,
+    `data: { path: events.csv, format: csv, columns: { user: user, item: item, timestamp: ts, eventType: event }, eventTypes: [view, cart, purchase] }\n` +
+      `synthesizer: { name: ${synth}${params} }\nseed: 1\nout: ${out}\nreport: { holdout: 0.2 }\n`,
+  );
+  return p;
+}
+
+test('synthesize histories with event types (markov and autoregressive): JSONL with events, never an event transition the data lacks', async () => {
+  for (const synth of ['markov', 'autoregressive']) {
+    const out = join(tmp, `out/events-${synth}.jsonl`);
+    const cfg = readAnySynthesizeConfig(eventConfig(synth, out, `ev-${synth}.yaml`));
+    if (cfg.config.kind !== 'sequences') return assert.fail('sequence config expected');
+    const r = await runSequenceSynthesis({ config: cfg.config.config, baseDir: cfg.baseDir });
+    assert.equal(r.histories, 96, '120 users, 24 held out for the report');
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { user: string; items: string[]; events: string[] });
+    let purchases = 0;
+    for (const row of rows) {
+      assert.equal(row.items.length, row.events.length);
+      assert.ok(row.items.every((i) => /^sku\d+$/.test(i)));
+      for (let t = 1; t < row.events.length; t++) {
+        const pair = `${row.events[t - 1]}>${row.events[t]}`;
+        assert.ok(!['view>purchase', 'cart>cart', 'purchase>cart', 'purchase>purchase'].includes(pair), `${synth} wrote ${pair}`);
+        if (row.events[t] === 'purchase') purchases++;
+      }
+    }
+    assert.ok(purchases > 10, `${synth}: purchases are generated (${purchases})`);
+    const report = JSON.parse(readFileSync(r.qualityReport!, 'utf8'));
+    assert.equal(report.events.unseenTransitions, 0);
+    assert.deepEqual(report.events.types, ['view', 'cart', 'purchase']);
+    assert.ok(report.events.shareTvDistance < 0.2, `${synth}: event shares ${JSON.stringify(report.events)}`);
+    const prov = JSON.parse(readFileSync(r.provenance, 'utf8'));
+    assert.equal(prov.input.rowsRejected, 1, 'the refund row is rejected and counted');
+    assert.deepEqual(JSON.parse(readFileSync(r.idMap, 'utf8')).eventTypes, ['view', 'cart', 'purchase']);
+  }
+});
+
+test('event types: a synthesizer that cannot model them, a seqtxt output and a csv without columns are ConfigErrors naming the key', async () => {
+  const vae = readAnySynthesizeConfig(eventConfig('vae', join(tmp, 'out/never-ev.jsonl'), 'ev-vae.yaml'));
+  if (vae.config.kind !== 'sequences') return assert.fail('sequence config expected');
+  await assert.rejects(runSequenceSynthesis({ config: vae.config.config, baseDir: vae.baseDir }), (e: unknown) => e instanceof ConfigError && e.location.field === 'synthesizer.name');
+  assert.ok(!existsSync(join(tmp, 'out/never-ev.jsonl')));
+  assert.throws(() => readAnySynthesizeConfig(eventConfig('markov', 'out/ev.txt', 'ev-txt.yaml')), (e: unknown) => e instanceof ConfigError && e.location.field === 'out');
+  const noCols = join(tmp, 'ev-nocols.yaml');
+  writeFileSync(noCols, 'data: { path: events.csv, format: csv }\nsynthesizer: { name: markov }\nout: out/x.jsonl\n');
+  assert.throws(() => readAnySynthesizeConfig(noCols), (e: unknown) => e instanceof ConfigError && /columns/.test(e.location.field ?? ''));
+  const noEventCol = join(tmp, 'ev-noevcol.yaml');
+  writeFileSync(noEventCol, 'data: { path: events.csv, format: csv, columns: { user: user, item: item }, eventTypes: [view] }\nsynthesizer: { name: markov }\nout: out/x.jsonl\n');
+  assert.throws(() => readAnySynthesizeConfig(noEventCol), (e: unknown) => e instanceof ConfigError && /eventTypes/.test(e.location.field ?? ''));
+});

@@ -53,3 +53,17 @@ export interface EventSequenceData {
   readonly eventTypes: readonly string[];
   readonly sequences: readonly EventSequence[];
 }
+
+/** A sequence synthesizer that also learns event types (markov, autoregressive). */
+export interface EventSequenceSynthesizer extends SequenceSynthesizer {
+  fitEvents(data: EventSequenceData, options: SequenceSynthFitOptions): Promise<SequenceSynthFitReport>;
+  /** Histories with event types; their items are what sample() gives for the same seed. */
+  sampleWithEvents(n: number, options: SequenceSampleOptions): EventSequence[];
+  /** Whether event b follows event a somewhere in the fitted histories. */
+  eventTransitionSeen(a: number, b: number): boolean;
+}
+
+export function learnsEventTypes(s: SequenceSynthesizer): s is EventSequenceSynthesizer {
+  const c = s as Partial<EventSequenceSynthesizer>;
+  return typeof c.fitEvents === 'function' && typeof c.sampleWithEvents === 'function' && typeof c.eventTransitionSeen === 'function';
+}
