@@ -105,7 +105,7 @@ test('every shipped example is valid: pipelines, lift experiments, ctr and cold-
   assert.equal(readConfigFile(join(examples, 'experiments', 'ml100k-ctr.yaml'), parseCtrTaskConfig).config.split, 'user-temporal');
   const { readAnySynthesizeConfig } = await import('../../src/experiment/index.ts');
   const kinds = readdirSync(join(examples, 'synth')).filter((f) => f.endsWith('.yaml')).map((f) => readAnySynthesizeConfig(join(examples, 'synth', f)).config.kind);
-  assert.deepEqual(kinds.sort(), ['sequences', 'table']);
+  assert.deepEqual(kinds.sort(), ['sequences', 'sequences', 'table']);
   // The bench configs are examples too: every lift config there parses.
   const bench = join(import.meta.dirname, '..', '..', 'bench', 'configs');
   for (const f of readdirSync(bench).filter((x) => x.endsWith('.yaml'))) assert.ok(readExperimentConfig(join(bench, f)).config.arms.length > 0, f);
