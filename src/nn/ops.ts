@@ -799,6 +799,44 @@ export function perExampleNormTap(y: Tensor, x: Tensor, sqNorms: Float64Array, b
   return res;
 }
 
+/**
+ * Like perExampleNormTap for a batch whose rows come in pairs: rows r and r + n/2 belong to one
+ * example (e.g. a critic's fake and real row of one training example), so that example's weight
+ * gradient is g_r x_rᵀ + g_s x_sᵀ and its squared norm
+ * ‖g_r‖²‖x_r‖² + ‖g_s‖²‖x_s‖² + 2 (g_r·g_s)(x_r·x_s) (+ ‖g_r + g_s‖² for the bias), added into
+ * sqNorms[r] (n/2 entries).
+ */
+export function pairedExampleNormTap(y: Tensor, x: Tensor, sqNorms: Float64Array, bias: boolean): Tensor {
+  if (y.shape.length !== 2 || x.shape.length !== 2 || y.shape[0] !== x.shape[0]) fail('pairedExampleNormTap', `y ${shapeStr(y.shape)} and x ${shapeStr(x.shape)} must be [n, out] and [n, in]`);
+  const n = y.shape[0]!;
+  if (n % 2 !== 0 || sqNorms.length !== n / 2) fail('pairedExampleNormTap', `${n} rows must be pairs, with one sqNorms entry per pair (got ${sqNorms.length})`);
+  const half = n / 2;
+  const dOut = y.shape[1]!;
+  const dIn = x.shape[1]!;
+  const rg = needsGrad(y);
+  const res = new Tensor(y.data, y.shape, rg);
+  if (rg) {
+    const xd = x.data;
+    record(res, (g) => {
+      kernels().axpy(1, g, gradOf(y));
+      const dot = (a: Float32Array, i: number, j: number, d: number): number => {
+        let v = 0;
+        for (let k = 0; k < d; k++) v += a[i * d + k]! * a[j * d + k]!;
+        return v;
+      };
+      for (let r = 0; r < half; r++) {
+        const s = r + half;
+        const grr = dot(g, r, r, dOut);
+        const gss = dot(g, s, s, dOut);
+        const grs = dot(g, r, s, dOut);
+        const b = bias ? 1 : 0;
+        sqNorms[r] = sqNorms[r]! + grr * (dot(xd, r, r, dIn) + b) + gss * (dot(xd, s, s, dIn) + b) + 2 * grs * (dot(xd, r, s, dIn) + b);
+      }
+    });
+  }
+  return res;
+}
+
 export interface BatchNormOptions {
   /** Batch statistics (and running-statistics update) when true; running statistics when false. */
   readonly training: boolean;

@@ -19,13 +19,14 @@
  *   (`discriminatorInputGradient`, tested against finite differences);
  * - Adam lr 2e-4, betas (0.5, 0.9), weight decay 1e-6 for both networks;
  * - optional DP-SGD (`dp`), on the critic — the only network that reads real rows; the generator
- *   learns through the critic alone, so its weights are post-processing. Each critic step
- *   Poisson-samples real rows (rate batchSize / rows), packs them into pac groups (a row is in one
- *   group), clips each group's gradient of its WGAN-GP loss (real, fake, penalty) to maxGradNorm,
- *   and adds Gaussian noise. Training-by-sampling's category frequencies are released once as
- *   Gaussian-noised counts (their own noise multiplier, in the same RDP account); a conditioned
- *   real row's condition is its own category. The data transformer (modes, category lists, id
- *   buckets) and the exact-copy filter read the data outside the guarantee, as in TVAE's DP mode.
+ *   learns through the critic alone, so its weights are post-processing. pac is 1 under DP (an
+ *   example is one row). Each critic step Poisson-samples real rows (rate batchSize / rows); a
+ *   row's example loss D(fake) − D(real) pairs it with a generated row under the row's own
+ *   condition; per-example gradients are clipped (ghost norms) and the sum noised. The gradient
+ *   penalty is taken at generated rows only, so it reads no real data. Training-by-sampling's
+ *   category frequencies are released once as Gaussian-noised counts (their own noise multiplier,
+ *   in the same RDP account). The data transformer (modes, category lists, id buckets) and the
+ *   exact-copy filter read the data outside the guarantee, as in TVAE's DP mode.
  *
  * All randomness (transformer, initialisation, batches, noise, dropout, sampling) comes from the
  * fit seed or the sample seed.
@@ -71,8 +72,8 @@ export const ctganConfigSchema = z
     /** Remove sampled rows identical to a training row (the privacy default). */
     removeExactCopies: z.boolean().default(true),
     /**
-     * DP-SGD on the critic (see the header): noise std noiseMultiplier · maxGradNorm on the sum of
-     * clipped per-group gradients; category counts noised with std countNoiseMultiplier · √(discrete
+     * DP-SGD on the critic (see the header; pac must be 1): noise std noiseMultiplier · maxGradNorm
+     * on the sum of per-row gradients clipped to maxGradNorm; category counts noised with std countNoiseMultiplier · √(discrete
      * columns); ε for delta (default min(1e-5, 1/rows)) by the RDP accountant in dp.ts.
      */
     dp: z
@@ -162,14 +163,20 @@ function dropoutMask(size: number, p: number, rng: Rng): Float32Array {
 /**
  * Discriminator scores [n/pac, 1] of packed rows x [n/pac, pac·(width+C)]. Dropout masks are drawn
  * from rng (one per hidden layer) and applied by multiplication, so the same masks can be replayed.
+ * With pairNorms (DP-SGD), rows r and r + n/2 are one example, and backward adds each example's
+ * squared gradient norm into pairNorms[r].
  */
-export function discriminatorForward(d: Discriminator, x: nn.Tensor, slope: number, p: number, rng: Rng): nn.Tensor {
+export function discriminatorForward(d: Discriminator, x: nn.Tensor, slope: number, p: number, rng: Rng, pairNorms: Float64Array | null = null): nn.Tensor {
+  const lin = (h: nn.Tensor, l: Dense): nn.Tensor => {
+    const y = nn.linear(h, l.w, l.b);
+    return pairNorms === null ? y : nn.pairedExampleNormTap(y, h, pairNorms, true);
+  };
   let h = x;
   d.hidden.forEach((l, i) => {
-    const a = nn.leakyRelu(nn.linear(h, l.w, l.b), slope);
+    const a = nn.leakyRelu(lin(h, l), slope);
     h = p > 0 ? nn.mul(a, new nn.Tensor(dropoutMask(a.size, p, rng.split(`drop${i}`)), a.shape)) : a;
   });
-  return nn.linear(h, d.out.w, d.out.b);
+  return lin(h, d.out);
 }
 
 /**
@@ -311,7 +318,14 @@ export class CtganSynthesizer implements Synthesizer {
   privacy: DpAccount | null = null;
 
   constructor(config: Partial<CtganConfig> | Readonly<Record<string, unknown>> = {}) {
-    this.config = parseSynthConfig(ctganConfigSchema, config, 'ctgan config');
+    // Under DP an example is one row: PacGAN's groups would make a row's influence depend on which
+    // other rows were sampled with it, so pac defaults to 1 there and must be 1.
+    const raw = config as Readonly<Record<string, unknown>>;
+    const withDp = raw.dp !== undefined && raw.pac === undefined ? { ...raw, pac: 1 } : raw;
+    this.config = parseSynthConfig(ctganConfigSchema, withDp, 'ctgan config');
+    if (this.config.dp !== undefined && this.config.pac !== 1) {
+      throw new ConfigError(`ctgan config: 'pac' must be 1 with 'dp' (a packed group's gradient depends on which other rows were sampled with a row), got ${this.config.pac}`, { field: 'pac' });
+    }
     if (this.config.batchSize % this.config.pac !== 0) {
       throw new ConfigError(`ctgan config: 'batchSize' must be a multiple of pac (${this.config.pac}), got ${this.config.batchSize}`, { field: 'batchSize' });
     }
@@ -419,61 +433,80 @@ export class CtganSynthesizer implements Synthesizer {
       return { loss, gp };
     };
     /**
-     * One DP-SGD critic step: Poisson-sampled real rows in pac groups, each conditioned on its own
-     * category of a uniformly drawn discrete column; every group's gradient clipped to maxGradNorm,
-     * summed, Gaussian noise added, divided by the expected number of groups. Returns the mean
-     * group loss and penalty (0 when no full group was drawn).
+     * One DP-SGD critic step (pac is 1 under DP, so an example is one real row). Real rows are
+     * Poisson-sampled; row i is conditioned on its own category of a uniformly drawn discrete
+     * column, and its example loss D(fake_i) − D(real_i) pairs it with a generated row under the
+     * same condition. Each example's gradient (both rows; ghost norms with pairedExampleNormTap) is
+     * clipped to maxGradNorm, the clipped sum gets Gaussian noise, and both are divided by the
+     * expected batch. The gradient penalty is taken at generated rows under conditions drawn from
+     * the noisy counts: it reads no real row, so it needs no clipping or noise.
      */
     const dpCriticStep = (drng: Rng, cfgDp: NonNullable<CtganConfig['dp']>): { loss: number; gp: number } => {
       const prng = drng.split('poisson');
       const rows: number[] = [];
       for (let r = 0; r < n; r++) if (prng.next() < q) rows.push(r);
-      const groups = Math.floor(rows.length / P);
-      const m = groups * P;
-      const acc = dParams.map((p) => new Float64Array(p.size));
-      let sumLoss = 0;
-      let sumGp = 0;
-      if (groups > 0) {
+      const m = rows.length;
+      const expected = q * n;
+      const WC = W + C;
+      let wasserstein = 0;
+      optD.zeroGrad();
+      if (m > 0) {
         const cond = C > 0 ? new Float32Array(m * C) : null;
-        const real = new Float32Array(m * W);
         const crow = drng.split('cond');
         for (let i = 0; i < m; i++) {
-          const r = rows[i]!;
-          real.set(data.subarray(r * W, r * W + W), i * W);
-          if (cond !== null) {
-            const j = crow.int(transformer.discrete.length);
-            cond[i * C + transformer.discrete[j]!.condOffset + categories[j]![r]!] = 1;
-          }
+          if (cond === null) break;
+          const j = crow.int(transformer.discrete.length);
+          cond[i * C + transformer.discrete[j]!.condOffset + categories[j]![rows[i]!]!] = 1;
         }
         const fake = fakeRows(m, cond, drng.split('fake'));
-        for (let g = 0; g < groups; g++) {
-          const slice = (a: Float32Array, w: number): Float32Array => a.subarray(g * P * w, (g + 1) * P * w);
-          const { loss, gp } = criticLoss(slice(real, W), slice(fake, W), cond === null ? null : slice(cond, C), P, drng.split(`group-${g}`));
-          optD.zeroGrad();
-          nn.backward(loss);
-          let sq = 0;
-          for (const p of dParams) if (p.grad !== null) for (const v of p.grad) sq += v * v;
-          const clip = Math.min(1, cfgDp.maxGradNorm / Math.sqrt(sq + 1e-12));
-          dParams.forEach((p, k) => {
-            if (p.grad === null) return;
-            const a = acc[k]!;
-            for (let i = 0; i < a.length; i++) a[i] = a[i]! + clip * p.grad[i]!;
-          });
-          sumLoss += loss.item();
-          sumGp += gp;
+        // [fake rows; real rows], each with its condition: rows i and m + i are example i.
+        const x = new Float32Array(2 * m * WC);
+        for (let i = 0; i < m; i++) {
+          const r = rows[i]!;
+          x.set(fake.subarray(i * W, (i + 1) * W), i * WC);
+          x.set(data.subarray(r * W, (r + 1) * W), (m + i) * WC);
+          if (cond !== null) {
+            x.set(cond.subarray(i * C, (i + 1) * C), i * WC + W);
+            x.set(cond.subarray(i * C, (i + 1) * C), (m + i) * WC + W);
+          }
         }
+        const xs = new nn.Tensor(x, [2 * m, WC]);
+        const signed = (v: Float32Array): nn.Tensor => {
+          const s = new Float32Array(2 * m);
+          for (let i = 0; i < m; i++) (s[i] = v[i]!), (s[m + i] = -v[i]!);
+          return new nn.Tensor(s, [2 * m, 1]);
+        };
+        // Pass 1: every example's gradient norm. Pass 2 (same dropout masks): the clipped sum.
+        const sq = new Float64Array(m);
+        const y1 = discriminatorForward(D, xs, cfg.leakySlope, cfg.dropout, drng.split('drop'), sq);
+        nn.backward(nn.sum(nn.mul(y1, signed(new Float32Array(m).fill(1)))));
+        for (let i = 0; i < m; i++) wasserstein += y1.data[m + i]! - y1.data[i]!;
+        const clip = new Float32Array(m);
+        for (let i = 0; i < m; i++) clip[i] = Math.min(1, cfgDp.maxGradNorm / Math.sqrt(sq[i]! + 1e-12));
+        optD.zeroGrad();
+        const y2 = discriminatorForward(D, xs, cfg.leakySlope, cfg.dropout, drng.split('drop'));
+        nn.backward(nn.scale(nn.sum(nn.mul(y2, signed(clip))), 1 / expected));
       }
-      const expectedGroups = (q * n) / P;
-      const noiseStd = cfgDp.noiseMultiplier * cfgDp.maxGradNorm;
+      const noiseStd = (cfgDp.noiseMultiplier * cfgDp.maxGradNorm) / expected;
       const nrng = drng.split('dp-noise');
-      dParams.forEach((p, k) => {
+      for (const p of dParams) {
         if (p.grad === null) p.grad = new Float32Array(p.size);
-        const a = acc[k]!;
-        for (let i = 0; i < a.length; i++) p.grad[i] = (a[i]! + noiseStd * nrng.normal()) / expectedGroups;
-      });
+        const g = p.grad;
+        for (let i = 0; i < g.length; i++) g[i] = g[i]! + noiseStd * nrng.normal();
+      }
+      let gp = 0;
+      if (cfg.gradientPenalty > 0) {
+        const cb = C > 0 ? sampleCond(transformer, sampler, B, drng.split('gp-cond'), true) : null;
+        const at = packed(fakeRows(B, cb?.cond ?? null, drng.split('gp-fake')), cb?.cond ?? null, B);
+        const gx = discriminatorInputGradient(D, at, B, cfg.leakySlope, cfg.dropout, drng.split('drop-gp'));
+        const dev = nn.add(nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], []))), nn.Tensor.fromArray([-1], []));
+        const penalty = nn.scale(nn.mean(nn.mul(dev, dev)), cfg.gradientPenalty);
+        gp = penalty.item();
+        nn.backward(penalty);
+      }
       optD.step();
       dpSteps++;
-      return { loss: groups > 0 ? sumLoss / groups : 0, gp: groups > 0 ? sumGp / groups : 0 };
+      return { loss: (m > 0 ? -wasserstein / m : 0) + gp, gp };
     };
 
     for (let epoch = 1; epoch <= epochs; epoch++) {

@@ -102,6 +102,39 @@ for (const be of backends) {
       }
     });
 
+    it('pairedExampleNormTap: rows r and r + n/2 are one example; its squared norm equals that example’s own gradient, through two layers', () => {
+      use();
+      const rng = new Rng(10);
+      const m = 3;
+      const x = randTensor(rng, [2 * m, 4], 1, false);
+      const w1 = randTensor(rng, [5, 4]);
+      const b1 = randTensor(rng, [5]);
+      const w2 = randTensor(rng, [1, 5]);
+      const b2 = randTensor(rng, [1]);
+      const params = [w1, b1, w2, b2];
+      // Example i's loss: D(fake_i) − D(real_i) for rows i (fake) and i + m (real), D a 2-layer MLP.
+      const sign = new Float32Array(2 * m).fill(1, 0, m).fill(-1, m);
+      const critic = (xs: nn.Tensor, sq: Float64Array | null): nn.Tensor => {
+        const lin = (h: nn.Tensor, w: nn.Tensor, b: nn.Tensor): nn.Tensor => (sq === null ? nn.linear(h, w, b) : nn.pairedExampleNormTap(nn.linear(h, w, b), h, sq, true));
+        return lin(nn.leakyRelu(lin(xs, w1, b1), 0.2), w2, b2);
+      };
+      const sq = new Float64Array(m);
+      for (const p of params) p.grad = null;
+      const y = critic(x, sq);
+      nn.backward(nn.sum(nn.mul(y, new nn.Tensor(sign, [2 * m, 1]))));
+      for (let i = 0; i < m; i++) {
+        for (const p of params) p.grad = null;
+        const pair = new Float32Array(8);
+        pair.set(x.data.subarray(i * 4, i * 4 + 4), 0);
+        pair.set(x.data.subarray((i + m) * 4, (i + m) * 4 + 4), 4);
+        nn.backward(nn.sum(nn.mul(critic(new nn.Tensor(pair, [2, 4]), null), nn.Tensor.fromArray([1, -1], [2, 1]))));
+        let n2 = 0;
+        for (const p of params) for (const v of p.grad!) n2 += v * v;
+        assert.ok(Math.abs(n2 - sq[i]!) <= 1e-4 * Math.max(1, n2), `example ${i}: ${sq[i]} vs ${n2}`);
+      }
+      assert.throws(() => nn.pairedExampleNormTap(nn.linear(x, w1, b1), x, new Float64Array(2), true), /pairs/);
+    });
+
     it('batchNorm: training gradients (through the batch statistics), running statistics, eval mode', () => {
       use();
       const rng = new Rng(9);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { collectingProgress } from '../../src/core/index.ts';
+import { collectingProgress, ConfigError } from '../../src/core/index.ts';
 import { CtganSynthesizer } from '../../src/synth/ctgan.ts';
 import { dpSgdEpsilon, gaussianMechanismRdp, sampledGaussianRdp } from '../../src/synth/dp.ts';
 import { loadSynthesizer } from '../../src/synth/index.ts';
@@ -22,7 +22,7 @@ describe('RDP accounting of DP-SGD composed with another Gaussian mechanism', ()
 });
 
 describe('CTGAN with DP-SGD on the critic', () => {
-  const small = { batchSize: 50, pac: 10, embeddingDim: 16, generatorDims: [32], discriminatorDims: [32, 32] };
+  const small = { batchSize: 50, embeddingDim: 16, generatorDims: [32], discriminatorDims: [32, 32] };
   const { table, metadata } = shopTable(400, 2);
 
   it('reports ε from the accountant (critic steps + noisy counts), is deterministic, and saves/loads with its guarantee', async () => {
@@ -69,5 +69,8 @@ describe('CTGAN with DP-SGD on the critic', () => {
     const seg = frequencies(hi.sample(2000, { seed: 6 }).table.data.segment!);
     assert.ok(seg.size >= 2);
     assert.equal(plain.privacy, null);
+    assert.equal(plain.config.pac, 10, 'without dp, the paper’s pac');
+    assert.equal(hi.config.pac, 1, 'with dp, pac defaults to 1');
+    assert.throws(() => new CtganSynthesizer({ pac: 10, dp: { noiseMultiplier: 1 } }), (e: unknown) => e instanceof ConfigError && e.location.field === 'pac');
   });
 });
