@@ -770,49 +770,24 @@ export function spanLogSoftmax(x: Tensor, spans: readonly ColumnSpan[]): Tensor 
 }
 
 /**
- * Identity on y = layer(x) for a 2-D linear layer's output, whose backward also adds each row's
- * squared per-example gradient norm of that layer's weight (and bias) into sqNorms: for one row,
- * ∂L/∂W = g xᵀ, so ‖∂L/∂W‖² = ‖g‖²‖x‖² (+ ‖g‖² for the bias) — "ghost" norms without materialising
- * per-example gradients (DP-SGD's per-example clipping).
+ * Identity on y = layer(x) for a 2-D linear layer's output, whose backward also adds each
+ * example's squared gradient norm of that layer's weight (and bias) into sqNorms — "ghost" norms
+ * without materialising per-example gradients (DP-SGD's per-example clipping).
+ * - examples 'rows' (sqNorms: one entry per row): ∂L/∂W = g xᵀ, so ‖∂L/∂W‖² = ‖g‖²‖x‖² (+ ‖g‖²
+ *   for the bias);
+ * - examples 'pairs' (n/2 entries): rows r and s = r + n/2 are one example (e.g. a critic's fake
+ *   and real row), whose gradient g_r x_rᵀ + g_s x_sᵀ has the squared norm
+ *   ‖g_r‖²‖x_r‖² + ‖g_s‖²‖x_s‖² + 2 (g_r·g_s)(x_r·x_s) (+ ‖g_r + g_s‖² for the bias).
  */
-export function perExampleNormTap(y: Tensor, x: Tensor, sqNorms: Float64Array, bias: boolean): Tensor {
+export function perExampleNormTap(y: Tensor, x: Tensor, sqNorms: Float64Array, bias: boolean, examples: 'rows' | 'pairs' = 'rows'): Tensor {
   if (y.shape.length !== 2 || x.shape.length !== 2 || y.shape[0] !== x.shape[0]) fail('perExampleNormTap', `y ${shapeStr(y.shape)} and x ${shapeStr(x.shape)} must be [n, out] and [n, in]`);
   const n = y.shape[0]!;
-  if (sqNorms.length !== n) fail('perExampleNormTap', `sqNorms has ${sqNorms.length} entries for ${n} rows`);
+  const half = examples === 'pairs' ? n / 2 : 0;
+  if (examples === 'rows' && sqNorms.length !== n) fail('perExampleNormTap', `sqNorms has ${sqNorms.length} entries for ${n} rows`);
+  if (examples === 'pairs' && (n % 2 !== 0 || sqNorms.length !== half)) fail('perExampleNormTap', `${n} rows must be pairs, with one sqNorms entry per pair (got ${sqNorms.length})`);
   const dOut = y.shape[1]!;
   const dIn = x.shape[1]!;
-  const rg = needsGrad(y);
-  const res = new Tensor(y.data, y.shape, rg);
-  if (rg) {
-    const xd = x.data;
-    record(res, (g) => {
-      kernels().axpy(1, g, gradOf(y));
-      for (let r = 0; r < n; r++) {
-        let gn = 0;
-        for (let j = 0; j < dOut; j++) gn += g[r * dOut + j]! * g[r * dOut + j]!;
-        let xn = bias ? 1 : 0;
-        for (let j = 0; j < dIn; j++) xn += xd[r * dIn + j]! * xd[r * dIn + j]!;
-        sqNorms[r] = sqNorms[r]! + gn * xn;
-      }
-    });
-  }
-  return res;
-}
-
-/**
- * Like perExampleNormTap for a batch whose rows come in pairs: rows r and r + n/2 belong to one
- * example (e.g. a critic's fake and real row of one training example), so that example's weight
- * gradient is g_r x_rᵀ + g_s x_sᵀ and its squared norm
- * ‖g_r‖²‖x_r‖² + ‖g_s‖²‖x_s‖² + 2 (g_r·g_s)(x_r·x_s) (+ ‖g_r + g_s‖² for the bias), added into
- * sqNorms[r] (n/2 entries).
- */
-export function pairedExampleNormTap(y: Tensor, x: Tensor, sqNorms: Float64Array, bias: boolean): Tensor {
-  if (y.shape.length !== 2 || x.shape.length !== 2 || y.shape[0] !== x.shape[0]) fail('pairedExampleNormTap', `y ${shapeStr(y.shape)} and x ${shapeStr(x.shape)} must be [n, out] and [n, in]`);
-  const n = y.shape[0]!;
-  if (n % 2 !== 0 || sqNorms.length !== n / 2) fail('pairedExampleNormTap', `${n} rows must be pairs, with one sqNorms entry per pair (got ${sqNorms.length})`);
-  const half = n / 2;
-  const dOut = y.shape[1]!;
-  const dIn = x.shape[1]!;
+  const b = bias ? 1 : 0;
   const rg = needsGrad(y);
   const res = new Tensor(y.data, y.shape, rg);
   if (rg) {
@@ -824,13 +799,17 @@ export function pairedExampleNormTap(y: Tensor, x: Tensor, sqNorms: Float64Array
         for (let k = 0; k < d; k++) v += a[i * d + k]! * a[j * d + k]!;
         return v;
       };
+      if (examples === 'rows') {
+        for (let r = 0; r < n; r++) {
+          let xn = b;
+          for (let j = 0; j < dIn; j++) xn += xd[r * dIn + j]! * xd[r * dIn + j]!;
+          sqNorms[r] = sqNorms[r]! + dot(g, r, r, dOut) * xn;
+        }
+        return;
+      }
       for (let r = 0; r < half; r++) {
         const s = r + half;
-        const grr = dot(g, r, r, dOut);
-        const gss = dot(g, s, s, dOut);
-        const grs = dot(g, r, s, dOut);
-        const b = bias ? 1 : 0;
-        sqNorms[r] = sqNorms[r]! + grr * (dot(xd, r, r, dIn) + b) + gss * (dot(xd, s, s, dIn) + b) + 2 * grs * (dot(xd, r, s, dIn) + b);
+        sqNorms[r] = sqNorms[r]! + dot(g, r, r, dOut) * (dot(xd, r, r, dIn) + b) + dot(g, s, s, dOut) * (dot(xd, s, s, dIn) + b) + 2 * dot(g, r, s, dOut) * (dot(xd, r, s, dIn) + b);
       }
     });
   }

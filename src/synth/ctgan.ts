@@ -169,7 +169,7 @@ function dropoutMask(size: number, p: number, rng: Rng): Float32Array {
 export function discriminatorForward(d: Discriminator, x: nn.Tensor, slope: number, p: number, rng: Rng, pairNorms: Float64Array | null = null): nn.Tensor {
   const lin = (h: nn.Tensor, l: Dense): nn.Tensor => {
     const y = nn.linear(h, l.w, l.b);
-    return pairNorms === null ? y : nn.pairedExampleNormTap(y, h, pairNorms, true);
+    return pairNorms === null ? y : nn.perExampleNormTap(y, h, pairNorms, true, 'pairs');
   };
   let h = x;
   d.hidden.forEach((l, i) => {
@@ -436,7 +436,7 @@ export class CtganSynthesizer implements Synthesizer {
      * One DP-SGD critic step (pac is 1 under DP, so an example is one real row). Real rows are
      * Poisson-sampled; row i is conditioned on its own category of a uniformly drawn discrete
      * column, and its example loss D(fake_i) − D(real_i) pairs it with a generated row under the
-     * same condition. Each example's gradient (both rows; ghost norms with pairedExampleNormTap) is
+     * same condition. Each example's gradient (both rows; ghost norms: nn.perExampleNormTap over pairs) is
      * clipped to maxGradNorm, the clipped sum gets Gaussian noise, and both are divided by the
      * expected batch. The gradient penalty is taken at generated rows under conditions drawn from
      * the noisy counts: it reads no real row, so it needs no clipping or noise.

@@ -102,7 +102,7 @@ for (const be of backends) {
       }
     });
 
-    it('pairedExampleNormTap: rows r and r + n/2 are one example; its squared norm equals that example’s own gradient, through two layers', () => {
+    it('perExampleNormTap with pairs: rows r and r + n/2 are one example; its squared norm equals that example’s own gradient, through two layers', () => {
       use();
       const rng = new Rng(10);
       const m = 3;
@@ -115,7 +115,7 @@ for (const be of backends) {
       // Example i's loss: D(fake_i) − D(real_i) for rows i (fake) and i + m (real), D a 2-layer MLP.
       const sign = new Float32Array(2 * m).fill(1, 0, m).fill(-1, m);
       const critic = (xs: nn.Tensor, sq: Float64Array | null): nn.Tensor => {
-        const lin = (h: nn.Tensor, w: nn.Tensor, b: nn.Tensor): nn.Tensor => (sq === null ? nn.linear(h, w, b) : nn.pairedExampleNormTap(nn.linear(h, w, b), h, sq, true));
+        const lin = (h: nn.Tensor, w: nn.Tensor, b: nn.Tensor): nn.Tensor => (sq === null ? nn.linear(h, w, b) : nn.perExampleNormTap(nn.linear(h, w, b), h, sq, true, 'pairs'));
         return lin(nn.leakyRelu(lin(xs, w1, b1), 0.2), w2, b2);
       };
       const sq = new Float64Array(m);
@@ -132,7 +132,7 @@ for (const be of backends) {
         for (const p of params) for (const v of p.grad!) n2 += v * v;
         assert.ok(Math.abs(n2 - sq[i]!) <= 1e-4 * Math.max(1, n2), `example ${i}: ${sq[i]} vs ${n2}`);
       }
-      assert.throws(() => nn.pairedExampleNormTap(nn.linear(x, w1, b1), x, new Float64Array(2), true), /pairs/);
+      assert.throws(() => nn.perExampleNormTap(nn.linear(x, w1, b1), x, new Float64Array(2), true, 'pairs'), /pairs/);
     });
 
     it('batchNorm: training gradients (through the batch statistics), running statistics, eval mode', () => {
