@@ -73,8 +73,9 @@ export const ctganConfigSchema = z
     removeExactCopies: z.boolean().default(true),
     /**
      * DP-SGD on the critic (see the header; pac must be 1): noise std noiseMultiplier · maxGradNorm
-     * on the sum of per-row gradients clipped to maxGradNorm; category counts noised with std countNoiseMultiplier · √(discrete
-     * columns); ε for delta (default min(1e-5, 1/rows)) by the RDP accountant in dp.ts.
+     * on the sum of per-row gradients clipped to maxGradNorm; category counts noised with std
+     * countNoiseMultiplier · √(discrete columns); ε for delta (default min(1e-5, 1/rows)) by the
+     * RDP accountant in dp.ts.
      */
     dp: z
       .object({
@@ -404,6 +405,12 @@ export class CtganSynthesizer implements Synthesizer {
       }
       return out;
     };
+    /** λ · mean over the critic inputs x [groups, pac·(W+C)] of (‖∇ₓD(x)‖ − 1)². */
+    const penaltyAt = (x: Float32Array, groups: number, grng: Rng): nn.Tensor => {
+      const gx = discriminatorInputGradient(D, x, groups, cfg.leakySlope, cfg.dropout, grng);
+      const dev = nn.add(nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], []))), nn.Tensor.fromArray([-1], []));
+      return nn.scale(nn.mean(nn.mul(dev, dev)), cfg.gradientPenalty);
+    };
     /**
      * The critic's WGAN-GP loss on m real and m fake rows (m a multiple of pac) sharing conditions:
      * mean D(fake) − mean D(real) + λ · mean over groups of (‖∇ₓD(x̂)‖ − 1)².
@@ -424,9 +431,7 @@ export class CtganSynthesizer implements Synthesizer {
           const alpha = arng.next();
           for (let j = g * rowW; j < (g + 1) * rowW; j++) interp[j] = alpha * pr[j]! + (1 - alpha) * pf[j]!;
         }
-        const gx = discriminatorInputGradient(D, interp, groups, cfg.leakySlope, cfg.dropout, lrng.split('drop-gp'));
-        const dev = nn.add(nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], []))), nn.Tensor.fromArray([-1], []));
-        const penalty = nn.scale(nn.mean(nn.mul(dev, dev)), cfg.gradientPenalty);
+        const penalty = penaltyAt(interp, groups, lrng.split('drop-gp'));
         gp = penalty.item();
         loss = nn.add(loss, penalty);
       }
@@ -436,9 +441,8 @@ export class CtganSynthesizer implements Synthesizer {
      * One DP-SGD critic step (pac is 1 under DP, so an example is one real row). Real rows are
      * Poisson-sampled; row i is conditioned on its own category of a uniformly drawn discrete
      * column, and its example loss D(fake_i) − D(real_i) pairs it with a generated row under the
-     * same condition. Each example's gradient (both rows; ghost norms: nn.perExampleNormTap over pairs) is
-     * clipped to maxGradNorm, the clipped sum gets Gaussian noise, and both are divided by the
-     * expected batch. The gradient penalty is taken at generated rows under conditions drawn from
+     * same condition. Each example's gradient (both rows: ghost norms of pairs) is clipped to
+     * maxGradNorm, the clipped sum gets Gaussian noise, and both are divided by the expected batch. The gradient penalty is taken at generated rows under conditions drawn from
      * the noisy counts: it reads no real row, so it needs no clipping or noise.
      */
     const dpCriticStep = (drng: Rng, cfgDp: NonNullable<CtganConfig['dp']>): { loss: number; gp: number } => {
@@ -498,9 +502,7 @@ export class CtganSynthesizer implements Synthesizer {
       if (cfg.gradientPenalty > 0) {
         const cb = C > 0 ? sampleCond(transformer, sampler, B, drng.split('gp-cond'), true) : null;
         const at = packed(fakeRows(B, cb?.cond ?? null, drng.split('gp-fake')), cb?.cond ?? null, B);
-        const gx = discriminatorInputGradient(D, at, B, cfg.leakySlope, cfg.dropout, drng.split('drop-gp'));
-        const dev = nn.add(nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], []))), nn.Tensor.fromArray([-1], []));
-        const penalty = nn.scale(nn.mean(nn.mul(dev, dev)), cfg.gradientPenalty);
+        const penalty = penaltyAt(at, B, drng.split('drop-gp'));
         gp = penalty.item();
         nn.backward(penalty);
       }
