@@ -10,7 +10,7 @@
  * with its events by the synthesizers that model them (markov, autoregressive); the JSONL lines
  * then carry "events", and no synthetic history has an event transition the data lacks.
  */
-import { extname, resolve } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { ConfigError } from '../core/index.ts';
@@ -203,7 +203,7 @@ async function readHistories(path: string, data: SequenceSynthesizeConfig['data'
     if (!['csv', 'tsv', 'jsonl', 'parquet'].includes(format)) throw new ConfigError(`event types are read from csv, tsv, jsonl or parquet tables, not '${data.format}'`, { field: 'data.format' });
     const { table, report } = await readInteractions(path, { format, columns, ...(data.eventTypes ? { eventTypes: [...data.eventTypes] } : {}) });
     const { data: ev, itemIds, userIds } = eventSequencesFromTable(table, data.eventTypes);
-    return { name: stem(path.split('/').pop() ?? path), checksum: table.checksum, numItems: ev.numItems, itemIds, userIds, sequences: ev.sequences, eventTypes: ev.eventTypes, report };
+    return { name: stem(basename(path)), checksum: table.checksum, numItems: ev.numItems, itemIds, userIds, sequences: ev.sequences, eventTypes: ev.eventTypes, report };
   }
   const { dataset, report } = await loadDataset(path, data.format, columns ? { columns } : {});
   return {
