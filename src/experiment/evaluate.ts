@@ -246,7 +246,7 @@ export function historiesView(split: SequentialSplit, numItems: number): TrainVi
  * Claims a run with an exclusive lock file holding our pid. Returns the lock path, or
  * 'held-elsewhere' when a live process holds it; a lock left by a dead process is taken over.
  */
-function claimRun(path: string): string | 'held-elsewhere' {
+export function claimRun(path: string): string | 'held-elsewhere' {
   mkdirSync(join(path, '..'), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

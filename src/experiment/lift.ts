@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
-import { CancelToken, ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { CancelToken, ConfigError, InterruptedError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type TrainView } from '../data/index.ts';
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
@@ -19,7 +20,7 @@ import {
 import { expandTrainViewDetailed, loadPipeline, maskToken, type Pipeline } from '../augment/index.ts';
 import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { TrainingAugmentation, SequenceTransform } from '../models/index.ts';
-import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
+import { claimRun, evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
 import { fitPipelineGenerators } from './generators.ts';
 import type { ArmConfig, ExperimentConfig } from './config.ts';
 
@@ -232,15 +233,33 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
         // refit a synthesizer that may take minutes.
         const cacheKey = JSON.stringify({ synthesize: synth, n, seed, data: dataset.checksum, split: config.split, train: split.train.interactionCount });
         const cachePath = join(o.out, 'arms', arm.name, 'synthetic', `seed${seed}.json`);
-        const cached = readSyntheticCache(cachePath, cacheKey);
-        if (cached) return { samples: { augmented: cached }, key: { synthesize: synth } };
-        // Fitted on the training view only, so no validation/test interaction can be learned.
-        const synthesizer = createSequenceSynthesizer(synth.model, synth.config);
-        const fit = await synthesizer.fit(split.train, { seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
-        if (seed === seeds[0]) progress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
-        const augmented = synthesizer.sample(n, { seed: seed + 104729 });
-        writeJsonAtomic(cachePath, { key: cacheKey, histories: augmented.map((h) => Array.from(h)) });
-        return { samples: { augmented }, key: { synthesize: synth } };
+        // Workers sharing the folder fit each seed's synthesizer once: the one holding the lock
+        // fits and saves; another waits for that sample instead of fitting a second copy.
+        let told = false;
+        for (;;) {
+          const cached = readSyntheticCache(cachePath, cacheKey);
+          if (cached) return { samples: { augmented: cached }, key: { synthesize: synth } };
+          const lock = claimRun(`${cachePath}.lock`);
+          if (lock !== 'held-elsewhere') {
+            try {
+              const again = readSyntheticCache(cachePath, cacheKey);
+              if (again) return { samples: { augmented: again }, key: { synthesize: synth } };
+              // Fitted on the training view only, so no validation/test interaction can be learned.
+              const synthesizer = createSequenceSynthesizer(synth.model, synth.config);
+              const fit = await synthesizer.fit(split.train, { seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+              if (seed === seeds[0]) progress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
+              const augmented = synthesizer.sample(n, { seed: seed + 104729 });
+              writeJsonAtomic(cachePath, { key: cacheKey, histories: augmented.map((h) => Array.from(h)) });
+              return { samples: { augmented }, key: { synthesize: synth } };
+            } finally {
+              rmSync(lock, { force: true });
+            }
+          }
+          if (!told) progress.line(`${arm.name}, seed ${seed}: another worker is fitting this synthesizer; waiting for its sample`);
+          told = true;
+          if (o.cancel?.cancelled) throw new InterruptedError(`${arm.name}, seed ${seed}: interrupted while waiting for another worker's synthetic users`);
+          await sleep(SYNTHETIC_POLL_MS);
+        }
       }
       return null;
     };
@@ -345,6 +364,9 @@ interface ArmPipelines {
 }
 
 /** Synthetic histories saved by an earlier run with the same key; null when absent or stale. */
+/** How often a worker waiting for another worker's synthetic users looks for them. */
+const SYNTHETIC_POLL_MS = 1000;
+
 function readSyntheticCache(path: string, key: string): Int32Array[] | null {
   if (!existsSync(path)) return null;
   try {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Rng, ConfigError } from '../../src/core/index.ts';
 import { parseExperimentConfig, readExperimentConfig, runLiftExperiment } from '../../src/experiment/index.ts';
 
@@ -204,4 +205,36 @@ test('an arm can add synthetic users from a sequence synthesizer fitted on the t
   assert.equal(lines.filter((l) => /markov fitted on/.test(l)).length, 0, 'no refit on rerun');
   assert.deepEqual(again.arms.map((a) => a.test), r.arms.map((a) => a.test));
   assert.deepEqual(again.arms.map((a) => a.alignment?.after), r.arms.map((a) => a.alignment?.after));
+});
+
+test('a worker waits for the synthetic users another worker is fitting instead of fitting them a second time', async () => {
+  const config = parseExperimentConfig({
+    name: 'tiny-synth-wait',
+    data: { path: data },
+    model: tinySasrec('ce'),
+    seeds: 1,
+    epochs: 1,
+    bootstrap: { resamples: 100 },
+    arms: [{ name: 'markov-users', synthesize: { model: 'markov', share: 0.5 } }],
+  });
+  const out = join(tmp, 'out-synth-wait');
+  // A first run leaves the sample; keep it aside and start over with another live worker's lock on it.
+  await runLiftExperiment({ config, baseDir: tmp, out });
+  const cache = join(out, 'arms', 'markov-users', 'synthetic', 'seed0.json');
+  const sample = readFileSync(cache, 'utf8');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(dirname(cache), { recursive: true });
+  writeFileSync(`${cache}.lock`, String(process.ppid)); // alive, and not this process
+  const lines: string[] = [];
+  const run = runLiftExperiment({ config, baseDir: tmp, out, progress: { line: (l) => void lines.push(l) } });
+  for (let waited = 0; !lines.some((l) => /another worker is fitting this synthesizer; waiting/.test(l)); waited += 100) {
+    assert.ok(waited < 60_000, `never waited: ${lines.join(' | ')}`);
+    await sleep(100);
+  }
+  writeFileSync(cache, sample); // the other worker saves its sample and lets go
+  rmSync(`${cache}.lock`);
+  const r = await run;
+  assert.equal(lines.filter((l) => /markov fitted on/.test(l)).length, 0, 'the synthesizer is not fitted a second time');
+  assert.equal(r.arms[1]!.trainSequences, r.arms[0]!.trainSequences + 30);
+  assert.equal(existsSync(`${cache}.lock`), false);
 });
