@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
-import { CancelToken, ConfigError, InterruptedError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { CancelToken, ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type TrainView } from '../data/index.ts';
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
@@ -185,10 +184,16 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     }
   }
 
-  const runArm = async (name: string, trainFor: (seed: number) => Promise<{ view: TrainView; key: string; weights?: Float32Array }>, augmentation?: TrainingAugmentation, armModel = model): Promise<EvaluateResult[]> => {
-    const results: EvaluateResult[] = [];
+  const runArm = async (name: string, trainFor: (seed: number) => Promise<ArmTrainView | 'pending'>, augmentation?: TrainingAugmentation, armModel = model): Promise<ArmRun[]> => {
+    const results: ArmRun[] = [];
     for (const seed of seeds) {
-      const { view, key, weights } = await trainFor(seed);
+      const made = await trainFor(seed);
+      if (made === 'pending') {
+        progress.line(`── ${name}, seed ${seed}: another worker is fitting its synthesizer and will train it; skipped here`);
+        results.push({ pendingSeeds: [seed] });
+        continue;
+      }
+      const { view, key, weights } = made;
       progress.line(`── ${name}, seed ${seed}: ${view.users().length} training sequences, ${view.interactionCount} interactions`);
       results.push(
         await evaluateOnSplit(
@@ -212,7 +217,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   };
 
   const baseline = await runArm('baseline', async () => ({ view: split.train, key: 'split.train' }));
-  const armResults: { arm: ArmConfig | null; name: string; results: EvaluateResult[]; view: TrainView; alignment: AlignmentSummary | null }[] = [
+  const armResults: { arm: ArmConfig | null; name: string; results: ArmRun[]; view: TrainView; alignment: AlignmentSummary | null }[] = [
     { arm: null, name: 'baseline', results: baseline, view: split.train, alignment: null },
   ];
   for (const arm of config.arms) {
@@ -221,7 +226,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     let alignment: AlignmentSummary | null = null;
     const offline = p.offline;
     const synth = arm.synthesize;
-    const added = async (seed: number): Promise<{ samples: AddedSamples; key: unknown } | null> => {
+    const added = async (seed: number): Promise<{ samples: AddedSamples; key: unknown } | null | 'pending'> => {
       if (offline) {
         const expanded = expandTrainViewDetailed(split.train, offline, { views: arm.views, seed, keepOriginal: true, maskToken: 'strip' });
         return { samples: augmentedSamples(expanded), key: { pipeline: offline.toJSON(), views: arm.views } };
@@ -233,38 +238,31 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
         // refit a synthesizer that may take minutes.
         const cacheKey = JSON.stringify({ synthesize: synth, n, seed, data: dataset.checksum, split: config.split, train: split.train.interactionCount });
         const cachePath = join(o.out, 'arms', arm.name, 'synthetic', `seed${seed}.json`);
+        const cached = readSyntheticCache(cachePath, cacheKey);
+        if (cached) return { samples: { augmented: cached }, key: { synthesize: synth } };
         // Workers sharing the folder fit each seed's synthesizer once: the one holding the lock
-        // fits and saves; another waits for that sample instead of fitting a second copy.
-        let told = false;
-        for (;;) {
-          const cached = readSyntheticCache(cachePath, cacheKey);
-          if (cached) return { samples: { augmented: cached }, key: { synthesize: synth } };
-          const lock = claimRun(`${cachePath}.lock`);
-          if (lock !== 'held-elsewhere') {
-            try {
-              const again = readSyntheticCache(cachePath, cacheKey);
-              if (again) return { samples: { augmented: again }, key: { synthesize: synth } };
-              // Fitted on the training view only, so no validation/test interaction can be learned.
-              const synthesizer = createSequenceSynthesizer(synth.model, synth.config);
-              const fit = await synthesizer.fit(split.train, { seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
-              if (seed === seeds[0]) progress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
-              const augmented = synthesizer.sample(n, { seed: seed + 104729 });
-              writeJsonAtomic(cachePath, { key: cacheKey, histories: augmented.map((h) => Array.from(h)) });
-              return { samples: { augmented }, key: { synthesize: synth } };
-            } finally {
-              rmSync(lock, { force: true });
-            }
-          }
-          if (!told) progress.line(`${arm.name}, seed ${seed}: another worker is fitting this synthesizer; waiting for its sample`);
-          told = true;
-          if (o.cancel?.cancelled) throw new InterruptedError(`${arm.name}, seed ${seed}: interrupted while waiting for another worker's synthetic users`);
-          await sleep(SYNTHETIC_POLL_MS);
+        // fits, saves the sample and trains the seed; another leaves the seed to it.
+        const lock = claimRun(`${cachePath}.lock`);
+        if (lock === 'held-elsewhere') return 'pending';
+        try {
+          const again = readSyntheticCache(cachePath, cacheKey);
+          if (again) return { samples: { augmented: again }, key: { synthesize: synth } };
+          // Fitted on the training view only, so no validation/test interaction can be learned.
+          const synthesizer = createSequenceSynthesizer(synth.model, synth.config);
+          const fit = await synthesizer.fit(split.train, { seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+          if (seed === seeds[0]) progress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
+          const augmented = synthesizer.sample(n, { seed: seed + 104729 });
+          writeJsonAtomic(cachePath, { key: cacheKey, histories: augmented.map((h) => Array.from(h)) });
+          return { samples: { augmented }, key: { synthesize: synth } };
+        } finally {
+          rmSync(lock, { force: true });
         }
       }
       return null;
     };
-    const trainFor = async (seed: number): Promise<{ view: TrainView; key: string; weights?: Float32Array }> => {
+    const trainFor = async (seed: number): Promise<ArmTrainView | 'pending'> => {
       const made = await added(seed);
+      if (made === 'pending') return 'pending';
       if (!made) return { view: split.train, key: 'split.train' };
       const aligned = armTrainView(split.train, made.samples, arm, seed);
       lastView = aligned.view;
@@ -305,7 +303,8 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   const popLabels = segmentByTargetPopularity(Int32Array.from(split.test, (c) => c.target), itemPopularity(split.train));
   const baseVec = perUser('baseline', spec);
 
-  const arms: ArmSummary[] = armResults.map(({ arm, name, results, view, alignment }, idx) => {
+  const arms: ArmSummary[] = armResults.map(({ arm, name, results: runs, view, alignment }, idx) => {
+    const results = runs.filter(isFinished);
     const names = specs.map((m) => m.name);
     const t = meanStdByMetric(results.map((r) => r.test), names);
     const v = meanStdByMetric(results.map((r) => r.valid), names);
@@ -313,7 +312,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     let significance: ArmSummary['significance'] = null;
     let segments: ArmSummary['segments'] = null;
     if (idx > 0) {
-      const base = meanStdByMetric(baseline.map((r) => r.test), names).mean;
+      const base = meanStdByMetric(baseline.filter(isFinished).map((r) => r.test), names).mean;
       lift = Object.fromEntries(specs.map((m) => [m.name, relativeLift(base[m.name]!, t.mean[m.name]!, m)]));
       const vec = perUser(name, spec);
       significance = {
@@ -364,8 +363,19 @@ interface ArmPipelines {
 }
 
 /** Synthetic histories saved by an earlier run with the same key; null when absent or stale. */
-/** How often a worker waiting for another worker's synthetic users looks for them. */
-const SYNTHETIC_POLL_MS = 1000;
+/** An arm's training view for one seed and the key its seed results are fingerprinted with. */
+interface ArmTrainView {
+  readonly view: TrainView;
+  readonly key: string;
+  readonly weights?: Float32Array;
+}
+
+/** One seed of an arm: its evaluation, or a seed another worker on the folder is producing. */
+type ArmRun = EvaluateResult | { readonly pendingSeeds: readonly number[] };
+
+function isFinished(r: ArmRun): r is EvaluateResult {
+  return 'test' in r;
+}
 
 function readSyntheticCache(path: string, key: string): Int32Array[] | null {
   if (!existsSync(path)) return null;

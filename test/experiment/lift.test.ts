@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Rng, ConfigError } from '../../src/core/index.ts';
 import { parseExperimentConfig, readExperimentConfig, runLiftExperiment } from '../../src/experiment/index.ts';
 
@@ -207,9 +206,9 @@ test('an arm can add synthetic users from a sequence synthesizer fitted on the t
   assert.deepEqual(again.arms.map((a) => a.alignment?.after), r.arms.map((a) => a.alignment?.after));
 });
 
-test('a worker waits for the synthetic users another worker is fitting instead of fitting them a second time', async () => {
+test('a seed whose synthesizer another worker is fitting is left to that worker, not fitted a second time', async () => {
   const config = parseExperimentConfig({
-    name: 'tiny-synth-wait',
+    name: 'tiny-synth-shared',
     data: { path: data },
     model: tinySasrec('ce'),
     seeds: 1,
@@ -217,24 +216,26 @@ test('a worker waits for the synthetic users another worker is fitting instead o
     bootstrap: { resamples: 100 },
     arms: [{ name: 'markov-users', synthesize: { model: 'markov', share: 0.5 } }],
   });
-  const out = join(tmp, 'out-synth-wait');
+  const out = join(tmp, 'out-synth-shared');
   // A first run leaves the sample; keep it aside and start over with another live worker's lock on it.
   await runLiftExperiment({ config, baseDir: tmp, out });
   const cache = join(out, 'arms', 'markov-users', 'synthetic', 'seed0.json');
   const sample = readFileSync(cache, 'utf8');
-  rmSync(out, { recursive: true, force: true });
+  rmSync(join(out, 'arms', 'markov-users'), { recursive: true, force: true });
   mkdirSync(dirname(cache), { recursive: true });
   writeFileSync(`${cache}.lock`, String(process.ppid)); // alive, and not this process
   const lines: string[] = [];
-  const run = runLiftExperiment({ config, baseDir: tmp, out, progress: { line: (l) => void lines.push(l) } });
-  for (let waited = 0; !lines.some((l) => /another worker is fitting this synthesizer; waiting/.test(l)); waited += 100) {
-    assert.ok(waited < 60_000, `never waited: ${lines.join(' | ')}`);
-    await sleep(100);
-  }
-  writeFileSync(cache, sample); // the other worker saves its sample and lets go
+  const held = await runLiftExperiment({ config, baseDir: tmp, out, progress: { line: (l) => void lines.push(l) } });
+  assert.deepEqual(held.pending, ['markov-users/seed0']);
+  assert.ok(lines.some((l) => /another worker is fitting its synthesizer and will train it; skipped here/.test(l)), lines.join(' | '));
+  assert.equal(lines.filter((l) => /markov fitted on/.test(l)).length, 0, 'not fitted here');
+  assert.equal(readFileSync(`${cache}.lock`, 'utf8'), String(process.ppid), "the other worker's lock is left alone");
+  // The other worker saves its sample and lets go; a rerun trains on that sample without fitting.
+  writeFileSync(cache, sample);
   rmSync(`${cache}.lock`);
-  const r = await run;
-  assert.equal(lines.filter((l) => /markov fitted on/.test(l)).length, 0, 'the synthesizer is not fitted a second time');
+  lines.length = 0;
+  const r = await runLiftExperiment({ config, baseDir: tmp, out, progress: { line: (l) => void lines.push(l) } });
+  assert.equal(r.pending, undefined);
+  assert.equal(lines.filter((l) => /markov fitted on/.test(l)).length, 0);
   assert.equal(r.arms[1]!.trainSequences, r.arms[0]!.trainSequences + 30);
-  assert.equal(existsSync(`${cache}.lock`), false);
 });
