@@ -7,6 +7,7 @@ export {
   loadDataset,
   DATASET_FORMATS,
   DATA_FORMATS,
+  INTERACTION_FORMATS,
 } from './readers.ts';
 export type { DatasetRead, TableRead, SequenceTextOptions, InteractionOptions, InteractionFormat, SimpleReadOptions, DatasetFormat, DataFormat, LoadOptions } from './readers.ts';
 export { interactionsToSequences, saveIdMaps, loadIdMaps, writeSequenceText, datasetStats } from './sequences.ts';

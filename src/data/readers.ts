@@ -170,7 +170,8 @@ export async function readSequenceText(path: string, opts: SequenceTextOptions =
 // ---------------------------------------------------------------------------------------------
 // Generic interactions: CSV / TSV / JSONL / Parquet
 
-export type InteractionFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
+export const INTERACTION_FORMATS = ['csv', 'tsv', 'jsonl', 'parquet'] as const;
+export type InteractionFormat = (typeof INTERACTION_FORMATS)[number];
 
 export interface InteractionOptions {
   format: InteractionFormat;
@@ -190,7 +191,7 @@ export interface InteractionOptions {
 }
 
 function checkOptions(o: InteractionOptions): void {
-  if (!['csv', 'tsv', 'jsonl', 'parquet'].includes(o.format)) throw new ConfigError(`unknown format '${String(o.format)}'; expected csv, tsv, jsonl or parquet`, { field: 'format' });
+  if (!(INTERACTION_FORMATS as readonly string[]).includes(o.format)) throw new ConfigError(`unknown format '${String(o.format)}'; expected csv, tsv, jsonl or parquet`, { field: 'format' });
   if (!o.columns || typeof o.columns.user !== 'string' || typeof o.columns.item !== 'string' || !o.columns.user || !o.columns.item)
     throw new ConfigError('columns.user and columns.item are required', { field: 'columns' });
   if (o.eventTypes !== undefined && o.columns.eventType === undefined) throw new ConfigError('eventTypes given but no columns.eventType to check them against', { field: 'eventTypes' });

@@ -131,12 +131,31 @@ const IdMapsSchema = z.object({
   checksum: z.string(),
   userIds: z.array(z.string()),
   itemIds: z.array(z.string()).min(1),
+  /** Event names of histories read with an event column (index = event code). */
+  eventTypes: z.array(z.string()).optional(),
 });
 export type IdMaps = z.infer<typeof IdMapsSchema>;
 
+/** What an id map is written from: a dataset, or histories read with event types. */
+export interface IdMapSource {
+  readonly name: string;
+  readonly checksum: string;
+  readonly userIds: readonly string[];
+  readonly itemIds: readonly string[];
+  readonly eventTypes?: readonly string[];
+}
+
 /** Writes the dense→external id maps (atomically) so results on dense ids can be mapped back. */
-export function saveIdMaps(dataset: SequenceDataset, path: string): void {
-  const maps: IdMaps = { format: 'samplify-idmaps', version: 1, name: dataset.name, checksum: dataset.checksum, userIds: [...dataset.userIds], itemIds: [...dataset.itemIds] };
+export function saveIdMaps(source: IdMapSource, path: string): void {
+  const maps: IdMaps = {
+    format: 'samplify-idmaps',
+    version: 1,
+    name: source.name,
+    checksum: source.checksum,
+    userIds: [...source.userIds],
+    itemIds: [...source.itemIds],
+    ...(source.eventTypes ? { eventTypes: [...source.eventTypes] } : {}),
+  };
   writeJsonAtomic(path, maps);
 }
 

@@ -14,9 +14,9 @@ import { basename, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { ConfigError } from '../core/index.ts';
-import { DATA_FORMATS, loadDataset, makeTrainView, readInteractions, type ColumnNames, type ReadReport } from '../data/index.ts';
+import { DATA_FORMATS, INTERACTION_FORMATS, loadDataset, makeTrainView, readInteractions, saveIdMaps, type ColumnNames, type InteractionFormat, type ReadReport } from '../data/index.ts';
 import { sequencePrivacyReport, sequenceQualityReport } from '../eval/index.ts';
-import { createSequenceSynthesizer, eventSequencesFromTable, learnsEventTypes, SEQUENCE_SYNTHESIZERS, type EventSequence, type SequenceSynthesizer } from '../synth/index.ts';
+import { createSequenceSynthesizer, eventSequencesFromTable, learnsEventTypes, SEQUENCE_SYNTHESIZERS, type EventSequence, type EventSequenceSynthesizer, type SequenceSynthesizer } from '../synth/index.ts';
 import { parseWithSchema } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 
@@ -34,7 +34,8 @@ export const sequenceSynthesizeSchema = z
       })
       .strict()
       .refine((d) => d.eventTypes === undefined || d.columns?.eventType !== undefined, { message: 'eventTypes needs columns.eventType', path: ['eventTypes'] })
-      .refine((d) => !['csv', 'tsv', 'jsonl', 'parquet'].includes(d.format) || d.columns !== undefined, { message: 'this format needs columns { user, item, timestamp?, eventType? }', path: ['columns'] }),
+      .refine((d) => !isInteractionFormat(d.format) || d.columns !== undefined, { message: 'this format needs columns { user, item, timestamp?, eventType? }', path: ['columns'] })
+      .refine((d) => d.columns?.eventType === undefined || isInteractionFormat(d.format), { message: `event types are read from ${INTERACTION_FORMATS.join(', ')} tables`, path: ['format'] }),
     synthesizer: z.object({ name: z.enum(SEQUENCE_SYNTHESIZERS), params: z.record(z.string(), z.unknown()).default({}) }).strict(),
     seed: z.number().int().min(0).default(0),
     /** Synthetic users to write (default: as many as the real users the synthesizer fitted on). */
@@ -55,6 +56,10 @@ export const sequenceSynthesizeSchema = z
   .refine((c) => c.data.columns?.eventType === undefined || /\.jsonl$/i.test(c.out), { message: 'histories with event types are written as JSONL: use an .jsonl path', path: ['out'] });
 
 export type SequenceSynthesizeConfig = z.infer<typeof sequenceSynthesizeSchema>;
+
+function isInteractionFormat(format: string): format is InteractionFormat {
+  return (INTERACTION_FORMATS as readonly string[]).includes(format);
+}
 
 export function parseSequenceSynthesizeConfig(raw: unknown, file?: string): SequenceSynthesizeConfig {
   return parseWithSchema(sequenceSynthesizeSchema, raw, file);
@@ -105,8 +110,11 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
       (real.eventTypes ? `, event types ${real.eventTypes.join(' / ')}` : ''),
   );
   const readSeconds = (performance.now() - t) / 1000;
-  if (real.eventTypes && !learnsEventTypes(synth)) {
-    throw new ConfigError(`synthesizer '${synth.name}' does not model event types; use markov or autoregressive, or drop data.columns.eventType`, { field: 'synthesizer.name' });
+  // With event types, the synthesizer must learn them; eventSynth is then the one to fit and sample.
+  let eventSynth: EventSequenceSynthesizer | null = null;
+  if (real.eventTypes) {
+    if (!learnsEventTypes(synth)) throw new ConfigError(`synthesizer '${synth.name}' does not model event types; use markov or autoregressive, or drop data.columns.eventType`, { field: 'synthesizer.name' });
+    eventSynth = synth;
   }
 
   const users = real.sequences.map((_, i) => i).filter((u) => real.sequences[u]!.items.length > 0);
@@ -124,14 +132,14 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
   progress.line(`fitting ${synth.name} (seed ${c.seed})`);
   const fitOptions = { seed: c.seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) };
   const fit =
-    real.eventTypes && learnsEventTypes(synth)
-      ? await synth.fitEvents({ numItems: real.numItems, eventTypes: real.eventTypes, sequences: fitHistories }, fitOptions)
+    eventSynth && real.eventTypes
+      ? await eventSynth.fitEvents({ numItems: real.numItems, eventTypes: real.eventTypes, sequences: fitHistories }, fitOptions)
       : await synth.fit(makeTrainView(real.numItems, fitSeqs), fitOptions);
   const fitSeconds = (performance.now() - t) / 1000;
   const n = c.histories ?? fitSeqs.length;
   t = performance.now();
   progress.line(`sampling ${n} synthetic users`);
-  const draw = real.eventTypes && learnsEventTypes(synth) ? (k: number) => synth.sampleWithEvents(k, { seed: c.seed }) : (k: number) => synth.sample(k, { seed: c.seed }).map((items) => ({ items, events: null }));
+  const draw = (k: number): SampledHistory[] => (eventSynth ? eventSynth.sampleWithEvents(k, { seed: c.seed }) : synth.sample(k, { seed: c.seed }).map((items) => ({ items, events: null })));
   const { histories: sampled, copiesRemoved } = sampleWithoutCopies(draw, n, fitHistories);
   const synthetic = sampled.map((h) => h.items);
   if (copiesRemoved > 0) progress.line(`${copiesRemoved} exact copies of a real history removed and redrawn`);
@@ -148,7 +156,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
   });
   writeFileAtomic(c.out, lines.join('\n') + (lines.length ? '\n' : ''));
   synth.save(modelPath);
-  writeJsonAtomic(idMapPath, { format: 'samplify-idmaps', version: 1, name: real.name, checksum: real.checksum, userIds: real.userIds, itemIds: real.itemIds, ...(real.eventTypes ? { eventTypes: real.eventTypes } : {}) });
+  saveIdMaps({ name: real.name, checksum: real.checksum, userIds: real.userIds, itemIds: real.itemIds, ...(real.eventTypes ? { eventTypes: real.eventTypes } : {}) }, idMapPath);
   const writeSeconds = (performance.now() - t) / 1000;
 
   let reportPath: string | undefined;
@@ -198,10 +206,8 @@ interface RealHistories {
 
 async function readHistories(path: string, data: SequenceSynthesizeConfig['data']): Promise<RealHistories> {
   const columns = data.columns as ColumnNames | undefined;
-  if (columns?.eventType !== undefined) {
-    const format = data.format as 'csv' | 'tsv' | 'jsonl' | 'parquet';
-    if (!['csv', 'tsv', 'jsonl', 'parquet'].includes(format)) throw new ConfigError(`event types are read from csv, tsv, jsonl or parquet tables, not '${data.format}'`, { field: 'data.format' });
-    const { table, report } = await readInteractions(path, { format, columns, ...(data.eventTypes ? { eventTypes: [...data.eventTypes] } : {}) });
+  if (columns?.eventType !== undefined && isInteractionFormat(data.format)) {
+    const { table, report } = await readInteractions(path, { format: data.format, columns, ...(data.eventTypes ? { eventTypes: [...data.eventTypes] } : {}) });
     const { data: ev, itemIds, userIds } = eventSequencesFromTable(table, data.eventTypes);
     return { name: stem(basename(path)), checksum: table.checksum, numItems: ev.numItems, itemIds, userIds, sequences: ev.sequences, eventTypes: ev.eventTypes, report };
   }

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, Rng } from '../../src/core/index.ts';
 import { readAnySynthesizeConfig, runSequenceSynthesis } from '../../src/experiment/index.ts';
 import { createSequenceSynthesizer } from '../../src/synth/index.ts';
+import { loadIdMaps } from '../../src/data/index.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-synth-seq-'));
@@ -156,6 +157,7 @@ test('synthesize histories with event types (markov and autoregressive): JSONL w
     const prov = JSON.parse(readFileSync(r.provenance, 'utf8'));
     assert.equal(prov.input.rowsRejected, 1, 'the refund row is rejected and counted');
     assert.deepEqual(JSON.parse(readFileSync(r.idMap, 'utf8')).eventTypes, ['view', 'cart', 'purchase']);
+    assert.deepEqual(loadIdMaps(r.idMap).eventTypes, ['view', 'cart', 'purchase'], 'the id map reader keeps the event names');
   }
 });
 
@@ -171,4 +173,7 @@ test('event types: a synthesizer that cannot model them, a seqtxt output and a c
   const noEventCol = join(tmp, 'ev-noevcol.yaml');
   writeFileSync(noEventCol, 'data: { path: events.csv, format: csv, columns: { user: user, item: item }, eventTypes: [view] }\nsynthesizer: { name: markov }\nout: out/x.jsonl\n');
   assert.throws(() => readAnySynthesizeConfig(noEventCol), (e: unknown) => e instanceof ConfigError && /eventTypes/.test(e.location.field ?? ''));
+  const seqtxtEvents = join(tmp, 'ev-seqtxt.yaml');
+  writeFileSync(seqtxtEvents, 'data: { path: histories.txt, format: seqtxt, columns: { user: u, item: i, eventType: e } }\nsynthesizer: { name: markov }\nout: out/x.jsonl\n');
+  assert.throws(() => readAnySynthesizeConfig(seqtxtEvents), (e: unknown) => e instanceof ConfigError && /format/.test(e.location.field ?? ''));
 });
