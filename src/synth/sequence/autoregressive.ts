@@ -107,7 +107,12 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
     const ev = s.events;
     if (ev === null) return { direction: 'forward', numItems: s.vocab, allowed: s.allowed, scoreNext: (h) => s.model.scoreAll(h) };
     const E = ev.types.length;
-    const V = s.vocab + 1;
+    // Per previous event, the tokens whose event may not follow it: listed once, not per step.
+    const blocked = Array.from({ length: E }, (_, prev) => {
+      const out: number[] = [];
+      for (let t = 1; t <= s.vocab; t++) if (ev.next[prev * E + ((t - 1) % E)] === 0) out.push(t);
+      return Int32Array.from(out);
+    });
     return {
       direction: 'forward',
       numItems: s.vocab,
@@ -116,8 +121,7 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
         const scores = s.model.scoreAll(histories);
         const width = scores.length / histories.length;
         histories.forEach((h, b) => {
-          const prev = (h[h.length - 1]! - 1) % E;
-          for (let t = 1; t < V; t++) if (ev.next[prev * E + ((t - 1) % E)] === 0) scores[b * width + t] = Number.NEGATIVE_INFINITY;
+          for (const t of blocked[(h[h.length - 1]! - 1) % E]!) scores[b * width + t] = Number.NEGATIVE_INFINITY;
         });
         return scores;
       },
