@@ -21,7 +21,7 @@ import { Rng, stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
 import type { Table, TableMetadata } from '../src/data/index.ts';
 import { qualityReport } from '../src/eval/index.ts';
 import * as nn from '../src/nn/index.ts';
-import { CtganSynthesizer, discriminatorForward, discriminatorInputGradient } from '../src/synth/ctgan.ts';
+import { CtganSynthesizer, wganGpCriticLoss } from '../src/synth/ctgan.ts';
 import { dense } from '../src/synth/neural-tabular.ts';
 import { DataTransformer } from '../src/synth/transformer.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
@@ -57,20 +57,9 @@ function freshCriticGaps(real: Float32Array, fake: Float32Array, width: number, 
       xr.set(real.subarray(a * width, (a + 1) * width), i * width);
       xf.set(fake.subarray(b * width, (b + 1) * width), i * width);
     }
-    const yr = discriminatorForward(D, new nn.Tensor(xr, [BATCH / PAC, PAC * width]), 0.2, 0.5, r.split('drop-real'));
-    const yf = discriminatorForward(D, new nn.Tensor(xf, [BATCH / PAC, PAC * width]), 0.2, 0.5, r.split('drop-fake'));
-    const w = nn.add(nn.mean(yf), nn.scale(nn.mean(yr), -1));
-    window += -w.item();
-    const interp = new Float32Array(BATCH * width);
-    const ar = r.split('alpha');
-    const rowW = PAC * width;
-    for (let g = 0; g < BATCH / PAC; g++) {
-      const alpha = ar.next();
-      for (let j = g * rowW; j < (g + 1) * rowW; j++) interp[j] = alpha * xr[j]! + (1 - alpha) * xf[j]!;
-    }
-    const gx = discriminatorInputGradient(D, interp, BATCH / PAC, 0.2, 0.5, r.split('drop-gp'));
-    const dev = nn.add(nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], []))), nn.Tensor.fromArray([-1], []));
-    const loss = nn.add(w, nn.scale(nn.mean(nn.mul(dev, dev)), 10));
+    // The same loss as CTGAN's critic (PacGAN 10, dropout 0.5, LeakyReLU 0.2, λ 10).
+    const { loss, gp } = wganGpCriticLoss(D, xr, xf, BATCH / PAC, { slope: 0.2, dropout: 0.5, gradientPenalty: 10 }, r);
+    window += gp - loss.item();
     opt.zeroGrad();
     nn.backward(loss);
     opt.step();

@@ -216,6 +216,41 @@ export function discriminatorInputGradient(d: Discriminator, x: Float32Array, ro
   return nn.matmul(v, d.hidden[0]!.w);
 }
 
+export interface CriticLossOptions {
+  /** LeakyReLU slope and dropout of the critic. */
+  readonly slope: number;
+  readonly dropout: number;
+  /** λ of the gradient penalty (0: none). */
+  readonly gradientPenalty: number;
+}
+
+/** λ · mean over the critic inputs x [groups, width] of (‖∇ₓD(x)‖ − 1)²; dropout masks from rng. */
+export function gradientPenaltyAt(d: Discriminator, x: Float32Array, groups: number, o: CriticLossOptions, rng: Rng): nn.Tensor {
+  const gx = discriminatorInputGradient(d, x, groups, o.slope, o.dropout, rng);
+  const dev = nn.add(nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], []))), nn.Tensor.fromArray([-1], []));
+  return nn.scale(nn.mean(nn.mul(dev, dev)), o.gradientPenalty);
+}
+
+/**
+ * The WGAN-GP critic loss on packed real and fake inputs [groups, width]: mean D(fake) − mean
+ * D(real) + the gradient penalty at one random interpolation per group (`gp`: its value).
+ */
+export function wganGpCriticLoss(d: Discriminator, real: Float32Array, fake: Float32Array, groups: number, o: CriticLossOptions, rng: Rng): { loss: nn.Tensor; gp: number } {
+  const width = real.length / groups;
+  const yReal = discriminatorForward(d, new nn.Tensor(real, [groups, width]), o.slope, o.dropout, rng.split('drop-real'));
+  const yFake = discriminatorForward(d, new nn.Tensor(fake, [groups, width]), o.slope, o.dropout, rng.split('drop-fake'));
+  const loss = nn.add(nn.mean(yFake), nn.scale(nn.mean(yReal), -1));
+  if (o.gradientPenalty <= 0) return { loss, gp: 0 };
+  const interp = new Float32Array(real.length);
+  const arng = rng.split('alpha');
+  for (let g = 0; g < groups; g++) {
+    const alpha = arng.next();
+    for (let j = g * width; j < (g + 1) * width; j++) interp[j] = alpha * real[j]! + (1 - alpha) * fake[j]!;
+  }
+  const penalty = gradientPenaltyAt(d, interp, groups, o, rng.split('drop-gp'));
+  return { loss: nn.add(loss, penalty), gp: penalty.item() };
+}
+
 /** Per discrete column: rows by category, and the log-frequency and frequency category distributions. */
 interface CondSampler {
   readonly rowsByCategory: Int32Array[][];
@@ -405,45 +440,18 @@ export class CtganSynthesizer implements Synthesizer {
       }
       return out;
     };
-    /** λ · mean over the critic inputs x [groups, pac·(W+C)] of (‖∇ₓD(x)‖ − 1)². */
-    const penaltyAt = (x: Float32Array, groups: number, grng: Rng): nn.Tensor => {
-      const gx = discriminatorInputGradient(D, x, groups, cfg.leakySlope, cfg.dropout, grng);
-      const dev = nn.add(nn.sqrt(nn.add(nn.rowDot(gx, gx), nn.Tensor.fromArray([1e-12], []))), nn.Tensor.fromArray([-1], []));
-      return nn.scale(nn.mean(nn.mul(dev, dev)), cfg.gradientPenalty);
-    };
-    /**
-     * The critic's WGAN-GP loss on m real and m fake rows (m a multiple of pac) sharing conditions:
-     * mean D(fake) − mean D(real) + λ · mean over groups of (‖∇ₓD(x̂)‖ − 1)².
-     */
-    const criticLoss = (real: Float32Array, fake: Float32Array, cond: Float32Array | null, m: number, lrng: Rng): { loss: nn.Tensor; gp: number } => {
-      const groups = m / P;
-      const pr = packed(real, cond, m);
-      const pf = packed(fake, cond, m);
-      const yReal = discriminatorForward(D, new nn.Tensor(pr, [groups, P * (W + C)]), cfg.leakySlope, cfg.dropout, lrng.split('drop-real'));
-      const yFake = discriminatorForward(D, new nn.Tensor(pf, [groups, P * (W + C)]), cfg.leakySlope, cfg.dropout, lrng.split('drop-fake'));
-      let loss = nn.add(nn.mean(yFake), nn.scale(nn.mean(yReal), -1));
-      let gp = 0;
-      if (cfg.gradientPenalty > 0) {
-        const rowW = P * (W + C);
-        const interp = new Float32Array(pr.length);
-        const arng = lrng.split('alpha');
-        for (let g = 0; g < groups; g++) {
-          const alpha = arng.next();
-          for (let j = g * rowW; j < (g + 1) * rowW; j++) interp[j] = alpha * pr[j]! + (1 - alpha) * pf[j]!;
-        }
-        const penalty = penaltyAt(interp, groups, lrng.split('drop-gp'));
-        gp = penalty.item();
-        loss = nn.add(loss, penalty);
-      }
-      return { loss, gp };
-    };
+    const critic: CriticLossOptions = { slope: cfg.leakySlope, dropout: cfg.dropout, gradientPenalty: cfg.gradientPenalty };
+    /** The WGAN-GP loss on m real and m fake rows (m a multiple of pac) sharing conditions. */
+    const criticLoss = (real: Float32Array, fake: Float32Array, cond: Float32Array | null, m: number, lrng: Rng): { loss: nn.Tensor; gp: number } =>
+      wganGpCriticLoss(D, packed(real, cond, m), packed(fake, cond, m), m / P, critic, lrng);
     /**
      * One DP-SGD critic step (pac is 1 under DP, so an example is one real row). Real rows are
      * Poisson-sampled; row i is conditioned on its own category of a uniformly drawn discrete
      * column, and its example loss D(fake_i) − D(real_i) pairs it with a generated row under the
      * same condition. Each example's gradient (both rows: ghost norms of pairs) is clipped to
-     * maxGradNorm, the clipped sum gets Gaussian noise, and both are divided by the expected batch. The gradient penalty is taken at generated rows under conditions drawn from
-     * the noisy counts: it reads no real row, so it needs no clipping or noise.
+     * maxGradNorm, the clipped sum gets Gaussian noise, and both are divided by the expected batch.
+     * The gradient penalty is taken at generated rows under conditions drawn from the noisy counts:
+     * it reads no real row, so it needs no clipping or noise.
      */
     const dpCriticStep = (drng: Rng, cfgDp: NonNullable<CtganConfig['dp']>): { loss: number; gp: number } => {
       const prng = drng.split('poisson');
@@ -502,7 +510,7 @@ export class CtganSynthesizer implements Synthesizer {
       if (cfg.gradientPenalty > 0) {
         const cb = C > 0 ? sampleCond(transformer, sampler, B, drng.split('gp-cond'), true) : null;
         const at = packed(fakeRows(B, cb?.cond ?? null, drng.split('gp-fake')), cb?.cond ?? null, B);
-        const penalty = penaltyAt(at, B, drng.split('drop-gp'));
+        const penalty = gradientPenaltyAt(D, at, B, critic, drng.split('drop-gp'));
         gp = penalty.item();
         nn.backward(penalty);
       }
