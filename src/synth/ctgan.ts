@@ -465,10 +465,11 @@ export class CtganSynthesizer implements Synthesizer {
       if (m > 0) {
         const cond = C > 0 ? new Float32Array(m * C) : null;
         const crow = drng.split('cond');
-        for (let i = 0; i < m; i++) {
-          if (cond === null) break;
-          const j = crow.int(transformer.discrete.length);
-          cond[i * C + transformer.discrete[j]!.condOffset + categories[j]![rows[i]!]!] = 1;
+        if (cond !== null) {
+          for (let i = 0; i < m; i++) {
+            const j = crow.int(transformer.discrete.length);
+            cond[i * C + transformer.discrete[j]!.condOffset + categories[j]![rows[i]!]!] = 1;
+          }
         }
         const fake = fakeRows(m, cond, drng.split('fake'));
         // [fake rows; real rows], each with its condition: rows i and m + i are example i.
