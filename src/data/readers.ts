@@ -262,6 +262,8 @@ async function readDelimitedTable(path: string, opts: InteractionOptions, resolv
         const rawClip = raw.length > 200 ? raw.slice(0, 200) + '…' : raw;
         if (fields.length !== header.length)
           return sink.reject(line, '*', 'column-count', `expected ${header.length} fields (as in the header), found ${fields.length}`, rawClip);
+        // Concatenated exports repeat the header inside the file; say so instead of blaming its timestamp cell.
+        if (fields.every((f, k) => f.trim() === header[k])) return sink.reject(line, '*', 'repeated-header', 'the header line is repeated here (concatenated files?)', rawClip);
         builder!.add(line, fields[idx.user], fields[idx.item], idx.timestamp !== undefined ? fields[idx.timestamp] : undefined, idx.eventType !== undefined ? fields[idx.eventType] : undefined, rawClip);
       },
       bad(line, code, reason, raw, rawBytes) {
