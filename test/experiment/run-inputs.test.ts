@@ -127,3 +127,20 @@ test('resolveConfigPath: absolute paths kept; relative ones against the config f
   assert.equal(resolve(outside), join(tmp, 'o.csv'));
   assert.ok(relative(root, outside) !== 'o.csv');
 });
+
+test('seed results written before the run store (fingerprint as a JSON string) are still reused', async () => {
+  const seqs = join(tmp, 'legacy.txt');
+  writeFileSync(seqs, Array.from({ length: 12 }, (_, u) => `${u + 1} ${Array.from({ length: 5 }, (_, k) => 1 + ((u * 3 + k) % 11)).join(' ')}`).join('\n') + '\n');
+  const out = join(tmp, 'eval-legacy');
+  const first = await runEvaluation({ data: seqs, format: 'seqtxt', model: pop, seeds: [0], out });
+  const file = join(out, 'seeds', 'seed0.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { fingerprint: Record<string, unknown>; result: unknown };
+  assert.equal(typeof saved.fingerprint, 'object', 'new records keep the fingerprint readable');
+  // The older shape: the same fields, as a JSON string.
+  writeFileSync(file, JSON.stringify({ fingerprint: JSON.stringify(saved.fingerprint), result: { ...(saved.result as object), fitSeconds: 12345 } }));
+  const lines: string[] = [];
+  const again = await runEvaluation({ data: seqs, format: 'seqtxt', model: pop, seeds: [0], out, progress: { line: (l) => void lines.push(l) } });
+  assert.ok(lines.some((l) => l.startsWith('seed 0: already done')), lines.join('\n'));
+  assert.equal(again.seeds[0]!.fitSeconds, 12345, 'the saved result, not a rerun');
+  assert.deepEqual(again.test, first.test);
+});
