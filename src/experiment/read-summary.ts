@@ -26,6 +26,7 @@ export function rejectionSummary(report: ReadReport): string[] {
     `${report.rowsRejected} of ${report.rowsIn} rows rejected, by reason:`,
     ...codes.map(([code, n]) => `  ${code}: ${n}`),
     ...examples,
+    ...(report.rejectedByCode['invalid-utf8'] ? ['invalid-utf8 rows usually mean the file is in another text encoding (latin-1): the csv/tsv/jsonl readers take encoding latin1'] : []),
     report.rejectedFile ? `rejected rows written to ${report.rejectedFile}` : 'rejected rows were not kept; --rejected <file> (data.rejected in a config) writes them with line, field and reason',
   ];
 }

@@ -51,6 +51,7 @@ test('the rejection summary: nothing when nothing was rejected; how to keep the 
     '  invalid-utf8: 2',
     '  bad-id: 1',
     "  e.g. invalid-utf8: line 4, field '*': line is not valid UTF-8",
+    'invalid-utf8 rows usually mean the file is in another text encoding (latin-1): the csv/tsv/jsonl readers take encoding latin1',
     'rejected rows were not kept; --rejected <file> (data.rejected in a config) writes them with line, field and reason',
   ]);
 });
