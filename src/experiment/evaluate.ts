@@ -73,6 +73,8 @@ const MODEL_SELECTION_METRIC = 'NDCG@20';
 export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateResult> {
   const progress = config.progress ?? silentProgress;
   if (config.seeds.length === 0) throw new ConfigError('at least one seed is needed', { field: 'seeds' });
+  // An unknown model or a bad parameter fails here, before the data file is read.
+  createRecommender(config.model);
   const { dataset, report } = await loadDataset(config.data, config.format, config.load ?? {});
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
   reportRejections(report, progress);

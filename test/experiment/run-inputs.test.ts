@@ -145,3 +145,12 @@ test('seed results written before the run store (fingerprint as a JSON string) a
   assert.equal(again.seeds[0]!.fitSeconds, 12345, 'the saved result, not a rerun');
   assert.deepEqual(again.test, first.test);
 });
+
+test('evaluate reports a bad model spec before reading the data', async () => {
+  const lines: string[] = [];
+  await assert.rejects(
+    runEvaluation({ data: join(tmp, 'no-such-data.txt'), format: 'seqtxt', model: { model: 'no-such-model' } as never, seeds: [0], out: join(tmp, 'eval-bad-model'), progress: { line: (l) => void lines.push(l) } }),
+    (e: unknown) => e instanceof ConfigError && /no-such-model/.test(e.message),
+  );
+  assert.deepEqual(lines, []);
+});
