@@ -2,8 +2,8 @@
  * Atomic writes. Every file samplify writes goes to a temp file beside its target, named
  * `<name>.samplify-<pid>-<hex>.tmp`, and is renamed into place only when complete (after an
  * fsync), so a crash, Ctrl-C or `kill -9` leaves either the old file or the new one, never half of
- * one. A killed process cannot remove its temp file, so the next atomic write to the same target
- * removes every temp of that target whose owning process is gone (`removeStaleTemps`).
+ * one. A killed process cannot remove its temp file, so the next atomic write into the same folder
+ * removes the temps there whose owning process is gone (`removeStaleTemps`).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -39,11 +39,12 @@ export function processAlive(pid: number): boolean {
 
 /**
  * Deletes temp files of our naming whose owning process is no longer alive. Given a folder, every
- * such temp in it; given a file path (existing or not), only the temps of that file, including the
- * older naming schemes. Returns the removed paths. Temps of live processes (this one included) are
- * left alone: they may be writing now.
+ * such temp in it; given a file path (existing or not), the temps of that file, including the
+ * older naming schemes — and with `wholeFolder`, every temp of our naming in its folder too (what
+ * each atomic write does before writing). Returns the removed paths. Temps of live processes (this
+ * one included) are left alone: they may be writing now.
  */
-export function removeStaleTemps(dirOrTarget: string): string[] {
+export function removeStaleTemps(dirOrTarget: string, opts: { readonly wholeFolder?: boolean } = {}): string[] {
   let dir: string;
   let target: string | undefined;
   try {
@@ -62,11 +63,11 @@ export function removeStaleTemps(dirOrTarget: string): string[] {
   for (const name of names) {
     if (!name.endsWith('.tmp')) continue;
     let owner: string | undefined;
-    if (target === undefined) owner = TEMP_NAME.exec(name)?.[2];
-    else if (name.startsWith(`${target}.`)) {
+    if (target !== undefined && name.startsWith(`${target}.`)) {
       const rest = name.slice(target.length);
       owner = (TEMP_SUFFIX.exec(rest) ?? LEGACY_TEMP_SUFFIX.exec(rest))?.[1];
     }
+    if (owner === undefined && (target === undefined || opts.wholeFolder)) owner = TEMP_NAME.exec(name)?.[2];
     if (owner === undefined) continue;
     const pid = Number(owner);
     if (pid === process.pid || processAlive(pid)) continue;
@@ -84,7 +85,7 @@ export function removeStaleTemps(dirOrTarget: string): string[] {
 /**
  * A file written in chunks and committed atomically: chunks go to a temp file beside the target
  * (buffered, so many small writes cost few system calls); `commit()` flushes, fsyncs and renames it
- * into place; `abort()` (or any failure) removes it. Opening one removes stale temps of the target.
+ * into place; `abort()` (or any failure) removes it. Opening one removes stale temps beside the target.
  */
 export class AtomicFileWriter {
   readonly tempPath: string;
@@ -98,7 +99,7 @@ export class AtomicFileWriter {
     private readonly bufferChars = 1 << 16,
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    removeStaleTemps(path);
+    removeStaleTemps(path, { wholeFolder: true });
     this.tempPath = tempPathFor(path);
     this.#fd = openSync(this.tempPath, 'w');
   }
@@ -170,7 +171,7 @@ export function openAtomicWrite(path: string): AtomicFileWriter {
  */
 export async function writeViaTempPath<T>(path: string, produce: (tempPath: string) => Promise<T> | T): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
-  removeStaleTemps(path);
+  removeStaleTemps(path, { wholeFolder: true });
   const tmp = tempPathFor(path);
   try {
     const r = await produce(tmp);
@@ -194,7 +195,7 @@ export async function writeViaTempPath<T>(path: string, produce: (tempPath: stri
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
-  removeStaleTemps(path);
+  removeStaleTemps(path, { wholeFolder: true });
   const tmp = tempPathFor(path);
   try {
     const fd = openSync(tmp, 'w');

@@ -74,6 +74,15 @@ test('removeStaleTemps: removes temps of dead owners (ours and the older naming)
   // For a folder: every temp of our naming with a dead owner (the older naming needs its target).
   assert.deepEqual(removeStaleTemps(dir), [other]);
   assert.ok(existsSync(mine) && existsSync(live) && existsSync(foreign));
+  // An atomic write cleans its folder: a dead owner's temp of another file goes too.
+  const other2 = join(dir, `other.csv.samplify-${DEAD_PID}-2.tmp`);
+  const legacyOther = join(dir, `other.csv.${DEAD_PID}.tmp`);
+  writeFileSync(other2, 'x');
+  writeFileSync(legacyOther, 'x');
+  writeFileAtomic(join(dir, 'out.jsonl'), 'y');
+  assert.ok(!existsSync(other2));
+  assert.ok(existsSync(legacyOther), "the older naming is recognised beside its own target only");
+  assert.ok(existsSync(mine) && existsSync(live) && existsSync(foreign));
 });
 
 /** Starts a process that opens an atomic write of `path`, writes `bytes`, says so, and waits to be killed. */
