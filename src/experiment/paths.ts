@@ -6,7 +6,7 @@
  *    config placed explicitly (a fitted model, a provenance record) then go beside the new output
  *    instead of being overwritten at the config's place on every run.
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 
 /**
  * A config's relative path resolved against the config's folder, written relative to the working
@@ -43,4 +43,15 @@ export function withOutputPath<T extends { out: string }>(config: T, out: string
   const c = { ...config, out };
   for (const k of derived) delete (c as Partial<T>)[k];
   return c;
+}
+
+/**
+ * The output folder of a config-driven run (experiment, ctr, cold-start): the command line's --out
+ * (relative to the working directory), else the config's `out` (relative to the config file's
+ * folder), else runs/<name> in the working directory.
+ */
+export function runOutputDir(o: { readonly cliOut?: string | undefined; readonly configOut?: string | undefined; readonly baseDir: string; readonly name: string }): string {
+  if (o.cliOut !== undefined) return o.cliOut;
+  if (o.configOut !== undefined) return resolveConfigPath(o.baseDir, o.configOut);
+  return join('runs', o.name);
 }

@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { ConfigError, DataValidationError } from '../../src/core/index.ts';
 import { augmentFile, readAnySynthesizeConfig, runEvaluation, runSynthesis, validateData } from '../../src/experiment/index.ts';
 import { synthesizeConfigWithOutput } from '../../src/experiment/synthesize.ts';
-import { resolveConfigPath } from '../../src/experiment/paths.ts';
+import { resolveConfigPath, runOutputDir } from '../../src/experiment/paths.ts';
 import { rejectionSummary } from '../../src/experiment/read-summary.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -153,4 +153,11 @@ test('evaluate reports a bad model spec before reading the data', async () => {
     (e: unknown) => e instanceof ConfigError && /no-such-model/.test(e.message),
   );
   assert.deepEqual(lines, []);
+});
+
+test('runOutputDir: --out as given, else the config\'s out against the config folder, else runs/<name>', () => {
+  const baseDir = join(tmp, 'configs');
+  assert.equal(runOutputDir({ cliOut: 'here', configOut: 'there', baseDir, name: 'n' }), 'here');
+  assert.equal(resolve(runOutputDir({ configOut: 'there', baseDir, name: 'n' })), join(baseDir, 'there'));
+  assert.equal(runOutputDir({ baseDir, name: 'n' }), join('runs', 'n'));
 });
