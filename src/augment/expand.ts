@@ -5,11 +5,9 @@
  * its output depends on (seed, u, v, pipeline, context) and nothing else — not on iteration order,
  * chunking, or which other users are expanded. Same seed → byte-identical files.
  */
-import { createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import { dirname } from 'node:path';
 import { ConfigError } from '../core/errors.ts';
-import { hashSeed, Rng } from '../core/rng.ts';
+import { AtomicFileWriter } from '../core/fsutil.ts';
+import { Rng } from '../core/rng.ts';
 import type { TrainView } from '../data/types.ts';
 import { makeTrainView } from '../data/split.ts';
 import type { Pipeline } from './pipeline.ts';
@@ -153,45 +151,15 @@ export interface JsonlReport {
  * Writes one JSON object per line:
  *   {"source_user":"<ext>","view":0,"part":0,"items":["<ext>",…],"chain":[{"op":"crop","params":{…}}]}
  * (`part` only for multi-output pipelines), to a temp file beside `path`, renamed into place when
- * complete — a crash leaves no partial file. Lines are written as they are produced, with
- * backpressure, so memory stays flat whatever the size of the expansion.
+ * complete — a crash leaves no partial file, and a killed run's temp is removed by the next write
+ * of `path`. Lines are written as they are produced (buffered), so memory stays flat whatever the
+ * size of the expansion.
  */
-// Each wait removes the listener it did not need (a bare race with once() leaks one 'error'
-// listener per drain, which Node reports after ten).
-async function waitFor(out: NodeJS.EventEmitter, event: string): Promise<void> {
-  const ac = new AbortController();
-  const a = once(out, event, { signal: ac.signal });
-  const b = once(out, 'error', { signal: ac.signal });
-  a.catch(() => {});
-  b.catch(() => {});
-  try {
-    await Promise.race([a, b]);
-  } finally {
-    ac.abort();
-  }
-}
-const drainOrError = (out: NodeJS.EventEmitter) => waitFor(out, 'drain');
-const finishOrError = (out: NodeJS.EventEmitter) => waitFor(out, 'finish');
-
 export async function writeExpansionJsonl(stream: Iterable<ExpandedSample> | AsyncIterable<ExpandedSample>, path: string, opts: JsonlOptions): Promise<JsonlReport> {
   const { itemIds, userIds } = opts;
   const numItems = itemIds.length - 1;
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${hashSeed(Date.now() >>> 0, path).toString(16)}.tmp`;
-  const out = createWriteStream(tmp);
-  let failed: Error | undefined;
-  out.on('error', (e) => (failed = e));
+  const out = new AtomicFileWriter(path);
   let samples = 0;
-  let bytes = 0;
-  let buf = '';
-  const flush = async (): Promise<void> => {
-    if (failed) throw failed;
-    bytes += Buffer.byteLength(buf);
-    const ok = out.write(buf);
-    buf = '';
-    if (!ok) await drainOrError(out);
-    if (failed) throw failed;
-  };
   try {
     for await (const s of stream as AsyncIterable<ExpandedSample>) {
       const items = new Array<string>(s.items.length);
@@ -202,19 +170,14 @@ export async function writeExpansionJsonl(stream: Iterable<ExpandedSample> | Asy
       const user = userIds ? userIds[s.sourceUser] : s.sourceUser;
       if (user === undefined) throw new RangeError(`source user ${s.sourceUser} has no external id`);
       const rec = s.part > 0 || s.chain.some((c) => c.op === 'prefixes') ? { source_user: user, view: s.view, part: s.part, items, chain: s.chain } : { source_user: user, view: s.view, items, chain: s.chain };
-      buf += JSON.stringify(rec) + '\n';
+      out.write(JSON.stringify(rec) + '\n');
       samples++;
-      if (buf.length >= 1 << 16) await flush();
     }
-    if (buf.length > 0) await flush();
-    out.end();
-    await finishOrError(out);
-    if (failed) throw failed;
-    renameSync(tmp, path);
+    out.commit();
   } catch (e) {
-    out.destroy();
-    rmSync(tmp, { force: true });
+    out.abort();
     throw e;
   }
+  const bytes = out.bytes;
   return { path, samples, bytes };
 }

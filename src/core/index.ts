@@ -4,4 +4,4 @@ export type { ErrorLocation } from './errors.ts';
 export { stderrProgress, silentProgress, collectingProgress, CancelToken } from './progress.ts';
 export type { ProgressReporter } from './progress.ts';
 export { Registry } from './registry.ts';
-export { writeFileAtomic, writeJsonAtomic } from './fsutil.ts';
+export { writeFileAtomic, writeJsonAtomic, openAtomicWrite, AtomicFileWriter, writeViaTempPath, removeStaleTemps, tempPathFor, processAlive } from './fsutil.ts';

@@ -4,10 +4,8 @@
  * temp file that is renamed into place only when the read finished — so the rejected file is either
  * complete or absent, never half written.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DataValidationError } from '../core/errors.ts';
-import { hashSeed } from '../core/rng.ts';
+import { AtomicFileWriter } from '../core/fsutil.ts';
 import type { ReadReport, Rejection } from './types.ts';
 
 const SAMPLE_SIZE = 20;
@@ -16,20 +14,13 @@ export class RejectionSink {
   readonly sample: Rejection[] = [];
   readonly byCode: Record<string, number> = {};
   total = 0;
-  private fd: number | undefined;
-  private tmp: string | undefined;
-  private buf: string[] = [];
-  private bufLen = 0;
+  private out: AtomicFileWriter | undefined;
 
   constructor(
     readonly file: string,
     readonly rejectedPath?: string,
   ) {
-    if (rejectedPath !== undefined) {
-      mkdirSync(dirname(rejectedPath), { recursive: true });
-      this.tmp = `${rejectedPath}.${process.pid}.${hashSeed(Date.now() >>> 0, rejectedPath).toString(16)}.tmp`;
-      this.fd = openSync(this.tmp, 'w');
-    }
+    if (rejectedPath !== undefined) this.out = new AtomicFileWriter(rejectedPath);
   }
 
   reject(line: number, field: string, code: string, reason: string, raw?: string): void {
@@ -37,47 +28,21 @@ export class RejectionSink {
     this.total++;
     this.byCode[code] = (this.byCode[code] ?? 0) + 1;
     if (this.sample.length < SAMPLE_SIZE) this.sample.push(r);
-    if (this.fd !== undefined) {
-      const s = JSON.stringify(r) + '\n';
-      this.buf.push(s);
-      this.bufLen += s.length;
-      if (this.bufLen > 1 << 16) this.flush();
-    }
-  }
-
-  private flush(): void {
-    if (this.fd === undefined || this.buf.length === 0) return;
-    writeSync(this.fd, this.buf.join(''));
-    this.buf = [];
-    this.bufLen = 0;
+    this.out?.write(JSON.stringify(r) + '\n');
   }
 
   /** Completes the rejected file (even when empty: its presence says the read ran) and returns its path. */
   finish(): string | undefined {
-    if (this.fd === undefined || this.tmp === undefined) return undefined;
-    try {
-      this.flush();
-      closeSync(this.fd);
-      this.fd = undefined;
-      renameSync(this.tmp, this.rejectedPath!);
-    } catch (e) {
-      this.abort();
-      throw e;
-    }
-    return this.rejectedPath;
+    if (this.out === undefined) return undefined;
+    const out = this.out;
+    this.out = undefined;
+    return out.commit();
   }
 
   /** Drops the temp file: a failed read leaves no rejected file at all. */
   abort(): void {
-    if (this.fd !== undefined) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        /* already closed */
-      }
-      this.fd = undefined;
-    }
-    if (this.tmp !== undefined) rmSync(this.tmp, { force: true });
+    this.out?.abort();
+    this.out = undefined;
   }
 
   report(rowsIn: number, rowsKept: number, rejectedFile?: string): ReadReport {

@@ -19,10 +19,9 @@
  *   is the 1-based row number.
  */
 import { extname } from 'node:path';
-import { closeSync, openSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { AtomicFileWriter, tempPathFor, writeViaTempPath } from '../core/fsutil.ts';
 import { ConfigError, DataValidationError } from '../core/errors.ts';
-import { hashSeed } from '../core/rng.ts';
 import { checkInputFile, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
 import { scanDelimited } from './csv.ts';
 import { RejectionSink } from './rejections.ts';
@@ -330,33 +329,14 @@ function csvField(c: Cell, delimiter: string): string {
   return s;
 }
 
-/** Streams text chunks into a temp file beside `path`, renamed into place at the end (atomic). */
+/** Streams text chunks into a temp file beside `path`, committed into place at the end (atomic). */
 function writeChunksAtomic(path: string, produce: (write: (s: string) => void) => void): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${hashSeed(Date.now() >>> 0, path).toString(16)}.tmp`;
-  const fd = openSync(tmp, 'w');
-  let buf: string[] = [];
-  let len = 0;
+  const out = new AtomicFileWriter(path, 1 << 20);
   try {
-    produce((s) => {
-      buf.push(s);
-      len += s.length;
-      if (len > 1 << 20) {
-        writeSync(fd, buf.join(''));
-        buf = [];
-        len = 0;
-      }
-    });
-    if (buf.length) writeSync(fd, buf.join(''));
-    closeSync(fd);
-    renameSync(tmp, path);
+    produce((s) => out.write(s));
+    out.commit();
   } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    rmSync(tmp, { force: true });
+    out.abort();
     throw e;
   }
 }
@@ -402,32 +382,45 @@ async function writeParquet(table: Table, path: string): Promise<void> {
   const types = table.columns.map((c) => parquetType(table.data[c]!));
   // VARCHAR columns holding numbers are written as text, so read_json sees one JSON type per column.
   const cols = table.columns.map((c) => table.data[c]!);
-  const jsonl = `${path}.${process.pid}.jsonl.tmp`;
-  const tmp = `${path}.${process.pid}.${hashSeed(Date.now() >>> 0, path).toString(16)}.tmp`;
-  mkdirSync(dirname(path), { recursive: true });
-  try {
-    writeChunksAtomic(jsonl, (write) => {
-      for (let i = 0; i < table.rowCount; i++) {
-        const o: Record<string, Cell> = {};
-        table.columns.forEach((c, j) => {
-          const v = cols[j]![i] ?? null;
-          o[c] = v === null ? null : types[j] === 'VARCHAR' ? String(v) : v;
-        });
-        write(JSON.stringify(o) + '\n');
+  const spec = table.columns.map((c, j) => `${sqlString(c)}: ${sqlString(types[j]!)}`).join(', ');
+  await writeViaTempPath(path, async (tmp) => {
+    // DuckDB reads the rows from a JSONL temp of our naming beside the output (removed after; a
+    // killed run's is removed by the next write of this path).
+    const jsonl = tempPathFor(path);
+    try {
+      const fd = openSync(jsonl, 'w');
+      try {
+        let buf: string[] = [];
+        let len = 0;
+        for (let i = 0; i < table.rowCount; i++) {
+          const o: Record<string, Cell> = {};
+          table.columns.forEach((c, j) => {
+            const v = cols[j]![i] ?? null;
+            o[c] = v === null ? null : types[j] === 'VARCHAR' ? String(v) : v;
+          });
+          const line = JSON.stringify(o) + '\n';
+          buf.push(line);
+          len += line.length;
+          if (len > 1 << 20) {
+            writeSync(fd, buf.join(''));
+            buf = [];
+            len = 0;
+          }
+        }
+        if (buf.length) writeSync(fd, buf.join(''));
+      } finally {
+        closeSync(fd);
       }
-    });
-    const spec = table.columns.map((c, j) => `${sqlString(c)}: ${sqlString(types[j]!)}`).join(', ');
-    await withDuckDB(path, async (conn) => {
-      const source = table.rowCount === 0
-        ? `SELECT ${table.columns.map((c, j) => `CAST(NULL AS ${types[j]}) AS ${sqlIdent(c)}`).join(', ')} LIMIT 0`
-        : `SELECT ${table.columns.map((c) => sqlIdent(c)).join(', ')} FROM read_json(${sqlString(jsonl)}, format = 'newline_delimited', columns = {${spec}})`;
-      await conn.run(`COPY (${source}) TO ${sqlString(tmp)} (FORMAT parquet)`);
-    });
-    renameSync(tmp, path);
-  } finally {
-    rmSync(tmp, { force: true });
-    rmSync(jsonl, { force: true });
-  }
+      await withDuckDB(path, async (conn) => {
+        const source = table.rowCount === 0
+          ? `SELECT ${table.columns.map((c, j) => `CAST(NULL AS ${types[j]}) AS ${sqlIdent(c)}`).join(', ')} LIMIT 0`
+          : `SELECT ${table.columns.map((c) => sqlIdent(c)).join(', ')} FROM read_json(${sqlString(jsonl)}, format = 'newline_delimited', columns = {${spec}})`;
+        await conn.run(`COPY (${source}) TO ${sqlString(tmp)} (FORMAT parquet)`);
+      });
+    } finally {
+      rmSync(jsonl, { force: true });
+    }
+  });
 }
 
 /** Writes a table atomically (temp file, then rename): CSV/TSV (RFC 4180 quoting, null = empty field), JSONL or Parquet. */

@@ -1,10 +1,11 @@
-import { dirname, extname, join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { ConfigError, silentProgress, type ProgressReporter } from '../core/index.ts';
+import { ConfigError, silentProgress, tempPathFor, writeViaTempPath, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, type DataFormat, type LoadOptions } from '../data/index.ts';
 import { expandSequences, loadPipeline, writeExpansionJsonl } from '../augment/index.ts';
 import { fitPipelineGenerators } from './generators.ts';
+import { reportRejections } from './read-summary.ts';
 
 export interface AugmentFileOptions {
   readonly data: string;
@@ -30,29 +31,38 @@ export async function augmentFile(o: AugmentFileOptions): Promise<{ samples: num
   const ext = extname(o.out).toLowerCase();
   if (ext !== '.jsonl' && ext !== '.parquet') throw new ConfigError(`output must end in .jsonl or .parquet, got '${o.out}'`, { field: 'out' });
   if (!Number.isInteger(o.views) || o.views < 1) throw new ConfigError('must be an integer >= 1', { field: 'views' });
+  // The pipeline file is read and its steps checked before the (possibly large) data file is read,
+  // so a missing or malformed pipeline is reported at once; the resources it names must exist too.
+  const spec = loadPipeline(o.pipeline).spec;
+  const attributes = spec.resources?.attributes;
+  if (attributes !== undefined && !existsSync(resolve(dirname(resolve(o.pipeline)), attributes))) {
+    throw new ConfigError(`attributes file '${attributes}' not found (relative to the pipeline file)`, { file: o.pipeline, field: 'resources.attributes' });
+  }
   const { dataset, report } = await loadDataset(o.data, o.format, o.load ?? {});
-  progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
+  reportRejections(report, progress);
   const split = leaveOneOutSplit(dataset);
   // Fitting declared resources (similarity) and validating every step happen here, before any output.
   const pipeline = loadPipeline(o.pipeline, { train: split.train, dataset });
   await fitPipelineGenerators(pipeline, split.train, { cacheDir: o.generatorCacheDir ?? join(dirname(o.out), 'generators'), progress });
   const stream = expandSequences(split.train, pipeline, { views: o.views, seed: o.seed });
-  const jsonlPath = ext === '.jsonl' ? o.out : `${o.out}.jsonl.tmp`;
-  const r = await writeExpansionJsonl(stream, jsonlPath, { itemIds: dataset.itemIds, userIds: dataset.userIds });
-  if (ext === '.parquet') {
-    const tmp = `${o.out}.${process.pid}.tmp`;
-    try {
-      const db = await DuckDBInstance.create(':memory:');
-      const conn = await db.connect();
-      const q = (p: string) => `'${p.replace(/'/g, "''")}'`;
-      await conn.run(`COPY (SELECT * FROM read_json(${q(jsonlPath)}, format = 'newline_delimited')) TO ${q(tmp)} (FORMAT parquet)`);
-      const { renameSync } = await import('node:fs');
-      renameSync(tmp, o.out);
-    } finally {
-      rmSync(tmp, { force: true });
-      rmSync(jsonlPath, { force: true });
-    }
+  let samples: number;
+  if (ext === '.jsonl') samples = (await writeExpansionJsonl(stream, o.out, { itemIds: dataset.itemIds, userIds: dataset.userIds })).samples;
+  else {
+    samples = await writeViaTempPath(o.out, async (tmp) => {
+      // DuckDB converts a JSONL temp of our naming beside the output; a killed run's is removed by the next write of o.out.
+      const jsonlPath = tempPathFor(o.out);
+      try {
+        const r = await writeExpansionJsonl(stream, jsonlPath, { itemIds: dataset.itemIds, userIds: dataset.userIds });
+        const db = await DuckDBInstance.create(':memory:');
+        const conn = await db.connect();
+        const q = (p: string) => `'${p.replace(/'/g, "''")}'`;
+        await conn.run(`COPY (SELECT * FROM read_json(${q(jsonlPath)}, format = 'newline_delimited')) TO ${q(tmp)} (FORMAT parquet)`);
+        return r.samples;
+      } finally {
+        rmSync(jsonlPath, { force: true });
+      }
+    });
   }
-  progress.line(`wrote ${r.samples} augmented samples for ${split.train.users().length} users to ${o.out}`);
-  return { samples: r.samples, users: split.train.users().length, path: o.out };
+  progress.line(`wrote ${samples} augmented samples for ${split.train.users().length} users to ${o.out}`);
+  return { samples, users: split.train.users().length, path: o.out };
 }

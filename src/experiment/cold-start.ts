@@ -17,7 +17,7 @@
  * averaged over seeds (the heuristic is deterministic: the same values for every seed).
  */
 import { cpus } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelToken, ConfigError, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemColdStartSplit, type EvalCase, type ItemAttributeSets, type ItemColdStartOptions, type ItemColdStartSplit, type SequenceDataset, type TrainView } from '../data/index.ts';
@@ -25,6 +25,7 @@ import { combineSeeds, fullRankingRanks, hitRateAtK, meanReciprocalRank, meanStd
 import { AttributePopularityRecommender, ColdItemFallbackRecommender, createRecommender, type ModelSpec, type Recommender } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
 import { synthesizeColdStartInteractions, withSyntheticSequences, type ColdStartSynthConfig, type ColdStartSynthesis } from '../synth/index.ts';
+import { readRunResult, writeRunResult } from './run-store.ts';
 
 export interface ColdStartExperimentOptions {
   readonly dataset: SequenceDataset;
@@ -149,7 +150,7 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
   const runs = new Map<string, RunRanks>(); // key `${arm}|${seed}`
   const trainModel = async (arm: string, seed: number, view: TrainView, info: Record<string, unknown>): Promise<{ model: Recommender; run: RunRanks }> => {
     const dir = join(o.out, 'runs', `${arm}-seed${seed}`);
-    const fingerprint = JSON.stringify({ arm, seed, model: modelSpec, epochs: o.epochs ?? null, patience: o.patience ?? null, stopCases: stopCases.length, split: o.split, checksum: o.dataset.checksum, interactions: view.interactionCount, synth: arm === 'none' ? null : (o.synth ?? null) });
+    const fingerprint = { arm, seed, model: modelSpec, epochs: o.epochs ?? null, patience: o.patience ?? null, stopCases: stopCases.length, split: o.split, checksum: o.dataset.checksum, interactions: view.interactionCount, synth: arm === 'none' ? null : (o.synth ?? null) };
     const model = createRecommender(modelSpec);
     const saved = readRun(join(dir, 'ranks.json'), fingerprint);
     if (saved && existsSync(join(dir, 'model'))) {
@@ -173,7 +174,7 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
     const ranks = rankAll(model);
     const run: RunRanks = { ranks, info: { ...info, bestEpoch: fit.bestEpoch, epochs: fit.epochs.length, fitSeconds: round(fit.seconds), trainInteractions: view.interactionCount } };
     model.save(join(dir, 'model'));
-    writeJsonAtomic(join(dir, 'ranks.json'), { fingerprint, info: run.info, ranks: Object.fromEntries(CASE_SETS.map((k) => [k, Array.from(ranks[k])])) });
+    writeRunResult(join(dir, 'ranks.json'), fingerprint, { info: run.info, ranks: Object.fromEntries(CASE_SETS.map((k) => [k, Array.from(ranks[k])])) });
     progress.line(`${arm} seed ${seed}: cold test ${fmt(metricsFromRanks(ranks.coldTest, COLD_START_METRICS).means)} | warm test ${fmt(metricsFromRanks(ranks.warmTest, COLD_START_METRICS).means)} (best epoch ${fit.bestEpoch}, ${fit.seconds.toFixed(0)} s)`);
     return { model, run };
   };
@@ -332,15 +333,17 @@ export function coldStartTable(arms: readonly ColdStartArmResult[], comparisons:
   return lines.join('\n');
 }
 
-function readRun(path: string, fingerprint: string): RunRanks | null {
-  if (!existsSync(path)) return null;
-  try {
-    const saved = JSON.parse(readFileSync(path, 'utf8')) as { fingerprint?: string; info?: Record<string, unknown>; ranks?: Record<string, number[]> };
-    if (saved.fingerprint !== fingerprint || !saved.ranks || !saved.info) return null;
-    return { info: saved.info, ranks: Object.fromEntries(CASE_SETS.map((k) => [k, Int32Array.from(saved.ranks![k] ?? [])])) as Record<CaseSet, Int32Array> };
-  } catch {
-    return null;
-  }
+/** A run's ranks saved with the same fingerprint (runs/<arm>-seedN/ranks.json); null when absent or stale. */
+function readRun(path: string, fingerprint: unknown): RunRanks | null {
+  type Saved = { info: Record<string, unknown>; ranks: Record<string, number[]> };
+  const saved = readRunResult<Saved>(path, fingerprint, {
+    // Written before the run store as { fingerprint, info, ranks }.
+    legacy: (raw) => ('fingerprint' in raw && 'ranks' in raw ? { fingerprint: raw['fingerprint'], result: { info: raw['info'], ranks: raw['ranks'] } as Saved } : null),
+    valid: (r): r is Saved => r !== null && typeof r === 'object' && !!(r as Saved).info && !!(r as Saved).ranks,
+  });
+  if (!saved) return null;
+  const { info, ranks } = saved.result;
+  return { info, ranks: Object.fromEntries(CASE_SETS.map((k) => [k, Int32Array.from(ranks[k] ?? [])])) as Record<CaseSet, Int32Array> };
 }
 
 function evenlySpaced<T>(xs: readonly T[], n: number): readonly T[] {

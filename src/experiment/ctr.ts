@@ -22,6 +22,9 @@ import { type Cell, concatTables, selectRows, type Table, type TableMetadata } f
 import { AUC, LOG_LOSS, meanStd } from '../eval/index.ts';
 import { createCtrModel, type CtrModel } from '../models/index.ts';
 import type { SampleReport, Synthesizer } from '../synth/index.ts';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { readRunResult, writeRunResult } from './run-store.ts';
 
 export const CTR_ARMS = ['real', 'real+synth', 'real+minority', 'synth-only'] as const;
 export type CtrArm = (typeof CTR_ARMS)[number];
@@ -206,6 +209,20 @@ export interface CtrExperimentDeps {
   readonly createSynthesizer?: (name: string, params: Record<string, unknown>) => Synthesizer;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
+  /**
+   * Folder of the run store: each model fit (arm, synthesizer, model, seed) and each synthesizer
+   * fit is recorded there with its fingerprint, and a rerun reuses what is recorded (a synthesizer
+   * whose runs are all recorded is not refitted). Without it nothing is saved or reused.
+   */
+  readonly runDir?: string;
+}
+
+/** sha256 of a table's columns and cells: the data part of CTR run fingerprints. */
+function tableFingerprint(t: Table): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify(t.columns));
+  for (const c of t.columns) h.update(JSON.stringify(t.data[c]));
+  return h.digest('hex');
 }
 
 function labelOf(cell: Cell): 0 | 1 {
@@ -279,10 +296,35 @@ export async function runCtrExperiment(dataset: CtrDataset, rawConfig: unknown, 
     runsByKey.get(key)!.push(r);
   };
 
+  // Everything a run's result depends on but its arm, synthesizer, model and seed.
+  const base = deps.runDir !== undefined
+    ? { data: tableFingerprint(table), label, split: config.split, userColumn: config.userColumn, validFraction: config.validFraction, testFraction: config.testFraction, maxTrainRows: config.maxTrainRows ?? null, synthRatio: config.synthRatio, arms: config.arms }
+    : null;
+  const synthSettings = (name: string) => ({ name, params: config.synthParams[name] ?? {}, epochs: config.synthEpochs[name] ?? null });
+  const runRecord = (arm: CtrArm, synth: string | null, model: string, seed: number) =>
+    base && deps.runDir !== undefined
+      ? {
+          path: join(deps.runDir, `${arm}${synth ? `-${synth}` : ''}-${model}-seed${seed}.json`),
+          fingerprint: { ...base, arm, synthesizer: synth ? synthSettings(synth) : null, model, modelConfig: config.modelConfig[model] ?? {}, epochs: config.epochs ?? null, patience: config.patience ?? null, seed },
+        }
+      : null;
+  const synthRecord = (name: string, seed: number) =>
+    base && deps.runDir !== undefined ? { path: join(deps.runDir, `synthesizer-${name}-seed${seed}.json`), fingerprint: { ...base, synthesizer: synthSettings(name), seed } } : null;
+  const savedRun = (arm: CtrArm, synth: string | null, model: string, seed: number): CtrRunResult | null => {
+    const rec = runRecord(arm, synth, model, seed);
+    return rec ? (readRunResult<CtrRunResult>(rec.path, rec.fingerprint)?.result ?? null) : null;
+  };
+
   const fitAndScore = async (arm: CtrArm, synth: string | null, trainTable: Table, seed: number): Promise<void> => {
     for (const model of config.models) {
-      const m = makeModel(model, config.modelConfig[model] ?? {});
       const tag = `${arm}${synth ? `[${synth}]` : ''} ${model} seed ${seed}`;
+      const saved = savedRun(arm, synth, model, seed);
+      if (saved) {
+        progress.line(`${tag}: already done; not rerun`);
+        record(arm, synth, model, saved);
+        continue;
+      }
+      const m = makeModel(model, config.modelConfig[model] ?? {});
       const r = await m.fit(trainTable, {
         seed,
         metadata,
@@ -308,6 +350,8 @@ export async function runCtrExperiment(dataset: CtrDataset, rawConfig: unknown, 
         seconds: r.seconds,
       };
       progress.line(`${tag}: test AUC ${run.testAuc.toFixed(4)} logloss ${run.testLogLoss.toFixed(4)} (valid AUC ${run.validAuc.toFixed(4)}, best epoch ${run.bestEpoch}, ${trainTable.rowCount} rows, ${run.seconds.toFixed(1)}s)`);
+      const rec = runRecord(arm, synth, model, seed);
+      if (rec) writeRunResult(rec.path, rec.fingerprint, run);
       record(arm, synth, model, run);
     }
   };
@@ -327,6 +371,18 @@ export async function runCtrExperiment(dataset: CtrDataset, rawConfig: unknown, 
     const nSynth = Math.round(train.rowCount * config.synthRatio);
     for (const name of config.synthesizers) {
       for (const seed of config.seeds) {
+        // Every run of this synthesizer seed recorded: reuse them without refitting it.
+        const synthRec = synthRecord(name, seed);
+        const savedSynth = synthRec ? readRunResult<CtrSynthRun>(synthRec.path, synthRec.fingerprint)?.result : undefined;
+        if (savedSynth) {
+          const done = synthArms.flatMap((arm) => (arm === 'real+minority' && minorityCount === 0 ? [] : config.models.map((model) => ({ arm, model, run: savedRun(arm, name, model, seed) }))));
+          if (done.every((d) => d.run !== null)) {
+            progress.line(`ctr: ${name} seed ${seed}: already done; not refitted`);
+            synthRuns.push(savedSynth);
+            for (const d of done) record(d.arm, name, d.model, d.run!);
+            continue;
+          }
+        }
         const synthesizer = deps.createSynthesizer!(name, config.synthParams[name] ?? {});
         const ts = performance.now();
         progress.line(`ctr: fitting ${name} (seed ${seed}) on ${train.rowCount} training rows`);
@@ -348,7 +404,7 @@ export async function runCtrExperiment(dataset: CtrDataset, rawConfig: unknown, 
         const plainTable = plain ? alignColumns(plain.table, train, name) : null;
         const minorityTable = minority ? alignColumns(minority.table, train, name) : null;
         if (minorityTable && minorityTable.data[label]!.some((c) => labelOf(c) !== labelOf(minorityCell))) throw new Error(`${name} returned rows that violate the label condition`);
-        synthRuns.push({
+        const synthRun: CtrSynthRun = {
           synthesizer: name,
           seed,
           fitSeconds,
@@ -359,7 +415,9 @@ export async function runCtrExperiment(dataset: CtrDataset, rawConfig: unknown, 
           minorityRows: minorityTable?.rowCount ?? 0,
           sampleReport: plain?.report ?? null,
           minorityReport: minority?.report ?? null,
-        });
+        };
+        synthRuns.push(synthRun);
+        if (synthRec) writeRunResult(synthRec.path, synthRec.fingerprint, synthRun);
         progress.line(`ctr: ${name} seed ${seed}: fit ${fitSeconds.toFixed(1)}s, sampled ${plainTable?.rowCount ?? 0} rows (positive share ${plainTable ? share(plainTable, label).toFixed(3) : '-'}) + ${minorityTable?.rowCount ?? 0} minority rows in ${sampleSeconds.toFixed(1)}s`);
         for (const arm of synthArms) {
           if (arm === 'real+synth') await fitAndScore(arm, name, concatTables(train, plainTable!), seed);

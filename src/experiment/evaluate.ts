@@ -1,11 +1,12 @@
 import { cpus, totalmem } from 'node:os';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { CancelToken, ConfigError, DataValidationError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, makeTrainView, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
 import { createRecommender, type ModelSpec, type Recommender, type TrainingAugmentation } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
+import { rejectionCounts, reportRejections } from './read-summary.ts';
+import { claimRun, readRunResult, sameFingerprint, writeRunResult } from './run-store.ts';
 
 export interface EvaluateConfig {
   readonly data: string;
@@ -72,8 +73,11 @@ const MODEL_SELECTION_METRIC = 'NDCG@20';
 export async function runEvaluation(config: EvaluateConfig): Promise<EvaluateResult> {
   const progress = config.progress ?? silentProgress;
   if (config.seeds.length === 0) throw new ConfigError('at least one seed is needed', { field: 'seeds' });
+  // An unknown model or a bad parameter fails here, before the data file is read.
+  createRecommender(config.model);
   const { dataset, report } = await loadDataset(config.data, config.format, config.load ?? {});
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
+  reportRejections(report, progress);
   const split = leaveOneOutSplit(dataset);
   progress.line(`${dataset.name}: ${dataset.userIds.length} users, ${dataset.numItems} items; leave-one-out: ${split.train.interactionCount} train interactions, ${split.valid.length} valid, ${split.test.length} test`);
   return evaluateOnSplit({ dataset, report, split }, config);
@@ -105,19 +109,21 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   const specs = defaultMetrics();
   const refitForTest = createRecommender(config.model).refitBeforeTest;
 
+  assertEvaluable(prepared);
+
   const seedResults: SeedResult[] = [];
   const pendingSeeds: number[] = [];
   for (const seed of config.seeds) {
     const seedFile = join(config.out, 'seeds', `seed${seed}.json`);
-    const fingerprint = JSON.stringify({ model: config.model, epochs: config.epochs ?? null, patience: config.patience ?? null, protocol, exclude, checksum: dataset.checksum, train: prepared.trainKey ?? 'split.train', ...(config.augmentation ? { augmentation: config.augmentation.key } : {}), seed });
-    const done = readSeedResult(seedFile, fingerprint);
+    const fingerprint = { model: config.model, epochs: config.epochs ?? null, patience: config.patience ?? null, protocol, exclude, checksum: dataset.checksum, train: prepared.trainKey ?? 'split.train', ...(config.augmentation ? { augmentation: config.augmentation.key } : {}), seed };
+    const done = readRunResult<SeedResult>(seedFile, fingerprint, { reuse: sameRunUnderEpochCap });
     if (done) {
-      progress.line(`seed ${seed}: already done (${seedFile}${done.earlyStopped ? `: it stopped early at epoch ${done.result.epochs}, so an epoch cap of ${config.epochs} trains exactly the same` : ''}); not rerun`);
+      progress.line(`seed ${seed}: already done (${seedFile}${!done.exact ? `: it stopped early at epoch ${done.result.epochs}, so an epoch cap of ${config.epochs} trains exactly the same` : ''}); not rerun`);
       seedResults.push(done.result);
       continue;
     }
-    const lock = config.shareWithWorkers ? claimRun(join(config.out, 'seeds', `seed${seed}.lock`)) : null;
-    if (lock === 'held-elsewhere') {
+    const lock = config.shareWithWorkers ? claimRun(join(config.out, 'seeds', `seed${seed}.lock`)) : undefined;
+    if (lock === null) {
       progress.line(`seed ${seed}: another worker is training it; skipped here`);
       pendingSeeds.push(seed);
       continue;
@@ -177,10 +183,10 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
         secondsPerEpoch: trainSeconds.length ? median(trainSeconds) : null,
         resumed: fit.resumed,
       });
-      writeJsonAtomic(seedFile, { fingerprint, result: seedResults.at(-1) });
+      writeRunResult(seedFile, fingerprint, seedResults.at(-1));
       progress.line(`seed ${seed}: test ${fmtMetrics(test)} (best epoch ${fit.bestEpoch}, fit ${fit.seconds.toFixed(1)}s, eval ${evalSeconds.toFixed(1)}s)`);
     } finally {
-      if (typeof lock === 'string' && lock !== 'held-elsewhere') rmSync(lock, { force: true });
+      lock?.release();
     }
   }
 
@@ -209,7 +215,8 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
       checksum: dataset.checksum,
       users: dataset.userIds.length,
       items: numItems,
-      interactions: report.rowsKept,
+      // Interactions, not rows: a sequence-text row is a whole user history.
+      interactions: dataset.sequences.reduce((n, s) => n + s.length, 0),
       rowsIn: report.rowsIn,
       rowsRejected: report.rowsRejected,
       trainInteractions: train.interactionCount,
@@ -243,60 +250,33 @@ export function historiesView(split: SequentialSplit, numItems: number): TrainVi
 }
 
 /**
- * Claims a run with an exclusive lock file holding our pid. Returns the lock path, or
- * 'held-elsewhere' when a live process holds it; a lock left by a dead process is taken over.
+ * A split without validation or test cases would "evaluate" to all-zero metrics: refused before any
+ * training or output, saying why (how many users were too short, and what the reader rejected).
  */
-export function claimRun(path: string): string | 'held-elsewhere' {
-  mkdirSync(join(path, '..'), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return path;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(path, 'utf8'));
-      if (pid !== process.pid && processAlive(pid)) return 'held-elsewhere';
-      rmSync(path, { force: true });
-    }
-  }
-  return 'held-elsewhere';
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function assertEvaluable(prepared: PreparedData): void {
+  const { dataset, report, split } = prepared;
+  if (split.valid.length > 0 && split.test.length > 0) return;
+  const users = dataset.userIds.length;
+  const why = split.kind === 'leave-one-out' ? `leave-one-out needs users with at least 3 interactions; none of the ${users} users has that many` : `the ${split.kind} split of ${users} users left ${split.valid.length} validation and ${split.test.length} test cases`;
+  const rejected = report.rowsRejected > 0 ? `; ${report.rowsRejected} of ${report.rowsIn} rows were rejected (${rejectionCounts(report)})${report.rejectedFile ? `, see ${report.rejectedFile}` : ''}` : '';
+  throw new DataValidationError(`no evaluable users: ${why}${rejected}`, { file: report.file });
 }
 
 /**
- * The saved result of a seed, when it is what this run would compute: the same fingerprint, or one
- * that differs only in the epoch cap when the saved run stopped early (patience) at an epoch within
- * the new cap. The trainer's epochs draw from per-epoch RNG streams and nothing in training depends
- * on the cap, so such a run is epoch for epoch the one the new cap would train — raising a cap that
- * did not bind does not retrain converged runs.
+ * The epoch-cap reuse rule: a saved seed whose fingerprint differs only in the epoch cap is reused
+ * when it stopped early (patience) at an epoch within the new cap. The trainer's epochs draw from
+ * per-epoch RNG streams and nothing in training depends on the cap, so such a run is epoch for
+ * epoch the one the new cap would train — raising a cap that did not bind does not retrain
+ * converged runs.
  */
-function readSeedResult(path: string, fingerprint: string): { result: SeedResult; earlyStopped: boolean } | null {
-  if (!existsSync(path)) return null;
-  try {
-    const saved = JSON.parse(readFileSync(path, 'utf8')) as { fingerprint?: string; result?: SeedResult };
-    if (!saved.result || saved.fingerprint === undefined) return null;
-    if (saved.fingerprint === fingerprint) return { result: saved.result, earlyStopped: false };
-    const was = JSON.parse(saved.fingerprint) as Record<string, unknown>;
-    const now = JSON.parse(fingerprint) as Record<string, unknown>;
-    const r = saved.result;
-    const sameButCap = JSON.stringify({ ...was, epochs: null }) === JSON.stringify({ ...now, epochs: null });
-    const patience = now.patience;
-    const stoppedEarly = typeof patience === 'number' && Number.isInteger(r.bestEpoch) && r.epochs - r.bestEpoch >= patience;
-    return sameButCap && stoppedEarly && typeof now.epochs === 'number' && r.epochs <= now.epochs ? { result: r, earlyStopped: true } : null;
-  } catch {
-    return null;
-  }
+function sameRunUnderEpochCap(saved: unknown, now: unknown, r: SeedResult): boolean {
+  if (saved === null || typeof saved !== 'object' || now === null || typeof now !== 'object') return false;
+  const was = saved as Record<string, unknown>;
+  const cur = now as Record<string, unknown>;
+  const sameButCap = sameFingerprint({ ...was, epochs: null }, { ...cur, epochs: null });
+  const patience = cur['patience'];
+  const stoppedEarly = typeof patience === 'number' && Number.isInteger(r.bestEpoch) && r.epochs - r.bestEpoch >= patience;
+  return sameButCap && stoppedEarly && typeof cur['epochs'] === 'number' && r.epochs <= cur['epochs'];
 }
 
 function drawCandidates(split: SequentialSplit, sequences: readonly Int32Array[], numItems: number, negatives: number, seed: number): { valid: SampledCandidates; test: SampledCandidates } {

@@ -10,10 +10,10 @@
  * retrains. An interrupted training resumes from its per-epoch checkpoint in the same folder.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { ConfigError, silentProgress, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { makeTrainView, type TrainView } from '../data/index.ts';
+import { readRunResult, writeRunResult } from './run-store.ts';
 import { createRecommender, NeuralRecommender, type FitReport, type Recommender } from '../models/index.ts';
 import { itemsSeenIn, prefetchGreedy, similarityFromEmbeddings, type BoundGenerators, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline, type StepSpec } from '../augment/index.ts';
 
@@ -95,13 +95,12 @@ export async function fitSequenceGenerator(train: TrainView, o: SequenceGenerato
   const rec = createRecommender({ model: spec.model, config: spec.config, trainer: spec.trainer });
   if (!(rec instanceof NeuralRecommender)) throw new ConfigError(`generator model '${spec.model}' is not a trained sequence model`, { field: 'model' });
   const meta = dir !== undefined ? join(dir, 'generator.json') : undefined;
-  if (dir !== undefined && meta !== undefined && existsSync(meta)) {
-    const saved = JSON.parse(readFileSync(meta, 'utf8')) as { key?: string };
-    if (saved.key === key) {
-      rec.load(dir);
-      progress.line(`generator (${o.direction}): loaded ${dir}`);
-      return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: true, dir };
-    }
+  // The folder name carries the key; the record's fingerprint confirms it (a hash prefix could collide).
+  const saved = meta !== undefined ? readRunResult(meta, keyObj, { legacy: (raw) => (raw['key'] === key ? { fingerprint: keyObj, result: raw } : null) }) : null;
+  if (dir !== undefined && saved) {
+    rec.load(dir);
+    progress.line(`generator (${o.direction}): loaded ${dir}`);
+    return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: true, dir };
   }
   const prefixed: ProgressReporter = { line: (t) => progress.line(`generator (${o.direction}): ${t}`) };
   const report = await rec.fit(view, {
@@ -113,7 +112,7 @@ export async function fitSequenceGenerator(train: TrainView, o: SequenceGenerato
   });
   if (dir !== undefined && meta !== undefined) {
     rec.save(dir);
-    writeJsonAtomic(meta, { key, ...keyObj, seconds: report.seconds, epochs: report.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds })) });
+    writeRunResult(meta, keyObj, { key, seconds: report.seconds, epochs: report.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds })) });
   }
   return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: false, report, ...(dir !== undefined ? { dir } : {}) };
 }

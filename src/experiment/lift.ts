@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CancelToken, ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type TrainView } from '../data/index.ts';
@@ -19,7 +19,9 @@ import {
 import { expandTrainViewDetailed, loadPipeline, maskToken, type Pipeline } from '../augment/index.ts';
 import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { TrainingAugmentation, SequenceTransform } from '../models/index.ts';
-import { claimRun, evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
+import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
+import { reportRejections } from './read-summary.ts';
+import { claimRun, readRunResult, writeRunResult } from './run-store.ts';
 import { fitPipelineGenerators } from './generators.ts';
 import type { ArmConfig, ExperimentConfig } from './config.ts';
 
@@ -156,6 +158,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   const read = await loadDataset(dataPath, config.data.format);
   const report = read.report;
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
+  reportRejections(report, progress);
   const { dataset, split } = config.split === 'session' ? sessionSplit(read.dataset, config.session) : { dataset: read.dataset, split: leaveOneOutSplit(read.dataset) };
   if (config.split === 'session') {
     const sm = split.summary!;
@@ -236,14 +239,14 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
         // The sample is a pure function of (synthesizer, settings, training data, seed), so it is
         // kept beside the arm's runs: a rerun (to aggregate, or after an interruption) does not
         // refit a synthesizer that may take minutes.
-        const cacheKey = JSON.stringify({ synthesize: synth, n, seed, data: dataset.checksum, split: config.split, train: split.train.interactionCount });
+        const cacheKey = { synthesize: synth, n, seed, data: dataset.checksum, split: config.split, train: split.train.interactionCount };
         const cachePath = join(o.out, 'arms', arm.name, 'synthetic', `seed${seed}.json`);
         const cached = readSyntheticCache(cachePath, cacheKey);
         if (cached) return { samples: { augmented: cached }, key: { synthesize: synth } };
         // Workers sharing the folder fit each seed's synthesizer once: the one holding the lock
         // fits, saves the sample and trains the seed; another leaves the seed to it.
         const lock = claimRun(`${cachePath}.lock`);
-        if (lock === 'held-elsewhere') return 'pending';
+        if (lock === null) return 'pending';
         try {
           const again = readSyntheticCache(cachePath, cacheKey);
           if (again) return { samples: { augmented: again }, key: { synthesize: synth } };
@@ -252,10 +255,10 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
           const fit = await synthesizer.fit(split.train, { seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
           if (seed === seeds[0]) progress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
           const augmented = synthesizer.sample(n, { seed: seed + 104729 });
-          writeJsonAtomic(cachePath, { key: cacheKey, histories: augmented.map((h) => Array.from(h)) });
+          writeRunResult(cachePath, cacheKey, { histories: augmented.map((h) => Array.from(h)) });
           return { samples: { augmented }, key: { synthesize: synth } };
         } finally {
-          rmSync(lock, { force: true });
+          lock.release();
         }
       }
       return null;
@@ -362,7 +365,6 @@ interface ArmPipelines {
   readonly contrastive?: Pipeline;
 }
 
-/** Synthetic histories saved by an earlier run with the same key; null when absent or stale. */
 /** An arm's training view for one seed and the key its seed results are fingerprinted with. */
 interface ArmTrainView {
   readonly view: TrainView;
@@ -377,15 +379,14 @@ function isFinished(r: ArmRun): r is EvaluateResult {
   return 'test' in r;
 }
 
-function readSyntheticCache(path: string, key: string): Int32Array[] | null {
-  if (!existsSync(path)) return null;
-  try {
-    const o = JSON.parse(readFileSync(path, 'utf8')) as { key?: unknown; histories?: unknown };
-    if (o.key !== key || !Array.isArray(o.histories)) return null;
-    return (o.histories as number[][]).map((h) => Int32Array.from(h));
-  } catch {
-    return null;
-  }
+/** Synthetic histories saved by an earlier run with the same key; null when absent or stale. */
+function readSyntheticCache(path: string, key: unknown): Int32Array[] | null {
+  const saved = readRunResult<{ histories: number[][] }>(path, key, {
+    // Written before the run store as { key, histories }.
+    legacy: (raw) => ('key' in raw && 'histories' in raw ? { fingerprint: raw['key'], result: { histories: raw['histories'] as number[][] } } : null),
+    valid: (r): r is { histories: number[][] } => r !== null && typeof r === 'object' && Array.isArray((r as { histories?: unknown }).histories),
+  });
+  return saved ? saved.result.histories.map((h) => Int32Array.from(h)) : null;
 }
 
 /** A pipeline as a trainer transform: its first output; mask tokens stripped unless `keepMask`. */

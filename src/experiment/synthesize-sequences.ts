@@ -19,6 +19,7 @@ import { sequencePrivacyReport, sequenceQualityReport } from '../eval/index.ts';
 import { createSequenceSynthesizer, eventSequencesFromTable, learnsEventTypes, SEQUENCE_SYNTHESIZERS, type EventSequence, type EventSequenceSynthesizer, type SequenceSynthesizer } from '../synth/index.ts';
 import { parseWithSchema } from './config.ts';
 import { reportHoldout } from './holdout.ts';
+import { reportRejections } from './read-summary.ts';
 
 export const sequenceSynthesizeSchema = z
   .object({
@@ -109,6 +110,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
     `read ${c.data.path}: ${rep.rowsIn} rows in = ${rep.rowsKept} kept + ${rep.rowsRejected} rejected; ${real.sequences.length} users, ${real.numItems} items` +
       (real.eventTypes ? `, event types ${real.eventTypes.join(' / ')}` : ''),
   );
+  reportRejections(rep, progress);
   const readSeconds = (performance.now() - t) / 1000;
   // With event types, the synthesizer must learn them; eventSynth is then the one to fit and sample.
   let eventSynth: EventSequenceSynthesizer | null = null;

@@ -12,6 +12,8 @@ import { createSynthesizer, GaussianCopulaSynthesizer, type Constraint, type Sam
 import { parseWithSchema, readConfigFile } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 import { isSequenceSynthesizeConfig, parseSequenceSynthesizeConfig, type SequenceSynthesizeConfig } from './synthesize-sequences.ts';
+import { resolveConfigPaths, withOutputPath } from './paths.ts';
+import { reportRejections } from './read-summary.ts';
 
 const cellSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const constraintSchema = z.discriminatedUnion('kind', [
@@ -74,17 +76,37 @@ export function parseSynthesizeConfig(raw: unknown, file?: string): SynthesizeCo
   return parseWithSchema(synthesizeSchema, raw, file);
 }
 
-/** Reads a YAML or JSON synthesize config; the data path inside it is relative to its folder. */
+/** Paths a synthesize config writes to; relative ones are relative to the config file's folder. */
+const OUTPUT_FIELDS = ['out', 'model', 'provenance', 'data.rejected'] as const;
+
+/**
+ * Reads a YAML or JSON synthesize config. Every relative path in it is relative to its folder: the
+ * data path is resolved by the run (against `baseDir`), the output paths here (so `config.out`,
+ * `model`, `provenance`, `data.rejected` are usable as they are, from any working directory).
+ */
 export function readSynthesizeConfig(path: string): { config: SynthesizeConfig; baseDir: string } {
-  return readConfigFile(path, parseSynthesizeConfig);
+  const { config, baseDir } = readConfigFile(path, parseSynthesizeConfig);
+  return { config: resolveConfigPaths(config, baseDir, OUTPUT_FIELDS), baseDir };
 }
 
 export type AnySynthesizeConfig = { readonly kind: 'table'; readonly config: SynthesizeConfig } | { readonly kind: 'sequences'; readonly config: SequenceSynthesizeConfig };
 
 /** A synthesize config of either kind: a sequence synthesizer's name (markov, autoregressive, vae) picks the sequence schema. */
 export function readAnySynthesizeConfig(path: string): { config: AnySynthesizeConfig; baseDir: string } {
-  return readConfigFile(path, (raw, file): AnySynthesizeConfig =>
+  const { config, baseDir } = readConfigFile(path, (raw, file): AnySynthesizeConfig =>
     isSequenceSynthesizeConfig(raw) ? { kind: 'sequences', config: parseSequenceSynthesizeConfig(raw, file) } : { kind: 'table', config: parseSynthesizeConfig(raw, file) });
+  // Output paths relative to the config file's folder, as its data path is.
+  const resolved: AnySynthesizeConfig = config.kind === 'sequences' ? { kind: 'sequences', config: resolveConfigPaths(config.config, baseDir, OUTPUT_FIELDS) } : { kind: 'table', config: resolveConfigPaths(config.config, baseDir, OUTPUT_FIELDS) };
+  return { config: resolved, baseDir };
+}
+
+/**
+ * A synthesize config of either kind writing to `out` (the command line's --out, relative to the
+ * working directory) instead: its model and provenance paths are dropped too, so they go beside
+ * `out` rather than being overwritten at the config's place on every run.
+ */
+export function synthesizeConfigWithOutput(any: AnySynthesizeConfig, out: string): AnySynthesizeConfig {
+  return any.kind === 'sequences' ? { kind: 'sequences', config: withOutputPath(any.config, out, ['model', 'provenance']) } : { kind: 'table', config: withOutputPath(any.config, out, ['model', 'provenance']) };
 }
 
 export interface SynthesizeOptions {
@@ -129,6 +151,7 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
   });
   const rep = read.report;
   progress.line(`read ${c.data.path}: ${rep.rowsIn} rows in = ${rep.rowsKept} kept + ${rep.rowsRejected} rejected${rep.rowsRejected ? ` (${Object.entries(rep.rejectedByCode).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`);
+  reportRejections(rep, progress);
   const metadata = detectMetadata(read.table, { overrides: c.metadata as Record<string, MetadataOverride>, file: dataPath });
   progress.line(`columns: ${read.table.columns.map((col) => `${col} ${metadata.columns[col]!.type}${metadata.columns[col]!.overridden ? ' (given)' : ''}`).join(', ')}`);
   const readSeconds = (performance.now() - t) / 1000;

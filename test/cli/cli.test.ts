@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -12,6 +12,7 @@ function cli(args: string[]) {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const data = join(tmp, 'seqs.txt');
 writeFileSync(data, Array.from({ length: 40 }, (_, u) => `${u + 1} ${Array.from({ length: 6 }, (_, k) => 1 + ((u * 3 + k * 5) % 30)).join(' ')}`).join('\n') + '\n');
 

@@ -1,12 +1,21 @@
-import { describe, it } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/index.ts';
 import { makeTrainView, type ItemAttributeSets, type SequenceDataset } from '../../src/data/index.ts';
 import { AttributePopularityRecommender, BlendedRecommender, ColdItemFallbackRecommender, PopularityRecommender } from '../../src/models/index.ts';
 import { runColdStartExperiment } from '../../src/experiment/index.ts';
+
+/** Temp folders made by the tests below, removed when they end. */
+const tempFolders: string[] = [];
+after(() => tempFolders.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempFolder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempFolders.push(dir);
+  return dir;
+}
 
 function attributeSets(lists: number[][], numAttributes: number): ItemAttributeSets {
   const offsets = new Int32Array(lists.length + 2);
@@ -55,7 +64,7 @@ describe('attribute-popularity heuristic', () => {
   it('saves and loads to the same scores', async () => {
     const m = new AttributePopularityRecommender(attrs, { affinity: 2 });
     await m.fit(train, { seed: 0 });
-    const dir = mkdtempSync(join(tmpdir(), 'samplify-attrpop-'));
+    const dir = tempFolder('samplify-attrpop-');
     m.save(dir);
     const n = new AttributePopularityRecommender(attrs, { affinity: 2 });
     n.load(dir);
@@ -104,7 +113,7 @@ describe('cold-start experiment (tiny end-to-end)', () => {
   const options = (out: string) => ({ dataset, attributes, split: { itemFraction: 0.2, seed: 0, minInteractions: 3 }, model, seeds: [0, 1], epochs: 2, intensities: [2, 6], affinities: [0, 3], hybridShifts: [0, 2], out });
 
   it('reports every arm on cold and warm cases, chooses on validation-cold, is deterministic and resumes', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'samplify-cold-'));
+    const tmp = tempFolder('samplify-cold-');
     const a = await runColdStartExperiment(options(join(tmp, 'a')));
     const names = a.arms.map((x) => x.arm);
     for (const n of ['attr-pop', 'none', 'synth', 'hybrid', 'context-copy']) assert.ok(names.includes(n), n);

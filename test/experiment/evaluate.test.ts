@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/index.ts';
@@ -8,6 +8,7 @@ import { runEvaluation, historiesView } from '../../src/experiment/index.ts';
 import { leaveOneOutSplit, loadDataset } from '../../src/data/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-eval-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const data = join(tmp, 'seqs.txt');
 const rng = new Rng(11);
 writeFileSync(data, Array.from({ length: 80 }, (_, u) => {

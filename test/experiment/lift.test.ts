@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { parseExperimentConfig, readExperimentConfig, runLiftExperiment } from '
 
 const root = resolve(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-lift-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const data = join(tmp, 'seqs.txt');
 const rng = new Rng(5);
 writeFileSync(data, Array.from({ length: 60 }, (_, u) => {

@@ -1,12 +1,13 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DataValidationError, Rng } from '../../src/core/index.ts';
 import { parseColdStartTaskConfig, parseCtrTaskConfig, runColdStartTask, runCtrTask } from '../../src/experiment/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-tasks-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A CTR table: clicks depend on colour and price; `ts` is the event time. */
 function writeCtrTable(path: string, rows: number, badLine?: number): void {

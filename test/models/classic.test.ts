@@ -1,11 +1,20 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ItemKnnRecommender, PopularityRecommender } from '../../src/models/index.ts';
 import { ModelStateError } from '../../src/core/index.ts';
 import type { TrainView } from '../../src/data/index.ts';
+
+/** Temp folders made by the tests below, removed when they end. */
+const tempFolders: string[] = [];
+after(() => tempFolders.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempFolder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempFolders.push(dir);
+  return dir;
+}
 
 function view(seqs: number[][], numItems: number): TrainView {
   const s = seqs.map((x) => Int32Array.from(x));
@@ -18,7 +27,7 @@ test('popularity counts training interactions only and round-trips through save/
   await m.fit(view([[1, 2], [2, 3], [2]], 4), { seed: 0 });
   const s = m.scoreAll([Int32Array.from([1])]);
   assert.deepEqual([...s.subarray(1)], [1, 3, 1, 0]);
-  const dir = mkdtempSync(join(tmpdir(), 'pop-'));
+  const dir = tempFolder('pop-');
   m.save(dir);
   const m2 = new PopularityRecommender();
   m2.load(dir);
@@ -33,7 +42,7 @@ test('itemknn: co-occurring items score higher, the score grows with votes, save
   assert.equal(s[4], 0);
   const s2 = m.scoreAll([Int32Array.from([1, 3])]);
   assert.ok(s2[2]! > s[2]!);
-  const dir = mkdtempSync(join(tmpdir(), 'knn-'));
+  const dir = tempFolder('knn-');
   m.save(dir);
   const m2 = new ItemKnnRecommender();
   m2.load(dir);

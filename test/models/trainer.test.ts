@@ -1,11 +1,20 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CancelToken, InterruptedError, Rng, collectingProgress } from '../../src/core/index.ts';
 import { leaveOneOutSplit, type SequenceDataset } from '../../src/data/index.ts';
 import { NeuralRecommender } from '../../src/models/index.ts';
+
+/** Temp folders made by the tests below, removed when they end. */
+const tempFolders: string[] = [];
+after(() => tempFolders.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempFolder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempFolders.push(dir);
+  return dir;
+}
 
 function tinyDataset(users: number, numItems: number, seed: number): SequenceDataset {
   const rng = new Rng(seed);
@@ -36,7 +45,7 @@ test('same seed, same weights; different seed, different weights', async () => {
 });
 
 test('a run resumed from its checkpoint ends exactly where an uninterrupted one does', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+  const dir = tempFolder('ckpt-');
   const straight = new NeuralRecommender('sasrec', config, { batchSize: 32 });
   await straight.fit(split.train, { seed: 5, epochs: 3 });
   const first = new NeuralRecommender('sasrec', config, { batchSize: 32 });
@@ -51,7 +60,7 @@ test('a run resumed from its checkpoint ends exactly where an uninterrupted one 
 });
 
 test('cancel stops between batches with InterruptedError and leaves the last checkpoint intact', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cancel-'));
+  const dir = tempFolder('cancel-');
   const token = new CancelToken();
   const m = new NeuralRecommender('sasrec', config, { batchSize: 8 });
   let epochs = 0;
@@ -96,7 +105,7 @@ test('training lowers the loss on a learnable signal (GRU4Rec and SASRec-CE)', a
 test('save/load gives the same scores', async () => {
   const m = new NeuralRecommender('sasrec', config, { batchSize: 32 });
   await m.fit(split.train, { seed: 9, epochs: 1 });
-  const dir = mkdtempSync(join(tmpdir(), 'save-'));
+  const dir = tempFolder('save-');
   m.save(dir);
   const l = new NeuralRecommender('sasrec', {});
   l.load(dir);

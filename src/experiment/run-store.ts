@@ -1,0 +1,138 @@
+/**
+ * The run store: how every experiment makes its runs resumable and shareable between workers.
+ *
+ *  - A run is identified by a fingerprint: a JSON value of everything its result depends on
+ *    (model spec, data checksum, seed, …), compared in canonical form (keys sorted), so the order
+ *    in which code happens to build the object never makes a finished run look different.
+ *  - Its result is a record `{ fingerprint, result }`, written atomically; it is read back only
+ *    when the fingerprint matches (or a caller's reuse rule accepts it), so a changed setting or
+ *    data file reruns instead of reusing a stale result.
+ *  - Workers sharing an output folder claim a run with a lock file holding their pid
+ *    (`claimRun`); a lock whose process is gone is taken over.
+ *  - Checkpoints and fitted models of a run live in a folder of their own beside the record, so
+ *    an interrupted run resumes from its last epoch.
+ *
+ * Records written before this store (fingerprints as JSON strings, or under other key names) are
+ * still read: a string fingerprint is parsed before comparing, and `legacy` maps other shapes.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { processAlive, writeJsonAtomic } from '../core/index.ts';
+
+/** JSON with object keys sorted at every level (undefined members dropped, as JSON.stringify does). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (x === undefined || typeof x === 'function' ? null : sortKeys(x)));
+  if (v !== null && typeof v === 'object') {
+    const toJson = (v as { toJSON?: () => unknown }).toJSON;
+    if (typeof toJson === 'function') return sortKeys(toJson.call(v));
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined && typeof x !== 'function') o[k] = sortKeys(x);
+    }
+    return o;
+  }
+  return v;
+}
+
+/** A fingerprint as a plain JSON value: a string holding JSON (the older records') is parsed. */
+function fingerprintValue(f: unknown): unknown {
+  if (typeof f !== 'string') return f;
+  try {
+    return JSON.parse(f);
+  } catch {
+    return f;
+  }
+}
+
+/** True when two fingerprints describe the same run (key order and JSON-string encoding ignored). */
+export function sameFingerprint(a: unknown, b: unknown): boolean {
+  return canonicalJson(fingerprintValue(a)) === canonicalJson(fingerprintValue(b));
+}
+
+/** A record read back: its result, the fingerprint it was saved with, and whether that equals ours. */
+export interface StoredRun<R> {
+  readonly result: R;
+  readonly fingerprint: unknown;
+  /** false when a `reuse` rule accepted a different fingerprint. */
+  readonly exact: boolean;
+}
+
+export interface ReadRunOptions<R> {
+  /**
+   * Accepts a saved result whose fingerprint differs from ours (both given as parsed JSON values),
+   * e.g. evaluate's rule that a run which stopped early is the same under a higher epoch cap.
+   */
+  readonly reuse?: (saved: unknown, now: unknown, result: R) => boolean;
+  /** Maps a record of an older shape to { fingerprint, result }; null when it is not one. */
+  readonly legacy?: (raw: Record<string, unknown>) => { fingerprint: unknown; result: R } | null;
+  /** Checks a result read back has the expected shape; a record failing it is ignored (rerun). */
+  readonly valid?: (result: unknown) => result is R;
+}
+
+/** The saved result at `path` when it is this run's (see the module comment); null otherwise. */
+export function readRunResult<R>(path: string, fingerprint: unknown, opts: ReadRunOptions<R> = {}): StoredRun<R> | null {
+  if (!existsSync(path)) return null;
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null; // unreadable (never half written: records are atomic) or not JSON: rerun
+  }
+  if (raw === null || typeof raw !== 'object') return null;
+  const rec = 'fingerprint' in raw && 'result' in raw ? { fingerprint: raw['fingerprint'], result: raw['result'] as R } : (opts.legacy?.(raw) ?? null);
+  if (!rec || rec.result === undefined || rec.result === null || rec.fingerprint === undefined) return null;
+  if (opts.valid && !opts.valid(rec.result)) return null;
+  if (sameFingerprint(rec.fingerprint, fingerprint)) return { result: rec.result, fingerprint: rec.fingerprint, exact: true };
+  if (opts.reuse && opts.reuse(fingerprintValue(rec.fingerprint), fingerprintValue(fingerprint), rec.result)) return { result: rec.result, fingerprint: rec.fingerprint, exact: false };
+  return null;
+}
+
+/** Saves a run's result with its fingerprint, atomically. */
+export function writeRunResult(path: string, fingerprint: unknown, result: unknown): void {
+  writeJsonAtomic(path, { fingerprint: fingerprintValue(fingerprint), result });
+}
+
+/** A claimed run: release() removes the lock file (idempotent). */
+export interface RunLock {
+  readonly path: string;
+  release(): void;
+}
+
+/**
+ * Claims a run with an exclusive lock file holding our pid. Returns the lock, or null when a live
+ * process holds it; a lock left by a dead process (or by this process) is taken over.
+ */
+export function claimRun(path: string): RunLock | null {
+  mkdirSync(dirname(path), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let held = true;
+      return {
+        path,
+        release: () => {
+          if (held) rmSync(path, { force: true });
+          held = false;
+        },
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let pid = Number.NaN;
+      try {
+        pid = Number(readFileSync(path, 'utf8'));
+      } catch {
+        /* removed meanwhile: try again */
+      }
+      if (pid !== process.pid && processAlive(pid)) return null;
+      rmSync(path, { force: true });
+    }
+  }
+  return null;
+}

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canonicalJson, claimRun, readRunResult, sameFingerprint, writeRunResult } from '../../src/experiment/run-store.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'samplify-runstore-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('canonical fingerprints: key order and JSON-string encoding do not matter, values do', () => {
+  assert.equal(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: undefined }], c: null } }), '{"a":{"c":null,"d":[1,{"z":0}]},"b":1}');
+  assert.ok(sameFingerprint({ seed: 1, model: { model: 'pop', config: {} } }, { model: { config: {}, model: 'pop' }, seed: 1 }));
+  assert.ok(sameFingerprint(JSON.stringify({ seed: 1, epochs: 3 }), { epochs: 3, seed: 1 }), 'a record written as a JSON string still matches');
+  assert.ok(!sameFingerprint({ seed: 1 }, { seed: 2 }));
+  assert.ok(!sameFingerprint({ seed: 1 }, { seed: 1, extra: 0 }));
+});
+
+test('records: read back only with a matching fingerprint; written atomically; older shapes mapped', () => {
+  const path = join(tmp, 'rec', 'seed0.json');
+  assert.equal(readRunResult(path, { seed: 0 }), null, 'absent');
+  writeRunResult(path, { seed: 0, model: 'pop' }, { score: 0.5 });
+  assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { fingerprint: { seed: 0, model: 'pop' }, result: { score: 0.5 } });
+  assert.deepEqual(readRunResult(path, { model: 'pop', seed: 0 }), { result: { score: 0.5 }, fingerprint: { seed: 0, model: 'pop' }, exact: true });
+  assert.equal(readRunResult(path, { model: 'pop', seed: 1 }), null, 'another run');
+  // A reuse rule may accept a different fingerprint; it sees both as parsed values.
+  const seen: unknown[] = [];
+  const reused = readRunResult<{ score: number }>(path, { model: 'pop', seed: 9 }, { reuse: (saved, now, r) => (seen.push(saved, now), r.score > 0.4) });
+  assert.equal(reused?.exact, false);
+  assert.deepEqual(seen, [{ seed: 0, model: 'pop' }, { model: 'pop', seed: 9 }]);
+  // A result of the wrong shape is not used.
+  assert.equal(readRunResult(path, { seed: 0, model: 'pop' }, { valid: (r): r is { other: number } => typeof (r as { other?: unknown }).other === 'number' }), null);
+  // Older shapes: { key, histories } via a legacy mapping; broken JSON is a miss (rerun), not a crash.
+  const old = join(tmp, 'rec', 'old.json');
+  writeFileSync(old, JSON.stringify({ key: JSON.stringify({ n: 3, seed: 1 }), histories: [[1, 2]] }));
+  assert.equal(readRunResult(old, { seed: 1, n: 3 }), null, 'without a mapping an unknown shape is a miss');
+  const mapped = readRunResult<{ histories: number[][] }>(old, { seed: 1, n: 3 }, { legacy: (raw) => ({ fingerprint: raw['key'], result: { histories: raw['histories'] as number[][] } }) });
+  assert.deepEqual(mapped?.result.histories, [[1, 2]]);
+  writeFileSync(old, '{"fingerprint": ');
+  assert.equal(readRunResult(old, { seed: 1 }), null);
+});
+
+test('locks: one live holder; a dead holder\'s lock is taken over; release removes it once', () => {
+  const dir = join(tmp, 'locks');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'seed0.lock');
+  const lock = claimRun(path);
+  assert.ok(lock);
+  assert.equal(readFileSync(path, 'utf8'), String(process.pid));
+  lock.release();
+  assert.ok(!existsSync(path));
+  writeFileSync(path, String(process.ppid)); // a live process that is not us
+  assert.equal(claimRun(path), null);
+  assert.equal(readFileSync(path, 'utf8'), String(process.ppid), 'a live holder\'s lock is left alone');
+  writeFileSync(path, String(2 ** 22 + 99)); // no such process
+  const taken = claimRun(path);
+  assert.ok(taken);
+  assert.equal(readFileSync(path, 'utf8'), String(process.pid));
+  taken.release();
+  writeFileSync(path, 'other');
+  taken.release();
+  assert.equal(readFileSync(path, 'utf8'), 'other', 'a second release does not remove a lock someone else took');
+});
