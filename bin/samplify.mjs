@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so the package needs no separate build step.
-import { register } from 'tsx/esm/api';
+// The `samplify` command: the CLI compiled into dist/ by `npm run build` (which `npm ci` runs
+// through the `prepare` script). No TypeScript loader is involved at run time.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('samplify: dist/ is not built; run `npm run build` (or `npm ci`) in the samplify folder first\n');
+  process.exit(1);
+}
+await import(main.href);

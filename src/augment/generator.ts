@@ -140,7 +140,7 @@ export function generateItems(sampler: NextItemSampler, histories: readonly Int3
       }
       cur[b]!.push(item);
       made[b]!.push(item);
-      seen?.[b]!.add(item);
+      if (seen) seen[b]!.add(item);
       if (made[b]!.length >= counts[b]!) active.delete(b);
     }
   }

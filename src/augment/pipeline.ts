@@ -48,6 +48,7 @@ const operators = new Map<string, OperatorDef>();
 export const COMPOSITES = ['compose', 'one_of', 'some_of', 'by_length'] as const;
 
 /** Adds an operator (e.g. a custom one in a test or a plug-in). Names are unique. */
+// biome-ignore lint/suspicious/noExplicitAny: any operator's config/params types (see OperatorDef)
 export function registerOperator(def: OperatorDef<Int32Array, any, any, AugmentContext>): void {
   if (operators.has(def.name) || (COMPOSITES as readonly string[]).includes(def.name)) throw new Error(`augmentation operator '${def.name}' is registered twice`);
   operators.set(def.name, def);

@@ -39,6 +39,7 @@ export interface AugmentContext {
  * configuration, `P` the sampled params (must survive JSON.stringify/parse unchanged), `Ctx` the
  * family's context.
  */
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds operators of every config/params type (unknown would make their apply/sample parameters contravariant-incompatible)
 export interface OperatorDef<X = Int32Array, C = any, P = any, Ctx = AugmentContext> {
   readonly name: string;
   readonly family: string;

@@ -137,7 +137,10 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
       } else if (pending.length >= maxRecordLines || pendingLen > maxBytes) failPending();
       return;
     }
-    if (text.trim() === '') return sink.bad(line, 'empty-line', 'empty line', text);
+    if (text.trim() === '') {
+      sink.bad(line, 'empty-line', 'empty line', text);
+      return;
+    }
     const r = splitRecord(text, delimiter, quote);
     if (r.open) {
       pending = [{ line, text }];

@@ -229,7 +229,7 @@ function resolveByName(file: string, header: string[], cols: ColumnNames, delimi
     throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; header has: ${header.map((h) => `'${clip(h, 40)}'`).join(', ')}${hint}`, {
       file,
       line: 1,
-      field: missing[0],
+      field: missing[0]!,
     });
   }
   const r: Resolved = { user: find(cols.user), item: find(cols.item) };
@@ -371,7 +371,7 @@ async function readParquet(path: string, opts: InteractionOptions): Promise<Tabl
       if (missing.length > 0)
         throw new DataValidationError(
           `Parquet schema has no column ${missing.map((k) => `'${cols[k]}'`).join(', ')} (for ${missing.join(', ')}); columns are: ${[...schema].map(([n, t]) => `${n} ${t}`).join(', ')}`,
-          { file: path, field: cols[missing[0]!] },
+          { file: path, field: cols[missing[0]!]! },
         );
       const expr = (name: string): string => {
         const type = schema.get(name)!;
@@ -448,7 +448,7 @@ export async function readDigineticaSessions(path: string, opts: SimpleReadOptio
         width = h.length;
         const need = ['session_id', 'item_id', 'timeframe', 'eventdate'];
         const missing = need.filter((n) => !h.includes(n));
-        if (missing.length) throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; header has: ${h.join(', ')}`, { file: path, line: 1, field: missing[0] });
+        if (missing.length) throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; header has: ${h.join(', ')}`, { file: path, line: 1, field: missing[0]! });
         idx = Object.fromEntries(need.map((n) => [n, h.indexOf(n)]));
       },
       record(line, f, raw) {

@@ -107,7 +107,7 @@ export async function readTable(path: string, options: TableReadOptions = {}): P
 function selectColumns(path: string, columns: string[], want: readonly string[] | undefined): number[] {
   if (want === undefined) return columns.map((_, j) => j);
   const missing = want.filter((c) => !columns.includes(c));
-  if (missing.length > 0) throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; the file has: ${columns.join(', ')}`, { file: path, line: 1, field: missing[0] });
+  if (missing.length > 0) throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; the file has: ${columns.join(', ')}`, { file: path, line: 1, field: missing[0]! });
   return want.map((c) => columns.indexOf(c));
 }
 

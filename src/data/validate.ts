@@ -15,7 +15,7 @@ export type IdType = 'token' | 'integer';
 
 /** Ids longer than this are rejected: they are almost surely a mis-split row, and they bloat id maps. */
 const MAX_ID_LENGTH = 512;
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this class rejects
 const BAD_TOKEN_CHAR = /[\s\u0000-\u001f\u007f\u2028\u2029]/;
 
 export type Checked = { ok: true; value: string } | { ok: false; code: string; reason: string };

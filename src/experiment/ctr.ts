@@ -214,7 +214,7 @@ export interface CtrExperimentDeps {
    * fit is recorded there with its fingerprint, and a rerun reuses what is recorded (a synthesizer
    * whose runs are all recorded is not refitted). Without it nothing is saved or reused.
    */
-  readonly runDir?: string;
+  readonly runDir?: string | undefined;
 }
 
 /** sha256 of a table's columns and cells: the data part of CTR run fingerprints. */

@@ -18,7 +18,7 @@ import {
 } from '../eval/index.ts';
 import { expandTrainViewDetailed, loadPipeline, maskToken, type Pipeline } from '../augment/index.ts';
 import { createSequenceSynthesizer } from '../synth/index.ts';
-import type { TrainingAugmentation, SequenceTransform } from '../models/index.ts';
+import type { ModelSpec, TrainingAugmentation, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
 import { claimRun, readRunResult, writeRunResult } from './run-store.ts';
@@ -167,7 +167,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   const seeds = Array.from({ length: config.seeds }, (_, i) => i);
   // An empty trainer block is left out so the spec (and the seed fingerprints) equal `samplify evaluate`'s.
   const trainer = config.model.trainer;
-  const model = { model: config.model.model, config: config.model.config, ...(Object.keys(trainer).length > 0 ? { trainer } : {}) };
+  const model: ModelSpec = { model: config.model.model, config: config.model.config, ...(Object.keys(trainer).length > 0 ? { trainer: trainer as ModelSpec['trainer'] & {} } : {}) };
 
   // Build every pipeline before any training, so a bad step fails in seconds, not hours.
   const load = (src: string | object): Pipeline => loadPipeline(src, { baseDir: o.baseDir, train: split.train, dataset });

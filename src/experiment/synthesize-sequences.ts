@@ -16,7 +16,7 @@ import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, typ
 import { ConfigError } from '../core/index.ts';
 import { DATA_FORMATS, INTERACTION_FORMATS, loadDataset, makeTrainView, readInteractions, saveIdMaps, type ColumnNames, type InteractionFormat, type ReadReport } from '../data/index.ts';
 import { sequencePrivacyReport, sequenceQualityReport } from '../eval/index.ts';
-import { createSequenceSynthesizer, eventSequencesFromTable, learnsEventTypes, SEQUENCE_SYNTHESIZERS, type EventSequence, type EventSequenceSynthesizer, type SequenceSynthesizer } from '../synth/index.ts';
+import { createSequenceSynthesizer, eventSequencesFromTable, learnsEventTypes, SEQUENCE_SYNTHESIZERS, type EventSequence, type EventSequenceSynthesizer } from '../synth/index.ts';
 import { parseWithSchema } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 import { reportRejections } from './read-summary.ts';

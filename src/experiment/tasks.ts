@@ -13,7 +13,7 @@ import { createSynthesizer } from '../synth/index.ts';
 import { MODEL_NAMES } from '../models/index.ts';
 import { parseWithSchema, readConfigFile } from './config.ts';
 import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
-import { runColdStartExperiment, type ColdStartExperimentResult } from './cold-start.ts';
+import { runColdStartExperiment, type ColdStartExperimentOptions, type ColdStartExperimentResult } from './cold-start.ts';
 
 const columnTypeSchema = z.enum(COLUMN_TYPES as [ColumnType, ...ColumnType[]]);
 
@@ -154,7 +154,7 @@ export async function runColdStartTask(configPath: string, o: TaskRunOptions = {
     ...(config.patience !== undefined ? { patience: config.patience } : {}),
     intensities: config.intensities,
     selectIntensityOn: config.selectIntensityOn,
-    synth: config.synth,
+    synth: config.synth as ColdStartExperimentOptions['synth'] & {}, // zod leaves absent keys absent
     ...(config.affinities ? { affinities: config.affinities } : {}),
     ...(config.hybridShifts ? { hybridShifts: config.hybridShifts } : {}),
     ...(config.earlyStoppingCases !== undefined ? { earlyStoppingCases: config.earlyStoppingCases } : {}),

@@ -286,7 +286,7 @@ export class SampleGuard {
     let comboIndex = 0;
     for (const c of this.state.constraints) {
       if (c.kind === 'inequality') {
-        const has = (x: string) => Object.prototype.hasOwnProperty.call(cond, x) && cond[x] !== null;
+        const has = (x: string) => Object.hasOwn(cond, x) && cond[x] !== null;
         const lo = has(c.low) ? cellToNumber(cond[c.low]!, md[c.low]) : null;
         const hi = has(c.high) ? cellToNumber(cond[c.high]!, md[c.high]) : null;
         const ok = (a: number, b: number) => (c.strict ? a < b : a <= b);
@@ -297,7 +297,7 @@ export class SampleGuard {
           throw new ConfigError(`condition ${c.high} = ${hi} is unsatisfiable: ${c.low} must be ${c.strict ? 'below' : 'at most'} it, but its training minimum is ${this.state.numeric[c.low]!.min}`, { field: `conditions.${c.high}` });
       } else if (c.kind === 'fixed-combinations') {
         const combos = this.state.combinations[comboIndex++]!;
-        const fixed = c.columns.map((x, j) => [j, x] as const).filter(([, x]) => Object.prototype.hasOwnProperty.call(cond, x));
+        const fixed = c.columns.map((x, j) => [j, x] as const).filter(([, x]) => Object.hasOwn(cond, x));
         if (fixed.length === 0) continue;
         const wanted = fixed.map(([j, x]) => [j, cellKey(cond[x]!)] as const);
         if (!combos.some((k) => wanted.every(([j, key]) => k[j] === key)))

@@ -543,7 +543,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
     // Fixed latents: for each, a function giving the row's normal score.
     const fixedDraw = new Map<number, () => number>();
     s.latents.forEach((lat, li) => {
-      if (!Object.prototype.hasOwnProperty.call(conditions, lat.column)) return;
+      if (!Object.hasOwn(conditions, lat.column)) return;
       const cond = conditions[lat.column]!;
       const m = s.marginals.find((x) => x.column === lat.column)!;
       if (m.kind === 'numeric') {
@@ -609,7 +609,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
         }
       }
       // Native conditioning: the exact requested value, whatever the marginal's rounding.
-      if (Object.prototype.hasOwnProperty.call(conditions, m.column)) out.fill(conditions[m.column]!);
+      if (Object.hasOwn(conditions, m.column)) out.fill(conditions[m.column]!);
       data[m.column] = out;
     }
     return { columns: [...s.columns], rowCount: count, data };

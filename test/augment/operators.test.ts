@@ -11,6 +11,7 @@ const long = seq(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
 const sorted = (x: Int32Array) => arr(x).sort((a, b) => a - b);
 
 /** Runs the contract on lengths 1, 2, 10 and many seeds. */
+// biome-ignore lint/suspicious/noExplicitAny: each check reads its own operator's params type
 function sweep(op: OperatorDef, c: Record<string, unknown>, context: AugmentContext = ctx, check?: (input: Int32Array, out: Int32Array, params: any) => void): void {
   for (const input of [seq(5), seq(5, 6), long]) for (let s = 0; s < 20; s++) {
     const { out, params } = checkContract(op, cfg(op, c), input, context, s);

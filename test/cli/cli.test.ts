@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'samplify.mjs'), ...args], { encoding: 'utf8', cwd: root });
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'samplify-src.mjs'), ...args], { encoding: 'utf8', cwd: root });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -86,7 +86,7 @@ test('validate a CSV with declared columns: rows in = kept + rejected, rejected 
 test('Ctrl-C stops cleanly with exit 130, and the same command resumes from the last checkpoint', async () => {
   const { spawn } = await import('node:child_process');
   const out = join(tmp, 'sigint');
-  const args = [join(root, 'bin', 'samplify.mjs'), 'evaluate', '--data', join(root, 'data', 'sample', 'beauty-sample.txt'), '--model', 'sasrec', '--loss', 'bce', '--hidden', '16', '--epochs', '200', '--out', out];
+  const args = [join(root, 'scripts', 'samplify-src.mjs'), 'evaluate', '--data', join(root, 'data', 'sample', 'beauty-sample.txt'), '--model', 'sasrec', '--loss', 'bce', '--hidden', '16', '--epochs', '200', '--out', out];
   const child = spawn(process.execPath, args, { cwd: root });
   let stderr = '';
   let sent = false;

@@ -92,7 +92,7 @@ test('paired t-test edge cases: zero differences, constant differences, bad inpu
   assert.equal(same.sdDiff, 0);
   assert.equal(same.t, 0);
   assert.deepEqual(same.ci95, [0, 0]);
-  const shifted = pairedTTest(f64([0.1, 0.2, 0.3, 0.4]), f64([0.2, 0.3, 0.4, 0.5]).map((v, i) => [0.1, 0.2, 0.3, 0.4][i]! + 0.1));
+  const shifted = pairedTTest(f64([0.1, 0.2, 0.3, 0.4]), f64([0.2, 0.3, 0.4, 0.5]).map((_, i) => [0.1, 0.2, 0.3, 0.4][i]! + 0.1));
   assert.equal(shifted.sdDiff, 0);
   assert.equal(shifted.pValue, 0);
   assert.equal(shifted.t, Number.POSITIVE_INFINITY);

@@ -14,7 +14,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'samplify-synth-cli-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'samplify.mjs'), ...args], { encoding: 'utf8', cwd: tmp });
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'samplify-src.mjs'), ...args], { encoding: 'utf8', cwd: tmp });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

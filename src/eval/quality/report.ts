@@ -201,7 +201,7 @@ const utilitySchema = z
 
 /** TSTR / TRTR with the built-in logistic-regression task (AUC on `realTest`). For your own model, call trainOnSyntheticTestOnReal. */
 export function utilityReport(realTrain: Table, synthetic: Table, realTest: Table, metadata: TableMetadata, options: UtilityReportOptions): UtilityReport {
-  const opts = parseOptions(utilitySchema, options, 'utilityReport');
+  const opts = parseOptions(utilitySchema as z.ZodType<UtilityReportOptions>, options, 'utilityReport'); // zod leaves absent keys absent
   const task = logisticTask({ ...opts, test: realTest, reference: realTrain, metadata });
   return {
     kind: 'table-utility',

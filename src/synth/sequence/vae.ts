@@ -264,7 +264,7 @@ export class SequenceVaeSynthesizer implements SequenceSynthesizer {
             const item = drawFromScores(scores, numItems, draw, rngs[b]!, seen?.[b], f.allowed);
             if (item === 0) return;
             made[b]!.push(item);
-            seen?.[b]!.add(item);
+            if (seen) seen[b]!.add(item);
             if (made[b]!.length < lengths[from + b]!) next.push(b);
           });
           active = next;
