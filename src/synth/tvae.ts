@@ -216,7 +216,6 @@ export class TvaeSynthesizer implements Synthesizer {
     this.privacy = null;
 
     let te = 0; // start of the current epoch, for its progress line
-    let privacyText = '';
     const result = await nn.runTrainingLoop<LossPoint>({
       label: 'tvae',
       maxEpochs: epochs,
@@ -318,11 +317,7 @@ export class TvaeSynthesizer implements Synthesizer {
           },
           finish: () => {
             const per = Math.max(rowsSeen, 1);
-            privacyText = '';
-            if (dp !== undefined) {
-              this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta);
-              privacyText = `  ε ${this.privacy.epsilon.toFixed(3)} (δ ${delta.toExponential(1)})`;
-            }
+            if (dp !== undefined) this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta);
             const point: LossPoint = {
               epoch, loss: sumLoss / per, reconstruction: sumRec / per, kl: sumKl / per,
               ...(this.privacy !== null ? { epsilon: this.privacy.epsilon } : {}),
@@ -332,7 +327,10 @@ export class TvaeSynthesizer implements Synthesizer {
           },
         };
       },
-      line: (point) => `tvae epoch ${point.epoch}/${epochs}  loss ${fmt(point.loss!)}  reconstruction ${fmt(point.reconstruction!)}  kl ${fmt(point.kl!)}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`,
+      line: (point) => {
+        const privacyText = point.epsilon !== undefined ? `  ε ${point.epsilon.toFixed(3)} (δ ${delta.toExponential(1)})` : '';
+        return `tvae epoch ${point.epoch}/${epochs}  loss ${fmt(point.loss!)}  reconstruction ${fmt(point.reconstruction!)}  kl ${fmt(point.kl!)}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`;
+      },
     });
     const losses = result.logs;
     nn.releaseBuffers();
