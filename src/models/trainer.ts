@@ -210,10 +210,10 @@ export async function trainSequenceNetwork(
     rng: new Rng(options.seed),
     parameters: params,
     optimizers: [adam],
-    ...(validateNet ? { earlyStopping: { metric: 'validation score', direction: 'higher', patience: options.patience ?? trainer.patience, every: trainer.evalEvery } } : {}),
-    ...(options.checkpointDir ? { checkpoint: { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint } } : {}),
-    ...(options.progress ? { progress: options.progress } : {}),
-    ...(options.cancel ? { cancel: options.cancel } : {}),
+    earlyStopping: validateNet ? { metric: 'validation score', direction: 'higher', patience: options.patience ?? trainer.patience, every: trainer.evalEvery } : undefined,
+    checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint } : undefined,
+    progress: options.progress,
+    cancel: options.cancel,
     epoch: (epoch, erng) => {
       const te = performance.now();
       const order = Int32Array.from({ length: ex.users.length }, (_, i) => i);

@@ -62,16 +62,16 @@ export interface TrainingLoopOptions<L extends EpochLogBase> {
   /** Every trained weight (checkpointed; the best of them restored under early stopping). */
   readonly parameters: readonly Parameter[];
   readonly optimizers: readonly Adam[];
-  readonly earlyStopping?: EarlyStopping;
+  readonly earlyStopping?: EarlyStopping | undefined;
   /** Per-epoch checkpoint file; resumed from when its fingerprint matches `fingerprint`. */
-  readonly checkpoint?: { readonly path: string; readonly fingerprint: unknown };
+  readonly checkpoint?: { readonly path: string; readonly fingerprint: unknown } | undefined;
   /**
    * State besides weights and optimisers that carries from one epoch to the next (a shuffle order
    * kept across epochs, a privacy step count), as JSON; saved with every checkpoint.
    */
   readonly state?: { save(): unknown; load(saved: unknown): void };
-  readonly progress?: ProgressReporter;
-  readonly cancel?: CancelToken;
+  readonly progress?: ProgressReporter | undefined;
+  readonly cancel?: CancelToken | undefined;
   /** Sets up epoch `epoch` (its randomness comes from `rng` only). */
   epoch(epoch: number, rng: Rng): EpochPlan<L>;
   /** The epoch's progress line; `improved` marks a new best validation score. */

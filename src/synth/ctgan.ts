@@ -527,7 +527,7 @@ export class CtganSynthesizer implements Synthesizer {
       rng,
       parameters: [...gParams, ...dParams],
       optimizers: [optG, optD],
-      ...(options.checkpointDir ? { checkpoint: { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: cfg, seed: options.seed, width: W, condWidth: C, data: nn.hashArray(data) } } } : {}),
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: cfg, seed: options.seed, width: W, condWidth: C, data: nn.hashArray(data) } } : undefined,
       // ε counts every critic step so far.
       state: {
         save: () => ({ dpSteps }),
@@ -537,7 +537,7 @@ export class CtganSynthesizer implements Synthesizer {
         },
       },
       progress,
-      ...(options.cancel ? { cancel: options.cancel } : {}),
+      cancel: options.cancel,
       epoch: (epoch, erng) => {
         te = performance.now();
         let sumG = 0;

@@ -222,7 +222,7 @@ export class TvaeSynthesizer implements Synthesizer {
       rng,
       parameters: params,
       optimizers: [opt],
-      ...(options.checkpointDir ? { checkpoint: { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: cfg, seed: options.seed, width: W, data: nn.hashArray(data) } } } : {}),
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: cfg, seed: options.seed, width: W, data: nn.hashArray(data) } } : undefined,
       // The shuffle order carries over from epoch to epoch, and ε counts every step so far.
       state: {
         save: () => ({ order: Array.from(order), dpSteps }),
@@ -234,7 +234,7 @@ export class TvaeSynthesizer implements Synthesizer {
         },
       },
       progress,
-      ...(options.cancel ? { cancel: options.cancel } : {}),
+      cancel: options.cancel,
       epoch: (epoch, erng) => {
         te = performance.now();
         if (dp === undefined) erng.split('shuffle').shuffle(order);

@@ -103,10 +103,10 @@ export class CtrNetModel implements CtrModel {
       rng: root,
       parameters: net.parameters,
       optimizers: [adam],
-      ...(valid ? { earlyStopping: { metric: 'valid AUC', direction: 'higher', patience } } : {}),
-      ...(options.checkpointDir ? { checkpoint: { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint } } : {}),
+      earlyStopping: valid ? { metric: 'valid AUC', direction: 'higher', patience } : undefined,
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint } : undefined,
       progress,
-      ...(options.cancel ? { cancel: options.cancel } : {}),
+      cancel: options.cancel,
       epoch: (epoch, erng) => {
         const te = performance.now();
         const order = Int32Array.from({ length: rows.n }, (_, i) => i);

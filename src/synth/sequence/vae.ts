@@ -163,11 +163,11 @@ export class SequenceVaeSynthesizer implements SequenceSynthesizer {
       rng,
       parameters: net.params,
       optimizers: [opt],
-      ...(options.checkpointDir ? { checkpoint: { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: KIND, config: cfg, seed: options.seed, numItems, data: nn.hashArray(Int32Array.from(seqs.flatMap((s) => [s.length, ...s]))) } } } : {}),
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: KIND, config: cfg, seed: options.seed, numItems, data: nn.hashArray(Int32Array.from(seqs.flatMap((s) => [s.length, ...s]))) } } : undefined,
       // The shuffle order carries over from epoch to epoch.
       state: { save: () => Array.from(order), load: (saved) => order.set(saved as number[]) },
       progress,
-      ...(options.cancel ? { cancel: options.cancel } : {}),
+      cancel: options.cancel,
       epoch: (epoch, erng) => {
         te = performance.now();
         erng.split('shuffle').shuffle(order);
