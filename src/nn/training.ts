@@ -63,7 +63,10 @@ export interface TrainingLoopOptions<L extends EpochLogBase> {
   readonly parameters: readonly Parameter[];
   readonly optimizers: readonly Adam[];
   readonly earlyStopping?: EarlyStopping | undefined;
-  /** Per-epoch checkpoint file; resumed from when its fingerprint matches `fingerprint`. */
+  /**
+   * Per-epoch checkpoint file; resumed from when its fingerprint matches `fingerprint`. Leave the
+   * epoch cap out of the fingerprint: a run with a larger cap continues a shorter run's checkpoint.
+   */
   readonly checkpoint?: { readonly path: string; readonly fingerprint: unknown } | undefined;
   /**
    * State besides weights and optimisers that carries from one epoch to the next (a shuffle order

@@ -527,7 +527,7 @@ export class CtganSynthesizer implements Synthesizer {
       rng,
       parameters: [...gParams, ...dParams],
       optimizers: [optG, optD],
-      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: cfg, seed: options.seed, width: W, condWidth: C, data: nn.hashArray(data) } } : undefined,
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, width: W, condWidth: C, data: nn.hashArray(data) } } : undefined,
       // ε counts every critic step so far.
       state: {
         save: () => ({ dpSteps }),

@@ -222,7 +222,7 @@ export class TvaeSynthesizer implements Synthesizer {
       rng,
       parameters: params,
       optimizers: [opt],
-      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: cfg, seed: options.seed, width: W, data: nn.hashArray(data) } } : undefined,
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, width: W, data: nn.hashArray(data) } } : undefined,
       // The shuffle order carries over from epoch to epoch, and ε counts every step so far.
       state: {
         save: () => ({ order: Array.from(order), dpSteps }),

@@ -55,4 +55,11 @@ test('sequence VAE: an interrupted fit resumes from its checkpoint to the same h
   const rr = await resumed.fit(split.train, { seed: 5, checkpointDir: dir });
   assert.deepEqual(rr.losses, sr.losses);
   assert.deepEqual(resumed.sample(50, { seed: 1 }), straight.sample(50, { seed: 1 }));
+  // A shorter fit's checkpoint is continued by a longer one (the epoch cap is not in the fingerprint).
+  const shortDir = mkdtempSync(join(tmpdir(), 'vae-short-'));
+  await new SequenceVaeSynthesizer({ ...cfg, epochs: 2 }).fit(split.train, { seed: 5, checkpointDir: shortDir });
+  const progress = collectingProgress();
+  const longer = new SequenceVaeSynthesizer(cfg);
+  assert.deepEqual((await longer.fit(split.train, { seed: 5, checkpointDir: shortDir, progress })).losses, sr.losses);
+  assert.ok(progress.lines.some((l) => l === 'vae: resuming from checkpoint after epoch 2'), progress.lines.join('\n'));
 });

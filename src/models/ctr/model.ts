@@ -96,7 +96,7 @@ export class CtrNetModel implements CtrModel {
     const batchIds = new Int32Array(cfg.batchSize * F);
     const batchLabels = new Float32Array(cfg.batchSize);
     progress.line(`${this.name}: ${rows.n} training rows, ${F} fields, ${encoder.vocabSize} feature values${valid ? `, ${valid.n} validation rows` : ''}`);
-    const fingerprint = { kind: this.name, config: cfg, seed: options.seed, ids: hashArray(rows.ids), labels: hashArray(labels), ...(valid ? { valid: hashArray(valid.ids), validLabels: hashArray(valid.labels!) } : {}) };
+    const fingerprint = { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, ids: hashArray(rows.ids), labels: hashArray(labels), ...(valid ? { valid: hashArray(valid.ids), validLabels: hashArray(valid.labels!) } : {}) };
     const result = await runTrainingLoop<CtrEpochLog>({
       label: this.name,
       maxEpochs,

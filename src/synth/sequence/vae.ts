@@ -163,7 +163,7 @@ export class SequenceVaeSynthesizer implements SequenceSynthesizer {
       rng,
       parameters: net.params,
       optimizers: [opt],
-      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: KIND, config: cfg, seed: options.seed, numItems, data: nn.hashArray(Int32Array.from(seqs.flatMap((s) => [s.length, ...s]))) } } : undefined,
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: KIND, config: { ...cfg, epochs: undefined }, seed: options.seed, numItems, data: nn.hashArray(Int32Array.from(seqs.flatMap((s) => [s.length, ...s]))) } } : undefined,
       // The shuffle order carries over from epoch to epoch.
       state: { save: () => Array.from(order), load: (saved) => order.set(saved as number[]) },
       progress,
