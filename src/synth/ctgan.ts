@@ -31,8 +31,8 @@
  * All randomness (transformer, initialisation, batches, noise, dropout, sampling) comes from the
  * fit seed or the sample seed.
  */
-import { z } from 'zod';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ConfigError, ModelStateError, Rng, silentProgress } from '../core/index.ts';
 import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';

@@ -12,8 +12,8 @@
  *
  * Conditions are met by rejection (finalizeSample in conditions.ts): a VAE has no conditional input.
  */
-import { z } from 'zod';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ConfigError, ModelStateError, Rng, silentProgress } from '../core/index.ts';
 import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';

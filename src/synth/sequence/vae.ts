@@ -17,8 +17,8 @@
  * to their last `maxLen` items. History j of a sample draws only from its own stream (seed → j).
  * save(path) writes one JSON file: settings, distributions and the weights (base64).
  */
-import { z } from 'zod';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ConfigError, ModelStateError, Rng, silentProgress } from '../../core/index.ts';
 import type { TrainView } from '../../data/index.ts';
 import * as nn from '../../nn/index.ts';
