@@ -1,7 +1,7 @@
 /**
- * One CtrModel class for both networks: the encoder, the training loop (Adam, minibatches,
- * per-epoch validation AUC with patience, best weights restored) and save/load are the same; only
- * the network and its defaults differ.
+ * One CtrModel class for both networks: the encoder, the training (Adam over minibatches on the
+ * shared epoch loop, early stopping on validation AUC with patience, best weights restored,
+ * optional per-epoch checkpoints) and save/load are the same; only the network and its defaults differ.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
