@@ -18,8 +18,9 @@ export interface TrainingBatch {
 }
 
 /**
- * A trainable next-item network (SASRec, GRU4Rec). The trainer owns batching, the optimiser,
- * early stopping and checkpoints; the network owns its parameters, its loss and its scoring.
+ * A trainable next-item network (SASRec, GRU4Rec). The trainer owns batching and the optimiser
+ * (early stopping and checkpoints come from the shared epoch loop, nn/training.ts); the network
+ * owns its parameters, its loss and its scoring.
  */
 export interface SequenceNetwork {
   /** Registry name, e.g. 'sasrec'. */

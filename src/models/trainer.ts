@@ -1,10 +1,8 @@
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
-import { InterruptedError, Rng, silentProgress } from '../core/index.ts';
+import { Rng } from '../core/index.ts';
 import type { TrainView } from '../data/index.ts';
 import { ConfigError } from '../core/index.ts';
-import { Adam, Tensor, add, backward, crossEntropy, matmul, scale } from '../nn/index.ts';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { Adam, Tensor, add, backward, crossEntropy, hashArray, matmul, runTrainingLoop, scale } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
 import type { EpochLog, FitOptions, FitReport, TrainingAugmentation } from './types.ts';
 
@@ -174,16 +172,11 @@ function checkSampleWeights(w: Float32Array, users: number): void {
   if (!(sum > 0)) throw new ConfigError('sampleWeights are all 0: nothing to train on', { field: 'sampleWeights' });
 }
 
-function fingerprint(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
-}
-
 /**
- * Trains a SequenceNetwork with Adam and early stopping on the caller's validation score.
- * After every epoch a checkpoint (weights, optimiser state, best weights, logs) is written as one
- * atomic file; a run that finds a checkpoint with the same fingerprint resumes after its epoch.
- * Each epoch draws from its own RNG stream (seed → 'epoch-N'), so a resumed run continues exactly
- * as an uninterrupted one would. When training ends the best weights are restored.
+ * Trains a SequenceNetwork with Adam on the shared epoch loop (nn/training.ts): early stopping on
+ * the caller's validation score, a checkpoint per epoch in options.checkpointDir (a run that finds
+ * one with the same fingerprint resumes after its epoch), per-epoch RNG streams (seed → 'epoch-N'),
+ * Ctrl-C between batches. When training ends the best weights are restored.
  */
 export async function trainSequenceNetwork(
   net: SequenceNetwork,
@@ -193,9 +186,7 @@ export async function trainSequenceNetwork(
   validateNet: (() => { score: number; metrics: Record<string, number> }) | undefined,
 ): Promise<FitReport> {
   const t0 = performance.now();
-  const progress = options.progress ?? silentProgress;
   const maxEpochs = options.epochs ?? trainer.epochs;
-  const patience = options.patience ?? trainer.patience;
   const params = net.parameters;
   const adam = new Adam(params, { lr: trainer.lr, weightDecay: trainer.weightDecay });
   const ex = buildTrainingExamples(train, net.maxLen);
@@ -206,114 +197,68 @@ export async function trainSequenceNetwork(
   if (aug?.online && !(aug.online.probability >= 0 && aug.online.probability <= 1)) throw new ConfigError(`probability must be in [0, 1], got ${aug.online.probability}`, { field: 'augmentation.online.probability' });
   const weights = options.sampleWeights;
   if (weights) checkSampleWeights(weights, train.numUsers);
-  const rootRng = new Rng(options.seed);
-  const fp = fingerprint({
+  const fingerprint = {
     kind: net.kind, config: net.config, trainer, seed: options.seed, numItems: train.numItems, interactions: train.interactionCount, examples: ex.users.length,
     ...(aug ? { augmentation: aug.key } : {}),
-    ...(weights ? { sampleWeights: createHash('sha256').update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)).digest('hex').slice(0, 16) } : {}),
+    ...(weights ? { sampleWeights: hashArray(weights) } : {}),
+  };
+
+  let trainSeconds = 0; // of the epoch just finished, for its progress line
+  const result = await runTrainingLoop<EpochLog>({
+    label: '',
+    maxEpochs,
+    rng: new Rng(options.seed),
+    parameters: params,
+    optimizers: [adam],
+    earlyStopping: validateNet ? { metric: 'validation score', direction: 'higher', patience: options.patience ?? trainer.patience, every: trainer.evalEvery } : undefined,
+    checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint } : undefined,
+    progress: options.progress,
+    cancel: options.cancel,
+    epoch: (epoch, erng) => {
+      const te = performance.now();
+      const order = Int32Array.from({ length: ex.users.length }, (_, i) => i);
+      erng.split('shuffle').shuffle(order);
+      const negRng = net.needsNegatives ? erng.split('negatives') : null;
+      const dropRng = erng.split('dropout');
+      const epochEx = aug?.online ? augmentExamples(ex, aug.online, net.maxLen, train.numItems, erng.split('online'), net.acceptsMaskToken ? train.numItems + 1 : train.numItems) : ex;
+      const viewRng = erng.split('views');
+      let clSum = 0;
+      let lossSum = 0;
+      let batches = 0;
+      return {
+        batches: Math.ceil(order.length / trainer.batchSize),
+        step: (b) => {
+          const picked = order.subarray(b * trainer.batchSize, (b + 1) * trainer.batchSize);
+          const batch = makeBatch(epochEx, picked, net.maxLen, train.numItems, negRng, weights);
+          adam.zeroGrad();
+          let loss = net.batchLoss(batch, dropRng);
+          if (contrastive) {
+            const cl = infoNce(net.representations!(contrastiveViews(epochEx, picked, contrastive.transform, net, train.numItems, viewRng), dropRng), contrastive.temperature);
+            clSum += cl.item();
+            loss = add(loss, scale(cl, contrastive.weight));
+          }
+          const l = loss.item();
+          if (!Number.isFinite(l)) throw new Error(`training loss became ${l} at epoch ${epoch}, batch ${batches + 1}`);
+          backward(loss);
+          adam.step();
+          lossSum += l;
+          batches++;
+        },
+        finish: (validate) => {
+          trainSeconds = (performance.now() - te) / 1000;
+          const v = validate ? validateNet!() : undefined;
+          const base = { epoch, loss: lossSum / Math.max(1, batches), seconds: (performance.now() - te) / 1000, ...(contrastive ? { contrastiveLoss: clSum / Math.max(1, batches) } : {}) };
+          return { log: v ? { ...base, valid: v.metrics } : base, ...(v ? { score: v.score } : {}) };
+        },
+      };
+    },
+    line: (log, improved) => {
+      const validText = log.valid ? ' ' + Object.entries(log.valid).map(([k, x]) => `${k} ${fmt(x)}`).join(' ') + (improved ? ' *' : '') : '';
+      const clText = log.contrastiveLoss !== undefined ? ` (InfoNCE ${log.contrastiveLoss.toFixed(4)})` : '';
+      return `epoch ${String(log.epoch).padStart(3)}/${maxEpochs} loss ${log.loss.toFixed(4)}${clText}${validText} train ${trainSeconds.toFixed(1)}s total ${log.seconds.toFixed(1)}s`;
+    },
   });
-  const ckptPath = options.checkpointDir ? join(options.checkpointDir, 'checkpoint.bin') : null;
-
-  let startEpoch = 1;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  let bestEpoch = 0;
-  let best: Float32Array[] = params.map((p) => p.data.slice());
-  const logs: EpochLog[] = [];
-  let resumed = false;
-
-  if (ckptPath) {
-    const ck = readCheckpoint(ckptPath);
-    // A checkpoint past this run's cap (left by a run with a larger one) is not this run's past.
-    if (ck && ck.meta.fingerprint === fp && (ck.meta.epoch as number) <= maxEpochs) {
-      const n = params.length;
-      params.forEach((p, i) => p.data.set(ck.arrays[i]!));
-      best = ck.arrays.slice(n, 2 * n).map((a) => a.slice());
-      adam.loadStateDict({ step: ck.meta.adamStep as number, m: ck.arrays.slice(2 * n, 3 * n), v: ck.arrays.slice(3 * n, 4 * n) });
-      startEpoch = (ck.meta.epoch as number) + 1;
-      bestScore = ck.meta.bestScore === null ? Number.NEGATIVE_INFINITY : (ck.meta.bestScore as number);
-      bestEpoch = ck.meta.bestEpoch as number;
-      logs.push(...(ck.meta.logs as EpochLog[]));
-      resumed = true;
-      progress.line(`resuming from checkpoint after epoch ${startEpoch - 1} (best ${fmt(bestScore)} at epoch ${bestEpoch})`);
-      if (ck.meta.stopped === true) startEpoch = maxEpochs + 1;
-    }
-  }
-
-  let stopped = false;
-  for (let epoch = startEpoch; epoch <= maxEpochs; epoch++) {
-    const te = performance.now();
-    const erng = rootRng.split(`epoch-${epoch}`);
-    const order = Int32Array.from({ length: ex.users.length }, (_, i) => i);
-    erng.split('shuffle').shuffle(order);
-    const negRng = net.needsNegatives ? erng.split('negatives') : null;
-    const dropRng = erng.split('dropout');
-    const epochEx = aug?.online ? augmentExamples(ex, aug.online, net.maxLen, train.numItems, erng.split('online'), net.acceptsMaskToken ? train.numItems + 1 : train.numItems) : ex;
-    const viewRng = erng.split('views');
-    let clSum = 0;
-    let lossSum = 0;
-    let batches = 0;
-    for (let start = 0; start < order.length; start += trainer.batchSize) {
-      if (options.cancel?.cancelled) {
-        throw new InterruptedError(`interrupted during epoch ${epoch}; the checkpoint after epoch ${epoch - 1} is intact — run the same command again to resume`);
-      }
-      const picked = order.subarray(start, start + trainer.batchSize);
-      const batch = makeBatch(epochEx, picked, net.maxLen, train.numItems, negRng, weights);
-      adam.zeroGrad();
-      let loss = net.batchLoss(batch, dropRng);
-      if (contrastive) {
-        const cl = infoNce(net.representations!(contrastiveViews(epochEx, picked, contrastive.transform, net, train.numItems, viewRng), dropRng), contrastive.temperature);
-        clSum += cl.item();
-        loss = add(loss, scale(cl, contrastive.weight));
-      }
-      const l = loss.item();
-      if (!Number.isFinite(l)) throw new Error(`training loss became ${l} at epoch ${epoch}, batch ${batches + 1}`);
-      backward(loss);
-      adam.step();
-      lossSum += l;
-      batches++;
-      // Yield to the event loop now and then so a SIGINT handler can run.
-      if (batches % 8 === 0) await new Promise((r) => setImmediate(r));
-    }
-    const trainSeconds = (performance.now() - te) / 1000;
-    let valid: Record<string, number> | undefined;
-    let improved = false;
-    if (validateNet && (epoch % trainer.evalEvery === 0 || epoch === maxEpochs)) {
-      const v = validateNet();
-      valid = v.metrics;
-      if (v.score > bestScore) {
-        bestScore = v.score;
-        bestEpoch = epoch;
-        best = params.map((p) => p.data.slice());
-        improved = true;
-      }
-    } else if (!validateNet) {
-      bestEpoch = epoch;
-      best = params.map((p) => p.data.slice());
-    }
-    const seconds = (performance.now() - te) / 1000;
-    const base = { epoch, loss: lossSum / Math.max(1, batches), seconds, ...(contrastive ? { contrastiveLoss: clSum / Math.max(1, batches) } : {}) };
-    const log: EpochLog = valid ? { ...base, valid } : base;
-    logs.push(log);
-    stopped = validateNet !== undefined && epoch - bestEpoch >= patience;
-    const validText = valid ? ' ' + Object.entries(valid).map(([k, x]) => `${k} ${fmt(x)}`).join(' ') + (improved ? ' *' : '') : '';
-    const clText = log.contrastiveLoss !== undefined ? ` (InfoNCE ${log.contrastiveLoss.toFixed(4)})` : '';
-    progress.line(`epoch ${String(epoch).padStart(3)}/${maxEpochs} loss ${log.loss.toFixed(4)}${clText}${validText} train ${trainSeconds.toFixed(1)}s total ${seconds.toFixed(1)}s`);
-    if (ckptPath) {
-      const st = adam.stateDict();
-      writeCheckpoint(ckptPath, { fingerprint: fp, epoch, bestScore: Number.isFinite(bestScore) ? bestScore : null, bestEpoch, adamStep: st.step, logs, stopped }, [
-        ...params.map((p) => p.data),
-        ...best,
-        ...st.m,
-        ...st.v,
-      ]);
-    }
-    if (stopped) {
-      progress.line(`early stop: no improvement for ${patience} epochs; best epoch ${bestEpoch}`);
-      break;
-    }
-  }
-  params.forEach((p, i) => p.data.set(best[i]!));
-  return { epochs: logs, bestEpoch, seconds: (performance.now() - t0) / 1000, resumed };
+  return { epochs: result.logs, bestEpoch: result.bestEpoch, seconds: (performance.now() - t0) / 1000, resumed: result.resumed };
 }
 
 function fmt(x: number): string {

@@ -18,3 +18,5 @@ export { backendInfo, setThreads, useBackend, nativeAvailable } from './backend.
 export type { BackendName } from './backend.ts';
 export { fitLogistic, predictLogistic } from './logistic.ts';
 export type { LogisticModel, LogisticOptions } from './logistic.ts';
+export { runTrainingLoop, fingerprintOf, hashArray, readCheckpoint, writeCheckpoint } from './training.ts';
+export type { EarlyStopping, EpochLogBase, EpochPlan, TrainingLoopOptions, TrainingResult } from './training.ts';

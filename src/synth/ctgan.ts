@@ -31,8 +31,9 @@
  * All randomness (transformer, initialisation, batches, noise, dropout, sampling) comes from the
  * fit seed or the sample seed.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, InterruptedError, ModelStateError, Rng, silentProgress } from '../core/index.ts';
+import { ConfigError, ModelStateError, Rng, silentProgress } from '../core/index.ts';
 import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';
 import { type CandidateSource, SampleGuard, finalizeSample } from './conditions.ts';
@@ -405,7 +406,6 @@ export class CtganSynthesizer implements Synthesizer {
     const stepsPerEpoch = Math.max(1, Math.floor(n / B));
     const spans = transformer.spans;
     const E = cfg.embeddingDim;
-    const losses: LossPoint[] = [];
     const q = Math.min(1, B / n);
     const delta = dp?.delta ?? Math.min(1e-5, 1 / n);
     let dpSteps = 0;
@@ -520,68 +520,93 @@ export class CtganSynthesizer implements Synthesizer {
       return { loss: (m > 0 ? -wasserstein / m : 0) + gp, gp };
     };
 
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const te = performance.now();
-      const erng = rng.split(`epoch-${epoch}`);
-      let sumG = 0;
-      let sumD = 0;
-      let sumGp = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        if (options.cancel?.cancelled) throw new InterruptedError(`ctgan: interrupted during epoch ${epoch}`);
-        const srng = erng.split(step);
-        for (let ds = 0; ds < cfg.discriminatorSteps; ds++) {
-          const drng = srng.split(`d${ds}`);
-          if (dp !== undefined) {
-            const r = dpCriticStep(drng, dp);
-            sumD += r.loss;
-            sumGp += r.gp;
-            continue;
-          }
-          const cb = C > 0 ? sampleCond(transformer, sampler, B, drng.split('cond'), true) : null;
-          const cond = cb?.cond ?? null;
-          const fake = fakeRows(B, cond, drng);
-          const real = realBatch(cb, drng.split('real'));
-          const { loss: lossD, gp: gpValue } = criticLoss(real, fake, cond, B, drng);
-          optD.zeroGrad();
-          nn.backward(lossD);
-          optD.step();
-          sumD += lossD.item();
-          sumGp += gpValue;
-        }
-        const grng = srng.split('g');
-        const cb = C > 0 ? sampleCond(transformer, sampler, B, grng.split('cond'), true) : null;
-        const cond = cb?.cond ?? null;
-        const raw = generatorForward(G, new nn.Tensor(normals(B * E, grng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]), true);
-        const fake = nn.spanActivation(nn.add(raw, new nn.Tensor(gumbelNoise(spans, B, W, grng.split('gumbel')), [B, W])), spans, cfg.gumbelTau);
-        const withCond = cond === null || C === 0 ? fake : nn.concatColumns([fake, new nn.Tensor(cond, [B, C])]);
-        const yFake = discriminatorForward(D, nn.reshape(withCond, [B / P, P * (W + C)]), cfg.leakySlope, cfg.dropout, grng.split('drop'));
-        let lossG = nn.scale(nn.mean(yFake), -1);
-        if (cb !== null) {
-          // Cross-entropy of the generator's (pre-activation) output for the conditioned column.
-          const target = new Float32Array(B * W);
-          for (let i = 0; i < B; i++) target[i * W + transformer.discrete[cb.column[i]!]!.spanStart + cb.category[i]!] = 1;
-          const ce = nn.scale(nn.sum(nn.mul(nn.spanLogSoftmax(raw, spans), new nn.Tensor(target, [B, W]))), -1 / B);
-          lossG = nn.add(lossG, ce);
-        }
-        optG.zeroGrad();
-        nn.backward(lossG);
-        optG.step();
-        sumG += lossG.item();
-      }
-      if (dp !== undefined) this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta, (a) => gaussianMechanismRdp(dp.countNoiseMultiplier, a));
-      const point: LossPoint = {
-        epoch,
-        generator: sumG / stepsPerEpoch,
-        discriminator: sumD / (stepsPerEpoch * cfg.discriminatorSteps),
-        gradientPenalty: sumGp / (stepsPerEpoch * cfg.discriminatorSteps),
-        ...(this.privacy !== null ? { epsilon: this.privacy.epsilon } : {}),
-      };
-      const privacyText = this.privacy !== null ? `  ε ${this.privacy.epsilon.toFixed(3)} (δ ${delta.toExponential(1)})` : '';
-      checkFinite('generator loss', point.generator!, epoch);
-      checkFinite('discriminator loss', point.discriminator!, epoch);
-      losses.push(point);
-      progress.line(`ctgan epoch ${epoch}/${epochs}  loss_g ${fmt(point.generator!)}  loss_d ${fmt(point.discriminator!)}  gp ${fmt(point.gradientPenalty!)}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`);
-    }
+    let te = 0; // start of the current epoch, for its progress line
+    const result = await nn.runTrainingLoop<LossPoint>({
+      label: 'ctgan',
+      maxEpochs: epochs,
+      rng,
+      parameters: [...gParams, ...dParams],
+      optimizers: [optG, optD],
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, width: W, condWidth: C, data: nn.hashArray(data) } } : undefined,
+      // ε counts every critic step so far.
+      state: {
+        save: () => ({ dpSteps }),
+        load: (saved) => {
+          dpSteps = (saved as { dpSteps: number }).dpSteps;
+          if (dp !== undefined) this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta, (a) => gaussianMechanismRdp(dp.countNoiseMultiplier, a));
+        },
+      },
+      progress,
+      cancel: options.cancel,
+      epoch: (epoch, erng) => {
+        te = performance.now();
+        let sumG = 0;
+        let sumD = 0;
+        let sumGp = 0;
+        return {
+          batches: stepsPerEpoch,
+          step: (step) => {
+            const srng = erng.split(step);
+            for (let ds = 0; ds < cfg.discriminatorSteps; ds++) {
+              const drng = srng.split(`d${ds}`);
+              if (dp !== undefined) {
+                const r = dpCriticStep(drng, dp);
+                sumD += r.loss;
+                sumGp += r.gp;
+                continue;
+              }
+              const cb = C > 0 ? sampleCond(transformer, sampler, B, drng.split('cond'), true) : null;
+              const cond = cb?.cond ?? null;
+              const fake = fakeRows(B, cond, drng);
+              const real = realBatch(cb, drng.split('real'));
+              const { loss: lossD, gp: gpValue } = criticLoss(real, fake, cond, B, drng);
+              optD.zeroGrad();
+              nn.backward(lossD);
+              optD.step();
+              sumD += lossD.item();
+              sumGp += gpValue;
+            }
+            const grng = srng.split('g');
+            const cb = C > 0 ? sampleCond(transformer, sampler, B, grng.split('cond'), true) : null;
+            const cond = cb?.cond ?? null;
+            const raw = generatorForward(G, new nn.Tensor(normals(B * E, grng.split('z')), [B, E]), cond === null ? null : new nn.Tensor(cond, [B, C]), true);
+            const fake = nn.spanActivation(nn.add(raw, new nn.Tensor(gumbelNoise(spans, B, W, grng.split('gumbel')), [B, W])), spans, cfg.gumbelTau);
+            const withCond = cond === null || C === 0 ? fake : nn.concatColumns([fake, new nn.Tensor(cond, [B, C])]);
+            const yFake = discriminatorForward(D, nn.reshape(withCond, [B / P, P * (W + C)]), cfg.leakySlope, cfg.dropout, grng.split('drop'));
+            let lossG = nn.scale(nn.mean(yFake), -1);
+            if (cb !== null) {
+              // Cross-entropy of the generator's (pre-activation) output for the conditioned column.
+              const target = new Float32Array(B * W);
+              for (let i = 0; i < B; i++) target[i * W + transformer.discrete[cb.column[i]!]!.spanStart + cb.category[i]!] = 1;
+              const ce = nn.scale(nn.sum(nn.mul(nn.spanLogSoftmax(raw, spans), new nn.Tensor(target, [B, W]))), -1 / B);
+              lossG = nn.add(lossG, ce);
+            }
+            optG.zeroGrad();
+            nn.backward(lossG);
+            optG.step();
+            sumG += lossG.item();
+          },
+          finish: () => {
+            if (dp !== undefined) this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta, (a) => gaussianMechanismRdp(dp.countNoiseMultiplier, a));
+            const point: LossPoint = {
+              epoch,
+              generator: sumG / stepsPerEpoch,
+              discriminator: sumD / (stepsPerEpoch * cfg.discriminatorSteps),
+              gradientPenalty: sumGp / (stepsPerEpoch * cfg.discriminatorSteps),
+              ...(this.privacy !== null ? { epsilon: this.privacy.epsilon } : {}),
+            };
+            checkFinite('generator loss', point.generator!, epoch);
+            checkFinite('discriminator loss', point.discriminator!, epoch);
+            return { log: point };
+          },
+        };
+      },
+      line: (point) => {
+        const privacyText = point.epsilon !== undefined ? `  ε ${point.epsilon.toFixed(3)} (δ ${delta.toExponential(1)})` : '';
+        return `ctgan epoch ${point.epoch}/${epochs}  loss_g ${fmt(point.generator!)}  loss_d ${fmt(point.discriminator!)}  gp ${fmt(point.gradientPenalty!)}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`;
+      },
+    });
+    const losses = result.logs;
     nn.releaseBuffers();
     this.fitted = { transformer, generator: G, guard, condFreqCum: sampler.freqCum };
     this.lossCurve = losses;

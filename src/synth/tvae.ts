@@ -12,8 +12,9 @@
  *
  * Conditions are met by rejection (finalizeSample in conditions.ts): a VAE has no conditional input.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, InterruptedError, ModelStateError, Rng, silentProgress } from '../core/index.ts';
+import { ConfigError, ModelStateError, Rng, silentProgress } from '../core/index.ts';
 import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';
 import { SampleGuard, finalizeSample } from './conditions.ts';
@@ -170,7 +171,6 @@ export class TvaeSynthesizer implements Synthesizer {
     const rw = cfg.reconstructionWeight;
     const onesW = new nn.Tensor(new Float32Array(W).fill(1), [W, 1]);
     const onesE = new nn.Tensor(new Float32Array(E).fill(1), [E, 1]);
-    const losses: LossPoint[] = [];
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
 
@@ -215,100 +215,124 @@ export class TvaeSynthesizer implements Synthesizer {
     let dpSteps = 0;
     this.privacy = null;
 
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const te = performance.now();
-      const erng = rng.split(`epoch-${epoch}`);
-      if (dp === undefined) erng.split('shuffle').shuffle(order);
-      let sumLoss = 0;
-      let sumRec = 0;
-      let sumKl = 0;
-      let rowsSeen = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        if (options.cancel?.cancelled) throw new InterruptedError(`tvae: interrupted during epoch ${epoch}`);
-        const srng = erng.split(step);
-        let rows: number[];
-        if (dp === undefined) rows = Array.from(order.subarray(step * B, Math.min(n, (step + 1) * B)));
-        else {
-          // Poisson sampling: each row independently with probability q (what the accountant assumes).
-          const prng = srng.split('poisson');
-          rows = [];
-          for (let r = 0; r < n; r++) if (prng.next() < q) rows.push(r);
-        }
-        const m = rows.length;
-        const xb = new Float32Array(m * W);
-        rows.forEach((r, i) => xb.set(data.subarray(r * W, r * W + W), i * W));
-        const eps = normals(m * E, srng.split('eps'));
-        if (dp === undefined) {
-          const { row, rec, kl } = rowLosses(xb, m, eps, null);
-          const total = nn.sum(row);
-          const loss = nn.scale(T > 0 ? nn.add(total, nn.scale(nn.sum(net.logSigma), rw * m)) : total, 1 / m);
-          opt.zeroGrad();
-          nn.backward(loss);
-          opt.step();
-          sumLoss += loss.item() * m;
-          sumRec += sumOf(rec) + m * logSigmaSum();
-          sumKl += sumOf(kl);
-        } else {
-          const C = dp.maxGradNorm;
-          const expected = q * n;
-          const clip = new Float32Array(Math.max(m, 1));
-          if (m > 0) {
-            // Pass 1: per-example gradient norms (ghost norms of every layer + the analytic log σ part).
-            const sqNorms = new Float64Array(m);
-            const first = rowLosses(xb, m, eps, sqNorms);
-            nn.backward(nn.sum(first.row));
-            const ls = net.logSigma.data;
-            for (let i = 0; i < m; i++) {
-              let extra = 0;
-              scalarSpans.forEach((sp, j) => {
-                const d = first.diff[i * W + sp.start]!;
-                const g = rw * (1 - (d * d) / Math.exp(2 * ls[j]!));
-                extra += g * g;
-              });
-              clip[i] = Math.min(1, C / Math.sqrt(sqNorms[i]! + extra + 1e-12));
+    let te = 0; // start of the current epoch, for its progress line
+    const result = await nn.runTrainingLoop<LossPoint>({
+      label: 'tvae',
+      maxEpochs: epochs,
+      rng,
+      parameters: params,
+      optimizers: [opt],
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, width: W, data: nn.hashArray(data) } } : undefined,
+      // The shuffle order carries over from epoch to epoch, and ε counts every step so far.
+      state: {
+        save: () => ({ order: Array.from(order), dpSteps }),
+        load: (saved) => {
+          const st = saved as { order: number[]; dpSteps: number };
+          order.set(st.order);
+          dpSteps = st.dpSteps;
+          if (dp !== undefined) this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta);
+        },
+      },
+      progress,
+      cancel: options.cancel,
+      epoch: (epoch, erng) => {
+        te = performance.now();
+        if (dp === undefined) erng.split('shuffle').shuffle(order);
+        let sumLoss = 0;
+        let sumRec = 0;
+        let sumKl = 0;
+        let rowsSeen = 0;
+        return {
+          batches: stepsPerEpoch,
+          step: (step) => {
+            const srng = erng.split(step);
+            let rows: number[];
+            if (dp === undefined) rows = Array.from(order.subarray(step * B, Math.min(n, (step + 1) * B)));
+            else {
+              // Poisson sampling: each row independently with probability q (what the accountant assumes).
+              const prng = srng.split('poisson');
+              rows = [];
+              for (let r = 0; r < n; r++) if (prng.next() < q) rows.push(r);
             }
-            sumRec += sumOf(first.rec) + m * logSigmaSum();
-            sumKl += sumOf(first.kl);
-            sumLoss += sumOf(first.row) + rw * m * logSigmaSum();
-          }
-          // Pass 2: Σ_i clip_i ∇L_i / (q n), plus Gaussian noise of std σ C / (q n) on every coordinate.
-          opt.zeroGrad();
-          if (m > 0) {
-            const { row } = rowLosses(xb, m, eps, null);
-            let clipSum = 0;
-            for (let i = 0; i < m; i++) clipSum += clip[i]!;
-            let total = nn.sum(nn.mul(row, new nn.Tensor(clip.subarray(0, m), [m, 1])));
-            if (T > 0) total = nn.add(total, nn.scale(nn.sum(net.logSigma), rw * clipSum));
-            nn.backward(nn.scale(total, 1 / expected));
-          }
-          const nrng = srng.split('dp-noise');
-          const noiseStd = (dp.noiseMultiplier * C) / expected;
-          for (const p of params) {
-            if (p.grad === null) p.grad = new Float32Array(p.size);
-            const g = p.grad;
-            for (let i = 0; i < g.length; i++) g[i] = g[i]! + noiseStd * nrng.normal();
-          }
-          opt.step();
-          dpSteps++;
-        }
-        const ls = net.logSigma.data;
-        for (let j = 0; j < ls.length; j++) ls[j] = Math.min(SIGMA_MAX, Math.max(SIGMA_MIN, ls[j]!));
-        rowsSeen += m;
-      }
-      const per = Math.max(rowsSeen, 1);
-      let privacyText = '';
-      if (dp !== undefined) {
-        this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta);
-        privacyText = `  ε ${this.privacy.epsilon.toFixed(3)} (δ ${delta.toExponential(1)})`;
-      }
-      const point: LossPoint = {
-        epoch, loss: sumLoss / per, reconstruction: sumRec / per, kl: sumKl / per,
-        ...(this.privacy !== null ? { epsilon: this.privacy.epsilon } : {}),
-      };
-      checkFinite('tvae loss', point.loss!, epoch);
-      losses.push(point);
-      progress.line(`tvae epoch ${epoch}/${epochs}  loss ${fmt(point.loss!)}  reconstruction ${fmt(point.reconstruction!)}  kl ${fmt(point.kl!)}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`);
-    }
+            const m = rows.length;
+            const xb = new Float32Array(m * W);
+            rows.forEach((r, i) => xb.set(data.subarray(r * W, r * W + W), i * W));
+            const eps = normals(m * E, srng.split('eps'));
+            if (dp === undefined) {
+              const { row, rec, kl } = rowLosses(xb, m, eps, null);
+              const total = nn.sum(row);
+              const loss = nn.scale(T > 0 ? nn.add(total, nn.scale(nn.sum(net.logSigma), rw * m)) : total, 1 / m);
+              opt.zeroGrad();
+              nn.backward(loss);
+              opt.step();
+              sumLoss += loss.item() * m;
+              sumRec += sumOf(rec) + m * logSigmaSum();
+              sumKl += sumOf(kl);
+            } else {
+              const C = dp.maxGradNorm;
+              const expected = q * n;
+              const clip = new Float32Array(Math.max(m, 1));
+              if (m > 0) {
+                // Pass 1: per-example gradient norms (ghost norms of every layer + the analytic log σ part).
+                const sqNorms = new Float64Array(m);
+                const first = rowLosses(xb, m, eps, sqNorms);
+                nn.backward(nn.sum(first.row));
+                const ls = net.logSigma.data;
+                for (let i = 0; i < m; i++) {
+                  let extra = 0;
+                  scalarSpans.forEach((sp, j) => {
+                    const d = first.diff[i * W + sp.start]!;
+                    const g = rw * (1 - (d * d) / Math.exp(2 * ls[j]!));
+                    extra += g * g;
+                  });
+                  clip[i] = Math.min(1, C / Math.sqrt(sqNorms[i]! + extra + 1e-12));
+                }
+                sumRec += sumOf(first.rec) + m * logSigmaSum();
+                sumKl += sumOf(first.kl);
+                sumLoss += sumOf(first.row) + rw * m * logSigmaSum();
+              }
+              // Pass 2: Σ_i clip_i ∇L_i / (q n), plus Gaussian noise of std σ C / (q n) on every coordinate.
+              opt.zeroGrad();
+              if (m > 0) {
+                const { row } = rowLosses(xb, m, eps, null);
+                let clipSum = 0;
+                for (let i = 0; i < m; i++) clipSum += clip[i]!;
+                let total = nn.sum(nn.mul(row, new nn.Tensor(clip.subarray(0, m), [m, 1])));
+                if (T > 0) total = nn.add(total, nn.scale(nn.sum(net.logSigma), rw * clipSum));
+                nn.backward(nn.scale(total, 1 / expected));
+              }
+              const nrng = srng.split('dp-noise');
+              const noiseStd = (dp.noiseMultiplier * C) / expected;
+              for (const p of params) {
+                if (p.grad === null) p.grad = new Float32Array(p.size);
+                const g = p.grad;
+                for (let i = 0; i < g.length; i++) g[i] = g[i]! + noiseStd * nrng.normal();
+              }
+              opt.step();
+              dpSteps++;
+            }
+            const ls = net.logSigma.data;
+            for (let j = 0; j < ls.length; j++) ls[j] = Math.min(SIGMA_MAX, Math.max(SIGMA_MIN, ls[j]!));
+            rowsSeen += m;
+          },
+          finish: () => {
+            const per = Math.max(rowsSeen, 1);
+            if (dp !== undefined) this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta);
+            const point: LossPoint = {
+              epoch, loss: sumLoss / per, reconstruction: sumRec / per, kl: sumKl / per,
+              ...(this.privacy !== null ? { epsilon: this.privacy.epsilon } : {}),
+            };
+            checkFinite('tvae loss', point.loss!, epoch);
+            return { log: point };
+          },
+        };
+      },
+      line: (point) => {
+        const privacyText = point.epsilon !== undefined ? `  ε ${point.epsilon.toFixed(3)} (δ ${delta.toExponential(1)})` : '';
+        return `tvae epoch ${point.epoch}/${epochs}  loss ${fmt(point.loss!)}  reconstruction ${fmt(point.reconstruction!)}  kl ${fmt(point.kl!)}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`;
+      },
+    });
+    const losses = result.logs;
     nn.releaseBuffers();
     this.fitted = { transformer, net, guard };
     this.lossCurve = losses;

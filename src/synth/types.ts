@@ -14,6 +14,8 @@ export interface SynthFitOptions {
   readonly constraints?: readonly Constraint[];
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
+  /** Trained synthesizers (CTGAN, TVAE): a per-epoch checkpoint goes here; a fit that finds one with the same fingerprint resumes from it. */
+  readonly checkpointDir?: string;
 }
 
 /** Exact values required of sampled rows, e.g. { gender: 'F', age: 25 }. */

@@ -1,15 +1,15 @@
 /**
- * One CtrModel class for both networks: the encoder, the training loop (Adam, minibatches,
- * per-epoch validation AUC with patience, best weights restored) and save/load are the same; only
- * the network and its defaults differ.
+ * One CtrModel class for both networks: the encoder, the training (Adam over minibatches on the
+ * shared epoch loop, early stopping on validation AUC with patience, best weights restored,
+ * optional per-epoch checkpoints) and save/load are the same; only the network and its defaults differ.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, InterruptedError, ModelStateError, Rng, silentProgress, writeJsonAtomic } from '../../core/index.ts';
+import { ConfigError, ModelStateError, Rng, silentProgress, writeJsonAtomic } from '../../core/index.ts';
 import type { Table } from '../../data/index.ts';
 import { rocAuc, logLoss } from '../../eval/index.ts';
-import { Adam, backward, bceWithLogits, loadParameters, noGrad, saveParameters } from '../../nn/index.ts';
+import { Adam, backward, bceWithLogits, hashArray, loadParameters, noGrad, runTrainingLoop, saveParameters } from '../../nn/index.ts';
 import { CtrFeatureEncoder, type CtrEncoderState, type EncodedRows } from './features.ts';
 import { type CtrNetwork, deepFmNetwork, logisticNetwork } from './network.ts';
 import type { CtrEpochLog, CtrFitOptions, CtrFitReport, CtrModel } from './types.ts';
@@ -95,62 +95,61 @@ export class CtrNetModel implements CtrModel {
     const F = rows.numFields;
     const batchIds = new Int32Array(cfg.batchSize * F);
     const batchLabels = new Float32Array(cfg.batchSize);
-    const logs: CtrEpochLog[] = [];
-    let best = net.parameters.map((p) => p.data.slice());
-    let bestAuc = Number.NEGATIVE_INFINITY;
-    let bestEpoch = 0;
     progress.line(`${this.name}: ${rows.n} training rows, ${F} fields, ${encoder.vocabSize} feature values${valid ? `, ${valid.n} validation rows` : ''}`);
-    for (let epoch = 1; epoch <= maxEpochs; epoch++) {
-      const te = performance.now();
-      const erng = root.split(`epoch-${epoch}`);
-      const order = Int32Array.from({ length: rows.n }, (_, i) => i);
-      erng.split('shuffle').shuffle(order);
-      let lossSum = 0;
-      let batches = 0;
-      for (let start = 0; start < rows.n; start += cfg.batchSize) {
-        if (options.cancel?.cancelled) throw new InterruptedError(`${this.name}: interrupted during epoch ${epoch}`);
-        const size = Math.min(cfg.batchSize, rows.n - start);
-        for (let b = 0; b < size; b++) {
-          const r = order[start + b]!;
-          batchIds.set(rows.ids.subarray(r * F, r * F + F), b * F);
-          batchLabels[b] = labels[r]!;
-        }
-        adam.zeroGrad();
-        const loss = bceWithLogits(net.logits(batchIds.subarray(0, size * F), size, true, erng.split(`batch-${batches}`)), batchLabels.subarray(0, size));
-        const l = loss.item();
-        if (!Number.isFinite(l)) throw new Error(`${this.name}: training loss became ${l} at epoch ${epoch}, batch ${batches + 1}`);
-        backward(loss);
-        adam.step();
-        lossSum += l;
-        batches++;
-        if (batches % 32 === 0) await new Promise((r) => setImmediate(r));
-      }
-      const log: { epoch: number; loss: number; seconds: number; validAuc?: number; validLogLoss?: number } = { epoch, loss: lossSum / Math.max(1, batches), seconds: 0 };
-      let improved = false;
-      if (valid) {
-        const p = this.predictEncoded(valid);
-        log.validAuc = rocAuc(p, valid.labels!);
-        log.validLogLoss = logLoss(p, valid.labels!);
-        if (log.validAuc > bestAuc) {
-          bestAuc = log.validAuc;
-          bestEpoch = epoch;
-          best = net.parameters.map((q) => q.data.slice());
-          improved = true;
-        }
-      } else {
-        bestEpoch = epoch;
-      }
-      log.seconds = (performance.now() - te) / 1000;
-      logs.push(log);
-      const v = valid ? ` valid AUC ${log.validAuc!.toFixed(4)} logloss ${log.validLogLoss!.toFixed(4)}${improved ? ' *' : ''}` : '';
-      progress.line(`${this.name} epoch ${String(epoch).padStart(3)}/${maxEpochs} loss ${log.loss.toFixed(4)}${v} ${log.seconds.toFixed(1)}s`);
-      if (valid && epoch - bestEpoch >= patience) {
-        progress.line(`${this.name}: early stop, best epoch ${bestEpoch} (valid AUC ${bestAuc.toFixed(4)})`);
-        break;
-      }
-    }
-    if (valid) net.parameters.forEach((p, i) => p.data.set(best[i]!));
-    return { epochs: logs, bestEpoch, bestValidAuc: valid ? bestAuc : null, seconds: (performance.now() - t0) / 1000, trainRows: rows.n };
+    const fingerprint = { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, ids: hashArray(rows.ids), labels: hashArray(labels), ...(valid ? { valid: hashArray(valid.ids), validLabels: hashArray(valid.labels!) } : {}) };
+    const result = await runTrainingLoop<CtrEpochLog>({
+      label: this.name,
+      maxEpochs,
+      rng: root,
+      parameters: net.parameters,
+      optimizers: [adam],
+      earlyStopping: valid ? { metric: 'valid AUC', direction: 'higher', patience } : undefined,
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint } : undefined,
+      progress,
+      cancel: options.cancel,
+      epoch: (epoch, erng) => {
+        const te = performance.now();
+        const order = Int32Array.from({ length: rows.n }, (_, i) => i);
+        erng.split('shuffle').shuffle(order);
+        let lossSum = 0;
+        let batches = 0;
+        return {
+          batches: Math.ceil(rows.n / cfg.batchSize),
+          step: (b) => {
+            const start = b * cfg.batchSize;
+            const size = Math.min(cfg.batchSize, rows.n - start);
+            for (let i = 0; i < size; i++) {
+              const r = order[start + i]!;
+              batchIds.set(rows.ids.subarray(r * F, r * F + F), i * F);
+              batchLabels[i] = labels[r]!;
+            }
+            adam.zeroGrad();
+            const loss = bceWithLogits(net.logits(batchIds.subarray(0, size * F), size, true, erng.split(`batch-${batches}`)), batchLabels.subarray(0, size));
+            const l = loss.item();
+            if (!Number.isFinite(l)) throw new Error(`${this.name}: training loss became ${l} at epoch ${epoch}, batch ${batches + 1}`);
+            backward(loss);
+            adam.step();
+            lossSum += l;
+            batches++;
+          },
+          finish: () => {
+            const log: { epoch: number; loss: number; seconds: number; validAuc?: number; validLogLoss?: number } = { epoch, loss: lossSum / Math.max(1, batches), seconds: 0 };
+            if (valid) {
+              const p = this.predictEncoded(valid);
+              log.validAuc = rocAuc(p, valid.labels!);
+              log.validLogLoss = logLoss(p, valid.labels!);
+            }
+            log.seconds = (performance.now() - te) / 1000;
+            return { log, ...(valid ? { score: log.validAuc! } : {}) };
+          },
+        };
+      },
+      line: (log, improved) => {
+        const v = valid ? ` valid AUC ${log.validAuc!.toFixed(4)} logloss ${log.validLogLoss!.toFixed(4)}${improved ? ' *' : ''}` : '';
+        return `${this.name} epoch ${String(log.epoch).padStart(3)}/${maxEpochs} loss ${log.loss.toFixed(4)}${v} ${log.seconds.toFixed(1)}s`;
+      },
+    });
+    return { epochs: result.logs, bestEpoch: result.bestEpoch, bestValidAuc: valid ? result.bestScore : null, seconds: (performance.now() - t0) / 1000, trainRows: rows.n };
   }
 
   private ready(): { encoder: CtrFeatureEncoder; net: CtrNetwork } {

@@ -13,6 +13,8 @@ export interface CtrFitOptions {
   readonly patience?: number;
   /** Real validation rows: early stopping and the choice of the returned weights use only these. */
   readonly validation?: Table;
+  /** Directory for per-epoch checkpoints; a fit that finds one there with the same fingerprint resumes from it. */
+  readonly checkpointDir?: string;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
 }

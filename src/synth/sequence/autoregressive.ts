@@ -173,7 +173,7 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
     if (seqs.length === 0) throw new ConfigError('autoregressive: the training view has no non-empty history', { field: 'train' });
     const model = this.#newModel();
     const prefixed = options.progress ? { line: (t: string) => options.progress!.line(`autoregressive: ${t}`) } : undefined;
-    const report = await model.fit(train, { seed: options.seed, epochs: this.config.epochs, ...(prefixed ? { progress: prefixed } : {}), ...(options.cancel ? { cancel: options.cancel } : {}) });
+    const report = await model.fit(train, { seed: options.seed, epochs: this.config.epochs, ...(prefixed ? { progress: prefixed } : {}), ...(options.cancel ? { cancel: options.cancel } : {}), ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}) });
     this.#s = {
       model,
       numItems,

@@ -10,6 +10,8 @@ export interface SequenceSynthFitOptions {
   readonly seed: number;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
+  /** Trained synthesizers (vae, autoregressive): a per-epoch checkpoint goes here; a fit that finds one with the same fingerprint resumes from it. */
+  readonly checkpointDir?: string;
 }
 
 export interface SequenceSampleOptions {

@@ -17,8 +17,9 @@
  * to their last `maxLen` items. History j of a sample draws only from its own stream (seed → j).
  * save(path) writes one JSON file: settings, distributions and the weights (base64).
  */
+import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, InterruptedError, ModelStateError, Rng, silentProgress } from '../../core/index.ts';
+import { ConfigError, ModelStateError, Rng, silentProgress } from '../../core/index.ts';
 import type { TrainView } from '../../data/index.ts';
 import * as nn from '../../nn/index.ts';
 import { checkDrawOptions, drawFromScores, itemsSeenIn } from '../../augment/index.ts';
@@ -151,66 +152,86 @@ export class SequenceVaeSynthesizer implements SequenceSynthesizer {
     const realItems = Int32Array.from({ length: numItems }, (_, i) => i + 1);
     const d = cfg.hidden;
     const order = Int32Array.from({ length: seqs.length }, (_, i) => i);
-    const losses: { epoch: number; loss: number }[] = [];
     progress.line(`vae: ${seqs.length} histories, ${numItems} items, hidden ${d}, latent ${cfg.latent}`);
-    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-      const te = performance.now();
-      const erng = rng.split(`epoch-${epoch}`);
-      erng.split('shuffle').shuffle(order);
-      const beta = cfg.klWeight * (cfg.klWarmup === 0 ? 1 : Math.min(1, epoch / cfg.klWarmup));
-      let sumRec = 0, sumKl = 0, tokens = 0;
-      for (let from = 0, step = 0; from < order.length; from += cfg.batchSize, step++) {
-        if (options.cancel?.cancelled) throw new InterruptedError(`vae: interrupted during epoch ${epoch}`);
-        const srng = erng.split(step);
-        const batch = Array.from(order.subarray(from, Math.min(order.length, from + cfg.batchSize)), (i) => seqs[i]!);
-        const B = batch.length;
-        let L = 0;
-        for (const s of batch) L = Math.max(L, s.length);
-        const enc = new Int32Array(B * L);
-        const dec = new Int32Array(B * L);
-        const last = new Int32Array(B);
-        const targetRows: number[] = [];
-        const classes: number[] = [];
-        const wrng = srng.split('word-dropout');
-        batch.forEach((s, b) => {
-          enc.set(s, b * L);
-          last[b] = b * L + s.length - 1;
-          for (let t = 0; t < s.length; t++) {
-            dec[b * L + t] = t === 0 || wrng.next() < cfg.wordDropout ? START : s[t - 1]!;
-            targetRows.push(b * L + t);
-            classes.push(s[t]! - 1);
-          }
-        });
-        const drng = srng.split('dropout');
-        const encStates = nn.reshape(runGru(nn.reshape(nn.dropout(nn.embedding(net.items, enc, [B * L]), cfg.dropout, drng, true), [B, L, d]), net.encoder), [B * L, d]);
-        const h = nn.gatherRows(encStates, last);
-        const mu = nn.linear(h, net.mu.w, net.mu.b);
-        const logVar = nn.linear(h, net.logVar.w, net.logVar.b);
-        const eps = new nn.Tensor(normals(B * cfg.latent, srng.split('eps')), [B, cfg.latent]);
-        const zs = nn.add(mu, nn.mul(nn.exp(nn.scale(logVar, 0.5)), eps));
-        const states = nn.gatherRows(decode(net, zs, dec, B, L, cfg.dropout, drng), Int32Array.from(targetRows));
-        const logits = nn.matmul(states, nn.gatherRows(net.items, realItems), { transB: true });
-        const rec = nn.crossEntropy(logits, Int32Array.from(classes));
-        // Σ KL = ½ Σ (μ² + σ² − log σ²) − ½·B·latent; the constant is left out of the graph.
-        const klSum = nn.scale(nn.sum(nn.add(nn.mul(mu, mu), nn.add(nn.exp(logVar), nn.scale(logVar, -1)))), 0.5);
-        const N = targetRows.length;
-        const loss = beta > 0 ? nn.add(rec, nn.scale(klSum, beta / N)) : rec;
-        opt.zeroGrad();
-        nn.backward(loss);
-        opt.step();
-        const recValue = rec.item();
-        const klValue = klSum.item() - 0.5 * B * cfg.latent;
-        checkFinite('vae reconstruction loss', recValue, epoch);
-        checkFinite('vae KL', klValue, epoch);
-        sumRec += recValue * N;
-        sumKl += klValue;
-        tokens += N;
-      }
-      const rec = sumRec / tokens;
-      const kl = sumKl / seqs.length;
-      losses.push({ epoch, loss: rec + (cfg.klWeight * sumKl) / tokens });
-      progress.line(`vae epoch ${epoch}/${cfg.epochs}  reconstruction ${fmt(rec)}  kl/history ${fmt(kl)}  β ${beta.toFixed(2)}  ${((performance.now() - te) / 1000).toFixed(1)} s`);
-    }
+    let te = 0; // start of the current epoch, for its progress line
+    let beta = 0;
+    let rec = 0;
+    let kl = 0;
+    const result = await nn.runTrainingLoop<{ epoch: number; loss: number }>({
+      label: 'vae',
+      maxEpochs: cfg.epochs,
+      rng,
+      parameters: net.params,
+      optimizers: [opt],
+      checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: KIND, config: { ...cfg, epochs: undefined }, seed: options.seed, numItems, data: nn.hashArray(Int32Array.from(seqs.flatMap((s) => [s.length, ...s]))) } } : undefined,
+      // The shuffle order carries over from epoch to epoch.
+      state: { save: () => Array.from(order), load: (saved) => order.set(saved as number[]) },
+      progress,
+      cancel: options.cancel,
+      epoch: (epoch, erng) => {
+        te = performance.now();
+        erng.split('shuffle').shuffle(order);
+        beta = cfg.klWeight * (cfg.klWarmup === 0 ? 1 : Math.min(1, epoch / cfg.klWarmup));
+        let sumRec = 0, sumKl = 0, tokens = 0;
+        return {
+          batches: Math.ceil(order.length / cfg.batchSize),
+          step: (step) => {
+            const srng = erng.split(step);
+            const from = step * cfg.batchSize;
+            const batch = Array.from(order.subarray(from, Math.min(order.length, from + cfg.batchSize)), (i) => seqs[i]!);
+            const B = batch.length;
+            let L = 0;
+            for (const s of batch) L = Math.max(L, s.length);
+            const enc = new Int32Array(B * L);
+            const dec = new Int32Array(B * L);
+            const last = new Int32Array(B);
+            const targetRows: number[] = [];
+            const classes: number[] = [];
+            const wrng = srng.split('word-dropout');
+            batch.forEach((s, b) => {
+              enc.set(s, b * L);
+              last[b] = b * L + s.length - 1;
+              for (let t = 0; t < s.length; t++) {
+                dec[b * L + t] = t === 0 || wrng.next() < cfg.wordDropout ? START : s[t - 1]!;
+                targetRows.push(b * L + t);
+                classes.push(s[t]! - 1);
+              }
+            });
+            const drng = srng.split('dropout');
+            const encStates = nn.reshape(runGru(nn.reshape(nn.dropout(nn.embedding(net.items, enc, [B * L]), cfg.dropout, drng, true), [B, L, d]), net.encoder), [B * L, d]);
+            const h = nn.gatherRows(encStates, last);
+            const mu = nn.linear(h, net.mu.w, net.mu.b);
+            const logVar = nn.linear(h, net.logVar.w, net.logVar.b);
+            const eps = new nn.Tensor(normals(B * cfg.latent, srng.split('eps')), [B, cfg.latent]);
+            const zs = nn.add(mu, nn.mul(nn.exp(nn.scale(logVar, 0.5)), eps));
+            const states = nn.gatherRows(decode(net, zs, dec, B, L, cfg.dropout, drng), Int32Array.from(targetRows));
+            const logits = nn.matmul(states, nn.gatherRows(net.items, realItems), { transB: true });
+            const rec = nn.crossEntropy(logits, Int32Array.from(classes));
+            // Σ KL = ½ Σ (μ² + σ² − log σ²) − ½·B·latent; the constant is left out of the graph.
+            const klSum = nn.scale(nn.sum(nn.add(nn.mul(mu, mu), nn.add(nn.exp(logVar), nn.scale(logVar, -1)))), 0.5);
+            const N = targetRows.length;
+            const loss = beta > 0 ? nn.add(rec, nn.scale(klSum, beta / N)) : rec;
+            opt.zeroGrad();
+            nn.backward(loss);
+            opt.step();
+            const recValue = rec.item();
+            const klValue = klSum.item() - 0.5 * B * cfg.latent;
+            checkFinite('vae reconstruction loss', recValue, epoch);
+            checkFinite('vae KL', klValue, epoch);
+            sumRec += recValue * N;
+            sumKl += klValue;
+            tokens += N;
+          },
+          finish: () => {
+            rec = sumRec / tokens;
+            kl = sumKl / seqs.length;
+            return { log: { epoch, loss: rec + (cfg.klWeight * sumKl) / tokens } };
+          },
+        };
+      },
+      line: (log) => `vae epoch ${log.epoch}/${cfg.epochs}  reconstruction ${fmt(rec)}  kl/history ${fmt(kl)}  β ${beta.toFixed(2)}  ${((performance.now() - te) / 1000).toFixed(1)} s`,
+    });
+    const losses = result.logs;
     this.#f = { net, numItems, noRepeat: cfg.noRepeat === 'auto' ? !hasRepeats(seqs) : cfg.noRepeat, lengths: lengthDistribution(seqs), allowed: itemsSeenIn(numItems, seqs) };
     return { seconds: (performance.now() - t0) / 1000, sequences: seqs.length, losses };
   }
