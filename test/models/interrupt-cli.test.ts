@@ -15,7 +15,7 @@ writeFileSync(data, readFileSync(join(root, 'data', 'sample', 'beauty-sample.txt
 
 /** Runs `evaluate` for many epochs and sends `signals` SIGINTs once the first epoch line is out. */
 async function interrupt(out: string, signals: number): Promise<{ code: number | null; stderr: string; seconds: number }> {
-  const args = [join(root, 'bin', 'samplify.mjs'), 'evaluate', '--data', data, '--model', 'sasrec', '--hidden', '8', '--epochs', '2000', '--patience', '2000', '--out', out];
+  const args = [join(root, 'scripts', 'samplify-src.mjs'), 'evaluate', '--data', data, '--model', 'sasrec', '--hidden', '8', '--epochs', '2000', '--patience', '2000', '--out', out];
   const child = spawn(process.execPath, args, { cwd: root });
   let stderr = '';
   let sentAt = 0;
@@ -38,7 +38,7 @@ test('Ctrl-C stops a run whose epochs have fewer than 8 batches (exit 130, check
   assert.ok(r.seconds < 20, `stopped ${r.seconds.toFixed(1)} s after the signal`);
   assert.ok(existsSync(join(out, 'checkpoints')), 'a checkpoint folder was written');
   const done = Number(/the checkpoint after epoch (\d+)/.exec(r.stderr)![1]);
-  const again = spawnSync(process.execPath, [join(root, 'bin', 'samplify.mjs'), 'evaluate', '--data', data, '--model', 'sasrec', '--hidden', '8', '--epochs', String(done + 1), '--patience', '2000', '--out', out], { cwd: root, encoding: 'utf8' });
+  const again = spawnSync(process.execPath, [join(root, 'scripts', 'samplify-src.mjs'), 'evaluate', '--data', data, '--model', 'sasrec', '--hidden', '8', '--epochs', String(done + 1), '--patience', '2000', '--out', out], { cwd: root, encoding: 'utf8' });
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, new RegExp(`resuming from checkpoint after epoch ${done}`));
 });
