@@ -132,7 +132,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
   const fitSeqs = fitHistories.map((h) => h.items);
   t = performance.now();
   progress.line(`fitting ${synth.name} (seed ${c.seed})`);
-  const fitOptions = { seed: c.seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) };
+  const fitOptions = { seed: c.seed, progress, checkpointDir: `${stem(modelPath)}.checkpoints`, ...(o.cancel ? { cancel: o.cancel } : {}) };
   const fit =
     eventSynth && real.eventTypes
       ? await eventSynth.fitEvents({ numItems: real.numItems, eventTypes: real.eventTypes, sequences: fitHistories }, fitOptions)

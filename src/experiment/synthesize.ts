@@ -164,6 +164,8 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
     ...(c.epochs !== undefined ? { epochs: c.epochs } : {}),
     constraints: c.constraints as Constraint[],
     progress,
+    // Neural synthesizers checkpoint each epoch here, so a killed fit resumes (statistical ones ignore it).
+    checkpointDir: `${stripExt(modelPath)}.checkpoints`,
     ...(o.cancel ? { cancel: o.cancel } : {}),
   });
   const fitSeconds = (performance.now() - t) / 1000;
