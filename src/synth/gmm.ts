@@ -9,6 +9,7 @@
  * k-means++ initialisation.
  */
 import type { Rng } from '../core/index.ts';
+import { digamma } from '../stats/index.ts';
 
 export interface GmmOptions {
   /** Maximum number of components (default 10). */
@@ -29,17 +30,6 @@ export interface GaussianMixture1D {
   readonly weights: number[];
   readonly means: number[];
   readonly stds: number[];
-}
-
-/** Digamma ψ(x) for x > 0 (recurrence up to 6, then the asymptotic series). */
-export function digamma(x: number): number {
-  let r = 0;
-  while (x < 6) {
-    r -= 1 / x;
-    x += 1;
-  }
-  const f = 1 / (x * x);
-  return r + Math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))));
 }
 
 export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, options: GmmOptions = {}): GaussianMixture1D {

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/core/errors.ts';
 import { makeTrainView } from '../../src/data/index.ts';
-import { distributionReport, jsDivergence, klDivergence, tvDistance, METRIC_DIRECTIONS } from '../../src/align/index.ts';
+import { distributionReport, METRIC_DIRECTIONS } from '../../src/align/index.ts';
+import { jsDivergence, klDivergence, tvDistance } from '../../src/stats/index.ts';
 import { NUM_ITEMS, allPopular, generate, lengthOne, realView, sequencesOf } from './helpers.ts';
 
 const real = realView();

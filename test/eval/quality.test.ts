@@ -6,15 +6,12 @@ import { selectRows, tableFromRows, type Table } from '../../src/data/index.ts';
 import {
   QUALITY_METRICS,
   frequencyProfileSimilarity,
-  ksStatistic,
-  pearson,
   qualityReport,
-  quantileSorted,
-  totalVariation,
   trainOnSyntheticTestOnReal,
   utilityReport,
   type MetricValue,
 } from '../../src/eval/index.ts';
+import { ksStatistic, pearson, quantileSorted, totalVariation } from '../../src/stats/index.ts';
 import { PEOPLE_META, people, shuffleColumns } from './quality-fixtures.ts';
 
 const close = (actual: number, expected: number, tol: number, what = '') =>

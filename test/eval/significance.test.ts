@@ -2,18 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConfigError, Rng } from '../../src/core/index.ts';
-import {
-  combineSeeds,
-  lnGamma,
-  pairedBootstrapCI,
-  pairedTTest,
-  regularizedIncompleteBeta,
-  relativeLift,
-  studentTCdf,
-  studentTQuantile,
-  studentTTwoSidedP,
-  hitRateAtK,
-} from '../../src/eval/index.ts';
+import { combineSeeds, relativeLift, hitRateAtK } from '../../src/eval/index.ts';
+import { lnGamma, pairedBootstrapCI, pairedTTest, regularizedIncompleteBeta, studentTCdf, studentTQuantile, studentTTwoSidedP } from '../../src/stats/index.ts';
 
 const close = (actual: number, expected: number, tol: number, what = '') =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what} expected ${expected} ± ${tol}, got ${actual}`);

@@ -5,11 +5,10 @@
  */
 import { Rng } from '../../core/rng.ts';
 import type { Table, TableMetadata } from '../../data/table.ts';
-import { rocAuc } from '../classification.ts';
+import { rocAuc, summarize } from '../../stats/index.ts';
 import { categoryKey, reportColumns } from '../quality/columns.ts';
 import { sampleRows } from '../quality/detection.ts';
 import { metricValue, type MetricValue } from '../quality/metric.ts';
-import { summarize } from '../quality/stats.ts';
 import { fitDistanceSpace, nearestRecords, type EncodedRecords } from './distance.ts';
 
 export interface DistanceSummary {

@@ -5,8 +5,7 @@
  * not "indistinguishable" — stronger detectors can only raise it.
  */
 import { Rng } from '../../core/rng.ts';
-import { fitLogistic, predictLogistic } from '../../nn/index.ts';
-import { rocAuc } from '../classification.ts';
+import { fitLogistic, predictLogistic, rocAuc } from '../../stats/index.ts';
 import { metricValue, type MetricValue } from './metric.ts';
 
 export interface DetectionOptions {
