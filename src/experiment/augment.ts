@@ -1,8 +1,7 @@
 import { dirname, extname, join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError, silentProgress, type ProgressReporter } from '../core/index.ts';
-import { leaveOneOutSplit, loadDataset, type DataFormat, type LoadOptions } from '../data/index.ts';
+import { jsonlToParquet, leaveOneOutSplit, loadDataset, withDuckDB, type DataFormat, type LoadOptions } from '../data/index.ts';
 import { expandSequences, loadPipeline, writeExpansionJsonl } from '../augment/index.ts';
 import { fitPipelineGenerators } from './generators.ts';
 
@@ -42,10 +41,7 @@ export async function augmentFile(o: AugmentFileOptions): Promise<{ samples: num
   if (ext === '.parquet') {
     const tmp = `${o.out}.${process.pid}.tmp`;
     try {
-      const db = await DuckDBInstance.create(':memory:');
-      const conn = await db.connect();
-      const q = (p: string) => `'${p.replace(/'/g, "''")}'`;
-      await conn.run(`COPY (SELECT * FROM read_json(${q(jsonlPath)}, format = 'newline_delimited')) TO ${q(tmp)} (FORMAT parquet)`);
+      await withDuckDB(o.out, (conn) => jsonlToParquet(conn, jsonlPath, tmp));
       const { renameSync } = await import('node:fs');
       renameSync(tmp, o.out);
     } finally {
