@@ -1,8 +1,11 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConfigError } from '../../src/core/index.ts';
-import { fitLogistic, jsDivergence, klDivergence, ksStatistic, ksStatisticAgainstCdf, normCdf, predictLogistic, rocAuc, totalVariation, tvDistance } from '../../src/stats/index.ts';
+import { fitLogistic, jsDivergence, klDivergence, ksStatistic, ksStatisticAgainstCdf, normCdf, pearson, predictLogistic, quantileSorted, rocAuc, totalVariation, tvDistance } from '../../src/stats/index.ts';
+
+const close = (actual: number, expected: number, tol: number, what = '') =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${what} expected ${expected} ± ${tol}, got ${actual}`);
 
 const scoresAndLabels = fc
   .array(fc.tuple(fc.integer({ min: -50, max: 50 }), fc.boolean()), { minLength: 1, maxLength: 60 })
@@ -86,4 +89,58 @@ test('logistic regression: separates a linear boundary, deterministic, probabili
   assert.ok(p.every((v) => v > 0 && v < 1));
   assert.ok(rocAuc(p, y) > 0.95);
   assert.ok(m.coef[1]! > m.coef[2]! && m.coef[2]! > 0, 'the heavier feature gets the larger weight');
+});
+
+test('KS and TV match hand-computed values', () => {
+  assert.equal(ksStatistic([1, 2, 3, 4], [3, 4, 5, 6]), 0.5);
+  // Ties step both CDFs together: at 1 → 2/3 vs 1/3; at 2 → 1 vs 1.
+  close(ksStatistic([1, 1, 2], [2, 1, 2]), 1 / 3, 1e-15);
+  assert.equal(ksStatistic([1, 2], [1, 2]), 0);
+  assert.equal(ksStatistic([1, 2], [3, 4]), 1);
+  assert.equal(ksStatistic([], [1]), 1);
+  close(totalVariation([2, 1, 1], [1, 1, 2]), 0.25, 1e-15);
+  assert.equal(totalVariation([1, 0], [0, 5]), 1);
+  assert.equal(totalVariation([3, 3], [1, 1]), 0);
+  close(quantileSorted([1, 2, 3, 4, 5], 0.05), 1.2, 1e-12);
+  close(pearson([1, 2, 3], [2, 4, 7])!, 0.9933992677987828, 1e-12);
+  assert.equal(pearson([1, 1, 1], [1, 2, 3]), null);
+  // Missing cells (NaN) are dropped pairwise.
+  close(pearson([1, 2, Number.NaN, 3], [2, 4, 100, 6])!, 1, 1e-12);
+});
+
+test('KS is symmetric, in [0, 1], and 0 against itself (property)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 30 }), fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 30 }), (a, b) => {
+      const d = ksStatistic(a, b);
+      assert.ok(d >= 0 && d <= 1);
+      assert.equal(d, ksStatistic(b, a));
+      assert.equal(ksStatistic(a, [...a].reverse()), 0);
+      // Brute force: sup over the pooled values of |F_a − F_b|.
+      let sup = 0;
+      for (const x of [...a, ...b]) sup = Math.max(sup, Math.abs(a.filter((v) => v <= x).length / a.length - b.filter((v) => v <= x).length / b.length));
+      close(d, sup, 1e-12);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+describe('divergence primitives', () => {
+  it('known values', () => {
+    assert.equal(tvDistance([1, 0], [0, 1]), 1);
+    assert.equal(jsDivergence([1, 0], [0, 1]), 1);
+    assert.equal(tvDistance([2, 2], [1, 1]), 0);
+    assert.ok(Math.abs(tvDistance([3, 1], [1, 3]) - 0.5) < 1e-12);
+    assert.ok(Math.abs(klDivergence([1, 1], [1, 3]) - (0.5 * Math.log2(0.5 / 0.25) + 0.5 * Math.log2(0.5 / 0.75))) < 1e-5);
+    // Smoothing keeps KL finite when q lacks p's mass; larger ε → smaller KL.
+    const k6 = klDivergence([1, 1], [1, 0]);
+    const k3 = klDivergence([1, 1], [1, 0], 1e-3);
+    assert.ok(Number.isFinite(k6) && k6 > k3 && k3 > 0);
+    assert.equal(tvDistance([0, 0], [0, 0]), 0);
+  });
+
+  it('ConfigError for mismatched cells or bad ε', () => {
+    assert.throws(() => tvDistance([1], [1, 2]), ConfigError);
+    assert.throws(() => klDivergence([1], [1], 0), ConfigError);
+    assert.throws(() => klDivergence([1], [1], 1), ConfigError);
+  });
 });

@@ -62,3 +62,13 @@ test('incomplete beta is non-decreasing in x (property)', () => {
     }),
   );
 });
+
+test('special functions: Φ and Φ⁻¹ invert each other; gamma and beta CDFs match known values', () => {
+  for (const u of [1e-10, 1e-4, 0.01, 0.2, 0.5, 0.77, 0.999, 1 - 1e-9]) assert.ok(Math.abs(normCdf(normPpf(u)) - u) < 1e-12 * Math.max(1, u / 1e-3), `u=${u}`);
+  assert.ok(Math.abs(normCdf(1.959963984540054) - 0.975) < 1e-14);
+  assert.ok(Math.abs(normCdf(-6) - 9.865876450376946e-10) < 1e-20);
+  assert.ok(Math.abs(gammaP(1, 2) - (1 - Math.exp(-2))) < 1e-13);
+  assert.ok(Math.abs(gammaP(3, 5) - 0.8753479805169189) < 1e-12);
+  assert.ok(Math.abs(regularizedIncompleteBeta(0.4, 2, 3) - 0.5248) < 1e-12);
+  assert.ok(Math.abs(regularizedIncompleteBeta(0.5, 0.5, 0.5) - 0.5) < 1e-12);
+});
