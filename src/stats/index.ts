@@ -1,7 +1,7 @@
 /**
  * samplify/stats: the statistics every layer shares — special functions, the normal and Student-t
  * distributions, descriptive statistics, paired tests, distances between distributions, ROC AUC
- * and a small logistic regression. Depends on core only.
+ * seeded index sampling and a small logistic regression. Depends on core only.
  */
 export { lnGamma, digamma, gammaP, regularizedIncompleteBeta } from './special.ts';
 export { normPdf, normCdf, normPpf } from './normal.ts';
@@ -11,5 +11,6 @@ export { pairedTTest, pairedBootstrapCI } from './paired.ts';
 export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from './paired.ts';
 export { ksStatistic, ksStatisticAgainstCdf, totalVariation, totalVariationMaps, tvDistance, klDivergence, jsDivergence, checkKlEpsilon, DEFAULT_KL_EPSILON } from './distances.ts';
 export { rocAuc } from './auc.ts';
+export { sampleIndices } from './sampling.ts';
 export { fitLogistic, predictLogistic } from './logistic.ts';
 export type { LogisticModel, LogisticOptions } from './logistic.ts';
