@@ -27,7 +27,12 @@ function pairedDiffs(a: Float64Array, b: Float64Array, what: string): Float64Arr
   return d;
 }
 
-/** Mean and sample sd (n − 1) by the corrected two-pass algorithm (constant input gives sd 0). */
+/**
+ * Mean and sample sd (n − 1) by the corrected two-pass algorithm (constant input gives sd 0, which
+ * the tests' "no difference at all" rule relies on). Not `meanStd` of descriptive.ts: that plain
+ * two-pass form rounds differently, and the per-seed mean ± std it gives is stored in results
+ * files that must stay byte-identical.
+ */
 function meanSd(d: Float64Array): { mean: number; sd: number } {
   const n = d.length;
   let s = 0;
