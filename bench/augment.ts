@@ -14,11 +14,8 @@ import { relative, resolve } from 'node:path';
 import { Rng, writeJsonAtomic } from '../src/core/index.ts';
 import { leaveOneOutSplit, readSequenceText } from '../src/data/index.ts';
 import { buildPipeline, expandSequences, fitItemSimilarity, getOperator, type AugmentContext } from '../src/augment/index.ts';
+import { arg } from './args.ts';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const dataPath = resolve(process.cwd(), arg('data', '../shared/data/beauty/Beauty.txt'));
 const reps = Number(arg('reps', '20'));
 const runs = Number(arg('runs', '7'));

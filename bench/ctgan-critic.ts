@@ -25,11 +25,8 @@ import { CtganSynthesizer, wganGpCriticLoss } from '../src/synth/ctgan.ts';
 import { dense } from '../src/synth/neural-tabular.ts';
 import { DataTransformer } from '../src/synth/transformer.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
+import { arg } from './args.ts';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const epochList = arg('epochs', '10,20').split(',').map(Number);
 const criticSteps = arg('critic-steps', '1,5').split(',').map(Number);
 const seed = Number(arg('seed', '0'));

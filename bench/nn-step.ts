@@ -14,14 +14,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../src/core/rng.ts';
 import * as nn from '../src/nn/index.ts';
+import { arg, flag } from './args.ts';
 
-const args = process.argv.slice(2);
-const opt = (k: string, d: string): string => {
-  const i = args.indexOf(k);
-  return i >= 0 ? args[i + 1]! : d;
-};
-const STEPS = Number(opt('--steps', '15'));
-nn.useBackend(opt('--backend', 'native') as 'native' | 'typescript');
+const STEPS = Number(arg('steps', '15'));
+nn.useBackend(arg('backend', 'native') as 'native' | 'typescript');
 const B = 256, L = 50, D = 64, H = 2, ITEMS = 12101, P = 0.5;
 
 function lengths(rng: Rng): number[] {
@@ -120,7 +116,7 @@ const batchesD = Array.from({ length: 4 }, () => makeBatch(new Rng(brng.nextUint
 out.rows = { packedMean: batchesP.reduce((a, b) => a + b.ids.length, 0) / 4, padded: B * L };
 // Same batch, same weights: packed and padded losses agree without dropout randomness differences? (dropout
 // streams differ by layout, so only timing is compared here; equivalence is tested in packed.test.ts.)
-const modes = opt('--mode', 'both');
+const modes = arg('mode', 'both');
 for (const packed of [false, true]) {
   if (modes !== 'both' && modes !== (packed ? 'packed' : 'padded')) continue;
   if (packed && typeof (nn as Record<string, unknown>).attentionPacked !== 'function') continue; // older trees (baseline runs)
@@ -130,7 +126,7 @@ for (const packed of [false, true]) {
   out[packed ? 'stepPackedMs' : 'stepPaddedMs'] = timeIt(() => step(bs[i++ % bs.length]!, packed, rng), STEPS);
 }
 
-if (args.includes('--ops')) {
+if (flag('ops')) {
   const ops: Record<string, Record<string, number>> = {};
   const rng = new Rng(3);
   const t = (shape: number[]) => {
@@ -175,7 +171,7 @@ if (args.includes('--ops')) {
   out.opsMs = ops;
 }
 
-if (args.includes('--gru')) {
+if (flag('gru')) {
   const rng = new Rng(4);
   const x = nn.Tensor.zeros([B, L, D], true);
   for (let i = 0; i < x.size; i++) x.data[i] = rng.normal();

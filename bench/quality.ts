@@ -17,11 +17,8 @@ import { Rng, writeJsonAtomic } from '../src/core/index.ts';
 import { loadMovieLensCtr, selectRows, tableFromRows, type Cell, type Table, type TableMetadata } from '../src/data/index.ts';
 import { privacyReport, qualityReport, sequencePrivacyReport, sequenceQualityReport, utilityReport } from '../src/eval/index.ts';
 import { createSynthesizer } from '../src/synth/index.ts';
+import { arg } from './args.ts';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const outPath = resolve(process.cwd(), arg('out', 'bench/results/quality.json'));
 const ML_DIR = '../shared/data/ml-100k';
 const BEAUTY = '../shared/data/beauty/Beauty.txt';

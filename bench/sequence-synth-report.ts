@@ -29,11 +29,8 @@ import { fullRankingRanks, meanStd, metricsFromRanks, ndcgAtK, hitRateAtK, seque
 import { ItemKnnRecommender, PopularityRecommender, type Recommender } from '../src/models/index.ts';
 import { createSequenceSynthesizer } from '../src/synth/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
+import { arg } from './args.ts';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const seeds = Array.from({ length: Number(arg('seeds', '3')) }, (_, i) => i);
 const models = arg('models', 'markov,vae,autoregressive').split(',');
 const epochs = Object.fromEntries(arg('epochs', 'autoregressive:5,vae:10').split(',').map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])]));

@@ -13,6 +13,7 @@ import os from 'node:os';
 import { Rng, writeJsonAtomic } from '../src/core/index.ts';
 import { detectMetadata, loadMovieLensCtr, readTable, selectRows, type Table, type TableMetadata } from '../src/data/index.ts';
 import { GaussianCopulaSynthesizer } from '../src/synth/index.ts';
+import { arg } from './args.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const dir = resolve(root, '../shared/data/ml-100k');
@@ -20,8 +21,7 @@ if (!existsSync(dir)) {
   console.error('needs ../shared/data/ml-100k');
   process.exit(2);
 }
-const sizesArg = process.argv.indexOf('--sizes');
-const sizes = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [10_000, 100_000, 1_000_000];
+const sizes = arg('sizes', '10000,100000,1000000').split(',').map(Number);
 const rssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 async function time(table: Table, metadata: TableMetadata, label: string) {

@@ -19,14 +19,10 @@ import { backendInfo } from '../src/nn/index.ts';
 import { CtganSynthesizer } from '../src/synth/ctgan.ts';
 import { TvaeSynthesizer } from '../src/synth/tvae.ts';
 import type { Synthesizer } from '../src/synth/types.ts';
+import { arg } from './args.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = resolve(repoRoot, '../shared/data/ml-100k');
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : def;
-}
 
 function readTsv(path: string): string[][] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0).slice(1).map((l) => l.split('\t'));

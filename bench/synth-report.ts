@@ -24,11 +24,8 @@ import { meanStd, qualityReport, utilityReport, privacyReport } from '../src/eva
 import { createSynthesizer } from '../src/synth/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
+import { arg } from './args.ts';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const rows = Number(arg('rows', '20000'));
 const firstSeed = Number(arg('first-seed', '0'));
 const seeds = Array.from({ length: Number(arg('seeds', '3')) }, (_, i) => firstSeed + i);

@@ -25,14 +25,10 @@ import { loadMovieLensCtr, selectRows, type Table, type TableMetadata } from '..
 import { qualityReport } from '../src/eval/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
 import { createSynthesizer } from '../src/synth/index.ts';
+import { arg } from './args.ts';
 
 const COLUMNS = ['user_id', 'item_id', 'age', 'gender', 'occupation', 'zip_region', 'release_year', 'hour', 'weekday', 'label'];
 const FIDELITY_ROWS = 20_000;
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 
 interface ChildJob {
   readonly model: string;

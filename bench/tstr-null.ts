@@ -10,11 +10,8 @@ import { Rng, writeJsonAtomic } from '../src/core/index.ts';
 import { MOVIELENS_LABEL, type Cell } from '../src/data/index.ts';
 import { meanStd, utilityReport } from '../src/eval/index.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
+import { arg } from './args.ts';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
 const shuffles = Number(arg('shuffles', '20'));
 const out = arg('out', 'bench/results/tstr-null-ml100k.json');
 const { train, holdout, metadata } = await loadMl100kSynthSplit('bench/tstr-null');

@@ -8,8 +8,7 @@ import { ConfigError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { TrainView } from '../data/types.ts';
 import { checkAugmented, checkSeed, countItems, countTransitions, realSequences, transitionKey, type AlignResult } from './common.ts';
-import { fitLogistic, predictLogistic } from '../nn/index.ts';
-import { rocAuc } from '../eval/index.ts';
+import { fitLogistic, predictLogistic, rocAuc } from '../stats/index.ts';
 
 /** Length buckets of the one-hot block: ≤1, 2, 3–4, 5–8, 9–16, 17–32, ≥33. */
 const LENGTH_EDGES = [1, 2, 4, 8, 16, 32] as const;

@@ -5,10 +5,8 @@
  */
 import { ConfigError } from '../core/errors.ts';
 import type { TrainView } from '../data/types.ts';
+import { checkKlEpsilon, DEFAULT_KL_EPSILON, jsDivergence, klDivergence, tvDistance } from '../stats/index.ts';
 import { checkAugmented, countItems, countTransitions, hashedTransitions, lengthHistogram, maxLength, realSequences } from './common.ts';
-
-/** Default additive smoothing of KL: each probability p becomes (p + ε)/(1 + Kε), K = support size. */
-export const DEFAULT_KL_EPSILON = 1e-6;
 
 /** The direction of every metric in a DistributionReport. */
 export const METRIC_DIRECTIONS = {
@@ -73,72 +71,6 @@ export interface DistributionReportOptions {
   augmentedWeights?: ArrayLike<number>;
 }
 
-function total(x: ArrayLike<number>): number {
-  let t = 0;
-  for (let i = 0; i < x.length; i++) t += x[i]!;
-  return t;
-}
-
-/**
- * Total variation between two count vectors over the same cells (each normalized to sum 1).
- * Both empty → 0; exactly one empty → 1 (nothing in common).
- */
-export function tvDistance(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  checkSameLength(p, q);
-  const tp = total(p);
-  const tq = total(q);
-  if (tp === 0 || tq === 0) return tp === tq ? 0 : 1;
-  let d = 0;
-  for (let i = 0; i < p.length; i++) d += Math.abs(p[i]! / tp - q[i]! / tq);
-  return Math.min(1, d / 2);
-}
-
-/**
- * KL(p ‖ q) in bits between two count vectors, with additive smoothing on the probabilities:
- * p̃ = (p/Σp + ε)/(1 + Kε), the same for q, K = number of cells. Finite whenever ε > 0.
- */
-export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>, epsilon = DEFAULT_KL_EPSILON): number {
-  checkSameLength(p, q);
-  checkEpsilon(epsilon);
-  const tp = total(p);
-  const tq = total(q);
-  if (tp === 0 && tq === 0) return 0;
-  const K = p.length;
-  const z = 1 + K * epsilon;
-  let d = 0;
-  for (let i = 0; i < K; i++) {
-    const a = ((tp > 0 ? p[i]! / tp : 1 / K) + epsilon) / z;
-    const b = ((tq > 0 ? q[i]! / tq : 1 / K) + epsilon) / z;
-    d += a * Math.log2(a / b);
-  }
-  return Math.max(0, d);
-}
-
-/** Jensen–Shannon divergence in bits ∈ [0,1] between two count vectors. Both empty → 0; one empty → 1. */
-export function jsDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number {
-  checkSameLength(p, q);
-  const tp = total(p);
-  const tq = total(q);
-  if (tp === 0 || tq === 0) return tp === tq ? 0 : 1;
-  let d = 0;
-  for (let i = 0; i < p.length; i++) {
-    const a = p[i]! / tp;
-    const b = q[i]! / tq;
-    const m = (a + b) / 2;
-    if (a > 0) d += 0.5 * a * Math.log2(a / m);
-    if (b > 0) d += 0.5 * b * Math.log2(b / m);
-  }
-  return Math.min(1, Math.max(0, d));
-}
-
-function checkSameLength(p: ArrayLike<number>, q: ArrayLike<number>): void {
-  if (p.length !== q.length) throw new ConfigError(`distributions must be over the same cells (${p.length} vs ${q.length})`);
-}
-
-function checkEpsilon(e: unknown): void {
-  if (typeof e !== 'number' || !(e > 0 && e < 1)) throw new ConfigError(`'epsilon' must be a number in (0, 1), got ${String(e)}`, { field: 'epsilon' });
-}
-
 function divergences(p: ArrayLike<number>, q: ArrayLike<number>, epsilon: number): Divergences {
   return { tv: tvDistance(p, q), kl: klDivergence(p, q, epsilon), js: jsDivergence(p, q), direction: 'lower-is-closer' };
 }
@@ -172,7 +104,7 @@ export function transitionDivergences(a: readonly Int32Array[], b: readonly Int3
  */
 export function distributionReport(real: TrainView, augmented: readonly Int32Array[], opts: DistributionReportOptions = {}): DistributionReport {
   const epsilon = opts.epsilon ?? DEFAULT_KL_EPSILON;
-  checkEpsilon(epsilon);
+  checkKlEpsilon(epsilon);
   const r = realSequences(real);
   checkAugmented(augmented, real.numItems);
   const w = opts.augmentedWeights;

@@ -3,7 +3,7 @@
  * distribution, and choose/weight augmented samples so that they match it better.
  */
 export type { AlignResult } from './common.ts';
-export { distributionReport, tvDistance, klDivergence, jsDivergence, transitionDivergences, DEFAULT_KL_EPSILON, METRIC_DIRECTIONS } from './distances.ts';
+export { distributionReport, transitionDivergences, METRIC_DIRECTIONS } from './distances.ts';
 export type { DistributionReport, DistributionReportOptions, Divergences, TransitionDivergences, MetricName } from './distances.ts';
 export { popularityMatchingResample, lengthMatchingResample, alignedTrainView, augmentedSamples } from './resample.ts';
 export type { PopularityResampleOptions, PopularityResampleResult, LengthResampleOptions, LengthResampleResult } from './resample.ts';

@@ -8,7 +8,7 @@ import { Rng } from '../core/rng.ts';
 import type { TrainView } from '../data/types.ts';
 import { makeTrainView } from '../data/split.ts';
 import { checkAugmented, checkPriorWeights, checkSeed, checkSize, countItems, realSequences, sampleWithoutReplacement, sampleWithReplacement, type AlignResult } from './common.ts';
-import { DEFAULT_KL_EPSILON } from './distances.ts';
+import { DEFAULT_KL_EPSILON } from '../stats/index.ts';
 
 export interface PopularityResampleOptions {
   seed: number;

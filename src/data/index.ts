@@ -28,3 +28,5 @@ export { readTable, writeTable, tableFormatFromPath, TABLE_FORMATS } from './tab
 export type { TableFormat, TableWriteFormat, TableReadOptions, TableReadResult, TableWriteOptions } from './table-io.ts';
 export { detectMetadata, cellToNumber, parseIsoMs, numberToDatetime, isUniqueColumn, cellKey, checkMetadataCovers, COLUMN_TYPES } from './metadata.ts';
 export type { MetadataOverride, DetectOptions } from './metadata.ts';
+export { withDuckDB, parquetColumns, streamParquet, jsonlToParquet, quoteIdentifier } from './duckdb.ts';
+export type { ParquetColumn } from './duckdb.ts';

@@ -4,10 +4,10 @@
  * that names the file — never a raw Node or DuckDB stack trace.
  */
 import { basename, extname } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, DataValidationError } from '../core/errors.ts';
 import { DEFAULT_MAX_LINE_BYTES, checkInputFile, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
 import { scanDelimited } from './csv.ts';
+import { parquetColumns, quoteIdentifier, streamParquet, withDuckDB } from './duckdb.ts';
 import { RejectionSink } from './rejections.ts';
 import { InteractionBuilder, checkId, clip, type ColumnNames, type IdType } from './validate.ts';
 import { interactionsToSequences, type DedupeMode } from './sequences.ts';
@@ -322,34 +322,6 @@ async function readJsonl(path: string, opts: InteractionOptions): Promise<TableR
   });
 }
 
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-function sqlIdent(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
-/** DuckDB messages can run to many lines (with a stack of context); the first line says what happened. */
-function duckMessage(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 300);
-}
-
-export async function withDuckDB<T>(file: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-  let instance: DuckDBInstance | undefined;
-  let conn: DuckDBConnection | undefined;
-  try {
-    instance = await DuckDBInstance.create(':memory:');
-    conn = await instance.connect();
-    return await fn(conn);
-  } catch (e) {
-    if (e instanceof DataValidationError || e instanceof ConfigError) throw e;
-    throw new DataValidationError(`DuckDB could not read the file: ${duckMessage(e)}`, { file });
-  } finally {
-    conn?.closeSync();
-    instance?.closeSync();
-  }
-}
-
 /**
  * Parquet through DuckDB, streamed chunk by chunk. Parquet has no lines: `line` in rejections and
  * in the table is the 1-based row number. Every column is cast to VARCHAR and validated in TS like
@@ -362,10 +334,8 @@ async function readParquet(path: string, opts: InteractionOptions): Promise<Tabl
   const checksum = await sha256File(path);
   return withSink(path, opts.rejectedPath, (sink) =>
     withDuckDB(path, async (conn) => {
-      const src = `read_parquet(${sqlString(path)})`;
-      const desc = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`);
       const schema = new Map<string, string>();
-      for (const row of desc.getRows()) schema.set(String(row[0]), String(row[1]));
+      for (const c of await parquetColumns(conn, path)) schema.set(c.name, c.type);
       const wanted = (['user', 'item', 'timestamp', 'eventType'] as const).filter((k) => cols[k] !== undefined);
       const missing = wanted.filter((k) => !schema.has(cols[k]!));
       if (missing.length > 0)
@@ -375,18 +345,13 @@ async function readParquet(path: string, opts: InteractionOptions): Promise<Tabl
         );
       const expr = (name: string): string => {
         const type = schema.get(name)!;
-        const id = sqlIdent(name);
+        const id = quoteIdentifier(name);
         return /^(TIMESTAMP|DATE)/.test(type) ? `CAST(epoch(${id}) AS VARCHAR)` : `CAST(${id} AS VARCHAR)`;
       };
       const builder = new InteractionBuilder(sink, cols, opts.idType ?? 'token', opts.eventTypes);
       const select = wanted.map((k) => expr(cols[k]!)).join(', ');
-      const result = await conn.stream(`SELECT ${select} FROM ${src}`);
       let rowsIn = 0;
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (chunk === null || chunk.rowCount === 0) break;
-        const columns = chunk.getColumns();
-        const n = chunk.rowCount;
+      await streamParquet(conn, path, select, (columns, n) => {
         for (let r = 0; r < n; r++) {
           rowsIn++;
           const v = (k: (typeof wanted)[number]): unknown => {
@@ -396,7 +361,7 @@ async function readParquet(path: string, opts: InteractionOptions): Promise<Tabl
           const values = wanted.map((_, j) => columns[j]![r] ?? null);
           builder.add(rowsIn, v('user'), v('item'), v('timestamp'), v('eventType'), JSON.stringify(values).slice(0, 200));
         }
-      }
+      });
       const report = sink.close(rowsIn, builder.kept, 'interaction');
       return { table: builder.build(path, checksum), report };
     }),

@@ -25,7 +25,7 @@ import { ConfigError, DataValidationError } from '../core/errors.ts';
 import { checkInputFile, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
 import { scanDelimited } from './csv.ts';
 import { RejectionSink } from './rejections.ts';
-import { withDuckDB } from './readers.ts';
+import { jsonlToParquet, parquetColumns, quoteIdentifier, streamParquet, withDuckDB } from './duckdb.ts';
 import type { Cell, Table } from './table.ts';
 import type { ReadReport } from './types.ts';
 
@@ -260,33 +260,20 @@ async function readJsonlTable(path: string, o: TableReadOptions, sink: Rejection
   return { table: { columns: order, rowCount: rows.length, data }, report, checksum, lines: Float64Array.from(lines) };
 }
 
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-function sqlIdent(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
 async function readParquetTable(path: string, o: TableReadOptions, sink: RejectionSink): Promise<TableReadResult> {
   const checksum = await sha256File(path);
   return withDuckDB(path, async (conn) => {
-    const src = `read_parquet(${sqlString(path)})`;
-    const desc = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`);
-    const schema = desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+    const schema = await parquetColumns(conn, path);
     const keep = selectColumns(path, schema.map((s) => s.name), o.columns).map((j) => schema[j]!);
     const kinds = keep.map((s) =>
       /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL|REAL)/.test(s.type) ? 'number' : s.type === 'BOOLEAN' ? 'boolean' : 'text',
     );
-    const select = keep.map((s, k) => (kinds[k] === 'number' ? `CAST(${sqlIdent(s.name)} AS DOUBLE)` : kinds[k] === 'boolean' ? sqlIdent(s.name) : `CAST(${sqlIdent(s.name)} AS VARCHAR)`)).join(', ');
+    const select = keep.map((s, k) => (kinds[k] === 'number' ? `CAST(${quoteIdentifier(s.name)} AS DOUBLE)` : kinds[k] === 'boolean' ? quoteIdentifier(s.name) : `CAST(${quoteIdentifier(s.name)} AS VARCHAR)`)).join(', ');
     const cols: Cell[][] = keep.map(() => []);
     const lines: number[] = [];
     let rowsIn = 0;
-    const result = await conn.stream(`SELECT ${select} FROM ${src}`);
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      const columns = chunk.getColumns();
-      for (let r = 0; r < chunk.rowCount; r++) {
+    await streamParquet(conn, path, select, (columns, rowCount) => {
+      for (let r = 0; r < rowCount; r++) {
         rowsIn++;
         let badCol = -1;
         for (let k = 0; k < keep.length; k++) {
@@ -306,7 +293,7 @@ async function readParquetTable(path: string, o: TableReadOptions, sink: Rejecti
         }
         lines.push(rowsIn);
       }
-    }
+    });
     const report = sink.close(rowsIn, lines.length, 'table');
     const data: Record<string, Cell[]> = {};
     keep.forEach((s, k) => (data[s.name] = cols[k]!));
@@ -382,7 +369,6 @@ async function writeParquet(table: Table, path: string): Promise<void> {
   const types = table.columns.map((c) => parquetType(table.data[c]!));
   // VARCHAR columns holding numbers are written as text, so read_json sees one JSON type per column.
   const cols = table.columns.map((c) => table.data[c]!);
-  const spec = table.columns.map((c, j) => `${sqlString(c)}: ${sqlString(types[j]!)}`).join(', ');
   await writeViaTempPath(path, async (tmp) => {
     // DuckDB reads the rows from a JSONL temp of our naming beside the output (removed after; a
     // killed run's is removed by the next write of this path).
@@ -411,12 +397,8 @@ async function writeParquet(table: Table, path: string): Promise<void> {
       } finally {
         closeSync(fd);
       }
-      await withDuckDB(path, async (conn) => {
-        const source = table.rowCount === 0
-          ? `SELECT ${table.columns.map((c, j) => `CAST(NULL AS ${types[j]}) AS ${sqlIdent(c)}`).join(', ')} LIMIT 0`
-          : `SELECT ${table.columns.map((c) => sqlIdent(c)).join(', ')} FROM read_json(${sqlString(jsonl)}, format = 'newline_delimited', columns = {${spec}})`;
-        await conn.run(`COPY (${source}) TO ${sqlString(tmp)} (FORMAT parquet)`);
-      });
+      const columns = table.columns.map((c, j) => ({ name: c, type: types[j]! }));
+      await withDuckDB(path, (conn) => jsonlToParquet(conn, jsonl, tmp, columns, table.rowCount === 0));
     } finally {
       rmSync(jsonl, { force: true });
     }

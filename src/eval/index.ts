@@ -2,12 +2,14 @@ export { hitRateAtK, ndcgAtK, meanReciprocalRank, mrrAtK, defaultMetrics, metric
 export type { MetricSpec } from './metrics.ts';
 export { fullRankingRanks, drawSampledCandidates, sampledRanks } from './ranking.ts';
 export type { Scorer, HistoryExclusion, FullRankingOptions, SampledCandidates } from './ranking.ts';
-export { meanStd, meanStdByMetric } from './stats.ts';
-export { pairedTTest, pairedBootstrapCI, combineSeeds, relativeLift, studentTCdf, studentTTwoSidedP, studentTQuantile, regularizedIncompleteBeta, lnGamma } from './significance.ts';
-export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from './significance.ts';
+// Re-exported from src/stats for the evaluation layer's callers (experiments, CTR models, benches).
+export { meanStd, pairedTTest, pairedBootstrapCI, rocAuc } from '../stats/index.ts';
+export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from '../stats/index.ts';
+export { meanStdByMetric } from './stats.ts';
+export { combineSeeds, relativeLift } from './significance.ts';
 export { segmentByHistoryLength, historyLengthLabels, segmentByTargetPopularity, headItems, segmentedLift } from './segments.ts';
 export type { PopularitySegment, SegmentLift, SegmentVerdict, SegmentedLiftOptions } from './segments.ts';
-export { rocAuc, logLoss, AUC, LOG_LOSS } from './classification.ts';
+export { logLoss, AUC, LOG_LOSS } from './classification.ts';
 export type { ClassificationMetricSpec } from './classification.ts';
 export * from './quality/index.ts';
 export * from './privacy/index.ts';

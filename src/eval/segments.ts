@@ -6,7 +6,8 @@
  */
 import { ConfigError } from '../core/index.ts';
 import type { MetricSpec } from './metrics.ts';
-import { pairedTTest, relativeLift } from './significance.ts';
+import { pairedTTest } from '../stats/index.ts';
+import { relativeLift } from './significance.ts';
 
 function checkEdges(edges: readonly number[]): void {
   if (edges.length === 0) throw new ConfigError('history-length segments need at least one edge', { field: 'edges' });

@@ -1,8 +1,7 @@
 import { dirname, extname, join, resolve } from 'node:path';
 import { existsSync, rmSync } from 'node:fs';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { ConfigError, silentProgress, tempPathFor, writeViaTempPath, type ProgressReporter } from '../core/index.ts';
-import { leaveOneOutSplit, loadDataset, type DataFormat, type LoadOptions } from '../data/index.ts';
+import { jsonlToParquet, leaveOneOutSplit, loadDataset, withDuckDB, type DataFormat, type LoadOptions } from '../data/index.ts';
 import { expandSequences, loadPipeline, writeExpansionJsonl } from '../augment/index.ts';
 import { fitPipelineGenerators } from './generators.ts';
 import { reportRejections } from './read-summary.ts';
@@ -53,10 +52,7 @@ export async function augmentFile(o: AugmentFileOptions): Promise<{ samples: num
       const jsonlPath = tempPathFor(o.out);
       try {
         const r = await writeExpansionJsonl(stream, jsonlPath, { itemIds: dataset.itemIds, userIds: dataset.userIds });
-        const db = await DuckDBInstance.create(':memory:');
-        const conn = await db.connect();
-        const q = (p: string) => `'${p.replace(/'/g, "''")}'`;
-        await conn.run(`COPY (SELECT * FROM read_json(${q(jsonlPath)}, format = 'newline_delimited')) TO ${q(tmp)} (FORMAT parquet)`);
+        await withDuckDB(o.out, (conn) => jsonlToParquet(conn, jsonlPath, tmp));
         return r.samples;
       } finally {
         rmSync(jsonlPath, { force: true });

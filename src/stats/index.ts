@@ -1,5 +1,16 @@
 /**
- * Placeholder so that the `samplify/stats` subpath resolves on this branch; the stats branch owns
- * this folder and replaces this file when the branches are merged.
+ * samplify/stats: the statistics every layer shares — special functions, the normal and Student-t
+ * distributions, descriptive statistics, paired tests, distances between distributions, ROC AUC
+ * seeded index sampling and a small logistic regression. Depends on core only.
  */
-export {};
+export { lnGamma, digamma, gammaP, regularizedIncompleteBeta } from './special.ts';
+export { normPdf, normCdf, normPpf } from './normal.ts';
+export { studentTCdf, studentTTwoSidedP, studentTQuantile } from './student-t.ts';
+export { meanStd, quantileSorted, pearson, summarize } from './descriptive.ts';
+export { pairedTTest, pairedBootstrapCI } from './paired.ts';
+export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from './paired.ts';
+export { ksStatistic, ksStatisticAgainstCdf, totalVariation, totalVariationMaps, tvDistance, klDivergence, jsDivergence, checkKlEpsilon, DEFAULT_KL_EPSILON } from './distances.ts';
+export { rocAuc } from './auc.ts';
+export { sampleIndices } from './sampling.ts';
+export { fitLogistic, predictLogistic } from './logistic.ts';
+export type { LogisticModel, LogisticOptions } from './logistic.ts';

@@ -29,7 +29,8 @@ import { z } from 'zod';
 import { ConfigError, DataValidationError, InterruptedError, ModelStateError, Rng, silentProgress, writeFileAtomic } from '../core/index.ts';
 import { cellKey, cellToNumber, checkMetadataCovers, isUniqueColumn, numberToDatetime, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
 import { finalizeSample, SampleGuard, type CandidateSource, type GuardState } from './conditions.ts';
-import { FAMILY_PARAMS, PARAMETRIC_FAMILIES, fitFamily, ksStatistic, lowerBound, makeDist, normCdf, normPpf, upperBound, type Dist, type ParametricFamily } from './distributions.ts';
+import { ksStatisticAgainstCdf, normCdf, normPpf } from '../stats/index.ts';
+import { FAMILY_PARAMS, PARAMETRIC_FAMILIES, fitFamily, lowerBound, makeDist, upperBound, type Dist, type ParametricFamily } from './distributions.ts';
 import type { Conditions, SampleOptions, SampleResult, Synthesizer, SynthFitOptions, SynthFitReport } from './types.ts';
 
 export const COPULA_KIND = 'gaussian-copula';
@@ -431,7 +432,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
           const f = fitFamily(fam, sorted);
           if (!f || f.params.some((p) => !Number.isFinite(p))) continue;
           fitted.set(fam, f.params);
-          ks[fam] = ksStatistic(sorted, makeDist(f).cdf, integer && meta.type === 'numerical');
+          ks[fam] = ksStatisticAgainstCdf(sorted, makeDist(f).cdf, integer && meta.type === 'numerical');
         }
       }
       let family: MarginalFamily = 'empirical';

@@ -9,6 +9,7 @@
  * k-means++ initialisation.
  */
 import type { Rng } from '../core/index.ts';
+import { digamma, sampleIndices } from '../stats/index.ts';
 
 export interface GmmOptions {
   /** Maximum number of components (default 10). */
@@ -31,17 +32,6 @@ export interface GaussianMixture1D {
   readonly stds: number[];
 }
 
-/** Digamma ψ(x) for x > 0 (recurrence up to 6, then the asymptotic series). */
-export function digamma(x: number): number {
-  let r = 0;
-  while (x < 6) {
-    r -= 1 / x;
-    x += 1;
-  }
-  const f = 1 / (x * x);
-  return r + Math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))));
-}
-
 export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, options: GmmOptions = {}): GaussianMixture1D {
   const K0 = options.maxComponents ?? 10;
   const alpha0 = options.weightPrior ?? 0.001;
@@ -62,21 +52,7 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
   if (variance <= 1e-24) return { weights: [1], means: [mean], stds: [Math.max(Math.abs(mean) * 1e-6, 1e-6)] };
 
   // Standardised (sub)sample: priors below are then in units of the column's own spread.
-  let idx: Int32Array;
-  if (nAll > maxFit) {
-    idx = new Int32Array(nAll);
-    for (let i = 0; i < nAll; i++) idx[i] = i;
-    for (let i = 0; i < maxFit; i++) {
-      const j = i + rng.int(nAll - i);
-      const t = idx[i]!;
-      idx[i] = idx[j]!;
-      idx[j] = t;
-    }
-    idx = idx.slice(0, maxFit);
-  } else {
-    idx = new Int32Array(nAll);
-    for (let i = 0; i < nAll; i++) idx[i] = i;
-  }
+  const idx = sampleIndices(nAll, maxFit, rng);
   const n = idx.length;
   const x = new Float64Array(n);
   for (let i = 0; i < n; i++) x[i] = (values[idx[i]!]! - mean) / scale;

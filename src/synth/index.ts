@@ -4,7 +4,7 @@ export { finalizeSample, SampleGuard, hash53, DEFAULT_MAX_TRIES_PER_ROW, CONTINU
 export type { CandidateSource, GuardOptions, GuardState } from './conditions.ts';
 export { GaussianCopulaSynthesizer, copulaParamsSchema, parseCopulaParams, COPULA_KIND } from './copula.ts';
 export type { CopulaParams, MarginalState, MarginalChoice } from './copula.ts';
-export { normCdf, normPpf, gammaP, betaI, PARAMETRIC_FAMILIES } from './distributions.ts';
+export { PARAMETRIC_FAMILIES } from './distributions.ts';
 export type { ParametricFamily } from './distributions.ts';
 export { synthesizers, createSynthesizer, loadSynthesizer, savedSynthesizerKind, synthesizerNames } from './registry.ts';
 export type { SynthesizerFactory } from './registry.ts';

@@ -1,16 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
 import { ConfigError } from '../../src/core/index.ts';
 import { selectRows, tableFromRows, type Table } from '../../src/data/index.ts';
 import {
   QUALITY_METRICS,
   frequencyProfileSimilarity,
-  ksStatistic,
-  pearson,
   qualityReport,
-  quantileSorted,
-  totalVariation,
   trainOnSyntheticTestOnReal,
   utilityReport,
   type MetricValue,
@@ -45,39 +40,6 @@ function checkDirections(report: unknown): number {
   }
   return values.length;
 }
-
-test('KS and TV match hand-computed values', () => {
-  assert.equal(ksStatistic([1, 2, 3, 4], [3, 4, 5, 6]), 0.5);
-  // Ties step both CDFs together: at 1 → 2/3 vs 1/3; at 2 → 1 vs 1.
-  close(ksStatistic([1, 1, 2], [2, 1, 2]), 1 / 3, 1e-15);
-  assert.equal(ksStatistic([1, 2], [1, 2]), 0);
-  assert.equal(ksStatistic([1, 2], [3, 4]), 1);
-  assert.equal(ksStatistic([], [1]), 1);
-  close(totalVariation([2, 1, 1], [1, 1, 2]), 0.25, 1e-15);
-  assert.equal(totalVariation([1, 0], [0, 5]), 1);
-  assert.equal(totalVariation([3, 3], [1, 1]), 0);
-  close(quantileSorted([1, 2, 3, 4, 5], 0.05), 1.2, 1e-12);
-  close(pearson([1, 2, 3], [2, 4, 7])!, 0.9933992677987828, 1e-12);
-  assert.equal(pearson([1, 1, 1], [1, 2, 3]), null);
-  // Missing cells (NaN) are dropped pairwise.
-  close(pearson([1, 2, Number.NaN, 3], [2, 4, 100, 6])!, 1, 1e-12);
-});
-
-test('KS is symmetric, in [0, 1], and 0 against itself (property)', () => {
-  fc.assert(
-    fc.property(fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 30 }), fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 30 }), (a, b) => {
-      const d = ksStatistic(a, b);
-      assert.ok(d >= 0 && d <= 1);
-      assert.equal(d, ksStatistic(b, a));
-      assert.equal(ksStatistic(a, [...a].reverse()), 0);
-      // Brute force: sup over the pooled values of |F_a − F_b|.
-      let sup = 0;
-      for (const x of [...a, ...b]) sup = Math.max(sup, Math.abs(a.filter((v) => v <= x).length / a.length - b.filter((v) => v <= x).length / b.length));
-      close(d, sup, 1e-12);
-    }),
-    { numRuns: 200 },
-  );
-});
 
 test('identical data: every shape and pair scores 1, detection AUC ≈ 0.5, directions declared', () => {
   const real = people(1500, 1);

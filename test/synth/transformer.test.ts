@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from '../../src/core/index.ts';
 import type { Table } from '../../src/data/index.ts';
-import { fitGaussianMixture1D, digamma } from '../../src/synth/gmm.ts';
+import { fitGaussianMixture1D } from '../../src/synth/gmm.ts';
+import { digamma } from '../../src/stats/index.ts';
 import { DataTransformer } from '../../src/synth/transformer.ts';
 import { mixedTable } from './transformer-fixtures.ts';
 

@@ -8,6 +8,7 @@ import { Rng } from '../../core/rng.ts';
 import { sampleRows } from '../quality/detection.ts';
 import { metricValue, type MetricValue } from '../quality/metric.ts';
 import { maxItemId } from '../quality/sequences.ts';
+import { stepTimer } from '../quality/timing.ts';
 import { dcrResult, distanceAttack, type DcrResult, type MembershipInference } from './tables.ts';
 
 export interface NGramOverlap {
@@ -52,13 +53,7 @@ export function sequencePrivacyReport(
   synthetic: readonly Int32Array[],
   options: SequencePrivacyOptions,
 ): SequencePrivacyReport {
-  const seconds: Record<string, number> = {};
-  const timed = <T>(key: string, f: () => T): T => {
-    const t0 = performance.now();
-    const r = f();
-    seconds[key] = (performance.now() - t0) / 1000;
-    return r;
-  };
+  const { seconds, timed } = stepTimer();
   const numItems = options.numItems ?? maxItemId(train, holdout, synthetic);
   const exactCopies = timed('exactCopies', () => {
     const keys = new Set(train.map(sequenceKey));

@@ -5,11 +5,11 @@
  */
 import { Rng } from '../../core/rng.ts';
 import type { Table, TableMetadata } from '../../data/table.ts';
-import { rocAuc } from '../classification.ts';
+import { rocAuc, summarize } from '../../stats/index.ts';
 import { categoryKey, reportColumns } from '../quality/columns.ts';
 import { sampleRows } from '../quality/detection.ts';
 import { metricValue, type MetricValue } from '../quality/metric.ts';
-import { summarize } from '../quality/stats.ts';
+import { stepTimer } from '../quality/timing.ts';
 import { fitDistanceSpace, nearestRecords, type EncodedRecords } from './distance.ts';
 
 export interface DistanceSummary {
@@ -68,13 +68,7 @@ const GOWER_DESCRIPTION =
   'Gower distance: mean over columns of |a − b| / training range (capped at 1) for numerical/datetime columns and 0/1 mismatch for categorical, boolean and id columns; missing matches only missing';
 
 export function privacyReport(train: Table, holdout: Table, synthetic: Table, metadata: TableMetadata, options: TablePrivacyOptions): TablePrivacyReport {
-  const seconds: Record<string, number> = {};
-  const timed = <T>(key: string, f: () => T): T => {
-    const t0 = performance.now();
-    const r = f();
-    seconds[key] = (performance.now() - t0) / 1000;
-    return r;
-  };
+  const { seconds, timed } = stepTimer();
   const cols = reportColumns(
     metadata,
     train,

@@ -5,8 +5,7 @@
  * not "indistinguishable" — stronger detectors can only raise it.
  */
 import { Rng } from '../../core/rng.ts';
-import { fitLogistic, predictLogistic } from '../../nn/index.ts';
-import { rocAuc } from '../classification.ts';
+import { fitLogistic, predictLogistic, rocAuc, sampleIndices } from '../../stats/index.ts';
 import { metricValue, type MetricValue } from './metric.ts';
 
 export interface DetectionOptions {
@@ -38,16 +37,7 @@ export interface DetectionResult {
  * the encoding reads the table in order.
  */
 export function sampleRows(n: number, k: number, rng: Rng): Int32Array {
-  const idx = Int32Array.from({ length: n }, (_, i) => i);
-  if (k >= n) return idx;
-  // Partial Fisher–Yates: the first k slots are a uniform sample without replacement.
-  for (let i = 0; i < k; i++) {
-    const j = i + rng.int(n - i);
-    const t = idx[i]!;
-    idx[i] = idx[j]!;
-    idx[j] = t;
-  }
-  return idx.subarray(0, k).sort();
+  return sampleIndices(n, k, rng).sort();
 }
 
 /**

@@ -1,6 +1,5 @@
 export { QUALITY_METRICS, metricValue } from './metric.ts';
 export type { Direction, QualityMetricSpec, MetricValue, QualityMetricName } from './metric.ts';
-export { ksStatistic, totalVariation, totalVariationMaps, quantileSorted, pearson } from './stats.ts';
 export { frequencyProfileSimilarity } from './shapes.ts';
 export type { ColumnShape, IdColumnMode } from './shapes.ts';
 export type { ColumnPairTrend, SkippedPair } from './pairs.ts';

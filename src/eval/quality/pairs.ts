@@ -2,7 +2,7 @@
 import type { Table } from '../../data/table.ts';
 import { CategoryCoder, isNumericType, numericValues, presentSorted, type ReportColumn } from './columns.ts';
 import { metricValue, type MetricValue } from './metric.ts';
-import { pearson, quantileSorted, totalVariation, totalVariationMaps } from './stats.ts';
+import { pearson, quantileSorted, totalVariation, totalVariationMaps } from '../../stats/index.ts';
 
 export interface ColumnPairTrend {
   readonly columns: readonly [string, string];

@@ -15,6 +15,7 @@ import { detectionSchema, parseOptions, seedSchema } from './options.ts';
 import { isSkippedPair, pairTrend, prepareColumn, type ColumnPairTrend, type SkippedPair } from './pairs.ts';
 import { maxItemId, sequenceDetection, sequenceFidelity, SEQUENCE_DETECTION_FEATURES, type SequenceFidelity } from './sequences.ts';
 import { columnShape, type ColumnShape } from './shapes.ts';
+import { stepTimer } from './timing.ts';
 import { logisticTask, trainOnSyntheticTestOnReal, type TstrResult } from './utility.ts';
 
 export type TableDetection = DetectionResult & { readonly excludedColumns: readonly { column: string; reason: string }[] };
@@ -50,24 +51,11 @@ const qualitySchema = z
 
 export type QualityReportOptions = z.input<typeof qualitySchema>;
 
-function timer(): { seconds: Record<string, number>; timed: <T>(key: string, f: () => T) => T } {
-  const seconds: Record<string, number> = {};
-  return {
-    seconds,
-    timed: <T>(key: string, f: () => T): T => {
-      const t0 = performance.now();
-      const r = f();
-      seconds[key] = (performance.now() - t0) / 1000;
-      return r;
-    },
-  };
-}
-
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 export function qualityReport(real: Table, synthetic: Table, metadata: TableMetadata, options: QualityReportOptions): TableQualityReport {
   const opts = parseOptions(qualitySchema, options, 'qualityReport');
-  const { seconds, timed } = timer();
+  const { seconds, timed } = stepTimer();
   const cols = reportColumns(metadata, real, [{ label: 'synthetic', table: synthetic }], opts.columns);
 
   const shapes = timed('columnShapes', () => cols.map((c) => columnShape(real, synthetic, c, opts.idColumns)));
@@ -148,7 +136,7 @@ export type SequenceQualityOptions = z.input<typeof sequenceSchema>;
 
 export function sequenceQualityReport(real: readonly Int32Array[], synthetic: readonly Int32Array[], options: SequenceQualityOptions): SequenceQualityReport {
   const opts = parseOptions(sequenceSchema, options, 'sequenceQualityReport');
-  const { seconds, timed } = timer();
+  const { seconds, timed } = stepTimer();
   const numItems = opts.numItems ?? maxItemId(real, synthetic);
   const fidelity = timed('fidelity', () => sequenceFidelity(real, synthetic, numItems, opts.headFraction));
   let detection: SequenceQualityReport['detection'];

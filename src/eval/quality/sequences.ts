@@ -6,7 +6,7 @@
 import { Rng } from '../../core/rng.ts';
 import { detectionAuc, sampleRows, type DetectionResult } from './detection.ts';
 import { metricValue, type MetricValue } from './metric.ts';
-import { ksStatistic, quantileSorted, totalVariation, totalVariationMaps } from './stats.ts';
+import { ksStatistic, quantileSorted, totalVariation, totalVariationMaps } from '../../stats/index.ts';
 
 export const SEQUENCE_DETECTION_FEATURES: readonly string[] = [
   'log1p(length)',

@@ -2,7 +2,7 @@
 import type { ColumnType, Table } from '../../data/table.ts';
 import { CategoryCoder, codeCounts, isNumericType, numericValues, presentSorted, type ReportColumn } from './columns.ts';
 import { metricValue, type MetricValue } from './metric.ts';
-import { ksStatistic, totalVariation } from './stats.ts';
+import { ksStatistic, totalVariation } from '../../stats/index.ts';
 
 /**
  * How id columns are scored. 'profile' (default): ids are exchangeable labels, so compare how many
