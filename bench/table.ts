@@ -1,4 +1,4 @@
-/** Prints the Beauty results in bench/results/beauty-*.json as a markdown table (for the README). */
+/** Prints the Beauty results in bench/results/beauty-*.json as a markdown table (README.md and docs/results/recommendation-models.md). */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -5,7 +5,7 @@ import { CancelToken, ConfigError, silentProgress, writeJsonAtomic, type Progres
 import type { ModelSpec } from '../models/index.ts';
 import { runEvaluation, type EvaluateResult } from './evaluate.ts';
 
-/** Published full-ranking numbers on the exact S3-Rec/CoSeRec Beauty.txt (see README). */
+/** Published full-ranking numbers on the exact S3-Rec/CoSeRec Beauty.txt (docs/results/recommendation-models.md). */
 export const BEAUTY_ANCHORS: Record<string, { 'HR@10': number; 'NDCG@10': number; 'HR@20': number; 'NDCG@20': number; source: string }> = {
   pop: { 'HR@10': 0.0135, 'NDCG@10': 0.0061, 'HR@20': 0.0217, 'NDCG@20': 0.0081, source: 'popularity measured on this file (shared/data/beauty/README.md)' },
   gru4rec: { 'HR@10': 0.0283, 'NDCG@10': 0.0137, 'HR@20': 0.0479, 'NDCG@20': 0.0187, source: 'S3-Rec paper, full ranking' },
@@ -13,7 +13,7 @@ export const BEAUTY_ANCHORS: Record<string, { 'HR@10': number; 'NDCG@10': number
   'sasrec-ce': { 'HR@10': 0.083, 'NDCG@10': 0.0415, 'HR@20': 0.1191, 'NDCG@20': 0.0506, source: 'RecBole run reported in a DuoRec issue thread' },
 };
 
-/** The benchmark's model line-up; hyper-parameters are the CoSeRec family's (see README). */
+/** The benchmark's model line-up; hyper-parameters are the CoSeRec family's (docs/guide/models.md). */
 export const BENCHMARK_MODELS: Record<string, ModelSpec> = {
   pop: { model: 'pop' },
   itemknn: { model: 'itemknn' },
