@@ -22,7 +22,9 @@ let tempCounter = 0;
 export function tempPathFor(target: string): string {
   // Unique within this process by the counter, across processes by the pid; the hash only makes
   // a name left by an earlier process with a reused pid unlikely to collide.
-  const tag = hashSeed((Date.now() >>> 0) ^ tempCounter++, target).toString(16);
+  // (The counter is written out, not mixed into the hash: time ^ counter collided when the clock
+  // ticked between two calls.)
+  const tag = `${(tempCounter++).toString(16)}${hashSeed(Date.now() >>> 0, target).toString(16)}`;
   return join(dirname(target), `${basename(target)}${TEMP_INFIX}${process.pid}-${tag}.tmp`);
 }
 
