@@ -106,7 +106,8 @@ export function describeIssues(schema: z.ZodType, issues: readonly z.core.$ZodIs
     }
     const got = valueAt(value, issue.path);
     const required = got === undefined && value !== undefined && issue.code === 'invalid_type';
-    out.push({ path: [...issue.path], message: required ? 'is required' : value !== undefined && got !== undefined ? `${issue.message}, got ${show(got)}` : issue.message });
+    const quote = value !== undefined && got !== undefined && issue.code !== 'custom';
+    out.push({ path: [...issue.path], message: required ? 'is required' : quote ? `${issue.message}, got ${show(got)}` : issue.message });
   }
   return out;
 }

@@ -39,8 +39,11 @@ export interface ComponentEntry<P = any, T = unknown> {
   readonly schema: z.ZodType<P>;
   /** The parameters an empty config means (what `schema.parse({})` gives). */
   readonly defaults: P;
-  /** Builds the component from validated parameters. */
-  create(params: P): T;
+  /**
+   * Builds the component from parameters already checked against `schema`, passed as written (the
+   * component fills in the defaults its schema declares), so what it records is what was given.
+   */
+  create(params: Partial<P> | Readonly<Record<string, unknown>>): T;
 }
 
 /**
@@ -64,9 +67,11 @@ export class ComponentRegistry<T, E extends ComponentEntry<any, T> = ComponentEn
     const e = this.entry(name, path.length ? [...path.slice(0, -1), 'name'].join('.') : this.kind);
     return parseWithSchema(e.schema, raw ?? {}, { prefix: path, ...(file !== undefined ? { file } : {}) });
   }
-  create(name: string, raw: unknown = {}, path: readonly (string | number)[] = []): T {
-    const e = this.entry(name);
-    return e.create(this.parse(name, raw, path));
+  /** Checks `raw` against the entry's schema (a ConfigError names the bad key), then builds from `raw` as written. */
+  create(name: string, raw: Readonly<Record<string, unknown>> = {}, path: readonly (string | number)[] = []): T {
+    const e = this.entry(name, path.length ? [...path.slice(0, -1), 'name'].join('.') : this.kind);
+    this.parse(name, raw, path);
+    return e.create(raw);
   }
   /**
    * A superRefine body: when `name` is registered, checks `params` against its schema and reports

@@ -10,8 +10,8 @@ import { DataValidationError, writeJsonAtomic, type CancelToken, type ProgressRe
 import { COLUMN_TYPES, detectMetadata, loadDataset, loadMovieLensCtr, readTable, TABLE_FORMATS, DATA_FORMATS, MOVIELENS_LABEL, type ColumnType } from '../data/index.ts';
 import { loadItemAttributes } from '../augment/index.ts';
 import { createSynthesizer } from '../synth/index.ts';
-import { MODEL_NAMES } from '../models/index.ts';
-import { parseWithSchema, readConfigFile } from './config.ts';
+import { modelSpecSchema } from '../models/index.ts';
+import { dataFragment, epochsFragment, outFragment, parseWithSchema, patienceFragment, readConfigFile, seedsFragment } from './config.ts';
 import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
 import { runColdStartExperiment, type ColdStartExperimentResult } from './cold-start.ts';
 
@@ -39,7 +39,7 @@ export const ctrTaskSchema = ctrExperimentSchema
     name: z.string().min(1).default('ctr'),
     data: ctrDataSchema,
     /** Output folder (results.json); default runs/<name>. */
-    out: z.string().min(1).optional(),
+    out: outFragment,
   })
   .strict();
 export type CtrTaskConfig = z.infer<typeof ctrTaskSchema>;
@@ -47,18 +47,16 @@ export type CtrTaskConfig = z.infer<typeof ctrTaskSchema>;
 export const coldStartTaskSchema = z
   .object({
     name: z.string().min(1).default('cold-start'),
-    data: z.object({ path: z.string().min(1), format: z.enum(DATA_FORMATS).default('seqtxt'), attributes: z.string().min(1) }).strict(),
+    data: dataFragment.extend({ attributes: z.string().min(1) }).strict(),
     split: z
       .object({ itemFraction: z.number().gt(0).lt(1).default(0.05), seed: z.number().int().min(0).default(0), minInteractions: z.number().int().min(1).default(5), validShare: z.number().gt(0).lt(1).default(0.5) })
       .strict()
       .default({ itemFraction: 0.05, seed: 0, minInteractions: 5, validShare: 0.5 }),
-    model: z
-      .object({ model: z.enum(MODEL_NAMES), config: z.record(z.string(), z.unknown()).default({}), trainer: z.record(z.string(), z.unknown()).default({}) })
-      .strict()
-      .default({ model: 'sasrec', config: { loss: 'bce' }, trainer: {} }),
-    seeds: z.number().int().min(1).max(100).default(3),
-    epochs: z.number().int().min(1).optional(),
-    patience: z.number().int().min(1).optional(),
+    /** The model; its config is checked against the model's own schema at parse time. */
+    model: modelSpecSchema.default({ model: 'sasrec', config: { loss: 'bce' }, trainer: {} }),
+    seeds: seedsFragment,
+    epochs: epochsFragment,
+    patience: patienceFragment,
     /** Candidate synthetic interactions per cold item; the best on validation-cold items is reported. */
     intensities: z.array(z.number().int().min(1)).min(1).default([5, 20]),
     selectIntensityOn: z.enum(['first-seed', 'all-seeds']).default('first-seed'),
@@ -71,7 +69,7 @@ export const coldStartTaskSchema = z
     earlyStoppingCases: z.number().int().min(1).optional(),
     /** The context-copy control arm (synthesis windows without the cold item). */
     contextControl: z.boolean().default(true),
-    out: z.string().min(1).optional(),
+    out: outFragment,
   })
   .strict();
 export type ColdStartTaskConfig = z.infer<typeof coldStartTaskSchema>;
