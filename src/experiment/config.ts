@@ -8,7 +8,7 @@ import { dirname, resolve, extname } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, layerConfig, parseWithSchema } from '../core/index.ts';
-import { DATA_FORMATS } from '../data/index.ts';
+import { DATA_FORMATS, type LoadOptions } from '../data/index.ts';
 import { modelSpecSchema, trainerConfigSchema } from '../models/index.ts';
 import { SEQUENCE_SYNTHESIZERS, sequenceSynthesizers } from '../synth/index.ts';
 import { backendInfo, setThreads, useBackend } from '../nn/index.ts';
@@ -162,7 +162,7 @@ export const experimentSchema = z
      * What happens to the items of a history at ranking time: neg-inf removes them from the ranking
      * (Beauty: no repeats), none keeps them rankable (repeat consumption: Taobao, sessions).
      */
-    exclude: z.enum(['neg-inf', 'none']).default(DEFAULT_EXCLUDE),
+    exclude: z.enum(EXCLUDE_MODES).exclude(['zero']).default(DEFAULT_EXCLUDE),
     /** The model; its config is checked against the model's own schema (model.config.hiden fails here). */
     model: modelSpecSchema.safeExtend({ trainer: trainerFragment.default({}) }),
     seeds: seedsFragment,
@@ -210,3 +210,90 @@ export function readRawConfig(path: string): unknown {
   }
   return raw;
 }
+
+// ------------------------------------------------------------------ commands that take flags (no config file)
+
+/**
+ * Column names of csv/tsv/jsonl/parquet interaction tables (ignored by seqtxt/recbole). timestamp
+ * 'none' keeps file order.
+ */
+export const tableColumnsFragment = z
+  .object({
+    user: z.string().min(1).default('user_id'),
+    item: z.string().min(1).default('item_id'),
+    timestamp: z.string().min(1).default('timestamp'),
+    eventType: z.string().min(1).optional(),
+  })
+  .strict();
+export const TABLE_COLUMN_DEFAULTS = tableColumnsFragment.parse({});
+
+/** An input file read with row-level accounting: the data fragment plus table columns, allowed event types and where rejected rows go. */
+export const inputFragment = dataFragment
+  .extend({
+    columns: tableColumnsFragment.default(TABLE_COLUMN_DEFAULTS),
+    /** Allowed event types; other values are rejected rows. */
+    eventTypes: z.array(z.string().min(1)).min(1).optional(),
+    /** Write rejected rows here (JSONL, with file, line, field, reason). */
+    rejected: z.string().min(1).optional(),
+  })
+  .strict();
+export type InputConfig = z.infer<typeof inputFragment>;
+
+/** The reader options an input fragment stands for. */
+export function loadOptionsOf(input: InputConfig): LoadOptions {
+  const tabular = input.format === 'csv' || input.format === 'tsv' || input.format === 'jsonl' || input.format === 'parquet';
+  const c = input.columns;
+  return {
+    ...(tabular ? { columns: { user: c.user, item: c.item, ...(c.timestamp !== 'none' ? { timestamp: c.timestamp } : {}), ...(c.eventType ? { eventType: c.eventType } : {}) } } : {}),
+    ...(input.eventTypes ? { eventTypes: input.eventTypes } : {}),
+    ...(input.rejected ? { rejectedPath: input.rejected } : {}),
+  };
+}
+
+/** `samplify evaluate`: one model, leave-one-out, several seeds. */
+export const evaluateCommandSchema = z
+  .object({
+    data: inputFragment,
+    model: modelSpecSchema,
+    /** Seeds seed, seed+1, … seed+seeds−1 (one run: evaluate's default). */
+    seeds: z.number().int().min(1).max(100).default(1),
+    seed: z.number().int().min(0).default(0),
+    epochs: epochsFragment,
+    patience: patienceFragment,
+    /** full: rank all items; sampled: the target among 99 sampled negatives (S3-Rec). */
+    protocol: z.enum(['full', 'sampled']).default('full'),
+    exclude: z.enum(EXCLUDE_MODES).default(DEFAULT_EXCLUDE),
+    out: z.string().min(1),
+  })
+  .strict();
+export type EvaluateCommandConfig = z.infer<typeof evaluateCommandSchema>;
+
+/** `samplify augment`: K views of each user's training part, written with their operator chains. */
+export const augmentCommandSchema = z
+  .object({
+    data: inputFragment,
+    /** Pipeline file (YAML or JSON). */
+    pipeline: z.string().min(1),
+    views: z.number().int().min(1).default(1),
+    seed: seedFragment,
+    /** .jsonl or .parquet */
+    out: z.string().min(1),
+  })
+  .strict();
+
+/** `samplify validate`: read a data file with row-level accounting. */
+export const validateCommandSchema = z.object({ data: inputFragment }).strict();
+
+/** `samplify benchmark`. */
+export const benchmarkCommandSchema = z
+  .object({
+    quick: z.boolean().default(false),
+    /** Beauty.txt to use (default: ../shared/data/beauty/Beauty.txt, else the shipped sample). */
+    data: z.string().min(1).optional(),
+    /** Comma-separated subset of the benchmark's models. */
+    models: z.string().min(1).optional(),
+    seeds: z.number().int().min(1).max(100).optional(),
+    epochs: epochsFragment,
+    out: z.string().min(1).default('runs/benchmark'),
+  })
+  .strict();

@@ -82,6 +82,13 @@ export function parseColdStartTaskConfig(raw: unknown, file?: string): ColdStart
   return parseWithSchema(coldStartTaskSchema, raw, file);
 }
 
+/** A config file path, or a config already read and parsed (e.g. by the CLI, after `--set` overrides). */
+export type TaskSource<T> = string | { readonly config: T; readonly baseDir: string };
+
+function readTask<T>(source: TaskSource<T>, parse: (raw: unknown, file: string) => T): { config: T; baseDir: string } {
+  return typeof source === 'string' ? readConfigFile(source, parse) : source;
+}
+
 export interface TaskRunOptions {
   /** Overrides the config's out. */
   readonly out?: string;
@@ -124,8 +131,8 @@ async function loadCtrDataset(data: CtrTaskConfig['data'], baseDir: string, prog
 }
 
 /** `samplify ctr <config>`: runs the CTR experiment a config describes and writes <out>/results.json. */
-export async function runCtrTask(configPath: string, o: TaskRunOptions = {}): Promise<{ result: CtrExperimentResult; table: string; out: string }> {
-  const { config, baseDir } = readConfigFile(configPath, parseCtrTaskConfig);
+export async function runCtrTask(source: TaskSource<CtrTaskConfig>, o: TaskRunOptions = {}): Promise<{ result: CtrExperimentResult; table: string; out: string }> {
+  const { config, baseDir } = readTask(source, parseCtrTaskConfig);
   const out = o.out ?? config.out ?? join('runs', config.name);
   const { name: _name, data, out: _out, ...experiment } = config;
   const dataset = await loadCtrDataset(data, baseDir, o.progress);
@@ -135,8 +142,8 @@ export async function runCtrTask(configPath: string, o: TaskRunOptions = {}): Pr
 }
 
 /** `samplify cold-start <config>`: the item cold-start experiment (it writes <out>/results.json and per-seed files). */
-export async function runColdStartTask(configPath: string, o: TaskRunOptions = {}): Promise<{ result: ColdStartExperimentResult; out: string }> {
-  const { config, baseDir } = readConfigFile(configPath, parseColdStartTaskConfig);
+export async function runColdStartTask(source: TaskSource<ColdStartTaskConfig>, o: TaskRunOptions = {}): Promise<{ result: ColdStartExperimentResult; out: string }> {
+  const { config, baseDir } = readTask(source, parseColdStartTaskConfig);
   const out = o.out ?? config.out ?? join('runs', config.name);
   const read = await loadDataset(resolve(baseDir, config.data.path), config.data.format);
   o.progress?.line(`${read.report.file}: ${read.report.rowsIn} rows in = ${read.report.rowsKept} kept + ${read.report.rowsRejected} rejected`);

@@ -8,8 +8,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { ComponentRegistry, ModelStateError, type ComponentEntry } from '../core/index.ts';
-import { models } from '../models/index.ts';
+import { ComponentRegistry, ModelStateError, refineWith, type ComponentEntry } from '../core/index.ts';
+import { gru4recConfigSchema, sasrecConfigSchema, trainerConfigSchema } from '../models/index.ts';
 import { GaussianCopulaSynthesizer, copulaParamsSchema } from './copula.ts';
 import { CtganSynthesizer, ctganConfigSchema } from './ctgan.ts';
 import { TvaeSynthesizer, tvaeConfigSchema } from './tvae.ts';
@@ -55,7 +55,10 @@ export const autoregressiveConfigSchema = z
     batchSize: z.number().int().min(1).default(256),
   })
   .strict()
-  .superRefine((c, ctx) => models.refine(c.model, { config: { loss: 'ce', ...c.network }, trainer: c.trainer }, ctx, ['model'], []));
+  .superRefine((c, ctx) => {
+    refineWith(c.model === 'gru4rec' ? gru4recConfigSchema : sasrecConfigSchema, { loss: 'ce', ...c.network }, ctx, ['network']);
+    refineWith(trainerConfigSchema, c.trainer, ctx, ['trainer']);
+  });
 
 /** Sequence synthesizers by name: whole user histories (`synthesizer.name` of a sequence synthesize config). */
 export const sequenceSynthesizers = new ComponentRegistry<SequenceSynthesizer>('sequence synthesizer');
