@@ -306,7 +306,7 @@ Examples:
     .addHelpText('after', `
 Examples:
   $ samplify ctr examples/experiments/ml100k-ctr.yaml
-  $ samplify ctr examples/experiments/ml100k-ctr.yaml --set seeds=1`)
+  $ samplify ctr examples/experiments/ml100k-ctr.yaml --set seeds=[0] --set 'synthParams.ctgan={epochs: 5}'`)
     .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
       const f = layeredFile(configPath, defined({ out: o.out }), o);
       const config = parseCtrTaskConfig(f.raw, configPath);

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { DataValidationError, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { COLUMN_TYPES, detectMetadata, loadDataset, loadMovieLensCtr, readTable, TABLE_FORMATS, DATA_FORMATS, MOVIELENS_LABEL, type ColumnType } from '../data/index.ts';
 import { loadItemAttributes } from '../augment/index.ts';
-import { createSynthesizer } from '../synth/index.ts';
+import { createSynthesizer, synthesizers } from '../synth/index.ts';
 import { modelSpecSchema } from '../models/index.ts';
 import { dataFragment, epochsFragment, outFragment, parseWithSchema, patienceFragment, readConfigFile, seedsFragment } from './config.ts';
 import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
@@ -35,13 +35,15 @@ const ctrDataSchema = z.union([
 ]);
 
 export const ctrTaskSchema = ctrExperimentSchema
-  .extend({
+  .safeExtend({
     name: z.string().min(1).default('ctr'),
     data: ctrDataSchema,
     /** Output folder (results.json); default runs/<name>. */
     out: outFragment,
   })
-  .strict();
+  .strict()
+  // The task builds synthesizers from the registry: an unknown name is a config error before any work.
+  .superRefine((c, ctx) => c.synthesizers.forEach((name, i) => synthesizers.refine(name, {}, ctx, ['synthesizers', i], ['synthParams', name])));
 export type CtrTaskConfig = z.infer<typeof ctrTaskSchema>;
 
 export const coldStartTaskSchema = z
