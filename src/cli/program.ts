@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
-import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig } from '../experiment/index.ts';
+import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
 import { runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask, parseSynthesizeConfig, parseCtrTaskConfig, parseColdStartTaskConfig } from '../experiment/index.ts';
 import { parseSequenceSynthesizeConfig, isSequenceSynthesizeConfig, readRawConfig, splitSettings, applySettings, parseLayered, type Settings } from '../experiment/index.ts';
 import { evaluateCommandSchema, augmentCommandSchema, validateCommandSchema, benchmarkCommandSchema, loadOptionsOf, TABLE_COLUMN_DEFAULTS, DEFAULT_EXCLUDE, EXCLUDE_MODES } from '../experiment/index.ts';
@@ -265,6 +265,7 @@ Examples:
     .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
       const f = layeredFile(configPath, defined({ out: o.out }), o);
       const config = parseExperimentConfig(f.raw, configPath);
+      checkExperimentPipelines(config, f.baseDir);
       applySettings(f.settings);
       const out = config.out ?? `runs/${config.name}`;
       const r = await runLiftExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });

@@ -93,6 +93,8 @@ export interface IssueContext {
   readonly prefix?: Path;
   /** The value that was parsed: its offending value is quoted in the message. */
   readonly value?: unknown;
+  /** Names what was parsed in the message, e.g. `tvae: 'batchSize' Too small…` (for errors raised outside a config file). */
+  readonly label?: string;
 }
 
 /** One issue as `{ path, message }`, with unknown keys split into one issue per key listing the allowed ones. */
@@ -101,7 +103,7 @@ export function describeIssues(schema: z.ZodType, issues: readonly z.core.$ZodIs
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       const allowed = allowedKeysAt(schema, issue.path);
-      for (const k of issue.keys) out.push({ path: [...issue.path, k], message: `unknown key '${k}'; allowed keys: ${allowed.length ? allowed.join(', ') : 'none'}` });
+      for (const k of issue.keys) out.push({ path: [...issue.path, k], message: `Unrecognized key '${k}'; allowed keys: ${allowed.length ? allowed.join(', ') : 'none'}` });
       continue;
     }
     const got = valueAt(value, issue.path);
@@ -118,7 +120,8 @@ export function configErrorFrom(schema: z.ZodType, issues: readonly z.core.$ZodI
   const first = all[0]!;
   const field = formatKeyPath([...(ctx.prefix ?? []), ...first.path]) || '(top level)';
   const more = all.length > 1 ? ` (and ${all.length - 1} more problem${all.length > 2 ? 's' : ''})` : '';
-  return new ConfigError(`${first.message}${more}`, { ...(ctx.file !== undefined ? { file: ctx.file } : {}), field });
+  const head = ctx.label !== undefined ? `${ctx.label}: '${formatKeyPath(first.path) || '(params)'}' ` : '';
+  return new ConfigError(`${head}${first.message}${more}`, { ...(ctx.file !== undefined ? { file: ctx.file } : {}), field });
 }
 
 /** Validates `raw` with `schema`; the first problem becomes a ConfigError naming its key path. */

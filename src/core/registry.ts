@@ -63,14 +63,14 @@ export class ComponentRegistry<T, E extends ComponentEntry<any, T> = ComponentEn
     return this.values();
   }
   /** Validated parameters of `name` (defaults filled in); `path` is where they sit in the config. */
-  parse(name: string, raw: unknown, path: readonly (string | number)[] = [], file?: string): z.infer<E['schema']> {
+  parse(name: string, raw: unknown, path: readonly (string | number)[] = [], file?: string, label?: string): z.infer<E['schema']> {
     const e = this.entry(name, path.length ? [...path.slice(0, -1), 'name'].join('.') : this.kind);
-    return parseWithSchema(e.schema, raw ?? {}, { prefix: path, ...(file !== undefined ? { file } : {}) });
+    return parseWithSchema(e.schema, raw ?? {}, { prefix: path, ...(file !== undefined ? { file } : {}), ...(label !== undefined ? { label } : {}) });
   }
   /** Checks `raw` against the entry's schema (a ConfigError names the bad key), then builds from `raw` as written. */
   create(name: string, raw: Readonly<Record<string, unknown>> = {}, path: readonly (string | number)[] = []): T {
     const e = this.entry(name, path.length ? [...path.slice(0, -1), 'name'].join('.') : this.kind);
-    this.parse(name, raw, path);
+    this.parse(name, raw, path, undefined, path.length ? undefined : name);
     return e.create(raw);
   }
   /**

@@ -12,6 +12,7 @@ import { DATA_FORMATS, type LoadOptions } from '../data/index.ts';
 import { modelSpecSchema, trainerConfigSchema } from '../models/index.ts';
 import { SEQUENCE_SYNTHESIZERS, sequenceSynthesizers } from '../synth/index.ts';
 import { backendInfo, setThreads, useBackend } from '../nn/index.ts';
+import { loadPipeline } from '../augment/index.ts';
 
 export { configErrorFrom, parseWithSchema } from '../core/index.ts';
 
@@ -181,6 +182,14 @@ export type ArmConfig = z.infer<typeof armSchema>;
 
 export function parseExperimentConfig(raw: unknown, file?: string): ExperimentConfig {
   return parseWithSchema(experimentSchema, raw, file);
+}
+
+/**
+ * Builds every pipeline an experiment's arms name (files or inline), without data: a bad step or
+ * parameter is a ConfigError naming the pipeline file and step before any data is read.
+ */
+export function checkExperimentPipelines(config: ExperimentConfig, baseDir: string): void {
+  for (const arm of config.arms) for (const ref of [arm.pipeline, arm.online?.pipeline, arm.contrastive?.pipeline]) if (ref !== undefined) loadPipeline(ref, { baseDir });
 }
 
 /** Reads a YAML or JSON experiment config; relative paths inside it are resolved against its folder. */

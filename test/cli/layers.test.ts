@@ -46,7 +46,7 @@ test('evaluate: --set is the same layer as the flags (later wins) and reaches an
 
 test('a typo in model params, an unknown key or a bad value is a ConfigError naming the key path, before any work', async () => {
   const out = join(tmp, 'typo');
-  await configError(['evaluate', '--data', data, '--model', 'sasrec', '--set', 'model.config.hiden=3', '--out', out], 'model.config.hiden', /unknown key 'hiden'; allowed keys: hidden, blocks, heads/);
+  await configError(['evaluate', '--data', data, '--model', 'sasrec', '--set', 'model.config.hiden=3', '--out', out], 'model.config.hiden', /Unrecognized key 'hiden'; allowed keys: hidden, blocks, heads/);
   await configError(['evaluate', '--data', data, '--model', 'sasrec', '--set', 'model.trainer.lr=-1', '--out', out], 'model.trainer.lr');
   await configError(['evaluate', '--data', data, '--model', 'pop', '--set', 'sedes=3', '--out', out], 'sedes', /allowed keys: data, model, seeds/);
   await configError(['evaluate', '--data', data, '--model', 'pop', '--set', 'seeds=many', '--out', out], 'seeds');
@@ -69,7 +69,7 @@ test('settings: --set settings.* is validated with the config and names its key'
 test('config-file commands: file < --set; synthesizer params typos fail at parse time naming synthesizer.params.<key>', async () => {
   const cfg = join(tmp, 'markov.yaml');
   writeFileSync(cfg, `data: { path: ${data} }\nsynthesizer: { name: markov }\nseed: 0\nhistories: 5\nout: ${join(tmp, 'users.jsonl')}\n`);
-  await configError(['synthesize', cfg, '--set', 'synthesizer.params.epochs=3'], 'synthesizer.params.epochs', /unknown key 'epochs'; allowed keys: noRepeat/);
+  await configError(['synthesize', cfg, '--set', 'synthesizer.params.epochs=3'], 'synthesizer.params.epochs', /Unrecognized key 'epochs'; allowed keys: noRepeat/);
   const out = join(tmp, 'users-set.jsonl');
   await run(['synthesize', cfg, '--set', `out=${out}`, '--set', 'histories=7', '--set', 'synthesizer.params.noRepeat=false']);
   assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 7);
@@ -77,6 +77,7 @@ test('config-file commands: file < --set; synthesizer params typos fail at parse
   const lift = join(root, 'examples/experiments/beauty-lift.yaml');
   await configError(['experiment', lift, '--set', 'model.config.hiden=2'], 'model.config.hiden');
   await configError(['experiment', lift, '--set', 'arms[0].veiws=2'], 'arms[0].veiws');
+  await configError(['experiment', lift, '--set', 'arms[0].pipeline={steps: [{op: crop, ratoi: 0.5}]}'], 'ratoi');
   await configError(['experiment', lift, '--set', 'arms[3]={name: users, synthesize: {model: markov, config: {noRepeet: true}}}'], 'arms[3].synthesize.config.noRepeet');
   const cold = join(root, 'examples/experiments/beauty-cold-start.yaml');
   await configError(['cold-start', cold, '--set', 'model.trainer.evalEvry=2'], 'model.trainer.evalEvry');
@@ -101,6 +102,6 @@ test('help: required options are marked, every command takes --set/--threads/--b
 test('the executable: a config error is exit 2 with one line naming the key', () => {
   const r = cli(['evaluate', '--data', data, '--model', 'sasrec', '--set', 'model.config.hiden=3', '--out', join(tmp, 'x')]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^ConfigError: field 'model\.config\.hiden': unknown key 'hiden'; allowed keys: hidden/);
+  assert.match(r.stderr, /^ConfigError: field 'model\.config\.hiden': Unrecognized key 'hiden'; allowed keys: hidden/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });

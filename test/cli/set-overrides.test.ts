@@ -34,7 +34,7 @@ test('zod issues become one ConfigError with the full key path; unknown keys lis
   assert.deepEqual(allowedKeysAt(schema, ['model', 'config']), ['hidden', 'blocks']);
   assert.deepEqual(allowedKeysAt(schema, ['arms', 0]), ['views']);
   assert.throws(() => parseWithSchema(schema, { model: { config: { hiden: 3 } }, arms: [] }, 'c.yaml'), (e: unknown) =>
-    e instanceof ConfigError && e.location.field === 'model.config.hiden' && e.location.file === 'c.yaml' && /unknown key 'hiden'; allowed keys: hidden, blocks/.test(e.message));
+    e instanceof ConfigError && e.location.field === 'model.config.hiden' && e.location.file === 'c.yaml' && /Unrecognized key 'hiden'; allowed keys: hidden, blocks/.test(e.message));
   assert.throws(() => parseWithSchema(schema, { model: { config: {} }, arms: [{ views: 'x' }] }), (e: unknown) => e instanceof ConfigError && e.location.field === 'arms[0].views' && /got "x"/.test(e.message));
   assert.throws(() => parseWithSchema(schema, { model: { config: {} } }), (e: unknown) => e instanceof ConfigError && e.location.field === 'arms' && /required/.test(e.message));
   assert.throws(() => parseWithSchema(schema.shape.model, { config: { blocks: 'x' } }, { prefix: ['model'] }), (e: unknown) => e instanceof ConfigError && e.location.field === 'model.config.blocks');
