@@ -8,16 +8,17 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { ComponentRegistry, ModelStateError, refineWith, type ComponentEntry } from '../core/index.ts';
-import { gru4recConfigSchema, sasrecConfigSchema, trainerConfigSchema } from '../models/index.ts';
+import { ComponentRegistry, ModelStateError, type ComponentEntry } from '../core/index.ts';
 import { GaussianCopulaSynthesizer, copulaParamsSchema } from './copula.ts';
 import { CtganSynthesizer, ctganConfigSchema } from './ctgan.ts';
 import { TvaeSynthesizer, tvaeConfigSchema } from './tvae.ts';
 import { MarkovSequenceSynthesizer, markovConfigSchema } from './sequence/markov.ts';
-import { AutoregressiveSequenceSynthesizer, type AutoregressiveConfig } from './sequence/autoregressive.ts';
+import { AutoregressiveSequenceSynthesizer, autoregressiveConfigSchema, type AutoregressiveConfig } from './sequence/autoregressive.ts';
 import { SequenceVaeSynthesizer, sequenceVaeConfigSchema } from './sequence/vae.ts';
 import type { SequenceSynthesizer } from './sequence/types.ts';
 import type { Synthesizer } from './types.ts';
+
+export { autoregressiveConfigSchema };
 
 /** Builds an unfitted synthesizer from its params (validated by the synthesizer: a bad key is a ConfigError). */
 export type SynthesizerFactory = (params: Readonly<Record<string, unknown>>) => Synthesizer;
@@ -31,34 +32,6 @@ export const synthesizers = new ComponentRegistry<Synthesizer>('synthesizer');
 synthesizers.add(entry('gaussian-copula', 'Gaussian copula over fitted marginals (statistical; fast)', copulaParamsSchema, (p) => new GaussianCopulaSynthesizer(p)));
 synthesizers.add(entry('ctgan', 'conditional GAN with mode-specific normalisation (CTGAN); optional DP-SGD', ctganConfigSchema, (p) => new CtganSynthesizer(p)));
 synthesizers.add(entry('tvae', 'tabular variational autoencoder (TVAE); optional DP-SGD', tvaeConfigSchema, (p) => new TvaeSynthesizer(p)));
-
-const drawSettings = {
-  temperature: z.number().positive().default(1),
-  /** 0 = sample among all allowed items. */
-  topK: z.number().int().min(0).default(0),
-  noRepeat: z.union([z.boolean(), z.literal('auto')]).default('auto'),
-};
-
-/**
- * The autoregressive synthesizer's params: a next-item network (its hyper-parameters checked
- * against the model registry, so `network.hiden` fails at parse time) and the sampling settings.
- */
-export const autoregressiveConfigSchema = z
-  .object({
-    model: z.enum(['sasrec', 'gru4rec']).default('sasrec'),
-    /** Network hyper-parameters; loss defaults to 'ce' (a full softmax to sample from). */
-    network: z.record(z.string(), z.unknown()).default({}),
-    trainer: z.record(z.string(), z.unknown()).default({}),
-    epochs: z.number().int().min(1).default(20),
-    ...drawSettings,
-    /** Histories generated together (one model call per step for the chunk). */
-    batchSize: z.number().int().min(1).default(256),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    refineWith(c.model === 'gru4rec' ? gru4recConfigSchema : sasrecConfigSchema, { loss: 'ce', ...c.network }, ctx, ['network']);
-    refineWith(trainerConfigSchema, c.trainer, ctx, ['trainer']);
-  });
 
 /** Sequence synthesizers by name: whole user histories (`synthesizer.name` of a sequence synthesize config). */
 export const sequenceSynthesizers = new ComponentRegistry<SequenceSynthesizer>('sequence synthesizer');
