@@ -19,9 +19,10 @@ export {
   getOperator,
   operatorNames,
   createAugmenter,
+  operators,
   COMPOSITES,
 } from './pipeline.ts';
-export type { StepSpec, PipelineSpec, ResourcesSpec, PipelineSourceOptions, LoadPipelineOptions, GeneratorResourceSpec, SimilarityResourceSpec, BoundGenerators } from './pipeline.ts';
+export type { OperatorEntry, StepSpec, PipelineSpec, ResourcesSpec, PipelineSourceOptions, LoadPipelineOptions, GeneratorResourceSpec, SimilarityResourceSpec, BoundGenerators } from './pipeline.ts';
 export { pseudoPrior, continueOp, prefetchGreedy } from './sequence/model-based.ts';
 export type { GeneratedParams } from './sequence/model-based.ts';
 export { drawFromScores, generateItems, itemsSeenIn, checkDrawOptions, DEFAULT_DRAW } from './generator.ts';

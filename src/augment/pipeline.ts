@@ -32,6 +32,7 @@ import type { TrainView } from '../data/types.ts';
 import { fitItemSimilarity, type ItemSimilarity, type SimilarityKind } from './similarity.ts';
 import { loadItemAttributes, type ItemAttributes } from './attributes.ts';
 import { ConfigError } from '../core/errors.ts';
+import { ComponentRegistry, type ComponentEntry } from '../core/registry.ts';
 import type { Rng } from '../core/rng.ts';
 import { parseConfig } from './params.ts';
 import { crop, del, duplicate, identity, mask, reorder, reverse } from './sequence/basic.ts';
@@ -43,35 +44,45 @@ import type { AugmentContext, AugmentResource, AugmentResult, Augmenter, ChainEn
 
 // ------------------------------------------------------------------ operator registry
 
-const operators = new Map<string, OperatorDef>();
+/** A registered operator: the registry form (name, description, schema, defaults, create) plus its definition. */
+export interface OperatorEntry extends ComponentEntry<unknown, Augmenter<Int32Array, unknown, AugmentContext>> {
+  readonly def: OperatorDef;
+}
+
+/** Augmentation operators by name (`op` of a pipeline step); each operator file owns its zod schema. */
+export const operators = new ComponentRegistry<Augmenter<Int32Array, unknown, AugmentContext>, OperatorEntry>('augmentation operator');
 /** Names of the composition steps (reserved; not operators). */
 export const COMPOSITES = ['compose', 'one_of', 'some_of', 'by_length'] as const;
+
+function bind(def: OperatorDef, config: unknown): Augmenter<Int32Array, unknown, AugmentContext> {
+  return { name: def.name, config, sample: (x, ctx, rng) => def.sample(x, config, ctx, rng), apply: (x, p, ctx) => def.apply(x, p, ctx) };
+}
 
 /** Adds an operator (e.g. a custom one in a test or a plug-in). Names are unique. */
 // biome-ignore lint/suspicious/noExplicitAny: any operator's config/params types (see OperatorDef)
 export function registerOperator(def: OperatorDef<Int32Array, any, any, AugmentContext>): void {
   if (operators.has(def.name) || (COMPOSITES as readonly string[]).includes(def.name)) throw new Error(`augmentation operator '${def.name}' is registered twice`);
-  operators.set(def.name, def);
+  const d = def as OperatorDef;
+  const defaults = d.config.safeParse({});
+  operators.add({ name: d.name, description: d.summary, schema: d.config, defaults: defaults.success ? defaults.data : {}, def: d, create: (params) => bind(d, d.config.parse(params)) });
 }
 for (const op of [identity, crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, pseudoPrior, continueOp]) registerOperator(op as OperatorDef);
 
 /** Every registered operator name, in registration order. */
 export function operatorNames(): string[] {
-  return [...operators.keys()];
+  return operators.names();
 }
 
 /** The operator called `name`; an unknown name is a ConfigError listing the known ones. */
 export function getOperator(name: string, label = 'step'): OperatorDef {
-  const op = operators.get(name);
-  if (!op) throw new ConfigError(`${label}: unknown operator '${name}'; expected one of: ${[...operators.keys(), ...COMPOSITES].join(', ')}`, { field: 'op' });
-  return op;
+  if (!operators.has(name)) throw new ConfigError(`${label}: unknown operator '${name}'; expected one of: ${[...operators.names(), ...COMPOSITES].join(', ')}`, { field: 'op' });
+  return operators.get(name).def;
 }
 
 /** Binds an operator to a validated config: the sample/apply pair of the contract. */
 export function createAugmenter(name: string, config: Record<string, unknown> = {}): Augmenter<Int32Array, unknown, AugmentContext> {
   const def = getOperator(name, name);
-  const c = parseConfig(def.config, config, name);
-  return { name, config: c, sample: (x, ctx, rng) => def.sample(x, c, ctx, rng), apply: (x, p, ctx) => def.apply(x, p, ctx) };
+  return bind(def, parseConfig(def.config, config, name));
 }
 
 // ------------------------------------------------------------------ spec and compiled nodes

@@ -3,5 +3,8 @@ export { SamplifyError, DataValidationError, ConfigError, ModelStateError, Inter
 export type { ErrorLocation } from './errors.ts';
 export { stderrProgress, silentProgress, collectingProgress, CancelToken } from './progress.ts';
 export type { ProgressReporter } from './progress.ts';
-export { Registry } from './registry.ts';
+export { Registry, ComponentRegistry } from './registry.ts';
+export type { ComponentEntry } from './registry.ts';
+export { formatKeyPath, allowedKeysAt, describeIssues, configErrorFrom, parseWithSchema, refineWith, mergeLayers, parseSetOverride, applyOverrides, layerConfig } from './config.ts';
+export type { IssueContext, SetOverride } from './config.ts';
 export { writeFileAtomic, writeJsonAtomic, openAtomicWrite, AtomicFileWriter, writeViaTempPath, removeStaleTemps, tempPathFor, processAlive } from './fsutil.ts';

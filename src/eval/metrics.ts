@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { ComponentRegistry, ConfigError, type ComponentEntry } from '../core/index.ts';
+
 /**
  * Ranking metrics computed from the 0-based rank of the single held-out target among the
  * candidates (rank 0 = top). Every metric declares its name, direction and range so reports can
@@ -48,4 +51,34 @@ export function metricsFromRanks(ranks: Int32Array, specs: readonly MetricSpec[]
     means[spec.name] = ranks.length ? s / ranks.length : 0;
   }
   return { means, perQuery };
+}
+
+/** A metric family on the registry: its parameters (the cut-off k) and what every metric of it declares. */
+export interface MetricEntry extends ComponentEntry<{ k: number }, MetricSpec> {
+  readonly direction: 'higher' | 'lower';
+  readonly range: readonly [number, number];
+  /** How a metric of this family is written in results (`HR@10`): `prefix@k`, or `prefix` alone when k is 0. */
+  readonly prefix: string;
+}
+
+const cutoff = (allowNone: boolean) => z.object({ k: z.number().int().min(allowNone ? 0 : 1).default(allowNone ? 0 : 10) }).strict();
+
+/** Ranking metrics by family name; `metricFromName('NDCG@20')` reads a result column back into its spec. */
+export const metrics = new ComponentRegistry<MetricSpec, MetricEntry>('metric');
+metrics.add({ name: 'hr', prefix: 'HR', description: 'hit rate: 1 when the target ranks in the top k', direction: 'higher', range: [0, 1], schema: cutoff(false), defaults: { k: 10 }, create: (p) => hitRateAtK(cutoff(false).parse(p).k) });
+metrics.add({ name: 'ndcg', prefix: 'NDCG', description: 'normalised DCG with one relevant item: 1/log2(rank + 2) inside the top k', direction: 'higher', range: [0, 1], schema: cutoff(false), defaults: { k: 10 }, create: (p) => ndcgAtK(cutoff(false).parse(p).k) });
+metrics.add({
+  name: 'mrr', prefix: 'MRR', description: 'reciprocal rank of the target (k = 0: no cut-off)', direction: 'higher', range: [0, 1], schema: cutoff(true), defaults: { k: 0 },
+  create: (p) => {
+    const k = cutoff(true).parse(p).k;
+    return k === 0 ? meanReciprocalRank : mrrAtK(k);
+  },
+});
+
+/** The spec of a metric written as in results (`HR@10`, `NDCG@20`, `MRR`, `MRR@10`); anything else is a ConfigError listing the families. */
+export function metricFromName(name: string, field = 'metric'): MetricSpec {
+  const m = /^([A-Za-z]+)(?:@(\d+))?$/.exec(name);
+  const entry = m ? metrics.entries().find((e) => e.prefix === m[1]) : undefined;
+  if (!m || !entry || (m[2] === undefined && entry.defaults.k !== 0)) throw new ConfigError(`unknown metric '${name}'; expected one of: ${metrics.entries().map((e) => `${e.prefix}@k`).join(', ')}, MRR`, { field });
+  return metrics.create(entry.name, m[2] !== undefined ? { k: Number(m[2]) } : {}, [field]);
 }

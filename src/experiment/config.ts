@@ -1,11 +1,92 @@
+/**
+ * Config schemas of the experiment layer and the fragments every command's schema is made of
+ * (data, seeds, trainer, output, settings), so each value has one declaration and one default.
+ * The merge order is the same for every command: schema defaults < config file < `--set`.
+ */
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve, extname } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../core/index.ts';
-import { DATA_FORMATS } from '../data/index.ts';
-import { MODEL_NAMES } from '../models/index.ts';
-import { SEQUENCE_SYNTHESIZERS } from '../synth/index.ts';
+import { ConfigError, layerConfig, parseWithSchema } from '../core/index.ts';
+import { DATA_FORMATS, type LoadOptions } from '../data/index.ts';
+import { modelSpecSchema, trainerConfigSchema } from '../models/index.ts';
+import { SEQUENCE_SYNTHESIZERS, sequenceSynthesizers } from '../synth/index.ts';
+import { backendInfo, setThreads, useBackend } from '../nn/index.ts';
+import { loadPipeline } from '../augment/index.ts';
+
+export { configErrorFrom, parseWithSchema } from '../core/index.ts';
+
+// ------------------------------------------------------------------ shared fragments
+
+/** A sequence/interaction file and its format (relative to the config file). */
+export const dataFragment = z.object({ path: z.string().min(1), format: z.enum(DATA_FORMATS).default('seqtxt') }).strict();
+/** Seeds 0 … n−1: each is one full training run. */
+export const seedsFragment = z.number().int().min(1).max(100).default(3);
+/** One seed (synthesis, augmentation): same seed + input ⇒ byte-identical output. */
+export const seedFragment = z.number().int().min(0).default(0);
+/** Maximum training epochs of neural models (the model's trainer default when absent). */
+export const epochsFragment = z.number().int().min(1).optional();
+/** Early stopping: epochs without a new best validation score. */
+export const patienceFragment = z.number().int().min(1).optional();
+/** Trainer overrides (batchSize, lr, weightDecay, evalEvery); epochs and patience are top-level keys. */
+export const trainerFragment = trainerConfigSchema.omit({ epochs: true, patience: true });
+/** Output folder; default runs/<name>. */
+export const outFragment = z.string().min(1).optional();
+
+/**
+ * What happens to the items of a history at ranking time: neg-inf removes them from the ranking
+ * (Beauty: no repeats), none keeps them rankable (repeat consumption: Taobao, sessions), zero is
+ * CoSeRec's quirk (score 0, still rankable below positive scores). The one default: neg-inf.
+ */
+export const EXCLUDE_MODES = ['neg-inf', 'zero', 'none'] as const;
+export const DEFAULT_EXCLUDE = 'neg-inf' as const;
+
+/**
+ * Run settings every command takes (`--threads`, `--backend`, or `--set settings.threads=1`):
+ * applied before any work and recorded with the results (runSettings()). The thread default is
+ * SAMPLIFY_THREADS, else min(2, cores); the backend default is native when it loads.
+ */
+export const settingsSchema = z
+  .object({
+    threads: z.number().int().min(1).optional(),
+    backend: z.enum(['auto', 'native', 'typescript']).default('auto'),
+  })
+  .strict();
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** Applies settings to the nn backend (before any work). */
+export function applySettings(s: Settings): void {
+  if (s.backend === 'native' || s.backend === 'typescript') {
+    try {
+      useBackend(s.backend);
+    } catch (e) {
+      throw new ConfigError(`${(e as Error).message}`, { field: 'settings.backend' });
+    }
+  }
+  if (s.threads !== undefined) setThreads(s.threads);
+}
+
+/** The settings in effect, for result files: threads and backend as the kernels see them. */
+export function runSettings(): { threads: number; backend: string } {
+  const b = backendInfo();
+  return { threads: b.threads, backend: b.name };
+}
+
+/**
+ * Splits a layered config into its settings and the rest: `settings` is parsed here (errors name
+ * `settings.…`), the rest by the command's schema.
+ */
+export function splitSettings(raw: unknown): { settings: Settings; rest: unknown } {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { settings: settingsSchema.parse({}), rest: raw };
+  const { settings, ...rest } = raw as Record<string, unknown>;
+  return { settings: parseWithSchema(settingsSchema, settings ?? {}, { prefix: ['settings'] }), rest };
+}
+
+/** `defaults < file < --set` for a command whose schema is `schema`: the parsed config and its settings. */
+export function parseLayered<S extends z.ZodType>(schema: S, file: unknown, sets: readonly string[] = [], source?: string): { config: z.infer<S>; settings: Settings } {
+  const { settings, rest } = splitSettings(layerConfig({}, file, sets));
+  return { config: parseWithSchema(schema, rest, source), settings };
+}
 
 /** Path to a pipeline file (YAML/JSON, relative to the config file) or the pipeline inline. */
 const pipelineRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
@@ -39,6 +120,7 @@ const armSchema = z
     synthesize: z
       .object({ model: z.enum(SEQUENCE_SYNTHESIZERS), config: z.record(z.string(), z.unknown()).default({}), share: z.number().gt(0).max(10).default(0.5) })
       .strict()
+      .superRefine((s, ctx) => sequenceSynthesizers.refine(s.model, s.config, ctx, ['model'], ['config']))
       .optional(),
     /**
      * Online augmentation: each epoch a training sequence is replaced, with this probability, by a
@@ -67,7 +149,7 @@ const armSchema = z
 export const experimentSchema = z
   .object({
     name: z.string().min(1).default('experiment'),
-    data: z.object({ path: z.string().min(1), format: z.enum(DATA_FORMATS).default('seqtxt') }).strict(),
+    data: dataFragment,
     /**
      * leave-one-out (last item test, second-last validation) or session (SR-GNN's protocol for
      * DIGINETICA: the last `testDays` of sessions are test, every prefix predicts its next item).
@@ -81,62 +163,51 @@ export const experimentSchema = z
      * What happens to the items of a history at ranking time: neg-inf removes them from the ranking
      * (Beauty: no repeats), none keeps them rankable (repeat consumption: Taobao, sessions).
      */
-    exclude: z.enum(['neg-inf', 'none']).default('neg-inf'),
-    model: z
-      .object({
-        model: z.enum(MODEL_NAMES),
-        config: z.record(z.string(), z.unknown()).default({}),
-        trainer: z
-          .object({ batchSize: z.number().int().min(1), lr: z.number().positive(), weightDecay: z.number().min(0), evalEvery: z.number().int().min(1) })
-          .partial()
-          .strict()
-          .default({}),
-      })
-      .strict(),
-    seeds: z.number().int().min(1).max(100).default(3),
-    epochs: z.number().int().min(1).optional(),
-    patience: z.number().int().min(1).optional(),
+    exclude: z.enum(EXCLUDE_MODES).exclude(['zero']).default(DEFAULT_EXCLUDE),
+    /** The model; its config is checked against the model's own schema (model.config.hiden fails here). */
+    model: modelSpecSchema.safeExtend({ trainer: trainerFragment.default({}) }),
+    seeds: seedsFragment,
+    epochs: epochsFragment,
+    patience: patienceFragment,
     /** Metric the significance test and the headline lift use. */
     metric: z.enum(['NDCG@20', 'HR@20', 'NDCG@10', 'HR@10', 'MRR']).default('NDCG@20'),
     bootstrap: z.object({ resamples: z.number().int().min(100).max(100000).default(1000) }).strict().default({ resamples: 1000 }),
     arms: z.array(armSchema).min(1),
-    out: z.string().min(1).optional(),
+    out: outFragment,
   })
   .strict();
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type ArmConfig = z.infer<typeof armSchema>;
 
-/** Turns zod issues into one ConfigError naming the key path and what was expected. */
-export function configErrorFrom(issues: readonly z.core.$ZodIssue[], file?: string): ConfigError {
-  const first = issues[0]!;
-  const path = first.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
-  const field = first.code === 'unrecognized_keys' ? [path, ...(first as { keys: string[] }).keys].filter(Boolean).join('.') : path || '(top level)';
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-  return new ConfigError(`${first.message}${more}`, { ...(file ? { file } : {}), field });
-}
-
-/** Validates a config against its schema; the first problem becomes a ConfigError naming the key. */
-export function parseWithSchema<S extends z.ZodType>(schema: S, raw: unknown, file?: string): z.infer<S> {
-  const r = schema.safeParse(raw);
-  if (!r.success) throw configErrorFrom(r.error.issues, file);
-  return r.data;
-}
-
 export function parseExperimentConfig(raw: unknown, file?: string): ExperimentConfig {
   return parseWithSchema(experimentSchema, raw, file);
 }
 
+/**
+ * Builds every pipeline an experiment's arms name (files or inline), without data: a bad step or
+ * parameter is a ConfigError naming the pipeline file and step before any data is read.
+ */
+export function checkExperimentPipelines(config: ExperimentConfig, baseDir: string): void {
+  for (const arm of config.arms) for (const ref of [arm.pipeline, arm.online?.pipeline, arm.contrastive?.pipeline]) if (ref !== undefined) loadPipeline(ref, { baseDir });
+}
+
 /** Reads a YAML or JSON experiment config; relative paths inside it are resolved against its folder. */
-export function readExperimentConfig(path: string): { config: ExperimentConfig; baseDir: string } {
-  return readConfigFile(path, parseExperimentConfig);
+export function readExperimentConfig(path: string, sets: readonly string[] = []): { config: ExperimentConfig; baseDir: string } {
+  return readConfigFile(path, parseExperimentConfig, sets);
 }
 
 /**
  * Reads a YAML (or .json) config file and validates it with `parse`; a missing file, a folder or a
  * syntax error is a ConfigError naming the file. `baseDir` is the file's folder.
  */
-export function readConfigFile<T>(path: string, parse: (raw: unknown, file: string) => T): { config: T; baseDir: string } {
+export function readConfigFile<T>(path: string, parse: (raw: unknown, file: string) => T, sets: readonly string[] = []): { config: T; baseDir: string } {
+  const raw = readRawConfig(path);
+  return { config: parse(sets.length > 0 ? layerConfig({}, raw, sets) : raw, path), baseDir: dirname(resolve(path)) };
+}
+
+/** The plain data of a YAML (or .json) config file; a missing file, a folder or a syntax error is a ConfigError naming the file. */
+export function readRawConfig(path: string): unknown {
   if (!existsSync(path)) throw new ConfigError('config file not found', { file: path });
   if (statSync(path).isDirectory()) throw new ConfigError('expected a config file, got a directory', { file: path });
   const text = readFileSync(path, 'utf8');
@@ -146,5 +217,92 @@ export function readConfigFile<T>(path: string, parse: (raw: unknown, file: stri
   } catch (e) {
     throw new ConfigError(`not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`, { file: path });
   }
-  return { config: parse(raw, path), baseDir: dirname(resolve(path)) };
+  return raw;
 }
+
+// ------------------------------------------------------------------ commands that take flags (no config file)
+
+/**
+ * Column names of csv/tsv/jsonl/parquet interaction tables (ignored by seqtxt/recbole). timestamp
+ * 'none' keeps file order.
+ */
+export const tableColumnsFragment = z
+  .object({
+    user: z.string().min(1).default('user_id'),
+    item: z.string().min(1).default('item_id'),
+    timestamp: z.string().min(1).default('timestamp'),
+    eventType: z.string().min(1).optional(),
+  })
+  .strict();
+export const TABLE_COLUMN_DEFAULTS = tableColumnsFragment.parse({});
+
+/** An input file read with row-level accounting: the data fragment plus table columns, allowed event types and where rejected rows go. */
+export const inputFragment = dataFragment
+  .extend({
+    columns: tableColumnsFragment.default(TABLE_COLUMN_DEFAULTS),
+    /** Allowed event types; other values are rejected rows. */
+    eventTypes: z.array(z.string().min(1)).min(1).optional(),
+    /** Write rejected rows here (JSONL, with file, line, field, reason). */
+    rejected: z.string().min(1).optional(),
+  })
+  .strict();
+export type InputConfig = z.infer<typeof inputFragment>;
+
+/** The reader options an input fragment stands for. */
+export function loadOptionsOf(input: InputConfig): LoadOptions {
+  const tabular = input.format === 'csv' || input.format === 'tsv' || input.format === 'jsonl' || input.format === 'parquet';
+  const c = input.columns;
+  return {
+    ...(tabular ? { columns: { user: c.user, item: c.item, ...(c.timestamp !== 'none' ? { timestamp: c.timestamp } : {}), ...(c.eventType ? { eventType: c.eventType } : {}) } } : {}),
+    ...(input.eventTypes ? { eventTypes: input.eventTypes } : {}),
+    ...(input.rejected ? { rejectedPath: input.rejected } : {}),
+  };
+}
+
+/** `samplify evaluate`: one model, leave-one-out, several seeds. */
+export const evaluateCommandSchema = z
+  .object({
+    data: inputFragment,
+    model: modelSpecSchema,
+    /** Seeds seed, seed+1, … seed+seeds−1 (one run: evaluate's default). */
+    seeds: z.number().int().min(1).max(100).default(1),
+    seed: z.number().int().min(0).default(0),
+    epochs: epochsFragment,
+    patience: patienceFragment,
+    /** full: rank all items; sampled: the target among 99 sampled negatives (S3-Rec). */
+    protocol: z.enum(['full', 'sampled']).default('full'),
+    exclude: z.enum(EXCLUDE_MODES).default(DEFAULT_EXCLUDE),
+    out: z.string().min(1),
+  })
+  .strict();
+export type EvaluateCommandConfig = z.infer<typeof evaluateCommandSchema>;
+
+/** `samplify augment`: K views of each user's training part, written with their operator chains. */
+export const augmentCommandSchema = z
+  .object({
+    data: inputFragment,
+    /** Pipeline file (YAML or JSON). */
+    pipeline: z.string().min(1),
+    views: z.number().int().min(1).default(1),
+    seed: seedFragment,
+    /** .jsonl or .parquet */
+    out: z.string().min(1),
+  })
+  .strict();
+
+/** `samplify validate`: read a data file with row-level accounting. */
+export const validateCommandSchema = z.object({ data: inputFragment }).strict();
+
+/** `samplify benchmark`. */
+export const benchmarkCommandSchema = z
+  .object({
+    quick: z.boolean().default(false),
+    /** Beauty.txt to use (default: ../shared/data/beauty/Beauty.txt, else the shipped sample). */
+    data: z.string().min(1).optional(),
+    /** Comma-separated subset of the benchmark's models. */
+    models: z.string().min(1).optional(),
+    seeds: z.number().int().min(1).max(100).optional(),
+    epochs: epochsFragment,
+    out: z.string().min(1).default('runs/benchmark'),
+  })
+  .strict();

@@ -21,7 +21,7 @@ import { ConfigError, type CancelToken, hashSeed, type ProgressReporter, silentP
 import { type Cell, concatTables, selectRows, type Table, type TableMetadata } from '../data/index.ts';
 import { AUC, LOG_LOSS, meanStd } from '../eval/index.ts';
 import { createCtrModel, type CtrModel } from '../models/index.ts';
-import type { SampleReport, Synthesizer } from '../synth/index.ts';
+import { synthesizers as synthesizerRegistry, type SampleReport, type Synthesizer } from '../synth/index.ts';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { readRunResult, writeRunResult } from './run-store.ts';
@@ -57,7 +57,12 @@ export const ctrExperimentSchema = z
     epochs: z.number().int().positive().optional(),
     patience: z.number().int().positive().optional(),
   })
-  .strict();
+  .strict()
+  // Params of registry synthesizers are checked against their schema at parse time (a caller may
+  // inject other synthesizers through deps.createSynthesizer; the task config checks the names).
+  .superRefine((c, ctx) => {
+    for (const [name, params] of Object.entries(c.synthParams)) if (synthesizerRegistry.has(name)) synthesizerRegistry.refine(name, params, ctx, ['synthParams', name], ['synthParams', name]);
+  });
 
 export type CtrExperimentConfig = z.infer<typeof ctrExperimentSchema>;
 

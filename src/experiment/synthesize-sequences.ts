@@ -16,7 +16,7 @@ import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, typ
 import { ConfigError } from '../core/index.ts';
 import { DATA_FORMATS, INTERACTION_FORMATS, loadDataset, makeTrainView, readInteractions, saveIdMaps, type ColumnNames, type InteractionFormat, type ReadReport } from '../data/index.ts';
 import { sequencePrivacyReport, sequenceQualityReport } from '../eval/index.ts';
-import { createSequenceSynthesizer, eventSequencesFromTable, learnsEventTypes, SEQUENCE_SYNTHESIZERS, type EventSequence, type EventSequenceSynthesizer } from '../synth/index.ts';
+import { createSequenceSynthesizer, eventSequencesFromTable, learnsEventTypes, SEQUENCE_SYNTHESIZERS, sequenceSynthesizers, synthesizerSpecSchema, type EventSequence, type EventSequenceSynthesizer } from '../synth/index.ts';
 import { parseWithSchema } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 import { reportRejections } from './read-summary.ts';
@@ -37,7 +37,7 @@ export const sequenceSynthesizeSchema = z
       .refine((d) => d.eventTypes === undefined || d.columns?.eventType !== undefined, { message: 'eventTypes needs columns.eventType', path: ['eventTypes'] })
       .refine((d) => !isInteractionFormat(d.format) || d.columns !== undefined, { message: 'this format needs columns { user, item, timestamp?, eventType? }', path: ['columns'] })
       .refine((d) => d.columns?.eventType === undefined || isInteractionFormat(d.format), { message: `event types are read from ${INTERACTION_FORMATS.join(', ')} tables`, path: ['format'] }),
-    synthesizer: z.object({ name: z.enum(SEQUENCE_SYNTHESIZERS), params: z.record(z.string(), z.unknown()).default({}) }).strict(),
+    synthesizer: synthesizerSpecSchema(sequenceSynthesizers),
     seed: z.number().int().min(0).default(0),
     /** Synthetic users to write (default: as many as the real users the synthesizer fitted on). */
     histories: z.number().int().min(1).optional(),

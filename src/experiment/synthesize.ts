@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, selectRows, writeTable, type ColumnType, type MetadataOverride, type Table } from '../data/index.ts';
 import { privacyReport, qualityReport } from '../eval/index.ts';
-import { createSynthesizer, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
+import { createSynthesizer, synthesizers, synthesizerSpecSchema, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
 import { parseWithSchema, readConfigFile } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 import { isSequenceSynthesizeConfig, parseSequenceSynthesizeConfig, type SequenceSynthesizeConfig } from './synthesize-sequences.ts';
@@ -46,7 +46,7 @@ export const synthesizeSchema = z
         z.union([columnTypeSchema, z.object({ type: columnTypeSchema, integer: z.boolean().optional(), datetimeFormat: z.enum(['unix-seconds', 'unix-ms', 'iso']).optional() }).strict()]),
       )
       .default({}),
-    synthesizer: z.object({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }).strict(),
+    synthesizer: synthesizerSpecSchema(synthesizers),
     seed: z.number().int().min(0).default(0),
     /** Training epochs for GAN/VAE synthesizers. */
     epochs: z.number().int().min(1).optional(),

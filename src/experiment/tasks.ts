@@ -7,11 +7,11 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DataValidationError, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
-import { COLUMN_TYPES, detectMetadata, loadDataset, loadMovieLensCtr, readTable, TABLE_FORMATS, DATA_FORMATS, MOVIELENS_LABEL, type ColumnType } from '../data/index.ts';
+import { COLUMN_TYPES, detectMetadata, loadDataset, loadMovieLensCtr, readTable, TABLE_FORMATS, MOVIELENS_LABEL, type ColumnType } from '../data/index.ts';
 import { loadItemAttributes } from '../augment/index.ts';
-import { createSynthesizer } from '../synth/index.ts';
-import { MODEL_NAMES } from '../models/index.ts';
-import { parseWithSchema, readConfigFile } from './config.ts';
+import { createSynthesizer, synthesizers } from '../synth/index.ts';
+import { modelSpecSchema } from '../models/index.ts';
+import { dataFragment, epochsFragment, outFragment, parseWithSchema, patienceFragment, readConfigFile, seedsFragment } from './config.ts';
 import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
 import { runColdStartExperiment, type ColdStartExperimentOptions, type ColdStartExperimentResult } from './cold-start.ts';
 
@@ -35,30 +35,30 @@ const ctrDataSchema = z.union([
 ]);
 
 export const ctrTaskSchema = ctrExperimentSchema
-  .extend({
+  .safeExtend({
     name: z.string().min(1).default('ctr'),
     data: ctrDataSchema,
     /** Output folder (results.json); default runs/<name>. */
-    out: z.string().min(1).optional(),
+    out: outFragment,
   })
-  .strict();
+  .strict()
+  // The task builds synthesizers from the registry: an unknown name is a config error before any work.
+  .superRefine((c, ctx) => c.synthesizers.forEach((name, i) => synthesizers.refine(name, {}, ctx, ['synthesizers', i], ['synthParams', name])));
 export type CtrTaskConfig = z.infer<typeof ctrTaskSchema>;
 
 export const coldStartTaskSchema = z
   .object({
     name: z.string().min(1).default('cold-start'),
-    data: z.object({ path: z.string().min(1), format: z.enum(DATA_FORMATS).default('seqtxt'), attributes: z.string().min(1) }).strict(),
+    data: dataFragment.extend({ attributes: z.string().min(1) }).strict(),
     split: z
       .object({ itemFraction: z.number().gt(0).lt(1).default(0.05), seed: z.number().int().min(0).default(0), minInteractions: z.number().int().min(1).default(5), validShare: z.number().gt(0).lt(1).default(0.5) })
       .strict()
       .default({ itemFraction: 0.05, seed: 0, minInteractions: 5, validShare: 0.5 }),
-    model: z
-      .object({ model: z.enum(MODEL_NAMES), config: z.record(z.string(), z.unknown()).default({}), trainer: z.record(z.string(), z.unknown()).default({}) })
-      .strict()
-      .default({ model: 'sasrec', config: { loss: 'bce' }, trainer: {} }),
-    seeds: z.number().int().min(1).max(100).default(3),
-    epochs: z.number().int().min(1).optional(),
-    patience: z.number().int().min(1).optional(),
+    /** The model; its config is checked against the model's own schema at parse time. */
+    model: modelSpecSchema.default({ model: 'sasrec', config: { loss: 'bce' }, trainer: {} }),
+    seeds: seedsFragment,
+    epochs: epochsFragment,
+    patience: patienceFragment,
     /** Candidate synthetic interactions per cold item; the best on validation-cold items is reported. */
     intensities: z.array(z.number().int().min(1)).min(1).default([5, 20]),
     selectIntensityOn: z.enum(['first-seed', 'all-seeds']).default('first-seed'),
@@ -71,7 +71,7 @@ export const coldStartTaskSchema = z
     earlyStoppingCases: z.number().int().min(1).optional(),
     /** The context-copy control arm (synthesis windows without the cold item). */
     contextControl: z.boolean().default(true),
-    out: z.string().min(1).optional(),
+    out: outFragment,
   })
   .strict();
 export type ColdStartTaskConfig = z.infer<typeof coldStartTaskSchema>;
@@ -82,6 +82,13 @@ export function parseCtrTaskConfig(raw: unknown, file?: string): CtrTaskConfig {
 
 export function parseColdStartTaskConfig(raw: unknown, file?: string): ColdStartTaskConfig {
   return parseWithSchema(coldStartTaskSchema, raw, file);
+}
+
+/** A config file path, or a config already read and parsed (e.g. by the CLI, after `--set` overrides). */
+export type TaskSource<T> = string | { readonly config: T; readonly baseDir: string };
+
+function readTask<T>(source: TaskSource<T>, parse: (raw: unknown, file: string) => T): { config: T; baseDir: string } {
+  return typeof source === 'string' ? readConfigFile(source, parse) : source;
 }
 
 export interface TaskRunOptions {
@@ -126,8 +133,8 @@ async function loadCtrDataset(data: CtrTaskConfig['data'], baseDir: string, prog
 }
 
 /** `samplify ctr <config>`: runs the CTR experiment a config describes and writes <out>/results.json. */
-export async function runCtrTask(configPath: string, o: TaskRunOptions = {}): Promise<{ result: CtrExperimentResult; table: string; out: string }> {
-  const { config, baseDir } = readConfigFile(configPath, parseCtrTaskConfig);
+export async function runCtrTask(source: TaskSource<CtrTaskConfig>, o: TaskRunOptions = {}): Promise<{ result: CtrExperimentResult; table: string; out: string }> {
+  const { config, baseDir } = readTask(source, parseCtrTaskConfig);
   const out = o.out ?? config.out ?? join('runs', config.name);
   const { name: _name, data, out: _out, ...experiment } = config;
   const dataset = await loadCtrDataset(data, baseDir, o.progress);
@@ -137,8 +144,8 @@ export async function runCtrTask(configPath: string, o: TaskRunOptions = {}): Pr
 }
 
 /** `samplify cold-start <config>`: the item cold-start experiment (it writes <out>/results.json and per-seed files). */
-export async function runColdStartTask(configPath: string, o: TaskRunOptions = {}): Promise<{ result: ColdStartExperimentResult; out: string }> {
-  const { config, baseDir } = readConfigFile(configPath, parseColdStartTaskConfig);
+export async function runColdStartTask(source: TaskSource<ColdStartTaskConfig>, o: TaskRunOptions = {}): Promise<{ result: ColdStartExperimentResult; out: string }> {
+  const { config, baseDir } = readTask(source, parseColdStartTaskConfig);
   const out = o.out ?? config.out ?? join('runs', config.name);
   const read = await loadDataset(resolve(baseDir, config.data.path), config.data.format);
   o.progress?.line(`${read.report.file}: ${read.report.rowsIn} rows in = ${read.report.rowsKept} kept + ${read.report.rowsRejected} rejected`);

@@ -13,13 +13,14 @@
  * 'bce' (one sampled negative per position), shared with SASRec. bench/reference/reference.py
  * holds the same network in PyTorch for the cross-check tests.
  */
-import { ConfigError, type Rng } from '../core/index.ts';
+import { z } from 'zod';
+import { ConfigError, parseWithSchema, type Rng } from '../core/index.ts';
 import {
   Tensor, type Parameter, constantParameter, dropout, embedding, gatherRows, gru, linear, maskRows, matmul, noGrad,
   normalParameter, uniformParameter,
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
-import { type SequenceLoss, arange, padHistories, parseLoss, pickNegatives, rowWeights, sequenceLoss, targetRows } from './sasrec.ts';
+import { type SequenceLoss, arange, padHistories, sequenceLossSchema, pickNegatives, rowWeights, sequenceLoss, targetRows } from './sasrec.ts';
 
 export interface Gru4recConfig {
   readonly embedding: number;
@@ -33,19 +34,22 @@ export interface Gru4recConfig {
 export const GRU4REC_DEFAULTS: Gru4recConfig = { embedding: 64, hidden: 64, dropout: 0.3, maxLen: 50, loss: 'ce' };
 
 const SCORE_CHUNK = 256;
-const KEYS = new Set(Object.keys(GRU4REC_DEFAULTS));
+const positive = (def: number) => z.number().int({ error: 'must be an integer >= 1' }).min(1, { error: 'must be an integer >= 1' }).default(def);
+
+/** GRU4Rec's network hyper-parameters: strict (an unknown key is a ConfigError at config parse time). */
+export const gru4recConfigSchema = z
+  .object({
+    embedding: positive(GRU4REC_DEFAULTS.embedding),
+    hidden: positive(GRU4REC_DEFAULTS.hidden),
+    dropout: z.number().min(0, { error: 'must be a number in [0, 1)' }).lt(1, { error: 'must be a number in [0, 1)' }).default(GRU4REC_DEFAULTS.dropout),
+    maxLen: positive(GRU4REC_DEFAULTS.maxLen),
+    loss: sequenceLossSchema.default(GRU4REC_DEFAULTS.loss),
+  })
+  .strict();
 
 export function parseGru4recConfig(cfg: Record<string, unknown>): Gru4recConfig {
-  for (const k of Object.keys(cfg)) if (!KEYS.has(k)) throw new ConfigError(`unknown GRU4Rec option (known: ${[...KEYS].join(', ')})`, { field: k });
-  const int = (key: keyof Gru4recConfig, def: number): number => {
-    const v = cfg[key] ?? def;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`must be an integer >= 1, got ${JSON.stringify(v)}`, { field: key });
-    return v;
-  };
-  const d = GRU4REC_DEFAULTS;
-  const p = cfg.dropout ?? d.dropout;
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ConfigError(`must be a number in [0, 1), got ${JSON.stringify(p)}`, { field: 'dropout' });
-  return { embedding: int('embedding', d.embedding), hidden: int('hidden', d.hidden), dropout: p, maxLen: int('maxLen', d.maxLen), loss: parseLoss(cfg, d.loss) };
+  const c = parseWithSchema(gru4recConfigSchema, cfg);
+  return { embedding: c.embedding, hidden: c.hidden, dropout: c.dropout, maxLen: c.maxLen, loss: c.loss };
 }
 
 export class Gru4rec implements SequenceNetwork {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ConfigError, ModelStateError, writeJsonAtomic } from '../core/index.ts';
 import type { TrainView } from '../data/index.ts';
 import type { FitOptions, FitReport, Recommender } from './types.ts';
@@ -18,6 +19,17 @@ export interface ItemKnnConfig {
 }
 
 export const DEFAULT_ITEMKNN: ItemKnnConfig = { neighbors: 100, window: 0, shrink: 10, historyLength: 0, recencyDecay: 1 };
+
+/** ItemKNN's parameters: strict (an unknown key is a ConfigError at config parse time). */
+export const itemKnnConfigSchema = z
+  .object({
+    neighbors: z.number().int().min(1, { error: 'neighbors must be >= 1' }).default(DEFAULT_ITEMKNN.neighbors),
+    window: z.number().int().min(0).default(DEFAULT_ITEMKNN.window),
+    shrink: z.number().min(0).default(DEFAULT_ITEMKNN.shrink),
+    historyLength: z.number().int().min(0).default(DEFAULT_ITEMKNN.historyLength),
+    recencyDecay: z.number().positive().default(DEFAULT_ITEMKNN.recencyDecay),
+  })
+  .strict();
 
 /**
  * Item-based collaborative filtering from co-occurrence in training sequences, cosine-normalised:

@@ -4,7 +4,7 @@ import { ConfigError, ModelStateError, Registry, Rng, writeJsonAtomic } from '..
 import type { TrainView } from '../data/index.ts';
 import { loadParameters, saveParameters } from '../nn/index.ts';
 import type { SequenceNetwork } from './network.ts';
-import { DEFAULT_TRAINER, trainSequenceNetwork, type TrainerConfig } from './trainer.ts';
+import { DEFAULT_TRAINER, trainSequenceNetwork, type TrainerConfig, type TrainerOverrides } from './trainer.ts';
 import type { FitOptions, FitReport, Recommender } from './types.ts';
 
 export type NetworkFactory = (numItems: number, config: Record<string, unknown>, rng: Rng) => SequenceNetwork;
@@ -21,11 +21,11 @@ export class NeuralRecommender implements Recommender {
   private net: SequenceNetwork | null = null;
   private numItems = 0;
 
-  constructor(kind: string, networkConfig: Record<string, unknown> = {}, trainer: Partial<TrainerConfig> = {}) {
+  constructor(kind: string, networkConfig: Record<string, unknown> = {}, trainer: TrainerOverrides = {}) {
     networks.get(kind, 'model');
     this.name = kind;
     this.networkConfig = networkConfig;
-    this.trainer = { ...DEFAULT_TRAINER, ...trainer };
+    this.trainer = { ...DEFAULT_TRAINER, ...(Object.fromEntries(Object.entries(trainer).filter(([, v]) => v !== undefined)) as Partial<TrainerConfig>) };
     if (!(this.trainer.batchSize >= 1)) throw new ConfigError('batch size must be >= 1', { field: 'batchSize' });
     if (!(this.trainer.lr > 0)) throw new ConfigError('learning rate must be > 0', { field: 'lr' });
   }

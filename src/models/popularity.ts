@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ModelStateError, writeJsonAtomic } from '../core/index.ts';
 import { itemPopularity, type TrainView } from '../data/index.ts';
 import type { FitOptions, FitReport, Recommender } from './types.ts';
+
+/** Popularity has no parameters: any key is a ConfigError at config parse time. */
+export const popularityConfigSchema = z.object({}).strict();
 
 /** Scores every item by its number of training interactions; the same ranking for everyone. */
 export class PopularityRecommender implements Recommender {

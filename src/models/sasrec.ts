@@ -19,7 +19,8 @@
  * softmax over the numItems real items (the padding column is dropped) at every non-padding position.
  * Output projections are computed only on non-padding rows.
  */
-import { ConfigError, type Rng } from '../core/index.ts';
+import { z } from 'zod';
+import { ConfigError, parseWithSchema, type Rng } from '../core/index.ts';
 import {
   Tensor, type Parameter, add, attention, attentionPacked, bceWithLogits, constantParameter, crossEntropy, dropout, embedding, gatherRows,
   gelu, layerNorm, linear, matmul, noGrad, normalParameter, reshape, rowDot,
@@ -53,17 +54,10 @@ export const SASREC_DEFAULTS: SasrecConfig = {
 const SCORE_CHUNK = 256;
 const LN_EPS = 1e-12;
 
-function int(cfg: Record<string, unknown>, key: string, def: number, min: number): number {
-  const v = cfg[key] ?? def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(`must be an integer >= ${min}, got ${JSON.stringify(v)}`, { field: key });
-  return v;
-}
-
-function prob(cfg: Record<string, unknown>, key: string, def: number): number {
-  const v = cfg[key] ?? def;
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ConfigError(`must be a number in [0, 1), got ${JSON.stringify(v)}`, { field: key });
-  return v;
-}
+const integer = (min: number, def: number) => z.number().int({ error: `must be an integer >= ${min}` }).min(min, { error: `must be an integer >= ${min}` }).default(def);
+const probability = (def: number) => z.number().min(0, { error: 'must be a number in [0, 1)' }).lt(1, { error: 'must be a number in [0, 1)' }).default(def);
+/** The next-item loss: 'bce' (one sampled negative, the SASRec paper) or 'ce' (full softmax, RecBole). */
+export const sequenceLossSchema = z.enum(['bce', 'ce'], { error: "must be 'bce' or 'ce'" });
 
 export function parseLoss(cfg: Record<string, unknown>, def: SequenceLoss): SequenceLoss {
   const v = cfg.loss ?? def;
@@ -71,27 +65,27 @@ export function parseLoss(cfg: Record<string, unknown>, def: SequenceLoss): Sequ
   return v;
 }
 
-const SASREC_KEYS = new Set(Object.keys(SASREC_DEFAULTS));
+/** SASRec's network hyper-parameters: strict (a typo like `hiden` is a ConfigError at config parse time). */
+export const sasrecConfigSchema = z
+  .object({
+    hidden: integer(1, SASREC_DEFAULTS.hidden),
+    blocks: integer(1, SASREC_DEFAULTS.blocks),
+    heads: integer(1, SASREC_DEFAULTS.heads),
+    dropout: probability(SASREC_DEFAULTS.dropout),
+    attnDropout: probability(SASREC_DEFAULTS.attnDropout),
+    maxLen: integer(1, SASREC_DEFAULTS.maxLen),
+    loss: sequenceLossSchema.default(SASREC_DEFAULTS.loss),
+    initStd: z.number().positive({ error: 'must be a positive number' }).default(SASREC_DEFAULTS.initStd),
+    maskToken: z.boolean({ error: 'must be true or false' }).default(SASREC_DEFAULTS.maskToken),
+  })
+  .strict()
+  .refine((c) => c.hidden % c.heads === 0, { message: 'hidden must be divisible by heads', path: ['heads'] });
 
 export function parseSasrecConfig(cfg: Record<string, unknown>): SasrecConfig {
-  for (const k of Object.keys(cfg)) if (!SASREC_KEYS.has(k)) throw new ConfigError(`unknown SASRec option (known: ${[...SASREC_KEYS].join(', ')})`, { field: k });
-  const d = SASREC_DEFAULTS;
-  const hidden = int(cfg, 'hidden', d.hidden, 1);
-  const heads = int(cfg, 'heads', d.heads, 1);
-  if (hidden % heads !== 0) throw new ConfigError(`hidden (${hidden}) must be divisible by heads (${heads})`, { field: 'heads' });
-  const initStd = cfg.initStd ?? d.initStd;
-  if (typeof initStd !== 'number' || !(initStd > 0)) throw new ConfigError(`must be a positive number, got ${JSON.stringify(initStd)}`, { field: 'initStd' });
-  const maskToken = cfg.maskToken ?? d.maskToken;
-  if (typeof maskToken !== 'boolean') throw new ConfigError(`must be true or false, got ${JSON.stringify(maskToken)}`, { field: 'maskToken' });
-  return {
-    hidden, heads, maskToken,
-    blocks: int(cfg, 'blocks', d.blocks, 1),
-    dropout: prob(cfg, 'dropout', d.dropout),
-    attnDropout: prob(cfg, 'attnDropout', d.attnDropout),
-    maxLen: int(cfg, 'maxLen', d.maxLen, 1),
-    loss: parseLoss(cfg, d.loss),
-    initStd,
-  };
+  const c = parseWithSchema(sasrecConfigSchema, cfg);
+  if (c.hidden % c.heads !== 0) throw new ConfigError(`hidden (${c.hidden}) must be divisible by heads (${c.heads})`, { field: 'heads' });
+  // Key order as saved in model.json.
+  return { hidden: c.hidden, heads: c.heads, maskToken: c.maskToken, blocks: c.blocks, dropout: c.dropout, attnDropout: c.attnDropout, maxLen: c.maxLen, loss: c.loss, initStd: c.initStd };
 }
 
 interface Block {

@@ -18,6 +18,9 @@ export interface TrainerConfig {
   readonly evalEvery: number;
 }
 
+/** Trainer overrides as configs give them (each key may be absent or undefined). */
+export type TrainerOverrides = { readonly [K in keyof TrainerConfig]?: TrainerConfig[K] | undefined };
+
 export const DEFAULT_TRAINER: TrainerConfig = { batchSize: 256, lr: 1e-3, weightDecay: 0, epochs: 200, patience: 40, evalEvery: 1 };
 
 /**

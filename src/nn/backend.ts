@@ -1,8 +1,10 @@
 /**
  * Backend selection. The native addon (build/Release/samplify_native.node, N-API + OpenBLAS) is
  * used when it loads; otherwise the pure TypeScript kernels, with one warning line on stderr.
- * SAMPLIFY_BACKEND=typescript|native (read at load) or useBackend() force one; SAMPLIFY_THREADS
- * sets the thread count (default min(2, available cores)).
+ * SAMPLIFY_BACKEND=typescript|native or useBackend() force one. The thread count is a run setting
+ * (`--threads`, `settings.threads`: setThreads); its default is SAMPLIFY_THREADS, else
+ * min(2, available cores). Both are resolved on first use, not at import, so a setting applied
+ * before any work is the one every kernel sees.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -54,7 +56,8 @@ function loadNative(): NativeAddon | null {
   return null;
 }
 
-function defaultThreads(): number {
+/** The thread count a run gets unless a setting says otherwise: SAMPLIFY_THREADS, else min(2, cores). */
+export function defaultThreads(): number {
   const env = process.env.SAMPLIFY_THREADS;
   if (env !== undefined && env !== '') {
     const n = Number(env);
@@ -65,8 +68,13 @@ function defaultThreads(): number {
 
 let current: Kernels = tsKernels;
 let reason: string | undefined;
-let threads = defaultThreads();
+let threadSetting: number | undefined;
 let warned = false;
+let initialised = false;
+
+function threadCount(): number {
+  return (threadSetting ??= defaultThreads());
+}
 
 function nativeKernels(addon: NativeAddon): Kernels {
   return {
@@ -107,6 +115,7 @@ function nativeKernels(addon: NativeAddon): Kernels {
 
 /** Switch backend. 'native' throws when the addon cannot be loaded. */
 export function useBackend(name: 'typescript' | 'native'): void {
+  initialised = true;
   if (name === 'typescript') {
     current = tsKernels;
     reason = 'forced';
@@ -114,7 +123,7 @@ export function useBackend(name: 'typescript' | 'native'): void {
   }
   const addon = loadNative();
   if (addon === null) throw new Error(`samplify nn: ${nativeError}`);
-  addon.setThreads(threads);
+  addon.setThreads(threadCount());
   current = nativeKernels(addon);
   reason = undefined;
 }
@@ -125,6 +134,8 @@ export function nativeAvailable(): boolean {
 }
 
 function init(): void {
+  if (initialised) return;
+  initialised = true;
   const forced = process.env.SAMPLIFY_BACKEND;
   if (forced === 'typescript' || forced === 'ts') {
     useBackend('typescript');
@@ -142,9 +153,9 @@ function init(): void {
   current = tsKernels;
   reason = nativeError;
 }
-init();
 
 export function kernels(): Kernels {
+  init();
   // Warn on first use, not on import: Popularity/ItemKNN runs never touch these kernels.
   if (!warned && current === tsKernels && reason === nativeError) {
     warned = true;
@@ -154,7 +165,8 @@ export function kernels(): Kernels {
 }
 
 export function backendInfo(): { name: BackendName; threads: number; reason?: string } {
-  const info: { name: BackendName; threads: number; reason?: string } = { name: current.name, threads: current.name === 'typescript' ? 1 : threads };
+  init();
+  const info: { name: BackendName; threads: number; reason?: string } = { name: current.name, threads: current.name === 'typescript' ? 1 : threadCount() };
   if (reason !== undefined) info.reason = reason;
   return info;
 }
@@ -162,6 +174,6 @@ export function backendInfo(): { name: BackendName; threads: number; reason?: st
 /** Threads used by OpenBLAS (the TypeScript backend is single-threaded). */
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreads needs a positive integer, got ${n}`);
-  threads = n;
+  threadSetting = n;
   if (native !== null) native.setThreads(n);
 }

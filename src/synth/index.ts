@@ -6,7 +6,8 @@ export { GaussianCopulaSynthesizer, copulaParamsSchema, parseCopulaParams, COPUL
 export type { CopulaParams, MarginalState, MarginalChoice } from './copula.ts';
 export { PARAMETRIC_FAMILIES } from './distributions.ts';
 export type { ParametricFamily } from './distributions.ts';
-export { synthesizers, createSynthesizer, loadSynthesizer, savedSynthesizerKind, synthesizerNames } from './registry.ts';
+export { synthesizers, sequenceSynthesizers, synthesizerSpecSchema, autoregressiveConfigSchema, createSynthesizer, loadSynthesizer, savedSynthesizerKind, synthesizerNames } from './registry.ts';
+export { markovConfigSchema } from './sequence/markov.ts';
 export type { SynthesizerFactory } from './registry.ts';
 // Sequence synthesis (whole user histories): src/synth/sequence.
 export { MarkovSequenceSynthesizer, AutoregressiveSequenceSynthesizer, SequenceVaeSynthesizer, eventSequencesFromTable, createSequenceSynthesizer, SEQUENCE_SYNTHESIZERS, learnsEventTypes } from './sequence/index.ts';

@@ -14,12 +14,37 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, ModelStateError, Rng, writeJsonAtomic } from '../../core/index.ts';
+import { z } from 'zod';
+import { ConfigError, ModelStateError, Rng, refineWith, writeJsonAtomic } from '../../core/index.ts';
 import { makeTrainView, type TrainView } from '../../data/index.ts';
-import { createRecommender, NeuralRecommender } from '../../models/index.ts';
+import { createRecommender, gru4recConfigSchema, NeuralRecommender, sasrecConfigSchema, trainerConfigSchema } from '../../models/index.ts';
 import { checkDrawOptions, generateItems, itemsSeenIn, type NextItemSampler } from '../../augment/index.ts';
 import { Categorical, hasRepeats, lengthDistribution, sampleLengths, startDistribution } from './stats.ts';
 import type { EventSequence, EventSequenceData, SequenceSampleOptions, SequenceSynthesizer, SequenceSynthFitOptions, SequenceSynthFitReport } from './types.ts';
+
+/**
+ * The autoregressive synthesizer's params: a next-item network (its hyper-parameters checked
+ * against the model registry, so `network.hiden` fails at parse time) and the sampling settings.
+ */
+export const autoregressiveConfigSchema = z
+  .object({
+    model: z.enum(['sasrec', 'gru4rec']).default('sasrec'),
+    /** Network hyper-parameters; loss defaults to 'ce' (a full softmax to sample from). */
+    network: z.record(z.string(), z.unknown()).default({}),
+    trainer: z.record(z.string(), z.unknown()).default({}),
+    epochs: z.number().int().min(1).default(20),
+    temperature: z.number().positive().default(1),
+    /** 0 = sample among all allowed items. */
+    topK: z.number().int().min(0).default(0),
+    noRepeat: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    /** Histories generated together (one model call per step for the chunk). */
+    batchSize: z.number().int().min(1).default(256),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    refineWith(c.model === 'gru4rec' ? gru4recConfigSchema : sasrecConfigSchema, { loss: 'ce', ...c.network }, ctx, ['network']);
+    refineWith(trainerConfigSchema, c.trainer, ctx, ['trainer']);
+  });
 
 export interface AutoregressiveConfig {
   readonly model?: 'sasrec' | 'gru4rec';

@@ -18,10 +18,19 @@
  * Draws are exact under no-repeat: the excluded states' mass is removed from both parts.
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { ConfigError, ModelStateError, Rng, writeJsonAtomic } from '../../core/index.ts';
 import type { TrainView } from '../../data/index.ts';
 import { Categorical, hasRepeats, lengthDistribution, sampleLengths, startDistribution } from './stats.ts';
 import type { EventSequence, EventSequenceData, SequenceSampleOptions, SequenceSynthesizer, SequenceSynthFitOptions, SequenceSynthFitReport } from './types.ts';
+
+/** The Markov synthesizer's params (strict: an unknown key is a ConfigError at config parse time). */
+export const markovConfigSchema = z
+  .object({
+    /** Never repeat a state within a history; 'auto' (default): when the training data never does. */
+    noRepeat: z.union([z.boolean(), z.literal('auto')], { error: "must be true, false or 'auto'" }).default('auto'),
+  })
+  .strict();
 
 export interface MarkovConfig {
   /** Never repeat a state within a history; 'auto' (default): when the training data never does. */

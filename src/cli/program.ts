@@ -1,0 +1,338 @@
+/** The command-line program: every command, its options and help (src/cli/main.ts runs it and maps errors to exit codes). */
+import { Command, InvalidArgumentError } from 'commander';
+import type { z } from 'zod';
+import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
+import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
+import { runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask, parseSynthesizeConfig, parseCtrTaskConfig, parseColdStartTaskConfig } from '../experiment/index.ts';
+import { parseSequenceSynthesizeConfig, isSequenceSynthesizeConfig, readRawConfig, splitSettings, applySettings, parseLayered, type Settings } from '../experiment/index.ts';
+import { evaluateCommandSchema, augmentCommandSchema, validateCommandSchema, benchmarkCommandSchema, loadOptionsOf, TABLE_COLUMN_DEFAULTS, DEFAULT_EXCLUDE, EXCLUDE_MODES } from '../experiment/index.ts';
+import { DATA_FORMATS, type DataFormat } from '../data/index.ts';
+import { MODEL_NAMES, type ModelName, type ModelSpec } from '../models/index.ts';
+import { dirname, resolve } from 'node:path';
+
+/**
+ * Every command layers its config the same way — schema defaults < config file < command line
+ * (flags and `--set key.path=value`, in the order given) — and parses it completely, settings
+ * included, before any work: a bad key is exit 2 naming its key path.
+ */
+const EXIT_CODES = `
+Exit codes:
+  0    ok
+  1    internal error (a bug; rerun with SAMPLIFY_DEBUG=1 for the stack trace)
+  2    bad config or usage (the message names the key, e.g. model.config.hiden)
+  3    bad input data (file, line and field named)
+  4    model state (a model used before fit, or a saved model of another kind)
+  130  interrupted (Ctrl-C; outputs so far are complete files, rerun to resume)`;
+
+function int(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+function choice<T extends string>(name: string, options: readonly T[]) {
+  return (v: string): T => {
+    if (!(options as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${options.join(', ')}`);
+    return v as T;
+  };
+}
+
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}
+
+/** The command-line layer: what the flags set (as key paths), then every --set, in order. */
+type Layer = Record<string, unknown>;
+
+interface CommonFlags {
+  set?: string[];
+  threads?: number;
+  backend?: 'auto' | 'native' | 'typescript';
+}
+
+/** `--set`, `--threads`, `--backend`: every command has them. */
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--set <key.path=value>', 'override any config key (repeatable; the value is read as YAML/JSON), e.g. --set seeds=1 --set model.config.hidden=32', collect)
+    .option('--threads <n>', 'BLAS threads (setting settings.threads; default: SAMPLIFY_THREADS, else min(2, cores))', int('threads', 1))
+    .option('--backend <name>', 'nn kernels: auto, native (OpenBLAS) or typescript (setting settings.backend)', choice('backend', ['auto', 'native', 'typescript'] as const));
+}
+
+function settingsLayer(o: CommonFlags): Layer {
+  return { ...(o.threads !== undefined || o.backend !== undefined ? { settings: { ...(o.threads !== undefined ? { threads: o.threads } : {}), ...(o.backend !== undefined ? { backend: o.backend } : {}) } } : {}) };
+}
+
+/** Parses flags (as a layer over the file) and --set for a command with `schema`; settings are applied here, before any work. */
+function resolveConfig<S extends z.ZodType>(schema: S, file: unknown, flags: Layer, o: CommonFlags, source?: string): z.infer<S> {
+  const { config, settings } = parseLayered(schema, layerConfig(file ?? {}, { ...flags, ...settingsLayer(o) }), o.set ?? [], source);
+  applySettings(settings);
+  return config;
+}
+
+/** A config file with the command line over it: the merged plain data and its settings (not yet applied). */
+function layeredFile(path: string, flags: Layer, o: CommonFlags): { raw: unknown; settings: Settings; baseDir: string } {
+  const { settings, rest } = splitSettings(layerConfig(readRawConfig(path), { ...flags, ...settingsLayer(o) }, o.set ?? []));
+  return { raw: rest, settings, baseDir: dirname(resolve(path)) };
+}
+
+const D = TABLE_COLUMN_DEFAULTS;
+
+interface ColumnFlags {
+  userCol?: string;
+  itemCol?: string;
+  timeCol?: string;
+  eventCol?: string;
+  eventTypes?: string;
+  rejected?: string;
+}
+
+/** Column flags shared by every command that reads CSV/TSV/JSONL/Parquet (keys data.columns.*, data.eventTypes, data.rejected). */
+function withColumnOptions(cmd: Command): Command {
+  return cmd
+    .option('--user-col <name>', `user id column (csv/tsv/jsonl/parquet; default: ${D.user})`)
+    .option('--item-col <name>', `item id column (default: ${D.item})`)
+    .option('--time-col <name>', `timestamp column, or 'none' to keep file order (default: ${D.timestamp})`)
+    .option('--event-col <name>', 'event type column (e.g. view/cart/purchase)')
+    .option('--event-types <list>', 'comma-separated allowed event types; other values are rejected rows')
+    .option('--rejected <file>', 'write rejected rows here (JSONL, with file, line, field, reason)');
+}
+
+function dataLayer(o: ColumnFlags & { data?: string; format?: DataFormat }): Layer {
+  const columns = { ...(o.userCol ? { user: o.userCol } : {}), ...(o.itemCol ? { item: o.itemCol } : {}), ...(o.timeCol ? { timestamp: o.timeCol } : {}), ...(o.eventCol ? { eventType: o.eventCol } : {}) };
+  const data = {
+    ...(o.data !== undefined ? { path: o.data } : {}),
+    ...(o.format !== undefined ? { format: o.format } : {}),
+    ...(Object.keys(columns).length ? { columns } : {}),
+    ...(o.eventTypes ? { eventTypes: o.eventTypes.split(',').map((s) => s.trim()) } : {}),
+    ...(o.rejected ? { rejected: o.rejected } : {}),
+  };
+  return Object.keys(data).length ? { data } : {};
+}
+
+/** Drops undefined flags so they do not hide what a lower layer says. */
+function defined(o: Record<string, unknown>): Layer {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+function cancelOnSigint(): CancelToken {
+  const token = new CancelToken();
+  process.on('SIGINT', () => {
+    if (token.cancelled) process.exit(130);
+    process.stderr.write('\ninterrupt: finishing the current batch and stopping (press Ctrl-C again to quit at once)\n');
+    token.cancel();
+  });
+  return token;
+}
+
+/** The ModelSpec as the user wrote it (no empty trainer added: fingerprints and results record what was given). */
+function writtenModelSpec(m: { model: ModelName; config: Record<string, unknown>; trainer: Record<string, unknown> }): ModelSpec {
+  return { model: m.model, config: m.config, ...(Object.keys(m.trainer).length > 0 ? { trainer: m.trainer } : {}) };
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('samplify')
+    .description('Expand e-commerce recommendation training data and measure what it does to the model.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText('after', `
+Every command takes --set key.path=value (repeatable), --threads and --backend. Values are
+layered: schema defaults < config file < command line (flags and --set, in order); an unknown
+key fails before any work, naming its key path.
+
+Examples:
+  $ samplify benchmark --quick
+  $ samplify evaluate --data ../shared/data/beauty/Beauty.txt --model sasrec --set model.config.loss=ce --out runs/sasrec
+  $ samplify experiment bench/configs/beauty-ce-input-mask.yaml --set seeds=1 --threads 1
+  $ samplify synthesize examples/synth/shop-events-autoregressive.yaml --set synthesizer.params.epochs=2
+${EXIT_CODES}`);
+
+  withColumnOptions(program
+    .command('evaluate'))
+    .description('train a recommender on a leave-one-out split and evaluate it with full ranking (HR/NDCG/MRR), over several seeds')
+    .option('--data <file>', 'interaction or sequence file (required; key data.path)')
+    .option('--format <format>', `input format: ${DATA_FORMATS.join(', ')} (default: seqtxt)`, choice('format', DATA_FORMATS))
+    .option('--model <model>', `model: ${MODEL_NAMES.join(', ')} (required; key model.model)`, choice('model', MODEL_NAMES))
+    .option('--loss <loss>', 'loss of neural models: bce (one sampled negative, the SASRec paper) or ce (full softmax, RecBole); key model.config.loss', choice('loss', ['bce', 'ce'] as const))
+    .option('--seeds <n>', 'number of seeds (seed, seed+1, …; default: 1)', int('seeds', 1))
+    .option('--seed <n>', 'first seed (default: 0)', int('seed', 0))
+    .option('--epochs <n>', 'maximum training epochs', int('epochs', 1))
+    .option('--patience <n>', 'early-stopping patience on validation NDCG@20', int('patience', 1))
+    .option('--protocol <p>', 'full (rank all items) or sampled (target + 99 negatives); default: full', choice('protocol', ['full', 'sampled'] as const))
+    .option('--exclude <mode>', `history items before ranking: neg-inf, zero (CoSeRec quirk), none; default: ${DEFAULT_EXCLUDE}`, choice('exclude', EXCLUDE_MODES))
+    .option('--hidden <n>', 'hidden size of neural models (key model.config.hidden)', int('hidden', 1))
+    .option('--max-len <n>', 'longest history a neural model reads (key model.config.maxLen)', int('max-len', 1))
+    .option('--out <dir>', 'output directory: results.json, ranks/, checkpoints/ (required; key out)')
+    .option('--json', 'print the results as one JSON object on stdout')
+    .addHelpText('after', `
+Examples:
+  $ samplify evaluate --data ../shared/data/beauty/Beauty.txt --model pop --out runs/pop --json
+  $ samplify evaluate --data ../shared/data/beauty/Beauty.txt --model sasrec --loss ce --seeds 3 --out runs/sasrec-ce
+  $ samplify evaluate --data ../shared/data/beauty/Beauty.txt --model sasrec --set model.config.blocks=1 --set model.trainer.batchSize=128 --out runs/s1
+  $ samplify evaluate --data ../shared/data/ml-100k/ml-100k.inter --format recbole --model itemknn --out runs/ml`)
+    .action(async (o: CommonFlags & ColumnFlags & { data?: string; format?: DataFormat; model?: ModelName; loss?: 'bce' | 'ce'; seeds?: number; seed?: number; epochs?: number; patience?: number; protocol?: 'full' | 'sampled'; exclude?: (typeof EXCLUDE_MODES)[number]; hidden?: number; maxLen?: number; out?: string; json?: boolean }) => {
+      const networkConfig = defined({ loss: o.loss, hidden: o.hidden, maxLen: o.maxLen });
+      const flags: Layer = {
+        ...dataLayer(o),
+        ...(o.model !== undefined || Object.keys(networkConfig).length ? { model: { ...(o.model !== undefined ? { model: o.model } : {}), ...(Object.keys(networkConfig).length ? { config: networkConfig } : {}) } } : {}),
+        ...defined({ seeds: o.seeds, seed: o.seed, epochs: o.epochs, patience: o.patience, protocol: o.protocol, exclude: o.exclude, out: o.out }),
+      };
+      const c = resolveConfig(evaluateCommandSchema, {}, flags, o);
+      const result = await runEvaluation({
+        data: c.data.path,
+        format: c.data.format,
+        load: loadOptionsOf(c.data),
+        model: writtenModelSpec(c.model),
+        seeds: Array.from({ length: c.seeds }, (_, i) => c.seed + i),
+        ...(c.epochs !== undefined ? { epochs: c.epochs } : {}),
+        ...(c.patience !== undefined ? { patience: c.patience } : {}),
+        protocol: c.protocol,
+        exclude: c.exclude,
+        out: c.out,
+        progress: stderrProgress,
+        cancel: cancelOnSigint(),
+      });
+      if (o.json) process.stdout.write(JSON.stringify(result) + '\n');
+      else process.stdout.write(`test  ${fmtMetrics(result.test)}\nvalid ${fmtMetrics(result.valid)}\nwritten: ${c.out}/results.json\n`);
+    });
+
+  withColumnOptions(program
+    .command('validate'))
+    .description('read a data file with row-level accounting: rows in = kept + rejected, rejected rows written with file, line, field and reason')
+    .option('--data <file>', 'input file (required; key data.path)')
+    .option('--format <format>', `input format: ${DATA_FORMATS.join(', ')} (default: seqtxt)`, choice('format', DATA_FORMATS))
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', `
+Examples:
+  $ samplify validate --data ../shared/data/taobao/Taobao.txt
+  $ samplify validate --data events.csv --format csv --event-col event_type --event-types view,cart,purchase --rejected rejected.jsonl`)
+    .action(async (o: CommonFlags & ColumnFlags & { data?: string; format?: DataFormat; json?: boolean }) => {
+      const c = resolveConfig(validateCommandSchema, {}, dataLayer(o), o);
+      const summary = await validateData(c.data.path, c.data.format, loadOptionsOf(c.data));
+      process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : summary.text + '\n');
+    });
+
+  program
+    .command('benchmark')
+    .description('the main job: Popularity, ItemKNN, GRU4Rec and SASRec on Amazon Beauty (leave-one-out, full ranking) next to the published numbers; --quick runs Popularity, ItemKNN and 15 epochs of SASRec')
+    .option('--quick', 'few epochs, one seed: a few minutes on 2 cores')
+    .option('--data <file>', 'Beauty.txt to use (default: ../shared/data/beauty/Beauty.txt, else the shipped sample)')
+    .option('--models <list>', 'comma-separated subset, e.g. pop,sasrec-ce')
+    .option('--seeds <n>', 'seeds per model', int('seeds', 1))
+    .option('--epochs <n>', 'maximum epochs for neural models', int('epochs', 1))
+    .option('--out <dir>', 'output directory (default: runs/benchmark)')
+    .addHelpText('after', `
+Examples:
+  $ samplify benchmark --quick
+  $ samplify benchmark --models sasrec-ce,sasrec-bce --seeds 3 --out runs/full`)
+    .action(async (o: CommonFlags & { quick?: boolean; data?: string; models?: string; seeds?: number; epochs?: number; out?: string }) => {
+      const c = resolveConfig(benchmarkCommandSchema, {}, defined({ quick: o.quick, data: o.data, models: o.models, seeds: o.seeds, epochs: o.epochs, out: o.out }), o);
+      await runBenchmark({ ...(c.quick ? { quick: true } : {}), ...defined({ data: c.data, models: c.models, seeds: c.seeds, epochs: c.epochs }), out: c.out, progress: stderrProgress, cancel: cancelOnSigint() });
+    });
+
+  withColumnOptions(program
+    .command('augment'))
+    .description("expand each user's training part (leave-one-out: validation/test items are never read) with an augmentation pipeline; one sample per line with its source user and the operator chain")
+    .option('--data <file>', 'input file (required; key data.path)')
+    .option('--format <format>', `input format: ${DATA_FORMATS.join(', ')} (default: seqtxt)`, choice('format', DATA_FORMATS))
+    .option('--pipeline <file>', 'pipeline (YAML or JSON), e.g. examples/pipelines/crop-reorder.yaml (required; key pipeline)')
+    .option('--views <k>', 'augmented views per user (default: 1)', int('views', 1))
+    .option('--seed <n>', 'seed (same seed and input: byte-identical output; default: 0)', int('seed', 0))
+    .option('--out <file>', 'output .jsonl or .parquet, written to a temp file, then renamed (required; key out)')
+    .addHelpText('after', `
+Examples:
+  $ samplify augment --data ../shared/data/beauty/Beauty.txt --pipeline examples/pipelines/crop-reorder.yaml --views 2 --seed 1 --out runs/beauty-aug.jsonl
+  $ samplify augment --data ../shared/data/beauty/Beauty.txt --pipeline examples/pipelines/coserec-default.yaml --views 5 --out runs/aug.parquet`)
+    .action(async (o: CommonFlags & ColumnFlags & { data?: string; format?: DataFormat; pipeline?: string; views?: number; seed?: number; out?: string }) => {
+      const c = resolveConfig(augmentCommandSchema, {}, { ...dataLayer(o), ...defined({ pipeline: o.pipeline, views: o.views, seed: o.seed, out: o.out }) }, o);
+      const r = await augmentFile({ data: c.data.path, format: c.data.format, load: loadOptionsOf(c.data), pipeline: c.pipeline, views: c.views, seed: c.seed, out: c.out, progress: stderrProgress });
+      process.stdout.write(`${r.samples} samples from ${r.users} users written to ${r.path}\n`);
+    });
+
+  program
+    .command('experiment')
+    .description('the lift experiment: baseline vs each augmentation arm, several seeds, paired significance and segments')
+    .argument('<config>', 'experiment config (YAML or JSON)')
+    .option('--out <dir>', "output directory (key out; default: runs/<name>)")
+    .addHelpText('after', `
+Examples:
+  $ samplify experiment examples/experiments/beauty-lift.yaml
+  $ samplify experiment bench/configs/beauty-lift.yaml --set seeds=1 --set arms[0].views=2`)
+    .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
+      const f = layeredFile(configPath, defined({ out: o.out }), o);
+      const config = parseExperimentConfig(f.raw, configPath);
+      checkExperimentPipelines(config, f.baseDir);
+      applySettings(f.settings);
+      const out = config.out ?? `runs/${config.name}`;
+      const r = await runLiftExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
+      process.stdout.write(r.pending ? r.table + '\n' : r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
+    });
+  program
+    .command('synthesize')
+    .description('fit a synthesizer on a feature table (gaussian-copula, ctgan, tvae: rows under conditions and constraints) or on user histories (markov, autoregressive, vae: synthetic users); writes the output, the fitted model and a provenance record')
+    .argument('<config>', 'synthesize config (YAML or JSON), e.g. examples/synth/ml100k-copula.yaml')
+    .option('--out <file>', "output (tables: .csv/.tsv/.jsonl/.parquet; histories: .jsonl/.txt); key out")
+    .option('--rows <n>', 'rows (or synthetic users) to sample; key rows (tables) or histories (sequences)', int('rows', 0))
+    .option('--seed <n>', 'seed; key seed', int('seed', 0))
+    .addHelpText('after', `
+Examples:
+  $ samplify synthesize examples/synth/ml100k-copula.yaml
+  $ samplify synthesize examples/synth/shop-events-autoregressive.yaml --set synthesizer.params.epochs=2
+  $ samplify synthesize examples/synth/ml100k-copula.yaml --set synthesizer.name=tvae --set 'synthesizer.params={epochs: 5}' --set rows=100
+  $ samplify synthesize examples/synth/beauty-markov-users.yaml --set synthesizer.params.noRepeat=false`)
+    .action(async (configPath: string, o: CommonFlags & { out?: string; rows?: number; seed?: number }) => {
+      const sequences = isSequenceSynthesizeConfig(layerConfig(readRawConfig(configPath), {}, o.set ?? []));
+      const f = layeredFile(configPath, defined({ out: o.out, seed: o.seed, [sequences ? 'histories' : 'rows']: o.rows }), o);
+      if (sequences) {
+        const config = parseSequenceSynthesizeConfig(f.raw, configPath);
+        applySettings(f.settings);
+        const r = await runSequenceSynthesis({ config, baseDir: f.baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
+        process.stdout.write(`${r.histories} synthetic users written to ${r.out} (model ${r.model}, ids ${r.idMap}, provenance ${r.provenance})\n`);
+        return;
+      }
+      const config = parseSynthesizeConfig(f.raw, configPath);
+      applySettings(f.settings);
+      const r = await runSynthesis({ config, baseDir: f.baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
+      process.stdout.write(`${r.report.produced} rows written to ${r.out} (model ${r.model}, provenance ${r.provenance})\n`);
+    });
+  program
+    .command('ctr')
+    .description('CTR models (logistic regression, DeepFM) trained on real, real + synthetic, real + minority-class synthetic and synthetic-only rows; AUC and log-loss on a real held-out split, several seeds')
+    .argument('<config>', 'CTR experiment config (YAML or JSON), e.g. examples/experiments/ml100k-ctr.yaml')
+    .option('--out <dir>', "output directory (key out; default: runs/<name>)")
+    .addHelpText('after', `
+Examples:
+  $ samplify ctr examples/experiments/ml100k-ctr.yaml
+  $ samplify ctr examples/experiments/ml100k-ctr.yaml --set seeds=[0] --set 'synthParams.ctgan={epochs: 5}'`)
+    .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
+      const f = layeredFile(configPath, defined({ out: o.out }), o);
+      const config = parseCtrTaskConfig(f.raw, configPath);
+      applySettings(f.settings);
+      const r = await runCtrTask({ config, baseDir: f.baseDir }, { progress: stderrProgress, cancel: cancelOnSigint() });
+      process.stdout.write(`${r.table}\nwritten: ${r.out}/results.json\n`);
+    });
+  program
+    .command('cold-start')
+    .description('item cold-start: hold out items, synthesize interactions for them from their attributes, and rank them (HR/NDCG@20 on the held-out items) against no synthesis and an attribute-popularity heuristic')
+    .argument('<config>', 'cold-start config (YAML or JSON), e.g. examples/experiments/beauty-cold-start.yaml')
+    .option('--out <dir>', "output directory (key out; default: runs/<name>)")
+    .addHelpText('after', `
+Examples:
+  $ samplify cold-start examples/experiments/beauty-cold-start.yaml
+  $ samplify cold-start examples/experiments/beauty-cold-start.yaml --set seeds=1 --set intensities=[5]`)
+    .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
+      const f = layeredFile(configPath, defined({ out: o.out }), o);
+      const config = parseColdStartTaskConfig(f.raw, configPath);
+      applySettings(f.settings);
+      const r = await runColdStartTask({ config, baseDir: f.baseDir }, { progress: stderrProgress, cancel: cancelOnSigint() });
+      process.stdout.write(`${r.result.table}\nwritten: ${r.out}/results.json\n`);
+    });
+  // After each command's own options, so they come first in --help.
+  for (const cmd of program.commands) withCommonOptions(cmd);
+  return program;
+}
+
