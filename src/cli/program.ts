@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
 import { runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask, parseSynthesizeConfig, parseCtrTaskConfig, parseColdStartTaskConfig } from '../experiment/index.ts';
+import { resolveSynthesizeOutputs, synthesizeConfigWithOutput, runOutputDir, type AnySynthesizeConfig } from '../experiment/index.ts';
 import { parseSequenceSynthesizeConfig, isSequenceSynthesizeConfig, readRawConfig, splitSettings, applySettings, parseLayered, type Settings } from '../experiment/index.ts';
 import { evaluateCommandSchema, augmentCommandSchema, validateCommandSchema, benchmarkCommandSchema, loadOptionsOf, TABLE_COLUMN_DEFAULTS, DEFAULT_EXCLUDE, EXCLUDE_MODES } from '../experiment/index.ts';
 import { DATA_FORMATS, type DataFormat } from '../data/index.ts';
@@ -263,11 +264,11 @@ Examples:
   $ samplify experiment examples/experiments/beauty-lift.yaml
   $ samplify experiment bench/configs/beauty-lift.yaml --set seeds=1 --set arms[0].views=2`)
     .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
-      const f = layeredFile(configPath, defined({ out: o.out }), o);
+      const f = layeredFile(configPath, {}, o);
       const config = parseExperimentConfig(f.raw, configPath);
       checkExperimentPipelines(config, f.baseDir);
       applySettings(f.settings);
-      const out = config.out ?? `runs/${config.name}`;
+      const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
       const r = await runLiftExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
       process.stdout.write(r.pending ? r.table + '\n' : r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
     });
@@ -286,17 +287,18 @@ Examples:
   $ samplify synthesize examples/synth/beauty-markov-users.yaml --set synthesizer.params.noRepeat=false`)
     .action(async (configPath: string, o: CommonFlags & { out?: string; rows?: number; seed?: number }) => {
       const sequences = isSequenceSynthesizeConfig(layerConfig(readRawConfig(configPath), {}, o.set ?? []));
-      const f = layeredFile(configPath, defined({ out: o.out, seed: o.seed, [sequences ? 'histories' : 'rows']: o.rows }), o);
-      if (sequences) {
-        const config = parseSequenceSynthesizeConfig(f.raw, configPath);
-        applySettings(f.settings);
-        const r = await runSequenceSynthesis({ config, baseDir: f.baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
+      // --out is a command-line path (relative to the working directory) and replaces the config's
+      // outputs as a whole; paths written in the config are relative to the config file.
+      const f = layeredFile(configPath, defined({ seed: o.seed, [sequences ? 'histories' : 'rows']: o.rows }), o);
+      const parsed: AnySynthesizeConfig = sequences ? { kind: 'sequences', config: parseSequenceSynthesizeConfig(f.raw, configPath) } : { kind: 'table', config: parseSynthesizeConfig(f.raw, configPath) };
+      const any = o.out !== undefined ? synthesizeConfigWithOutput(resolveSynthesizeOutputs(parsed, f.baseDir), o.out) : resolveSynthesizeOutputs(parsed, f.baseDir);
+      applySettings(f.settings);
+      if (any.kind === 'sequences') {
+        const r = await runSequenceSynthesis({ config: any.config, baseDir: f.baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
         process.stdout.write(`${r.histories} synthetic users written to ${r.out} (model ${r.model}, ids ${r.idMap}, provenance ${r.provenance})\n`);
         return;
       }
-      const config = parseSynthesizeConfig(f.raw, configPath);
-      applySettings(f.settings);
-      const r = await runSynthesis({ config, baseDir: f.baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
+      const r = await runSynthesis({ config: any.config, baseDir: f.baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
       process.stdout.write(`${r.report.produced} rows written to ${r.out} (model ${r.model}, provenance ${r.provenance})\n`);
     });
   program
@@ -309,10 +311,10 @@ Examples:
   $ samplify ctr examples/experiments/ml100k-ctr.yaml
   $ samplify ctr examples/experiments/ml100k-ctr.yaml --set seeds=[0] --set 'synthParams.ctgan={epochs: 5}'`)
     .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
-      const f = layeredFile(configPath, defined({ out: o.out }), o);
+      const f = layeredFile(configPath, {}, o);
       const config = parseCtrTaskConfig(f.raw, configPath);
       applySettings(f.settings);
-      const r = await runCtrTask({ config, baseDir: f.baseDir }, { progress: stderrProgress, cancel: cancelOnSigint() });
+      const r = await runCtrTask({ config, baseDir: f.baseDir }, { ...defined({ out: o.out }), progress: stderrProgress, cancel: cancelOnSigint() });
       process.stdout.write(`${r.table}\nwritten: ${r.out}/results.json\n`);
     });
   program
@@ -325,10 +327,10 @@ Examples:
   $ samplify cold-start examples/experiments/beauty-cold-start.yaml
   $ samplify cold-start examples/experiments/beauty-cold-start.yaml --set seeds=1 --set intensities=[5]`)
     .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
-      const f = layeredFile(configPath, defined({ out: o.out }), o);
+      const f = layeredFile(configPath, {}, o);
       const config = parseColdStartTaskConfig(f.raw, configPath);
       applySettings(f.settings);
-      const r = await runColdStartTask({ config, baseDir: f.baseDir }, { progress: stderrProgress, cancel: cancelOnSigint() });
+      const r = await runColdStartTask({ config, baseDir: f.baseDir }, { ...defined({ out: o.out }), progress: stderrProgress, cancel: cancelOnSigint() });
       process.stdout.write(`${r.result.table}\nwritten: ${r.out}/results.json\n`);
     });
   // After each command's own options, so they come first in --help.

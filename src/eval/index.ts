@@ -1,6 +1,6 @@
 export { hitRateAtK, ndcgAtK, meanReciprocalRank, mrrAtK, defaultMetrics, metricsFromRanks, DEFAULT_KS, metrics, metricFromName } from './metrics.ts';
 export type { MetricSpec, MetricEntry } from './metrics.ts';
-export { fullRankingRanks, drawSampledCandidates, sampledRanks } from './ranking.ts';
+export { DEFAULT_HISTORY_EXCLUSION, fullRankingRanks, drawSampledCandidates, sampledRanks } from './ranking.ts';
 export type { Scorer, HistoryExclusion, FullRankingOptions, SampledCandidates } from './ranking.ts';
 // Re-exported from src/stats for the evaluation layer's callers (experiments, CTR models, benches).
 export { meanStd, pairedTTest, pairedBootstrapCI, rocAuc } from '../stats/index.ts';

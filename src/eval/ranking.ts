@@ -16,6 +16,8 @@ export interface Scorer {
  * evaluator never looks at the target to decide what to mask, which would leak it.
  */
 export type HistoryExclusion = 'neg-inf' | 'zero' | 'none';
+/** The one default of history exclusion (configs and the CLI take it from here). */
+export const DEFAULT_HISTORY_EXCLUSION = 'neg-inf' satisfies HistoryExclusion;
 
 export interface FullRankingOptions {
   readonly exclude?: HistoryExclusion;
@@ -29,7 +31,7 @@ export interface FullRankingOptions {
  * example Popularity's equal counts) produce a reproducible rank rather than an optimistic one.
  */
 export function fullRankingRanks(model: Scorer, cases: readonly EvalCase[], numItems: number, options: FullRankingOptions = {}): Int32Array {
-  const exclude = options.exclude ?? 'neg-inf';
+  const exclude = options.exclude ?? DEFAULT_HISTORY_EXCLUSION;
   const batchSize = options.batchSize ?? 256;
   const width = numItems + 1;
   const ranks = new Int32Array(cases.length);

@@ -13,6 +13,7 @@ import { modelSpecSchema, trainerConfigSchema } from '../models/index.ts';
 import { SEQUENCE_SYNTHESIZERS, sequenceSynthesizers } from '../synth/index.ts';
 import { backendInfo, setThreads, useBackend } from '../nn/index.ts';
 import { loadPipeline } from '../augment/index.ts';
+import { DEFAULT_HISTORY_EXCLUSION } from '../eval/index.ts';
 
 export { configErrorFrom, parseWithSchema } from '../core/index.ts';
 
@@ -39,7 +40,7 @@ export const outFragment = z.string().min(1).optional();
  * CoSeRec's quirk (score 0, still rankable below positive scores). The one default: neg-inf.
  */
 export const EXCLUDE_MODES = ['neg-inf', 'zero', 'none'] as const;
-export const DEFAULT_EXCLUDE = 'neg-inf' as const;
+export const DEFAULT_EXCLUDE = DEFAULT_HISTORY_EXCLUSION;
 
 /**
  * Run settings every command takes (`--threads`, `--backend`, or `--set settings.threads=1`):

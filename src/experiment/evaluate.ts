@@ -2,7 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, DataValidationError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, makeTrainView, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
-import { defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
+import { DEFAULT_HISTORY_EXCLUSION, defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
 import { createRecommender, type ModelSpec, type Recommender, type TrainingAugmentation } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
 import { rejectionCounts, reportRejections } from './read-summary.ts';
@@ -105,7 +105,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   const train = prepared.train ?? split.train;
   const numItems = dataset.numItems;
   const protocol = config.protocol ?? 'full';
-  const exclude = config.exclude ?? 'neg-inf';
+  const exclude = config.exclude ?? DEFAULT_HISTORY_EXCLUSION;
   const specs = defaultMetrics();
   const refitForTest = createRecommender(config.model).refitBeforeTest;
 

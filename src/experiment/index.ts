@@ -18,7 +18,11 @@ export { fitSequenceGenerator, fitPipelineGenerators, samplerFromRecommender, re
 export type { SequenceGeneratorOptions, GeneratorModelSpec, FittedGenerator, PipelineGeneratorOptions } from './generators.ts';
 export { runCtrExperiment, formatCtrTable, temporalCtrSplit, userTemporalCtrSplit, assertDisjointRows, parseCtrExperimentConfig, ctrExperimentSchema, CTR_ARMS } from './ctr.ts';
 export type { CtrExperimentConfig, CtrExperimentResult, CtrExperimentDeps, CtrDataset, CtrArm, CtrCellResult, CtrRunResult, CtrSynthRun, TemporalCtrSplit } from './ctr.ts';
-export { runSynthesis, readSynthesizeConfig, readAnySynthesizeConfig, parseSynthesizeConfig, synthesizeSchema } from './synthesize.ts';
+export { runSynthesis, readSynthesizeConfig, readAnySynthesizeConfig, parseSynthesizeConfig, synthesizeSchema, resolveSynthesizeOutputs, synthesizeConfigWithOutput } from './synthesize.ts';
+export { resolveConfigPath, resolveConfigPaths, withOutputPath, runOutputDir } from './paths.ts';
+export { canonicalJson, sameFingerprint, readRunResult, writeRunResult, claimRun } from './run-store.ts';
+export type { RunLock } from './run-store.ts';
+export { reportRejections } from './read-summary.ts';
 export { isSequenceSynthesizeConfig } from './synthesize-sequences.ts';
 export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult, AnySynthesizeConfig } from './synthesize.ts';
 export { runSequenceSynthesis, parseSequenceSynthesizeConfig, sequenceSynthesizeSchema } from './synthesize-sequences.ts';

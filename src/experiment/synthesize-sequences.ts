@@ -17,7 +17,7 @@ import { ConfigError } from '../core/index.ts';
 import { DATA_FORMATS, INTERACTION_FORMATS, loadDataset, makeTrainView, readInteractions, saveIdMaps, type ColumnNames, type InteractionFormat, type ReadReport } from '../data/index.ts';
 import { sequencePrivacyReport, sequenceQualityReport } from '../eval/index.ts';
 import { createSequenceSynthesizer, eventSequencesFromTable, learnsEventTypes, SEQUENCE_SYNTHESIZERS, sequenceSynthesizers, synthesizerSpecSchema, type EventSequence, type EventSequenceSynthesizer } from '../synth/index.ts';
-import { parseWithSchema } from './config.ts';
+import { parseWithSchema, runSettings } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 import { reportRejections } from './read-summary.ts';
 
@@ -181,6 +181,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
     name: c.name,
     config: c,
     seed: c.seed,
+    settings: runSettings(),
     input: { path: c.data.path, checksum: real.checksum, rowsIn: rep.rowsIn, rowsKept: rep.rowsKept, rowsRejected: rep.rowsRejected, rejectedByCode: rep.rejectedByCode, users: real.sequences.length, items: real.numItems, ...(real.eventTypes ? { eventTypes: real.eventTypes } : {}) },
     synthesizer: { name: synth.name, params: c.synthesizer.params },
     fit: { seconds: fit.seconds, histories: fit.sequences, losses: fit.losses },

@@ -9,7 +9,7 @@ import { silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporte
 import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, selectRows, writeTable, type ColumnType, type MetadataOverride, type Table } from '../data/index.ts';
 import { privacyReport, qualityReport } from '../eval/index.ts';
 import { createSynthesizer, synthesizers, synthesizerSpecSchema, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
-import { parseWithSchema, readConfigFile } from './config.ts';
+import { parseWithSchema, runSettings, readConfigFile } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 import { isSequenceSynthesizeConfig, parseSequenceSynthesizeConfig, type SequenceSynthesizeConfig } from './synthesize-sequences.ts';
 import { resolveConfigPaths, withOutputPath } from './paths.ts';
@@ -54,7 +54,7 @@ export const synthesizeSchema = z
     conditions: z.record(z.string(), cellSchema).optional(),
     maxTriesPerRow: z.number().int().min(1).optional(),
     constraints: z.array(constraintSchema).default([]),
-    /** Output table: .csv, .tsv, .jsonl or .parquet (relative to the working directory). */
+    /** Output table: .csv, .tsv, .jsonl or .parquet (relative to the config file's folder; --out on the command line: to the working directory). */
     out: z.string().regex(/\.(csv|tsv|jsonl|parquet)$/i, 'must end in .csv, .tsv, .jsonl or .parquet'),
     /** Fitted model (default: the output path with .model.json). */
     model: z.string().min(1).optional(),
@@ -95,9 +95,12 @@ export type AnySynthesizeConfig = { readonly kind: 'table'; readonly config: Syn
 export function readAnySynthesizeConfig(path: string): { config: AnySynthesizeConfig; baseDir: string } {
   const { config, baseDir } = readConfigFile(path, (raw, file): AnySynthesizeConfig =>
     isSequenceSynthesizeConfig(raw) ? { kind: 'sequences', config: parseSequenceSynthesizeConfig(raw, file) } : { kind: 'table', config: parseSynthesizeConfig(raw, file) });
-  // Output paths relative to the config file's folder, as its data path is.
-  const resolved: AnySynthesizeConfig = config.kind === 'sequences' ? { kind: 'sequences', config: resolveConfigPaths(config.config, baseDir, OUTPUT_FIELDS) } : { kind: 'table', config: resolveConfigPaths(config.config, baseDir, OUTPUT_FIELDS) };
-  return { config: resolved, baseDir };
+  return { config: resolveSynthesizeOutputs(config, baseDir), baseDir };
+}
+
+/** Output paths relative to the config file's folder (`baseDir`), as its data path is. */
+export function resolveSynthesizeOutputs(any: AnySynthesizeConfig, baseDir: string): AnySynthesizeConfig {
+  return any.kind === 'sequences' ? { kind: 'sequences', config: resolveConfigPaths(any.config, baseDir, OUTPUT_FIELDS) } : { kind: 'table', config: resolveConfigPaths(any.config, baseDir, OUTPUT_FIELDS) };
 }
 
 /**
@@ -199,6 +202,7 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
     name: c.name,
     config: c,
     seed: c.seed,
+    settings: runSettings(),
     input: { path: c.data.path, sha256: read.checksum, rowsIn: rep.rowsIn, rowsKept: rep.rowsKept, rowsRejected: rep.rowsRejected, rejectedByCode: rep.rejectedByCode },
     metadata,
     synthesizer: { name: synth.name, params: c.synthesizer.params, ...(synth instanceof GaussianCopulaSynthesizer ? { marginals: synth.marginalChoices() } : {}) },

@@ -11,8 +11,10 @@ import { COLUMN_TYPES, detectMetadata, loadDataset, loadMovieLensCtr, readTable,
 import { loadItemAttributes } from '../augment/index.ts';
 import { createSynthesizer, synthesizers } from '../synth/index.ts';
 import { modelSpecSchema } from '../models/index.ts';
-import { dataFragment, epochsFragment, outFragment, parseWithSchema, patienceFragment, readConfigFile, seedsFragment } from './config.ts';
+import { runSettings, dataFragment, epochsFragment, outFragment, parseWithSchema, patienceFragment, readConfigFile, seedsFragment } from './config.ts';
 import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
+import { runOutputDir } from './paths.ts';
+import { reportRejections } from './read-summary.ts';
 import { runColdStartExperiment, type ColdStartExperimentOptions, type ColdStartExperimentResult } from './cold-start.ts';
 
 const columnTypeSchema = z.enum(COLUMN_TYPES as [ColumnType, ...ColumnType[]]);
@@ -109,6 +111,7 @@ async function loadCtrDataset(data: CtrTaskConfig['data'], baseDir: string, prog
   const read = await readTable(file, data.format ? { format: data.format } : {});
   const { table, lines } = read;
   progress?.line(`${file}: ${read.report.rowsIn} rows in = ${read.report.rowsKept} kept + ${read.report.rowsRejected} rejected`);
+  if (progress) reportRejections(read.report, progress);
   for (const col of [data.label, data.timestamp]) {
     if (!table.columns.includes(col)) throw new DataValidationError(`the table has no column '${col}'; columns are: ${table.columns.join(', ')}`, { file, field: col });
   }
@@ -135,20 +138,21 @@ async function loadCtrDataset(data: CtrTaskConfig['data'], baseDir: string, prog
 /** `samplify ctr <config>`: runs the CTR experiment a config describes and writes <out>/results.json. */
 export async function runCtrTask(source: TaskSource<CtrTaskConfig>, o: TaskRunOptions = {}): Promise<{ result: CtrExperimentResult; table: string; out: string }> {
   const { config, baseDir } = readTask(source, parseCtrTaskConfig);
-  const out = o.out ?? config.out ?? join('runs', config.name);
+  const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir, name: config.name });
   const { name: _name, data, out: _out, ...experiment } = config;
   const dataset = await loadCtrDataset(data, baseDir, o.progress);
-  const result = await runCtrExperiment(dataset, experiment, { createSynthesizer, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) });
-  writeJsonAtomic(join(out, 'results.json'), { ...result, name: config.name, task: config });
+  const result = await runCtrExperiment(dataset, experiment, { createSynthesizer, runDir: join(out, 'runs'), ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) });
+  writeJsonAtomic(join(out, 'results.json'), { ...result, name: config.name, task: config, settings: runSettings() });
   return { result, table: formatCtrTable(result), out };
 }
 
 /** `samplify cold-start <config>`: the item cold-start experiment (it writes <out>/results.json and per-seed files). */
 export async function runColdStartTask(source: TaskSource<ColdStartTaskConfig>, o: TaskRunOptions = {}): Promise<{ result: ColdStartExperimentResult; out: string }> {
   const { config, baseDir } = readTask(source, parseColdStartTaskConfig);
-  const out = o.out ?? config.out ?? join('runs', config.name);
+  const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir, name: config.name });
   const read = await loadDataset(resolve(baseDir, config.data.path), config.data.format);
   o.progress?.line(`${read.report.file}: ${read.report.rowsIn} rows in = ${read.report.rowsKept} kept + ${read.report.rowsRejected} rejected`);
+  if (o.progress) reportRejections(read.report, o.progress);
   const attributes = loadItemAttributes(resolve(baseDir, config.data.attributes), read.dataset.itemIds);
   const trainer = config.model.trainer;
   const result = await runColdStartExperiment({

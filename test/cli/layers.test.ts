@@ -15,7 +15,7 @@ import { buildProgram } from '../../src/cli/program.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'samplify.mjs'), ...args], { encoding: 'utf8', cwd: root });
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'samplify-src.mjs'), ...args], { encoding: 'utf8', cwd: root });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
