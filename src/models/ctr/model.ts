@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, ModelStateError, Rng, silentProgress, writeJsonAtomic } from '../../core/index.ts';
+import { ModelStateError, parseWithSchema, Rng, silentProgress, writeJsonAtomic } from '../../core/index.ts';
 import type { Table } from '../../data/index.ts';
 import { rocAuc, logLoss } from '../../eval/index.ts';
 import { Adam, backward, bceWithLogits, hashArray, loadParameters, noGrad, runTrainingLoop, saveParameters } from '../../nn/index.ts';
@@ -16,44 +16,38 @@ import type { CtrEpochLog, CtrFitOptions, CtrFitReport, CtrModel } from './types
 
 export type CtrModelName = 'logistic' | 'deepfm';
 
-const trainingSchema = {
-  lr: z.number().positive(),
+/** Optimisation and encoding settings shared by both CTR models, with their defaults. */
+const trainingFields = (lr: number) => ({
+  lr: z.number().positive().default(lr),
   /** Adam's L2 penalty (torch weight_decay). */
-  l2: z.number().nonnegative(),
-  batchSize: z.number().int().positive(),
-  epochs: z.number().int().positive(),
-  patience: z.number().int().positive(),
-  buckets: z.number().int().min(2),
-  minIdCount: z.number().int().min(1),
-};
+  l2: z.number().nonnegative().default(0),
+  batchSize: z.number().int().positive().default(512),
+  epochs: z.number().int().positive().default(30),
+  patience: z.number().int().positive().default(3),
+  buckets: z.number().int().min(2).default(10),
+  minIdCount: z.number().int().min(1).default(2),
+});
 
-const logisticSchema = z.object({ ...trainingSchema }).strict();
-const deepFmSchema = z
+/** Logistic regression's parameters (strict: an unknown key is a ConfigError at parse time). */
+export const logisticConfigSchema = z.object(trainingFields(0.01)).strict();
+/** DeepFM's parameters: first order + FM + MLP over shared field embeddings. */
+export const deepFmConfigSchema = z
   .object({
-    ...trainingSchema,
-    embeddingDim: z.number().int().positive(),
-    hidden: z.array(z.number().int().positive()),
-    dropout: z.number().min(0).max(0.95),
+    ...trainingFields(0.001),
+    embeddingDim: z.number().int().positive().default(16),
+    hidden: z.array(z.number().int().positive()).default([128, 64]),
+    dropout: z.number().min(0).max(0.95).default(0.2),
   })
   .strict();
 
-export type LogisticConfig = z.infer<typeof logisticSchema>;
-export type DeepFmConfig = z.infer<typeof deepFmSchema>;
+export type LogisticConfig = z.infer<typeof logisticConfigSchema>;
+export type DeepFmConfig = z.infer<typeof deepFmConfigSchema>;
 
-export const LOGISTIC_DEFAULTS: LogisticConfig = { lr: 0.01, l2: 0, batchSize: 512, epochs: 30, patience: 3, buckets: 10, minIdCount: 2 };
-export const DEEPFM_DEFAULTS: DeepFmConfig = {
-  lr: 0.001, l2: 0, batchSize: 512, epochs: 30, patience: 3, buckets: 10, minIdCount: 2, embeddingDim: 16, hidden: [128, 64], dropout: 0.2,
-};
+export const LOGISTIC_DEFAULTS: LogisticConfig = logisticConfigSchema.parse({});
+export const DEEPFM_DEFAULTS: DeepFmConfig = deepFmConfigSchema.parse({});
 
 function parseConfig(name: CtrModelName, overrides: Record<string, unknown>): LogisticConfig | DeepFmConfig {
-  const merged = { ...(name === 'logistic' ? LOGISTIC_DEFAULTS : DEEPFM_DEFAULTS), ...overrides };
-  const r = (name === 'logistic' ? logisticSchema : deepFmSchema).safeParse(merged);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const key = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '');
-    throw new ConfigError(`${name} config: ${issue.message}`, { field: key });
-  }
-  return r.data;
+  return parseWithSchema(name === 'logistic' ? logisticConfigSchema : deepFmConfigSchema, overrides, { label: `${name} config` });
 }
 
 const PREDICT_CHUNK = 8192;
