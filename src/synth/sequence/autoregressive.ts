@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, ModelStateError, Rng, refineWith, writeJsonAtomic } from '../../core/index.ts';
+import { ConfigError, ModelStateError, Rng, parseWithSchema, refineWith, writeJsonAtomic } from '../../core/index.ts';
 import { makeTrainView, type TrainView } from '../../data/index.ts';
 import { createRecommender, gru4recConfigSchema, NeuralRecommender, sasrecConfigSchema, trainerConfigSchema } from '../../models/index.ts';
 import { checkDrawOptions, generateItems, itemsSeenIn, type NextItemSampler } from '../../augment/index.ts';
@@ -90,21 +90,10 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
   #s: State | null = null;
 
   constructor(config: AutoregressiveConfig = {}) {
-    this.#config = {
-      model: config.model ?? 'sasrec',
-      network: { loss: 'ce', ...config.network },
-      trainer: { ...config.trainer },
-      epochs: config.epochs ?? 20,
-      temperature: config.temperature ?? 1,
-      topK: config.topK ?? 0,
-      noRepeat: config.noRepeat ?? 'auto',
-      batchSize: config.batchSize ?? 256,
-    };
+    // Defaults and checks live once, in the schema (a ConfigError names the key).
+    const p = parseWithSchema(autoregressiveConfigSchema, config, { label: 'autoregressive' });
+    this.#config = { ...p, network: { loss: 'ce', ...p.network }, trainer: { ...p.trainer } };
     const c = this.#config;
-    if (c.model !== 'sasrec' && c.model !== 'gru4rec') throw new ConfigError(`autoregressive: 'model' must be 'sasrec' or 'gru4rec', got ${JSON.stringify(c.model)}`, { field: 'model' });
-    if (!Number.isInteger(c.epochs) || c.epochs < 1) throw new ConfigError(`autoregressive: 'epochs' must be an integer ≥ 1, got ${c.epochs}`, { field: 'epochs' });
-    if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new ConfigError(`autoregressive: 'batchSize' must be an integer ≥ 1, got ${c.batchSize}`, { field: 'batchSize' });
-    if (c.noRepeat !== 'auto' && typeof c.noRepeat !== 'boolean') throw new ConfigError(`autoregressive: 'noRepeat' must be true, false or 'auto', got ${JSON.stringify(c.noRepeat)}`, { field: 'noRepeat' });
     try {
       checkDrawOptions({ temperature: c.temperature, topK: c.topK, noRepeat: false });
     } catch (e) {
