@@ -1,21 +1,13 @@
-import { describe, it, after } from 'node:test';
+import { describe, it, } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/index.ts';
 import { makeTrainView, type ItemAttributeSets, type SequenceDataset } from '../../src/data/index.ts';
 import { AttributePopularityRecommender, BlendedRecommender, ColdItemFallbackRecommender, PopularityRecommender } from '../../src/models/index.ts';
 import { runColdStartExperiment } from '../../src/experiment/index.ts';
+import { tempFolder } from '../temp-folders.ts';
 
-/** Temp folders made by the tests below, removed when they end. */
-const tempFolders: string[] = [];
-after(() => tempFolders.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tempFolder(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempFolders.push(dir);
-  return dir;
-}
 
 function attributeSets(lists: number[][], numAttributes: number): ItemAttributeSets {
   const offsets = new Int32Array(lists.length + 2);

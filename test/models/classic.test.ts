@@ -1,20 +1,10 @@
-import { test, after } from 'node:test';
+import { test, } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ItemKnnRecommender, PopularityRecommender } from '../../src/models/index.ts';
 import { ModelStateError } from '../../src/core/index.ts';
 import type { TrainView } from '../../src/data/index.ts';
+import { tempFolder } from '../temp-folders.ts';
 
-/** Temp folders made by the tests below, removed when they end. */
-const tempFolders: string[] = [];
-after(() => tempFolders.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tempFolder(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempFolders.push(dir);
-  return dir;
-}
 
 function view(seqs: number[][], numItems: number): TrainView {
   const s = seqs.map((x) => Int32Array.from(x));

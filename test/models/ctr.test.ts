@@ -1,22 +1,14 @@
-import { test, after } from 'node:test';
+import { test, } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, DataValidationError, ModelStateError, Rng } from '../../src/core/index.ts';
 import type { Cell, Table, TableMetadata } from '../../src/data/index.ts';
 import { loadMovieLensCtr, selectRows } from '../../src/data/index.ts';
 import { rocAuc } from '../../src/eval/index.ts';
 import { CtrFeatureEncoder, createCtrModel, CTR_MODEL_NAMES } from '../../src/models/index.ts';
+import { tempFolder } from '../temp-folders.ts';
 
-/** Temp folders made by the tests below, removed when they end. */
-const tempFolders: string[] = [];
-after(() => tempFolders.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tempFolder(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempFolders.push(dir);
-  return dir;
-}
 
 const ML = new URL('../../../shared/data/ml-100k/', import.meta.url).pathname;
 const haveMl = existsSync(join(ML, 'ml-100k.inter'));

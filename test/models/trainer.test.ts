@@ -1,20 +1,12 @@
-import { test, after } from 'node:test';
+import { test, } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, } from 'node:fs';
 import { join } from 'node:path';
 import { CancelToken, InterruptedError, Rng, collectingProgress } from '../../src/core/index.ts';
 import { leaveOneOutSplit, type SequenceDataset } from '../../src/data/index.ts';
 import { NeuralRecommender } from '../../src/models/index.ts';
+import { tempFolder } from '../temp-folders.ts';
 
-/** Temp folders made by the tests below, removed when they end. */
-const tempFolders: string[] = [];
-after(() => tempFolders.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tempFolder(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  tempFolders.push(dir);
-  return dir;
-}
 
 function tinyDataset(users: number, numItems: number, seed: number): SequenceDataset {
   const rng = new Rng(seed);
