@@ -7,11 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../src/core/index.ts';
 import { buildProgram } from '../../src/cli/program.ts';
+import { tempFolder } from '../temp-folders.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 function cli(args: string[]) {
@@ -33,7 +33,7 @@ async function configError(args: string[], field: string, message?: RegExp): Pro
   });
 }
 
-const tmp = mkdtempSync(join(tmpdir(), 'samplify-layers-'));
+const tmp = tempFolder('samplify-layers-');
 const data = join(tmp, 'seqs.txt');
 writeFileSync(data, Array.from({ length: 30 }, (_, u) => `${u + 1} ${Array.from({ length: 6 }, (_, k) => 1 + ((u * 3 + k * 5) % 25)).join(' ')}`).join('\n') + '\n');
 

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CancelToken, InterruptedError, Rng } from '../../src/core/index.ts';
 import type { Cell, Table, TableMetadata } from '../../src/data/index.ts';
 import { createCtrModel } from '../../src/models/index.ts';
+import { tempFolder } from '../temp-folders.ts';
 
 const META: TableMetadata = { columns: { user: { type: 'id' }, color: { type: 'categorical' }, price: { type: 'numerical' }, label: { type: 'boolean' } } };
 
@@ -26,7 +24,7 @@ test('deepfm: a fit interrupted after epoch 2 resumes from its checkpoint to the
   const opts = { seed: 1, metadata: META, label: 'label', validation };
   const straight = createCtrModel('deepfm', cfg);
   const sr = await straight.fit(train, opts);
-  const dir = mkdtempSync(join(tmpdir(), 'ctr-resume-'));
+  const dir = tempFolder('ctr-resume-');
   const token = new CancelToken();
   let lines = 0;
   const progress = { line: (l: string) => void (/ epoch /.test(l) && ++lines === 2 && token.cancel()) };

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempFolder } from '../temp-folders.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const tmp = mkdtempSync(join(tmpdir(), 'samplify-interrupt-'));
+const tmp = tempFolder('samplify-interrupt-');
 // 100 users: one batch per epoch (batch size 256), where the trainer used to yield only every 8
 // batches and so never let the SIGINT handler run.
 const data = join(tmp, 'small.txt');

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelToken, InterruptedError, ModelStateError, Rng, collectingProgress, type ProgressReporter } from '../../src/core/index.ts';
 import * as nn from '../../src/nn/index.ts';
+import { tempFolder } from '../temp-folders.ts';
 
 /**
  * A toy model on the loop: least squares y ≈ X w over 40 rows in batches of 8, with a shuffle order
@@ -87,7 +87,7 @@ test('early stopping on a lower-is-better metric keeps the best epoch and restor
 });
 
 test('a run interrupted mid-epoch resumes from its checkpoint and ends with the weights of an uninterrupted run', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loop-'));
+  const dir = tempFolder('loop-');
   const path = join(dir, 'checkpoint.bin');
   const scores = [1, 2, 3, 2.5, 4, 3, 3.5, 5];
   const straight = toy({ seed: 4, maxEpochs: 8, scores, patience: 3 });
@@ -113,7 +113,7 @@ test('a run interrupted mid-epoch resumes from its checkpoint and ends with the 
 });
 
 test('a checkpoint with another fingerprint is not resumed; an unreadable one is a ModelStateError naming the file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loop-'));
+  const dir = tempFolder('loop-');
   const path = join(dir, 'checkpoint.bin');
   await toy({ seed: 1, maxEpochs: 2, checkpoint: path }).run;
   const other = await toy({ seed: 2, maxEpochs: 2, checkpoint: path }).run;

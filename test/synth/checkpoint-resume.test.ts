@@ -1,8 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CancelToken, InterruptedError, collectingProgress } from '../../src/core/index.ts';
 import { leaveOneOutSplit } from '../../src/data/index.ts';
 import { SequenceVaeSynthesizer } from '../../src/synth/index.ts';
@@ -10,6 +7,7 @@ import { TvaeSynthesizer } from '../../src/synth/tvae.ts';
 import { CtganSynthesizer } from '../../src/synth/ctgan.ts';
 import { beautySlice, hasBeauty } from './sequence-helpers.ts';
 import { mixedTable } from './transformer-fixtures.ts';
+import { tempFolder } from '../temp-folders.ts';
 
 /** A progress reporter that cancels `token` once `n` epoch lines were written. */
 function cancelAfter(n: number, token: CancelToken) {
@@ -24,7 +22,7 @@ test('DP-TVAE and DP-CTGAN interrupted after epoch 2 resume to the same samples 
     () => new CtganSynthesizer({ batchSize: 50, embeddingDim: 16, generatorDims: [32], discriminatorDims: [32], pac: 1, dp: { noiseMultiplier: 1.1 } }),
   ];
   for (const make of fits) {
-    const dir = mkdtempSync(join(tmpdir(), 'dp-resume-'));
+    const dir = tempFolder('dp-resume-');
     const straight = make();
     const sr = await straight.fit(table, metadata, { seed: 4, epochs: 4 });
     const token = new CancelToken();
@@ -48,7 +46,7 @@ test('sequence VAE: an interrupted fit resumes from its checkpoint to the same h
   const cfg = { hidden: 16, latent: 8, epochs: 4, batchSize: 64 };
   const straight = new SequenceVaeSynthesizer(cfg);
   const sr = await straight.fit(split.train, { seed: 5 });
-  const dir = mkdtempSync(join(tmpdir(), 'vae-resume-'));
+  const dir = tempFolder('vae-resume-');
   const token = new CancelToken();
   await assert.rejects(new SequenceVaeSynthesizer(cfg).fit(split.train, { seed: 5, checkpointDir: dir, cancel: token, progress: cancelAfter(1, token) }), InterruptedError);
   const resumed = new SequenceVaeSynthesizer(cfg);
@@ -56,7 +54,7 @@ test('sequence VAE: an interrupted fit resumes from its checkpoint to the same h
   assert.deepEqual(rr.losses, sr.losses);
   assert.deepEqual(resumed.sample(50, { seed: 1 }), straight.sample(50, { seed: 1 }));
   // A shorter fit's checkpoint is continued by a longer one (the epoch cap is not in the fingerprint).
-  const shortDir = mkdtempSync(join(tmpdir(), 'vae-short-'));
+  const shortDir = tempFolder('vae-short-');
   await new SequenceVaeSynthesizer({ ...cfg, epochs: 2 }).fit(split.train, { seed: 5, checkpointDir: shortDir });
   const progress = collectingProgress();
   const longer = new SequenceVaeSynthesizer(cfg);

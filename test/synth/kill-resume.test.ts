@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempFolder } from '../temp-folders.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -23,7 +23,7 @@ async function fit(args: string[], killAfterCheckpoint?: string): Promise<{ code
 
 for (const [kind, epochs] of [['tvae', 80], ['ctgan', 25]] as const) {
   test(`${kind}: a fit killed with SIGKILL after a checkpoint resumes and samples exactly what an uninterrupted fit samples`, async (t) => {
-    const tmp = mkdtempSync(join(tmpdir(), `kill-${kind}-`));
+    const tmp = tempFolder(`kill-${kind}-`);
     const ckDir = join(tmp, 'ck');
     const killed = await fit([kind, String(epochs), join(tmp, 'killed.json'), ckDir], join(ckDir, 'checkpoint.bin'));
     assert.equal(killed.signal, 'SIGKILL', killed.stderr);
