@@ -105,7 +105,7 @@ for (const d of criticSteps) {
       fidelity: q.overall.value,
       columnShapes: q.columnShapes.score.value,
       pairTrends: q.columnPairs.score?.value ?? null,
-      detectionAuc: 'detectionAUC' in q.detection ? q.detection.detectionAUC.value : null,
+      detectionAuc: 'detectionAuc' in q.detection ? q.detection.detectionAuc.linear.value : null,
       perColumn: Object.fromEntries(q.columnShapes.columns.flatMap((c) => (c.score ? [[c.column, +c.score.value.toFixed(4)]] : []))),
       inTrainingGapLastEpoch: -(last.discriminator! - last.gradientPenalty!),
       freshCritic,

@@ -101,7 +101,7 @@ async function tableBench(label: string, all: Table, metadata: TableMetadata, ut
       const u = utilityReport(train, c.synthetic, holdout, metadata, { seed: SEED, target: utilityTarget.target });
       utility = { seconds: secs(t), trainOnReal: r4(u.trainOnReal), trainOnSynthetic: r4(u.trainOnSynthetic), fraction: r4(u.fraction.value), fractionAboveChance: r4(u.fractionAboveChance!.value), task: u.task };
     }
-    const det = 'skipped' in q.detection ? null : r4(q.detection.detectionAUC.value);
+    const det = 'skipped' in q.detection ? null : r4(q.detection.detectionAuc.linear.value);
     const summary = {
       fitSeconds: c.fitSeconds,
       qualitySeconds,
@@ -156,13 +156,13 @@ function sequenceBench(): unknown {
     privacyParts: p.seconds,
     bootstrap: {
       overall: r4(q.overall.value),
-      detectionAUC: 'skipped' in q.detection ? null : r4(q.detection.detectionAUC.value),
+      detectionAUC: 'skipped' in q.detection ? null : r4(q.detection.detectionAuc.linear.value),
       exactCopyShare: r4(p.exactCopies.share.value),
       ngram3: r4(p.ngrams[0]!.synthetic.value),
       ngram3Holdout: r4(p.ngrams[0]!.holdoutBaseline.value),
       membershipInferenceAUC: r4(p.membershipInference.auc.value),
     },
-    holdoutAsSynthetic: { overall: r4(fresh.overall.value), detectionAUC: 'skipped' in fresh.detection ? null : r4(fresh.detection.detectionAUC.value) },
+    holdoutAsSynthetic: { overall: r4(fresh.overall.value), detectionAUC: 'skipped' in fresh.detection ? null : r4(fresh.detection.detectionAuc.linear.value) },
   };
   console.log(`[beauty] ${JSON.stringify(summary)}`);
   return summary;

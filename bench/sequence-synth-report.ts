@@ -85,7 +85,7 @@ async function measure(model: string, seed: number, synthetic: Int32Array[], ext
     transitionTvComplement: q.transitions.tvComplement.value,
     transitionPrecision: q.transitions.precision.value,
     itemCoverage: q.coverage.itemCoverage.value,
-    detectionAUC: 'detectionAUC' in q.detection ? q.detection.detectionAUC.value : null,
+    detectionAUC: 'detectionAuc' in q.detection ? q.detection.detectionAuc.linear.value : null,
     tstrNdcg20: tstr['NDCG@20']!,
     tstrHr20: tstr['HR@20']!,
     tstrShareOfReal: tstr['NDCG@20']! / trtr['NDCG@20']!,

@@ -11,7 +11,9 @@
  *
  * A seeded random --rows sample of the table is split 80/20 into train and holdout (the same split
  * for every synthesizer and seed). Each synthesizer fits on train and samples as many rows; then
- * - fidelity: qualityReport(train, synthetic) — column shapes, pair trends, detection AUC;
+ * - fidelity: qualityReport(train, synthetic) — column shapes, pair trends, detection AUC of the
+ *   boosted trees (detectionAucTrees, with the columns that drive it) and of the logistic
+ *   regression (detectionAucLinear, the number earlier results called detectionAuc);
  * - utility: TSTR — a logistic regression on the label trained on synthetic vs on train, AUC on holdout;
  * - privacy: privacyReport(train, holdout, synthetic) — exact copies, DCR vs the holdout baseline,
  *   membership inference.
@@ -56,7 +58,10 @@ interface Run {
   fidelity: number;
   columnShapes: number;
   pairTrends: number;
-  detectionAuc: number | null;
+  detectionAucTrees: number | null;
+  detectionAucLinear: number | null;
+  /** The trees' top source columns by share of split gain. */
+  detectionTopColumns: { column: string; share: number }[];
   tstrAuc: number;
   trtrAuc: number;
   utilityRatio: number;
@@ -90,7 +95,9 @@ for (const model of models) {
       fidelity: q.overall.value,
       columnShapes: q.columnShapes.score.value,
       pairTrends: q.columnPairs.score?.value ?? Number.NaN,
-      detectionAuc: 'detectionAUC' in q.detection ? q.detection.detectionAUC.value : null,
+      detectionAucTrees: 'detectionAuc' in q.detection ? q.detection.detectionAuc.trees.value : null,
+      detectionAucLinear: 'detectionAuc' in q.detection ? q.detection.detectionAuc.linear.value : null,
+      detectionTopColumns: 'importances' in q.detection ? q.detection.importances.slice(0, 5).map((c) => ({ column: c.column, share: c.share })) : [],
       tstrAuc: u.trainOnSynthetic,
       trtrAuc: u.trainOnReal,
       utilityRatio: u.fraction.value,
@@ -103,11 +110,11 @@ for (const model of models) {
     const dp = (synth as { privacy?: { epsilon: number; delta: number } | null }).privacy;
     if (dp) r.privacy = { epsilon: dp.epsilon, delta: dp.delta };
     runs.push(r);
-    stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, detection ${r.detectionAuc?.toFixed(3)}, TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}${r.privacy ? `, ε ${r.privacy.epsilon.toFixed(2)} (δ ${r.privacy.delta})` : ''}`);
+    stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, detection trees ${r.detectionAucTrees?.toFixed(3)} / linear ${r.detectionAucLinear?.toFixed(3)} (top: ${r.detectionTopColumns.slice(0, 3).map((c) => `${c.column} ${(c.share * 100).toFixed(0)} %`).join(', ')}), TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}${r.privacy ? `, ε ${r.privacy.epsilon.toFixed(2)} (δ ${r.privacy.delta})` : ''}`);
   }
 }
 
-const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'detectionAuc', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
+const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'detectionAucTrees', 'detectionAucLinear', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
 const summary = models.map((model) => {
   const rs = runs.filter((r) => r.model === model);
   const stat = (k: (typeof keys)[number]) => meanStd(rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'));
@@ -117,7 +124,10 @@ const summary = models.map((model) => {
 });
 const directions = {
   fidelity: 'higher is better (0..1)', columnShapes: 'higher is better (0..1)', pairTrends: 'higher is better (0..1)',
-  detectionAuc: '0.5 is best (real and synthetic not separable)', tstrAuc: 'higher is better', trtrAuc: 'the same model trained on the real train rows (reference)', utilityRatio: 'TSTR / TRTR, 1 = as useful as the real rows',
+  detectionAucTrees: '0.5 is best (real and synthetic not separable by cross-validated gradient-boosted trees)',
+  detectionAucLinear: '0.5 is best (not separable by a cross-validated logistic regression; sees no column combinations)',
+  detectionTopColumns: "the trees' top columns by share of split gain: what gives the synthetic rows away",
+  tstrAuc: 'higher is better', trtrAuc: 'the same model trained on the real train rows (reference)', utilityRatio: 'TSTR / TRTR, 1 = as useful as the real rows',
   utilityAboveChance: '(TSTR − 0.5) / (TRTR − 0.5): the share of the real rows’ lift over chance that synthetic rows keep',
   exactCopies: 'lower is safer (copies are removed by default, so 0)', dcrShareCloserThanP5: "share of synthetic rows closer to their nearest train row than the holdout's 5th percentile; about 0.05 is what unseen real rows give, higher is less safe",
   dcrMedianRatio: 'median synthetic→train distance / median holdout→train distance; ≥ 1 is safe, well below 1 means copying',

@@ -98,7 +98,7 @@ async function child(job: ChildJob): Promise<ChildResult> {
     fidelity: q.overall.value,
     columnShapes: q.columnShapes.score.value,
     pairTrends: q.columnPairs.score?.value ?? null,
-    detectionAuc: 'detectionAUC' in q.detection ? q.detection.detectionAUC.value : null,
+    detectionAuc: 'detectionAuc' in q.detection ? q.detection.detectionAuc.linear.value : null,
   };
 }
 

@@ -171,7 +171,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
     reportPath = `${stem(c.out)}.report.json`;
     writeJsonAtomic(reportPath, { kind: 'samplify-sequence-synthesis-report', holdoutShare: c.report.holdout, users: { fit: fitSeqs.length, holdout: held.length, synthetic: synthetic.length }, quality, privacy, ...(events ? { events } : {}) });
     if (events) progress.line(`event types: ${events.unseenTransitions} synthetic event transitions the fitted histories lack (0 is right); share TV distance ${events.shareTvDistance.toFixed(3)} (0 best)`);
-    const det = 'detectionAUC' in quality.detection ? quality.detection.detectionAUC.value.toFixed(3) : 'skipped';
+    const det = 'detectionAuc' in quality.detection ? `${quality.detection.detectionAuc.trees.value.toFixed(3)} (trees; linear ${quality.detection.detectionAuc.linear.value.toFixed(3)})` : 'skipped';
     progress.line(
       `fidelity ${quality.overall.value.toFixed(3)} (higher is better), detection AUC ${det} (0.5 best); copies of a real history ${privacy.exactCopies.count}, membership-inference AUC ${privacy.membershipInference.auc.value.toFixed(3)} (0.5 safest)`,
     );

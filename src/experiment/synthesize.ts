@@ -192,7 +192,7 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
     const privacy = privacyReport(train, holdout, sample.table, metadata, { seed: c.seed });
     reportPath = `${stripExt(c.out)}.report.json`;
     writeJsonAtomic(reportPath, { kind: 'samplify-synthesis-report', holdoutShare: c.report!.holdout, rows: { train: train.rowCount, holdout: holdout.rowCount, synthetic: sample.table.rowCount }, quality, privacy });
-    const det = 'detectionAUC' in quality.detection ? quality.detection.detectionAUC.value.toFixed(3) : 'skipped';
+    const det = 'detectionAuc' in quality.detection ? `${quality.detection.detectionAuc.trees.value.toFixed(3)} (trees; linear ${quality.detection.detectionAuc.linear.value.toFixed(3)})` : 'skipped';
     progress.line(
       `fidelity ${quality.overall.value.toFixed(3)} (higher is better), detection AUC ${det} (0.5 best); exact copies ${privacy.exactCopies.count}, membership-inference AUC ${privacy.membershipInference.auc.value.toFixed(3)} (0.5 safest)`,
     );

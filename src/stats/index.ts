@@ -1,7 +1,7 @@
 /**
  * samplify/stats: the statistics every layer shares — special functions, the normal and Student-t
  * distributions, descriptive statistics, paired tests, distances between distributions, ROC AUC
- * seeded index sampling and a small logistic regression. Depends on core only.
+ * seeded index sampling, a small logistic regression and gradient-boosted trees. Depends on core only.
  */
 export { lnGamma, digamma, gammaP, regularizedIncompleteBeta } from './special.ts';
 export { normPdf, normCdf, normPpf } from './normal.ts';
@@ -14,3 +14,5 @@ export { rocAuc } from './auc.ts';
 export { sampleIndices } from './sampling.ts';
 export { fitLogistic, predictLogistic } from './logistic.ts';
 export type { LogisticModel, LogisticOptions } from './logistic.ts';
+export { fitGbdt, predictGbdt, predictGbdtRow, gbdtFeatureGain, saveGbdt, loadGbdt, binaryLogistic, GBDT_DEFAULTS } from './gbdt.ts';
+export type { GbdtModel, GbdtParams, GbdtTree, GbdtObjective, GbdtTarget } from './gbdt.ts';

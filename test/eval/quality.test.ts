@@ -4,6 +4,7 @@ import { ConfigError } from '../../src/core/index.ts';
 import { selectRows, tableFromRows, type Table } from '../../src/data/index.ts';
 import {
   QUALITY_METRICS,
+  columnImportances,
   frequencyProfileSimilarity,
   qualityReport,
   trainOnSyntheticTestOnReal,
@@ -51,12 +52,17 @@ test('identical data: every shape and pair scores 1, detection AUC ≈ 0.5, dire
   assert.equal(r.overall.value, 1);
   assert.ok(!('skipped' in r.detection));
   if (!('skipped' in r.detection)) {
-    close(r.detection.detectionAUC.value, 0.5, 1e-9, `detection ${r.detection.detectionAUC.value}`);
-    assert.equal(r.detection.detectionAUC.direction, 'lower');
+    close(r.detection.detectionAuc.linear.value, 0.5, 1e-9, `detection ${r.detection.detectionAuc.linear.value}`);
+    assert.equal(r.detection.detectionAuc.linear.direction, 'lower');
+    // Every real row's synthetic twin sits in its fold: the trees score both alike.
+    close(r.detection.detectionAuc.trees.value, 0.5, 1e-9, `trees ${r.detection.detectionAuc.trees.value}`);
+    assert.equal(r.detection.detectionAuc.trees.metric, 'DetectionAUC');
+    assert.equal(r.detection.detectionAuc.linear.metric, 'LinearDetectionAUC');
     assert.deepEqual(r.detection.excludedColumns.map((e) => e.column), ['user_id']);
   }
   assert.deepEqual(r.columnPairs.skippedColumns.map((s) => s.column), ['user_id']);
-  assert.equal(checkDirections(r), 6 + 10 + 3 + 1);
+  // 6 shapes, 10 pairs, 3 scores, 2 detection AUCs (trees, linear).
+  assert.equal(checkDirections(r), 6 + 10 + 3 + 2);
 });
 
 test('a fresh draw from the same process scores high; independent columns keep shapes but lose pair trends', () => {
@@ -86,15 +92,46 @@ test('detection: a shifted or rescaled column is found; the same process is not'
   const same = qualityReport(real, people(2000, 2), PEOPLE_META, { seed: 0 });
   assert.ok(!('skipped' in r.detection) && !('skipped' in same.detection));
   if ('skipped' in r.detection || 'skipped' in same.detection) return;
-  assert.ok(r.detection.detectionAUC.value > 0.8, `shifted ${r.detection.detectionAUC.value}`);
-  assert.ok(same.detection.detectionAUC.value < 0.57, `same ${same.detection.detectionAUC.value}`);
+  assert.ok(r.detection.detectionAuc.linear.value > 0.8, `shifted ${r.detection.detectionAuc.linear.value}`);
+  assert.ok(same.detection.detectionAuc.linear.value < 0.57, `same ${same.detection.detectionAuc.linear.value}`);
+  assert.ok(r.detection.detectionAuc.trees.value > 0.8, `trees, shifted ${r.detection.detectionAuc.trees.value}`);
+  assert.ok(same.detection.detectionAuc.trees.value < 0.57, `trees, same ${same.detection.detectionAuc.trees.value}`);
+  assert.equal(r.detection.importances[0]?.column, 'income');
   // Only the spread differs: the squared features let the linear detector see it.
   const ages = real.data.age!.map((v) => 42.5 + ((v as number) - 42.5) * 0.4);
   const narrow = qualityReport(real, { ...real, data: { ...real.data, age: ages } }, PEOPLE_META, { seed: 0, columns: ['age'] });
   const noSquares = qualityReport(real, { ...real, data: { ...real.data, age: ages } }, PEOPLE_META, { seed: 0, columns: ['age'], detection: { squares: false } });
   if ('skipped' in narrow.detection || 'skipped' in noSquares.detection) assert.fail('detection skipped');
-  assert.ok(narrow.detection.detectionAUC.value > 0.75, `spread with squares ${narrow.detection.detectionAUC.value}`);
-  assert.ok(noSquares.detection.detectionAUC.value < 0.6, `spread without squares ${noSquares.detection.detectionAUC.value}`);
+  assert.ok(narrow.detection.detectionAuc.linear.value > 0.75, `spread with squares ${narrow.detection.detectionAuc.linear.value}`);
+  assert.ok(noSquares.detection.detectionAuc.linear.value < 0.6, `spread without squares ${noSquares.detection.detectionAuc.linear.value}`);
+});
+
+test('detection: the trees see a broken dependence the linear score cannot, and name a planted artefact as the top column', () => {
+  const real = people(2000, 1);
+  // Every column's marginal kept exactly, every dependence between columns broken.
+  const shuffled = qualityReport(real, shuffleColumns(people(2000, 2), 7), PEOPLE_META, { seed: 0 });
+  // A fresh draw of the same process with one column shifted by a constant (a third of its range).
+  const fresh = people(2000, 2);
+  const signup = fresh.data.signup!.map((v) => (v as number) + 1e7);
+  const planted = qualityReport(real, { ...fresh, data: { ...fresh.data, signup } }, PEOPLE_META, { seed: 0 });
+  if ('skipped' in shuffled.detection || 'skipped' in planted.detection) assert.fail('detection skipped');
+  assert.ok(shuffled.detection.detectionAuc.trees.value > 0.85, `trees, shuffled ${shuffled.detection.detectionAuc.trees.value}`);
+  assert.ok(shuffled.detection.detectionAuc.linear.value < 0.6, `linear, shuffled ${shuffled.detection.detectionAuc.linear.value}`);
+  assert.ok(planted.detection.detectionAuc.trees.value > 0.7, `trees, planted ${planted.detection.detectionAuc.trees.value}`);
+  const top = planted.detection.importances;
+  assert.equal(top[0]?.column, 'signup');
+  assert.ok(top[0]!.share > 0.5, `signup share ${top[0]!.share}`);
+  // One entry per non-id column, shares non-negative and summing to 1.
+  assert.deepEqual(top.map((c) => c.column).sort(), ['age', 'city', 'income', 'member', 'signup']);
+  assert.ok(top.every((c) => c.share >= 0 && c.gain >= 0));
+  close(top.reduce((a, c) => a + c.share, 0), 1, 1e-12, 'shares');
+});
+
+test('detection importances: sub-features of one source column add up; largest first, ties by name', () => {
+  const out = columnImportances([1, 2, 3, 4, 0], ['a', 'b', 'a', 'c', 'd']);
+  assert.deepEqual(out.map((c) => [c.column, c.gain]), [['a', 4], ['c', 4], ['b', 2], ['d', 0]]);
+  close(out[0]!.share, 0.4, 1e-12);
+  assert.deepEqual(columnImportances([0, 0], ['x', 'y']).map((c) => c.share), [0, 0]);
 });
 
 test('reports are deterministic for a seed', () => {

@@ -123,3 +123,51 @@ export function fitTableEncoder(reference: Table, others: readonly Table[], colu
     },
   };
 }
+
+/** Feature rows for the boosted-trees detector: one feature per non-id column. */
+export interface TreeEncoder {
+  readonly width: number;
+  /** The source column of every feature (here one each). */
+  readonly columns: readonly string[];
+  encode(table: Table, label: string): Float64Array;
+}
+
+/**
+ * Numerical/datetime columns as their values (missing → NaN, which the trees route on their
+ * own); categorical and boolean columns as the frequency rank of the level in `reference` (0 = most
+ * frequent, ties in first-seen order), every level absent from the reference sharing the next
+ * code. Trees split ranks into groups of levels, so no one-hot block or level cap is needed.
+ */
+export function fitTreeEncoder(reference: Table, columns: readonly ReportColumn[]): TreeEncoder {
+  const used = columns.filter((c) => c.meta.type !== 'id');
+  const ranks = used.map((column) => {
+    if (isNumericType(column.meta.type)) return null;
+    const counts = new Map<string, number>();
+    const cells = reference.data[column.name]!;
+    for (let i = 0; i < reference.rowCount; i++) {
+      const k = categoryKey(cells[i] ?? null);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return new Map([...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k], r) => [k, r]));
+  });
+  const width = used.length;
+  return {
+    width,
+    columns: used.map((c) => c.name),
+    encode(table: Table, label: string): Float64Array {
+      const n = table.rowCount;
+      const X = new Float64Array(n * width);
+      used.forEach((column, j) => {
+        const rank = ranks[j];
+        if (!rank) {
+          const v = numericValues(table, column, label);
+          for (let i = 0; i < n; i++) X[i * width + j] = v[i]!;
+          return;
+        }
+        const cells = table.data[column.name]!;
+        for (let i = 0; i < n; i++) X[i * width + j] = rank.get(categoryKey(cells[i] ?? null)) ?? rank.size;
+      });
+      return X;
+    },
+  };
+}

@@ -23,6 +23,19 @@ export const detectionSchema = z
     maxLevels: z.number().int().min(1).max(1000).default(20),
     squares: z.boolean().default(true),
     l2: z.number().min(0).default(1e-3),
+    trees: z
+      .object({
+        numTrees: z.number().int().min(1).max(10000).default(100),
+        learningRate: z.number().gt(0).max(1).default(0.1),
+        maxDepth: z.number().int().min(0).max(64).default(6),
+        maxLeaves: z.number().int().min(2).max(4096).default(31),
+        minSamplesLeaf: z.number().int().min(1).default(20),
+        lambda: z.number().min(0).default(1),
+        subsample: z.number().gt(0).max(1).default(0.8),
+        colsample: z.number().gt(0).max(1).default(0.8),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

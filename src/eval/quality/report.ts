@@ -9,7 +9,7 @@ import type { Cell, Table, TableMetadata } from '../../data/table.ts';
 import { selectRows } from '../../data/table.ts';
 import { reportColumns } from './columns.ts';
 import { detectionAuc, sampleRows, type DetectionResult } from './detection.ts';
-import { fitTableEncoder } from './encode.ts';
+import { fitTableEncoder, fitTreeEncoder } from './encode.ts';
 import { metricValue, type MetricValue } from './metric.ts';
 import { detectionSchema, parseOptions, seedSchema } from './options.ts';
 import { isSkippedPair, pairTrend, prepareColumn, type ColumnPairTrend, type SkippedPair } from './pairs.ts';
@@ -107,7 +107,9 @@ function tableDetection(
   // Encoded on the real sample: the synthetic rows are then described in the real data's terms.
   const encoder = fitTableEncoder(r, [s], cols, { maxLevels: d.maxLevels, squares: d.squares });
   if (encoder.width === 0) return { skipped: 'no column can be a detection feature (only id columns)' };
-  const result = detectionAuc(encoder.encode(r, 'real'), k, encoder.encode(s, 'synthetic'), k, encoder.width, { seed, folds: d.folds, maxRowsPerClass: d.maxRowsPerClass, l2: d.l2 });
+  const treeEncoder = fitTreeEncoder(r, cols);
+  const trees = { real: treeEncoder.encode(r, 'real'), synthetic: treeEncoder.encode(s, 'synthetic'), width: treeEncoder.width, columns: treeEncoder.columns };
+  const result = detectionAuc(encoder.encode(r, 'real'), k, encoder.encode(s, 'synthetic'), k, encoder.width, trees, { seed, folds: d.folds, maxRowsPerClass: d.maxRowsPerClass, l2: d.l2, trees: d.trees });
   return { ...result, excludedColumns: encoder.excluded };
 }
 
@@ -127,7 +129,7 @@ const sequenceSchema = z
     seed: seedSchema,
     numItems: z.number().int().min(1).optional(),
     headFraction: z.number().gt(0).lt(1).default(0.2),
-    detection: z.union([z.literal(false), detectionSchema.omit({ maxLevels: true, squares: true })]).default({ folds: 5, maxRowsPerClass: 5000, l2: 1e-3 }),
+    detection: z.union([z.literal(false), detectionSchema.omit({ maxLevels: true, squares: true })]).default(detectionSchema.omit({ maxLevels: true, squares: true }).parse({})),
     includeTimings: z.boolean().default(false),
   })
   .strict();
@@ -145,7 +147,7 @@ export function sequenceQualityReport(real: readonly Int32Array[], synthetic: re
   else {
     const d = opts.detection;
     detection = timed('detection', () => ({
-      ...sequenceDetection(real, synthetic, numItems, { seed: opts.seed, folds: d.folds, maxRowsPerClass: d.maxRowsPerClass, l2: d.l2, headFraction: opts.headFraction }),
+      ...sequenceDetection(real, synthetic, numItems, { seed: opts.seed, folds: d.folds, maxRowsPerClass: d.maxRowsPerClass, l2: d.l2, trees: d.trees, headFraction: opts.headFraction }),
       featureNames: [...SEQUENCE_DETECTION_FEATURES, ...SEQUENCE_DETECTION_FEATURES.map((f) => `(${f})^2 standardized`)],
     }));
   }

@@ -4,7 +4,7 @@
  * coverage, and a detection AUC on per-sequence summary features.
  */
 import { Rng } from '../../core/rng.ts';
-import { detectionAuc, sampleRows, type DetectionResult } from './detection.ts';
+import { detectionAuc, sampleRows, type DetectionResult, type DetectionTreeSettings } from './detection.ts';
 import { metricValue, type MetricValue } from './metric.ts';
 import { ksStatistic, quantileSorted, totalVariation, totalVariationMaps } from '../../stats/index.ts';
 
@@ -176,6 +176,7 @@ export interface SequenceDetectionOptions {
   readonly folds: number;
   readonly maxRowsPerClass: number;
   readonly l2: number;
+  readonly trees: DetectionTreeSettings;
   readonly headFraction: number;
 }
 
@@ -189,18 +190,26 @@ export function sequenceDetection(real: readonly Int32Array[], synthetic: readon
   const k = Math.min(real.length, synthetic.length, opts.maxRowsPerClass);
   const rIdx = sampleRows(real.length, k, rng.split('real'));
   const sIdx = sampleRows(synthetic.length, k, rng.split('synthetic'));
-  const pop = itemCounts(real, numItems);
-  const trans = transitionCounts(real, numItems);
-  const head = headItemSet(pop, opts.headFraction);
   const base = numItems + 1;
   const D0 = SEQUENCE_DETECTION_FEATURES.length;
-  const features = (s: Int32Array, own: boolean, out: Float64Array, at: number): void => {
+  interface Counts {
+    readonly pop: Float64Array;
+    readonly trans: Map<number, number>;
+    readonly head: Uint8Array;
+  }
+  const countsOf = (seqs: readonly Int32Array[]): Counts => {
+    const pop = itemCounts(seqs, numItems);
+    return { pop, trans: transitionCounts(seqs, numItems), head: headItemSet(pop, opts.headFraction) };
+  };
+  /** Features of s against `counts` less the items and transitions of `leaveOut` (if any). */
+  const features = (s: Int32Array, counts: Counts, leaveOut: Int32Array | null, out: Float64Array, at: number): void => {
+    const { pop, trans, head } = counts;
     const ownItems = new Map<number, number>();
     const ownTrans = new Map<number, number>();
-    if (own) {
-      for (let i = 0; i < s.length; i++) ownItems.set(s[i]!, (ownItems.get(s[i]!) ?? 0) + 1);
-      for (let i = 1; i < s.length; i++) {
-        const key = s[i - 1]! * base + s[i]!;
+    if (leaveOut) {
+      for (let i = 0; i < leaveOut.length; i++) ownItems.set(leaveOut[i]!, (ownItems.get(leaveOut[i]!) ?? 0) + 1);
+      for (let i = 1; i < leaveOut.length; i++) {
+        const key = leaveOut[i - 1]! * base + leaveOut[i]!;
         ownTrans.set(key, (ownTrans.get(key) ?? 0) + 1);
       }
     }
@@ -232,11 +241,25 @@ export function sequenceDetection(real: readonly Int32Array[], synthetic: readon
     out[at + 6] = len ? 1 - distinct / len : 0;
   };
   const raw = new Float64Array(2 * k * D0);
-  for (let i = 0; i < k; i++) features(real[rIdx[i]!]!, true, raw, i * D0);
-  for (let i = 0; i < k; i++) features(synthetic[sIdx[i]!]!, false, raw, (k + i) * D0);
+  const all = countsOf(real);
+  for (let i = 0; i < k; i++) features(real[rIdx[i]!]!, all, real[rIdx[i]!]!, raw, i * D0);
+  for (let i = 0; i < k; i++) features(synthetic[sIdx[i]!]!, all, null, raw, (k + i) * D0);
   const X = withSquares(raw, 2 * k, D0);
   const D = 2 * D0;
-  return detectionAuc(X.subarray(0, k * D), k, X.subarray(k * D), k, D, opts);
+  // The trees get the summary features without their squares (a function of one feature gives a
+  // tree no split it cannot make on the feature itself) and cross-fitted counts: the real
+  // sequences are split by index parity into two halves; a real sequence is described by the
+  // counts of the other half, a synthetic one by those of half i mod 2. Leave-one-out counts
+  // (above) leave an exact-value artefact — a count at its full value can only come from a
+  // synthetic sequence — which trees find and a linear score does not; with the halves both
+  // sides meet the same two count tables, neither containing them. The linear features stay as
+  // they were.
+  const halves = [countsOf(real.filter((_, j) => j % 2 === 0)), countsOf(real.filter((_, j) => j % 2 === 1))] as const;
+  const treeX = new Float64Array(2 * k * D0);
+  for (let i = 0; i < k; i++) features(real[rIdx[i]!]!, halves[1 - (rIdx[i]! % 2)]!, null, treeX, i * D0);
+  for (let i = 0; i < k; i++) features(synthetic[sIdx[i]!]!, halves[i % 2]!, null, treeX, (k + i) * D0);
+  const trees = { real: treeX.subarray(0, k * D0), synthetic: treeX.subarray(k * D0), width: D0, columns: SEQUENCE_DETECTION_FEATURES };
+  return detectionAuc(X.subarray(0, k * D), k, X.subarray(k * D), k, D, trees, opts);
 }
 
 /** Appends the square of each standardized feature (standardized over all rows) so spread differences are linear-visible. */
