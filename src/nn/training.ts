@@ -102,6 +102,13 @@ export function hashArray(a: ArrayBufferView): string {
   return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 16);
 }
 
+/** "1 epoch took 3.2 s; the remaining 299 take up to ~16 min" (early stopping may end sooner). */
+export function paceLine(epochSeconds: number, remaining: number, earlyStopping: boolean): string {
+  const total = epochSeconds * remaining;
+  const span = total < 90 ? `${Math.round(total)} s` : total < 5400 ? `${Math.round(total / 60)} min` : `${(total / 3600).toFixed(1)} h`;
+  return `1 epoch took ${epochSeconds.toFixed(1)} s; the remaining ${remaining} take ${earlyStopping ? 'up to ' : ''}~${span}${earlyStopping ? ' (early stopping may end sooner)' : ''}`;
+}
+
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : String(x));
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -148,6 +155,7 @@ export async function runTrainingLoop<L extends EpochLogBase>(o: TrainingLoopOpt
   }
 
   let lastYield = performance.now();
+  const loopStart = performance.now();
   for (let epoch = startEpoch; epoch <= o.maxEpochs && !stopped; epoch++) {
     const plan = o.epoch(epoch, o.rng.split(`epoch-${epoch}`));
     for (let b = 0; b < plan.batches; b++) {
@@ -182,6 +190,9 @@ export async function runTrainingLoop<L extends EpochLogBase>(o: TrainingLoopOpt
       };
       writeCheckpoint(o.checkpoint.path, meta, [...params.map((p) => p.data), ...(best ?? []), ...states.flatMap((s) => [...s.m, ...s.v])]);
     }
+    // After the first epoch of this process, say how long the rest can take (a 300-epoch fit
+    // should not start silently); later epochs' lines carry their own timings.
+    if (epoch === startEpoch && !stopped && epoch < o.maxEpochs) progress.line(`${prefix}${paceLine((performance.now() - loopStart) / 1000, o.maxEpochs - epoch, es !== undefined)}`);
     if (stopped) progress.line(`${prefix}early stop: no better ${es!.metric} for ${es!.patience} epochs; best epoch ${bestEpoch} (${es!.metric} ${fmt(bestScore)})`);
     await yieldToEventLoop();
     lastYield = performance.now();

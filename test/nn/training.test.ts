@@ -4,6 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelToken, InterruptedError, ModelStateError, Rng, collectingProgress, type ProgressReporter } from '../../src/core/index.ts';
 import * as nn from '../../src/nn/index.ts';
+import { paceLine } from '../../src/nn/index.ts';
 import { tempFolder } from '../temp-folders.ts';
 
 /**
@@ -95,7 +96,7 @@ test('a run interrupted mid-epoch resumes from its checkpoint and ends with the 
   const cancel = new CancelToken();
   let lines = 0;
   // Cancel during epoch 4: its batches stop; the checkpoint after epoch 3 stays.
-  const first = toy({ seed: 4, maxEpochs: 8, scores, patience: 3, checkpoint: path, cancel, progress: { line: () => void (++lines === 3 && setImmediate(() => cancel.cancel())) }, slowMs: 30 });
+  const first = toy({ seed: 4, maxEpochs: 8, scores, patience: 3, checkpoint: path, cancel, progress: { line: () => void (++lines === 4 && /* epoch 1, its pace line, epochs 2 and 3 */ setImmediate(() => cancel.cancel())) }, slowMs: 30 });
   await assert.rejects(first.run, (e: unknown) => e instanceof InterruptedError && /toy: interrupted during epoch 4; the checkpoint after epoch 3 is intact/.test(e.message));
   assert.ok(existsSync(path));
   const progress = collectingProgress();
@@ -131,4 +132,15 @@ test('a cancel that arrives from the event loop is seen even when every epoch is
   setTimeout(() => cancel.cancel(), 100);
   await assert.rejects(t.run, InterruptedError);
   assert.ok(epochs < 10, `${epochs} epochs ran after the cancel`);
+});
+
+test('after the first epoch the loop says how long the rest can take', async () => {
+  const progress = collectingProgress();
+  await toy({ seed: 1, maxEpochs: 5, scores: [1, 2, 3, 4, 5], patience: 10, progress });
+  const pace = progress.lines.filter((l) => / epoch took /.test(l));
+  assert.equal(pace.length, 1, progress.lines.join('\n'));
+  assert.match(pace[0]!, /^toy: 1 epoch took \d+\.\d s; the remaining 4 take up to ~\d+ s \(early stopping may end sooner\)$/);
+  assert.equal(paceLine(30, 300, false), '1 epoch took 30.0 s; the remaining 300 take ~2.5 h');
+  assert.equal(paceLine(2, 30, false), '1 epoch took 2.0 s; the remaining 30 take ~60 s');
+  assert.equal(paceLine(10, 30, true), '1 epoch took 10.0 s; the remaining 30 take up to ~5 min (early stopping may end sooner)');
 });
