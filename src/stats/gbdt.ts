@@ -464,6 +464,28 @@ export function gbdtFeatureGain(model: GbdtModel): Float64Array {
   return out;
 }
 
+/**
+ * Gain of splits on one feature directly under a split on another, per unordered feature pair
+ * (key `i,j` with i < j): a split that only pays off below another feature's split is the trees'
+ * way of using the two together, so this is where interactions between features show.
+ */
+export function gbdtPairGain(model: GbdtModel): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tree of model.trees) {
+    for (let k = 0; k < tree.feature.length; k++) {
+      const parent = tree.feature[k]!;
+      if (parent < 0) continue;
+      for (const child of [tree.left[k]!, tree.right[k]!]) {
+        const f = child >= 0 ? tree.feature[child]! : -1;
+        if (f < 0 || f === parent) continue;
+        const key = parent < f ? `${parent},${f}` : `${f},${parent}`;
+        out.set(key, (out.get(key) ?? 0) + tree.gain[child]!);
+      }
+    }
+  }
+  return out;
+}
+
 /** JSON text of a model (non-finite thresholds spelled as strings, since JSON has no Infinity). */
 export function saveGbdt(model: GbdtModel): string {
   return JSON.stringify(model, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ModelStateError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/index.ts';
-import { fitGbdt, fitLogistic, gbdtFeatureGain, loadGbdt, predictGbdt, predictLogistic, rocAuc, saveGbdt, type GbdtObjective } from '../../src/stats/index.ts';
+import { fitGbdt, fitLogistic, gbdtFeatureGain, gbdtPairGain, loadGbdt, predictGbdt, predictLogistic, rocAuc, saveGbdt, type GbdtObjective } from '../../src/stats/index.ts';
 
 /** XOR of the signs of two features (plus 3 noise features): no linear score separates it. */
 function xor(n: number, seed: number): { X: Float64Array; y: Uint8Array; d: number } {
@@ -119,4 +119,14 @@ test('gbdt: bad parameters are RangeErrors naming the parameter', () => {
   const { X, y, d } = xor(20, 1);
   assert.throws(() => fitGbdt(X, 20, d, { labels: y }, { maxBins: 300 }), /maxBins/);
   assert.throws(() => fitGbdt(X, 20, d, { labels: y }, { subsample: 0 }), /subsample/);
+});
+
+test('gbdt: the pair gain names the two XOR features as the interacting pair', () => {
+  const train = xor(2000, 1);
+  const model = fitGbdt(train.X, 2000, train.d, { labels: train.y }, { numTrees: 40, seed: 3 });
+  const pairs = [...gbdtPairGain(model)].sort((a, b) => b[1] - a[1]);
+  assert.ok(pairs.length > 0);
+  assert.equal(pairs[0]![0], '0,1', `top pairs ${JSON.stringify(pairs.slice(0, 3))}`);
+  const total = pairs.reduce((s, [, g]) => s + g, 0);
+  assert.ok(pairs[0]![1] / total > 0.5, `XOR pair share ${pairs[0]![1] / total}`);
 });

@@ -8,7 +8,7 @@
  * which columns give the synthetic rows away.
  */
 import { Rng } from '../../core/rng.ts';
-import { fitGbdt, fitLogistic, gbdtFeatureGain, predictGbdtRow, predictLogistic, rocAuc, sampleIndices, type GbdtParams } from '../../stats/index.ts';
+import { fitGbdt, fitLogistic, gbdtFeatureGain, gbdtPairGain, predictGbdtRow, predictLogistic, rocAuc, sampleIndices, type GbdtParams } from '../../stats/index.ts';
 import { metricValue, type MetricValue } from './metric.ts';
 
 /** The boosted-trees detector's settings (a subset of GbdtParams; the seed comes from the report). */
@@ -45,6 +45,14 @@ export interface DetectionImportance {
   readonly share: number;
 }
 
+/** Two source columns the trees use together: gain of splits on one directly under a split on the other. */
+export interface DetectionPairImportance {
+  readonly columns: readonly [string, string];
+  readonly gain: number;
+  /** gain / the total gain of all column pairs. */
+  readonly share: number;
+}
+
 export interface DetectionResult {
   /**
    * max(AUC, 1 − AUC) of the pooled out-of-fold scores, 0.5 = not separable, 1 = fully separable:
@@ -63,6 +71,8 @@ export interface DetectionResult {
   readonly treeFeatures: number;
   /** Why the trees spot synthetic rows: source columns by split gain. */
   readonly importances: readonly DetectionImportance[];
+  /** Which pairs of columns the trees combine to spot them, largest first (at most 10). */
+  readonly pairImportances: readonly DetectionPairImportance[];
   readonly model: { readonly trees: string; readonly linear: string };
 }
 
@@ -147,7 +157,7 @@ export function detectionAuc(real: Float64Array, nReal: number, synthetic: Float
     }
   }
   const raw = rocAuc(scores, y);
-  const { treeScores, gain } = treeDetection(trees, nReal, nSyn, y, fold, folds, opts);
+  const { treeScores, gain, pairGain } = treeDetection(trees, nReal, nSyn, y, fold, folds, opts);
   const rawTrees = rocAuc(treeScores, y);
   const t = opts.trees;
   const cv = `${folds}-fold cross-validation (class-balanced, identical rows kept in one fold), pooled out-of-fold AUC`;
@@ -159,6 +169,7 @@ export function detectionAuc(real: Float64Array, nReal: number, synthetic: Float
     features: d,
     treeFeatures: trees.width,
     importances: columnImportances(gain, trees.columns),
+    pairImportances: columnPairImportances(pairGain, trees.columns).slice(0, 10),
     model: {
       trees: `gradient-boosted trees (${t.numTrees} trees, learning rate ${t.learningRate}, ≤ ${t.maxLeaves} leaves, depth ≤ ${t.maxDepth}, ≥ ${t.minSamplesLeaf} rows a leaf, λ ${t.lambda}, rows ${t.subsample}, columns ${t.colsample}), ${cv}`,
       linear: `logistic regression (IRLS, l2 ${opts.l2}), ${cv}`,
@@ -175,7 +186,7 @@ function treeDetection(
   fold: Int32Array,
   folds: number,
   opts: DetectionOptions,
-): { treeScores: Float64Array; gain: Float64Array } {
+): { treeScores: Float64Array; gain: Float64Array; pairGain: Map<string, number> } {
   const n = nReal + nSyn;
   const w = trees.width;
   if (trees.real.length !== nReal * w || trees.synthetic.length !== nSyn * w || trees.columns.length !== w)
@@ -185,7 +196,8 @@ function treeDetection(
   X.set(trees.synthetic, nReal * w);
   const treeScores = new Float64Array(n);
   const gain = new Float64Array(w);
-  if (w === 0 || nReal < 2 || nSyn < 2) return { treeScores, gain };
+  const pairGain = new Map<string, number>();
+  if (w === 0 || nReal < 2 || nSyn < 2) return { treeScores, gain, pairGain };
   const rng = new Rng(opts.seed).split('detection-trees');
   for (let f = 0; f < folds; f++) {
     let m = 0;
@@ -202,8 +214,9 @@ function treeDetection(
     for (let i = 0; i < n; i++) if (fold[i] === f) treeScores[i] = predictGbdtRow(model, X, i * w);
     const g = gbdtFeatureGain(model);
     for (let j = 0; j < w; j++) gain[j]! += g[j]!;
+    for (const [k, v] of gbdtPairGain(model)) pairGain.set(k, (pairGain.get(k) ?? 0) + v);
   }
-  return { treeScores, gain };
+  return { treeScores, gain, pairGain };
 }
 
 /** Sums feature gains per source column (one-hot levels, squares, flags of one column together); largest first, ties by name. */
@@ -215,4 +228,22 @@ export function columnImportances(gain: ArrayLike<number>, columns: readonly str
   return [...byColumn.entries()]
     .map(([column, g]) => ({ column, gain: g, share: total > 0 ? g / total : 0 }))
     .sort((a, b) => b.gain - a.gain || (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
+}
+
+/** Feature-pair gains (keys `i,j`) summed per pair of distinct source columns; largest first, ties by names. */
+export function columnPairImportances(pairGain: ReadonlyMap<string, number>, columns: readonly string[]): DetectionPairImportance[] {
+  const byPair = new Map<string, number>();
+  for (const [key, g] of pairGain) {
+    const [i, j] = key.split(',').map(Number) as [number, number];
+    const a = columns[i]!;
+    const b = columns[j]!;
+    if (a === b) continue;
+    const k = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+    byPair.set(k, (byPair.get(k) ?? 0) + g);
+  }
+  let total = 0;
+  for (const g of byPair.values()) total += g;
+  return [...byPair.entries()]
+    .map(([k, g]) => ({ columns: k.split('\u0000') as [string, string], gain: g, share: total > 0 ? g / total : 0 }))
+    .sort((x, y) => y.gain - x.gain || (x.columns.join() < y.columns.join() ? -1 : x.columns.join() > y.columns.join() ? 1 : 0));
 }

@@ -3,7 +3,7 @@ export type { Direction, QualityMetricSpec, MetricValue, QualityMetricName } fro
 export { frequencyProfileSimilarity } from './shapes.ts';
 export type { ColumnShape, IdColumnMode } from './shapes.ts';
 export type { ColumnPairTrend, SkippedPair } from './pairs.ts';
-export { detectionAuc, columnImportances } from './detection.ts';
+export { detectionAuc, columnImportances, columnPairImportances } from './detection.ts';
 export type { DetectionResult, DetectionOptions, DetectionImportance, DetectionTreeSettings, TreeFeatures } from './detection.ts';
 export { SEQUENCE_DETECTION_FEATURES } from './sequences.ts';
 export type { SequenceFidelity, SequenceStats } from './sequences.ts';
