@@ -142,16 +142,7 @@ export function detectionAuc(real: Float64Array, nReal: number, synthetic: Float
   const scores = new Float64Array(n);
   if (d > 0 && nReal >= 2 && nSyn >= 2) {
     for (let f = 0; f < folds; f++) {
-      let m = 0;
-      for (let i = 0; i < n; i++) if (fold[i] !== f) m++;
-      const Xt = new Float64Array(m * d);
-      const yt = new Uint8Array(m);
-      let r = 0;
-      for (let i = 0; i < n; i++) {
-        if (fold[i] === f) continue;
-        Xt.set(X.subarray(i * d, i * d + d), r * d);
-        yt[r++] = y[i]!;
-      }
+      const { Xt, yt, m } = outOfFold(X, y, d, fold, f);
       const model = fitLogistic(Xt, m, d, yt, new Float64Array(m).fill(1), { l2: opts.l2 });
       for (let i = 0; i < n; i++) if (fold[i] === f) scores[i] = predictLogistic(model, X, i * d);
     }
@@ -200,16 +191,7 @@ function treeDetection(
   if (w === 0 || nReal < 2 || nSyn < 2) return { treeScores, gain, pairGain };
   const rng = new Rng(opts.seed).split('detection-trees');
   for (let f = 0; f < folds; f++) {
-    let m = 0;
-    for (let i = 0; i < n; i++) if (fold[i] !== f) m++;
-    const Xt = new Float64Array(m * w);
-    const yt = new Uint8Array(m);
-    let r = 0;
-    for (let i = 0; i < n; i++) {
-      if (fold[i] === f) continue;
-      Xt.set(X.subarray(i * w, i * w + w), r * w);
-      yt[r++] = y[i]!;
-    }
+    const { Xt, yt, m } = outOfFold(X, y, w, fold, f);
     const model = fitGbdt(Xt, m, w, { labels: yt }, { ...opts.trees, seed: rng.split(f).seed });
     for (let i = 0; i < n; i++) if (fold[i] === f) treeScores[i] = predictGbdtRow(model, X, i * w);
     const g = gbdtFeatureGain(model);
@@ -217,6 +199,21 @@ function treeDetection(
     for (const [k, v] of gbdtPairGain(model)) pairGain.set(k, (pairGain.get(k) ?? 0) + v);
   }
   return { treeScores, gain, pairGain };
+}
+
+/** The training rows of fold f's model: every row outside fold f (row-major, d columns). */
+function outOfFold(X: Float64Array, y: Uint8Array, d: number, fold: Int32Array, f: number): { Xt: Float64Array; yt: Uint8Array; m: number } {
+  let m = 0;
+  for (let i = 0; i < y.length; i++) if (fold[i] !== f) m++;
+  const Xt = new Float64Array(m * d);
+  const yt = new Uint8Array(m);
+  let r = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (fold[i] === f) continue;
+    Xt.set(X.subarray(i * d, i * d + d), r * d);
+    yt[r++] = y[i]!;
+  }
+  return { Xt, yt, m };
 }
 
 /** Sums feature gains per source column (one-hot levels, squares, flags of one column together); largest first, ties by name. */
