@@ -8,3 +8,4 @@ export type { ComponentEntry } from './registry.ts';
 export { formatKeyPath, allowedKeysAt, describeIssues, configErrorFrom, parseWithSchema, refineWith, mergeLayers, parseSetOverride, applyOverrides, layerConfig } from './config.ts';
 export type { IssueContext, SetOverride } from './config.ts';
 export { writeFileAtomic, writeJsonAtomic, openAtomicWrite, AtomicFileWriter, writeViaTempPath, removeStaleTemps, tempPathFor, processAlive } from './fsutil.ts';
+export { canonicalJson, fingerprintHash } from './fingerprint.ts';

@@ -20,7 +20,7 @@ export { runCtrExperiment, formatCtrTable, temporalCtrSplit, userTemporalCtrSpli
 export type { CtrExperimentConfig, CtrExperimentResult, CtrExperimentDeps, CtrDataset, CtrArm, CtrCellResult, CtrRunResult, CtrSynthRun, TemporalCtrSplit } from './ctr.ts';
 export { runSynthesis, readSynthesizeConfig, readAnySynthesizeConfig, parseSynthesizeConfig, synthesizeSchema, resolveSynthesizeOutputs, synthesizeConfigWithOutput } from './synthesize.ts';
 export { resolveConfigPath, resolveConfigPaths, withOutputPath, runOutputDir } from './paths.ts';
-export { canonicalJson, sameFingerprint, readRunResult, writeRunResult, claimRun } from './run-store.ts';
+export { sameFingerprint, readRunResult, writeRunResult, claimRun } from './run-store.ts';
 export type { RunLock } from './run-store.ts';
 export { reportRejections } from './read-summary.ts';
 export { isSequenceSynthesizeConfig } from './synthesize-sequences.ts';

@@ -17,27 +17,8 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { processAlive, writeJsonAtomic } from '../core/index.ts';
+import { canonicalJson, processAlive, writeJsonAtomic } from '../core/index.ts';
 
-/** JSON with object keys sorted at every level (undefined members dropped, as JSON.stringify does). */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map((x) => (x === undefined || typeof x === 'function' ? null : sortKeys(x)));
-  if (v !== null && typeof v === 'object') {
-    const toJson = (v as { toJSON?: () => unknown }).toJSON;
-    if (typeof toJson === 'function') return sortKeys(toJson.call(v));
-    const o: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined && typeof x !== 'function') o[k] = sortKeys(x);
-    }
-    return o;
-  }
-  return v;
-}
 
 /** A fingerprint as a plain JSON value: a string holding JSON (the older records') is parsed. */
 function fingerprintValue(f: unknown): unknown {

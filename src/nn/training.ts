@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { type CancelToken, InterruptedError, ModelStateError, type ProgressReporter, type Rng, silentProgress, writeFileAtomic } from '../core/index.ts';
+import { fingerprintHash, type CancelToken, InterruptedError, ModelStateError, type ProgressReporter, type Rng, silentProgress, writeFileAtomic } from '../core/index.ts';
 import type { Adam } from './optim.ts';
 import type { Parameter } from './tensor.ts';
 
@@ -92,9 +92,9 @@ export interface TrainingResult<L extends EpochLogBase> {
   readonly stoppedEarly: boolean;
 }
 
-/** A short stable hash of a JSON value: a checkpoint's fingerprint. */
+/** A checkpoint's fingerprint: the core's canonical hash (key order never matters). */
 export function fingerprintOf(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+  return fingerprintHash(parts);
 }
 
 /** A short stable hash of a typed array's bytes (training data in a fingerprint). */

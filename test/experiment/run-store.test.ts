@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, claimRun, readRunResult, sameFingerprint, writeRunResult } from '../../src/experiment/run-store.ts';
+import { canonicalJson } from '../../src/core/index.ts';
+import { claimRun, readRunResult, sameFingerprint, writeRunResult } from '../../src/experiment/run-store.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-runstore-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
