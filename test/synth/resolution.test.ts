@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/index.ts';
 import type { Cell, Table, TableMetadata } from '../../src/data/index.ts';
-import { GaussianCopulaSynthesizer, TvaeSynthesizer, type Synthesizer } from '../../src/synth/index.ts';
+import { CtganSynthesizer, GaussianCopulaSynthesizer, TvaeSynthesizer, type Synthesizer } from '../../src/synth/index.ts';
 import { formatValue, learnValueFormat, MAX_DECIMALS } from '../../src/synth/resolution.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-resolution-'));
@@ -105,6 +105,7 @@ const { table, metadata } = resolutionTable(300, 1);
 const makers: [string, () => Synthesizer, number][] = [
   ['gaussian-copula', () => new GaussianCopulaSynthesizer({ removeExactCopies: false }), 1],
   ['tvae', () => new TvaeSynthesizer({ batchSize: 50, embeddingDim: 8, encoderDims: [16], decoderDims: [16] }), 3],
+  ['ctgan', () => new CtganSynthesizer({ batchSize: 50, embeddingDim: 8, generatorDims: [16], discriminatorDims: [16] }), 2],
 ];
 
 for (const [name, make, epochs] of makers) {
