@@ -9,7 +9,8 @@
  *   value 1.36/√n wins (lowest KS inside it); if none passes, an empirical marginal (up to
  *   `empiricalKnots` quantiles, linearly interpolated) is used. Integer columns are modelled as a
  *   continuous variable rounded to integers (KS compares F at v ± 0.5). Values are kept inside the
- *   observed [min, max]. Datetimes are modelled as numbers and written back in their format.
+ *   observed [min, max]. Datetimes are modelled as numbers; every numeric value is written back at
+ *   the resolution and in the text format learned from the training cells (resolution.ts).
  * - categorical / boolean / non-unique id columns: frequency ranges — each value owns an interval
  *   of [0, 1] as wide as its frequency (most frequent first); a value maps to a uniform draw inside
  *   its interval, then to its normal score. Ids are never one-hot encoded: one latent per column
@@ -30,6 +31,7 @@ import { ConfigError, DataValidationError, InterruptedError, ModelStateError, Rn
 import { cellKey, cellToNumber, checkMetadataCovers, isUniqueColumn, numberToDatetime, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
 import { finalizeSample, SampleGuard, type CandidateSource, type GuardState } from './conditions.ts';
 import { ksStatisticAgainstCdf, normCdf, normPpf } from '../stats/index.ts';
+import { formatValue, learnValueFormat, type ValueFormat } from './resolution.ts';
 import { FAMILY_PARAMS, PARAMETRIC_FAMILIES, fitFamily, lowerBound, makeDist, upperBound, type Dist, type ParametricFamily } from './distributions.ts';
 import type { Conditions, SampleOptions, SampleResult, Synthesizer, SynthFitOptions, SynthFitReport } from './types.ts';
 
@@ -79,6 +81,8 @@ export type MarginalState =
       readonly max: number;
       readonly integer: boolean;
       readonly dateOnly: boolean;
+      /** Resolution and text format learned from the training cells (absent in models saved before it existed). */
+      readonly format?: ValueFormat;
       readonly nullRate: number;
       /** KS statistic of every candidate family that applied (the record of the choice). */
       readonly ks: Readonly<Record<string, number>>;
@@ -456,6 +460,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
         max: sorted[m - 1]!,
         integer: integer && meta.type === 'numerical',
         dateOnly,
+        format: learnValueFormat(cells, meta),
         nullRate: (n - m) / n,
         ks,
         criticalValue,
@@ -606,7 +611,8 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
             continue;
           }
           const x = rt.fromUniform(normCdf(z[i]!));
-          out[i] = meta.type === 'datetime' ? numberToDatetime(x, meta, m.dateOnly) : x;
+          if (m.format !== undefined) out[i] = formatValue(x, m.format);
+          else out[i] = meta.type === 'datetime' ? numberToDatetime(x, meta, m.dateOnly) : x;
         }
       }
       // Native conditioning: the exact requested value, whatever the marginal's rounding.

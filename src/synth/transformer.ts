@@ -14,11 +14,13 @@
  *   O(distinct ids) for the lookup, O(buckets) per row. See docs/decisions/gan-vae.md.
  *
  * Decoding is the exact inverse for numerical, datetime, categorical and boolean cells (up to float32
- * rounding of the scalar); id cells come back as an id of the same bucket.
+ * rounding of the scalar); id cells come back as an id of the same bucket. Numerical and datetime
+ * cells are written at the resolution and in the text format learned at fit time (resolution.ts).
  */
 import { ConfigError, DataValidationError, type Rng } from '../core/index.ts';
-import type { Cell, ColumnType, Table, TableMetadata } from '../data/index.ts';
+import { parseIsoMs, type Cell, type ColumnType, type Table, type TableMetadata } from '../data/index.ts';
 import type { ColumnSpan } from '../nn/index.ts';
+import { formatValue, learnValueFormat, type ValueFormat } from './resolution.ts';
 import { componentLogPosterior, fitGaussianMixture1D, type GaussianMixture1D } from './gmm.ts';
 
 export interface TransformerOptions {
@@ -41,6 +43,8 @@ export type ColumnCodec =
       readonly max: number;
       readonly integer: boolean;
       readonly datetimeStyle: DatetimeStyle;
+      /** Resolution and text format learned from the training cells (absent in models saved before it existed). */
+      readonly format?: ValueFormat;
       /** No non-null training value: every decoded cell is null. */
       readonly allNull?: boolean;
     }
@@ -146,7 +150,8 @@ export class DataTransformer {
       const cells = table.data[column]!;
       const type: ColumnType = meta.type;
       if (type === 'numerical' || type === 'datetime') {
-        codecs.push(fitContinuous(column, type, cells, meta.integer === true, rng.split(`gmm:${column}`), maxModes));
+        const codec = fitContinuous(column, type, cells, meta.integer === true, rng.split(`gmm:${column}`), maxModes);
+        codecs.push({ ...codec, format: learnValueFormat(cells, meta) } as ColumnCodec);
       } else if (type === 'categorical' || type === 'boolean') {
         const { values, counts } = countValues(cells, false);
         codecs.push({ kind: 'discrete', column, type, categories: values, counts });
@@ -405,7 +410,9 @@ function toNumber(v: Cell, column: string, type: 'numerical' | 'datetime', row: 
   }
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (type === 'datetime') {
-    const t = Date.parse(v);
+    // ISO text without a zone is UTC (as the readers take it), whatever the machine's time zone.
+    const iso = parseIsoMs(v.trim());
+    const t = Number.isNaN(iso) ? Date.parse(v) : iso;
     if (Number.isNaN(t)) throw new DataValidationError(`'${v}' in datetime column '${column}' is not a date`, { field: column, line: row + 1 });
     return t;
   }
@@ -415,6 +422,7 @@ function toNumber(v: Cell, column: string, type: 'numerical' | 'datetime', row: 
 }
 
 function fromNumber(x: number, c: Extract<ColumnCodec, { kind: 'continuous' }>): Cell {
+  if (c.format !== undefined) return formatValue(x, c.format);
   if (c.datetimeStyle === 'iso') return new Date(Math.round(x)).toISOString();
   if (c.datetimeStyle === 'iso-date') return new Date(Math.round(x / 86400000) * 86400000).toISOString().slice(0, 10);
   return c.integer ? Math.round(x) : x;
