@@ -62,6 +62,9 @@ interface Run {
   detectionAucLinear: number | null;
   /** The trees' top source columns by share of split gain. */
   detectionTopColumns: { column: string; share: number }[];
+  /** Share of the real rows' rare categories (< 1 % of rows) kept within 2× of their rate; null when none. */
+  rareCategoryCoverage: number | null;
+  rareCategoriesNeverProduced: string[];
   tstrAuc: number;
   trtrAuc: number;
   utilityRatio: number;
@@ -98,6 +101,8 @@ for (const model of models) {
       detectionAucTrees: 'detectionAuc' in q.detection ? q.detection.detectionAuc.trees.value : null,
       detectionAucLinear: 'detectionAuc' in q.detection ? q.detection.detectionAuc.linear.value : null,
       detectionTopColumns: 'importances' in q.detection ? q.detection.importances.slice(0, 5).map((c) => ({ column: c.column, share: c.share })) : [],
+      rareCategoryCoverage: q.rareCategories.score?.value ?? null,
+      rareCategoriesNeverProduced: q.rareCategories.categories.filter((c) => c.ratio === 0).map((c) => `${c.column}=${c.value}`),
       tstrAuc: u.trainOnSynthetic,
       trtrAuc: u.trainOnReal,
       utilityRatio: u.fraction.value,
@@ -114,7 +119,7 @@ for (const model of models) {
   }
 }
 
-const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'detectionAucTrees', 'detectionAucLinear', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
+const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'detectionAucTrees', 'detectionAucLinear', 'rareCategoryCoverage', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
 const summary = models.map((model) => {
   const rs = runs.filter((r) => r.model === model);
   const stat = (k: (typeof keys)[number]) => meanStd(rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'));
@@ -127,6 +132,8 @@ const directions = {
   detectionAucTrees: '0.5 is best (real and synthetic not separable by cross-validated gradient-boosted trees)',
   detectionAucLinear: '0.5 is best (not separable by a cross-validated logistic regression; sees no column combinations)',
   detectionTopColumns: "the trees' top columns by share of split gain: what gives the synthetic rows away",
+  rareCategoryCoverage: 'higher is better (0..1): share of the real rows\' rare categories (< 1 % of rows) that the synthetic rows produce within 2× of the real rate',
+  rareCategoriesNeverProduced: 'rare real categories the synthetic rows never produce',
   tstrAuc: 'higher is better', trtrAuc: 'the same model trained on the real train rows (reference)', utilityRatio: 'TSTR / TRTR, 1 = as useful as the real rows',
   utilityAboveChance: '(TSTR − 0.5) / (TRTR − 0.5): the share of the real rows’ lift over chance that synthetic rows keep',
   exactCopies: 'lower is safer (copies are removed by default, so 0)', dcrShareCloserThanP5: "share of synthetic rows closer to their nearest train row than the holdout's 5th percentile; about 0.05 is what unseen real rows give, higher is less safe",

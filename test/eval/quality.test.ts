@@ -6,6 +6,7 @@ import {
   QUALITY_METRICS,
   columnImportances,
   columnPairImportances,
+  rareCategoryCoverage,
   frequencyProfileSimilarity,
   qualityReport,
   trainOnSyntheticTestOnReal,
@@ -62,8 +63,11 @@ test('identical data: every shape and pair scores 1, detection AUC ≈ 0.5, dire
     assert.deepEqual(r.detection.excludedColumns.map((e) => e.column), ['user_id']);
   }
   assert.deepEqual(r.columnPairs.skippedColumns.map((s) => s.column), ['user_id']);
-  // 6 shapes, 10 pairs, 3 scores, 2 detection AUCs (trees, linear).
-  assert.equal(checkDirections(r), 6 + 10 + 3 + 2);
+  // 6 shapes, 10 pairs, 3 scores, 2 detection AUCs (trees, linear), rare-category coverage.
+  assert.equal(checkDirections(r), 6 + 10 + 3 + 2 + 1);
+  // Identical tables keep every rare category at its exact rate.
+  assert.ok(r.rareCategories.categories.every((c) => c.ratio === 1));
+  assert.equal(r.rareCategories.score?.value ?? 1, 1);
 });
 
 test('a fresh draw from the same process scores high; independent columns keep shapes but lose pair trends', () => {
@@ -228,4 +232,23 @@ test('detection reports the pair of columns whose dependence the synthetic rows 
   if ('skipped' in r.detection) assert.fail('detection skipped');
   assert.ok(r.detection.detectionAuc.trees.value > 0.8, `trees ${r.detection.detectionAuc.trees.value}`);
   assert.deepEqual(r.detection.pairImportances[0]?.columns, ['a', 'b']);
+});
+
+test('rare categories: a value the synthetic rows never produce, or produce at the wrong rate, is counted; common values are not', () => {
+  const n = 1000;
+  // real: 'x' in 0.5 % of rows, 'y' in 0.8 %, the rest 'a'; n_genres = 6 in 0.4 %.
+  const realCat = Array.from({ length: n }, (_, i) => (i < 5 ? 'x' : i < 13 ? 'y' : 'a'));
+  const realCount = Array.from({ length: n }, (_, i) => (i < 4 ? 6 : 1 + (i % 3)));
+  const synCat = Array.from({ length: n }, (_, i) => (i < 8 ? 'y' : 'a')); // 'x' never, 'y' at 1×
+  const synCount = Array.from({ length: n }, (_, i) => (i < 20 ? 6 : 1 + (i % 3))); // 6 at 5×
+  const meta = { columns: { cat: { type: 'categorical' as const }, genres: { type: 'numerical' as const, integer: true } } };
+  const r = rareCategoryCoverage({ columns: ['cat', 'genres'], rowCount: n, data: { cat: realCat, genres: realCount } }, { columns: ['cat', 'genres'], rowCount: n, data: { cat: synCat, genres: synCount } }, [
+    { name: 'cat', meta: meta.columns.cat },
+    { name: 'genres', meta: meta.columns.genres },
+  ]);
+  assert.deepEqual(r.categories.map((c) => [c.column, c.value, c.ratio]), [['cat', 'x', 0], ['cat', 'y', 1], ['genres', '6', 5]]);
+  assert.equal(r.neverProduced, 1);
+  assert.equal(r.outside2x, 2);
+  close(r.score!.value, 1 / 3, 1e-12);
+  assert.equal(r.score!.metric, 'RareCategoryCoverage');
 });

@@ -1,6 +1,8 @@
 export { QUALITY_METRICS, metricValue } from './metric.ts';
 export type { Direction, QualityMetricSpec, MetricValue, QualityMetricName } from './metric.ts';
 export { frequencyProfileSimilarity } from './shapes.ts';
+export { rareCategoryCoverage } from './rare.ts';
+export type { RareCategory, RareCategoryReport } from './rare.ts';
 export type { ColumnShape, IdColumnMode } from './shapes.ts';
 export type { ColumnPairTrend, SkippedPair } from './pairs.ts';
 export { detectionAuc, columnImportances, columnPairImportances } from './detection.ts';

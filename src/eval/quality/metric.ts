@@ -44,6 +44,7 @@ export const QUALITY_METRICS = {
   ContingencySimilarity: spec('ContingencySimilarity', 'higher', UNIT, '1 − TV between joint frequency tables (numerical columns binned at quantiles of the real data)'),
   ColumnPairTrends: spec('ColumnPairTrends', 'higher', UNIT, 'mean of the per-pair trend scores'),
   Overall: spec('Overall', 'higher', UNIT, 'mean of ColumnShapes and ColumnPairTrends'),
+  RareCategoryCoverage: spec('RareCategoryCoverage', 'higher', UNIT, 'share of the real data\'s rare categories (share < 1 % of rows) that the synthetic rows produce at a rate within 2× of the real one'),
   DetectionAUC: spec(
     'DetectionAUC',
     'lower',

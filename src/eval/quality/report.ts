@@ -3,6 +3,7 @@
  * report: plain JSON, every number tagged with its metric, direction and range; the same inputs
  * and seed give the same report (timings only when asked for).
  */
+import { rareCategoryCoverage, type RareCategoryReport } from './rare.ts';
 import { z } from 'zod';
 import { Rng } from '../../core/rng.ts';
 import type { Cell, Table, TableMetadata } from '../../data/table.ts';
@@ -33,6 +34,8 @@ export interface TableQualityReport {
     readonly skippedColumns: readonly { column: string; reason: string }[];
   };
   readonly overall: MetricValue;
+  /** Rare categories of the real rows (share < 1 %) and whether the synthetic rows keep their rate. */
+  readonly rareCategories: RareCategoryReport;
   readonly detection: TableDetection | { readonly skipped: string };
   readonly seed: number;
   readonly seconds?: Readonly<Record<string, number>>;
@@ -86,6 +89,7 @@ export function qualityReport(real: Table, synthetic: Table, metadata: TableMeta
     columnShapes: { score: shapeScore, columns: shapes },
     columnPairs: { score: pairScore, quantileBins: opts.quantileBins, pairs, skipped, skippedColumns },
     overall,
+    rareCategories: timed('rareCategories', () => rareCategoryCoverage(real, synthetic, cols)),
     detection,
     seed: opts.seed,
   };
