@@ -16,5 +16,5 @@ export type { AdamOptions, AdamState } from './optim.ts';
 export { saveParameters, loadParameters, encodeParameters, decodeParameters } from './io.ts';
 export { backendInfo, setThreads, useBackend, nativeAvailable } from './backend.ts';
 export type { BackendName } from './backend.ts';
-export { runTrainingLoop, paceLine, fingerprintOf, hashArray, readCheckpoint, writeCheckpoint } from './training.ts';
+export { runTrainingLoop, paceLine, hashArray, readCheckpoint, writeCheckpoint } from './training.ts';
 export type { EarlyStopping, EpochLogBase, EpochPlan, TrainingLoopOptions, TrainingResult } from './training.ts';

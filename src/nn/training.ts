@@ -92,11 +92,6 @@ export interface TrainingResult<L extends EpochLogBase> {
   readonly stoppedEarly: boolean;
 }
 
-/** A checkpoint's fingerprint: the core's canonical hash (key order never matters). */
-export function fingerprintOf(parts: unknown): string {
-  return fingerprintHash(parts);
-}
-
 /** A short stable hash of a typed array's bytes (training data in a fingerprint). */
 export function hashArray(a: ArrayBufferView): string {
   return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex').slice(0, 16);
@@ -119,7 +114,7 @@ export async function runTrainingLoop<L extends EpochLogBase>(o: TrainingLoopOpt
   const sign = es?.direction === 'lower' ? -1 : 1;
   const every = es?.every ?? 1;
   const prefix = o.label ? `${o.label}: ` : '';
-  const fp = o.checkpoint ? fingerprintOf(o.checkpoint.fingerprint) : '';
+  const fp = o.checkpoint ? fingerprintHash(o.checkpoint.fingerprint) : '';
 
   let startEpoch = 1;
   const worst = -sign * Number.POSITIVE_INFINITY;
