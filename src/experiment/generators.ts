@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { ConfigError, silentProgress, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { ConfigError, fingerprintHash, silentProgress, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { makeTrainView, type TrainView } from '../data/index.ts';
 import { readRunResult, writeRunResult } from './run-store.ts';
 import { createRecommender, NeuralRecommender, type FitReport, type Recommender } from '../models/index.ts';
@@ -90,7 +90,7 @@ export async function fitSequenceGenerator(train: TrainView, o: SequenceGenerato
   const allowed = itemsSeenIn(train.numItems, train.users().map((u) => train.sequence(u)));
   const view = o.direction === 'reverse' ? reversedTrainView(train) : train;
   const keyObj = { version: 1, direction: o.direction, ...spec, seed: o.seed, train: trainViewFingerprint(train) };
-  const key = createHash('sha256').update(JSON.stringify(keyObj)).digest('hex').slice(0, 16);
+  const key = fingerprintHash(keyObj);
   const dir = o.cacheDir !== undefined ? join(o.cacheDir, `${o.direction}-${key}`) : undefined;
   const rec = createRecommender({ model: spec.model, config: spec.config, trainer: spec.trainer });
   if (!(rec instanceof NeuralRecommender)) throw new ConfigError(`generator model '${spec.model}' is not a trained sequence model`, { field: 'model' });
