@@ -12,6 +12,7 @@ export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from './pai
 export { ksStatistic, ksStatisticAgainstCdf, totalVariation, totalVariationMaps, tvDistance, klDivergence, jsDivergence, checkKlEpsilon, DEFAULT_KL_EPSILON } from './distances.ts';
 export { rocAuc } from './auc.ts';
 export { sampleIndices } from './sampling.ts';
+export { discreteHermiteCoefficients, continuousCoefficients, scoreCorrelation, scoreCorrelationSlope, latentCorrelation, intervalMeans, nearestCorrelation, symmetricEigen, LATENT_SERIES_TERMS } from './latent-correlation.ts';
 export { fitLogistic, predictLogistic } from './logistic.ts';
 export type { LogisticModel, LogisticOptions } from './logistic.ts';
 export { fitGbdt, predictGbdt, predictGbdtRow, gbdtFeatureGain, gbdtPairGain, saveGbdt, loadGbdt, binaryLogistic, GBDT_DEFAULTS } from './gbdt.ts';

@@ -30,7 +30,7 @@ import { z } from 'zod';
 import { ConfigError, DataValidationError, InterruptedError, ModelStateError, Rng, silentProgress, writeFileAtomic } from '../core/index.ts';
 import { cellKey, cellToNumber, checkMetadataCovers, isUniqueColumn, numberToDatetime, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
 import { finalizeSample, SampleGuard, type CandidateSource, type GuardState } from './conditions.ts';
-import { ksStatisticAgainstCdf, normCdf, normPpf } from '../stats/index.ts';
+import { continuousCoefficients, discreteHermiteCoefficients, intervalMeans, ksStatisticAgainstCdf, latentCorrelation, nearestCorrelation, normCdf, normPpf, scoreCorrelationSlope, symmetricEigen } from '../stats/index.ts';
 import { formatValue, learnValueFormat, type ValueFormat } from './resolution.ts';
 import { FAMILY_PARAMS, PARAMETRIC_FAMILIES, fitFamily, lowerBound, makeDist, upperBound, type Dist, type ParametricFamily } from './distributions.ts';
 import type { Conditions, SampleOptions, SampleResult, Synthesizer, SynthFitOptions, SynthFitReport } from './types.ts';
@@ -50,6 +50,20 @@ export const copulaParamsSchema = z
     empiricalKnots: z.number().int().min(3).max(100000).default(1001),
     /** Remove sampled rows identical to a training row (the privacy default). */
     removeExactCopies: z.boolean().default(true),
+    /**
+     * How a correlation involving a categorical (or null-indicator) latent is estimated: 'latent'
+     * undoes the attenuation of the distributional transform (stats/latent-correlation.ts), so
+     * sampled categories keep the real association; 'scores' is the plain Pearson correlation of
+     * the jittered scores (the classic Gaussian copula, which weakens every such dependence).
+     */
+    discreteCorrelation: z.enum(['latent', 'scores']).default('latent'),
+    /**
+     * Order of a categorical column's values on its latent axis. A Gaussian dependence is monotone,
+     * so the order decides which associations it can carry: 'association' orders the values by
+     * their optimal scores against the other columns (the direction that carries the most of their
+     * squared correlation with this column); 'frequency' keeps the most frequent value first.
+     */
+    categoryOrder: z.enum(['association', 'frequency']).default('association'),
   })
   .strict();
 export type CopulaParams = z.infer<typeof copulaParamsSchema>;
@@ -96,6 +110,7 @@ interface Latent {
 }
 
 const U_EPS = 1e-12;
+const CONTINUOUS = continuousCoefficients();
 function clampU(u: number): number {
   return u < U_EPS ? U_EPS : u > 1 - U_EPS ? 1 - U_EPS : u;
 }
@@ -220,6 +235,50 @@ function cholesky(a: number[][]): number[][] | null {
   return l;
 }
 
+/**
+ * Optimal scores of a categorical column against the other latents: with M the K × d matrix of
+ * per-category means of the other scores and D the category counts, the quantification q = M v
+ * where v is the top eigenvector of MᵀDM maximises Σ_l corr(q[category], z_l)² (homogeneity
+ * analysis, one dimension). Returns the categories sorted by q (ties by their current order).
+ */
+function associationOrder(category: Int32Array, k: number, scores: readonly Float64Array[], self: number): number[] {
+  const others = scores.filter((_, l) => l !== self);
+  const d = others.length;
+  const n = category.length;
+  if (d === 0) return Array.from({ length: k }, (_, j) => j);
+  const counts = new Float64Array(k);
+  const sums = Array.from({ length: k }, () => new Float64Array(d));
+  for (let i = 0; i < n; i++) {
+    const c = category[i]!;
+    counts[c]!++;
+    const row = sums[c]!;
+    for (let l = 0; l < d; l++) row[l]! += others[l]![i]!;
+  }
+  // MᵀDM = Σ_c counts_c · mean_c mean_cᵀ = Σ_c sums_c sums_cᵀ / counts_c.
+  const a = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  for (let c = 0; c < k; c++) {
+    if (counts[c]! === 0) continue;
+    const row = sums[c]!;
+    for (let x = 0; x < d; x++) for (let y = 0; y <= x; y++) a[x]![y]! += (row[x]! * row[y]!) / counts[c]!;
+  }
+  for (let x = 0; x < d; x++) for (let y = 0; y < x; y++) a[y]![x] = a[x]![y]!;
+  const { values, vectors } = symmetricEigen(a);
+  let top = 0;
+  for (let j = 1; j < d; j++) if (values[j]! > values[top]!) top = j;
+  const v = vectors.map((r) => r[top]!);
+  // A fixed sign (largest |component| positive) so the order does not flip with rounding.
+  let big = 0;
+  for (let j = 1; j < d; j++) if (Math.abs(v[j]!) > Math.abs(v[big]!)) big = j;
+  const sign = v[big]! < 0 ? -1 : 1;
+  const q = Array.from({ length: k }, (_, c) => {
+    if (counts[c]! === 0) return 0;
+    let s = 0;
+    for (let l = 0; l < d; l++) s += sums[c]![l]! * v[l]!;
+    return (sign * s) / counts[c]!;
+  });
+  return Array.from({ length: k }, (_, j) => j).sort((x, y) => q[x]! - q[y]! || x - y);
+}
+
 /** Cholesky, adding λI (λ = 1e-10 … 1e-1) until the matrix is positive definite. */
 function choleskyRegularized(a: number[][]): { l: number[][]; jitter: number } {
   let l = cholesky(a);
@@ -309,6 +368,17 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
     const marginals: MarginalState[] = [];
     const latents: Latent[] = [];
     const scores: Float64Array[] = [];
+    /**
+     * Per latent: Hermite coefficients of its discretisation and each row's category mean
+     * E[Z | category] (the jitter-free part of its score); null for continuous latents.
+     */
+    const discrete: ({ coefficients: Float64Array; rowMeans: Float64Array } | null)[] = [];
+    const discreteLatent = (cum: readonly number[], category: (i: number) => number): { coefficients: Float64Array; rowMeans: Float64Array } => {
+      const means = intervalMeans(cum);
+      return { coefficients: discreteHermiteCoefficients(cum), rowMeans: Float64Array.from({ length: n }, (_, i) => means[category(i)]!) };
+    };
+    /** Frequency latents, for reordering their categories once every score exists. */
+    const categorical: { latent: number; marginal: number; category: Int32Array; rng: Rng }[] = [];
     let lastLine = performance.now();
     for (const [ci, col] of table.columns.entries()) {
       if (options.cancel?.cancelled) throw new InterruptedError('fitting interrupted');
@@ -333,27 +403,62 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
         }
         latents.push({ column: col, role: 'value' });
         scores.push(z);
+        discrete.push(null);
         if (nullZ) {
           latents.push({ column: col, role: 'null' });
           scores.push(nullZ);
+          discrete.push(discreteLatent([1 - m.nullRate, 1], (i) => (cellToNumber(cells[i] ?? null, meta) === null ? 1 : 0)));
         }
       } else if (m.kind === 'frequency') {
         const index = new Map<string, number>();
         m.values.forEach((v, k) => index.set(cellKey(v), k));
         const z = new Float64Array(n);
+        const category = new Int32Array(n);
         for (let i = 0; i < n; i++) {
           const k = index.get(cellKey(cells[i] ?? null))!;
+          category[i] = k;
           const a = k === 0 ? 0 : m.cum[k - 1]!;
           const b = m.cum[k]!;
           z[i] = normPpf(clampU(a + (b - a) * crng.next()));
         }
         latents.push({ column: col, role: 'value' });
         scores.push(z);
+        discrete.push(discreteLatent(m.cum, (i) => category[i]!));
+        categorical.push({ latent: latents.length - 1, marginal: marginals.length - 1, category, rng: crng.split('association-order') });
       }
       const now = performance.now();
       if (now - lastLine > 1000 || table.columns.length <= 30) {
         progress.line(`gaussian-copula: column ${ci + 1}/${table.columns.length} ${col} (${meta.type}) → ${describeMarginal(m)}`);
         lastLine = now;
+      }
+    }
+    if (this.params.categoryOrder === 'association') {
+      for (const c of categorical) {
+        const m = marginals[c.marginal] as Extract<MarginalState, { kind: 'frequency' }>;
+        if (m.values.length < 3) continue; // two values: the order only flips the sign
+        const order = associationOrder(c.category, m.values.length, scores, c.latent);
+        // Relabel: new position p holds old category order[p]; scores are redrawn inside the new intervals.
+        const counts = new Float64Array(m.values.length);
+        for (let i = 0; i < n; i++) counts[c.category[i]!]!++;
+        const position = new Int32Array(m.values.length);
+        order.forEach((old, p) => (position[old] = p));
+        const cum: number[] = [];
+        let acc = 0;
+        for (const old of order) {
+          acc += counts[old]!;
+          cum.push(acc / n);
+        }
+        cum[cum.length - 1] = 1;
+        const reordered = { ...m, values: order.map((old) => m.values[old]!), cum };
+        marginals[c.marginal] = reordered;
+        const z = scores[c.latent]!;
+        for (let i = 0; i < n; i++) {
+          const k = position[c.category[i]!]!;
+          c.category[i] = k;
+          const a = k === 0 ? 0 : cum[k - 1]!;
+          z[i] = normPpf(clampU(a + (cum[k]! - a) * c.rng.next()));
+        }
+        discrete[c.latent] = discreteLatent(cum, (i) => c.category[i]!);
       }
     }
     progress.line(`gaussian-copula: correlation of ${latents.length} normal scores over ${n} rows`);
@@ -371,10 +476,40 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
         const zb = scores[b]!;
         let s = 0;
         for (let i = 0; i < n; i++) s += za[i]! * zb[i]!;
-        const r = norms[a]! > 0 && norms[b]! > 0 ? s / (norms[a]! * norms[b]!) : 0;
+        let r = norms[a]! > 0 && norms[b]! > 0 ? s / (norms[a]! * norms[b]!) : 0;
+        const da = discrete[a]!;
+        const db = discrete[b]!;
+        if (this.params.discreteCorrelation === 'latent' && (da || db)) {
+          // E[m_a m_b] without the jitter's noise (a continuous latent is its own mean), then the ρ behind it.
+          const ma = da ? da.rowMeans : za;
+          const mb = db ? db.rowMeans : zb;
+          let e = 0;
+          let e2 = 0;
+          for (let i = 0; i < n; i++) {
+            const p = ma[i]! * mb[i]!;
+            e += p;
+            e2 += p * p;
+          }
+          e /= n;
+          const ca = da ? da.coefficients : CONTINUOUS;
+          const cb = db ? db.coefficients : CONTINUOUS;
+          r = latentCorrelation(e, ca, cb);
+          // Rare categories pin E[m_a m_b] down poorly in ρ terms (two never-together values give
+          // ρ → −1 from a handful of rows): shrink ρ by its delta-method variance, ρ · ρ² / (ρ² + se²).
+          const slope = scoreCorrelationSlope(r, ca, cb);
+          const se = Math.sqrt(Math.max(0, e2 / n - e * e) / n) / Math.max(slope, 1e-12);
+          r = (r * r * r) / (r * r + se * se || 1);
+        }
         corr[a]![b] = corr[b]![a] = Math.max(-1, Math.min(1, r));
       }
       if (options.cancel?.cancelled) throw new InterruptedError('fitting interrupted');
+    }
+    // Pairwise latent estimates need not be jointly positive definite: take the nearest valid matrix.
+    let correlation = corr;
+    if (this.params.discreteCorrelation === 'latent' && discrete.some((x) => x !== null)) {
+      const near = nearestCorrelation(corr);
+      if (near.adjusted) progress.line('gaussian-copula: latent correlations projected onto the nearest positive-definite correlation matrix');
+      correlation = near.matrix;
     }
     const seconds = (performance.now() - t0) / 1000;
     const fitReport: SynthFitReport = { seconds, losses: [] };
@@ -387,7 +522,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
       metadata,
       marginals,
       latents,
-      correlation: corr,
+      correlation,
       guard: guard.toJSON(),
       fitReport,
     });
