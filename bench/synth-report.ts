@@ -58,6 +58,8 @@ interface Run {
   fidelity: number;
   columnShapes: number;
   pairTrends: number;
+  /** Mean |ΔCramér's V| over categorical–categorical column pairs (lower is better). */
+  associationError: number | null;
   detectionAucTrees: number | null;
   detectionAucLinear: number | null;
   /** The trees' top source columns by share of split gain. */
@@ -98,6 +100,7 @@ for (const model of models) {
       fidelity: q.overall.value,
       columnShapes: q.columnShapes.score.value,
       pairTrends: q.columnPairs.score?.value ?? Number.NaN,
+      associationError: q.columnPairs.associationError?.value ?? null,
       detectionAucTrees: 'detectionAuc' in q.detection ? q.detection.detectionAuc.trees.value : null,
       detectionAucLinear: 'detectionAuc' in q.detection ? q.detection.detectionAuc.linear.value : null,
       detectionTopColumns: 'importances' in q.detection ? q.detection.importances.slice(0, 5).map((c) => ({ column: c.column, share: c.share })) : [],
@@ -115,11 +118,11 @@ for (const model of models) {
     const dp = (synth as { privacy?: { epsilon: number; delta: number } | null }).privacy;
     if (dp) r.privacy = { epsilon: dp.epsilon, delta: dp.delta };
     runs.push(r);
-    stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, detection trees ${r.detectionAucTrees?.toFixed(3)} / linear ${r.detectionAucLinear?.toFixed(3)} (top: ${r.detectionTopColumns.slice(0, 3).map((c) => `${c.column} ${(c.share * 100).toFixed(0)} %`).join(', ')}), TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}${r.privacy ? `, ε ${r.privacy.epsilon.toFixed(2)} (δ ${r.privacy.delta})` : ''}`);
+    stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, association error ${r.associationError?.toFixed(4)}, detection trees ${r.detectionAucTrees?.toFixed(3)} / linear ${r.detectionAucLinear?.toFixed(3)} (top: ${r.detectionTopColumns.slice(0, 3).map((c) => `${c.column} ${(c.share * 100).toFixed(0)} %`).join(', ')}), TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}${r.privacy ? `, ε ${r.privacy.epsilon.toFixed(2)} (δ ${r.privacy.delta})` : ''}`);
   }
 }
 
-const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'detectionAucTrees', 'detectionAucLinear', 'rareCategoryCoverage', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
+const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'associationError', 'detectionAucTrees', 'detectionAucLinear', 'rareCategoryCoverage', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
 const summary = models.map((model) => {
   const rs = runs.filter((r) => r.model === model);
   const stat = (k: (typeof keys)[number]) => meanStd(rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'));
@@ -129,6 +132,7 @@ const summary = models.map((model) => {
 });
 const directions = {
   fidelity: 'higher is better (0..1)', columnShapes: 'higher is better (0..1)', pairTrends: 'higher is better (0..1)',
+  associationError: "lower is better (0..1): mean |Cramér's V real − synthetic| over pairs of categorical/boolean columns",
   detectionAucTrees: '0.5 is best (real and synthetic not separable by cross-validated gradient-boosted trees)',
   detectionAucLinear: '0.5 is best (not separable by a cross-validated logistic regression; sees no column combinations)',
   detectionTopColumns: "the trees' top columns by share of split gain: what gives the synthetic rows away",

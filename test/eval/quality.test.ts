@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, Rng } from '../../src/core/index.ts';
-import { selectRows, tableFromRows, type Table } from '../../src/data/index.ts';
+import { selectRows, tableFromRows, type Cell, type Table } from '../../src/data/index.ts';
 import {
   QUALITY_METRICS,
   columnImportances,
@@ -63,8 +63,9 @@ test('identical data: every shape and pair scores 1, detection AUC ≈ 0.5, dire
     assert.deepEqual(r.detection.excludedColumns.map((e) => e.column), ['user_id']);
   }
   assert.deepEqual(r.columnPairs.skippedColumns.map((s) => s.column), ['user_id']);
-  // 6 shapes, 10 pairs, 3 scores, 2 detection AUCs (trees, linear), rare-category coverage.
-  assert.equal(checkDirections(r), 6 + 10 + 3 + 2 + 1);
+  // 6 shapes, 10 pairs, 3 scores, 2 detection AUCs (trees, linear), rare-category coverage, association error.
+  assert.equal(checkDirections(r), 6 + 10 + 3 + 2 + 1 + 1);
+  assert.equal(r.columnPairs.associationError?.value, 0);
   // Identical tables keep every rare category at its exact rate.
   assert.ok(r.rareCategories.categories.every((c) => c.ratio === 1));
   assert.equal(r.rareCategories.score?.value ?? 1, 1);
@@ -251,4 +252,27 @@ test('rare categories: a value the synthetic rows never produce, or produce at t
   assert.equal(r.outside2x, 2);
   close(r.score!.value, 1 / 3, 1e-12);
   assert.equal(r.score!.metric, 'RareCategoryCoverage');
+});
+
+test("AssociationError: Cramér's V per categorical pair (hand-computed), 0 for a copy, large when the link is broken", () => {
+  // 2×2 table [[30, 10], [10, 50]]: χ² = 100 · (30·50 − 10·10)² / (40·60·40·60) = 34.03, V = √(χ²/100) = 0.5833.
+  const rows: Cell[][] = [];
+  const push = (a: string, b: string, k: number) => {
+    for (let i = 0; i < k; i++) rows.push([a, b]);
+  };
+  push('x', 'u', 30);
+  push('x', 'v', 10);
+  push('y', 'u', 10);
+  push('y', 'v', 50);
+  const real = tableFromRows(['a', 'b'], rows);
+  const metadata = { columns: { a: { type: 'categorical' as const }, b: { type: 'categorical' as const } } };
+  const copy = qualityReport(real, real, metadata, { detection: false, seed: 0 });
+  const pair = copy.columnPairs.pairs[0]!;
+  assert.ok(Math.abs(pair.cramersV!.real - 0.58333) < 1e-4, String(pair.cramersV!.real));
+  assert.equal(copy.columnPairs.associationError!.value, 0);
+  // Same marginals, independent columns: the association is lost entirely.
+  const broken = tableFromRows(['a', 'b'], rows.map((r, i) => [r[0]!, rows[(i * 37) % rows.length]![1]!]));
+  const lost = qualityReport(real, broken, metadata, { detection: false, seed: 0 });
+  assert.ok(lost.columnPairs.associationError!.value > 0.3, String(lost.columnPairs.associationError!.value));
+  assert.equal(lost.columnPairs.associationError!.metric, 'AssociationError');
 });

@@ -43,6 +43,13 @@ export const QUALITY_METRICS = {
   CorrelationSimilarity: spec('CorrelationSimilarity', 'higher', UNIT, '1 − |ρ_real − ρ_synthetic| / 2 (Pearson, pairwise complete rows)'),
   ContingencySimilarity: spec('ContingencySimilarity', 'higher', UNIT, '1 − TV between joint frequency tables (numerical columns binned at quantiles of the real data)'),
   ColumnPairTrends: spec('ColumnPairTrends', 'higher', UNIT, 'mean of the per-pair trend scores'),
+  AssociationError: spec(
+    'AssociationError',
+    'lower',
+    UNIT,
+    "mean |Cramér's V real − Cramér's V synthetic| over the pairs of categorical/boolean columns: how much categorical–categorical association is lost or invented",
+    0,
+  ),
   Overall: spec('Overall', 'higher', UNIT, 'mean of ColumnShapes and ColumnPairTrends'),
   RareCategoryCoverage: spec('RareCategoryCoverage', 'higher', UNIT, 'share of the real data\'s rare categories (share < 1 % of rows) that the synthetic rows produce at a rate within 2× of the real one'),
   DetectionAUC: spec(

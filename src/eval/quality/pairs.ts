@@ -10,6 +10,8 @@ export interface ColumnPairTrend {
   /** CorrelationSimilarity: the two Pearson correlations. */
   readonly real?: number;
   readonly synthetic?: number;
+  /** Two categorical/boolean columns: Cramér's V of the real and of the synthetic rows. */
+  readonly cramersV?: { readonly real: number; readonly synthetic: number };
 }
 
 export interface SkippedPair {
@@ -84,7 +86,35 @@ export function pairTrend(a: PreparedColumn, b: PreparedColumn): ColumnPairTrend
     const s = rs ?? 0;
     return { columns, score: metricValue('CorrelationSimilarity', 1 - Math.abs(rr - s) / 2), real: rr, synthetic: s };
   }
-  return { columns, score: metricValue('ContingencySimilarity', 1 - contingencyTV(a, b)) };
+  const score = metricValue('ContingencySimilarity', 1 - contingencyTV(a, b));
+  if (a.numeric || b.numeric) return { columns, score };
+  return { columns, score, cramersV: { real: cramersV(a.realCodes, b.realCodes, a.levels, b.levels), synthetic: cramersV(a.synCodes, b.synCodes, a.levels, b.levels) } };
+}
+
+/** Cramér's V of two coded columns: √(χ² / (n · (min(r, c) − 1))) over the levels that occur. */
+export function cramersV(ca: Int32Array, cb: Int32Array, la: number, lb: number): number {
+  const n = ca.length;
+  if (n === 0) return 0;
+  const ra = new Float64Array(la);
+  const rb = new Float64Array(lb);
+  const joint = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    ra[ca[i]!]!++;
+    rb[cb[i]!]!++;
+    const k = ca[i]! * lb + cb[i]!;
+    joint.set(k, (joint.get(k) ?? 0) + 1);
+  }
+  const usedA = ra.filter((x) => x > 0).length;
+  const usedB = rb.filter((x) => x > 0).length;
+  const dof = Math.min(usedA, usedB) - 1;
+  if (dof < 1) return 0;
+  // χ²/n = Σ_observed o² / (e·n) − 1 (cells with o = 0 contribute e − 2o + o²/e summed to the −1 term).
+  let s = 0;
+  for (const [k, o] of joint) {
+    const e = (ra[Math.floor(k / lb)]! * rb[k % lb]!) / n;
+    s += (o * o) / e;
+  }
+  return Math.sqrt(Math.max(0, s / n - 1) / dof);
 }
 
 function contingencyTV(a: PreparedColumn, b: PreparedColumn): number {

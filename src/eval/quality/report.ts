@@ -32,6 +32,8 @@ export interface TableQualityReport {
     readonly pairs: readonly ColumnPairTrend[];
     readonly skipped: readonly SkippedPair[];
     readonly skippedColumns: readonly { column: string; reason: string }[];
+    /** Mean |ΔCramér's V| over categorical–categorical pairs; null when there are fewer than two such columns. */
+    readonly associationError: MetricValue | null;
   };
   readonly overall: MetricValue;
   /** Rare categories of the real rows (share < 1 %) and whether the synthetic rows keep their rate. */
@@ -78,6 +80,8 @@ export function qualityReport(real: Table, synthetic: Table, metadata: TableMeta
     return { pairs, skipped, skippedColumns };
   });
   const pairScore = pairs.length ? metricValue('ColumnPairTrends', mean(pairs.map((p) => p.score.value))) : null;
+  const associations = pairs.flatMap((p) => (p.cramersV ? [Math.abs(p.cramersV.real - p.cramersV.synthetic)] : []));
+  const associationError = associations.length ? metricValue('AssociationError', mean(associations)) : null;
   const shapeScore = metricValue('ColumnShapes', mean(shapeScores));
   const overall = metricValue('Overall', pairScore ? (shapeScore.value + pairScore.value) / 2 : shapeScore.value);
 
@@ -87,7 +91,7 @@ export function qualityReport(real: Table, synthetic: Table, metadata: TableMeta
     kind: 'table-quality',
     rows: { real: real.rowCount, synthetic: synthetic.rowCount },
     columnShapes: { score: shapeScore, columns: shapes },
-    columnPairs: { score: pairScore, quantileBins: opts.quantileBins, pairs, skipped, skippedColumns },
+    columnPairs: { score: pairScore, quantileBins: opts.quantileBins, pairs, skipped, skippedColumns, associationError },
     overall,
     rareCategories: timed('rareCategories', () => rareCategoryCoverage(real, synthetic, cols)),
     detection,
