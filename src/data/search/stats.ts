@@ -59,7 +59,8 @@ export function queryFrequencySegmenter(train: readonly QueryGroup[], opts: Freq
     return min;
   };
   const values = train.map(frequency).sort((a, b) => a - b);
-  const at = (q: number): number => (values.length === 0 ? 0 : values[Math.min(values.length - 1, Math.floor(q * values.length))]!);
+  // The q-quantile: the smallest value with at least a fraction q of the training values at or below it.
+  const at = (q: number): number => (values.length === 0 ? 0 : values[Math.min(values.length - 1, Math.max(0, Math.ceil(q * values.length) - 1))]!);
   const thresholds = { tailMax: at(qLow), headAbove: at(qHigh) };
   return {
     by,
@@ -188,7 +189,8 @@ export function editDistance(a: string, b: string, max = Number.POSITIVE_INFINIT
     if (rowMin > max) return max + 1;
     [prev2, prev, cur] = [prev, cur, prev2];
   }
-  return prev[t.length]!;
+  const d = prev[t.length]!;
+  return d > max ? max + 1 : d;
 }
 
 export interface MisspellingOptions {
