@@ -158,6 +158,25 @@ describe('readCrowdFlower on a UTF-8 fixture', () => {
     assert.ok(emoji.judgements.some((j) => j.line === 2));
   });
 
+  it('invalid bytes on a continuation line of a quoted field reject that one record, naming the field', async () => {
+    const t = tempDir();
+    try {
+      const head = Buffer.from('id,query,product_title,product_description,median_relevance,relevance_variance\n');
+      const bad = Buffer.concat([Buffer.from('1,"lamp","Lamp","first line\nsecond '), Buffer.from([0xe9]), Buffer.from(' line",4,0\n')]);
+      const good = Buffer.from('2,"lamp","Desk Lamp","ok\nstill ok",3,0\n');
+      writeFileSync(t.path('cf.csv'), Buffer.concat([head, bad, good]));
+      const d = await readCrowdFlower(t.path('cf.csv'));
+      assertAccounting(d.report);
+      assert.deepEqual(rejections(d), ['2 invalid-utf8 product_description']);
+      assert.deepEqual(
+        d.judgements.map((j) => [j.line, d.products.get(j.productId)!.description]),
+        [[4, 'ok\nstill ok']],
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('the same product text always gets the same id, different text a different one', () => {
     assert.equal(derivedProductId('a', 'b'), derivedProductId('a', 'b'));
     assert.notEqual(derivedProductId('a', 'b'), derivedProductId('ab', ''));

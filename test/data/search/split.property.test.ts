@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { DataValidationError } from '../../../src/core/errors.ts';
 import {
@@ -217,6 +217,9 @@ describe('saveSearchSplit / loadSearchSplit', () => {
       const path = t.path('splits/hd.json');
       saveSearchSplit(path, s);
       assertNoTemp(t.path('splits'));
+      // Same seed ⇒ byte-identical file.
+      saveSearchSplit(t.path('again.json'), querySplit(d, { seed: 7 }));
+      assert.equal(readFileSync(t.path('again.json'), 'utf-8'), readFileSync(path, 'utf-8'));
       const loaded = loadSearchSplit(path, d);
       assert.deepEqual(loaded, s);
       // Same data in another row order: same fingerprint, same split.
