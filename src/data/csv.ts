@@ -18,11 +18,21 @@ export interface DelimitedOptions {
   maxLineBytes?: number;
   /** A quoted field may span at most this many physical lines before the record counts as broken. */
   maxRecordLines?: number;
+  /** False: the file has no header line, line 1 is a record (`header` is never called). Default true. */
+  hasHeader?: boolean;
+  /**
+   * What a data line with invalid UTF-8 becomes. 'reject-line' (default): a `bad` line, as before.
+   * 'mark-record': the line is decoded with U+FFFD replacements and still takes part in the record
+   * it belongs to (a quoted field spanning lines stays intact), and `record` gets `invalidUtf8 = true`
+   * so the caller can reject the whole record naming the field that holds the bad bytes.
+   */
+  invalidUtf8?: 'reject-line' | 'mark-record';
 }
 
 export interface DelimitedSink {
   header(fields: string[]): void;
-  record(line: number, fields: string[], raw: string): void;
+  /** `invalidUtf8` is true only with `invalidUtf8: 'mark-record'`, when a line of the record had invalid bytes. */
+  record(line: number, fields: string[], raw: string, invalidUtf8?: boolean): void;
   /** A physical line that cannot become a record: code is 'empty-line', 'invalid-utf8', 'line-too-long' or 'unterminated-quote'. */
   bad(line: number, code: string, reason: string, raw: string, rawBytes?: Buffer): void;
 }
@@ -116,24 +126,27 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
   const { delimiter, quote, encoding } = opts;
   const maxRecordLines = opts.maxRecordLines ?? 1000;
   const maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  let sawHeader = false;
+  const markInvalid = opts.invalidUtf8 === 'mark-record';
+  let sawHeader = opts.hasHeader === false;
   // Lines of a record whose quoted field is still open.
-  let pending: { line: number; text: string }[] = [];
+  let pending: { line: number; text: string; invalid: boolean }[] = [];
   let pendingLen = 0;
 
-  const handle = (line: number, text: string): void => {
+  const handle = (line: number, text: string, invalid = false): void => {
     if (pending.length > 0) {
-      pending.push({ line, text });
+      pending.push({ line, text, invalid });
       pendingLen += text.length + 1;
       // Only the new line is scanned for the closing quote, so a stray quote costs linear time.
       if (!stillOpen(text, delimiter, quote!)) {
         const joined = pending.map((p) => p.text).join('\n');
         const r = splitRecord(joined, delimiter, quote);
         const first = pending[0]!.line;
+        const anyInvalid = pending.some((p) => p.invalid);
         pending = [];
         pendingLen = 0;
         if (r.open) throw new Error('csv scanner: quote state disagrees with splitRecord'); // internal invariant
-        sink.record(first, r.fields, joined);
+        if (anyInvalid) sink.record(first, r.fields, joined, true);
+        else sink.record(first, r.fields, joined);
       } else if (pending.length >= maxRecordLines || pendingLen > maxBytes) failPending();
       return;
     }
@@ -143,11 +156,12 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
     }
     const r = splitRecord(text, delimiter, quote);
     if (r.open) {
-      pending = [{ line, text }];
+      pending = [{ line, text, invalid }];
       pendingLen = text.length;
       return;
     }
-    sink.record(line, r.fields, text);
+    if (invalid) sink.record(line, r.fields, text, true);
+    else sink.record(line, r.fields, text);
   };
 
   // An opening quote that never closes rejects only its own line; the lines it swallowed are
@@ -157,7 +171,7 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
     pending = [];
     pendingLen = 0;
     sink.bad(first!.line, 'unterminated-quote', `quoted field opened on line ${first!.line} is not closed${rest.length ? ` within ${rest.length + 1} lines` : ''}`, first!.text);
-    for (const r of rest) handle(r.line, r.text);
+    for (const r of rest) handle(r.line, r.text, r.invalid);
   };
 
   const { checksum } = await forEachLine(
@@ -175,6 +189,11 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
           return;
         }
         const text = decodeLine(bytes, encoding);
+        if (text === null && markInvalid) {
+          const lenient = bytes.toString('utf-8');
+          handle(lineNo, lenient.endsWith('\r') ? lenient.slice(0, -1) : lenient, true);
+          return;
+        }
         if (text === null) {
           sink.bad(lineNo, 'invalid-utf8', 'line is not valid UTF-8 (latin-1 bytes?); pass encoding latin1 to read such files', lenientText(bytes), bytes);
           return;

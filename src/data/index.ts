@@ -30,3 +30,4 @@ export { detectMetadata, cellToNumber, parseIsoMs, numberToDatetime, isUniqueCol
 export type { MetadataOverride, DetectOptions } from './metadata.ts';
 export { withDuckDB, parquetColumns, streamParquet, jsonlToParquet, quoteIdentifier } from './duckdb.ts';
 export type { ParquetColumn } from './duckdb.ts';
+export * from './search/index.ts';

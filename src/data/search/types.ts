@@ -40,6 +40,10 @@ export interface SearchDataset {
   readonly judgements: readonly SearchJudgement[];
   readonly labelScale: LabelScale;
   readonly report: ReadReport;
+  /** sha256 (hex) of the source bytes, when read from a file (added by the search readers). */
+  readonly checksum?: string;
+  /** Things about kept rows worth knowing that are not rejections (e.g. a product id seen with two titles). */
+  readonly warnings?: readonly string[];
 }
 
 /** All judged products of one query, in a fixed order (as read). */
@@ -61,4 +65,10 @@ export interface SearchSplit {
   readonly products: ReadonlyMap<string, Product>;
   readonly labelScale: LabelScale;
   readonly seed: number;
+  /**
+   * 'query-disjoint' (querySplit, the default meaning of this type) or 'in-distribution'
+   * (inDistributionSplit: rows of one query spread over the parts, like the Kaggle protocols).
+   * Absent means query-disjoint.
+   */
+  readonly kind?: 'query-disjoint' | 'in-distribution';
 }
