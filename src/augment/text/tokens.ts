@@ -13,7 +13,7 @@
  * one space and Chinese words join without spaces.
  */
 import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict';
+import { dict } from '@node-rs/jieba/dict.js';
 
 /** What a protected part is; `quantity` holds a number with its unit(s) or a dimension (2x4, 36 x 24 in.). */
 export type PartKind = 'brand' | 'name' | 'model' | 'number' | 'quantity';
