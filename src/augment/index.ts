@@ -52,3 +52,4 @@ export { drawFromScores, generateItems, itemsSeenIn, checkDrawOptions, DEFAULT_D
 export type { NextItemSampler, GenerationDirection, DrawOptions } from './generator.ts';
 export { expandSequences, expandTrainView, expandTrainViewDetailed, writeExpansionJsonl } from './expand.ts';
 export type { ExpandOptions, ExpandedSample, ExpandTrainViewOptions, ExpandedTrainView, JsonlOptions, JsonlReport } from './expand.ts';
+export * from './text/index.ts';

@@ -12,8 +12,8 @@
  * one space between tokens except next to a CJK character, so English whitespace runs collapse to
  * one space and Chinese words join without spaces.
  */
-import { Jieba } from '@node-rs/jieba';
-import { dict } from '@node-rs/jieba/dict.js';
+import { createRequire } from 'node:module';
+import type { Jieba } from '@node-rs/jieba';
 
 /** What a protected part is; `quantity` holds a number with its unit(s) or a dimension (2x4, 36 x 24 in.). */
 export type PartKind = 'brand' | 'name' | 'model' | 'number' | 'quantity';
@@ -59,9 +59,18 @@ export function hasCjk(text: string): boolean {
 }
 
 let jieba: Jieba | undefined;
-/** The jieba segmenter with its default dictionary, loaded on first use (~0.25 s). */
+/**
+ * The jieba segmenter with its default dictionary, loaded on first use. Loading the native module
+ * and its 5 MB dictionary costs ~0.8 s, so it is required lazily (createRequire: tokenisation is
+ * synchronous, and English-only runs never pay for it) instead of by a static import.
+ */
 export function segmenter(): Jieba {
-  jieba ??= Jieba.withDict(dict);
+  if (!jieba) {
+    const require = createRequire(import.meta.url);
+    const { Jieba: JiebaClass } = require('@node-rs/jieba') as typeof import('@node-rs/jieba');
+    const { dict } = require('@node-rs/jieba/dict.js') as typeof import('@node-rs/jieba/dict.js');
+    jieba = JiebaClass.withDict(dict);
+  }
   return jieba;
 }
 

