@@ -20,7 +20,7 @@ export {
 export type { TextOperatorDef, SynonymParams, InsertParams, SwapParams, DeleteParams, TypoEdit, TypoParams, QuantityParams, AbbrevParams, ReformParams } from './operators.ts';
 export { fitTextResources, mineBrands, mineSynonyms, trainingProducts, parseSynonymText, readSynonymFile, readBrandFile, formatSynonymTable, BARE_TEXT_CONTEXT } from './resources.ts';
 export type { TextContext, TextResources, FitTextResourcesOptions, SynonymTable } from './resources.ts';
-export { tokenize, joinTokens, joinUnits, protectedSpans, splitRaw, brandList, headIndex, hasCjk, segmenter, unitText, EMPTY_BRANDS } from './tokens.ts';
+export { tokenize, joinTokens, joinUnits, protectedSpans, splitRaw, brandList, headIndex, hasCjk, segmenter, unitText, unitTokens, EMPTY_BRANDS } from './tokens.ts';
 export type { TextUnit, TokenizedText, ProtectedPart, PartKind, BrandList } from './tokens.ts';
 export { measureMisspellings, classifyEdit, wordCounts, typoProfileFrom, isKeyboardNeighbour, KEYBOARD_NEIGHBOURS, TYPO_KINDS } from './typos.ts';
 export type { TypoKind, TypoProfile, MisspellingReport, MisspellingOptions } from './typos.ts';
