@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../core/errors.ts';
 import type { Product, QueryGroup } from '../../data/search/types.ts';
-import { brandList, EMPTY_BRANDS, hasCjk, isEditableWord, splitRaw, STOPWORDS, tokenize, type BrandList } from './tokens.ts';
+import { brandList, EMPTY_BRANDS, hasCjk, isEditableWord, joinTokens, splitRaw, STOPWORDS, tokenize, type BrandList } from './tokens.ts';
 import { classifyEdit, measureMisspellings, typoProfileFrom, wordCounts, type MisspellingReport, type TypoProfile } from './typos.ts';
 import { loadWordNet, type SynonymLookup, type WordNetOptions } from './wordnet.ts';
 
@@ -29,7 +29,11 @@ export interface TextContext {
   readonly domainSynonyms?: SynonymTable;
   /** English synonyms from WordNet. */
   readonly wordnet?: SynonymLookup;
-  /** Per-word typo rate and kind shares measured on training queries (the `typo` operator's default). */
+  /**
+   * Typo rate per editable word and kind shares measured on training queries (the `typo`
+   * operator's default): real misspellings / words the operator may edit, so an augmented query
+   * carries as many misspellings as a real one on average.
+   */
   readonly typos?: TypoProfile;
 }
 
@@ -95,12 +99,18 @@ export function fitTextResources(trainGroups: readonly QueryGroup[], products: R
     trainGroups.map((g) => g.query),
     wordCounts(titles.map((p) => p.title)),
   );
+  // The operator edits only free words (not brands, stopwords, codes): spread the real number of
+  // misspellings over the words it can edit, so augmented queries get as many as real ones.
+  let editable = 0;
+  for (const g of trainGroups) for (const u of tokenize(g.query, brands).units) if (isEditableWord(u) && u.text.length >= 3 && /^[a-z]+$/i.test(u.text)) editable++;
+  const profile = typoProfileFrom(misspellings);
+  const typos: TypoProfile = { ...profile, rate: editable ? Math.min(1, misspellings.misspelled / editable) : profile.rate };
   const wn = opts.wordnet ?? true;
   return {
     brands,
     domainSynonyms,
     ...(wn ? { wordnet: loadWordNet(wn === true ? {} : wn) } : {}),
-    typos: typoProfileFrom(misspellings),
+    typos,
     misspellings,
     stats: { trainQueries: trainGroups.length, trainProducts: titles.length, brands: brands.phrases.size, synonymWords: domainSynonyms.size, minLabel },
   };
@@ -163,6 +173,8 @@ function wordsOf(text: string, brands: BrandList): string[] {
 
 /** True when a and b are spelling variants (one edit apart, not a plural): those are typos, not synonyms. */
 function spellingVariants(a: string, b: string): boolean {
+  // One character makes a different Chinese word (电饭煲 / 电饭锅): only latin words have typos here.
+  if (hasCjk(a) || hasCjk(b)) return false;
   return classifyEdit(a, b) !== undefined && !(a === `${b}s` || b === `${a}s`);
 }
 
@@ -277,7 +289,7 @@ export function parseSynonymText(text: string, file = '<synonyms>'): Map<string,
   text.split(/\r?\n/).forEach((line, i) => {
     const body = line.replace(/#.*$/, '').trim();
     if (body === '') return;
-    const terms = [...new Set(body.split(',').map((t) => splitRaw(t).join(' ').toLowerCase()).filter((t) => t !== ''))];
+    const terms = [...new Set(body.split(',').map((t) => joinTokens(splitRaw(t)).toLowerCase()).filter((t) => t !== ''))];
     if (terms.length < 2) throw new ConfigError(`a synonym group needs at least two comma-separated terms, got ${JSON.stringify(body)}`, { file, line: i + 1 });
     for (const a of terms) for (const b of terms) addPair(table, a, b);
   });
