@@ -300,7 +300,8 @@ function typoTargets(units: readonly TextUnit[], minLength: number): number[] {
 function sampleTypos(x: string, ctx: TextContext, rng: Rng, o: { rate: number; atLeastOne: boolean; minLength: number; keepFirst: boolean; kind: (r: Rng) => TypoKind }): TypoParams {
   const units = parsed(x, ctx).units;
   const targets = typoTargets(units, o.minLength);
-  let chosen = targets.filter(() => rng.next() < o.rate);
+  let chosen: number[] = [];
+  for (const t of targets) if (rng.next() < o.rate) chosen.push(t);
   if (chosen.length === 0 && o.atLeastOne && targets.length) chosen = [targets[rng.int(targets.length)]!];
   const edits: TypoEdit[] = [];
   for (const at of chosen) {
@@ -321,13 +322,14 @@ const CharConfig = z.object({ rate: ratioOpen(0.2), atLeastOne: bool(true), minL
 type CharConfigT = z.infer<typeof CharConfig>;
 
 function charOperator(name: string, kinds: readonly TypoKind[], summary: string): TextOperatorDef<CharConfigT, TypoParams> {
+  const kind = (r: Rng): TypoKind => kinds[kinds.length === 1 ? 0 : r.int(kinds.length)]!;
   return {
     name,
     family: 'text',
     summary,
     config: CharConfig,
     labelPreserving: () => true,
-    sample: (x, c, ctx, rng) => sampleTypos(x, ctx, rng, { ...c, kind: (r) => kinds[kinds.length === 1 ? 0 : r.int(kinds.length)]! }),
+    sample: (x, c, ctx, rng) => sampleTypos(x, ctx, rng, { rate: c.rate, atLeastOne: c.atLeastOne, minLength: c.minLength, keepFirst: c.keepFirst, kind }),
     apply: applyTypos,
   };
 }

@@ -32,22 +32,26 @@ export interface TokenizedText {
 /** Brand phrases, stored as their lowercased tokens joined by one space; matched greedily, longest first. */
 export interface BrandList {
   readonly phrases: ReadonlySet<string>;
+  /** First words of the phrases (a token that is none of them starts no brand: the common case, checked first). */
+  readonly firstWords: ReadonlySet<string>;
   /** Longest phrase in tokens. */
   readonly maxTokens: number;
 }
 
-export const EMPTY_BRANDS: BrandList = { phrases: new Set(), maxTokens: 0 };
+export const EMPTY_BRANDS: BrandList = { phrases: new Set(), firstWords: new Set(), maxTokens: 0 };
 
 export function brandList(phrases: Iterable<string>): BrandList {
   const set = new Set<string>();
+  const firstWords = new Set<string>();
   let maxTokens = 0;
   for (const p of phrases) {
     const toks = splitRaw(p).map((t) => t.toLowerCase());
     if (toks.length === 0) continue;
     set.add(toks.join(' '));
+    firstWords.add(toks[0]!);
     maxTokens = Math.max(maxTokens, toks.length);
   }
-  return { phrases: set, maxTokens };
+  return { phrases: set, firstWords, maxTokens };
 }
 
 // ------------------------------------------------------------------ character classes
@@ -131,6 +135,16 @@ export function isNumberToken(tok: string): boolean {
 
 /** Classifies one token on its own: a protected kind, or undefined for a free word. */
 function tokenKind(tok: string): PartKind | undefined {
+  // Fast path for plain words (most tokens): no digit, no '#', no capital after the first letter.
+  let plain = true;
+  for (let i = 0; i < tok.length; i++) {
+    const c = tok.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 35 || c > 127 || (i > 0 && c >= 65 && c <= 90)) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return undefined;
   if (NUMBER.test(tok)) return 'number';
   if (GLUED.test(tok) || DIMENSION.test(tok)) return 'quantity';
   if (HAS_DIGIT.test(tok)) return HAS_LETTER.test(tok) || tok.startsWith('#') ? 'model' : 'number';
@@ -140,20 +154,25 @@ function tokenKind(tok: string): PartKind | undefined {
 
 // ------------------------------------------------------------------ tokenise
 
-const parseCache = new Map<string, TokenizedText>();
-let cachedBrands: BrandList | undefined;
+// The last two results: an operator tokenises the same text in sample and in apply. A bigger
+// cache kept results alive long enough to reach the old generation and cost more in GC than it saved.
+let memoText0: string | undefined;
+let memo0: TokenizedText | undefined;
+let memoText1: string | undefined;
+let memo1: TokenizedText | undefined;
+let memoBrands: BrandList | undefined;
 
-/**
- * Tokenises `text` and detects its protected spans and head term. Pure; the last few thousand
- * results are memoised per brand list (operators tokenise the same text in sample and apply).
- */
+/** Tokenises `text` and detects its protected spans and head term. Pure (the last two results are memoised). */
 export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): TokenizedText {
-  if (cachedBrands !== brands) parseCache.clear(), (cachedBrands = brands);
-  const hit = parseCache.get(text);
-  if (hit) return hit;
+  if (memoBrands === brands) {
+    if (memoText0 === text) return memo0!;
+    if (memoText1 === text) return memo1!;
+  } else (memoBrands = brands), (memoText0 = memoText1 = undefined);
   const t = tokenizeUncached(text, brands);
-  if (parseCache.size >= 4096) parseCache.clear();
-  parseCache.set(text, t);
+  memoText1 = memoText0;
+  memo1 = memo0;
+  memoText0 = text;
+  memo0 = t;
   return t;
 }
 
@@ -165,7 +184,7 @@ function tokenizeUncached(text: string, brands: BrandList): TokenizedText {
   while (i < n) {
     // Brands: the longest phrase of the list starting here.
     let matched = 0;
-    if (brands.maxTokens > 0) {
+    if (brands.maxTokens > 0 && brands.firstWords.has(raw[i]!.toLowerCase())) {
       let key = '';
       for (let k = 0; k < brands.maxTokens && i + k < n; k++) {
         key += (k ? ' ' : '') + raw[i + k]!.toLowerCase();
