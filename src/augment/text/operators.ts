@@ -73,7 +73,19 @@ function word(text: string): TextUnit {
 const SynonymSource = z.enum(['merged', 'domain', 'wordnet'], { error: "must be one of 'merged', 'domain', 'wordnet'" }).default('merged');
 type Source = z.infer<typeof SynonymSource>;
 
+// Merged synonym lists per context and source (a context's tables do not change once fitted).
+const synonymCache = new WeakMap<TextContext, Map<string, readonly string[]>>();
+
 function synonymsFor(w: string, source: Source, ctx: TextContext): readonly string[] {
+  let cache = synonymCache.get(ctx);
+  if (!cache) synonymCache.set(ctx, (cache = new Map()));
+  const k = `${source}\u0000${w}`;
+  let hit = cache.get(k);
+  if (!hit) cache.set(k, (hit = lookupSynonyms(w, source, ctx)));
+  return hit;
+}
+
+function lookupSynonyms(w: string, source: Source, ctx: TextContext): readonly string[] {
   const key = w.toLowerCase();
   // One- and two-letter latin words are mostly codes ("l bracket"), whose WordNet senses mislead ("l" → "fifty").
   if (key.length < 3 && !hasCjk(key)) return [];

@@ -15,7 +15,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../../core/errors.ts';
 import type { Product, QueryGroup } from '../../data/search/types.ts';
 import { brandList, EMPTY_BRANDS, hasCjk, isEditableWord, joinTokens, splitRaw, STOPWORDS, tokenize, type BrandList } from './tokens.ts';
-import { classifyEdit, measureMisspellings, typoProfileFrom, wordCounts, type MisspellingReport, type TypoProfile } from './typos.ts';
+import { classifyEdit, measureMisspellings, TYPO_KINDS, typoProfileFrom, wordCounts, type MisspellingReport, type TypoKind, type TypoProfile } from './typos.ts';
+import { typo } from './operators.ts';
+import { Rng } from '../../core/rng.ts';
 import { loadWordNet, type SynonymLookup, type WordNetOptions } from './wordnet.ts';
 
 /** word (lowercase) → synonyms (lowercase, sorted). */
@@ -57,6 +59,42 @@ export interface FitTextResourcesOptions {
   brandsFile?: string;
   /** Mine domain synonyms (default true); false keeps only the user file. */
   mineSynonyms?: boolean;
+  /** Correct the typo profile once so the *measured* added misspellings match the real ones (default true; see calibrateTypoProfile). */
+  calibrateTypos?: boolean;
+}
+
+/**
+ * One correction round of the typo profile: augment the training queries with it (fixed seed, 2
+ * views), measure the misspellings it adds with the same function as the real ones, and scale the
+ * rate by real / added and each kind's share by real share / added share. Needed because not every
+ * edit is measured as what it is (an edit can make another vocabulary word, or a word nearer to a
+ * more frequent one), so drawing the raw real shares under-produces some measured kinds.
+ */
+export function calibrateTypoProfile(queries: readonly string[], vocabulary: ReadonlyMap<string, number>, brands: BrandList, profile: TypoProfile, real: MisspellingReport): TypoProfile {
+  const views = 2;
+  const ctx: TextContext = { brands, typos: profile };
+  const config = typo.config.parse({});
+  const out: string[] = [];
+  const base = new Rng(0x7970);
+  queries.forEach((q, i) => {
+    for (let v = 0; v < views; v++) {
+      const r = base.split(i).split(v);
+      out.push(typo.apply(q, typo.sample(q, config, ctx, r), ctx));
+    }
+  });
+  const aug = measureMisspellings(out, vocabulary);
+  const added = aug.misspelled / views - real.misspelled;
+  if (!(added > 0)) return profile;
+  const kinds = {} as Record<TypoKind, number>;
+  let total = 0;
+  for (const k of TYPO_KINDS) {
+    const addedK = Math.max(aug.kinds[k] / views - real.kinds[k], 0.5);
+    const realShare = real.kinds[k] / real.misspelled;
+    kinds[k] = realShare > 0 ? profile.kinds[k] * (realShare / (addedK / added)) : 0;
+    total += kinds[k];
+  }
+  for (const k of TYPO_KINDS) kinds[k] = total > 0 ? kinds[k] / total : profile.kinds[k];
+  return { rate: Math.min(1, (profile.rate * real.misspelled) / added), kinds };
 }
 
 /** What fitTextResources fitted, with counts for reports. */
@@ -95,16 +133,16 @@ export function fitTextResources(trainGroups: readonly QueryGroup[], products: R
     for (const [a, bs] of mineSynonyms(trainGroups, products, { minLabel, minSupport: opts.minSupport ?? 3, maxSynonyms: opts.maxSynonyms ?? 3, brands })) for (const b of bs) addPair(table, a, b);
   if (opts.synonymsFile !== undefined) for (const [a, bs] of readSynonymFile(opts.synonymsFile)) for (const b of bs) addPair(table, a, b);
   const domainSynonyms = freezeTable(table);
-  const misspellings = measureMisspellings(
-    trainGroups.map((g) => g.query),
-    wordCounts(titles.map((p) => p.title)),
-  );
+  const queries = trainGroups.map((g) => g.query);
+  const vocabulary = wordCounts(titles.map((p) => p.title));
+  const misspellings = measureMisspellings(queries, vocabulary);
   // The operator edits only free words (not brands, stopwords, codes): spread the real number of
   // misspellings over the words it can edit, so augmented queries get as many as real ones.
   let editable = 0;
   for (const g of trainGroups) for (const u of tokenize(g.query, brands).units) if (isEditableWord(u) && u.text.length >= 3 && /^[a-z]+$/i.test(u.text)) editable++;
   const profile = typoProfileFrom(misspellings);
-  const typos: TypoProfile = { ...profile, rate: editable ? Math.min(1, misspellings.misspelled / editable) : profile.rate };
+  let typos: TypoProfile = { ...profile, rate: editable ? Math.min(1, misspellings.misspelled / editable) : profile.rate };
+  if ((opts.calibrateTypos ?? true) && misspellings.misspelled > 0) typos = calibrateTypoProfile(queries, vocabulary, brands, typos, misspellings);
   const wn = opts.wordnet ?? true;
   return {
     brands,
