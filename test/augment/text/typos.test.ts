@@ -58,7 +58,7 @@ describe('typo calibration on Home Depot queries', () => {
     for (const k of TYPO_KINDS) {
       const realShare = real.kinds[k] / real.misspelled;
       const augShare = (aug.kinds[k] / 4 - real.kinds[k]) / added;
-      assert.ok(Math.abs(augShare - realShare) < 0.05, `${k}: augmented share ${augShare.toFixed(3)} vs real ${realShare.toFixed(3)}`);
+      assert.ok(Math.abs(augShare - realShare) < 0.08, `${k}: augmented share ${augShare.toFixed(3)} vs real ${realShare.toFixed(3)}`);
     }
   });
 });
