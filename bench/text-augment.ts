@@ -1,0 +1,145 @@
+/**
+ * Text augmentation on Home Depot queries: augmented queries per second of every text operator
+ * (sample + apply, through a one-step pipeline, one rng split per query) and of a 4-step pipeline,
+ * next to two references on the same strings in the same run: a plain whitespace tokenise + join
+ * (the reference the target is stated against) and the protected-span tokeniser + join (the part
+ * of the work every text operator must do). Each run passes over the training queries `--reps`
+ * times, reference then operator, back to back; ratios are medians over runs of the per-run
+ * ratio. Also: the real misspellings of the training queries next to the ones the fitted `typo`
+ * operator adds (same measurement, measureMisspellings), fit times, peak RSS.
+ *
+ *   node --import tsx bench/text-augment.ts [--data ../shared/data/homedepot-search/train.csv] [--reps 3] [--runs 7] [--out bench/results/text-augment.json]
+ *
+ * The split is query-disjoint (80 % of the distinct queries for training, seed 1); resources are
+ * fitted on the training part only. Writes the JSON atomically.
+ */
+import { cpus, loadavg } from 'node:os';
+import { relative, resolve } from 'node:path';
+import { Rng, writeJsonAtomic } from '../src/core/index.ts';
+import { augmentTexts, buildTextPipeline, fitTextResources, joinUnits, measureMisspellings, TEXT_OPERATORS, tokenize, trainingProducts, TYPO_KINDS, wordCounts } from '../src/augment/index.ts';
+import { loadHomeDepot } from '../test/augment/text/homedepot.ts';
+import { arg } from './args.ts';
+
+const dataPath = resolve(process.cwd(), arg('data', '../shared/data/homedepot-search/train.csv'));
+const reps = Number(arg('reps', '3'));
+const runs = Number(arg('runs', '7'));
+const outPath = resolve(process.cwd(), arg('out', 'bench/results/text-augment.json'));
+
+const median = (xs: number[]): number => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+const { groups, products } = loadHomeDepot(Number.POSITIVE_INFINITY, dataPath);
+const order = groups.map((_, i) => i);
+new Rng(1).shuffle(order);
+const cut = Math.floor(order.length * 0.8);
+const train = order
+  .slice(0, cut)
+  .sort((a, b) => a - b)
+  .map((i) => groups[i]!);
+const queries = train.map((g) => g.query);
+const tf = performance.now();
+const ctx = fitTextResources(train, products);
+const fitSeconds = (performance.now() - tf) / 1000;
+const tw = performance.now();
+ctx.wordnet!.synonymsOf('drill'); // WordNet loads lazily: time its first lookup separately
+const wordnetLoadSeconds = (performance.now() - tw) / 1000;
+console.log(`Home Depot: ${groups.length} distinct queries, ${train.length} for training; resources fitted in ${fitSeconds.toFixed(2)} s (WordNet load ${wordnetLoadSeconds.toFixed(2)} s):`, ctx.stats);
+
+type Body = (q: string, i: number) => string;
+function pass(body: Body): number {
+  let sink = 0;
+  const t = performance.now();
+  for (let k = 0; k < reps; k++) for (let i = 0; i < queries.length; i++) sink += body(queries[i]!, i).length;
+  const ms = performance.now() - t;
+  if (sink === -1) console.log(sink);
+  return ms;
+}
+const whitespaceJoin: Body = (q) => q.split(/\s+/).join(' ');
+const protectedJoin: Body = (q) => joinUnits(tokenize(q, ctx.brands).units);
+
+interface Row {
+  name: string;
+  queriesPerSec: number;
+  ratioToWhitespace: number;
+  ratioToProtectedTokenize: number;
+  changedShare: number;
+  runsMs: number[];
+}
+function measure(name: string, body: Body, changed: number): Row {
+  const times: number[] = [];
+  const r1: number[] = [];
+  const r2: number[] = [];
+  for (let r = 0; r < runs + 1; r++) {
+    const a = pass(whitespaceJoin);
+    const b = pass(protectedJoin);
+    const ms = pass(body);
+    if (r === 0) continue; // run 0 warms the JIT
+    times.push(ms);
+    r1.push(a / ms);
+    r2.push(b / ms);
+  }
+  const row = { name, queriesPerSec: Math.round((queries.length * reps) / (median(times) / 1000)), ratioToWhitespace: round(median(r1)), ratioToProtectedTokenize: round(median(r2)), changedShare: round(changed), runsMs: times.map((x) => round(x, 1)) };
+  console.log(`${name.padEnd(22)} ${String(row.queriesPerSec).padStart(9)} q/s   ×${row.ratioToWhitespace.toFixed(3)} of whitespace   ×${row.ratioToProtectedTokenize.toFixed(3)} of protected tokenise   changed ${(changed * 100).toFixed(1)} %`);
+  return row;
+}
+
+const results: Row[] = [];
+results.push(measure('whitespace tokenise+join', whitespaceJoin, 0));
+results.push(measure('protected tokenise+join', protectedJoin, 0));
+const base = new Rng(7);
+const ops: [string, Record<string, unknown>][] = TEXT_OPERATORS.map((o) => [o.name, {}]);
+for (const [name, config] of ops) {
+  const p = buildTextPipeline({ steps: [{ op: name, ...config }] });
+  p.validate(ctx);
+  const body: Body = (q, i) => p.augment(q, ctx, base.split(i))[0]!.output;
+  const changed = queries.filter((q, i) => body(q, i) !== q).length / queries.length;
+  results.push(measure(name, body, changed));
+}
+const pipelineSpec = {
+  name: 'four-steps',
+  steps: [{ op: 'synonym_replace', p: 0.5 }, { op: 'one_of', steps: [{ op: 'random_swap' }, { op: 'random_insert' }] }, { op: 'typo', rate: 0.1 }, { op: 'unit_variant', p: 0.5 }],
+};
+const four = buildTextPipeline(pipelineSpec);
+four.validate(ctx);
+const fourBody: Body = (q, i) => four.augment(q, ctx, base.split(i))[0]!.output;
+results.push(measure('pipeline four-steps', fourBody, queries.filter((q, i) => fourBody(q, i) !== q).length / queries.length));
+
+// Real misspellings vs those the fitted typo operator adds, on the same queries, against the training-title vocabulary.
+const vocab = wordCounts(trainingProducts(train, products).map((p) => p.title));
+const real = measureMisspellings(queries, vocab);
+const views = 4;
+const augmented = measureMisspellings(
+  augmentTexts(queries, buildTextPipeline({ steps: [{ op: 'typo' }] }), ctx, { seed: 1, views }).map((r) => r.text),
+  vocab,
+);
+const added = augmented.misspelled / views - real.misspelled;
+const misspellings = {
+  vocabulary: 'words of the titles of the training products',
+  queries: queries.length,
+  real: { tokens: real.tokens, misspelled: real.misspelled, ratePerToken: round(real.rate, 4), inflectionsExcluded: real.inflections, shares: Object.fromEntries(TYPO_KINDS.map((k) => [k, round(real.kinds[k] / real.misspelled)])), examples: real.examples },
+  augmentedByTypo: {
+    views,
+    fittedRatePerEditableWord: round(ctx.typos.rate, 4),
+    addedMisspelled: round(added, 1),
+    ratePerToken: round(added / real.tokens, 4),
+    shares: Object.fromEntries(TYPO_KINDS.map((k) => [k, round((augmented.kinds[k] / views - real.kinds[k]) / added)])),
+  },
+};
+console.log('misspellings (real vs added by typo):', JSON.stringify(misspellings.real.shares), JSON.stringify(misspellings.augmentedByTypo.shares), misspellings.real.ratePerToken, misspellings.augmentedByTypo.ratePerToken);
+
+const peakRssMb = round(process.resourceUsage().maxRSS / 1024, 1);
+writeJsonAtomic(outPath, {
+  benchmark: 'text-augment',
+  data: { file: relative(process.cwd(), dataPath), distinctQueries: groups.length, trainQueries: train.length, split: 'query-disjoint, 80 % train, seed 1' },
+  method: `augmented queries/second of sample+apply through a one-step pipeline (one rng split per query) over the ${train.length} training queries × ${reps}, median of ${runs} runs after one warm-up; ratioTo* = median over runs of (reference pass ms / operator pass ms), the passes timed back to back; changedShare = share of queries the operator changed (seed 7)`,
+  fit: { seconds: round(fitSeconds), wordnetLoadSeconds: round(wordnetLoadSeconds), ...ctx.stats },
+  pipeline: pipelineSpec,
+  results,
+  misspellings,
+  peakRssMb,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
+});
+console.log(`peak RSS ${peakRssMb} MB; wrote ${relative(process.cwd(), outPath)}`);

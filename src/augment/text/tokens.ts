@@ -1,0 +1,301 @@
+/**
+ * Tokenisation of queries and titles with protected spans.
+ *
+ * A text becomes a list of units: free words, which operators may change, and protected spans —
+ * brands, model numbers, sizes, units and quantities — which no operator changes unless it targets
+ * them on purpose (unit variation, abbreviation of unit words). Adjacent protected tokens form one
+ * span ("iPhone 13 128GB", "2x4 8 ft."), so an operator that moves units moves the whole span and
+ * the span's text survives verbatim. Spans are detected once per text, by patterns plus a brand
+ * list (mined from titles, see resources.ts, or supplied).
+ *
+ * English splits on whitespace; Chinese (any CJK text) is segmented with jieba first. Joining puts
+ * one space between tokens except next to a CJK character, so English whitespace runs collapse to
+ * one space and Chinese words join without spaces.
+ */
+import { createRequire } from 'node:module';
+import type { Jieba } from '@node-rs/jieba';
+
+/** What a protected part is; `quantity` holds a number with its unit(s) or a dimension (2x4, 36 x 24 in.). */
+export type PartKind = 'brand' | 'name' | 'model' | 'number' | 'quantity';
+export interface ProtectedPart {
+  readonly kind: PartKind;
+  readonly tokens: readonly string[];
+}
+export type TextUnit = { readonly kind: 'word'; readonly text: string } | { readonly kind: 'protected'; readonly parts: readonly ProtectedPart[] };
+
+/** A tokenised text: units in order, and the index of the head term (-1 when there is none). */
+export interface TokenizedText {
+  readonly units: readonly TextUnit[];
+  readonly head: number;
+}
+
+/** Brand phrases, stored as their lowercased tokens joined by one space; matched greedily, longest first. */
+export interface BrandList {
+  readonly phrases: ReadonlySet<string>;
+  /** First words of the phrases (a token that is none of them starts no brand: the common case, checked first). */
+  readonly firstWords: ReadonlySet<string>;
+  /** Longest phrase in tokens. */
+  readonly maxTokens: number;
+}
+
+export const EMPTY_BRANDS: BrandList = { phrases: new Set(), firstWords: new Set(), maxTokens: 0 };
+
+export function brandList(phrases: Iterable<string>): BrandList {
+  const set = new Set<string>();
+  const firstWords = new Set<string>();
+  let maxTokens = 0;
+  for (const p of phrases) {
+    const toks = splitRaw(p).map((t) => t.toLowerCase());
+    if (toks.length === 0) continue;
+    set.add(toks.join(' '));
+    firstWords.add(toks[0]!);
+    maxTokens = Math.max(maxTokens, toks.length);
+  }
+  return { phrases: set, firstWords, maxTokens };
+}
+
+// ------------------------------------------------------------------ character classes
+
+const CJK = /[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/;
+const HAS_CJK = CJK;
+export function hasCjk(text: string): boolean {
+  return HAS_CJK.test(text);
+}
+
+let jieba: Jieba | undefined;
+/**
+ * The jieba segmenter with its default dictionary, loaded on first use. Loading the native module
+ * and its 5 MB dictionary costs ~0.8 s, so it is required lazily (createRequire: tokenisation is
+ * synchronous, and English-only runs never pay for it) instead of by a static import.
+ */
+export function segmenter(): Jieba {
+  if (!jieba) {
+    const require = createRequire(import.meta.url);
+    const { Jieba: JiebaClass } = require('@node-rs/jieba') as typeof import('@node-rs/jieba');
+    const { dict } = require('@node-rs/jieba/dict.js') as typeof import('@node-rs/jieba/dict.js');
+    jieba = JiebaClass.withDict(dict);
+  }
+  return jieba;
+}
+
+/** Whitespace split; CJK chunks are segmented with jieba (whitespace tokens dropped). */
+export function splitRaw(text: string): string[] {
+  const chunks = text.split(/\s+/).filter((c) => c !== '');
+  if (!HAS_CJK.test(text)) return chunks;
+  const out: string[] = [];
+  for (const c of chunks) {
+    if (!HAS_CJK.test(c)) out.push(c);
+    else for (const t of segmenter().cut(c, false)) if (t.trim() !== '') out.push(t);
+  }
+  return out;
+}
+
+/** Joins tokens: one space between two tokens, none where either side is a CJK character. */
+export function joinTokens(tokens: readonly string[]): string {
+  let s = '';
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (i > 0 && !(CJK.test(s[s.length - 1]!) || CJK.test(t[0]!))) s += ' ';
+    s += t;
+  }
+  return s;
+}
+
+// ------------------------------------------------------------------ patterns
+
+const NUM = String.raw`(?:\d+(?:-\d+)?\/\d+|\d+(?:[.,]\d+)?)`;
+const NUMBER = new RegExp(`^#?${NUM}$`);
+/** Unit words (lowercase, without a trailing dot). Only a unit right after a number joins a quantity. */
+export const UNIT_WORDS = new Set(
+  (
+    'in inch inches ft feet foot yd yard yards mm cm m km mil gauge ga gb tb mb kb ghz mhz hz lb lbs pound pounds oz ounce ounces gal gallon gallons qt quart quarts pt pint ' +
+    'ml l liter liters litre kg g v volt volts w watt watts kw amp amps a mah btu cu sq cubic square pk pack pc pcs piece pieces count ct sheets grit cfm psi rpm gpm gpf lumens k " \' ' +
+    '克 千克 公斤 斤 毫升 升 米 厘米 毫米 寸 英寸 个 件 只 片 瓶 包 袋 箱 支 盒 块 套 条 双 张 瓦 伏 码 号'
+  ).split(' '),
+);
+const UNIT_ALT = [...UNIT_WORDS].filter((u) => /^[a-z]+$/.test(u)).sort((a, b) => b.length - a.length).join('|');
+/** A number with its unit glued on: 128GB, 8ft., 1/2in., 1/2", 8', 500ml. */
+const GLUED = new RegExp(`^(${NUM})(${UNIT_ALT}|"|'|毫升|公斤|千克|克|升|米|厘米|毫米|英寸|寸)\\.?$`, 'i');
+/** A dimension: 2x4, 2x4x8, 1/2x3. */
+const DIMENSION = new RegExp(`^${NUM}(?:x${NUM})+(?:"|'|in\\.?|ft\\.?|mm|cm)?$`, 'i');
+const HAS_LETTER = /\p{L}/u;
+const HAS_DIGIT = /\d/;
+/** A name written with an inner capital (iPhone, DeckOver): a product or brand name. */
+const INNER_CAPITAL = /\p{Ll}\p{Lu}/u;
+
+export function unitKey(tok: string): string {
+  return tok.toLowerCase().replace(/\.$/, '');
+}
+export function isUnitWord(tok: string): boolean {
+  return UNIT_WORDS.has(unitKey(tok));
+}
+export function isNumberToken(tok: string): boolean {
+  return NUMBER.test(tok);
+}
+
+/** Classifies one token on its own: a protected kind, or undefined for a free word. */
+function tokenKind(tok: string): PartKind | undefined {
+  // Fast path for plain words (most tokens): no digit, no '#', no capital after the first letter.
+  let plain = true;
+  for (let i = 0; i < tok.length; i++) {
+    const c = tok.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 35 || c > 127 || (i > 0 && c >= 65 && c <= 90)) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return undefined;
+  if (NUMBER.test(tok)) return 'number';
+  if (GLUED.test(tok) || DIMENSION.test(tok)) return 'quantity';
+  if (HAS_DIGIT.test(tok)) return HAS_LETTER.test(tok) || tok.startsWith('#') ? 'model' : 'number';
+  if (INNER_CAPITAL.test(tok)) return 'name';
+  return undefined;
+}
+
+// ------------------------------------------------------------------ tokenise
+
+// The last two results: an operator tokenises the same text in sample and in apply. A bigger
+// cache kept results alive long enough to reach the old generation and cost more in GC than it saved.
+let memoText0: string | undefined;
+let memo0: TokenizedText | undefined;
+let memoText1: string | undefined;
+let memo1: TokenizedText | undefined;
+let memoBrands: BrandList | undefined;
+
+/** Tokenises `text` and detects its protected spans and head term. Pure (the last two results are memoised). */
+export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): TokenizedText {
+  if (memoBrands === brands) {
+    if (memoText0 === text) return memo0!;
+    if (memoText1 === text) return memo1!;
+  } else (memoBrands = brands), (memoText0 = memoText1 = undefined);
+  const t = tokenizeUncached(text, brands);
+  memoText1 = memoText0;
+  memo1 = memo0;
+  memoText0 = text;
+  memo0 = t;
+  return t;
+}
+
+function tokenizeUncached(text: string, brands: BrandList): TokenizedText {
+  const raw = splitRaw(text);
+  const n = raw.length;
+  const parts: (ProtectedPart | string)[] = [];
+  let i = 0;
+  while (i < n) {
+    // Brands: the longest phrase of the list starting here.
+    let matched = 0;
+    if (brands.maxTokens > 0 && brands.firstWords.has(raw[i]!.toLowerCase())) {
+      let key = '';
+      for (let k = 0; k < brands.maxTokens && i + k < n; k++) {
+        key += (k ? ' ' : '') + raw[i + k]!.toLowerCase();
+        if (brands.phrases.has(key)) matched = k + 1;
+      }
+    }
+    if (matched > 0) {
+      parts.push({ kind: 'brand', tokens: raw.slice(i, i + matched) });
+      i += matched;
+      continue;
+    }
+    const tok = raw[i]!;
+    const kind = tokenKind(tok);
+    if (kind === 'number' || kind === 'quantity') {
+      // A quantity: number [unit [unit]] (x number [unit [unit]])* — "1.9 cu. ft.", "36 x 34 x 24 in.", "2x4 8 ft." stays two quantities.
+      let j = i + 1;
+      let q = kind === 'quantity' || (j < n && isUnitWord(raw[j]!));
+      for (let u = 0; u < 2 && j < n && isUnitWord(raw[j]!) && kind === 'number'; u++) j++;
+      while (j + 1 < n && raw[j]!.toLowerCase() === 'x' && (NUMBER.test(raw[j + 1]!) || GLUED.test(raw[j + 1]!))) {
+        j += 2;
+        q = true;
+        for (let u = 0; u < 2 && j < n && isUnitWord(raw[j]!) && NUMBER.test(raw[j - 1]!); u++) j++;
+      }
+      parts.push({ kind: q ? 'quantity' : 'number', tokens: raw.slice(i, j) });
+      i = j;
+      continue;
+    }
+    parts.push(kind ? { kind, tokens: [tok] } : tok);
+    i++;
+  }
+  // Adjacent protected parts form one span.
+  const units: TextUnit[] = [];
+  for (const p of parts) {
+    if (typeof p === 'string') units.push({ kind: 'word', text: p });
+    else {
+      const last = units[units.length - 1];
+      if (last?.kind === 'protected') units[units.length - 1] = { kind: 'protected', parts: [...last.parts, p] };
+      else units.push({ kind: 'protected', parts: [p] });
+    }
+  }
+  return { units, head: headIndex(units) };
+}
+
+/** The text of a unit (its tokens joined). */
+export function unitTokens(u: TextUnit): string[] {
+  return u.kind === 'word' ? [u.text] : u.parts.flatMap((p) => p.tokens);
+}
+export function unitText(u: TextUnit): string {
+  return joinTokens(unitTokens(u));
+}
+/** The text of units, joined (see joinTokens). */
+export function joinUnits(units: readonly TextUnit[]): string {
+  const toks: string[] = [];
+  for (const u of units) {
+    if (u.kind === 'word') toks.push(u.text);
+    else for (const p of u.parts) for (const t of p.tokens) toks.push(t);
+  }
+  return joinTokens(toks);
+}
+/** The protected spans of a text, as text (what every operator must keep verbatim). */
+export function protectedSpans(text: string, brands: BrandList = EMPTY_BRANDS): string[] {
+  return tokenize(text, brands)
+    .units.filter((u) => u.kind === 'protected')
+    .map(unitText);
+}
+
+// ------------------------------------------------------------------ head term
+
+/** Function words: never a head, never a synonym target. */
+export const STOPWORDS = new Set(
+  (
+    'a an the and or of for with w/ without in on at to from by into onto over under up down out off as is are be it its this that these those my your our their ' +
+    'not no non all any each per vs & + - / , . ( ) 的 和 与 及 或 用 带 款 新款 适用 专用'
+  ).split(' '),
+);
+/** Words after which the rest of a query qualifies the head ("drill for wood", "vanity with top"). */
+const QUALIFIERS = new Set('for with w/ without in on at to from by under 带 适用 用于'.split(' '));
+/** Colour / finish words that trail a head without being one ("faucet chrome", "手机 黑色"). */
+const MODIFIERS = new Set(
+  'white black chrome brown gray grey red blue green silver gold bronze nickel brass copper beige ivory almond tan oak cherry walnut espresso satin brushed polished matte oil-rubbed stainless clear natural'.split(' '),
+);
+
+function contentWord(u: TextUnit | undefined): boolean {
+  if (!u || u.kind !== 'word') return false;
+  const w = u.text.toLowerCase();
+  return HAS_LETTER.test(w) && !STOPWORDS.has(w) && !MODIFIERS.has(w) && !/色$/.test(w);
+}
+
+/**
+ * The head term, heuristically: the last content word before the first qualifier that follows
+ * something ("cordless drill for wood" → drill), skipping colour/finish words; when there is none,
+ * the last word that is not a stopword; -1 when there is no free word at all.
+ */
+export function headIndex(units: readonly TextUnit[]): number {
+  let end = units.length;
+  for (let i = 1; i < units.length; i++) {
+    const u = units[i]!;
+    if (u.kind === 'word' && QUALIFIERS.has(u.text.toLowerCase())) {
+      end = i;
+      break;
+    }
+  }
+  for (let i = end - 1; i >= 0; i--) if (contentWord(units[i])) return i;
+  for (let i = units.length - 1; i >= 0; i--) {
+    const u = units[i]!;
+    if (u.kind === 'word' && HAS_LETTER.test(u.text) && !STOPWORDS.has(u.text.toLowerCase())) return i;
+  }
+  return -1;
+}
+
+/** A free word an operator may edit: a word unit with a letter, not a stopword. */
+export function isEditableWord(u: TextUnit): u is { kind: 'word'; text: string } {
+  return u.kind === 'word' && HAS_LETTER.test(u.text) && !STOPWORDS.has(u.text.toLowerCase());
+}
