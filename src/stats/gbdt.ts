@@ -105,29 +105,59 @@ export const LAMBDARANK_DEFAULTS: LambdaRankOptions = { truncation: 10, sigma: 1
  * Σ ΔNDCG_ij · log(1 + e^{−σ(s_i − s_j)}) with ΔNDCG held at the current ranking).
  */
 export function lambdaRankPairs(scores: ArrayLike<number>, labels: ArrayLike<number>, from: number, to: number, o: LambdaRankOptions): { i: number; j: number; deltaNdcg: number }[] {
-  const m = to - from;
-  const order = Array.from({ length: m }, (_, k) => from + k).sort((a, b) => scores[b]! - scores[a]! || a - b);
-  const rank = new Map<number, number>();
-  order.forEach((row, r) => rank.set(row, r));
-  const gain = (row: number): number => 2 ** (labels[row]! - o.labelMin) - 1;
-  const k = o.truncation > 0 ? Math.min(o.truncation, m) : m;
-  const ideal = Array.from({ length: m }, (_, q) => gain(from + q)).sort((a, b) => b - a);
-  let maxDcg = 0;
-  for (let r = 0; r < k; r++) maxDcg += ideal[r]! / Math.log2(r + 2);
   const out: { i: number; j: number; deltaNdcg: number }[] = [];
-  if (!(maxDcg > 0)) return out;
-  const disc = (r: number): number => (r < k ? 1 / Math.log2(r + 2) : 0);
+  const gains = rowGains(labels, o.labelMin);
+  forEachLambdaPair(scores, labels, gains, idealDcg(gains, from, to, o.truncation), from, to, o.truncation, new Int32Array(to - from), (i, j, deltaNdcg) => out.push({ i, j, deltaNdcg }));
+  return out;
+}
+
+/** Gain 2^(label − labelMin) − 1 of every row. */
+function rowGains(labels: ArrayLike<number>, labelMin: number): Float64Array {
+  return Float64Array.from({ length: labels.length }, (_, i) => 2 ** (labels[i]! - labelMin) - 1);
+}
+
+/** Ideal DCG (truncated) of rows [from, to). */
+function idealDcg(gains: Float64Array, from: number, to: number, truncation: number): number {
+  const ideal = gains.slice(from, to).sort().reverse();
+  const k = truncation > 0 ? Math.min(truncation, ideal.length) : ideal.length;
+  let s = 0;
+  for (let r = 0; r < k; r++) s += ideal[r]! / Math.log2(r + 2);
+  return s;
+}
+
+/**
+ * Calls f(i, j, ΔNDCG_ij) for each weighed pair of rows [from, to), better row first. `gains` are
+ * the rows' gains, `maxDcg` the group's ideal DCG; `order` is scratch of length ≥ to − from.
+ */
+function forEachLambdaPair(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  gains: Float64Array,
+  maxDcg: number,
+  from: number,
+  to: number,
+  truncation: number,
+  order: Int32Array,
+  f: (i: number, j: number, deltaNdcg: number) => void,
+): void {
+  if (!(maxDcg > 0)) return;
+  const m = to - from;
+  const ord = order.subarray(0, m);
+  for (let q = 0; q < m; q++) ord[q] = from + q;
+  ord.sort((a, b) => scores[b]! - scores[a]! || a - b);
+  const k = truncation > 0 ? Math.min(truncation, m) : m;
   for (let a = 0; a < m; a++) {
+    const i = ord[a]!;
+    const li = labels[i]!;
+    const gi = gains[i]!;
+    const da = a < k ? 1 / Math.log2(a + 2) : 0;
     for (let b = 0; b < m; b++) {
-      const i = order[a]!;
-      const j = order[b]!;
-      if (!(labels[i]! > labels[j]!)) continue;
-      if (a >= k && b >= k) continue;
-      const deltaNdcg = Math.abs((gain(i) - gain(j)) * (disc(a) - disc(b))) / maxDcg;
-      out.push({ i, j, deltaNdcg });
+      const j = ord[b]!;
+      if (!(li > labels[j]!) || (a >= k && b >= k)) continue;
+      const db = b < k ? 1 / Math.log2(b + 2) : 0;
+      f(i, j, Math.abs((gi - gains[j]!) * (da - db)) / maxDcg);
     }
   }
-  return out;
 }
 
 /**
@@ -141,6 +171,8 @@ export function lambdaRank(options: Partial<LambdaRankOptions> = {}): GbdtObject
   const o: LambdaRankOptions = { ...LAMBDARANK_DEFAULTS, ...options };
   if (!Number.isInteger(o.truncation) || o.truncation < 0) throw new RangeError(`lambdarank: truncation must be an integer ≥ 0, got ${o.truncation}`);
   if (!(o.sigma > 0)) throw new RangeError(`lambdarank: sigma must be > 0, got ${o.sigma}`);
+  // Gains and each group's ideal DCG depend on the target only: computed once per target.
+  let cache: { target: GbdtTarget; gains: Float64Array; maxDcg: Float64Array } | null = null;
   return {
     name: 'lambdarank',
     initialScore: () => 0,
@@ -150,22 +182,28 @@ export function lambdaRank(options: Partial<LambdaRankOptions> = {}): GbdtObject
         throw new RangeError(`lambdarank: target.groups must be group boundaries from 0 to ${scores.length}`);
       grad.fill(0);
       hess.fill(0);
+      let longest = 0;
       for (let g = 0; g + 1 < groups.length; g++) {
-        const from = groups[g]!;
-        const to = groups[g + 1]!;
-        if (to < from) throw new RangeError(`lambdarank: group boundaries decrease at group ${g}`);
-        if (to - from < 2) continue;
-        for (const { i, j, deltaNdcg } of lambdaRankPairs(scores, labels, from, to, o)) {
-          const rho = 1 / (1 + Math.exp(o.sigma * (scores[i]! - scores[j]!)));
-          const w = weights ? weights[i]! : 1;
-          const lambda = w * o.sigma * rho * deltaNdcg;
-          const h = w * o.sigma * o.sigma * rho * (1 - rho) * deltaNdcg;
-          grad[i]! -= lambda;
-          grad[j]! += lambda;
-          hess[i]! += h;
-          hess[j]! += h;
-        }
+        if (groups[g + 1]! < groups[g]!) throw new RangeError(`lambdarank: group boundaries decrease at group ${g}`);
+        longest = Math.max(longest, groups[g + 1]! - groups[g]!);
       }
+      const order = new Int32Array(longest);
+      if (cache?.target !== target) {
+        const gains = rowGains(labels, o.labelMin);
+        cache = { target, gains, maxDcg: Float64Array.from({ length: groups.length - 1 }, (_, g) => idealDcg(gains, groups[g]!, groups[g + 1]!, o.truncation)) };
+      }
+      const { gains, maxDcg } = cache;
+      const pair = (i: number, j: number, deltaNdcg: number): void => {
+        const rho = 1 / (1 + Math.exp(o.sigma * (scores[i]! - scores[j]!)));
+        const w = weights ? weights[i]! : 1;
+        const lambda = w * o.sigma * rho * deltaNdcg;
+        const h = w * o.sigma * o.sigma * rho * (1 - rho) * deltaNdcg;
+        grad[i]! -= lambda;
+        grad[j]! += lambda;
+        hess[i]! += h;
+        hess[j]! += h;
+      };
+      for (let g = 0; g + 1 < groups.length; g++) if (groups[g + 1]! - groups[g]! >= 2) forEachLambdaPair(scores, labels, gains, maxDcg[g]!, groups[g]!, groups[g + 1]!, o.truncation, order, pair);
       for (let i = 0; i < hess.length; i++) if (!(hess[i]! > 1e-16)) hess[i] = 1e-16;
     },
   };
