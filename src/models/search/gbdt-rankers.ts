@@ -22,14 +22,14 @@ import { notFitted, saveRankerJson } from './saved.ts';
 import type { RankerFitInput, RankerQuery, SearchRanker } from './types.ts';
 
 const treeFields = {
-  numTrees: z.number().int().min(1).default(400),
-  learningRate: z.number().positive().max(1).default(0.05),
+  numTrees: z.number().int().min(1).default(600),
+  learningRate: z.number().positive().max(1).default(0.03),
   maxDepth: z.number().int().min(0).default(6),
   maxLeaves: z.number().int().min(2).default(31),
-  minSamplesLeaf: z.number().int().min(1).default(20),
-  lambda: z.number().min(0).default(1),
-  subsample: z.number().gt(0).max(1).default(0.8),
-  colsample: z.number().gt(0).max(1).default(0.8),
+  minSamplesLeaf: z.number().int().min(1).default(100),
+  lambda: z.number().min(0).default(10),
+  subsample: z.number().gt(0).max(1).default(0.7),
+  colsample: z.number().gt(0).max(1).default(0.5),
   maxBins: z.number().int().min(2).max(255).default(255),
   /** Rounds without a better validation score before boosting stops. */
   patience: z.number().int().min(1).default(40),
@@ -102,7 +102,7 @@ export class GbdtRanker implements SearchRanker {
     const progress = input.progress;
     progress?.line(`${this.name}: ${train.n} training pairs in ${input.train.length} queries, ${train.d} features${valid ? `, ${validX!.n} validation pairs` : ''}`);
     let validScores: Float64Array | null = null;
-    let best = { rounds: 0, score: Number.NEGATIVE_INFINITY };
+    let best = { rounds: 0, score: sign > 0 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY };
     const afterTree = (round: number, tree: GbdtTree): boolean => {
       if (input.cancel?.cancelled) throw new InterruptedError(`${this.name}: interrupted after ${round} trees (the fit takes seconds; run it again)`);
       if (!valid || !validX) return false;

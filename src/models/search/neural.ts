@@ -27,14 +27,14 @@ import type { RankerFitInput, RankerQuery, SearchRanker } from './types.ts';
 export const neuralRankerConfigSchema = z
   .object({
     hidden: z.array(z.number().int().positive()).default([32, 16]),
-    lr: z.number().positive().default(0.003),
+    lr: z.number().positive().default(0.001),
     /** Adam's L2 penalty. */
     l2: z.number().min(0).default(0),
     /** Query groups per optimisation step. */
     batchGroups: z.number().int().positive().default(32),
-    epochs: z.number().int().positive().default(30),
+    epochs: z.number().int().positive().default(40),
     /** Epochs without a better validation NDCG@10 before training stops. */
-    patience: z.number().int().positive().default(4),
+    patience: z.number().int().positive().default(5),
     features: searchFeatureConfigSchema.default(SEARCH_FEATURE_DEFAULTS),
   })
   .strict();
