@@ -96,8 +96,8 @@ export class NeuralRanker implements SearchRanker {
     this.config = parseWithSchema(neuralRankerConfigSchema, config, { label: 'neural config' });
   }
 
-  private standardise(X: Float64Array, n: number, d: number): Float32Array {
-    const { mean, sd } = this.standard!;
+  private static standardise(X: Float64Array, n: number, d: number, standard: { mean: Float64Array; sd: Float64Array }): Float32Array {
+    const { mean, sd } = standard;
     const out = new Float32Array(n * d);
     for (let i = 0; i < n; i++) {
       for (let f = 0; f < d; f++) {
@@ -135,16 +135,14 @@ export class NeuralRanker implements SearchRanker {
       }
       sd[f] = m > 1 && ss > 0 ? Math.sqrt(ss / (m - 1)) : 1;
     }
-    this.features = features;
-    this.standard = { mean, sd };
-    const X = this.standardise(train.X, train.n, d);
+    const standard = { mean, sd };
+    const X = NeuralRanker.standardise(train.X, train.n, d, standard);
     const labels = concatLabels(input.train);
     const net = buildMlp(d, c.hidden, root.split('init'));
-    this.net = net;
     const adam = new Adam(net.parameters, { lr: c.lr, weightDecay: c.l2 });
     const valid = input.valid && input.valid.length > 0 ? input.valid : null;
     const validX = valid ? features.matrix(valid, input.products) : null;
-    const validStd = validX ? this.standardise(validX.X, validX.n, d) : null;
+    const validStd = validX ? NeuralRanker.standardise(validX.X, validX.n, d, standard) : null;
     const ndcg10 = searchNdcgAtK(10);
     const groups = input.train.length;
     const progress = input.progress;
@@ -205,7 +203,7 @@ export class NeuralRanker implements SearchRanker {
           finish: (validate) => {
             let validNdcg10: number | undefined;
             if (validate && valid && validX && validStd) {
-              const scores = this.forwardRows(validStd, validX.n);
+              const scores = NeuralRanker.forwardRows(net, validStd, validX.n);
               validNdcg10 = evaluateSearch(valid, groupSlices(scores, validX.bounds), input.labelScale, [ndcg10]).means['NDCG@10']!;
             }
             const log: NeuralEpochLog = { epoch, loss: lossSum / Math.max(1, steps), seconds: (performance.now() - te) / 1000, ...(validNdcg10 !== undefined ? { validNdcg10 } : {}) };
@@ -215,11 +213,14 @@ export class NeuralRanker implements SearchRanker {
       },
       line: (log, improved) => `neural epoch ${String(log.epoch).padStart(3)}/${c.epochs} loss ${log.loss.toFixed(4)}${log.validNdcg10 !== undefined ? ` valid NDCG@10 ${log.validNdcg10.toFixed(4)}${improved ? ' *' : ''}` : ''} ${log.seconds.toFixed(1)}s`,
     });
+    // Only a finished fit replaces the model (a cancelled one leaves the ranker as it was).
+    this.features = features;
+    this.standard = standard;
+    this.net = net;
     this.report = { epochs: result.logs.length, bestEpoch: result.bestEpoch, validNdcg10: result.bestScore, seconds: (performance.now() - t0) / 1000 };
   }
 
-  private forwardRows(x: Float32Array, n: number): Float64Array {
-    const net = this.net!;
+  private static forwardRows(net: Mlp, x: Float32Array, n: number): Float64Array {
     const d = x.length / Math.max(1, n);
     return noGrad(() => Float64Array.from(net.forward(new Tensor(x, [n, d])).data));
   }
@@ -229,7 +230,7 @@ export class NeuralRanker implements SearchRanker {
     const n = query.productIds.length;
     if (n === 0) return new Float64Array(0);
     const X = this.features.features(query.query, query.productIds, products);
-    return this.forwardRows(this.standardise(X, n, this.features.names.length), n);
+    return NeuralRanker.forwardRows(this.net, NeuralRanker.standardise(X, n, this.features.names.length, this.standard), n);
   }
 
   save(): string {

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../../src/core/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CancelToken, InterruptedError, ModelStateError, Rng } from '../../../src/core/index.ts';
 import type { QueryGroup } from '../../../src/data/search/types.ts';
 import { defaultSearchMetrics, evaluateSearch, searchRmse } from '../../../src/eval/search.ts';
 import { Bm25Field, createRanker, type GbdtRanker, SEARCH_FEATURE_NAMES, SearchFeatureExtractor, SEARCH_FEATURE_DEFAULTS, type SearchRanker, stem, tokenize, WordEmbeddings } from '../../../src/models/search/index.ts';
@@ -114,4 +117,33 @@ test('neural ranker beats BM25 on the planted problem (NDCG@5)', async () => {
   const bm25 = ndcg((await fitAndScore('bm25', {}, data)).scores);
   const neural = ndcg((await fitAndScore('neural', { epochs: 15, lr: 0.01, batchGroups: 8, hidden: [16], features: { embeddingDim: 8 } }, data)).scores);
   assert.ok(neural > bm25 + 0.1, `neural ${neural} vs bm25 ${bm25}`);
+});
+
+test('neural ranker: a fit that finds a shorter run\u2019s checkpoint resumes and ends with the scores of an uninterrupted fit', async () => {
+  const data = plantedSearch(40, 5);
+  const tmp = mkdtempSync(join(tmpdir(), 'samplify-search-neural-'));
+  try {
+    const config = { hidden: [8], batchGroups: 8, patience: 10, features: { embeddingDim: 4 } };
+    const fit = async (epochs: number, checkpointDir?: string) => {
+      const r = createRanker('neural', { ...config, epochs });
+      await r.fit({ train: data.train, valid: data.valid, products: data.products, labelScale: data.scale, seed: 2, ...(checkpointDir ? { checkpointDir } : {}) });
+      return data.test.map((g) => Array.from(r.score(g, data.products)));
+    };
+    await fit(2, tmp);
+    const resumed = await fit(4, tmp);
+    assert.deepEqual(resumed, await fit(4));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('rankers honour a cancel token: InterruptedError, not a half-fitted model', async () => {
+  const data = plantedSearch(30, 6);
+  const cancel = new CancelToken();
+  cancel.cancel();
+  for (const name of ['lambdamart', 'neural']) {
+    const r = createRanker(name, { features: { embeddingDim: 4 }, ...(name === 'neural' ? { epochs: 2 } : { numTrees: 5, minSamplesLeaf: 3 }) });
+    await assert.rejects(r.fit({ train: data.train, valid: data.valid, products: data.products, labelScale: data.scale, seed: 1, cancel }), InterruptedError);
+    assert.throws(() => r.save(), ModelStateError, `${name} is not left half-fitted`);
+  }
 });
