@@ -90,7 +90,8 @@ interface TextView {
   readonly vector: Float64Array | undefined;
 }
 
-const CACHE_LIMIT = 200_000;
+/** Text views kept (a product title recurs across queries); the cache is emptied when full, bounding memory to ~100 MB. */
+const CACHE_LIMIT = 20_000;
 
 /** The products referenced by `groups`, in first-reference order (each once). */
 export function referencedProducts(groups: readonly QueryGroup[], products: ReadonlyMap<string, Product>): Product[] {

@@ -66,6 +66,8 @@ export interface GbdtRankerReport {
   readonly validScore: number | null;
   readonly validMetric: string;
   readonly seconds: number;
+  /** Of `seconds`: fitting the feature extractor and computing the training + validation features. */
+  readonly featureSeconds: number;
   readonly featureGain: Readonly<Record<string, number>>;
 }
 
@@ -94,6 +96,7 @@ export class GbdtRanker implements SearchRanker {
     const labels = concatLabels(input.train);
     const valid = input.valid && input.valid.length > 0 ? input.valid : null;
     const validX = valid ? features.matrix(valid, input.products) : null;
+    const featureSeconds = (performance.now() - t0) / 1000;
     const objective: GbdtObjective = this.name === 'lambdamart'
       ? lambdaRank({ truncation: (c as LambdaMartConfig).truncation, sigma: (c as LambdaMartConfig).sigma, labelMin: input.labelScale.min })
       : squaredError;
@@ -129,7 +132,7 @@ export class GbdtRanker implements SearchRanker {
     this.meta = { bestRounds: keep, validScore: valid ? best.score : null };
     const gain = gbdtFeatureGain(model);
     this.report = {
-      rounds: full.trees.length, bestRounds: keep, validScore: this.meta.validScore, validMetric: metric.name, seconds: (performance.now() - t0) / 1000,
+      rounds: full.trees.length, bestRounds: keep, validScore: this.meta.validScore, validMetric: metric.name, seconds: (performance.now() - t0) / 1000, featureSeconds,
       featureGain: Object.fromEntries(features.names.map((n, i) => [n, gain[i]!])),
     };
     progress?.line(`${this.name}: kept ${keep} of ${full.trees.length} trees${valid ? ` (valid ${metric.name} ${best.score.toFixed(4)})` : ''} in ${this.report.seconds.toFixed(1)} s`);
