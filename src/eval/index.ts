@@ -13,3 +13,5 @@ export { logLoss, AUC, LOG_LOSS } from './classification.ts';
 export type { ClassificationMetricSpec } from './classification.ts';
 export * from './quality/index.ts';
 export * from './privacy/index.ts';
+export { searchNdcgAtK, searchMrr, searchRmse, defaultSearchMetrics, defaultRelevanceThreshold, evaluateSearch, informativeGroups, rankedOrder, gainOf } from './search.ts';
+export type { SearchMetricSpec, SearchEvaluation } from './search.ts';

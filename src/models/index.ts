@@ -19,3 +19,5 @@ export { createCtrModel, ctrModels, CTR_MODEL_NAMES, CtrNetModel, CtrFeatureEnco
 export type { CtrModel, CtrFitOptions, CtrFitReport, CtrEpochLog, CtrModelName, LogisticConfig, DeepFmConfig, CtrEncoderState } from './ctr/index.ts';
 export { AttributePopularityRecommender, BlendedRecommender, ColdItemFallbackRecommender, DEFAULT_ATTRIBUTE_POPULARITY } from './attribute-popularity.ts';
 export type { AttributePopularityConfig, BlendPart } from './attribute-popularity.ts';
+export { searchRankers, createRanker, loadRanker, SEARCH_RANKER_NAMES, Bm25Ranker, GbdtRanker, NeuralRanker, SearchFeatureExtractor, SEARCH_FEATURE_NAMES } from './search/index.ts';
+export type { SearchRanker, RankerFitInput, RankerQuery, SearchRankerEntry, GbdtRankerReport } from './search/index.ts';

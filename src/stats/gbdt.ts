@@ -7,8 +7,9 @@
  *
  * The loss is an `GbdtObjective` that turns the current scores into per-row gradients and
  * hessians; the tree code never sees the labels. An objective gets the whole target, including
- * optional query groups, so a ranking objective (LambdaRank) can pair rows within a group without
- * any change here. Binary logistic is the one implemented now.
+ * optional query groups, so a ranking objective (LambdaRank) pairs rows within a group without any
+ * change here. Implemented: binary logistic, squared error (regression on a label scale) and
+ * LambdaRank (`lambdaRank()`, NDCG-weighted pairwise lambdas over query groups: LambdaMART).
  *
  * Same seed + data + parameters ⇒ the same model, bit for bit: row and column subsampling draw
  * only from a seeded Rng (one child stream per tree), and every sum runs in a fixed order.
@@ -62,6 +63,158 @@ export const binaryLogistic: GbdtObjective = {
     }
   },
 };
+
+/** Squared error ½(s − y)² (regression, e.g. relevance grades); scores are predictions on the label scale. */
+export const squaredError: GbdtObjective = {
+  name: 'squared-error',
+  initialScore(target) {
+    let sum = 0;
+    let tot = 0;
+    for (let i = 0; i < target.labels.length; i++) {
+      const w = target.weights ? target.weights[i]! : 1;
+      sum += w * target.labels[i]!;
+      tot += w;
+    }
+    return tot > 0 ? sum / tot : 0;
+  },
+  gradients(scores, target, grad, hess) {
+    const { labels, weights } = target;
+    for (let i = 0; i < scores.length; i++) {
+      const w = weights ? weights[i]! : 1;
+      grad[i] = w * (scores[i]! - labels[i]!);
+      hess[i] = Math.max(w, 1e-16);
+    }
+  },
+};
+
+export interface LambdaRankOptions {
+  /** NDCG truncation: only pairs with at least one member ranked above this position count (0 = whole list). */
+  readonly truncation: number;
+  /** σ of the pairwise logistic 1 / (1 + e^{σ(s_i − s_j)}). */
+  readonly sigma: number;
+  /** Lowest grade of the label scale: gains are 2^(label − labelMin) − 1, so the lowest grade gains 0. */
+  readonly labelMin: number;
+}
+
+export const LAMBDARANK_DEFAULTS: LambdaRankOptions = { truncation: 10, sigma: 1, labelMin: 0 };
+
+/**
+ * Per-group arrays of the pairs LambdaRank weighs: the current ranking of each group (by score,
+ * ties by row order) and, for every pair (i, j) with label_i > label_j, ΔNDCG_ij — the change in
+ * the group's NDCG were i and j swapped. Exposed for the tests (the lambdas are the gradient of
+ * Σ ΔNDCG_ij · log(1 + e^{−σ(s_i − s_j)}) with ΔNDCG held at the current ranking).
+ */
+export function lambdaRankPairs(scores: ArrayLike<number>, labels: ArrayLike<number>, from: number, to: number, o: LambdaRankOptions): { i: number; j: number; deltaNdcg: number }[] {
+  const out: { i: number; j: number; deltaNdcg: number }[] = [];
+  const gains = rowGains(labels, o.labelMin);
+  forEachLambdaPair(scores, labels, gains, idealDcg(gains, from, to, o.truncation), from, to, o.truncation, new Int32Array(to - from), (i, j, deltaNdcg) => out.push({ i, j, deltaNdcg }));
+  return out;
+}
+
+/** Gain 2^(label − labelMin) − 1 of every row. */
+function rowGains(labels: ArrayLike<number>, labelMin: number): Float64Array {
+  return Float64Array.from({ length: labels.length }, (_, i) => 2 ** (labels[i]! - labelMin) - 1);
+}
+
+/** Ideal DCG (truncated) of rows [from, to). */
+function idealDcg(gains: Float64Array, from: number, to: number, truncation: number): number {
+  const ideal = gains.slice(from, to).sort().reverse();
+  const k = truncation > 0 ? Math.min(truncation, ideal.length) : ideal.length;
+  let s = 0;
+  for (let r = 0; r < k; r++) s += ideal[r]! / Math.log2(r + 2);
+  return s;
+}
+
+/**
+ * Calls f(i, j, ΔNDCG_ij) for each weighed pair of rows [from, to), better row first. `gains` are
+ * the rows' gains, `maxDcg` the group's ideal DCG; `order` is scratch of length ≥ to − from.
+ */
+function forEachLambdaPair(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  gains: Float64Array,
+  maxDcg: number,
+  from: number,
+  to: number,
+  truncation: number,
+  order: Int32Array,
+  f: (i: number, j: number, deltaNdcg: number) => void,
+): void {
+  if (!(maxDcg > 0)) return;
+  const m = to - from;
+  const ord = order.subarray(0, m);
+  for (let q = 0; q < m; q++) ord[q] = from + q;
+  ord.sort((a, b) => scores[b]! - scores[a]! || a - b);
+  const k = truncation > 0 ? Math.min(truncation, m) : m;
+  for (let a = 0; a < m; a++) {
+    const i = ord[a]!;
+    const li = labels[i]!;
+    const gi = gains[i]!;
+    const da = a < k ? 1 / Math.log2(a + 2) : 0;
+    for (let b = 0; b < m; b++) {
+      const j = ord[b]!;
+      if (!(li > labels[j]!) || (a >= k && b >= k)) continue;
+      const db = b < k ? 1 / Math.log2(b + 2) : 0;
+      f(i, j, Math.abs((gi - gains[j]!) * (da - db)) / maxDcg);
+    }
+  }
+}
+
+/**
+ * LambdaRank (Burges 2010): for each pair (i, j) of one query group with label_i > label_j,
+ * ρ = 1 / (1 + e^{σ(s_i − s_j)}), λ = σ ρ |ΔNDCG_ij|; i's gradient gets −λ and j's +λ, both
+ * hessians σ² ρ (1 − ρ) |ΔNDCG_ij|. Gains 2^(label − labelMin) − 1 (fractional grades allowed),
+ * NDCG truncated at `truncation`. Rows of a group whose labels are all equal get gradient 0.
+ * Needs target.groups; the starting score is 0 (only differences within a group matter).
+ */
+export function lambdaRank(options: Partial<LambdaRankOptions> = {}): GbdtObjective {
+  const o: LambdaRankOptions = { ...LAMBDARANK_DEFAULTS, ...options };
+  if (!Number.isInteger(o.truncation) || o.truncation < 0) throw new RangeError(`lambdarank: truncation must be an integer ≥ 0, got ${o.truncation}`);
+  if (!(o.sigma > 0)) throw new RangeError(`lambdarank: sigma must be > 0, got ${o.sigma}`);
+  // Gains and each group's ideal DCG depend on the target only: computed once per target.
+  let cache: { target: GbdtTarget; gains: Float64Array; maxDcg: Float64Array } | null = null;
+  return {
+    name: 'lambdarank',
+    initialScore: () => 0,
+    gradients(scores, target, grad, hess) {
+      const { groups, labels, weights } = target;
+      if (!groups || groups.length < 1 || groups[0] !== 0 || groups[groups.length - 1] !== scores.length)
+        throw new RangeError(`lambdarank: target.groups must be group boundaries from 0 to ${scores.length}`);
+      grad.fill(0);
+      hess.fill(0);
+      let longest = 0;
+      for (let g = 0; g + 1 < groups.length; g++) {
+        if (groups[g + 1]! < groups[g]!) throw new RangeError(`lambdarank: group boundaries decrease at group ${g}`);
+        longest = Math.max(longest, groups[g + 1]! - groups[g]!);
+      }
+      const order = new Int32Array(longest);
+      if (cache?.target !== target) {
+        const gains = rowGains(labels, o.labelMin);
+        cache = { target, gains, maxDcg: Float64Array.from({ length: groups.length - 1 }, (_, g) => idealDcg(gains, groups[g]!, groups[g + 1]!, o.truncation)) };
+      }
+      const { gains, maxDcg } = cache;
+      const pair = (i: number, j: number, deltaNdcg: number): void => {
+        const rho = 1 / (1 + Math.exp(o.sigma * (scores[i]! - scores[j]!)));
+        const w = weights ? weights[i]! : 1;
+        const lambda = w * o.sigma * rho * deltaNdcg;
+        const h = w * o.sigma * o.sigma * rho * (1 - rho) * deltaNdcg;
+        grad[i]! -= lambda;
+        grad[j]! += lambda;
+        hess[i]! += h;
+        hess[j]! += h;
+      };
+      for (let g = 0; g + 1 < groups.length; g++) if (groups[g + 1]! - groups[g]! >= 2) forEachLambdaPair(scores, labels, gains, maxDcg[g]!, groups[g]!, groups[g + 1]!, o.truncation, order, pair);
+      for (let i = 0; i < hess.length; i++) if (!(hess[i]! > 1e-16)) hess[i] = 1e-16;
+    },
+  };
+}
+
+/**
+ * Observes boosting as it goes: called after every tree with its index and the tree itself (the
+ * scores of other rows, e.g. a validation set, can be advanced with predictGbdtTree). Returning
+ * true stops boosting after this tree (early stopping; the caller truncates to its best round).
+ */
+export type GbdtAfterTree = (round: number, tree: GbdtTree) => boolean;
 
 export interface GbdtParams {
   readonly numTrees: number;
@@ -293,7 +446,15 @@ function bestSplit(b: Binned, features: Int32Array, hist: Float64Array, g: numbe
  * Fits a boosted ensemble on X (row-major n×d; NaN = missing). The target goes to the objective
  * untouched (labels, weights, query groups).
  */
-export function fitGbdt(X: Float64Array, n: number, d: number, target: GbdtTarget, params: Partial<GbdtParams> = {}, objective: GbdtObjective = binaryLogistic): GbdtModel {
+export function fitGbdt(
+  X: Float64Array,
+  n: number,
+  d: number,
+  target: GbdtTarget,
+  params: Partial<GbdtParams> = {},
+  objective: GbdtObjective = binaryLogistic,
+  afterTree?: GbdtAfterTree,
+): GbdtModel {
   const p: GbdtParams = { ...GBDT_DEFAULTS, ...params };
   checkParams(p);
   if (X.length !== n * d) throw new RangeError(`gbdt: X has ${X.length} values, expected n·d = ${n}·${d}`);
@@ -339,6 +500,7 @@ export function fitGbdt(X: Float64Array, n: number, d: number, target: GbdtTarge
       }
       scores[i]! += tree.value[node]!;
     }
+    if (afterTree?.(t, tree) === true) break;
   }
   return { kind: 'gbdt', version: 1, objective: objective.name, numFeatures: d, baseScore: base, params: p, trees };
 }
@@ -432,6 +594,16 @@ function growTree(
     histPool.push(leaf.hist);
   }
   return { tree, binThreshold };
+}
+
+/** One tree's value for the row of X starting at `offset`. */
+export function predictGbdtTree(tree: GbdtTree, X: ArrayLike<number>, offset: number): number {
+  let node = 0;
+  while (tree.feature[node]! >= 0) {
+    const x = X[offset + tree.feature[node]!]!;
+    node = (Number.isNaN(x) ? tree.defaultLeft[node] === 1 : x <= tree.threshold[node]!) ? tree.left[node]! : tree.right[node]!;
+  }
+  return tree.value[node]!;
 }
 
 /** Raw score (margin; log-odds for binary-logistic) of the row of X starting at `offset`. */

@@ -15,5 +15,5 @@ export { sampleIndices } from './sampling.ts';
 export { discreteHermiteCoefficients, continuousCoefficients, scoreCorrelation, scoreCorrelationSlope, latentCorrelation, intervalMeans, nearestCorrelation, symmetricEigen, LATENT_SERIES_TERMS } from './latent-correlation.ts';
 export { fitLogistic, predictLogistic } from './logistic.ts';
 export type { LogisticModel, LogisticOptions } from './logistic.ts';
-export { fitGbdt, predictGbdt, predictGbdtRow, gbdtFeatureGain, gbdtPairGain, saveGbdt, loadGbdt, binaryLogistic, GBDT_DEFAULTS } from './gbdt.ts';
-export type { GbdtModel, GbdtParams, GbdtTree, GbdtObjective, GbdtTarget } from './gbdt.ts';
+export { fitGbdt, predictGbdt, predictGbdtRow, predictGbdtTree, gbdtFeatureGain, gbdtPairGain, saveGbdt, loadGbdt, binaryLogistic, squaredError, lambdaRank, lambdaRankPairs, GBDT_DEFAULTS, LAMBDARANK_DEFAULTS } from './gbdt.ts';
+export type { GbdtModel, GbdtParams, GbdtTree, GbdtObjective, GbdtTarget, GbdtAfterTree, LambdaRankOptions } from './gbdt.ts';
