@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
+import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines } from '../experiment/index.ts';
 import { runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask, parseSynthesizeConfig, parseCtrTaskConfig, parseColdStartTaskConfig } from '../experiment/index.ts';
 import { resolveSynthesizeOutputs, synthesizeConfigWithOutput, runOutputDir, type AnySynthesizeConfig } from '../experiment/index.ts';
 import { parseSequenceSynthesizeConfig, isSequenceSynthesizeConfig, readRawConfig, splitSettings, applySettings, parseLayered, type Settings } from '../experiment/index.ts';
@@ -256,15 +257,25 @@ Examples:
 
   program
     .command('experiment')
-    .description('the lift experiment: baseline vs each augmentation arm, several seeds, paired significance and segments')
+    .description('the lift experiment: baseline vs each augmentation arm, several seeds, paired significance and segments (sequences, or search with task: search)')
     .argument('<config>', 'experiment config (YAML or JSON)')
     .option('--out <dir>', "output directory (key out; default: runs/<name>)")
     .addHelpText('after', `
 Examples:
   $ samplify experiment examples/experiments/beauty-lift.yaml
-  $ samplify experiment bench/configs/beauty-lift.yaml --set seeds=1 --set arms[0].views=2`)
+  $ samplify experiment bench/configs/beauty-lift.yaml --set seeds=1 --set arms[0].views=2
+  $ samplify experiment examples/experiments/homedepot-search-lift.yaml`)
     .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
       const f = layeredFile(configPath, {}, o);
+      if (isSearchExperimentConfig(f.raw)) {
+        const config = parseSearchExperimentConfig(f.raw, configPath);
+        checkSearchPipelines(config, f.baseDir);
+        applySettings(f.settings);
+        const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
+        const r = await runSearchExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
+        process.stdout.write(r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
+        return;
+      }
       const config = parseExperimentConfig(f.raw, configPath);
       checkExperimentPipelines(config, f.baseDir);
       applySettings(f.settings);

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { ConfigError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
 import type { Product, QueryGroup } from '../../data/search/types.ts';
+import { normalizeQuery } from '../../data/search/text.ts';
 import { defineFamily, FamilyPipeline, readPipelineFile, type AugmenterFamily, type PipelineSourceOptions } from '../pipeline.ts';
 import { parseConfig } from '../params.ts';
 import type { ChainEntry } from '../types.ts';
@@ -176,15 +177,10 @@ export interface AugmentQueryGroupsOptions {
   negativeLabel?: number;
 }
 
-/** The grouping key of an augmented query: NFC, lower case, single spaces. */
-export function textKey(q: string): string {
-  return q.normalize('NFC').toLowerCase().replace(/\s+/g, ' ').trim();
-}
-
 /**
  * New query groups from augmented queries (the originals are not included). An augmented query
  * keeps its group's products and labels when its chain kept the meaning; one that equals its
- * source or an earlier query (by textKey) is skipped. Only for training groups.
+ * source or an earlier query (after normalizeQuery, the split's grouping key) is skipped. Only for training groups.
  */
 export function augmentQueryGroups(groups: readonly QueryGroup[], pipeline: TextPipeline, o: AugmentQueryGroupsOptions): QueryGroup[] {
   const mode = o.meaningChanging ?? 'refuse';
@@ -193,12 +189,12 @@ export function augmentQueryGroups(groups: readonly QueryGroup[], pipeline: Text
     throw new ConfigError(`meaningChanging: 'negatives' needs a finite negativeLabel (the label of a query whose meaning changed), got ${o.negativeLabel}`, { field: 'negativeLabel' });
   if (!Number.isInteger(o.views) || o.views < 1) throw new ConfigError(`views must be an integer ≥ 1, got ${o.views}`, { field: 'views' });
   pipeline.validate(o.context);
-  const seen = new Set(groups.map((g) => textKey(g.query)));
+  const seen = new Set(groups.map((g) => normalizeQuery(g.query)));
   const out: QueryGroup[] = [];
   for (const g of groups) {
     for (let v = 0; v < o.views; v++) {
       const r = pipeline.augment(g.query, o.context, textRng(o.seed, g.key, v))[0]!;
-      const key = textKey(r.output);
+      const key = normalizeQuery(r.output);
       if (key === '' || seen.has(key)) continue;
       seen.add(key);
       const keeps = pipeline.chainKeepsMeaning(r.chain);

@@ -1,5 +1,5 @@
 /** The text augmenter family: queries and titles (English and Chinese). See docs/guide/augmentation.md. */
-export { textFamily, TextPipeline, buildTextPipeline, loadTextPipeline, augmentTexts, augmentedTextsToJsonl, augmentQueryGroups, textRng, textKey, TextResourcesSpec } from './family.ts';
+export { textFamily, TextPipeline, buildTextPipeline, loadTextPipeline, augmentTexts, augmentedTextsToJsonl, augmentQueryGroups, textRng, TextResourcesSpec } from './family.ts';
 export type { AugmentedText, AugmentQueryGroupsOptions } from './family.ts';
 export {
   TEXT_OPERATORS,

@@ -1,0 +1,366 @@
+/**
+ * The search lift experiment: a query → product ranker trained on the real training queries
+ * (baseline) and on the training queries expanded by each arm's text pipeline, with identical
+ * settings and seeds; every arm is scored on the same unseen test queries (query-disjoint split),
+ * compared with a paired test over per-query metrics (averaged over seeds) and a bootstrap CI,
+ * overall and per segment (query frequency, query length, misspelled vs clean). Validation picks
+ * the arm a user should ship; the test numbers of every arm are reported, not only the winner's.
+ *
+ * Leakage: the text resources (mined synonyms, brands, typo profile) are fitted on the training
+ * groups and their products only; augmented queries that normalise to a validation or test query
+ * are dropped before training (a test checks this can catch a leaking pipeline).
+ */
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import {
+  catalogueVocabulary,
+  isLikelyMisspelled,
+  loadSearchDataset,
+  normalizeQuery,
+  querySplit,
+  inDistributionSplit,
+  queryFrequencySegmenter,
+  queryLengthSegment,
+  searchDataFingerprint,
+  SearchDatasetOptionsSchema,
+  type SearchDatasetOptions,
+  type Product,
+  type QueryGroup,
+  type SearchSplit,
+} from '../data/search/index.ts';
+import { augmentQueryGroups, fitTextResources, loadTextPipeline, type TextPipeline, type TextResources } from '../augment/text/index.ts';
+import { searchRankers, type SearchRanker } from '../models/search/index.ts';
+import { combineSeeds, defaultSearchMetrics, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
+import { parseWithSchema } from './config.ts';
+import { readRunResult, writeRunResult } from './run-store.ts';
+import { reportRejections } from './read-summary.ts';
+
+// ------------------------------------------------------------------ config
+
+const pipelineRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
+
+const searchArmSchema = z
+  .object({
+    name: z.string().min(1),
+    /** Text pipeline (file relative to the config, or inline) applied to the training queries. */
+    pipeline: pipelineRef,
+    /** Augmented copies tried per training query (a copy equal to an existing query is dropped). */
+    views: z.number().int().min(1).max(20).default(1),
+    /**
+     * refuse: every step must be meaning-preserving (the copy keeps the query's products and labels);
+     * negatives: meaning-changing steps are allowed and such a copy gets the scale's minimum label.
+     */
+    meaningChanging: z.enum(['refuse', 'negatives']).default('refuse'),
+  })
+  .strict();
+
+export const searchExperimentSchema = z
+  .object({
+    task: z.literal('search'),
+    name: z.string().min(1).default('search-experiment'),
+    /** The search table: { path, format: homedepot | crowdflower | search-log, … } (see docs/guide/search-data.md). */
+    data: z.object({ path: z.string().min(1) }).catchall(z.unknown()),
+    split: z
+      .object({
+        /** query: no query (after normalisation) in two parts; in-distribution: rows of a query spread over the parts. */
+        kind: z.enum(['query', 'in-distribution']).default('query'),
+        seed: z.number().int().min(0).default(0),
+        train: z.number().min(0).max(1).default(0.8),
+        valid: z.number().min(0).max(1).default(0.1),
+        test: z.number().min(0).max(1).default(0.1),
+      })
+      .strict()
+      .default({ kind: 'query', seed: 0, train: 0.8, valid: 0.1, test: 0.1 }),
+    /** The ranker every arm trains; its config is checked against the ranker's own schema. */
+    ranker: z
+      .object({ name: z.string().min(1).default('lambdamart'), config: z.record(z.string(), z.unknown()).default({}) })
+      .strict()
+      .superRefine((r, ctx) => searchRankers.refine(r.name, r.config, ctx, ['name'], ['config']))
+      .default({ name: 'lambdamart', config: {} }),
+    /** Text resources fitted on the training split: mined synonyms and brands, plus user files. */
+    resources: z
+      .object({
+        mineSynonyms: z.boolean().default(true),
+        synonymsFile: z.string().min(1).optional(),
+        brandsFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ mineSynonyms: true }),
+    seeds: z.number().int().min(1).max(100).default(3),
+    /** Metric of the significance test, the headline lift and the validation choice. */
+    metric: z.enum(['NDCG@10', 'NDCG@5', 'MRR']).default('NDCG@10'),
+    bootstrap: z.object({ resamples: z.number().int().min(100).max(100000).default(1000) }).strict().default({ resamples: 1000 }),
+    arms: z.array(searchArmSchema).min(1),
+    out: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type SearchExperimentConfig = z.infer<typeof searchExperimentSchema>;
+export type SearchArmConfig = z.infer<typeof searchArmSchema>;
+
+/** True when a raw experiment config is a search experiment (`task: search`). */
+export function isSearchExperimentConfig(raw: unknown): boolean {
+  return raw !== null && typeof raw === 'object' && (raw as { task?: unknown }).task === 'search';
+}
+
+export function parseSearchExperimentConfig(raw: unknown, file?: string): SearchExperimentConfig {
+  const config = parseWithSchema(searchExperimentSchema, raw, file);
+  readerOptions(config, file);
+  const { train, valid, test } = config.split;
+  if (Math.abs(train + valid + test - 1) > 1e-9) throw new ConfigError(`split fractions must sum to 1, got ${train} + ${valid} + ${test}`, { field: 'split', ...(file !== undefined ? { file } : {}) });
+  return config;
+}
+
+/** The reader options of the config's data block (everything but `path`), checked by the readers' schema. */
+function readerOptions(config: SearchExperimentConfig, file?: string): SearchDatasetOptions {
+  const { path: _path, ...rest } = config.data;
+  return parseWithSchema(SearchDatasetOptionsSchema, rest, { prefix: ['data'], ...(file !== undefined ? { file } : {}) });
+}
+
+/** Builds every arm's pipeline without data: a bad step is a ConfigError naming the file and step. */
+export function checkSearchPipelines(config: SearchExperimentConfig, baseDir: string): Map<string, TextPipeline> {
+  const out = new Map<string, TextPipeline>();
+  for (const arm of config.arms) {
+    const { pipeline } = loadTextPipeline(arm.pipeline, { baseDir });
+    if (arm.meaningChanging === 'refuse') pipeline.requireLabelPreserving();
+    out.set(arm.name, pipeline);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ results
+
+export interface SearchArmSummary {
+  readonly name: string;
+  readonly pipeline: unknown;
+  readonly views: number;
+  /** Training query groups (real + added) and how many the arm added. */
+  readonly trainQueries: number;
+  readonly addedQueries: number;
+  /** Augmented queries dropped because they normalise to a validation or test query. */
+  readonly droppedHeldOut: number;
+  readonly test: Record<string, number>;
+  readonly testStd: Record<string, number>;
+  readonly valid: Record<string, number>;
+  readonly lift: Record<string, number> | null;
+  readonly significance: { readonly metric: string; readonly tTest: ReturnType<typeof pairedTTest>; readonly bootstrap: ReturnType<typeof pairedBootstrapCI> } | null;
+  readonly segments: Record<string, unknown> | null;
+  readonly fitSeconds: number;
+}
+
+interface SeedRun {
+  readonly valid: Record<string, number>;
+  readonly test: Record<string, number>;
+  /** Per evaluated test query, per metric (aligned with informativeGroups(split.test)). */
+  readonly perQuery: Record<string, number[]>;
+  readonly fitSeconds: number;
+  readonly trainQueries: number;
+  readonly addedQueries: number;
+  readonly droppedHeldOut: number;
+}
+
+export interface SearchExperimentOptions {
+  readonly config: SearchExperimentConfig;
+  readonly baseDir: string;
+  readonly out: string;
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+export interface SearchExperimentResult {
+  readonly arms: SearchArmSummary[];
+  /** The arm with the best validation metric (mean over seeds), baseline included. */
+  readonly selected: string;
+  readonly table: string;
+}
+
+/** The training groups of an arm: the real ones plus augmented queries that do not hit a held-out query. */
+export function armTrainingGroups(split: SearchSplit, pipeline: TextPipeline, arm: SearchArmConfig, resources: TextResources, seed: number): { groups: QueryGroup[]; added: number; droppedHeldOut: number } {
+  const augmented = augmentQueryGroups(split.train, pipeline, {
+    seed,
+    views: arm.views,
+    context: resources,
+    meaningChanging: arm.meaningChanging,
+    ...(arm.meaningChanging === 'negatives' ? { negativeLabel: split.labelScale.min } : {}),
+  });
+  const heldOut = new Set([...split.valid, ...split.test].map((g) => g.key));
+  const kept = augmented.filter((g) => !heldOut.has(normalizeQuery(g.query)));
+  return { groups: [...split.train, ...kept], added: kept.length, droppedHeldOut: augmented.length - kept.length };
+}
+
+/** Scores every group of `groups` with a fitted ranker. */
+function scoreGroups(ranker: SearchRanker, groups: readonly QueryGroup[], products: ReadonlyMap<string, Product>): Float64Array[] {
+  return groups.map((g) => ranker.score({ query: g.query, productIds: g.productIds }, products));
+}
+
+export async function runSearchExperiment(o: SearchExperimentOptions): Promise<SearchExperimentResult> {
+  const { config } = o;
+  const progress = o.progress ?? silentProgress;
+  const dataset = await loadSearchDataset(resolve(o.baseDir, config.data.path), readerOptions(config));
+  const report = dataset.report;
+  progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
+  reportRejections(report, progress);
+  const fractions = { train: config.split.train, valid: config.split.valid, test: config.split.test };
+  const split = config.split.kind === 'query' ? querySplit(dataset, { seed: config.split.seed, fractions }) : inDistributionSplit(dataset, { seed: config.split.seed, fractions });
+  progress.line(`${config.split.kind === 'query' ? 'query-disjoint' : 'in-distribution'} split (seed ${config.split.seed}): ${split.train.length} train / ${split.valid.length} validation / ${split.test.length} test queries`);
+  const pipelines = checkSearchPipelines(config, o.baseDir);
+  const resources = fitTextResources(split.train, split.products, {
+    mineSynonyms: config.resources.mineSynonyms,
+    ...(config.resources.synonymsFile ? { synonymsFile: resolve(o.baseDir, config.resources.synonymsFile) } : {}),
+    ...(config.resources.brandsFile ? { brandsFile: resolve(o.baseDir, config.resources.brandsFile) } : {}),
+  });
+  const dataKey = searchDataFingerprint([...split.train, ...split.valid, ...split.test], split.products, split.labelScale);
+  const seeds = Array.from({ length: config.seeds }, (_, i) => i);
+  // Ranking metrics only mean something where a query's products differ in label; a query whose
+  // products all share one label scores 1 whatever the order, and would only dilute every difference.
+  const validGroups = informativeGroups(split.valid);
+  const testGroups = informativeGroups(split.test);
+  progress.line(`evaluated on queries with at least two distinct labels: ${validGroups.length} validation, ${testGroups.length} test`);
+
+  const probe = searchRankers.create(config.ranker.name, config.ranker.config);
+  const specs: SearchMetricSpec[] = defaultSearchMetrics(probe.predictsLabels);
+  const names = specs.map((s) => s.name);
+  const spec = specs.find((s) => s.name === config.metric)!;
+
+  const runSeed = async (armName: string, seed: number, train: () => { groups: QueryGroup[]; added: number; droppedHeldOut: number }, key: unknown): Promise<SeedRun> => {
+    const path = join(o.out, 'arms', armName, `seed${seed}.json`);
+    const fingerprint = { data: dataKey, split: config.split, ranker: config.ranker, resources: config.resources, arm: key, seed };
+    const saved = readRunResult<SeedRun>(path, fingerprint);
+    if (saved) {
+      progress.line(`── ${armName}, seed ${seed}: finished earlier (${path})`);
+      return saved.result;
+    }
+    const made = train();
+    progress.line(`── ${armName}, seed ${seed}: ${made.groups.length} training queries (${made.added} added${made.droppedHeldOut ? `, ${made.droppedHeldOut} dropped: equal to a held-out query` : ''})`);
+    const ranker = searchRankers.create(config.ranker.name, config.ranker.config);
+    const t0 = performance.now();
+    await ranker.fit({
+      train: made.groups,
+      valid: split.valid,
+      products: split.products,
+      labelScale: split.labelScale,
+      seed,
+      checkpointDir: join(o.out, 'arms', armName, `checkpoints-seed${seed}`),
+      progress,
+      ...(o.cancel ? { cancel: o.cancel } : {}),
+    });
+    const fitSeconds = (performance.now() - t0) / 1000;
+    const valid = evaluateSearch(validGroups, scoreGroups(ranker, validGroups, split.products), split.labelScale, specs);
+    const test = evaluateSearch(testGroups, scoreGroups(ranker, testGroups, split.products), split.labelScale, specs);
+    const run: SeedRun = {
+      valid: valid.means,
+      test: test.means,
+      perQuery: Object.fromEntries(Object.entries(test.perQuery).map(([k, v]) => [k, Array.from(v)])),
+      fitSeconds,
+      trainQueries: made.groups.length,
+      addedQueries: made.added,
+      droppedHeldOut: made.droppedHeldOut,
+    };
+    writeRunResult(path, fingerprint, run);
+    progress.line(`   ${armName}, seed ${seed}: valid ${config.metric} ${valid.means[config.metric]!.toFixed(4)}, test ${test.means[config.metric]!.toFixed(4)} (fit ${fitSeconds.toFixed(1)} s)`);
+    return run;
+  };
+
+  const armRuns: { name: string; arm: SearchArmConfig | null; runs: SeedRun[] }[] = [];
+  const baselineRuns: SeedRun[] = [];
+  for (const seed of seeds) baselineRuns.push(await runSeed('baseline', seed, () => ({ groups: [...split.train], added: 0, droppedHeldOut: 0 }), 'baseline'));
+  armRuns.push({ name: 'baseline', arm: null, runs: baselineRuns });
+  for (const arm of config.arms) {
+    const pipeline = pipelines.get(arm.name)!;
+    const runs: SeedRun[] = [];
+    for (const seed of seeds) runs.push(await runSeed(arm.name, seed, () => armTrainingGroups(split, pipeline, arm, resources, seed), { pipeline: pipeline.toJSON(), views: arm.views, meaningChanging: arm.meaningChanging }));
+    armRuns.push({ name: arm.name, arm, runs });
+  }
+
+  // Segments of the test queries, from training statistics only.
+  const frequency = queryFrequencySegmenter(split.train);
+  const vocabulary = catalogueVocabulary([...new Set(split.train.flatMap((g) => g.productIds))].map((id) => split.products.get(id)!));
+  const segmentLabels = {
+    queryFrequency: testGroups.map((g) => frequency.segment(g)),
+    queryLength: testGroups.map((g) => queryLengthSegment(g.query)),
+    spelling: testGroups.map((g) => (isLikelyMisspelled(g.query, vocabulary) ? 'misspelled' : 'clean')),
+  };
+  const perQuery = (runs: readonly SeedRun[]): Float64Array => combineSeeds(runs.map((r) => Float64Array.from(r.perQuery[spec.name]!)));
+  const baseVec = perQuery(baselineRuns);
+  const baseMean = meanStdByMetric(baselineRuns.map((r) => r.test), names).mean;
+  const arms: SearchArmSummary[] = armRuns.map(({ name, arm, runs }) => {
+    const t = meanStdByMetric(runs.map((r) => r.test), names);
+    const v = meanStdByMetric(runs.map((r) => r.valid), names);
+    let lift: SearchArmSummary['lift'] = null;
+    let significance: SearchArmSummary['significance'] = null;
+    let segments: SearchArmSummary['segments'] = null;
+    if (arm) {
+      lift = Object.fromEntries(specs.map((m) => [m.name, relativeLift(baseMean[m.name]!, t.mean[m.name]!, m.direction)]));
+      const vec = perQuery(runs);
+      significance = { metric: spec.name, tTest: pairedTTest(baseVec, vec), bootstrap: pairedBootstrapCI(baseVec, vec, { resamples: config.bootstrap.resamples, seed: 0, confidence: 0.95 }) };
+      segments = {
+        queryFrequency: segmentedLift(baseVec, vec, segmentLabels.queryFrequency, spec, { order: ['head', 'torso', 'tail'] }),
+        queryLength: segmentedLift(baseVec, vec, segmentLabels.queryLength, spec, { order: [...new Set(segmentLabels.queryLength)].sort() }),
+        spelling: segmentedLift(baseVec, vec, segmentLabels.spelling, spec, { order: ['clean', 'misspelled'] }),
+      };
+    }
+    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    return {
+      name,
+      pipeline: arm ? pipelines.get(arm.name)!.toJSON() : null,
+      views: arm?.views ?? 0,
+      trainQueries: runs[0]!.trainQueries,
+      addedQueries: runs[0]!.addedQueries,
+      droppedHeldOut: runs[0]!.droppedHeldOut,
+      test: t.mean,
+      testStd: t.std,
+      valid: v.mean,
+      lift,
+      significance,
+      segments,
+      fitSeconds: mean(runs.map((r) => r.fitSeconds)),
+    };
+  });
+  const selected = arms.reduce((best, a) => (a.valid[spec.name]! > best.valid[spec.name]! ? a : best), arms[0]!).name;
+  const table = searchLiftTable(arms, spec.name, names, selected);
+  writeJsonAtomic(join(o.out, 'results.json'), {
+    kind: 'search-lift',
+    name: config.name,
+    config,
+    dataset: { name: dataset.name, file: report.file, rowsIn: report.rowsIn, rowsKept: report.rowsKept, rowsRejected: report.rowsRejected, fingerprint: dataKey },
+    split: { kind: config.split.kind, seed: config.split.seed, train: split.train.length, valid: split.valid.length, test: split.test.length, evaluatedValid: validGroups.length, evaluatedTest: testGroups.length },
+    segments: { queryFrequency: { by: frequency.by, thresholds: frequency.thresholds } },
+    metric: spec.name,
+    seeds,
+    selected,
+    arms,
+  });
+  writeFileAtomic(join(o.out, 'results.csv'), searchLiftCsv(arms, names));
+  return { arms, selected, table };
+}
+
+export function searchLiftTable(arms: readonly SearchArmSummary[], metric: string, names: readonly string[], selected: string): string {
+  const shown = names.filter((n) => n !== 'RMSE' || arms[0]!.test[n] !== undefined);
+  const lines = [`${'arm'.padEnd(20)} ${shown.map((n) => n.padStart(16)).join(' ')}  lift(${metric})   p (t-test)  95% CI of Δ`];
+  for (const a of arms) {
+    const sig = a.significance;
+    lines.push(
+      `${(a.name + (a.name === selected ? ' *' : '')).padEnd(20)} ${shown.map((n) => `${a.test[n]!.toFixed(4)}±${a.testStd[n]!.toFixed(4)}`.padStart(16)).join(' ')}  ` +
+        (a.lift ? `${a.lift[metric]! >= 0 ? '+' : ''}${(a.lift[metric]! * 100).toFixed(2)}%`.padStart(9) : '(baseline)'.padStart(9)) +
+        (sig ? `   ${sig.tTest.pValue.toExponential(2).padStart(9)}  [${sig.bootstrap.lo.toFixed(4)}, ${sig.bootstrap.hi.toFixed(4)}]` : ''),
+    );
+  }
+  lines.push(`* selected on validation ${metric}`);
+  return lines.join('\n');
+}
+
+function searchLiftCsv(arms: readonly SearchArmSummary[], metrics: readonly string[]): string {
+  const header = ['arm', 'views', 'train_queries', 'added_queries', ...metrics.flatMap((m) => [m, `${m}_std`, `${m}_lift`, `${m}_valid`]), 'p_ttest', 'ci_lo', 'ci_hi'];
+  const rows = arms.map((a) => [
+    a.name,
+    a.views,
+    a.trainQueries,
+    a.addedQueries,
+    ...metrics.flatMap((m) => [a.test[m], a.testStd[m], a.lift ? a.lift[m] : '', a.valid[m]]),
+    a.significance?.tTest.pValue ?? '',
+    a.significance?.bootstrap.lo ?? '',
+    a.significance?.bootstrap.hi ?? '',
+  ]);
+  return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';
+}
