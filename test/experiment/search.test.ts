@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { textFamily, fitTextResources, buildTextPipeline } from '../../src/augment/index.ts';
+import { normalizeQuery, querySplit, loadSearchDataset } from '../../src/data/index.ts';
+import { armTrainingGroups, parseSearchExperimentConfig, runSearchExperiment } from '../../src/experiment/index.ts';
+import { ConfigError } from '../../src/core/index.ts';
+import { plantedSearch } from '../models/search/fixture.ts';
+import { tempFolder } from '../temp-folders.ts';
+
+/** The planted search problem written as a user's search log (JSONL with declared columns). */
+function writePlantedLog(dir: string, queries: number): string {
+  const p = plantedSearch(queries, 3);
+  const lines: string[] = [];
+  for (const g of [...p.train, ...p.valid, ...p.test])
+    g.productIds.forEach((id, i) => lines.push(JSON.stringify({ query: g.query, product: id, title: p.products.get(id)!.title, label: g.labels[i] })));
+  const path = join(dir, 'planted.jsonl');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+const config = (data: string, extra: Record<string, unknown> = {}) =>
+  parseSearchExperimentConfig({
+    task: 'search',
+    name: 'planted',
+    data: { path: data, format: 'search-log', columns: { query: 'query', productId: 'product', title: 'title', label: 'label' }, labelScale: { min: 1, max: 3 } },
+    split: { kind: 'query', seed: 0, train: 0.6, valid: 0.2, test: 0.2 },
+    ranker: { name: 'lambdamart', config: { numTrees: 40, minSamplesLeaf: 5, learningRate: 0.1, patience: 10 } },
+    seeds: 2,
+    bootstrap: { resamples: 200 },
+    arms: [{ name: 'typo', pipeline: { family: 'text', steps: [{ op: 'typo', atLeastOne: true }] } }],
+    ...extra,
+  });
+
+test('search experiment end to end: baseline vs an arm on a planted log, per-query paired test, segments, selection, rerun reuses finished runs', async () => {
+  const dir = tempFolder('samplify-search-exp-');
+  const data = writePlantedLog(dir, 150);
+  const out = join(dir, 'run');
+  const lines: string[] = [];
+  const r = await runSearchExperiment({ config: config(data), baseDir: dir, out, progress: { line: (l) => lines.push(l) } });
+  assert.deepEqual(r.arms.map((a) => a.name), ['baseline', 'typo']);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(results.kind, 'search-lift');
+  assert.equal(results.split.test + results.split.valid + results.split.train, 150);
+  const [base, typo] = results.arms;
+  assert.ok(base.test['NDCG@10'] > 0.5 && base.test['NDCG@10'] <= 1, `baseline NDCG@10 ${base.test['NDCG@10']}`);
+  assert.ok(typo.addedQueries > 0, 'the arm added augmented queries');
+  assert.equal(typo.trainQueries, base.trainQueries + typo.addedQueries);
+  assert.ok(typo.significance.tTest.pValue >= 0 && typo.significance.tTest.pValue <= 1);
+  assert.ok(Array.isArray(typo.segments.queryFrequency) && typo.segments.spelling.length >= 1);
+  assert.ok(['baseline', 'typo'].includes(results.selected));
+  // A rerun finds every (arm, seed) in the run store and trains nothing.
+  const again: string[] = [];
+  const r2 = await runSearchExperiment({ config: config(data), baseDir: dir, out, progress: { line: (l) => again.push(l) } });
+  assert.equal(again.filter((l) => l.includes('finished earlier')).length, 4);
+  assert.deepEqual(r2.arms.map((a) => a.test), r.arms.map((a) => a.test));
+  // Same seed and data in a fresh folder ⇒ the same numbers.
+  const r3 = await runSearchExperiment({ config: config(data), baseDir: dir, out: join(dir, 'run-again') });
+  assert.deepEqual(r3.arms.map((a) => [a.test, a.valid]), r.arms.map((a) => [a.test, a.valid]));
+});
+
+test('search experiment leakage guard: an augmenter that writes a held-out query never puts it into training', async () => {
+  const dir = tempFolder('samplify-search-leak-');
+  const data = writePlantedLog(dir, 120);
+  const dataset = await loadSearchDataset(data, { format: 'search-log', columns: { query: 'query', productId: 'product', title: 'title', label: 'label' }, labelScale: { min: 1, max: 3 } });
+  const split = querySplit(dataset, { seed: 0, fractions: { train: 0.6, valid: 0.2, test: 0.2 } });
+  const heldOut = [...split.valid, ...split.test];
+  // A deliberately leaking operator: rewrites every query into one of the held-out queries.
+  const target = heldOut[0]!.query;
+  if (!textFamily.operators.has('test_leak_heldout'))
+    textFamily.register({
+      name: 'test_leak_heldout',
+      family: 'text',
+      summary: 'test only: writes a fixed query',
+      config: z.object({ to: z.string() }).strict(),
+      labelPreserving: () => true,
+      sample: () => ({}),
+      apply: (_x: string, _p: unknown, _ctx: unknown) => target,
+    } as never);
+  const pipeline = buildTextPipeline({ family: 'text', steps: [{ op: 'test_leak_heldout', to: target }] });
+  const resources = fitTextResources(split.train, split.products);
+  const made = armTrainingGroups(split, pipeline, { name: 'leak', pipeline: {}, views: 1, meaningChanging: 'refuse' }, resources, 0);
+  assert.ok(made.droppedHeldOut >= 1, 'the leaked query was produced and dropped');
+  const heldKeys = new Set(heldOut.map((g) => g.key));
+  for (const g of made.groups) assert.ok(!heldKeys.has(normalizeQuery(g.query)), `training query '${g.query}' is a held-out query`);
+});
+
+test('search experiment config: unknown keys, a bad ranker key and fractions that do not sum to 1 fail at parse time, naming the key', () => {
+  assert.throws(() => config('x.jsonl', { seedz: 2 }), (e: unknown) => e instanceof ConfigError && /seedz/.test(e.message));
+  assert.throws(() => config('x.jsonl', { ranker: { name: 'lambdamart', config: { roundz: 3 } } }), (e: unknown) => e instanceof ConfigError && /roundz/.test(e.message));
+  assert.throws(() => config('x.jsonl', { split: { kind: 'query', seed: 0, train: 0.5, valid: 0.2, test: 0.2 } }), ConfigError);
+  assert.throws(() => config('x.jsonl', { data: { path: 'x', format: 'homedepot', colour: 1 } }), (e: unknown) => e instanceof ConfigError && /colour/.test(e.message));
+});
