@@ -17,7 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { Rng, writeJsonAtomic } from '../src/core/index.ts';
 import { augmentTexts, buildTextPipeline, fitTextResources, joinUnits, measureMisspellings, TEXT_OPERATORS, tokenize, trainingProducts, TYPO_KINDS, wordCounts } from '../src/augment/index.ts';
-import { loadHomeDepot } from '../test/augment/text/homedepot.ts';
+import { querySplit, readHomeDepot } from '../src/data/index.ts';
 import { arg } from './args.ts';
 
 const dataPath = resolve(process.cwd(), arg('data', '../shared/data/homedepot-search/train.csv'));
@@ -31,14 +31,10 @@ const median = (xs: number[]): number => {
 };
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
-const { groups, products } = loadHomeDepot(Number.POSITIVE_INFINITY, dataPath);
-const order = groups.map((_, i) => i);
-new Rng(1).shuffle(order);
-const cut = Math.floor(order.length * 0.8);
-const train = order
-  .slice(0, cut)
-  .sort((a, b) => a - b)
-  .map((i) => groups[i]!);
+const dataset = await readHomeDepot(dataPath);
+const split = querySplit(dataset, { seed: 1 });
+const { train, products } = split;
+const groups = [...split.train, ...split.valid, ...split.test];
 const queries = train.map((g) => g.query);
 const tf = performance.now();
 const ctx = fitTextResources(train, products);

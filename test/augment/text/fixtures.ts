@@ -1,7 +1,9 @@
 /** Shared fixtures of the text-augmenter tests: a fitted context on a small Home Depot slice, and Chinese product data written for these tests. */
 import type { Product, QueryGroup } from '../../../src/data/search/types.ts';
 import { fitTextResources, type TextResources } from '../../../src/augment/index.ts';
-import { loadHomeDepot, type HomeDepotSlice } from './homedepot.ts';
+import { loadHomeDepot, readHomeDepotOnce, type HomeDepotSlice } from './homedepot.ts';
+
+await readHomeDepotOnce();
 
 let slice: HomeDepotSlice | undefined;
 let resources: TextResources | undefined;

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fitTextResources, splitRaw, trainingProducts } from '../../../src/augment/index.ts';
 import { Rng } from '../../../src/core/rng.ts';
-import { loadHomeDepot } from './homedepot.ts';
+import { loadHomeDepot, readHomeDepotOnce } from './homedepot.ts';
 
+await readHomeDepotOnce();
 const { groups, products } = loadHomeDepot(2500);
 
 const words = (t: string) => splitRaw(t.toLowerCase());
