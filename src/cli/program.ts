@@ -10,6 +10,7 @@ import { evaluateCommandSchema, augmentCommandSchema, validateCommandSchema, ben
 import { DATA_FORMATS, type DataFormat } from '../data/index.ts';
 import { MODEL_NAMES, type ModelName, type ModelSpec } from '../models/index.ts';
 import { dirname, resolve } from 'node:path';
+import { writeReport } from '../report/index.ts';
 
 /**
  * Every command layers its config the same way — schema defaults < config file < command line
@@ -332,6 +333,22 @@ Examples:
       applySettings(f.settings);
       const r = await runColdStartTask({ config, baseDir: f.baseDir }, { ...defined({ out: o.out }), progress: stderrProgress, cancel: cancelOnSigint() });
       process.stdout.write(`${r.result.table}\nwritten: ${r.out}/results.json\n`);
+    });
+  program
+    .command('report')
+    .description('one self-contained HTML page for a run folder (evaluate, experiment, synthesize, ctr, cold-start): lift table first, charts, samples, provenance; missing or corrupt files are listed, never fatal')
+    .argument('<run-dir>', 'the run folder (the --out of the run; for synthesize, the folder holding <name>.provenance.json)')
+    .option('--out <file>', 'where to write the page (default: <run-dir>/report.html)')
+    .option('--json', 'print {path, kind, charts, bytes, notes} as JSON')
+    .addHelpText('after', `
+Examples:
+  $ samplify report runs/beauty-recipe
+  $ samplify report runs/synth --out ml100k-synthesis.html`)
+    .action(async (runDir: string, o: { out?: string; json?: boolean }) => {
+      const r = await writeReport(runDir, o.out);
+      if (o.json) process.stdout.write(JSON.stringify({ path: r.path, kind: r.kind, charts: r.charts, bytes: Buffer.byteLength(r.html), notes: r.notes }) + '\n');
+      else process.stdout.write(`${r.path}\n`);
+      if (r.notes.length && !o.json) process.stderr.write(`${r.kind} run; ${r.notes.length} file(s) missing or unreadable, listed at the top of the report\n`);
     });
   // After each command's own options, so they come first in --help.
   for (const cmd of program.commands) withCommonOptions(cmd);

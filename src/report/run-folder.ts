@@ -30,7 +30,7 @@ export class RunFolder {
   path(rel: string): string | null {
     const abs = resolve(this.dir, rel);
     const back = relative(this.dir, abs);
-    if (back === '' ) return abs;
+    if (back === '') return abs;
     if (back.startsWith('..') || isAbsolute(back)) return null;
     return abs;
   }
@@ -109,12 +109,13 @@ export class RunFolder {
   }
 
   /** `raw` (read from `rel`) checked against `schema`; null and a note naming the first bad field when it does not match. */
-  check<S extends z.ZodType>(rel: string, schema: S, raw: unknown, consequence: string): z.infer<S> | null {
+  check<S extends z.ZodType>(rel: string, schema: S, raw: unknown, consequence: string, at = ''): z.infer<S> | null {
     const r = schema.safeParse(raw);
     if (r.success) return r.data as z.infer<S>;
     const issues = describeIssues(schema, r.error.issues, raw);
     const first = issues[0];
-    const where = first ? formatKeyPath(first.path as (string | number)[]) || '(top level)' : '(top level)';
+    const inner = first ? formatKeyPath(first.path as (string | number)[]) : '';
+    const where = [at, inner].filter(Boolean).join(inner.startsWith('[') ? '' : '.') || '(top level)';
     this.note({ file: rel, problem: 'unexpected shape', detail: `${where}: ${first?.message ?? 'does not match'}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, consequence });
     return null;
   }

@@ -8,7 +8,7 @@ import type { RunFolder } from '../run-folder.ts';
 import { backendLine, curveFigures, evaluateResultsSchema, machineLine, metricAtKFigures, metricOrder, metricsSchema, readCurves, readSeedRecords, timingFigure, type SeedRecord } from './common.ts';
 
 const segmentRowSchema = z
-  .object({ segment: z.string(), n: z.number(), meanA: z.number(), meanB: z.number(), diff: z.number(), lift: z.number().nullable(), pValue: z.number(), pHolm: z.number().optional(), verdict: z.string() })
+  .object({ segment: z.string(), n: z.number(), meanA: z.number().nullable(), meanB: z.number().nullable(), diff: z.number().nullable(), lift: z.number().nullable(), pValue: z.number().nullable(), pHolm: z.number().nullable().optional(), verdict: z.string() })
   .loose();
 
 const alignmentSchema = z
@@ -222,7 +222,7 @@ export const liftKind: RunKind = {
     let arms: LiftArm[] = [];
     if (res) {
       res.arms.forEach((raw, i) => {
-        const a = run.check('results.json', liftArmSchema, raw, `arm ${i} is left out of the report`);
+        const a = run.check('results.json', liftArmSchema, raw, `arm ${i} is left out of the report`, `arms[${i}]`);
         if (a) arms.push(a);
       });
     } else {
