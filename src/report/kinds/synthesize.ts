@@ -203,7 +203,7 @@ export const tableSynthesisKind: RunKind = {
   description: 'table synthesis (samplify synthesize with gaussian-copula, ctgan or tvae)',
   detect: (run) => provenanceFile(run, 'samplify-synthesis-provenance') !== null,
   async render(run): Promise<RenderedRun> {
-    const provFile = provenanceFile(run, 'samplify-synthesis-provenance')!;
+    const provFile = provenanceFile(run, 'samplify-synthesis-provenance') ?? '<name>.provenance.json';
     const prov = run.readJson(provFile, provenanceSchema, 'no config, input checksum or timings');
     const repFile = reportFile(run, prov, provFile);
     const rep = run.readJson(repFile, tableReportSchema, 'no fidelity or privacy measures (add `report: { holdout: 0.2 }` to the config to measure them)');
@@ -267,7 +267,7 @@ export const sequenceSynthesisKind: RunKind = {
   description: 'user-history synthesis (samplify synthesize with markov, autoregressive or vae)',
   detect: (run) => provenanceFile(run, 'samplify-sequence-synthesis-provenance') !== null,
   async render(run): Promise<RenderedRun> {
-    const provFile = provenanceFile(run, 'samplify-sequence-synthesis-provenance')!;
+    const provFile = provenanceFile(run, 'samplify-sequence-synthesis-provenance') ?? '<name>.provenance.json';
     const prov = run.readJson(provFile, provenanceSchema, 'no config, input checksum or timings');
     const repFile = reportFile(run, prov, provFile);
     const rep = run.readJson(repFile, sequenceReportSchema, 'no fidelity or privacy measures (add `report: { holdout: 0.2 }` to the config to measure them)');
