@@ -35,7 +35,7 @@ export async function buildReport(runDir: string): Promise<BuiltReport> {
   const dir = resolve(runDir);
   if (!existsSync(dir)) throw new DataValidationError('run folder not found', { file: runDir });
   if (!statSync(dir).isDirectory()) throw new DataValidationError('not a folder: give the run folder (the one holding results.json or the *.provenance.json record)', { file: runDir });
-  const run = new RunFolder(dir);
+  const run = new RunFolder(runDir);
   const kind = detectRunKind(run);
   let rendered: RenderedRun;
   if (kind) {
@@ -69,7 +69,7 @@ function unknownRun(run: RunFolder): RenderedRun {
     detail: results ? 'not a results file of any run kind samplify knows (or not valid JSON)' : 'no run record in this folder',
     consequence: 'the run kind is unknown, so only the folder listing is shown',
   });
-  return { title: `Unknown run · ${run.dir.split(/[\\/]/).pop()}`, subtitle: 'No run of a known kind was recognised in this folder.', sections: [], provenance: {} };
+  return { title: `Unknown run · ${run.name}`, subtitle: 'No run of a known kind was recognised in this folder.', sections: [], provenance: {} };
 }
 
 function notesBox(notes: readonly ReportNote[]): Html {
@@ -82,7 +82,7 @@ const NOT_RECORDED = html`<span class="nr">not recorded</span>`;
 
 function provenanceSection(p: Provenance, run: RunFolder, kind: string): ReportSection {
   const items: [HtmlValue, HtmlValue][] = [
-    ['run folder', html`<code>${run.dir}</code>`],
+    ['run folder', html`<code>${run.shown}</code>`],
     ['run kind', kind],
     ['seeds', p.seeds ? (p.seeds.length ? p.seeds.join(', ') : 'none finished') : NOT_RECORDED],
     ['datasets', p.datasets?.length ? html`${p.datasets.map((d) => html`<div>${d.name}: <code>${d.checksum}</code></div>`)}` : NOT_RECORDED],

@@ -19,11 +19,18 @@ export interface ReportNote {
 }
 
 export class RunFolder {
+  /** Absolute path of the folder. */
   readonly dir: string;
+  /** The folder as the user named it (relative paths stay relative, so a committed report does not print the machine's paths). */
+  readonly shown: string;
+  /** The folder's own name. */
+  readonly name: string;
   readonly notes: ReportNote[] = [];
 
   constructor(dir: string) {
     this.dir = resolve(dir);
+    this.shown = dir;
+    this.name = this.dir.split(sep).pop() ?? dir;
   }
 
   /** The absolute path of `rel`, or null when it would leave the folder. */

@@ -262,7 +262,7 @@ export const liftKind: RunKind = {
     const baseEval = run.readJson('arms/baseline/results.json', evaluateResultsSchema, 'the machine and backend of the run are not shown', { optional: true });
     const totalSeconds = seedRecords.flatMap((r) => r.seeds).reduce((s, r) => s + (r.fitSeconds ?? 0) + (r.evalSeconds ?? 0), 0);
     return {
-      title: `Lift experiment · ${res?.name ?? run.dir.split(/[\\/]/).pop()}`,
+      title: `Lift experiment · ${res?.name ?? run.name}`,
       subtitle: `${arms.length} arm(s) incl. baseline${res?.dataset?.name ? ` on ${res.dataset.name}` : ''}${res?.dataset?.users ? ` (${res.dataset.users} users, ${res.dataset.items} items, ${res.dataset.testCases} test cases)` : ''}; metric ${metric}; ${seeds.length} seed(s).`,
       sections,
       provenance: {
@@ -273,7 +273,7 @@ export const liftKind: RunKind = {
         ...(machineLine(baseEval?.machine) ? { machine: machineLine(baseEval?.machine)! } : {}),
         ...(backendLine(baseEval?.backend) ? { backend: backendLine(baseEval?.backend)! } : {}),
         ...(totalSeconds > 0 ? { wallTime: { seconds: totalSeconds, how: 'sum of the recorded fit + evaluation times of every arm and seed (data loading and generator fitting not recorded)' } } : {}),
-        command: `samplify experiment <config.yaml> --out ${run.dir}   # the config is shown above; relative paths in it are relative to the original config file`,
+        command: `samplify experiment <config.yaml> --out ${run.shown}   # the config is shown above; relative paths in it are relative to the original config file`,
       },
     };
   },

@@ -171,7 +171,7 @@ function provenanceOf(run: RunFolder, prov: SynthProvenance | null, provFile: st
     ...(prov?.node ? { machine: `node ${prov.node} (machine not recorded)` } : {}),
     ...(settings ? { backend: Object.entries(settings).map(([k, v]) => `${k} ${String(v)}`).join(', ') } : {}),
     ...(total > 0 ? { wallTime: { seconds: total, how: 'sum of the recorded read, fit, sample and write times' } } : {}),
-    command: `samplify synthesize <config.yaml> --out ${run.path(prov?.outputs?.['table'] ?? prov?.outputs?.['histories'] ?? 'out') ?? ''}   # the config is shown above; its data path is relative to the original config file`,
+    command: `samplify synthesize <config.yaml> --out ${run.shown}/${(prov?.outputs?.['table'] ?? prov?.outputs?.['histories'] ?? 'out').split(/[\\/]/).pop()}   # the config is shown above; its data path is relative to the original config file`,
     extra: [['record', html`<code>${provFile}</code> (${what})`]],
   };
 }

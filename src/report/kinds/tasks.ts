@@ -85,7 +85,7 @@ ${note('Each arm is compared with the real-only arm of the same model; the paire
     }
     const seeds = [...new Set(res?.cells.flatMap((c) => c.runs.map((r) => r.seed)) ?? [])].sort((a, b) => a - b);
     return {
-      title: `CTR experiment · ${res?.name ?? run.dir.split(/[\\/]/).pop()}`,
+      title: `CTR experiment · ${res?.name ?? run.name}`,
       subtitle: res ? `${res.cells.length} (model, arm) cells over ${seeds.length} seed(s).` : 'results.json could not be read.',
       sections,
       provenance: {
@@ -93,7 +93,7 @@ ${note('Each arm is compared with the real-only arm of the same model; the paire
         ...(res ? { seeds } : {}),
         ...(res?.settings ? { backend: backendLine(res.settings)! } : {}),
         ...(res?.seconds ? { wallTime: { seconds: res.seconds, how: 'recorded' } } : {}),
-        command: `samplify ctr <config.yaml> --out ${run.dir}   # the config is shown above`,
+        command: `samplify ctr <config.yaml> --out ${run.shown}   # the config is shown above`,
       },
     };
   },
@@ -164,7 +164,7 @@ ${table(['arm', 'what', 'chosen', 'cold NDCG@20', 'cold HR@20', 'warm NDCG@20', 
     }
     const seeds = [...new Set(res?.arms.flatMap((a) => a.seeds ?? []) ?? [])].sort((a, b) => a - b);
     return {
-      title: `Item cold-start · ${run.dir.split(/[\\/]/).pop()}`,
+      title: `Item cold-start · ${run.name}`,
       subtitle: res ? `${res.arms.length} arms, ${res.comparisons.length} paired comparisons.` : 'results.json could not be read.',
       sections,
       provenance: {
@@ -172,7 +172,7 @@ ${table(['arm', 'what', 'chosen', 'cold NDCG@20', 'cold HR@20', 'warm NDCG@20', 
         ...(res ? { seeds } : {}),
         ...(machineLine(res?.machine) ? { machine: machineLine(res?.machine)! } : {}),
         ...(backendLine(res?.backend) ? { backend: backendLine(res?.backend)! } : {}),
-        command: `samplify cold-start <config.yaml> --out ${run.dir}   # the config is shown above`,
+        command: `samplify cold-start <config.yaml> --out ${run.shown}   # the config is shown above`,
       },
     };
   },
