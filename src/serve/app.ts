@@ -147,7 +147,8 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
     const name = typeof body['name'] === 'string' ? body['name'].trim() : '';
     const config = typeof body['config'] === 'string' ? body['config'] : '';
     const { problems } = validateLaunch(runs, name, config);
-    if (problems.length) return c.html(page('New experiment', launchForm(name, config, problems)), 400);
+    // The form again with each problem next to its field (200: a page for a person; the browser logs any 4xx as an error).
+    if (problems.length) return c.html(page('New experiment', launchForm(name, config, problems)));
     launchJob(runs, name, config);
     return c.redirect(`/runs/${name}`, 303);
   });

@@ -6,7 +6,7 @@
  * leave the runs folder. Screenshots go to a temp folder (printed as diagnostics).
  */
 import { strict as assert } from 'node:assert';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -87,11 +87,14 @@ describe('the workbench in chromium', { skip }, () => {
     assert.match((await page.locator('[data-testid="errors"]').textContent()) ?? '', /seeds/);
     assert.ok(!existsSync(join(runs, 'launched')), 'nothing launched');
 
-    const config = `name: launched\ndata: { path: ${SAMPLE}, format: seqtxt }\nmodel: { model: sasrec, config: { loss: ce, hidden: 8, maxLen: 10 } }\nseeds: 1\nepochs: 3\npatience: 3\nmetric: NDCG@20\narms: [{ name: crop, pipeline: { version: 1, steps: [{ op: crop, ratio: 0.8 }] } }]\n`;
+    // The first 400 users of the sample: short epochs, so launch → cancel → resume takes seconds.
+    const tiny = join(tempFolder('wb-data-'), 'tiny.txt');
+    writeFileSync(tiny, readFileSync(SAMPLE, 'utf8').split('\n').slice(0, 400).join('\n') + '\n');
+    const config = `name: launched\ndata: { path: ${tiny}, format: seqtxt }\nmodel: { model: sasrec, config: { loss: ce, hidden: 8, maxLen: 10 } }\nseeds: 1\nepochs: 8\npatience: 8\nmetric: NDCG@20\narms: [{ name: crop, pipeline: { version: 1, steps: [{ op: crop, ratio: 0.8 }] } }]\n`;
     await page.fill('textarea[name="config"]', config);
     await page.locator('[data-testid="launch-button"]').click();
     await page.waitForURL(/\/runs\/launched$/);
-    await page.waitForFunction(() => /epoch 1\/3/.test(document.querySelector('[data-testid=latest]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await page.waitForFunction(() => /epoch 1\/8/.test(document.querySelector('[data-testid=latest]')?.textContent ?? ''), null, { timeout: 60_000 });
     await page.screenshot({ path: join(shots, 'progress.png') });
     await page.locator('[data-testid="cancel"]').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'interrupted', null, { timeout: 60_000 });
