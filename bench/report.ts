@@ -4,9 +4,10 @@
  *     temp folder, the form a run folder has), the largest first: median build time of --repeats
  *     builds (the first, which loads Vega, is reported apart), page bytes, charts;
  *   - the committed example run folders in docs/examples.
- *   SAMPLIFY_THREADS=1 node --import tsx bench/report.ts [--repeats 3]
+ *   - the workbench under load: --viewers concurrent clients for --load-seconds on loopback (list + report).
+ *   SAMPLIFY_THREADS=1 node --import tsx bench/report.ts [--repeats 3] [--viewers 20] [--load-seconds 10]
  */
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../src/core/index.ts';
@@ -77,3 +78,48 @@ writeJsonAtomic(join(results, 'report.json'), {
   seconds: (performance.now() - t0) / 1000,
   date: new Date().toISOString(),
 });
+
+// ── The workbench under load: 20 concurrent viewers on loopback, each loading the run list and the
+// largest stored result's report in turn for a fixed time (bounded load test).
+const { startWorkbench } = await import('../src/serve/index.ts');
+const viewers = Number(arg('viewers', '20'));
+const seconds = Number(arg('load-seconds', '10'));
+const runsDir = mkdtempSync(join(os.tmpdir(), 'bench-serve-'));
+const largestFile = String((largest as { file: string }).file);
+mkdirSync(join(runsDir, 'largest'));
+copyFileSync(join(root, largestFile), join(runsDir, 'largest', 'results.json'));
+const wb = await startWorkbench({ runs: runsDir, port: 0 });
+const latencies: Record<string, number[]> = { list: [], report: [] };
+let failures = 0;
+const until = performance.now() + seconds * 1000;
+await Promise.all(
+  Array.from({ length: viewers }, async () => {
+    while (performance.now() < until) {
+      for (const [what, path] of [['list', '/'], ['report', '/runs/largest/report']] as const) {
+        const t = performance.now();
+        const r = await fetch(wb.origin + path).catch(() => null);
+        if (!r || r.status !== 200) failures++;
+        else await r.arrayBuffer();
+        latencies[what]!.push(performance.now() - t);
+      }
+    }
+  }),
+);
+await wb.close();
+rmSync(runsDir, { recursive: true, force: true });
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! * 10) / 10;
+};
+const serveResult = {
+  viewers,
+  seconds,
+  requests: latencies['list']!.length + latencies['report']!.length,
+  failures,
+  requestsPerSecond: Math.round(((latencies['list']!.length + latencies['report']!.length) / seconds) * 10) / 10,
+  latencyMs: Object.fromEntries(Object.entries(latencies).map(([k, xs]) => [k, { p50: pct(xs, 0.5), p95: pct(xs, 0.95), max: pct(xs, 1) }])),
+  note: `GET / and GET /runs/<name>/report of ${largestFile} in turn, in one process with the server (client and server share the 2 cores); reports are cached until a file of the run changes.`,
+};
+console.error(`serve: ${JSON.stringify(serveResult)}`);
+const written = JSON.parse(readFileSync(join(results, 'report.json'), 'utf8')) as Record<string, unknown>;
+writeJsonAtomic(join(results, 'report.json'), { ...written, command: `${String(written['command'])} --viewers ${viewers} --load-seconds ${seconds}`, serve: serveResult });

@@ -81,8 +81,7 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
   app.get('/runs/:name/report', async (c) => {
     const dir = run(c);
     if (!dir || !existsSync(dir)) return c.html(page('Not found', html`<p>No such run.</p>`), 404);
-    const r = await buildReport(dir);
-    return c.html(r.html);
+    return c.html(await cachedReport(dir));
   });
 
   app.get('/runs/:name/events', (c) => {
@@ -162,6 +161,30 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
 
   app.onError((e, c) => c.html(page('Error', html`<p class="warn">${e.message}</p>`), 500));
   return app;
+}
+
+const reportCache = new Map<string, { stamp: string; html: string }>();
+
+/**
+ * A run's report, rebuilt only when a file in its folder changed (name, size, mtime of every file
+ * the report could read), so many viewers of one report cost one build.
+ */
+async function cachedReport(dir: string): Promise<string> {
+  const run = new RunFolder(dir);
+  const stamp = run
+    .files()
+    .filter((f) => f !== 'report.html')
+    .map((f) => {
+      const st = statSync(join(dir, f));
+      return `${f}:${st.size}:${st.mtimeMs}`;
+    })
+    .join('|');
+  const hit = reportCache.get(dir);
+  if (hit && hit.stamp === stamp) return hit.html;
+  const html = (await buildReport(dir)).html;
+  reportCache.set(dir, { stamp, html });
+  if (reportCache.size > 64) reportCache.delete(reportCache.keys().next().value!);
+  return html;
 }
 
 /** Fields of a progress line a client can chart: epoch, loss, validation metric, ETA. */
