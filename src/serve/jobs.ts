@@ -7,7 +7,7 @@
  * resume starts the same command, which continues from that checkpoint.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -38,7 +38,11 @@ export function readJob(runDir: string): (Job & { shown: JobStatus }) | null {
   if (!existsSync(p)) return null;
   try {
     const job = jobSchema.parse(JSON.parse(readFileSync(p, 'utf8')));
-    const shown: JobStatus = job.status === 'running' && (job.pid === null || !processAlive(job.pid)) ? 'lost' : job.status;
+    // A process that is gone without its exit being recorded (the server restarted meanwhile)
+    // finished when it wrote results.json after it started; otherwise it is lost.
+    const gone = job.status === 'running' && (job.pid === null || !processAlive(job.pid));
+    const results = join(runDir, 'results.json');
+    const shown: JobStatus = !gone ? job.status : existsSync(results) && statSync(results).mtimeMs >= Date.parse(job.startedAt) ? 'finished' : 'lost';
     return { ...job, shown };
   } catch {
     return null;

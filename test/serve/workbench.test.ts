@@ -141,3 +141,17 @@ describe('the workbench in chromium', { skip }, () => {
     }
   });
 });
+
+describe('job state on disk', () => {
+  it('a run whose process vanished shows as finished when it wrote results.json after starting, else as lost', async () => {
+    const { readJob } = await import('../../src/serve/index.ts');
+    const dir = tempFolder('wb-job-');
+    const job = { kind: 'experiment', command: ['x'], pid: 2 ** 22 + 12345, status: 'running', exitCode: null, startedAt: new Date(Date.now() - 60_000).toISOString(), endedAt: null, attempts: 1 };
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
+    assert.equal(readJob(dir)?.shown, 'lost');
+    writeFileSync(join(dir, 'results.json'), '{}');
+    assert.equal(readJob(dir)?.shown, 'finished');
+    writeFileSync(join(dir, 'job.json'), '{"status": "running"');
+    assert.equal(readJob(dir), null);
+  });
+});
