@@ -94,7 +94,8 @@ function provenanceSection(p: Provenance, run: RunFolder, kind: string): ReportS
     ['rerun', p.command ? html`<pre class="cmd">${p.command}</pre>` : NOT_RECORDED],
     ...(p.extra ?? []).map(([k, v]): [HtmlValue, HtmlValue] => [k, v]),
   ];
-  const files = run.files();
+  // The page itself is left out, so writing it does not change the next build.
+  const files = run.files().filter((f) => f !== 'report.html');
   return {
     id: 'provenance',
     title: 'Provenance',
