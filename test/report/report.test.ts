@@ -27,6 +27,7 @@ describe('report of a lift experiment', () => {
     assert.equal(readFileSync(r.path, 'utf8'), r.html);
     assert.ok(r.charts >= 5, `${r.charts} charts`);
     assert.ok(Buffer.byteLength(r.html) < 2e6);
+    assert.equal((await writeReport(dir)).html, r.html, 'writing the page does not change the next one');
   });
 
   it('shows the lift table with the numbers of results.json', async () => {
