@@ -4,9 +4,10 @@
  * events), cancel and resume it. Every run path is a single checked name under the runs folder;
  * off loopback every request needs the token; a POST from another origin is refused.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { Hono, type Context, type Next } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
@@ -92,21 +93,24 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
       let offset = Number.isFinite(from) && from > 0 ? from : 0;
       let lastStatus = '';
       let rest = '';
-      for (;;) {
-        const logPath = join(dir, 'progress.log');
-        if (existsSync(logPath)) {
-          const buf = readFileSync(logPath);
-          if (buf.length > offset) {
-            rest += buf.subarray(offset).toString('utf8');
-            offset = buf.length;
-            const lines = rest.split('\n');
-            rest = lines.pop() ?? '';
-            for (const line of lines) {
-              const text = line.trimEnd(); // the child's stderr is a file, not a TTY: plain lines, no bar
-              if (text) await stream.writeSSE({ event: 'progress', id: String(offset - Buffer.byteLength(rest)), data: JSON.stringify(parseProgressLine(text)) });
-            }
-          }
+      const decoder = new StringDecoder('utf8'); // a read may end inside a multi-byte character
+      const logPath = join(dir, 'progress.log');
+      const sendNewLines = async (): Promise<void> => {
+        const size = existsSync(logPath) ? statSync(logPath).size : 0;
+        if (size < offset) offset = 0; // a new launch rewrote the log
+        if (size <= offset) return;
+        const buf = readFrom(logPath, offset, size - offset);
+        offset += buf.length;
+        rest += decoder.write(buf);
+        const lines = rest.split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) {
+          const text = line.trimEnd(); // the child's stderr is a file, not a TTY: plain lines, no bar
+          if (text) await stream.writeSSE({ event: 'progress', id: String(offset - Buffer.byteLength(rest)), data: JSON.stringify(parseProgressLine(text)) });
         }
+      };
+      for (;;) {
+        await sendNewLines();
         const job = readJob(dir);
         const status = job?.shown ?? 'none';
         if (status !== lastStatus) {
@@ -114,6 +118,7 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
           lastStatus = status;
         }
         if (status !== 'running') {
+          await sendNewLines(); // the lines written just before the exit
           await stream.writeSSE({ event: 'end', data: JSON.stringify({ status }) });
           return;
         }
@@ -161,6 +166,18 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
 
   app.onError((e, c) => c.html(page('Error', html`<p class="warn">${e.message}</p>`), 500));
   return app;
+}
+
+/** `length` bytes of a file from `offset` (a growing log is read from where the stream stopped). */
+function readFrom(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const n = readSync(fd, buf, 0, length, offset);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const reportCache = new Map<string, { stamp: string; html: string }>();
