@@ -5,8 +5,8 @@
  * path is printed as a test diagnostic). Skipped, saying so, when chromium is not installed.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
@@ -31,7 +31,9 @@ describe('the report in chromium', { skip }, () => {
   let shots = '';
   before(async () => {
     dir = tempFolder('report-browser-');
-    shots = tempFolder('report-screenshots-');
+    // SAMPLIFY_SCREENSHOTS=<dir> keeps them (CI artefacts); otherwise a temp folder removed after the run.
+    shots = process.env.SAMPLIFY_SCREENSHOTS ? resolve(process.env.SAMPLIFY_SCREENSHOTS) : tempFolder('report-screenshots-');
+    mkdirSync(shots, { recursive: true });
     await smallLiftRun(dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });

@@ -6,8 +6,8 @@
  * leave the runs folder. Screenshots go to a temp folder (printed as diagnostics).
  */
 import { strict as assert } from 'node:assert';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseProgressLine, runPath, startWorkbench, type Workbench } from '../../src/serve/index.ts';
@@ -37,7 +37,9 @@ describe('the workbench in chromium', { skip }, () => {
   let wb: Workbench;
   before(async () => {
     runs = tempFolder('wb-runs-');
-    shots = tempFolder('wb-screenshots-');
+    // SAMPLIFY_SCREENSHOTS=<dir> keeps them (CI artefacts); otherwise a temp folder removed after the run.
+    shots = process.env.SAMPLIFY_SCREENSHOTS ? resolve(process.env.SAMPLIFY_SCREENSHOTS) : tempFolder('wb-screenshots-');
+    mkdirSync(shots, { recursive: true });
     await smallLiftRun(join(runs, 'lift-a'));
     cpSync(join(runs, 'lift-a'), join(runs, 'lift-b'), { recursive: true });
     wb = await startWorkbench({ runs, port: 0 });
