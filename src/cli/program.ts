@@ -11,6 +11,8 @@ import { evaluateCommandSchema, augmentCommandSchema, validateCommandSchema, ben
 import { DATA_FORMATS, type DataFormat } from '../data/index.ts';
 import { MODEL_NAMES, type ModelName, type ModelSpec } from '../models/index.ts';
 import { dirname, resolve } from 'node:path';
+import { writeReport } from '../report/index.ts';
+import { startWorkbench } from '../serve/index.ts';
 
 /**
  * Every command layers its config the same way — schema defaults < config file < command line
@@ -343,6 +345,38 @@ Examples:
       applySettings(f.settings);
       const r = await runColdStartTask({ config, baseDir: f.baseDir }, { ...defined({ out: o.out }), progress: stderrProgress, cancel: cancelOnSigint() });
       process.stdout.write(`${r.result.table}\nwritten: ${r.out}/results.json\n`);
+    });
+  program
+    .command('report')
+    .description('one self-contained HTML page for a run folder (evaluate, experiment, synthesize, ctr, cold-start): lift table first, charts, samples, provenance; missing or corrupt files are listed, never fatal')
+    .argument('<run-dir>', 'the run folder (the --out of the run; for synthesize, the folder holding <name>.provenance.json)')
+    .option('--out <file>', 'where to write the page (default: <run-dir>/report.html)')
+    .option('--json', 'print {path, kind, charts, bytes, notes} as JSON')
+    .addHelpText('after', `
+Examples:
+  $ samplify report runs/beauty-recipe
+  $ samplify report runs/synth --out ml100k-synthesis.html`)
+    .action(async (runDir: string, o: { out?: string; json?: boolean }) => {
+      const r = await writeReport(runDir, o.out);
+      if (o.json) process.stdout.write(JSON.stringify({ path: r.path, kind: r.kind, charts: r.charts, bytes: Buffer.byteLength(r.html), notes: r.notes }) + '\n');
+      else process.stdout.write(`${r.path}\n`);
+      if (r.notes.length && !o.json) process.stderr.write(`${r.kind} run; ${r.notes.length} file(s) missing or unreadable, listed at the top of the report\n`);
+    });
+  program
+    .command('serve')
+    .description('the local workbench: list runs, open their reports, compare two, launch an experiment from a config validated in the browser, watch its progress, cancel and resume it')
+    .requiredOption('--runs <dir>', 'folder whose sub-folders are runs (launched runs are created there)')
+    .option('--host <address>', 'address to bind (default 127.0.0.1; any other address requires a token)', '127.0.0.1')
+    .option('--port <n>', 'port (default 8377; 0 picks a free one)', int('port', 0), 8377)
+    .option('--token <token>', 'token to require (default: generated and printed once when not on loopback)')
+    .addHelpText('after', `
+Examples:
+  $ samplify serve --runs runs
+  $ samplify serve --runs runs --host 0.0.0.0 --port 8080     # prints a URL with a one-time token`)
+    .action(async (o: { runs: string; host: string; port: number; token?: string }) => {
+      const wb = await startWorkbench({ runs: o.runs, host: o.host, port: o.port, ...(o.token !== undefined ? { token: o.token } : {}) });
+      process.stdout.write(`samplify workbench on ${wb.url}${wb.token ? '\n(the token is printed only now; every request needs it)' : ''}\n`);
+      await new Promise<void>((done) => process.once('SIGINT', () => void wb.close().then(done)));
     });
   // After each command's own options, so they come first in --help.
   for (const cmd of program.commands) withCommonOptions(cmd);

@@ -5,13 +5,58 @@
 export interface ProgressReporter {
   /** A complete line, e.g. one per epoch. */
   line(text: string): void;
+  /**
+   * Where long work stands inside a step that prints no line of its own (batches of an epoch):
+   * `done` of `total` units. Optional; reporters without it ignore such updates.
+   */
+  step?(label: string, done: number, total: number): void;
 }
 
-export const stderrProgress: ProgressReporter = {
-  line(text: string) {
-    process.stderr.write(text + '\n');
-  },
-};
+/**
+ * Progress to a stream: complete lines always; on a terminal (isTTY) also one bar line with ETA
+ * for `step` updates, redrawn in place at most every 200 ms and cleared before the next line. Not
+ * on a terminal (a log file, a pipe, the workbench reading a child's stderr) only the lines are
+ * written, so logs stay one event per line.
+ */
+export function streamProgress(stream: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean; columns?: number }, now: () => number = () => performance.now()): ProgressReporter {
+  let barShown = false;
+  let lastDraw = Number.NEGATIVE_INFINITY;
+  let started: { label: string; at: number; from: number } | null = null;
+  const clear = (): void => {
+    if (barShown) stream.write('\r\x1b[K');
+    barShown = false;
+  };
+  return {
+    line(text: string) {
+      clear();
+      stream.write(text + '\n');
+    },
+    step(label: string, done: number, total: number) {
+      if (!stream.isTTY || total <= 0) return;
+      const t = now();
+      if (!started || started.label !== label || done < started.from) started = { label, at: t, from: done };
+      if (done < total && t - lastDraw < 200) return;
+      lastDraw = t;
+      const bar = progressBar(label, done, total, t - started.at, done - started.from, stream.columns ?? 80);
+      stream.write(`\r\x1b[K${bar}`);
+      barShown = true;
+      if (done >= total) clear();
+    },
+  };
+}
+
+/** "label [#####-----]  45 % 9/20  ETA 12 s" fitted to `columns`; the ETA from the pace since the bar started. */
+export function progressBar(label: string, done: number, total: number, elapsedMs: number, doneSinceStart: number, columns = 80): string {
+  const frac = Math.min(1, Math.max(0, done / total));
+  const eta = doneSinceStart > 0 && done < total ? ((total - done) * elapsedMs) / doneSinceStart / 1000 : null;
+  const etaText = eta === null ? '' : `  ETA ${eta < 90 ? `${Math.round(eta)} s` : eta < 5400 ? `${Math.round(eta / 60)} min` : `${(eta / 3600).toFixed(1)} h`}`;
+  const tail = ` ${String(Math.floor(frac * 100)).padStart(3)} % ${done}/${total}${etaText}`;
+  const width = Math.max(10, Math.min(40, columns - label.length - tail.length - 4));
+  const filled = Math.round(frac * width);
+  return `${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}]${tail}`.slice(0, Math.max(20, columns - 1));
+}
+
+export const stderrProgress: ProgressReporter = streamProgress(process.stderr);
 
 export const silentProgress: ProgressReporter = { line() {} };
 

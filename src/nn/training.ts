@@ -156,6 +156,7 @@ export async function runTrainingLoop<L extends EpochLogBase>(o: TrainingLoopOpt
     for (let b = 0; b < plan.batches; b++) {
       if (o.cancel?.cancelled) throw interrupted(prefix, epoch, o.checkpoint !== undefined);
       plan.step(b);
+      progress.step?.(`${prefix}epoch ${epoch}/${o.maxEpochs}`, b + 1, plan.batches);
       if (performance.now() - lastYield >= YIELD_MS) {
         await yieldToEventLoop();
         lastYield = performance.now();

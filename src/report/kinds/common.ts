@@ -1,0 +1,151 @@
+/** Pieces several run kinds share: evaluation results, per-seed records, training curves, timings, metric@K. */
+import { z } from 'zod';
+import { readCheckpoint } from '../../nn/index.ts';
+import { barSpec, figure, lineSpec, type Datum } from '../charts.ts';
+import { fmt, html, note, table, type Html } from '../html.ts';
+import type { RunFolder } from '../run-folder.ts';
+
+export const metricsSchema = z.record(z.string(), z.number());
+
+/** A finished seed (seeds/seedN.json's result). */
+export const seedResultSchema = z
+  .object({
+    seed: z.number(),
+    valid: metricsSchema,
+    test: metricsSchema,
+    bestEpoch: z.number().optional(),
+    epochs: z.number().optional(),
+    fitSeconds: z.number().optional(),
+    evalSeconds: z.number().optional(),
+    secondsPerEpoch: z.number().nullable().optional(),
+    resumed: z.boolean().optional(),
+  })
+  .loose();
+export type SeedRecord = z.infer<typeof seedResultSchema>;
+
+/** What `samplify evaluate` (and every arm of a lift experiment) writes as results.json. */
+export const evaluateResultsSchema = z
+  .object({
+    samplify: z.string().optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+    dataset: z.record(z.string(), z.unknown()).optional(),
+    valid: metricsSchema,
+    test: metricsSchema,
+    validStd: metricsSchema.optional(),
+    testStd: metricsSchema.optional(),
+    seeds: z.array(seedResultSchema),
+    backend: z.record(z.string(), z.unknown()).optional(),
+    machine: z.record(z.string(), z.unknown()).optional(),
+    pendingSeeds: z.array(z.number()).optional(),
+  })
+  .loose();
+export type EvaluateResults = z.infer<typeof evaluateResultsSchema>;
+
+const seedFileSchema = z.object({ fingerprint: z.unknown(), result: seedResultSchema }).loose();
+
+/** The seeds recorded under `<prefix>seeds/` (seed files are the run store's records). */
+export function readSeedRecords(run: RunFolder, prefix: string): SeedRecord[] {
+  const files = run.list(`${prefix}seeds`).filter((f) => /^seed\d+\.json$/.test(f));
+  const out: SeedRecord[] = [];
+  for (const f of files) {
+    const r = run.readJson(`${prefix}seeds/${f}`, seedFileSchema, 'this seed is left out of the timing chart');
+    if (r) out.push(r.result);
+  }
+  return out.sort((a, b) => a.seed - b.seed);
+}
+
+const epochLogSchema = z.object({ epoch: z.number(), loss: z.number().optional(), seconds: z.number().optional(), valid: metricsSchema.optional() }).loose();
+
+/** Per-epoch logs kept in each seed's checkpoint (`<prefix>checkpoints/seedN/checkpoint.bin`). */
+export function readCurves(run: RunFolder, prefix: string, label: string): Datum[] {
+  const rows: Datum[] = [];
+  for (const d of run.list(`${prefix}checkpoints`).filter((f) => /^seed\d+$/.test(f))) {
+    const rel = `${prefix}checkpoints/${d}/checkpoint.bin`;
+    const abs = run.path(rel);
+    if (abs === null || !run.has(rel)) continue;
+    let meta: Record<string, unknown> | undefined;
+    try {
+      meta = readCheckpoint(abs)?.meta;
+    } catch (e) {
+      run.note({ file: rel, problem: 'unreadable', detail: (e as Error).message, consequence: `no training curve for ${label}, ${d}` });
+      continue;
+    }
+    const logs = run.check(rel, z.array(epochLogSchema), meta?.['logs'] ?? [], `no training curve for ${label}, ${d}`);
+    for (const l of logs ?? []) {
+      const base = { run: `${label} · ${d}`, arm: label, seed: d, epoch: l.epoch };
+      if (l.loss !== undefined && Number.isFinite(l.loss)) rows.push({ ...base, series: 'training loss', value: l.loss });
+      for (const [m, v] of Object.entries(l.valid ?? {})) if (Number.isFinite(v)) rows.push({ ...base, series: `validation ${m}`, value: v });
+    }
+  }
+  return rows;
+}
+
+/** Training-loss and validation-metric curves, one line per (arm, seed); a note when nothing trained per epoch. */
+export async function curveFigures(rows: readonly Datum[]): Promise<Html> {
+  if (rows.length === 0) return note('No per-epoch logs in this run folder (a model without epochs, or the checkpoints were removed), so there are no training curves.');
+  const series = [...new Set(rows.map((r) => String(r['series'])))].sort((a, b) => (a === 'training loss' ? -1 : b === 'training loss' ? 1 : a.localeCompare(b)));
+  const figs: Html[] = [];
+  for (const s of series) {
+    const values = rows.filter((r) => r['series'] === s);
+    figs.push(await figure(`curve-${s.replace(/[^A-Za-z0-9]+/g, '-')}`, `${s} per epoch, one line per arm and seed`, lineSpec(values, { x: 'epoch', y: 'value', yTitle: s, color: 'run' })));
+  }
+  return html`<div class="charts">${figs}</div>`;
+}
+
+/** Fit and evaluation seconds per (arm, seed) as stacked bars; memory is not recorded by these runs. */
+export async function timingFigure(records: readonly { label: string; seeds: readonly SeedRecord[] }[]): Promise<Html> {
+  const values: Datum[] = [];
+  for (const { label, seeds } of records) {
+    for (const s of seeds) {
+      if (s.fitSeconds !== undefined) values.push({ run: `${label} · seed ${s.seed}`, stage: 'fit', seconds: s.fitSeconds });
+      if (s.evalSeconds !== undefined) values.push({ run: `${label} · seed ${s.seed}`, stage: 'evaluate', seconds: s.evalSeconds });
+    }
+  }
+  if (values.length === 0) return note('No per-seed timings recorded.');
+  const rows = records.flatMap(({ label, seeds }) => seeds.map((s) => [label, String(s.seed), fmt(s.fitSeconds, 1), fmt(s.evalSeconds, 1), s.epochs ?? '—', s.bestEpoch ?? '—', fmt(s.secondsPerEpoch, 2), s.resumed ? 'yes' : 'no']));
+  return html`<div class="charts">${await figure('time-per-stage', 'Seconds per stage (fit, evaluation) for each arm and seed', barSpec(values, { x: 'run', y: 'seconds', color: 'stage', horizontal: true, height: Math.max(120, 22 * (values.length / 2)) }))}</div>
+${table(['arm', 'seed', 'fit s', 'eval s', 'epochs', 'best epoch', 's / epoch', 'resumed'], rows, { numeric: [2, 3, 4, 5, 6], id: 'timings' })}
+${note('Memory per stage is not recorded by these runs.')}`;
+}
+
+/** Metric@K curves (HR@K, NDCG@K for every K recorded) for each named result. */
+export async function metricAtKFigures(results: readonly { label: string; test: Record<string, number> }[]): Promise<Html> {
+  const figs: Html[] = [];
+  for (const family of ['HR', 'NDCG']) {
+    const values: Datum[] = [];
+    for (const r of results) {
+      for (const [name, v] of Object.entries(r.test)) {
+        const m = new RegExp(`^${family}@(\\d+)$`).exec(name);
+        if (m) values.push({ arm: r.label, K: Number(m[1]), value: v });
+      }
+    }
+    if (values.length > 0) figs.push(await figure(`metric-at-k-${family.toLowerCase()}`, `Test ${family}@K (mean over seeds)`, lineSpec(values, { x: 'K', y: 'value', yTitle: `${family}@K`, color: 'arm' })));
+  }
+  return figs.length ? html`<div class="charts">${figs}</div>` : note('No metric@K values recorded.');
+}
+
+/** Metrics in a stable, readable order (HR@K, NDCG@K by K, then the rest). */
+export function metricOrder(names: Iterable<string>): string[] {
+  const key = (n: string): [number, number, string] => {
+    const m = /^(HR|NDCG|MRR|Recall|Precision)@(\d+)$/.exec(n);
+    const fam = ['HR', 'NDCG', 'MRR', 'Recall', 'Precision'];
+    return m ? [fam.indexOf(m[1]!), Number(m[2]), n] : [9, 0, n];
+  };
+  return [...new Set(names)].sort((a, b) => {
+    const [fa, ka, na] = key(a);
+    const [fb, kb, nb] = key(b);
+    return fa - fb || ka - kb || na.localeCompare(nb);
+  });
+}
+
+/** "node v20, linux-x64, AMD EPYC × 2 cores, 8 GiB" from an evaluate result's machine record. */
+export function machineLine(m: Record<string, unknown> | undefined): string | undefined {
+  if (!m) return undefined;
+  const parts = [m['cpu'] ?? m['model'], m['cores'] ?? m['cpus'] ? `${String(m['cores'] ?? m['cpus'])} cores` : undefined, m['memoryGiB'] ? `${String(m['memoryGiB'])} GiB` : undefined, m['platform'], m['node']];
+  return parts.filter((p) => p !== undefined && p !== null && p !== '').map(String).join(', ');
+}
+
+export function backendLine(b: Record<string, unknown> | undefined): string | undefined {
+  if (!b) return undefined;
+  return Object.entries(b).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ');
+}

@@ -1,0 +1,16 @@
+/**
+ * The run kinds the report knows, in detection order (the first whose detect() claims a folder
+ * renders it). A new kind of run (search, images): one module beside these and one line here.
+ */
+import { registerRunKind } from '../kinds.ts';
+import { liftKind } from './lift.ts';
+import { evaluateKind } from './evaluate.ts';
+import { sequenceSynthesisKind, tableSynthesisKind } from './synthesize.ts';
+import { coldStartKind, ctrKind } from './tasks.ts';
+
+registerRunKind(liftKind);
+registerRunKind(coldStartKind);
+registerRunKind(ctrKind);
+registerRunKind(evaluateKind);
+registerRunKind(tableSynthesisKind);
+registerRunKind(sequenceSynthesisKind);

@@ -1,0 +1,102 @@
+/**
+ * The report in a real browser (Debian's chromium through playwright-core): opened from disk, its
+ * lift table shows the numbers of results.json, every chart is an SVG with marks, the console is
+ * clean and nothing is requested from the network. Screenshots are kept in a temp folder (the
+ * path is printed as a test diagnostic). Skipped, saying so, when chromium is not installed.
+ */
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { writeReport } from '../../src/report/index.ts';
+import { tempFolder } from '../temp-folders.ts';
+import { smallLiftRun } from './fixtures.ts';
+
+const CHROMIUM = process.env.SAMPLIFY_CHROMIUM ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM} (apt-get install chromium, or set SAMPLIFY_CHROMIUM)`;
+
+interface Arm {
+  name: string;
+  test: Record<string, number>;
+  testStd: Record<string, number>;
+  lift: Record<string, number> | null;
+  significance: { tTest: { pValue: number }; bootstrap: { lo: number; hi: number } } | null;
+}
+
+describe('the report in chromium', { skip }, () => {
+  let browser: Browser;
+  let dir = '';
+  let shots = '';
+  before(async () => {
+    dir = tempFolder('report-browser-');
+    // SAMPLIFY_SCREENSHOTS=<dir> keeps them (CI artefacts); otherwise a temp folder removed after the run.
+    shots = process.env.SAMPLIFY_SCREENSHOTS ? resolve(process.env.SAMPLIFY_SCREENSHOTS) : tempFolder('report-screenshots-');
+    mkdirSync(shots, { recursive: true });
+    await smallLiftRun(dir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('opens offline, shows results.json numbers, renders every chart, logs no error and fetches nothing', async (t) => {
+    const { path } = await writeReport(dir);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) requests.push(r.url());
+    });
+    const url = pathToFileURL(path).href;
+    await page.goto(url);
+    assert.equal(await page.getAttribute('body', 'data-run-kind'), 'lift');
+
+    const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { metric: string; arms: Arm[] };
+    const rows = page.locator('[data-testid="lift-table"] tbody tr');
+    assert.equal(await rows.count(), res.arms.length);
+    for (let i = 0; i < res.arms.length; i++) {
+      const arm = res.arms[i]!;
+      const row = rows.nth(i);
+      assert.equal(await row.locator('[data-field="name"]').textContent(), arm.name);
+      for (const m of ['HR@20', 'NDCG@20']) {
+        const cell = row.locator(`[data-field="test.${m}"]`);
+        assert.equal(Number(await cell.getAttribute('data-value')), arm.test[m]);
+        assert.equal(await cell.textContent(), arm.test[m]!.toFixed(4));
+        assert.equal(await row.locator(`[data-field="testStd.${m}"]`).textContent(), arm.testStd[m]!.toFixed(4));
+      }
+      if (arm.significance) {
+        assert.equal(Number(await row.locator('[data-field="significance.tTest.pValue"]').getAttribute('data-value')), arm.significance.tTest.pValue);
+        assert.equal(await row.locator('[data-field="significance.bootstrap.lo"]').textContent(), arm.significance.bootstrap.lo.toFixed(4));
+        assert.equal(await row.locator('[data-field="significance.bootstrap.hi"]').textContent(), arm.significance.bootstrap.hi.toFixed(4));
+        const lift = arm.lift![res.metric]!;
+        assert.equal(await row.locator(`[data-field="lift.${res.metric}"]`).textContent(), `${lift >= 0 ? '+' : ''}${(lift * 100).toFixed(2)} %`);
+        assert.match((await row.locator('[data-field="verdict"]').textContent()) ?? '', /significant/);
+      }
+    }
+
+    const charts = await page.locator('figure.chart').evaluateAll((figs) =>
+      figs.map((f) => {
+        const svg = f.querySelector('svg');
+        const box = svg?.getBoundingClientRect();
+        const marks = svg ? svg.querySelectorAll('g.role-mark > path, g.role-mark > line, g.role-mark > rect, g.role-mark > circle').length : 0;
+        return { name: f.getAttribute('data-chart'), marks, width: box?.width ?? 0, height: box?.height ?? 0 };
+      }),
+    );
+    assert.ok(charts.length >= 5, `${charts.length} charts`);
+    for (const c of charts) {
+      assert.ok(c.marks > 0, `chart ${c.name} has no marks`);
+      assert.ok(c.width > 50 && c.height > 50, `chart ${c.name} is ${c.width}×${c.height}`);
+    }
+    await page.screenshot({ path: join(shots, 'lift-report.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(requests, []);
+    t.diagnostic(`${charts.length} charts; screenshot ${join(shots, 'lift-report.png')}`);
+    await page.close();
+  });
+});

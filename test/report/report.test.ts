@@ -1,0 +1,72 @@
+/**
+ * The HTML report: each run kind is detected and rendered; numbers come from the run's files;
+ * strings from data are escaped; missing or corrupt files give a page that lists them, never a crash.
+ */
+import { strict as assert } from 'node:assert';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { buildReport, escapeHtml, writeReport } from '../../src/report/index.ts';
+import { tempFolder } from '../temp-folders.ts';
+import { smallLiftRun } from './fixtures.ts';
+
+const ARM = 'crop <b>&"x"';
+
+describe('report of a lift experiment', () => {
+  let dir = '';
+  before(async () => {
+    dir = tempFolder('report-lift-');
+    await smallLiftRun(dir, ARM);
+  });
+
+  it('is detected as a lift run, reads every file it needs, and writes report.html atomically', async () => {
+    const r = await writeReport(dir);
+    assert.equal(r.kind, 'lift');
+    assert.deepEqual(r.notes, []);
+    assert.equal(r.path, join(dir, 'report.html'));
+    assert.equal(readFileSync(r.path, 'utf8'), r.html);
+    assert.ok(r.charts >= 5, `${r.charts} charts`);
+    assert.ok(Buffer.byteLength(r.html) < 2e6);
+    assert.equal((await writeReport(dir)).html, r.html, 'writing the page does not change the next one');
+  });
+
+  it('shows the lift table with the numbers of results.json', async () => {
+    const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { arms: { name: string; test: Record<string, number>; lift: Record<string, number> | null; significance: { tTest: { pValue: number } } | null }[] };
+    const { html: page } = await buildReport(dir);
+    const table = page.slice(page.indexOf('data-testid="lift-table"'), page.indexOf('</table>', page.indexOf('data-testid="lift-table"')));
+    for (const arm of res.arms) {
+      assert.ok(table.includes(`data-field="test.NDCG@20" data-value="${arm.test['NDCG@20']}">${arm.test['NDCG@20']!.toFixed(4)}<`), arm.name);
+      if (arm.significance) assert.ok(table.includes(`data-value="${arm.significance.tTest.pValue}"`));
+    }
+    assert.match(table, /selected on validation/);
+  });
+
+  it('escapes strings from the data (an arm name with markup stays text)', async () => {
+    const { html: page } = await buildReport(dir);
+    assert.ok(!page.includes('<b>&"x"'), 'raw arm name in the page');
+    assert.ok(page.includes(escapeHtml(ARM)));
+    assert.ok(!/<script/i.test(page), 'the page has no script');
+    assert.ok(!/(src|href)="https?:/i.test(page), 'the page loads nothing');
+  });
+
+  it('is byte-identical when built twice', async () => {
+    assert.equal((await buildReport(dir)).html, (await buildReport(dir)).html);
+  });
+
+  it('says what is missing when ranks are corrupt and results.json is absent, and still renders the arms', async () => {
+    const copy = tempFolder('report-broken-');
+    cpSync(dir, copy, { recursive: true });
+    writeFileSync(join(copy, 'arms', 'baseline', 'ranks', 'seed0.json'), '{"seed": 0, "test": [1, 2');
+    let r = await buildReport(copy);
+    assert.ok(r.notes.some((n) => n.file === 'arms/baseline/ranks/seed0.json' && n.problem === 'unreadable'), JSON.stringify(r.notes));
+    assert.match(r.html, /Missing or unreadable \(1\)/);
+    rmSync(join(copy, 'results.json'));
+    r = await buildReport(copy);
+    assert.equal(r.kind, 'lift');
+    assert.ok(r.notes.some((n) => n.file === 'results.json' && n.problem === 'missing'));
+    assert.ok(r.html.includes('data-testid="lift-table"'), 'arms from their own results.json');
+    writeFileSync(join(copy, 'results.json'), '{"metric": "NDCG@20", "seeds": [0], "arms": [{"name": 3}]}');
+    r = await buildReport(copy);
+    assert.ok(r.notes.some((n) => n.file === 'results.json' && n.problem === 'unexpected shape' && n.detail.startsWith('arms[0].name')), JSON.stringify(r.notes));
+  });
+});
