@@ -7,6 +7,7 @@ import { textFamily, fitTextResources, buildTextPipeline } from '../../src/augme
 import { normalizeQuery, querySplit, loadSearchDataset } from '../../src/data/index.ts';
 import { armTrainingGroups, parseSearchExperimentConfig, runSearchExperiment } from '../../src/experiment/index.ts';
 import { ConfigError } from '../../src/core/index.ts';
+import { buildReport } from '../../src/report/index.ts';
 import { plantedSearch } from '../models/search/fixture.ts';
 import { tempFolder } from '../temp-folders.ts';
 
@@ -56,6 +57,12 @@ test('search experiment end to end: baseline vs an arm on a planted log, per-que
   const r2 = await runSearchExperiment({ config: config(data), baseDir: dir, out, progress: { line: (l) => again.push(l) } });
   assert.equal(again.filter((l) => l.includes('finished earlier')).length, 4);
   assert.deepEqual(r2.arms.map((a) => a.test), r.arms.map((a) => a.test));
+  // The report renders it as a search run whose lift table carries the numbers of results.json.
+  const report = await buildReport(out);
+  assert.equal(report.kind, 'search-lift');
+  assert.equal(report.notes.length, 0, JSON.stringify(report.notes));
+  const cell = new RegExp(`data-field="test\\.NDCG@10" data-value="${typo.test['NDCG@10']}"`);
+  assert.match(report.html, cell);
   // Same seed and data in a fresh folder ⇒ the same numbers.
   const r3 = await runSearchExperiment({ config: config(data), baseDir: dir, out: join(dir, 'run-again') });
   assert.deepEqual(r3.arms.map((a) => [a.test, a.valid]), r.arms.map((a) => [a.test, a.valid]));

@@ -4,10 +4,12 @@
  */
 import { registerRunKind } from '../kinds.ts';
 import { liftKind } from './lift.ts';
+import { searchLiftKind } from './search.ts';
 import { evaluateKind } from './evaluate.ts';
 import { sequenceSynthesisKind, tableSynthesisKind } from './synthesize.ts';
 import { coldStartKind, ctrKind } from './tasks.ts';
 
+registerRunKind(searchLiftKind); // before lift: its results.json has arms and a metric too
 registerRunKind(liftKind);
 registerRunKind(coldStartKind);
 registerRunKind(ctrKind);

@@ -82,8 +82,9 @@ function cell(value: number | undefined, text: string, field: string): Html {
   return html`<span data-field="${field}" data-value="${value === undefined ? '' : String(value)}">${text}</span>`;
 }
 
-function liftTable(arms: readonly LiftArm[], metric: string, selected: string | null): Html {
-  const shown = metricOrder(['HR@20', 'NDCG@20', metric]).filter((m) => arms.some((a) => m in a.test));
+/** The lift table; `metrics` are the test columns shown, `unit` what the paired test pairs (users, queries). */
+export function liftTable(arms: readonly LiftArm[], metric: string, selected: string | null, metrics: readonly string[] = ['HR@20', 'NDCG@20', metric], unit = 'user'): Html {
+  const shown = metricOrder([...metrics]).filter((m) => arms.some((a) => m in a.test));
   const header: HtmlValue[] = ['arm', ...shown.map((m) => `test ${m} (mean ± std)`), `lift (${metric})`, 'p (paired t-test)', `95 % CI of Δ${metric} (bootstrap)`, 'verdict', `validation ${metric}`];
   const rows = arms.map((a, i) => {
     const v = verdictOf(a);
@@ -99,15 +100,22 @@ function liftTable(arms: readonly LiftArm[], metric: string, selected: string | 
     ];
   });
   return html`${table(header, rows.map((r) => r), { id: 'lift-table', numeric: [1, 2, 3, 4, 5] })}
-${note(`Significant means p < ${ALPHA} in the paired t-test over per-user ${metric} (averaged over seeds) and a bootstrap 95 % CI of the per-user difference that excludes 0. The selected arm has the best validation ${metric}; test numbers never choose.`)}`;
+${note(`Significant means p < ${ALPHA} in the paired t-test over per-${unit} ${metric} (averaged over seeds) and a bootstrap 95 % CI of the per-user difference that excludes 0. The selected arm has the best validation ${metric}; test numbers never choose.`)}`;
 }
 
-async function segmentsSection(arms: readonly LiftArm[]): Promise<Html> {
+/** Per-segment lift tables and charts of every arm that has segments. */
+export async function segmentsSection(arms: readonly LiftArm[], unit = 'users'): Promise<Html> {
   const withSeg = arms.filter((a) => a.segments);
   if (withSeg.length === 0) return note('No per-segment results in results.json.');
   const kinds = [...new Set(withSeg.flatMap((a) => Object.keys(a.segments!)))];
   const parts: Html[] = [];
-  const title: Record<string, string> = { historyLength: 'history length', targetPopularity: 'target popularity (head / tail)', queryFrequency: 'query frequency' };
+  const title: Record<string, string> = {
+    historyLength: 'history length',
+    targetPopularity: 'target popularity (head / tail)',
+    queryFrequency: 'query frequency (rarest token among training queries)',
+    queryLength: 'query length (tokens)',
+    spelling: 'spelling (likely misspelled vs clean)',
+  };
   for (const k of kinds) {
     const values: Datum[] = [];
     const rows: HtmlValue[][] = [];
@@ -119,7 +127,7 @@ async function segmentsSection(arms: readonly LiftArm[]): Promise<Html> {
     }
     parts.push(html`<h3>By ${title[k] ?? k}</h3>
 <div class="charts">${await figure(`segments-${k}`, `Relative lift per ${title[k] ?? k} segment, per arm`, barSpec(values, { x: 'segment', y: 'lift', yTitle: 'relative lift', color: 'arm', group: 'arm' }))}</div>
-${table(['arm', 'segment', 'users', 'baseline', 'arm', 'Δ', 'lift', 'p', 'p (Holm)', 'verdict'], rows, { numeric: [2, 3, 4, 5, 6, 7, 8], id: `segments-${k}` })}`);
+${table(['arm', 'segment', unit, 'baseline', 'arm', 'Δ', 'lift', 'p', 'p (Holm)', 'verdict'], rows, { numeric: [2, 3, 4, 5, 6, 7, 8], id: `segments-${k}` })}`);
   }
   return html`${parts}`;
 }

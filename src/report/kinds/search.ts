@@ -1,0 +1,114 @@
+/** The search lift experiment (`samplify experiment` with `task: search`): rankers on real vs expanded training queries. */
+import { z } from 'zod';
+import { combineSeeds } from '../../eval/index.ts';
+import { barSpec, binCounts, figure, histogramSpec, type Datum } from '../charts.ts';
+import { fmt, fmtPercent, html, jsonBlock, note, table, type Html, type HtmlValue } from '../html.ts';
+import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
+import type { RunFolder } from '../run-folder.ts';
+import { liftArmSchema, liftTable, segmentsSection, verdictOf, type LiftArm } from './lift.ts';
+
+const searchResultsSchema = z
+  .object({
+    kind: z.literal('search-lift'),
+    name: z.string().optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+    dataset: z.object({ name: z.string().optional(), file: z.string().optional(), rowsIn: z.number().optional(), rowsKept: z.number().optional(), rowsRejected: z.number().optional(), fingerprint: z.string().optional() }).loose().optional(),
+    split: z.object({ kind: z.string(), seed: z.number(), train: z.number(), valid: z.number(), test: z.number(), evaluatedTest: z.number().optional() }).loose().optional(),
+    metric: z.string(),
+    seeds: z.array(z.number()),
+    selected: z.string().optional(),
+    arms: z.array(z.unknown()).min(1),
+  })
+  .loose();
+
+const searchArmExtra = z.object({ trainQueries: z.number().optional(), addedQueries: z.number().optional(), droppedHeldOut: z.number().optional(), fitSeconds: z.number().optional() }).loose();
+const seedRunSchema = z.object({ result: z.object({ perQuery: z.record(z.string(), z.array(z.number())) }).loose() }).loose();
+
+const SEARCH_METRICS = ['NDCG@5', 'NDCG@10', 'MRR', 'RMSE'];
+
+/** Per-query values of `metric` (mean over seeds) from arms/<arm>/seedN.json; null when a seed is missing. */
+function perQuery(run: RunFolder, arm: string, seeds: readonly number[], metric: string): Float64Array | null {
+  const perSeed: Float64Array[] = [];
+  for (const s of seeds) {
+    const r = run.readJson(`arms/${arm}/seed${s}.json`, seedRunSchema, `no per-query lift distribution for ${arm}`);
+    const v = r?.result.perQuery[metric];
+    if (!v) return null;
+    perSeed.push(Float64Array.from(v));
+  }
+  if (perSeed.length === 0 || perSeed.some((p) => p.length !== perSeed[0]!.length)) return null;
+  return combineSeeds(perSeed);
+}
+
+async function perQuerySection(run: RunFolder, arms: readonly LiftArm[], seeds: readonly number[], metric: string): Promise<Html> {
+  const base = perQuery(run, 'baseline', seeds, metric);
+  if (!base) return note('The per-query results (arms/baseline/seedN.json) are not in this folder, so the per-query lift distribution cannot be drawn.');
+  const values: Datum[] = [];
+  const rows: HtmlValue[][] = [];
+  for (const a of arms.slice(1)) {
+    const v = perQuery(run, a.name, seeds, metric);
+    if (!v || v.length !== base.length) continue;
+    const d = Float64Array.from(v, (x, i) => x - base[i]!);
+    let better = 0;
+    let worse = 0;
+    for (const x of d) x > 1e-12 ? better++ : x < -1e-12 ? worse++ : 0;
+    rows.push([a.name, d.length, better, worse, d.length - better - worse]);
+    for (const b of binCounts(d.filter((x) => Math.abs(x) > 1e-12), 20, -0.5, 0.5)) values.push({ arm: a.name, bin: b.start.toFixed(2), queries: b.count });
+  }
+  if (rows.length === 0) return note('No arm has per-query results for every seed.');
+  return html`<div class="charts">${await figure('per-query-lift', `Per-query Δ${metric} (arm − baseline, mean over seeds) for queries whose value changed`, histogramSpec(values, { x: 'bin', xTitle: `Δ${metric} (bin start)`, y: 'queries', color: 'arm' }))}</div>
+${table(['arm', 'queries', 'better', 'worse', 'unchanged'], rows, { numeric: [1, 2, 3, 4], id: 'per-query' })}`;
+}
+
+export const searchLiftKind: RunKind = {
+  name: 'search-lift',
+  description: 'search lift experiment (samplify experiment, task: search): a ranker on real vs expanded training queries',
+  detect(run) {
+    const r = run.peekJson('results.json') as Record<string, unknown> | undefined;
+    return r !== undefined && r !== null && r['kind'] === 'search-lift';
+  },
+  async render(run): Promise<RenderedRun> {
+    const res = run.readJson('results.json', searchResultsSchema, 'no lift table (results.json is written when every arm and seed is finished)');
+    const sections: ReportSection[] = [];
+    const arms: (LiftArm & z.infer<typeof searchArmExtra>)[] = [];
+    res?.arms.forEach((raw, i) => {
+      const a = run.check('results.json', liftArmSchema.and(searchArmExtra), raw, `arm ${i} is left out of the report`, `arms[${i}]`);
+      if (a) arms.push(a);
+    });
+    const metric = res?.metric ?? 'NDCG@10';
+    const seeds = res?.seeds ?? [];
+    const selected = res?.selected ?? null;
+    if (arms.length > 0) {
+      const sel = arms.find((a) => a.name === selected);
+      const headline = sel
+        ? html`<p class="lead" data-testid="headline">Validation selects <strong>${sel.name}</strong>${sel.name !== 'baseline' ? html` (test ${metric} lift ${fmtPercent(sel.lift?.[metric])}, ${verdictOf(sel) ?? 'no test'})` : ''} on ${res?.split?.evaluatedTest ?? '?'} unseen test queries.</p>`
+        : '';
+      sections.push({ id: 'summary', title: 'Lift on unseen queries', body: html`${headline}${liftTable(arms, metric, selected, SEARCH_METRICS, 'query')}` });
+      sections.push({ id: 'segments', title: 'Lift per segment', body: await segmentsSection(arms, 'queries') });
+      const barValues: Datum[] = arms.slice(1).flatMap((a) => SEARCH_METRICS.filter((m) => a.lift?.[m] !== undefined).map((m) => ({ arm: a.name, metric: m, lift: a.lift![m]! })));
+      if (barValues.length) sections.push({ id: 'metrics', title: 'Relative lift per metric', body: html`<div class="charts">${await figure('relative-lift', 'Relative test lift over the baseline, per metric and arm', barSpec(barValues, { x: 'metric', y: 'lift', yTitle: 'relative lift', color: 'arm', group: 'arm' }))}</div>` });
+      sections.push({ id: 'per-query', title: 'Per-query lift distribution', body: seeds.length ? await perQuerySection(run, arms, seeds, metric) : note('Seeds are not recorded.') });
+      sections.push({
+        id: 'arms',
+        title: 'Arms',
+        body: html`${table(
+          ['arm', 'training queries', 'added', 'dropped (equal to a held-out query)', 'fit seconds (mean)'],
+          arms.map((a) => [a.name, a.trainQueries ?? '—', a.addedQueries ?? '—', a.droppedHeldOut ?? '—', fmt(a.fitSeconds, 1)]),
+          { numeric: [1, 2, 3, 4], id: 'arms-table' },
+        )}${arms.slice(1).map((a) => jsonBlock(`${a.name}: pipeline`, { views: a.views, pipeline: a.pipeline }))}`,
+      });
+    }
+    const d = res?.dataset;
+    return {
+      title: `Search lift experiment · ${res?.name ?? run.name}`,
+      subtitle: `${arms.length} arm(s) incl. baseline; ${res?.split ? `${res.split.kind} split (seed ${res.split.seed}): ${res.split.train} / ${res.split.valid} / ${res.split.test} queries` : 'split not recorded'}; metric ${metric}; ${seeds.length} seed(s).`,
+      sections,
+      provenance: {
+        ...(res?.config ? { config: res.config } : {}),
+        ...(res ? { seeds } : {}),
+        ...(d?.fingerprint ? { datasets: [{ name: d.name ?? d.file ?? 'data', checksum: d.fingerprint }] } : {}),
+        ...(d?.rowsIn !== undefined ? { extra: [['rows', `${d.rowsIn} in = ${d.rowsKept} kept + ${d.rowsRejected} rejected`] as const] } : {}),
+        command: `samplify experiment <config.yaml> --out ${run.shown}   # the config is shown above`,
+      },
+    };
+  },
+};
