@@ -13,8 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Rng } from '../src/core/index.ts';
-import { scanDelimited } from '../src/data/csv.ts';
+import { groupQueries, inDistributionSplit, querySplit, readHomeDepot } from '../src/data/index.ts';
 import type { LabelScale, Product, QueryGroup } from '../src/data/search/types.ts';
 import { defaultSearchMetrics, evaluateSearch, informativeGroups, searchRmse } from '../src/eval/search.ts';
 import { createRanker, type GbdtRanker, type NeuralRanker, type SearchRanker } from '../src/models/search/index.ts';
@@ -27,82 +26,6 @@ const RANKERS = arg('rankers', 'bm25,lambdamart,gbdt-regression,neural').split('
 const OUT = arg('out', 'bench/results/search-rankers-homedepot.json');
 const DATA = arg('data', '../shared/data/homedepot-search/train.csv');
 
-// ---------------------------------------------------------------------------------------------
-// TEMPORARY (until src/data/search lands): a minimal Home Depot reader and the two splits. The
-// lead swaps in the real reader (row accounting, encoding checks) and the saved query-disjoint
-// split at merge. Queries are grouped by lower-cased, whitespace-collapsed text.
-interface TempRow {
-  readonly query: string;
-  readonly key: string;
-  readonly productId: string;
-  readonly label: number;
-}
-
-async function loadHomeDepotTemp(file: string): Promise<{ products: Map<string, Product>; rows: TempRow[]; scale: LabelScale }> {
-  const products = new Map<string, Product>();
-  const rows: TempRow[] = [];
-  let cols: Record<string, number> = {};
-  let rejected = 0;
-  await scanDelimited(file, { delimiter: ',', quote: '"', encoding: 'latin1' }, {
-    header: (fields) => {
-      cols = Object.fromEntries(fields.map((f, i) => [f, i]));
-    },
-    record: (_line, f) => {
-      const id = f[cols.product_uid!]!;
-      const title = (f[cols.product_title!] ?? '').normalize('NFC').trim();
-      const query = (f[cols.search_term!] ?? '').normalize('NFC').trim();
-      const label = Number(f[cols.relevance!]);
-      if (!id || !title || !query || !(label >= 1 && label <= 3)) {
-        rejected++;
-        return;
-      }
-      if (!products.has(id)) products.set(id, { id, title });
-      rows.push({ query, key: query.toLowerCase().replace(/\s+/g, ' '), productId: id, label });
-    },
-    bad: () => {
-      rejected++;
-    },
-  });
-  if (rejected > 0) console.error(`homedepot (temporary reader): ${rejected} rows rejected`);
-  return { products, rows, scale: { min: 1, max: 3 } };
-}
-
-/** Groups rows by key, in first-seen order; a (query, product) pair seen twice keeps its first label. */
-function groupRows(rows: readonly TempRow[]): QueryGroup[] {
-  const byKey = new Map<string, { query: string; ids: string[]; labels: number[]; seen: Set<string> }>();
-  for (const r of rows) {
-    let g = byKey.get(r.key);
-    if (!g) byKey.set(r.key, (g = { query: r.query, ids: [], labels: [], seen: new Set() }));
-    if (g.seen.has(r.productId)) continue;
-    g.seen.add(r.productId);
-    g.ids.push(r.productId);
-    g.labels.push(r.label);
-  }
-  return [...byKey.entries()].map(([key, g]) => ({ query: g.query, key, productIds: g.ids, labels: Float64Array.from(g.labels) }));
-}
-
-/** Query-disjoint 80/10/10 by a seeded shuffle of the query keys. */
-function queryDisjointSplitTemp(groups: readonly QueryGroup[], seed: number): { train: QueryGroup[]; valid: QueryGroup[]; test: QueryGroup[] } {
-  const order = Int32Array.from({ length: groups.length }, (_, i) => i);
-  new Rng(seed).split('query-split').shuffle(order);
-  const nTest = Math.round(groups.length * 0.1);
-  const nValid = Math.round(groups.length * 0.1);
-  const pick = (from: number, to: number) => Array.from(order.subarray(from, to)).sort((a, b) => a - b).map((i) => groups[i]!);
-  return { test: pick(0, nTest), valid: pick(nTest, nTest + nValid), train: pick(nTest + nValid, groups.length) };
-}
-
-/** In-distribution: every (query, product) pair goes to train/valid/test at random (80/10/10); queries are shared. */
-function rowSplitTemp(rows: readonly TempRow[], seed: number): { train: QueryGroup[]; valid: QueryGroup[]; test: QueryGroup[] } {
-  const rng = new Rng(seed).split('row-split');
-  const parts: TempRow[][] = [[], [], []];
-  for (const r of rows) {
-    const u = rng.next();
-    parts[u < 0.8 ? 0 : u < 0.9 ? 1 : 2]!.push(r);
-  }
-  return { train: groupRows(parts[0]!), valid: groupRows(parts[1]!), test: groupRows(parts[2]!) };
-}
-// END TEMPORARY
-// ---------------------------------------------------------------------------------------------
 
 const RANKER_CONFIG: Record<string, Record<string, unknown>> = {};
 
@@ -135,7 +58,7 @@ interface RankerRun {
   readonly extra: Record<string, unknown>;
 }
 
-async function runRanker(name: string, split: { train: QueryGroup[]; valid: QueryGroup[]; test: QueryGroup[] }, products: ReadonlyMap<string, Product>, scale: LabelScale, seed: number): Promise<RankerRun> {
+async function runRanker(name: string, split: { readonly train: readonly QueryGroup[]; readonly valid: readonly QueryGroup[]; readonly test: readonly QueryGroup[] }, products: ReadonlyMap<string, Product>, scale: LabelScale, seed: number): Promise<RankerRun> {
   const ranker = createRanker(name, RANKER_CONFIG[name] ?? {});
   const t0 = performance.now();
   await ranker.fit({ train: split.train, valid: split.valid, products, labelScale: scale, seed });
@@ -175,15 +98,16 @@ async function runRanker(name: string, split: { train: QueryGroup[]; valid: Quer
 }
 
 const tStart = performance.now();
-const data = await loadHomeDepotTemp(DATA);
-const groups = groupRows(data.rows);
-console.error(`homedepot: ${data.rows.length} pairs, ${groups.length} queries, ${data.products.size} products`);
+const dataset = await readHomeDepot(DATA);
+const data = { products: dataset.products, scale: dataset.labelScale };
+const groups = groupQueries(dataset.judgements);
+console.error(`homedepot: ${dataset.report.rowsIn} rows in = ${dataset.report.rowsKept} kept + ${dataset.report.rowsRejected} rejected; ${groups.length} queries, ${data.products.size} products`);
 
 const perRanker: Record<string, RankerRun[]> = Object.fromEntries(RANKERS.map((r) => [r, []]));
 const meanRmse: number[] = [];
 const splitSizes: { train: number; valid: number; test: number; testInformative: number }[] = [];
 for (let seed = 1; seed <= SEEDS; seed++) {
-  const split = queryDisjointSplitTemp(groups, seed);
+  const split = querySplit(dataset, { seed });
   splitSizes.push({ train: split.train.length, valid: split.valid.length, test: split.test.length, testInformative: informativeGroups(split.test).length });
   console.error(`seed ${seed}: ${split.train.length}/${split.valid.length}/${split.test.length} queries`);
   meanRmse.push(trainMeanRmse(split.train, split.test, data.scale));
@@ -237,12 +161,12 @@ if (IN_DIST_SEEDS > 0) {
   const runs: Record<string, RankerRun[]> = { 'gbdt-regression': [] };
   const meanRef: number[] = [];
   for (let seed = 1; seed <= IN_DIST_SEEDS; seed++) {
-    const split = rowSplitTemp(data.rows, seed);
+    const split = inDistributionSplit(dataset, { seed });
     console.error(`in-distribution seed ${seed}: ${split.train.length}/${split.valid.length}/${split.test.length} query groups`);
     meanRef.push(trainMeanRmse(split.train, split.test, data.scale));
     for (const name of Object.keys(runs)) if (RANKERS.includes(name)) runs[name]!.push(await runRanker(name, split, data.products, data.scale, seed));
   }
-  inDistribution.protocol = 'every (query, product) pair to train/valid/test at random (80/10/10, seeded); test queries are mostly also training queries; titles only';
+  inDistribution.protocol = 'inDistributionSplit (src/data/search): the pairs of each query spread over train/valid/test (80/10/10, stratified per query, seeded); test queries are also training queries; titles only';
   inDistribution.trainMeanRmse = summary(meanRef);
   for (const [name, rs] of Object.entries(runs)) {
     if (rs.length === 0) continue;
@@ -256,9 +180,9 @@ if (IN_DIST_SEEDS > 0) {
 const result = {
   bench: 'search-rankers-homedepot',
   command: `SAMPLIFY_THREADS=${process.env.SAMPLIFY_THREADS ?? ''} node --import tsx bench/search-rankers.ts ${process.argv.slice(2).join(' ')}`.replace(/\s+$/, ''),
-  data: { file: 'homedepot-search/train.csv', pairs: data.rows.length, queries: groups.length, products: data.products.size, labelScale: data.scale, reader: 'temporary bench reader (until src/data/search lands)' },
+  data: { file: 'homedepot-search/train.csv', rowsIn: dataset.report.rowsIn, rowsKept: dataset.report.rowsKept, rejectedByCode: dataset.report.rejectedByCode, pairs: dataset.judgements.length, queries: groups.length, products: data.products.size, labelScale: data.scale, reader: 'readHomeDepot (src/data/search)' },
   protocol: {
-    split: 'query-disjoint 80/10/10 by a seeded shuffle of normalised queries (lower case, collapsed whitespace); seed s = split seed = model seed',
+    split: 'querySplit (src/data/search): query-disjoint 80/10/10 of the normalised queries (normalizeQuery), seeded; seed s = split seed = model seed',
     seeds: SEEDS,
     metrics: 'NDCG@5/10 (gain 2^(label−1)−1, pessimistic ties) and MRR (first product with label ≥ 2.5) on informative test queries (≥ 2 distinct labels); RMSE over all test pairs',
     splitSizes,
