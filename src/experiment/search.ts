@@ -12,7 +12,7 @@
  */
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import {
   catalogueVocabulary,
   isLikelyMisspelled,
@@ -69,6 +69,11 @@ export const searchExperimentSchema = z
         train: z.number().min(0).max(1).default(0.8),
         valid: z.number().min(0).max(1).default(0.1),
         test: z.number().min(0).max(1).default(0.1),
+        /**
+         * Keep only this many training queries (a seeded sample of the training part; validation
+         * and test stay whole): the scarce-label regime, where expansion matters most.
+         */
+        maxTrainQueries: z.number().int().min(1).optional(),
       })
       .strict()
       .default({ kind: 'query', seed: 0, train: 0.8, valid: 0.1, test: 0.1 }),
@@ -189,6 +194,15 @@ export function armTrainingGroups(split: SearchSplit, pipeline: TextPipeline, ar
   return { groups: [...split.train, ...kept], added: kept.length, droppedHeldOut: augmented.length - kept.length };
 }
 
+/** `n` groups drawn without replacement (seeded), in their original order. */
+function sampleGroups(groups: readonly QueryGroup[], n: number, seed: number): QueryGroup[] {
+  const idx = Int32Array.from(groups.keys());
+  new Rng(seed).split('max-train-queries').shuffle(idx);
+  return Array.from(idx.subarray(0, n))
+    .sort((a, b) => a - b)
+    .map((i) => groups[i]!);
+}
+
 /** Scores every group of `groups` with a fitted ranker. */
 function scoreGroups(ranker: SearchRanker, groups: readonly QueryGroup[], products: ReadonlyMap<string, Product>): Float64Array[] {
   return groups.map((g) => ranker.score({ query: g.query, productIds: g.productIds }, products));
@@ -202,7 +216,9 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
   reportRejections(report, progress);
   const fractions = { train: config.split.train, valid: config.split.valid, test: config.split.test };
-  const split = config.split.kind === 'query' ? querySplit(dataset, { seed: config.split.seed, fractions }) : inDistributionSplit(dataset, { seed: config.split.seed, fractions });
+  const full = config.split.kind === 'query' ? querySplit(dataset, { seed: config.split.seed, fractions }) : inDistributionSplit(dataset, { seed: config.split.seed, fractions });
+  const split = config.split.maxTrainQueries !== undefined && config.split.maxTrainQueries < full.train.length ? { ...full, train: sampleGroups(full.train, config.split.maxTrainQueries, config.split.seed) } : full;
+  if (split !== full) progress.line(`scarce labels: ${split.train.length} of ${full.train.length} training queries kept (maxTrainQueries, seed ${config.split.seed})`);
   progress.line(`${config.split.kind === 'query' ? 'query-disjoint' : 'in-distribution'} split (seed ${config.split.seed}): ${split.train.length} train / ${split.valid.length} validation / ${split.test.length} test queries`);
   const pipelines = checkSearchPipelines(config, o.baseDir);
   const resources = fitTextResources(split.train, split.products, {
