@@ -1,5 +1,5 @@
-/** Sample augmentation: the operator contract, sequence operators, pipelines and offline expansion. */
-export type { AugmentContext, AugmentResource, OperatorDef, Augmenter, ChainEntry, AugmentResult } from './types.ts';
+/** Sample augmentation: the operator contract, augmenter families (sequence, text, …), their operators, pipelines and offline expansion. */
+export type { AugmentContext, AugmentResource, OperatorDef, Augmenter, ChainEntry, AugmentResult, Augmented } from './types.ts';
 export { identity, crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, maskToken } from './sequence/index.ts';
 export type { SpanParams, MaskParams, ReorderParams, PositionsParams, CorrelatedParams, PrefixParams } from './sequence/index.ts';
 export { fitItemSimilarity, similarityFromEmbeddings, neighborsOf } from './similarity.ts';
@@ -21,8 +21,31 @@ export {
   createAugmenter,
   operators,
   COMPOSITES,
+  AugmenterFamily,
+  FamilyPipeline,
+  defineFamily,
+  getFamily,
+  familyNames,
+  sequenceFamily,
+  buildAnyPipeline,
+  loadFamilyPipeline,
+  readPipelineFile,
 } from './pipeline.ts';
-export type { OperatorEntry, StepSpec, PipelineSpec, ResourcesSpec, PipelineSourceOptions, LoadPipelineOptions, GeneratorResourceSpec, SimilarityResourceSpec, BoundGenerators } from './pipeline.ts';
+export type {
+  OperatorEntry,
+  StepSpec,
+  PipelineSpec,
+  ResourcesSpec,
+  PipelineSourceOptions,
+  LoadPipelineOptions,
+  GeneratorResourceSpec,
+  SimilarityResourceSpec,
+  BoundGenerators,
+  FamilySpec,
+  FamilyOption,
+  OperatorStep,
+  SpecError,
+} from './pipeline.ts';
 export { pseudoPrior, continueOp, prefetchGreedy } from './sequence/model-based.ts';
 export type { GeneratedParams } from './sequence/model-based.ts';
 export { drawFromScores, generateItems, itemsSeenIn, checkDrawOptions, DEFAULT_DRAW } from './generator.ts';

@@ -1,12 +1,16 @@
 /**
  * Pipelines: operators composed with Compose / OneOf / SomeOf / ByLength, each step applied with
- * probability `p`. A pipeline is built from a plain spec (JSON or YAML), validated completely
- * before any work (unknown operators, bad params, missing fitted resources are ConfigErrors naming
- * the step), and serialises back to the same canonical spec (defaults filled in), so
- * parse → serialise → parse is exact.
+ * probability `p`. One mechanism serves every augmenter *family* (sequence, text, image): a family
+ * is a sample type X, a context type Ctx and its own operator registry; the composition steps, the
+ * validation, the YAML/JSON round trip, the per-step Rng splitting and the replayable chains are
+ * the same for all of them. A pipeline is built from a plain spec (JSON or YAML), validated
+ * completely before any work (unknown operators, bad params, missing fitted resources are
+ * ConfigErrors naming the step), and serialises back to the same canonical spec (defaults filled
+ * in), so parse → serialise → parse is exact.
  *
  * Spec:
  *   version: 1
+ *   family: sequence              # optional, the default; `text` for queries/titles, …
  *   name: crop-reorder            # optional
  *   steps:                        # the top level is a compose
  *     - op: crop
@@ -24,6 +28,12 @@
  * Randomness: a run gets one Rng (per sample); step `path` draws only from rng.split(path), both
  * for its coin flip (p) and for its params, so a step's draws never depend on how many numbers
  * another step used.
+ *
+ * Adding an operator to a family: write an OperatorDef (name, family, summary, strict zod config,
+ * sample, apply) in the family's folder and register it (`family.register(def)`, or
+ * `registerOperator(def)`, which picks the family from `def.family`). Adding a family:
+ * `defineFamily({name, copy, length?, checkOutput?, parseResources?})`, then build its pipelines
+ * with `buildPipeline(spec, {family})` / `pipelineFromYaml(text, {family})`.
  */
 import { parse as yamlParse, stringify as yamlStringify } from 'yaml';
 import { readFileSync } from 'node:fs';
@@ -32,7 +42,7 @@ import type { TrainView } from '../data/types.ts';
 import { fitItemSimilarity, type ItemSimilarity, type SimilarityKind } from './similarity.ts';
 import { loadItemAttributes, type ItemAttributes } from './attributes.ts';
 import { ConfigError } from '../core/errors.ts';
-import { ComponentRegistry, type ComponentEntry } from '../core/registry.ts';
+import { ComponentRegistry, Registry, type ComponentEntry } from '../core/registry.ts';
 import type { Rng } from '../core/rng.ts';
 import { parseConfig } from './params.ts';
 import { crop, del, duplicate, identity, mask, reorder, reverse } from './sequence/basic.ts';
@@ -40,49 +50,153 @@ import { insert, substitute } from './sequence/correlated.ts';
 import { prefixes } from './sequence/prefixes.ts';
 import { continueOp, pseudoPrior } from './sequence/model-based.ts';
 import type { GenerationDirection, NextItemSampler } from './generator.ts';
-import type { AugmentContext, AugmentResource, AugmentResult, Augmenter, ChainEntry, OperatorDef } from './types.ts';
+import type { AugmentContext, AugmentResource, AugmentResult, Augmented, Augmenter, ChainEntry, OperatorDef } from './types.ts';
 
-// ------------------------------------------------------------------ operator registry
+// ------------------------------------------------------------------ families
 
-/** A registered operator: the registry form (name, description, schema, defaults, create) plus its definition. */
-export interface OperatorEntry extends ComponentEntry<unknown, Augmenter<Int32Array, unknown, AugmentContext>> {
-  readonly def: OperatorDef;
-}
-
-/** Augmentation operators by name (`op` of a pipeline step); each operator file owns its zod schema. */
-export const operators = new ComponentRegistry<Augmenter<Int32Array, unknown, AugmentContext>, OperatorEntry>('augmentation operator');
-/** Names of the composition steps (reserved; not operators). */
+/** Names of the composition steps (reserved in every family; not operators). */
 export const COMPOSITES = ['compose', 'one_of', 'some_of', 'by_length'] as const;
 
-function bind(def: OperatorDef, config: unknown): Augmenter<Int32Array, unknown, AugmentContext> {
+/** A registered operator: the registry form (name, description, schema, defaults, create) plus its definition. */
+export interface OperatorEntry<X = Int32Array, Ctx = AugmentContext> extends ComponentEntry<unknown, Augmenter<X, unknown, Ctx>> {
+  // biome-ignore lint/suspicious/noExplicitAny: any operator's config/params types (see OperatorDef)
+  readonly def: OperatorDef<X, any, any, Ctx>;
+}
+
+/** Raises a ConfigError located in the pipeline file (what a family's resource parser reports with). */
+export type SpecError = (label: string, message: string, field?: string) => ConfigError;
+
+/** What defines a family besides its operators: how its samples are copied, measured and checked. */
+export interface FamilySpec<X, Ctx> {
+  /** The `family:` value of a pipeline spec (`sequence` is the default when a spec names none). */
+  readonly name: string;
+  /** A copy of an untouched input, so a run's output never aliases its input (immutable samples: return it). */
+  copy(x: X): X;
+  /** Size for `by_length` (items of a sequence, tokens of a text); a family without it has no by_length. */
+  readonly length?: { of(x: X): number; describe: string };
+  /** Rejects an operator output the family forbids (e.g. an empty sequence from a non-empty one). */
+  checkOutput?(stepLabel: string, input: X, output: X): void;
+  /** Validates the spec's `resources` object and returns its canonical form. Without it, `resources` is an error. */
+  parseResources?(raw: unknown, err: SpecError): Record<string, unknown>;
+  /** Builds this family's pipeline class (a subclass of FamilyPipeline); default `new FamilyPipeline(family, spec, opts)`. */
+  create?(spec: unknown, opts: PipelineSourceOptions): FamilyPipeline<X, Ctx>;
+}
+
+/** One augmenter family: its spec plus its own operator registry. Create with `defineFamily`. */
+export class AugmenterFamily<X, Ctx> {
+  readonly name: string;
+  readonly operators: ComponentRegistry<Augmenter<X, unknown, Ctx>, OperatorEntry<X, Ctx>>;
+  constructor(readonly spec: FamilySpec<X, Ctx>) {
+    this.name = spec.name;
+    this.operators = new ComponentRegistry<Augmenter<X, unknown, Ctx>, OperatorEntry<X, Ctx>>(spec.name === 'sequence' ? 'augmentation operator' : `${spec.name} augmentation operator`);
+  }
+
+  /** Adds an operator (names are unique within the family; composition names are reserved). */
+  // biome-ignore lint/suspicious/noExplicitAny: any operator's config/params types (see OperatorDef)
+  register(def: OperatorDef<X, any, any, Ctx>): void {
+    if (def.family !== undefined && def.family !== this.name) throw new Error(`augmentation operator '${def.name}' belongs to family '${def.family}', not '${this.name}'`);
+    if (this.operators.has(def.name) || (COMPOSITES as readonly string[]).includes(def.name)) throw new Error(`augmentation operator '${def.name}' is registered twice`);
+    const defaults = def.config.safeParse({});
+    this.operators.add({ name: def.name, description: def.summary, schema: def.config, defaults: defaults.success ? defaults.data : {}, def, create: (params) => bindOperator(def, def.config.parse(params)) });
+  }
+
+  names(): string[] {
+    return this.operators.names();
+  }
+
+  /** The operator called `name`; an unknown name is a ConfigError listing the known ones. */
+  // biome-ignore lint/suspicious/noExplicitAny: any operator's config/params types (see OperatorDef)
+  operator(name: string, label = 'step'): OperatorDef<X, any, any, Ctx> {
+    if (!this.operators.has(name)) throw new ConfigError(`${label}: unknown operator '${name}'; expected one of: ${[...this.operators.names(), ...COMPOSITES].join(', ')}`, { field: 'op' });
+    return this.operators.get(name).def;
+  }
+
+  /** Binds an operator to a validated config: the sample/apply pair of the contract. */
+  createAugmenter(name: string, config: Record<string, unknown> = {}): Augmenter<X, unknown, Ctx> {
+    const def = this.operator(name, name);
+    return bindOperator(def, parseConfig(def.config, config, name));
+  }
+
+  /** Re-applies a recorded chain: the same input and chain give the same output, no rng involved. */
+  replay(x: X, chain: readonly ChainEntry[], ctx: Ctx): X {
+    let cur = x;
+    for (const e of chain) cur = this.operator(e.op, 'chain').apply(cur, e.params, ctx);
+    return cur === x ? this.spec.copy(x) : cur;
+  }
+
+  /** A validated pipeline of this family from a spec object (its `family`, if given, must be this one). */
+  pipeline(spec: unknown, opts: PipelineSourceOptions = {}): FamilyPipeline<X, Ctx> {
+    return this.spec.create ? this.spec.create(spec, opts) : new FamilyPipeline(this, spec, opts);
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any operator's config/params types (see OperatorDef)
+function bindOperator<X, Ctx>(def: OperatorDef<X, any, any, Ctx>, config: unknown): Augmenter<X, unknown, Ctx> {
   return { name: def.name, config, sample: (x, ctx, rng) => def.sample(x, config, ctx, rng), apply: (x, p, ctx) => def.apply(x, p, ctx) };
 }
 
-/** Adds an operator (e.g. a custom one in a test or a plug-in). Names are unique. */
-// biome-ignore lint/suspicious/noExplicitAny: any operator's config/params types (see OperatorDef)
-export function registerOperator(def: OperatorDef<Int32Array, any, any, AugmentContext>): void {
-  if (operators.has(def.name) || (COMPOSITES as readonly string[]).includes(def.name)) throw new Error(`augmentation operator '${def.name}' is registered twice`);
-  const d = def as OperatorDef;
-  const defaults = d.config.safeParse({});
-  operators.add({ name: d.name, description: d.summary, schema: d.config, defaults: defaults.success ? defaults.data : {}, def: d, create: (params) => bind(d, d.config.parse(params)) });
-}
-for (const op of [identity, crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, pseudoPrior, continueOp]) registerOperator(op as OperatorDef);
+// Families are keyed by name; the registry stores them type-erased (each caller keeps its typed handle).
+const families = new Registry<AugmenterFamily<unknown, unknown>>('augmenter family');
 
-/** Every registered operator name, in registration order. */
+/** Creates and registers a family (names are unique). Keep the returned handle: it is typed. */
+export function defineFamily<X, Ctx>(spec: FamilySpec<X, Ctx>): AugmenterFamily<X, Ctx> {
+  const f = new AugmenterFamily(spec);
+  families.register(spec.name, f as unknown as AugmenterFamily<unknown, unknown>);
+  return f;
+}
+
+/** The family called `name` (type-erased); an unknown name is a ConfigError listing the known ones. */
+export function getFamily(name: string): AugmenterFamily<unknown, unknown> {
+  return families.get(name, 'family');
+}
+
+/** Every registered family name, in registration order. */
+export function familyNames(): string[] {
+  return families.names();
+}
+
+/**
+ * Adds an operator to the family its `family` field names (`sequence` when absent). Typed code can
+ * call `family.register(def)` on its family handle instead.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: operators of any family, config and params type
+export function registerOperator(def: OperatorDef<any, any, any, any>): void {
+  const name = def.family ?? 'sequence';
+  if (!families.has(name)) throw new Error(`augmentation operator '${def.name}': unknown family '${name}'; expected one of: ${families.names().join(', ')}`);
+  families.get(name).register(def);
+}
+
+// ------------------------------------------------------------------ the sequence family
+
+/** Sequences of item ids (Int32Array); the default family of a pipeline spec. */
+export const sequenceFamily: AugmenterFamily<Int32Array, AugmentContext> = defineFamily<Int32Array, AugmentContext>({
+  name: 'sequence',
+  copy: (x) => x.slice(),
+  length: { of: (x) => x.length, describe: 'sequences of length ≤ threshold take' },
+  checkOutput(label, input, out) {
+    if (out.length === 0 && input.length > 0) throw new ConfigError(`${label} produced an empty sequence from ${input.length} item(s); operators must keep at least one item`, { field: 'op' });
+  },
+  parseResources: (raw, err) => parseResources(raw, err) as Record<string, unknown>,
+  create: (spec, opts) => new Pipeline(spec, opts),
+});
+for (const op of [identity, crop, mask, reorder, reverse, del, duplicate, insert, substitute, prefixes, pseudoPrior, continueOp]) sequenceFamily.register(op);
+
+/** The sequence family's operator registry (augmentation operators by name, the `op` of a step). */
+export const operators = sequenceFamily.operators;
+
+/** Every registered sequence operator name, in registration order. */
 export function operatorNames(): string[] {
-  return operators.names();
+  return sequenceFamily.names();
 }
 
-/** The operator called `name`; an unknown name is a ConfigError listing the known ones. */
+/** The sequence operator called `name`; an unknown name is a ConfigError listing the known ones. */
 export function getOperator(name: string, label = 'step'): OperatorDef {
-  if (!operators.has(name)) throw new ConfigError(`${label}: unknown operator '${name}'; expected one of: ${[...operators.names(), ...COMPOSITES].join(', ')}`, { field: 'op' });
-  return operators.get(name).def;
+  return sequenceFamily.operator(name, label);
 }
 
-/** Binds an operator to a validated config: the sample/apply pair of the contract. */
+/** Binds a sequence operator to a validated config: the sample/apply pair of the contract. */
 export function createAugmenter(name: string, config: Record<string, unknown> = {}): Augmenter<Int32Array, unknown, AugmentContext> {
-  const def = getOperator(name, name);
-  return bind(def, parseConfig(def.config, config, name));
+  return sequenceFamily.createAugmenter(name, config);
 }
 
 // ------------------------------------------------------------------ spec and compiled nodes
@@ -94,8 +208,8 @@ export interface StepSpec {
   [key: string]: unknown;
 }
 /**
- * Resources a pipeline file can declare; `loadPipeline(source, {train, dataset})` fits / loads them
- * from the training view, so the pipeline carries its own context.
+ * Resources a sequence pipeline file can declare; `loadPipeline(source, {train, dataset})` fits /
+ * loads them from the training view, so the pipeline carries its own context.
  */
 export interface ResourcesSpec {
   similarity?: SimilarityResourceSpec;
@@ -128,22 +242,36 @@ export interface GeneratorResourceSpec {
   trainer?: Record<string, unknown>;
 }
 export type BoundGenerators = Readonly<Partial<Record<GenerationDirection, NextItemSampler>>>;
-export interface PipelineSpec {
+/** A pipeline spec in canonical form. `R` is the family's resources object (sequence: ResourcesSpec). */
+export interface PipelineSpec<R = ResourcesSpec> {
   version: 1;
+  /** Absent for the default family, `sequence`. */
+  family?: string;
   name?: string;
-  resources?: ResourcesSpec;
+  resources?: R;
   steps: StepSpec[];
 }
 
-type Node =
-  | { kind: 'op'; path: string; label: string; p: number; def: OperatorDef; config: unknown }
-  | { kind: 'compose'; path: string; label: string; p: number; steps: Node[] }
-  | { kind: 'one_of'; path: string; label: string; p: number; steps: Node[]; cum: Float64Array }
-  | { kind: 'some_of'; path: string; label: string; p: number; steps: Node[]; n: number }
-  | { kind: 'by_length'; path: string; label: string; p: number; threshold: number; short: Node; long: Node };
+/** An operator step of a compiled pipeline, as `FamilyPipeline.operatorSteps()` lists them. */
+export interface OperatorStep<X, Ctx> {
+  readonly path: string;
+  /** `step 2.1 (crop)`: how messages name the step. */
+  readonly label: string;
+  readonly p: number;
+  // biome-ignore lint/suspicious/noExplicitAny: any operator's config/params types (see OperatorDef)
+  readonly def: OperatorDef<X, any, any, Ctx>;
+  readonly config: unknown;
+}
 
-interface Built {
-  node: Node;
+type Node<X, Ctx> =
+  | ({ kind: 'op' } & OperatorStep<X, Ctx>)
+  | { kind: 'compose'; path: string; label: string; p: number; steps: Node<X, Ctx>[] }
+  | { kind: 'one_of'; path: string; label: string; p: number; steps: Node<X, Ctx>[]; cum: Float64Array }
+  | { kind: 'some_of'; path: string; label: string; p: number; steps: Node<X, Ctx>[]; n: number }
+  | { kind: 'by_length'; path: string; label: string; p: number; threshold: number; short: Node<X, Ctx>; long: Node<X, Ctx> };
+
+interface Built<X, Ctx> {
+  node: Node<X, Ctx>;
   canon: StepSpec | StepSpec[];
 }
 
@@ -151,8 +279,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-class Builder {
-  constructor(readonly file: string | undefined) {}
+class Builder<X, Ctx> {
+  constructor(
+    readonly family: AugmenterFamily<X, Ctx>,
+    readonly file: string | undefined,
+  ) {}
   err(label: string, msg: string, field?: string): ConfigError {
     return new ConfigError(`${label}: ${msg}`, { ...(this.file !== undefined ? { file: this.file } : {}), ...(field !== undefined ? { field } : {}) });
   }
@@ -161,12 +292,12 @@ class Builder {
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw this.err(label, `'p' must be a number in [0, 1], got ${typeof v === 'number' ? v : JSON.stringify(v)}`, 'p');
     return v;
   }
-  list(v: unknown, label: string, key: string, path: string): Built[] {
+  list(v: unknown, label: string, key: string, path: string): Built<X, Ctx>[] {
     if (!Array.isArray(v) || v.length === 0) throw this.err(label, `'${key}' must be a non-empty list of steps, got ${JSON.stringify(v) ?? 'nothing'}`, key);
     return v.map((s, i) => this.step(s, `${path}.${i + 1}`));
   }
   /** A branch of by_length: one step, or a list of steps (a compose). */
-  branch(v: unknown, label: string, key: string, path: string): Built {
+  branch(v: unknown, label: string, key: string, path: string): Built<X, Ctx> {
     if (Array.isArray(v)) {
       const kids = this.list(v, label, key, path);
       return { node: { kind: 'compose', path, label: `step ${path} (compose)`, p: 1, steps: kids.map((k) => k.node) }, canon: kids.map((k) => k.canon as StepSpec) };
@@ -177,7 +308,7 @@ class Builder {
   only(obj: Record<string, unknown>, allowed: string[], label: string): void {
     for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw this.err(label, `unknown key '${k}'; expected ${allowed.map((a) => `'${a}'`).join(', ')}`, k);
   }
-  step(raw: unknown, path: string): Built {
+  step(raw: unknown, path: string): Built<X, Ctx> {
     if (!isPlainObject(raw)) throw this.err(`step ${path}`, `must be an object with an 'op' key, got ${JSON.stringify(raw) ?? 'nothing'}`);
     const name = raw.op;
     if (typeof name !== 'string') throw this.err(`step ${path}`, `'op' must be an operator name, got ${JSON.stringify(name) ?? 'nothing'}`, 'op');
@@ -216,15 +347,17 @@ class Builder {
         return { node: { kind: 'some_of', path, label, p, steps: kids.map((k) => k.node), n }, canon: { ...head, n, steps: kids.map((k) => k.canon) } };
       }
       case 'by_length': {
+        const length = this.family.spec.length;
+        if (!length) throw this.err(label, `'by_length' is not available in the ${this.family.name} family (its samples have no length)`, 'op');
         this.only(raw, ['op', 'p', 'threshold', 'short', 'long'], label);
         const t = raw.threshold;
-        if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw this.err(label, `'threshold' must be an integer ≥ 0 (sequences of length ≤ threshold take 'short'), got ${JSON.stringify(t) ?? 'nothing'}`, 'threshold');
+        if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw this.err(label, `'threshold' must be an integer ≥ 0 (${length.describe} 'short'), got ${JSON.stringify(t) ?? 'nothing'}`, 'threshold');
         const short = this.branch(raw.short, label, 'short', `${path}.short`);
         const long = this.branch(raw.long, label, 'long', `${path}.long`);
         return { node: { kind: 'by_length', path, label, p, threshold: t, short: short.node, long: long.node }, canon: { ...head, threshold: t, short: short.canon, long: long.canon } as StepSpec };
       }
     }
-    const def = getOperator(name, `step ${path}`);
+    const def = this.family.operator(name, `step ${path}`);
     const rest: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) if (k !== 'op' && k !== 'p') rest[k] = v;
     const config = parseConfig(def.config, rest, label, this.file);
@@ -232,7 +365,7 @@ class Builder {
   }
 }
 
-function walk(node: Node, f: (n: Node) => void): void {
+function walk<X, Ctx>(node: Node<X, Ctx>, f: (n: Node<X, Ctx>) => void): void {
   f(node);
   if (node.kind === 'compose' || node.kind === 'one_of' || node.kind === 'some_of') for (const c of node.steps) walk(c, f);
   else if (node.kind === 'by_length') walk(node.short, f), walk(node.long, f);
@@ -243,24 +376,44 @@ export interface PipelineSourceOptions {
   file?: string;
 }
 
-/** A validated, runnable pipeline. Build with pipelineFrom* / buildPipeline. */
-export class Pipeline {
-  readonly spec: PipelineSpec;
-  readonly #steps: Node[];
-  readonly #multi: (Node & { kind: 'op' }) | undefined;
-  #bound: { train: TrainView; similarity?: ItemSimilarity; attributes?: ItemAttributes; generators?: BoundGenerators } | undefined;
+/**
+ * A validated, runnable pipeline of any family. Sequence pipelines are `Pipeline` (a subclass that
+ * adds the fitted sequence resources); other families use this class or their own subclass.
+ */
+export class FamilyPipeline<X, Ctx> {
+  readonly family: AugmenterFamily<X, Ctx>;
+  readonly spec: PipelineSpec<unknown>;
+  readonly #steps: Node<X, Ctx>[];
+  readonly #multi: (Node<X, Ctx> & { kind: 'op' }) | undefined;
 
-  constructor(spec: unknown, opts: PipelineSourceOptions = {}) {
-    const b = new Builder(opts.file);
+  constructor(family: AugmenterFamily<X, Ctx>, spec: unknown, opts: PipelineSourceOptions = {}) {
+    this.family = family;
+    const b = new Builder(family, opts.file);
     if (!isPlainObject(spec)) throw b.err('pipeline', `must be an object with 'steps', got ${JSON.stringify(spec) ?? 'nothing'}`);
-    b.only(spec, ['version', 'name', 'resources', 'steps'], 'pipeline');
-    const resources = spec.resources === undefined ? undefined : parseResources(spec.resources, b);
+    b.only(spec, ['version', 'family', 'name', 'resources', 'steps'], 'pipeline');
+    const named = spec.family ?? 'sequence';
+    if (named !== family.name) {
+      const known = typeof named === 'string' && families.has(named);
+      throw b.err('pipeline', known ? `it is a '${named}' pipeline; build it with {family: ${named}Family} (this loader builds '${family.name}' pipelines)` : `'family' must be one of: ${families.names().join(', ')}, got ${JSON.stringify(named)}`, 'family');
+    }
+    let resources: Record<string, unknown> | undefined;
+    if (spec.resources !== undefined) {
+      if (!family.spec.parseResources) throw b.err('pipeline', `the ${family.name} family declares no resources; remove 'resources'`, 'resources');
+      resources = family.spec.parseResources(spec.resources, (label, msg, field) => b.err(label, msg, field));
+    }
     if (spec.version !== undefined && spec.version !== 1) throw b.err('pipeline', `'version' must be 1, got ${JSON.stringify(spec.version)}`, 'version');
     if (spec.name !== undefined && typeof spec.name !== 'string') throw b.err('pipeline', `'name' must be a string, got ${JSON.stringify(spec.name)}`, 'name');
     if (!Array.isArray(spec.steps) || spec.steps.length === 0) throw b.err('pipeline', `'steps' must be a non-empty list of steps, got ${JSON.stringify(spec.steps) ?? 'nothing'}`, 'steps');
     const built = spec.steps.map((s, i) => b.step(s, String(i + 1)));
     this.#steps = built.map((x) => x.node);
-    this.spec = { version: 1, ...(spec.name !== undefined ? { name: spec.name as string } : {}), ...(resources ? { resources } : {}), steps: built.map((x) => x.canon as StepSpec) };
+    this.spec = {
+      version: 1,
+      // The default family is not written, so every sequence spec keeps its canonical bytes.
+      ...(family.name !== 'sequence' ? { family: family.name } : {}),
+      ...(spec.name !== undefined ? { name: spec.name as string } : {}),
+      ...(resources ? { resources } : {}),
+      steps: built.map((x) => x.canon as StepSpec),
+    };
     // Multi-output operators: only as the last top-level step, with p = 1.
     const last = this.#steps[this.#steps.length - 1]!;
     for (const top of this.#steps)
@@ -279,22 +432,113 @@ export class Pipeline {
     return this.#multi !== undefined;
   }
 
-  /** Fitted resources the steps need, with the steps that need them. */
-  requirements(): Map<AugmentResource, string[]> {
-    const req = new Map<AugmentResource, string[]>();
-    for (const top of this.#steps)
-      walk(top, (n) => {
-        if (n.kind !== 'op' || !n.def.requires) return;
-        for (const r of n.def.requires(n.config)) req.set(r, [...(req.get(r) ?? []), n.label]);
-      });
+  /** Every operator step (in every branch), in spec order. */
+  operatorSteps(): OperatorStep<X, Ctx>[] {
+    const out: OperatorStep<X, Ctx>[] = [];
+    for (const top of this.#steps) walk(top, (n) => n.kind === 'op' && out.push(n));
+    return out;
+  }
+
+  /** Fitted resources the steps need, with the labels of the steps that need them. */
+  requirements(): Map<string, string[]> {
+    const req = new Map<string, string[]>();
+    for (const n of this.operatorSteps()) for (const r of n.def.requires?.(n.config) ?? []) req.set(r, [...(req.get(r) ?? []), n.label]);
     return req;
+  }
+
+  /**
+   * Runs the pipeline on one sample (not modified). Returns one result, or several when the last
+   * step is multi-output. The output never aliases the input.
+   */
+  augment(x: X, ctx: Ctx, rng: Rng): Augmented<X>[] {
+    const chain: ChainEntry[] = [];
+    const steps = this.#steps;
+    const multi = this.#multi;
+    const end = multi ? steps.length - 1 : steps.length;
+    let cur = x;
+    for (let i = 0; i < end; i++) cur = this.#runNode(steps[i]!, cur, ctx, rng, chain);
+    if (!multi) return [{ output: cur === x ? this.family.spec.copy(x) : cur, chain }];
+    const r = rng.split(multi.path);
+    const many = multi.def.sampleMany!(cur, multi.config, ctx, r);
+    return many.map((params) => ({ output: this.#checked(multi, cur, multi.def.apply(cur, params, ctx)), chain: [...chain, { op: multi.def.name, params }] }));
+  }
+
+  /** Re-applies a recorded chain (the family's replay). */
+  replay(x: X, chain: readonly ChainEntry[], ctx: Ctx): X {
+    return this.family.replay(x, chain, ctx);
+  }
+
+  toJSON(): PipelineSpec<unknown> {
+    return this.spec;
+  }
+
+  #checked(node: OperatorStep<X, Ctx>, input: X, out: X): X {
+    this.family.spec.checkOutput?.(node.label, input, out);
+    return out;
+  }
+
+  #runNode(node: Node<X, Ctx>, x: X, ctx: Ctx, rng: Rng, chain: ChainEntry[]): X {
+    const r = rng.split(node.path);
+    if (node.p < 1 && !(r.next() < node.p)) return x;
+    switch (node.kind) {
+      case 'op': {
+        const params = node.def.sample(x, node.config, ctx, r);
+        const out = this.#checked(node, x, node.def.apply(x, params, ctx));
+        chain.push({ op: node.def.name, params });
+        return out;
+      }
+      case 'compose': {
+        let cur = x;
+        for (const c of node.steps) cur = this.#runNode(c, cur, ctx, rng, chain);
+        return cur;
+      }
+      case 'one_of': {
+        const u = r.next();
+        let k = 0;
+        while (k < node.cum.length - 1 && u >= node.cum[k]!) k++;
+        return this.#runNode(node.steps[k]!, x, ctx, rng, chain);
+      }
+      case 'some_of': {
+        // n distinct children chosen uniformly, applied in their listed order.
+        let need = node.n;
+        let cur = x;
+        const m = node.steps.length;
+        for (let i = 0; i < m && need > 0; i++) {
+          if (r.next() * (m - i) < need) {
+            need--;
+            cur = this.#runNode(node.steps[i]!, cur, ctx, rng, chain);
+          }
+        }
+        return cur;
+      }
+      case 'by_length':
+        return this.#runNode(this.family.spec.length!.of(x) <= node.threshold ? node.short : node.long, x, ctx, rng, chain);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ the sequence pipeline
+
+/** A validated, runnable sequence pipeline with its fitted resources. Build with pipelineFrom* / buildPipeline. */
+export class Pipeline extends FamilyPipeline<Int32Array, AugmentContext> {
+  declare readonly spec: PipelineSpec;
+  #bound: { train: TrainView; similarity?: ItemSimilarity; attributes?: ItemAttributes; generators?: BoundGenerators } | undefined;
+
+  constructor(spec: unknown, opts: PipelineSourceOptions = {}) {
+    super(sequenceFamily, spec, opts);
+  }
+
+  /** Fitted resources the steps need, with the steps that need them. */
+  override requirements(): Map<AugmentResource, string[]> {
+    // Sequence operators declare AugmentResource names only.
+    return super.requirements() as Map<AugmentResource, string[]>;
   }
 
   /** Steps that can emit the reserved mask token numItems+1. */
   maskSteps(): string[] {
-    const out: string[] = [];
-    for (const top of this.#steps) walk(top, (n) => n.kind === 'op' && n.def.emitsMask?.(n.config) && out.push(n.label));
-    return out;
+    return this.operatorSteps()
+      .filter((n) => n.def.emitsMask?.(n.config))
+      .map((n) => n.label);
   }
 
   /**
@@ -376,156 +620,130 @@ export class Pipeline {
    * last step is multi-output. Call `validate(ctx)` once before running many sequences.
    */
   run(seq: Int32Array, ctx: AugmentContext, rng: Rng): AugmentResult[] {
-    const chain: ChainEntry[] = [];
-    const steps = this.#steps;
-    const multi = this.#multi;
-    const end = multi ? steps.length - 1 : steps.length;
-    let cur = seq;
-    for (let i = 0; i < end; i++) cur = runNode(steps[i]!, cur, ctx, rng, chain);
-    if (!multi) return [{ items: cur === seq ? seq.slice() : cur, chain }];
-    const r = rng.split(multi.path);
-    const many = multi.def.sampleMany!(cur, multi.config, ctx, r);
-    return many.map((params) => ({ items: checked(multi, cur, multi.def.apply(cur, params, ctx)), chain: [...chain, { op: multi.def.name, params }] }));
+    return this.augment(seq, ctx, rng).map((r) => ({ items: r.output, chain: r.chain }));
   }
 
-  toJSON(): PipelineSpec {
+  override toJSON(): PipelineSpec {
     return this.spec;
   }
 }
 
-function parseResources(v: unknown, b: Builder): ResourcesSpec {
-  if (!isPlainObject(v)) throw b.err('pipeline', `'resources' must be an object, got ${JSON.stringify(v)}`, 'resources');
-  b.only(v, ['similarity', 'attributes', 'generators'], 'pipeline resources');
+function onlyKeys(obj: Record<string, unknown>, allowed: string[], label: string, err: SpecError): void {
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw err(label, `unknown key '${k}'; expected ${allowed.map((a) => `'${a}'`).join(', ')}`, k);
+}
+
+function parseResources(v: unknown, err: SpecError): ResourcesSpec {
+  if (!isPlainObject(v)) throw err('pipeline', `'resources' must be an object, got ${JSON.stringify(v)}`, 'resources');
+  onlyKeys(v, ['similarity', 'attributes', 'generators'], 'pipeline resources', err);
   const out: ResourcesSpec = {};
   if (v.similarity !== undefined) {
     const s = v.similarity;
-    if (!isPlainObject(s)) throw b.err('pipeline resources', `'similarity' must be an object {kind, topK}, got ${JSON.stringify(s)}`, 'similarity');
-    b.only(s, ['kind', 'topK', 'model'], 'pipeline resources.similarity');
+    if (!isPlainObject(s)) throw err('pipeline resources', `'similarity' must be an object {kind, topK}, got ${JSON.stringify(s)}`, 'similarity');
+    onlyKeys(s, ['kind', 'topK', 'model'], 'pipeline resources.similarity', err);
     if (s.kind !== 'itemcf-iuf' && s.kind !== 'attribute-jaccard' && s.kind !== 'model-embedding')
-      throw b.err('pipeline resources.similarity', `'kind' must be one of: itemcf-iuf, attribute-jaccard, model-embedding, got ${JSON.stringify(s.kind)}`, 'kind');
+      throw err('pipeline resources.similarity', `'kind' must be one of: itemcf-iuf, attribute-jaccard, model-embedding, got ${JSON.stringify(s.kind)}`, 'kind');
     const topK = s.topK ?? 20;
-    if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1) throw b.err('pipeline resources.similarity', `'topK' must be an integer ≥ 1, got ${JSON.stringify(topK)}`, 'topK');
-    if (s.kind === 'model-embedding') out.similarity = { kind: s.kind, topK, model: parseGeneratorSpec(s.model ?? null, b, 'pipeline resources.similarity.model') };
-    else if (s.model !== undefined) throw b.err('pipeline resources.similarity', `'model' applies only to kind 'model-embedding' (kind is '${s.kind}')`, 'model');
+    if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1) throw err('pipeline resources.similarity', `'topK' must be an integer ≥ 1, got ${JSON.stringify(topK)}`, 'topK');
+    if (s.kind === 'model-embedding') out.similarity = { kind: s.kind, topK, model: parseGeneratorSpec(s.model ?? null, err, 'pipeline resources.similarity.model') };
+    else if (s.model !== undefined) throw err('pipeline resources.similarity', `'model' applies only to kind 'model-embedding' (kind is '${s.kind}')`, 'model');
     else out.similarity = { kind: s.kind, topK };
   }
   if (v.attributes !== undefined) {
-    if (typeof v.attributes !== 'string' || v.attributes === '') throw b.err('pipeline resources', `'attributes' must be a file path, got ${JSON.stringify(v.attributes)}`, 'attributes');
+    if (typeof v.attributes !== 'string' || v.attributes === '') throw err('pipeline resources', `'attributes' must be a file path, got ${JSON.stringify(v.attributes)}`, 'attributes');
     out.attributes = v.attributes;
   }
   if (v.generators !== undefined) {
     const g = v.generators;
-    if (!isPlainObject(g)) throw b.err('pipeline resources', `'generators' must be an object {forward?, reverse?}, got ${JSON.stringify(g)}`, 'generators');
-    b.only(g, ['forward', 'reverse'], 'pipeline resources.generators');
+    if (!isPlainObject(g)) throw err('pipeline resources', `'generators' must be an object {forward?, reverse?}, got ${JSON.stringify(g)}`, 'generators');
+    onlyKeys(g, ['forward', 'reverse'], 'pipeline resources.generators', err);
     const gens: NonNullable<ResourcesSpec['generators']> = {};
-    for (const dir of ['forward', 'reverse'] as const) if (g[dir] !== undefined) gens[dir] = parseGeneratorSpec(g[dir], b, `pipeline resources.generators.${dir}`);
+    for (const dir of ['forward', 'reverse'] as const) if (g[dir] !== undefined) gens[dir] = parseGeneratorSpec(g[dir], err, `pipeline resources.generators.${dir}`);
     out.generators = gens;
   }
-  if (out.similarity?.kind === 'attribute-jaccard' && out.attributes === undefined) throw b.err('pipeline resources.similarity', "kind 'attribute-jaccard' needs 'resources.attributes'", 'attributes');
+  if (out.similarity?.kind === 'attribute-jaccard' && out.attributes === undefined) throw err('pipeline resources.similarity', "kind 'attribute-jaccard' needs 'resources.attributes'", 'attributes');
   return out;
 }
 
-function parseGeneratorSpec(v: unknown, b: Builder, label: string): GeneratorResourceSpec {
+function parseGeneratorSpec(v: unknown, err: SpecError, label: string): GeneratorResourceSpec {
   if (v === null) v = {};
-  if (!isPlainObject(v)) throw b.err(label, `must be an object {model, epochs, seed, config, trainer}, got ${JSON.stringify(v)}`);
-  b.only(v, ['model', 'epochs', 'seed', 'config', 'trainer'], label);
+  if (!isPlainObject(v)) throw err(label, `must be an object {model, epochs, seed, config, trainer}, got ${JSON.stringify(v)}`);
+  onlyKeys(v, ['model', 'epochs', 'seed', 'config', 'trainer'], label, err);
   const model = v.model ?? 'sasrec';
-  if (model !== 'sasrec' && model !== 'gru4rec') throw b.err(label, `'model' must be one of: sasrec, gru4rec, got ${JSON.stringify(model)}`, 'model');
+  if (model !== 'sasrec' && model !== 'gru4rec') throw err(label, `'model' must be one of: sasrec, gru4rec, got ${JSON.stringify(model)}`, 'model');
   const epochs = v.epochs ?? 20;
-  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs < 1) throw b.err(label, `'epochs' must be an integer ≥ 1, got ${JSON.stringify(epochs)}`, 'epochs');
+  if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs < 1) throw err(label, `'epochs' must be an integer ≥ 1, got ${JSON.stringify(epochs)}`, 'epochs');
   const seed = v.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw b.err(label, `'seed' must be an integer ≥ 0, got ${JSON.stringify(seed)}`, 'seed');
-  if (v.config !== undefined && !isPlainObject(v.config)) throw b.err(label, `'config' must be an object of network hyper-parameters, got ${JSON.stringify(v.config)}`, 'config');
-  if (v.trainer !== undefined && !isPlainObject(v.trainer)) throw b.err(label, `'trainer' must be an object of trainer settings, got ${JSON.stringify(v.trainer)}`, 'trainer');
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw err(label, `'seed' must be an integer ≥ 0, got ${JSON.stringify(seed)}`, 'seed');
+  if (v.config !== undefined && !isPlainObject(v.config)) throw err(label, `'config' must be an object of network hyper-parameters, got ${JSON.stringify(v.config)}`, 'config');
+  if (v.trainer !== undefined && !isPlainObject(v.trainer)) throw err(label, `'trainer' must be an object of trainer settings, got ${JSON.stringify(v.trainer)}`, 'trainer');
   return { model, epochs, seed, config: { loss: 'ce', ...(v.config as Record<string, unknown> | undefined) }, ...(v.trainer !== undefined ? { trainer: { ...(v.trainer as Record<string, unknown>) } } : {}) };
 }
 
-function checked(node: Node & { kind: 'op' }, input: Int32Array, out: Int32Array): Int32Array {
-  if (out.length === 0 && input.length > 0)
-    throw new ConfigError(`${node.label} produced an empty sequence from ${input.length} item(s); operators must keep at least one item`, { field: 'op' });
-  return out;
-}
 
-function runNode(node: Node, seq: Int32Array, ctx: AugmentContext, rng: Rng, chain: ChainEntry[]): Int32Array {
-  const r = rng.split(node.path);
-  if (node.p < 1 && !(r.next() < node.p)) return seq;
-  switch (node.kind) {
-    case 'op': {
-      const params = node.def.sample(seq, node.config, ctx, r);
-      const out = checked(node, seq, node.def.apply(seq, params, ctx));
-      chain.push({ op: node.def.name, params });
-      return out;
-    }
-    case 'compose': {
-      let cur = seq;
-      for (const c of node.steps) cur = runNode(c, cur, ctx, rng, chain);
-      return cur;
-    }
-    case 'one_of': {
-      const u = r.next();
-      let k = 0;
-      while (k < node.cum.length - 1 && u >= node.cum[k]!) k++;
-      return runNode(node.steps[k]!, seq, ctx, rng, chain);
-    }
-    case 'some_of': {
-      // n distinct children chosen uniformly, applied in their listed order.
-      let need = node.n;
-      let cur = seq;
-      const m = node.steps.length;
-      for (let i = 0; i < m && need > 0; i++) {
-        if (r.next() * (m - i) < need) {
-          need--;
-          cur = runNode(node.steps[i]!, cur, ctx, rng, chain);
-        }
-      }
-      return cur;
-    }
-    case 'by_length':
-      return runNode(seq.length <= node.threshold ? node.short : node.long, seq, ctx, rng, chain);
-  }
-}
-
-/** Re-applies a recorded chain: the same input and chain give the same output, no rng involved. */
+/** Re-applies a recorded sequence chain: the same input and chain give the same output, no rng involved. */
 export function replayChain(seq: Int32Array, chain: readonly ChainEntry[], ctx: AugmentContext): Int32Array {
-  let cur = seq;
-  for (const e of chain) cur = getOperator(e.op, 'chain').apply(cur, e.params, ctx);
-  return cur === seq ? seq.slice() : cur;
+  return sequenceFamily.replay(seq, chain, ctx);
 }
 
 // ------------------------------------------------------------------ (de)serialisation
 
-export function buildPipeline(spec: unknown, opts: PipelineSourceOptions = {}): Pipeline {
-  return new Pipeline(spec, opts);
+/** Options of the spec readers: `family` picks the family (default: sequence, giving a `Pipeline`). */
+export interface FamilyOption<X, Ctx> {
+  family: AugmenterFamily<X, Ctx>;
 }
 
-export function pipelineFromJson(text: string, opts: PipelineSourceOptions = {}): Pipeline {
-  let obj: unknown;
+/** A sequence pipeline from a spec object; with `{family}`, a pipeline of that family. */
+export function buildPipeline(spec: unknown, opts?: PipelineSourceOptions): Pipeline;
+export function buildPipeline<X, Ctx>(spec: unknown, opts: PipelineSourceOptions & FamilyOption<X, Ctx>): FamilyPipeline<X, Ctx>;
+export function buildPipeline<X, Ctx>(spec: unknown, opts: PipelineSourceOptions & Partial<FamilyOption<X, Ctx>> = {}): FamilyPipeline<X, Ctx> | Pipeline {
+  const { family, ...rest } = opts;
+  return family ? family.pipeline(spec, rest) : new Pipeline(spec, rest);
+}
+
+/** A pipeline of whichever family the spec names (`family:`, default sequence), type-erased. */
+export function buildAnyPipeline(spec: unknown, opts: PipelineSourceOptions = {}): FamilyPipeline<unknown, unknown> {
+  const named = isPlainObject(spec) && typeof spec.family === 'string' && families.has(spec.family) ? spec.family : 'sequence';
+  return families.get(named).pipeline(spec, opts);
+}
+
+function parseJsonSpec(text: string, file: string | undefined): unknown {
   try {
-    obj = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`pipeline is not valid JSON (${(e as Error).message})`, opts.file !== undefined ? { file: opts.file } : {});
+    throw new ConfigError(`pipeline is not valid JSON (${(e as Error).message})`, file !== undefined ? { file } : {});
   }
-  return new Pipeline(obj, opts);
 }
 
-export function pipelineFromYaml(text: string, opts: PipelineSourceOptions = {}): Pipeline {
-  let obj: unknown;
+function parseYamlSpec(text: string, file: string | undefined): unknown {
   try {
-    obj = yamlParse(text);
+    return yamlParse(text);
   } catch (e) {
     const pos = (e as { linePos?: { line: number }[] }).linePos?.[0];
     const msg = ((e as Error).message ?? String(e)).split('\n')[0];
-    throw new ConfigError(`pipeline is not valid YAML (${msg})`, { ...(opts.file !== undefined ? { file: opts.file } : {}), ...(pos ? { line: pos.line } : {}) });
+    throw new ConfigError(`pipeline is not valid YAML (${msg})`, { ...(file !== undefined ? { file } : {}), ...(pos ? { line: pos.line } : {}) });
   }
-  return new Pipeline(obj, opts);
+}
+
+export function pipelineFromJson(text: string, opts?: PipelineSourceOptions): Pipeline;
+export function pipelineFromJson<X, Ctx>(text: string, opts: PipelineSourceOptions & FamilyOption<X, Ctx>): FamilyPipeline<X, Ctx>;
+export function pipelineFromJson<X, Ctx>(text: string, opts: PipelineSourceOptions & Partial<FamilyOption<X, Ctx>> = {}): FamilyPipeline<X, Ctx> | Pipeline {
+  const spec = parseJsonSpec(text, opts.file);
+  return opts.family ? buildPipeline(spec, { ...opts, family: opts.family }) : buildPipeline(spec, opts);
+}
+
+export function pipelineFromYaml(text: string, opts?: PipelineSourceOptions): Pipeline;
+export function pipelineFromYaml<X, Ctx>(text: string, opts: PipelineSourceOptions & FamilyOption<X, Ctx>): FamilyPipeline<X, Ctx>;
+export function pipelineFromYaml<X, Ctx>(text: string, opts: PipelineSourceOptions & Partial<FamilyOption<X, Ctx>> = {}): FamilyPipeline<X, Ctx> | Pipeline {
+  const spec = parseYamlSpec(text, opts.file);
+  return opts.family ? buildPipeline(spec, { ...opts, family: opts.family }) : buildPipeline(spec, opts);
 }
 
 /** Canonical JSON (2-space indent, trailing newline): equal pipelines give equal bytes. */
-export function pipelineToJson(p: Pipeline): string {
+export function pipelineToJson(p: { readonly spec: PipelineSpec<unknown> }): string {
   return JSON.stringify(p.spec, null, 2) + '\n';
 }
 
-export function pipelineToYaml(p: Pipeline): string {
+export function pipelineToYaml(p: { readonly spec: PipelineSpec<unknown> }): string {
   return yamlStringify(p.spec, { lineWidth: 0 });
 }
 
@@ -538,26 +756,32 @@ export interface LoadPipelineOptions {
   dataset?: { readonly itemIds: readonly string[] };
 }
 
+/** Reads a pipeline file (.json as JSON, anything else as YAML) into a spec object; a missing file is a ConfigError. */
+export function readPipelineFile(source: string, baseDir = process.cwd()): unknown {
+  const path = resolve(baseDir, source);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf-8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? 'pipeline file not found' : `cannot read pipeline file (${code})`, { file: source });
+  }
+  return path.endsWith('.json') ? parseJsonSpec(text, source) : parseYamlSpec(text, source);
+}
+
+/** A pipeline of `family` from a file path (see readPipelineFile) or an inline spec object. */
+export function loadFamilyPipeline<X, Ctx>(source: string | object, family: AugmenterFamily<X, Ctx>, opts: { baseDir?: string } = {}): FamilyPipeline<X, Ctx> {
+  return typeof source === 'string' ? family.pipeline(readPipelineFile(source, opts.baseDir), { file: source }) : family.pipeline(source);
+}
+
 /**
- * A pipeline from a file path (.json as JSON, anything else as YAML) or an inline spec object.
+ * A sequence pipeline from a file path (.json as JSON, anything else as YAML) or an inline spec object.
  * With `train`, the resources the spec declares are fitted on it and bound to the pipeline.
  */
 export function loadPipeline(source: string | object, opts: LoadPipelineOptions = {}): Pipeline {
   const base = opts.baseDir ?? process.cwd();
-  let p: Pipeline;
-  let dir = base;
-  if (typeof source === 'string') {
-    const path = resolve(base, source);
-    dir = dirname(path);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf-8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new ConfigError(code === 'ENOENT' ? 'pipeline file not found' : `cannot read pipeline file (${code})`, { file: source });
-    }
-    p = path.endsWith('.json') ? pipelineFromJson(text, { file: source }) : pipelineFromYaml(text, { file: source });
-  } else p = new Pipeline(source);
+  const p = typeof source === 'string' ? new Pipeline(readPipelineFile(source, base), { file: source }) : new Pipeline(source);
+  const dir = typeof source === 'string' ? dirname(resolve(base, source)) : base;
   if (opts.train) {
     const attr = p.spec.resources?.attributes;
     p.bind(opts.train, { ...(opts.dataset ? { itemIds: opts.dataset.itemIds } : {}), ...(attr !== undefined ? { attributesPath: resolve(dir, attr) } : {}) });

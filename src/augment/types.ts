@@ -1,5 +1,6 @@
 /**
- * The augmenter contract, shared by every augmenter family (sequences now; text and images later).
+ * The augmenter contract, shared by every augmenter family (sequences, text, images; see
+ * `defineFamily` in pipeline.ts).
  *
  * An operator is a *named* transformation with typed configuration (validated by a zod schema when
  * a pipeline is built) whose randomness is split in two phases:
@@ -47,10 +48,15 @@ export interface OperatorDef<X = Int32Array, C = any, P = any, Ctx = AugmentCont
   readonly summary: string;
   /** Strict object schema of the configuration (the keys a pipeline step may carry besides `op` and `p`). */
   readonly config: z.ZodType<C>;
-  /** Resources this configuration needs in the context (checked at pipeline validation). */
-  requires?(config: C): readonly AugmentResource[];
-  /** True when the result can contain the reserved mask token numItems+1. */
+  /** Resources this configuration needs in the context (checked at pipeline validation); names are the family's (sequence: AugmentResource). */
+  requires?(config: C): readonly string[];
+  /** Sequence family: true when the result can contain the reserved mask token numItems+1. */
   emitsMask?(config: C): boolean;
+  /**
+   * True when the output keeps the input's label (meaning-preserving); families that augment
+   * labelled samples (text: judged query–product pairs) refuse steps that say false unless told.
+   */
+  labelPreserving?(config: C): boolean;
   /** Draws the random choices for one application. Pure function of its arguments and rng draws. */
   sample(x: X, config: C, ctx: Ctx, rng: Rng): P;
   /**
@@ -77,7 +83,13 @@ export interface ChainEntry {
   readonly params: unknown;
 }
 
-/** One augmented sample produced by a pipeline run. */
+/** One augmented sample of any family, as `FamilyPipeline.augment` returns it. */
+export interface Augmented<X> {
+  readonly output: X;
+  readonly chain: ChainEntry[];
+}
+
+/** One augmented sequence produced by a (sequence) pipeline run. */
 export interface AugmentResult {
   readonly items: Int32Array;
   readonly chain: ChainEntry[];
