@@ -52,3 +52,5 @@ export { drawFromScores, generateItems, itemsSeenIn, checkDrawOptions, DEFAULT_D
 export type { NextItemSampler, GenerationDirection, DrawOptions } from './generator.ts';
 export { expandSequences, expandTrainView, expandTrainViewDetailed, writeExpansionJsonl } from './expand.ts';
 export type { ExpandOptions, ExpandedSample, ExpandTrainViewOptions, ExpandedTrainView, JsonlOptions, JsonlReport } from './expand.ts';
+export { imageFamily, buildImagePipeline, imageOperators, expandImageFolder, sampleMix, applyMix } from './image/index.ts';
+export type { ImageAugmentContext, ImageOperatorDef, ExpandImageOptions, ExpandImageReport, ImageManifestRow, MixConfig, MixParams, MixedBatch, FillMode } from './image/index.ts';

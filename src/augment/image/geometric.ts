@@ -60,8 +60,9 @@ export const shift: ImageOp<z.infer<typeof ShiftConfig>, ShiftParams> = {
   summary: 'translate by whole pixels, up to x·width horizontally and y·height vertically',
   config: ShiftConfig,
   sample: (img, c, _ctx, rng) => ({
-    dx: Math.round(uniform(rng, -c.x, c.x) * img.width),
-    dy: Math.round(uniform(rng, -c.y, c.y) * img.height),
+    // `+ 0` turns −0 into 0, so the params survive JSON unchanged.
+    dx: Math.round(uniform(rng, -c.x, c.x) * img.width) + 0,
+    dy: Math.round(uniform(rng, -c.y, c.y) * img.height) + 0,
     fill: c.fill,
     fillValue: c.fillValue,
   }),
