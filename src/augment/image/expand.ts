@@ -5,7 +5,7 @@
  * (`manifest.jsonl`: file, source, label, view, seed, operator chain) and `labels.csv`
  * (file,label) are written last. Every file is written atomically.
  *
- * Determinism: view v of source s draws from Rng(seed).split(s).split(v), and PNG encoding is
+ * Determinism: view v of source s draws from Rng(seed).split(`${s}#${v}`), and PNG encoding is
  * byte-stable, so the same seed gives byte-identical files whatever the number of workers or
  * the order they finish in. Decoding, augmenting and encoding run in a pool of worker threads
  * (default: the available cores).
@@ -92,9 +92,11 @@ export async function expandOne(task: ExpandTask, job: ExpandJobConfig, pipeline
     throw e;
   }
   const rows: ImageManifestRow[] = [];
-  const base = new Rng(job.seed).split(task.source);
+  const run = new Rng(job.seed);
   for (let v = 0; v < job.views; v++) {
-    const [res] = pipeline.augment(image, {}, base.split(v));
+    // One split on a key naming source and view: nested splits on short keys can collide
+    // (hashSeed xors the first key character into the seed's low byte).
+    const [res] = pipeline.augment(image, {}, run.split(`${task.source}#${v}`));
     const file = viewPath(task.source, v);
     const out = join(job.outDir, file);
     mkdirSync(dirname(out), { recursive: true });

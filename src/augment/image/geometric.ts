@@ -149,7 +149,8 @@ export const randomCrop: ImageOp<z.infer<typeof CropConfig>, CropParams> = {
         const sx = fillIndex(p.x + i, img.width, p.fill);
         if (sx < 0) continue;
         const s = (sy * img.width + sx) * C;
-        out.set(img.data.subarray(s, s + C), (j * p.width + i) * C);
+        const d = (j * p.width + i) * C;
+        for (let c = 0; c < C; c++) out[d + c] = img.data[s + c]!;
       }
     }
     return { width: p.width, height: p.height, channels: C, data: out };
@@ -206,10 +207,17 @@ type NoParams = Record<string, never>;
 function flip(img: ImageTensor, horizontal: boolean): ImageTensor {
   const { width: W, height: H, channels: C, data } = img;
   const out = new Uint8Array(data.length);
+  const row = W * C;
   for (let y = 0; y < H; y++) {
+    if (!horizontal) {
+      out.set(data.subarray((H - 1 - y) * row, (H - y) * row), y * row);
+      continue;
+    }
+    const o = y * row;
     for (let x = 0; x < W; x++) {
-      const s = horizontal ? (y * W + (W - 1 - x)) * C : ((H - 1 - y) * W + x) * C;
-      out.set(data.subarray(s, s + C), (y * W + x) * C);
+      const s = o + (W - 1 - x) * C;
+      const d = o + x * C;
+      for (let c = 0; c < C; c++) out[d + c] = data[s + c]!;
     }
   }
   return { width: W, height: H, channels: C, data: out };
