@@ -54,15 +54,22 @@ export function warpAffine(img: ImageTensor, inv: readonly number[], outW: numbe
       const y0 = Math.floor(v);
       const fx = u - x0;
       const fy = v - y0;
-      const ix0 = fillIndex(x0, W, fill);
-      const ix1 = fillIndex(x0 + 1, W, fill);
-      const iy0 = fillIndex(y0, H, fill);
-      const iy1 = fillIndex(y0 + 1, H, fill);
       const o = (y * outW + x) * C;
       const w00 = (1 - fx) * (1 - fy);
       const w10 = fx * (1 - fy);
       const w01 = (1 - fx) * fy;
       const w11 = fx * fy;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
+        // Interior: all four neighbours exist (the common case; no fill-mode lookups).
+        const q = (y0 * W + x0) * C;
+        const qr = q + W * C;
+        for (let ch = 0; ch < C; ch++) out[o + ch] = clampByte(w00 * src[q + ch]! + w10 * src[q + C + ch]! + w01 * src[qr + ch]! + w11 * src[qr + C + ch]!);
+        continue;
+      }
+      const ix0 = fillIndex(x0, W, fill);
+      const ix1 = fillIndex(x0 + 1, W, fill);
+      const iy0 = fillIndex(y0, H, fill);
+      const iy1 = fillIndex(y0 + 1, H, fill);
       const p00 = ix0 < 0 || iy0 < 0 ? -1 : (iy0 * W + ix0) * C;
       const p10 = ix1 < 0 || iy0 < 0 ? -1 : (iy0 * W + ix1) * C;
       const p01 = ix0 < 0 || iy1 < 0 ? -1 : (iy1 * W + ix0) * C;
