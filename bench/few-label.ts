@@ -110,36 +110,42 @@ for (const k of ks) {
       const best = res.logs.find((l) => l.epoch === res.bestEpoch);
       const row = { k, seed, arm, testAccuracy: acc, validAccuracy: best?.validAccuracy ?? Number.NaN, bestEpoch: res.bestEpoch, epochs: res.logs.length, trainImages: data.images.length, seconds: Math.round((performance.now() - t) / 100) / 10 };
       runs.push(row);
+      writeResults(false);
       stderrProgress.line(`k=${k} seed=${seed} ${arm.padEnd(8)} test ${acc.toFixed(4)} valid ${row.validAccuracy.toFixed(4)} best epoch ${res.bestEpoch}/${res.logs.length} (${row.seconds} s)`);
     }
   }
 }
 
-const summary = ks.flatMap((k) =>
-  arms.map((arm) => {
-    const accs = runs.filter((r) => r.k === k && r.arm === arm).map((r) => r.testAccuracy);
-    const { mean, std } = meanStd(accs);
-    const base = correct.get(`${k}/none`);
-    const mine = correct.get(`${k}/${arm}`)!;
-    const test = arm !== 'none' && base ? pairedTTest(Float64Array.from(mine, (v) => v / seeds), Float64Array.from(base, (v) => v / seeds)) : undefined;
-    return { k, arm, seeds: accs.length, testAccuracyMean: mean, testAccuracyStd: std, ...(test ? { vsNone: { meanDiff: test.meanDiff, t: test.t, pValue: test.pValue, n: test.n } } : {}) };
-  }),
-);
-for (const s of summary) console.log(`k=${String(s.k).padStart(2)} ${s.arm.padEnd(8)} ${(100 * s.testAccuracyMean).toFixed(2)} ± ${(100 * s.testAccuracyStd).toFixed(2)} %${s.vsNone ? `  Δ ${(100 * s.vsNone.meanDiff).toFixed(2)} pt, p = ${s.vsNone.pValue.toExponential(2)}` : ''}`);
+function writeResults(complete: boolean): void {
+  const summary = ks.flatMap((k) =>
+    arms.flatMap((arm) => {
+      const accs = runs.filter((r) => r.k === k && r.arm === arm).map((r) => r.testAccuracy);
+        if (accs.length === 0) return [];
+      const { mean, std } = meanStd(accs);
+      const base = correct.get(`${k}/none`);
+      const mine = correct.get(`${k}/${arm}`)!;
+      const test = arm !== 'none' && base && runs.filter((r) => r.k === k && r.arm === 'none').length === accs.length ? pairedTTest(Float64Array.from(mine, (v) => v / accs.length), Float64Array.from(base, (v) => v / accs.length)) : undefined;
+      return [{ k, arm, seeds: accs.length, testAccuracyMean: mean, testAccuracyStd: std, ...(test ? { vsNone: { meanDiff: test.meanDiff, t: test.t, pValue: test.pValue, n: test.n } } : {}) }];
+    }),
+  );
+  if (complete) for (const s of summary) console.log(`k=${String(s.k).padStart(2)} ${s.arm.padEnd(8)} ${(100 * s.testAccuracyMean).toFixed(2)} ± ${(100 * s.testAccuracyStd).toFixed(2)} %${s.vsNone ? `  Δ ${(100 * s.vsNone.meanDiff).toFixed(2)} pt, p = ${s.vsNone.pValue.toExponential(2)}` : ''}`);
 
-writeJsonAtomic(outPath, {
-  benchmark: 'few-label-fashion-mnist',
-  command: `node --import tsx bench/few-label.ts --k ${ks.join(',')} --seeds ${seeds} --arms ${arms.join(',')} --views ${views} --valid-per-class ${validPerClass} --max-epochs ${maxEpochs} --patience ${patience}${testLimit !== 10000 ? ` --test-limit ${testLimit}` : ''}`,
-  protocol:
-    'k labelled images per class drawn per seed from the official 60k training set; validation (early stopping on accuracy, best weights restored) drawn from the rest of the training set; test = the official 10k test set. ' +
-    'Model: conv3×3(16)-BN-ReLU-maxpool2 → conv3×3(32)-BN-ReLU-maxpool2 → linear; Adam lr 1e-3; batch = clamp(⌊n/5⌋, 8, 64). ' +
-    'offline: the labelled images plus `views` augmented copies each, fixed before training; online: the pipeline re-applied to every image of every batch. vsNone: paired t-test over test images of the per-image correctness averaged over seeds.',
-  pipeline: pipelineSpec,
-  backend: backendInfo(),
-  summary,
-  runs,
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
-  date: new Date().toISOString(),
-  seconds: Math.round((performance.now() - t0) / 1000),
-});
+  writeJsonAtomic(outPath, {
+    benchmark: 'few-label-fashion-mnist',
+    complete,
+    command: `node --import tsx bench/few-label.ts --k ${ks.join(',')} --seeds ${seeds} --arms ${arms.join(',')} --views ${views} --valid-per-class ${validPerClass} --max-epochs ${maxEpochs} --patience ${patience}${testLimit !== 10000 ? ` --test-limit ${testLimit}` : ''}`,
+    protocol:
+      'k labelled images per class drawn per seed from the official 60k training set; validation (early stopping on accuracy, best weights restored) drawn from the rest of the training set; test = the official 10k test set. ' +
+      'Model: conv3×3(16)-BN-ReLU-maxpool2 → conv3×3(32)-BN-ReLU-maxpool2 → linear; Adam lr 1e-3; batch = clamp(⌊n/5⌋, 8, 64). ' +
+      'offline: the labelled images plus `views` augmented copies each, fixed before training; online: the pipeline re-applied to every image of every batch. vsNone: paired t-test over test images of the per-image correctness averaged over seeds.',
+    pipeline: pipelineSpec,
+    backend: backendInfo(),
+    summary,
+    runs,
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
+    date: new Date().toISOString(),
+    seconds: Math.round((performance.now() - t0) / 1000),
+  });
+}
+writeResults(true);
 console.log(`wrote ${outPath}`);
