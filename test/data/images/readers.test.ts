@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
@@ -153,4 +153,17 @@ test('readIdx: the Fashion-MNIST sample (900 images, 90 per class)', () => {
   for (const s of ds.samples) counts[s.label]++;
   assert.deepEqual(counts, new Array(10).fill(90));
   assert.deepEqual([ds.samples[0]!.image.width, ds.samples[0]!.image.height, ds.samples[0]!.image.channels], [28, 28, 1]);
+});
+
+const debian = '/usr/share/datasets/fashion-mnist';
+test('readIdx: the full Fashion-MNIST from Debian (60,000 + 10,000; skipped when dataset-fashion-mnist is not installed)', { skip: !existsSync(`${debian}/t10k-images-idx3-ubyte.gz`) }, () => {
+  const tr = readIdx(`${debian}/train-images-idx3-ubyte.gz`, `${debian}/train-labels-idx1-ubyte.gz`, { classNames: FASHION_MNIST_CLASSES });
+  const te = readIdx(`${debian}/t10k-images-idx3-ubyte.gz`, `${debian}/t10k-labels-idx1-ubyte.gz`, { classNames: FASHION_MNIST_CLASSES });
+  assert.equal(tr.samples.length, 60000);
+  assert.equal(te.samples.length, 10000);
+  for (const ds of [tr, te]) {
+    const counts = new Array(10).fill(0);
+    for (const s of ds.samples) counts[s.label]++;
+    assert.deepEqual(counts, new Array(10).fill(ds.samples.length / 10), 'balanced classes');
+  }
 });
