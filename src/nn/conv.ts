@@ -2,8 +2,8 @@
  * Convolutional ops on NCHW tensors: conv2d, transposed conv2d, max / average pooling and 2-D
  * batch normalisation, with backward passes (PyTorch semantics and weight layouts, so weights
  * carry over). Convolutions are im2col + the backend's GEMM (OpenBLAS when the native kernels are
- * built, the TypeScript GEMM otherwise); the column buffer is rebuilt in backward instead of kept,
- * so a step holds one image's columns at a time.
+ * built, the TypeScript GEMM otherwise), several images per GEMM (a column buffer of up to ~4 M
+ * floats); the columns are rebuilt in backward instead of kept.
  */
 import { kernels } from './backend.ts';
 import { Tensor, gradOf, needsGrad, record, shapeStr } from './tensor.ts';
@@ -35,28 +35,39 @@ interface Geometry {
   p: number;
 }
 
-/** cols[(c·kh + i)·kw + j, oy·Wo + ox] = x[c, oy·s − p + i, ox·s − p + j] (0 outside). */
-function im2col(x: Float32Array, off: number, g: Geometry, cols: Float32Array): void {
+/** First and one-past-last output column ox whose input column ox·s − p + j lies in 0..W−1. */
+function validRange(j: number, s: number, p: number, W: number, Wo: number): [number, number] {
+  const lo = Math.max(0, Math.ceil((p - j) / s));
+  const hi = Math.min(Wo, Math.floor((W - 1 + p - j) / s) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/**
+ * cols[(c·kh + i)·kw + j, col0 + oy·Wo + ox] = x[c, oy·s − p + i, ox·s − p + j] (0 outside), for
+ * one image at x offset `off`; `ld` is the row length of cols (several images side by side).
+ */
+function im2col(x: Float32Array, off: number, g: Geometry, cols: Float32Array, col0: number, ld: number): void {
   const { C, H, W, kh, kw, Ho, Wo, s, p } = g;
-  const L = Ho * Wo;
   let r = 0;
   for (let c = 0; c < C; c++) {
     const xc = off + c * H * W;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++, r++) {
-        const row = r * L;
+        const row = r * ld + col0;
+        const [lo, hi] = validRange(j, s, p, W, Wo);
         for (let oy = 0; oy < Ho; oy++) {
           const iy = oy * s - p + i;
           const o = row + oy * Wo;
-          if (iy < 0 || iy >= H) {
+          if (iy < 0 || iy >= H || lo >= hi) {
             cols.fill(0, o, o + Wo);
             continue;
           }
-          const xr = xc + iy * W;
-          for (let ox = 0; ox < Wo; ox++) {
-            const ix = ox * s - p + j;
-            cols[o + ox] = ix >= 0 && ix < W ? x[xr + ix]! : 0;
-          }
+          if (lo > 0) cols.fill(0, o, o + lo);
+          if (hi < Wo) cols.fill(0, o + hi, o + Wo);
+          const xr = xc + iy * W - p + j;
+          // (A plain loop: rows are short, and a subarray per row cost more than the copy.)
+          if (s === 1) for (let ox = lo; ox < hi; ox++) cols[o + ox] = x[xr + ox]!;
+          else for (let ox = lo; ox < hi; ox++) cols[o + ox] = x[xr + ox * s]!;
         }
       }
     }
@@ -64,28 +75,54 @@ function im2col(x: Float32Array, off: number, g: Geometry, cols: Float32Array): 
 }
 
 /** The adjoint of im2col: dx[c, iy, ix] += cols[…] over every column position that read it. */
-function col2imAdd(cols: Float32Array, g: Geometry, dx: Float32Array, off: number): void {
+function col2imAdd(cols: Float32Array, col0: number, ld: number, g: Geometry, dx: Float32Array, off: number): void {
   const { C, H, W, kh, kw, Ho, Wo, s, p } = g;
-  const L = Ho * Wo;
   let r = 0;
   for (let c = 0; c < C; c++) {
     const xc = off + c * H * W;
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++, r++) {
-        const row = r * L;
+        const row = r * ld + col0;
+        const [lo, hi] = validRange(j, s, p, W, Wo);
         for (let oy = 0; oy < Ho; oy++) {
           const iy = oy * s - p + i;
           if (iy < 0 || iy >= H) continue;
-          const xr = xc + iy * W;
+          const xr = xc + iy * W - p + j;
           const o = row + oy * Wo;
-          for (let ox = 0; ox < Wo; ox++) {
-            const ix = ox * s - p + j;
-            if (ix >= 0 && ix < W) dx[xr + ix] = dx[xr + ix]! + cols[o + ox]!;
+          for (let ox = lo; ox < hi; ox++) {
+            const k = xr + ox * s;
+            dx[k] = dx[k]! + cols[o + ox]!;
           }
         }
       }
     }
   }
+}
+
+/** dst[c, n·L + l] = src[off + (n·C + c)·L + l] for nb images ([nb, C, L] → [C, nb·L]). */
+function toChannelMajor(src: Float32Array, off: number, nb: number, C: number, L: number, dst: Float32Array): void {
+  for (let n = 0; n < nb; n++)
+    for (let c = 0; c < C; c++) {
+      const so = off + (n * C + c) * L;
+      const d = c * nb * L + n * L;
+      for (let l = 0; l < L; l++) dst[d + l] = src[so + l]!;
+    }
+}
+
+/** dst[off + (n·C + c)·L + l] (+)= src[c, n·L + l] ([C, nb·L] → [nb, C, L]). */
+function fromChannelMajor(src: Float32Array, nb: number, C: number, L: number, dst: Float32Array, off: number, accumulate: boolean): void {
+  for (let n = 0; n < nb; n++)
+    for (let c = 0; c < C; c++) {
+      const d = off + (n * C + c) * L;
+      const sOff = c * nb * L + n * L;
+      if (!accumulate) for (let l = 0; l < L; l++) dst[d + l] = src[sOff + l]!;
+      else for (let l = 0; l < L; l++) dst[d + l] = dst[d + l]! + src[sOff + l]!;
+    }
+}
+
+/** Images per GEMM: as many as keep the column buffer under ~4 M floats (16 MB). */
+function chunkOf(N: number, K: number, L: number): number {
+  return Math.max(1, Math.min(N, Math.floor((4 << 20) / Math.max(1, K * L))));
 }
 
 function positiveInt(op: string, name: string, v: number, min: number): number {
@@ -138,12 +175,18 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOpt
   const g: Geometry = { C, H, W, kh, kw, Ho, Wo, s, p };
   const K = C * kh * kw;
   const L = Ho * Wo;
-  const cols = new Float32Array(K * L);
+  const nbMax = chunkOf(N, K, L);
+  // Several images side by side: cols [K, nb·L], one GEMM [O, K] · cols → [O, nb·L], then back to [nb, O, L].
+  const cols = new Float32Array(K * nbMax * L);
+  const tmp = new Float32Array(O * nbMax * L);
   const out = new Float32Array(N * O * L);
   const ker = kernels();
-  for (let n = 0; n < N; n++) {
-    im2col(x.data, n * C * H * W, g, cols);
-    ker.gemm(false, false, O, L, K, 1, weight.data, 0, K, cols, 0, L, 0, out, n * O * L, L);
+  for (let n0 = 0; n0 < N; n0 += nbMax) {
+    const nb = Math.min(nbMax, N - n0);
+    const ld = nb * L;
+    for (let n = 0; n < nb; n++) im2col(x.data, (n0 + n) * C * H * W, g, cols, n * L, ld);
+    ker.gemm(false, false, O, ld, K, 1, weight.data, 0, K, cols, 0, ld, 0, tmp, 0, ld);
+    fromChannelMajor(tmp, nb, O, L, out, n0 * O * L, false);
   }
   if (bias) addBias(out, bias.data, N, O, L);
   const rg = needsGrad(x, weight, bias);
@@ -151,17 +194,21 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOpt
   if (rg) {
     record(res, (gr) => {
       const k2 = kernels();
-      const dcols = x.requiresGrad ? new Float32Array(K * L) : null;
       const dx = x.requiresGrad ? gradOf(x) : null;
       const dw = weight.requiresGrad ? gradOf(weight) : null;
-      for (let n = 0; n < N; n++) {
-        if (dw) {
-          im2col(x.data, n * C * H * W, g, cols);
-          k2.gemm(false, true, O, K, L, 1, gr, n * O * L, L, cols, 0, L, 1, dw, 0, K);
-        }
-        if (dx && dcols) {
-          k2.gemm(true, false, K, L, O, 1, weight.data, 0, K, gr, n * O * L, L, 0, dcols, 0, L);
-          col2imAdd(dcols, g, dx, n * C * H * W);
+      if (dx || dw) {
+        for (let n0 = 0; n0 < N; n0 += nbMax) {
+          const nb = Math.min(nbMax, N - n0);
+          const ld = nb * L;
+          toChannelMajor(gr, n0 * O * L, nb, O, L, tmp);
+          if (dw) {
+            for (let n = 0; n < nb; n++) im2col(x.data, (n0 + n) * C * H * W, g, cols, n * L, ld);
+            k2.gemm(false, true, O, K, ld, 1, tmp, 0, ld, cols, 0, ld, 1, dw, 0, K);
+          }
+          if (dx) {
+            k2.gemm(true, false, K, ld, O, 1, weight.data, 0, K, tmp, 0, ld, 0, cols, 0, ld);
+            for (let n = 0; n < nb; n++) col2imAdd(cols, n * L, ld, g, dx, (n0 + n) * C * H * W);
+          }
         }
       }
       if (bias?.requiresGrad) biasGrad(gr, N, O, L, gradOf(bias));
@@ -194,15 +241,21 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: 
   const g: Geometry = { C: O, H: Ho, W: Wo, kh, kw, Ho: H, Wo: W, s, p };
   const K = O * kh * kw;
   const L = H * W;
-  const cols = new Float32Array(K * L);
-  const out = new Float32Array(N * O * Ho * Wo);
+  const Lo = Ho * Wo;
+  const nbMax = chunkOf(N, K, L);
+  const cols = new Float32Array(K * nbMax * L);
+  const xs = new Float32Array(C * nbMax * L);
+  const out = new Float32Array(N * O * Lo);
   const ker = kernels();
-  for (let n = 0; n < N; n++) {
-    // cols [O·kh·kw, H·W] = Wᵀ [K, C] · x[n] [C, L]
-    ker.gemm(true, false, K, L, C, 1, weight.data, 0, K, x.data, n * C * L, L, 0, cols, 0, L);
-    col2imAdd(cols, g, out, n * O * Ho * Wo);
+  for (let n0 = 0; n0 < N; n0 += nbMax) {
+    const nb = Math.min(nbMax, N - n0);
+    const ld = nb * L;
+    // cols [O·kh·kw, nb·L] = Wᵀ [K, C] · x [C, nb·L], then scattered into each output image.
+    toChannelMajor(x.data, n0 * C * L, nb, C, L, xs);
+    ker.gemm(true, false, K, ld, C, 1, weight.data, 0, K, xs, 0, ld, 0, cols, 0, ld);
+    for (let n = 0; n < nb; n++) col2imAdd(cols, n * L, ld, g, out, (n0 + n) * O * Lo);
   }
-  if (bias) addBias(out, bias.data, N, O, Ho * Wo);
+  if (bias) addBias(out, bias.data, N, O, Lo);
   const rg = needsGrad(x, weight, bias);
   const res = new Tensor(out, [N, O, Ho, Wo], rg);
   if (rg) {
@@ -211,14 +264,22 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: 
       const dx = x.requiresGrad ? gradOf(x) : null;
       const dw = weight.requiresGrad ? gradOf(weight) : null;
       if (dx || dw) {
-        for (let n = 0; n < N; n++) {
-          im2col(gr, n * O * Ho * Wo, g, cols);
-          // dx[n] [C, L] += W [C, K] · cols [K, L];  dW [C, K] += x[n] [C, L] · colsᵀ
-          if (dx) k2.gemm(false, false, C, L, K, 1, weight.data, 0, K, cols, 0, L, 1, dx, n * C * L, L);
-          if (dw) k2.gemm(false, true, C, K, L, 1, x.data, n * C * L, L, cols, 0, L, 1, dw, 0, K);
+        for (let n0 = 0; n0 < N; n0 += nbMax) {
+          const nb = Math.min(nbMax, N - n0);
+          const ld = nb * L;
+          for (let n = 0; n < nb; n++) im2col(gr, (n0 + n) * O * Lo, g, cols, n * L, ld);
+          // dx [C, nb·L] = W [C, K] · cols;  dW [C, K] += x [C, nb·L] · colsᵀ
+          if (dw) {
+            toChannelMajor(x.data, n0 * C * L, nb, C, L, xs);
+            k2.gemm(false, true, C, K, ld, 1, xs, 0, ld, cols, 0, ld, 1, dw, 0, K);
+          }
+          if (dx) {
+            k2.gemm(false, false, C, ld, K, 1, weight.data, 0, K, cols, 0, ld, 0, xs, 0, ld);
+            fromChannelMajor(xs, nb, C, L, dx, n0 * C * L, true);
+          }
         }
       }
-      if (bias?.requiresGrad) biasGrad(gr, N, O, Ho * Wo, gradOf(bias));
+      if (bias?.requiresGrad) biasGrad(gr, N, O, Lo, gradOf(bias));
     });
   }
   return res;
