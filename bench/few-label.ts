@@ -124,7 +124,7 @@ function writeResults(complete: boolean): void {
       const { mean, std } = meanStd(accs);
       const base = correct.get(`${k}/none`);
       const mine = correct.get(`${k}/${arm}`)!;
-      const test = arm !== 'none' && base && runs.filter((r) => r.k === k && r.arm === 'none').length === accs.length ? pairedTTest(Float64Array.from(mine, (v) => v / accs.length), Float64Array.from(base, (v) => v / accs.length)) : undefined;
+      const test = arm !== 'none' && base && runs.filter((r) => r.k === k && r.arm === 'none').length === accs.length ? pairedTTest(Float64Array.from(base, (v) => v / accs.length), Float64Array.from(mine, (v) => v / accs.length)) : undefined;
       return [{ k, arm, seeds: accs.length, testAccuracyMean: mean, testAccuracyStd: std, ...(test ? { vsNone: { meanDiff: test.meanDiff, t: test.t, pValue: test.pValue, n: test.n } } : {}) }];
     }),
   );
@@ -137,7 +137,7 @@ function writeResults(complete: boolean): void {
     protocol:
       'k labelled images per class drawn per seed from the official 60k training set; validation (early stopping on accuracy, best weights restored) drawn from the rest of the training set; test = the official 10k test set. ' +
       'Model: conv3×3(16)-BN-ReLU-maxpool2 → conv3×3(32)-BN-ReLU-maxpool2 → linear; Adam lr 1e-3; batch = clamp(⌊n/5⌋, 8, 64). ' +
-      'offline: the labelled images plus `views` augmented copies each, fixed before training; online: the pipeline re-applied to every image of every batch. vsNone: paired t-test over test images of the per-image correctness averaged over seeds.',
+      'offline: the labelled images plus `views` augmented copies each, fixed before training; online: the pipeline re-applied to every image of every batch. vsNone: paired t-test over test images of the per-image correctness averaged over seeds; meanDiff = arm − none.',
     pipeline: pipelineSpec,
     backend: backendInfo(),
     summary,
