@@ -53,3 +53,5 @@ export type { NextItemSampler, GenerationDirection, DrawOptions } from './genera
 export { expandSequences, expandTrainView, expandTrainViewDetailed, writeExpansionJsonl } from './expand.ts';
 export type { ExpandOptions, ExpandedSample, ExpandTrainViewOptions, ExpandedTrainView, JsonlOptions, JsonlReport } from './expand.ts';
 export * from './text/index.ts';
+export { imageFamily, buildImagePipeline, imageOperators, expandImageFolder, sampleMix, applyMix } from './image/index.ts';
+export type { ImageAugmentContext, ImageOperatorDef, ExpandImageOptions, ExpandImageReport, ImageManifestRow, MixConfig, MixParams, MixedBatch, FillMode } from './image/index.ts';

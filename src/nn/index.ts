@@ -18,3 +18,5 @@ export { backendInfo, setThreads, useBackend, nativeAvailable } from './backend.
 export type { BackendName } from './backend.ts';
 export { runTrainingLoop, paceLine, hashArray, readCheckpoint, writeCheckpoint } from './training.ts';
 export type { EarlyStopping, EpochLogBase, EpochPlan, TrainingLoopOptions, TrainingResult } from './training.ts';
+export { conv2d, convTranspose2d, maxPool2d, avgPool2d, batchNorm2d } from './conv.ts';
+export type { Conv2dOptions, ConvTranspose2dOptions, Pool2dOptions, BatchNorm2dOptions } from './conv.ts';

@@ -1,0 +1,151 @@
+/**
+ * Few-label Fashion-MNIST (issue 16 §5, first part: classical augmentation). A small CNN
+ * (src/models/image/cnn-classifier.ts) is trained on k labelled images per class, drawn per seed
+ * from the official 60k training set; validation (early stopping, --valid-per-class per class) is
+ * drawn from the rest of the training set; the test set is the official 10k. Arms: no expansion;
+ * offline augmentation (--views augmented copies of every labelled image, fixed before training);
+ * online augmentation (the same pipeline applied afresh to every image of every batch).
+ * Per arm and k: mean ± std test accuracy over seeds, and a paired t-test per test image (the
+ * image's correctness averaged over seeds) against no expansion.
+ *
+ *   node --import tsx bench/few-label.ts [--k 5,10,20,50] [--seeds 3] [--arms none,offline,online] [--views 4]
+ *        [--valid-per-class 50] [--max-epochs 60] [--patience 10] [--out bench/results/few-label-fashion-mnist.json]
+ *
+ * Reads /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist). Writes the JSON atomically.
+ */
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { Rng, writeJsonAtomic, stderrProgress } from '../src/core/index.ts';
+import { FASHION_MNIST_CLASSES, readIdx, type ImageTensor } from '../src/data/index.ts';
+import { buildImagePipeline } from '../src/augment/index.ts';
+import { pairedTTest, meanStd } from '../src/stats/index.ts';
+import { backendInfo } from '../src/nn/index.ts';
+import { ImageCnnClassifier, accuracyOf } from '../src/models/image/cnn-classifier.ts';
+import { arg } from './args.ts';
+
+const ks = arg('k', '5,10,20,50').split(',').map(Number);
+const seeds = Number(arg('seeds', '3'));
+const arms = arg('arms', 'none,offline,online').split(',');
+const views = Number(arg('views', '4'));
+const validPerClass = Number(arg('valid-per-class', '50'));
+const maxEpochs = Number(arg('max-epochs', '60'));
+const patience = Number(arg('patience', '10'));
+const testLimit = Number(arg('test-limit', '10000'));
+const outPath = resolve(process.cwd(), arg('out', 'bench/results/few-label-fashion-mnist.json'));
+const dir = '/usr/share/datasets/fashion-mnist';
+const t0 = performance.now();
+
+const trainSet = readIdx(`${dir}/train-images-idx3-ubyte.gz`, `${dir}/train-labels-idx1-ubyte.gz`, { classNames: FASHION_MNIST_CLASSES });
+const testSet = readIdx(`${dir}/t10k-images-idx3-ubyte.gz`, `${dir}/t10k-labels-idx1-ubyte.gz`, { classNames: FASHION_MNIST_CLASSES, limit: testLimit });
+const testImages = testSet.samples.map((s) => s.image);
+const testLabels = Int32Array.from(testSet.samples, (s) => s.label);
+const byClass: number[][] = Array.from({ length: 10 }, () => []);
+trainSet.samples.forEach((s, i) => byClass[s.label]!.push(i));
+
+// Keras ImageDataGenerator-style product augmentation (no vertical flips: products have an up).
+const pipelineSpec = {
+  name: 'fashion-few-label',
+  steps: [
+    { op: 'hflip', p: 0.5 },
+    { op: 'rotate', degrees: 10, fill: 'constant' },
+    { op: 'shift', x: 0.1, y: 0.1 },
+    { op: 'zoom', scale: [0.9, 1.1] },
+    { op: 'cutout', p: 0.3, scale: [0.02, 0.1] },
+  ],
+};
+const pipeline = buildImagePipeline(pipelineSpec);
+
+interface RunRow {
+  k: number;
+  seed: number;
+  arm: string;
+  testAccuracy: number;
+  validAccuracy: number;
+  bestEpoch: number;
+  epochs: number;
+  trainImages: number;
+  seconds: number;
+}
+const runs: RunRow[] = [];
+const correct = new Map<string, Float64Array>(); // `${k}/${arm}` → Σ over seeds of per-image correctness
+
+for (const k of ks) {
+  for (let seed = 0; seed < seeds; seed++) {
+    const draw = new Rng(seed).split(`few-label draw k=${k}`);
+    const trainIdx: number[] = [];
+    const validIdx: number[] = [];
+    for (let c = 0; c < 10; c++) {
+      const pool = byClass[c]!.slice();
+      draw.shuffle(pool);
+      trainIdx.push(...pool.slice(0, k));
+      validIdx.push(...pool.slice(k, k + validPerClass));
+    }
+    const pick = (idx: number[]) => ({ images: idx.map((i) => trainSet.samples[i]!.image), labels: Int32Array.from(idx, (i) => trainSet.samples[i]!.label), numClasses: 10 });
+    const train = pick(trainIdx);
+    const valid = pick(validIdx);
+    for (const arm of arms) {
+      const t = performance.now();
+      let data = train;
+      if (arm === 'offline') {
+        const images: ImageTensor[] = [...train.images];
+        const labels: number[] = Array.from(train.labels);
+        train.images.forEach((im, i) => {
+          for (let v = 0; v < views; v++) {
+            images.push(pipeline.augment(im, {}, new Rng(seed).split(`offline k=${k} image ${trainIdx[i]} view ${v}`))[0]!.output);
+            labels.push(train.labels[i]!);
+          }
+        });
+        data = { images, labels: Int32Array.from(labels), numClasses: 10 };
+      }
+      // Few labels make tiny epochs: the batch is at most a fifth of the training images, so an epoch has ≥ 5 steps.
+      const batchSize = Math.max(8, Math.min(64, Math.floor(data.images.length / 5)));
+      const model = new ImageCnnClassifier({ maxEpochs, patience, batchSize, lr: 1e-3 });
+      const res = await model.fit(data, { seed: 1000 + seed, valid, ...(arm === 'online' ? { augment: pipeline } : {}) });
+      const pred = model.predict(testImages);
+      const acc = accuracyOf(pred, testLabels);
+      const key = `${k}/${arm}`;
+      const sum = correct.get(key) ?? new Float64Array(testImages.length);
+      for (let i = 0; i < pred.length; i++) if (pred[i] === testLabels[i]) sum[i]! += 1;
+      correct.set(key, sum);
+      const best = res.logs.find((l) => l.epoch === res.bestEpoch);
+      const row = { k, seed, arm, testAccuracy: acc, validAccuracy: best?.validAccuracy ?? Number.NaN, bestEpoch: res.bestEpoch, epochs: res.logs.length, trainImages: data.images.length, seconds: Math.round((performance.now() - t) / 100) / 10 };
+      runs.push(row);
+      writeResults(false);
+      stderrProgress.line(`k=${k} seed=${seed} ${arm.padEnd(8)} test ${acc.toFixed(4)} valid ${row.validAccuracy.toFixed(4)} best epoch ${res.bestEpoch}/${res.logs.length} (${row.seconds} s)`);
+    }
+  }
+}
+
+function writeResults(complete: boolean): void {
+  const summary = ks.flatMap((k) =>
+    arms.flatMap((arm) => {
+      const accs = runs.filter((r) => r.k === k && r.arm === arm).map((r) => r.testAccuracy);
+        if (accs.length === 0) return [];
+      const { mean, std } = meanStd(accs);
+      const base = correct.get(`${k}/none`);
+      const mine = correct.get(`${k}/${arm}`)!;
+      const test = arm !== 'none' && base && runs.filter((r) => r.k === k && r.arm === 'none').length === accs.length ? pairedTTest(Float64Array.from(base, (v) => v / accs.length), Float64Array.from(mine, (v) => v / accs.length)) : undefined;
+      return [{ k, arm, seeds: accs.length, testAccuracyMean: mean, testAccuracyStd: std, ...(test ? { vsNone: { meanDiff: test.meanDiff, t: test.t, pValue: test.pValue, n: test.n } } : {}) }];
+    }),
+  );
+  if (complete) for (const s of summary) console.log(`k=${String(s.k).padStart(2)} ${s.arm.padEnd(8)} ${(100 * s.testAccuracyMean).toFixed(2)} ± ${(100 * s.testAccuracyStd).toFixed(2)} %${s.vsNone ? `  Δ ${(100 * s.vsNone.meanDiff).toFixed(2)} pt, p = ${s.vsNone.pValue.toExponential(2)}` : ''}`);
+
+  writeJsonAtomic(outPath, {
+    benchmark: 'few-label-fashion-mnist',
+    complete,
+    command: `node --import tsx bench/few-label.ts --k ${ks.join(',')} --seeds ${seeds} --arms ${arms.join(',')} --views ${views} --valid-per-class ${validPerClass} --max-epochs ${maxEpochs} --patience ${patience}${testLimit !== 10000 ? ` --test-limit ${testLimit}` : ''}`,
+    protocol:
+      'k labelled images per class drawn per seed from the official 60k training set; validation (early stopping on accuracy, best weights restored) drawn from the rest of the training set; test = the official 10k test set. ' +
+      'Model: conv3×3(16)-BN-ReLU-maxpool2 → conv3×3(32)-BN-ReLU-maxpool2 → linear; Adam lr 1e-3; batch = clamp(⌊n/5⌋, 8, 64). ' +
+      'offline: the labelled images plus `views` augmented copies each, fixed before training; online: the pipeline re-applied to every image of every batch. vsNone: paired t-test over test images of the per-image correctness averaged over seeds; meanDiff = arm − none.',
+    pipeline: pipelineSpec,
+    backend: backendInfo(),
+    summary,
+    runs,
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
+    date: new Date().toISOString(),
+    seconds: Math.round((performance.now() - t0) / 1000),
+  });
+}
+writeResults(true);
+console.log(`wrote ${outPath}`);
