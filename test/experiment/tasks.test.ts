@@ -90,16 +90,23 @@ test('samplify cold-start: config validated, tiny run end to end with results.js
 test('every shipped example is valid: pipelines, lift experiments, ctr and cold-start configs', async () => {
   const { readdirSync, readFileSync: read } = await import('node:fs');
   const { readConfigFile } = await import('../../src/experiment/config.ts');
-  const { readExperimentConfig } = await import('../../src/experiment/index.ts');
+  const { readExperimentConfig, parseSearchExperimentConfig, checkSearchPipelines } = await import('../../src/experiment/index.ts');
   const { pipelineFromYaml } = await import('../../src/augment/index.ts');
   const examples = join(import.meta.dirname, '..', '..', 'examples');
   const pipelines = readdirSync(join(examples, 'pipelines')).filter((f) => f.endsWith('.yaml'));
   assert.ok(pipelines.length >= 6);
   for (const f of pipelines) assert.doesNotThrow(() => pipelineFromYaml(read(join(examples, 'pipelines', f), 'utf8')), f);
+  const { loadTextPipeline } = await import('../../src/augment/index.ts');
+  const textPipelines = readdirSync(join(examples, 'pipelines', 'text')).filter((f) => f.endsWith('.yaml'));
+  assert.ok(textPipelines.length >= 6);
+  for (const f of textPipelines) assert.doesNotThrow(() => loadTextPipeline(join('pipelines', 'text', f), { baseDir: examples }).pipeline.requireLabelPreserving(), f);
   const experiments = readdirSync(join(examples, 'experiments')).filter((f) => f.endsWith('.yaml'));
   for (const f of experiments) {
     const path = join(examples, 'experiments', f);
-    if (f.includes('ctr')) assert.ok(readConfigFile(path, parseCtrTaskConfig).config.models.length > 0, f);
+    if (f.includes('search') || f.includes('crowdflower')) {
+      const { config, baseDir } = readConfigFile(path, parseSearchExperimentConfig);
+      assert.equal(checkSearchPipelines(config, baseDir).size, config.arms.length, f);
+    } else if (f.includes('ctr')) assert.ok(readConfigFile(path, parseCtrTaskConfig).config.models.length > 0, f);
     else if (f.includes('cold-start')) assert.ok(readConfigFile(path, parseColdStartTaskConfig).config.seeds >= 1, f);
     else assert.ok(readExperimentConfig(path).config.arms.length > 0, f);
   }
