@@ -29,7 +29,7 @@ import {
   type QueryGroup,
   type SearchSplit,
 } from '../data/search/index.ts';
-import { augmentQueryGroups, fitTextResources, loadTextPipeline, type TextPipeline, type TextResources } from '../augment/text/index.ts';
+import { augmentQueryGroups, fitTextResources, loadTextPipeline, textRng, type TextPipeline, type TextResources } from '../augment/text/index.ts';
 import { searchRankers, type SearchRanker } from '../models/search/index.ts';
 import { combineSeeds, defaultSearchMetrics, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
 import { parseWithSchema } from './config.ts';
@@ -52,8 +52,18 @@ const searchArmSchema = z
      * negatives: meaning-changing steps are allowed and such a copy gets the scale's minimum label.
      */
     meaningChanging: z.enum(['refuse', 'negatives']).default('refuse'),
+    /**
+     * What the pipeline rewrites: the training queries (new query groups), or the titles of the
+     * products the training queries judged (each training group is added again over augmented
+     * copies of its products, same query and labels).
+     */
+    target: z.enum(['queries', 'titles']).default('queries'),
   })
-  .strict();
+  .strict()
+  .refine((a) => a.target === 'queries' || a.meaningChanging === 'refuse', {
+    message: 'title augmentation keeps the labels of the pairs, so its steps must be meaning-preserving (meaningChanging: refuse)',
+    path: ['meaningChanging'],
+  });
 
 export const searchExperimentSchema = z
   .object({
@@ -181,7 +191,8 @@ export interface SearchExperimentResult {
 }
 
 /** The training groups of an arm: the real ones plus augmented queries that do not hit a held-out query. */
-export function armTrainingGroups(split: SearchSplit, pipeline: TextPipeline, arm: SearchArmConfig, resources: TextResources, seed: number): { groups: QueryGroup[]; added: number; droppedHeldOut: number } {
+export function armTrainingGroups(split: SearchSplit, pipeline: TextPipeline, arm: SearchArmConfig, resources: TextResources, seed: number): ArmTraining {
+  if (arm.target === 'titles') return titleViewGroups(split, pipeline, arm, resources, seed);
   const augmented = augmentQueryGroups(split.train, pipeline, {
     seed,
     views: arm.views,
@@ -192,6 +203,46 @@ export function armTrainingGroups(split: SearchSplit, pipeline: TextPipeline, ar
   const heldOut = new Set([...split.valid, ...split.test].map((g) => g.key));
   const kept = augmented.filter((g) => !heldOut.has(normalizeQuery(g.query)));
   return { groups: [...split.train, ...kept], added: kept.length, droppedHeldOut: augmented.length - kept.length };
+}
+
+/** An arm's training data: groups, and the catalogue when the arm adds products (title copies). */
+export interface ArmTraining {
+  readonly groups: QueryGroup[];
+  readonly products?: ReadonlyMap<string, Product>;
+  readonly added: number;
+  readonly droppedHeldOut: number;
+}
+
+/**
+ * Title augmentation: every product a training query judged gets `views` augmented title copies
+ * (seeded per product, so a product's copy is the same in every group), and every training group
+ * is added again over the copies, with its query and labels. Held-out groups never see a copy.
+ */
+function titleViewGroups(split: SearchSplit, pipeline: TextPipeline, arm: SearchArmConfig, resources: TextResources, seed: number): ArmTraining {
+  pipeline.requireLabelPreserving('augment the titles of judged products');
+  pipeline.validate(resources);
+  const products = new Map(split.products);
+  const copyId = (id: string, v: number): string => {
+    const aid = `${id}#title-view-${v}`;
+    if (split.products.has(aid)) throw new ConfigError(`product id '${aid}' exists in the data, so title copies cannot be named after it`, { field: 'productId' });
+    return aid;
+  };
+  const groups: QueryGroup[] = [];
+  for (let v = 0; v < arm.views; v++) {
+    for (const g of split.train) {
+      const ids = g.productIds.map((id) => {
+        const aid = copyId(id, v);
+        if (!products.has(aid)) {
+          const p = split.products.get(id)!;
+          const title = pipeline.augment(p.title, resources, textRng(seed, `title:${id}`, v))[0]!.output;
+          products.set(aid, { ...p, id: aid, title });
+        }
+        return aid;
+      });
+      groups.push({ query: g.query, key: g.key, productIds: ids, labels: g.labels.slice() });
+    }
+  }
+  return { groups: [...split.train, ...groups], products, added: groups.length, droppedHeldOut: 0 };
 }
 
 /** `n` groups drawn without replacement (seeded), in their original order. */
@@ -239,7 +290,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const names = specs.map((s) => s.name);
   const spec = specs.find((s) => s.name === config.metric)!;
 
-  const runSeed = async (armName: string, seed: number, train: () => { groups: QueryGroup[]; added: number; droppedHeldOut: number }, key: unknown): Promise<SeedRun> => {
+  const runSeed = async (armName: string, seed: number, train: () => ArmTraining, key: unknown): Promise<SeedRun> => {
     const path = join(o.out, 'arms', armName, `seed${seed}.json`);
     const fingerprint = { data: dataKey, split: config.split, ranker: config.ranker, resources: config.resources, arm: key, seed };
     const saved = readRunResult<SeedRun>(path, fingerprint);
@@ -248,13 +299,13 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
       return saved.result;
     }
     const made = train();
-    progress.line(`── ${armName}, seed ${seed}: ${made.groups.length} training queries (${made.added} added${made.droppedHeldOut ? `, ${made.droppedHeldOut} dropped: equal to a held-out query` : ''})`);
+    progress.line(`── ${armName}, seed ${seed}: ${made.groups.length} training query groups (${made.added} added${made.products ? ', over augmented title copies' : ''}${made.droppedHeldOut ? `, ${made.droppedHeldOut} dropped: equal to a held-out query` : ''})`);
     const ranker = searchRankers.create(config.ranker.name, config.ranker.config);
     const t0 = performance.now();
     await ranker.fit({
       train: made.groups,
       valid: split.valid,
-      products: split.products,
+      products: made.products ?? split.products,
       labelScale: split.labelScale,
       seed,
       checkpointDir: join(o.out, 'arms', armName, `checkpoints-seed${seed}`),
@@ -285,7 +336,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   for (const arm of config.arms) {
     const pipeline = pipelines.get(arm.name)!;
     const runs: SeedRun[] = [];
-    for (const seed of seeds) runs.push(await runSeed(arm.name, seed, () => armTrainingGroups(split, pipeline, arm, resources, seed), { pipeline: pipeline.toJSON(), views: arm.views, meaningChanging: arm.meaningChanging }));
+    for (const seed of seeds) runs.push(await runSeed(arm.name, seed, () => armTrainingGroups(split, pipeline, arm, resources, seed), { pipeline: pipeline.toJSON(), views: arm.views, meaningChanging: arm.meaningChanging, ...(arm.target !== 'queries' ? { target: arm.target } : {}) }));
     armRuns.push({ name: arm.name, arm, runs });
   }
 

@@ -88,7 +88,7 @@ test('search experiment leakage guard: an augmenter that writes a held-out query
     } as never);
   const pipeline = buildTextPipeline({ family: 'text', steps: [{ op: 'test_leak_heldout', to: target }] });
   const resources = fitTextResources(split.train, split.products);
-  const made = armTrainingGroups(split, pipeline, { name: 'leak', pipeline: {}, views: 1, meaningChanging: 'refuse' }, resources, 0);
+  const made = armTrainingGroups(split, pipeline, { name: 'leak', pipeline: {}, views: 1, meaningChanging: 'refuse', target: 'queries' }, resources, 0);
   assert.ok(made.droppedHeldOut >= 1, 'the leaked query was produced and dropped');
   const heldKeys = new Set(heldOut.map((g) => g.key));
   for (const g of made.groups) assert.ok(!heldKeys.has(normalizeQuery(g.query)), `training query '${g.query}' is a held-out query`);
@@ -99,4 +99,32 @@ test('search experiment config: unknown keys, a bad ranker key and fractions tha
   assert.throws(() => config('x.jsonl', { ranker: { name: 'lambdamart', config: { roundz: 3 } } }), (e: unknown) => e instanceof ConfigError && /roundz/.test(e.message));
   assert.throws(() => config('x.jsonl', { split: { kind: 'query', seed: 0, train: 0.5, valid: 0.2, test: 0.2 } }), ConfigError);
   assert.throws(() => config('x.jsonl', { data: { path: 'x', format: 'homedepot', colour: 1 } }), (e: unknown) => e instanceof ConfigError && /colour/.test(e.message));
+});
+
+test('search experiment title arm: training groups again over augmented title copies; held-out groups and the real catalogue untouched; deterministic', async () => {
+  const dir = tempFolder('samplify-search-titles-');
+  const data = writePlantedLog(dir, 80);
+  const dataset = await loadSearchDataset(data, { format: 'search-log', columns: { query: 'query', productId: 'product', title: 'title', label: 'label' }, labelScale: { min: 1, max: 3 } });
+  const split = querySplit(dataset, { seed: 0, fractions: { train: 0.6, valid: 0.2, test: 0.2 } });
+  const resources = fitTextResources(split.train, split.products);
+  const pipeline = buildTextPipeline({ family: 'text', steps: [{ op: 'typo', atLeastOne: true }] });
+  const arm = { name: 'titles', pipeline: {}, views: 2, meaningChanging: 'refuse' as const, target: 'titles' as const };
+  const made = armTrainingGroups(split, pipeline, arm, resources, 3);
+  assert.equal(made.added, 2 * split.train.length);
+  assert.equal(made.groups.length, 3 * split.train.length);
+  const products = made.products!;
+  for (const g of made.groups.slice(split.train.length)) {
+    const source = split.train.find((t) => t.key === g.key)!;
+    assert.deepEqual(Array.from(g.labels), Array.from(source.labels), 'copies keep the labels');
+    for (const [i, id] of g.productIds.entries()) {
+      assert.ok(!split.products.has(id), 'a copy is a new product');
+      assert.notEqual(products.get(id)!.title, split.products.get(source.productIds[i]!)!.title, 'its title was rewritten');
+    }
+  }
+  for (const g of [...split.valid, ...split.test]) for (const id of g.productIds) assert.equal(products.get(id), split.products.get(id));
+  assert.equal(split.products.size, dataset.products.size, 'the real catalogue is not modified');
+  const again = armTrainingGroups(split, pipeline, arm, resources, 3);
+  assert.deepEqual([...again.products!.entries()], [...products.entries()]);
+  // A meaning-changing title pipeline is refused.
+  assert.throws(() => armTrainingGroups(split, buildTextPipeline({ family: 'text', steps: [{ op: 'reformulate', dropHead: true }] }), arm, resources, 3), ConfigError);
 });
