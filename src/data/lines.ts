@@ -162,6 +162,11 @@ export function decodeLine(bytes: Buffer, encoding: TextEncoding): string | null
 }
 
 /** Decoding for messages only: never fails, invalid bytes become U+FFFD. */
+/** A row's text as kept in a rejection: the first 200 characters, '…' when cut. */
+export function clipRaw(raw: string): string {
+  return raw.length > 200 ? raw.slice(0, 200) + '…' : raw;
+}
+
 export function lenientText(bytes: Buffer, max = 200): string {
   const t = utf8Lenient.decode(bytes.subarray(0, max * 4));
   const s = t.endsWith('\r') ? t.slice(0, -1) : t;

@@ -5,10 +5,10 @@
  */
 import { basename, extname } from 'node:path';
 import { ConfigError, DataValidationError } from '../core/errors.ts';
-import { DEFAULT_MAX_LINE_BYTES, checkInputFile, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
+import { DEFAULT_MAX_LINE_BYTES, checkInputFile, clipRaw, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
 import { scanDelimited } from './csv.ts';
 import { parquetColumns, quoteIdentifier, streamParquet, withDuckDB } from './duckdb.ts';
-import { RejectionSink } from './rejections.ts';
+import { RejectionSink, jsonObjectLine } from './rejections.ts';
 import { InteractionBuilder, checkId, clip, type ColumnNames, type IdType } from './validate.ts';
 import { interactionsToSequences, type DedupeMode } from './sequences.ts';
 import type { InteractionTable, ReadReport, SequenceDataset } from './types.ts';
@@ -298,16 +298,9 @@ async function readJsonl(path: string, opts: InteractionOptions): Promise<TableR
           rowsIn++;
           const text = decodeLine(bytes, opts.encoding ?? 'utf-8');
           if (text === null) return sink.reject(lineNo, '*', 'invalid-utf8', 'line is not valid UTF-8', lenientText(bytes));
-          const raw = text.length > 200 ? text.slice(0, 200) + '…' : text;
-          if (text.trim() === '') return sink.reject(lineNo, '*', 'empty-line', 'empty line', text);
-          let obj: unknown;
-          try {
-            obj = JSON.parse(text);
-          } catch (e) {
-            return sink.reject(lineNo, '*', 'bad-json', `not valid JSON (${(e as Error).message.split('\n')[0]})`, raw);
-          }
-          if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return sink.reject(lineNo, '*', 'bad-json', 'line is not a JSON object', raw);
-          const o = obj as Record<string, unknown>;
+          const o = jsonObjectLine(sink, lineNo, text);
+          if (o === null) return;
+          const raw = clipRaw(text);
           builder.add(lineNo, o[cols.user], o[cols.item], cols.timestamp !== undefined ? o[cols.timestamp] : undefined, cols.eventType !== undefined ? o[cols.eventType] : undefined, raw);
         },
         tooLong(lineNo, head, total) {

@@ -7,6 +7,7 @@
 import { DataValidationError } from '../core/errors.ts';
 import { AtomicFileWriter } from '../core/fsutil.ts';
 import type { ReadReport, Rejection } from './types.ts';
+import { clipRaw } from './lines.ts';
 
 const SAMPLE_SIZE = 20;
 
@@ -84,4 +85,28 @@ export class RejectionSink {
     }
     return report;
   }
+}
+
+/**
+ * One decoded JSONL line as an object, or null after rejecting it: an empty line ('empty-line'),
+ * text that is not JSON or JSON that is not an object ('bad-json'). Every JSONL reader goes
+ * through here, so the rules and messages are the same for interactions, tables and search logs.
+ */
+export function jsonObjectLine(sink: RejectionSink, lineNo: number, text: string): Record<string, unknown> | null {
+  if (text.trim() === '') {
+    sink.reject(lineNo, '*', 'empty-line', 'empty line', text);
+    return null;
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    sink.reject(lineNo, '*', 'bad-json', `not valid JSON (${(e as Error).message.split('\n')[0]})`, clipRaw(text));
+    return null;
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+    sink.reject(lineNo, '*', 'bad-json', 'line is not a JSON object', clipRaw(text));
+    return null;
+  }
+  return obj as Record<string, unknown>;
 }

@@ -22,9 +22,9 @@ import { extname } from 'node:path';
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { AtomicFileWriter, tempPathFor, writeViaTempPath } from '../core/fsutil.ts';
 import { ConfigError, DataValidationError } from '../core/errors.ts';
-import { checkInputFile, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
+import { checkInputFile, clipRaw, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
 import { scanDelimited } from './csv.ts';
-import { RejectionSink } from './rejections.ts';
+import { RejectionSink, jsonObjectLine } from './rejections.ts';
 import { jsonlToParquet, parquetColumns, quoteIdentifier, streamParquet, withDuckDB } from './duckdb.ts';
 import type { Cell, Table } from './table.ts';
 import type { ReadReport } from './types.ts';
@@ -109,10 +109,6 @@ function selectColumns(path: string, columns: string[], want: readonly string[] 
   const missing = want.filter((c) => !columns.includes(c));
   if (missing.length > 0) throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; the file has: ${columns.join(', ')}`, { file: path, line: 1, field: missing[0]! });
   return want.map((c) => columns.indexOf(c));
-}
-
-function clipRaw(raw: string): string {
-  return raw.length > 200 ? raw.slice(0, 200) + '…' : raw;
 }
 
 async function readDelimited(path: string, format: 'csv' | 'tsv' | 'recbole', o: TableReadOptions, sink: RejectionSink): Promise<TableReadResult> {
@@ -220,16 +216,10 @@ async function readJsonlTable(path: string, o: TableReadOptions, sink: Rejection
         rowsIn++;
         const text = decodeLine(bytes, o.encoding ?? 'utf-8');
         if (text === null) return sink.reject(lineNo, '*', 'invalid-utf8', 'line is not valid UTF-8', lenientText(bytes));
-        if (text.trim() === '') return sink.reject(lineNo, '*', 'empty-line', 'empty line', text);
-        let obj: unknown;
-        try {
-          obj = JSON.parse(text);
-        } catch (e) {
-          return sink.reject(lineNo, '*', 'bad-json', `not valid JSON (${(e as Error).message.split('\n')[0]})`, clipRaw(text));
-        }
-        if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return sink.reject(lineNo, '*', 'bad-json', 'line is not a JSON object', clipRaw(text));
+        const obj = jsonObjectLine(sink, lineNo, text);
+        if (obj === null) return;
         const row = new Map<number, Cell>();
-        for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+        for (const [k, v] of Object.entries(obj)) {
           if (o.columns !== undefined && !o.columns.includes(k)) continue;
           if (v !== null && typeof v === 'object') return sink.reject(lineNo, k, 'bad-value', 'nested objects and arrays are not table cells', clipRaw(text));
           let j = index.get(k);

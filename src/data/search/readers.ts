@@ -10,8 +10,8 @@ import { parseWithSchema } from '../../core/config.ts';
 import { ConfigError, DataValidationError } from '../../core/errors.ts';
 import { scanDelimited } from '../csv.ts';
 import { parquetColumns, quoteIdentifier, streamParquet, withDuckDB } from '../duckdb.ts';
-import { checkInputFile, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from '../lines.ts';
-import { RejectionSink } from '../rejections.ts';
+import { checkInputFile, clipRaw, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from '../lines.ts';
+import { RejectionSink, jsonObjectLine } from '../rejections.ts';
 import type { ReadReport } from '../types.ts';
 import { DEFAULT_MAX_DESCRIPTION_LENGTH, DEFAULT_MAX_TEXT_LENGTH } from './text.ts';
 import { JudgementBuilder, derivedProductId, textField, type BuilderOptions, type DuplicatePolicy, type RowInput } from './judgements.ts';
@@ -108,10 +108,6 @@ export const CROWDFLOWER_LABEL_SCALE: LabelScale = { min: 1, max: 4 };
 function defaultName(path: string): string {
   const b = basename(path);
   return b.slice(0, b.length - extname(b).length) || b;
-}
-
-function clipRaw(raw: string): string {
-  return raw.length > 200 ? raw.slice(0, 200) + '…' : raw;
 }
 
 function builderOptions(o: SearchReadOptions, fields: BuilderOptions['fields'], labelScale: LabelScale | null, extra: { integerLabels?: boolean; duplicates?: DuplicatePolicy } = {}): BuilderOptions {
@@ -340,16 +336,9 @@ export async function readSearchLog(path: string, options: SearchLogOptions): Pr
               }
               return sink.reject(lineNo, field, 'invalid-utf8', `${field === '*' ? 'line' : field} is not valid UTF-8`, lenientText(bytes));
             }
+            const rec = jsonObjectLine(sink, lineNo, text);
+            if (rec === null) return;
             const raw = clipRaw(text);
-            if (text.trim() === '') return sink.reject(lineNo, '*', 'empty-line', 'empty line', text);
-            let obj: unknown;
-            try {
-              obj = JSON.parse(text);
-            } catch (e) {
-              return sink.reject(lineNo, '*', 'bad-json', `not valid JSON (${(e as Error).message.split('\n')[0]})`, raw);
-            }
-            if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return sink.reject(lineNo, '*', 'bad-json', 'line is not a JSON object', raw);
-            const rec = obj as Record<string, unknown>;
             builder.add(toRow(lineNo, (k) => rec[k], raw));
           },
           tooLong(lineNo, head, total) {
