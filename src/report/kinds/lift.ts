@@ -100,7 +100,7 @@ export function liftTable(arms: readonly LiftArm[], metric: string, selected: st
     ];
   });
   return html`${table(header, rows.map((r) => r), { id: 'lift-table', numeric: [1, 2, 3, 4, 5] })}
-${note(`Significant means p < ${ALPHA} in the paired t-test over per-${unit} ${metric} (averaged over seeds) and a bootstrap 95 % CI of the per-user difference that excludes 0. The selected arm has the best validation ${metric}; test numbers never choose.`)}`;
+${note(`Significant means p < ${ALPHA} in the paired t-test over per-${unit} ${metric} (averaged over seeds) and a bootstrap 95 % CI of the per-${unit} difference that excludes 0. The selected arm has the best validation ${metric}; test numbers never choose.`)}`;
 }
 
 /** Per-segment lift tables and charts of every arm that has segments. */
