@@ -390,7 +390,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
     kind: 'search-lift',
     name: config.name,
     config,
-    dataset: { name: dataset.name, file: report.file, rowsIn: report.rowsIn, rowsKept: report.rowsKept, rowsRejected: report.rowsRejected, fingerprint: dataKey },
+    dataset: { name: dataset.name, file: config.data.path, rowsIn: report.rowsIn, rowsKept: report.rowsKept, rowsRejected: report.rowsRejected, fingerprint: dataKey },
     split: { kind: config.split.kind, seed: config.split.seed, train: split.train.length, valid: split.valid.length, test: split.test.length, evaluatedValid: validGroups.length, evaluatedTest: testGroups.length },
     segments: { queryFrequency: { by: frequency.by, thresholds: frequency.thresholds } },
     metric: spec.name,
