@@ -101,6 +101,17 @@ function synonymRequires(c: { source: Source }): string[] {
   return [c.source === 'domain' ? 'domain-synonyms' : c.source === 'wordnet' ? 'wordnet' : 'synonyms'];
 }
 
+/** The editable units that have synonyms (index → synonyms), and how many editable units there are. */
+function synonymPool(units: readonly TextUnit[], source: Source, ctx: TextContext): { pool: number[]; synonyms: Map<number, readonly string[]>; editable: number } {
+  const editable = editableIndices(units);
+  const synonyms = new Map<number, readonly string[]>();
+  for (const i of editable) {
+    const syns = synonymsFor((units[i] as { text: string }).text, source, ctx);
+    if (syns.length > 0) synonyms.set(i, syns);
+  }
+  return { pool: [...synonyms.keys()], synonyms, editable: editable.length };
+}
+
 const SynonymConfig = z.object({ ratio: ratioOpen(0.1), source: SynonymSource }).strict();
 export interface SynonymParams {
   /** Unit index → replacement word. */
@@ -115,12 +126,11 @@ export const synonymReplace: TextOperatorDef<z.infer<typeof SynonymConfig>, Syno
   requires: synonymRequires,
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
-    const { units } = parsed(x, ctx);
-    const pool = editableIndices(units).filter((i) => synonymsFor((units[i] as { text: string }).text, c.source, ctx).length > 0);
-    const at = pick(pool, countFor(c.ratio, editableIndices(units).length), rng).sort((a, b) => a - b);
+    const { pool, synonyms, editable } = synonymPool(parsed(x, ctx).units, c.source, ctx);
+    const at = pick(pool, countFor(c.ratio, editable), rng).sort((a, b) => a - b);
     return {
       replace: at.map((i) => {
-        const syns = synonymsFor((units[i] as { text: string }).text, c.source, ctx);
+        const syns = synonyms.get(i)!;
         return { at: i, word: syns[rng.int(syns.length)]! };
       }),
     };
@@ -147,12 +157,12 @@ export const randomInsert: TextOperatorDef<z.infer<typeof SynonymConfig>, Insert
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
     const { units } = parsed(x, ctx);
-    const pool = editableIndices(units).filter((i) => synonymsFor((units[i] as { text: string }).text, c.source, ctx).length > 0);
-    const k = pool.length ? countFor(c.ratio, editableIndices(units).length) : 0;
+    const { pool, synonyms, editable } = synonymPool(units, c.source, ctx);
+    const k = pool.length ? countFor(c.ratio, editable) : 0;
     const insert: InsertParams['insert'] = [];
     for (let i = 0; i < k; i++) {
       const src = pool[rng.int(pool.length)]!;
-      const syns = synonymsFor((units[src] as { text: string }).text, c.source, ctx);
+      const syns = synonyms.get(src)!;
       insert.push({ gap: rng.int(units.length + 1), word: syns[rng.int(syns.length)]! });
     }
     return { insert };
