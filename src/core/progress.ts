@@ -68,10 +68,22 @@ export function collectingProgress(): ProgressReporter & { lines: string[] } {
 /** Cooperative cancellation: set by a SIGINT handler, checked between batches/epochs. */
 export class CancelToken {
   private flag = false;
+  private readonly listeners = new Set<() => void>();
   get cancelled(): boolean {
     return this.flag;
   }
   cancel(): void {
+    if (this.flag) return;
     this.flag = true;
+    for (const fn of [...this.listeners]) fn();
+  }
+  /** Calls `fn` once when cancelled (at once if already); returns the unsubscribe. For waits that cannot poll, e.g. an AbortSignal of HTTP requests. */
+  onCancel(fn: () => void): () => void {
+    if (this.flag) {
+      fn();
+      return () => {};
+    }
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 }
