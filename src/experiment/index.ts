@@ -7,7 +7,7 @@ export { validateData } from './validate.ts';
 export { runLiftExperiment, liftTable } from './lift.ts';
 export type { LiftOptions, ArmSummary } from './lift.ts';
 export { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, armTrainingGroups, searchLiftTable, searchExperimentSchema } from './search.ts';
-export type { SearchExperimentConfig, SearchArmConfig, SearchArmSummary, SearchExperimentOptions, SearchExperimentResult } from './search.ts';
+export type { SearchExperimentConfig, SearchArmConfig, SearchArmSummary, SearchExperimentOptions, SearchExperimentResult, TextGeneratorFactory, TextGeneratorContext } from './search.ts';
 export { parseExperimentConfig, readExperimentConfig, experimentSchema, checkExperimentPipelines, readConfigFile, readRawConfig, parseLayered, splitSettings, applySettings, runSettings, settingsSchema } from './config.ts';
 export { dataFragment, inputFragment, tableColumnsFragment, TABLE_COLUMN_DEFAULTS, seedsFragment, seedFragment, epochsFragment, patienceFragment, trainerFragment, outFragment, EXCLUDE_MODES, DEFAULT_EXCLUDE, loadOptionsOf } from './config.ts';
 export { evaluateCommandSchema, augmentCommandSchema, validateCommandSchema, benchmarkCommandSchema } from './config.ts';

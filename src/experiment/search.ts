@@ -32,19 +32,47 @@ import {
 import { augmentQueryGroups, fitTextResources, loadTextPipeline, textRng, type TextPipeline, type TextResources } from '../augment/text/index.ts';
 import { searchRankers, type SearchRanker } from '../models/search/index.ts';
 import { combineSeeds, defaultSearchMetrics, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
+import { generateSyntheticPairs, syntheticPairsConfigSchema, type SyntheticPairsReport, type TextGenerator } from '../llm/index.ts';
 import { parseWithSchema } from './config.ts';
 import { readRunResult, writeRunResult } from './run-store.ts';
 import { reportRejections } from './read-summary.ts';
+import { defaultTextGenerators } from './text-generators.ts';
 
 // ------------------------------------------------------------------ config
 
 const pipelineRef = z.union([z.string().min(1), z.record(z.string(), z.unknown())]);
 
+const rankerSpec = (defaultName: string) =>
+  z
+    .object({ name: z.string().min(1).default(defaultName), config: z.record(z.string(), z.unknown()).default({}) })
+    .strict()
+    .superRefine((r, ctx) => searchRankers.refine(r.name, r.config, ctx, ['name'], ['config']))
+    .default({ name: defaultName, config: {} });
+
+/**
+ * Synthetic pairs (doc2query / InPars style): a text generator writes queries for training products,
+ * filtered by BM25 round trip and a teacher ranker fitted on the real training pairs, which also grades them.
+ */
+const generateSchema = z
+  .object({
+    /** A text generator by name (embedded | openai-compatible | llama-cpp) with its own config. */
+    generator: z
+      .object({ name: z.string().min(1).default('embedded'), config: z.record(z.string(), z.unknown()).default({}) })
+      .strict()
+      .default({ name: 'embedded', config: {} }),
+    pairs: syntheticPairsConfigSchema.default(syntheticPairsConfigSchema.parse({})),
+    /** The relevance model that filters and grades synthetic pairs; it must predict labels. */
+    teacher: rankerSpec('gbdt-regression'),
+  })
+  .strict();
+
 const searchArmSchema = z
   .object({
     name: z.string().min(1),
     /** Text pipeline (file relative to the config, or inline) applied to the training queries. */
-    pipeline: pipelineRef,
+    pipeline: pipelineRef.optional(),
+    /** Synthetic (query, product, label) groups added to the training groups (with or without a pipeline). */
+    generate: generateSchema.optional(),
     /** Augmented copies tried per training query (a copy equal to an existing query is dropped). */
     views: z.number().int().min(1).max(20).default(1),
     /**
@@ -63,7 +91,8 @@ const searchArmSchema = z
   .refine((a) => a.target === 'queries' || a.meaningChanging === 'refuse', {
     message: 'title augmentation keeps the labels of the pairs, so its steps must be meaning-preserving (meaningChanging: refuse)',
     path: ['meaningChanging'],
-  });
+  })
+  .refine((a) => a.pipeline !== undefined || a.generate !== undefined, { message: 'an arm needs a pipeline, a generate block, or both', path: ['pipeline'] });
 
 export const searchExperimentSchema = z
   .object({
@@ -88,11 +117,7 @@ export const searchExperimentSchema = z
       .strict()
       .default({ kind: 'query', seed: 0, train: 0.8, valid: 0.1, test: 0.1 }),
     /** The ranker every arm trains; its config is checked against the ranker's own schema. */
-    ranker: z
-      .object({ name: z.string().min(1).default('lambdamart'), config: z.record(z.string(), z.unknown()).default({}) })
-      .strict()
-      .superRefine((r, ctx) => searchRankers.refine(r.name, r.config, ctx, ['name'], ['config']))
-      .default({ name: 'lambdamart', config: {} }),
+    ranker: rankerSpec('lambdamart'),
     /** Text resources fitted on the training split: mined synonyms and brands, plus user files. */
     resources: z
       .object({
@@ -137,6 +162,7 @@ function readerOptions(config: SearchExperimentConfig, file?: string): SearchDat
 export function checkSearchPipelines(config: SearchExperimentConfig, baseDir: string): Map<string, TextPipeline> {
   const out = new Map<string, TextPipeline>();
   for (const arm of config.arms) {
+    if (arm.pipeline === undefined) continue;
     const { pipeline } = loadTextPipeline(arm.pipeline, { baseDir });
     if (arm.meaningChanging === 'refuse') pipeline.requireLabelPreserving();
     out.set(arm.name, pipeline);
@@ -155,6 +181,8 @@ export interface SearchArmSummary {
   readonly addedQueries: number;
   /** Augmented queries dropped because they normalise to a validation or test query. */
   readonly droppedHeldOut: number;
+  /** Synthetic pairs of a generate arm (first seed's accounting). */
+  readonly synthetic: SyntheticSummary | null;
   readonly test: Record<string, number>;
   readonly testStd: Record<string, number>;
   readonly valid: Record<string, number>;
@@ -162,6 +190,15 @@ export interface SearchArmSummary {
   readonly significance: { readonly metric: string; readonly tTest: ReturnType<typeof pairedTTest>; readonly bootstrap: ReturnType<typeof pairedBootstrapCI> } | null;
   readonly segments: Record<string, unknown> | null;
   readonly fitSeconds: number;
+}
+
+/** What a generate arm's seed produced: the synthetic pairs' accounting (the examples and alignment live in its own file). */
+interface SyntheticSummary {
+  readonly requested: number;
+  readonly kept: number;
+  readonly pairs: number;
+  readonly dropped: SyntheticPairsReport['dropped'];
+  readonly file: string;
 }
 
 interface SeedRun {
@@ -173,7 +210,21 @@ interface SeedRun {
   readonly trainQueries: number;
   readonly addedQueries: number;
   readonly droppedHeldOut: number;
+  readonly synthetic?: SyntheticSummary;
 }
+
+/** What a text generator is built from inside an experiment (the embedded one is fitted on the training split). */
+export interface TextGeneratorContext {
+  readonly split: SearchSplit;
+  /** The experiment's folder: fitted generators and the generation cache live under it. */
+  readonly out: string;
+  readonly baseDir: string;
+  readonly progress: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+/** Builds (or fits) the text generator an arm names. One per distinct spec, shared by that spec's arms and seeds. */
+export type TextGeneratorFactory = (spec: { readonly name: string; readonly config: Readonly<Record<string, unknown>> }, context: TextGeneratorContext) => Promise<TextGenerator>;
 
 export interface SearchExperimentOptions {
   readonly config: SearchExperimentConfig;
@@ -181,6 +232,8 @@ export interface SearchExperimentOptions {
   readonly out: string;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
+  /** How arms' generators are made; defaults to the registry of text generators with the on-disk cache. */
+  readonly generators?: TextGeneratorFactory;
 }
 
 export interface SearchExperimentResult {
@@ -211,6 +264,7 @@ export interface ArmTraining {
   readonly products?: ReadonlyMap<string, Product>;
   readonly added: number;
   readonly droppedHeldOut: number;
+  readonly synthetic?: SyntheticSummary;
 }
 
 /**
@@ -290,7 +344,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const names = specs.map((s) => s.name);
   const spec = specs.find((s) => s.name === config.metric)!;
 
-  const runSeed = async (armName: string, seed: number, train: () => ArmTraining, key: unknown): Promise<SeedRun> => {
+  const runSeed = async (armName: string, seed: number, train: () => ArmTraining | Promise<ArmTraining>, key: unknown): Promise<SeedRun> => {
     const path = join(o.out, 'arms', armName, `seed${seed}.json`);
     const fingerprint = { data: dataKey, split: config.split, ranker: config.ranker, resources: config.resources, arm: key, seed };
     const saved = readRunResult<SeedRun>(path, fingerprint);
@@ -298,7 +352,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
       progress.line(`── ${armName}, seed ${seed}: finished earlier (${path})`);
       return saved.result;
     }
-    const made = train();
+    const made = await train();
     progress.line(`── ${armName}, seed ${seed}: ${made.groups.length} training query groups (${made.added} added${made.products ? ', over augmented title copies' : ''}${made.droppedHeldOut ? `, ${made.droppedHeldOut} dropped: equal to a held-out query` : ''})`);
     const ranker = searchRankers.create(config.ranker.name, config.ranker.config);
     const t0 = performance.now();
@@ -323,6 +377,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
       trainQueries: made.groups.length,
       addedQueries: made.added,
       droppedHeldOut: made.droppedHeldOut,
+      ...(made.synthetic ? { synthetic: made.synthetic } : {}),
     };
     writeRunResult(path, fingerprint, run);
     progress.line(`   ${armName}, seed ${seed}: valid ${config.metric} ${valid.means[config.metric]!.toFixed(4)}, test ${test.means[config.metric]!.toFixed(4)} (fit ${fitSeconds.toFixed(1)} s)`);
@@ -333,11 +388,65 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const baselineRuns: SeedRun[] = [];
   for (const seed of seeds) baselineRuns.push(await runSeed('baseline', seed, () => ({ groups: [...split.train], added: 0, droppedHeldOut: 0 }), 'baseline'));
   armRuns.push({ name: 'baseline', arm: null, runs: baselineRuns });
-  for (const arm of config.arms) {
-    const pipeline = pipelines.get(arm.name)!;
-    const runs: SeedRun[] = [];
-    for (const seed of seeds) runs.push(await runSeed(arm.name, seed, () => armTrainingGroups(split, pipeline, arm, resources, seed), { pipeline: pipeline.toJSON(), views: arm.views, meaningChanging: arm.meaningChanging, ...(arm.target !== 'queries' ? { target: arm.target } : {}) }));
-    armRuns.push({ name: arm.name, arm, runs });
+  const generatorFactory = o.generators ?? defaultTextGenerators;
+  const generators = new Map<string, Promise<TextGenerator>>();
+  const generatorFor = (spec: { name: string; config: Record<string, unknown> }): Promise<TextGenerator> => {
+    const k = JSON.stringify(spec);
+    const known = generators.get(k);
+    if (known) return known;
+    const made = generatorFactory(spec, { split, out: o.out, baseDir: o.baseDir, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+    generators.set(k, made);
+    return made;
+  };
+  // Products the training part judged, before maxTrainQueries: the unlabelled catalogue a generator may write for.
+  const catalogueIds = [...new Set(full.train.flatMap((g) => g.productIds))];
+  try {
+    for (const arm of config.arms) {
+      const pipeline = pipelines.get(arm.name);
+      const runs: SeedRun[] = [];
+      const key = {
+        ...(pipeline ? { pipeline: pipeline.toJSON(), views: arm.views, meaningChanging: arm.meaningChanging, ...(arm.target !== 'queries' ? { target: arm.target } : {}) } : {}),
+        ...(arm.generate ? { generate: arm.generate } : {}),
+      };
+      for (const seed of seeds) {
+        const train = async (): Promise<ArmTraining> => {
+          const base: ArmTraining = pipeline ? armTrainingGroups(split, pipeline, arm, resources, seed) : { groups: [...split.train], added: 0, droppedHeldOut: 0 };
+          if (!arm.generate) return base;
+          const gen = arm.generate;
+          const teacher = searchRankers.create(gen.teacher.name, gen.teacher.config);
+          await teacher.fit({ train: split.train, valid: split.valid, products: split.products, labelScale: split.labelScale, seed, progress: silentProgress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+          const generator = await generatorFor(gen.generator);
+          progress.line(`   ${arm.name}, seed ${seed}: generating queries with ${generator.provider} (${generator.model})`);
+          const made = await generateSyntheticPairs({
+            generator,
+            train: split.train,
+            heldOut: [...split.valid, ...split.test],
+            catalogueIds,
+            products: split.products,
+            labelScale: split.labelScale,
+            teacher,
+            config: gen.pairs,
+            seed,
+            ...(o.cancel ? { cancel: o.cancel } : {}),
+          });
+          const file = join('arms', arm.name, `synthetic-seed${seed}.json`);
+          writeJsonAtomic(join(o.out, file), made.report);
+          const r = made.report;
+          progress.line(`   ${arm.name}, seed ${seed}: ${r.kept} of ${r.requested} generated queries kept (${Object.entries(r.dropped).map(([k, v]) => `${v} ${k}`).join(', ') || 'none dropped'})`);
+          return {
+            ...base,
+            groups: [...base.groups, ...made.groups],
+            added: base.added + made.groups.length,
+            droppedHeldOut: base.droppedHeldOut + (r.dropped['equals-held-out-query'] ?? 0),
+            synthetic: { requested: r.requested, kept: r.kept, pairs: r.pairs, dropped: r.dropped, file },
+          };
+        };
+        runs.push(await runSeed(arm.name, seed, train, key));
+      }
+      armRuns.push({ name: arm.name, arm, runs });
+    }
+  } finally {
+    for (const g of generators.values()) await g.then((x) => x.close(), () => undefined);
   }
 
   // Segments of the test queries, from training statistics only.
@@ -370,11 +479,12 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
     const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     return {
       name,
-      pipeline: arm ? pipelines.get(arm.name)!.toJSON() : null,
+      pipeline: arm && pipelines.has(arm.name) ? pipelines.get(arm.name)!.toJSON() : null,
       views: arm?.views ?? 0,
       trainQueries: runs[0]!.trainQueries,
       addedQueries: runs[0]!.addedQueries,
       droppedHeldOut: runs[0]!.droppedHeldOut,
+      synthetic: runs[0]!.synthetic ?? null,
       test: t.mean,
       testStd: t.std,
       valid: v.mean,

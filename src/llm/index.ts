@@ -11,3 +11,5 @@ export type {
   TokenUsage,
 } from './types.ts';
 export { DEFAULT_GENERATION_PARAMS } from './types.ts';
+export { generateSyntheticPairs, syntheticPairsConfigSchema, SYNTHETIC_PAIRS_DEFAULTS, Bm25Index, cleanGeneratedQuery, requestSeed, queryAlignment, queryStats } from './synthetic-pairs.ts';
+export type { SyntheticPairsConfig, SyntheticPairsInput, SyntheticPairsReport, SyntheticPairsResult, SyntheticDropReason, SyntheticExample, QueryAlignment, QueryStats } from './synthetic-pairs.ts';

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { textFamily, fitTextResources, buildTextPipeline } from '../../src/augment/index.ts';
 import { normalizeQuery, querySplit, loadSearchDataset } from '../../src/data/index.ts';
-import { armTrainingGroups, parseSearchExperimentConfig, runSearchExperiment } from '../../src/experiment/index.ts';
-import { ConfigError } from '../../src/core/index.ts';
+import { armTrainingGroups, parseSearchExperimentConfig, runSearchExperiment, type TextGeneratorFactory } from '../../src/experiment/index.ts';
+import { ConfigError, Rng } from '../../src/core/index.ts';
+import type { GenerationRequest, GenerationResult } from '../../src/llm/index.ts';
 import { buildReport } from '../../src/report/index.ts';
 import { plantedSearch } from '../models/search/fixture.ts';
 import { tempFolder } from '../temp-folders.ts';
@@ -127,4 +128,55 @@ test('search experiment title arm: training groups again over augmented title co
   assert.deepEqual([...again.products!.entries()], [...products.entries()]);
   // A meaning-changing title pipeline is refused.
   assert.throws(() => armTrainingGroups(split, buildTextPipeline({ family: 'text', steps: [{ op: 'reformulate', dropHead: true }] }), arm, resources, 3), ConfigError);
+});
+
+test('search experiment generate arm: synthetic pairs from a generator, counted, held-out queries dropped, resumable, deterministic', async () => {
+  const dir = tempFolder('samplify-search-generate-');
+  const data = writePlantedLog(dir, 120);
+  const dataset = await loadSearchDataset(data, { format: 'search-log', columns: { query: 'query', productId: 'product', title: 'title', label: 'label' }, labelScale: { min: 1, max: 3 } });
+  const split = querySplit(dataset, { seed: 0, fractions: { train: 0.6, valid: 0.2, test: 0.2 } });
+  const leaked = split.test[0]!.query;
+  const built: string[] = [];
+  // Writes two title words (seeded) — and, for drills, a test query, which must never reach training.
+  const generators: TextGeneratorFactory = async (spec) => {
+    built.push(spec.name);
+    const generate = async (r: GenerationRequest): Promise<GenerationResult> => {
+      const words = r.prompt.split(' ').slice(1, 3);
+      const rng = new Rng(r.seed);
+      const text = r.prompt.includes(' drill') && rng.next() < 0.5 ? leaked : `${words[rng.int(words.length)]} ${words.join(' ')}`;
+      return { text, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, cached: false };
+    };
+    return { provider: 'test', model: 'title-words', generate, generateBatch: async (rs) => Promise.all(rs.map(async (r) => ({ ok: true as const, result: await generate(r) }))), close: async () => {} };
+  };
+  const cfg = config(data, {
+    arms: [
+      { name: 'doc2query', generate: { generator: { name: 'title-words' }, pairs: { queriesPerProduct: 2, roundTripTopK: 10, negatives: 3 }, teacher: { name: 'gbdt-regression', config: { numTrees: 20 } } } },
+      { name: 'doc2query+typo', pipeline: { family: 'text', steps: [{ op: 'typo', atLeastOne: true }] }, generate: { generator: { name: 'title-words' }, pairs: { queriesPerProduct: 2 } } },
+    ],
+  });
+  const out = join(dir, 'run');
+  const r = await runSearchExperiment({ config: cfg, baseDir: dir, out, generators });
+  assert.deepEqual(built, ['title-words'], 'one generator per distinct spec, shared by arms and seeds');
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const [base, d2q, both] = results.arms;
+  assert.ok(d2q.synthetic.kept > 0 && d2q.synthetic.kept <= d2q.synthetic.requested);
+  assert.equal(d2q.addedQueries, d2q.synthetic.kept);
+  assert.equal(d2q.trainQueries, base.trainQueries + d2q.addedQueries);
+  assert.ok(d2q.droppedHeldOut > 0, 'the leaked test query was generated and dropped');
+  assert.ok(both.addedQueries > d2q.addedQueries, 'pipeline copies and synthetic pairs together');
+  const report = JSON.parse(readFileSync(join(out, d2q.synthetic.file), 'utf8'));
+  assert.equal(report.kept + Object.values(report.dropped as Record<string, number>).reduce((a, b) => a + b, 0), report.requested);
+  assert.ok(report.alignment.real.count > 0 && report.examples.length > 0);
+  // Rerun: every (arm, seed) found in the run store; the generator is not even built.
+  built.length = 0;
+  const again: string[] = [];
+  const r2 = await runSearchExperiment({ config: cfg, baseDir: dir, out, generators, progress: { line: (l) => again.push(l) } });
+  assert.equal(built.length, 0);
+  assert.deepEqual(r2.arms.map((a) => a.test), r.arms.map((a) => a.test));
+  // Same seed, fresh folder ⇒ same numbers.
+  const r3 = await runSearchExperiment({ config: cfg, baseDir: dir, out: join(dir, 'run-again'), generators });
+  assert.deepEqual(r3.arms.map((a) => a.test), r.arms.map((a) => a.test));
+  // An arm with neither a pipeline nor a generate block is a ConfigError.
+  assert.throws(() => config(data, { arms: [{ name: 'empty' }] }), (e: unknown) => e instanceof ConfigError && /pipeline, a generate block/.test(e.message));
+  assert.throws(() => config(data, { arms: [{ name: 'bad', generate: { pairs: { queriesPerProdukt: 2 } } }] }), (e: unknown) => e instanceof ConfigError && /queriesPerProdukt/.test(e.message));
 });
