@@ -393,7 +393,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const generatorFor = (spec: { name: string; config: Record<string, unknown> }): Promise<TextGenerator> => {
     const k = JSON.stringify(spec);
     const known = generators.get(k);
-    if (known) return known;
+    if (known !== undefined) return known;
     const made = generatorFactory(spec, { split, out: o.out, baseDir: o.baseDir, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
     generators.set(k, made);
     return made;
