@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
-import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines } from '../experiment/index.ts';
+import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, dryRunLiftExperiment, dryRunSearchExperiment, formatDryRun, type DryRunPlan } from '../experiment/index.ts';
 import { runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask, parseSynthesizeConfig, parseCtrTaskConfig, parseColdStartTaskConfig } from '../experiment/index.ts';
 import { resolveSynthesizeOutputs, synthesizeConfigWithOutput, runOutputDir, type AnySynthesizeConfig } from '../experiment/index.ts';
 import { parseSequenceSynthesizeConfig, isSequenceSynthesizeConfig, readRawConfig, splitSettings, applySettings, parseLayered, type Settings } from '../experiment/index.ts';
@@ -262,17 +262,24 @@ Examples:
     .description('the lift experiment: baseline vs each augmentation arm, several seeds, paired significance and segments (sequences, or search with task: search)')
     .argument('<config>', 'experiment config (YAML or JSON)')
     .option('--out <dir>', "output directory (key out; default: runs/<name>)")
+    .option('--dry-run', 'check the config end to end without training or writing anything: data and its row accounting, split, every arm built against the data, the plan of runs and an estimate of their time')
+    .option('--json', 'with --dry-run: print the plan as JSON')
     .addHelpText('after', `
 Examples:
   $ samplify experiment examples/experiments/beauty-lift.yaml
+  $ samplify experiment examples/experiments/beauty-lift.yaml --dry-run
   $ samplify experiment bench/configs/beauty-lift.yaml --set seeds=1 --set arms[0].views=2
   $ samplify experiment examples/experiments/homedepot-search-lift.yaml`)
-    .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
+    .action(async (configPath: string, o: CommonFlags & { out?: string; dryRun?: boolean; json?: boolean }) => {
       const f = layeredFile(configPath, {}, o);
+      const printPlan = (plan: DryRunPlan): void => {
+        process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatDryRun(plan)}\n`);
+      };
       if (isSearchExperimentConfig(f.raw)) {
         const config = parseSearchExperimentConfig(f.raw, configPath);
         checkSearchPipelines(config, f.baseDir);
         applySettings(f.settings);
+        if (o.dryRun) return printPlan(await dryRunSearchExperiment(config, f.baseDir));
         const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
         const r = await runSearchExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
         process.stdout.write(r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
@@ -281,6 +288,7 @@ Examples:
       const config = parseExperimentConfig(f.raw, configPath);
       checkExperimentPipelines(config, f.baseDir);
       applySettings(f.settings);
+      if (o.dryRun) return printPlan(await dryRunLiftExperiment(config, f.baseDir));
       const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
       const r = await runLiftExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
       process.stdout.write(r.pending ? r.table + '\n' : r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);

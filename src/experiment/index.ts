@@ -31,3 +31,5 @@ export { runSequenceSynthesis, parseSequenceSynthesizeConfig, sequenceSynthesize
 export type { SequenceSynthesizeConfig, SequenceSynthesizeOptions, SequenceSynthesizeResult } from './synthesize-sequences.ts';
 export { runCtrTask, runColdStartTask, parseCtrTaskConfig, parseColdStartTaskConfig, ctrTaskSchema, coldStartTaskSchema } from './tasks.ts';
 export type { CtrTaskConfig, ColdStartTaskConfig, TaskRunOptions, TaskSource } from './tasks.ts';
+export { dryRunLiftExperiment, dryRunSearchExperiment, formatDryRun } from './dry-run.ts';
+export type { DryRunPlan, DryRunArm } from './dry-run.ts';

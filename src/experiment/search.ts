@@ -146,14 +146,14 @@ export function isSearchExperimentConfig(raw: unknown): boolean {
 
 export function parseSearchExperimentConfig(raw: unknown, file?: string): SearchExperimentConfig {
   const config = parseWithSchema(searchExperimentSchema, raw, file);
-  readerOptions(config, file);
+  searchReaderOptions(config, file);
   const { train, valid, test } = config.split;
   if (Math.abs(train + valid + test - 1) > 1e-9) throw new ConfigError(`split fractions must sum to 1, got ${train} + ${valid} + ${test}`, { field: 'split', ...(file !== undefined ? { file } : {}) });
   return config;
 }
 
 /** The reader options of the config's data block (everything but `path`), checked by the readers' schema. */
-function readerOptions(config: SearchExperimentConfig, file?: string): SearchDatasetOptions {
+export function searchReaderOptions(config: SearchExperimentConfig, file?: string): SearchDatasetOptions {
   const { path: _path, ...rest } = config.data;
   return parseWithSchema(SearchDatasetOptionsSchema, rest, { prefix: ['data'], ...(file !== undefined ? { file } : {}) });
 }
@@ -299,8 +299,8 @@ function titleViewGroups(split: SearchSplit, pipeline: TextPipeline, arm: Search
   return { groups: [...split.train, ...groups], products, added: groups.length, droppedHeldOut: 0 };
 }
 
-/** `n` groups drawn without replacement (seeded), in their original order. */
-function sampleGroups(groups: readonly QueryGroup[], n: number, seed: number): QueryGroup[] {
+/** `n` groups drawn without replacement (seeded), in their original order: the scarce-label training part. */
+export function sampleGroups(groups: readonly QueryGroup[], n: number, seed: number): QueryGroup[] {
   const idx = Int32Array.from(groups.keys());
   new Rng(seed).split('max-train-queries').shuffle(idx);
   return Array.from(idx.subarray(0, n))
@@ -316,7 +316,7 @@ function scoreGroups(ranker: SearchRanker, groups: readonly QueryGroup[], produc
 export async function runSearchExperiment(o: SearchExperimentOptions): Promise<SearchExperimentResult> {
   const { config } = o;
   const progress = o.progress ?? silentProgress;
-  const dataset = await loadSearchDataset(resolve(o.baseDir, config.data.path), readerOptions(config));
+  const dataset = await loadSearchDataset(resolve(o.baseDir, config.data.path), searchReaderOptions(config));
   const report = dataset.report;
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
   reportRejections(report, progress);

@@ -1,0 +1,78 @@
+/**
+ * `samplify experiment --dry-run`: checks data, split and every arm against the data, prints the
+ * plan with its row accounting and a time estimate — and writes nothing, trains nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { tempFolder } from '../temp-folders.ts';
+import { plantedSearch } from '../models/search/fixture.ts';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const cli = (args: string[], cwd: string) => spawnSync(process.execPath, [join(root, 'scripts', 'samplify-src.mjs'), ...args], { encoding: 'utf8', cwd });
+
+test('sequence experiment dry run: accounting, every arm sized against the data, estimate; nothing written', () => {
+  const dir = tempFolder('samplify-dry-seq-');
+  const lines = Array.from({ length: 60 }, (_, u) => `${u + 1} ${Array.from({ length: 6 }, (_, k) => 1 + ((u * 7 + k * 3) % 40)).join(' ')}`);
+  lines.push('61 x y'); // a row the reader rejects: counted, not fatal
+  writeFileSync(join(dir, 'seqs.txt'), lines.join('\n') + '\n');
+  const config = {
+    name: 'dry',
+    data: { path: 'seqs.txt', format: 'seqtxt' },
+    model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 1, maxLen: 10 } },
+    seeds: 2,
+    epochs: 3,
+    arms: [{ name: 'crop', pipeline: { steps: [{ op: 'crop', ratio: 0.6 }] }, views: 2 }],
+  };
+  writeFileSync(join(dir, 'exp.yaml'), stringify(config));
+  const r = cli(['experiment', 'exp.yaml', '--dry-run', '--json'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const plan = JSON.parse(r.stdout);
+  assert.equal(plan.kind, 'sequence-lift');
+  assert.equal(plan.data.rowsIn, plan.data.rowsKept + plan.data.rowsRejected);
+  assert.ok(plan.data.rowsRejected >= 1);
+  assert.deepEqual(plan.arms.map((a: { name: string }) => a.name), ['baseline', 'crop']);
+  assert.ok(plan.arms[1].added > 0 && plan.arms[1].trainSize === plan.arms[0].trainSize + plan.arms[1].added);
+  assert.equal(plan.runs, 4);
+  assert.ok(plan.estimate.seconds > 0 && plan.arms[1].secondsPerSeed > plan.arms[0].secondsPerSeed);
+  assert.deepEqual(readdirSync(dir).sort(), ['exp.yaml', 'seqs.txt'], 'nothing written');
+  // A bad operator parameter fails before any plan, naming the key.
+  writeFileSync(join(dir, 'bad.yaml'), stringify({ ...config, arms: [{ name: 'crop', pipeline: { steps: [{ op: 'crop', ratoi: 0.6 }] } }] }));
+  const bad = cli(['experiment', 'bad.yaml', '--dry-run'], dir);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /ratoi/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('search experiment dry run: split sizes, augmented and generated additions planned, estimate; nothing written', () => {
+  const dir = tempFolder('samplify-dry-search-');
+  const p = plantedSearch(100, 2);
+  const rows: string[] = [];
+  for (const g of [...p.train, ...p.valid, ...p.test]) g.productIds.forEach((id, i) => rows.push(JSON.stringify({ query: g.query, product: id, title: p.products.get(id)!.title, label: g.labels[i] })));
+  writeFileSync(join(dir, 'log.jsonl'), rows.join('\n') + '\n');
+  const config = {
+    task: 'search',
+    name: 'dry-search',
+    data: { path: 'log.jsonl', format: 'search-log', columns: { query: 'query', productId: 'product', title: 'title', label: 'label' }, labelScale: { min: 1, max: 3 } },
+    split: { kind: 'query', seed: 0, train: 0.6, valid: 0.2, test: 0.2 },
+    ranker: { name: 'lambdamart', config: { numTrees: 10 } },
+    seeds: 3,
+    arms: [
+      { name: 'typo', pipeline: { family: 'text', steps: [{ op: 'typo', atLeastOne: true }] } },
+      { name: 'doc2query', generate: { pairs: { queriesPerProduct: 2, maxProducts: 30 } } },
+    ],
+  };
+  writeFileSync(join(dir, 'exp.yaml'), stringify(config));
+  const r = cli(['experiment', 'exp.yaml', '--dry-run'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /dry run of search-lift experiment 'dry-search': nothing trained, nothing written/);
+  assert.match(r.stdout, /trainQueries 60, validQueries 20, testQueries 20/);
+  assert.match(r.stdout, /doc2query\s+120\s+60 /);
+  assert.match(r.stdout, /60 generation requests to embedded/);
+  assert.match(r.stdout, /3 arms × 3 seeds = 9 runs/);
+  assert.deepEqual(readdirSync(dir).sort(), ['exp.yaml', 'log.jsonl']);
+  assert.equal(existsSync(join(dir, 'runs')), false);
+});
