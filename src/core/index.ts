@@ -9,3 +9,4 @@ export { formatKeyPath, allowedKeysAt, describeIssues, configErrorFrom, parseWit
 export type { IssueContext, SetOverride } from './config.ts';
 export { writeFileAtomic, writeJsonAtomic, openAtomicWrite, AtomicFileWriter, writeViaTempPath, removeStaleTemps, tempPathFor, processAlive } from './fsutil.ts';
 export { canonicalJson, fingerprintHash } from './fingerprint.ts';
+export { peakRssMiB } from './memory.ts';

@@ -12,7 +12,7 @@
  */
 import { basename, extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { peakRssMiB, silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { ConfigError } from '../core/index.ts';
 import { DATA_FORMATS, INTERACTION_FORMATS, loadDataset, makeTrainView, readInteractions, saveIdMaps, type ColumnNames, type InteractionFormat, type ReadReport } from '../data/index.ts';
 import { sequencePrivacyReport, sequenceQualityReport } from '../eval/index.ts';
@@ -112,6 +112,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
   );
   reportRejections(rep, progress);
   const readSeconds = (performance.now() - t) / 1000;
+  const peakMiB: Record<string, number> = { read: peakRssMiB() };
   // With event types, the synthesizer must learn them; eventSynth is then the one to fit and sample.
   let eventSynth: EventSequenceSynthesizer | null = null;
   if (real.eventTypes) {
@@ -138,6 +139,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
       ? await eventSynth.fitEvents({ numItems: real.numItems, eventTypes: real.eventTypes, sequences: fitHistories }, fitOptions)
       : await synth.fit(makeTrainView(real.numItems, fitSeqs), fitOptions);
   const fitSeconds = (performance.now() - t) / 1000;
+  peakMiB['fit'] = peakRssMiB();
   const n = c.histories ?? fitSeqs.length;
   t = performance.now();
   progress.line(`sampling ${n} synthetic users`);
@@ -147,6 +149,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
   if (copiesRemoved > 0) progress.line(`${copiesRemoved} exact copies of a real history removed and redrawn`);
   if (synthetic.length < n) progress.line(`warning: only ${synthetic.length} of ${n} histories are not copies of a real one`);
   const sampleSeconds = (performance.now() - t) / 1000;
+  peakMiB['sample'] = peakRssMiB();
 
   t = performance.now();
   const jsonl = /\.jsonl$/i.test(c.out);
@@ -160,6 +163,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
   synth.save(modelPath);
   saveIdMaps({ name: real.name, checksum: real.checksum, userIds: real.userIds, itemIds: real.itemIds, ...(real.eventTypes ? { eventTypes: real.eventTypes } : {}) }, idMapPath);
   const writeSeconds = (performance.now() - t) / 1000;
+  peakMiB['write'] = peakRssMiB();
 
   let reportPath: string | undefined;
   if (c.report) {
@@ -188,6 +192,8 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
     sample: { requested: n, histories: synthetic.length, exactCopiesRemoved: copiesRemoved, interactions: synthetic.reduce((a, h) => a + h.length, 0) },
     outputs: { histories: c.out, model: modelPath, idMap: idMapPath, ...(reportPath ? { report: reportPath } : {}) },
     seconds: { read: readSeconds, fit: fitSeconds, sample: sampleSeconds, write: writeSeconds },
+    // Peak resident memory of the process at the end of each stage (MiB; see src/core/memory.ts).
+    peakRssMiB: { ...peakMiB, ...(reportPath ? { report: peakRssMiB() } : {}) },
     node: process.version,
   });
   progress.line(`written: ${c.out}, ${modelPath}, ${idMapPath}, ${provenancePath}`);

@@ -5,7 +5,7 @@
  */
 import { extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { peakRssMiB, silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, selectRows, writeTable, type ColumnType, type MetadataOverride, type Table } from '../data/index.ts';
 import { privacyReport, qualityReport } from '../eval/index.ts';
 import { createSynthesizer, synthesizers, synthesizerSpecSchema, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
@@ -158,6 +158,7 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
   const metadata = detectMetadata(read.table, { overrides: c.metadata as Record<string, MetadataOverride>, file: dataPath });
   progress.line(`columns: ${read.table.columns.map((col) => `${col} ${metadata.columns[col]!.type}${metadata.columns[col]!.overridden ? ' (given)' : ''}`).join(', ')}`);
   const readSeconds = (performance.now() - t) / 1000;
+  const peakMiB: Record<string, number> = { read: peakRssMiB() };
   const { train, holdout } = c.report ? holdOut(read.table, c.report.holdout, c.seed) : { train: read.table, holdout: null };
   if (holdout) progress.line(`report: ${holdout.rowCount} rows held out for the privacy baseline; fitting on ${train.rowCount}`);
   t = performance.now();
@@ -172,6 +173,7 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
     ...(o.cancel ? { cancel: o.cancel } : {}),
   });
   const fitSeconds = (performance.now() - t) / 1000;
+  peakMiB['fit'] = peakRssMiB();
   t = performance.now();
   progress.line(`sampling ${c.rows} rows${c.conditions ? ` with conditions ${JSON.stringify(c.conditions)}` : ''}`);
   const sample = synth.sample(c.rows, { seed: c.seed, ...(c.conditions ? { conditions: c.conditions } : {}), ...(c.maxTriesPerRow ? { maxTriesPerRow: c.maxTriesPerRow } : {}) });
@@ -181,10 +183,12 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
   );
   if (r.produced < r.requested) progress.line(`warning: only ${r.produced} of ${r.requested} rows met the conditions and constraints within maxTriesPerRow`);
   const sampleSeconds = (performance.now() - t) / 1000;
+  peakMiB['sample'] = peakRssMiB();
   t = performance.now();
   await writeTable(sample.table, c.out);
   synth.save(modelPath);
   const writeSeconds = (performance.now() - t) / 1000;
+  peakMiB['write'] = peakRssMiB();
   let reportPath: string | undefined;
   if (holdout) {
     progress.line('measuring fidelity and privacy');
@@ -210,6 +214,8 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
     sample: r,
     outputs: { table: c.out, model: modelPath, ...(reportPath ? { report: reportPath } : {}) },
     seconds: { read: readSeconds, fit: fitSeconds, sample: sampleSeconds, write: writeSeconds },
+    // Peak resident memory of the process at the end of each stage (MiB; see src/core/memory.ts).
+    peakRssMiB: { ...peakMiB, ...(reportPath ? { report: peakRssMiB() } : {}) },
     node: process.version,
   });
   progress.line(`written: ${c.out}, ${modelPath}, ${provenancePath}`);

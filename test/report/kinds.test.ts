@@ -62,9 +62,24 @@ describe('report of other run kinds', () => {
     const r = await buildReport(dir);
     assert.equal(r.kind, 'synthesize-table');
     assert.deepEqual(r.notes, []);
-    for (const chart of ['column-shapes', 'pair-trends', 'dcr', 'membership-inference']) assert.match(r.html, new RegExp(`data-chart="${chart}"`));
-    const rep = JSON.parse(readFileSync(join(dir, 'users.report.json'), 'utf8')) as { privacy: { membershipInference: { auc: { value: number } } } };
+    for (const chart of ['column-shapes', 'pair-trends', 'dcr', 'membership-inference', 'time-per-stage', 'memory-per-stage']) assert.match(r.html, new RegExp(`data-chart="${chart}"`));
+    const rep = JSON.parse(readFileSync(join(dir, 'users.report.json'), 'utf8')) as {
+      privacy: { membershipInference: { auc: { value: number } }; nearestExamples: { columns: string[]; rows: { why: string; distance: number; synthetic: unknown[]; nearest: unknown[] }[] }; dcr: { syntheticToTrain: { p5: number } } };
+    };
     assert.ok(r.html.includes(`data-value="${rep.privacy.membershipInference.auc.value}"`));
+    // Synthetic rows next to their nearest real rows: the closest first (their distance is the minimum DCR), then a random sample.
+    const ex = rep.privacy.nearestExamples;
+    assert.equal(ex.rows.length, 10);
+    assert.deepEqual(ex.rows.map((x) => x.why), [...Array(5).fill('closest'), ...Array(5).fill('random')]);
+    for (const x of ex.rows) {
+      assert.equal(x.synthetic.length, ex.columns.length);
+      assert.equal(x.nearest.length, ex.columns.length);
+    }
+    for (const x of ex.rows.slice(5)) assert.ok(x.distance >= ex.rows[4]!.distance);
+    assert.match(r.html, /id="nearest-rows"/);
+    const prov = JSON.parse(readFileSync(join(dir, 'users.provenance.json'), 'utf8')) as { peakRssMiB: Record<string, number> };
+    assert.deepEqual(Object.keys(prov.peakRssMiB), ['read', 'fit', 'sample', 'write', 'report']);
+    assert.ok(prov.peakRssMiB['fit']! >= prov.peakRssMiB['read']!, 'peak so far never falls');
     rmSync(join(dir, 'users.report.json'));
     const missing = await buildReport(dir);
     assert.ok(missing.notes.some((n) => n.file === 'users.report.json' && n.problem === 'missing'));

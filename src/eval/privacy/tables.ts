@@ -4,7 +4,7 @@
  * attack. `train` is what the synthesizer was fitted on; `holdout` is real data it never saw.
  */
 import { Rng } from '../../core/rng.ts';
-import type { Table, TableMetadata } from '../../data/table.ts';
+import type { Cell, Table, TableMetadata } from '../../data/table.ts';
 import { rocAuc, summarize } from '../../stats/index.ts';
 import { categoryKey, reportColumns } from '../quality/columns.ts';
 import { sampleRows } from '../quality/detection.ts';
@@ -43,6 +43,15 @@ export interface MembershipInference {
   readonly attack: string;
 }
 
+/** A synthetic row next to its nearest training row, for a person to judge what "close" means. */
+export interface NearestExample {
+  /** closest: among the synthetic rows nearest to a training row (the riskiest); random: a seeded sample. */
+  readonly why: 'closest' | 'random';
+  readonly distance: number;
+  readonly synthetic: readonly Cell[];
+  readonly nearest: readonly Cell[];
+}
+
 export interface TablePrivacyReport {
   readonly kind: 'table-privacy';
   readonly rows: { readonly train: number; readonly holdout: number; readonly synthetic: number };
@@ -50,6 +59,8 @@ export interface TablePrivacyReport {
   readonly exactCopies: ExactCopies;
   readonly dcr: DcrResult;
   readonly membershipInference: MembershipInference;
+  /** Synthetic rows beside their nearest training rows (measured columns, in `columns` order). */
+  readonly nearestExamples: { readonly columns: readonly string[]; readonly rows: readonly NearestExample[] };
   readonly seed: number;
   /** Only with `includeTimings` (timings would make the report differ between identical runs). */
   readonly seconds?: Readonly<Record<string, number>>;
@@ -83,7 +94,8 @@ export function privacyReport(train: Table, holdout: Table, synthetic: Table, me
 
   const space = timed('fitSpace', () => fitDistanceSpace(train, metadata, names));
   const [trainEnc, holdoutEnc, synEnc] = timed('encode', () => [space.encode(train, 'training'), space.encode(holdout, 'holdout'), space.encode(synthetic, 'synthetic')] as const);
-  const synToTrain = timed('dcrSynthetic', () => nearestRecords(synEnc, trainEnc, space.width).distance);
+  const synNearest = timed('dcrSynthetic', () => nearestRecords(synEnc, trainEnc, space.width));
+  const synToTrain = synNearest.distance;
   const holdoutToTrain = timed('dcrHoldout', () => nearestRecords(holdoutEnc, trainEnc, space.width).distance);
   const dcr = dcrResult(synToTrain, holdoutToTrain);
 
@@ -102,9 +114,23 @@ export function privacyReport(train: Table, holdout: Table, synthetic: Table, me
     exactCopies,
     dcr,
     membershipInference,
+    nearestExamples: { columns: names, rows: nearestExamples(train, synthetic, names, synNearest, new Rng(options.seed).split('nearest-examples')) },
     seed: options.seed,
   };
   return options.includeTimings ? { ...report, seconds } : report;
+}
+
+/** The 5 synthetic rows closest to a training row and 5 seeded others, each with that training row. */
+function nearestExamples(train: Table, synthetic: Table, columns: readonly string[], nearest: { distance: Float64Array; index: Int32Array }, rng: Rng, each = 5): NearestExample[] {
+  const row = (t: Table, i: number): Cell[] => columns.map((c) => t.data[c]![i] ?? null);
+  const n = synthetic.rowCount;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => nearest.distance[a]! - nearest.distance[b]! || a - b);
+  const closest = order.slice(0, Math.min(each, n));
+  const taken = new Set(closest);
+  const rest = order.filter((i) => !taken.has(i));
+  const random = Array.from(sampleRows(rest.length, Math.min(each, rest.length), rng), (k) => rest[k]!).sort((a, b) => a - b);
+  const make = (i: number, why: NearestExample['why']): NearestExample => ({ why, distance: nearest.distance[i]!, synthetic: row(synthetic, i), nearest: nearest.index[i]! >= 0 ? row(train, nearest.index[i]!) : [] });
+  return [...closest.map((i) => make(i, 'closest')), ...random.map((i) => make(i, 'random'))];
 }
 
 /** Row identity over the measured columns; numbers and their string forms compare equal, as in the fidelity report. */

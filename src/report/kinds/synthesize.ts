@@ -25,6 +25,7 @@ const provenanceSchema = z
     sample: z.record(z.string(), z.unknown()).optional(),
     outputs: z.record(z.string(), z.string()).optional(),
     seconds: z.record(z.string(), z.number()).optional(),
+    peakRssMiB: z.record(z.string(), z.number()).optional(),
     node: z.string().optional(),
   })
   .loose();
@@ -46,6 +47,13 @@ const privacySchema = z
     membershipInference: z.object({ auc: valueSchema, members: z.number().optional(), nonMembers: z.number().optional(), attack: z.string().optional() }).loose().optional(),
     ngrams: z.array(z.object({ n: z.number(), synthetic: valueSchema, holdoutBaseline: valueSchema }).loose()).optional(),
     distance: z.object({ name: z.string().optional(), description: z.string().optional() }).loose().optional(),
+    nearestExamples: z
+      .object({
+        columns: z.array(z.string()),
+        rows: z.array(z.object({ why: z.string(), distance: z.number(), synthetic: z.array(z.unknown()), nearest: z.array(z.unknown()) }).loose()),
+      })
+      .loose()
+      .optional(),
   })
   .loose();
 
@@ -142,11 +150,27 @@ function detectionRows(d: z.infer<typeof detectionSchema> | undefined): HtmlValu
   ];
 }
 
-function timingSection(prov: SynthProvenance | null): Promise<Html> | Html {
+async function timingSection(prov: SynthProvenance | null): Promise<Html> {
   const s = prov?.seconds;
   if (!s) return note('Stage times not recorded.');
   const values: Datum[] = Object.entries(s).map(([stage, seconds]) => ({ stage, seconds }));
-  return (async () => html`<div class="charts">${await figure('time-per-stage', 'Seconds per stage', barSpec(values, { x: 'stage', y: 'seconds', height: 160 }))}</div>${note('Memory per stage is not recorded by synthesis runs.')}`)();
+  const figs: Html[] = [await figure('time-per-stage', 'Seconds per stage', barSpec(values, { x: 'stage', y: 'seconds', height: 160 }))];
+  const mem = prov?.peakRssMiB;
+  if (mem) figs.push(await figure('memory-per-stage', 'Peak resident memory (MiB) at the end of each stage', barSpec(Object.entries(mem).map(([stage, mib]) => ({ stage, mib })), { x: 'stage', y: 'mib', height: 160 })));
+  return html`<div class="charts">${figs}</div>${mem ? note('Memory: the process’s peak resident set size so far, read at the end of each stage — a stage that raises it is the one that needed the memory.') : note('Memory per stage was not recorded by this run (runs before peakRssMiB was added).')}`;
+}
+
+/** Synthetic rows beside their nearest training rows (table runs with a privacy report). */
+function nearestSection(p: z.infer<typeof privacySchema> | undefined): Html | null {
+  const ex = p?.nearestExamples;
+  if (!ex || ex.rows.length === 0) return null;
+  const cell = (v: unknown): string => (v === null || v === undefined ? '∅' : String(v));
+  const rows: HtmlValue[][] = [];
+  for (const r of ex.rows) {
+    rows.push([html`<strong>synthetic</strong> (${r.why === 'closest' ? 'among the closest' : 'random'})`, fmt(r.distance, 3), ...r.synthetic.map(cell)]);
+    rows.push(['nearest training row', '', ...r.nearest.map((v, i) => (cell(v) === cell(r.synthetic[i]) ? html`<span class="same">${cell(v)}</span>` : cell(v)))]);
+  }
+  return html`${table(['row', 'Gower distance', ...ex.columns], rows, { id: 'nearest-rows' })}${note('Each synthetic row over its nearest training row (Gower distance, 0 = identical on every measured column). The first rows are the synthetic rows closest to any training row — the ones to check for memorised records; the rest a seeded random sample.')}`;
 }
 
 async function lossSection(prov: SynthProvenance | null): Promise<Html | null> {
@@ -246,10 +270,11 @@ ${table(['fidelity measure', 'value', 'reading'], rows, { id: 'quality-table', n
       const text = run.readText(tableRel, 'no synthetic rows to show', 1 << 16);
       if (text) {
         const { header, rows } = csvPreview(text, 12);
-        samples = html`${table(header, rows)}${note(`The first ${rows.length} synthetic rows of ${tableRel}. Their nearest real rows need the input table, which is not part of the run folder (its checksum is under provenance).`)}`;
+        samples = html`${table(header, rows)}${note(`The first ${rows.length} synthetic rows of ${tableRel}.`)}`;
       }
     } else if (tableRel) samples = note(`The sampled table is ${tableRel} (only CSV tables are previewed).`);
-    sections.push({ id: 'samples', title: 'Samples', body: samples });
+    const nearest = nearestSection(rep?.privacy);
+    sections.push({ id: 'samples', title: 'Samples', body: nearest ? html`<h3>Synthetic rows next to their nearest real rows</h3>${nearest}<h3>The first synthetic rows</h3>${samples}` : samples });
     sections.push({ id: 'time', title: 'Time and memory per stage', body: await timingSection(prov) });
     return {
       title: `Table synthesis · ${prov?.name ?? provFile.replace(/\.provenance\.json$/, '')}`,
