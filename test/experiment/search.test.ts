@@ -167,6 +167,12 @@ test('search experiment generate arm: synthetic pairs from a generator, counted,
   const report = JSON.parse(readFileSync(join(out, d2q.synthetic.file), 'utf8'));
   assert.equal(report.kept + Object.values(report.dropped as Record<string, number>).reduce((a, b) => a + b, 0), report.requested);
   assert.ok(report.alignment.real.count > 0 && report.examples.length > 0);
+  // The page shows the accounting, the alignment and examples of the generated queries.
+  const page = await buildReport(out);
+  assert.deepEqual(page.notes, []);
+  assert.match(page.html, /id="synthetic-accounting"/);
+  assert.match(page.html, /data-chart="synthetic-query-length"/);
+  assert.match(page.html, /id="synthetic-examples-doc2query"/);
   // Rerun: every (arm, seed) found in the run store; the generator is not even built.
   built.length = 0;
   const again: string[] = [];

@@ -21,7 +21,56 @@ const searchResultsSchema = z
   })
   .loose();
 
-const searchArmExtra = z.object({ trainQueries: z.number().optional(), addedQueries: z.number().optional(), droppedHeldOut: z.number().optional(), fitSeconds: z.number().optional() }).loose();
+const syntheticSummarySchema = z.object({ requested: z.number(), kept: z.number(), pairs: z.number().optional(), dropped: z.record(z.string(), z.number()), file: z.string() }).loose();
+const searchArmExtra = z
+  .object({ trainQueries: z.number().optional(), addedQueries: z.number().optional(), droppedHeldOut: z.number().optional(), fitSeconds: z.number().optional(), synthetic: syntheticSummarySchema.nullable().optional() })
+  .loose();
+const queryStatsSchema = z.object({ count: z.number(), meanTokens: z.number(), lengthShare: z.array(z.number()), withDigits: z.number() }).loose();
+const syntheticReportSchema = z
+  .object({
+    alignment: z
+      .object({ real: queryStatsSchema, generated: queryStatsSchema, kept: queryStatsSchema, lengthTvd: z.object({ generated: z.number(), kept: z.number() }), tokenJs: z.object({ generated: z.number(), kept: z.number() }) })
+      .loose()
+      .optional(),
+    examples: z.array(z.object({ title: z.string(), query: z.string(), kept: z.boolean(), reason: z.string().optional(), label: z.number().optional() }).loose()).optional(),
+    meanPositiveLabel: z.number().optional(),
+    meanNegativeLabel: z.number().optional(),
+  })
+  .loose();
+
+/** Generate arms: what the generator wrote, what the filters kept and why, and how generated queries compare with real ones. */
+async function syntheticSection(run: RunFolder, arms: readonly (LiftArm & z.infer<typeof searchArmExtra>)[]): Promise<Html | null> {
+  const gen = arms.filter((a) => a.synthetic);
+  if (gen.length === 0) return null;
+  const parts: Html[] = [];
+  const reasons = [...new Set(gen.flatMap((a) => Object.keys(a.synthetic!.dropped)))].sort();
+  parts.push(table(['arm', 'requested', 'kept', ...reasons.map((r) => `dropped: ${r}`)], gen.map((a) => [a.name, a.synthetic!.requested, a.synthetic!.kept, ...reasons.map((r) => a.synthetic!.dropped[r] ?? 0)]), { numeric: [1, 2, ...reasons.map((_, i) => 3 + i)], id: 'synthetic-accounting' }));
+  const lengthBars: Datum[] = [];
+  for (const a of gen) {
+    const rep = run.readJson(a.synthetic!.file, syntheticReportSchema, `no alignment or examples for ${a.name}`);
+    const al = rep?.alignment;
+    if (al) {
+      parts.push(html`<h3>${a.name}: generated vs real queries</h3>`);
+      parts.push(
+        table(
+          ['queries', 'count', 'mean tokens', 'with digits', 'length TV vs real', 'token JS vs real (bits)'],
+          [
+            ['real training', al.real.count, fmt(al.real.meanTokens, 2), fmtPercent(al.real.withDigits, 1), '—', '—'],
+            ['generated', al.generated.count, fmt(al.generated.meanTokens, 2), fmtPercent(al.generated.withDigits, 1), fmt(al.lengthTvd.generated, 3), fmt(al.tokenJs.generated, 3)],
+            ['kept (after filters)', al.kept.count, fmt(al.kept.meanTokens, 2), fmtPercent(al.kept.withDigits, 1), fmt(al.lengthTvd.kept, 3), fmt(al.tokenJs.kept, 3)],
+          ],
+          { numeric: [1, 2, 3, 4, 5] },
+        ),
+      );
+      const bins = ['1', '2', '3', '4+'];
+      for (const [who, st] of [['real', al.real], ['generated', al.generated], ['kept', al.kept]] as const) st.lengthShare.forEach((v, i) => lengthBars.push({ arm: a.name, queries: who, tokens: bins[i]!, share: v }));
+    }
+    if (rep?.examples?.length) parts.push(table(['title', 'generated query', 'kept', 'why dropped / teacher label'], rep.examples.map((e) => [e.title, e.query, e.kept ? 'yes' : 'no', e.kept ? fmt(e.label, 2) : (e.reason ?? '')]), { id: `synthetic-examples-${a.name}` }));
+  }
+  if (lengthBars.length) parts.push(html`<div class="charts">${await figure('synthetic-query-length', 'Query length (tokens): real vs generated vs kept', barSpec(lengthBars, { x: 'tokens', y: 'share', color: 'queries', group: 'queries' }))}</div>`);
+  parts.push(note('Generated queries are written for training products only; a query equal to a validation or test query is dropped and counted. The round-trip filter keeps a query only if BM25 finds its product in the top k; the teacher (a ranker fitted on the real training pairs) grades the product and its BM25 hard negatives. Counts are for the first seed.'));
+  return html`${parts}`;
+}
 const seedRunSchema = z.object({ result: z.object({ perQuery: z.record(z.string(), z.array(z.number())) }).loose() }).loose();
 
 const SEARCH_METRICS = ['NDCG@5', 'NDCG@10', 'MRR', 'RMSE'];
@@ -87,6 +136,8 @@ export const searchLiftKind: RunKind = {
       const barValues: Datum[] = arms.slice(1).flatMap((a) => SEARCH_METRICS.filter((m) => a.lift?.[m] !== undefined).map((m) => ({ arm: a.name, metric: m, lift: a.lift![m]! })));
       if (barValues.length) sections.push({ id: 'metrics', title: 'Relative lift per metric', body: html`<div class="charts">${await figure('relative-lift', 'Relative test lift over the baseline, per metric and arm', barSpec(barValues, { x: 'metric', y: 'lift', yTitle: 'relative lift', color: 'arm', group: 'arm' }))}</div>` });
       sections.push({ id: 'per-query', title: 'Per-query lift distribution', body: seeds.length ? await perQuerySection(run, arms, seeds, metric) : note('Seeds are not recorded.') });
+      const synthetic = await syntheticSection(run, arms);
+      if (synthetic) sections.push({ id: 'synthetic', title: 'Synthetic query–product pairs', body: synthetic });
       sections.push({
         id: 'arms',
         title: 'Arms',
