@@ -10,7 +10,8 @@ import { parseSequenceSynthesizeConfig, isSequenceSynthesizeConfig, readRawConfi
 import { evaluateCommandSchema, augmentCommandSchema, validateCommandSchema, benchmarkCommandSchema, loadOptionsOf, TABLE_COLUMN_DEFAULTS, DEFAULT_EXCLUDE, EXCLUDE_MODES } from '../experiment/index.ts';
 import { DATA_FORMATS, type DataFormat } from '../data/index.ts';
 import { MODEL_NAMES, type ModelName, type ModelSpec } from '../models/index.ts';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { writeReport } from '../report/index.ts';
 import { startWorkbench } from '../serve/index.ts';
 
@@ -54,6 +55,16 @@ interface CommonFlags {
   set?: string[];
   threads?: number;
   backend?: 'auto' | 'native' | 'typescript';
+}
+
+/** `--json`: the command's result as one JSON object on stdout (progress stays on stderr), for scripts. */
+function printResult(json: boolean | undefined, text: string, value: unknown): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** A run's results.json as written, for `--json` output. */
+function readResults(dir: string): unknown {
+  return JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
 }
 
 /** `--set`, `--threads`, `--backend`: every command has them. */
@@ -229,13 +240,14 @@ Examples:
     .option('--seeds <n>', 'seeds per model', int('seeds', 1))
     .option('--epochs <n>', 'maximum epochs for neural models', int('epochs', 1))
     .option('--out <dir>', 'output directory (default: runs/benchmark)')
+    .option('--json', 'print the summary (also written to <out>/summary.json) as JSON instead of the table')
     .addHelpText('after', `
 Examples:
   $ samplify benchmark --quick
   $ samplify benchmark --models sasrec-ce,sasrec-bce --seeds 3 --out runs/full`)
-    .action(async (o: CommonFlags & { quick?: boolean; data?: string; models?: string; seeds?: number; epochs?: number; out?: string }) => {
+    .action(async (o: CommonFlags & { quick?: boolean; data?: string; models?: string; seeds?: number; epochs?: number; out?: string; json?: boolean }) => {
       const c = resolveConfig(benchmarkCommandSchema, {}, defined({ quick: o.quick, data: o.data, models: o.models, seeds: o.seeds, epochs: o.epochs, out: o.out }), o);
-      await runBenchmark({ ...(c.quick ? { quick: true } : {}), ...defined({ data: c.data, models: c.models, seeds: c.seeds, epochs: c.epochs }), out: c.out, progress: stderrProgress, cancel: cancelOnSigint() });
+      await runBenchmark({ ...(c.quick ? { quick: true } : {}), ...defined({ data: c.data, models: c.models, seeds: c.seeds, epochs: c.epochs }), out: c.out, progress: stderrProgress, cancel: cancelOnSigint(), ...(o.json ? { json: true } : {}) });
     });
 
   withColumnOptions(program
@@ -247,14 +259,15 @@ Examples:
     .option('--views <k>', 'augmented views per user (default: 1)', int('views', 1))
     .option('--seed <n>', 'seed (same seed and input: byte-identical output; default: 0)', int('seed', 0))
     .option('--out <file>', 'output .jsonl or .parquet, written to a temp file, then renamed (required; key out)')
+    .option('--json', 'print {samples, users, path} as JSON')
     .addHelpText('after', `
 Examples:
   $ samplify augment --data ../shared/data/beauty/Beauty.txt --pipeline examples/pipelines/crop-reorder.yaml --views 2 --seed 1 --out runs/beauty-aug.jsonl
   $ samplify augment --data ../shared/data/beauty/Beauty.txt --pipeline examples/pipelines/coserec-default.yaml --views 5 --out runs/aug.parquet`)
-    .action(async (o: CommonFlags & ColumnFlags & { data?: string; format?: DataFormat; pipeline?: string; views?: number; seed?: number; out?: string }) => {
+    .action(async (o: CommonFlags & ColumnFlags & { data?: string; format?: DataFormat; pipeline?: string; views?: number; seed?: number; out?: string; json?: boolean }) => {
       const c = resolveConfig(augmentCommandSchema, {}, { ...dataLayer(o), ...defined({ pipeline: o.pipeline, views: o.views, seed: o.seed, out: o.out }) }, o);
       const r = await augmentFile({ data: c.data.path, format: c.data.format, load: loadOptionsOf(c.data), pipeline: c.pipeline, views: c.views, seed: c.seed, out: c.out, progress: stderrProgress });
-      process.stdout.write(`${r.samples} samples from ${r.users} users written to ${r.path}\n`);
+      printResult(o.json, `${r.samples} samples from ${r.users} users written to ${r.path}`, { samples: r.samples, users: r.users, path: r.path });
     });
 
   program
@@ -263,7 +276,7 @@ Examples:
     .argument('<config>', 'experiment config (YAML or JSON)')
     .option('--out <dir>', "output directory (key out; default: runs/<name>)")
     .option('--dry-run', 'check the config end to end without training or writing anything: data and its row accounting, split, every arm built against the data, the plan of runs and an estimate of their time')
-    .option('--json', 'with --dry-run: print the plan as JSON')
+    .option('--json', 'print results.json (or, with --dry-run, the plan) as JSON')
     .addHelpText('after', `
 Examples:
   $ samplify experiment examples/experiments/beauty-lift.yaml
@@ -282,7 +295,8 @@ Examples:
         if (o.dryRun) return printPlan(await dryRunSearchExperiment(config, f.baseDir));
         const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
         const r = await runSearchExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
-        process.stdout.write(r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
+        if (o.json) printResult(true, '', readResults(out));
+        else process.stdout.write(r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
         return;
       }
       const config = parseExperimentConfig(f.raw, configPath);
@@ -291,7 +305,8 @@ Examples:
       if (o.dryRun) return printPlan(await dryRunLiftExperiment(config, f.baseDir));
       const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
       const r = await runLiftExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
-      process.stdout.write(r.pending ? r.table + '\n' : r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
+      if (o.json) printResult(true, '', r.pending ? { pending: r.pending } : readResults(out));
+      else process.stdout.write(r.pending ? r.table + '\n' : r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
     });
   program
     .command('synthesize')
@@ -300,13 +315,14 @@ Examples:
     .option('--out <file>', "output (tables: .csv/.tsv/.jsonl/.parquet; histories: .jsonl/.txt); key out")
     .option('--rows <n>', 'rows (or synthetic users) to sample; key rows (tables) or histories (sequences)', int('rows', 0))
     .option('--seed <n>', 'seed; key seed', int('seed', 0))
+    .option('--json', 'print the written paths and counts as JSON')
     .addHelpText('after', `
 Examples:
   $ samplify synthesize examples/synth/ml100k-copula.yaml
   $ samplify synthesize examples/synth/shop-events-autoregressive.yaml --set synthesizer.params.epochs=2
   $ samplify synthesize examples/synth/ml100k-copula.yaml --set synthesizer.name=tvae --set 'synthesizer.params={epochs: 5}' --set rows=100
   $ samplify synthesize examples/synth/beauty-markov-users.yaml --set synthesizer.params.noRepeat=false`)
-    .action(async (configPath: string, o: CommonFlags & { out?: string; rows?: number; seed?: number }) => {
+    .action(async (configPath: string, o: CommonFlags & { out?: string; rows?: number; seed?: number; json?: boolean }) => {
       const sequences = isSequenceSynthesizeConfig(layerConfig(readRawConfig(configPath), {}, o.set ?? []));
       // --out is a command-line path (relative to the working directory) and replaces the config's
       // outputs as a whole; paths written in the config are relative to the config file.
@@ -316,43 +332,47 @@ Examples:
       applySettings(f.settings);
       if (any.kind === 'sequences') {
         const r = await runSequenceSynthesis({ config: any.config, baseDir: f.baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
-        process.stdout.write(`${r.histories} synthetic users written to ${r.out} (model ${r.model}, ids ${r.idMap}, provenance ${r.provenance})\n`);
+        printResult(o.json, `${r.histories} synthetic users written to ${r.out} (model ${r.model}, ids ${r.idMap}, provenance ${r.provenance})`, { kind: 'sequences', histories: r.histories, exactCopiesRemoved: r.exactCopiesRemoved, out: r.out, model: r.model, idMap: r.idMap, provenance: r.provenance, ...(r.qualityReport ? { report: r.qualityReport } : {}) });
         return;
       }
       const r = await runSynthesis({ config: any.config, baseDir: f.baseDir, progress: stderrProgress, cancel: cancelOnSigint() });
-      process.stdout.write(`${r.report.produced} rows written to ${r.out} (model ${r.model}, provenance ${r.provenance})\n`);
+      printResult(o.json, `${r.report.produced} rows written to ${r.out} (model ${r.model}, provenance ${r.provenance})`, { kind: 'table', rows: r.report.produced, requested: r.report.requested, out: r.out, model: r.model, provenance: r.provenance, ...(r.qualityReport ? { report: r.qualityReport } : {}), seconds: r.seconds });
     });
   program
     .command('ctr')
     .description('CTR models (logistic regression, DeepFM) trained on real, real + synthetic, real + minority-class synthetic and synthetic-only rows; AUC and log-loss on a real held-out split, several seeds')
     .argument('<config>', 'CTR experiment config (YAML or JSON), e.g. examples/experiments/ml100k-ctr.yaml')
     .option('--out <dir>', "output directory (key out; default: runs/<name>)")
+    .option('--json', 'print results.json as JSON')
     .addHelpText('after', `
 Examples:
   $ samplify ctr examples/experiments/ml100k-ctr.yaml
   $ samplify ctr examples/experiments/ml100k-ctr.yaml --set seeds=[0] --set 'synthParams.ctgan={epochs: 5}'`)
-    .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
+    .action(async (configPath: string, o: CommonFlags & { out?: string; json?: boolean }) => {
       const f = layeredFile(configPath, {}, o);
       const config = parseCtrTaskConfig(f.raw, configPath);
       applySettings(f.settings);
       const r = await runCtrTask({ config, baseDir: f.baseDir }, { ...defined({ out: o.out }), progress: stderrProgress, cancel: cancelOnSigint() });
-      process.stdout.write(`${r.table}\nwritten: ${r.out}/results.json\n`);
+      if (o.json) printResult(true, '', readResults(r.out));
+      else process.stdout.write(`${r.table}\nwritten: ${r.out}/results.json\n`);
     });
   program
     .command('cold-start')
     .description('item cold-start: hold out items, synthesize interactions for them from their attributes, and rank them (HR/NDCG@20 on the held-out items) against no synthesis and an attribute-popularity heuristic')
     .argument('<config>', 'cold-start config (YAML or JSON), e.g. examples/experiments/beauty-cold-start.yaml')
     .option('--out <dir>', "output directory (key out; default: runs/<name>)")
+    .option('--json', 'print results.json as JSON')
     .addHelpText('after', `
 Examples:
   $ samplify cold-start examples/experiments/beauty-cold-start.yaml
   $ samplify cold-start examples/experiments/beauty-cold-start.yaml --set seeds=1 --set intensities=[5]`)
-    .action(async (configPath: string, o: CommonFlags & { out?: string }) => {
+    .action(async (configPath: string, o: CommonFlags & { out?: string; json?: boolean }) => {
       const f = layeredFile(configPath, {}, o);
       const config = parseColdStartTaskConfig(f.raw, configPath);
       applySettings(f.settings);
       const r = await runColdStartTask({ config, baseDir: f.baseDir }, { ...defined({ out: o.out }), progress: stderrProgress, cancel: cancelOnSigint() });
-      process.stdout.write(`${r.result.table}\nwritten: ${r.out}/results.json\n`);
+      if (o.json) printResult(true, '', readResults(r.out));
+      else process.stdout.write(`${r.result.table}\nwritten: ${r.out}/results.json\n`);
     });
   program
     .command('report')

@@ -34,6 +34,8 @@ export interface BenchmarkOptions {
   out: string;
   progress?: ProgressReporter;
   cancel?: CancelToken;
+  /** Print the summary as one JSON object instead of the table. */
+  json?: boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -68,18 +70,22 @@ export async function runBenchmark(o: BenchmarkOptions): Promise<Record<string, 
       ...(o.cancel ? { cancel: o.cancel } : {}),
     });
   }
-  const table = benchmarkTable(results, data.sample);
-  process.stdout.write(table + '\n');
-  if (o.quick) process.stdout.write(`quick run: ${seeds} seed, ${names.map((n) => `${n} ${epochsFor(n) || '-'} epochs`).join(', ')}; neural models are far from converged. The full benchmark: npm run bench -- beauty\n`);
-  process.stdout.write(`written: ${join(o.out, 'summary.json')}\n`);
-  writeJsonAtomic(join(o.out, 'summary.json'), {
+  const summary = {
     data: data.path.endsWith('beauty-sample.txt') ? 'shipped sample' : 'Beauty.txt',
     quick: Boolean(o.quick),
     seeds,
     epochs: Object.fromEntries(names.map((n) => [n, epochsFor(n) ?? 'until early stopping'])),
     anchors: BEAUTY_ANCHORS,
     results: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { test: r.test, testStd: r.testStd, valid: r.valid, seeds: r.seeds }])),
-  });
+  };
+  writeJsonAtomic(join(o.out, 'summary.json'), summary);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return results;
+  }
+  process.stdout.write(benchmarkTable(results, data.sample) + '\n');
+  if (o.quick) process.stdout.write(`quick run: ${seeds} seed, ${names.map((n) => `${n} ${epochsFor(n) || '-'} epochs`).join(', ')}; neural models are far from converged. The full benchmark: npm run bench -- beauty\n`);
+  process.stdout.write(`written: ${join(o.out, 'summary.json')}\n`);
   return results;
 }
 
