@@ -326,7 +326,8 @@ Examples:
       const sequences = isSequenceSynthesizeConfig(layerConfig(readRawConfig(configPath), {}, o.set ?? []));
       // --out is a command-line path (relative to the working directory) and replaces the config's
       // outputs as a whole; paths written in the config are relative to the config file.
-      const f = layeredFile(configPath, defined({ seed: o.seed, [sequences ? 'histories' : 'rows']: o.rows }), o);
+      // With --out the config need not name an output: --out stands in for it here and replaces the outputs below.
+      const f = layeredFile(configPath, defined({ seed: o.seed, [sequences ? 'histories' : 'rows']: o.rows, out: o.out }), o);
       const parsed: AnySynthesizeConfig = sequences ? { kind: 'sequences', config: parseSequenceSynthesizeConfig(f.raw, configPath) } : { kind: 'table', config: parseSynthesizeConfig(f.raw, configPath) };
       const any = o.out !== undefined ? synthesizeConfigWithOutput(resolveSynthesizeOutputs(parsed, f.baseDir), o.out) : resolveSynthesizeOutputs(parsed, f.baseDir);
       applySettings(f.settings);

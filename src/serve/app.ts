@@ -284,7 +284,7 @@ function launchForm(name: string, config: string, problems: readonly LaunchProbl
   };
   return html`<form method="post" action="/new" data-testid="launch">
 <label>run name <input name="name" value="${name}" required pattern="[A-Za-z0-9][A-Za-z0-9._\\-]*"></label>${at((p) => p.field === 'name')}
-<label>experiment config (YAML, the schema of <code>samplify experiment</code>)</label>${at((p) => p.field !== 'name')}
+<label>config (YAML): a <code>samplify experiment</code> config — sequences, or <code>task: search</code> — or a <code>samplify synthesize</code> config (its outputs go into the run folder)</label>${at((p) => p.field !== 'name')}
 <textarea name="config" rows="24" cols="100" spellcheck="false">${config}</textarea>
 <p><button data-testid="launch-button">validate and launch</button></p></form>`;
 }

@@ -13,8 +13,8 @@ import { createWorkbenchApp } from './app.ts';
 
 export { createWorkbenchApp, parseProgressLine, runPath } from './app.ts';
 export type { WorkbenchOptions } from './app.ts';
-export { cancelJob, launchJob, readJob, startJob, validateLaunch } from './jobs.ts';
-export type { Job, JobStatus, LaunchProblem } from './jobs.ts';
+export { cancelJob, launchJob, launchKindOf, readJob, startJob, validateLaunch } from './jobs.ts';
+export type { Job, JobStatus, LaunchKind, LaunchProblem } from './jobs.ts';
 
 export const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
 

@@ -1,6 +1,7 @@
 /**
  * Runs launched from the workbench: each is a child process (`samplify experiment <config> --out
- * <run>`), so a crash or a long epoch never stalls the server; everything about it lives in its run
+ * <run>` for sequence and search experiments, `samplify synthesize <config> --out <run>/synthetic.*`
+ * for synthesis configs), so a crash or a long epoch never stalls the server; everything about it lives in its run
  * folder — `config.yaml`, `job.json` (command, pid, status, exit code) and `progress.log` (the
  * child's stderr, one progress line per line) — so a restarted server lists every run again.
  * Cancel sends SIGINT: the child finishes its batch, keeps its last checkpoint and exits 130;
@@ -12,13 +13,22 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, processAlive, writeFileAtomic, writeJsonAtomic } from '../core/index.ts';
-import { checkExperimentPipelines, parseExperimentConfig } from '../experiment/index.ts';
+import {
+  checkExperimentPipelines,
+  checkSearchPipelines,
+  isSearchExperimentConfig,
+  isSequenceSynthesizeConfig,
+  parseExperimentConfig,
+  parseSearchExperimentConfig,
+  parseSequenceSynthesizeConfig,
+  parseSynthesizeConfig,
+} from '../experiment/index.ts';
 
 export const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 const jobSchema = z
   .object({
-    kind: z.literal('experiment'),
+    kind: z.enum(['experiment', 'synthesize']),
     command: z.array(z.string()),
     pid: z.number().int().nullable(),
     status: z.enum(['running', 'finished', 'failed', 'interrupted']),
@@ -41,12 +51,21 @@ export function readJob(runDir: string): (Job & { shown: JobStatus }) | null {
     // A process that is gone without its exit being recorded (the server restarted meanwhile)
     // finished when it wrote results.json after it started; otherwise it is lost.
     const gone = job.status === 'running' && (job.pid === null || !processAlive(job.pid));
-    const results = join(runDir, 'results.json');
+    const results = join(runDir, job.kind === 'synthesize' ? 'synthetic.provenance.json' : 'results.json');
     const shown: JobStatus = !gone ? job.status : existsSync(results) && statSync(results).mtimeMs >= Date.parse(job.startedAt) ? 'finished' : 'lost';
     return { ...job, shown };
   } catch {
     return null;
   }
+}
+
+/** What a config launches: a lift experiment (sequences or `task: search`) or a synthesis run (it names a `synthesizer`). */
+export type LaunchKind = 'sequence-experiment' | 'search-experiment' | 'synthesize-table' | 'synthesize-sequences';
+
+export function launchKindOf(raw: unknown): LaunchKind {
+  if (isSearchExperimentConfig(raw)) return 'search-experiment';
+  if (raw !== null && typeof raw === 'object' && 'synthesizer' in raw) return isSequenceSynthesizeConfig(raw) ? 'synthesize-sequences' : 'synthesize-table';
+  return 'sequence-experiment';
 }
 
 /** The samplify entry point a child runs: the TypeScript sources through tsx in a checkout, else the built binary. */
@@ -79,8 +98,13 @@ export function validateLaunch(runsDir: string, name: string, configText: string
     return { problems };
   }
   try {
-    const config = parseExperimentConfig(raw, 'config.yaml');
-    checkExperimentPipelines(config, join(runsDir, RUN_NAME.test(name) ? name : '.'));
+    const baseDir = join(runsDir, RUN_NAME.test(name) ? name : '.');
+    const kind = launchKindOf(raw);
+    if (kind === 'search-experiment') checkSearchPipelines(parseSearchExperimentConfig(raw, 'config.yaml'), baseDir);
+    // The workbench writes a synthesis run's outputs into its folder (--out), so a config need not name them.
+    else if (kind === 'synthesize-table') parseSynthesizeConfig({ out: 'synthetic.csv', ...(raw as object) }, 'config.yaml');
+    else if (kind === 'synthesize-sequences') parseSequenceSynthesizeConfig({ out: 'synthetic.jsonl', ...(raw as object) }, 'config.yaml');
+    else checkExperimentPipelines(parseExperimentConfig(raw, 'config.yaml'), baseDir);
   } catch (e) {
     if (e instanceof ConfigError) problems.push({ field: e.location.field ?? '', message: e.message });
     else problems.push({ field: '', message: (e as Error).message });
@@ -93,12 +117,15 @@ export function startJob(runDir: string, o: { resume?: boolean } = {}): Job {
   const config = join(runDir, 'config.yaml');
   const previous = readJob(runDir);
   if (previous?.shown === 'running') throw new ConfigError('the run is still running', { field: 'run' });
-  const command = [process.execPath, ...cliEntry(), 'experiment', config, '--out', runDir];
+  const kind = launchKindOf(parseYaml(readFileSync(config, 'utf8')) as unknown);
+  // A synthesis run writes its table (or histories) into the run folder; its provenance file, written last, marks it finished.
+  const args = kind === 'synthesize-table' ? ['synthesize', config, '--out', join(runDir, 'synthetic.csv')] : kind === 'synthesize-sequences' ? ['synthesize', config, '--out', join(runDir, 'synthetic.jsonl')] : ['experiment', config, '--out', runDir];
+  const command = [process.execPath, ...cliEntry(), ...args];
   mkdirSync(runDir, { recursive: true });
   const log = openSync(join(runDir, 'progress.log'), o.resume ? 'a' : 'w');
   const child = spawn(command[0]!, command.slice(1), { cwd: runDir, stdio: ['ignore', log, log], detached: true, env: { ...process.env, SAMPLIFY_WORKBENCH: '1' } });
   closeSync(log);
-  const job: Job = { kind: 'experiment', command, pid: child.pid ?? null, status: 'running', exitCode: null, startedAt: new Date().toISOString(), endedAt: null, attempts: (previous?.attempts ?? 0) + 1 };
+  const job: Job = { kind: kind.startsWith('synthesize') ? 'synthesize' : 'experiment', command, pid: child.pid ?? null, status: 'running', exitCode: null, startedAt: new Date().toISOString(), endedAt: null, attempts: (previous?.attempts ?? 0) + 1 };
   writeJsonAtomic(join(runDir, 'job.json'), job);
   child.on('error', (e) => finish(runDir, job, null, e.message));
   child.on('exit', (code, signal) => finish(runDir, job, code ?? (signal ? 128 : 1), null));

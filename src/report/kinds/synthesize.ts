@@ -69,7 +69,7 @@ const tableReportSchema = z
         columnShapes: z.object({ score: valueSchema, columns: z.array(z.object({ column: z.string(), type: z.string().optional(), score: valueSchema }).loose()) }).loose().optional(),
         columnPairs: z.object({ score: valueSchema, pairs: z.array(z.object({ columns: z.tuple([z.string(), z.string()]), score: valueSchema }).loose()) }).loose().optional(),
         detection: detectionSchema.optional(),
-        rareCategories: z.object({ score: valueSchema }).loose().optional(),
+        rareCategories: z.object({ score: valueSchema.nullable() }).loose().optional(),
       })
       .loose(),
     privacy: privacySchema,
@@ -111,7 +111,7 @@ function reportFile(run: RunFolder, prov: SynthProvenance | null, provFile: stri
   return local ?? provFile.replace(/\.provenance\.json$/, '.report.json');
 }
 
-const v3 = (x: { value: number } | undefined): string => fmt(x?.value, 3);
+const v3 = (x: { value: number } | null | undefined): string => fmt(x?.value, 3);
 
 function privacySummaryRows(p: z.infer<typeof privacySchema>): HtmlValue[][] {
   const rows: HtmlValue[][] = [];

@@ -1,0 +1,72 @@
+/**
+ * The workbench launches every kind of run a config describes — sequence and search experiments
+ * and synthesis runs — validated with the CLI's own schemas (problems at their key path), run as a
+ * child process whose results land in the run folder and render as that kind's report.
+ */
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { stringify } from 'yaml';
+import { launchJob, launchKindOf, readJob, validateLaunch } from '../../src/serve/index.ts';
+import { buildReport } from '../../src/report/index.ts';
+import { plantedSearch } from '../models/search/fixture.ts';
+import { tempFolder } from '../temp-folders.ts';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+async function waitForExit(dir: string, timeoutMs = 120_000): Promise<string> {
+  const t0 = Date.now();
+  for (;;) {
+    const job = readJob(dir);
+    if (job && job.shown !== 'running') return job.shown;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`job in ${dir} did not finish`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('launch kinds: a config is a sequence experiment, a search experiment or a synthesis run', () => {
+  assert.equal(launchKindOf({ task: 'search' }), 'search-experiment');
+  assert.equal(launchKindOf({ synthesizer: { name: 'gaussian-copula' } }), 'synthesize-table');
+  assert.equal(launchKindOf({ synthesizer: { name: 'markov' } }), 'synthesize-sequences');
+  assert.equal(launchKindOf({ name: 'x', arms: [] }), 'sequence-experiment');
+});
+
+test('a search experiment and a table synthesis launched from the workbench validate, run and report', async () => {
+  const runs = tempFolder('wb-kinds-');
+  const p = plantedSearch(60, 4);
+  const rows: string[] = [];
+  for (const g of [...p.train, ...p.valid, ...p.test]) g.productIds.forEach((id, i) => rows.push(JSON.stringify({ query: g.query, product: id, title: p.products.get(id)!.title, label: g.labels[i] })));
+  const log = join(runs, 'log.jsonl');
+  writeFileSync(log, rows.join('\n') + '\n');
+  const search = {
+    task: 'search',
+    name: 'wb-search',
+    data: { path: log, format: 'search-log', columns: { query: 'query', productId: 'product', title: 'title', label: 'label' }, labelScale: { min: 1, max: 3 } },
+    split: { kind: 'query', seed: 0, train: 0.6, valid: 0.2, test: 0.2 },
+    ranker: { name: 'bm25' },
+    seeds: 1,
+    bootstrap: { resamples: 100 },
+    arms: [{ name: 'typo', pipeline: { family: 'text', steps: [{ op: 'typo', atLeastOne: true }] } }],
+  };
+  // A typo in a search key is refused at its key path, like the CLI does.
+  const bad = validateLaunch(runs, 'bad-search', stringify({ ...search, ranker: { name: 'bm25', config: { k3: 1 } } })).problems;
+  assert.ok(bad.some((x) => x.field === 'ranker.config.k3'), JSON.stringify(bad));
+  assert.deepEqual(validateLaunch(runs, 'search-run', stringify(search)).problems, []);
+  const synth = { name: 'events', data: { path: join(root, 'test/fixtures/data/shop-events.csv') }, synthesizer: { name: 'gaussian-copula' }, rows: 40, seed: 0, report: { holdout: 0.25 } };
+  assert.deepEqual(validateLaunch(runs, 'synth-run', stringify(synth)).problems, [], 'a synthesis config need not name its outputs');
+  const badSynth = validateLaunch(runs, 'synth-bad', stringify({ ...synth, rowz: 3 })).problems;
+  assert.ok(badSynth.some((x) => x.field === 'rowz'), JSON.stringify(badSynth));
+
+  launchJob(runs, 'search-run', stringify(search));
+  launchJob(runs, 'synth-run', stringify(synth));
+  const logOf = (name: string) => (existsSync(join(runs, name, 'progress.log')) ? readFileSync(join(runs, name, 'progress.log'), 'utf8').slice(-2000) : '(no log)');
+  assert.equal(await waitForExit(join(runs, 'search-run')), 'finished', logOf('search-run'));
+  assert.equal(await waitForExit(join(runs, 'synth-run')), 'finished', logOf('synth-run'));
+  assert.equal(readJob(join(runs, 'synth-run'))?.kind, 'synthesize');
+  assert.ok(existsSync(join(runs, 'synth-run', 'synthetic.csv')));
+  assert.equal((await buildReport(join(runs, 'search-run'))).kind, 'search-lift');
+  const synthReport = await buildReport(join(runs, 'synth-run'));
+  assert.equal(synthReport.kind, 'synthesize-table');
+  assert.deepEqual(synthReport.notes, []);
+});
