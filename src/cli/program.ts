@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
-import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, dryRunLiftExperiment, dryRunSearchExperiment, formatDryRun, type DryRunPlan } from '../experiment/index.ts';
+import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, dryRunLiftExperiment, dryRunSearchExperiment, dryRunCtrTask, dryRunColdStartTask, formatDryRun, type DryRunPlan } from '../experiment/index.ts';
 import { runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask, parseSynthesizeConfig, parseCtrTaskConfig, parseColdStartTaskConfig } from '../experiment/index.ts';
 import { resolveSynthesizeOutputs, synthesizeConfigWithOutput, runOutputDir, type AnySynthesizeConfig } from '../experiment/index.ts';
 import { parseSequenceSynthesizeConfig, isSequenceSynthesizeConfig, readRawConfig, splitSettings, applySettings, parseLayered, type Settings } from '../experiment/index.ts';
@@ -60,6 +60,11 @@ interface CommonFlags {
 /** `--json`: the command's result as one JSON object on stdout (progress stays on stderr), for scripts. */
 function printResult(json: boolean | undefined, text: string, value: unknown): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** A dry run's plan, as text or (--json) JSON. */
+function printPlan(plan: DryRunPlan, json: boolean | undefined): void {
+  process.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatDryRun(plan)}\n`);
 }
 
 /** A run's results.json as written, for `--json` output. */
@@ -285,14 +290,11 @@ Examples:
   $ samplify experiment examples/experiments/homedepot-search-lift.yaml`)
     .action(async (configPath: string, o: CommonFlags & { out?: string; dryRun?: boolean; json?: boolean }) => {
       const f = layeredFile(configPath, {}, o);
-      const printPlan = (plan: DryRunPlan): void => {
-        process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatDryRun(plan)}\n`);
-      };
       if (isSearchExperimentConfig(f.raw)) {
         const config = parseSearchExperimentConfig(f.raw, configPath);
         checkSearchPipelines(config, f.baseDir);
         applySettings(f.settings);
-        if (o.dryRun) return printPlan(await dryRunSearchExperiment(config, f.baseDir));
+        if (o.dryRun) return printPlan(await dryRunSearchExperiment(config, f.baseDir), o.json);
         const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
         const r = await runSearchExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
         if (o.json) printResult(true, '', readResults(out));
@@ -302,7 +304,7 @@ Examples:
       const config = parseExperimentConfig(f.raw, configPath);
       checkExperimentPipelines(config, f.baseDir);
       applySettings(f.settings);
-      if (o.dryRun) return printPlan(await dryRunLiftExperiment(config, f.baseDir));
+      if (o.dryRun) return printPlan(await dryRunLiftExperiment(config, f.baseDir), o.json);
       const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
       const r = await runLiftExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
       if (o.json) printResult(true, '', r.pending ? { pending: r.pending } : readResults(out));
@@ -344,15 +346,17 @@ Examples:
     .description('CTR models (logistic regression, DeepFM) trained on real, real + synthetic, real + minority-class synthetic and synthetic-only rows; AUC and log-loss on a real held-out split, several seeds')
     .argument('<config>', 'CTR experiment config (YAML or JSON), e.g. examples/experiments/ml100k-ctr.yaml')
     .option('--out <dir>', "output directory (key out; default: runs/<name>)")
-    .option('--json', 'print results.json as JSON')
+    .option('--json', 'print results.json (or, with --dry-run, the plan) as JSON')
+    .option('--dry-run', 'check the config, the data (row accounting) and the split, print the plan of runs; train and write nothing')
     .addHelpText('after', `
 Examples:
   $ samplify ctr examples/experiments/ml100k-ctr.yaml
   $ samplify ctr examples/experiments/ml100k-ctr.yaml --set seeds=[0] --set 'synthParams.ctgan={epochs: 5}'`)
-    .action(async (configPath: string, o: CommonFlags & { out?: string; json?: boolean }) => {
+    .action(async (configPath: string, o: CommonFlags & { out?: string; json?: boolean; dryRun?: boolean }) => {
       const f = layeredFile(configPath, {}, o);
       const config = parseCtrTaskConfig(f.raw, configPath);
       applySettings(f.settings);
+      if (o.dryRun) return printPlan(await dryRunCtrTask({ config, baseDir: f.baseDir }), o.json);
       const r = await runCtrTask({ config, baseDir: f.baseDir }, { ...defined({ out: o.out }), progress: stderrProgress, cancel: cancelOnSigint() });
       if (o.json) printResult(true, '', readResults(r.out));
       else process.stdout.write(`${r.table}\nwritten: ${r.out}/results.json\n`);
@@ -362,15 +366,17 @@ Examples:
     .description('item cold-start: hold out items, synthesize interactions for them from their attributes, and rank them (HR/NDCG@20 on the held-out items) against no synthesis and an attribute-popularity heuristic')
     .argument('<config>', 'cold-start config (YAML or JSON), e.g. examples/experiments/beauty-cold-start.yaml')
     .option('--out <dir>', "output directory (key out; default: runs/<name>)")
-    .option('--json', 'print results.json as JSON')
+    .option('--json', 'print results.json (or, with --dry-run, the plan) as JSON')
+    .option('--dry-run', 'check the config, the data (row accounting) and the cold-item split, print the plan of runs; train and write nothing')
     .addHelpText('after', `
 Examples:
   $ samplify cold-start examples/experiments/beauty-cold-start.yaml
   $ samplify cold-start examples/experiments/beauty-cold-start.yaml --set seeds=1 --set intensities=[5]`)
-    .action(async (configPath: string, o: CommonFlags & { out?: string; json?: boolean }) => {
+    .action(async (configPath: string, o: CommonFlags & { out?: string; json?: boolean; dryRun?: boolean }) => {
       const f = layeredFile(configPath, {}, o);
       const config = parseColdStartTaskConfig(f.raw, configPath);
       applySettings(f.settings);
+      if (o.dryRun) return printPlan(await dryRunColdStartTask({ config, baseDir: f.baseDir }), o.json);
       const r = await runColdStartTask({ config, baseDir: f.baseDir }, { ...defined({ out: o.out }), progress: stderrProgress, cancel: cancelOnSigint() });
       if (o.json) printResult(true, '', readResults(r.out));
       else process.stdout.write(`${r.result.table}\nwritten: ${r.out}/results.json\n`);

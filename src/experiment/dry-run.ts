@@ -32,14 +32,15 @@ export interface DryRunArm {
 }
 
 export interface DryRunPlan {
-  readonly kind: 'sequence-lift' | 'search-lift';
+  readonly kind: 'sequence-lift' | 'search-lift' | 'ctr' | 'cold-start';
   readonly name: string;
   readonly data: Pick<ReadReport, 'file' | 'rowsIn' | 'rowsKept' | 'rowsRejected' | 'rejectedByCode'>;
   readonly split: Readonly<Record<string, number | string>>;
   readonly seeds: number;
   readonly arms: readonly DryRunArm[];
   readonly runs: number;
-  readonly estimate: { readonly seconds: number; readonly probeSeconds: number; readonly basis: string };
+  /** Null where no probe is implemented for the kind (the plan says so). */
+  readonly estimate: { readonly seconds: number; readonly probeSeconds: number; readonly basis: string } | null;
 }
 
 /** Sequence lift experiment: data, split, pipelines (expanded for seed 0), probe, plan. */
@@ -140,7 +141,7 @@ export async function dryRunSearchExperiment(config: SearchExperimentConfig, bas
   return finishPlan('search-lift', config.name, dataset.report, { kind: config.split.kind, trainQueries: split.train.length, validQueries: split.valid.length, testQueries: split.test.length, products: split.products.size }, config.seeds, arms, probeSeconds, `probe: ${config.ranker.name} fitted on ${probeGroups.length} training queries; scaled by query groups (tree fits grow about linearly with rows)`);
 }
 
-function finishPlan(kind: DryRunPlan['kind'], name: string, report: ReadReport, split: DryRunPlan['split'], seeds: number, arms: DryRunArm[], probeSeconds: number, basis: string): DryRunPlan {
+export function finishPlan(kind: DryRunPlan['kind'], name: string, report: ReadReport, split: DryRunPlan['split'], seeds: number, arms: DryRunArm[], probeSeconds: number, basis: string): DryRunPlan {
   const seconds = arms.reduce((s, a) => s + a.secondsPerSeed * seeds, 0);
   return {
     kind,
@@ -166,11 +167,16 @@ export function formatDryRun(plan: DryRunPlan): string {
     `split: ${Object.entries(plan.split)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `${'arm'.padEnd(32)} ${'train size'.padStart(12)} ${'added'.padStart(10)} ${'est. s/seed'.padStart(12)}`,
   ];
-  for (const a of plan.arms) lines.push(`${a.name.padEnd(32)} ${String(a.trainSize).padStart(12)} ${String(a.added).padStart(10)} ${a.secondsPerSeed.toFixed(1).padStart(12)}${a.note ? `  (${a.note})` : ''}`);
-  const minutes = plan.estimate.seconds / 60;
-  lines.push(`plan: ${plan.arms.length} arms × ${plan.seeds} seeds = ${plan.runs} runs; estimated ${minutes >= 1 ? `${minutes.toFixed(1)} min` : `${plan.estimate.seconds.toFixed(1)} s`} on this machine`);
-  lines.push(`estimate: ${plan.estimate.basis}`);
+  const w = Math.max(24, ...plan.arms.map((a) => a.name.length));
+  const est = (x: string) => (plan.estimate ? ` ${x.padStart(12)}` : '');
+  lines.push(`${'arm'.padEnd(w)} ${'train size'.padStart(12)} ${'added'.padStart(10)}${est('est. s/seed')}`);
+  for (const a of plan.arms) lines.push(`${a.name.padEnd(w)} ${String(a.trainSize).padStart(12)} ${String(a.added).padStart(10)}${est(a.secondsPerSeed.toFixed(1))}${a.note ? `  (${a.note})` : ''}`);
+  const e = plan.estimate;
+  if (e) {
+    const minutes = e.seconds / 60;
+    lines.push(`plan: ${plan.arms.length} arms × ${plan.seeds} seeds = ${plan.runs} runs; estimated ${minutes >= 1 ? `${minutes.toFixed(1)} min` : `${e.seconds.toFixed(1)} s`} on this machine`);
+    lines.push(`estimate: ${e.basis}`);
+  } else lines.push(`plan: ${plan.runs} runs; no time estimate for ${plan.kind} runs yet (no probe is implemented for this kind)`);
   return lines.join('\n');
 }

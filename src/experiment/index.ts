@@ -29,7 +29,7 @@ export { isSequenceSynthesizeConfig } from './synthesize-sequences.ts';
 export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult, AnySynthesizeConfig } from './synthesize.ts';
 export { runSequenceSynthesis, parseSequenceSynthesizeConfig, sequenceSynthesizeSchema } from './synthesize-sequences.ts';
 export type { SequenceSynthesizeConfig, SequenceSynthesizeOptions, SequenceSynthesizeResult } from './synthesize-sequences.ts';
-export { runCtrTask, runColdStartTask, parseCtrTaskConfig, parseColdStartTaskConfig, ctrTaskSchema, coldStartTaskSchema } from './tasks.ts';
+export { runCtrTask, runColdStartTask, dryRunCtrTask, dryRunColdStartTask, parseCtrTaskConfig, parseColdStartTaskConfig, ctrTaskSchema, coldStartTaskSchema } from './tasks.ts';
 export type { CtrTaskConfig, ColdStartTaskConfig, TaskRunOptions, TaskSource } from './tasks.ts';
 export { dryRunLiftExperiment, dryRunSearchExperiment, formatDryRun } from './dry-run.ts';
 export type { DryRunPlan, DryRunArm } from './dry-run.ts';

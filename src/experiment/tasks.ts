@@ -7,12 +7,13 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DataValidationError, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
-import { COLUMN_TYPES, detectMetadata, loadDataset, loadMovieLensCtr, readTable, TABLE_FORMATS, MOVIELENS_LABEL, type ColumnType } from '../data/index.ts';
+import { COLUMN_TYPES, detectMetadata, itemColdStartSplit, loadDataset, loadMovieLensCtr, readTable, TABLE_FORMATS, MOVIELENS_LABEL, type ColumnType, type ReadReport } from '../data/index.ts';
 import { loadItemAttributes } from '../augment/index.ts';
 import { createSynthesizer, synthesizers } from '../synth/index.ts';
 import { modelSpecSchema } from '../models/index.ts';
 import { runSettings, dataFragment, epochsFragment, outFragment, parseWithSchema, patienceFragment, readConfigFile, seedsFragment } from './config.ts';
-import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
+import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, temporalCtrSplit, userTemporalCtrSplit, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
+import { finishPlan, type DryRunArm, type DryRunPlan } from './dry-run.ts';
 import { runOutputDir } from './paths.ts';
 import { reportRejections } from './read-summary.ts';
 import { runColdStartExperiment, type ColdStartExperimentOptions, type ColdStartExperimentResult } from './cold-start.ts';
@@ -101,11 +102,11 @@ export interface TaskRunOptions {
 }
 
 /** Reads the CTR rows a config names; relative paths resolve against the config's folder. */
-async function loadCtrDataset(data: CtrTaskConfig['data'], baseDir: string, progress?: ProgressReporter): Promise<CtrDataset> {
+async function loadCtrDataset(data: CtrTaskConfig['data'], baseDir: string, progress?: ProgressReporter): Promise<CtrDataset & { readonly readReport: ReadReport }> {
   if ('movielens100k' in data) {
     const ml = await loadMovieLensCtr(resolve(baseDir, data.movielens100k), { positiveFrom: data.positiveFrom });
     progress?.line(`ml-100k: ${ml.report.interactions.rowsIn} rows in = ${ml.report.interactions.rowsKept} kept + ${ml.report.interactions.rowsIn - ml.report.interactions.rowsKept} rejected; positive share ${ml.report.positiveShare.toFixed(4)}`);
-    return { table: ml.table, metadata: ml.metadata, label: MOVIELENS_LABEL, rowIds: ml.rowIds, timestamps: ml.timestamps };
+    return { table: ml.table, metadata: ml.metadata, label: MOVIELENS_LABEL, rowIds: ml.rowIds, timestamps: ml.timestamps, readReport: ml.report.interactions };
   }
   const file = resolve(baseDir, data.path);
   const read = await readTable(file, data.format ? { format: data.format } : {});
@@ -132,7 +133,46 @@ async function loadCtrDataset(data: CtrTaskConfig['data'], baseDir: string, prog
   const featureColumns = table.columns.filter((c) => c !== data.timestamp);
   const features = { columns: featureColumns, rowCount: table.rowCount, data: Object.fromEntries(featureColumns.map((c) => [c, table.data[c]!])) };
   const metadata = detectMetadata(features, { ...data.metadata, [data.label]: 'boolean' });
-  return { table: features, metadata, label: data.label, rowIds: Float64Array.from(lines), timestamps };
+  return { table: features, metadata, label: data.label, rowIds: Float64Array.from(lines), timestamps, readReport: read.report };
+}
+
+/**
+ * `samplify ctr --dry-run`: the config, the rows with their accounting and the split, and the plan
+ * of runs (models × arms × synthesizers × seeds); nothing is trained or written.
+ */
+export async function dryRunCtrTask(source: TaskSource<CtrTaskConfig>): Promise<DryRunPlan> {
+  const { config, baseDir } = readTask(source, parseCtrTaskConfig);
+  const dataset = await loadCtrDataset(config.data, baseDir);
+  const split =
+    config.split === 'temporal'
+      ? temporalCtrSplit(dataset.timestamps, dataset.rowIds, config.validFraction, config.testFraction)
+      : userTemporalCtrSplit(dataset.timestamps, dataset.rowIds, dataset.table.data[config.userColumn] ?? [], config.validFraction, config.testFraction);
+  const train = config.maxTrainRows !== undefined ? Math.min(config.maxTrainRows, split.train.length) : split.train.length;
+  const synthArms = config.arms.filter((a) => a !== 'real');
+  const arms: DryRunArm[] = [];
+  for (const model of config.models) {
+    if (config.arms.includes('real')) arms.push({ name: `${model} · real`, trainSize: train, added: 0, secondsPerSeed: 0 });
+    for (const synth of config.synthesizers) for (const arm of synthArms) arms.push({ name: `${model} · ${arm} · ${synth}`, trainSize: arm === 'synth-only' ? Math.round(train * config.synthRatio) : train + Math.round(train * config.synthRatio), added: Math.round(train * config.synthRatio), secondsPerSeed: 0 });
+  }
+  return { ...finishPlan('ctr', config.name, dataset.readReport, { kind: config.split, train, valid: split.valid.length, test: split.test.length }, config.seeds.length, arms, 0, ''), estimate: null };
+}
+
+/** `samplify cold-start --dry-run`: the data with its accounting, the cold-item split and the plan; nothing trained or written. */
+export async function dryRunColdStartTask(source: TaskSource<ColdStartTaskConfig>): Promise<DryRunPlan> {
+  const { config, baseDir } = readTask(source, parseColdStartTaskConfig);
+  const read = await loadDataset(resolve(baseDir, config.data.path), config.data.format);
+  const attributes = loadItemAttributes(resolve(baseDir, config.data.attributes), read.dataset.itemIds);
+  if (attributes.numItems !== read.dataset.numItems) throw new DataValidationError(`attributes cover ${attributes.numItems} items, the dataset has ${read.dataset.numItems}`, { file: config.data.attributes });
+  const s = itemColdStartSplit(read.dataset, config.split).summary;
+  const arms: DryRunArm[] = [
+    { name: 'none (no synthesis)', trainSize: s.trainInteractions, added: 0, secondsPerSeed: 0 },
+    ...config.intensities.map((k) => ({ name: `synthesis ×${k} per cold item`, trainSize: s.trainInteractions + k * (s.validColdItems + s.testColdItems), added: k * (s.validColdItems + s.testColdItems), secondsPerSeed: 0 })),
+    ...(config.contextControl ? [{ name: 'context control', trainSize: s.trainInteractions, added: 0, secondsPerSeed: 0 }] : []),
+  ];
+  return {
+    ...finishPlan('cold-start', config.name, read.report, { coldValidItems: s.validColdItems, coldTestItems: s.testColdItems, coldTestCases: s.coldTestCases, warmTestCases: s.warmTestCases, trainInteractions: s.trainInteractions }, config.seeds, arms, 0, ''),
+    estimate: null,
+  };
 }
 
 /** `samplify ctr <config>`: runs the CTR experiment a config describes and writes <out>/results.json. */
@@ -140,7 +180,7 @@ export async function runCtrTask(source: TaskSource<CtrTaskConfig>, o: TaskRunOp
   const { config, baseDir } = readTask(source, parseCtrTaskConfig);
   const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir, name: config.name });
   const { name: _name, data, out: _out, ...experiment } = config;
-  const dataset = await loadCtrDataset(data, baseDir, o.progress);
+  const { readReport: _report, ...dataset } = await loadCtrDataset(data, baseDir, o.progress);
   const result = await runCtrExperiment(dataset, experiment, { createSynthesizer, runDir: join(out, 'runs'), ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) });
   writeJsonAtomic(join(out, 'results.json'), { ...result, name: config.name, task: config, settings: runSettings() });
   return { result, table: formatCtrTable(result), out };

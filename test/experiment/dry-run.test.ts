@@ -76,3 +76,26 @@ test('search experiment dry run: split sizes, augmented and generated additions 
   assert.deepEqual(readdirSync(dir).sort(), ['exp.yaml', 'log.jsonl']);
   assert.equal(existsSync(join(dir, 'runs')), false);
 });
+
+test('ctr dry run: the table with its accounting, the temporal split and every (model, arm, synthesizer) planned; nothing written', () => {
+  const dir = tempFolder('samplify-dry-ctr-');
+  const rows = ['user,item,price,clicked,ts'];
+  for (let i = 0; i < 200; i++) rows.push(`u${i % 20},i${i % 13},${(i % 7) + 1},${i % 3 === 0 ? 1 : 0},${1000 + i}`);
+  rows.push('u1,i2,3,maybe,5000'); // not a binary label: the loader's clear error names it
+  writeFileSync(join(dir, 'clicks.csv'), rows.slice(0, -1).join('\n') + '\n');
+  writeFileSync(join(dir, 'ctr.yaml'), stringify({ name: 'c', data: { path: 'clicks.csv', label: 'clicked', timestamp: 'ts' }, models: ['logistic'], synthesizers: ['gaussian-copula'], arms: ['real', 'real+synth'], seeds: [0, 1] }));
+  const r = cli(['ctr', 'ctr.yaml', '--dry-run', '--json'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const plan = JSON.parse(r.stdout);
+  assert.equal(plan.kind, 'ctr');
+  assert.equal(plan.data.rowsIn, 200);
+  assert.equal(plan.split.train + plan.split.valid + plan.split.test, 200);
+  assert.deepEqual(plan.arms.map((a: { name: string }) => a.name), ['logistic · real', 'logistic · real+synth · gaussian-copula']);
+  assert.equal(plan.runs, 4);
+  assert.equal(plan.estimate, null);
+  writeFileSync(join(dir, 'clicks.csv'), rows.join('\n') + '\n');
+  const bad = cli(['ctr', 'ctr.yaml', '--dry-run'], dir);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /clicks\.csv:202 field 'clicked'.*not binary/);
+  assert.deepEqual(readdirSync(dir).sort(), ['clicks.csv', 'ctr.yaml']);
+});
