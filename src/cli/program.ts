@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
+import { runRecipeExperiment, parseRecipeExperimentConfig, isRecipeExperimentConfig, recipeScreenConfig } from '../experiment/index.ts';
 import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, dryRunLiftExperiment, dryRunSearchExperiment, dryRunCtrTask, dryRunColdStartTask, formatDryRun, type DryRunPlan } from '../experiment/index.ts';
 import { runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask, parseSynthesizeConfig, parseCtrTaskConfig, parseColdStartTaskConfig } from '../experiment/index.ts';
 import { resolveSynthesizeOutputs, synthesizeConfigWithOutput, runOutputDir, type AnySynthesizeConfig } from '../experiment/index.ts';
@@ -299,6 +300,22 @@ Examples:
         const r = await runSearchExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
         if (o.json) printResult(true, '', readResults(out));
         else process.stdout.write(r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
+        return;
+      }
+      if (isRecipeExperimentConfig(f.raw)) {
+        const config = parseRecipeExperimentConfig(f.raw, configPath);
+        checkExperimentPipelines(config, f.baseDir);
+        applySettings(f.settings);
+        if (o.dryRun) {
+          const plan = await dryRunLiftExperiment(recipeScreenConfig(config), f.baseDir);
+          printPlan(plan, o.json);
+          if (!o.json) process.stdout.write(`then: the candidate validation chooses is confirmed against the baseline with ${config.procedure.confirm.seeds} seeds${config.procedure.confirm.epochs ? ` and ≤ ${config.procedure.confirm.epochs} epochs` : ' at the full budget'}\n`);
+          return;
+        }
+        const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
+        const r = await runRecipeExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
+        if (o.json) printResult(true, '', readResults(out));
+        else process.stdout.write(`${r.table}\nwritten: ${out}/results.json (screen: ${out}/screen, confirmation: ${out}/confirm)\n`);
         return;
       }
       const config = parseExperimentConfig(f.raw, configPath);

@@ -33,3 +33,5 @@ export { runCtrTask, runColdStartTask, dryRunCtrTask, dryRunColdStartTask, parse
 export type { CtrTaskConfig, ColdStartTaskConfig, TaskRunOptions, TaskSource } from './tasks.ts';
 export { dryRunLiftExperiment, dryRunSearchExperiment, formatDryRun } from './dry-run.ts';
 export type { DryRunPlan, DryRunArm } from './dry-run.ts';
+export { runRecipeExperiment, parseRecipeExperimentConfig, isRecipeExperimentConfig, recipeExperimentSchema, recipeScreenConfig } from './recipe.ts';
+export type { RecipeExperimentConfig, RecipeOptions, RecipeResult } from './recipe.ts';

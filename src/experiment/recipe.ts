@@ -1,0 +1,142 @@
+/**
+ * The recipe as a procedure: screen → select on validation → confirm.
+ *
+ * A user with a new dataset declares a candidate set of arms (augmentation pipelines, neighbour
+ * kinds, doses, …) and the procedure picks the one to ship, honestly:
+ *   1. screen: every candidate and the baseline at a reduced budget (fewer seeds, fewer epochs);
+ *   2. select: the candidate with the best VALIDATION metric, if it beats the baseline's validation
+ *      metric by at least `minValidLift` (relative) — else no expansion is recommended; test
+ *      numbers of the screen are never looked at (they are not even copied into the summary);
+ *   3. confirm: baseline vs the chosen arm at the full budget with ≥ 3 seeds, paired test on test.
+ * Both phases are ordinary lift experiments (their own folders, run store and results), so an
+ * interrupted procedure resumes where it stopped, and the screen's cost (time) is reported next
+ * to the confirmed gain.
+ */
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { experimentSchema, parseWithSchema, type ExperimentConfig } from './config.ts';
+import { runLiftExperiment, type ArmSummary } from './lift.ts';
+
+const budgetSchema = z
+  .object({
+    seeds: z.number().int().min(1).max(100),
+    /** Maximum epochs (the experiment's `epochs` when absent). */
+    epochs: z.number().int().min(1).optional(),
+    patience: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export const procedureSchema = z
+  .object({
+    screen: budgetSchema.default({ seeds: 1, epochs: 30, patience: 5 }),
+    confirm: budgetSchema.default({ seeds: 3 }),
+    /** A candidate is chosen only if its validation metric beats the baseline's by this relative margin. */
+    minValidLift: z.number().min(0).max(1).default(0),
+  })
+  .strict();
+
+/** A lift experiment config whose `arms` are the candidates, plus the procedure's budgets. */
+export const recipeExperimentSchema = experimentSchema.safeExtend({ procedure: procedureSchema }).strict();
+export type RecipeExperimentConfig = z.infer<typeof recipeExperimentSchema>;
+
+export function isRecipeExperimentConfig(raw: unknown): boolean {
+  return raw !== null && typeof raw === 'object' && 'procedure' in raw;
+}
+
+export function parseRecipeExperimentConfig(raw: unknown, file?: string): RecipeExperimentConfig {
+  return parseWithSchema(recipeExperimentSchema, raw, file);
+}
+
+export interface RecipeOptions {
+  readonly config: RecipeExperimentConfig;
+  readonly baseDir: string;
+  readonly out: string;
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+export interface RecipeResult {
+  /** The candidate validation chose, or null when none beat the baseline on validation. */
+  readonly chosen: string | null;
+  readonly screen: { readonly seconds: number; readonly baselineValid: number; readonly candidates: { readonly name: string; readonly valid: number; readonly validLift: number }[] };
+  /** Baseline vs the chosen arm at the full budget (absent when nothing was chosen). */
+  readonly confirm: { readonly seconds: number; readonly arm: ArmSummary; readonly baseline: ArmSummary } | null;
+  readonly table: string;
+}
+
+function phaseConfig(config: RecipeExperimentConfig, budget: z.infer<typeof budgetSchema>, arms: ExperimentConfig['arms'], suffix: string): ExperimentConfig {
+  const { procedure: _procedure, ...base } = config;
+  return {
+    ...base,
+    name: `${config.name}-${suffix}`,
+    seeds: budget.seeds,
+    ...(budget.epochs !== undefined ? { epochs: budget.epochs } : {}),
+    ...(budget.patience !== undefined ? { patience: budget.patience } : {}),
+    arms,
+  };
+}
+
+export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResult> {
+  const { config } = o;
+  const progress = o.progress ?? silentProgress;
+  const metric = config.metric;
+  const { screen: screenBudget, confirm: confirmBudget, minValidLift } = config.procedure;
+
+  progress.line(`── screen: baseline + ${config.arms.length} candidates, ${screenBudget.seeds} seed(s)${screenBudget.epochs ? `, ≤ ${screenBudget.epochs} epochs` : ''}`);
+  const screenOut = join(o.out, 'screen');
+  const t0 = performance.now();
+  const screen = await runLiftExperiment({ config: phaseConfig(config, screenBudget, config.arms, 'screen'), baseDir: o.baseDir, out: screenOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+  const screenSeconds = (performance.now() - t0) / 1000;
+  if (screen.pending) throw new Error('the screen has runs another worker is still producing; run the procedure again when they finish');
+  const [baseline, ...candidates] = screen.arms;
+  const baseValid = baseline!.valid[metric]!;
+  const ranked = candidates.map((a) => ({ name: a.name, valid: a.valid[metric]!, validLift: (a.valid[metric]! - baseValid) / baseValid })).sort((a, b) => b.valid - a.valid || a.name.localeCompare(b.name));
+  const best = ranked[0];
+  const chosen = best && best.validLift > minValidLift ? best.name : null;
+  progress.line(`── select (validation ${metric}): baseline ${baseValid.toFixed(4)}; ${ranked.map((c) => `${c.name} ${c.valid.toFixed(4)} (${c.validLift >= 0 ? '+' : ''}${(c.validLift * 100).toFixed(2)} %)`).join(', ')} → ${chosen ?? 'no candidate beats the baseline: no expansion'}`);
+
+  let confirm: RecipeResult['confirm'] = null;
+  let table = `chosen on validation: ${chosen ?? 'none (no expansion)'}`;
+  if (chosen) {
+    const arm = config.arms.find((a) => a.name === chosen)!;
+    const confirmOut = join(o.out, 'confirm');
+    // Model-based generators (e.g. the embedding-neighbour SASRec) are cached by content under
+    // <out>/generators: the confirm phase shares the screen's folder, so none is trained twice.
+    mkdirSync(confirmOut, { recursive: true });
+    if (!existsSync(join(confirmOut, 'generators')) && existsSync(join(screenOut, 'generators'))) symlinkSync(join('..', 'screen', 'generators'), join(confirmOut, 'generators'), 'dir');
+    progress.line(`── confirm: baseline vs ${chosen}, ${confirmBudget.seeds} seeds${confirmBudget.epochs ? `, ≤ ${confirmBudget.epochs} epochs` : ''}`);
+    const t1 = performance.now();
+    const c = await runLiftExperiment({ config: phaseConfig(config, confirmBudget, [arm], 'confirm'), baseDir: o.baseDir, out: confirmOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+    if (c.pending) throw new Error('the confirmation has runs another worker is still producing; run the procedure again when they finish');
+    confirm = { seconds: (performance.now() - t1) / 1000, baseline: c.arms[0]!, arm: c.arms[1]! };
+    table = `${c.table}\nchosen on validation in the screen: ${chosen}`;
+  }
+  const result: RecipeResult = { chosen, screen: { seconds: screenSeconds, baselineValid: baseValid, candidates: ranked }, confirm, table };
+  const confirmArm = confirm?.arm;
+  writeJsonAtomic(join(o.out, 'results.json'), {
+    kind: 'recipe',
+    name: config.name,
+    config,
+    metric,
+    chosen,
+    screen: { ...result.screen, folder: 'screen', seeds: screenBudget.seeds },
+    confirm: confirm
+      ? {
+          folder: 'confirm',
+          seconds: confirm.seconds,
+          seeds: confirmBudget.seeds,
+          baseline: { test: confirm.baseline.test, testStd: confirm.baseline.testStd, valid: confirm.baseline.valid },
+          arm: { name: confirmArm!.name, test: confirmArm!.test, testStd: confirmArm!.testStd, valid: confirmArm!.valid, lift: confirmArm!.lift, significance: confirmArm!.significance, segments: confirmArm!.segments },
+        }
+      : null,
+    cost: { screenSeconds, confirmSeconds: confirm?.seconds ?? 0, screenShare: screenSeconds / (screenSeconds + (confirm?.seconds ?? 0)) },
+  });
+  return result;
+}
+
+/** The screen phase's experiment config (what `--dry-run` plans: the confirm phase trains baseline + the chosen arm). */
+export function recipeScreenConfig(config: RecipeExperimentConfig): ExperimentConfig {
+  return phaseConfig(config, config.procedure.screen, config.arms, 'screen');
+}

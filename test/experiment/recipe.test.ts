@@ -1,0 +1,65 @@
+/**
+ * The recipe procedure: screen every candidate at a reduced budget, choose on validation only,
+ * confirm the choice against the baseline at the full budget; the cost of each phase is recorded.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../../src/core/index.ts';
+import { parseRecipeExperimentConfig, runRecipeExperiment } from '../../src/experiment/index.ts';
+import { tempFolder } from '../temp-folders.ts';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const dir = tempFolder('samplify-recipe-');
+const data = join(dir, 'seqs.txt');
+writeFileSync(data, Array.from({ length: 80 }, (_, u) => `${u + 1} ${Array.from({ length: 7 }, (_, k) => 1 + ((u * 7 + k * 3 + (u % 5) * k) % 45)).join(' ')}`).join('\n') + '\n');
+
+const raw = (extra: Record<string, unknown> = {}) => ({
+  name: 'recipe',
+  data: { path: data, format: 'seqtxt' },
+  model: { model: 'itemknn' },
+  seeds: 3,
+  procedure: { screen: { seeds: 1 }, confirm: { seeds: 2 } },
+  arms: [
+    { name: 'crop-reorder', pipeline: join(root, 'examples/pipelines/crop-reorder.yaml') },
+    { name: 'crop-reorder-x3', pipeline: join(root, 'examples/pipelines/crop-reorder.yaml'), views: 3 },
+  ],
+  ...extra,
+});
+
+test('recipe: the screen ranks candidates on validation, the chosen one is confirmed with the confirm budget', async () => {
+  const out = join(dir, 'run');
+  const r = await runRecipeExperiment({ config: parseRecipeExperimentConfig(raw()), baseDir: dir, out });
+  const screen = JSON.parse(readFileSync(join(out, 'screen', 'results.json'), 'utf8'));
+  assert.equal(screen.seeds.length, 1, 'screen at the reduced budget');
+  const base = screen.arms[0].valid['NDCG@20'];
+  const best = [...screen.arms.slice(1)].sort((a: { valid: Record<string, number> }, b: { valid: Record<string, number> }) => b.valid['NDCG@20'] - a.valid['NDCG@20'])[0];
+  const expected = best.valid['NDCG@20'] > base ? best.name : null;
+  assert.equal(r.chosen, expected, 'chosen = best validation metric, if it beats the baseline');
+  assert.ok(expected, 'this fixture makes a candidate win on validation, so the confirm phase runs');
+  const summary = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(summary.kind, 'recipe');
+  assert.ok(!JSON.stringify(summary.screen).includes('"test"'), "the screen's test numbers are not part of the choice or its summary");
+  assert.ok(summary.cost.screenSeconds > 0);
+  if (expected) {
+    const confirm = JSON.parse(readFileSync(join(out, 'confirm', 'results.json'), 'utf8'));
+    assert.deepEqual(confirm.seeds, [0, 1]);
+    assert.deepEqual(confirm.arms.map((a: { name: string }) => a.name), ['baseline', expected]);
+    assert.equal(summary.confirm.arm.name, expected);
+    assert.ok(summary.confirm.arm.significance.tTest.pValue >= 0);
+  } else assert.equal(existsSync(join(out, 'confirm')), false);
+});
+
+test('recipe: with a margin no candidate clears, nothing is confirmed and no expansion is recommended', async () => {
+  const out = join(dir, 'strict');
+  const r = await runRecipeExperiment({ config: parseRecipeExperimentConfig(raw({ procedure: { screen: { seeds: 1 }, confirm: { seeds: 2 }, minValidLift: 1 } })), baseDir: dir, out });
+  assert.equal(r.chosen, null);
+  assert.equal(r.confirm, null);
+  assert.equal(existsSync(join(out, 'confirm')), false);
+  assert.equal(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).chosen, null);
+});
+
+test('recipe config: unknown procedure keys fail at parse time with their path', () => {
+  assert.throws(() => parseRecipeExperimentConfig(raw({ procedure: { screen: { seeds: 1, epoks: 3 } } })), (e: unknown) => e instanceof ConfigError && /epoks/.test(e.message));
+});
