@@ -216,6 +216,8 @@ interface SeedRun {
 /** What a text generator is built from inside an experiment (the embedded one is fitted on the training split). */
 export interface TextGeneratorContext {
   readonly split: SearchSplit;
+  /** Every product the training part judged (before maxTrainQueries): catalogue text a generator may learn from. */
+  readonly catalogueIds: readonly string[];
   /** The experiment's folder: fitted generators and the generation cache live under it. */
   readonly out: string;
   readonly baseDir: string;
@@ -388,18 +390,18 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const baselineRuns: SeedRun[] = [];
   for (const seed of seeds) baselineRuns.push(await runSeed('baseline', seed, () => ({ groups: [...split.train], added: 0, droppedHeldOut: 0 }), 'baseline'));
   armRuns.push({ name: 'baseline', arm: null, runs: baselineRuns });
+  // Products the training part judged, before maxTrainQueries: the unlabelled catalogue a generator may write for.
+  const catalogueIds = [...new Set(full.train.flatMap((g) => g.productIds))];
   const generatorFactory = o.generators ?? defaultTextGenerators;
   const generators = new Map<string, Promise<TextGenerator>>();
   const generatorFor = (spec: { name: string; config: Record<string, unknown> }): Promise<TextGenerator> => {
     const k = JSON.stringify(spec);
     const known = generators.get(k);
     if (known !== undefined) return known;
-    const made = generatorFactory(spec, { split, out: o.out, baseDir: o.baseDir, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+    const made = generatorFactory(spec, { split, catalogueIds, out: o.out, baseDir: o.baseDir, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
     generators.set(k, made);
     return made;
   };
-  // Products the training part judged, before maxTrainQueries: the unlabelled catalogue a generator may write for.
-  const catalogueIds = [...new Set(full.train.flatMap((g) => g.productIds))];
   try {
     for (const arm of config.arms) {
       const pipeline = pipelines.get(arm.name);

@@ -34,7 +34,7 @@ test('recipe: the screen ranks candidates on validation, the chosen one is confi
   const screen = JSON.parse(readFileSync(join(out, 'screen', 'results.json'), 'utf8'));
   assert.equal(screen.seeds.length, 1, 'screen at the reduced budget');
   const base = screen.arms[0].valid['NDCG@20'];
-  const best = [...screen.arms.slice(1)].sort((a: { valid: Record<string, number> }, b: { valid: Record<string, number> }) => b.valid['NDCG@20'] - a.valid['NDCG@20'])[0];
+  const best = [...screen.arms.slice(1)].sort((a: { valid: Record<string, number> }, b: { valid: Record<string, number> }) => b.valid['NDCG@20']! - a.valid['NDCG@20']!)[0];
   const expected = best.valid['NDCG@20'] > base ? best.name : null;
   assert.equal(r.chosen, expected, 'chosen = best validation metric, if it beats the baseline');
   assert.ok(expected, 'this fixture makes a candidate win on validation, so the confirm phase runs');
