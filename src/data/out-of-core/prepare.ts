@@ -46,6 +46,8 @@ export interface OutOfCoreOptions {
   readonly sequenceText?: boolean;
   /** Rejected rows as JSONL (as the in-memory readers' rejectedPath). */
   readonly rejectedPath?: string;
+  /** Called after each stage with its wall time (ms), for benchmarks and progress lines. */
+  readonly onStage?: (stage: string, ms: number) => void;
 }
 
 export interface OutOfCoreResult {
@@ -72,7 +74,7 @@ function checkOptions(o: OutOfCoreOptions): void {
 }
 
 /** Buffered synchronous appends to one file (the staging file): ~1 MiB writes, nothing else held. */
-class ChunkWriter {
+export class ChunkWriter {
   private buf = '';
   private readonly fd: number;
   constructor(readonly path: string) {
@@ -189,8 +191,15 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
   const sink = new RejectionSink(path, o.rejectedPath);
   const hasTime = o.columns.timestamp !== undefined;
   const hasEvent = o.columns.eventType !== undefined;
+  let t0 = performance.now();
+  const lap = (stage: string): void => {
+    const now = performance.now();
+    o.onStage?.(stage, now - t0);
+    t0 = now;
+  };
   try {
     const staged = await stageRows(path, o, sink, stagePath);
+    lap('validate');
     return await withDuckDB(path, async (conn) => {
       await conn.run(`SET memory_limit = '${o.memoryLimit ?? '1GB'}'`);
       await conn.run('SET temp_directory = $1', [spill]);
@@ -199,6 +208,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       const spec = structValue({ line: 'BIGINT', u: 'VARCHAR', i: 'VARCHAR', ts: 'DOUBLE', ev: 'VARCHAR' });
       await conn.run(`CREATE TABLE raw AS SELECT * FROM read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`, [stagePath, spec]);
       rmSync(stagePath, { force: true });
+      lap('load');
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
       // first occurrence in file order is kept, as InteractionBuilder does.
       let kept = staged.staged;
@@ -218,6 +228,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
         await conn.run('DROP TABLE dup');
       }
       const report = sink.close(staged.rowsIn, kept, 'interaction');
+      lap('duplicates');
       // Dense ids as interactionsToSequences: users by first line; a user's rows by (timestamp, line);
       // items by first appearance walking users in order and each sequence in order.
       await conn.run('CREATE TABLE uids AS SELECT u, (row_number() OVER (ORDER BY min(line)) - 1)::BIGINT AS uidx FROM raw GROUP BY u');
@@ -227,6 +238,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       );
       await conn.run('DROP TABLE raw');
       await conn.run('CREATE TABLE iids AS SELECT i, row_number() OVER (ORDER BY min(uidx * 4294967296 + pos))::BIGINT AS iidx FROM seq GROUP BY i');
+      lap('dense-ids');
       // k-core on the (user, item) multigraph: its fixpoint is unique, so this removal order gives
       // the same survivors as kCoreFilter's. Counts are interactions, as there.
       const k = o.kCore ?? 1;
@@ -241,6 +253,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
           if ((await count(conn, 'SELECT count(*) FROM seq')) === n0) break;
         }
       }
+      lap('k-core');
       // Survivors renumbered densely in their old order (kCoreFilter's rule).
       await conn.run('CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY uidx) - 1)::INTEGER AS user_idx, uidx, u AS "user" FROM uids WHERE uidx IN (SELECT DISTINCT uidx FROM seq)');
       await conn.run('CREATE TABLE items AS SELECT row_number() OVER (ORDER BY iidx)::INTEGER AS item_idx, i AS item FROM iids WHERE i IN (SELECT DISTINCT i FROM seq)');
@@ -255,6 +268,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       await conn.run(`COPY (SELECT user_idx, "user" FROM users ORDER BY user_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.users)]);
       await conn.run(`COPY (SELECT item_idx, item FROM items ORDER BY item_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.items)]);
       await conn.run(`COPY (SELECT user_idx, pos, item_idx${hasTime ? ', "timestamp"' : ''}, ${part} AS part FROM inter ORDER BY user_idx, pos) TO $1 (FORMAT parquet)`, [join(outDir, files.interactions)]);
+      lap('split');
       const splitRow = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE n >= 3), count(DISTINCT user_idx) FILTER (WHERE n < 3), count(*) FILTER (WHERE ${part} = 'train') FROM inter`)).getRows()[0]!;
       const evaluated = Number(splitRow[0]);
       const split: SplitSummary = { users: after.users, evaluatedUsers: evaluated, shortUsers: Number(splitRow[1]), trainInteractions: Number(splitRow[2]), validCases: evaluated, testCases: evaluated };
@@ -263,6 +277,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
         sequences = 'sequences.txt';
         await writeSequencesText(conn, join(outDir, sequences));
       }
+      lap('sequences');
       const result: OutOfCoreResult = {
         report,
         users: after.users,
