@@ -11,7 +11,7 @@
  * Writes bench/results/out-of-core.json; the work folder is removed after each size.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fingerprintHash } from '../src/core/fingerprint.ts';
@@ -110,7 +110,8 @@ function main(): void {
       const validateSplitMs = c.prepareMs;
       const row = {
         generatedRows: rows,
-        logBytes: statSync(log).size,
+        logBytes: g.bytes,
+        generatedBadRows: g.badRows,
         generateMs,
         ...c,
         validateSplitRowsPerSecond: Math.round(c.rows / (validateSplitMs / 1000)),
