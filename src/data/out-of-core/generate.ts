@@ -233,3 +233,74 @@ function badRow(rng: Rng, user: number, item: number, t: number): string {
       return '\n'; // empty-line
   }
 }
+
+/** The summary statistics a LogPreset's fitted block comes from (see LOG_PRESETS). */
+export interface LogStatistics {
+  readonly users: number;
+  readonly items: number;
+  readonly interactions: number;
+  readonly minLength: number;
+  readonly medianLength: number;
+  readonly meanLength: number;
+  readonly maxLength: number;
+  readonly itemsPerInteraction: number;
+  /** Share of interactions on the top 1 % of items. */
+  readonly top1PercentItemShare: number;
+  readonly itemZipfExponent: number;
+  readonly userActivityExponent: number;
+  readonly repeatShare: number;
+}
+
+/** -slope of least squares of log(value) on log(rank) over ranks 10..n/2 (the head and the tail of ones bend the line). */
+function rankExponent(sortedDesc: readonly number[]): number {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let r = 10; r < sortedDesc.length / 2; r++)
+    if (sortedDesc[r - 1]! > 0) {
+      xs.push(Math.log(r));
+      ys.push(Math.log(sortedDesc[r - 1]!));
+    }
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+  }
+  return -sxy / sxx;
+}
+
+/** Measures a dataset's sequences (dense item ids 1..numItems) for fitting a LogPreset. */
+export function measureLogStatistics(sequences: readonly Int32Array[], numItems: number): LogStatistics {
+  const lens = sequences.map((s) => s.length).sort((a, b) => a - b);
+  const interactions = lens.reduce((a, b) => a + b, 0);
+  const pop = new Float64Array(numItems + 1);
+  let repeats = 0;
+  for (const s of sequences) {
+    const seen = new Set<number>();
+    for (const x of s) {
+      pop[x] = pop[x]! + 1;
+      if (seen.has(x)) repeats++;
+      seen.add(x);
+    }
+  }
+  const items = Array.from(pop.subarray(1)).sort((a, b) => b - a);
+  const top = items.slice(0, Math.ceil(items.length / 100)).reduce((a, b) => a + b, 0);
+  return {
+    users: lens.length,
+    items: numItems,
+    interactions,
+    minLength: lens[0] ?? 0,
+    medianLength: lens[lens.length >> 1] ?? 0,
+    meanLength: interactions / Math.max(1, lens.length),
+    maxLength: lens[lens.length - 1] ?? 0,
+    itemsPerInteraction: numItems / Math.max(1, interactions),
+    top1PercentItemShare: top / Math.max(1, interactions),
+    itemZipfExponent: rankExponent(items),
+    userActivityExponent: rankExponent(lens.slice().reverse()),
+    repeatShare: repeats / Math.max(1, interactions),
+  };
+}

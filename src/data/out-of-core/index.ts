@@ -3,5 +3,5 @@ export type { OutOfCoreOptions, OutOfCoreResult } from './prepare.ts';
 export { readPreparedDataset } from './read.ts';
 export { augmentShard, userShard } from './shard.ts';
 export type { ShardAugmentOptions, ShardManifest, ShardPart, ShardSample, ShardExpander, ShardExpandOptions } from './shard.ts';
-export { generateInteractionLog, LOG_PRESETS } from './generate.ts';
-export type { LogPreset, LogPresetName, GenerateLogOptions, GeneratedLog } from './generate.ts';
+export { generateInteractionLog, measureLogStatistics, LOG_PRESETS } from './generate.ts';
+export type { LogPreset, LogPresetName, LogStatistics, GenerateLogOptions, GeneratedLog } from './generate.ts';
