@@ -1,5 +1,5 @@
 export { prepareOutOfCore, ChunkWriter } from './prepare.ts';
-export type { OutOfCoreOptions, OutOfCoreResult } from './prepare.ts';
+export type { OutOfCoreOptions, OutOfCoreResult, OutOfCoreSplit } from './prepare.ts';
 export { readPreparedDataset } from './read.ts';
 export { augmentShard, userShard } from './shard.ts';
 export type { ShardAugmentOptions, ShardManifest, ShardPart, ShardSample, ShardExpander, ShardExpandOptions } from './shard.ts';

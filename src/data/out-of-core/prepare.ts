@@ -46,6 +46,8 @@ export interface OutOfCoreOptions {
   readonly sequenceText?: boolean;
   /** Rejected rows as JSONL (as the in-memory readers' rejectedPath). */
   readonly rejectedPath?: string;
+  /** Leave-one-out (default) or the global temporal split (as temporalSplit, targets 'all'). */
+  readonly split?: OutOfCoreSplit;
   /** Called after each stage with its wall time (ms), for benchmarks and progress lines. */
   readonly onStage?: (stage: string, ms: number) => void;
 }
@@ -60,6 +62,8 @@ export interface OutOfCoreResult {
   /** Files written, relative to outDir. */
   readonly files: { readonly users: string; readonly items: string; readonly interactions: string; readonly sequences?: string; readonly summary: string };
 }
+
+export type OutOfCoreSplit = { readonly kind: 'leave-one-out' } | { readonly kind: 'temporal'; readonly validFraction: number; readonly testFraction: number; readonly keepColdStart?: boolean };
 
 const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
@@ -263,15 +267,13 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       );
       const after = { users: await count(conn, 'SELECT count(*) FROM users'), items: await count(conn, 'SELECT count(*) FROM items'), rows: await count(conn, 'SELECT count(*) FROM inter') };
       if (after.rows === 0) throw new DataValidationError(`no interactions left after the ${k}-core filter`, { file: path });
-      const part = `CASE WHEN n < 3 THEN 'train' WHEN pos = n - 1 THEN 'test' WHEN pos = n - 2 THEN 'valid' ELSE 'train' END`;
       const files = { users: 'users.parquet', items: 'items.parquet', interactions: 'interactions.parquet', summary: 'summary.json' };
       await conn.run(`COPY (SELECT user_idx, "user" FROM users ORDER BY user_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.users)]);
       await conn.run(`COPY (SELECT item_idx, item FROM items ORDER BY item_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.items)]);
+      const { part, summary: splitSummary } = await splitParts(conn, o.split ?? { kind: 'leave-one-out' }, after, hasTime, path);
       await conn.run(`COPY (SELECT user_idx, pos, item_idx${hasTime ? ', "timestamp"' : ''}, ${part} AS part FROM inter ORDER BY user_idx, pos) TO $1 (FORMAT parquet)`, [join(outDir, files.interactions)]);
+      const split = await splitSummary();
       lap('split');
-      const splitRow = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE n >= 3), count(DISTINCT user_idx) FILTER (WHERE n < 3), count(*) FILTER (WHERE ${part} = 'train') FROM inter`)).getRows()[0]!;
-      const evaluated = Number(splitRow[0]);
-      const split: SplitSummary = { users: after.users, evaluatedUsers: evaluated, shortUsers: Number(splitRow[1]), trainInteractions: Number(splitRow[2]), validCases: evaluated, testCases: evaluated };
       let sequences: string | undefined;
       if (o.sequenceText ?? true) {
         sequences = 'sequences.txt';
@@ -298,6 +300,51 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
     rmSync(stagePath, { force: true });
     if (o.tempDir === undefined) rmSync(spill, { recursive: true, force: true });
   }
+}
+
+/** A SQL number literal for a computed (never user-given) double, ±Infinity included. */
+function sqlDouble(x: number): string {
+  return Number.isFinite(x) ? `CAST(${x} AS DOUBLE)` : `CAST('${x > 0 ? 'Infinity' : '-Infinity'}' AS DOUBLE)`;
+}
+
+/**
+ * The `part` of each row of `inter` as a SQL expression, and the SplitSummary. Leave-one-out as
+ * leaveOneOutSplit (short users all 'train'); temporal as temporalSplit with targets 'all': the cuts
+ * are the order statistics t(N-nTest) and t(N-nTest-nValid) of all timestamps; a target at
+ * position 0 without keepColdStart is 'cold' (skipped, counted in coldStartSkipped).
+ */
+async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: { users: number; rows: number }, hasTime: boolean, file: string): Promise<{ part: string; summary: () => Promise<SplitSummary> }> {
+  if (split.kind === 'leave-one-out') {
+    const part = `CASE WHEN n < 3 THEN 'train' WHEN pos = n - 1 THEN 'test' WHEN pos = n - 2 THEN 'valid' ELSE 'train' END`;
+    return {
+      part,
+      summary: async () => {
+        const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE n >= 3), count(DISTINCT user_idx) FILTER (WHERE n < 3), count(*) FILTER (WHERE ${part} = 'train') FROM inter`)).getRows()[0]!;
+        const evaluated = Number(row[0]);
+        return { users: after.users, evaluatedUsers: evaluated, shortUsers: Number(row[1]), trainInteractions: Number(row[2]), validCases: evaluated, testCases: evaluated };
+      },
+    };
+  }
+  const vf = split.validFraction;
+  const tf = split.testFraction;
+  if (!(vf >= 0 && tf >= 0 && vf + tf < 1) || !Number.isFinite(vf) || !Number.isFinite(tf))
+    throw new ConfigError(`temporal split needs validFraction ≥ 0, testFraction ≥ 0 and their sum < 1 (got ${vf}, ${tf})`, { field: 'validFraction' });
+  if (!hasTime) throw new DataValidationError('dataset has no timestamps; a temporal split needs them (use leave-one-out instead)', { file });
+  const N = after.rows;
+  const at = async (k: number): Promise<number> => Number((await conn.runAndReadAll(`SELECT "timestamp" FROM inter ORDER BY "timestamp" LIMIT 1 OFFSET ${k}`)).getRows()[0]![0]);
+  const nTest = Math.round(N * tf);
+  const nValid = Math.round(N * vf);
+  const testCut = nTest > 0 ? await at(N - nTest) : Infinity;
+  const validCut = nValid > 0 ? await at(Math.max(0, N - nTest - nValid)) : testCut;
+  const cold = split.keepColdStart ? '' : `WHEN pos = 0 THEN 'cold' `;
+  const part = `CASE WHEN "timestamp" < ${sqlDouble(validCut)} THEN 'train' ${cold}WHEN "timestamp" >= ${sqlDouble(testCut)} THEN 'test' ELSE 'valid' END`;
+  return {
+    part,
+    summary: async () => {
+      const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE p IN ('valid', 'test')), count(*) FILTER (WHERE p = 'train'), count(*) FILTER (WHERE p = 'valid'), count(*) FILTER (WHERE p = 'test'), count(*) FILTER (WHERE p = 'cold') FROM (SELECT user_idx, ${part} AS p FROM inter)`)).getRows()[0]!;
+      return { users: after.users, evaluatedUsers: Number(row[0]), shortUsers: 0, trainInteractions: Number(row[1]), validCases: Number(row[2]), testCases: Number(row[3]), coldStartSkipped: Number(row[4]), validCut, testCut };
+    },
+  };
 }
 
 /** `user item item …` per user in user order, streamed from a sorted query (no user held twice). */

@@ -1,8 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import fc from 'fast-check';
-import { interactionsToSequences, kCoreFilter, leaveOneOutSplit, prepareOutOfCore, readInteractions, readPreparedDataset, type ColumnNames, type SequenceDataset } from '../../../src/data/index.ts';
+import { interactionsToSequences, kCoreFilter, leaveOneOutSplit, prepareOutOfCore, temporalSplit, readInteractions, readPreparedDataset, type ColumnNames, type SequenceDataset } from '../../../src/data/index.ts';
 import { tempDir } from '../helpers.ts';
 
 const t = tempDir();
@@ -68,6 +67,26 @@ describe('out-of-core prepare = the in-memory path', () => {
     }
     await compare(file(out.join('\n') + '\n'), withTime, 2);
   });
+  it('temporal split: the same cuts, cases and cold-start skips as temporalSplit', async () => {
+    const rows = readFileSync('../shared/data/beauty/Beauty.txt', 'utf-8').split('\n').slice(0, 300);
+    const out = ['user,item,ts'];
+    rows.forEach((l, u) => {
+      const [user, ...items] = l.trim().split(' ');
+      items.forEach((i, j) => out.push(`${user},${i},${(u * 37) % 500 + j * 3}`));
+    });
+    const p = file(out.join('\n') + '\n');
+    const ref = await inMemory(p, withTime, 1);
+    const want = temporalSplit(ref.dataset, { validFraction: 0.1, testFraction: 0.1 });
+    const dir = t.path(`temporal${++n}`);
+    const r = await prepareOutOfCore(p, { format: 'csv', columns: withTime, outDir: dir, split: { kind: 'temporal', validFraction: 0.1, testFraction: 0.1 }, threads: 1 });
+    assert.deepEqual(r.split, want.summary);
+    const back = await readPreparedDataset(dir);
+    sameDataset(ref.dataset, back.dataset);
+    const cases = (part: string) => back.parts.flatMap((ps, u) => ps.flatMap((x, j) => (x === part ? [`${u}:${back.dataset.sequences[u]![j]}:${j}`] : [])));
+    assert.deepEqual(cases('valid'), want.valid.map((c) => `${c.user}:${c.target}:${c.history.length}`));
+    assert.deepEqual(cases('test'), want.test.map((c) => `${c.user}:${c.target}:${c.history.length}`));
+    for (let u = 0; u < back.parts.length; u++) assert.equal(back.parts[u]!.filter((x) => x === 'train').length, want.train.sequence(u).length);
+  });
   it('bad rows: the same codes and counts as readInteractions', async () => {
     const csv = ['user,item,ts', 'a,x,1', 'a,y,2', 'a,x,1', ',x,3', 'b,it em,4', 'b,x,yesterday', 'b,y,-5', 'b,z', '', 'user,item,ts', 'b,x,9', 'b,y,8', 'b,z,7', 'c,"q",1', 'a,z,0'].join('\n');
     await compare(file(csv + '\n'), withTime, 1);
@@ -76,24 +95,5 @@ describe('out-of-core prepare = the in-memory path', () => {
     const rows = ['user,item,ts'];
     for (let u = 0; u < 3000; u++) for (let j = 0; j < 8; j++) rows.push(`u${u},i${(u * 7 + j * 13) % 997},${(u * 31 + j * 17) % 5000}`);
     await compare(file(rows.join('\n') + '\n'), withTime, 2, '64MB');
-  });
-});
-
-describe('row accounting (property): rows in = kept + rejected, codes as in memory', () => {
-  const field = fc.constantFrom('a', 'b', 'c', '', ' ', 'x y', '7', '"q"');
-  const ts = fc.constantFrom('1', '2', '2', '-1', 'NaN', '', '2016-01-01', '2016-02-31', '1e999');
-  const row = fc.oneof({ weight: 8, arbitrary: fc.tuple(field, field, ts).map((r) => r.join(',')) }, fc.constantFrom('', 'a,b', 'a,b,1,2', 'user,item,ts'));
-  it('holds on generated bad inputs', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 40 }), async (rows) => {
-        const p = file(['user,item,ts', 'seed,row,0', ...rows].join('\n') + '\n');
-        const { report } = await readInteractions(p, { format: 'csv', columns: withTime });
-        const r = await prepareOutOfCore(p, { format: 'csv', columns: withTime, outDir: t.path(`acc${n}`), sequenceText: false, threads: 1 });
-        assert.equal(r.report.rowsIn, r.report.rowsKept + r.report.rowsRejected);
-        assert.equal(r.report.rowsIn, report.rowsIn);
-        assert.deepEqual(r.report.rejectedByCode, report.rejectedByCode);
-      }),
-      { numRuns: 8 },
-    );
   });
 });
