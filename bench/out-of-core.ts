@@ -35,6 +35,9 @@ interface ChildResult {
   samples: number;
   parts: number;
   peakRssMB: number;
+  /** CPU seconds (user + system, all threads of the child) of prepare and of augmentation: load-independent cost. */
+  prepareCpuSeconds: number;
+  augmentCpuSeconds: number;
 }
 
 async function child(): Promise<void> {
@@ -42,6 +45,11 @@ async function child(): Promise<void> {
   const work = arg('work', '');
   const memoryLimit = arg('memory-limit', '512MB');
   const stagesMs: Record<string, number> = {};
+  const cpu = (): number => {
+    const u = process.resourceUsage();
+    return (u.userCPUTime + u.systemCPUTime) / 1e6;
+  };
+  const c0 = cpu();
   const t0 = performance.now();
   const r = await prepareOutOfCore(log, {
     format: 'csv',
@@ -58,6 +66,7 @@ async function child(): Promise<void> {
   });
   const prepareMs = performance.now() - t0;
   const peakRssAfterPrepareMB = process.resourceUsage().maxRSS / 1024;
+  const c1 = cpu();
   const pipeline = loadPipeline(PIPELINE);
   const t1 = performance.now();
   const m = await augmentShard({
@@ -85,6 +94,8 @@ async function child(): Promise<void> {
     samples: m.samples,
     parts: m.parts.length,
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    prepareCpuSeconds: Math.round((c1 - c0) * 10) / 10,
+    augmentCpuSeconds: Math.round((cpu() - c1) * 10) / 10,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
