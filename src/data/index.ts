@@ -33,3 +33,4 @@ export type { ParquetColumn } from './duckdb.ts';
 export * from './search/index.ts';
 export { readImageFolder, listImageFolder, readIdx, decodeImage, encodePng, encodeJpeg, imageGrid, checkImage, ImageDecodeError, encodeIdxImages, encodeIdxLabels, FASHION_MNIST_CLASSES, DEFAULT_MAX_PIXELS } from './images/index.ts';
 export type { ChannelCount, ImageTensor, ImageSample, ImageDataset, ImageSkip, ImageSkipReason, DecodeOptions, ImageFolderOptions, IdxReadOptions } from './images/index.ts';
+export * from './out-of-core/index.ts';

@@ -1,0 +1,378 @@
+/**
+ * The out-of-core data path: CSV/TSV interaction log → validated rows (with row accounting) →
+ * sequences with dense ids → k-core → leave-one-out split, written as Parquet + sequence text,
+ * without holding the log in memory.
+ *
+ * Two stages, each with bounded memory:
+ * 1. One streaming pass in TS over the file (the same scanner and per-field checks as the in-memory
+ *    CSV reader, so a bad row gets the same code, line and field). Kept rows go to a tab-separated
+ *    staging file; rejections go through the RejectionSink (counts + sample + optional JSONL).
+ * 2. DuckDB SQL over the staging file with a memory_limit and a temp_directory: duplicate rows
+ *    (the in-memory reader's only check that needs to remember earlier rows), dense ids, k-core,
+ *    split. Sorts and hash tables spill to disk past the limit, so peak memory stays flat.
+ *
+ * The result is the same dataset the in-memory path builds (loadDataset → kCoreFilter →
+ * leaveOneOutSplit) — tested row for row in test/data/out-of-core/.
+ */
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { structValue, type DuckDBConnection } from '@duckdb/node-api';
+import { ConfigError, DataValidationError } from '../../core/errors.ts';
+import { writeJsonAtomic } from '../../core/fsutil.ts';
+import { scanDelimited } from '../csv.ts';
+import { checkInputFile } from '../lines.ts';
+import { RejectionSink } from '../rejections.ts';
+import type { ReadReport, SplitSummary } from '../types.ts';
+import { checkId, checkTimestamp, clip, type ColumnNames, type IdType } from '../validate.ts';
+import { withDuckDB } from '../duckdb.ts';
+
+export interface OutOfCoreOptions {
+  readonly format: 'csv' | 'tsv';
+  readonly columns: ColumnNames;
+  /** Allowed event types (needs columns.eventType), as in readInteractions. */
+  readonly eventTypes?: readonly string[];
+  readonly idType?: IdType;
+  /** Output folder (created). */
+  readonly outDir: string;
+  /** k-core floor (1 = no filtering). Default 1. */
+  readonly kCore?: number;
+  /** DuckDB memory limit, e.g. '1GB' (default '1GB'). Past it, DuckDB spills to `tempDir`. */
+  readonly memoryLimit?: string;
+  /** Where DuckDB spills (default `<outDir>/.spill`, removed afterwards). */
+  readonly tempDir?: string;
+  /** DuckDB worker threads (default 2). */
+  readonly threads?: number;
+  /** Also write `sequences.txt` (`user item item …`, external ids, as writeSequenceText). Default true. */
+  readonly sequenceText?: boolean;
+  /** Rejected rows as JSONL (as the in-memory readers' rejectedPath). */
+  readonly rejectedPath?: string;
+  /** Leave-one-out (default) or the global temporal split (as temporalSplit, targets 'all'). */
+  readonly split?: OutOfCoreSplit;
+  /** Called after each stage with its wall time (ms), for benchmarks and progress lines. */
+  readonly onStage?: (stage: string, ms: number) => void;
+}
+
+export interface OutOfCoreResult {
+  readonly report: ReadReport;
+  readonly users: number;
+  readonly items: number;
+  readonly interactions: number;
+  readonly kCore: { readonly k: number; readonly removedUsers: number; readonly removedItems: number; readonly removedInteractions: number; readonly rounds: number };
+  readonly split: SplitSummary;
+  /** Files written, relative to outDir. */
+  readonly files: { readonly users: string; readonly items: string; readonly interactions: string; readonly sequences?: string; readonly summary: string };
+}
+
+export type OutOfCoreSplit = { readonly kind: 'leave-one-out' } | { readonly kind: 'temporal'; readonly validFraction: number; readonly testFraction: number; readonly keepColdStart?: boolean };
+
+const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
+function checkOptions(o: OutOfCoreOptions): void {
+  if (o.format !== 'csv' && o.format !== 'tsv') throw new ConfigError(`out-of-core reads csv or tsv, got '${String(o.format)}'`, { field: 'format' });
+  if (!o.columns?.user || !o.columns.item) throw new ConfigError('columns.user and columns.item are required', { field: 'columns' });
+  if (o.eventTypes !== undefined && o.columns.eventType === undefined) throw new ConfigError('eventTypes given but no columns.eventType to check them against', { field: 'eventTypes' });
+  const k = o.kCore ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new ConfigError(`k-core needs an integer k >= 1, got ${k}`, { field: 'kCore' });
+  if (o.memoryLimit !== undefined && !MEMORY_LIMIT.test(o.memoryLimit)) throw new ConfigError(`memoryLimit must look like '512MB' or '2GB', got '${o.memoryLimit}'`, { field: 'memoryLimit' });
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) throw new ConfigError(`threads must be an integer >= 1, got ${o.threads}`, { field: 'threads' });
+}
+
+/** Buffered synchronous appends to one file (the staging file): ~1 MiB writes, nothing else held. */
+export class ChunkWriter {
+  private buf = '';
+  private readonly fd: number;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  write(s: string): void {
+    this.buf += s;
+    if (this.buf.length >= 1 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.buf.length > 0) writeSync(this.fd, this.buf);
+    this.buf = '';
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+interface Staged {
+  rowsIn: number;
+  staged: number;
+  checksum: string;
+}
+
+/**
+ * Stage 1. The per-row rules are those of readDelimitedTable + InteractionBuilder.add (column
+ * count, repeated header, ids, timestamp, event type), with the same codes, fields and reasons;
+ * the duplicate check is left to stage 2.
+ */
+async function stageRows(path: string, o: OutOfCoreOptions, sink: RejectionSink, stagePath: string): Promise<Staged> {
+  const delimiter = o.format === 'tsv' ? '\t' : ',';
+  const quote = o.format === 'csv' ? '"' : null;
+  const cols = o.columns;
+  const idType = o.idType ?? 'token';
+  const eventSet = o.eventTypes ? new Set(o.eventTypes) : undefined;
+  const out = new ChunkWriter(stagePath);
+  let header: string[] = [];
+  let idx = { user: 0, item: 0, timestamp: -1, eventType: -1 };
+  let rowsIn = 0;
+  let staged = 0;
+  try {
+    const checksum = await scanDelimited(path, { delimiter, quote, encoding: 'utf-8' }, {
+      header(h) {
+        header = h;
+        const missing = (['user', 'item', 'timestamp', 'eventType'] as const).filter((k) => cols[k] !== undefined && !h.includes(cols[k]!)).map((k) => cols[k]!);
+        if (missing.length > 0)
+          throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; header has: ${h.map((x) => `'${clip(x, 40)}'`).join(', ')}`, { file: path, line: 1, field: missing[0]! });
+        idx = { user: h.indexOf(cols.user), item: h.indexOf(cols.item), timestamp: cols.timestamp !== undefined ? h.indexOf(cols.timestamp) : -1, eventType: cols.eventType !== undefined ? h.indexOf(cols.eventType) : -1 };
+      },
+      record(line, fields, raw) {
+        rowsIn++;
+        const rawClip = raw.length > 200 ? raw.slice(0, 200) + '…' : raw;
+        if (fields.length !== header.length) return sink.reject(line, '*', 'column-count', `expected ${header.length} fields (as in the header), found ${fields.length}`, rawClip);
+        if (fields.every((f, k) => f.trim() === header[k])) return sink.reject(line, '*', 'repeated-header', 'the header line is repeated here (concatenated files?)', rawClip);
+        const u = checkId(fields[idx.user], idType);
+        if (!u.ok) return sink.reject(line, cols.user, u.code, `user ${u.reason}`, rawClip);
+        const it = checkId(fields[idx.item], idType);
+        if (!it.ok) return sink.reject(line, cols.item, it.code, `item ${it.reason}`, rawClip);
+        let t = 0;
+        if (idx.timestamp >= 0) {
+          const tc = checkTimestamp(fields[idx.timestamp]);
+          if (!tc.ok) return sink.reject(line, cols.timestamp!, tc.code, tc.reason, rawClip);
+          t = tc.value;
+        }
+        let ev = '';
+        if (idx.eventType >= 0) {
+          const e = fields[idx.eventType]!;
+          if (e.trim() === '') return sink.reject(line, cols.eventType!, 'unknown-event-type', 'event type is missing', rawClip);
+          ev = e.trim();
+          if (eventSet !== undefined && !eventSet.has(ev)) return sink.reject(line, cols.eventType!, 'unknown-event-type', `event type '${clip(ev)}' is not one of: ${[...eventSet].join(', ')}`, rawClip);
+          // The staging file is tab-separated; an event name with a tab or newline is escaped as JSON.
+          if (/[\t\n\r\\]/.test(ev)) ev = JSON.stringify(ev);
+        }
+        // Ids passed checkId: no whitespace or control characters, so tabs are safe separators.
+        out.write(`${line}\t${u.value}\t${it.value}\t${t}\t${ev}\n`);
+        staged++;
+      },
+      bad(line, code, reason, raw) {
+        rowsIn++;
+        sink.reject(line, '*', code, reason, raw);
+      },
+    });
+    if (rowsIn === 0) throw new DataValidationError('file has a header but no data rows', { file: path });
+    return { rowsIn, staged, checksum };
+  } finally {
+    out.close();
+  }
+}
+
+async function count(conn: DuckDBConnection, sql: string): Promise<number> {
+  const r = await conn.runAndReadAll(sql);
+  return Number(r.getRows()[0]![0]);
+}
+
+/**
+ * Runs the whole out-of-core preparation. Files in `outDir`:
+ * - `users.parquet` (user_idx INTEGER, user VARCHAR), `items.parquet` (item_idx INTEGER, item VARCHAR):
+ *   the dense ↔ external id maps (users from 0, items from 1; 0 is padding), as saveIdMaps' arrays;
+ * - `interactions.parquet` (user_idx, pos, item_idx, timestamp?, part): every kept interaction after
+ *   k-core, pos = 0-based place in the user's time-ordered sequence, part = 'train' | 'valid' | 'test'
+ *   under leave-one-out (users with < 3 items: all 'train', as leaveOneOutSplit's default);
+ * - `sequences.txt` (optional): writeSequenceText's format;
+ * - `summary.json`: the read report, k-core counts and split summary.
+ */
+export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promise<OutOfCoreResult> {
+  checkOptions(o);
+  checkInputFile(path);
+  const outDir = resolve(o.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const spill = o.tempDir ?? join(outDir, '.spill');
+  mkdirSync(spill, { recursive: true });
+  const stagePath = join(spill, 'staged.tsv');
+  const sink = new RejectionSink(path, o.rejectedPath);
+  const hasTime = o.columns.timestamp !== undefined;
+  const hasEvent = o.columns.eventType !== undefined;
+  let t0 = performance.now();
+  const lap = (stage: string): void => {
+    const now = performance.now();
+    o.onStage?.(stage, now - t0);
+    t0 = now;
+  };
+  try {
+    const staged = await stageRows(path, o, sink, stagePath);
+    lap('validate');
+    return await withDuckDB(path, async (conn) => {
+      await conn.run(`SET memory_limit = '${o.memoryLimit ?? '1GB'}'`);
+      await conn.run('SET temp_directory = $1', [spill]);
+      await conn.run(`SET threads = ${o.threads ?? 2}`);
+      await conn.run('SET preserve_insertion_order = false');
+      const spec = structValue({ line: 'BIGINT', u: 'VARCHAR', i: 'VARCHAR', ts: 'DOUBLE', ev: 'VARCHAR' });
+      await conn.run(`CREATE TABLE raw AS SELECT * FROM read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`, [stagePath, spec]);
+      rmSync(stagePath, { force: true });
+      lap('load');
+      // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
+      // first occurrence in file order is kept, as InteractionBuilder does.
+      let kept = staged.staged;
+      if (hasTime) {
+        await conn.run('CREATE TABLE dup AS SELECT line, first_line FROM (SELECT line, min(line) OVER (PARTITION BY u, i, ts, ev) AS first_line FROM raw) WHERE line <> first_line');
+        const res = await conn.stream('SELECT line, first_line FROM dup ORDER BY line');
+        for (;;) {
+          const chunk = await res.fetchChunk();
+          if (chunk === null || chunk.rowCount === 0) break;
+          const [lines, firsts] = chunk.getColumns() as [bigint[], bigint[]];
+          for (let r = 0; r < chunk.rowCount; r++) {
+            sink.reject(Number(lines[r]), '*', 'duplicate-row', `duplicate of line ${firsts[r]} (same user, item, timestamp${hasEvent ? ', event type' : ''})`);
+            kept--;
+          }
+        }
+        await conn.run('DELETE FROM raw WHERE line IN (SELECT line FROM dup)');
+        await conn.run('DROP TABLE dup');
+      }
+      const report = sink.close(staged.rowsIn, kept, 'interaction');
+      lap('duplicates');
+      // Dense ids as interactionsToSequences: users by first line; a user's rows by (timestamp, line);
+      // items by first appearance walking users in order and each sequence in order.
+      await conn.run('CREATE TABLE uids AS SELECT u, (row_number() OVER (ORDER BY min(line)) - 1)::BIGINT AS uidx FROM raw GROUP BY u');
+      const order = hasTime ? 'ts, line' : 'line';
+      await conn.run(
+        `CREATE TABLE seq AS SELECT uidx, (row_number() OVER (PARTITION BY uidx ORDER BY ${order}) - 1)::BIGINT AS pos, i, ts FROM raw JOIN uids USING (u)`,
+      );
+      await conn.run('DROP TABLE raw');
+      await conn.run('CREATE TABLE iids AS SELECT i, row_number() OVER (ORDER BY min(uidx * 4294967296 + pos))::BIGINT AS iidx FROM seq GROUP BY i');
+      lap('dense-ids');
+      // k-core on the (user, item) multigraph: its fixpoint is unique, so this removal order gives
+      // the same survivors as kCoreFilter's. Counts are interactions, as there.
+      const k = o.kCore ?? 1;
+      const before = { users: await count(conn, 'SELECT count(*) FROM uids'), items: await count(conn, 'SELECT count(*) FROM iids'), rows: await count(conn, 'SELECT count(*) FROM seq') };
+      let rounds = 0;
+      if (k > 1) {
+        for (;;) {
+          rounds++;
+          const n0 = await count(conn, 'SELECT count(*) FROM seq');
+          await conn.run(`DELETE FROM seq WHERE uidx IN (SELECT uidx FROM seq GROUP BY uidx HAVING count(*) < ${k})`);
+          await conn.run(`DELETE FROM seq WHERE i IN (SELECT i FROM seq GROUP BY i HAVING count(*) < ${k})`);
+          if ((await count(conn, 'SELECT count(*) FROM seq')) === n0) break;
+        }
+      }
+      lap('k-core');
+      // Survivors renumbered densely in their old order (kCoreFilter's rule).
+      await conn.run('CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY uidx) - 1)::INTEGER AS user_idx, uidx, u AS "user" FROM uids WHERE uidx IN (SELECT DISTINCT uidx FROM seq)');
+      await conn.run('CREATE TABLE items AS SELECT row_number() OVER (ORDER BY iidx)::INTEGER AS item_idx, i AS item FROM iids WHERE i IN (SELECT DISTINCT i FROM seq)');
+      await conn.run(
+        `CREATE TABLE inter AS SELECT user_idx, (row_number() OVER (PARTITION BY user_idx ORDER BY pos) - 1)::INTEGER AS pos, item_idx${hasTime ? ', ts AS "timestamp"' : ''},
+           count(*) OVER (PARTITION BY user_idx) AS n FROM seq JOIN users USING (uidx) JOIN items ON items.item = seq.i`,
+      );
+      const after = { users: await count(conn, 'SELECT count(*) FROM users'), items: await count(conn, 'SELECT count(*) FROM items'), rows: await count(conn, 'SELECT count(*) FROM inter') };
+      if (after.rows === 0) throw new DataValidationError(`no interactions left after the ${k}-core filter`, { file: path });
+      const files = { users: 'users.parquet', items: 'items.parquet', interactions: 'interactions.parquet', summary: 'summary.json' };
+      await conn.run(`COPY (SELECT user_idx, "user" FROM users ORDER BY user_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.users)]);
+      await conn.run(`COPY (SELECT item_idx, item FROM items ORDER BY item_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.items)]);
+      const { part, summary: splitSummary } = await splitParts(conn, o.split ?? { kind: 'leave-one-out' }, after, hasTime, path);
+      await conn.run(`COPY (SELECT user_idx, pos, item_idx${hasTime ? ', "timestamp"' : ''}, ${part} AS part FROM inter ORDER BY user_idx, pos) TO $1 (FORMAT parquet)`, [join(outDir, files.interactions)]);
+      const split = await splitSummary();
+      lap('split');
+      let sequences: string | undefined;
+      if (o.sequenceText ?? true) {
+        sequences = 'sequences.txt';
+        await writeSequencesText(conn, join(outDir, sequences));
+      }
+      lap('sequences');
+      const result: OutOfCoreResult = {
+        report,
+        users: after.users,
+        items: after.items,
+        interactions: after.rows,
+        kCore: { k, removedUsers: before.users - after.users, removedItems: before.items - after.items, removedInteractions: before.rows - after.rows, rounds },
+        split,
+        files: { ...files, ...(sequences !== undefined ? { sequences } : {}) },
+      };
+      const { sample: _sample, ...reportCounts } = report;
+      writeJsonAtomic(join(outDir, files.summary), { ...result, report: reportCounts, checksum: staged.checksum });
+      return result;
+    });
+  } catch (e) {
+    sink.abort();
+    throw e;
+  } finally {
+    rmSync(stagePath, { force: true });
+    if (o.tempDir === undefined) rmSync(spill, { recursive: true, force: true });
+  }
+}
+
+/** A SQL number literal for a computed (never user-given) double, ±Infinity included. */
+function sqlDouble(x: number): string {
+  return Number.isFinite(x) ? `CAST(${x} AS DOUBLE)` : `CAST('${x > 0 ? 'Infinity' : '-Infinity'}' AS DOUBLE)`;
+}
+
+/**
+ * The `part` of each row of `inter` as a SQL expression, and the SplitSummary. Leave-one-out as
+ * leaveOneOutSplit (short users all 'train'); temporal as temporalSplit with targets 'all': the cuts
+ * are the order statistics t(N-nTest) and t(N-nTest-nValid) of all timestamps; a target at
+ * position 0 without keepColdStart is 'cold' (skipped, counted in coldStartSkipped).
+ */
+async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: { users: number; rows: number }, hasTime: boolean, file: string): Promise<{ part: string; summary: () => Promise<SplitSummary> }> {
+  if (split.kind === 'leave-one-out') {
+    const part = `CASE WHEN n < 3 THEN 'train' WHEN pos = n - 1 THEN 'test' WHEN pos = n - 2 THEN 'valid' ELSE 'train' END`;
+    return {
+      part,
+      summary: async () => {
+        const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE n >= 3), count(DISTINCT user_idx) FILTER (WHERE n < 3), count(*) FILTER (WHERE ${part} = 'train') FROM inter`)).getRows()[0]!;
+        const evaluated = Number(row[0]);
+        return { users: after.users, evaluatedUsers: evaluated, shortUsers: Number(row[1]), trainInteractions: Number(row[2]), validCases: evaluated, testCases: evaluated };
+      },
+    };
+  }
+  const vf = split.validFraction;
+  const tf = split.testFraction;
+  if (!(vf >= 0 && tf >= 0 && vf + tf < 1) || !Number.isFinite(vf) || !Number.isFinite(tf))
+    throw new ConfigError(`temporal split needs validFraction ≥ 0, testFraction ≥ 0 and their sum < 1 (got ${vf}, ${tf})`, { field: 'validFraction' });
+  if (!hasTime) throw new DataValidationError('dataset has no timestamps; a temporal split needs them (use leave-one-out instead)', { file });
+  const N = after.rows;
+  const at = async (k: number): Promise<number> => Number((await conn.runAndReadAll(`SELECT "timestamp" FROM inter ORDER BY "timestamp" LIMIT 1 OFFSET ${k}`)).getRows()[0]![0]);
+  const nTest = Math.round(N * tf);
+  const nValid = Math.round(N * vf);
+  const testCut = nTest > 0 ? await at(N - nTest) : Infinity;
+  const validCut = nValid > 0 ? await at(Math.max(0, N - nTest - nValid)) : testCut;
+  const cold = split.keepColdStart ? '' : `WHEN pos = 0 THEN 'cold' `;
+  const part = `CASE WHEN "timestamp" < ${sqlDouble(validCut)} THEN 'train' ${cold}WHEN "timestamp" >= ${sqlDouble(testCut)} THEN 'test' ELSE 'valid' END`;
+  return {
+    part,
+    summary: async () => {
+      const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE p IN ('valid', 'test')), count(*) FILTER (WHERE p = 'train'), count(*) FILTER (WHERE p = 'valid'), count(*) FILTER (WHERE p = 'test'), count(*) FILTER (WHERE p = 'cold') FROM (SELECT user_idx, ${part} AS p FROM inter)`)).getRows()[0]!;
+      return { users: after.users, evaluatedUsers: Number(row[0]), shortUsers: 0, trainInteractions: Number(row[1]), validCases: Number(row[2]), testCases: Number(row[3]), coldStartSkipped: Number(row[4]), validCut, testCut };
+    },
+  };
+}
+
+/** `user item item …` per user in user order, streamed from a sorted query (no user held twice). */
+async function writeSequencesText(conn: DuckDBConnection, path: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const out = new ChunkWriter(tmp);
+  try {
+    const res = await conn.stream('SELECT inter.user_idx, users."user", items.item FROM inter JOIN users USING (user_idx) JOIN items USING (item_idx) ORDER BY inter.user_idx, pos');
+    let current = -1;
+    for (;;) {
+      const chunk = await res.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      const [uidx, user, item] = chunk.getColumns() as [number[], string[], string[]];
+      for (let r = 0; r < chunk.rowCount; r++) {
+        if (uidx[r] !== current) {
+          out.write(current === -1 ? user[r]! : `\n${user[r]}`);
+          current = uidx[r]!;
+        }
+        out.write(` ${item[r]}`);
+      }
+    }
+    if (current !== -1) out.write('\n');
+    out.close();
+    const { renameSync } = await import('node:fs');
+    renameSync(tmp, path);
+  } catch (e) {
+    out.close();
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
