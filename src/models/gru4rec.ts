@@ -20,6 +20,7 @@ import {
   normalParameter, uniformParameter,
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
+import { type SideInfoConfig, type SideInfoFusion, fusionFromConfig, normalizeSideInfo, sideInfoConfigSchema } from './side-info.ts';
 import { type SequenceLoss, arange, padHistories, sequenceLossSchema, pickNegatives, rowWeights, sequenceLoss, targetRows } from './sasrec.ts';
 
 export interface Gru4recConfig {
@@ -28,6 +29,8 @@ export interface Gru4recConfig {
   readonly dropout: number;
   readonly maxLen: number;
   readonly loss: SequenceLoss;
+  /** Item attributes fused with the item embedding (side-info.ts); absent = off. */
+  readonly sideInfo?: SideInfoConfig;
 }
 
 /** RecBole-style defaults at the CoSeRec-family size (64) and max length (50). */
@@ -44,12 +47,14 @@ export const gru4recConfigSchema = z
     dropout: z.number().min(0, { error: 'must be a number in [0, 1)' }).lt(1, { error: 'must be a number in [0, 1)' }).default(GRU4REC_DEFAULTS.dropout),
     maxLen: positive(GRU4REC_DEFAULTS.maxLen),
     loss: sequenceLossSchema.default(GRU4REC_DEFAULTS.loss),
+    sideInfo: sideInfoConfigSchema.optional(),
   })
   .strict();
 
 export function parseGru4recConfig(cfg: Record<string, unknown>): Gru4recConfig {
   const c = parseWithSchema(gru4recConfigSchema, cfg);
-  return { embedding: c.embedding, hidden: c.hidden, dropout: c.dropout, maxLen: c.maxLen, loss: c.loss };
+  const base = { embedding: c.embedding, hidden: c.hidden, dropout: c.dropout, maxLen: c.maxLen, loss: c.loss };
+  return c.sideInfo === undefined ? base : { ...base, sideInfo: normalizeSideInfo(c.sideInfo) };
 }
 
 export class Gru4rec implements SequenceNetwork {
@@ -67,6 +72,7 @@ export class Gru4rec implements SequenceNetwork {
   /** The GRU has no biases (RecBole); the op takes bias tensors, so these are fixed zeros. */
   private readonly zeroBias: Tensor;
   private readonly realItems: Int32Array;
+  private readonly fusion: SideInfoFusion | null;
 
   constructor(numItems: number, config: Record<string, unknown>, rng: Rng) {
     if (!Number.isInteger(numItems) || numItems < 1) throw new ConfigError(`numItems must be a positive integer, got ${numItems}`);
@@ -87,16 +93,19 @@ export class Gru4rec implements SequenceNetwork {
     const params = [this.itemEmb, this.wIh, this.wHh];
     this.dense = h !== e ? [xavierNormal('dense.w', e, h), constantParameter('dense.b', [e], 0)] : null;
     if (this.dense) params.push(...this.dense);
+    // Own RNG stream, parameters appended: without sideInfo the network is drawn exactly as before.
+    this.fusion = fusionFromConfig(cfg.sideInfo, numItems, numItems + 1, e, Math.sqrt(2 / (numItems + 1 + e)), rng.split('gru4rec-side-info'));
+    if (this.fusion) params.push(...this.fusion.parameters);
     this.parameters = Object.freeze(params);
     this.zeroBias = Tensor.zeros([3 * h]);
   }
 
   /** Output states [B, L, embedding] of left-padded ids [B*L]. */
-  hidden(ids: Int32Array, B: number, training: boolean, rng: Rng | null): Tensor {
+  hidden(ids: Int32Array, B: number, training: boolean, rng: Rng | null, table: Tensor = this.inputTable()): Tensor {
     const L = this.maxLen;
     const keep = new Uint8Array(B * L);
     for (let i = 0; i < keep.length; i++) keep[i] = ids[i]! > 0 ? 1 : 0;
-    let x = maskRows(embedding(this.itemEmb, ids, [B, L]), keep);
+    let x = maskRows(embedding(table, ids, [B, L]), keep);
     if (training && this.cfg.dropout > 0) {
       if (rng === null) throw new Error('training forward needs an rng');
       x = dropout(x, this.cfg.dropout, rng, true);
@@ -111,8 +120,19 @@ export class Gru4rec implements SequenceNetwork {
     const { rows, ids } = targetRows(batch.targets);
     if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
     const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
-    const h = gatherRows(this.hidden(batch.inputs, batch.size, true, rng), rows);
-    return sequenceLoss(this.cfg.loss, h, this.itemEmb, ids, negs, this.realItems, rowWeights(batch, rows));
+    const table = this.inputTable();
+    const h = gatherRows(this.hidden(batch.inputs, batch.size, true, rng, table), rows);
+    return sequenceLoss(this.cfg.loss, h, this.outputTable(table), ids, negs, this.realItems, rowWeights(batch, rows));
+  }
+
+  /** The item table the input side reads: the item embedding, fused with the side information when configured. */
+  inputTable(): Tensor {
+    return this.fusion ? this.fusion.fuse(this.itemEmb) : this.itemEmb;
+  }
+
+  /** The item table logits are computed against: the fused one with sideInfo.output, else the item embedding. */
+  private outputTable(input: Tensor): Tensor {
+    return this.fusion && this.cfg.sideInfo?.output === true ? input : this.itemEmb;
   }
 
   scoreNext(histories: readonly Int32Array[]): Float32Array {
@@ -121,13 +141,15 @@ export class Gru4rec implements SequenceNetwork {
     const L = this.maxLen;
     const out = new Float32Array(n * V);
     noGrad(() => {
+      const table = this.inputTable();
+      const outEmb = this.outputTable(table);
       for (let from = 0; from < n; from += SCORE_CHUNK) {
         const to = Math.min(n, from + SCORE_CHUNK);
         const B = to - from;
-        const h = this.hidden(padHistories(histories, from, to, L), B, false, null);
+        const h = this.hidden(padHistories(histories, from, to, L), B, false, null, table);
         const last = new Int32Array(B);
         for (let b = 0; b < B; b++) last[b] = b * L + L - 1;
-        out.set(matmul(gatherRows(h, last), this.itemEmb, { transB: true }).data, from * V);
+        out.set(matmul(gatherRows(h, last), outEmb, { transB: true }).data, from * V);
       }
     });
     return out;

@@ -26,6 +26,7 @@ import {
   gelu, layerNorm, linear, matmul, noGrad, normalParameter, reshape, rowDot,
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
+import { type SideInfoConfig, SideInfoFusion, fusionFromConfig, normalizeSideInfo, sideInfoConfigSchema } from './side-info.ts';
 
 export type SequenceLoss = 'bce' | 'ce';
 
@@ -43,6 +44,8 @@ export interface SasrecConfig {
   readonly initStd: number;
   /** Reserve an input embedding row for the mask token numItems+1 (contrastive views with mask). */
   readonly maskToken: boolean;
+  /** Item attributes fused with the item embedding (side-info.ts); absent = off. */
+  readonly sideInfo?: SideInfoConfig;
 }
 
 /** CoSeRec-family defaults (hidden 64, 2 blocks, 2 heads, dropout 0.5, max length 50). */
@@ -77,6 +80,7 @@ export const sasrecConfigSchema = z
     loss: sequenceLossSchema.default(SASREC_DEFAULTS.loss),
     initStd: z.number().positive({ error: 'must be a positive number' }).default(SASREC_DEFAULTS.initStd),
     maskToken: z.boolean({ error: 'must be true or false' }).default(SASREC_DEFAULTS.maskToken),
+    sideInfo: sideInfoConfigSchema.optional(),
   })
   .strict()
   .refine((c) => c.hidden % c.heads === 0, { message: 'hidden must be divisible by heads', path: ['heads'] });
@@ -85,7 +89,9 @@ export function parseSasrecConfig(cfg: Record<string, unknown>): SasrecConfig {
   const c = parseWithSchema(sasrecConfigSchema, cfg);
   if (c.hidden % c.heads !== 0) throw new ConfigError(`hidden (${c.hidden}) must be divisible by heads (${c.heads})`, { field: 'heads' });
   // Key order as saved in model.json.
-  return { hidden: c.hidden, heads: c.heads, maskToken: c.maskToken, blocks: c.blocks, dropout: c.dropout, attnDropout: c.attnDropout, maxLen: c.maxLen, loss: c.loss, initStd: c.initStd };
+  const base = { hidden: c.hidden, heads: c.heads, maskToken: c.maskToken, blocks: c.blocks, dropout: c.dropout, attnDropout: c.attnDropout, maxLen: c.maxLen, loss: c.loss, initStd: c.initStd };
+  // Without side information the config (and so model.json and checkpoint fingerprints) is as before.
+  return c.sideInfo === undefined ? base : { ...base, sideInfo: normalizeSideInfo(c.sideInfo) };
 }
 
 interface Block {
@@ -119,7 +125,7 @@ export function targetRows(targets: Int32Array): { rows: Int32Array; ids: Int32A
  * The loss shared by SASRec and GRU4Rec: `h` [N, d] are the hidden states at the non-padding rows,
  * `E` the (shared) item embedding [numItems + 1, d].
  */
-export function sequenceLoss(kind: SequenceLoss, h: Tensor, E: Parameter, ids: Int32Array, negIds: Int32Array | null, realItems: Int32Array, weights?: Float32Array): Tensor {
+export function sequenceLoss(kind: SequenceLoss, h: Tensor, E: Tensor, ids: Int32Array, negIds: Int32Array | null, realItems: Int32Array, weights?: Float32Array): Tensor {
   if (kind === 'bce') {
     if (negIds === null) throw new ConfigError('the bce loss needs batch.negatives', { field: 'loss' });
     const n = ids.length;
@@ -258,6 +264,7 @@ export class Sasrec implements SequenceNetwork {
   private readonly embLn: [Parameter, Parameter];
   private readonly blocks: Block[];
   private readonly realItems: Int32Array;
+  private readonly fusion: SideInfoFusion | null;
 
   constructor(numItems: number, config: Record<string, unknown>, rng: Rng) {
     if (!Number.isInteger(numItems) || numItems < 1) throw new ConfigError(`numItems must be a positive integer, got ${numItems}`);
@@ -298,6 +305,9 @@ export class Sasrec implements SequenceNetwork {
         ln2: ln(`${p}.ln2`),
       });
     }
+    // Its own RNG stream and parameters after the base ones: the base network is drawn exactly as without fusion.
+    this.fusion = fusionFromConfig(cfg.sideInfo, numItems, this.itemEmb.shape[0]!, d, std, rng.split('sasrec-side-info'));
+    if (this.fusion) params.push(...this.fusion.parameters);
     this.parameters = Object.freeze(params);
   }
 
@@ -318,9 +328,19 @@ export class Sasrec implements SequenceNetwork {
     const keyMask = new Uint8Array(B * L);
     for (let i = 0; i < keyMask.length; i++) keyMask[i] = cut[i]! > 0 ? 1 : 0;
     const pos = offset === 0 ? this.posEmb : gatherRows(this.posEmb, arange(offset, maxLen));
-    const x = this.encode(add(embedding(this.itemEmb, cut, [B, L]), pos), training, r,
+    const x = this.encode(add(embedding(this.inputTable(), cut, [B, L]), pos), training, r,
       (q, k, v, p) => attention(q, k, v, { heads, causal: true, keyMask, dropout: p, rng: r, training: training && p > 0 }));
     return { h: reshape(x, [B, L, d]), len: L, offset };
+  }
+
+  /** The item table the input side reads: the item embedding, fused with the side information when configured. */
+  inputTable(): Tensor {
+    return this.fusion ? this.fusion.fuse(this.itemEmb) : this.itemEmb;
+  }
+
+  /** The item table logits are computed against: the fused one with sideInfo.output, else the item embedding. */
+  private outputTable(input: Tensor): Tensor {
+    return this.fusion && this.cfg.sideInfo?.output === true ? input : this.itemEmb;
   }
 
   /** Embedding LN/dropout and the attention blocks over token rows x (any leading shape). */
@@ -346,9 +366,9 @@ export class Sasrec implements SequenceNetwork {
    * runs on real tokens only and attention stays within each sequence, which equals the padded
    * computation on the non-padding rows without the padding work (Beauty: ~89 % of a batch).
    */
-  hiddenPacked(tokens: PackedTokens, training: boolean, rng: Rng | null): Tensor {
+  hiddenPacked(tokens: PackedTokens, training: boolean, rng: Rng | null, table: Tensor = this.inputTable()): Tensor {
     const r = rng ?? DUMMY_RNG;
-    const x0 = add(embedding(this.itemEmb, tokens.ids, [tokens.ids.length]), embedding(this.posEmb, tokens.positions, [tokens.positions.length]));
+    const x0 = add(embedding(table, tokens.ids, [tokens.ids.length]), embedding(this.posEmb, tokens.positions, [tokens.positions.length]));
     const { heads } = this.cfg;
     return this.encode(x0, training, r,
       (q, k, v, p) => attentionPacked(q, k, v, { heads, offsets: tokens.offsets, causal: true, dropout: p, rng: r, training: training && p > 0 }));
@@ -360,8 +380,9 @@ export class Sasrec implements SequenceNetwork {
     if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
     const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
     const tokens = packTokens(batch.inputs, batch.size, this.maxLen);
-    const hr = gatherRows(this.hiddenPacked(tokens, true, rng), packedRows(rows, tokens, this.maxLen));
-    return sequenceLoss(this.cfg.loss, hr, this.itemEmb, ids, negs, this.realItems, rowWeights(batch, rows));
+    const table = this.inputTable();
+    const hr = gatherRows(this.hiddenPacked(tokens, true, rng, table), packedRows(rows, tokens, this.maxLen));
+    return sequenceLoss(this.cfg.loss, hr, this.outputTable(table), ids, negs, this.realItems, rowWeights(batch, rows));
   }
 
   representations(histories: readonly Int32Array[], rng: Rng): Tensor {
@@ -382,12 +403,14 @@ export class Sasrec implements SequenceNetwork {
     const out = new Float32Array(n * V);
     noGrad(() => {
       // Scores cover padding + real items; the mask token's row (if any) is input-only.
-      const outEmb = this.cfg.maskToken ? gatherRows(this.itemEmb, arange(0, V)) : this.itemEmb;
+      const table = this.inputTable();
+      const full = this.outputTable(table);
+      const outEmb = this.cfg.maskToken ? gatherRows(full, arange(0, V)) : full;
       let emptyScores: Float32Array | null = null;
       for (let from = 0; from < n; from += SCORE_CHUNK) {
         const to = Math.min(n, from + SCORE_CHUNK);
         const tokens = packTokens(padHistories(histories, from, to, L), to - from, L);
-        const h = this.hiddenPacked(tokens, false, null);
+        const h = this.hiddenPacked(tokens, false, null, table);
         const last: number[] = [];
         const rowsOut: number[] = [];
         for (let b = 0; b < to - from; b++) {
