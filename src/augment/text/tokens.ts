@@ -208,23 +208,18 @@ export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): Tokeni
 }
 
 function tokenizeUncached(text: string, brands: BrandList): TokenizedText {
-  const raw = splitRaw(text);
-  const n = raw.length;
-  const infos: TokenInfo[] = new Array(n);
-  for (let k = 0; k < n; k++) infos[k] = tokenInfo(raw[k]!);
+  const infos = scanAscii(text) ?? splitRaw(text).map(tokenInfo);
+  const n = infos.length;
+  // The tokens, as the cache's strings (equal to the text's: same bytes out, no slicing per token).
+  const raw: string[] = [];
+  for (let k = 0; k < n; k++) raw.push(infos[k]!.text);
   const units: TextUnit[] = [];
   /** The info of each unit that is a word (undefined for protected spans), for the head term. */
   const unitInfos: (TokenInfo | undefined)[] = [];
-  // Protected parts of the span being built; adjacent protected parts form one span.
+  // Protected parts of the span being built; adjacent protected parts form one span. (No closure
+  // for "add a part": tsx wraps every closure it creates in a naming call, which costs more than the span.)
   let span: ProtectedPart[] | undefined;
-  const protect = (part: ProtectedPart) => {
-    if (span) span.push(part);
-    else {
-      span = [part];
-      units.push({ kind: 'protected', parts: span });
-      unitInfos.push(undefined);
-    }
-  };
+  let part: ProtectedPart | undefined;
   let i = 0;
   while (i < n) {
     const info = infos[i]!;
@@ -237,13 +232,11 @@ function tokenizeUncached(text: string, brands: BrandList): TokenizedText {
         if (brands.phrases.has(key)) matched = k + 1;
       }
     }
-    if (matched > 0) {
-      protect({ kind: 'brand', tokens: raw.slice(i, i + matched) });
-      i += matched;
-      continue;
-    }
     const kind = info.kind;
-    if (kind === 'number' || kind === 'quantity') {
+    if (matched > 0) {
+      part = { kind: 'brand', tokens: raw.slice(i, i + matched) };
+      i += matched;
+    } else if (kind === 'number' || kind === 'quantity') {
       // A quantity: number [unit [unit]] (x number [unit [unit]])* — "1.9 cu. ft.", "36 x 34 x 24 in.", "2x4 8 ft." stays two quantities.
       let j = i + 1;
       let q = kind === 'quantity' || (j < n && infos[j]!.unit);
@@ -253,17 +246,24 @@ function tokenizeUncached(text: string, brands: BrandList): TokenizedText {
         q = true;
         for (let u = 0; u < 2 && j < n && infos[j]!.unit && infos[j - 1]!.number; u++) j++;
       }
-      protect({ kind: q ? 'quantity' : 'number', tokens: raw.slice(i, j) });
+      part = { kind: q ? 'quantity' : 'number', tokens: raw.slice(i, j) };
       i = j;
-      continue;
-    }
-    if (kind) protect({ kind, tokens: [raw[i]!] });
-    else {
+    } else if (kind) {
+      part = { kind, tokens: [raw[i]!] };
+      i++;
+    } else {
       units.push(info.unit0);
       unitInfos.push(info);
       span = undefined;
+      i++;
+      continue;
     }
-    i++;
+    if (span) span.push(part);
+    else {
+      span = [part];
+      units.push({ kind: 'protected', parts: span });
+      unitInfos.push(undefined);
+    }
   }
   return { units, head: headOf(unitInfos) };
 }
@@ -272,6 +272,8 @@ function tokenizeUncached(text: string, brands: BrandList): TokenizedText {
 
 /** Everything tokenisation, the head term and the operators ask of one token, computed once per distinct token. */
 interface TokenInfo {
+  /** The token. */
+  readonly text: string;
   readonly lower: string;
   /** tokenKind: the protected kind of the token on its own, undefined for a free word. */
   readonly kind: PartKind | undefined;
@@ -293,21 +295,70 @@ interface TokenInfo {
 
 /**
  * Token → classification, bounded: queries and titles repeat their words heavily, so most tokens
- * are classified once instead of by a chain of regexes each time. The classification is a pure
- * function of the token, so the cache never changes a result; when it holds MAX_CACHED_TOKENS
- * tokens it is emptied and refills (memory stays bounded, ~10 MB at most).
+ * are classified once instead of by a chain of regexes each time. An open-addressing table keyed
+ * by a hash computed while scanning the text: a token already seen is found without slicing it out
+ * of the text or hashing a new string. The classification is a pure function of the token, so the
+ * cache never changes a result; when it holds MAX_CACHED_TOKENS tokens it is emptied and refills
+ * (memory stays bounded: 2^15 slots, at most 2^14 tokens with their classification).
  */
-const tokenInfos = new Map<string, TokenInfo>();
-const MAX_CACHED_TOKENS = 1 << 16;
+const TABLE_SIZE = 1 << 15;
+const TABLE_MASK = TABLE_SIZE - 1;
+const MAX_CACHED_TOKENS = TABLE_SIZE >> 1;
+const slotHash = new Int32Array(TABLE_SIZE);
+const slotInfo: (TokenInfo | undefined)[] = new Array<TokenInfo | undefined>(TABLE_SIZE).fill(undefined);
+let cachedTokens = 0;
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** The info of text[start, end), whose FNV-1a hash over UTF-16 code units is `h`. */
+function lookup(text: string, start: number, end: number, h: number): TokenInfo {
+  const len = end - start;
+  let i = h & TABLE_MASK;
+  for (let info = slotInfo[i]; info !== undefined; info = slotInfo[i]) {
+    if (slotHash[i] === h && info.text.length === len && text.startsWith(info.text, start)) return info;
+    i = (i + 1) & TABLE_MASK;
+  }
+  if (cachedTokens >= MAX_CACHED_TOKENS) {
+    slotInfo.fill(undefined);
+    cachedTokens = 0;
+    i = h & TABLE_MASK;
+  }
+  const info = classify(start === 0 && end === text.length ? text : text.slice(start, end));
+  slotHash[i] = h;
+  slotInfo[i] = info;
+  cachedTokens++;
+  return info;
+}
 
 function tokenInfo(tok: string): TokenInfo {
-  let info = tokenInfos.get(tok);
-  if (info === undefined) {
-    if (tokenInfos.size >= MAX_CACHED_TOKENS) tokenInfos.clear();
-    info = classify(tok);
-    tokenInfos.set(tok, info);
+  let h = FNV_OFFSET;
+  for (let k = 0; k < tok.length; k++) h = Math.imul(h ^ tok.charCodeAt(k), FNV_PRIME);
+  return lookup(tok, 0, tok.length, h);
+}
+
+/**
+ * The infos of the whitespace tokens of an all-ASCII text, in one scan (ASCII whitespace is what
+ * `\s` matches below 128), or undefined when the text has a non-ASCII character (splitRaw's
+ * general path: `\s` means more, and CJK needs jieba).
+ */
+function scanAscii(text: string): TokenInfo[] | undefined {
+  const out: TokenInfo[] = [];
+  const n = text.length;
+  let start = -1;
+  let h = FNV_OFFSET;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return undefined;
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      if (start >= 0) out.push(lookup(text, start, i, h)), (start = -1);
+    } else {
+      if (start < 0) (start = i), (h = FNV_OFFSET);
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
   }
-  return info;
+  if (start >= 0) out.push(lookup(text, start, n, h));
+  return out;
 }
 
 function classify(tok: string): TokenInfo {
@@ -315,6 +366,7 @@ function classify(tok: string): TokenInfo {
   const hasLetter = HAS_LETTER.test(tok);
   const stop = STOPWORDS.has(lower);
   return {
+    text: tok,
     lower,
     kind: tokenKind(tok),
     unit: isUnitWord(tok),
