@@ -281,6 +281,24 @@ export function applyTypo(w: string, e: Pick<TypoEdit, 'kind' | 'pos' | 'char'>)
   }
 }
 
+/**
+ * A uniform choice among the letters a–z other than `x`, `y` and those of `nb`, in alphabet order:
+ * the same draw (one rng.int over the same count) as filtering an array of them, without the array.
+ */
+function letterChoice(x: string | undefined, y: string | undefined, nb: string, rng: Rng): string {
+  let count = 0;
+  for (let k = 0; k < LETTERS.length; k++) {
+    const ch = LETTERS[k]!;
+    if (ch !== x && ch !== y && !nb.includes(ch)) count++;
+  }
+  let left = rng.int(count);
+  for (let k = 0; k < LETTERS.length; k++) {
+    const ch = LETTERS[k]!;
+    if (ch !== x && ch !== y && !nb.includes(ch) && left-- === 0) return ch;
+  }
+  return '';
+}
+
 /** Draws one edit of `kind` on `w`, or undefined when the word allows none (e.g. "aa" has no transposition). */
 function drawTypo(w: string, kind: TypoKind, keepFirst: boolean, rng: Rng): Omit<TypoEdit, 'at'> | undefined {
   const lo = keepFirst ? 1 : 0;
@@ -295,8 +313,7 @@ function drawTypo(w: string, kind: TypoKind, keepFirst: boolean, rng: Rng): Omit
     case 'other-substitution': {
       const pos = lo + rng.int(n - lo);
       const nb = KEYBOARD_NEIGHBOURS.get(lower[pos]!) ?? '';
-      const choices = [...LETTERS].filter((ch) => ch !== lower[pos] && !nb.includes(ch));
-      return { kind, pos, char: choices[rng.int(choices.length)]! };
+      return { kind, pos, char: letterChoice(lower[pos], undefined, nb, rng) };
     }
     case 'transposition': {
       const ok: number[] = [];
@@ -308,8 +325,7 @@ function drawTypo(w: string, kind: TypoKind, keepFirst: boolean, rng: Rng): Omit
       return { kind, pos: lo + rng.int(n - lo), char: '' };
     case 'insertion': {
       const pos = lo + rng.int(n + 1 - lo);
-      const choices = [...LETTERS].filter((ch) => ch !== lower[pos - 1] && ch !== lower[pos]);
-      return { kind, pos, char: choices[rng.int(choices.length)]! };
+      return { kind, pos, char: letterChoice(lower[pos - 1], lower[pos], '', rng) };
     }
   }
 }
