@@ -17,7 +17,7 @@ import type { OperatorDef } from '../types.ts';
 import { bool, natInt, ratioOpen } from '../params.ts';
 import type { TextContext } from './resources.ts';
 import { hasCjk, isEditableWord, joinUnits, tokenize, type TextUnit, type TokenizedText } from './tokens.ts';
-import { KEYBOARD_NEIGHBOURS, TYPO_KINDS, type TypoKind } from './typos.ts';
+import { KEYBOARD_NEIGHBOURS, TYPO_KINDS, type TypoKind, type TypoProfile } from './typos.ts';
 import { quantityVariants, UNIT_ABBREVIATIONS, WORD_ABBREVIATIONS } from './quantities.ts';
 
 /** A text operator: the contract plus the label-preserving declaration. */
@@ -48,7 +48,7 @@ function pick(pool: readonly number[], k: number, rng: Rng): number[] {
 
 function editableIndices(units: readonly TextUnit[]): number[] {
   const out: number[] = [];
-  units.forEach((u, i) => isEditableWord(u) && out.push(i));
+  for (let i = 0; i < units.length; i++) if (isEditableWord(units[i]!)) out.push(i);
   return out;
 }
 
@@ -73,15 +73,17 @@ function word(text: string): TextUnit {
 const SynonymSource = z.enum(['merged', 'domain', 'wordnet'], { error: "must be one of 'merged', 'domain', 'wordnet'" }).default('merged');
 type Source = z.infer<typeof SynonymSource>;
 
-// Merged synonym lists per context and source (a context's tables do not change once fitted).
-const synonymCache = new WeakMap<TextContext, Map<string, readonly string[]>>();
+// Merged synonym lists per context, source and word (a context's tables do not change once fitted).
+// One map per source, keyed by the word itself: the word strings come from the tokeniser's cache,
+// so their hashes are already computed (a joined "source + word" key was a new string each time).
+const synonymCache = new WeakMap<TextContext, Record<Source, Map<string, readonly string[]>>>();
 
 function synonymsFor(w: string, source: Source, ctx: TextContext): readonly string[] {
-  let cache = synonymCache.get(ctx);
-  if (!cache) synonymCache.set(ctx, (cache = new Map()));
-  const k = `${source}\u0000${w}`;
-  let hit = cache.get(k);
-  if (!hit) cache.set(k, (hit = lookupSynonyms(w, source, ctx)));
+  let bySource = synonymCache.get(ctx);
+  if (!bySource) synonymCache.set(ctx, (bySource = { merged: new Map(), domain: new Map(), wordnet: new Map() }));
+  const cache = bySource[source];
+  let hit = cache.get(w);
+  if (!hit) cache.set(w, (hit = lookupSynonyms(w, source, ctx)));
   return hit;
 }
 
@@ -230,10 +232,10 @@ export const randomDelete: TextOperatorDef<z.infer<typeof DeleteConfig>, DeleteP
   sample(x, c, ctx, rng) {
     const { units, head } = parsed(x, ctx);
     const drop: number[] = [];
-    units.forEach((u, i) => {
-      if (u.kind !== 'word' || (c.keepHead && i === head)) return;
+    for (let i = 0; i < units.length; i++) {
+      if (units[i]!.kind !== 'word' || (c.keepHead && i === head)) continue;
       if (rng.next() < c.ratio) drop.push(i);
-    });
+    }
     if (drop.length >= units.length) drop.splice(rng.int(drop.length), 1);
     return { drop, headDropped: drop.includes(head) };
   },
@@ -279,6 +281,24 @@ export function applyTypo(w: string, e: Pick<TypoEdit, 'kind' | 'pos' | 'char'>)
   }
 }
 
+/**
+ * A uniform choice among the letters a–z other than `x`, `y` and those of `nb`, in alphabet order:
+ * the same draw (one rng.int over the same count) as filtering an array of them, without the array.
+ */
+function letterChoice(x: string | undefined, y: string | undefined, nb: string, rng: Rng): string {
+  let count = 0;
+  for (let k = 0; k < LETTERS.length; k++) {
+    const ch = LETTERS[k]!;
+    if (ch !== x && ch !== y && !nb.includes(ch)) count++;
+  }
+  let left = rng.int(count);
+  for (let k = 0; k < LETTERS.length; k++) {
+    const ch = LETTERS[k]!;
+    if (ch !== x && ch !== y && !nb.includes(ch) && left-- === 0) return ch;
+  }
+  return '';
+}
+
 /** Draws one edit of `kind` on `w`, or undefined when the word allows none (e.g. "aa" has no transposition). */
 function drawTypo(w: string, kind: TypoKind, keepFirst: boolean, rng: Rng): Omit<TypoEdit, 'at'> | undefined {
   const lo = keepFirst ? 1 : 0;
@@ -293,8 +313,7 @@ function drawTypo(w: string, kind: TypoKind, keepFirst: boolean, rng: Rng): Omit
     case 'other-substitution': {
       const pos = lo + rng.int(n - lo);
       const nb = KEYBOARD_NEIGHBOURS.get(lower[pos]!) ?? '';
-      const choices = [...LETTERS].filter((ch) => ch !== lower[pos] && !nb.includes(ch));
-      return { kind, pos, char: choices[rng.int(choices.length)]! };
+      return { kind, pos, char: letterChoice(lower[pos], undefined, nb, rng) };
     }
     case 'transposition': {
       const ok: number[] = [];
@@ -306,16 +325,19 @@ function drawTypo(w: string, kind: TypoKind, keepFirst: boolean, rng: Rng): Omit
       return { kind, pos: lo + rng.int(n - lo), char: '' };
     case 'insertion': {
       const pos = lo + rng.int(n + 1 - lo);
-      const choices = [...LETTERS].filter((ch) => ch !== lower[pos - 1] && ch !== lower[pos]);
-      return { kind, pos, char: choices[rng.int(choices.length)]! };
+      return { kind, pos, char: letterChoice(lower[pos - 1], lower[pos], '', rng) };
     }
   }
 }
 
+const ALPHABETIC = /^[a-z]+$/i;
 /** Words the character operators may edit: free, alphabetic (a–z), at least minLength letters. */
 function typoTargets(units: readonly TextUnit[], minLength: number): number[] {
   const out: number[] = [];
-  units.forEach((u, i) => u.kind === 'word' && isEditableWord(u) && u.text.length >= minLength && /^[a-z]+$/i.test(u.text) && out.push(i));
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i]!;
+    if (u.kind === 'word' && isEditableWord(u) && u.text.length >= minLength && ALPHABETIC.test(u.text)) out.push(i);
+  }
   return out;
 }
 
@@ -369,6 +391,25 @@ const TypoConfig = z
     keepFirst: bool(true),
   })
   .strict();
+// The kind drawer of each typo profile, built once (a profile does not change once fitted).
+const kindDrawers = new WeakMap<TypoProfile, (r: Rng) => TypoKind>();
+function kindDrawer(prof: TypoProfile): (r: Rng) => TypoKind {
+  let draw = kindDrawers.get(prof);
+  if (!draw) {
+    const cum: number[] = [];
+    let s = 0;
+    for (const k of TYPO_KINDS) cum.push((s += prof.kinds[k]));
+    draw = (r: Rng): TypoKind => {
+      const u = r.next() * s;
+      let i = 0;
+      while (i < cum.length - 1 && u >= cum[i]!) i++;
+      return TYPO_KINDS[i]!;
+    };
+    kindDrawers.set(prof, draw);
+  }
+  return draw;
+}
+
 /**
  * Typos with the rate and mix of kinds of real queries: the kind shares come from ctx.typos
  * (measured on training queries by fitTextResources), as does the rate unless given.
@@ -382,16 +423,7 @@ export const typo: TextOperatorDef<z.infer<typeof TypoConfig>, TypoParams> = {
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
     const prof = ctx.typos!;
-    const cum: number[] = [];
-    let s = 0;
-    for (const k of TYPO_KINDS) cum.push((s += prof.kinds[k]));
-    const kind = (r: Rng): TypoKind => {
-      const u = r.next() * s;
-      let i = 0;
-      while (i < cum.length - 1 && u >= cum[i]!) i++;
-      return TYPO_KINDS[i]!;
-    };
-    return sampleTypos(x, ctx, rng, { rate: c.rate === 'fitted' ? prof.rate : c.rate, atLeastOne: c.atLeastOne, minLength: c.minLength, keepFirst: c.keepFirst, kind });
+    return sampleTypos(x, ctx, rng, { rate: c.rate === 'fitted' ? prof.rate : c.rate, atLeastOne: c.atLeastOne, minLength: c.minLength, keepFirst: c.keepFirst, kind: kindDrawer(prof) });
   },
   apply: applyTypos,
 };
@@ -427,14 +459,17 @@ export const unitVariant: TextOperatorDef<z.infer<typeof UnitConfig>, QuantityPa
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
     const changes: QuantityParams['changes'] = [];
-    parsed(x, ctx).units.forEach((u, at) => {
-      if (u.kind !== 'protected') return;
-      u.parts.forEach((p, part) => {
-        if (p.kind !== 'quantity') return;
+    const units = parsed(x, ctx).units;
+    for (let at = 0; at < units.length; at++) {
+      const u = units[at]!;
+      if (u.kind !== 'protected') continue;
+      for (let part = 0; part < u.parts.length; part++) {
+        const p = u.parts[part]!;
+        if (p.kind !== 'quantity') continue;
         const vs = quantityVariants(p.tokens);
         if (vs.length && rng.next() < c.ratio) changes.push({ at, part, tokens: vs[rng.int(vs.length)]! });
-      });
-    });
+      }
+    }
     return { changes };
   },
   apply: (x, p, ctx) => replaceParts(x, p.changes, ctx),

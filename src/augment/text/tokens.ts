@@ -80,6 +80,8 @@ export function segmenter(): Jieba {
 
 /** Whitespace split; CJK chunks are segmented with jieba (whitespace tokens dropped). */
 export function splitRaw(text: string): string[] {
+  const ascii = splitAscii(text);
+  if (ascii) return ascii;
   const chunks = text.split(/\s+/).filter((c) => c !== '');
   if (!HAS_CJK.test(text)) return chunks;
   const out: string[] = [];
@@ -90,15 +92,44 @@ export function splitRaw(text: string): string[] {
   return out;
 }
 
+/**
+ * The whitespace split of an all-ASCII text in one scan (ASCII whitespace is what `\s` matches
+ * below 128: tab, LF, VT, FF, CR, space), or undefined when the text has a non-ASCII character
+ * (then `\s` means more, and CJK may need jieba: splitRaw's general path).
+ */
+function splitAscii(text: string): string[] | undefined {
+  const out: string[] = [];
+  const n = text.length;
+  let start = -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return undefined;
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      if (start >= 0) out.push(text.slice(start, i)), (start = -1);
+    } else if (start < 0) start = i;
+  }
+  if (start >= 0) out.push(text.slice(start));
+  return out;
+}
+
+/** True for the UTF-16 code units the CJK class matches (the same ranges, as numbers). */
+function isCjkCode(c: number): boolean {
+  return (
+    (c >= 0x3000 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff00 && c <= 0xffef)
+  );
+}
+
 /** Joins tokens: one space between two tokens, none where either side is a CJK character. */
 export function joinTokens(tokens: readonly string[]): string {
   let s = '';
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (i > 0 && !(CJK.test(s[s.length - 1]!) || CJK.test(t[0]!))) s += ' ';
-    s += t;
-  }
+  for (let i = 0; i < tokens.length; i++) s = appendToken(s, i > 0, tokens[i]!);
   return s;
+}
+
+/** `s` + `t`, with one space between them when `sep` and neither side is a CJK character. */
+function appendToken(s: string, sep: boolean, t: string): string {
+  // charCodeAt of an empty side is NaN: no CJK, as the regex said of `undefined`.
+  return sep && !(isCjkCode(s.charCodeAt(s.length - 1)) || isCjkCode(t.charCodeAt(0))) ? `${s} ${t}` : s + t;
 }
 
 // ------------------------------------------------------------------ patterns
@@ -177,55 +208,189 @@ export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): Tokeni
 }
 
 function tokenizeUncached(text: string, brands: BrandList): TokenizedText {
-  const raw = splitRaw(text);
-  const n = raw.length;
-  const parts: (ProtectedPart | string)[] = [];
+  const infos = scanAscii(text) ?? splitRaw(text).map(tokenInfo);
+  const n = infos.length;
+  // The tokens, as the cache's strings (equal to the text's: same bytes out, no slicing per token).
+  const raw: string[] = [];
+  for (let k = 0; k < n; k++) raw.push(infos[k]!.text);
+  const units: TextUnit[] = [];
+  /** The info of each unit that is a word (undefined for protected spans), for the head term. */
+  const unitInfos: (TokenInfo | undefined)[] = [];
+  // Protected parts of the span being built; adjacent protected parts form one span. (No closure
+  // for "add a part": tsx wraps every closure it creates in a naming call, which costs more than the span.)
+  let span: ProtectedPart[] | undefined;
+  let part: ProtectedPart | undefined;
   let i = 0;
   while (i < n) {
+    const info = infos[i]!;
     // Brands: the longest phrase of the list starting here.
     let matched = 0;
-    if (brands.maxTokens > 0 && brands.firstWords.has(raw[i]!.toLowerCase())) {
+    if (brands.maxTokens > 0 && brands.firstWords.has(info.lower)) {
       let key = '';
       for (let k = 0; k < brands.maxTokens && i + k < n; k++) {
-        key += (k ? ' ' : '') + raw[i + k]!.toLowerCase();
+        key += (k ? ' ' : '') + infos[i + k]!.lower;
         if (brands.phrases.has(key)) matched = k + 1;
       }
     }
+    const kind = info.kind;
     if (matched > 0) {
-      parts.push({ kind: 'brand', tokens: raw.slice(i, i + matched) });
+      part = { kind: 'brand', tokens: raw.slice(i, i + matched) };
       i += matched;
-      continue;
-    }
-    const tok = raw[i]!;
-    const kind = tokenKind(tok);
-    if (kind === 'number' || kind === 'quantity') {
+    } else if (kind === 'number' || kind === 'quantity') {
       // A quantity: number [unit [unit]] (x number [unit [unit]])* — "1.9 cu. ft.", "36 x 34 x 24 in.", "2x4 8 ft." stays two quantities.
       let j = i + 1;
-      let q = kind === 'quantity' || (j < n && isUnitWord(raw[j]!));
-      for (let u = 0; u < 2 && j < n && isUnitWord(raw[j]!) && kind === 'number'; u++) j++;
-      while (j + 1 < n && raw[j]!.toLowerCase() === 'x' && (NUMBER.test(raw[j + 1]!) || GLUED.test(raw[j + 1]!))) {
+      let q = kind === 'quantity' || (j < n && infos[j]!.unit);
+      for (let u = 0; u < 2 && j < n && infos[j]!.unit && kind === 'number'; u++) j++;
+      while (j + 1 < n && infos[j]!.lower === 'x' && (infos[j + 1]!.number || infos[j + 1]!.glued)) {
         j += 2;
         q = true;
-        for (let u = 0; u < 2 && j < n && isUnitWord(raw[j]!) && NUMBER.test(raw[j - 1]!); u++) j++;
+        for (let u = 0; u < 2 && j < n && infos[j]!.unit && infos[j - 1]!.number; u++) j++;
       }
-      parts.push({ kind: q ? 'quantity' : 'number', tokens: raw.slice(i, j) });
+      part = { kind: q ? 'quantity' : 'number', tokens: raw.slice(i, j) };
       i = j;
+    } else if (kind) {
+      part = { kind, tokens: [raw[i]!] };
+      i++;
+    } else {
+      units.push(info.unit0);
+      unitInfos.push(info);
+      span = undefined;
+      i++;
       continue;
     }
-    parts.push(kind ? { kind, tokens: [tok] } : tok);
-    i++;
-  }
-  // Adjacent protected parts form one span.
-  const units: TextUnit[] = [];
-  for (const p of parts) {
-    if (typeof p === 'string') units.push({ kind: 'word', text: p });
+    if (span) span.push(part);
     else {
-      const last = units[units.length - 1];
-      if (last?.kind === 'protected') units[units.length - 1] = { kind: 'protected', parts: [...last.parts, p] };
-      else units.push({ kind: 'protected', parts: [p] });
+      span = [part];
+      units.push({ kind: 'protected', parts: span });
+      unitInfos.push(undefined);
     }
   }
-  return { units, head: headIndex(units) };
+  return { units, head: headOf(unitInfos) };
+}
+
+// ------------------------------------------------------------------ token classification cache
+
+/** Everything tokenisation, the head term and the operators ask of one token, computed once per distinct token. */
+interface TokenInfo {
+  /** The token. */
+  readonly text: string;
+  readonly lower: string;
+  /** tokenKind: the protected kind of the token on its own, undefined for a free word. */
+  readonly kind: PartKind | undefined;
+  /** isUnitWord. */
+  readonly unit: boolean;
+  /** NUMBER matches. */
+  readonly number: boolean;
+  /** GLUED matches. */
+  readonly glued: boolean;
+  /** The token as a free-word unit (shared: units are read-only). */
+  readonly unit0: TextUnit;
+  /** isEditableWord of its word unit. */
+  readonly editable: boolean;
+  /** contentWord of its word unit. */
+  readonly content: boolean;
+  /** A qualifier word (QUALIFIERS). */
+  readonly qualifier: boolean;
+}
+
+/**
+ * Token → classification, bounded: queries and titles repeat their words heavily, so most tokens
+ * are classified once instead of by a chain of regexes each time. An open-addressing table keyed
+ * by a hash computed while scanning the text: a token already seen is found without slicing it out
+ * of the text or hashing a new string. The classification is a pure function of the token, so the
+ * cache never changes a result; when it holds MAX_CACHED_TOKENS tokens it is emptied and refills
+ * (memory stays bounded: 2^15 slots, at most 2^14 tokens with their classification).
+ */
+const TABLE_SIZE = 1 << 15;
+const TABLE_MASK = TABLE_SIZE - 1;
+const MAX_CACHED_TOKENS = TABLE_SIZE >> 1;
+const slotHash = new Int32Array(TABLE_SIZE);
+const slotInfo: (TokenInfo | undefined)[] = new Array<TokenInfo | undefined>(TABLE_SIZE).fill(undefined);
+let cachedTokens = 0;
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** The info of text[start, end), whose FNV-1a hash over UTF-16 code units is `h`. */
+function lookup(text: string, start: number, end: number, h: number): TokenInfo {
+  const len = end - start;
+  let i = h & TABLE_MASK;
+  for (let info = slotInfo[i]; info !== undefined; info = slotInfo[i]) {
+    if (slotHash[i] === h && info.text.length === len && text.startsWith(info.text, start)) return info;
+    i = (i + 1) & TABLE_MASK;
+  }
+  if (cachedTokens >= MAX_CACHED_TOKENS) {
+    slotInfo.fill(undefined);
+    cachedTokens = 0;
+    i = h & TABLE_MASK;
+  }
+  const info = classify(start === 0 && end === text.length ? text : text.slice(start, end));
+  slotHash[i] = h;
+  slotInfo[i] = info;
+  cachedTokens++;
+  return info;
+}
+
+function tokenInfo(tok: string): TokenInfo {
+  let h = FNV_OFFSET;
+  for (let k = 0; k < tok.length; k++) h = Math.imul(h ^ tok.charCodeAt(k), FNV_PRIME);
+  return lookup(tok, 0, tok.length, h);
+}
+
+/**
+ * The infos of the whitespace tokens of an all-ASCII text, in one scan (ASCII whitespace is what
+ * `\s` matches below 128), or undefined when the text has a non-ASCII character (splitRaw's
+ * general path: `\s` means more, and CJK needs jieba).
+ */
+function scanAscii(text: string): TokenInfo[] | undefined {
+  const out: TokenInfo[] = [];
+  const n = text.length;
+  let start = -1;
+  let h = FNV_OFFSET;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return undefined;
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      if (start >= 0) out.push(lookup(text, start, i, h)), (start = -1);
+    } else {
+      if (start < 0) (start = i), (h = FNV_OFFSET);
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+  }
+  if (start >= 0) out.push(lookup(text, start, n, h));
+  return out;
+}
+
+function classify(tok: string): TokenInfo {
+  const lower = tok.toLowerCase();
+  const hasLetter = HAS_LETTER.test(tok);
+  const stop = STOPWORDS.has(lower);
+  return {
+    text: tok,
+    lower,
+    kind: tokenKind(tok),
+    unit: isUnitWord(tok),
+    number: NUMBER.test(tok),
+    glued: GLUED.test(tok),
+    unit0: { kind: 'word', text: tok },
+    editable: hasLetter && !stop,
+    content: HAS_LETTER.test(lower) && !stop && !MODIFIERS.has(lower) && !/色$/.test(lower),
+    qualifier: QUALIFIERS.has(lower),
+  };
+}
+
+/** headIndex over the infos of word units (undefined for protected spans). */
+function headOf(infos: readonly (TokenInfo | undefined)[]): number {
+  let end = infos.length;
+  for (let i = 1; i < infos.length; i++) {
+    if (infos[i]?.qualifier) {
+      end = i;
+      break;
+    }
+  }
+  for (let i = end - 1; i >= 0; i--) if (infos[i]?.content) return i;
+  for (let i = infos.length - 1; i >= 0; i--) if (infos[i]?.editable) return i;
+  return -1;
 }
 
 /** The text of a unit (its tokens joined). */
@@ -237,12 +402,13 @@ export function unitText(u: TextUnit): string {
 }
 /** The text of units, joined (see joinTokens). */
 export function joinUnits(units: readonly TextUnit[]): string {
-  const toks: string[] = [];
+  let s = '';
+  let first = true;
   for (const u of units) {
-    if (u.kind === 'word') toks.push(u.text);
-    else for (const p of u.parts) for (const t of p.tokens) toks.push(t);
+    if (u.kind === 'word') (s = appendToken(s, !first, u.text)), (first = false);
+    else for (const p of u.parts) for (const t of p.tokens) (s = appendToken(s, !first, t)), (first = false);
   }
-  return joinTokens(toks);
+  return s;
 }
 /** The protected spans of a text, as text (what every operator must keep verbatim). */
 export function protectedSpans(text: string, brands: BrandList = EMPTY_BRANDS): string[] {
@@ -267,11 +433,6 @@ const MODIFIERS = new Set(
   'white black chrome brown gray grey red blue green silver gold bronze nickel brass copper beige ivory almond tan oak cherry walnut espresso satin brushed polished matte oil-rubbed stainless clear natural'.split(' '),
 );
 
-function contentWord(u: TextUnit | undefined): boolean {
-  if (!u || u.kind !== 'word') return false;
-  const w = u.text.toLowerCase();
-  return HAS_LETTER.test(w) && !STOPWORDS.has(w) && !MODIFIERS.has(w) && !/色$/.test(w);
-}
 
 /**
  * The head term, heuristically: the last content word before the first qualifier that follows
@@ -279,23 +440,10 @@ function contentWord(u: TextUnit | undefined): boolean {
  * the last word that is not a stopword; -1 when there is no free word at all.
  */
 export function headIndex(units: readonly TextUnit[]): number {
-  let end = units.length;
-  for (let i = 1; i < units.length; i++) {
-    const u = units[i]!;
-    if (u.kind === 'word' && QUALIFIERS.has(u.text.toLowerCase())) {
-      end = i;
-      break;
-    }
-  }
-  for (let i = end - 1; i >= 0; i--) if (contentWord(units[i])) return i;
-  for (let i = units.length - 1; i >= 0; i--) {
-    const u = units[i]!;
-    if (u.kind === 'word' && HAS_LETTER.test(u.text) && !STOPWORDS.has(u.text.toLowerCase())) return i;
-  }
-  return -1;
+  return headOf(units.map((u) => (u.kind === 'word' ? tokenInfo(u.text) : undefined)));
 }
 
 /** A free word an operator may edit: a word unit with a letter, not a stopword. */
 export function isEditableWord(u: TextUnit): u is { kind: 'word'; text: string } {
-  return u.kind === 'word' && HAS_LETTER.test(u.text) && !STOPWORDS.has(u.text.toLowerCase());
+  return u.kind === 'word' && tokenInfo(u.text).editable;
 }
