@@ -176,10 +176,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
 }
 
 /** One (arm, seed) training run of the lift experiment: the unit of work an executor hands out. */
-export interface LiftUnit extends WorkUnit {
-  readonly arm: string;
-  readonly seed: number;
-}
+export type LiftUnit = WorkUnit;
 
 export interface LiftUnitOptions {
   /** Who keeps two workers off this unit (see UnitExecutor): 'store-locks' takes lock files in the store. */

@@ -22,9 +22,15 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { dirname } from 'node:path';
 import { canonicalJson, processAlive, writeJsonAtomic } from '../core/index.ts';
 
-/** One unit of an experiment's work (an (arm, seed) training run): a key unique within the experiment. */
+/**
+ * One unit of an experiment's work: an (arm, seed) training run — the unit of the lift and the
+ * search experiments alike — with a key unique within the experiment. It is all a queue job
+ * carries about the unit (with the experiment's fingerprint and store), so it stays this small.
+ */
 export interface WorkUnit {
   readonly key: string;
+  readonly arm: string;
+  readonly seed: number;
 }
 
 /** A unit run here finished ('done'), or another worker holds it ('pending'). */
