@@ -58,8 +58,10 @@ export function queueExecutor(o: QueueExecutorOptions): UnitExecutor {
       const progress = o.progress ?? silentProgress;
       const name = o.queueName ?? DEFAULT_QUEUE_NAME;
       const onError = (m: string): void => progress.line(m);
-      const queue = new Queue(name, { connection: redisConnection(o.url, { onError }) });
-      const events = new QueueEvents(name, { connection: redisConnection(o.url, { onError }) });
+      const queueConn = redisConnection(o.url, { onError });
+      const eventsConn = redisConnection(o.url, { onError });
+      const queue = new Queue(name, { connection: queueConn });
+      const events = new QueueEvents(name, { connection: eventsConn });
       queue.on('error', () => {}); // reported once per 5 s by the connection itself
       events.on('error', () => {});
       const jobs = units.map((u, i) => {
@@ -122,6 +124,9 @@ export function queueExecutor(o: QueueExecutorOptions): UnitExecutor {
       } finally {
         await events.close();
         await queue.close();
+        // Connections passed in are the caller's to end (BullMQ leaves them open).
+        queueConn.disconnect();
+        eventsConn.disconnect();
       }
     },
   };

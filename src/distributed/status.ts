@@ -14,7 +14,8 @@ export interface QueueStatus {
 }
 
 export async function queueStatus(url: string, queueName = DEFAULT_QUEUE_NAME, limit = 50): Promise<QueueStatus> {
-  const queue = new Queue(queueName, { connection: redisConnection(url) });
+  const conn = redisConnection(url);
+  const queue = new Queue(queueName, { connection: conn });
   queue.on('error', () => {});
   try {
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
@@ -30,6 +31,7 @@ export async function queueStatus(url: string, queueName = DEFAULT_QUEUE_NAME, l
     };
   } finally {
     await queue.close();
+    conn.disconnect();
   }
 }
 

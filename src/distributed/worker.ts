@@ -101,8 +101,9 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     }
   };
   const onError = (m: string): void => own.line(m);
+  const conn = redisConnection(o.url, { onError });
   const worker = new Worker(o.queueName ?? DEFAULT_QUEUE_NAME, processor, {
-    connection: redisConnection(o.url, { onError }),
+    connection: conn,
     concurrency: o.concurrency ?? 1,
     lockDuration: o.lockDuration ?? 30_000,
     stalledInterval: o.stalledInterval ?? o.lockDuration ?? 30_000,
@@ -120,6 +121,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     async close(force = false) {
       if (force) cancel.cancel();
       await worker.close(force);
+      conn.disconnect();
     },
   };
 }
