@@ -70,7 +70,7 @@ test('a malformed job fails at once with its reason, never run; samplify status 
     await queue.add('bad', { v: JOB_VERSION, kind: 'lift-unit', experiment: 'nothex', store: 'relative/path', arm: 'x', seed: -1 }, { attempts: 3 });
     await queue.add('unknown-experiment', { v: JOB_VERSION, kind: 'lift-unit', experiment: '0123456789abcdef', store: tmp, arm: 'baseline', seed: 0 }, { attempts: 3 });
     await worker.waitForLog(/\[unknown-experiment\] failed for good/);
-    const s = spawnSync(process.execPath, [join(root, 'scripts', 'samplify-src.mjs'), 'status', '--queue', redis.url, '--queue-name', 'poison', '--json'], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    const s = spawnSync(process.execPath, [join(root, 'scripts', 'samplify-src.mjs'), 'status', '--queue', redis.url, '--queue-name', 'poison', '--json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     assert.equal(s.status, 0, s.stderr);
     const status = JSON.parse(s.stdout) as { counts: Record<string, number>; failed: { name: string; attempts: number; reason: string }[] };
     assert.equal(status.counts['failed'], 2);

@@ -92,7 +92,7 @@ export async function spawnWorker(url: string, extra: readonly string[] = []): P
   const w: WorkerProcess = {
     child,
     log: () => log,
-    waitForLog: (pattern, ms = 30_000) => (pattern.test(log) ? Promise.resolve() : waitFor(child, pattern, 'stderr', ms)),
+    waitForLog: (pattern, ms = 120_000) => (pattern.test(log) ? Promise.resolve() : waitFor(child, pattern, 'stderr', ms)),
     stop: () =>
       new Promise<void>((ok) => {
         if (child.exitCode !== null || child.signalCode !== null) return ok();
@@ -100,7 +100,7 @@ export async function spawnWorker(url: string, extra: readonly string[] = []): P
         child.kill('SIGKILL');
       }),
   };
-  await w.waitForLog(/worker on queue/);
+  await w.waitForLog(/worker on queue/, 120_000);
   return w;
 }
 
