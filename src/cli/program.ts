@@ -1,7 +1,7 @@
 /** The command-line program: every command, its options and help (src/cli/main.ts runs it and maps errors to exit codes). */
 import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
-import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
+import { CancelToken, ConfigError, layerConfig, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
 import { runRecipeExperiment, parseRecipeExperimentConfig, isRecipeExperimentConfig, recipeScreenConfig } from '../experiment/index.ts';
 import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, dryRunLiftExperiment, dryRunSearchExperiment, dryRunCtrTask, dryRunColdStartTask, formatDryRun, type DryRunPlan } from '../experiment/index.ts';
@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeReport } from '../report/index.ts';
 import { startWorkbench } from '../serve/index.ts';
+import { submitLiftExperiment, startWorker, queueStatus, formatStatus, checkQueueUrl, DEFAULT_QUEUE_NAME } from '../distributed/index.ts';
 
 /**
  * Every command layers its config the same way — schema defaults < config file < command line
@@ -283,14 +284,29 @@ Examples:
     .option('--out <dir>', "output directory (key out; default: runs/<name>)")
     .option('--dry-run', 'check the config end to end without training or writing anything: data and its row accounting, split, every arm built against the data, the plan of runs and an estimate of their time')
     .option('--json', 'print results.json (or, with --dry-run, the plan) as JSON')
+    .option('--queue <url>', 'run the (arm, seed) units on queue workers: redis://[:password@]host:port/db or rediss:// (TLS); see docs/guide/scaling-out.md')
+    .option('--queue-name <name>', `BullMQ queue name (default: ${DEFAULT_QUEUE_NAME})`)
+    .option('--store <dir>', 'with --queue: the shared store folder every worker sees at the same path (default: the output directory)')
     .addHelpText('after', `
 Examples:
   $ samplify experiment examples/experiments/beauty-lift.yaml
   $ samplify experiment examples/experiments/beauty-lift.yaml --dry-run
   $ samplify experiment bench/configs/beauty-lift.yaml --set seeds=1 --set arms[0].views=2
-  $ samplify experiment examples/experiments/homedepot-search-lift.yaml`)
-    .action(async (configPath: string, o: CommonFlags & { out?: string; dryRun?: boolean; json?: boolean }) => {
+  $ samplify experiment examples/experiments/homedepot-search-lift.yaml
+  $ samplify experiment examples/experiments/beauty-lift.yaml --queue redis://127.0.0.1:6379/0 --store /mnt/shared/beauty-lift`)
+    .action(async (configPath: string, o: CommonFlags & { out?: string; dryRun?: boolean; json?: boolean; queue?: string; queueName?: string; store?: string }) => {
       const f = layeredFile(configPath, {}, o);
+      if (o.queue !== undefined && !o.dryRun) {
+        checkQueueUrl(o.queue);
+        if (isSearchExperimentConfig(f.raw)) throw new ConfigError('--queue runs sequence lift experiments; the search experiment runs in this process for now', { field: 'queue' });
+        const config = parseExperimentConfig(f.raw, configPath);
+        checkExperimentPipelines(config, f.baseDir);
+        applySettings(f.settings);
+        const store = o.store ?? runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
+        const r = await submitLiftExperiment({ config, baseDir: f.baseDir, store, url: o.queue, ...(o.queueName ? { queueName: o.queueName } : {}), progress: stderrProgress, cancel: cancelOnSigint() });
+        process.stdout.write(r.table + `\nwritten: ${store}/results.json, ${store}/results.csv\n`);
+        return;
+      }
       if (isSearchExperimentConfig(f.raw)) {
         const config = parseSearchExperimentConfig(f.raw, configPath);
         checkSearchPipelines(config, f.baseDir);
@@ -429,6 +445,46 @@ Examples:
       const wb = await startWorkbench({ runs: o.runs, host: o.host, port: o.port, ...(o.token !== undefined ? { token: o.token } : {}) });
       process.stdout.write(`samplify workbench on ${wb.url}${wb.token ? '\n(the token is printed only now; every request needs it)' : ''}\n`);
       await new Promise<void>((done) => process.once('SIGINT', () => void wb.close().then(done)));
+    });
+  program
+    .command('worker')
+    .description('pull (arm, seed) jobs from a queue and run them; results and checkpoints go to the store each job names (see docs/guide/scaling-out.md)')
+    .requiredOption('--queue <url>', 'redis://[:password@]host:port/db or rediss:// (TLS)')
+    .option('--queue-name <name>', `BullMQ queue name (default: ${DEFAULT_QUEUE_NAME})`)
+    .option('--concurrency <n>', 'jobs this process runs at once (training is CPU-bound: run one worker process per core)', int('concurrency', 1), 1)
+    .option('--lock-duration <ms>', 'how long a job stays locked without renewal before another worker takes it over (default 30000)', int('lock-duration', 1000))
+    .addHelpText('after', `
+Examples:
+  $ samplify worker --queue redis://127.0.0.1:6379/0
+  $ samplify worker --queue rediss://:secret@queue.internal:6380/0 --concurrency 2`)
+    .action(async (o: CommonFlags & { queue: string; queueName?: string; concurrency: number; lockDuration?: number }) => {
+      checkQueueUrl(o.queue);
+      applySettings(splitSettings(layerConfig({}, settingsLayer(o), o.set ?? [])).settings);
+      const w = startWorker({ url: o.queue, concurrency: o.concurrency, progress: stderrProgress, ...(o.queueName ? { queueName: o.queueName } : {}), ...(o.lockDuration !== undefined ? { lockDuration: o.lockDuration } : {}) });
+      await w.ready;
+      // First signal: finish the running jobs, then exit; second: stop now (the jobs resume from their checkpoints elsewhere).
+      await new Promise<void>((done) => {
+        let stopping = false;
+        const stop = (): void => {
+          if (stopping) process.exit(130);
+          stopping = true;
+          process.stderr.write('worker: finishing the running job(s); signal again to stop at once\n');
+          void w.close().then(done);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+  program
+    .command('status')
+    .description('jobs on a queue: counts per state, running jobs with their progress, failed jobs with their reasons')
+    .requiredOption('--queue <url>', 'redis://[:password@]host:port/db or rediss:// (TLS)')
+    .option('--queue-name <name>', `BullMQ queue name (default: ${DEFAULT_QUEUE_NAME})`)
+    .option('--json', 'print the status as JSON')
+    .action(async (o: { queue: string; queueName?: string; json?: boolean }) => {
+      checkQueueUrl(o.queue);
+      const s = await queueStatus(o.queue, o.queueName ?? DEFAULT_QUEUE_NAME);
+      process.stdout.write(o.json ? JSON.stringify(s) + '\n' : formatStatus(s) + '\n');
     });
   // After each command's own options, so they come first in --help.
   for (const cmd of program.commands) withCommonOptions(cmd);

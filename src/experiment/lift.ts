@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CancelToken, ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
-import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type TrainView } from '../data/index.ts';
+import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
   defaultMetrics,
@@ -21,7 +21,7 @@ import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { ModelSpec, TrainingAugmentation, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
-import { claimRun, readRunResult, writeRunResult } from './run-store.ts';
+import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { fitPipelineGenerators } from './generators.ts';
 import type { ArmConfig, ExperimentConfig } from './config.ts';
 
@@ -32,6 +32,11 @@ export interface LiftOptions {
   readonly out: string;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
+  /**
+   * Who runs the (arm, seed) units: this process by default (lock files keep processes sharing
+   * the folder apart), or a queue's workers (src/distributed).
+   */
+  readonly executor?: UnitExecutor;
 }
 
 export interface ArmSummary {
@@ -148,10 +153,69 @@ function effectiveSampleSize(w: Float32Array): number {
  * by a pipeline) are trained with identical hyper-parameters and seeds, selected on validation
  * only, and compared on test with a paired test over per-user metrics (averaged over seeds) and a
  * bootstrap confidence interval, overall and per segment (history length, target popularity).
- * Every (arm, seed) run is resumable and is not redone once finished; several processes can work
- * on one output folder at once (each claims a run with a lock file), the last one aggregates.
+ * Every (arm, seed) run is a unit of work (`LiftUnit`), resumable and not redone once finished;
+ * the executor decides where units run: here (several processes can work on one output folder at
+ * once, each claiming a run with a lock file, the last one aggregates) or on queue workers.
  */
 export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSummary[]; table: string; pending?: string[] }> {
+  const lift = await prepareLiftExperiment(o);
+  const executor = o.executor ?? inProcessExecutor;
+  const progress = o.progress ?? silentProgress;
+  const ran = new Map<string, LiftUnitRecord>();
+  const unitOptions = { progress, ...(o.cancel ? { cancel: o.cancel } : {}) };
+  await executor.execute(lift.units, async (unit) => {
+    const rec = await lift.runUnitRecord(unit, { ...unitOptions, claims: executor.claims });
+    ran.set(unit.key, rec);
+    return rec.outcome;
+  });
+  // Units run elsewhere (queue workers): their results are in the store; reading them back runs
+  // the same unit code, which finds each result stored and trains nothing.
+  const records: LiftUnitRecord[] = [];
+  for (const unit of lift.units) records.push(ran.get(unit.key) ?? (await lift.runUnitRecord(unit, { ...unitOptions, claims: 'executor' })));
+  return lift.aggregate(records);
+}
+
+/** One (arm, seed) training run of the lift experiment: the unit of work an executor hands out. */
+export type LiftUnit = WorkUnit;
+
+export interface LiftUnitOptions {
+  /** Who keeps two workers off this unit (see UnitExecutor): 'store-locks' takes lock files in the store. */
+  readonly claims: UnitExecutor['claims'];
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+/** What one unit left behind: its evaluation (or that another worker holds it), its training view, its alignment. */
+export interface LiftUnitRecord {
+  readonly unit: LiftUnit;
+  readonly outcome: UnitOutcome;
+  readonly run: ArmRun;
+  readonly view: TrainView;
+  readonly alignment: AlignmentSummary | null;
+}
+
+/** A lift experiment read, split and with its pipelines (and their generators) ready: its units, how to run one, how to aggregate. */
+export interface PreparedLiftExperiment {
+  /** baseline seeds first, then each arm's, in config order (the order the embedded runner trains them). */
+  readonly units: readonly LiftUnit[];
+  /** Runs one unit here; its result goes to the run store (a stored result is read back, not retrained). */
+  runUnit(unit: LiftUnit, o: LiftUnitOptions): Promise<UnitOutcome>;
+  runUnitRecord(unit: LiftUnit, o: LiftUnitOptions): Promise<LiftUnitRecord>;
+  /** results.json / results.csv and the table from every unit's record (nothing is written while one is pending). */
+  aggregate(records: readonly LiftUnitRecord[]): { arms: ArmSummary[]; table: string; pending?: string[] };
+}
+
+/** The unit key of (arm, seed). */
+export function liftUnitKey(arm: string, seed: number): string {
+  return `${arm}/seed${seed}`;
+}
+
+/**
+ * Reads the data, splits it, builds every arm's pipelines and fits the generators they declare
+ * (cached under <out>/generators), so units can run: in this process, or in a queue worker that
+ * prepares the same experiment from the same config.
+ */
+export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): Promise<PreparedLiftExperiment> {
   const { config } = o;
   const progress = o.progress ?? silentProgress;
   const dataPath = resolve(o.baseDir, config.data.path);
@@ -187,49 +251,21 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     }
   }
 
-  const runArm = async (name: string, trainFor: (seed: number) => Promise<ArmTrainView | 'pending'>, augmentation?: TrainingAugmentation, armModel = model): Promise<ArmRun[]> => {
-    const results: ArmRun[] = [];
-    for (const seed of seeds) {
-      const made = await trainFor(seed);
-      if (made === 'pending') {
-        progress.line(`── ${name}, seed ${seed}: another worker is fitting its synthesizer and will train it; skipped here`);
-        results.push({ pendingSeeds: [seed] });
-        continue;
-      }
-      const { view, key, weights } = made;
-      progress.line(`── ${name}, seed ${seed}: ${view.users().length} training sequences, ${view.interactionCount} interactions`);
-      results.push(
-        await evaluateOnSplit(
-          { dataset, report, split, train: view, trainKey: key, ...(weights ? { trainWeights: weights } : {}) },
-          {
-            model: armModel,
-            seeds: [seed],
-            shareWithWorkers: true,
-            exclude: config.exclude,
-            ...(augmentation ? { augmentation } : {}),
-            ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
-            ...(config.patience !== undefined ? { patience: config.patience } : {}),
-            out: join(o.out, 'arms', name),
-            progress,
-            ...(o.cancel ? { cancel: o.cancel } : {}),
-          },
-        ),
-      );
-    }
-    return results;
-  };
-
-  const baseline = await runArm('baseline', async () => ({ view: split.train, key: 'split.train' }));
-  const armResults: { arm: ArmConfig | null; name: string; results: ArmRun[]; view: TrainView; alignment: AlignmentSummary | null }[] = [
-    { arm: null, name: 'baseline', results: baseline, view: split.train, alignment: null },
-  ];
+  /** How an arm makes its training view for a seed, and what it trains with. */
+  interface ArmPlan {
+    readonly arm: ArmConfig | null;
+    readonly trainFor: (seed: number, u: LiftUnitOptions) => Promise<ArmTrainView | 'pending'>;
+    readonly augmentation?: TrainingAugmentation;
+    readonly model: ModelSpec;
+  }
+  const plans = new Map<string, ArmPlan>();
+  plans.set('baseline', { arm: null, trainFor: async () => ({ view: split.train, key: 'split.train', alignment: null }), model });
   for (const arm of config.arms) {
     const p = pipelines.get(arm.name)!;
-    let lastView: TrainView = split.train;
-    let alignment: AlignmentSummary | null = null;
     const offline = p.offline;
     const synth = arm.synthesize;
-    const added = async (seed: number): Promise<{ samples: AddedSamples; key: unknown } | null | 'pending'> => {
+    const added = async (seed: number, u: LiftUnitOptions): Promise<{ samples: AddedSamples; key: unknown } | null | 'pending'> => {
+      const uProgress = u.progress ?? silentProgress;
       if (offline) {
         const expanded = expandTrainViewDetailed(split.train, offline, { views: arm.views, seed, keepOriginal: true, maskToken: 'strip' });
         return { samples: augmentedSamples(expanded), key: { pipeline: offline.toJSON(), views: arm.views } };
@@ -244,47 +280,105 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
         const cached = readSyntheticCache(cachePath, cacheKey);
         if (cached) return { samples: { augmented: cached }, key: { synthesize: synth } };
         // Workers sharing the folder fit each seed's synthesizer once: the one holding the lock
-        // fits, saves the sample and trains the seed; another leaves the seed to it.
-        const lock = claimRun(`${cachePath}.lock`);
+        // fits, saves the sample and trains the seed; another leaves the seed to it. Under a queue
+        // the unit is this worker's alone, so no lock file is taken.
+        const lock = u.claims === 'store-locks' ? claimRun(`${cachePath}.lock`) : undefined;
         if (lock === null) return 'pending';
         try {
           const again = readSyntheticCache(cachePath, cacheKey);
           if (again) return { samples: { augmented: again }, key: { synthesize: synth } };
           // Fitted on the training view only, so no validation/test interaction can be learned.
           const synthesizer = createSequenceSynthesizer(synth.model, synth.config);
-          const fit = await synthesizer.fit(split.train, { seed, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
-          if (seed === seeds[0]) progress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
+          const fit = await synthesizer.fit(split.train, { seed, progress: uProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
+          if (seed === seeds[0]) uProgress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
           const augmented = synthesizer.sample(n, { seed: seed + 104729 });
           writeRunResult(cachePath, cacheKey, { histories: augmented.map((h) => Array.from(h)) });
           return { samples: { augmented }, key: { synthesize: synth } };
         } finally {
-          lock.release();
+          lock?.release();
         }
       }
       return null;
     };
-    const trainFor = async (seed: number): Promise<ArmTrainView | 'pending'> => {
-      const made = await added(seed);
+    const trainFor = async (seed: number, u: LiftUnitOptions): Promise<ArmTrainView | 'pending'> => {
+      const made = await added(seed, u);
       if (made === 'pending') return 'pending';
-      if (!made) return { view: split.train, key: 'split.train' };
+      if (!made) return { view: split.train, key: 'split.train', alignment: null };
       const aligned = armTrainView(split.train, made.samples, arm, seed);
-      lastView = aligned.view;
       if (seed === seeds[0]) {
-        alignment = aligned.alignment;
         const a = aligned.alignment;
-        progress.line(`${arm.name}: ${a.kept}/${a.augmentedSamples} added samples kept (${arm.align}); item-popularity TV ${a.before.itemPopularityTV!.toFixed(4)} → ${a.after.itemPopularityTV!.toFixed(4)}, length TV ${a.before.lengthTV!.toFixed(4)} → ${a.after.lengthTV!.toFixed(4)}${a.effectiveSampleSize !== undefined ? `; effective sample size ${a.effectiveSampleSize.toFixed(0)}` : ''}`);
+        (u.progress ?? silentProgress).line(`${arm.name}: ${a.kept}/${a.augmentedSamples} added samples kept (${arm.align}); item-popularity TV ${a.before.itemPopularityTV!.toFixed(4)} → ${a.after.itemPopularityTV!.toFixed(4)}, length TV ${a.before.lengthTV!.toFixed(4)} → ${a.after.lengthTV!.toFixed(4)}${a.effectiveSampleSize !== undefined ? `; effective sample size ${a.effectiveSampleSize.toFixed(0)}` : ''}`);
       }
-      return { view: lastView, key: JSON.stringify({ ...(made.key as object), keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }), ...(aligned.weights ? { weights: aligned.weights } : {}) };
+      return { view: aligned.view, alignment: aligned.alignment, key: JSON.stringify({ ...(made.key as object), keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }), ...(aligned.weights ? { weights: aligned.weights } : {}) };
     };
     const augmentation = trainingAugmentation(arm, p, split.train);
     // Contrastive views and keepTargets inputs with the mask operator need an input embedding for the mask token.
     const masks = (pl: Pipeline | undefined): boolean => pl !== undefined && pl.maskSteps().length > 0;
     const needsMask = model.model === 'sasrec' && (masks(p.contrastive) || (arm.online?.keepTargets === true && masks(p.online)));
     const armModel = needsMask ? { ...model, config: { ...model.config, maskToken: true } } : model;
-    const results = await runArm(arm.name, trainFor, augmentation, armModel);
-    armResults.push({ arm, name: arm.name, results, view: lastView, alignment });
+    plans.set(arm.name, { arm, trainFor, ...(augmentation ? { augmentation } : {}), model: armModel });
   }
 
+  const units: LiftUnit[] = [...plans.keys()].flatMap((arm) => seeds.map((seed) => ({ key: liftUnitKey(arm, seed), arm, seed })));
+
+  const runUnitRecord = async (unit: LiftUnit, u: LiftUnitOptions): Promise<LiftUnitRecord> => {
+    const plan = plans.get(unit.arm);
+    if (!plan) throw new ConfigError(`the experiment has no arm '${unit.arm}' (arms: ${[...plans.keys()].join(', ')})`, { field: 'arm' });
+    if (!seeds.includes(unit.seed)) throw new ConfigError(`seed ${unit.seed} is not one of the experiment's seeds 0…${seeds.length - 1}`, { field: 'seed' });
+    const uProgress = u.progress ?? silentProgress;
+    const { seed } = unit;
+    const made = await plan.trainFor(seed, u);
+    if (made === 'pending') {
+      uProgress.line(`── ${unit.arm}, seed ${seed}: another worker is fitting its synthesizer and will train it; skipped here`);
+      return { unit, outcome: 'pending', run: { pendingSeeds: [seed] }, view: split.train, alignment: null };
+    }
+    const { view, key, weights } = made;
+    uProgress.line(`── ${unit.arm}, seed ${seed}: ${view.users().length} training sequences, ${view.interactionCount} interactions`);
+    const run = await evaluateOnSplit(
+      { dataset, report, split, train: view, trainKey: key, ...(weights ? { trainWeights: weights } : {}) },
+      {
+        model: plan.model,
+        seeds: [seed],
+        shareWithWorkers: u.claims === 'store-locks',
+        exclude: config.exclude,
+        ...(plan.augmentation ? { augmentation: plan.augmentation } : {}),
+        ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+        ...(config.patience !== undefined ? { patience: config.patience } : {}),
+        out: join(o.out, 'arms', unit.arm),
+        progress: uProgress,
+        ...(u.cancel ? { cancel: u.cancel } : {}),
+      },
+    );
+    return { unit, outcome: run.pendingSeeds?.length ? 'pending' : 'done', run, view, alignment: made.alignment };
+  };
+
+  const aggregate = (records: readonly LiftUnitRecord[]): { arms: ArmSummary[]; table: string; pending?: string[] } => {
+    const byKey = new Map(records.map((r) => [r.unit.key, r]));
+    const armResults = [...plans.entries()].map(([name, plan]) => {
+      const recs = seeds.map((seed) => byKey.get(liftUnitKey(name, seed)));
+      const done = recs.filter((r): r is LiftUnitRecord => r !== undefined && r.outcome === 'done');
+      return {
+        arm: plan.arm,
+        name,
+        results: recs.map((r, i): ArmRun => r?.run ?? { pendingSeeds: [seeds[i]!] }),
+        // The summary describes the last seed's training view and the first seed's alignment.
+        view: done.at(-1)?.view ?? split.train,
+        alignment: recs[0]?.outcome === 'done' ? recs[0].alignment : null,
+      };
+    });
+    return aggregateLift(o, { config, dataset, split, seeds, pipelines, armResults });
+  };
+
+  return { units, runUnit: async (unit, u) => (await runUnitRecord(unit, u)).outcome, runUnitRecord, aggregate };
+}
+
+function aggregateLift(
+  o: Omit<LiftOptions, 'executor'>,
+  ctx: { config: ExperimentConfig; dataset: SequenceDataset; split: SequentialSplit; seeds: number[]; pipelines: Map<string, ArmPipelines>; armResults: { arm: ArmConfig | null; name: string; results: ArmRun[]; view: TrainView; alignment: AlignmentSummary | null }[] },
+): { arms: ArmSummary[]; table: string; pending?: string[] } {
+  const { config, dataset, split, seeds, pipelines, armResults } = ctx;
+  const progress = o.progress ?? silentProgress;
+  const baseline = armResults[0]!.results;
   // Runs held by other workers on this folder: aggregate only once every run is finished.
   const pending = armResults.flatMap((a) => a.results.flatMap((r) => (r.pendingSeeds ?? []).map((seed) => `${a.name}/seed${seed}`)));
   if (pending.length > 0) {
@@ -370,6 +464,7 @@ interface ArmTrainView {
   readonly view: TrainView;
   readonly key: string;
   readonly weights?: Float32Array;
+  readonly alignment: AlignmentSummary | null;
 }
 
 /** One seed of an arm: its evaluation, or a seed another worker on the folder is producing. */

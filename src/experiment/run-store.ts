@@ -7,8 +7,11 @@
  *  - Its result is a record `{ fingerprint, result }`, written atomically; it is read back only
  *    when the fingerprint matches (or a caller's reuse rule accepts it), so a changed setting or
  *    data file reruns instead of reusing a stale result.
- *  - Workers sharing an output folder claim a run with a lock file holding their pid
- *    (`claimRun`); a lock whose process is gone is taken over.
+ *  - Who runs which unit of work is an executor's business (`UnitExecutor`, the one seam): the
+ *    in-process executor runs every unit here, and workers sharing an output folder on one file
+ *    system claim a run with a lock file holding their pid (`claimRun`; a lock whose process is
+ *    gone is taken over); a job-queue executor (src/distributed, BullMQ on Redis) hands each unit
+ *    to one worker anywhere, and the queue's job lock is the claim, so no lock file is taken.
  *  - Checkpoints and fitted models of a run live in a folder of their own beside the record, so
  *    an interrupted run resumes from its last epoch.
  *
@@ -18,6 +21,46 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { canonicalJson, processAlive, writeJsonAtomic } from '../core/index.ts';
+
+/**
+ * One unit of an experiment's work: an (arm, seed) training run — the unit of the lift and the
+ * search experiments alike — with a key unique within the experiment. It is all a queue job
+ * carries about the unit (with the experiment's fingerprint and store), so it stays this small.
+ */
+export interface WorkUnit {
+  readonly key: string;
+  readonly arm: string;
+  readonly seed: number;
+}
+
+/** A unit run here finished ('done'), or another worker holds it ('pending'). */
+export type UnitOutcome = 'done' | 'pending';
+
+/**
+ * How an experiment's units get run: the seam between "what a unit is" (the experiment) and "who
+ * runs it where" (this process, processes sharing a folder, workers pulling from a queue).
+ *
+ * `claims` says who keeps two workers off one unit: 'store-locks' — the unit takes a lock file in
+ * the store (`claimRun`; one file system, pid liveness); 'executor' — the executor has handed the
+ * unit to exactly one worker (a queue's job lock), so the unit takes no lock file.
+ *
+ * `execute` resolves once every unit is finished or held elsewhere; `run` is the unit's code in
+ * this process (a queue executor does not call it: its workers run the same code).
+ */
+export interface UnitExecutor {
+  readonly claims: 'store-locks' | 'executor';
+  execute<U extends WorkUnit>(units: readonly U[], run: (unit: U) => Promise<UnitOutcome>): Promise<ReadonlyMap<string, UnitOutcome>>;
+}
+
+/** The embedded default: every unit in this process, in order; lock files keep processes sharing the folder apart. */
+export const inProcessExecutor: UnitExecutor = {
+  claims: 'store-locks',
+  async execute<U extends WorkUnit>(units: readonly U[], run: (unit: U) => Promise<UnitOutcome>): Promise<ReadonlyMap<string, UnitOutcome>> {
+    const outcomes = new Map<string, UnitOutcome>();
+    for (const u of units) outcomes.set(u.key, await run(u));
+    return outcomes;
+  },
+};
 
 
 /** A fingerprint as a plain JSON value: a string holding JSON (the older records') is parsed. */
