@@ -11,3 +11,4 @@ export type {
   TokenUsage,
 } from './types.ts';
 export { DEFAULT_GENERATION_PARAMS } from './types.ts';
+export * from './providers.ts';

@@ -31,7 +31,7 @@ export const openAICompatibleConfigSchema = z
      * Appended to the model identity (`model@namespace`) in cache keys. Set it when one model name
      * means different weights on different servers; the base URL is deliberately not part of the key.
      */
-    cacheNamespace: z.string().min(1).regex(/^[^_]/, 'must not start with _').optional(),
+    cacheNamespace: z.string().min(1).optional(),
     /** Most requests in flight at once. */
     concurrency: z.number().int().min(1).max(256).default(4),
     /** Per-attempt timeout (the client's own, so a hung server becomes a retryable timeout). */
