@@ -58,7 +58,7 @@ for (const entry of textGenerators.entries()) {
 }
 
 test('text generator openai-compatible: apiKeyEnv is a variable name; a key pasted there is refused', () => {
-  assert.equal(textGenerators.parse('openai-compatible', {}).apiKeyEnv, 'OPENAI_API_KEY');
+  assert.equal((textGenerators.parse('openai-compatible', {}) as { apiKeyEnv: string }).apiKeyEnv, 'OPENAI_API_KEY');
   assert.throws(() => textGenerators.create('openai-compatible', { apiKeyEnv: 'sk-proj-123' }), (e: unknown) => e instanceof ConfigError && e.location.field === 'apiKeyEnv' && !e.message.includes('sk-proj-123'));
 });
 
