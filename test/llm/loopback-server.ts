@@ -16,5 +16,11 @@ export function echoResponder(body: ChatCompletionBody): RecordedResponse {
   return { text: `answer to ${user} #${h}`, finishReason: 'stop', usage: { promptTokens: 10, completionTokens: 5 } };
 }
 
-/** Small timings so every failure path runs in milliseconds. */
-export const FAST = { timeoutMs: 300, retries: 3, backoffBaseMs: 5, backoffMaxMs: 20, maxRetryAfterMs: 2000 } as const;
+/**
+ * Small backoffs so every failure path runs in milliseconds. The timeout stays generous: on a
+ * loaded shared machine a healthy request can take hundreds of ms, and a spurious timeout would
+ * add a server call the tests count. Tests of the hang fault set their own short timeout.
+ */
+export const FAST = { timeoutMs: 5000, retries: 3, backoffBaseMs: 5, backoffMaxMs: 20, maxRetryAfterMs: 2000 } as const;
+/** The timeout for tests that inject a hang (long enough for a healthy request on a busy machine). */
+export const HANG_TIMEOUT_MS = 1000;
