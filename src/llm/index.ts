@@ -15,3 +15,4 @@ export { generateSyntheticPairs, syntheticPairsConfigSchema, SYNTHETIC_PAIRS_DEF
 export type { SyntheticPairsConfig, SyntheticPairsInput, SyntheticPairsReport, SyntheticPairsResult, SyntheticDropReason, SyntheticExample, QueryAlignment, QueryStats } from './synthetic-pairs.ts';
 export { BpeTokenizer, EmbeddedGenerator, fitQueryGenerator, embeddedGeneratorConfigSchema } from './embedded/index.ts';
 export type { EmbeddedGeneratorConfig, FitQueryGeneratorInput, QueryGeneratorReport, TextPair } from './embedded/index.ts';
+export * from './providers.ts';

@@ -62,6 +62,8 @@ export interface BatchOptions {
   readonly signal?: AbortSignal;
   /** Called after each request settles (done = settled so far). */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Called as each request settles, with its index in the batch (the cache writes each entry here, so an interrupted batch keeps what finished). */
+  readonly onOutcome?: (index: number, outcome: GenerationOutcome) => void;
 }
 
 export interface TextGenerator {
