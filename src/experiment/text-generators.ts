@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWithSchema } from '../core/index.ts';
 import type { QueryGroup, SearchSplit } from '../data/search/index.ts';
-import { fitQueryGenerator, type TextGenerator, type TextPair } from '../llm/index.ts';
+import { CachedGenerator, fitQueryGenerator, textGenerators, type TextGenerator, type TextPair } from '../llm/index.ts';
 import type { TextGeneratorContext } from './search.ts';
 
-export const TEXT_GENERATOR_NAMES = ['embedded'] as const;
 
 const embeddedSpecSchema = z
   .object({
@@ -32,7 +31,12 @@ export function relevantPairs(groups: readonly QueryGroup[], split: SearchSplit,
 }
 
 export async function defaultTextGenerators(spec: { readonly name: string; readonly config: Readonly<Record<string, unknown>> }, context: TextGeneratorContext): Promise<TextGenerator> {
-  if (spec.name !== 'embedded') throw new ConfigError(`unknown text generator '${spec.name}'; expected one of: ${TEXT_GENERATOR_NAMES.join(', ')}`, { field: 'arms.generate.generator.name' });
+  if (spec.name !== 'embedded') {
+    // Registry providers (an OpenAI-compatible endpoint, a local GGUF model) go through the
+    // content-addressed cache under <out>/generators/cache: a rerun makes no calls and is byte-identical.
+    if (!textGenerators.has(spec.name)) throw new ConfigError(`unknown text generator '${spec.name}'; expected one of: embedded, ${textGenerators.names().join(', ')}`, { field: 'arms.generate.generator.name' });
+    return new CachedGenerator(textGenerators.create(spec.name, spec.config, ['generate', 'generator', 'config']), { dir: join(context.out, 'generators', 'cache') });
+  }
   const { seed, minLabel, ...config } = parseWithSchema(embeddedSpecSchema, spec.config, { prefix: ['generate', 'generator', 'config'] });
   const { split } = context;
   const scale = split.labelScale;
