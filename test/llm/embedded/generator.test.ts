@@ -1,0 +1,74 @@
+/**
+ * The embedded doc2query generator on a planted language: queries are "<colour> <noun>" of the
+ * title "<brand> <colour> <noun> <filler…>". The trained model writes them greedily; same seed ⇒
+ * same model and queries; a finished fit is loaded, not redone; bad prompts are counted outcomes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '../../../src/core/index.ts';
+import { EmbeddedGenerator, fitQueryGenerator, type TextPair } from '../../../src/llm/index.ts';
+import { tempFolder } from '../../temp-folders.ts';
+
+const COLOURS = ['red', 'blue', 'green', 'black', 'white'];
+const NOUNS = ['drill', 'saw', 'lamp', 'shelf', 'faucet', 'hammer'];
+const BRANDS = ['acme', 'bolt', 'crest'];
+const FILLER = ['kit', 'pro', 'set', 'steel', '12 in.'];
+
+function planted(n: number, seed: number): TextPair[] {
+  const rng = new Rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[rng.int(xs.length)]!;
+  return Array.from({ length: n }, () => {
+    const c = pick(COLOURS);
+    const w = pick(NOUNS);
+    return { source: `${pick(BRANDS)} ${c} ${w} ${pick(FILLER)} ${pick(FILLER)}`, target: `${c} ${w}` };
+  });
+}
+
+const config = { vocabSize: 300, hidden: 32, blocks: 2, heads: 2, maxLen: 16, maxQueryTokens: 6, epochs: 15, patience: 15, batchSize: 64, lr: 0.01, maxTitles: 0, maxPairs: 2000 };
+const dir = tempFolder('samplify-embedded-');
+
+test('the generator learns the planted title → query mapping; greedy decoding writes it', async () => {
+  const { generator, report } = await fitQueryGenerator({ pairs: planted(800, 1), validPairs: planted(60, 2), config, seed: 0, outDir: join(dir, 'a') });
+  assert.ok(report.epochs[report.epochs.length - 1]!.loss < report.epochs[0]!.loss, 'the loss falls');
+  // Unseen titles: the model must copy the colour and the noun, not recall training queries.
+  const unseen = planted(12, 9);
+  const out = await generator.generateBatch(unseen.map((p, i) => ({ prompt: p.source, seed: i, params: { temperature: 0, maxTokens: 6 } })));
+  const texts = out.map((o) => (o.ok ? o.result.text : o.reason));
+  const right = texts.filter((t, i) => t === unseen[i]!.target).length;
+  // The colour is one token and always copied; nouns span several byte-pair tokens at this tiny
+  // vocabulary and are sometimes cut short — most must still come out whole.
+  assert.ok(right >= 8, `${right} of 12 greedy queries are the planted ones: ${JSON.stringify(texts)}`);
+  texts.forEach((t, i) => assert.equal(t.split(' ')[0], unseen[i]!.target.split(' ')[0], `query ${i} '${t}' starts with the title's colour`));
+  assert.ok(generator.model.startsWith('embedded-doc2query@'));
+});
+
+test('same seed ⇒ the same saved model and the same sampled queries; a finished fit is loaded; save/load keeps generations', async () => {
+  const a = await fitQueryGenerator({ pairs: planted(200, 3), validPairs: planted(30, 4), config: { ...config, epochs: 3 }, seed: 5, outDir: join(dir, 'b1') });
+  const b = await fitQueryGenerator({ pairs: planted(200, 3), validPairs: planted(30, 4), config: { ...config, epochs: 3 }, seed: 5, outDir: join(dir, 'b2') });
+  assert.equal(a.generator.model, b.generator.model, 'identical model bytes');
+  const reqs = Array.from({ length: 6 }, (_, i) => ({ prompt: 'acme red drill kit pro', seed: i, params: { temperature: 1, topP: 0.9 } }));
+  const ga = await a.generator.generateBatch(reqs);
+  assert.deepEqual(ga, await b.generator.generateBatch(reqs));
+  assert.deepEqual(ga, await EmbeddedGenerator.load(join(dir, 'b1')).generateBatch(reqs));
+  const again = await fitQueryGenerator({ pairs: planted(200, 3), validPairs: planted(30, 4), config: { ...config, epochs: 3 }, seed: 5, outDir: join(dir, 'b1') });
+  assert.equal(again.report.loaded, true);
+  const saved = JSON.parse(readFileSync(join(dir, 'b1', 'generator.json'), 'utf8'));
+  assert.equal(saved.format, 'samplify-embedded-generator-1');
+});
+
+test('empty prompts are counted invalid outputs; maxTokens and stop strings are honoured; non-Latin prompts work', async () => {
+  const { generator } = await fitQueryGenerator({ pairs: planted(100, 6), validPairs: planted(20, 7), config: { ...config, epochs: 2 }, seed: 0, outDir: join(dir, 'c') });
+  const out = await generator.generateBatch([
+    { prompt: '   ', seed: 0 },
+    { prompt: 'acme red drill kit pro', seed: 0, params: { maxTokens: 1, temperature: 1 } },
+    { prompt: '冰箱 🧊 مرحبا', seed: 0 },
+    { prompt: 'x'.repeat(10_000), seed: 0 },
+  ]);
+  assert.equal(out[0]!.ok, false);
+  assert.equal(!out[0]!.ok && out[0]!.reason, 'invalid-output');
+  if (out[1]!.ok) assert.ok(out[1]!.result.usage.completionTokens <= 1);
+  assert.ok(out[2]!.ok || out[2]!.reason === 'invalid-output');
+  assert.ok(out[3]!.ok || out[3]!.reason === 'invalid-output', 'a 10 kB title is cut to the context, not an error');
+});
