@@ -22,7 +22,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, DataValidationError, ModelStateError, parseWithSchema, Rng, writeFileAtomic, type ComponentRegistry } from '../core/index.ts';
+import { allowedKeysAt, ConfigError, DataValidationError, ModelStateError, parseWithSchema, Rng, writeFileAtomic, type ComponentRegistry } from '../core/index.ts';
 import { cellKey, checkMetadataCovers, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
 import { DEFAULT_MAX_TRIES_PER_ROW } from './conditions.ts';
 import type { Conditions, Constraint, SampleOptions, SampleResult, Synthesizer, SynthFitOptions, SynthFitReport } from './types.ts';
@@ -197,7 +197,7 @@ export function detectEntities(table: Table, metadata: TableMetadata, options: {
 function declaredBlocks(table: Table, declared: readonly EntityDeclaration[]): EntityBlock[] {
   const seen = new Set<string>();
   return declared.map((d, i) => {
-    const where = `synthesizer.params.entities.${i}`;
+    const where = `synthesizer.params.entities[${i}]`;
     if (!table.columns.includes(d.key)) throw new ConfigError(`key column '${d.key}' is not in the table`, { field: `${where}.key` });
     if (seen.has(d.key)) throw new ConfigError(`column '${d.key}' is used by two entities`, { field: `${where}.key` });
     seen.add(d.key);
@@ -205,8 +205,8 @@ function declaredBlocks(table: Table, declared: readonly EntityDeclaration[]): E
     if (!g) throw new DataValidationError(`key column '${d.key}' has missing values; an entity key must be present on every row`, { field: d.key });
     const violations: Record<string, number> = {};
     d.attributes.forEach((a, j) => {
-      if (!table.columns.includes(a)) throw new ConfigError(`attribute column '${a}' is not in the table`, { field: `${where}.attributes.${j}` });
-      if (seen.has(a)) throw new ConfigError(`column '${a}' is used by two entities (or is a key)`, { field: `${where}.attributes.${j}` });
+      if (!table.columns.includes(a)) throw new ConfigError(`attribute column '${a}' is not in the table`, { field: `${where}.attributes[${j}]` });
+      if (seen.has(a)) throw new ConfigError(`column '${a}' is used by two entities (or is a key)`, { field: `${where}.attributes[${j}]` });
       seen.add(a);
       violations[a] = keyModes(table.data[d.key]!, table.data[a]!, g.groupOf, g.keys.length).violations;
     });
@@ -268,8 +268,6 @@ interface EntityBlocksState {
   readonly entityModels: readonly unknown[];
 }
 
-export type SynthesizerMaker = (name: string, params: Readonly<Record<string, unknown>>) => Synthesizer;
-
 export class EntityBlockSynthesizer implements Synthesizer {
   readonly name = ENTITY_BLOCKS_KIND;
   private params: EntityBlocksParams;
@@ -282,12 +280,31 @@ export class EntityBlockSynthesizer implements Synthesizer {
   /** What the last fit found (or was told): per entity its key, attributes and violation counts. */
   detection: EntityDetection | null = null;
 
+  private readonly schema: ReturnType<typeof entityBlocksParamsSchema>;
+
+  /** `registry`: where the inner synthesizer is looked up (the table synthesizer registry). */
   constructor(
     raw: Readonly<Record<string, unknown>>,
-    private readonly schema: ReturnType<typeof entityBlocksParamsSchema>,
-    private readonly make: SynthesizerMaker,
+    private readonly registry: ComponentRegistry<Synthesizer>,
   ) {
-    this.params = parseWithSchema(schema, raw, { prefix: ['synthesizer', 'params'] });
+    this.schema = entityBlocksParamsSchema(registry);
+    this.params = parseWithSchema(this.schema, raw, { prefix: ['synthesizer', 'params'] });
+  }
+
+  private make(p: EntityBlocksParams): Synthesizer {
+    return this.registry.create(p.synthesizer, p.params, ['synthesizer', 'params', 'params']);
+  }
+
+  /**
+   * The synthesizer of an entity table. Its own exact-copy removal is switched off where the
+   * inner has one: a block equal to a real entity's is common when the attributes are few
+   * (genre alone), and no full row can copy a training row anyway, since the row model already
+   * removes rows whose key and other columns equal a training row's.
+   */
+  private makeEntityModel(p: EntityBlocksParams): Synthesizer {
+    const keys = allowedKeysAt(this.registry.get(p.synthesizer).schema, []);
+    const params = keys.includes('removeExactCopies') ? { ...p.params, removeExactCopies: false } : p.params;
+    return this.registry.create(p.synthesizer, params, ['synthesizer', 'params', 'params']);
   }
 
   /** The entities of the fitted model (empty before fit). */
@@ -320,7 +337,7 @@ export class EntityBlockSynthesizer implements Synthesizer {
         entityConstraints[only]!.push(c);
       }
     }
-    const inner = this.make(p.synthesizer, p.params);
+    const inner = this.make(p);
     const report = await inner.fit(pickColumns(table, rowColumns), pickMetadata(metadata, rowColumns), { ...options, constraints: rowConstraints });
     const entities: EntityState[] = [];
     const entityModels: Synthesizer[] = [];
@@ -336,7 +353,7 @@ export class EntityBlockSynthesizer implements Synthesizer {
       } else {
         entities.push({ block: b });
         const entityTable: Table = { columns: [...b.attributes], rowCount: g.keys.length, data: Object.fromEntries(b.attributes.map((a, j) => [a, modes[j]!])) };
-        const m = this.make(p.synthesizer, p.params);
+        const m = this.makeEntityModel(p);
         const entityOptions: SynthFitOptions = {
           seed: new Rng(options.seed).split(`entity:${b.key}`).seed,
           constraints: entityConstraints[i]!,
@@ -469,10 +486,10 @@ export class EntityBlockSynthesizer implements Synthesizer {
     if (s.version !== VERSION) throw new ModelStateError(`saved with format version ${String(s.version)}; this build reads version ${VERSION}`, { file: path });
     if (!Array.isArray(s.columns) || !Array.isArray(s.entities) || !Array.isArray(s.entityModels)) throw new ModelStateError('saved entity-blocks synthesizer is incomplete', { file: path });
     const params = parseWithSchema(this.schema, s.params, { file: path });
-    const inner = this.make(params.synthesizer, params.params);
+    const inner = this.make(params);
     loadJson(inner, s.inner);
     const entityModels = s.entityModels.map((m) => {
-      const e = this.make(params.synthesizer, params.params);
+      const e = this.makeEntityModel(params);
       loadJson(e, m);
       return e;
     });

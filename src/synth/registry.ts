@@ -33,8 +33,7 @@ export const synthesizers = new ComponentRegistry<Synthesizer>('synthesizer');
 synthesizers.add(entry('gaussian-copula', 'Gaussian copula over fitted marginals (statistical; fast)', copulaParamsSchema, (p) => new GaussianCopulaSynthesizer(p)));
 synthesizers.add(entry('ctgan', 'conditional GAN with mode-specific normalisation (CTGAN); optional DP-SGD', ctganConfigSchema, (p) => new CtganSynthesizer(p)));
 synthesizers.add(entry('tvae', 'tabular variational autoencoder (TVAE); optional DP-SGD', tvaeConfigSchema, (p) => new TvaeSynthesizer(p)));
-const entityBlocksSchema = entityBlocksParamsSchema(synthesizers);
-synthesizers.add(entry('entity-blocks', 'any table synthesizer with entity-consistent attribute blocks (user/item attributes a function of their key)', entityBlocksSchema, (p) => new EntityBlockSynthesizer(p, entityBlocksSchema, (name, params) => synthesizers.create(name, params, ['synthesizer', 'params', 'params']))));
+synthesizers.add(entry('entity-blocks', 'any table synthesizer with entity-consistent attribute blocks (user/item attributes a function of their key)', entityBlocksParamsSchema(synthesizers), (p) => new EntityBlockSynthesizer(p, synthesizers)));
 
 /** Sequence synthesizers by name: whole user histories (`synthesizer.name` of a sequence synthesize config). */
 export const sequenceSynthesizers = new ComponentRegistry<SequenceSynthesizer>('sequence synthesizer');
