@@ -28,6 +28,8 @@ import { DEFAULT_MAX_TRIES_PER_ROW } from './conditions.ts';
 import type { Conditions, Constraint, SampleOptions, SampleResult, Synthesizer, SynthFitOptions, SynthFitReport } from './types.ts';
 
 export const ENTITY_BLOCKS_KIND = 'entity-blocks';
+/** The entity table's extra column: how many rows the entity has (the activity used to match blocks to keys). */
+const ROWS_COLUMN = '__entity_rows';
 const FORMAT = 'samplify-synthesizer';
 const VERSION = 1;
 
@@ -352,7 +354,11 @@ export class EntityBlockSynthesizer implements Synthesizer {
         entities.push({ block: b, realBlocks });
       } else {
         entities.push({ block: b });
-        const entityTable: Table = { columns: [...b.attributes], rowCount: g.keys.length, data: Object.fromEntries(b.attributes.map((a, j) => [a, modes[j]!])) };
+        // The entity's row count rides along, so synthetic entities can be matched to sampled keys
+        // by activity (the row-weighted attribute distribution depends on who is active).
+        const rowsPerKey = new Array<Cell>(g.keys.length).fill(0);
+        for (let r = 0; r < g.groupOf.length; r++) rowsPerKey[g.groupOf[r]!] = (rowsPerKey[g.groupOf[r]!] as number) + 1;
+        const entityTable: Table = { columns: [...b.attributes, ROWS_COLUMN], rowCount: g.keys.length, data: { ...Object.fromEntries(b.attributes.map((a, j) => [a, modes[j]!])), [ROWS_COLUMN]: rowsPerKey } };
         const m = this.makeEntityModel(p);
         const entityOptions: SynthFitOptions = {
           seed: new Rng(options.seed).split(`entity:${b.key}`).seed,
@@ -361,7 +367,8 @@ export class EntityBlockSynthesizer implements Synthesizer {
           ...(options.progress ? { progress: options.progress } : {}),
           ...(options.cancel ? { cancel: options.cancel } : {}),
         };
-        await m.fit(entityTable, pickMetadata(metadata, b.attributes), entityOptions);
+        const entityMetadata = pickMetadata(metadata, b.attributes);
+        await m.fit(entityTable, { columns: { ...entityMetadata.columns, [ROWS_COLUMN]: { type: 'numerical', integer: true } } }, entityOptions);
         entityModels.push(m);
       }
     }
@@ -393,19 +400,25 @@ export class EntityBlockSynthesizer implements Synthesizer {
         // A key the inner model made up (e.g. a fresh id) borrows one real entity's block, the same for all its rows.
         blockOf = (k) => real[cellKey(k)] ?? unseen.get(cellKey(k)) ?? unseen.set(cellKey(k), real[all[pickRng.int(all.length)]!]!).get(cellKey(k))!;
       } else {
-        // One synthetic block per distinct sampled key, in first-appearance order.
-        const distinct: string[] = [];
-        const slot = new Set<string>();
+        // One synthetic block per distinct sampled key: the most active sampled key gets the
+        // synthetic entity with the largest modelled row count, and so on down (ties in
+        // first-appearance order), so the row-weighted attribute distribution follows activity.
+        const count = new Map<string, number>();
         for (const k of keys) {
           const ck = cellKey(k ?? null);
-          if (!slot.has(ck)) {
-            slot.add(ck);
-            distinct.push(ck);
-          }
+          count.set(ck, (count.get(ck) ?? 0) + 1);
         }
+        const distinct = [...count.keys()];
+        const byActivity = distinct.map((_, j) => j).sort((x, y) => count.get(distinct[y]!)! - count.get(distinct[x]!)! || x - y);
         const drawn = f.entityModels[i]!.sample(distinct.length, { seed: rng.split(`entity:${e.block.key}`).seed }).table;
+        const m = drawn.rowCount;
+        const drawnRows = drawn.data[ROWS_COLUMN] ?? [];
+        const blocksByActivity = Array.from({ length: m }, (_, j) => j).sort((x, y) => Number(drawnRows[y] ?? 0) - Number(drawnRows[x] ?? 0) || x - y);
         const byKey = new Map<string, Cell[]>();
-        distinct.forEach((ck, j) => byKey.set(ck, e.block.attributes.map((a) => drawn.data[a]![j % Math.max(1, drawn.rowCount)] ?? null)));
+        byActivity.forEach((kj, rank) => {
+          const d = m > 0 ? blocksByActivity[rank % m]! : 0;
+          byKey.set(distinct[kj]!, e.block.attributes.map((a) => drawn.data[a]?.[d] ?? null));
+        });
         blockOf = (k) => byKey.get(cellKey(k))!;
       }
       for (let r = 0; r < rows.table.rowCount; r++) {
