@@ -57,8 +57,14 @@ export function entityBlocksParamsSchema(inner: ComponentRegistry<Synthesizer>) 
       tolerance: z.number().min(0).max(0.2).default(0.01),
       /** Auto-detection: keys need at least this many distinct values and two rows per value on average. */
       minEntities: z.number().int().min(2).default(10),
-      /** Where a sampled key's attribute block comes from: the real entity's ('copy') or a synthetic entity's. */
-      attributeSource: z.enum(['synthetic', 'copy']).default('synthetic'),
+      /**
+       * Where a sampled key's attribute block comes from: 'copy' — the real entity's block (what the
+       * real rows look like; every real entity's attributes appear verbatim with its key, and the
+       * saved model holds them), or 'synthetic' — a block drawn once per sampled key from a model of
+       * the entity table, matched to keys by activity (no real block is disclosed, but on ml-100k
+       * it loses the attribute–label association; docs/decisions/entity-blocks.md).
+       */
+      attributeSource: z.enum(['copy', 'synthetic']).default('copy'),
     })
     .strict()
     .superRefine((p, ctx) => {
