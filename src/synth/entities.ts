@@ -362,6 +362,7 @@ export class EntityBlockSynthesizer implements Synthesizer {
         entities.push({ block: b });
         // The entity's row count rides along, so synthetic entities can be matched to sampled keys
         // by activity (the row-weighted attribute distribution depends on who is active).
+        if (b.attributes.includes(ROWS_COLUMN)) throw new ConfigError(`column '${ROWS_COLUMN}' is reserved by attributeSource 'synthetic'; rename it`, { field: 'synthesizer.params.attributeSource' });
         const rowsPerKey = new Array<Cell>(g.keys.length).fill(0);
         for (let r = 0; r < g.groupOf.length; r++) rowsPerKey[g.groupOf[r]!] = (rowsPerKey[g.groupOf[r]!] as number) + 1;
         const entityTable: Table = { columns: [...b.attributes, ROWS_COLUMN], rowCount: g.keys.length, data: { ...Object.fromEntries(b.attributes.map((a, j) => [a, modes[j]!])), [ROWS_COLUMN]: rowsPerKey } };
