@@ -7,7 +7,12 @@
  *     [--variant 'tvae-dp1=tvae:{"dp":{"noiseMultiplier":1}}' …] [--first-seed 0]
  *
  * A --variant adds a labelled synthesizer with a config (JSON) to the models; --epochs and
- * --models take its label. A model fitted with DP-SGD reports its (ε, δ) per run.
+ * --models take its label. A model fitted with DP-SGD reports its (ε, δ) per run. Entity-consistent
+ * sampling is a variant of the 'entity-blocks' wrapper, e.g.
+ *   --variant 'entity-copy=entity-blocks:{"attributeSource":"copy"}'
+ *   --variant 'entity-synthetic=entity-blocks:{"synthesizer":"gaussian-copula","attributeSource":"synthetic"}'
+ * --fit-only times the fits alone (fit seconds and the process's peak RSS; no sampling, no
+ * reports): run one model per process for a per-model peak RSS.
  *
  * A seeded random --rows sample of the table is split 80/20 into train and holdout (the same split
  * for every synthesizer and seed). Each synthesizer fits on train and samples as many rows; then
@@ -45,6 +50,9 @@ process.argv.forEach((a, i) => {
 const models = arg('models', ['gaussian-copula', 'ctgan', 'tvae', ...variants.keys()].join(',')).split(',');
 const epochs = Object.fromEntries(arg('epochs', 'ctgan:30,tvae:30').split(',').map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])]));
 const out = arg('out', 'bench/results/synth-report-ml100k.json');
+const fitOnly = process.argv.includes('--fit-only');
+/** The process's peak resident set so far, in MB (monotone: per model only when one model runs per process). */
+const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 const t0 = performance.now();
 const { train, holdout, metadata } = await loadMl100kSynthSplit('bench/synth-report', rows);
@@ -75,10 +83,13 @@ interface Run {
   dcrShareCloserThanP5: number;
   dcrMedianRatio: number;
   membershipInferenceAuc: number;
+  /** Peak RSS of the process so far (MB; monotone over the runs of one process). */
+  peakRssMb: number;
   /** DP-SGD guarantee of the fit (models fitted with `dp`), else absent. */
   privacy?: { epsilon: number; delta: number };
 }
 const runs: Run[] = [];
+const fits: { model: string; seed: number; fitSeconds: number; peakRssMb: number }[] = [];
 for (const model of models) {
   for (const seed of seeds) {
     const v = variants.get(model);
@@ -86,6 +97,11 @@ for (const model of models) {
     let t = performance.now();
     await synth.fit(train, metadata, { seed, ...(epochs[model] ? { epochs: epochs[model] } : {}), progress: { line: (l) => stderrProgress.line(`  ${model} seed ${seed}: ${l}`) } });
     const fitSeconds = (performance.now() - t) / 1000;
+    if (fitOnly) {
+      fits.push({ model, seed, fitSeconds, peakRssMb: peakRssMb() });
+      stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(2)} s, peak RSS ${peakRssMb().toFixed(0)} MB`);
+      continue;
+    }
     t = performance.now();
     const sample = synth.sample(train.rowCount, { seed });
     const sampleSeconds = (performance.now() - t) / 1000;
@@ -114,12 +130,27 @@ for (const model of models) {
       dcrShareCloserThanP5: p.dcr.shareCloserThanHoldoutP5.value,
       dcrMedianRatio: p.dcr.medianRatio.value,
       membershipInferenceAuc: p.membershipInference.auc.value,
+      peakRssMb: peakRssMb(),
     };
     const dp = (synth as { privacy?: { epsilon: number; delta: number } | null }).privacy;
     if (dp) r.privacy = { epsilon: dp.epsilon, delta: dp.delta };
     runs.push(r);
     stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, association error ${r.associationError?.toFixed(4)}, detection trees ${r.detectionAucTrees?.toFixed(3)} / linear ${r.detectionAucLinear?.toFixed(3)} (top: ${r.detectionTopColumns.slice(0, 3).map((c) => `${c.column} ${(c.share * 100).toFixed(0)} %`).join(', ')}), TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}${r.privacy ? `, ε ${r.privacy.epsilon.toFixed(2)} (δ ${r.privacy.delta})` : ''}`);
   }
+}
+
+if (fitOnly) {
+  writeJsonAtomic(out, {
+    benchmark: 'synth-report-ml100k-fit-time',
+    command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --fit-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    data: { trainRows: train.rowCount, columns: train.columns.length },
+    summary: models.map((model) => ({ model, fitSeconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.fitSeconds)), peakRssMb: Math.max(...fits.filter((f) => f.model === model).map((f) => f.peakRssMb)) })),
+    fits,
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
+    date: new Date().toISOString(),
+  });
+  console.log(`wrote ${out}`);
+  process.exit(0);
 }
 
 const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'associationError', 'detectionAucTrees', 'detectionAucLinear', 'rareCategoryCoverage', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;

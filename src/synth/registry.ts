@@ -12,6 +12,7 @@ import { ComponentRegistry, ModelStateError, type ComponentEntry } from '../core
 import { GaussianCopulaSynthesizer, copulaParamsSchema } from './copula.ts';
 import { CtganSynthesizer, ctganConfigSchema } from './ctgan.ts';
 import { TvaeSynthesizer, tvaeConfigSchema } from './tvae.ts';
+import { EntityBlockSynthesizer, entityBlocksParamsSchema } from './entities.ts';
 import { MarkovSequenceSynthesizer, markovConfigSchema } from './sequence/markov.ts';
 import { AutoregressiveSequenceSynthesizer, autoregressiveConfigSchema, type AutoregressiveConfig } from './sequence/autoregressive.ts';
 import { SequenceVaeSynthesizer, sequenceVaeConfigSchema } from './sequence/vae.ts';
@@ -32,6 +33,7 @@ export const synthesizers = new ComponentRegistry<Synthesizer>('synthesizer');
 synthesizers.add(entry('gaussian-copula', 'Gaussian copula over fitted marginals (statistical; fast)', copulaParamsSchema, (p) => new GaussianCopulaSynthesizer(p)));
 synthesizers.add(entry('ctgan', 'conditional GAN with mode-specific normalisation (CTGAN); optional DP-SGD', ctganConfigSchema, (p) => new CtganSynthesizer(p)));
 synthesizers.add(entry('tvae', 'tabular variational autoencoder (TVAE); optional DP-SGD', tvaeConfigSchema, (p) => new TvaeSynthesizer(p)));
+synthesizers.add(entry('entity-blocks', 'any table synthesizer with entity-consistent attribute blocks (user/item attributes a function of their key)', entityBlocksParamsSchema(synthesizers), (p) => new EntityBlockSynthesizer(p, synthesizers)));
 
 /** Sequence synthesizers by name: whole user histories (`synthesizer.name` of a sequence synthesize config). */
 export const sequenceSynthesizers = new ComponentRegistry<SequenceSynthesizer>('sequence synthesizer');
