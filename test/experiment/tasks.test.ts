@@ -90,7 +90,7 @@ test('samplify cold-start: config validated, tiny run end to end with results.js
 test('every shipped example is valid: pipelines, lift experiments, ctr and cold-start configs', async () => {
   const { readdirSync, readFileSync: read } = await import('node:fs');
   const { readConfigFile } = await import('../../src/experiment/config.ts');
-  const { readExperimentConfig, parseSearchExperimentConfig, checkSearchPipelines } = await import('../../src/experiment/index.ts');
+  const { readExperimentConfig, parseSearchExperimentConfig, checkSearchPipelines, readRawConfig, isSearchExperimentConfig, isRecipeExperimentConfig, parseRecipeExperimentConfig, checkExperimentPipelines } = await import('../../src/experiment/index.ts');
   const { pipelineFromYaml } = await import('../../src/augment/index.ts');
   const examples = join(import.meta.dirname, '..', '..', 'examples');
   const pipelines = readdirSync(join(examples, 'pipelines')).filter((f) => f.endsWith('.yaml'));
@@ -103,9 +103,14 @@ test('every shipped example is valid: pipelines, lift experiments, ctr and cold-
   const experiments = readdirSync(join(examples, 'experiments')).filter((f) => f.endsWith('.yaml'));
   for (const f of experiments) {
     const path = join(examples, 'experiments', f);
-    if (f.includes('search') || f.includes('crowdflower')) {
+    const raw = readRawConfig(path);
+    if (isSearchExperimentConfig(raw)) {
       const { config, baseDir } = readConfigFile(path, parseSearchExperimentConfig);
-      assert.equal(checkSearchPipelines(config, baseDir).size, config.arms.length, f);
+      assert.equal(checkSearchPipelines(config, baseDir).size, config.arms.filter((a) => a.pipeline !== undefined).length, f);
+    } else if (isRecipeExperimentConfig(raw)) {
+      const { config, baseDir } = readConfigFile(path, parseRecipeExperimentConfig);
+      assert.doesNotThrow(() => checkExperimentPipelines(config, baseDir), f);
+      assert.ok(config.arms.length >= 2 && config.procedure.confirm.seeds >= 3, f);
     } else if (f.includes('ctr')) assert.ok(readConfigFile(path, parseCtrTaskConfig).config.models.length > 0, f);
     else if (f.includes('cold-start')) assert.ok(readConfigFile(path, parseColdStartTaskConfig).config.seeds >= 1, f);
     else assert.ok(readExperimentConfig(path).config.arms.length > 0, f);
