@@ -3,7 +3,7 @@
  * fresh child process so its peak RSS (process.resourceUsage().maxRSS: Node heap + DuckDB's native
  * memory) is that size's alone.
  *
- *   node --import tsx bench/out-of-core.ts --sizes 1000000,3000000,10000000 [--memory-limit 512MB] [--work /tmp/ooc-bench]
+ *   node --import tsx bench/out-of-core.ts --sizes 1000000,3000000,10000000 [--memory-limit 512MB] [--work <scratch folder; default: the OS temp folder>]
  *
  * Per size: generate the log (1 % malformed rows), then in one child: validate + dedupe + dense ids
  * + 5-core + leave-one-out (prepareOutOfCore, DuckDB with the memory limit, spilling to the work
@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fingerprintHash } from '../src/core/fingerprint.ts';
 import { expandSequences, loadPipeline } from '../src/augment/index.ts';
@@ -103,7 +103,7 @@ async function child(): Promise<void> {
 function main(): void {
   const sizes = arg('sizes', '1000000,3000000,10000000').split(',').map(Number);
   const memoryLimit = arg('memory-limit', '512MB');
-  const root = arg('work', '/tmp/ooc-bench');
+  const root = arg('work', join(tmpdir(), 'ooc-bench'));
   const out = arg('out', 'bench/results/out-of-core.json');
   const results = [];
   for (const rows of sizes) {
