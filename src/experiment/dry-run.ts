@@ -13,12 +13,12 @@
 import { resolve } from 'node:path';
 import { Rng, silentProgress } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type ReadReport, type TrainView } from '../data/index.ts';
-import { loadSearchDataset, querySplit, inDistributionSplit } from '../data/search/index.ts';
-import { expandTrainViewDetailed, loadPipeline, fitTextResources } from '../augment/index.ts';
+import { loadSearchDataset } from '../data/search/index.ts';
+import { expandTrainViewDetailed, loadPipeline } from '../augment/index.ts';
 import { createRecommender, DEFAULT_TRAINER, parseModelSpec, type ModelSpec } from '../models/index.ts';
 import { searchRankers } from '../models/search/index.ts';
 import type { ExperimentConfig } from './config.ts';
-import { armTrainingGroups, checkSearchPipelines, sampleGroups, searchReaderOptions, type SearchExperimentConfig } from './search.ts';
+import { armTrainingGroups, checkSearchPipelines, searchReaderOptions, searchResourcesOf, searchSplitOf, type SearchExperimentConfig } from './search.ts';
 
 export interface DryRunArm {
   readonly name: string;
@@ -102,15 +102,8 @@ async function probeRecommender(spec: ModelSpec, train: TrainView): Promise<{ se
 export async function dryRunSearchExperiment(config: SearchExperimentConfig, baseDir: string): Promise<DryRunPlan> {
   const pipelines = checkSearchPipelines(config, baseDir);
   const dataset = await loadSearchDataset(resolve(baseDir, config.data.path), searchReaderOptions(config));
-  const fractions = { train: config.split.train, valid: config.split.valid, test: config.split.test };
-  const full = config.split.kind === 'query' ? querySplit(dataset, { seed: config.split.seed, fractions }) : inDistributionSplit(dataset, { seed: config.split.seed, fractions });
-  const train = config.split.maxTrainQueries !== undefined && config.split.maxTrainQueries < full.train.length ? sampleGroups(full.train, config.split.maxTrainQueries, config.split.seed) : full.train;
-  const split = { ...full, train };
-  const resources = fitTextResources(split.train, split.products, {
-    mineSynonyms: config.resources.mineSynonyms,
-    ...(config.resources.synonymsFile ? { synonymsFile: resolve(baseDir, config.resources.synonymsFile) } : {}),
-    ...(config.resources.brandsFile ? { brandsFile: resolve(baseDir, config.resources.brandsFile) } : {}),
-  });
+  const { full, split } = searchSplitOf(config, dataset);
+  const resources = searchResourcesOf(config, split, baseDir);
   // Probe: the ranker fitted on at most 200 training queries; its time scales by query groups.
   const probeGroups = split.train.slice(0, Math.min(200, split.train.length));
   const ranker = searchRankers.create(config.ranker.name, config.ranker.config);

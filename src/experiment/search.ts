@@ -301,8 +301,29 @@ function titleViewGroups(split: SearchSplit, pipeline: TextPipeline, arm: Search
   return { groups: [...split.train, ...groups], products, added: groups.length, droppedHeldOut: 0 };
 }
 
+/**
+ * The split a search config asks for: `full` as split, and `split` with the training part cut to
+ * `maxTrainQueries` (the same object as `full` when nothing is cut). The run and its dry run both
+ * call this, so they can never plan one split and train on another.
+ */
+export function searchSplitOf(config: SearchExperimentConfig, dataset: Parameters<typeof querySplit>[0]): { full: SearchSplit; split: SearchSplit } {
+  const fractions = { train: config.split.train, valid: config.split.valid, test: config.split.test };
+  const full = config.split.kind === 'query' ? querySplit(dataset, { seed: config.split.seed, fractions }) : inDistributionSplit(dataset, { seed: config.split.seed, fractions });
+  const cut = config.split.maxTrainQueries !== undefined && config.split.maxTrainQueries < full.train.length;
+  return { full, split: cut ? { ...full, train: sampleGroups(full.train, config.split.maxTrainQueries!, config.split.seed) } : full };
+}
+
+/** Text resources fitted on the (kept) training groups only, plus the user's files named in the config. */
+export function searchResourcesOf(config: SearchExperimentConfig, split: SearchSplit, baseDir: string): TextResources {
+  return fitTextResources(split.train, split.products, {
+    mineSynonyms: config.resources.mineSynonyms,
+    ...(config.resources.synonymsFile ? { synonymsFile: resolve(baseDir, config.resources.synonymsFile) } : {}),
+    ...(config.resources.brandsFile ? { brandsFile: resolve(baseDir, config.resources.brandsFile) } : {}),
+  });
+}
+
 /** `n` groups drawn without replacement (seeded), in their original order: the scarce-label training part. */
-export function sampleGroups(groups: readonly QueryGroup[], n: number, seed: number): QueryGroup[] {
+function sampleGroups(groups: readonly QueryGroup[], n: number, seed: number): QueryGroup[] {
   const idx = Int32Array.from(groups.keys());
   new Rng(seed).split('max-train-queries').shuffle(idx);
   return Array.from(idx.subarray(0, n))
@@ -322,17 +343,11 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const report = dataset.report;
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
   reportRejections(report, progress);
-  const fractions = { train: config.split.train, valid: config.split.valid, test: config.split.test };
-  const full = config.split.kind === 'query' ? querySplit(dataset, { seed: config.split.seed, fractions }) : inDistributionSplit(dataset, { seed: config.split.seed, fractions });
-  const split = config.split.maxTrainQueries !== undefined && config.split.maxTrainQueries < full.train.length ? { ...full, train: sampleGroups(full.train, config.split.maxTrainQueries, config.split.seed) } : full;
+  const { full, split } = searchSplitOf(config, dataset);
   if (split !== full) progress.line(`scarce labels: ${split.train.length} of ${full.train.length} training queries kept (maxTrainQueries, seed ${config.split.seed})`);
   progress.line(`${config.split.kind === 'query' ? 'query-disjoint' : 'in-distribution'} split (seed ${config.split.seed}): ${split.train.length} train / ${split.valid.length} validation / ${split.test.length} test queries`);
   const pipelines = checkSearchPipelines(config, o.baseDir);
-  const resources = fitTextResources(split.train, split.products, {
-    mineSynonyms: config.resources.mineSynonyms,
-    ...(config.resources.synonymsFile ? { synonymsFile: resolve(o.baseDir, config.resources.synonymsFile) } : {}),
-    ...(config.resources.brandsFile ? { brandsFile: resolve(o.baseDir, config.resources.brandsFile) } : {}),
-  });
+  const resources = searchResourcesOf(config, split, o.baseDir);
   const dataKey = searchDataFingerprint([...split.train, ...split.valid, ...split.test], split.products, split.labelScale);
   const seeds = Array.from({ length: config.seeds }, (_, i) => i);
   // Ranking metrics only mean something where a query's products differ in label; a query whose

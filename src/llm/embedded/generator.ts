@@ -326,8 +326,11 @@ export class EmbeddedGenerator implements TextGenerator {
           if (next === codec.eos) return finish(a, 'stop');
           a.tokens.push(next);
           if (a.tokens.length >= limit(a)) return finish(a, 'length');
-          const text = codec.text(a.tokens);
-          if (a.params.stop.some((s) => s !== '' && text.includes(s))) return finish(a, 'stop');
+          // Decoding the tokens so far costs a pass over them; only stop strings need it every step.
+          if (a.params.stop.length > 0) {
+            const text = codec.text(a.tokens);
+            if (a.params.stop.some((s) => s !== '' && text.includes(s))) return finish(a, 'stop');
+          }
           still.push(a);
         });
         active = still;
