@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, layerConfig, parseWithSchema } from '../core/index.ts';
 import { DATA_FORMATS, type LoadOptions } from '../data/index.ts';
-import { modelSpecSchema, trainerConfigSchema } from '../models/index.ts';
+import { modelSpecSchema, trainerConfigSchema, type ModelSpec } from '../models/index.ts';
 import { SEQUENCE_SYNTHESIZERS, sequenceSynthesizers } from '../synth/index.ts';
 import { backendInfo, setThreads, useBackend } from '../nn/index.ts';
 import { loadPipeline } from '../augment/index.ts';
@@ -180,6 +180,15 @@ export const experimentSchema = z
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type ArmConfig = z.infer<typeof armSchema>;
+
+/**
+ * The model spec an experiment trains. An empty trainer block is left out so the spec (and the
+ * seed fingerprints) equal `samplify evaluate`'s for the same model.
+ */
+export function experimentModelSpec(config: Pick<ExperimentConfig, 'model'>): ModelSpec {
+  const trainer = config.model.trainer;
+  return { model: config.model.model, config: config.model.config, ...(Object.keys(trainer).length > 0 ? { trainer: trainer as ModelSpec['trainer'] & {} } : {}) };
+}
 
 export function parseExperimentConfig(raw: unknown, file?: string): ExperimentConfig {
   return parseWithSchema(experimentSchema, raw, file);

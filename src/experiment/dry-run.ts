@@ -17,7 +17,7 @@ import { loadSearchDataset } from '../data/search/index.ts';
 import { expandTrainViewDetailed, loadPipeline } from '../augment/index.ts';
 import { createRecommender, DEFAULT_TRAINER, parseModelSpec, type ModelSpec } from '../models/index.ts';
 import { searchRankers } from '../models/search/index.ts';
-import type { ExperimentConfig } from './config.ts';
+import { experimentModelSpec, type ExperimentConfig } from './config.ts';
 import { armTrainingGroups, checkSearchPipelines, searchReaderOptions, searchResourcesOf, searchSplitOf, type SearchExperimentConfig } from './search.ts';
 
 export interface DryRunArm {
@@ -48,8 +48,7 @@ export async function dryRunLiftExperiment(config: ExperimentConfig, baseDir: st
   const read = await loadDataset(resolve(baseDir, config.data.path), config.data.format);
   const { dataset, split } = config.split === 'session' ? sessionSplit(read.dataset, config.session) : { dataset: read.dataset, split: leaveOneOutSplit(read.dataset) };
   const train = split.train;
-  const trainer = config.model.trainer;
-  const model: ModelSpec = { model: config.model.model, config: config.model.config, ...(Object.keys(trainer).length > 0 ? { trainer: trainer as ModelSpec['trainer'] & {} } : {}) };
+  const model = experimentModelSpec(config);
   const params = parseModelSpec(model, ['model']);
   const epochs = config.epochs ?? params.trainer.epochs ?? DEFAULT_TRAINER.epochs;
   const { seconds: probeSeconds, interactions: probeInteractions } = await probeRecommender(model, train);

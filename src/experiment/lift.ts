@@ -23,7 +23,7 @@ import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { fitPipelineGenerators } from './generators.ts';
-import type { ArmConfig, ExperimentConfig } from './config.ts';
+import { experimentModelSpec, type ArmConfig, type ExperimentConfig } from './config.ts';
 
 export interface LiftOptions {
   readonly config: ExperimentConfig;
@@ -229,9 +229,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
     progress.line(`session split: ${sm.users} sessions kept (${sm.shortUsers} dropped), ${dataset.numItems} items; ${sm.trainInteractions} training interactions, ${sm.validCases} validation and ${sm.testCases} test cases (every prefix)`);
   }
   const seeds = Array.from({ length: config.seeds }, (_, i) => i);
-  // An empty trainer block is left out so the spec (and the seed fingerprints) equal `samplify evaluate`'s.
-  const trainer = config.model.trainer;
-  const model: ModelSpec = { model: config.model.model, config: config.model.config, ...(Object.keys(trainer).length > 0 ? { trainer: trainer as ModelSpec['trainer'] & {} } : {}) };
+  const model = experimentModelSpec(config);
 
   // Build every pipeline before any training, so a bad step fails in seconds, not hours.
   const load = (src: string | object): Pipeline => loadPipeline(src, { baseDir: o.baseDir, train: split.train, dataset });
