@@ -7,9 +7,9 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve, extname } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, layerConfig, parseWithSchema } from '../core/index.ts';
+import { ConfigError, layerConfig, mergeLayers, parseWithSchema } from '../core/index.ts';
 import { DATA_FORMATS, type LoadOptions } from '../data/index.ts';
-import { modelSpecSchema, trainerConfigSchema, type ModelSpec } from '../models/index.ts';
+import { models, modelSpecSchema, trainerConfigSchema, type ModelSpec } from '../models/index.ts';
 import { SEQUENCE_SYNTHESIZERS, sequenceSynthesizers } from '../synth/index.ts';
 import { backendInfo, setThreads, useBackend } from '../nn/index.ts';
 import { loadPipeline } from '../augment/index.ts';
@@ -133,10 +133,17 @@ const armSchema = z
       .object({ pipeline: pipelineRef, weight: z.number().positive().default(0.1), temperature: z.number().positive().default(1) })
       .strict()
       .optional(),
+    /**
+     * The model as this arm trains it: `config` is deep-merged onto the baseline's model config
+     * (e.g. `sideInfo` to fuse item attributes), checked against the model's schema at parse time.
+     * The model family, trainer, seeds and selection stay the baseline's, so the arm measures the
+     * change it names (alone, or together with its expansion).
+     */
+    model: z.object({ config: z.record(z.string(), z.unknown()) }).strict().optional(),
   })
   .strict()
-  .refine((a) => a.pipeline !== undefined || a.synthesize !== undefined || a.online !== undefined || a.contrastive !== undefined, {
-    message: 'an arm needs at least one of pipeline (offline expansion), synthesize (synthetic users), online or contrastive',
+  .refine((a) => a.pipeline !== undefined || a.synthesize !== undefined || a.online !== undefined || a.contrastive !== undefined || a.model !== undefined, {
+    message: 'an arm needs at least one of pipeline (offline expansion), synthesize (synthetic users), online, contrastive or model (a model-config change)',
   })
   .refine((a) => a.align !== 'importance' || a.keepOriginal, {
     message: 'align: importance weights the added samples next to the real ones, so it needs keepOriginal: true',
@@ -176,7 +183,16 @@ export const experimentSchema = z
     arms: z.array(armSchema).min(1),
     out: outFragment,
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // An arm's model change is checked as the merged config the arm will train (a typo in
+    // arms[i].model.config.sideInfo fails here, naming that path).
+    c.arms.forEach((arm, i) => {
+      if (arm.model === undefined) return;
+      const merged = mergeLayers(c.model.config, arm.model.config) as Record<string, unknown>;
+      models.refine(c.model.model, { config: merged, trainer: c.model.trainer }, ctx, ['arms', i, 'model'], ['arms', i, 'model']);
+    });
+  });
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type ArmConfig = z.infer<typeof armSchema>;
@@ -188,6 +204,12 @@ export type ArmConfig = z.infer<typeof armSchema>;
 export function experimentModelSpec(config: Pick<ExperimentConfig, 'model'>): ModelSpec {
   const trainer = config.model.trainer;
   return { model: config.model.model, config: config.model.config, ...(Object.keys(trainer).length > 0 ? { trainer: trainer as ModelSpec['trainer'] & {} } : {}) };
+}
+
+/** The model spec one arm trains: the baseline's, with the arm's `model.config` deep-merged onto it. */
+export function armModelSpec(config: Pick<ExperimentConfig, 'model'>, arm: Pick<ArmConfig, 'model'>): ModelSpec {
+  const base = experimentModelSpec(config);
+  return arm.model === undefined ? base : { ...base, config: mergeLayers(base.config, arm.model.config) as Record<string, unknown> };
 }
 
 export function parseExperimentConfig(raw: unknown, file?: string): ExperimentConfig {

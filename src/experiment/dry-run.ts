@@ -17,7 +17,7 @@ import { loadSearchDataset } from '../data/search/index.ts';
 import { expandTrainViewDetailed, loadPipeline } from '../augment/index.ts';
 import { createRecommender, DEFAULT_TRAINER, parseModelSpec, type ModelSpec } from '../models/index.ts';
 import { searchRankers } from '../models/search/index.ts';
-import { experimentModelSpec, type ExperimentConfig } from './config.ts';
+import { armModelSpec, experimentModelSpec, type ExperimentConfig } from './config.ts';
 import { armTrainingGroups, checkSearchPipelines, searchReaderOptions, searchResourcesOf, searchSplitOf, type SearchExperimentConfig } from './search.ts';
 
 export interface DryRunArm {
@@ -78,18 +78,24 @@ export async function dryRunLiftExperiment(config: ExperimentConfig, baseDir: st
       note = `${arm.synthesize.model} fitted per seed (not in the estimate); added interactions estimated from the mean history length`;
     }
     if (online || contrastive) note = [note, 'online / contrastive views add per-epoch work not in the estimate'].filter(Boolean).join('; ');
+    if (arm.model) {
+      // The arm's model is built here (its side-information file read and checked against the
+      // data's items); its per-epoch cost is taken as the baseline's.
+      await probeRecommender(armModelSpec(config, arm), train, 50);
+      note = [note, `model config changed (${Object.keys(arm.model.config).join(', ')}); cost per epoch taken as the baseline's`].filter(Boolean).join('; ');
+    }
     const size = (arm.keepOriginal === false ? 0 : train.interactionCount) + added;
     arms.push({ name: arm.name, trainSize: size, added, ...(note ? { note } : {}), secondsPerSeed: cost(size) });
   }
   return finishPlan('sequence-lift', config.name, read.report, { kind: config.split, users: train.users().length, trainInteractions: train.interactionCount, validCases: split.valid.length, testCases: split.test.length }, config.seeds, arms, probeSeconds, trained ? `probe: ${config.model.model} fitted for 1 epoch on ${probeInteractions} interactions; scaled by interactions × ${epochs} epochs (the cap: an upper bound when early stopping ends sooner)` : `probe: ${config.model.model} fitted on ${probeInteractions} interactions; scaled by interactions`);
 }
 
-/** Fits the model once for one epoch on at most 2,000 users (seeded sample). */
-async function probeRecommender(spec: ModelSpec, train: TrainView): Promise<{ seconds: number; interactions: number }> {
+/** Fits the model once for one epoch on at most `maxUsers` users (seeded sample). */
+async function probeRecommender(spec: ModelSpec, train: TrainView, maxUsers = 2000): Promise<{ seconds: number; interactions: number }> {
   const users = train.users();
   const idx = Int32Array.from(users);
   new Rng(0).split('dry-run-probe').shuffle(idx);
-  const sample = Array.from(idx.subarray(0, Math.min(2000, idx.length)), (u) => train.sequence(u));
+  const sample = Array.from(idx.subarray(0, Math.min(maxUsers, idx.length)), (u) => train.sequence(u));
   const view = makeTrainView(train.numItems, sample);
   const rec = createRecommender(spec);
   const t0 = performance.now();

@@ -23,7 +23,7 @@ import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { fitPipelineGenerators } from './generators.ts';
-import { experimentModelSpec, type ArmConfig, type ExperimentConfig } from './config.ts';
+import { armModelSpec, experimentModelSpec, type ArmConfig, type ExperimentConfig } from './config.ts';
 
 export interface LiftOptions {
   readonly config: ExperimentConfig;
@@ -313,7 +313,8 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
     // Contrastive views and keepTargets inputs with the mask operator need an input embedding for the mask token.
     const masks = (pl: Pipeline | undefined): boolean => pl !== undefined && pl.maskSteps().length > 0;
     const needsMask = model.model === 'sasrec' && (masks(p.contrastive) || (arm.online?.keepTargets === true && masks(p.online)));
-    const armModel = needsMask ? { ...model, config: { ...model.config, maskToken: true } } : model;
+    const base = armModelSpec(config, arm);
+    const armModel = needsMask ? { ...base, config: { ...base.config, maskToken: true } } : base;
     plans.set(arm.name, { arm, trainFor, ...(augmentation ? { augmentation } : {}), model: armModel });
   }
 

@@ -240,3 +240,29 @@ test('a seed whose synthesizer another worker is fitting is left to that worker,
   assert.equal(lines.filter((l) => /markov fitted on/.test(l)).length, 0);
   assert.equal(r.arms[1]!.trainSequences, r.arms[0]!.trainSequences + 30);
 });
+
+test('an arm can change the model config (side information): merged onto the baseline, checked at parse time, trained as its own arm', async () => {
+  const attrs = join(tmp, 'attrs.json');
+  writeFileSync(attrs, JSON.stringify(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [String(i + 1), [i % 4, 10 + (i % 3)]]))));
+  const base = { name: 'tiny-fusion', data: { path: data }, model: tinySasrec('ce'), seeds: 1, epochs: 2, bootstrap: { resamples: 100 } };
+  // A typo inside the arm's model change names the merged path; a model change alone is an arm.
+  assert.throws(
+    () => parseExperimentConfig({ ...base, arms: [{ name: 'fused', model: { config: { sideInfo: { attributes: attrs, fusion: 'sideways' } } } }] }),
+    (e: unknown) => e instanceof ConfigError && e.location.field === 'arms[0].model.config.sideInfo.fusion',
+  );
+  assert.throws(
+    () => parseExperimentConfig({ ...base, arms: [{ name: 'fused', model: { config: { hiden: 4 } } }] }),
+    (e: unknown) => e instanceof ConfigError && /arms\[0\]\.model\.config/.test(e.location.field ?? '') && /hiden/.test(e.message),
+  );
+  const config = parseExperimentConfig({ ...base, arms: [{ name: 'fused', model: { config: { sideInfo: { attributes: attrs, fusion: 'gate' } } } }] });
+  const out = join(tmp, 'out-fusion');
+  const r = await runLiftExperiment({ config, baseDir: tmp, out });
+  assert.deepEqual(r.arms.map((a) => a.name), ['baseline', 'fused']);
+  assert.equal(r.arms[1]!.trainSequences, r.arms[0]!.trainSequences, 'the same training data');
+  const seedRun = (arm: string) => JSON.parse(readFileSync(join(out, 'arms', arm, 'seeds', 'seed0.json'), 'utf8')) as { model?: { config?: Record<string, unknown> } };
+  const fusedModel = JSON.stringify(seedRun('fused'));
+  assert.match(fusedModel, /"fusion":"gate"/, 'the arm trained the fused model');
+  assert.match(fusedModel, /"hidden":8/, 'on top of the baseline config');
+  assert.doesNotMatch(JSON.stringify(seedRun('baseline')), /sideInfo/);
+  assert.notDeepEqual(r.arms[1]!.test, r.arms[0]!.test);
+});
