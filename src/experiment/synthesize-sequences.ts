@@ -170,7 +170,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
     progress.line('measuring fidelity and privacy');
     const held = heldUsers.map((u) => real.sequences[u]!.items);
     const quality = sequenceQualityReport(fitSeqs, synthetic, { seed: c.seed, numItems: real.numItems });
-    const privacy = sequencePrivacyReport(fitSeqs, held, synthetic, { seed: c.seed, numItems: real.numItems });
+    const privacy = sequencePrivacyReport(fitSeqs, held, synthetic, { seed: c.seed, numItems: real.numItems, itemIds: real.itemIds });
     const events = real.eventTypes ? eventReport(real.eventTypes, fitHistories, sampled) : undefined;
     reportPath = `${stem(c.out)}.report.json`;
     writeJsonAtomic(reportPath, { kind: 'samplify-sequence-synthesis-report', holdoutShare: c.report.holdout, users: { fit: fitSeqs.length, holdout: held.length, synthetic: synthetic.length }, quality, privacy, ...(events ? { events } : {}) });

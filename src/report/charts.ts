@@ -96,6 +96,9 @@ export function barSpec(values: readonly Datum[], o: XY & { readonly group?: str
 }
 
 /** A histogram of numbers already binned here (so the bins are ours, stable and labelled). */
+/** Equal-width bin counts live with the statistics (the privacy report bins distances too). */
+export { binCounts } from '../stats/index.ts';
+
 export function histogramSpec(values: readonly Datum[], o: XY): TopLevelSpec {
   return {
     width: o.width ?? WIDTH,
@@ -123,28 +126,4 @@ export function heatmapSpec(values: readonly Datum[], o: XY & { readonly value: 
       color: { field: o.value, type: 'quantitative', title: o.valueTitle ?? o.value, ...(o.domain ? { scale: { domain: [...o.domain], scheme: 'viridis' } } : { scale: { scheme: 'viridis' } }) },
     },
   } as TopLevelSpec;
-}
-
-/** Counts of `xs` in `bins` equal-width bins over [lo, hi] (labels are the bin starts). */
-export function binCounts(xs: ArrayLike<number>, bins: number, lo?: number, hi?: number): { start: number; end: number; count: number }[] {
-  let a = lo ?? Number.POSITIVE_INFINITY;
-  let b = hi ?? Number.NEGATIVE_INFINITY;
-  if (lo === undefined || hi === undefined) {
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i]!;
-      if (!Number.isFinite(x)) continue;
-      if (lo === undefined && x < a) a = x;
-      if (hi === undefined && x > b) b = x;
-    }
-  }
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return [];
-  if (b <= a) b = a + 1;
-  const w = (b - a) / bins;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i]!;
-    if (!Number.isFinite(x) || x < a || x > b) continue;
-    counts[Math.min(bins - 1, Math.floor((x - a) / w))]! += 1;
-  }
-  return counts.map((count, i) => ({ start: a + i * w, end: a + (i + 1) * w, count }));
 }

@@ -57,3 +57,27 @@ export function summarize(values: ArrayLike<number>): { p5: number; median: numb
   for (let i = 0; i < s.length; i++) sum += s[i]!;
   return { p5: quantileSorted(s, 0.05), median: quantileSorted(s, 0.5), mean: s.length ? sum / s.length : Number.NaN };
 }
+
+/** Counts of `xs` in `bins` equal-width bins over [lo, hi] (labels are the bin starts). */
+export function binCounts(xs: ArrayLike<number>, bins: number, lo?: number, hi?: number): { start: number; end: number; count: number }[] {
+  let a = lo ?? Number.POSITIVE_INFINITY;
+  let b = hi ?? Number.NEGATIVE_INFINITY;
+  if (lo === undefined || hi === undefined) {
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i]!;
+      if (!Number.isFinite(x)) continue;
+      if (lo === undefined && x < a) a = x;
+      if (hi === undefined && x > b) b = x;
+    }
+  }
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return [];
+  if (b <= a) b = a + 1;
+  const w = (b - a) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    if (!Number.isFinite(x) || x < a || x > b) continue;
+    counts[Math.min(bins - 1, Math.floor((x - a) / w))]! += 1;
+  }
+  return counts.map((count, i) => ({ start: a + i * w, end: a + (i + 1) * w, count }));
+}

@@ -6,7 +6,7 @@
 export { lnGamma, digamma, gammaP, regularizedIncompleteBeta } from './special.ts';
 export { normPdf, normCdf, normPpf } from './normal.ts';
 export { studentTCdf, studentTTwoSidedP, studentTQuantile } from './student-t.ts';
-export { meanStd, quantileSorted, pearson, summarize } from './descriptive.ts';
+export { binCounts, meanStd, quantileSorted, pearson, summarize } from './descriptive.ts';
 export { pairedTTest, pairedBootstrapCI } from './paired.ts';
 export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from './paired.ts';
 export { ksStatistic, ksStatisticAgainstCdf, totalVariation, totalVariationMaps, tvDistance, klDivergence, jsDivergence, checkKlEpsilon, DEFAULT_KL_EPSILON } from './distances.ts';

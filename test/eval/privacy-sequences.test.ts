@@ -22,6 +22,19 @@ test('item-set index: exact nearest Jaccard distance', () => {
     }
     close(got[i]!, best, 1e-12, `query ${i}`);
   });
+  // The index names the first reference at that distance.
+  const jaccard = (a: Int32Array, b: Int32Array): number => {
+    const x = new Set(a);
+    const y = new Set(b);
+    const inter = [...x].filter((v) => y.has(v)).length;
+    return 1 - inter / (x.size + y.size - inter);
+  };
+  const { distance, index } = new ItemSetIndex(ref, 30).nearest(q);
+  q.forEach((s, i) => {
+    if (distance[i]! >= 1) return assert.equal(index[i], -1);
+    const first = ref.findIndex((r) => r.length > 0 && Math.abs(jaccard(s, r) - distance[i]!) < 1e-12);
+    assert.equal(index[i], first, `query ${i}`);
+  });
 });
 
 test('sequence privacy: copied training users are caught; fresh users look like the holdout', () => {
@@ -36,6 +49,14 @@ test('sequence privacy: copied training users are caught; fresh users look like 
   assert.ok(r.ngrams[0]!.holdoutBaseline.value < 0.9);
   assert.equal(r.dcr.syntheticToTrain.median, 0);
   assert.ok(r.membershipInference.auc.value > 0.7, `MIA ${r.membershipInference.auc.value}`);
+  // Examples: the closest five are copies shown beside the very training user they copy.
+  const ex = r.nearestExamples.rows;
+  assert.equal(ex.length, 10);
+  assert.deepEqual(ex.map((e) => e.why), [...Array(5).fill('closest'), ...Array(5).fill('random')]);
+  for (const e of ex) {
+    assert.equal(e.distance, 0);
+    assert.deepEqual(new Set(e.nearest), new Set(e.synthetic));
+  }
 
   const fresh = sequencePrivacyReport(train, holdout, markovSequences(1000, 2000, 99), { seed: 0 });
   close(fresh.membershipInference.auc.value, 0.5, 0.05, 'fresh MIA');

@@ -80,6 +80,12 @@ test('a synthetic set of copies of training rows: every row a copy, DCR 0, attac
   assert.equal(r.dcr.syntheticToTrain.p5, 0);
   assert.ok(r.dcr.holdoutToTrain.median > 0.05, `holdout median ${r.dcr.holdoutToTrain.median}`);
   assert.equal(r.dcr.shareCloserThanHoldoutP5.value, 1);
+  // The histogram holds every distance: all copies in the first bin, the holdout spread to the right.
+  const h = r.dcr.histogram;
+  assert.equal(h.edges.length, h.synthetic.length + 1);
+  assert.equal(h.synthetic[0], 1);
+  close(h.holdout.reduce((a, b) => a + b, 0), 1, 1e-9, 'holdout shares');
+  assert.ok(h.holdout[0]! < 0.5, `holdout share in the first bin ${h.holdout[0]}`);
   assert.ok(r.membershipInference.auc.value > 0.7, `MIA ${r.membershipInference.auc.value}`);
   assert.equal(r.membershipInference.auc.ideal, 0.5);
   assert.equal(r.membershipInference.members, 1000);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, Rng } from '../../src/core/index.ts';
@@ -83,6 +83,22 @@ test('synthesize with a sequence synthesizer: seqtxt output; bad keys and params
   assert.equal(report.privacy.exactCopies.count, 0, 'copies of fitted histories were removed');
   const line = readFileSync(join(tmp, 'out/users.txt'), 'utf8').split('\n')[0]!;
   assert.match(line, /^synthetic-1( 1(0\d|1[01]))+$/);
+  // Nearest real users, in the original item ids, and the DCR histogram; both on the page.
+  const ex = report.privacy.nearestExamples.rows as { why: string; distance: number; synthetic: string[]; nearest: string[] }[];
+  assert.equal(ex.length, 10);
+  for (const e of ex) assert.ok([...e.synthetic, ...e.nearest].every((i) => /^1(0\d|1[01])$/.test(i)), JSON.stringify(e));
+  assert.ok(ex.slice(5).every((e) => e.distance >= ex[4]!.distance), 'the closest five come first');
+  assert.equal(report.privacy.dcr.histogram.synthetic.length, 25);
+  const { buildReport } = await import('../../src/report/index.ts');
+  // out/ also holds the first test's runs: the page is built from a folder with this run alone.
+  const only = join(tmp, 'page');
+  mkdirSync(only);
+  for (const f of ['users.txt', 'users.report.json', 'users.provenance.json']) copyFileSync(join(tmp, 'out', f), join(only, f));
+  const page = await buildReport(only);
+  assert.equal(page.kind, 'synthesize-sequences');
+  assert.match(page.html, /id="nearest-histories"/);
+  assert.match(page.html, /data-chart="dcr"/);
+  assert.match(page.html, /share of records/);
 
   assert.throws(() => readAnySynthesizeConfig(config('out: out/u.csv\n', 'bad-out.yaml')), (e: unknown) => e instanceof ConfigError && e.location.field === 'out');
   assert.throws(() => readAnySynthesizeConfig(config('out: out/u.jsonl\nrows: 5\n', 'bad-key.yaml')), (e: unknown) => e instanceof ConfigError && /rows/.test(e.message));

@@ -9,7 +9,7 @@ import { sampleRows } from '../quality/detection.ts';
 import { metricValue, type MetricValue } from '../quality/metric.ts';
 import { maxItemId } from '../quality/sequences.ts';
 import { stepTimer } from '../quality/timing.ts';
-import { dcrResult, distanceAttack, type DcrResult, type MembershipInference } from './tables.ts';
+import { dcrResult, distanceAttack, pickNearestExamples, type DcrResult, type MembershipInference } from './tables.ts';
 
 export interface NGramOverlap {
   readonly n: number;
@@ -33,8 +33,22 @@ export interface SequencePrivacyReport {
   readonly distance: { readonly name: 'jaccard'; readonly description: string };
   readonly dcr: DcrResult;
   readonly membershipInference: MembershipInference;
+  /**
+   * Synthetic histories next to their nearest training history (Jaccard distance of item sets):
+   * the closest five — to check for memorised users — then five seeded others. Items are the
+   * dataset's own ids when `itemIds` is given, dense ids otherwise.
+   */
+  readonly nearestExamples: { readonly rows: readonly SequenceNearestExample[] };
   readonly seed: number;
   readonly seconds?: Readonly<Record<string, number>>;
+}
+
+export interface SequenceNearestExample {
+  readonly why: 'closest' | 'random';
+  readonly distance: number;
+  readonly synthetic: readonly (string | number)[];
+  /** The nearest training history (empty when none shares an item). */
+  readonly nearest: readonly (string | number)[];
 }
 
 export interface SequencePrivacyOptions {
@@ -44,6 +58,8 @@ export interface SequencePrivacyOptions {
   /** Members and non-members drawn for the attack, each (default 20000). */
   readonly maxAttackRows?: number;
   readonly numItems?: number;
+  /** The dataset's item ids by dense id, to show examples in the user's own ids. */
+  readonly itemIds?: readonly string[];
   readonly includeTimings?: boolean;
 }
 
@@ -80,7 +96,8 @@ export function sequencePrivacyReport(
     }),
   );
   const trainIndex = timed('index', () => new ItemSetIndex(train, numItems));
-  const synToTrain = timed('dcrSynthetic', () => trainIndex.nearestDistances(synthetic));
+  const synNearest = timed('dcrSynthetic', () => trainIndex.nearest(synthetic));
+  const synToTrain = synNearest.distance;
   const holdoutToTrain = timed('dcrHoldout', () => trainIndex.nearestDistances(holdout));
   const membershipInference = timed('membershipInference', () => {
     const rng = new Rng(options.seed).split('membership-inference');
@@ -98,9 +115,20 @@ export function sequencePrivacyReport(
     distance: { name: 'jaccard', description: '1 − |A ∩ B| / |A ∪ B| of the two sequences\u2019 item sets (order and repeats ignored); two empty sequences are at distance 0' },
     dcr: dcrResult(synToTrain, holdoutToTrain),
     membershipInference,
+    nearestExamples: { rows: sequenceExamples(train, synthetic, synNearest, options.itemIds, new Rng(options.seed).split('nearest-examples')) },
     seed: options.seed,
   };
   return options.includeTimings ? { ...report, seconds } : report;
+}
+
+function sequenceExamples(train: readonly Int32Array[], synthetic: readonly Int32Array[], nearest: { distance: Float64Array; index: Int32Array }, itemIds: readonly string[] | undefined, rng: Rng): SequenceNearestExample[] {
+  const show = (s: Int32Array): (string | number)[] => Array.from(s, (i) => itemIds?.[i] ?? i);
+  return pickNearestExamples(nearest.distance, rng).map(({ index: i, why }) => ({
+    why,
+    distance: nearest.distance[i]!,
+    synthetic: show(synthetic[i]!),
+    nearest: nearest.index[i]! >= 0 ? show(train[nearest.index[i]!]!) : [],
+  }));
 }
 
 function sequenceKey(s: Int32Array): string {
@@ -172,7 +200,13 @@ export class ItemSetIndex {
   }
 
   nearestDistances(queries: readonly Int32Array[]): Float64Array {
+    return this.nearest(queries).distance;
+  }
+
+  /** Per query: the distance to its nearest reference sequence and that sequence's index (−1 when none shares an item). */
+  nearest(queries: readonly Int32Array[]): { distance: Float64Array; index: Int32Array } {
     const out = new Float64Array(queries.length);
+    const at = new Int32Array(queries.length).fill(-1);
     const maxItem = this.start.length - 2;
     queries.forEach((q, qi) => {
       const items = Int32Array.from(new Set(q));
@@ -190,15 +224,21 @@ export class ItemSetIndex {
         }
       }
       let best = 1;
+      let bestRow = -1;
       for (let k = 0; k < nt; k++) {
         const r = this.touched[k]!;
         const i = this.inter[r]!;
         const d = 1 - i / (items.length + this.sizes[r]! - i);
-        if (d < best) best = d;
+        // Ties go to the lowest index, so the reported neighbour does not depend on posting order.
+        if (d < best || (d === best && r < bestRow)) {
+          best = d;
+          bestRow = r;
+        }
         this.inter[r] = 0;
       }
       out[qi] = best;
+      at[qi] = bestRow;
     });
-    return out;
+    return { distance: out, index: at };
   }
 }

@@ -5,7 +5,7 @@
  */
 import { Rng } from '../../core/rng.ts';
 import type { Cell, Table, TableMetadata } from '../../data/table.ts';
-import { rocAuc, summarize } from '../../stats/index.ts';
+import { binCounts, rocAuc, summarize } from '../../stats/index.ts';
 import { categoryKey, reportColumns } from '../quality/columns.ts';
 import { sampleRows } from '../quality/detection.ts';
 import { metricValue, type MetricValue } from '../quality/metric.ts';
@@ -34,7 +34,23 @@ export interface DcrResult {
   readonly syntheticMedian: MetricValue;
   readonly shareCloserThanHoldoutP5: MetricValue;
   readonly medianRatio: MetricValue;
+  /**
+   * Every distance binned: shares of synthetic and of holdout records per equal-width bin over
+   * [0, the largest distance of either], so a page can draw the two distributions over each other.
+   */
+  readonly histogram: DcrHistogram;
 }
+
+export interface DcrHistogram {
+  /** Bin edges (bins + 1 values). */
+  readonly edges: readonly number[];
+  /** Share of synthetic records per bin (sums to 1). */
+  readonly synthetic: readonly number[];
+  /** Share of holdout records per bin (sums to 1). */
+  readonly holdout: readonly number[];
+}
+
+const DCR_BINS = 25;
 
 export interface MembershipInference {
   readonly auc: MetricValue;
@@ -121,16 +137,23 @@ export function privacyReport(train: Table, holdout: Table, synthetic: Table, me
 }
 
 /** The 5 synthetic rows closest to a training row and 5 seeded others, each with that training row. */
-function nearestExamples(train: Table, synthetic: Table, columns: readonly string[], nearest: { distance: Float64Array; index: Int32Array }, rng: Rng, each = 5): NearestExample[] {
+function nearestExamples(train: Table, synthetic: Table, columns: readonly string[], nearest: { distance: Float64Array; index: Int32Array }, rng: Rng): NearestExample[] {
   const row = (t: Table, i: number): Cell[] => columns.map((c) => t.data[c]![i] ?? null);
-  const n = synthetic.rowCount;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => nearest.distance[a]! - nearest.distance[b]! || a - b);
+  return pickNearestExamples(nearest.distance, rng).map(({ index: i, why }) => ({ why, distance: nearest.distance[i]!, synthetic: row(synthetic, i), nearest: nearest.index[i]! >= 0 ? row(train, nearest.index[i]!) : [] }));
+}
+
+/**
+ * Which synthetic records a person should look at: the `each` closest to any training record
+ * (ties by index) — the ones to check for memorisation — then `each` seeded others.
+ */
+export function pickNearestExamples(distance: Float64Array, rng: Rng, each = 5): { index: number; why: 'closest' | 'random' }[] {
+  const n = distance.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => distance[a]! - distance[b]! || a - b);
   const closest = order.slice(0, Math.min(each, n));
   const taken = new Set(closest);
   const rest = order.filter((i) => !taken.has(i));
   const random = Array.from(sampleRows(rest.length, Math.min(each, rest.length), rng), (k) => rest[k]!).sort((a, b) => a - b);
-  const make = (i: number, why: NearestExample['why']): NearestExample => ({ why, distance: nearest.distance[i]!, synthetic: row(synthetic, i), nearest: nearest.index[i]! >= 0 ? row(train, nearest.index[i]!) : [] });
-  return [...closest.map((i) => make(i, 'closest')), ...random.map((i) => make(i, 'random'))];
+  return [...closest.map((index) => ({ index, why: 'closest' as const })), ...random.map((index) => ({ index, why: 'random' as const }))];
 }
 
 /** Row identity over the measured columns; numbers and their string forms compare equal, as in the fidelity report. */
@@ -172,7 +195,16 @@ export function dcrResult(synToTrain: Float64Array, holdoutToTrain: Float64Array
     syntheticMedian: metricValue('DCR', syn.median),
     shareCloserThanHoldoutP5: metricValue('ShareCloserThanHoldoutP5', synToTrain.length ? closer / synToTrain.length : 0),
     medianRatio: metricValue('DCRMedianRatio', hold.median > 0 ? syn.median / hold.median : syn.median > 0 ? 1 : 0),
+    histogram: dcrHistogram(synToTrain, holdoutToTrain),
   };
+}
+
+function dcrHistogram(synToTrain: Float64Array, holdoutToTrain: Float64Array): DcrHistogram {
+  let hi = 0;
+  for (const xs of [synToTrain, holdoutToTrain]) for (let i = 0; i < xs.length; i++) if (xs[i]! > hi) hi = xs[i]!;
+  if (hi <= 0) hi = 1;
+  const shares = (xs: Float64Array): number[] => binCounts(xs, DCR_BINS, 0, hi).map((b) => (xs.length ? b.count / xs.length : 0));
+  return { edges: Array.from({ length: DCR_BINS + 1 }, (_, i) => (hi * i) / DCR_BINS), synthetic: shares(synToTrain), holdout: shares(holdoutToTrain) };
 }
 
 /** AUC of score = −distance to the nearest synthetic record, members (label 1) vs non-members. */

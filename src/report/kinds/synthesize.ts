@@ -37,6 +37,7 @@ const dcrSchema = z
     holdoutToTrain: z.object({ p5: z.number(), median: z.number(), mean: z.number() }).loose(),
     shareCloserThanHoldoutP5: valueSchema.optional(),
     medianRatio: valueSchema.optional(),
+    histogram: z.object({ edges: z.array(z.number()), synthetic: z.array(z.number()), holdout: z.array(z.number()) }).loose().optional(),
   })
   .loose();
 
@@ -49,7 +50,8 @@ const privacySchema = z
     distance: z.object({ name: z.string().optional(), description: z.string().optional() }).loose().optional(),
     nearestExamples: z
       .object({
-        columns: z.array(z.string()),
+        /** Table runs: the measured columns; sequence runs have none (synthetic / nearest are item lists). */
+        columns: z.array(z.string()).optional(),
         rows: z.array(z.object({ why: z.string(), distance: z.number(), synthetic: z.array(z.unknown()), nearest: z.array(z.unknown()) }).loose()),
       })
       .loose()
@@ -126,12 +128,20 @@ function privacySummaryRows(p: z.infer<typeof privacySchema>): HtmlValue[][] {
 async function privacySection(p: z.infer<typeof privacySchema>): Promise<Html> {
   const parts: Html[] = [table(['measure', 'synthetic', 'reference', 'reading'], privacySummaryRows(p), { id: 'privacy-table', numeric: [1] })];
   const figs: Html[] = [];
-  if (p.dcr) {
+  const hist = p.dcr?.histogram;
+  if (hist && hist.edges.length === hist.synthetic.length + 1 && hist.holdout.length === hist.synthetic.length) {
+    const values: Datum[] = hist.synthetic.flatMap((share, i) => [
+      { bin: hist.edges[i]!.toFixed(3), from: 'synthetic → train', share },
+      { bin: hist.edges[i]!.toFixed(3), from: 'holdout → train (baseline)', share: hist.holdout[i]! },
+    ]);
+    figs.push(await figure('dcr', `Distance to the closest training record (${p.distance?.name ?? 'distance'}), every record binned: synthetic records against real records the synthesizer never saw. Synthetic mass left of the holdout's means records closer to training rows than unseen real ones are.`, histogramSpec(values, { x: 'bin', xTitle: 'distance to the closest training record (bin start)', y: 'share', yTitle: 'share of records', color: 'from' })));
+  } else if (p.dcr) {
+    // Results written before the histogram was recorded carry only these summaries.
     const values: Datum[] = (['p5', 'median', 'mean'] as const).flatMap((q) => [
       { statistic: q, from: 'synthetic → train', distance: p.dcr!.syntheticToTrain[q] },
       { statistic: q, from: 'holdout → train (baseline)', distance: p.dcr!.holdoutToTrain[q] },
     ]);
-    figs.push(await figure('dcr', `Distance to the closest training record (${p.distance?.name ?? 'distance'}): synthetic rows against the real holdout baseline. Only these summaries are recorded, not every distance, so this replaces a full histogram.`, barSpec(values, { x: 'statistic', y: 'distance', color: 'from', group: 'from' })));
+    figs.push(await figure('dcr', `Distance to the closest training record (${p.distance?.name ?? 'distance'}): synthetic rows against the real holdout baseline (summaries only: this result predates the recorded histogram).`, barSpec(values, { x: 'statistic', y: 'distance', color: 'from', group: 'from' })));
   }
   if (p.membershipInference) {
     figs.push(await figure('membership-inference', 'Membership-inference AUC of a distance attack (0.5: the attacker cannot tell training records from unseen ones)', barSpec([{ attack: 'distance attack', AUC: p.membershipInference.auc.value }, { attack: 'chance (safest)', AUC: 0.5 }], { x: 'attack', y: 'AUC', color: 'attack', height: 160 })));
@@ -163,7 +173,7 @@ async function timingSection(prov: SynthProvenance | null): Promise<Html> {
 /** Synthetic rows beside their nearest training rows (table runs with a privacy report). */
 function nearestSection(p: z.infer<typeof privacySchema> | undefined): Html | null {
   const ex = p?.nearestExamples;
-  if (!ex || ex.rows.length === 0) return null;
+  if (!ex?.columns || ex.rows.length === 0) return null;
   const cell = (v: unknown): string => (v === null || v === undefined ? '∅' : String(v));
   const rows: HtmlValue[][] = [];
   for (const r of ex.rows) {
@@ -171,6 +181,25 @@ function nearestSection(p: z.infer<typeof privacySchema> | undefined): Html | nu
     rows.push(['nearest training row', '', ...r.nearest.map((v, i) => (cell(v) === cell(r.synthetic[i]) ? html`<span class="same">${cell(v)}</span>` : cell(v)))]);
   }
   return html`${table(['row', 'Gower distance', ...ex.columns], rows, { id: 'nearest-rows' })}${note('Each synthetic row over its nearest training row (Gower distance, 0 = identical on every measured column). The first rows are the synthetic rows closest to any training row — the ones to check for memorised records; the rest a seeded random sample.')}`;
+}
+
+/** Synthetic histories beside their nearest training history (sequence runs with a privacy report). */
+function sequenceNearestSection(p: z.infer<typeof privacySchema> | undefined): Html | null {
+  const ex = p?.nearestExamples;
+  if (!ex || ex.columns || ex.rows.length === 0) return null;
+  const MAX_ITEMS = 30;
+  const items = (xs: readonly unknown[], other: ReadonlySet<string>): Html => {
+    const shown = xs.slice(0, MAX_ITEMS).map((v) => (other.has(String(v)) ? html`<span class="same">${String(v)}</span>` : String(v)));
+    return html`${shown.map((v, i) => (i ? html` ${v}` : v))}${xs.length > MAX_ITEMS ? ` … (${xs.length})` : ''}`;
+  };
+  const rows: HtmlValue[][] = [];
+  for (const r of ex.rows) {
+    const syn = new Set(r.synthetic.map(String));
+    const near = new Set(r.nearest.map(String));
+    rows.push([html`<strong>synthetic</strong> (${r.why === 'closest' ? 'among the closest' : 'random'})`, fmt(r.distance, 3), r.synthetic.length, items(r.synthetic, near)]);
+    rows.push(['nearest training history', '', r.nearest.length, r.nearest.length ? items(r.nearest, syn) : '— (no shared item)']);
+  }
+  return html`${table(['history', 'Jaccard distance', 'length', 'items (shared items marked)'], rows, { id: 'nearest-histories', numeric: [1, 2] })}${note('Each synthetic history over the training history closest to it (Jaccard distance of the item sets, 0 = the same items). The first rows are the synthetic users closest to a real one — the ones to check for memorised users; the rest a seeded random sample.')}`;
 }
 
 async function lossSection(prov: SynthProvenance | null): Promise<Html | null> {
@@ -358,6 +387,8 @@ ${note('The real histories are not in the run folder; the report compares with t
     const loss = await lossSection(prov);
     if (loss) sections.push({ id: 'curves', title: 'Training curves', body: loss });
     sections.push({ id: 'samples', title: 'Samples', body: samples });
+    const nearest = sequenceNearestSection(rep?.privacy);
+    if (nearest) sections.push({ id: 'nearest', title: 'Synthetic users next to their nearest real user', body: nearest });
     sections.push({ id: 'time', title: 'Time and memory per stage', body: await timingSection(prov) });
     return {
       title: `History synthesis · ${prov?.name ?? provFile.replace(/\.provenance\.json$/, '')}`,
