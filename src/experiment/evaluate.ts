@@ -1,6 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { join, basename } from 'node:path';
-import { CancelToken, ConfigError, DataValidationError, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { CancelToken, ConfigError, DataValidationError, peakRssMiB, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, makeTrainView, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { DEFAULT_HISTORY_EXCLUSION, defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
 import { createRecommender, type ModelSpec, type Recommender, type TrainingAugmentation } from '../models/index.ts';
@@ -45,6 +45,8 @@ export interface SeedResult {
   readonly evalSeconds: number;
   readonly secondsPerEpoch: number | null;
   readonly resumed: boolean;
+  /** The process's peak resident memory (MiB) when this seed finished (src/core/memory.ts); absent in older records. */
+  readonly peakRssMiB?: number;
 }
 
 export interface EvaluateResult {
@@ -182,6 +184,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
         evalSeconds,
         secondsPerEpoch: trainSeconds.length ? median(trainSeconds) : null,
         resumed: fit.resumed,
+        peakRssMiB: peakRssMiB(),
       });
       writeRunResult(seedFile, fingerprint, seedResults.at(-1));
       progress.line(`seed ${seed}: test ${fmtMetrics(test)} (best epoch ${fit.bestEpoch}, fit ${fit.seconds.toFixed(1)}s, eval ${evalSeconds.toFixed(1)}s)`);

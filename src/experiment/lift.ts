@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CancelToken, ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { CancelToken, ConfigError, peakRssMiB, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
@@ -74,6 +74,29 @@ export interface AlignmentSummary {
   readonly before: Record<string, number>;
   readonly after: Record<string, number>;
   readonly directions: string;
+  /** Length distributions (shares per length; the last bin is "≥ cap"): real training sequences, every added sample, the added samples kept (weighted under importance). */
+  readonly lengths?: { readonly cap: number; readonly real: readonly number[]; readonly added: readonly number[]; readonly kept: readonly number[] };
+}
+
+/** Seconds and the process's peak resident memory (MiB) at the end of one step of a run. */
+export interface RunStage {
+  readonly stage: string;
+  readonly seconds: number;
+  readonly peakRssMiB: number;
+}
+
+/** Lengths above this share the last bin of the recorded length distributions. */
+const LENGTH_CAP = 50;
+
+function lengthShares(seqs: readonly Int32Array[], weights?: ArrayLike<number>): number[] {
+  const h = new Array<number>(LENGTH_CAP + 1).fill(0);
+  let total = 0;
+  seqs.forEach((s, k) => {
+    const w = weights ? weights[k]! : 1;
+    h[Math.min(s.length, LENGTH_CAP)]! += w;
+    total += w;
+  });
+  return h.map((c) => (total > 0 ? Math.round((c / total) * 1e6) / 1e6 : 0));
 }
 
 const DIRECTIONS = 'lower is closer to the real data for TV/KL/JS; coverage: higher is better; discriminator AUC: 0.5 = indistinguishable; effective sample size (importance): higher keeps more of the added data';
@@ -133,6 +156,12 @@ export function armTrainView(train: TrainView, added: AddedSamples, arm: ArmConf
       before: compactReport(before),
       after: compactReport(after),
       directions: DIRECTIONS,
+      lengths: {
+        cap: LENGTH_CAP,
+        real: lengthShares(train.users().map((u) => train.sequence(u))),
+        added: lengthShares(augmented),
+        kept: lengthShares(kept, addedWeights),
+      },
     },
   };
 }
@@ -218,6 +247,14 @@ export function liftUnitKey(arm: string, seed: number): string {
 export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): Promise<PreparedLiftExperiment> {
   const { config } = o;
   const progress = o.progress ?? silentProgress;
+  // Seconds and peak memory of the steps before and after the (arm, seed) runs, for results.json.
+  const stages: RunStage[] = [];
+  let stageStart = performance.now();
+  const endStage = (stage: string): void => {
+    const now = performance.now();
+    stages.push({ stage, seconds: Math.round(now - stageStart) / 1000, peakRssMiB: peakRssMiB() });
+    stageStart = now;
+  };
   const dataPath = resolve(o.baseDir, config.data.path);
   const read = await loadDataset(dataPath, config.data.format);
   const report = read.report;
@@ -230,6 +267,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
   }
   const seeds = Array.from({ length: config.seeds }, (_, i) => i);
   const model = experimentModelSpec(config);
+  endStage('read and split');
 
   // Build every pipeline before any training, so a bad step fails in seconds, not hours.
   const load = (src: string | object): Pipeline => loadPipeline(src, { baseDir: o.baseDir, train: split.train, dataset });
@@ -248,6 +286,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
       if (pipeline) await fitPipelineGenerators(pipeline, split.train, { cacheDir: join(o.out, 'generators'), progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
     }
   }
+  endStage('pipelines and generators');
 
   /** How an arm makes its training view for a seed, and what it trains with. */
   interface ArmPlan {
@@ -365,7 +404,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
         alignment: recs[0]?.outcome === 'done' ? recs[0].alignment : null,
       };
     });
-    return aggregateLift(o, { config, dataset, split, seeds, pipelines, armResults });
+    return aggregateLift(o, { config, dataset, split, seeds, pipelines, armResults, stages });
   };
 
   return { units, runUnit: async (unit, u) => (await runUnitRecord(unit, u)).outcome, runUnitRecord, aggregate };
@@ -373,9 +412,19 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
 
 function aggregateLift(
   o: Omit<LiftOptions, 'executor'>,
-  ctx: { config: ExperimentConfig; dataset: SequenceDataset; split: SequentialSplit; seeds: number[]; pipelines: Map<string, ArmPipelines>; armResults: { arm: ArmConfig | null; name: string; results: ArmRun[]; view: TrainView; alignment: AlignmentSummary | null }[] },
+  ctx: {
+    config: ExperimentConfig;
+    dataset: SequenceDataset;
+    split: SequentialSplit;
+    seeds: number[];
+    pipelines: Map<string, ArmPipelines>;
+    armResults: { arm: ArmConfig | null; name: string; results: ArmRun[]; view: TrainView; alignment: AlignmentSummary | null }[];
+    /** The stages before the runs (the aggregation is timed here). */
+    stages: readonly RunStage[];
+  },
 ): { arms: ArmSummary[]; table: string; pending?: string[] } {
-  const { config, dataset, split, seeds, pipelines, armResults } = ctx;
+  const { config, dataset, split, seeds, pipelines, armResults, stages } = ctx;
+  const aggregateStart = performance.now();
   const progress = o.progress ?? silentProgress;
   const baseline = armResults[0]!.results;
   // Runs held by other workers on this folder: aggregate only once every run is finished.
@@ -440,6 +489,7 @@ function aggregateLift(
   });
 
   const table = liftTable(arms, spec.name);
+  const aggregated: RunStage = { stage: 'aggregate', seconds: Math.round(performance.now() - aggregateStart) / 1000, peakRssMiB: peakRssMiB() };
   writeJsonAtomic(join(o.out, 'results.json'), {
     name: config.name,
     config,
@@ -448,6 +498,10 @@ function aggregateLift(
     seeds,
     arms,
   });
+  // Seconds and peak RSS (MiB) of this process's steps around the runs (each run's own are in
+  // arms/<arm>/seeds/); beside results.json, not in it, so the results of a rerun or of a run
+  // split over workers stay byte-identical.
+  writeJsonAtomic(join(o.out, 'stages.json'), { stages: [...stages, aggregated] });
   writeFileAtomic(join(o.out, 'results.csv'), liftCsv(arms, specs.map((s) => s.name)));
   return { arms, table };
 }

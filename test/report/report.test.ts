@@ -41,6 +41,28 @@ describe('report of a lift experiment', () => {
     assert.match(table, /selected on validation/);
   });
 
+  it('shows time and memory per stage and the real vs added length distribution of the offline arm', async () => {
+    const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
+      arms: { alignment?: { lengths: { cap: number; real: number[]; added: number[]; kept: number[] } } | null }[];
+      stages?: unknown;
+    };
+    assert.equal(res.stages, undefined, 'timings stay out of the deterministic results.json');
+    const { stages } = JSON.parse(readFileSync(join(dir, 'stages.json'), 'utf8')) as { stages: { stage: string; seconds: number; peakRssMiB: number }[] };
+    assert.deepEqual(stages.map((s) => s.stage), ['read and split', 'pipelines and generators', 'aggregate']);
+    for (const s of stages) assert.ok(s.seconds >= 0 && s.peakRssMiB > 0, JSON.stringify(s));
+    const seed = JSON.parse(readFileSync(join(dir, 'arms', 'baseline', 'seeds', 'seed0.json'), 'utf8')) as { result: { peakRssMiB: number } };
+    assert.ok(seed.result.peakRssMiB >= stages[0]!.peakRssMiB, 'peak so far never falls');
+    const l = res.arms[1]!.alignment!.lengths;
+    for (const shares of [l.real, l.added, l.kept]) {
+      assert.equal(shares.length, l.cap + 1);
+      assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+    }
+    assert.notDeepEqual(l.added, l.real, 'crop shortens the added sequences');
+    const { html: page } = await buildReport(dir);
+    for (const chart of ['memory-per-stage', 'time-per-stage', 'lengths-0']) assert.match(page, new RegExp(`data-chart="${chart}"`));
+    assert.match(page, /id="stages"/);
+  });
+
   it('escapes strings from the data (an arm name with markup stays text)', async () => {
     const { html: page } = await buildReport(dir);
     assert.ok(!page.includes('<b>&"x"'), 'raw arm name in the page');

@@ -19,6 +19,7 @@ export const seedResultSchema = z
     evalSeconds: z.number().optional(),
     secondsPerEpoch: z.number().nullable().optional(),
     resumed: z.boolean().optional(),
+    peakRssMiB: z.number().optional(),
   })
   .loose();
 export type SeedRecord = z.infer<typeof seedResultSchema>;
@@ -93,7 +94,11 @@ export async function curveFigures(rows: readonly Datum[]): Promise<Html> {
 }
 
 /** Fit and evaluation seconds per (arm, seed) as stacked bars; memory is not recorded by these runs. */
-export async function timingFigure(records: readonly { label: string; seeds: readonly SeedRecord[] }[]): Promise<Html> {
+/** A stage of a run before or after its seeds (reading the data, fitting shared generators, aggregating). */
+export const stageSchema = z.object({ stage: z.string(), seconds: z.number(), peakRssMiB: z.number().optional() }).loose();
+export type StageRecord = z.infer<typeof stageSchema>;
+
+export async function timingFigure(records: readonly { label: string; seeds: readonly SeedRecord[] }[], stages: readonly StageRecord[] = []): Promise<Html> {
   const values: Datum[] = [];
   for (const { label, seeds } of records) {
     for (const s of seeds) {
@@ -101,11 +106,21 @@ export async function timingFigure(records: readonly { label: string; seeds: rea
       if (s.evalSeconds !== undefined) values.push({ run: `${label} · seed ${s.seed}`, stage: 'evaluate', seconds: s.evalSeconds });
     }
   }
+  for (const st of stages) values.push({ run: st.stage, stage: st.stage, seconds: st.seconds });
   if (values.length === 0) return note('No per-seed timings recorded.');
-  const rows = records.flatMap(({ label, seeds }) => seeds.map((s) => [label, String(s.seed), fmt(s.fitSeconds, 1), fmt(s.evalSeconds, 1), s.epochs ?? '—', s.bestEpoch ?? '—', fmt(s.secondsPerEpoch, 2), s.resumed ? 'yes' : 'no']));
-  return html`<div class="charts">${await figure('time-per-stage', 'Seconds per stage (fit, evaluation) for each arm and seed', barSpec(values, { x: 'run', y: 'seconds', color: 'stage', horizontal: true, height: Math.max(120, 22 * (values.length / 2)) }))}</div>
-${table(['arm', 'seed', 'fit s', 'eval s', 'epochs', 'best epoch', 's / epoch', 'resumed'], rows, { numeric: [2, 3, 4, 5, 6], id: 'timings' })}
-${note('Memory per stage is not recorded by these runs.')}`;
+  const rows = records.flatMap(({ label, seeds }) => seeds.map((s) => [label, String(s.seed), fmt(s.fitSeconds, 1), fmt(s.evalSeconds, 1), s.epochs ?? '—', s.bestEpoch ?? '—', fmt(s.secondsPerEpoch, 2), s.resumed ? 'yes' : 'no', fmt(s.peakRssMiB, 0)]));
+  // Peak RSS so far, in the order the run went through its stages: a step up is the stage that needed the memory.
+  const memory: Datum[] = [
+    ...stages.filter((st) => st.peakRssMiB !== undefined && st.stage !== 'aggregate').map((st) => ({ step: st.stage, mib: st.peakRssMiB! })),
+    ...records.flatMap(({ label, seeds }) => seeds.filter((s) => s.peakRssMiB !== undefined).map((s) => ({ step: `${label} · seed ${s.seed}`, mib: s.peakRssMiB! }))),
+    ...stages.filter((st) => st.peakRssMiB !== undefined && st.stage === 'aggregate').map((st) => ({ step: st.stage, mib: st.peakRssMiB! })),
+  ];
+  const stageTable = stages.length ? table(['stage', 'seconds', 'peak RSS MiB'], stages.map((st) => [st.stage, fmt(st.seconds, 1), fmt(st.peakRssMiB, 0)]), { numeric: [1, 2], id: 'stages' }) : '';
+  const memoryChart = memory.length ? await figure('memory-per-stage', 'Peak resident memory (MiB) at the end of each stage and seed run', barSpec(memory, { x: 'step', y: 'mib', horizontal: true, height: Math.max(120, 22 * memory.length) })) : '';
+  return html`<div class="charts">${await figure('time-per-stage', 'Seconds per stage (preparation, fit, evaluation) for each arm and seed', barSpec(values, { x: 'run', y: 'seconds', color: 'stage', horizontal: true, height: Math.max(120, 22 * (values.length / 2)) }))}${memoryChart}</div>
+${stageTable}
+${table(['arm', 'seed', 'fit s', 'eval s', 'epochs', 'best epoch', 's / epoch', 'resumed', 'peak RSS MiB'], rows, { numeric: [2, 3, 4, 5, 6, 8], id: 'timings' })}
+${note(memory.length ? 'Memory: the process’s peak resident set size so far, read at the end of each stage and seed run — a step up is the stage that needed the memory. Runs trained by other processes (queue workers, a second terminal) report their own process.' : 'Memory per stage is not recorded by these runs (runs before peakRssMiB was added).')}`;
 }
 
 /** Metric@K curves (HR@K, NDCG@K for every K recorded) for each named result. */

@@ -5,14 +5,23 @@ import { barSpec, binCounts, figure, histogramSpec, type Datum } from '../charts
 import { fmt, fmtP, fmtPercent, html, jsonBlock, note, table, type Html, type HtmlValue } from '../html.ts';
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import type { RunFolder } from '../run-folder.ts';
-import { backendLine, curveFigures, evaluateResultsSchema, machineLine, metricAtKFigures, metricOrder, metricsSchema, readCurves, readSeedRecords, timingFigure, type SeedRecord } from './common.ts';
+import { backendLine, curveFigures, evaluateResultsSchema, machineLine, metricAtKFigures, metricOrder, metricsSchema, readCurves, readSeedRecords, stageSchema, timingFigure, type SeedRecord } from './common.ts';
 
 const segmentRowSchema = z
   .object({ segment: z.string(), n: z.number(), meanA: z.number().nullable(), meanB: z.number().nullable(), diff: z.number().nullable(), lift: z.number().nullable(), pValue: z.number().nullable(), pHolm: z.number().nullable().optional(), verdict: z.string() })
   .loose();
 
 const alignmentSchema = z
-  .object({ method: z.string(), augmentedSamples: z.number(), kept: z.number(), discriminatorAuc: z.number().optional(), effectiveSampleSize: z.number().optional(), before: metricsSchema, after: metricsSchema })
+  .object({
+    method: z.string(),
+    augmentedSamples: z.number(),
+    kept: z.number(),
+    discriminatorAuc: z.number().optional(),
+    effectiveSampleSize: z.number().optional(),
+    before: metricsSchema,
+    after: metricsSchema,
+    lengths: z.object({ cap: z.number(), real: z.array(z.number()), added: z.array(z.number()), kept: z.array(z.number()) }).loose().optional(),
+  })
   .loose();
 
 export const liftArmSchema = z
@@ -53,6 +62,9 @@ export const liftResultsSchema = z
     arms: z.array(z.unknown()).min(1),
   })
   .loose();
+
+/** stages.json: seconds and peak memory of the steps around the runs (kept out of results.json, which is deterministic). */
+const stagesFileSchema = z.object({ stages: z.array(stageSchema) }).loose();
 
 const ALPHA = 0.05;
 
@@ -189,7 +201,20 @@ async function alignmentSection(arms: readonly LiftArm[]): Promise<Html | null> 
     }
     rows.push([a.name, al.method, al.augmentedSamples, al.kept, fmt(al.discriminatorAuc, 3), fmt(al.effectiveSampleSize, 0), ...['itemPopularityTV', 'lengthTV', 'transitionsJS'].map((k) => `${fmt(al.before[k])} → ${fmt(al.after[k])}`)]);
   }
-  return html`<div class="charts">${await figure('alignment', 'Distance of the added samples to the real training data (item popularity / length TV, transition JS; lower is closer; coverage higher), before and after alignment, seed 0', barSpec(values, { x: 'distance', y: 'value', color: 'when', group: 'when', horizontal: false }))}</div>
+  const lengthFigs: Html[] = [];
+  for (const [i, a] of withAl.entries()) {
+    const l = a.alignment!.lengths;
+    if (!l || l.real.length !== l.cap + 1 || l.added.length !== l.cap + 1 || l.kept.length !== l.cap + 1) continue;
+    const keptDiffers = a.alignment!.method !== 'none';
+    const lv: Datum[] = [];
+    for (let len = 1; len <= l.cap; len++) {
+      const bin = len === l.cap ? `≥${l.cap}` : String(len);
+      lv.push({ length: bin, set: 'real training', share: l.real[len]! }, { length: bin, set: 'added', share: l.added[len]! });
+      if (keptDiffers) lv.push({ length: bin, set: 'added, kept by alignment', share: l.kept[len]! });
+    }
+    lengthFigs.push(await figure(`lengths-${i}`, `${a.name}: sequence lengths, real training vs added samples${keptDiffers ? ` (and those ${a.alignment!.method} alignment kept)` : ''}, seed 0 (share of sequences; the last bin is ≥ ${l.cap})`, histogramSpec(lv, { x: 'length', y: 'share', yTitle: 'share of sequences', color: 'set' })));
+  }
+  return html`<div class="charts">${await figure('alignment', 'Distance of the added samples to the real training data (item popularity / length TV, transition JS; lower is closer; coverage higher), before and after alignment, seed 0', barSpec(values, { x: 'distance', y: 'value', color: 'when', group: 'when', horizontal: false }))}${lengthFigs}</div>
 ${table(['arm', 'alignment', 'added', 'kept', 'discriminator AUC', 'effective size', 'item-popularity TV', 'length TV', 'transitions JS'], rows, { numeric: [2, 3, 4, 5] })}`;
 }
 
@@ -263,12 +288,13 @@ export const liftKind: RunKind = {
     const curves = names.flatMap((n) => readCurves(run, `arms/${n}/`, n));
     sections.push({ id: 'curves', title: 'Training curves', body: await curveFigures(curves) });
     const seedRecords: { label: string; seeds: SeedRecord[] }[] = names.map((n) => ({ label: n, seeds: readSeedRecords(run, `arms/${n}/`) }));
-    sections.push({ id: 'time', title: 'Time and memory per stage', body: await timingFigure(seedRecords) });
+    const stages = run.readJson('stages.json', stagesFileSchema, 'the time and memory of reading, generator fitting and aggregation are not shown', { optional: true })?.stages ?? [];
+    sections.push({ id: 'time', title: 'Time and memory per stage', body: await timingFigure(seedRecords, stages) });
     sections.push({ id: 'samples', title: 'Samples', body: samplesSection(run, arms) });
     if (arms.length) sections.push({ id: 'arms', title: 'Arms', body: html`${arms.slice(1).map(armDescription)}` });
 
     const baseEval = run.readJson('arms/baseline/results.json', evaluateResultsSchema, 'the machine and backend of the run are not shown', { optional: true });
-    const totalSeconds = seedRecords.flatMap((r) => r.seeds).reduce((s, r) => s + (r.fitSeconds ?? 0) + (r.evalSeconds ?? 0), 0);
+    const totalSeconds = seedRecords.flatMap((r) => r.seeds).reduce((s, r) => s + (r.fitSeconds ?? 0) + (r.evalSeconds ?? 0), 0) + stages.reduce((s, st) => s + st.seconds, 0);
     return {
       title: `Lift experiment · ${res?.name ?? run.name}`,
       subtitle: `${arms.length} arm(s) incl. baseline${res?.dataset?.name ? ` on ${res.dataset.name}` : ''}${res?.dataset?.users ? ` (${res.dataset.users} users, ${res.dataset.items} items, ${res.dataset.testCases} test cases)` : ''}; metric ${metric}; ${seeds.length} seed(s).`,
@@ -280,7 +306,7 @@ export const liftKind: RunKind = {
         ...(baseEval?.samplify ? { version: baseEval.samplify } : {}),
         ...(machineLine(baseEval?.machine) ? { machine: machineLine(baseEval?.machine)! } : {}),
         ...(backendLine(baseEval?.backend) ? { backend: backendLine(baseEval?.backend)! } : {}),
-        ...(totalSeconds > 0 ? { wallTime: { seconds: totalSeconds, how: 'sum of the recorded fit + evaluation times of every arm and seed (data loading and generator fitting not recorded)' } } : {}),
+        ...(totalSeconds > 0 ? { wallTime: { seconds: totalSeconds, how: stages.length ? 'sum of the recorded stages (reading, pipelines and generators, aggregation) and the fit + evaluation times of every arm and seed' : 'sum of the recorded fit + evaluation times of every arm and seed (data loading and generator fitting not recorded by this run)' } } : {}),
         command: `samplify experiment <config.yaml> --out ${run.shown}   # the config is shown above; relative paths in it are relative to the original config file`,
       },
     };
