@@ -2,13 +2,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
 import { CancelToken, ConfigError, layerConfig, stderrProgress } from '../core/index.ts';
-import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
+import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, augmentImages, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
 import { runRecipeExperiment, parseRecipeExperimentConfig, isRecipeExperimentConfig, recipeScreenConfig } from '../experiment/index.ts';
 import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, dryRunLiftExperiment, dryRunSearchExperiment, dryRunCtrTask, dryRunColdStartTask, formatDryRun, type DryRunPlan } from '../experiment/index.ts';
 import { runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask, parseSynthesizeConfig, parseCtrTaskConfig, parseColdStartTaskConfig } from '../experiment/index.ts';
 import { resolveSynthesizeOutputs, synthesizeConfigWithOutput, runOutputDir, type AnySynthesizeConfig } from '../experiment/index.ts';
 import { parseSequenceSynthesizeConfig, isSequenceSynthesizeConfig, readRawConfig, splitSettings, applySettings, parseLayered, type Settings } from '../experiment/index.ts';
-import { evaluateCommandSchema, augmentCommandSchema, validateCommandSchema, benchmarkCommandSchema, loadOptionsOf, TABLE_COLUMN_DEFAULTS, DEFAULT_EXCLUDE, EXCLUDE_MODES } from '../experiment/index.ts';
+import { evaluateCommandSchema, augmentCommandSchema, augmentImagesCommandSchema, validateCommandSchema, benchmarkCommandSchema, loadOptionsOf, TABLE_COLUMN_DEFAULTS, DEFAULT_EXCLUDE, EXCLUDE_MODES } from '../experiment/index.ts';
 import { DATA_FORMATS, type DataFormat } from '../data/index.ts';
 import { MODEL_NAMES, type ModelName, type ModelSpec } from '../models/index.ts';
 import { readFileSync } from 'node:fs';
@@ -275,6 +275,31 @@ Examples:
       const c = resolveConfig(augmentCommandSchema, {}, { ...dataLayer(o), ...defined({ pipeline: o.pipeline, views: o.views, seed: o.seed, out: o.out }) }, o);
       const r = await augmentFile({ data: c.data.path, format: c.data.format, load: loadOptionsOf(c.data), pipeline: c.pipeline, views: c.views, seed: c.seed, out: c.out, progress: stderrProgress });
       printResult(o.json, `${r.samples} samples from ${r.users} users written to ${r.path}`, { samples: r.samples, users: r.users, path: r.path });
+    });
+
+  program
+    .command('augment-images')
+    .description('expand a folder of images (labels from class sub-folders) into a new folder: augmented PNG copies of every readable image, a manifest with each copy\'s operator chain, labels.csv; unreadable files are counted skips')
+    .option('--images <dir>', 'source folder (required; key images)')
+    .option('--pipeline <file>', 'image pipeline (YAML or JSON, family: image), e.g. examples/pipelines/images/product-photos.yaml (required; key pipeline)')
+    .option('--views <k>', 'augmented copies per image (default: 1)', int('views', 1))
+    .option('--seed <n>', 'seed (same seed and input: byte-identical files, whatever the number of workers; default: 0)', int('seed', 0))
+    .option('--labels <how>', 'subfolders (default: the first folder level names the class) or none', choice('labels', ['subfolders', 'none'] as const))
+    .option('--channels <n>', 'decode to 1 (grey), 3 (RGB, default) or 4 (RGBA) channels', choice('channels', ['1', '3', '4'] as const))
+    .option('--resize <WxH>', 'resize every image before augmenting, e.g. 224x224')
+    .option('--workers <n>', 'worker threads (default: the available cores)', int('workers', 0))
+    .option('--out <dir>', 'output folder; must not exist yet (written beside it, then renamed into place; required; key out)')
+    .option('--json', 'print {images, written, skipCounts, path} as JSON')
+    .addHelpText('after', `
+Examples:
+  $ samplify augment-images --images photos/ --pipeline examples/pipelines/images/product-photos.yaml --views 4 --seed 1 --out runs/photos-aug
+  $ samplify augment-images --images photos/ --pipeline examples/pipelines/images/product-photos.yaml --resize 224x224 --workers 2 --out runs/photos-224`)
+    .action(async (o: CommonFlags & { images?: string; pipeline?: string; views?: number; seed?: number; labels?: 'subfolders' | 'none'; channels?: '1' | '3' | '4'; resize?: string; workers?: number; out?: string; json?: boolean }) => {
+      const c = resolveConfig(augmentImagesCommandSchema, {}, defined({ images: o.images, pipeline: o.pipeline, views: o.views, seed: o.seed, labels: o.labels, channels: o.channels === undefined ? undefined : Number(o.channels), resize: o.resize, workers: o.workers, out: o.out }), o);
+      const [w, h] = c.resize ? c.resize.split('x').map(Number) : [];
+      const r = await augmentImages({ images: c.images, pipeline: c.pipeline, views: c.views, seed: c.seed, labels: c.labels, channels: c.channels, ...(w && h ? { resize: { width: w, height: h } } : {}), ...(c.workers !== undefined ? { workers: c.workers } : {}), out: c.out, progress: stderrProgress });
+      const skipped = Object.entries(r.skipCounts).filter(([, n]) => n > 0).map(([reason, n]) => `${n} ${reason}`).join(', ');
+      printResult(o.json, `${r.written} augmented images from ${r.images} sources written to ${r.path}${skipped ? ` (skipped: ${skipped})` : ''}`, { images: r.images, written: r.written, skipCounts: r.skipCounts, path: r.path });
     });
 
   program

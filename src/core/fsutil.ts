@@ -5,7 +5,8 @@
  * one. A killed process cannot remove its temp file, so the next atomic write into the same folder
  * removes the temps there whose owning process is gone (`removeStaleTemps`).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { ConfigError } from './errors.ts';
 import { basename, dirname, join } from 'node:path';
 import { hashSeed } from './rng.ts';
 
@@ -187,6 +188,35 @@ export async function writeViaTempPath<T>(path: string, produce: (tempPath: stri
     return r;
   } catch (e) {
     rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * A folder written as one unit: `produce` fills a temp folder of our naming beside `path`, which
+ * is renamed into place when it returns, or removed when it throws — a failed or interrupted run
+ * leaves no partial output folder. `path` must not exist yet (or be an empty folder): an existing
+ * output is never replaced.
+ */
+export async function writeFolderViaTempPath<T>(path: string, produce: (tempPath: string) => Promise<T> | T): Promise<T> {
+  if (existsSync(path) && (!statSync(path).isDirectory() || readdirSync(path).length > 0)) {
+    throw new ConfigError('the output folder exists and is not empty; choose a new folder (nothing is overwritten)', { file: path, field: 'out' });
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  // Temp folders of this target left by a killed run (its process is gone) are removed first.
+  for (const name of readdirSync(dirname(path))) {
+    const m = TEMP_NAME.exec(name);
+    if (m?.[1] === basename(path) && Number(m[2]) !== process.pid && !processAlive(Number(m[2]))) rmSync(join(dirname(path), name), { recursive: true, force: true });
+  }
+  const tmp = tempPathFor(path);
+  mkdirSync(tmp);
+  try {
+    const r = await produce(tmp);
+    if (existsSync(path)) rmdirSync(path);
+    renameSync(tmp, path);
+    return r;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
 }

@@ -322,6 +322,26 @@ export const augmentCommandSchema = z
   })
   .strict();
 
+/** `samplify augment-images`: expand a folder of images into a new folder. */
+export const augmentImagesCommandSchema = z
+  .object({
+    /** Source folder (class sub-folders, or unlabelled). */
+    images: z.string().min(1),
+    /** Image pipeline file (YAML or JSON, family: image). */
+    pipeline: z.string().min(1),
+    views: z.number().int().min(1).default(1),
+    seed: seedFragment,
+    labels: z.enum(['subfolders', 'none']).default('subfolders'),
+    channels: z.union([z.literal(1), z.literal(3), z.literal(4)]).default(3),
+    /** Resize every image before augmenting: WIDTHxHEIGHT, e.g. 224x224. */
+    resize: z.string().regex(/^[1-9]\d*x[1-9]\d*$/, { error: 'expected WIDTHxHEIGHT, e.g. 224x224' }).optional(),
+    /** Worker threads (default: the available cores; 0 or 1: in this thread). */
+    workers: z.number().int().min(0).optional(),
+    /** Output folder; must not exist yet or be empty. */
+    out: z.string().min(1),
+  })
+  .strict();
+
 /** `samplify validate`: read a data file with row-level accounting. */
 export const validateCommandSchema = z.object({ data: inputFragment }).strict();
 

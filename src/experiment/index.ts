@@ -10,9 +10,11 @@ export { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentCon
 export type { SearchExperimentConfig, SearchArmConfig, SearchArmSummary, SearchExperimentOptions, SearchExperimentResult, TextGeneratorFactory, TextGeneratorContext } from './search.ts';
 export { parseExperimentConfig, readExperimentConfig, experimentSchema, checkExperimentPipelines, readConfigFile, readRawConfig, parseLayered, splitSettings, applySettings, runSettings, settingsSchema } from './config.ts';
 export { dataFragment, inputFragment, tableColumnsFragment, TABLE_COLUMN_DEFAULTS, seedsFragment, seedFragment, epochsFragment, patienceFragment, trainerFragment, outFragment, EXCLUDE_MODES, DEFAULT_EXCLUDE, loadOptionsOf } from './config.ts';
-export { evaluateCommandSchema, augmentCommandSchema, validateCommandSchema, benchmarkCommandSchema } from './config.ts';
+export { evaluateCommandSchema, augmentCommandSchema, augmentImagesCommandSchema, validateCommandSchema, benchmarkCommandSchema } from './config.ts';
 export type { ExperimentConfig, ArmConfig, Settings, InputConfig, EvaluateCommandConfig } from './config.ts';
 export { augmentFile } from './augment.ts';
+export { augmentImages } from './augment-images.ts';
+export type { AugmentImagesOptions, AugmentImagesResult } from './augment-images.ts';
 export type { AugmentFileOptions } from './augment.ts';
 export { runColdStartExperiment, coldStartTable, COLD_START_METRICS } from './cold-start.ts';
 export type { ColdStartExperimentOptions, ColdStartExperimentResult, ColdStartArmResult, ColdStartComparison } from './cold-start.ts';

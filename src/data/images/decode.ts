@@ -4,6 +4,7 @@
  * 8 bits, so callers get one layout. Failures are classified into skip reasons rather than thrown
  * as decoder stack traces.
  */
+import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { ChannelCount, ImageSkipReason, ImageTensor } from './types.ts';
 import { checkImage } from './types.ts';
@@ -40,10 +41,19 @@ function classify(e: unknown): ImageDecodeError {
 }
 
 /** Decodes a file path or an encoded buffer into an 8-bit HWC image. Throws ImageDecodeError. */
+function fileSize(path: string): number | null {
+  try {
+    return statSync(path).size;
+  } catch {
+    return null; // missing or unreadable: libvips' own error names it
+  }
+}
+
 export async function decodeImage(input: string | Uint8Array, opts: DecodeOptions = {}): Promise<ImageTensor> {
   const channels = opts.channels ?? 3;
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (typeof input !== 'string' && input.length === 0) throw new ImageDecodeError('zero-byte', 'the file is empty');
+  // An empty file is its own skip reason, whether given as bytes or as a path (libvips would call it an unsupported format).
+  if (typeof input === 'string' ? fileSize(input) === 0 : input.length === 0) throw new ImageDecodeError('zero-byte', 'the file is empty');
   try {
     let s = sharp(input, { failOn: 'truncated', limitInputPixels: maxPixels, autoOrient: true });
     if (opts.resize) s = s.resize(opts.resize.width, opts.resize.height, { fit: 'fill' });
