@@ -76,6 +76,40 @@ export interface AlignmentSummary {
   readonly directions: string;
   /** Length distributions (shares per length; the last bin is "≥ cap"): real training sequences, every added sample, the added samples kept (weighted under importance). */
   readonly lengths?: { readonly cap: number; readonly real: readonly number[]; readonly added: readonly number[]; readonly kept: readonly number[] };
+  /**
+   * Item popularity: items ranked by their real training count, grouped in rank buckets that
+   * double in size (ranks 1, 2–3, 4–7, …); the share of real, added and kept interactions that
+   * fall on each bucket — a head-heavy expansion shows more mass on the first buckets.
+   */
+  readonly popularity?: { readonly buckets: readonly string[]; readonly real: readonly number[]; readonly added: readonly number[]; readonly kept: readonly number[] };
+}
+
+/** Shares of interactions per doubling rank bucket of the real training popularity. */
+function popularityBuckets(realSeqs: readonly Int32Array[], numItems: number, sets: readonly { seqs: readonly Int32Array[]; weights?: ArrayLike<number> }[]): { buckets: string[]; shares: number[][] } {
+  const counts = new Float64Array(numItems + 1);
+  for (const s of realSeqs) for (const it of s) counts[it]! += 1;
+  const order = Array.from({ length: numItems }, (_, i) => i + 1).sort((a, b) => counts[b]! - counts[a]! || a - b);
+  const bucketOf = new Int32Array(numItems + 1);
+  const buckets: string[] = [];
+  for (let lo = 1, b = 0; lo <= numItems; lo *= 2, b++) {
+    const hi = Math.min(numItems, lo * 2 - 1);
+    buckets.push(lo === hi ? `${lo}` : `${lo}–${hi}`);
+    for (let r = lo; r <= hi; r++) bucketOf[order[r - 1]!] = b;
+  }
+  const shares = sets.map(({ seqs, weights }) => {
+    const h = new Array<number>(buckets.length).fill(0);
+    let total = 0;
+    seqs.forEach((s, k) => {
+      const w = weights ? weights[k]! : 1;
+      for (const it of s) {
+        if (it < 1 || it > numItems) continue;
+        h[bucketOf[it]!]! += w;
+        total += w;
+      }
+    });
+    return h.map((c) => (total > 0 ? Math.round((c / total) * 1e6) / 1e6 : 0));
+  });
+  return { buckets, shares };
 }
 
 /** Seconds and the process's peak resident memory (MiB) at the end of one step of a run. */
@@ -122,7 +156,7 @@ export interface AddedSamples {
  * The training view an arm trains on: the real view plus the arm's added samples, aligned as the
  * arm asks, with the distances to the real training data before and after alignment.
  */
-export function armTrainView(train: TrainView, added: AddedSamples, arm: ArmConfig, seed: number): { view: TrainView; weights?: Float32Array; alignment: AlignmentSummary } {
+export function armTrainView(train: TrainView, added: AddedSamples, arm: ArmConfig, seed: number): { view: TrainView; weights?: Float32Array; alignment: AlignmentSummary; keep: Int32Array } {
   const { augmented, sourceUser } = added;
   const before = distributionReport(train, augmented);
   let keep: Int32Array = Int32Array.from(augmented.keys());
@@ -144,6 +178,8 @@ export function armTrainView(train: TrainView, added: AddedSamples, arm: ArmConf
   const view = arm.keepOriginal ? alignedTrainView(train, augmented, keep) : makeTrainView(train.numItems, kept);
   // Real sequences weigh 1, each added one its importance weight, in the view's user order.
   const weights = addedWeights ? Float32Array.from({ length: view.numUsers }, (_, u) => (u < train.numUsers ? 1 : addedWeights[u - train.numUsers]!)) : undefined;
+  const realSeqs = train.users().map((u) => train.sequence(u));
+  const pop = popularityBuckets(realSeqs, train.numItems, [{ seqs: realSeqs }, { seqs: augmented }, { seqs: kept, ...(addedWeights ? { weights: addedWeights } : {}) }]);
   return {
     view,
     ...(weights ? { weights } : {}),
@@ -156,14 +192,36 @@ export function armTrainView(train: TrainView, added: AddedSamples, arm: ArmConf
       before: compactReport(before),
       after: compactReport(after),
       directions: DIRECTIONS,
-      lengths: {
-        cap: LENGTH_CAP,
-        real: lengthShares(train.users().map((u) => train.sequence(u))),
-        added: lengthShares(augmented),
-        kept: lengthShares(kept, addedWeights),
-      },
+      lengths: { cap: LENGTH_CAP, real: lengthShares(realSeqs), added: lengthShares(augmented), kept: lengthShares(kept, addedWeights) },
+      popularity: { buckets: pop.buckets, real: pop.shares[0]!, added: pop.shares[1]!, kept: pop.shares[2]! },
     },
+    keep,
   };
+}
+
+/** Augmented samples shown in the report: this many, drawn by the seed. */
+const SHOWN_SAMPLES = 12;
+
+/**
+ * A few augmented training samples next to the training sequence they were made from, in the
+ * dataset's own ids, and whether alignment kept them (arms/<arm>/samples.json; offline arms only —
+ * online views change every epoch).
+ */
+function writeAugmentedSamples(path: string, added: AddedSamples, keep: Int32Array, train: TrainView, dataset: SequenceDataset, seed: number): void {
+  const kept = new Set(keep);
+  const n = added.augmented.length;
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  new Rng(seed).split('report-samples').shuffle(idx);
+  const pick = Array.from(idx.subarray(0, Math.min(SHOWN_SAMPLES, n))).sort((a, b) => a - b);
+  const ids = (s: Int32Array): string[] => Array.from(s, (i) => dataset.itemIds[i] ?? String(i));
+  writeJsonAtomic(path, {
+    seed,
+    of: n,
+    samples: pick.map((k) => {
+      const u = added.sourceUser![k]!;
+      return { user: dataset.userIds[u] ?? String(u), source: ids(train.sequence(u)), augmented: ids(added.augmented[k]!), kept: kept.has(k) };
+    }),
+  });
 }
 
 /** (Σw)² / Σw²: how many unweighted samples a weighted set is worth. */
@@ -343,6 +401,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
       if (!made) return { view: split.train, key: 'split.train', alignment: null };
       const aligned = armTrainView(split.train, made.samples, arm, seed);
       if (seed === seeds[0]) {
+        if (made.samples.sourceUser) writeAugmentedSamples(join(o.out, 'arms', arm.name, 'samples.json'), made.samples, aligned.keep, split.train, dataset, seed);
         const a = aligned.alignment;
         (u.progress ?? silentProgress).line(`${arm.name}: ${a.kept}/${a.augmentedSamples} added samples kept (${arm.align}); item-popularity TV ${a.before.itemPopularityTV!.toFixed(4)} → ${a.after.itemPopularityTV!.toFixed(4)}, length TV ${a.before.lengthTV!.toFixed(4)} → ${a.after.lengthTV!.toFixed(4)}${a.effectiveSampleSize !== undefined ? `; effective sample size ${a.effectiveSampleSize.toFixed(0)}` : ''}`);
       }

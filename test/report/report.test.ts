@@ -3,7 +3,7 @@
  * strings from data are escaped; missing or corrupt files give a page that lists them, never a crash.
  */
 import { strict as assert } from 'node:assert';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildReport, escapeHtml, writeReport } from '../../src/report/index.ts';
@@ -59,8 +59,14 @@ describe('report of a lift experiment', () => {
     }
     assert.notDeepEqual(l.added, l.real, 'crop shortens the added sequences');
     const { html: page } = await buildReport(dir);
-    for (const chart of ['memory-per-stage', 'time-per-stage', 'lengths-0']) assert.match(page, new RegExp(`data-chart="${chart}"`));
+    for (const chart of ['memory-per-stage', 'time-per-stage', 'lengths-0', 'popularity-0']) assert.match(page, new RegExp(`data-chart="${chart}"`));
     assert.match(page, /id="stages"/);
+    // Augmented samples next to their source, in the dataset's ids: every augmented item comes from the source (crop + reorder).
+    const armDir = readdirSync(join(dir, 'arms')).find((n) => n !== 'baseline')!;
+    const samples = JSON.parse(readFileSync(join(dir, 'arms', armDir, 'samples.json'), 'utf8')) as { of: number; samples: { source: string[]; augmented: string[] }[] };
+    assert.equal(samples.samples.length, 12);
+    for (const x of samples.samples) assert.ok(x.augmented.every((it) => x.source.includes(it)), JSON.stringify(x));
+    assert.match(page, /id="augmented-samples-0"/);
   });
 
   it('escapes strings from the data (an arm name with markup stays text)', async () => {

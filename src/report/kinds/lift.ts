@@ -21,6 +21,7 @@ const alignmentSchema = z
     before: metricsSchema,
     after: metricsSchema,
     lengths: z.object({ cap: z.number(), real: z.array(z.number()), added: z.array(z.number()), kept: z.array(z.number()) }).loose().optional(),
+    popularity: z.object({ buckets: z.array(z.string()), real: z.array(z.number()), added: z.array(z.number()), kept: z.array(z.number()) }).loose().optional(),
   })
   .loose();
 
@@ -212,6 +213,15 @@ async function alignmentSection(arms: readonly LiftArm[]): Promise<Html | null> 
       lv.push({ length: bin, set: 'real training', share: l.real[len]! }, { length: bin, set: 'added', share: l.added[len]! });
       if (keptDiffers) lv.push({ length: bin, set: 'added, kept by alignment', share: l.kept[len]! });
     }
+    const pop = a.alignment!.popularity;
+    if (pop && pop.real.length === pop.buckets.length && pop.added.length === pop.buckets.length && pop.kept.length === pop.buckets.length) {
+      const pv: Datum[] = pop.buckets.flatMap((bucket, b) => [
+        { rank: bucket, set: 'real training', share: pop.real[b]! },
+        { rank: bucket, set: 'added', share: pop.added[b]! },
+        ...(keptDiffers ? [{ rank: bucket, set: 'added, kept by alignment', share: pop.kept[b]! }] : []),
+      ]);
+      lengthFigs.push(await figure(`popularity-${i}`, `${a.name}: where the interactions go — share of interactions on items by their real training popularity rank (buckets double in size), real vs added, seed 0`, histogramSpec(pv, { x: 'rank', xTitle: 'item popularity rank (real training data)', y: 'share', yTitle: 'share of interactions', color: 'set' })));
+    }
     lengthFigs.push(await figure(`lengths-${i}`, `${a.name}: sequence lengths, real training vs added samples${keptDiffers ? ` (and those ${a.alignment!.method} alignment kept)` : ''}, seed 0 (share of sequences; the last bin is ≥ ${l.cap})`, histogramSpec(lv, { x: 'length', y: 'share', yTitle: 'share of sequences', color: 'set' })));
   }
   return html`<div class="charts">${await figure('alignment', 'Distance of the added samples to the real training data (item popularity / length TV, transition JS; lower is closer; coverage higher), before and after alignment, seed 0', barSpec(values, { x: 'distance', y: 'value', color: 'when', group: 'when', horizontal: false }))}${lengthFigs}</div>
@@ -219,6 +229,10 @@ ${table(['arm', 'alignment', 'added', 'kept', 'discriminator AUC', 'effective si
 }
 
 const syntheticSchema = z.object({ fingerprint: z.unknown(), result: z.object({ histories: z.array(z.array(z.number())) }).loose() }).loose();
+
+const augmentedSamplesSchema = z
+  .object({ seed: z.number(), of: z.number(), samples: z.array(z.object({ user: z.string(), source: z.array(z.string()), augmented: z.array(z.string()), kept: z.boolean() }).loose()) })
+  .loose();
 
 function samplesSection(run: RunFolder, arms: readonly LiftArm[]): Html {
   const parts: Html[] = [];
@@ -233,7 +247,25 @@ function samplesSection(run: RunFolder, arms: readonly LiftArm[]): Html {
 ${table(['#', 'length', 'items'], hs.slice(0, 10).map((h, i) => [i + 1, h.length, h.slice(0, 30).join(' ') + (h.length > 30 ? ' …' : '')]), { numeric: [0, 1] })}`);
   }
   const offline = arms.slice(1).filter((a) => a.pipeline !== null && a.pipeline !== undefined);
-  if (offline.length) parts.push(note(`Offline augmented sequences (${offline.map((a) => a.name).join(', ')}) are recomputed from the pipeline and seed, not saved in the run folder; \`samplify augment\` with the same pipeline and seed writes them next to their source users.`));
+  for (const a of offline) {
+    const s = run.readJson(`arms/${a.name}/samples.json`, augmentedSamplesSchema, `no augmented samples for ${a.name}`, { optional: true });
+    if (!s) continue;
+    const MAX = 30;
+    const items = (xs: readonly string[], marked: (x: string) => boolean): Html => {
+      const shown = xs.slice(0, MAX).map((x) => (marked(x) ? html`<span class="same">${x}</span>` : x));
+      return html`${shown.map((v, k) => (k ? html` ${v}` : v))}${xs.length > MAX ? ` … (${xs.length})` : ''}`;
+    };
+    const rows: HtmlValue[][] = [];
+    for (const x of s.samples) {
+      const src = new Set(x.source);
+      const aug = new Set(x.augmented);
+      rows.push([x.user, 'training sequence', x.source.length, items(x.source, (it) => !aug.has(it))]);
+      rows.push(['', html`augmented${x.kept ? '' : ' (dropped by alignment)'}`, x.augmented.length, items(x.augmented, (it) => !src.has(it))]);
+    }
+    parts.push(html`<h3>${a.name}: augmented samples next to their source (${s.samples.length} of ${s.of}, seed ${s.seed}, original item ids)</h3>
+${table(['user', 'sequence', 'length', 'items (marked: not in the other sequence)'], rows, { numeric: [2], id: `augmented-samples-${offline.indexOf(a)}` })}`);
+  }
+  if (offline.length && parts.length === 0) parts.push(note(`Offline augmented sequences (${offline.map((a) => a.name).join(', ')}) are not saved in this run folder (runs before samples.json was written); \`samplify augment\` with the same pipeline and seed writes them next to their source users.`));
   return parts.length ? html`${parts}` : note('This run folder holds no samples to inspect (online and offline augmentation are recomputed from the pipeline and seed during training).');
 }
 
