@@ -34,7 +34,7 @@ import { searchRankers, type SearchRanker } from '../models/search/index.ts';
 import { combineSeeds, defaultSearchMetrics, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
 import { generateSyntheticPairs, syntheticPairsConfigSchema, type SyntheticPairsReport, type TextGenerator } from '../llm/index.ts';
 import { parseWithSchema } from './config.ts';
-import { readRunResult, writeRunResult } from './run-store.ts';
+import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { reportRejections } from './read-summary.ts';
 import { defaultTextGenerators } from './text-generators.ts';
 
@@ -236,6 +236,8 @@ export interface SearchExperimentOptions {
   readonly cancel?: CancelToken;
   /** How arms' generators are made; defaults to the registry of text generators with the on-disk cache. */
   readonly generators?: TextGeneratorFactory;
+  /** Where the (arm, seed) units run (default: here, in order). */
+  readonly executor?: UnitExecutor;
 }
 
 export interface SearchExperimentResult {
@@ -336,7 +338,49 @@ function scoreGroups(ranker: SearchRanker, groups: readonly QueryGroup[], produc
   return groups.map((g) => ranker.score({ query: g.query, productIds: g.productIds }, products));
 }
 
-export async function runSearchExperiment(o: SearchExperimentOptions): Promise<SearchExperimentResult> {
+/** How one unit of a search experiment runs: who keeps workers apart, where its lines go. */
+export interface SearchUnitOptions {
+  readonly claims: UnitExecutor['claims'];
+  readonly progress?: ProgressReporter;
+  readonly cancel?: CancelToken;
+}
+
+/**
+ * A search experiment ready to run: its (arm, seed) units, the code that runs one (here, or in a
+ * queue worker that prepared the same experiment from the same config), and the aggregation that
+ * reads every unit's record from the store into results.json.
+ */
+export interface PreparedSearchExperiment {
+  readonly units: readonly WorkUnit[];
+  runUnit(unit: WorkUnit, u: SearchUnitOptions): Promise<UnitOutcome>;
+  /** results.json, results.csv and the table from the stored unit records; `pending` names units not finished yet. */
+  aggregate(): SearchExperimentResult & { readonly pending?: readonly string[] };
+  /** Releases the arms' text generators (HTTP clients, model files). */
+  close(): Promise<void>;
+}
+
+export function searchUnitKey(arm: string, seed: number): string {
+  return `${arm}/seed${seed}`;
+}
+
+/**
+ * The search lift experiment: the baseline ranker trained on the real training queries and each
+ * arm's ranker trained on them plus the arm's added queries (augmented or generated), identical
+ * seeds, selection on validation only, paired tests over the test queries. Each (arm, seed) is a
+ * unit of work in the run store; the executor decides where units run (here by default).
+ */
+export async function runSearchExperiment(o: SearchExperimentOptions): Promise<SearchExperimentResult & { readonly pending?: readonly string[] }> {
+  const prepared = await prepareSearchExperiment(o);
+  const executor = o.executor ?? inProcessExecutor;
+  try {
+    await executor.execute(prepared.units, (unit) => prepared.runUnit(unit, { claims: executor.claims, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) }));
+    return prepared.aggregate();
+  } finally {
+    await prepared.close();
+  }
+}
+
+export async function prepareSearchExperiment(o: SearchExperimentOptions): Promise<PreparedSearchExperiment> {
   const { config } = o;
   const progress = o.progress ?? silentProgress;
   const dataset = await loadSearchDataset(resolve(o.baseDir, config.data.path), searchReaderOptions(config));
@@ -361,172 +405,220 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const names = specs.map((s) => s.name);
   const spec = specs.find((s) => s.name === config.metric)!;
 
-  const runSeed = async (armName: string, seed: number, train: () => ArmTraining | Promise<ArmTraining>, key: unknown): Promise<SeedRun> => {
-    const path = join(o.out, 'arms', armName, `seed${seed}.json`);
-    const fingerprint = { data: dataKey, split: config.split, ranker: config.ranker, resources: config.resources, arm: key, seed };
-    const saved = readRunResult<SeedRun>(path, fingerprint);
-    if (saved) {
-      progress.line(`── ${armName}, seed ${seed}: finished earlier (${path})`);
-      return saved.result;
-    }
-    const made = await train();
-    progress.line(`── ${armName}, seed ${seed}: ${made.groups.length} training query groups (${made.added} added${made.products ? ', over augmented title copies' : ''}${made.droppedHeldOut ? `, ${made.droppedHeldOut} dropped: equal to a held-out query` : ''})`);
-    const ranker = searchRankers.create(config.ranker.name, config.ranker.config);
-    const t0 = performance.now();
-    await ranker.fit({
-      train: made.groups,
-      valid: split.valid,
-      products: made.products ?? split.products,
-      labelScale: split.labelScale,
-      seed,
-      checkpointDir: join(o.out, 'arms', armName, `checkpoints-seed${seed}`),
-      progress,
-      ...(o.cancel ? { cancel: o.cancel } : {}),
-    });
-    const fitSeconds = (performance.now() - t0) / 1000;
-    const valid = evaluateSearch(validGroups, scoreGroups(ranker, validGroups, split.products), split.labelScale, specs);
-    const test = evaluateSearch(testGroups, scoreGroups(ranker, testGroups, split.products), split.labelScale, specs);
-    const run: SeedRun = {
-      valid: valid.means,
-      test: test.means,
-      perQuery: Object.fromEntries(Object.entries(test.perQuery).map(([k, v]) => [k, Array.from(v)])),
-      fitSeconds,
-      trainQueries: made.groups.length,
-      addedQueries: made.added,
-      droppedHeldOut: made.droppedHeldOut,
-      ...(made.synthetic ? { synthetic: made.synthetic } : {}),
-    };
-    writeRunResult(path, fingerprint, run);
-    progress.line(`   ${armName}, seed ${seed}: valid ${config.metric} ${valid.means[config.metric]!.toFixed(4)}, test ${test.means[config.metric]!.toFixed(4)} (fit ${fitSeconds.toFixed(1)} s)`);
-    return run;
-  };
-
-  const armRuns: { name: string; arm: SearchArmConfig | null; runs: SeedRun[] }[] = [];
-  const baselineRuns: SeedRun[] = [];
-  for (const seed of seeds) baselineRuns.push(await runSeed('baseline', seed, () => ({ groups: [...split.train], added: 0, droppedHeldOut: 0 }), 'baseline'));
-  armRuns.push({ name: 'baseline', arm: null, runs: baselineRuns });
   // Products the training part judged, before maxTrainQueries: the unlabelled catalogue a generator may write for.
   const catalogueIds = [...new Set(full.train.flatMap((g) => g.productIds))];
   const generatorFactory = o.generators ?? defaultTextGenerators;
   const generators = new Map<string, Promise<TextGenerator>>();
-  const generatorFor = (spec: { name: string; config: Record<string, unknown> }): Promise<TextGenerator> => {
+  const generatorFor = (spec: { name: string; config: Record<string, unknown> }, uProgress: ProgressReporter, cancel: CancelToken | undefined): Promise<TextGenerator> => {
     const k = JSON.stringify(spec);
     const known = generators.get(k);
     if (known !== undefined) return known;
-    const made = generatorFactory(spec, { split, catalogueIds, out: o.out, baseDir: o.baseDir, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+    const made = generatorFactory(spec, { split, catalogueIds, out: o.out, baseDir: o.baseDir, progress: uProgress, ...(cancel ? { cancel } : {}) });
     generators.set(k, made);
     return made;
   };
-  try {
-    for (const arm of config.arms) {
-      const pipeline = pipelines.get(arm.name);
-      const runs: SeedRun[] = [];
-      const key = {
-        ...(pipeline ? { pipeline: pipeline.toJSON(), views: arm.views, meaningChanging: arm.meaningChanging, ...(arm.target !== 'queries' ? { target: arm.target } : {}) } : {}),
-        ...(arm.generate ? { generate: arm.generate } : {}),
-      };
-      for (const seed of seeds) {
-        const train = async (): Promise<ArmTraining> => {
-          const base: ArmTraining = pipeline ? armTrainingGroups(split, pipeline, arm, resources, seed) : { groups: [...split.train], added: 0, droppedHeldOut: 0 };
-          if (!arm.generate) return base;
-          const gen = arm.generate;
-          const teacher = searchRankers.create(gen.teacher.name, gen.teacher.config);
-          await teacher.fit({ train: split.train, valid: split.valid, products: split.products, labelScale: split.labelScale, seed, progress: silentProgress, ...(o.cancel ? { cancel: o.cancel } : {}) });
-          const generator = await generatorFor(gen.generator);
-          progress.line(`   ${arm.name}, seed ${seed}: generating queries with ${generator.provider} (${generator.model})`);
-          const made = await generateSyntheticPairs({
-            generator,
-            train: split.train,
-            heldOut: [...split.valid, ...split.test],
-            catalogueIds,
-            products: split.products,
-            labelScale: split.labelScale,
-            teacher,
-            config: gen.pairs,
-            seed,
-            ...(o.cancel ? { cancel: o.cancel } : {}),
-          });
-          const file = join('arms', arm.name, `synthetic-seed${seed}.json`);
-          writeJsonAtomic(join(o.out, file), made.report);
-          const r = made.report;
-          progress.line(`   ${arm.name}, seed ${seed}: ${r.kept} of ${r.requested} generated queries kept (${Object.entries(r.dropped).map(([k, v]) => `${v} ${k}`).join(', ') || 'none dropped'})`);
-          return {
-            ...base,
-            groups: [...base.groups, ...made.groups],
-            added: base.added + made.groups.length,
-            droppedHeldOut: base.droppedHeldOut + (r.dropped['equals-held-out-query'] ?? 0),
-            synthetic: { requested: r.requested, kept: r.kept, pairs: r.pairs, dropped: r.dropped, file },
-          };
-        };
-        runs.push(await runSeed(arm.name, seed, train, key));
-      }
-      armRuns.push({ name: arm.name, arm, runs });
-    }
-  } finally {
-    for (const g of generators.values()) await g.then((x) => x.close(), () => undefined);
-  }
 
-  // Segments of the test queries, from training statistics only.
-  const frequency = queryFrequencySegmenter(split.train);
-  const vocabulary = catalogueVocabulary([...new Set(split.train.flatMap((g) => g.productIds))].map((id) => split.products.get(id)!));
-  const segmentLabels = {
-    queryFrequency: testGroups.map((g) => frequency.segment(g)),
-    queryLength: testGroups.map((g) => queryLengthSegment(g.query)),
-    spelling: testGroups.map((g) => (isLikelyMisspelled(g.query, vocabulary) ? 'misspelled' : 'clean')),
-  };
-  const perQuery = (runs: readonly SeedRun[]): Float64Array => combineSeeds(runs.map((r) => Float64Array.from(r.perQuery[spec.name]!)));
-  const baseVec = perQuery(baselineRuns);
-  const baseMean = meanStdByMetric(baselineRuns.map((r) => r.test), names).mean;
-  const arms: SearchArmSummary[] = armRuns.map(({ name, arm, runs }) => {
-    const t = meanStdByMetric(runs.map((r) => r.test), names);
-    const v = meanStdByMetric(runs.map((r) => r.valid), names);
-    let lift: SearchArmSummary['lift'] = null;
-    let significance: SearchArmSummary['significance'] = null;
-    let segments: SearchArmSummary['segments'] = null;
-    if (arm) {
-      lift = Object.fromEntries(specs.map((m) => [m.name, relativeLift(baseMean[m.name]!, t.mean[m.name]!, m.direction)]));
-      const vec = perQuery(runs);
-      significance = { metric: spec.name, tTest: pairedTTest(baseVec, vec), bootstrap: pairedBootstrapCI(baseVec, vec, { resamples: config.bootstrap.resamples, seed: 0, confidence: 0.95 }) };
-      segments = {
-        queryFrequency: segmentedLift(baseVec, vec, segmentLabels.queryFrequency, spec, { order: ['head', 'torso', 'tail'] }),
-        queryLength: segmentedLift(baseVec, vec, segmentLabels.queryLength, spec, { order: [...new Set(segmentLabels.queryLength)].sort() }),
-        spelling: segmentedLift(baseVec, vec, segmentLabels.spelling, spec, { order: ['clean', 'misspelled'] }),
-      };
-    }
-    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-    return {
-      name,
-      pipeline: arm && pipelines.has(arm.name) ? pipelines.get(arm.name)!.toJSON() : null,
-      views: arm?.views ?? 0,
-      trainQueries: runs[0]!.trainQueries,
-      addedQueries: runs[0]!.addedQueries,
-      droppedHeldOut: runs[0]!.droppedHeldOut,
-      synthetic: runs[0]!.synthetic ?? null,
-      test: t.mean,
-      testStd: t.std,
-      valid: v.mean,
-      lift,
-      significance,
-      segments,
-      fitSeconds: mean(runs.map((r) => r.fitSeconds)),
+  /** What each arm trains on for a seed, and the key its records are fingerprinted with. */
+  interface ArmPlan {
+    readonly arm: SearchArmConfig | null;
+    readonly key: unknown;
+    readonly train: (seed: number, u: SearchUnitOptions) => Promise<ArmTraining>;
+  }
+  const plans = new Map<string, ArmPlan>();
+  plans.set('baseline', { arm: null, key: 'baseline', train: async () => ({ groups: [...split.train], added: 0, droppedHeldOut: 0 }) });
+  for (const arm of config.arms) {
+    const pipeline = pipelines.get(arm.name);
+    const key = {
+      ...(pipeline ? { pipeline: pipeline.toJSON(), views: arm.views, meaningChanging: arm.meaningChanging, ...(arm.target !== 'queries' ? { target: arm.target } : {}) } : {}),
+      ...(arm.generate ? { generate: arm.generate } : {}),
     };
-  });
-  const selected = arms.reduce((best, a) => (a.valid[spec.name]! > best.valid[spec.name]! ? a : best), arms[0]!).name;
-  const table = searchLiftTable(arms, spec.name, names, selected);
-  writeJsonAtomic(join(o.out, 'results.json'), {
-    kind: 'search-lift',
-    name: config.name,
-    config,
-    dataset: { name: dataset.name, file: config.data.path, rowsIn: report.rowsIn, rowsKept: report.rowsKept, rowsRejected: report.rowsRejected, fingerprint: dataKey },
-    split: { kind: config.split.kind, seed: config.split.seed, train: split.train.length, valid: split.valid.length, test: split.test.length, evaluatedValid: validGroups.length, evaluatedTest: testGroups.length },
-    segments: { queryFrequency: { by: frequency.by, thresholds: frequency.thresholds } },
-    metric: spec.name,
-    seeds,
-    selected,
-    arms,
-  });
-  writeFileAtomic(join(o.out, 'results.csv'), searchLiftCsv(arms, names));
-  return { arms, selected, table };
+    const train = async (seed: number, u: SearchUnitOptions): Promise<ArmTraining> => {
+      const uProgress = u.progress ?? silentProgress;
+      const base: ArmTraining = pipeline ? armTrainingGroups(split, pipeline, arm, resources, seed) : { groups: [...split.train], added: 0, droppedHeldOut: 0 };
+      if (!arm.generate) return base;
+      const gen = arm.generate;
+      const teacher = searchRankers.create(gen.teacher.name, gen.teacher.config);
+      await teacher.fit({ train: split.train, valid: split.valid, products: split.products, labelScale: split.labelScale, seed, progress: silentProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
+      const generator = await generatorFor(gen.generator, uProgress, u.cancel);
+      uProgress.line(`   ${arm.name}, seed ${seed}: generating queries with ${generator.provider} (${generator.model})`);
+      const made = await generateSyntheticPairs({
+        generator,
+        train: split.train,
+        heldOut: [...split.valid, ...split.test],
+        catalogueIds,
+        products: split.products,
+        labelScale: split.labelScale,
+        teacher,
+        config: gen.pairs,
+        seed,
+        ...(u.cancel ? { cancel: u.cancel } : {}),
+      });
+      const file = join('arms', arm.name, `synthetic-seed${seed}.json`);
+      writeJsonAtomic(join(o.out, file), made.report);
+      const r = made.report;
+      uProgress.line(`   ${arm.name}, seed ${seed}: ${r.kept} of ${r.requested} generated queries kept (${Object.entries(r.dropped).map(([k, v]) => `${v} ${k}`).join(', ') || 'none dropped'})`);
+      return {
+        ...base,
+        groups: [...base.groups, ...made.groups],
+        added: base.added + made.groups.length,
+        droppedHeldOut: base.droppedHeldOut + (r.dropped['equals-held-out-query'] ?? 0),
+        synthetic: { requested: r.requested, kept: r.kept, pairs: r.pairs, dropped: r.dropped, file },
+      };
+    };
+    plans.set(arm.name, { arm, key, train });
+  }
+  const recordPath = (arm: string, seed: number): string => join(o.out, 'arms', arm, `seed${seed}.json`);
+  const fingerprintOf = (plan: ArmPlan, seed: number): unknown => ({ data: dataKey, split: config.split, ranker: config.ranker, resources: config.resources, arm: plan.key, seed });
+  const units: WorkUnit[] = [...plans.keys()].flatMap((arm) => seeds.map((seed) => ({ key: searchUnitKey(arm, seed), arm, seed })));
+
+  const runUnit = async (unit: WorkUnit, u: SearchUnitOptions): Promise<UnitOutcome> => {
+    const plan = plans.get(unit.arm);
+    if (!plan) throw new ConfigError(`the experiment has no arm '${unit.arm}' (arms: ${[...plans.keys()].join(', ')})`, { field: 'arm' });
+    if (!seeds.includes(unit.seed)) throw new ConfigError(`seed ${unit.seed} is not one of the experiment's seeds 0…${seeds.length - 1}`, { field: 'seed' });
+    const uProgress = u.progress ?? silentProgress;
+    const { arm: armName, seed } = unit;
+    const path = recordPath(armName, seed);
+    const fingerprint = fingerprintOf(plan, seed);
+    if (readRunResult<SeedRun>(path, fingerprint)) {
+      uProgress.line(`── ${armName}, seed ${seed}: finished earlier (${path})`);
+      return 'done';
+    }
+    // Processes sharing the folder claim a unit with a lock file; under a queue the job is the claim.
+    const lock = u.claims === 'store-locks' ? claimRun(`${path}.lock`) : undefined;
+    if (lock === null) {
+      uProgress.line(`── ${armName}, seed ${seed}: another worker is training it; skipped here`);
+      return 'pending';
+    }
+    try {
+      if (readRunResult<SeedRun>(path, fingerprint)) return 'done';
+      const made = await plan.train(seed, u);
+      uProgress.line(`── ${armName}, seed ${seed}: ${made.groups.length} training query groups (${made.added} added${made.products ? ', over augmented title copies' : ''}${made.droppedHeldOut ? `, ${made.droppedHeldOut} dropped: equal to a held-out query` : ''})`);
+      const ranker = searchRankers.create(config.ranker.name, config.ranker.config);
+      const t0 = performance.now();
+      await ranker.fit({
+        train: made.groups,
+        valid: split.valid,
+        products: made.products ?? split.products,
+        labelScale: split.labelScale,
+        seed,
+        checkpointDir: join(o.out, 'arms', armName, `checkpoints-seed${seed}`),
+        progress: uProgress,
+        ...(u.cancel ? { cancel: u.cancel } : {}),
+      });
+      const fitSeconds = (performance.now() - t0) / 1000;
+      const valid = evaluateSearch(validGroups, scoreGroups(ranker, validGroups, split.products), split.labelScale, specs);
+      const test = evaluateSearch(testGroups, scoreGroups(ranker, testGroups, split.products), split.labelScale, specs);
+      const run: SeedRun = {
+        valid: valid.means,
+        test: test.means,
+        perQuery: Object.fromEntries(Object.entries(test.perQuery).map(([k, v]) => [k, Array.from(v)])),
+        fitSeconds,
+        trainQueries: made.groups.length,
+        addedQueries: made.added,
+        droppedHeldOut: made.droppedHeldOut,
+        ...(made.synthetic ? { synthetic: made.synthetic } : {}),
+      };
+      writeRunResult(path, fingerprint, run);
+      uProgress.line(`   ${armName}, seed ${seed}: valid ${config.metric} ${valid.means[config.metric]!.toFixed(4)}, test ${test.means[config.metric]!.toFixed(4)} (fit ${fitSeconds.toFixed(1)} s)`);
+      return 'done';
+    } finally {
+      lock?.release();
+    }
+  };
+
+  const aggregate = (): SearchExperimentResult & { readonly pending?: readonly string[] } => {
+    const armRuns: { name: string; arm: SearchArmConfig | null; runs: SeedRun[] }[] = [];
+    const pending: string[] = [];
+    for (const [name, plan] of plans) {
+      const runs: SeedRun[] = [];
+      for (const seed of seeds) {
+        const saved = readRunResult<SeedRun>(recordPath(name, seed), fingerprintOf(plan, seed));
+        if (saved) runs.push(saved.result);
+        else pending.push(searchUnitKey(name, seed));
+      }
+      armRuns.push({ name, arm: plan.arm, runs });
+    }
+    if (pending.length > 0) {
+      const note = `${pending.length} run(s) are not finished (${pending.join(', ')}); run the same command again when they are to aggregate`;
+      progress.line(note);
+      return { arms: [], selected: 'baseline', table: note, pending };
+    }
+    return aggregateSearch(armRuns);
+  };
+
+  const aggregateSearch = (armRuns: readonly { name: string; arm: SearchArmConfig | null; runs: SeedRun[] }[]): SearchExperimentResult => {
+    const baselineRuns = armRuns[0]!.runs;
+    // Segments of the test queries, from training statistics only.
+    const frequency = queryFrequencySegmenter(split.train);
+    const vocabulary = catalogueVocabulary([...new Set(split.train.flatMap((g) => g.productIds))].map((id) => split.products.get(id)!));
+    const segmentLabels = {
+      queryFrequency: testGroups.map((g) => frequency.segment(g)),
+      queryLength: testGroups.map((g) => queryLengthSegment(g.query)),
+      spelling: testGroups.map((g) => (isLikelyMisspelled(g.query, vocabulary) ? 'misspelled' : 'clean')),
+    };
+    const perQuery = (runs: readonly SeedRun[]): Float64Array => combineSeeds(runs.map((r) => Float64Array.from(r.perQuery[spec.name]!)));
+    const baseVec = perQuery(baselineRuns);
+    const baseMean = meanStdByMetric(baselineRuns.map((r) => r.test), names).mean;
+    const arms: SearchArmSummary[] = armRuns.map(({ name, arm, runs }) => {
+      const t = meanStdByMetric(runs.map((r) => r.test), names);
+      const v = meanStdByMetric(runs.map((r) => r.valid), names);
+      let lift: SearchArmSummary['lift'] = null;
+      let significance: SearchArmSummary['significance'] = null;
+      let segments: SearchArmSummary['segments'] = null;
+      if (arm) {
+        lift = Object.fromEntries(specs.map((m) => [m.name, relativeLift(baseMean[m.name]!, t.mean[m.name]!, m.direction)]));
+        const vec = perQuery(runs);
+        significance = { metric: spec.name, tTest: pairedTTest(baseVec, vec), bootstrap: pairedBootstrapCI(baseVec, vec, { resamples: config.bootstrap.resamples, seed: 0, confidence: 0.95 }) };
+        segments = {
+          queryFrequency: segmentedLift(baseVec, vec, segmentLabels.queryFrequency, spec, { order: ['head', 'torso', 'tail'] }),
+          queryLength: segmentedLift(baseVec, vec, segmentLabels.queryLength, spec, { order: [...new Set(segmentLabels.queryLength)].sort() }),
+          spelling: segmentedLift(baseVec, vec, segmentLabels.spelling, spec, { order: ['clean', 'misspelled'] }),
+        };
+      }
+      const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+      return {
+        name,
+        pipeline: arm && pipelines.has(arm.name) ? pipelines.get(arm.name)!.toJSON() : null,
+        views: arm?.views ?? 0,
+        trainQueries: runs[0]!.trainQueries,
+        addedQueries: runs[0]!.addedQueries,
+        droppedHeldOut: runs[0]!.droppedHeldOut,
+        synthetic: runs[0]!.synthetic ?? null,
+        test: t.mean,
+        testStd: t.std,
+        valid: v.mean,
+        lift,
+        significance,
+        segments,
+        fitSeconds: mean(runs.map((r) => r.fitSeconds)),
+      };
+    });
+    const selected = arms.reduce((best, a) => (a.valid[spec.name]! > best.valid[spec.name]! ? a : best), arms[0]!).name;
+    const table = searchLiftTable(arms, spec.name, names, selected);
+    writeJsonAtomic(join(o.out, 'results.json'), {
+      kind: 'search-lift',
+      name: config.name,
+      config,
+      dataset: { name: dataset.name, file: config.data.path, rowsIn: report.rowsIn, rowsKept: report.rowsKept, rowsRejected: report.rowsRejected, fingerprint: dataKey },
+      split: { kind: config.split.kind, seed: config.split.seed, train: split.train.length, valid: split.valid.length, test: split.test.length, evaluatedValid: validGroups.length, evaluatedTest: testGroups.length },
+      segments: { queryFrequency: { by: frequency.by, thresholds: frequency.thresholds } },
+      metric: spec.name,
+      seeds,
+      selected,
+      arms,
+    });
+    writeFileAtomic(join(o.out, 'results.csv'), searchLiftCsv(arms, names));
+    return { arms, selected, table };
+  };
+
+  return {
+    units,
+    runUnit,
+    aggregate,
+    async close() {
+      for (const g of generators.values()) await g.then((x) => x.close(), () => undefined);
+    },
+  };
 }
 
 export function searchLiftTable(arms: readonly SearchArmSummary[], metric: string, names: readonly string[], selected: string): string {
