@@ -1,7 +1,7 @@
 /** The command-line program: every command, its options and help (src/cli/main.ts runs it and maps errors to exit codes). */
 import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
-import { CancelToken, ConfigError, layerConfig, stderrProgress } from '../core/index.ts';
+import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, augmentImages, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
 import { runRecipeExperiment, parseRecipeExperimentConfig, isRecipeExperimentConfig, recipeScreenConfig } from '../experiment/index.ts';
 import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, dryRunLiftExperiment, dryRunSearchExperiment, dryRunCtrTask, dryRunColdStartTask, formatDryRun, type DryRunPlan } from '../experiment/index.ts';
@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeReport } from '../report/index.ts';
 import { startWorkbench } from '../serve/index.ts';
-import { submitLiftExperiment, startWorker, queueStatus, formatStatus, checkQueueUrl, DEFAULT_QUEUE_NAME } from '../distributed/index.ts';
+import { submitLiftExperiment, submitSearchExperiment, startWorker, queueStatus, formatStatus, checkQueueUrl, DEFAULT_QUEUE_NAME } from '../distributed/index.ts';
 
 /**
  * Every command layers its config the same way — schema defaults < config file < command line
@@ -309,7 +309,7 @@ Examples:
     .option('--out <dir>', "output directory (key out; default: runs/<name>)")
     .option('--dry-run', 'check the config end to end without training or writing anything: data and its row accounting, split, every arm built against the data, the plan of runs and an estimate of their time')
     .option('--json', 'print results.json (or, with --dry-run, the plan) as JSON')
-    .option('--queue <url>', 'run the (arm, seed) units on queue workers: redis://[:password@]host:port/db or rediss:// (TLS); see docs/guide/scaling-out.md')
+    .option('--queue <url>', 'run the (arm, seed) units (sequence lift or search) on queue workers: redis://[:password@]host:port/db or rediss:// (TLS); see docs/guide/scaling-out.md')
     .option('--queue-name <name>', `BullMQ queue name (default: ${DEFAULT_QUEUE_NAME})`)
     .option('--store <dir>', 'with --queue: the shared store folder every worker sees at the same path (default: the output directory)')
     .addHelpText('after', `
@@ -323,7 +323,15 @@ Examples:
       const f = layeredFile(configPath, {}, o);
       if (o.queue !== undefined && !o.dryRun) {
         checkQueueUrl(o.queue);
-        if (isSearchExperimentConfig(f.raw)) throw new ConfigError('--queue runs sequence lift experiments; the search experiment runs in this process for now', { field: 'queue' });
+        if (isSearchExperimentConfig(f.raw)) {
+          const config = parseSearchExperimentConfig(f.raw, configPath);
+          checkSearchPipelines(config, f.baseDir);
+          applySettings(f.settings);
+          const store = o.store ?? runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
+          const r = await submitSearchExperiment({ config, baseDir: f.baseDir, store, url: o.queue, ...(o.queueName ? { queueName: o.queueName } : {}), progress: stderrProgress, cancel: cancelOnSigint() });
+          process.stdout.write(r.table + (r.pending ? '\n' : `\nwritten: ${store}/results.json, ${store}/results.csv\n`));
+          return;
+        }
         const config = parseExperimentConfig(f.raw, configPath);
         checkExperimentPipelines(config, f.baseDir);
         applySettings(f.settings);
@@ -339,7 +347,8 @@ Examples:
         if (o.dryRun) return printPlan(await dryRunSearchExperiment(config, f.baseDir), o.json);
         const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
         const r = await runSearchExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
-        if (o.json) printResult(true, '', readResults(out));
+        if (r.pending) process.stdout.write(r.table + '\n');
+        else if (o.json) printResult(true, '', readResults(out));
         else process.stdout.write(r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
         return;
       }

@@ -11,15 +11,15 @@
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, fingerprintHash } from '../core/index.ts';
-import { parseExperimentConfig, readRunResult, writeRunResult, type ExperimentConfig } from '../experiment/index.ts';
+import { parseExperimentConfig, parseSearchExperimentConfig, readRunResult, writeRunResult, type ExperimentConfig, type SearchExperimentConfig } from '../experiment/index.ts';
 
 export const JOB_VERSION = 1;
 
-/** One (arm, seed) unit of a lift experiment. */
-export const liftJobSchema = z
+/** One (arm, seed) unit of a sequence lift experiment or of a search experiment. */
+export const unitJobSchema = z
   .object({
     v: z.literal(JOB_VERSION),
-    kind: z.literal('lift-unit'),
+    kind: z.enum(['lift-unit', 'search-unit']),
     /** fingerprintHash of the experiment spec in the store. */
     experiment: z.string().regex(/^[0-9a-f]{16}$/, 'a 16-hex-digit experiment fingerprint'),
     /** The shared store folder (absolute: workers run anywhere). */
@@ -28,20 +28,21 @@ export const liftJobSchema = z
     seed: z.number().int().min(0).max(1_000_000),
   })
   .strict();
-export type LiftJob = z.infer<typeof liftJobSchema>;
+export type UnitJob = z.infer<typeof unitJobSchema>;
 
 /** The job's data when it is well formed; otherwise the reasons, one per bad field. */
-export function parseJob(data: unknown): { ok: true; job: LiftJob } | { ok: false; reason: string } {
-  const r = liftJobSchema.safeParse(data);
+export function parseJob(data: unknown): { ok: true; job: UnitJob } | { ok: false; reason: string } {
+  const r = unitJobSchema.safeParse(data);
   if (r.success) return { ok: true, job: r.data };
   return { ok: false, reason: `malformed job: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
 }
 
 /** The experiment as the store keeps it for workers: the parsed config and the folder its relative paths resolve against. */
-export interface StoredExperiment {
-  readonly kind: 'lift';
-  readonly config: ExperimentConfig;
-  readonly baseDir: string;
+export type StoredExperiment = { readonly kind: 'lift'; readonly config: ExperimentConfig; readonly baseDir: string } | { readonly kind: 'search'; readonly config: SearchExperimentConfig; readonly baseDir: string };
+
+/** The job kind of an experiment's units. */
+export function unitKindOf(e: Pick<StoredExperiment, 'kind'>): UnitJob['kind'] {
+  return e.kind === 'search' ? 'search-unit' : 'lift-unit';
 }
 
 /** The experiment's id on the queue: its spec and the store it writes to (the same config sent to two stores is two experiments). */
@@ -64,6 +65,6 @@ export function readStoredExperiment(store: string, id: string): StoredExperimen
   const saved = readRunResult<{ kind?: unknown; config?: unknown; baseDir?: unknown }>(file, { experiment: id });
   if (!saved) throw new ConfigError(`the store holds no experiment ${id} (was it resubmitted with another config, or is the store path not the same on this machine?)`, { file });
   const { kind, config, baseDir } = saved.result;
-  if (kind !== 'lift' || typeof baseDir !== 'string') throw new ConfigError('the stored experiment is not a lift experiment', { file });
-  return { kind: 'lift', config: parseExperimentConfig(config, file), baseDir };
+  if ((kind !== 'lift' && kind !== 'search') || typeof baseDir !== 'string') throw new ConfigError('the stored experiment is neither a lift nor a search experiment', { file });
+  return kind === 'search' ? { kind, config: parseSearchExperimentConfig(config, file), baseDir } : { kind, config: parseExperimentConfig(config, file), baseDir };
 }

@@ -10,7 +10,7 @@
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import { SamplifyError, silentProgress, type ProgressReporter } from '../core/index.ts';
 import type { UnitExecutor, UnitOutcome, WorkUnit } from '../experiment/index.ts';
-import { JOB_VERSION, type LiftJob } from './jobs.ts';
+import { JOB_VERSION, type UnitJob } from './jobs.ts';
 import { redactRedisUrl, redisConnection } from './redis.ts';
 
 export const DEFAULT_QUEUE_NAME = 'samplify';
@@ -38,6 +38,8 @@ export interface QueueExecutorOptions {
   /** The experiment's fingerprint (see jobs.ts) and the shared store folder (absolute). */
   readonly experiment: string;
   readonly store: string;
+  /** Which experiment the units belong to (default lift-unit). */
+  readonly unitKind?: UnitJob['kind'];
   readonly progress?: ProgressReporter;
   /** How often job states are checked besides the events (ms; default 1000). */
   readonly pollMs?: number;
@@ -65,8 +67,8 @@ export function queueExecutor(o: QueueExecutorOptions): UnitExecutor {
       queue.on('error', () => {}); // reported once per 5 s by the connection itself
       events.on('error', () => {});
       const jobs = units.map((u, i) => {
-        const data: LiftJob = { v: JOB_VERSION, kind: 'lift-unit', experiment: o.experiment, store: o.store, arm: u.arm, seed: u.seed };
-        return { id: `lift-${o.experiment}-${i}`, name: u.key, data };
+        const data: UnitJob = { v: JOB_VERSION, kind: o.unitKind ?? 'lift-unit', experiment: o.experiment, store: o.store, arm: u.arm, seed: u.seed };
+        return { id: `${data.kind === 'search-unit' ? 'search' : 'lift'}-${o.experiment}-${i}`, name: u.key, data };
       });
       const byId = new Map(jobs.map((j) => [j.id, j]));
       const lastLine = new Map<string, string>();

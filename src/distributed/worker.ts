@@ -12,9 +12,9 @@
  * check puts the job back and it resumes from the checkpoint.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { isSamplifyError, InterruptedError, silentProgress, CancelToken, type ProgressReporter } from '../core/index.ts';
-import { prepareLiftExperiment, type PreparedLiftExperiment } from '../experiment/index.ts';
-import { parseJob, readStoredExperiment, type LiftJob } from './jobs.ts';
+import { ConfigError, isSamplifyError, InterruptedError, silentProgress, CancelToken, type ProgressReporter } from '../core/index.ts';
+import { prepareLiftExperiment, prepareSearchExperiment, type UnitExecutor, type UnitOutcome, type WorkUnit } from '../experiment/index.ts';
+import { parseJob, readStoredExperiment, unitKindOf, type UnitJob } from './jobs.ts';
 import { DEFAULT_QUEUE_NAME, type JobProgress } from './queue.ts';
 import { redactRedisUrl, redactSecrets, redisConnection } from './redis.ts';
 
@@ -38,15 +38,21 @@ export interface RunningWorker {
   readonly ready: Promise<void>;
 }
 
+/** What a worker needs of a prepared experiment (lift or search): run one unit. */
+interface PreparedUnits {
+  runUnit(unit: WorkUnit, u: { claims: UnitExecutor['claims']; progress?: ProgressReporter; cancel?: CancelToken }): Promise<UnitOutcome>;
+}
+
 /** Prepared experiments, per fingerprint: units of one experiment share one read of the data. */
 class PreparedCache {
-  private readonly map = new Map<string, Promise<PreparedLiftExperiment>>();
-  get(job: LiftJob, progress: ProgressReporter): Promise<PreparedLiftExperiment> {
+  private readonly map = new Map<string, Promise<PreparedUnits>>();
+  get(job: UnitJob, progress: ProgressReporter): Promise<PreparedUnits> {
     const key = `${job.store}\u0000${job.experiment}`;
     let p = this.map.get(key);
     if (!p) {
       const e = readStoredExperiment(job.store, job.experiment);
-      p = prepareLiftExperiment({ config: e.config, baseDir: e.baseDir, out: job.store, progress });
+      if (unitKindOf(e) !== job.kind) throw new ConfigError(`a ${job.kind} job names a ${e.kind} experiment`, { field: 'kind' });
+      p = e.kind === 'search' ? prepareSearchExperiment({ config: e.config, baseDir: e.baseDir, out: job.store, progress }) : prepareLiftExperiment({ config: e.config, baseDir: e.baseDir, out: job.store, progress });
       p.catch(() => this.map.delete(key));
       this.map.set(key, p);
       while (this.map.size > 2) this.map.delete(this.map.keys().next().value!);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { textFamily, fitTextResources, buildTextPipeline } from '../../src/augment/index.ts';
@@ -9,19 +9,8 @@ import { armTrainingGroups, parseSearchExperimentConfig, runSearchExperiment, ty
 import { ConfigError, Rng } from '../../src/core/index.ts';
 import type { GenerationRequest, GenerationResult } from '../../src/llm/index.ts';
 import { buildReport } from '../../src/report/index.ts';
-import { plantedSearch } from '../models/search/fixture.ts';
+import { writePlantedLog } from './search-fixture.ts';
 import { tempFolder } from '../temp-folders.ts';
-
-/** The planted search problem written as a user's search log (JSONL with declared columns). */
-function writePlantedLog(dir: string, queries: number): string {
-  const p = plantedSearch(queries, 3);
-  const lines: string[] = [];
-  for (const g of [...p.train, ...p.valid, ...p.test])
-    g.productIds.forEach((id, i) => lines.push(JSON.stringify({ query: g.query, product: id, title: p.products.get(id)!.title, label: g.labels[i] })));
-  const path = join(dir, 'planted.jsonl');
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
-}
 
 const config = (data: string, extra: Record<string, unknown> = {}) =>
   parseSearchExperimentConfig({
