@@ -143,6 +143,26 @@ export class RunFolder {
     }
   }
 
+  /** Bytes of a file of at most `maxBytes`, or null with a note (too large, missing, unreadable). */
+  readBytes(rel: string, consequence: string, maxBytes = 4 << 20): Uint8Array | null {
+    const p = this.path(rel);
+    if (p === null || !existsSync(p)) {
+      this.note({ file: rel, problem: 'missing', detail: 'no such file', consequence });
+      return null;
+    }
+    try {
+      const size = statSync(p).size;
+      if (size > maxBytes) {
+        this.note({ file: rel, problem: 'unreadable', detail: `${size} bytes, more than the ${maxBytes} a page embeds`, consequence });
+        return null;
+      }
+      return readFileSync(p);
+    } catch (e) {
+      this.note({ file: rel, problem: 'unreadable', detail: (e as Error).message, consequence });
+      return null;
+    }
+  }
+
   /** Every file (relative, '/'-separated) to a small depth, for the report's file list and for detection. */
   files(maxDepth = 3, limit = 400): string[] {
     const out: string[] = [];

@@ -85,6 +85,22 @@ describe('report of other run kinds', () => {
     assert.ok(missing.notes.some((n) => n.file === 'users.report.json' && n.problem === 'missing'));
   });
 
+  it('renders a few-label image run: the accuracy table per k from results.json, and the PNG grids inline', async () => {
+    const dir = benchRun('few-label-fashion-mnist.json');
+    copyFileSync(resolve(import.meta.dirname, '../../docs/images/fashion-mnist-augmented.png'), join(dir, 'augmented.png'));
+    const r = await buildReport(dir);
+    assert.equal(r.kind, 'few-label-images');
+    assert.deepEqual(r.notes, []);
+    const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { summary: { k: number; arm: string; testAccuracyMean: number }[] };
+    for (const row of res.summary) {
+      const t = r.html.slice(r.html.indexOf(`id="accuracy-k${row.k}"`));
+      assert.ok(t.slice(0, t.indexOf('</table>')).includes(`data-value="${row.testAccuracyMean}"`), `k ${row.k} ${row.arm}`);
+    }
+    assert.match(r.html, /<img alt="augmented.png" src="data:image\/png;base64,/);
+    assert.match(r.html, /data-chart="accuracy"/);
+    assert.match(r.html, /worse/, 'classical augmentation hurts here, and the page says so');
+  });
+
   it('an empty folder is an unknown run with a note; a folder that does not exist is a DataValidationError', async () => {
     const r = await buildReport(tempFolder('report-empty-'));
     assert.equal(r.kind, 'unknown');

@@ -8,6 +8,7 @@ import { searchLiftKind } from './search.ts';
 import { evaluateKind } from './evaluate.ts';
 import { sequenceSynthesisKind, tableSynthesisKind } from './synthesize.ts';
 import { coldStartKind, ctrKind } from './tasks.ts';
+import { fewLabelImagesKind } from './images.ts';
 
 registerRunKind(searchLiftKind); // before lift: its results.json has arms and a metric too
 registerRunKind(liftKind);
@@ -16,3 +17,4 @@ registerRunKind(ctrKind);
 registerRunKind(evaluateKind);
 registerRunKind(tableSynthesisKind);
 registerRunKind(sequenceSynthesisKind);
+registerRunKind(fewLabelImagesKind);
