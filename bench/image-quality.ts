@@ -4,6 +4,7 @@
  * images (no downloaded weights), then imageSynthesisQuality scores reference "generated" sets
  * against the same real training images, each beside the real-holdout baseline:
  *   real-unseen      other official test images (a perfect generator would look like this)
+ *   flipped          training images mirrored left–right (the mildest label-preserving change)
  *   augmented        training images through a mild classical pipeline (flip, ±10° rotation, ±2 px shift, 0.9–1.1 zoom)
  *   unseen-noisy     official test images + Gaussian pixel noise (sd --noise-sd)
  *   gaussian-noise   pure noise images, pixels N(mean, sd) of the training pixels
@@ -77,10 +78,16 @@ const augmentSpec = {
   ],
 };
 const pipeline = buildImagePipeline(augmentSpec);
+const flip = buildImagePipeline({ name: 'flip', steps: [{ op: 'hflip', p: 1 }] });
 const pickTrain = Array.from({ length: nGen }, (_, i) => train[(i * 7919) % train.length]!);
 
 const cases: { name: string; description: string; make: () => ImageSample[] }[] = [
   { name: 'real-unseen', description: `the next ${nGen} official test images (never seen by anything)`, make: () => unseen },
+  {
+    name: 'flipped',
+    description: `${nGen} training images, mirrored left–right`,
+    make: () => pickTrain.map((s, i) => ({ ...s, image: flip.augment(s.image, {}, rng.split(`flip ${i}`))[0]!.output, source: `flipped:${s.source}` })),
+  },
   {
     name: 'augmented',
     description: `${nGen} training images, each through the mild pipeline once`,
@@ -139,7 +146,7 @@ writeJsonAtomic(outPath, {
     `train = the first ${nTrain} official Fashion-MNIST training images; holdout = the first ${nHoldout} official test images; every case scores ${nGen} "generated" images against train with imageSynthesisQuality ` +
     `(k = ${k}; k-NN measures on ${Math.min(nGen, nHoldout)} images per set; near-copy percentile 0.01). Feature space: the penultimate layer of ImageCnnClassifier ` +
     `(conv3×3(16)-BN-ReLU-maxpool2 → conv3×3(32)-BN-ReLU-maxpool2, 1568 values) trained here on train (90 %, early stopping on the other 10 %, ≤ ${epochs} epochs, Adam 1e-3, batch 64), ` +
-    `PCA to ${featureDim} dims fitted on 4000 training images. No downloaded (Inception) weights: distances are comparable within this feature space only, not with published FIDs.`,
+    `PCA to ${featureDim} directions fitted on 4000 training images plus the norm of the PCA residual (${featureDim + 1} values). No downloaded (Inception) weights: distances are comparable within this feature space only, not with published FIDs.`,
   featureClassifier: { config: classifierConfig, epochs: trained.epochs, validAccuracy: trained.validAccuracy, testAccuracyOnHoldout: holdoutAccuracy, pcaExplainedVariance: trained.explainedVariance, seconds: Math.round(featureSeconds) },
   baseline: { description: 'the holdout images scored as if generated (real vs real)', metrics: Object.fromEntries(b.baseline.map((v) => [v.metric, v.value])), frechet: b.frechet.baseline, manifold: b.manifold.baseline },
   cases: results,

@@ -22,6 +22,8 @@ import {
   nearestTrainPixels,
   pixelRandomProjection,
   trainFeatureMap,
+  fitPca,
+  projectPca,
   type FeatureMatrix,
 } from '../../src/eval/index.ts';
 
@@ -149,12 +151,28 @@ test('imageSynthesisQuality: real-vs-real baseline beside the generated numbers;
   await assert.rejects(imageSynthesisQuality({ train, holdout, generated: [...generated, big], featureMap: map, seed: 1 }), (e: Error) => e.name === 'ConfigError' && /generated image 80/.test(e.message));
 });
 
+test('PCA: scores on the principal directions plus the norm of the rest; an off-subspace point stands out only through the residual', () => {
+  // Points on the plane z = 0 with most variance along x: rank 1 keeps x, the residual is |y| (and |z| off the plane).
+  const rng = new Rng(8);
+  const pts = Array.from({ length: 200 }, () => [10 * rng.normal(), rng.normal(), 0]);
+  const x: FeatureMatrix = { n: 200, dim: 3, data: Float64Array.from(pts.flat()) };
+  const basis = fitPca(x, 1);
+  assert.equal(basis.dim, 2);
+  assert.ok(basis.explainedVariance > 0.95);
+  const mean = [0, 1, 2].map((t) => pts.reduce((a, p) => a + p[t]!, 0) / 200);
+  const probe = projectPca(basis, { n: 2, dim: 3, data: Float64Array.from([mean[0]! + 3, mean[1]!, 0, mean[0]!, mean[1]!, 50]) });
+  assert.ok(Math.abs(Math.abs(probe.data[0]!) - 3) < 1e-3 && Math.abs(probe.data[1]!) < 0.05, `on the main direction: ${probe.data[0]}, ${probe.data[1]}`);
+  assert.ok(Math.abs(probe.data[2]!) < 0.1 && Math.abs(probe.data[3]! - 50) < 0.1, `off the plane: ${probe.data[2]}, ${probe.data[3]}`);
+  assert.equal(fitPca(x, 1, { residual: false }).dim, 1);
+  assert.equal(fitPca(x, 3).dim, 3, 'nothing left out: no residual coordinate');
+});
+
 test('classifier feature space: the penultimate layer, PCA-reduced, deterministic; a trained space separates classes', async () => {
   const opts = { classifier: { channels: [4, 8] as [number, number], maxEpochs: 2, batchSize: 50, lr: 3e-3 }, featureDim: 16, pcaSamples: 300 };
   const a = await trainFeatureMap(train, 1, opts);
   assert.equal(a.classifier.featureDim, 8 * 7 * 7);
-  assert.equal(a.featureMap.dim, 16);
-  assert.equal(a.featureMap.name, 'cnn-penultimate-pca16');
+  assert.equal(a.featureMap.dim, 17, '16 principal directions + the residual norm');
+  assert.equal(a.featureMap.name, 'cnn-penultimate-pca16+residual');
   assert.ok(a.validAccuracy! > 0.4, `valid accuracy ${a.validAccuracy}`);
   const raw = a.classifier.features(holdout.slice(0, 3).map((s) => s.image));
   assert.equal(raw.length, 3 * 392);
@@ -170,7 +188,7 @@ test('classifier feature space: the penultimate layer, PCA-reduced, deterministi
   for (let i = 0; i < 100; i++) {
     for (let j = i + 1; j < 100; j++) {
       let s = 0;
-      for (let t = 0; t < 16; t++) s += (fa.data[i * 16 + t]! - fa.data[j * 16 + t]!) ** 2;
+      for (let t = 0; t < 17; t++) s += (fa.data[i * 17 + t]! - fa.data[j * 17 + t]!) ** 2;
       if (holdout[i]!.label === holdout[j]!.label) {
         within += Math.sqrt(s);
         nw++;

@@ -71,21 +71,34 @@ export function pixelRandomProjection(opts: { readonly width: number; readonly h
   };
 }
 
-/** A PCA basis: the mean and the top `dim` principal directions (rows), from float64 covariance. */
+/**
+ * A PCA basis: the mean, the top principal directions (rows) from the float64 covariance, and
+ * optionally one more output coordinate, the norm of what the directions leave out. Without it,
+ * images whose features lie off the real data's principal subspace (noise, artefacts) would project
+ * onto the middle of the real cloud and look realistic; with it, distances in the reduced space are
+ * a tighter lower bound of the full-space distances (‖x − y‖² ≥ ‖P(x − y)‖² + (‖Rx‖ − ‖Ry‖)²).
+ */
 export interface PcaBasis {
   readonly inputDim: number;
+  /** Number of principal directions kept. */
+  readonly rank: number;
+  /** Whether the residual norm is appended as a last coordinate. */
+  readonly residual: boolean;
+  /** Output width: rank (+ 1 with the residual coordinate). */
   readonly dim: number;
   readonly mean: Float64Array;
-  /** dim × inputDim, row j = the j-th principal direction (largest variance first). */
+  /** rank × inputDim, row j = the j-th principal direction (largest variance first). */
   readonly components: Float64Array;
   /** Share of the total variance the kept directions hold. */
   readonly explainedVariance: number;
 }
 
-export function fitPca(x: FeatureMatrix, dim: number): PcaBasis {
+export function fitPca(x: FeatureMatrix, rank: number, opts: { readonly residual?: boolean } = {}): PcaBasis {
   const { n, dim: d } = x;
   if (n < 2) throw new ConfigError(`PCA needs at least 2 rows, got ${n}`, { field: 'features' });
-  const k = Math.min(dim, d);
+  if (!Number.isInteger(rank) || rank < 1) throw new ConfigError(`the PCA rank must be a positive integer, got ${rank}`, { field: 'featureDim' });
+  const k = Math.min(rank, d);
+  const residual = (opts.residual ?? true) && k < d;
   const { mean, cov } = meanAndCovariance(x);
   const e = symmetricEigenDecomposition(cov, d);
   const components = new Float64Array(k * d);
@@ -97,24 +110,33 @@ export function fitPca(x: FeatureMatrix, dim: number): PcaBasis {
     components.set(e.vectors.subarray(src * d, (src + 1) * d), j * d);
     kept += Math.max(0, e.values[src]!);
   }
-  return { inputDim: d, dim: k, mean, components, explainedVariance: total > 0 ? kept / total : 1 };
+  return { inputDim: d, rank: k, residual, dim: k + (residual ? 1 : 0), mean, components, explainedVariance: total > 0 ? kept / total : 1 };
 }
 
 export function projectPca(basis: PcaBasis, x: FeatureMatrix): FeatureMatrix {
-  const { inputDim: d, dim: k, mean, components } = basis;
+  const { inputDim: d, rank: k, dim: w, mean, components, residual } = basis;
   if (x.dim !== d) throw new ConfigError(`features have ${x.dim} values; the PCA basis takes ${d}`, { field: 'features' });
-  const out = new Float64Array(x.n * k);
+  const out = new Float64Array(x.n * w);
   const centred = new Float64Array(d);
   for (let i = 0; i < x.n; i++) {
-    for (let t = 0; t < d; t++) centred[t] = x.data[i * d + t]! - mean[t]!;
+    let total = 0;
+    for (let t = 0; t < d; t++) {
+      const c = x.data[i * d + t]! - mean[t]!;
+      centred[t] = c;
+      total += c * c;
+    }
+    let keptNorm = 0;
     for (let j = 0; j < k; j++) {
       let acc = 0;
       const row = j * d;
       for (let t = 0; t < d; t++) acc += components[row + t]! * centred[t]!;
-      out[i * k + j] = acc;
+      out[i * w + j] = acc;
+      keptNorm += acc * acc;
     }
+    // Orthonormal directions: ‖residual‖² = ‖centred‖² − Σ scores² (clamped: rounding can dip below 0).
+    if (residual) out[i * w + k] = Math.sqrt(Math.max(0, total - keptNorm));
   }
-  return { n: x.n, dim: k, data: out };
+  return { n: x.n, dim: w, data: out };
 }
 
 /** Sample mean and covariance (n − 1 denominator), float64, the covariance row-major dim × dim. */
@@ -152,7 +174,7 @@ export function classifierFeatureMap(classifier: ImageCnnClassifier, pca?: PcaBa
     return { n: images.length, dim: classifier.featureDim, data: Float64Array.from(f) };
   };
   return {
-    name: pca ? `cnn-penultimate-pca${pca.dim}` : `cnn-penultimate-${classifier.featureDim}`,
+    name: pca ? `cnn-penultimate-pca${pca.rank}${pca.residual ? '+residual' : ''}` : `cnn-penultimate-${classifier.featureDim}`,
     dim: pca ? pca.dim : classifier.featureDim,
     extract: (images) => (pca ? projectPca(pca, raw(images)) : raw(images)),
   };
@@ -163,8 +185,10 @@ export interface FeatureClassifierOptions {
   readonly classifier?: Partial<ImageCnnConfig>;
   /** Share of the training images held out for early stopping (0 = none). Default 0.1. */
   readonly validShare?: number;
-  /** PCA width of the feature space (the penultimate layer is wider: channels[1]·⌊H/4⌋·⌊W/4⌋). Default 64; 0 = no PCA. */
+  /** Principal directions kept (the penultimate layer is wider: channels[1]·⌊H/4⌋·⌊W/4⌋). Default 64; 0 = no PCA. */
   readonly featureDim?: number;
+  /** Append the norm of the PCA residual as one more coordinate (see PcaBasis). Default true. */
+  readonly residual?: boolean;
   /** Training images the PCA basis is fitted on (seeded subsample). Default 4000. */
   readonly pcaSamples?: number;
 }
@@ -210,7 +234,7 @@ export async function trainFeatureMap(train: readonly ImageSample[], seed: numbe
   if (featureDim > 0 && featureDim < classifier.featureDim) {
     const idx = sampleIndices(n, opts.pcaSamples ?? 4000, rng.split('pca sample'));
     const f = classifier.features(Array.from(idx, (k) => train[k]!.image));
-    pca = fitPca({ n: idx.length, dim: classifier.featureDim, data: Float64Array.from(f) }, featureDim);
+    pca = fitPca({ n: idx.length, dim: classifier.featureDim, data: Float64Array.from(f) }, featureDim, { residual: opts.residual ?? true });
   }
   return { featureMap: classifierFeatureMap(classifier, pca), classifier, validAccuracy, epochs: result.logs.length, explainedVariance: pca ? pca.explainedVariance : null };
 }
