@@ -12,7 +12,7 @@
  *   train-copies     exact copies of training images
  *
  *   node --import tsx bench/image-quality.ts [--train 10000] [--holdout 1000] [--generated 1000] [--epochs 5]
- *        [--feature-dim 64] [--k 3] [--noise-sd 30] [--seed 0] [--out bench/results/image-quality.json]
+ *        [--feature-dim 64] [--no-residual] [--k 3] [--noise-sd 30] [--seed 0] [--out bench/results/image-quality.json]
  *
  * train: the first --train official training images (the feature classifier's training images,
  * 10 % of them its early-stopping validation); holdout: the first --holdout official test images;
@@ -27,7 +27,7 @@ import { buildImagePipeline } from '../src/augment/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
 import { imageSynthesisQuality, trainFeatureMap, type ImageSynthesisQuality } from '../src/eval/index.ts';
 import { accuracyOf } from '../src/models/image/cnn-classifier.ts';
-import { arg } from './args.ts';
+import { arg, flag } from './args.ts';
 
 const nTrain = Number(arg('train', '10000'));
 const nHoldout = Number(arg('holdout', '1000'));
@@ -37,6 +37,7 @@ const featureDim = Number(arg('feature-dim', '64'));
 const k = Number(arg('k', '3'));
 const noiseSd = Number(arg('noise-sd', '30'));
 const seed = Number(arg('seed', '0'));
+const residual = !flag('no-residual');
 const outPath = resolve(process.cwd(), arg('out', 'bench/results/image-quality.json'));
 const dir = '/usr/share/datasets/fashion-mnist';
 const t0 = performance.now();
@@ -51,7 +52,7 @@ const rng = new Rng(seed);
 
 const classifierConfig = { channels: [16, 32] as [number, number], maxEpochs: epochs, batchSize: 64, lr: 1e-3, patience: 3 };
 const tf = performance.now();
-const trained = await trainFeatureMap(train, seed, { classifier: classifierConfig, featureDim, validShare: 0.1, pcaSamples: 4000 });
+const trained = await trainFeatureMap(train, seed, { classifier: classifierConfig, featureDim, residual, validShare: 0.1, pcaSamples: 4000 });
 const featureSeconds = (performance.now() - tf) / 1000;
 const holdoutAccuracy = accuracyOf(trained.classifier.predict(holdout.map((s) => s.image)), holdout.map((s) => s.label));
 progress.line(`feature classifier: ${trained.epochs} epochs, valid accuracy ${trained.validAccuracy?.toFixed(4)}, test accuracy ${holdoutAccuracy.toFixed(4)}, PCA ${featureDim} keeps ${(100 * (trained.explainedVariance ?? 1)).toFixed(1)} % of the variance (${featureSeconds.toFixed(0)} s)`);
@@ -141,12 +142,13 @@ const b = baseline!;
 
 writeJsonAtomic(outPath, {
   benchmark: 'image-quality-fashion-mnist',
-  command: `node --import tsx bench/image-quality.ts --train ${nTrain} --holdout ${nHoldout} --generated ${nGen} --epochs ${epochs} --feature-dim ${featureDim} --k ${k} --noise-sd ${noiseSd} --seed ${seed}`,
+  command: `node --import tsx bench/image-quality.ts --train ${nTrain} --holdout ${nHoldout} --generated ${nGen} --epochs ${epochs} --feature-dim ${featureDim} --k ${k} --noise-sd ${noiseSd} --seed ${seed}${residual ? '' : ' --no-residual'}`,
   protocol:
     `train = the first ${nTrain} official Fashion-MNIST training images; holdout = the first ${nHoldout} official test images; every case scores ${nGen} "generated" images against train with imageSynthesisQuality ` +
     `(k = ${k}; k-NN measures on ${Math.min(nGen, nHoldout)} images per set; near-copy percentile 0.01). Feature space: the penultimate layer of ImageCnnClassifier ` +
     `(conv3×3(16)-BN-ReLU-maxpool2 → conv3×3(32)-BN-ReLU-maxpool2, 1568 values) trained here on train (90 %, early stopping on the other 10 %, ≤ ${epochs} epochs, Adam 1e-3, batch 64), ` +
-    `PCA to ${featureDim} directions fitted on 4000 training images plus the norm of the PCA residual (${featureDim + 1} values). No downloaded (Inception) weights: distances are comparable within this feature space only, not with published FIDs.`,
+    `PCA to ${featureDim} directions fitted on 4000 training images ${residual ? `plus the norm of the PCA residual (${featureDim + 1} values)` : '(no residual coordinate)'}. No downloaded (Inception) weights: distances are comparable within this feature space only, not with published FIDs.`,
+  featureSpace: { name: trained.featureMap.name, dim: trained.featureMap.dim },
   featureClassifier: { config: classifierConfig, epochs: trained.epochs, validAccuracy: trained.validAccuracy, testAccuracyOnHoldout: holdoutAccuracy, pcaExplainedVariance: trained.explainedVariance, seconds: Math.round(featureSeconds) },
   baseline: { description: 'the holdout images scored as if generated (real vs real)', metrics: Object.fromEntries(b.baseline.map((v) => [v.metric, v.value])), frechet: b.frechet.baseline, manifold: b.manifold.baseline },
   cases: results,
