@@ -67,8 +67,7 @@ export interface ImageSynthesisQuality {
 const IMAGE_METRICS: QualityMetricName[] = ['ImageFrechetDistance', 'ImagePrecision', 'ImageRecall', 'ImageDensity', 'ImageCoverage', 'NearCopySharePixel', 'NearCopyShareFeature', 'NearestTrainDistanceRatio'];
 
 function checkSet(samples: readonly ImageSample[], field: string, min: number, ref: ImageSample | undefined): void {
-  if (samples.length < min) throw new ConfigError(`${field} needs at least ${min} images, got ${samples.length}`, { field });
-  if (!ref) return;
+  if (samples.length < min || !ref) throw new ConfigError(`${field} needs at least ${min} images, got ${samples.length}`, { field });
   const { width, height, channels } = ref.image;
   samples.forEach((s, i) => {
     const im = s.image;
@@ -85,7 +84,6 @@ export async function imageSynthesisQuality(opts: ImageSynthesisQualityOptions):
   const closest = opts.closestPairs ?? 16;
   const cap = opts.manifoldSamples ?? 2000;
   const ref = train[0];
-  checkSet(train, 'train', 2, undefined);
   checkSet(train, 'train', 2, ref);
   checkSet(holdout, 'holdout', 2, ref);
   checkSet(generated, 'generated', 2, ref);
