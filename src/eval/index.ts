@@ -15,3 +15,4 @@ export * from './quality/index.ts';
 export * from './privacy/index.ts';
 export { searchNdcgAtK, searchMrr, searchRmse, defaultSearchMetrics, defaultRelevanceThreshold, evaluateSearch, informativeGroups, rankedOrder, gainOf } from './search.ts';
 export type { SearchMetricSpec, SearchEvaluation } from './search.ts';
+export * from './images/index.ts';

@@ -12,6 +12,8 @@ export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from './pai
 export { ksStatistic, ksStatisticAgainstCdf, totalVariation, totalVariationMaps, tvDistance, klDivergence, jsDivergence, checkKlEpsilon, DEFAULT_KL_EPSILON } from './distances.ts';
 export { rocAuc } from './auc.ts';
 export { sampleIndices } from './sampling.ts';
+export { symmetricEigenDecomposition, symmetricMatrixFunction } from './eigen.ts';
+export type { SymmetricEigenDecomposition } from './eigen.ts';
 export { discreteHermiteCoefficients, continuousCoefficients, scoreCorrelation, scoreCorrelationSlope, latentCorrelation, intervalMeans, nearestCorrelation, symmetricEigen, LATENT_SERIES_TERMS } from './latent-correlation.ts';
 export { fitLogistic, predictLogistic } from './logistic.ts';
 export type { LogisticModel, LogisticOptions } from './logistic.ts';

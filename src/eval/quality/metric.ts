@@ -108,6 +108,15 @@ export const QUALITY_METRICS = {
     'AUC of a distance attack (score = −distance to the nearest synthetic record) separating training members from real holdout non-members: 0.5 = the attack learns nothing',
     0.5,
   ),
+  // Generated images (src/eval/images), all in the feature space of a classifier trained on the real training images.
+  ImageFrechetDistance: spec('ImageFrechetDistance', 'lower', [0, null], 'Fréchet distance between Gaussians fitted to real-training and generated image features (FID-like, own classifier, not Inception); read it against the real-holdout baseline', 0),
+  ImagePrecision: spec('ImagePrecision', 'higher', UNIT, 'share of generated images inside the k-NN ball of some real training image in feature space (fidelity; Kynkäänniemi et al. 2019)'),
+  ImageRecall: spec('ImageRecall', 'higher', UNIT, 'share of real training images inside the k-NN ball of some generated image in feature space (diversity; Kynkäänniemi et al. 2019)'),
+  ImageDensity: spec('ImageDensity', 'higher', [0, null], 'mean number of real k-NN balls holding a generated image, divided by k (Naeem et al. 2020); about 1 for real images', 1),
+  ImageCoverage: spec('ImageCoverage', 'higher', UNIT, 'share of real training images whose k-NN ball holds at least one generated image (Naeem et al. 2020)'),
+  NearCopySharePixel: spec('NearCopySharePixel', 'lower', UNIT, "share of generated images closer (RMS pixel distance) to a training image than the real holdout's p-th percentile nearest-training distance; about p for a generator that does not copy"),
+  NearCopyShareFeature: spec('NearCopyShareFeature', 'lower', UNIT, "as NearCopySharePixel, in the classifier's feature space"),
+  NearestTrainDistanceRatio: spec('NearestTrainDistanceRatio', 'higher', [0, null], 'median nearest-training RMS pixel distance of generated images / that of real holdout images; ≥ 1 = no closer to the training images than unseen real images', 1),
 } as const satisfies Record<string, QualityMetricSpec>;
 
 export type QualityMetricName = keyof typeof QUALITY_METRICS;

@@ -100,15 +100,46 @@ export class ImageCnnClassifier {
     this.#net = { shape: [C, H, W], numClasses, params, bn };
   }
 
-  #forward(x: nn.Tensor, training: boolean): nn.Tensor {
+  /** The two convolution blocks, flattened: the penultimate layer (input of the linear layer), [n, flat]. */
+  #trunk(x: nn.Tensor, training: boolean): nn.Tensor {
     const net = this.#net!;
-    const [w1, g1, b1, w2, g2, b2, wf, bf] = net.params as [nn.Parameter, nn.Parameter, nn.Parameter, nn.Parameter, nn.Parameter, nn.Parameter, nn.Parameter, nn.Parameter];
+    const [w1, g1, b1, w2, g2, b2] = net.params as [nn.Parameter, nn.Parameter, nn.Parameter, nn.Parameter, nn.Parameter, nn.Parameter];
     const [m1, v1, m2, v2] = net.bn as [nn.Parameter, nn.Parameter, nn.Parameter, nn.Parameter];
     let h = nn.conv2d(x, w1, undefined, { padding: 1 });
     h = nn.maxPool2d(nn.relu(nn.batchNorm2d(h, g1, b1, { training, runningMean: m1.data, runningVar: v1.data })), { kernel: 2 });
     h = nn.conv2d(h, w2, undefined, { padding: 1 });
     h = nn.maxPool2d(nn.relu(nn.batchNorm2d(h, g2, b2, { training, runningMean: m2.data, runningVar: v2.data })), { kernel: 2 });
-    return nn.linear(nn.reshape(h, [x.shape[0]!, -1]), wf, bf);
+    return nn.reshape(h, [x.shape[0]!, -1]);
+  }
+
+  #forward(x: nn.Tensor, training: boolean): nn.Tensor {
+    const net = this.#net!;
+    return nn.linear(this.#trunk(x, training), net.params[6]!, net.params[7]!);
+  }
+
+  /** Width of the penultimate layer: channels[1] × ⌊H/4⌋ × ⌊W/4⌋ (0 before fitting). */
+  get featureDim(): number {
+    const net = this.#net;
+    if (!net) return 0;
+    const [, H, W] = net.shape;
+    return this.config.channels[1] * Math.floor(Math.floor(H / 2) / 2) * Math.floor(Math.floor(W / 2) / 2);
+  }
+
+  /**
+   * Penultimate-layer activations [n, featureDim] (row-major; eval mode: running batch-norm
+   * statistics, no gradients) — the learned feature space the image quality measures compare
+   * real and generated images in.
+   */
+  features(images: readonly ImageTensor[], batchSize = 256): Float32Array {
+    const net = this.#net;
+    if (!net) throw new ConfigError('the classifier is not fitted', { field: 'model' });
+    const [C, H, W] = net.shape;
+    const D = this.featureDim;
+    const out = new Float32Array(images.length * D);
+    nn.noGrad(() => {
+      for (let s = 0; s < images.length; s += batchSize) out.set(this.#trunk(toTensor(images.slice(s, s + batchSize), C, H, W), false).data, s * D);
+    });
+    return out;
   }
 
   async fit(train: LabelledImages, opts: ImageCnnFitOptions): Promise<nn.TrainingResult<ImageCnnEpochLog>> {
