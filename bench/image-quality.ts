@@ -25,7 +25,8 @@ import { Rng, stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
 import { FASHION_MNIST_CLASSES, readIdx, type ImageSample } from '../src/data/index.ts';
 import { buildImagePipeline } from '../src/augment/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
-import { imageSynthesisQuality, trainFeatureMap, type ImageSynthesisQuality } from '../src/eval/index.ts';
+import { imageSynthesisQuality, type ImageSynthesisQuality } from '../src/eval/index.ts';
+import { trainFeatureMap } from '../src/models/image/feature-map.ts';
 import { accuracyOf } from '../src/models/image/cnn-classifier.ts';
 import { arg, flag } from './args.ts';
 

@@ -17,6 +17,8 @@ export { TitleClassifier, titleClassifierConfigSchema, TITLE_CLASSIFIER_DEFAULTS
 export type { TitleClassifierConfig, TitleClassifierState } from './text/title-classifier.ts';
 export { ImageCnnClassifier, imageCnnConfigSchema, accuracyOf } from './image/cnn-classifier.ts';
 export type { ImageCnnConfig, LabelledImages, ImageCnnFitOptions, ImageCnnEpochLog } from './image/cnn-classifier.ts';
+export { trainFeatureMap, classifierFeatureMap } from './image/feature-map.ts';
+export type { FeatureClassifierOptions, TrainedFeatureMap } from './image/feature-map.ts';
 export { createCtrModel, ctrModels, CTR_MODEL_NAMES, CtrNetModel, CtrFeatureEncoder, LOGISTIC_DEFAULTS, DEEPFM_DEFAULTS, logisticConfigSchema, deepFmConfigSchema } from './ctr/index.ts';
 export type { CtrModel, CtrFitOptions, CtrFitReport, CtrEpochLog, CtrModelName, LogisticConfig, DeepFmConfig, CtrEncoderState } from './ctr/index.ts';
 export { AttributePopularityRecommender, BlendedRecommender, ColdItemFallbackRecommender, DEFAULT_ATTRIBUTE_POPULARITY } from './attribute-popularity.ts';

@@ -21,11 +21,11 @@ import {
   nearestTrainFeatures,
   nearestTrainPixels,
   pixelRandomProjection,
-  trainFeatureMap,
   fitPca,
   projectPca,
   type FeatureMatrix,
 } from '../../src/eval/index.ts';
+import { trainFeatureMap } from '../../src/models/image/feature-map.ts';
 
 const base = join(import.meta.dirname, '../../../shared/data/fashion-mnist');
 const ds = readIdx(join(base, 'sprite-images-idx3-ubyte.gz'), join(base, 'sprite-labels-idx1-ubyte.gz'));

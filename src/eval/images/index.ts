@@ -1,6 +1,6 @@
 /** Quality and privacy measures for generated images (issue 16 §4): Fréchet distance, k-NN precision / recall, near copies. */
-export { pixelRandomProjection, classifierFeatureMap, trainFeatureMap, fitPca, projectPca, meanAndCovariance, featureRows } from './features.ts';
-export type { FeatureMatrix, ImageFeatureMap, PcaBasis, FeatureClassifierOptions, TrainedFeatureMap } from './features.ts';
+export { pixelRandomProjection, fitPca, projectPca, meanAndCovariance, featureRows } from './features.ts';
+export type { FeatureMatrix, ImageFeatureMap, PcaBasis } from './features.ts';
 export { gaussianMoments, frechetDistance, frechetDistanceOf } from './frechet.ts';
 export type { GaussianMoments, FrechetDistance } from './frechet.ts';
 export { manifoldScores, kthNeighbourRadii } from './manifold.ts';

@@ -11,7 +11,7 @@ import { Rng } from '../../core/rng.ts';
 import type { ImageSample } from '../../data/images/types.ts';
 import { sampleIndices } from '../../stats/sampling.ts';
 import { QUALITY_METRICS, metricValue, type MetricValue, type QualityMetricName, type QualityMetricSpec } from '../quality/metric.ts';
-import { featureRows, trainFeatureMap, type FeatureClassifierOptions, type FeatureMatrix, type ImageFeatureMap } from './features.ts';
+import { featureRows, type FeatureMatrix, type ImageFeatureMap } from './features.ts';
 import { frechetDistance, gaussianMoments, type FrechetDistance } from './frechet.ts';
 import { manifoldScores, type ManifoldScores } from './manifold.ts';
 import { nearCopySpace, nearestTrainFeatures, nearestTrainPixels, type NearCopySpace } from './near-copy.ts';
@@ -23,10 +23,13 @@ export interface ImageSynthesisQualityOptions {
   readonly holdout: readonly ImageSample[];
   readonly generated: readonly ImageSample[];
   readonly seed: number;
-  /** A ready feature space; without it a classifier is trained on `train` (labels needed). */
-  readonly featureMap?: ImageFeatureMap;
-  /** Settings of the classifier trained when no featureMap is given. */
-  readonly featureClassifier?: FeatureClassifierOptions;
+  /**
+   * The feature space (e.g. trainFeatureMap in src/models/image: a classifier trained on `train`'s
+   * real images, PCA-reduced; or pixelRandomProjection).
+   */
+  readonly featureMap: ImageFeatureMap;
+  /** How the feature space was made (e.g. the classifier's validation accuracy), recorded as given. */
+  readonly featureInfo?: Readonly<Record<string, number | string | null>>;
   /** k of the k-NN balls. Default 3. */
   readonly k?: number;
   /** Size of the (seeded) equal-size real / generated / holdout samples the k-NN measures use. Default 2000. */
@@ -49,8 +52,8 @@ export interface ImageSynthesisQuality {
   readonly featureSpace: {
     readonly name: string;
     readonly dim: number;
-    /** How the feature classifier did on its held-out share of training images (trained here only). */
-    readonly classifier?: { readonly validAccuracy: number | null; readonly epochs: number; readonly explainedVariance: number | null };
+    /** How the feature space was made (options.featureInfo), e.g. the feature classifier's validation accuracy. */
+    readonly info?: Readonly<Record<string, number | string | null>>;
   };
   readonly sizes: { readonly train: number; readonly holdout: number; readonly generated: number };
   /** Headline numbers for the generated images. */
@@ -91,14 +94,7 @@ export async function imageSynthesisQuality(opts: ImageSynthesisQualityOptions):
   const rng = new Rng(seed);
   const say = (s: string): void => opts.progress?.line(`image quality: ${s}`);
 
-  let featureMap = opts.featureMap;
-  let classifierInfo: ImageSynthesisQuality['featureSpace']['classifier'];
-  if (!featureMap) {
-    say(`training the feature classifier on ${train.length} real images`);
-    const trained = await trainFeatureMap(train, rng.split('feature classifier').int(2 ** 31), opts.featureClassifier);
-    featureMap = trained.featureMap;
-    classifierInfo = { validAccuracy: trained.validAccuracy, epochs: trained.epochs, explainedVariance: trained.explainedVariance };
-  }
+  const { featureMap } = opts;
   say(`features (${featureMap.name}) of ${train.length} + ${holdout.length} + ${generated.length} images`);
   const images = (s: readonly ImageSample[]) => s.map((x) => x.image);
   const fTrain = featureMap.extract(images(train));
@@ -146,7 +142,7 @@ export async function imageSynthesisQuality(opts: ImageSynthesisQualityOptions):
     ...(px.medianRatio === null ? [] : [metricValue('NearestTrainDistanceRatio', px.medianRatio)]),
   ];
   return {
-    featureSpace: classifierInfo ? { name: featureMap.name, dim: featureMap.dim, classifier: classifierInfo } : { name: featureMap.name, dim: featureMap.dim },
+    featureSpace: opts.featureInfo ? { name: featureMap.name, dim: featureMap.dim, info: opts.featureInfo } : { name: featureMap.name, dim: featureMap.dim },
     sizes: { train: train.length, holdout: holdout.length, generated: generated.length },
     metrics: values(fid, manifold, pixel, feature),
     baseline: values(fidBase, manifoldBase, pixelBase, featureBase),
