@@ -7,7 +7,9 @@
  *     LeakyReLU 0.2, dense → 1 logit; BCE with logits; one D step on real + fake, one G step;
  *     Adam 2e-4, β1 0.5), batch 64.
  * The same shapes, batch and thread counts run in bench/reference/conv_step.py (torch). Each
- * figure is the median of --steps timed steps after --warmup untimed ones.
+ * figure is the median of --steps timed steps after --warmup untimed ones. Every entry also
+ * records a hash of all parameters after its steps: equal hashes across runs and thread counts show
+ * the native step is deterministic (the TypeScript backend runs fewer steps, so its hash differs).
  *
  *   node --import tsx bench/conv-step.ts [--steps 10] [--warmup 3] [--threads 1,2] [--ts-steps 3]
  *        [--models classifier,dcgan] [--no-torch] [--no-ts] [--out bench/results/conv-step.json]
@@ -16,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Rng } from '../src/core/rng.ts';
 import { writeFileAtomic } from '../src/core/fsutil.ts';
 import * as nn from '../src/nn/index.ts';
@@ -33,7 +35,7 @@ const BATCH = 64;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function timeSteps(step: () => void, steps: number, warmup: number): { medianMs: number; stepsMs: number[] } {
+export function timeSteps(step: () => void, steps: number, warmup: number): { medianMs: number; stepsMs: number[] } {
   for (let i = 0; i < warmup; i++) step();
   const ts: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -48,8 +50,24 @@ function randn(rng: Rng, n: number, s = 1): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal() * s);
 }
 
+interface StepBench {
+  step: () => void;
+  params: nn.Parameter[];
+}
+
+/** Hash of every parameter's values (in order). */
+function paramsHash(params: readonly nn.Parameter[]): string {
+  const all = new Float32Array(params.reduce((n, p) => n + p.size, 0));
+  let o = 0;
+  for (const p of params) {
+    all.set(p.data, o);
+    o += p.size;
+  }
+  return nn.hashArray(all);
+}
+
 /** One classifier training step on a fixed random batch (the data pipeline is not timed). */
-function classifierStep(): () => void {
+export function classifierStep(): StepBench {
   const rng = new Rng(1);
   const he = (fanIn: number): number => Math.sqrt(2 / fanIn);
   const w1 = nn.normalParameter('conv1.weight', [16, 1, 3, 3], he(9), rng);
@@ -65,7 +83,7 @@ function classifierStep(): () => void {
   const opt = new nn.Adam(params, { lr: 1e-3 });
   const x = new nn.Tensor(randn(rng, BATCH * 28 * 28), [BATCH, 1, 28, 28]);
   const y = Int32Array.from({ length: BATCH }, () => rng.int(10));
-  return () => {
+  const step = (): void => {
     opt.zeroGrad();
     let h = nn.conv2d(x, w1, undefined, { padding: 1 });
     h = nn.maxPool2d(nn.relu(nn.batchNorm2d(h, g1, b1, { training: true, runningMean: rs.m1, runningVar: rs.v1 })), { kernel: 2 });
@@ -75,10 +93,11 @@ function classifierStep(): () => void {
     nn.backward(nn.crossEntropy(logits, y));
     opt.step();
   };
+  return { step, params };
 }
 
 /** One DCGAN step: a D step on real + (detached) fake, then a G step through D. */
-function dcganStep(): () => void {
+export function dcganStep(): StepBench {
   const rng = new Rng(2);
   const Z = 100;
   const n = (name: string, shape: number[]) => nn.normalParameter(name, shape, 0.02, rng);
@@ -107,7 +126,7 @@ function dcganStep(): () => void {
     h = nn.leakyRelu(nn.batchNorm2d(h, D.bn2g, D.bn2b, { training: true, runningMean: dStats.m2, runningVar: dStats.v2 }), 0.2);
     return nn.linear(nn.reshape(h, [BATCH, -1]), D.fcW, D.fcB);
   };
-  return () => {
+  const step = (): void => {
     // D step: real → 1, G(z) (no graph through G) → 0.
     optD.zeroGrad();
     const fake = nn.noGrad(() => generator(new nn.Tensor(randn(rng, BATCH * Z), [BATCH, Z])));
@@ -120,9 +139,10 @@ function dcganStep(): () => void {
     nn.backward(nn.bceWithLogits(discriminator(generator(new nn.Tensor(randn(rng, BATCH * Z), [BATCH, Z]))), ones));
     optG.step();
   };
+  return { step, params: [...gParams, ...dParams] };
 }
 
-const builders = { classifier: classifierStep, dcgan: dcganStep };
+export const builders = { classifier: classifierStep, dcgan: dcganStep };
 
 function torchTiming(model: string, threads: number): Record<string, unknown> {
   const py = '/usr/bin/python3';
@@ -146,8 +166,9 @@ function main(): void {
       if (nn.nativeAvailable()) {
         nn.useBackend('native');
         nn.setThreads(threads);
-        const r = timeSteps(builders[model](), STEPS, WARMUP);
-        entry.native = { ...r, loadavg1m: loadavg()[0] };
+        const b = builders[model]();
+        const r = timeSteps(b.step, STEPS, WARMUP);
+        entry.native = { ...r, paramsHash: paramsHash(b.params), loadavg1m: loadavg()[0] };
       }
       const torch = torchTiming(model, threads);
       entry.torch = { ...torch, loadavg1m: loadavg()[0] };
@@ -160,9 +181,10 @@ function main(): void {
     }
     if (!flag('no-ts')) {
       nn.useBackend('typescript');
-      const r = timeSteps(builders[model](), TS_STEPS, 1);
+      const b = builders[model]();
+      const r = timeSteps(b.step, TS_STEPS, 1);
       const torch1 = results.find((e) => e.model === model && e.threads === 1)?.torch as { medianMs?: number } | undefined;
-      const entry: Record<string, unknown> = { model, threads: 1, batch: BATCH, typescript: { ...r, loadavg1m: loadavg()[0] } };
+      const entry: Record<string, unknown> = { model, threads: 1, batch: BATCH, typescript: { ...r, paramsHash: paramsHash(b.params), loadavg1m: loadavg()[0] } };
       if (typeof torch1?.medianMs === 'number') entry.ratioTypescriptVsTorch1 = Math.round((r.medianMs / torch1.medianMs) * 1000) / 1000;
       results.push(entry);
       rows.push(`${model.padEnd(11)} typescript  ${r.medianMs.toFixed(1).padStart(8)} ms  ratio vs torch 1 thread ${(entry.ratioTypescriptVsTorch1 as number | undefined)?.toFixed(2) ?? '-'}`);
@@ -184,4 +206,4 @@ function main(): void {
   console.log(rows.join('\n'));
 }
 
-main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
