@@ -11,6 +11,10 @@
 #include <vector>
 #include <thread>
 #include <algorithm>
+#include <cstdlib>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -1457,7 +1461,21 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), openblas_get_num_threads());
 }
 
+// Node allocates every typed array with calloc. Under glibc's default (dynamic) mmap threshold a
+// multi-megabyte tensor is often a fresh mmap, so each op output costs page faults and kernel
+// zeroing — measured at ~5 ms per 3 MB buffer against ~0.3 ms for a reused one, and more than half
+// of a small CNN training step. A fixed 32 MiB threshold keeps such buffers in the heap, where freed
+// ones are reused (docs/decisions/conv-kernels.md). SAMPLIFY_MALLOC_TUNING=0 leaves malloc alone.
+void tuneMalloc() {
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+  const char* v = std::getenv("SAMPLIFY_MALLOC_TUNING");
+  if (v != nullptr && std::string(v) == "0") return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tuneMalloc();
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("layerNormFwd", Napi::Function::New(env, LayerNormFwd, "layerNormFwd"));
   exports.Set("layerNormBwd", Napi::Function::New(env, LayerNormBwd, "layerNormBwd"));

@@ -23,6 +23,21 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
   readonly outputPadding?: number;
 }
 
+// The column and channel-major buffers of the convolutions, shared by every call (JavaScript runs
+// one op at a time, and every element a call reads it has written first in the same call): fresh
+// multi-megabyte buffers per call cost page faults and zeroing that were a large part of a step.
+const scratchBuffers: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+
+/** A buffer of n floats from scratch slot 0 (columns) or 1 (channel-major copies); contents undefined. */
+function scratch(slot: 0 | 1, n: number): Float32Array {
+  let b = scratchBuffers[slot]!;
+  if (b.length < n) {
+    b = new Float32Array(n);
+    scratchBuffers[slot] = b;
+  }
+  return b.length === n ? b : b.subarray(0, n);
+}
+
 /** Images per GEMM: as many as keep the column buffer under ~4 M floats (16 MB). */
 function chunkOf(N: number, K: number, L: number): number {
   return Math.max(1, Math.min(N, Math.floor((4 << 20) / Math.max(1, K * L))));
@@ -58,8 +73,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOpt
   const L = Ho * Wo;
   const nbMax = chunkOf(N, K, L);
   // Several images side by side: cols [K, nb·L], one GEMM [O, K] · cols → [O, nb·L], then back to [nb, O, L].
-  const cols = new Float32Array(K * nbMax * L);
-  const tmp = new Float32Array(O * nbMax * L);
+  const cols = scratch(0, K * nbMax * L);
+  const tmp = scratch(1, O * nbMax * L);
   const out = new Float32Array(N * O * L);
   const ker = kernels();
   for (let n0 = 0; n0 < N; n0 += nbMax) {
@@ -78,6 +93,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOpt
       const dx = x.requiresGrad ? gradOf(x) : null;
       const dw = weight.requiresGrad ? gradOf(weight) : null;
       if (dx || dw) {
+        const cols = scratch(0, K * nbMax * L);
+        const tmp = scratch(1, O * nbMax * L);
         for (let n0 = 0; n0 < N; n0 += nbMax) {
           const nb = Math.min(nbMax, N - n0);
           const ld = nb * L;
@@ -124,8 +141,8 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: 
   const L = H * W;
   const Lo = Ho * Wo;
   const nbMax = chunkOf(N, K, L);
-  const cols = new Float32Array(K * nbMax * L);
-  const xs = new Float32Array(C * nbMax * L);
+  const cols = scratch(0, K * nbMax * L);
+  const xs = scratch(1, C * nbMax * L);
   const out = new Float32Array(N * O * Lo);
   const ker = kernels();
   for (let n0 = 0; n0 < N; n0 += nbMax) {
@@ -145,6 +162,8 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: 
       const dx = x.requiresGrad ? gradOf(x) : null;
       const dw = weight.requiresGrad ? gradOf(weight) : null;
       if (dx || dw) {
+        const cols = scratch(0, K * nbMax * L);
+        const xs = scratch(1, C * nbMax * L);
         for (let n0 = 0; n0 < N; n0 += nbMax) {
           const nb = Math.min(nbMax, N - n0);
           const ld = nb * L;
