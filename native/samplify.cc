@@ -623,6 +623,31 @@ Napi::Value ReluBwd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// leakyReluFwd(x, slope, y): the product in double, as the TypeScript side.
+Napi::Value LeakyReluFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]);
+  const double slope = num(info[1]);
+  F32 y = f32(info[2]);
+  REQUIRE(y.n >= x.n, "leakyReluFwd: buffer too small");
+  for (size_t i = 0; i < x.n; i++) {
+    const float v = x.p[i];
+    y.p[i] = v > 0.0f ? v : (float)(slope * v);
+  }
+  return env.Undefined();
+}
+
+// leakyReluBwd(x, dy, slope, dx)
+Napi::Value LeakyReluBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]), dy = f32(info[1]);
+  const double slope = num(info[2]);
+  F32 dx = f32(info[3]);
+  REQUIRE(dy.n >= x.n && dx.n >= x.n, "leakyReluBwd: buffer too small");
+  for (size_t i = 0; i < x.n; i++) dx.p[i] = (float)(dx.p[i] + (double)dy.p[i] * (x.p[i] > 0.0f ? 1.0 : slope));
+  return env.Undefined();
+}
+
 // dropoutBwd(dy, mask, scale, dx)
 Napi::Value DropoutBwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -1507,6 +1532,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bceBwd", Napi::Function::New(env, BceBwd, "bceBwd"));
   exports.Set("gruStepFwd", Napi::Function::New(env, GruStepFwd, "gruStepFwd"));
   exports.Set("gruStepBwd", Napi::Function::New(env, GruStepBwd, "gruStepBwd"));
+  exports.Set("leakyReluFwd", Napi::Function::New(env, LeakyReluFwd, "leakyReluFwd"));
+  exports.Set("leakyReluBwd", Napi::Function::New(env, LeakyReluBwd, "leakyReluBwd"));
   exports.Set("im2col", Napi::Function::New(env, Im2col, "im2col"));
   exports.Set("col2imAdd", Napi::Function::New(env, Col2imAdd, "col2imAdd"));
   exports.Set("toChannelMajor", Napi::Function::New(env, ToChannelMajor, "toChannelMajor"));

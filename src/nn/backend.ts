@@ -29,7 +29,7 @@ const REQUIRED: readonly string[] = [
   'geluFwd', 'geluBwd', 'gatherRows', 'scatterAddRows', 'crossEntropyFwd', 'crossEntropyBwd', 'adamStep', 'addBcast', 'mulBcast',
   'axpy', 'mulAcc', 'colSum', 'reluFwd', 'reluBwd', 'maskRowsFwd', 'maskRowsBwd', 'rowDotFwd', 'rowDotBwd', 'bceFwd', 'bceBwd',
   'gruStepFwd', 'gruStepBwd', 'setThreads', 'getThreads',
-  'im2col', 'col2imAdd', 'toChannelMajor', 'fromChannelMajor', 'planeBiasAdd', 'planeBiasGrad', 'maxPool2dFwd', 'maxPool2dBwd', 'avgPool2dFwd', 'avgPool2dBwd', 'batchNorm2dStats', 'batchNorm2dFwd', 'batchNorm2dBwd',
+  'im2col', 'col2imAdd', 'toChannelMajor', 'fromChannelMajor', 'planeBiasAdd', 'planeBiasGrad', 'maxPool2dFwd', 'maxPool2dBwd', 'avgPool2dFwd', 'avgPool2dBwd', 'batchNorm2dStats', 'batchNorm2dFwd', 'batchNorm2dBwd', 'leakyReluFwd', 'leakyReluBwd',
 ];
 
 function loadNative(): NativeAddon | null {
@@ -124,6 +124,8 @@ function nativeKernels(addon: NativeAddon): Kernels {
     batchNorm2dStats: addon.batchNorm2dStats,
     batchNorm2dFwd: addon.batchNorm2dFwd,
     batchNorm2dBwd: addon.batchNorm2dBwd,
+    leakyReluFwd: addon.leakyReluFwd,
+    leakyReluBwd: addon.leakyReluBwd,
   };
 }
 

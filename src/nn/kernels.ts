@@ -57,6 +57,10 @@ export interface Kernels {
   reluFwd(x: Float32Array, y: Float32Array): void;
   /** dx += dy where x > 0. */
   reluBwd(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** y = x where x > 0, slope·x otherwise (the product in float64, then rounded). */
+  leakyReluFwd(x: Float32Array, slope: number, y: Float32Array): void;
+  /** dx += dy·(x > 0 ? 1 : slope) (float64, then rounded). */
+  leakyReluBwd(x: Float32Array, dy: Float32Array, slope: number, dx: Float32Array): void;
   /** dx[i] += dy[i] * scale where mask[i] != 0 (inverted-dropout backward). */
   dropoutBwd(dy: Float32Array, mask: Uint8Array, scale: number, dx: Float32Array): void;
   /** out = x with rows (length d) whose keep flag is 0 zeroed (overwrites). */

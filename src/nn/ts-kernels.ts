@@ -344,6 +344,17 @@ export const tsKernels: Kernels = {
     for (let i = 0; i < x.length; i++) if (x[i]! > 0) dx[i] = dx[i]! + dy[i]!;
   },
 
+  leakyReluFwd(x, slope, y) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = v > 0 ? v : slope * v;
+    }
+  },
+
+  leakyReluBwd(x, dy, slope, dx) {
+    for (let i = 0; i < x.length; i++) dx[i] = dx[i]! + dy[i]! * (x[i]! > 0 ? 1 : slope);
+  },
+
   dropoutBwd(dy, mask, scale, dx) {
     for (let i = 0; i < dy.length; i++) if (mask[i] !== 0) dx[i] = dx[i]! + dy[i]! * scale;
   },
