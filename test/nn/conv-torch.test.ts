@@ -65,7 +65,7 @@ function runCase(c: Case): { out: nn.Tensor; inputs: Record<string, nn.Tensor>; 
       break;
   }
   nn.backward(nn.sum(nn.mul(out, new nn.Tensor(Float32Array.from(c.R.data), c.R.shape))));
-  return { out, inputs, ...(runningMean ? { runningMean, runningVar } : {}) };
+  return { out, inputs, ...(runningMean && runningVar ? { runningMean, runningVar } : {}) };
 }
 
 describe('the fixture covers every convolutional op', () => {
