@@ -1398,15 +1398,15 @@ Napi::Value BatchNorm2dStats(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// batchNorm2dFwd(x, N, C, L, mean, rstd, gamma, beta, xhat, out)
+// batchNorm2dFwd(x, N, C, L, mean, rstd, gamma, beta, out)
 Napi::Value BatchNorm2dFwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 x = f32(info[0]);
   const int64_t N = inum(info[1]), C = inum(info[2]), L = inum(info[3]);
   F64 mean = f64(info[4]), rstd = f64(info[5]);
-  F32 gamma = f32(info[6]), beta = f32(info[7]), xhat = f32(info[8]), out = f32(info[9]);
+  F32 gamma = f32(info[6]), beta = f32(info[7]), out = f32(info[8]);
   const size_t n = (size_t)(N * C * L);
-  REQUIRE(N >= 0 && C >= 0 && L >= 0 && n <= x.n && n <= xhat.n && n <= out.n && (size_t)C <= mean.n && (size_t)C <= rstd.n &&
+  REQUIRE(N >= 0 && C >= 0 && L >= 0 && n <= x.n && n <= out.n && (size_t)C <= mean.n && (size_t)C <= rstd.n &&
               (size_t)C <= gamma.n && (size_t)C <= beta.n,
           "batchNorm2dFwd: bad sizes");
   parallelIf((int64_t)n, N * C, [&](int64_t b0, int64_t b1) {
@@ -1414,43 +1414,41 @@ Napi::Value BatchNorm2dFwd(const Napi::CallbackInfo& info) {
       const int64_t c = nc % C;
       const double mu = mean.p[c], r = rstd.p[c], ga = gamma.p[c], be = beta.p[c];
       const float* xr = x.p + nc * L;
-      float* hr = xhat.p + nc * L;
       float* orow = out.p + nc * L;
-      for (int64_t k = 0; k < L; k++) {
-        const double h = (xr[k] - mu) * r;
-        hr[k] = (float)h;
-        orow[k] = (float)(h * ga + be);
-      }
+      for (int64_t k = 0; k < L; k++) orow[k] = (float)((xr[k] - mu) * r * ga + be);
     }
   });
   return env.Undefined();
 }
 
-// batchNorm2dBwd(g, xhat, N, C, L, gamma, rstd, training, sumG, sumGH, dx|null)
+// batchNorm2dBwd(g, x, N, C, L, mean, rstd, gamma, training, sumG, sumGH, dx|null); xhat recomputed
+// from x exactly as the forward rounded it.
 Napi::Value BatchNorm2dBwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  F32 g = f32(info[0]), xhat = f32(info[1]);
+  F32 g = f32(info[0]), x = f32(info[1]);
   const int64_t N = inum(info[2]), C = inum(info[3]), L = inum(info[4]);
-  F32 gamma = f32(info[5]);
-  F64 rstd = f64(info[6]);
-  const bool training = flag(info[7]);
-  F64 sumG = f64(info[8]), sumGH = f64(info[9]);
-  F32 dx = f32(info[10]);
+  F64 mean = f64(info[5]), rstd = f64(info[6]);
+  F32 gamma = f32(info[7]);
+  const bool training = flag(info[8]);
+  F64 sumG = f64(info[9]), sumGH = f64(info[10]);
+  F32 dx = f32(info[11]);
   const size_t n = (size_t)(N * C * L);
-  REQUIRE(N >= 1 && C >= 0 && L >= 1 && n <= g.n && n <= xhat.n && (!dx.p || n <= dx.n) && (size_t)C <= gamma.n && (size_t)C <= rstd.n &&
+  REQUIRE(N >= 1 && C >= 0 && L >= 1 && n <= g.n && n <= x.n && (!dx.p || n <= dx.n) && (size_t)C <= gamma.n && (size_t)C <= rstd.n &&
+              (size_t)C <= mean.n &&
               (size_t)C <= sumG.n && (size_t)C <= sumGH.n,
           "batchNorm2dBwd: bad sizes");
   const double m = (double)(N * L);
   parallelIf((int64_t)n, C, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; c++) {
+      const double mu = mean.p[c], r = rstd.p[c];
       double tg = 0, tgh = 0;
       for (int64_t b = 0; b < N; b++) {
         const float* gr = g.p + (b * C + c) * L;
-        const float* hr = xhat.p + (b * C + c) * L;
+        const float* xr = x.p + (b * C + c) * L;
         double sg = 0, sgh = 0;
         for (int64_t k = 0; k < L; k++) {
           sg += gr[k];
-          sgh += (double)gr[k] * hr[k];
+          sgh += (double)gr[k] * (float)((xr[k] - mu) * r);
         }
         tg += sg;
         tgh += sgh;
@@ -1458,13 +1456,13 @@ Napi::Value BatchNorm2dBwd(const Napi::CallbackInfo& info) {
       sumG.p[c] = tg;
       sumGH.p[c] = tgh;
       if (!dx.p) continue;
-      const double f = gamma.p[c] * rstd.p[c], mg = tg / m, mgh = tgh / m;
+      const double f = gamma.p[c] * r, mg = tg / m, mgh = tgh / m;
       for (int64_t b = 0; b < N; b++) {
         const float* gr = g.p + (b * C + c) * L;
-        const float* hr = xhat.p + (b * C + c) * L;
+        const float* xr = x.p + (b * C + c) * L;
         float* dr = dx.p + (b * C + c) * L;
         if (training)
-          for (int64_t k = 0; k < L; k++) dr[k] = (float)(dr[k] + f * (gr[k] - mg - hr[k] * mgh));
+          for (int64_t k = 0; k < L; k++) dr[k] = (float)(dr[k] + f * (gr[k] - mg - (double)(float)((xr[k] - mu) * r) * mgh));
         else
           for (int64_t k = 0; k < L; k++) dr[k] = (float)(dr[k] + f * gr[k]);
       }

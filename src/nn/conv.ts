@@ -273,8 +273,9 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchN
     }
   }
   const out = new Float32Array(x.size);
-  const xhat = new Float32Array(x.size);
-  ker.batchNorm2dFwd(x.data, N, C, L, mean, rstd, gamma.data, beta.data, xhat, out);
+  // x̂ is not stored: backward recomputes it from x (the same float32 values), one fresh
+  // x-sized buffer less per call.
+  ker.batchNorm2dFwd(x.data, N, C, L, mean, rstd, gamma.data, beta.data, out);
   const rg = needsGrad(x, gamma, beta);
   const res = new Tensor(out, x.shape, rg);
   if (rg) {
@@ -282,7 +283,7 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchN
     record(res, (g) => {
       const sumG = new Float64Array(C);
       const sumGH = new Float64Array(C);
-      kernels().batchNorm2dBwd(g, xhat, N, C, L, gamma.data, rstd, training, sumG, sumGH, x.requiresGrad ? gradOf(x) : null);
+      kernels().batchNorm2dBwd(g, x.data, N, C, L, mean, rstd, gamma.data, training, sumG, sumGH, x.requiresGrad ? gradOf(x) : null);
       if (gamma.requiresGrad) {
         const dg = gradOf(gamma);
         for (let c = 0; c < C; c++) dg[c] = dg[c]! + sumGH[c]!;

@@ -134,16 +134,17 @@ export interface Kernels {
     dx: Float32Array): void;
   /** Per channel of x [N, C, L]: mean[c] and sqDev[c] = Σ (x − mean)² (two passes, float64, n then l). */
   batchNorm2dStats(x: Float32Array, N: number, C: number, L: number, mean: Float64Array, sqDev: Float64Array): void;
-  /** xhat = (x − mean[c])·rstd[c] (stored float32), out = xhat·gamma[c] + beta[c] from the float64 xhat. */
+  /** out = xhat·gamma[c] + beta[c] with xhat = (x − mean[c])·rstd[c], all in float64, then rounded. */
   batchNorm2dFwd(x: Float32Array, N: number, C: number, L: number, mean: Float64Array, rstd: Float64Array,
-    gamma: Float32Array, beta: Float32Array, xhat: Float32Array, out: Float32Array): void;
+    gamma: Float32Array, beta: Float32Array, out: Float32Array): void;
   /**
+   * With xhat = float32((x − mean[c])·rstd[c]) recomputed from x (not stored by the forward):
    * sumG[c] = Σ g, sumGH[c] = Σ g·xhat (overwritten; per (n, c) plane in float64, then added in n
    * order); dx (when not null) += gamma·rstd·(g − sumG/m − xhat·sumGH/m) in training, gamma·rstd·g
    * otherwise (m = N·L).
    */
-  batchNorm2dBwd(g: Float32Array, xhat: Float32Array, N: number, C: number, L: number, gamma: Float32Array, rstd: Float64Array,
-    training: boolean, sumG: Float64Array, sumGH: Float64Array, dx: Float32Array | null): void;
+  batchNorm2dBwd(g: Float32Array, x: Float32Array, N: number, C: number, L: number, mean: Float64Array, rstd: Float64Array,
+    gamma: Float32Array, training: boolean, sumG: Float64Array, sumGH: Float64Array, dx: Float32Array | null): void;
   /** PyTorch Adam update of one parameter (m, v updated in place). bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. */
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number): void;

@@ -709,7 +709,7 @@ export const tsKernels: Kernels = {
     }
   },
 
-  batchNorm2dFwd(x, N, C, L, mean, rstd, gamma, beta, xhat, out) {
+  batchNorm2dFwd(x, N, C, L, mean, rstd, gamma, beta, out) {
     for (let n = 0; n < N; n++)
       for (let c = 0; c < C; c++) {
         const b = (n * C + c) * L;
@@ -717,25 +717,23 @@ export const tsKernels: Kernels = {
         const r = rstd[c]!;
         const ga = gamma[c]!;
         const be = beta[c]!;
-        for (let k = 0; k < L; k++) {
-          const h = (x[b + k]! - mu) * r;
-          xhat[b + k] = h;
-          out[b + k] = h * ga + be;
-        }
+        for (let k = 0; k < L; k++) out[b + k] = (x[b + k]! - mu) * r * ga + be;
       }
   },
 
-  batchNorm2dBwd(g, xhat, N, C, L, gamma, rstd, training, sumG, sumGH, dx) {
+  batchNorm2dBwd(g, x, N, C, L, mean, rstd, gamma, training, sumG, sumGH, dx) {
     sumG.fill(0, 0, C);
     sumGH.fill(0, 0, C);
     for (let n = 0; n < N; n++)
       for (let c = 0; c < C; c++) {
         const b = (n * C + c) * L;
+        const mu = mean[c]!;
+        const r = rstd[c]!;
         let sg = 0;
         let sgh = 0;
         for (let k = 0; k < L; k++) {
           sg += g[b + k]!;
-          sgh += g[b + k]! * xhat[b + k]!;
+          sgh += g[b + k]! * Math.fround((x[b + k]! - mu) * r);
         }
         sumG[c] = sumG[c]! + sg;
         sumGH[c] = sumGH[c]! + sgh;
@@ -745,10 +743,13 @@ export const tsKernels: Kernels = {
     for (let n = 0; n < N; n++)
       for (let c = 0; c < C; c++) {
         const b = (n * C + c) * L;
-        const f = gamma[c]! * rstd[c]!;
+        const mu = mean[c]!;
+        const r = rstd[c]!;
+        const f = gamma[c]! * r;
         const mg = sumG[c]! / m;
         const mgh = sumGH[c]! / m;
-        for (let k = 0; k < L; k++) dx[b + k] = dx[b + k]! + (training ? f * (g[b + k]! - mg - xhat[b + k]! * mgh) : f * g[b + k]!);
+        if (training) for (let k = 0; k < L; k++) dx[b + k] = dx[b + k]! + f * (g[b + k]! - mg - Math.fround((x[b + k]! - mu) * r) * mgh);
+        else for (let k = 0; k < L; k++) dx[b + k] = dx[b + k]! + f * g[b + k]!;
       }
   },
 

@@ -154,14 +154,13 @@ describe('native and TypeScript backends agree', { skip: haveNative ? false : 'n
       const xb = x.subarray(1);
       k.batchNorm2dStats(xb, nb, C, H * W, mean, sq);
       const rstd = Float64Array.from(sq, (v) => 1 / Math.sqrt(v / (nb * H * W) + 1e-5));
-      const xhat = new Float32Array(xb.length);
       const y = new Float32Array(xb.length);
       const gamma = Float32Array.from({ length: C }, (_, i) => 1 + i / 10);
-      k.batchNorm2dFwd(xb, nb, C, H * W, mean, rstd, gamma, gamma, xhat, y);
+      k.batchNorm2dFwd(xb, nb, C, H * W, mean, rstd, gamma, gamma, y);
       const dbn = xb.slice();
       const sumG = new Float64Array(C);
       const sumGH = new Float64Array(C);
-      k.batchNorm2dBwd(y, xhat, nb, C, H * W, gamma, rstd, true, sumG, sumGH, dbn);
+      k.batchNorm2dBwd(y, xb, nb, C, H * W, mean, rstd, gamma, true, sumG, sumGH, dbn);
       const pooled = new Float32Array(nb * C * Ho * Wo);
       const arg = new Int32Array(pooled.length);
       k.maxPool2dFwd(xb, nb * C, H, W, 3, 2, 1, Ho, Wo, pooled, arg);
@@ -169,7 +168,7 @@ describe('native and TypeScript backends agree', { skip: haveNative ? false : 'n
       k.avgPool2dFwd(xb, nb * C, H, W, 3, 2, 1, Ho, Wo, avg);
       const davg = xb.slice();
       k.avgPool2dBwd(avg, nb * C, H, W, 3, 2, 1, Ho, Wo, davg);
-      return [cols, dx, cm, back, Float32Array.from(mean), Float32Array.from(sq), xhat, y, dbn, Float32Array.from(sumGH), pooled, Float32Array.from(arg), avg, davg];
+      return [cols, dx, cm, back, Float32Array.from(mean), Float32Array.from(sq), y, dbn, Float32Array.from(sumGH), pooled, Float32Array.from(arg), avg, davg];
     };
     const ref = runAll(tsKernels);
     nn.useBackend('native');
