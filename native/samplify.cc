@@ -1487,13 +1487,16 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
 // Node allocates every typed array with calloc. Under glibc's default (dynamic) mmap threshold a
 // multi-megabyte tensor is often a fresh mmap, so each op output costs page faults and kernel
 // zeroing — measured at ~5 ms per 3 MB buffer against ~0.3 ms for a reused one, and more than half
-// of a small CNN training step. A fixed 32 MiB threshold keeps such buffers in the heap, where freed
-// ones are reused (docs/decisions/conv-kernels.md). SAMPLIFY_MALLOC_TUNING=0 leaves malloc alone.
+// of a small CNN training step. A fixed 32 MiB threshold keeps such buffers in the heap, and a
+// 256 MiB trim threshold keeps the heap from handing freed memory back to the kernel after each
+// garbage collection (only to fault it in again next step); docs/decisions/conv-kernels.md.
+// SAMPLIFY_MALLOC_TUNING=0 leaves malloc alone.
 void tuneMalloc() {
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
   const char* v = std::getenv("SAMPLIFY_MALLOC_TUNING");
   if (v != nullptr && std::string(v) == "0") return;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
 }
 
