@@ -11,6 +11,10 @@
 #include <vector>
 #include <thread>
 #include <algorithm>
+#include <cstdlib>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -619,6 +623,31 @@ Napi::Value ReluBwd(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// leakyReluFwd(x, slope, y): the product in double, as the TypeScript side.
+Napi::Value LeakyReluFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]);
+  const double slope = num(info[1]);
+  F32 y = f32(info[2]);
+  REQUIRE(y.n >= x.n, "leakyReluFwd: buffer too small");
+  for (size_t i = 0; i < x.n; i++) {
+    const float v = x.p[i];
+    y.p[i] = v > 0.0f ? v : (float)(slope * v);
+  }
+  return env.Undefined();
+}
+
+// leakyReluBwd(x, dy, slope, dx)
+Napi::Value LeakyReluBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]), dy = f32(info[1]);
+  const double slope = num(info[2]);
+  F32 dx = f32(info[3]);
+  REQUIRE(dy.n >= x.n && dx.n >= x.n, "leakyReluBwd: buffer too small");
+  for (size_t i = 0; i < x.n; i++) dx.p[i] = (float)(dx.p[i] + (double)dy.p[i] * (x.p[i] > 0.0f ? 1.0 : slope));
+  return env.Undefined();
+}
+
 // dropoutBwd(dy, mask, scale, dx)
 Napi::Value DropoutBwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -1008,6 +1037,440 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---------------------------------------------------------------- convolution, pooling, batch norm
+// Same loops and float64 accumulations as src/nn/ts-kernels.ts; work is split over independent
+// outputs only (rows of cols, channels, planes), so results do not depend on the thread count.
+
+struct F64 {
+  double* p = nullptr;
+  size_t n = 0;
+};
+
+F64 f64(const Napi::Value& v) {
+  F64 r;
+  if (v.IsNull() || v.IsUndefined()) return r;
+  auto a = v.As<Napi::Float64Array>();
+  r.p = a.Data();
+  r.n = a.ElementLength();
+  return r;
+}
+
+// Below this many elements of work a kernel stays on the calling thread (a thread start costs ~20 µs).
+constexpr int64_t kConvParallelMin = 1 << 15;
+
+template <typename Fn>
+void parallelIf(int64_t work, int64_t n, Fn fn) {
+  if (work < kConvParallelMin) fn(0, n);
+  else parallelFor(n, fn);
+}
+
+struct ConvGeom {
+  int64_t nb, C, H, W, kh, kw, Ho, Wo, s, p;
+  bool ok() const { return nb >= 0 && C >= 0 && H >= 1 && W >= 1 && kh >= 1 && kw >= 1 && Ho >= 1 && Wo >= 1 && s >= 1 && p >= 0; }
+  int64_t L() const { return Ho * Wo; }
+  int64_t K() const { return C * kh * kw; }
+  // First and one-past-last ox whose input column ox*s - p + j lies in 0..W-1.
+  void validRange(int64_t j, int64_t& lo, int64_t& hi) const {
+    const int64_t num = p - j;
+    lo = num <= 0 ? 0 : (num + s - 1) / s;
+    const int64_t top = W - 1 + p - j;
+    hi = top < 0 ? 0 : std::min(Wo, top / s + 1);
+    if (top < 0) hi = 0;
+    if (hi < lo) hi = lo;
+  }
+};
+
+ConvGeom convGeom(const Napi::CallbackInfo& info, int at) {
+  return ConvGeom{inum(info[at]), inum(info[at + 1]), inum(info[at + 2]), inum(info[at + 3]), inum(info[at + 4]),
+                  inum(info[at + 5]), inum(info[at + 6]), inum(info[at + 7]), inum(info[at + 8]), inum(info[at + 9])};
+}
+
+// im2col(x, xOff, nb, C, H, W, kh, kw, Ho, Wo, s, p, cols)
+Napi::Value Im2col(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]);
+  const int64_t xOff = inum(info[1]);
+  const ConvGeom g = convGeom(info, 2);
+  F32 cols = f32(info[12]);
+  REQUIRE(g.ok() && xOff >= 0, "im2col: bad geometry");
+  const int64_t L = g.L(), ld = g.nb * L, K = g.K(), img = g.C * g.H * g.W;
+  REQUIRE((size_t)(xOff + g.nb * img) <= x.n && (size_t)(K * ld) <= cols.n, "im2col: buffer too small");
+  parallelIf(K * ld, K, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const int64_t c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
+      int64_t lo, hi;
+      g.validRange(j, lo, hi);
+      for (int64_t n = 0; n < g.nb; n++) {
+        const float* xc = x.p + xOff + n * img + c * g.H * g.W;
+        float* row = cols.p + r * ld + n * L;
+        for (int64_t oy = 0; oy < g.Ho; oy++) {
+          const int64_t iy = oy * g.s - g.p + i;
+          float* o = row + oy * g.Wo;
+          if (iy < 0 || iy >= g.H || lo >= hi) {
+            std::memset(o, 0, sizeof(float) * g.Wo);
+            continue;
+          }
+          for (int64_t ox = 0; ox < lo; ox++) o[ox] = 0.0f;
+          for (int64_t ox = hi; ox < g.Wo; ox++) o[ox] = 0.0f;
+          const float* xr = xc + iy * g.W - g.p + j;
+          if (g.s == 1) std::memcpy(o + lo, xr + lo, sizeof(float) * (hi - lo));
+          else
+            for (int64_t ox = lo; ox < hi; ox++) o[ox] = xr[ox * g.s];
+        }
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+// col2imAdd(cols, nb, C, H, W, kh, kw, Ho, Wo, s, p, dx, dxOff): split over channels (each owns its planes).
+Napi::Value Col2imAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 cols = f32(info[0]);
+  const ConvGeom g = convGeom(info, 1);
+  F32 dx = f32(info[11]);
+  const int64_t dxOff = inum(info[12]);
+  REQUIRE(g.ok() && dxOff >= 0, "col2imAdd: bad geometry");
+  const int64_t L = g.L(), ld = g.nb * L, K = g.K(), img = g.C * g.H * g.W;
+  REQUIRE((size_t)(dxOff + g.nb * img) <= dx.n && (size_t)(K * ld) <= cols.n, "col2imAdd: buffer too small");
+  // Per image, then per (c, i, j) row in order, as the TypeScript loop: the sum order of every dx
+  // element is fixed. Channels are independent, so they are split over the threads.
+  parallelIf(K * ld, g.C, [&](int64_t c0, int64_t c1) {
+    for (int64_t n = 0; n < g.nb; n++) {
+      for (int64_t c = c0; c < c1; c++) {
+        float* xc = dx.p + dxOff + n * img + c * g.H * g.W;
+        for (int64_t i = 0; i < g.kh; i++) {
+          for (int64_t j = 0; j < g.kw; j++) {
+            const int64_t r = (c * g.kh + i) * g.kw + j;
+            const float* row = cols.p + r * ld + n * L;
+            int64_t lo, hi;
+            g.validRange(j, lo, hi);
+            for (int64_t oy = 0; oy < g.Ho; oy++) {
+              const int64_t iy = oy * g.s - g.p + i;
+              if (iy < 0 || iy >= g.H) continue;
+              float* xr = xc + iy * g.W - g.p + j;
+              const float* o = row + oy * g.Wo;
+              if (g.s == 1)
+                for (int64_t ox = lo; ox < hi; ox++) xr[ox] += o[ox];
+              else
+                for (int64_t ox = lo; ox < hi; ox++) xr[ox * g.s] += o[ox];
+            }
+          }
+        }
+      }
+    }
+  });
+  return env.Undefined();
+}
+
+// toChannelMajor(src, off, nb, C, L, dst)
+Napi::Value ToChannelMajor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 src = f32(info[0]);
+  const int64_t off = inum(info[1]), nb = inum(info[2]), C = inum(info[3]), L = inum(info[4]);
+  F32 dst = f32(info[5]);
+  REQUIRE(off >= 0 && nb >= 0 && C >= 0 && L >= 0 && (size_t)(off + nb * C * L) <= src.n && (size_t)(nb * C * L) <= dst.n,
+          "toChannelMajor: bad sizes");
+  parallelIf(nb * C * L, C, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; c++)
+      for (int64_t n = 0; n < nb; n++) std::memcpy(dst.p + c * nb * L + n * L, src.p + off + (n * C + c) * L, sizeof(float) * L);
+  });
+  return env.Undefined();
+}
+
+// fromChannelMajor(src, nb, C, L, dst, off, accumulate)
+Napi::Value FromChannelMajor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 src = f32(info[0]);
+  const int64_t nb = inum(info[1]), C = inum(info[2]), L = inum(info[3]);
+  F32 dst = f32(info[4]);
+  const int64_t off = inum(info[5]);
+  const bool acc = flag(info[6]);
+  REQUIRE(off >= 0 && nb >= 0 && C >= 0 && L >= 0 && (size_t)(off + nb * C * L) <= dst.n && (size_t)(nb * C * L) <= src.n,
+          "fromChannelMajor: bad sizes");
+  parallelIf(nb * C * L, C, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; c++)
+      for (int64_t n = 0; n < nb; n++) {
+        float* d = dst.p + off + (n * C + c) * L;
+        const float* sp = src.p + c * nb * L + n * L;
+        if (acc)
+          for (int64_t l = 0; l < L; l++) d[l] += sp[l];
+        else
+          std::memcpy(d, sp, sizeof(float) * L);
+      }
+  });
+  return env.Undefined();
+}
+
+// planeBiasAdd(out, bias, N, O, L)
+Napi::Value PlaneBiasAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 out = f32(info[0]), bias = f32(info[1]);
+  const int64_t N = inum(info[2]), O = inum(info[3]), L = inum(info[4]);
+  REQUIRE(N >= 0 && O >= 0 && L >= 0 && (size_t)(N * O * L) <= out.n && (size_t)O <= bias.n, "planeBiasAdd: bad sizes");
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t o = 0; o < O; o++) {
+      const float b = bias.p[o];
+      float* r = out.p + (n * O + o) * L;
+      for (int64_t k = 0; k < L; k++) r[k] += b;
+    }
+  return env.Undefined();
+}
+
+// planeBiasGrad(g, N, O, L, db)
+Napi::Value PlaneBiasGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 g = f32(info[0]);
+  const int64_t N = inum(info[1]), O = inum(info[2]), L = inum(info[3]);
+  F32 db = f32(info[4]);
+  REQUIRE(N >= 0 && O >= 0 && L >= 0 && (size_t)(N * O * L) <= g.n && (size_t)O <= db.n, "planeBiasGrad: bad sizes");
+  for (int64_t o = 0; o < O; o++) {
+    double acc = 0;
+    for (int64_t n = 0; n < N; n++) {
+      const float* r = g.p + (n * O + o) * L;
+      for (int64_t k = 0; k < L; k++) acc += r[k];
+    }
+    db.p[o] = (float)(db.p[o] + acc);
+  }
+  return env.Undefined();
+}
+
+struct PoolGeom {
+  int64_t NC, H, W, k, s, p, Ho, Wo;
+  bool ok() const { return NC >= 0 && H >= 1 && W >= 1 && k >= 1 && s >= 1 && p >= 0 && Ho >= 1 && Wo >= 1; }
+  // Valid window rows/cols for output (oy, ox): [i0, i1) x [j0, j1) of the k x k window.
+  void window(int64_t oy, int64_t ox, int64_t& i0, int64_t& i1, int64_t& j0, int64_t& j1) const {
+    const int64_t y0 = oy * s - p, x0 = ox * s - p;
+    i0 = std::max<int64_t>(0, -y0);
+    i1 = std::min<int64_t>(k, H - y0);
+    j0 = std::max<int64_t>(0, -x0);
+    j1 = std::min<int64_t>(k, W - x0);
+  }
+  double divisor(int64_t oy, int64_t ox) const {
+    const int64_t y0 = oy * s - p, x0 = ox * s - p;
+    const int64_t hh = std::min(y0 + k, H + p) - y0, ww = std::min(x0 + k, W + p) - x0;
+    return hh * ww == k * k ? 1.0 / (double)(k * k) : 1.0 / (double)(hh * ww);
+  }
+};
+
+PoolGeom poolGeom(const Napi::CallbackInfo& info, int at) {
+  return PoolGeom{inum(info[at]), inum(info[at + 1]), inum(info[at + 2]), inum(info[at + 3]),
+                  inum(info[at + 4]), inum(info[at + 5]), inum(info[at + 6]), inum(info[at + 7])};
+}
+
+// maxPool2dFwd(x, NC, H, W, k, s, p, Ho, Wo, out, arg)
+Napi::Value MaxPool2dFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]);
+  const PoolGeom g = poolGeom(info, 1);
+  F32 out = f32(info[9]);
+  auto argA = info[10].As<Napi::Int32Array>();
+  int32_t* arg = argA.Data();
+  const size_t no = (size_t)(g.NC * g.Ho * g.Wo);
+  REQUIRE(g.ok() && (size_t)(g.NC * g.H * g.W) <= x.n && no <= out.n && no <= argA.ElementLength(), "maxPool2dFwd: bad sizes");
+  REQUIRE(g.NC * g.H * g.W < INT32_MAX, "maxPool2dFwd: input too large for int32 indices");
+  parallelIf((int64_t)no * g.k * g.k, g.NC, [&](int64_t c0, int64_t c1) {
+    for (int64_t nc = c0; nc < c1; nc++) {
+      const int64_t base = nc * g.H * g.W;
+      for (int64_t oy = 0; oy < g.Ho; oy++)
+        for (int64_t ox = 0; ox < g.Wo; ox++) {
+          int64_t i0, i1, j0, j1;
+          g.window(oy, ox, i0, i1, j0, j1);
+          const int64_t y0 = oy * g.s - g.p, x0 = ox * g.s - g.p;
+          float best = -INFINITY;
+          int64_t at = -1;
+          for (int64_t i = i0; i < i1; i++)
+            for (int64_t j = j0; j < j1; j++) {
+              const int64_t idx = base + (y0 + i) * g.W + x0 + j;
+              const float v = x.p[idx];
+              if (v > best || at < 0 || std::isnan(v)) {
+                best = v;
+                at = idx;
+                // As the TypeScript loop: a NaN ends its window row only; the next rows go on, and
+                // only another NaN replaces it (v > NaN is false).
+                if (std::isnan(v)) break;
+              }
+            }
+          const int64_t o = (nc * g.Ho + oy) * g.Wo + ox;
+          out.p[o] = best;
+          arg[o] = (int32_t)at;
+        }
+    }
+  });
+  return env.Undefined();
+}
+
+// maxPool2dBwd(g, arg, dx)
+Napi::Value MaxPool2dBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 g = f32(info[0]);
+  auto argA = info[1].As<Napi::Int32Array>();
+  const int32_t* arg = argA.Data();
+  F32 dx = f32(info[2]);
+  REQUIRE(argA.ElementLength() >= g.n, "maxPool2dBwd: arg too short");
+  for (size_t o = 0; o < g.n; o++) REQUIRE(arg[o] >= 0 && (size_t)arg[o] < dx.n, "maxPool2dBwd: index out of range");
+  for (size_t o = 0; o < g.n; o++) dx.p[arg[o]] += g.p[o];
+  return env.Undefined();
+}
+
+// avgPool2dFwd(x, NC, H, W, k, s, p, Ho, Wo, out)
+Napi::Value AvgPool2dFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]);
+  const PoolGeom g = poolGeom(info, 1);
+  F32 out = f32(info[9]);
+  const size_t no = (size_t)(g.NC * g.Ho * g.Wo);
+  REQUIRE(g.ok() && (size_t)(g.NC * g.H * g.W) <= x.n && no <= out.n, "avgPool2dFwd: bad sizes");
+  parallelIf((int64_t)no * g.k * g.k, g.NC, [&](int64_t c0, int64_t c1) {
+    for (int64_t nc = c0; nc < c1; nc++) {
+      const float* xc = x.p + nc * g.H * g.W;
+      for (int64_t oy = 0; oy < g.Ho; oy++)
+        for (int64_t ox = 0; ox < g.Wo; ox++) {
+          int64_t i0, i1, j0, j1;
+          g.window(oy, ox, i0, i1, j0, j1);
+          const int64_t y0 = oy * g.s - g.p, x0 = ox * g.s - g.p;
+          double acc = 0;
+          for (int64_t i = i0; i < i1; i++)
+            for (int64_t j = j0; j < j1; j++) acc += xc[(y0 + i) * g.W + x0 + j];
+          out.p[(nc * g.Ho + oy) * g.Wo + ox] = (float)(acc * g.divisor(oy, ox));
+        }
+    }
+  });
+  return env.Undefined();
+}
+
+// avgPool2dBwd(g, NC, H, W, k, s, p, Ho, Wo, dx)
+Napi::Value AvgPool2dBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 gr = f32(info[0]);
+  const PoolGeom g = poolGeom(info, 1);
+  F32 dx = f32(info[9]);
+  const size_t no = (size_t)(g.NC * g.Ho * g.Wo);
+  REQUIRE(g.ok() && (size_t)(g.NC * g.H * g.W) <= dx.n && no <= gr.n, "avgPool2dBwd: bad sizes");
+  parallelIf((int64_t)no * g.k * g.k, g.NC, [&](int64_t c0, int64_t c1) {
+    for (int64_t nc = c0; nc < c1; nc++) {
+      float* dc = dx.p + nc * g.H * g.W;
+      for (int64_t oy = 0; oy < g.Ho; oy++)
+        for (int64_t ox = 0; ox < g.Wo; ox++) {
+          int64_t i0, i1, j0, j1;
+          g.window(oy, ox, i0, i1, j0, j1);
+          const int64_t y0 = oy * g.s - g.p, x0 = ox * g.s - g.p;
+          const double v = (double)gr.p[(nc * g.Ho + oy) * g.Wo + ox] * g.divisor(oy, ox);
+          for (int64_t i = i0; i < i1; i++)
+            for (int64_t j = j0; j < j1; j++) {
+              float& d = dc[(y0 + i) * g.W + x0 + j];
+              d = (float)(d + v);
+            }
+        }
+    }
+  });
+  return env.Undefined();
+}
+
+// batchNorm2dStats(x, N, C, L, mean, sqDev)
+Napi::Value BatchNorm2dStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]);
+  const int64_t N = inum(info[1]), C = inum(info[2]), L = inum(info[3]);
+  F64 mean = f64(info[4]), sq = f64(info[5]);
+  REQUIRE(N >= 1 && C >= 0 && L >= 1 && (size_t)(N * C * L) <= x.n && (size_t)C <= mean.n && (size_t)C <= sq.n, "batchNorm2dStats: bad sizes");
+  const double m = (double)(N * L);
+  parallelIf(N * C * L, C, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; c++) {
+      double s = 0;
+      for (int64_t n = 0; n < N; n++) {
+        const float* r = x.p + (n * C + c) * L;
+        for (int64_t k = 0; k < L; k++) s += r[k];
+      }
+      const double mu = s / m;
+      double v = 0;
+      for (int64_t n = 0; n < N; n++) {
+        const float* r = x.p + (n * C + c) * L;
+        for (int64_t k = 0; k < L; k++) {
+          const double d = r[k] - mu;
+          v += d * d;
+        }
+      }
+      mean.p[c] = mu;
+      sq.p[c] = v;
+    }
+  });
+  return env.Undefined();
+}
+
+// batchNorm2dFwd(x, N, C, L, mean, rstd, gamma, beta, out)
+Napi::Value BatchNorm2dFwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 x = f32(info[0]);
+  const int64_t N = inum(info[1]), C = inum(info[2]), L = inum(info[3]);
+  F64 mean = f64(info[4]), rstd = f64(info[5]);
+  F32 gamma = f32(info[6]), beta = f32(info[7]), out = f32(info[8]);
+  const size_t n = (size_t)(N * C * L);
+  REQUIRE(N >= 0 && C >= 0 && L >= 0 && n <= x.n && n <= out.n && (size_t)C <= mean.n && (size_t)C <= rstd.n &&
+              (size_t)C <= gamma.n && (size_t)C <= beta.n,
+          "batchNorm2dFwd: bad sizes");
+  parallelIf((int64_t)n, N * C, [&](int64_t b0, int64_t b1) {
+    for (int64_t nc = b0; nc < b1; nc++) {
+      const int64_t c = nc % C;
+      const double mu = mean.p[c], r = rstd.p[c], ga = gamma.p[c], be = beta.p[c];
+      const float* xr = x.p + nc * L;
+      float* orow = out.p + nc * L;
+      for (int64_t k = 0; k < L; k++) orow[k] = (float)((xr[k] - mu) * r * ga + be);
+    }
+  });
+  return env.Undefined();
+}
+
+// batchNorm2dBwd(g, x, N, C, L, mean, rstd, gamma, training, sumG, sumGH, dx|null); xhat recomputed
+// from x exactly as the forward rounded it.
+Napi::Value BatchNorm2dBwd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 g = f32(info[0]), x = f32(info[1]);
+  const int64_t N = inum(info[2]), C = inum(info[3]), L = inum(info[4]);
+  F64 mean = f64(info[5]), rstd = f64(info[6]);
+  F32 gamma = f32(info[7]);
+  const bool training = flag(info[8]);
+  F64 sumG = f64(info[9]), sumGH = f64(info[10]);
+  F32 dx = f32(info[11]);
+  const size_t n = (size_t)(N * C * L);
+  REQUIRE(N >= 1 && C >= 0 && L >= 1 && n <= g.n && n <= x.n && (!dx.p || n <= dx.n) && (size_t)C <= gamma.n && (size_t)C <= rstd.n &&
+              (size_t)C <= mean.n &&
+              (size_t)C <= sumG.n && (size_t)C <= sumGH.n,
+          "batchNorm2dBwd: bad sizes");
+  const double m = (double)(N * L);
+  parallelIf((int64_t)n, C, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; c++) {
+      const double mu = mean.p[c], r = rstd.p[c];
+      double tg = 0, tgh = 0;
+      for (int64_t b = 0; b < N; b++) {
+        const float* gr = g.p + (b * C + c) * L;
+        const float* xr = x.p + (b * C + c) * L;
+        double sg = 0, sgh = 0;
+        for (int64_t k = 0; k < L; k++) {
+          sg += gr[k];
+          sgh += (double)gr[k] * (float)((xr[k] - mu) * r);
+        }
+        tg += sg;
+        tgh += sgh;
+      }
+      sumG.p[c] = tg;
+      sumGH.p[c] = tgh;
+      if (!dx.p) continue;
+      const double f = gamma.p[c] * r, mg = tg / m, mgh = tgh / m;
+      for (int64_t b = 0; b < N; b++) {
+        const float* gr = g.p + (b * C + c) * L;
+        const float* xr = x.p + (b * C + c) * L;
+        float* dr = dx.p + (b * C + c) * L;
+        if (training)
+          for (int64_t k = 0; k < L; k++) dr[k] = (float)(dr[k] + f * (gr[k] - mg - (double)(float)((xr[k] - mu) * r) * mgh));
+        else
+          for (int64_t k = 0; k < L; k++) dr[k] = (float)(dr[k] + f * gr[k]);
+      }
+    }
+  });
+  return env.Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int64_t n = inum(info[0]);
@@ -1021,7 +1484,24 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), openblas_get_num_threads());
 }
 
+// Node allocates every typed array with calloc. Under glibc's default (dynamic) mmap threshold a
+// multi-megabyte tensor is often a fresh mmap, so each op output costs page faults and kernel
+// zeroing — measured at ~5 ms per 3 MB buffer against ~0.3 ms for a reused one, and more than half
+// of a small CNN training step. A fixed 32 MiB threshold keeps such buffers in the heap, and a
+// 256 MiB trim threshold keeps the heap from handing freed memory back to the kernel after each
+// garbage collection (only to fault it in again next step); docs/decisions/conv-kernels.md.
+// SAMPLIFY_MALLOC_TUNING=0 leaves malloc alone.
+void tuneMalloc() {
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+  const char* v = std::getenv("SAMPLIFY_MALLOC_TUNING");
+  if (v != nullptr && std::string(v) == "0") return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tuneMalloc();
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("layerNormFwd", Napi::Function::New(env, LayerNormFwd, "layerNormFwd"));
   exports.Set("layerNormBwd", Napi::Function::New(env, LayerNormBwd, "layerNormBwd"));
@@ -1053,6 +1533,21 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bceBwd", Napi::Function::New(env, BceBwd, "bceBwd"));
   exports.Set("gruStepFwd", Napi::Function::New(env, GruStepFwd, "gruStepFwd"));
   exports.Set("gruStepBwd", Napi::Function::New(env, GruStepBwd, "gruStepBwd"));
+  exports.Set("leakyReluFwd", Napi::Function::New(env, LeakyReluFwd, "leakyReluFwd"));
+  exports.Set("leakyReluBwd", Napi::Function::New(env, LeakyReluBwd, "leakyReluBwd"));
+  exports.Set("im2col", Napi::Function::New(env, Im2col, "im2col"));
+  exports.Set("col2imAdd", Napi::Function::New(env, Col2imAdd, "col2imAdd"));
+  exports.Set("toChannelMajor", Napi::Function::New(env, ToChannelMajor, "toChannelMajor"));
+  exports.Set("fromChannelMajor", Napi::Function::New(env, FromChannelMajor, "fromChannelMajor"));
+  exports.Set("planeBiasAdd", Napi::Function::New(env, PlaneBiasAdd, "planeBiasAdd"));
+  exports.Set("planeBiasGrad", Napi::Function::New(env, PlaneBiasGrad, "planeBiasGrad"));
+  exports.Set("maxPool2dFwd", Napi::Function::New(env, MaxPool2dFwd, "maxPool2dFwd"));
+  exports.Set("maxPool2dBwd", Napi::Function::New(env, MaxPool2dBwd, "maxPool2dBwd"));
+  exports.Set("avgPool2dFwd", Napi::Function::New(env, AvgPool2dFwd, "avgPool2dFwd"));
+  exports.Set("avgPool2dBwd", Napi::Function::New(env, AvgPool2dBwd, "avgPool2dBwd"));
+  exports.Set("batchNorm2dStats", Napi::Function::New(env, BatchNorm2dStats, "batchNorm2dStats"));
+  exports.Set("batchNorm2dFwd", Napi::Function::New(env, BatchNorm2dFwd, "batchNorm2dFwd"));
+  exports.Set("batchNorm2dBwd", Napi::Function::New(env, BatchNorm2dBwd, "batchNorm2dBwd"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   return exports;

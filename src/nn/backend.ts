@@ -29,6 +29,7 @@ const REQUIRED: readonly string[] = [
   'geluFwd', 'geluBwd', 'gatherRows', 'scatterAddRows', 'crossEntropyFwd', 'crossEntropyBwd', 'adamStep', 'addBcast', 'mulBcast',
   'axpy', 'mulAcc', 'colSum', 'reluFwd', 'reluBwd', 'maskRowsFwd', 'maskRowsBwd', 'rowDotFwd', 'rowDotBwd', 'bceFwd', 'bceBwd',
   'gruStepFwd', 'gruStepBwd', 'setThreads', 'getThreads',
+  'im2col', 'col2imAdd', 'toChannelMajor', 'fromChannelMajor', 'planeBiasAdd', 'planeBiasGrad', 'maxPool2dFwd', 'maxPool2dBwd', 'avgPool2dFwd', 'avgPool2dBwd', 'batchNorm2dStats', 'batchNorm2dFwd', 'batchNorm2dBwd', 'leakyReluFwd', 'leakyReluBwd',
 ];
 
 function loadNative(): NativeAddon | null {
@@ -110,6 +111,21 @@ function nativeKernels(addon: NativeAddon): Kernels {
     bceBwd: addon.bceBwd,
     gruStepFwd: addon.gruStepFwd,
     gruStepBwd: addon.gruStepBwd,
+    im2col: addon.im2col,
+    col2imAdd: addon.col2imAdd,
+    toChannelMajor: addon.toChannelMajor,
+    fromChannelMajor: addon.fromChannelMajor,
+    planeBiasAdd: addon.planeBiasAdd,
+    planeBiasGrad: addon.planeBiasGrad,
+    maxPool2dFwd: addon.maxPool2dFwd,
+    maxPool2dBwd: addon.maxPool2dBwd,
+    avgPool2dFwd: addon.avgPool2dFwd,
+    avgPool2dBwd: addon.avgPool2dBwd,
+    batchNorm2dStats: addon.batchNorm2dStats,
+    batchNorm2dFwd: addon.batchNorm2dFwd,
+    batchNorm2dBwd: addon.batchNorm2dBwd,
+    leakyReluFwd: addon.leakyReluFwd,
+    leakyReluBwd: addon.leakyReluBwd,
   };
 }
 

@@ -23,101 +23,19 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
   readonly outputPadding?: number;
 }
 
-interface Geometry {
-  C: number;
-  H: number;
-  W: number;
-  kh: number;
-  kw: number;
-  Ho: number;
-  Wo: number;
-  s: number;
-  p: number;
-}
+// The column and channel-major buffers of the convolutions, shared by every call (JavaScript runs
+// one op at a time, and every element a call reads it has written first in the same call): fresh
+// multi-megabyte buffers per call cost page faults and zeroing that were a large part of a step.
+const scratchBuffers: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
 
-/** First and one-past-last output column ox whose input column ox·s − p + j lies in 0..W−1. */
-function validRange(j: number, s: number, p: number, W: number, Wo: number): [number, number] {
-  const lo = Math.max(0, Math.ceil((p - j) / s));
-  const hi = Math.min(Wo, Math.floor((W - 1 + p - j) / s) + 1);
-  return [lo, Math.max(lo, hi)];
-}
-
-/**
- * cols[(c·kh + i)·kw + j, col0 + oy·Wo + ox] = x[c, oy·s − p + i, ox·s − p + j] (0 outside), for
- * one image at x offset `off`; `ld` is the row length of cols (several images side by side).
- */
-function im2col(x: Float32Array, off: number, g: Geometry, cols: Float32Array, col0: number, ld: number): void {
-  const { C, H, W, kh, kw, Ho, Wo, s, p } = g;
-  let r = 0;
-  for (let c = 0; c < C; c++) {
-    const xc = off + c * H * W;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++, r++) {
-        const row = r * ld + col0;
-        const [lo, hi] = validRange(j, s, p, W, Wo);
-        for (let oy = 0; oy < Ho; oy++) {
-          const iy = oy * s - p + i;
-          const o = row + oy * Wo;
-          if (iy < 0 || iy >= H || lo >= hi) {
-            cols.fill(0, o, o + Wo);
-            continue;
-          }
-          if (lo > 0) cols.fill(0, o, o + lo);
-          if (hi < Wo) cols.fill(0, o + hi, o + Wo);
-          const xr = xc + iy * W - p + j;
-          // (A plain loop: rows are short, and a subarray per row cost more than the copy.)
-          if (s === 1) for (let ox = lo; ox < hi; ox++) cols[o + ox] = x[xr + ox]!;
-          else for (let ox = lo; ox < hi; ox++) cols[o + ox] = x[xr + ox * s]!;
-        }
-      }
-    }
+/** A buffer of n floats from scratch slot 0 (columns) or 1 (channel-major copies); contents undefined. */
+function scratch(slot: 0 | 1, n: number): Float32Array {
+  let b = scratchBuffers[slot]!;
+  if (b.length < n) {
+    b = new Float32Array(n);
+    scratchBuffers[slot] = b;
   }
-}
-
-/** The adjoint of im2col: dx[c, iy, ix] += cols[…] over every column position that read it. */
-function col2imAdd(cols: Float32Array, col0: number, ld: number, g: Geometry, dx: Float32Array, off: number): void {
-  const { C, H, W, kh, kw, Ho, Wo, s, p } = g;
-  let r = 0;
-  for (let c = 0; c < C; c++) {
-    const xc = off + c * H * W;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++, r++) {
-        const row = r * ld + col0;
-        const [lo, hi] = validRange(j, s, p, W, Wo);
-        for (let oy = 0; oy < Ho; oy++) {
-          const iy = oy * s - p + i;
-          if (iy < 0 || iy >= H) continue;
-          const xr = xc + iy * W - p + j;
-          const o = row + oy * Wo;
-          for (let ox = lo; ox < hi; ox++) {
-            const k = xr + ox * s;
-            dx[k] = dx[k]! + cols[o + ox]!;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** dst[c, n·L + l] = src[off + (n·C + c)·L + l] for nb images ([nb, C, L] → [C, nb·L]). */
-function toChannelMajor(src: Float32Array, off: number, nb: number, C: number, L: number, dst: Float32Array): void {
-  for (let n = 0; n < nb; n++)
-    for (let c = 0; c < C; c++) {
-      const so = off + (n * C + c) * L;
-      const d = c * nb * L + n * L;
-      for (let l = 0; l < L; l++) dst[d + l] = src[so + l]!;
-    }
-}
-
-/** dst[off + (n·C + c)·L + l] (+)= src[c, n·L + l] ([C, nb·L] → [nb, C, L]). */
-function fromChannelMajor(src: Float32Array, nb: number, C: number, L: number, dst: Float32Array, off: number, accumulate: boolean): void {
-  for (let n = 0; n < nb; n++)
-    for (let c = 0; c < C; c++) {
-      const d = off + (n * C + c) * L;
-      const sOff = c * nb * L + n * L;
-      if (!accumulate) for (let l = 0; l < L; l++) dst[d + l] = src[sOff + l]!;
-      else for (let l = 0; l < L; l++) dst[d + l] = dst[d + l]! + src[sOff + l]!;
-    }
+  return b.length === n ? b : b.subarray(0, n);
 }
 
 /** Images per GEMM: as many as keep the column buffer under ~4 M floats (16 MB). */
@@ -132,27 +50,6 @@ function positiveInt(op: string, name: string, v: number, min: number): number {
 
 function checkBias(op: string, bias: Tensor | undefined, n: number): void {
   if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== n)) fail(op, `bias must be [${n}], got ${shapeStr(bias.shape)}`);
-}
-
-/** Adds bias[o] to every position of plane o of each image ([N, O, L] layout). */
-function addBias(out: Float32Array, bias: Float32Array, N: number, O: number, L: number): void {
-  for (let n = 0; n < N; n++) for (let o = 0; o < O; o++) {
-    const b = bias[o]!;
-    const base = (n * O + o) * L;
-    for (let k = 0; k < L; k++) out[base + k] = out[base + k]! + b;
-  }
-}
-
-/** dbias[o] += Σ over images and positions of g (float64 accumulation). */
-function biasGrad(g: Float32Array, N: number, O: number, L: number, db: Float32Array): void {
-  for (let o = 0; o < O; o++) {
-    let acc = 0;
-    for (let n = 0; n < N; n++) {
-      const base = (n * O + o) * L;
-      for (let k = 0; k < L; k++) acc += g[base + k]!;
-    }
-    db[o] = db[o]! + acc;
-  }
 }
 
 /**
@@ -172,23 +69,22 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOpt
   const Ho = Math.floor((H + 2 * p - kh) / s) + 1;
   const Wo = Math.floor((W + 2 * p - kw) / s) + 1;
   if (Ho < 1 || Wo < 1) fail(op, `a ${kh}×${kw} kernel does not fit ${H}×${W} with padding ${p}`);
-  const g: Geometry = { C, H, W, kh, kw, Ho, Wo, s, p };
   const K = C * kh * kw;
   const L = Ho * Wo;
   const nbMax = chunkOf(N, K, L);
   // Several images side by side: cols [K, nb·L], one GEMM [O, K] · cols → [O, nb·L], then back to [nb, O, L].
-  const cols = new Float32Array(K * nbMax * L);
-  const tmp = new Float32Array(O * nbMax * L);
+  const cols = scratch(0, K * nbMax * L);
+  const tmp = scratch(1, O * nbMax * L);
   const out = new Float32Array(N * O * L);
   const ker = kernels();
   for (let n0 = 0; n0 < N; n0 += nbMax) {
     const nb = Math.min(nbMax, N - n0);
     const ld = nb * L;
-    for (let n = 0; n < nb; n++) im2col(x.data, (n0 + n) * C * H * W, g, cols, n * L, ld);
+    ker.im2col(x.data, n0 * C * H * W, nb, C, H, W, kh, kw, Ho, Wo, s, p, cols);
     ker.gemm(false, false, O, ld, K, 1, weight.data, 0, K, cols, 0, ld, 0, tmp, 0, ld);
-    fromChannelMajor(tmp, nb, O, L, out, n0 * O * L, false);
+    ker.fromChannelMajor(tmp, nb, O, L, out, n0 * O * L, false);
   }
-  if (bias) addBias(out, bias.data, N, O, L);
+  if (bias) ker.planeBiasAdd(out, bias.data, N, O, L);
   const rg = needsGrad(x, weight, bias);
   const res = new Tensor(out, [N, O, Ho, Wo], rg);
   if (rg) {
@@ -197,21 +93,23 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOpt
       const dx = x.requiresGrad ? gradOf(x) : null;
       const dw = weight.requiresGrad ? gradOf(weight) : null;
       if (dx || dw) {
+        const cols = scratch(0, K * nbMax * L);
+        const tmp = scratch(1, O * nbMax * L);
         for (let n0 = 0; n0 < N; n0 += nbMax) {
           const nb = Math.min(nbMax, N - n0);
           const ld = nb * L;
-          toChannelMajor(gr, n0 * O * L, nb, O, L, tmp);
+          k2.toChannelMajor(gr, n0 * O * L, nb, O, L, tmp);
           if (dw) {
-            for (let n = 0; n < nb; n++) im2col(x.data, (n0 + n) * C * H * W, g, cols, n * L, ld);
+            k2.im2col(x.data, n0 * C * H * W, nb, C, H, W, kh, kw, Ho, Wo, s, p, cols);
             k2.gemm(false, true, O, K, ld, 1, tmp, 0, ld, cols, 0, ld, 1, dw, 0, K);
           }
           if (dx) {
             k2.gemm(true, false, K, ld, O, 1, weight.data, 0, K, tmp, 0, ld, 0, cols, 0, ld);
-            for (let n = 0; n < nb; n++) col2imAdd(cols, n * L, ld, g, dx, (n0 + n) * C * H * W);
+            k2.col2imAdd(cols, nb, C, H, W, kh, kw, Ho, Wo, s, p, dx, n0 * C * H * W);
           }
         }
       }
-      if (bias?.requiresGrad) biasGrad(gr, N, O, L, gradOf(bias));
+      if (bias?.requiresGrad) k2.planeBiasGrad(gr, N, O, L, gradOf(bias));
     });
   }
   return res;
@@ -237,25 +135,25 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: 
   const Ho = (H - 1) * s - 2 * p + kh + op_;
   const Wo = (W - 1) * s - 2 * p + kw + op_;
   if (Ho < 1 || Wo < 1) fail(op, `output size ${Ho}×${Wo} is empty`);
-  // The geometry of the conv2d this op is the adjoint of: input = our output, output = our input.
-  const g: Geometry = { C: O, H: Ho, W: Wo, kh, kw, Ho: H, Wo: W, s, p };
+  // The im2col geometry is that of the conv2d this op is the adjoint of: its input is our output
+  // (O channels of Ho×Wo), its output our input (H×W).
   const K = O * kh * kw;
   const L = H * W;
   const Lo = Ho * Wo;
   const nbMax = chunkOf(N, K, L);
-  const cols = new Float32Array(K * nbMax * L);
-  const xs = new Float32Array(C * nbMax * L);
+  const cols = scratch(0, K * nbMax * L);
+  const xs = scratch(1, C * nbMax * L);
   const out = new Float32Array(N * O * Lo);
   const ker = kernels();
   for (let n0 = 0; n0 < N; n0 += nbMax) {
     const nb = Math.min(nbMax, N - n0);
     const ld = nb * L;
     // cols [O·kh·kw, nb·L] = Wᵀ [K, C] · x [C, nb·L], then scattered into each output image.
-    toChannelMajor(x.data, n0 * C * L, nb, C, L, xs);
+    ker.toChannelMajor(x.data, n0 * C * L, nb, C, L, xs);
     ker.gemm(true, false, K, ld, C, 1, weight.data, 0, K, xs, 0, ld, 0, cols, 0, ld);
-    for (let n = 0; n < nb; n++) col2imAdd(cols, n * L, ld, g, out, (n0 + n) * O * Lo);
+    ker.col2imAdd(cols, nb, O, Ho, Wo, kh, kw, H, W, s, p, out, n0 * O * Lo);
   }
-  if (bias) addBias(out, bias.data, N, O, Lo);
+  if (bias) ker.planeBiasAdd(out, bias.data, N, O, Lo);
   const rg = needsGrad(x, weight, bias);
   const res = new Tensor(out, [N, O, Ho, Wo], rg);
   if (rg) {
@@ -264,22 +162,24 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: 
       const dx = x.requiresGrad ? gradOf(x) : null;
       const dw = weight.requiresGrad ? gradOf(weight) : null;
       if (dx || dw) {
+        const cols = scratch(0, K * nbMax * L);
+        const xs = scratch(1, C * nbMax * L);
         for (let n0 = 0; n0 < N; n0 += nbMax) {
           const nb = Math.min(nbMax, N - n0);
           const ld = nb * L;
-          for (let n = 0; n < nb; n++) im2col(gr, (n0 + n) * O * Lo, g, cols, n * L, ld);
+          k2.im2col(gr, n0 * O * Lo, nb, O, Ho, Wo, kh, kw, H, W, s, p, cols);
           // dx [C, nb·L] = W [C, K] · cols;  dW [C, K] += x [C, nb·L] · colsᵀ
           if (dw) {
-            toChannelMajor(x.data, n0 * C * L, nb, C, L, xs);
+            k2.toChannelMajor(x.data, n0 * C * L, nb, C, L, xs);
             k2.gemm(false, true, C, K, ld, 1, xs, 0, ld, cols, 0, ld, 1, dw, 0, K);
           }
           if (dx) {
             k2.gemm(false, false, C, ld, K, 1, weight.data, 0, K, cols, 0, ld, 0, xs, 0, ld);
-            fromChannelMajor(xs, nb, C, L, dx, n0 * C * L, true);
+            k2.fromChannelMajor(xs, nb, C, L, dx, n0 * C * L, true);
           }
         }
       }
-      if (bias?.requiresGrad) biasGrad(gr, N, O, Lo, gradOf(bias));
+      if (bias?.requiresGrad) k2.planeBiasGrad(gr, N, O, Lo, gradOf(bias));
     });
   }
   return res;
@@ -311,40 +211,10 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const { N, C, H, W, k, s, p, Ho, Wo } = poolGeometry('maxPool2d', x, opts);
   const out = new Float32Array(N * C * Ho * Wo);
   const arg = new Int32Array(out.length);
-  const xd = x.data;
-  for (let nc = 0; nc < N * C; nc++) {
-    const base = nc * H * W;
-    for (let oy = 0; oy < Ho; oy++) {
-      for (let ox = 0; ox < Wo; ox++) {
-        let best = -Infinity;
-        let at = -1;
-        for (let i = 0; i < k; i++) {
-          const iy = oy * s - p + i;
-          if (iy < 0 || iy >= H) continue;
-          for (let j = 0; j < k; j++) {
-            const ix = ox * s - p + j;
-            if (ix < 0 || ix >= W) continue;
-            const v = xd[base + iy * W + ix]!;
-            if (v > best || at < 0 || Number.isNaN(v)) {
-              best = v;
-              at = base + iy * W + ix;
-              if (Number.isNaN(v)) break;
-            }
-          }
-        }
-        const o = (nc * Ho + oy) * Wo + ox;
-        out[o] = best;
-        arg[o] = at;
-      }
-    }
-  }
+  kernels().maxPool2dFwd(x.data, N * C, H, W, k, s, p, Ho, Wo, out, arg);
   const rg = needsGrad(x);
   const res = new Tensor(out, [N, C, Ho, Wo], rg);
-  if (rg)
-    record(res, (g) => {
-      const dx = gradOf(x);
-      for (let o = 0; o < g.length; o++) dx[arg[o]!] = dx[arg[o]!]! + g[o]!;
-    });
+  if (rg) record(res, (g) => kernels().maxPool2dBwd(g, arg, gradOf(x)));
   return res;
 }
 
@@ -352,53 +222,10 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const { N, C, H, W, k, s, p, Ho, Wo } = poolGeometry('avgPool2d', x, opts);
   const out = new Float32Array(N * C * Ho * Wo);
-  const xd = x.data;
-  const inv = 1 / (k * k);
-  // Windows are clipped to the padded input (H + 2p), as PyTorch does for the divisor.
-  const divisor = (oy: number, ox: number): number => {
-    const y0 = oy * s - p;
-    const x0 = ox * s - p;
-    const hh = Math.min(y0 + k, H + p) - y0;
-    const ww = Math.min(x0 + k, W + p) - x0;
-    return hh * ww === k * k ? inv : 1 / (hh * ww);
-  };
-  for (let nc = 0; nc < N * C; nc++) {
-    const base = nc * H * W;
-    for (let oy = 0; oy < Ho; oy++)
-      for (let ox = 0; ox < Wo; ox++) {
-        let acc = 0;
-        for (let i = 0; i < k; i++) {
-          const iy = oy * s - p + i;
-          if (iy < 0 || iy >= H) continue;
-          for (let j = 0; j < k; j++) {
-            const ix = ox * s - p + j;
-            if (ix >= 0 && ix < W) acc += xd[base + iy * W + ix]!;
-          }
-        }
-        out[(nc * Ho + oy) * Wo + ox] = acc * divisor(oy, ox);
-      }
-  }
+  kernels().avgPool2dFwd(x.data, N * C, H, W, k, s, p, Ho, Wo, out);
   const rg = needsGrad(x);
   const res = new Tensor(out, [N, C, Ho, Wo], rg);
-  if (rg)
-    record(res, (g) => {
-      const dx = gradOf(x);
-      for (let nc = 0; nc < N * C; nc++) {
-        const base = nc * H * W;
-        for (let oy = 0; oy < Ho; oy++)
-          for (let ox = 0; ox < Wo; ox++) {
-            const v = g[(nc * Ho + oy) * Wo + ox]! * divisor(oy, ox);
-            for (let i = 0; i < k; i++) {
-              const iy = oy * s - p + i;
-              if (iy < 0 || iy >= H) continue;
-              for (let j = 0; j < k; j++) {
-                const ix = ox * s - p + j;
-                if (ix >= 0 && ix < W) dx[base + iy * W + ix] = dx[base + iy * W + ix]! + v;
-              }
-            }
-          }
-      }
-    });
+  if (rg) record(res, (g) => kernels().avgPool2dBwd(g, N * C, H, W, k, s, p, Ho, Wo, gradOf(x)));
   return res;
 }
 
@@ -425,30 +252,18 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchN
   const L = H * W;
   const m = N * L;
   const eps = opts.eps ?? 1e-5;
-  const xd = x.data;
+  const ker = kernels();
   const mean = new Float64Array(C);
   const rstd = new Float64Array(C);
   if (opts.training) {
     if (m < 2) fail(op, 'training needs at least 2 values per channel');
     const mom = opts.momentum ?? 0.1;
+    const sqDev = new Float64Array(C);
+    ker.batchNorm2dStats(x.data, N, C, L, mean, sqDev);
     for (let c = 0; c < C; c++) {
-      let s = 0;
-      for (let n = 0; n < N; n++) {
-        const b = (n * C + c) * L;
-        for (let k = 0; k < L; k++) s += xd[b + k]!;
-      }
-      const mu = s / m;
-      let v = 0;
-      for (let n = 0; n < N; n++) {
-        const b = (n * C + c) * L;
-        for (let k = 0; k < L; k++) {
-          const d = xd[b + k]! - mu;
-          v += d * d;
-        }
-      }
-      mean[c] = mu;
+      const v = sqDev[c]!;
       rstd[c] = 1 / Math.sqrt(v / m + eps);
-      opts.runningMean[c] = (1 - mom) * opts.runningMean[c]! + mom * mu;
+      opts.runningMean[c] = (1 - mom) * opts.runningMean[c]! + mom * mean[c]!;
       opts.runningVar[c] = (1 - mom) * opts.runningVar[c]! + (mom * v) / (m - 1);
     }
   } else {
@@ -458,20 +273,9 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchN
     }
   }
   const out = new Float32Array(x.size);
-  const xhat = new Float32Array(x.size);
-  for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++) {
-      const b = (n * C + c) * L;
-      const mu = mean[c]!;
-      const r = rstd[c]!;
-      const ga = gamma.data[c]!;
-      const be = beta.data[c]!;
-      for (let k = 0; k < L; k++) {
-        const h = (xd[b + k]! - mu) * r;
-        xhat[b + k] = h;
-        out[b + k] = h * ga + be;
-      }
-    }
+  // x̂ is not stored: backward recomputes it from x (the same float32 values), one fresh
+  // x-sized buffer less per call.
+  ker.batchNorm2dFwd(x.data, N, C, L, mean, rstd, gamma.data, beta.data, out);
   const rg = needsGrad(x, gamma, beta);
   const res = new Tensor(out, x.shape, rg);
   if (rg) {
@@ -479,18 +283,7 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchN
     record(res, (g) => {
       const sumG = new Float64Array(C);
       const sumGH = new Float64Array(C);
-      for (let n = 0; n < N; n++)
-        for (let c = 0; c < C; c++) {
-          const b = (n * C + c) * L;
-          let sg = 0;
-          let sgh = 0;
-          for (let k = 0; k < L; k++) {
-            sg += g[b + k]!;
-            sgh += g[b + k]! * xhat[b + k]!;
-          }
-          sumG[c] = sumG[c]! + sg;
-          sumGH[c] = sumGH[c]! + sgh;
-        }
+      kernels().batchNorm2dBwd(g, x.data, N, C, L, mean, rstd, gamma.data, training, sumG, sumGH, x.requiresGrad ? gradOf(x) : null);
       if (gamma.requiresGrad) {
         const dg = gradOf(gamma);
         for (let c = 0; c < C; c++) dg[c] = dg[c]! + sumGH[c]!;
@@ -498,17 +291,6 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchN
       if (beta.requiresGrad) {
         const db = gradOf(beta);
         for (let c = 0; c < C; c++) db[c] = db[c]! + sumG[c]!;
-      }
-      if (x.requiresGrad) {
-        const dx = gradOf(x);
-        for (let n = 0; n < N; n++)
-          for (let c = 0; c < C; c++) {
-            const b = (n * C + c) * L;
-            const f = gamma.data[c]! * rstd[c]!;
-            const mg = sumG[c]! / m;
-            const mgh = sumGH[c]! / m;
-            for (let k = 0; k < L; k++) dx[b + k] = dx[b + k]! + (training ? f * (g[b + k]! - mg - xhat[b + k]! * mgh) : f * g[b + k]!);
-          }
       }
     });
   }

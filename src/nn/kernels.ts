@@ -57,6 +57,10 @@ export interface Kernels {
   reluFwd(x: Float32Array, y: Float32Array): void;
   /** dx += dy where x > 0. */
   reluBwd(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** y = x where x > 0, slope·x otherwise (the product in float64, then rounded). */
+  leakyReluFwd(x: Float32Array, slope: number, y: Float32Array): void;
+  /** dx += dy·(x > 0 ? 1 : slope) (float64, then rounded). */
+  leakyReluBwd(x: Float32Array, dy: Float32Array, slope: number, dx: Float32Array): void;
   /** dx[i] += dy[i] * scale where mask[i] != 0 (inverted-dropout backward). */
   dropoutBwd(dy: Float32Array, mask: Uint8Array, scale: number, dx: Float32Array): void;
   /** out = x with rows (length d) whose keep flag is 0 zeroed (overwrites). */
@@ -96,6 +100,51 @@ export interface Kernels {
   crossEntropyFwd(logits: Float32Array, targets: Int32Array, n: number, c: number, lse: Float32Array): number;
   /** dlogits += scale * (softmax - onehot). */
   crossEntropyBwd(logits: Float32Array, targets: Int32Array, lse: Float32Array, n: number, c: number, scale: number, dlogits: Float32Array): void;
+  /**
+   * im2col of nb consecutive images of x (image n at xOff + n·C·H·W): cols [C·kh·kw, nb·Ho·Wo]
+   * (overwritten), cols[(c·kh + i)·kw + j, n·Ho·Wo + oy·Wo + ox] = x[n, c, oy·s − p + i, ox·s − p + j],
+   * 0 outside the image.
+   */
+  im2col(x: Float32Array, xOff: number, nb: number, C: number, H: number, W: number, kh: number, kw: number,
+    Ho: number, Wo: number, s: number, p: number, cols: Float32Array): void;
+  /** The adjoint of im2col: dx[n, c, iy, ix] (image n at dxOff + n·C·H·W) += every cols entry that read it. */
+  col2imAdd(cols: Float32Array, nb: number, C: number, H: number, W: number, kh: number, kw: number,
+    Ho: number, Wo: number, s: number, p: number, dx: Float32Array, dxOff: number): void;
+  /** [nb, C, L] from src offset off → dst [C, nb·L] (overwrites). */
+  toChannelMajor(src: Float32Array, off: number, nb: number, C: number, L: number, dst: Float32Array): void;
+  /** src [C, nb·L] → dst [nb, C, L] from offset off; accumulate: += instead of =. */
+  fromChannelMajor(src: Float32Array, nb: number, C: number, L: number, dst: Float32Array, off: number, accumulate: boolean): void;
+  /** out[n, o, l] += bias[o] for out [N, O, L]. */
+  planeBiasAdd(out: Float32Array, bias: Float32Array, N: number, O: number, L: number): void;
+  /** db[o] += sum over n, l of g[n, o, l] (float64 accumulation, n then l). */
+  planeBiasGrad(g: Float32Array, N: number, O: number, L: number, db: Float32Array): void;
+  /**
+   * Max pooling of NC planes H×W over k×k windows (stride s, padding p, −∞ outside) → out
+   * [NC, Ho, Wo]; arg receives the flat x index of each window's first maximum (a NaN wins).
+   */
+  maxPool2dFwd(x: Float32Array, NC: number, H: number, W: number, k: number, s: number, p: number, Ho: number, Wo: number,
+    out: Float32Array, arg: Int32Array): void;
+  /** dx[arg[o]] += g[o], in order of o. */
+  maxPool2dBwd(g: Float32Array, arg: Int32Array, dx: Float32Array): void;
+  /** Average pooling (zeros of the padding counted; windows clipped to the padded input as in PyTorch). */
+  avgPool2dFwd(x: Float32Array, NC: number, H: number, W: number, k: number, s: number, p: number, Ho: number, Wo: number,
+    out: Float32Array): void;
+  /** dx += the adjoint of avgPool2dFwd applied to g. */
+  avgPool2dBwd(g: Float32Array, NC: number, H: number, W: number, k: number, s: number, p: number, Ho: number, Wo: number,
+    dx: Float32Array): void;
+  /** Per channel of x [N, C, L]: mean[c] and sqDev[c] = Σ (x − mean)² (two passes, float64, n then l). */
+  batchNorm2dStats(x: Float32Array, N: number, C: number, L: number, mean: Float64Array, sqDev: Float64Array): void;
+  /** out = xhat·gamma[c] + beta[c] with xhat = (x − mean[c])·rstd[c], all in float64, then rounded. */
+  batchNorm2dFwd(x: Float32Array, N: number, C: number, L: number, mean: Float64Array, rstd: Float64Array,
+    gamma: Float32Array, beta: Float32Array, out: Float32Array): void;
+  /**
+   * With xhat = float32((x − mean[c])·rstd[c]) recomputed from x (not stored by the forward):
+   * sumG[c] = Σ g, sumGH[c] = Σ g·xhat (overwritten; per (n, c) plane in float64, then added in n
+   * order); dx (when not null) += gamma·rstd·(g − sumG/m − xhat·sumGH/m) in training, gamma·rstd·g
+   * otherwise (m = N·L).
+   */
+  batchNorm2dBwd(g: Float32Array, x: Float32Array, N: number, C: number, L: number, mean: Float64Array, rstd: Float64Array,
+    gamma: Float32Array, training: boolean, sumG: Float64Array, sumGH: Float64Array, dx: Float32Array | null): void;
   /** PyTorch Adam update of one parameter (m, v updated in place). bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. */
   adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, bc1: number, bc2: number): void;

@@ -615,7 +615,12 @@ export function sqrt(x: Tensor): Tensor {
 
 /** LeakyReLU: x for x > 0, slope·x otherwise. */
 export function leakyRelu(x: Tensor, slope: number): Tensor {
-  return unary(x, (v) => (v > 0 ? v : slope * v), (v) => (v > 0 ? 1 : slope));
+  const out = new Float32Array(x.size);
+  kernels().leakyReluFwd(x.data, slope, out);
+  const rg = needsGrad(x);
+  const res = new Tensor(out, x.shape, rg);
+  if (rg) record(res, (g) => kernels().leakyReluBwd(x.data, g, slope, gradOf(x)));
+  return res;
 }
 
 /** Concatenate 2-D tensors [n, d_i] along columns -> [n, Σ d_i]. */

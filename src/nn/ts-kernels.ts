@@ -76,6 +76,22 @@ function gemm(
   }
 }
 
+/** First and one-past-last output column ox whose input column ox·s − p + j lies in 0..W−1. */
+function validRange(j: number, s: number, p: number, W: number, Wo: number): [number, number] {
+  const lo = Math.max(0, Math.ceil((p - j) / s));
+  const hi = Math.min(Wo, Math.floor((W - 1 + p - j) / s) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+/** 1 / (number of padded-input positions in the window at (oy, ox)), as PyTorch divides avg pooling. */
+function avgDivisor(oy: number, ox: number, H: number, W: number, k: number, s: number, p: number): number {
+  const y0 = oy * s - p;
+  const x0 = ox * s - p;
+  const hh = Math.min(y0 + k, H + p) - y0;
+  const ww = Math.min(x0 + k, W + p) - x0;
+  return hh * ww === k * k ? 1 / (k * k) : 1 / (hh * ww);
+}
+
 export const tsKernels: Kernels = {
   name: 'typescript',
   gemm,
@@ -328,6 +344,17 @@ export const tsKernels: Kernels = {
     for (let i = 0; i < x.length; i++) if (x[i]! > 0) dx[i] = dx[i]! + dy[i]!;
   },
 
+  leakyReluFwd(x, slope, y) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      y[i] = v > 0 ? v : slope * v;
+    }
+  },
+
+  leakyReluBwd(x, dy, slope, dx) {
+    for (let i = 0; i < x.length; i++) dx[i] = dx[i]! + dy[i]! * (x[i]! > 0 ? 1 : slope);
+  },
+
   dropoutBwd(dy, mask, scale, dx) {
     for (let i = 0; i < dy.length; i++) if (mask[i] !== 0) dx[i] = dx[i]! + dy[i]! * scale;
   },
@@ -489,6 +516,241 @@ export const tsKernels: Kernels = {
       const t = o + targets[i]!;
       dlogits[t] = dlogits[t]! - scale;
     }
+  },
+
+  im2col(x, xOff, nb, C, H, W, kh, kw, Ho, Wo, s, p, cols) {
+    const L = Ho * Wo;
+    const ld = nb * L;
+    for (let n = 0; n < nb; n++) {
+      const off = xOff + n * C * H * W;
+      let r = 0;
+      for (let c = 0; c < C; c++) {
+        const xc = off + c * H * W;
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++, r++) {
+            const row = r * ld + n * L;
+            const [lo, hi] = validRange(j, s, p, W, Wo);
+            for (let oy = 0; oy < Ho; oy++) {
+              const iy = oy * s - p + i;
+              const o = row + oy * Wo;
+              if (iy < 0 || iy >= H || lo >= hi) {
+                cols.fill(0, o, o + Wo);
+                continue;
+              }
+              if (lo > 0) cols.fill(0, o, o + lo);
+              if (hi < Wo) cols.fill(0, o + hi, o + Wo);
+              const xr = xc + iy * W - p + j;
+              // (A plain loop: rows are short, and a subarray per row cost more than the copy.)
+              if (s === 1) for (let ox = lo; ox < hi; ox++) cols[o + ox] = x[xr + ox]!;
+              else for (let ox = lo; ox < hi; ox++) cols[o + ox] = x[xr + ox * s]!;
+            }
+          }
+        }
+      }
+    }
+  },
+
+  col2imAdd(cols, nb, C, H, W, kh, kw, Ho, Wo, s, p, dx, dxOff) {
+    const L = Ho * Wo;
+    const ld = nb * L;
+    for (let n = 0; n < nb; n++) {
+      const off = dxOff + n * C * H * W;
+      let r = 0;
+      for (let c = 0; c < C; c++) {
+        const xc = off + c * H * W;
+        for (let i = 0; i < kh; i++) {
+          for (let j = 0; j < kw; j++, r++) {
+            const row = r * ld + n * L;
+            const [lo, hi] = validRange(j, s, p, W, Wo);
+            for (let oy = 0; oy < Ho; oy++) {
+              const iy = oy * s - p + i;
+              if (iy < 0 || iy >= H) continue;
+              const xr = xc + iy * W - p + j;
+              const o = row + oy * Wo;
+              for (let ox = lo; ox < hi; ox++) {
+                const k = xr + ox * s;
+                dx[k] = dx[k]! + cols[o + ox]!;
+              }
+            }
+          }
+        }
+      }
+    }
+  },
+
+  toChannelMajor(src, off, nb, C, L, dst) {
+    for (let n = 0; n < nb; n++)
+      for (let c = 0; c < C; c++) {
+        const so = off + (n * C + c) * L;
+        const d = c * nb * L + n * L;
+        for (let l = 0; l < L; l++) dst[d + l] = src[so + l]!;
+      }
+  },
+
+  fromChannelMajor(src, nb, C, L, dst, off, accumulate) {
+    for (let n = 0; n < nb; n++)
+      for (let c = 0; c < C; c++) {
+        const d = off + (n * C + c) * L;
+        const so = c * nb * L + n * L;
+        if (!accumulate) for (let l = 0; l < L; l++) dst[d + l] = src[so + l]!;
+        else for (let l = 0; l < L; l++) dst[d + l] = dst[d + l]! + src[so + l]!;
+      }
+  },
+
+  planeBiasAdd(out, bias, N, O, L) {
+    for (let n = 0; n < N; n++)
+      for (let o = 0; o < O; o++) {
+        const b = bias[o]!;
+        const base = (n * O + o) * L;
+        for (let k = 0; k < L; k++) out[base + k] = out[base + k]! + b;
+      }
+  },
+
+  planeBiasGrad(g, N, O, L, db) {
+    for (let o = 0; o < O; o++) {
+      let acc = 0;
+      for (let n = 0; n < N; n++) {
+        const base = (n * O + o) * L;
+        for (let k = 0; k < L; k++) acc += g[base + k]!;
+      }
+      db[o] = db[o]! + acc;
+    }
+  },
+
+  maxPool2dFwd(x, NC, H, W, k, s, p, Ho, Wo, out, arg) {
+    for (let nc = 0; nc < NC; nc++) {
+      const base = nc * H * W;
+      for (let oy = 0; oy < Ho; oy++) {
+        for (let ox = 0; ox < Wo; ox++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let i = 0; i < k; i++) {
+            const iy = oy * s - p + i;
+            if (iy < 0 || iy >= H) continue;
+            for (let j = 0; j < k; j++) {
+              const ix = ox * s - p + j;
+              if (ix < 0 || ix >= W) continue;
+              const v = x[base + iy * W + ix]!;
+              if (v > best || at < 0 || Number.isNaN(v)) {
+                best = v;
+                at = base + iy * W + ix;
+                if (Number.isNaN(v)) break;
+              }
+            }
+          }
+          const o = (nc * Ho + oy) * Wo + ox;
+          out[o] = best;
+          arg[o] = at;
+        }
+      }
+    }
+  },
+
+  maxPool2dBwd(g, arg, dx) {
+    for (let o = 0; o < g.length; o++) dx[arg[o]!] = dx[arg[o]!]! + g[o]!;
+  },
+
+  avgPool2dFwd(x, NC, H, W, k, s, p, Ho, Wo, out) {
+    for (let nc = 0; nc < NC; nc++) {
+      const base = nc * H * W;
+      for (let oy = 0; oy < Ho; oy++)
+        for (let ox = 0; ox < Wo; ox++) {
+          let acc = 0;
+          for (let i = 0; i < k; i++) {
+            const iy = oy * s - p + i;
+            if (iy < 0 || iy >= H) continue;
+            for (let j = 0; j < k; j++) {
+              const ix = ox * s - p + j;
+              if (ix >= 0 && ix < W) acc += x[base + iy * W + ix]!;
+            }
+          }
+          out[(nc * Ho + oy) * Wo + ox] = acc * avgDivisor(oy, ox, H, W, k, s, p);
+        }
+    }
+  },
+
+  avgPool2dBwd(g, NC, H, W, k, s, p, Ho, Wo, dx) {
+    for (let nc = 0; nc < NC; nc++) {
+      const base = nc * H * W;
+      for (let oy = 0; oy < Ho; oy++)
+        for (let ox = 0; ox < Wo; ox++) {
+          const v = g[(nc * Ho + oy) * Wo + ox]! * avgDivisor(oy, ox, H, W, k, s, p);
+          for (let i = 0; i < k; i++) {
+            const iy = oy * s - p + i;
+            if (iy < 0 || iy >= H) continue;
+            for (let j = 0; j < k; j++) {
+              const ix = ox * s - p + j;
+              if (ix >= 0 && ix < W) dx[base + iy * W + ix] = dx[base + iy * W + ix]! + v;
+            }
+          }
+        }
+    }
+  },
+
+  batchNorm2dStats(x, N, C, L, mean, sqDev) {
+    const m = N * L;
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let n = 0; n < N; n++) {
+        const b = (n * C + c) * L;
+        for (let k = 0; k < L; k++) s += x[b + k]!;
+      }
+      const mu = s / m;
+      let v = 0;
+      for (let n = 0; n < N; n++) {
+        const b = (n * C + c) * L;
+        for (let k = 0; k < L; k++) {
+          const d = x[b + k]! - mu;
+          v += d * d;
+        }
+      }
+      mean[c] = mu;
+      sqDev[c] = v;
+    }
+  },
+
+  batchNorm2dFwd(x, N, C, L, mean, rstd, gamma, beta, out) {
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++) {
+        const b = (n * C + c) * L;
+        const mu = mean[c]!;
+        const r = rstd[c]!;
+        const ga = gamma[c]!;
+        const be = beta[c]!;
+        for (let k = 0; k < L; k++) out[b + k] = (x[b + k]! - mu) * r * ga + be;
+      }
+  },
+
+  batchNorm2dBwd(g, x, N, C, L, mean, rstd, gamma, training, sumG, sumGH, dx) {
+    sumG.fill(0, 0, C);
+    sumGH.fill(0, 0, C);
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++) {
+        const b = (n * C + c) * L;
+        const mu = mean[c]!;
+        const r = rstd[c]!;
+        let sg = 0;
+        let sgh = 0;
+        for (let k = 0; k < L; k++) {
+          sg += g[b + k]!;
+          sgh += g[b + k]! * Math.fround((x[b + k]! - mu) * r);
+        }
+        sumG[c] = sumG[c]! + sg;
+        sumGH[c] = sumGH[c]! + sgh;
+      }
+    if (dx === null) return;
+    const m = N * L;
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++) {
+        const b = (n * C + c) * L;
+        const mu = mean[c]!;
+        const r = rstd[c]!;
+        const f = gamma[c]! * r;
+        const mg = sumG[c]! / m;
+        const mgh = sumGH[c]! / m;
+        if (training) for (let k = 0; k < L; k++) dx[b + k] = dx[b + k]! + f * (g[b + k]! - mg - Math.fround((x[b + k]! - mu) * r) * mgh);
+        else for (let k = 0; k < L; k++) dx[b + k] = dx[b + k]! + f * g[b + k]!;
+      }
   },
 
   adamStep(p, g, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2) {

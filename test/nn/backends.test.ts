@@ -2,6 +2,8 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.ts';
 import * as nn from '../../src/nn/index.ts';
+import { kernels } from '../../src/nn/backend.ts';
+import { tsKernels } from '../../src/nn/ts-kernels.ts';
 import { assertClose, randTensor } from './helpers.ts';
 
 const haveNative = nn.nativeAvailable();
@@ -88,6 +90,95 @@ describe('native and TypeScript backends agree', { skip: haveNative ? false : 'n
       const t = Int32Array.from({ length: 20 }, () => rng.int(33));
       return { inputs: [x], out: nn.crossEntropy(x, t) };
     });
+  });
+
+  it('convolutional ops (conv2d, convTranspose2d, pooling, batchNorm2d, leakyRelu)', () => {
+    for (const [s, p, k] of [[1, 1, 3], [2, 1, 4], [2, 0, 3]] as const) {
+      agree(`conv2d s${s} p${p} k${k}`, (rng) => {
+        const x = randTensor(rng, [5, 6, 15, 13]);
+        const w = randTensor(rng, [7, 6, k, k], 0.3);
+        const b = randTensor(rng, [7]);
+        return { inputs: [x, w, b], out: nn.conv2d(x, w, b, { stride: s, padding: p }) };
+      }, 1e-4, 1e-4);
+    }
+    agree('convTranspose2d s2 p1 op1', (rng) => {
+      const x = randTensor(rng, [5, 8, 7, 6]);
+      const w = randTensor(rng, [8, 4, 4, 4], 0.3);
+      const b = randTensor(rng, [4]);
+      return { inputs: [x, w, b], out: nn.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }) };
+    }, 1e-4, 1e-4);
+    for (const [k, s, p] of [[2, 2, 0], [3, 2, 1]] as const) {
+      agree(`maxPool2d k${k} s${s} p${p}`, (rng) => {
+        const x = randTensor(rng, [6, 5, 20, 17]);
+        return { inputs: [x], out: nn.maxPool2d(x, { kernel: k, stride: s, padding: p }) };
+      }, 0, 0);
+      agree(`avgPool2d k${k} s${s} p${p}`, (rng) => {
+        const x = randTensor(rng, [6, 5, 20, 17]);
+        return { inputs: [x], out: nn.avgPool2d(x, { kernel: k, stride: s, padding: p }) };
+      }, 0, 0);
+    }
+    for (const training of [true, false]) {
+      agree(`batchNorm2d training=${training}`, (rng) => {
+        const x = randTensor(rng, [8, 6, 12, 11], 2);
+        const g = randTensor(rng, [6]);
+        const b = randTensor(rng, [6]);
+        const runningMean = new Float32Array(6).fill(0.3);
+        const runningVar = new Float32Array(6).fill(1.7);
+        return { inputs: [x, g, b], out: nn.batchNorm2d(x, g, b, { training, runningMean, runningVar }) };
+      }, 0, 0);
+    }
+    agree('leakyRelu', (rng) => {
+      const x = randTensor(rng, [3000]);
+      return { inputs: [x], out: nn.leakyRelu(x, 0.2) };
+    }, 0, 0);
+  });
+
+  it('conv kernels other than GEMM are bitwise equal to TypeScript at 1 and 2 threads', () => {
+    const runAll = (k: typeof tsKernels): Float32Array[] => {
+      // [nb, C, H, W] = [4, 16, 24, 22], 3×3 kernel, stride 2, padding 1 (large enough to be split over threads)
+      const [nb, C, H, W, kk, s, p] = [4, 16, 24, 22, 3, 2, 1];
+      const Ho = Math.floor((H + 2 * p - kk) / s) + 1;
+      const Wo = Math.floor((W + 2 * p - kk) / s) + 1;
+      const r2 = new Rng(4);
+      const x = Float32Array.from({ length: 1 + nb * C * H * W }, () => r2.normal());
+      const cols = new Float32Array(C * kk * kk * nb * Ho * Wo);
+      k.im2col(x, 1, nb, C, H, W, kk, kk, Ho, Wo, s, p, cols);
+      const dx = x.slice();
+      k.col2imAdd(cols, nb, C, H, W, kk, kk, Ho, Wo, s, p, dx, 1);
+      const cm = new Float32Array(nb * C * H * W);
+      k.toChannelMajor(x, 1, nb, C, H * W, cm);
+      const back = x.slice();
+      k.fromChannelMajor(cm, nb, C, H * W, back, 1, true);
+      const mean = new Float64Array(C);
+      const sq = new Float64Array(C);
+      const xb = x.subarray(1);
+      k.batchNorm2dStats(xb, nb, C, H * W, mean, sq);
+      const rstd = Float64Array.from(sq, (v) => 1 / Math.sqrt(v / (nb * H * W) + 1e-5));
+      const y = new Float32Array(xb.length);
+      const gamma = Float32Array.from({ length: C }, (_, i) => 1 + i / 10);
+      k.batchNorm2dFwd(xb, nb, C, H * W, mean, rstd, gamma, gamma, y);
+      const dbn = xb.slice();
+      const sumG = new Float64Array(C);
+      const sumGH = new Float64Array(C);
+      k.batchNorm2dBwd(y, xb, nb, C, H * W, mean, rstd, gamma, true, sumG, sumGH, dbn);
+      const pooled = new Float32Array(nb * C * Ho * Wo);
+      const arg = new Int32Array(pooled.length);
+      k.maxPool2dFwd(xb, nb * C, H, W, 3, 2, 1, Ho, Wo, pooled, arg);
+      const avg = new Float32Array(pooled.length);
+      k.avgPool2dFwd(xb, nb * C, H, W, 3, 2, 1, Ho, Wo, avg);
+      const davg = xb.slice();
+      k.avgPool2dBwd(avg, nb * C, H, W, 3, 2, 1, Ho, Wo, davg);
+      return [cols, dx, cm, back, Float32Array.from(mean), Float32Array.from(sq), y, dbn, Float32Array.from(sumGH), pooled, Float32Array.from(arg), avg, davg];
+    };
+    const ref = runAll(tsKernels);
+    nn.useBackend('native');
+    const threads = nn.backendInfo().threads;
+    for (const t of [1, 2]) {
+      nn.setThreads(t);
+      const got = runAll(kernels());
+      got.forEach((a, i) => assert.deepEqual(a, ref[i], `kernel output ${i} at ${t} thread(s)`));
+    }
+    nn.setThreads(threads);
   });
 
   it('Adam steps agree bit-for-bit or nearly', () => {
