@@ -139,7 +139,7 @@ export class ConvVaeSynthesizer implements ImageSynthesizer {
     const B = Math.min(cfg.batchSize, n);
     const E = cfg.latentDim;
     const pixels = data.shape.channels * data.shape.height * data.shape.width;
-    const order = new Int32Array(n).map((_, i) => i);
+    const order = new Int32Array(n);
     progress.line(`${kind}: ${n} images ${data.shape.width}×${data.shape.height}×${data.shape.channels}, ${conditional ? `conditional on ${meta.numClasses} classes` : 'unconditional'}; ${epochs} epochs of ${Math.ceil(n / B)} batches`);
     let te = 0;
     const result = await nn.runTrainingLoop<LossPoint>({
@@ -155,6 +155,8 @@ export class ConvVaeSynthesizer implements ImageSynthesizer {
       cancel: options.cancel,
       epoch: (epoch, erng) => {
         te = performance.now();
+        // Each epoch shuffles the identity afresh, so a resumed run needs no carried order.
+        for (let i = 0; i < n; i++) order[i] = i;
         erng.split('shuffle').shuffle(order);
         let sumRec = 0;
         let sumKl = 0;

@@ -178,7 +178,7 @@ export class DcganSynthesizer implements ImageSynthesizer {
     const optD = new nn.Adam(dParams, { lr: cfg.lr, beta1: cfg.beta1, beta2: 0.999 });
     const n = samples.length;
     const B = Math.min(cfg.batchSize, n);
-    const order = new Int32Array(n).map((_, i) => i);
+    const order = new Int32Array(n);
     progress.line(`${kind}: ${n} images ${data.shape.width}×${data.shape.height}×${data.shape.channels}${this.#conditional ? `, ${meta.numClasses} classes` : ''}; ${epochs} epochs of ${Math.ceil(n / B)} batches`);
     let te = 0;
     const result = await nn.runTrainingLoop<LossPoint>({
@@ -194,6 +194,8 @@ export class DcganSynthesizer implements ImageSynthesizer {
       cancel: options.cancel,
       epoch: (epoch, erng) => {
         te = performance.now();
+        // Each epoch shuffles the identity afresh, so a resumed run needs no carried order.
+        for (let i = 0; i < n; i++) order[i] = i;
         erng.split('shuffle').shuffle(order);
         let sumG = 0;
         let sumD = 0;
