@@ -108,3 +108,16 @@ for (const entry of imageSynthesizers.entries()) {
     }
   });
 }
+
+test('image synthesizers on unlabelled images: conv-vae becomes unconditional and refuses a label; conditional-dcgan rejects them', async () => {
+  const unlabelled = images.map((s) => ({ ...s, label: -1 }));
+  const vae = imageSynthesizers.create('conv-vae', tinyParams(keysOf('conv-vae')));
+  await vae.fit(unlabelled, { seed: 1, epochs: 1 });
+  assert.equal(vae.conditional, false);
+  assert.ok(vae.sample(4, { seed: 1 }).every((x) => x.label === -1));
+  assertConfigError(() => vae.sample(2, { seed: 1, conditions: { label: 0 } }), 'conditions.label', 'unconditional conv-vae');
+  const off = imageSynthesizers.create('conv-vae', { ...tinyParams(keysOf('conv-vae')), conditional: false });
+  await off.fit(images, { seed: 1, epochs: 1 });
+  assert.equal(off.conditional, false, 'conditional: false ignores the labels');
+  await assert.rejects(imageSynthesizers.create('conditional-dcgan', tinyParams(keysOf('conditional-dcgan'))).fit(unlabelled, { seed: 1, epochs: 1 }), (e: unknown) => e instanceof DataValidationError && e.location.field === 'samples[0].label');
+});

@@ -6,7 +6,8 @@
  *   (+ one-hot label) → dense → μ, and dense → log σ²;
  * - decoder: z (+ one-hot label) → dense → ReLU → reshape [c1, H/4, W/4] → transposed conv 4×4
  *   stride 2 → ReLU → transposed conv 4×4 stride 2 → per-pixel Bernoulli logits;
- * - loss per image: Σ_pixels BCE(logit, x) + β·KL(q(z|x) ‖ N(0, I)) (the negative ELBO when β = 1);
+ * - loss per image: Σ_pixels BCE(logit, x) + β·KL(q(z|x) ‖ N(0, I)) (the negative ELBO when β = 1;
+ *   default β = 4, so that a conditional model uses its label);
  * - sampling: z ~ N(0, I), the decoder's mean image sigmoid(logits) written as bytes.
  */
 import { join } from 'node:path';
@@ -23,12 +24,15 @@ export const convVaeConfigSchema = z
   .object({
     epochs: positiveInt.default(20),
     batchSize: positiveInt.default(64),
-    latentDim: positiveInt.default(16),
+    latentDim: positiveInt.default(8),
     /** Encoder channels at H/2 and H/4 (the decoder mirrors them). */
     channels: channelPair.default([32, 64]),
     lr: z.number().positive().default(1e-3),
-    /** Weight of the KL term (1 = the ELBO). */
-    beta: z.number().positive().default(1),
+    /**
+     * Weight of the KL term (1 = the ELBO). Default 4: at β = 1 the latent code carries the class
+     * and a conditional model ignores its label (docs/decisions/image-synthesizers.md).
+     */
+    beta: z.number().positive().default(4),
     /** Condition on the label when every training image has one (false: always unconditional). */
     conditional: z.boolean().default(true),
   })

@@ -166,7 +166,7 @@ export class DcganSynthesizer implements ImageSynthesizer {
     const data = packImages(samples, -1, 1, kind);
     if (this.#conditional && !allLabelled(data)) {
       const i = data.labels.findIndex((l) => l < 0);
-      throw new DataValidationError(`${kind}: every training image needs a label; image ${i} (${samples[i]!.source}) has none`, { field: 'label' });
+      throw new DataValidationError(`${kind}: every training image needs a label; image ${i} (${samples[i]!.source}) has none`, { field: `samples[${i}].label` });
     }
     const meta: GeneratorMeta = { shape: data.shape, numClasses: this.#conditional ? data.numClasses : 0, classCounts: this.#conditional ? data.classCounts : [], conditional: this.#conditional };
     const rng = new Rng(options.seed);
