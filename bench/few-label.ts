@@ -193,6 +193,17 @@ function writeResults(complete: boolean): void {
       return [{ k, arm, seeds: accs.length, testAccuracyMean: mean, testAccuracyStd: std, ...(test ? { vsNone: { meanDiff: test.meanDiff, t: test.t, pValue: test.pValue, n: test.n } } : {}) }];
     }),
   );
+  // The arm a user would pick without the test set: per seed, the best validation accuracy (ties → the earlier arm in --arms).
+  const selection = ks.flatMap((k) => {
+    const chosen = Array.from({ length: seeds }, (_, seed) => {
+      const rows = arms.map((a) => runs.find((r) => r.k === k && r.seed === seed && r.arm === a));
+      if (rows.some((r) => r === undefined)) return undefined;
+      return rows.reduce((best, r) => (r!.validAccuracy > best!.validAccuracy ? r : best))!;
+    }).filter((r) => r !== undefined);
+    if (chosen.length === 0) return [];
+    const { mean, std } = meanStd(chosen.map((r) => r.testAccuracy));
+    return [{ k, seeds: chosen.length, chosenArms: chosen.map((r) => r.arm), testAccuracyMean: mean, testAccuracyStd: std }];
+  });
   if (complete) for (const s of summary) console.log(`k=${String(s.k).padStart(2)} ${s.arm.padEnd(8)} ${(100 * s.testAccuracyMean).toFixed(2)} ± ${(100 * s.testAccuracyStd).toFixed(2)} %${s.vsNone ? `  Δ ${(100 * s.vsNone.meanDiff).toFixed(2)} pt, p = ${s.vsNone.pValue.toExponential(2)}` : ''}`);
 
   writeJsonAtomic(outPath, {
@@ -214,6 +225,7 @@ function writeResults(complete: boolean): void {
       : {}),
     backend: backendInfo(),
     summary,
+    selectedOnValidation: selection,
     runs,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
     date: new Date().toISOString(),
