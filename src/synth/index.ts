@@ -28,3 +28,6 @@ export type { DpAccount } from './dp.ts';
 // Cold-start items: attribute-neighbour interaction synthesis (src/synth/cold-start.ts).
 export { synthesizeColdStartInteractions, withSyntheticSequences, coldItemNeighbors, attributeIdf, weightedJaccard, DEFAULT_COLD_START_SYNTH } from './cold-start.ts';
 export type { ColdStartSynthConfig, ColdStartSynthesis, SyntheticInteraction, ColdPlacement, AttributeNeighbor } from './cold-start.ts';
+// Image synthesizers (DCGAN, conditional DCGAN, conv VAE, PNG grids): src/synth/image.
+export { imageSynthesizers, createImageSynthesizer, loadImageSynthesizer, DcganSynthesizer, dcganConfigSchema, ConvVaeSynthesizer, convVaeConfigSchema, writeImageGrid, imageGridOf } from './image/index.ts';
+export type { ImageSynthesizer, ImageSynthFitOptions, ImageSynthFitReport, ImageSampleOptions, ImageConditions, DcganConfig, ConvVaeConfig, ImageGridOptions } from './image/index.ts';
