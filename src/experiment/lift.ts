@@ -16,7 +16,7 @@ import {
   historyLengthLabels,
   type MetricSpec,
 } from '../eval/index.ts';
-import { expandTrainViewDetailed, loadPipeline, maskToken, type Pipeline } from '../augment/index.ts';
+import { expandTrainViewDetailed, loadPipeline, maskToken, type ItemAttributes, type Pipeline } from '../augment/index.ts';
 import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { ModelSpec, TrainingAugmentation, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
@@ -207,20 +207,30 @@ const SHOWN_SAMPLES = 12;
  * dataset's own ids, and whether alignment kept them (arms/<arm>/samples.json; offline arms only —
  * online views change every epoch).
  */
-function writeAugmentedSamples(path: string, added: AddedSamples, keep: Int32Array, train: TrainView, dataset: SequenceDataset, seed: number): void {
+function writeAugmentedSamples(path: string, added: AddedSamples, keep: Int32Array, train: TrainView, dataset: SequenceDataset, seed: number, attributes?: ItemAttributes): void {
   const kept = new Set(keep);
   const n = added.augmented.length;
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   new Rng(seed).split('report-samples').shuffle(idx);
   const pick = Array.from(idx.subarray(0, Math.min(SHOWN_SAMPLES, n))).sort((a, b) => a - b);
   const ids = (s: Int32Array): string[] => Array.from(s, (i) => dataset.itemIds[i] ?? String(i));
+  const samples = pick.map((k) => {
+    const u = added.sourceUser![k]!;
+    return { user: dataset.userIds[u] ?? String(u), source: train.sequence(u), augmented: added.augmented[k]!, kept: kept.has(k) };
+  });
+  // With the pipeline's item attributes (attribute-aware operators), each shown item's attribute values.
+  let itemAttributes: Record<string, string[]> | undefined;
+  if (attributes) {
+    itemAttributes = {};
+    for (const x of samples)
+      for (const it of [...x.source, ...x.augmented])
+        if (it >= 1 && it <= attributes.numItems) itemAttributes[dataset.itemIds[it] ?? String(it)] = Array.from(attributes.values.subarray(attributes.offsets[it]!, attributes.offsets[it + 1]!), (a) => attributes.attributeIds[a] ?? String(a));
+  }
   writeJsonAtomic(path, {
     seed,
     of: n,
-    samples: pick.map((k) => {
-      const u = added.sourceUser![k]!;
-      return { user: dataset.userIds[u] ?? String(u), source: ids(train.sequence(u)), augmented: ids(added.augmented[k]!), kept: kept.has(k) };
-    }),
+    samples: samples.map((x) => ({ user: x.user, source: ids(x.source), augmented: ids(x.augmented), kept: x.kept })),
+    ...(itemAttributes ? { itemAttributes } : {}),
   });
 }
 
@@ -401,7 +411,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
       if (!made) return { view: split.train, key: 'split.train', alignment: null };
       const aligned = armTrainView(split.train, made.samples, arm, seed);
       if (seed === seeds[0]) {
-        if (made.samples.sourceUser) writeAugmentedSamples(join(o.out, 'arms', arm.name, 'samples.json'), made.samples, aligned.keep, split.train, dataset, seed);
+        if (made.samples.sourceUser) writeAugmentedSamples(join(o.out, 'arms', arm.name, 'samples.json'), made.samples, aligned.keep, split.train, dataset, seed, offline?.contextFor(split.train).attributes);
         const a = aligned.alignment;
         (u.progress ?? silentProgress).line(`${arm.name}: ${a.kept}/${a.augmentedSamples} added samples kept (${arm.align}); item-popularity TV ${a.before.itemPopularityTV!.toFixed(4)} → ${a.after.itemPopularityTV!.toFixed(4)}, length TV ${a.before.lengthTV!.toFixed(4)} → ${a.after.lengthTV!.toFixed(4)}${a.effectiveSampleSize !== undefined ? `; effective sample size ${a.effectiveSampleSize.toFixed(0)}` : ''}`);
       }

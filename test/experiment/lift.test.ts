@@ -266,3 +266,22 @@ test('an arm can change the model config (side information): merged onto the bas
   assert.doesNotMatch(JSON.stringify(seedRun('baseline')), /sideInfo/);
   assert.notDeepEqual(r.arms[1]!.test, r.arms[0]!.test);
 });
+
+test('an attribute-aware offline arm: samples.json shows augmented samples beside their source with the changed items\' attributes', async () => {
+  const attrs = join(tmp, 'attrs-samples.json');
+  writeFileSync(attrs, JSON.stringify(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [String(i + 1), [`brand${i % 3}`, `cat${i % 5}`]]))));
+  const pipeline = { resources: { similarity: { kind: 'attribute-jaccard', topK: 5 }, attributes: attrs }, steps: [{ op: 'substitute', sameAttribute: true, p: 0.5 }] };
+  const config = parseExperimentConfig({ name: 'tiny-attr', data: { path: data }, model: { model: 'pop' }, seeds: 1, bootstrap: { resamples: 100 }, arms: [{ name: 'substitute', pipeline }] });
+  const out = join(tmp, 'out-attr-samples');
+  await runLiftExperiment({ config, baseDir: tmp, out });
+  const s = JSON.parse(readFileSync(join(out, 'arms', 'substitute', 'samples.json'), 'utf8')) as { samples: { source: string[]; augmented: string[] }[]; itemAttributes: Record<string, string[]> };
+  assert.ok(s.samples.length > 0);
+  for (const x of s.samples) {
+    assert.equal(x.augmented.length, x.source.length, 'substitution keeps the length');
+    for (const it of [...x.source, ...x.augmented]) assert.deepEqual([...s.itemAttributes[it]!].sort(), [`brand${(Number(it) - 1) % 3}`, `cat${(Number(it) - 1) % 5}`]);
+  }
+  const { buildReport } = await import('../../src/report/index.ts');
+  const page = await buildReport(out);
+  assert.match(page.html, /id="augmented-samples-0"/);
+  if (s.samples.some((x) => x.source.join() !== x.augmented.join())) assert.match(page.html, /id="augmented-item-attributes"/);
+});

@@ -231,8 +231,29 @@ ${table(['arm', 'alignment', 'added', 'kept', 'discriminator AUC', 'effective si
 const syntheticSchema = z.object({ fingerprint: z.unknown(), result: z.object({ histories: z.array(z.array(z.number())) }).loose() }).loose();
 
 const augmentedSamplesSchema = z
-  .object({ seed: z.number(), of: z.number(), samples: z.array(z.object({ user: z.string(), source: z.array(z.string()), augmented: z.array(z.string()), kept: z.boolean() }).loose()) })
+  .object({
+    seed: z.number(),
+    of: z.number(),
+    samples: z.array(z.object({ user: z.string(), source: z.array(z.string()), augmented: z.array(z.string()), kept: z.boolean() }).loose()),
+    itemAttributes: z.record(z.string(), z.array(z.string())).optional(),
+  })
   .loose();
+
+/** Item attributes of the items that changed between a source and its augmented sample (attribute-aware pipelines). */
+function attributeTable(s: z.infer<typeof augmentedSamplesSchema>): Html | '' {
+  const attrs = s.itemAttributes;
+  if (!attrs) return '';
+  const changed = new Set<string>();
+  for (const x of s.samples) {
+    const src = new Set(x.source);
+    const aug = new Set(x.augmented);
+    for (const it of x.augmented) if (!src.has(it)) changed.add(it);
+    for (const it of x.source) if (!aug.has(it)) changed.add(it);
+  }
+  const items = [...changed].filter((it) => attrs[it] !== undefined).sort().slice(0, 40);
+  if (items.length === 0) return '';
+  return html`${table(['item', 'attributes'], items.map((it) => [it, attrs[it]!.join(', ') || '—']), { id: 'augmented-item-attributes' })}${note('Attributes of the items that differ between a shown source and its augmented sample (from the pipeline\'s attribute file): a substitution that keeps a brand or category shows here.')}`;
+}
 
 function samplesSection(run: RunFolder, arms: readonly LiftArm[]): Html {
   const parts: Html[] = [];
@@ -263,7 +284,7 @@ ${table(['#', 'length', 'items'], hs.slice(0, 10).map((h, i) => [i + 1, h.length
       rows.push(['', html`augmented${x.kept ? '' : ' (dropped by alignment)'}`, x.augmented.length, items(x.augmented, (it) => !src.has(it))]);
     }
     parts.push(html`<h3>${a.name}: augmented samples next to their source (${s.samples.length} of ${s.of}, seed ${s.seed}, original item ids)</h3>
-${table(['user', 'sequence', 'length', 'items (marked: not in the other sequence)'], rows, { numeric: [2], id: `augmented-samples-${offline.indexOf(a)}` })}`);
+${table(['user', 'sequence', 'length', 'items (marked: not in the other sequence)'], rows, { numeric: [2], id: `augmented-samples-${offline.indexOf(a)}` })}${attributeTable(s)}`);
   }
   if (offline.length && parts.length === 0) parts.push(note(`Offline augmented sequences (${offline.map((a) => a.name).join(', ')}) are not saved in this run folder (runs before samples.json was written); \`samplify augment\` with the same pipeline and seed writes them next to their source users.`));
   return parts.length ? html`${parts}` : note('This run folder holds no samples to inspect (online and offline augmentation are recomputed from the pipeline and seed during training).');
