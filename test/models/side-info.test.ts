@@ -8,7 +8,7 @@ import { createRecommender, type ModelSpec } from '../../src/models/index.ts';
 import { Sasrec } from '../../src/models/sasrec.ts';
 import { Gru4rec } from '../../src/models/gru4rec.ts';
 import { SideInfoFusion, loadAttributeFeatures, type CategoricalItemFeatures, type DenseItemFeatures, type FusionMode } from '../../src/models/side-info.ts';
-import { readExperimentConfig } from '../../src/experiment/index.ts';
+import { armModelSpec, readExperimentConfig } from '../../src/experiment/index.ts';
 import { buildTrainingExamples, makeBatch } from '../../src/models/trainer.ts';
 import type { NeuralRecommender } from '../../src/models/neural.ts';
 import { bytes, tempDir, tinyTrain } from '../contracts/helpers.ts';
@@ -217,10 +217,17 @@ describe('side information: the model contract (same seed ⇒ same scores; save 
 });
 
 describe('side information: the shipped example config', () => {
-  it('examples/experiments/beauty-side-info.yaml parses and its model (with sideInfo) builds on Beauty', () => {
+  it('examples/experiments/beauty-side-info.yaml parses; its baseline is plain SASRec-CE and its fusion arms build on Beauty', () => {
     const { config } = readExperimentConfig('examples/experiments/beauty-side-info.yaml');
-    assert.deepEqual((config.model.config as { sideInfo: unknown }).sideInfo, { attributes: '../shared/data/beauty/Beauty_item2attributes.json', fusion: 'gate' });
-    const net = new Sasrec(12101, config.model.config, new Rng(0));
-    assert.ok(net.parameters.some((p) => p.name === 'side.0.attr_emb' && p.shape[0] === 637));
+    assert.equal((config.model.config as { sideInfo?: unknown }).sideInfo, undefined, 'the baseline has no side information');
+    const fused = config.arms.filter((a) => a.model !== undefined);
+    assert.deepEqual(fused.map((a) => a.name), ['attributes-gate', 'attributes-gate+recipe']);
+    for (const arm of fused) {
+      const spec = armModelSpec(config, arm);
+      assert.deepEqual((spec.config as { sideInfo: unknown }).sideInfo, { attributes: '../shared/data/beauty/Beauty_item2attributes.json', fusion: 'gate' });
+      assert.equal((spec.config as { loss: string }).loss, 'ce', 'merged onto the baseline config');
+      const net = new Sasrec(12101, spec.config ?? {}, new Rng(0));
+      assert.ok(net.parameters.some((p) => p.name === 'side.0.attr_emb' && p.shape[0] === 637));
+    }
   });
 });
