@@ -65,7 +65,8 @@ if (command === 'run') {
     console.error('bench/side-info report: the baseline arm has not finished');
     process.exit(2);
   }
-  const seedResults = (arm: string): SeedResult[] => seeds.map((s) => JSON.parse(readFileSync(join(runDir(arm), 'seeds', `seed${s}.json`), 'utf8')) as SeedResult);
+  // seeds/seedN.json is a run-store record: { fingerprint, result }.
+  const seedResults = (arm: string): SeedResult[] => seeds.map((s) => (JSON.parse(readFileSync(join(runDir(arm), 'seeds', `seed${s}.json`), 'utf8')) as { result: SeedResult }).result);
   const mean = (rs: SeedResult[], part: 'valid' | 'test'): Record<string, number> =>
     Object.fromEntries(specs.map((m) => [m.name, rs.reduce((acc, r) => acc + r[part][m.name]!, 0) / rs.length]));
   // Per test user, the seed-mean metric value (ranks/seedN.json keeps the test rank of every user).
