@@ -7,24 +7,15 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSearchExperimentConfig, runSearchExperiment } from '../../src/experiment/index.ts';
+import { runSearchExperiment } from '../../src/experiment/index.ts';
 import { submitSearchExperiment } from '../../src/distributed/index.ts';
 import { tempFolder } from '../temp-folders.ts';
-import { writePlantedLog } from '../experiment/search-fixture.ts';
+import { plantedSearchConfig, writePlantedLog } from '../experiment/search-fixture.ts';
 import { startRedis, spawnWorker, stopAll, type RedisServer } from './redis-fixture.ts';
 
 const tmp = tempFolder('samplify-search-queue-');
 const data = writePlantedLog(tmp, 120);
-const config = parseSearchExperimentConfig({
-  task: 'search',
-  name: 'planted-queue',
-  data: { path: data, format: 'search-log', columns: { query: 'query', productId: 'product', title: 'title', label: 'label' }, labelScale: { min: 1, max: 3 } },
-  split: { kind: 'query', seed: 0, train: 0.6, valid: 0.2, test: 0.2 },
-  ranker: { name: 'lambdamart', config: { numTrees: 30, minSamplesLeaf: 5, learningRate: 0.1, patience: 10 } },
-  seeds: 2,
-  bootstrap: { resamples: 200 },
-  arms: [{ name: 'typo', pipeline: { family: 'text', steps: [{ op: 'typo', atLeastOne: true }] } }],
-});
+const config = plantedSearchConfig(data, { name: 'planted-queue', ranker: { name: 'lambdamart', config: { numTrees: 30, minSamplesLeaf: 5, learningRate: 0.1, patience: 10 } } });
 
 /** results.json without the fit times. */
 const results = (dir: string): unknown => {

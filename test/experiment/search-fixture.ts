@@ -1,6 +1,7 @@
 /** The planted search problem (test/models/search/fixture.ts) written as a user's search log, for the search-experiment tests. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseSearchExperimentConfig, type SearchExperimentConfig } from '../../src/experiment/index.ts';
 import { plantedSearch } from '../models/search/fixture.ts';
 
 /** The planted search problem written as a user's search log (JSONL with declared columns). */
@@ -14,3 +15,18 @@ export function writePlantedLog(dir: string, queries: number): string {
   return path;
 }
 
+
+/** A search experiment on the planted log: LambdaMART, 2 seeds, a typo arm; `extra` replaces top-level keys. */
+export function plantedSearchConfig(data: string, extra: Record<string, unknown> = {}): SearchExperimentConfig {
+  return parseSearchExperimentConfig({
+    task: 'search',
+    name: 'planted',
+    data: { path: data, format: 'search-log', columns: { query: 'query', productId: 'product', title: 'title', label: 'label' }, labelScale: { min: 1, max: 3 } },
+    split: { kind: 'query', seed: 0, train: 0.6, valid: 0.2, test: 0.2 },
+    ranker: { name: 'lambdamart', config: { numTrees: 40, minSamplesLeaf: 5, learningRate: 0.1, patience: 10 } },
+    seeds: 2,
+    bootstrap: { resamples: 200 },
+    arms: [{ name: 'typo', pipeline: { family: 'text', steps: [{ op: 'typo', atLeastOne: true }] } }],
+    ...extra,
+  });
+}

@@ -5,25 +5,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { textFamily, fitTextResources, buildTextPipeline } from '../../src/augment/index.ts';
 import { normalizeQuery, querySplit, loadSearchDataset } from '../../src/data/index.ts';
-import { armTrainingGroups, parseSearchExperimentConfig, runSearchExperiment, type TextGeneratorFactory } from '../../src/experiment/index.ts';
+import { armTrainingGroups, runSearchExperiment, type TextGeneratorFactory } from '../../src/experiment/index.ts';
 import { ConfigError, Rng } from '../../src/core/index.ts';
 import type { GenerationRequest, GenerationResult } from '../../src/llm/index.ts';
 import { buildReport } from '../../src/report/index.ts';
-import { writePlantedLog } from './search-fixture.ts';
+import { plantedSearchConfig, writePlantedLog } from './search-fixture.ts';
 import { tempFolder } from '../temp-folders.ts';
 
-const config = (data: string, extra: Record<string, unknown> = {}) =>
-  parseSearchExperimentConfig({
-    task: 'search',
-    name: 'planted',
-    data: { path: data, format: 'search-log', columns: { query: 'query', productId: 'product', title: 'title', label: 'label' }, labelScale: { min: 1, max: 3 } },
-    split: { kind: 'query', seed: 0, train: 0.6, valid: 0.2, test: 0.2 },
-    ranker: { name: 'lambdamart', config: { numTrees: 40, minSamplesLeaf: 5, learningRate: 0.1, patience: 10 } },
-    seeds: 2,
-    bootstrap: { resamples: 200 },
-    arms: [{ name: 'typo', pipeline: { family: 'text', steps: [{ op: 'typo', atLeastOne: true }] } }],
-    ...extra,
-  });
+const config = plantedSearchConfig;
 
 test('search experiment end to end: baseline vs an arm on a planted log, per-query paired test, segments, selection, rerun reuses finished runs', async () => {
   const dir = tempFolder('samplify-search-exp-');
