@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ConfigError, DataValidationError, type Rng } from '../../core/index.ts';
 import type { ChannelCount, ImageSample, ImageTensor } from '../../data/images/types.ts';
+import { join } from 'node:path';
 import * as nn from '../../nn/index.ts';
 import type { ImageSampleOptions } from './types.ts';
 
@@ -186,4 +187,19 @@ export const SAMPLE_BATCH = 256;
 
 export function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
+
+/**
+ * The training loop's checkpoint for an image synthesizer's fit (none without a folder): keyed by
+ * the kind, the settings except the epoch cap (raising it resumes), the seed and the training images.
+ */
+export function fitCheckpoint(kind: string, cfg: object, seed: number, data: PackedImages, dir: string | undefined): { path: string; fingerprint: unknown } | undefined {
+  if (!dir) return undefined;
+  return { path: join(dir, 'checkpoint.bin'), fingerprint: { kind, config: { ...cfg, epochs: undefined }, seed, shape: data.shape, data: nn.hashArray(data.data), labels: nn.hashArray(data.labels) } };
+}
+
+/** An epoch's batch order: the identity shuffled afresh from the epoch's RNG, so a resumed run needs no carried order. */
+export function shuffleEpoch(order: Int32Array, erng: Rng): void {
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  erng.split('shuffle').shuffle(order);
 }

@@ -10,14 +10,13 @@
  *   default β = 4, so that a conditional model uses its label);
  * - sampling: z ~ N(0, I), the decoder's mean image sigmoid(logits) written as bytes.
  */
-import { join } from 'node:path';
 import { z } from 'zod';
 import { ModelStateError, Rng, silentProgress } from '../../core/index.ts';
 import type { ImageSample } from '../../data/images/types.ts';
 import * as nn from '../../nn/index.ts';
 import { checkFinite, parseSynthConfig, readModelFile, writeModelFile } from '../neural-tabular.ts';
 import type { LossPoint } from '../types.ts';
-import { type ImageShape, SAMPLE_BATCH, allLabelled, batchRows, channelPair, epochsOf, fmt, gatherImages, normals, oneHot, packImages, positiveInt, sampleLabels, toImages, uniformWeight } from './common.ts';
+import { type ImageShape, SAMPLE_BATCH, allLabelled, batchRows, channelPair, epochsOf, fmt, gatherImages, normals, oneHot, packImages, positiveInt, sampleLabels, toImages, uniformWeight, fitCheckpoint, shuffleEpoch } from './common.ts';
 import type { ImageSampleOptions, ImageSynthFitOptions, ImageSynthFitReport, ImageSynthesizer } from './types.ts';
 
 export const convVaeConfigSchema = z
@@ -152,16 +151,12 @@ export class ConvVaeSynthesizer implements ImageSynthesizer {
       rng: rng.split('train'),
       parameters: params,
       optimizers: [opt],
-      checkpoint: options.checkpointDir
-        ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind, config: { ...cfg, epochs: undefined }, seed: options.seed, shape: data.shape, data: nn.hashArray(data.data), labels: nn.hashArray(data.labels) } }
-        : undefined,
+      checkpoint: fitCheckpoint(kind, cfg, options.seed, data, options.checkpointDir),
       progress,
       cancel: options.cancel,
       epoch: (epoch, erng) => {
         te = performance.now();
-        // Each epoch shuffles the identity afresh, so a resumed run needs no carried order.
-        for (let i = 0; i < n; i++) order[i] = i;
-        erng.split('shuffle').shuffle(order);
+        shuffleEpoch(order, erng);
         let sumRec = 0;
         let sumKl = 0;
         let seen = 0;

@@ -14,7 +14,6 @@
  * per batch. Sampling uses the batch norms' running statistics (eval mode), so an image does not
  * depend on which others share its batch.
  */
-import { join } from 'node:path';
 import { z } from 'zod';
 import { DataValidationError, ModelStateError, Rng, silentProgress } from '../../core/index.ts';
 import type { ImageSample } from '../../data/images/types.ts';
@@ -23,8 +22,7 @@ import { checkFinite, parseSynthConfig, readModelFile, writeModelFile } from '..
 import type { LossPoint } from '../types.ts';
 import {
   type BatchNormState, type ImageShape, SAMPLE_BATCH, allLabelled, applyBatchNorm, batchNormState, batchRows, channelPair, epochsOf, fmt, gatherImages, normalWeight, normals,
-  oneHot, packImages, positiveInt, sampleLabels, toImages, uniformWeight,
-} from './common.ts';
+  oneHot, packImages, positiveInt, sampleLabels, toImages, uniformWeight, fitCheckpoint, shuffleEpoch } from './common.ts';
 import type { ImageSampleOptions, ImageSynthFitOptions, ImageSynthFitReport, ImageSynthesizer } from './types.ts';
 
 export const dcganConfigSchema = z
@@ -187,16 +185,12 @@ export class DcganSynthesizer implements ImageSynthesizer {
       rng: rng.split('train'),
       parameters: [...gParams, ...runningStats(g), ...dParams],
       optimizers: [optG, optD],
-      checkpoint: options.checkpointDir
-        ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind, config: { ...cfg, epochs: undefined }, seed: options.seed, shape: data.shape, data: nn.hashArray(data.data), labels: nn.hashArray(data.labels) } }
-        : undefined,
+      checkpoint: fitCheckpoint(kind, cfg, options.seed, data, options.checkpointDir),
       progress,
       cancel: options.cancel,
       epoch: (epoch, erng) => {
         te = performance.now();
-        // Each epoch shuffles the identity afresh, so a resumed run needs no carried order.
-        for (let i = 0; i < n; i++) order[i] = i;
-        erng.split('shuffle').shuffle(order);
+        shuffleEpoch(order, erng);
         let sumG = 0;
         let sumD = 0;
         let sumReal = 0;
