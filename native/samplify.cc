@@ -1490,6 +1490,10 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
 // of a small CNN training step. A fixed 32 MiB threshold keeps such buffers in the heap, and a
 // 256 MiB trim threshold keeps the heap from handing freed memory back to the kernel after each
 // garbage collection (only to fault it in again next step); docs/decisions/conv-kernels.md.
+// glibc caps that threshold at 32 MiB, and the full-softmax logits of a SASRec-CE batch on Beauty
+// are ~87 MB: each was a fresh mmap whose page faults cost ~240 ms here against a 32 ms gemm, half
+// of the epoch. M_MMAP_MAX = 0 serves every size from the heap (glibc still falls back to mmap
+// when the heap cannot grow); docs/decisions/compute-backend.md.
 // SAMPLIFY_MALLOC_TUNING=0 leaves malloc alone.
 void tuneMalloc() {
 #if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
@@ -1497,6 +1501,9 @@ void tuneMalloc() {
   if (v != nullptr && std::string(v) == "0") return;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#if defined(M_MMAP_MAX)
+  mallopt(M_MMAP_MAX, 0);
+#endif
 #endif
 }
 
