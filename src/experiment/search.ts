@@ -189,7 +189,6 @@ export interface SearchArmSummary {
   readonly lift: Record<string, number> | null;
   readonly significance: { readonly metric: string; readonly tTest: ReturnType<typeof pairedTTest>; readonly bootstrap: ReturnType<typeof pairedBootstrapCI> } | null;
   readonly segments: Record<string, unknown> | null;
-  readonly fitSeconds: number;
 }
 
 /** What a generate arm's seed produced: the synthetic pairs' accounting (the examples and alignment live in its own file). */
@@ -575,7 +574,6 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
           spelling: segmentedLift(baseVec, vec, segmentLabels.spelling, spec, { order: ['clean', 'misspelled'] }),
         };
       }
-      const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
       return {
         name,
         pipeline: arm && pipelines.has(arm.name) ? pipelines.get(arm.name)!.toJSON() : null,
@@ -590,9 +588,11 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
         lift,
         significance,
         segments,
-        fitSeconds: mean(runs.map((r) => r.fitSeconds)),
       };
     });
+    // Wall-clock fit times go to stages.json, so results.json is byte-identical across reruns and queue runs.
+    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const fitTimes = armRuns.map(({ name, runs }) => ({ arm: name, fitSeconds: mean(runs.map((r) => r.fitSeconds)), perSeed: runs.map((r, i) => ({ seed: seeds[i]!, fitSeconds: r.fitSeconds })) }));
     const selected = arms.reduce((best, a) => (a.valid[spec.name]! > best.valid[spec.name]! ? a : best), arms[0]!).name;
     const table = searchLiftTable(arms, spec.name, names, selected);
     writeJsonAtomic(join(o.out, 'results.json'), {
@@ -608,6 +608,7 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
       arms,
     });
     writeFileAtomic(join(o.out, 'results.csv'), searchLiftCsv(arms, names));
+    writeJsonAtomic(join(o.out, 'stages.json'), { arms: fitTimes });
     return { arms, selected, table };
   };
 

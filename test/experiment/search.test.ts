@@ -45,6 +45,13 @@ test('search experiment end to end: baseline vs an arm on a planted log, per-que
   // Same seed and data in a fresh folder ⇒ the same numbers.
   const r3 = await runSearchExperiment({ config: config(data), baseDir: dir, out: join(dir, 'run-again') });
   assert.deepEqual(r3.arms.map((a) => [a.test, a.valid]), r.arms.map((a) => [a.test, a.valid]));
+  // …and a byte-identical results.json: wall-clock fit times are kept in stages.json, which the page reads.
+  assert.equal(readFileSync(join(dir, 'run-again', 'results.json'), 'utf8'), readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.ok(!('fitSeconds' in base), 'no wall-clock time in results.json');
+  const stages = JSON.parse(readFileSync(join(out, 'stages.json'), 'utf8')) as { arms: { arm: string; fitSeconds: number; perSeed: unknown[] }[] };
+  assert.deepEqual(stages.arms.map((a) => a.arm), ['baseline', 'typo']);
+  assert.ok(stages.arms.every((a) => a.fitSeconds > 0 && a.perSeed.length === 2));
+  assert.match(report.html, /id="arms-table"[\s\S]*?<td[^>]*>\d+\.\d<\/td>/, 'the arms table shows the fit time from stages.json');
 });
 
 test('search experiment leakage guard: an augmenter that writes a held-out query never puts it into training', async () => {

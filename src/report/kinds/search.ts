@@ -25,6 +25,8 @@ const syntheticSummarySchema = z.object({ requested: z.number(), kept: z.number(
 const searchArmExtra = z
   .object({ trainQueries: z.number().optional(), addedQueries: z.number().optional(), droppedHeldOut: z.number().optional(), fitSeconds: z.number().optional(), synthetic: syntheticSummarySchema.nullable().optional() })
   .loose();
+/** stages.json of a search experiment: wall-clock fit time per arm (kept out of results.json, which is deterministic). */
+const searchStagesSchema = z.object({ arms: z.array(z.object({ arm: z.string(), fitSeconds: z.number() }).loose()) }).loose();
 const queryStatsSchema = z.object({ count: z.number(), meanTokens: z.number(), lengthShare: z.array(z.number()), withDigits: z.number() }).loose();
 const syntheticReportSchema = z
   .object({
@@ -138,12 +140,15 @@ export const searchLiftKind: RunKind = {
       sections.push({ id: 'per-query', title: 'Per-query lift distribution', body: seeds.length ? await perQuerySection(run, arms, seeds, metric) : note('Seeds are not recorded.') });
       const synthetic = await syntheticSection(run, arms);
       if (synthetic) sections.push({ id: 'synthetic', title: 'Synthetic query–product pairs', body: synthetic });
+      // Fit times live in stages.json (results.json written before stop 25 carried them per arm).
+      const stages = run.readJson('stages.json', searchStagesSchema, 'the fit time per arm is not shown', { optional: true });
+      const fitSeconds = new Map((stages?.arms ?? []).map((a) => [a.arm, a.fitSeconds] as const));
       sections.push({
         id: 'arms',
         title: 'Arms',
         body: html`${table(
           ['arm', 'training queries', 'added', 'dropped (equal to a held-out query)', 'fit seconds (mean)'],
-          arms.map((a) => [a.name, a.trainQueries ?? '—', a.addedQueries ?? '—', a.droppedHeldOut ?? '—', fmt(a.fitSeconds, 1)]),
+          arms.map((a) => [a.name, a.trainQueries ?? '—', a.addedQueries ?? '—', a.droppedHeldOut ?? '—', fmt(fitSeconds.get(a.name) ?? a.fitSeconds, 1)]),
           { numeric: [1, 2, 3, 4], id: 'arms-table' },
         )}${arms.slice(1).map((a) => jsonBlock(`${a.name}: pipeline`, { views: a.views, pipeline: a.pipeline }))}`,
       });
