@@ -12,10 +12,10 @@
  * interrupted procedure resumes where it stopped, and the screen's cost (time) is reported next
  * to the confirmed gain.
  */
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { silentProgress, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { experimentSchema, parseWithSchema, type ExperimentConfig } from './config.ts';
 import { runLiftExperiment, type ArmSummary } from './lift.ts';
 
@@ -106,6 +106,8 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
     // <out>/generators: the confirm phase shares the screen's folder, so none is trained twice.
     mkdirSync(confirmOut, { recursive: true });
     if (!existsSync(join(confirmOut, 'generators')) && existsSync(join(screenOut, 'generators'))) symlinkSync(join('..', 'screen', 'generators'), join(confirmOut, 'generators'), 'dir');
+    const continued = continueScreenRuns(config, screenOut, confirmOut, ['baseline', chosen]);
+    if (continued.length > 0) progress.line(`── confirm continues the screen's training of ${continued.join(', ')} (same seed and data, a larger epoch cap) instead of training them again`);
     progress.line(`── confirm: baseline vs ${chosen}, ${confirmBudget.seeds} seeds${confirmBudget.epochs ? `, ≤ ${confirmBudget.epochs} epochs` : ''}`);
     const t1 = performance.now();
     const c = await runLiftExperiment({ config: phaseConfig(config, confirmBudget, [arm], 'confirm'), baseDir: o.baseDir, out: confirmOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
@@ -134,6 +136,37 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
     cost: { screenSeconds, confirmSeconds: confirm?.seconds ?? 0, screenShare: screenSeconds / (screenSeconds + (confirm?.seconds ?? 0)) },
   });
   return result;
+}
+
+/**
+ * The screen's seed-s run of an arm is, epoch for epoch, the start of the confirm's seed-s run of
+ * that arm: same model, data, augmentation and seed, and every epoch draws only from its own RNG
+ * stream, so the epoch cap changes nothing before it is reached. Each such run's last checkpoint is
+ * copied into the confirm's folder, where the training loop resumes it — after checking its
+ * fingerprint (model, trainer, data, augmentation, seed), so a checkpoint that is not this run's
+ * past is ignored and the run trains from scratch. Early stopping's state travels with the
+ * checkpoint, and the fingerprint does not cover the patience, so runs continue only when both
+ * phases stop with the same patience. A run the screen stopped early ends at once, with the same
+ * best weights an uninterrupted confirm run would end with. Returns the `arm/seed` runs continued.
+ */
+function continueScreenRuns(config: RecipeExperimentConfig, screenOut: string, confirmOut: string, arms: readonly string[]): string[] {
+  const { screen, confirm } = config.procedure;
+  if ((screen.patience ?? config.patience) !== (confirm.patience ?? config.patience)) return [];
+  const cap = (b: z.infer<typeof budgetSchema>) => b.epochs ?? config.epochs ?? Number.POSITIVE_INFINITY;
+  if (cap(confirm) < cap(screen)) return [];
+  const continued: string[] = [];
+  for (const arm of arms) {
+    for (let seed = 0; seed < Math.min(screen.seeds, confirm.seeds); seed++) {
+      const rel = join('arms', arm, 'checkpoints', `seed${seed}`, 'checkpoint.bin');
+      const from = join(screenOut, rel);
+      const to = join(confirmOut, rel);
+      if (!existsSync(from) || existsSync(to)) continue;
+      mkdirSync(dirname(to), { recursive: true });
+      writeFileAtomic(to, readFileSync(from));
+      continued.push(`${arm}/seed ${seed}`);
+    }
+  }
+  return continued;
 }
 
 /** The screen phase's experiment config (what `--dry-run` plans: the confirm phase trains baseline + the chosen arm). */

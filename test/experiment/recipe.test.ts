@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../src/core/index.ts';
-import { parseRecipeExperimentConfig, runRecipeExperiment } from '../../src/experiment/index.ts';
+import { parseExperimentConfig, parseRecipeExperimentConfig, runLiftExperiment, runRecipeExperiment } from '../../src/experiment/index.ts';
 import { tempFolder } from '../temp-folders.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -62,4 +62,27 @@ test('recipe: with a margin no candidate clears, nothing is confirmed and no exp
 
 test('recipe config: unknown procedure keys fail at parse time with their path', () => {
   assert.throws(() => parseRecipeExperimentConfig(raw({ procedure: { screen: { seeds: 1, epoks: 3 } } })), (e: unknown) => e instanceof ConfigError && /epoks/.test(e.message));
+});
+
+const withoutProcedure = ({ procedure: _procedure, ...rest }: Record<string, unknown>) => rest;
+
+test("recipe: the confirm phase continues the screen's seed-0 trainings from their checkpoints and ends exactly where training from scratch ends", async () => {
+  const sasrec = { model: 'sasrec', config: { hidden: 8, heads: 1, blocks: 1, maxLen: 8, dropout: 0.1, attnDropout: 0.1, loss: 'ce' }, trainer: { batchSize: 32 } };
+  const arms = [{ name: 'crop-reorder', pipeline: join(root, 'examples/pipelines/crop-reorder.yaml'), views: 2 }];
+  const procedure = { screen: { seeds: 1, epochs: 2, patience: 50 }, confirm: { seeds: 2, epochs: 4, patience: 50 }, minValidLift: 0 };
+  const out = join(dir, 'continue');
+  const lines: string[] = [];
+  const r = await runRecipeExperiment({ config: parseRecipeExperimentConfig(raw({ model: sasrec, arms, procedure })), baseDir: dir, out, progress: { line: (l) => lines.push(l) } });
+  assert.equal(r.chosen, 'crop-reorder', 'on this fixture the candidate beats the baseline on validation (deterministic), so the confirm phase runs');
+  assert.ok(lines.some((l) => /continues the screen's training of baseline\/seed 0, crop-reorder\/seed 0/.test(l)), lines.join('\n'));
+  assert.equal(lines.filter((l) => /resuming from checkpoint after epoch 2/.test(l)).length, 2, 'both seed-0 runs resume after the screen epochs');
+  // The same confirm phase trained from scratch (its own folder, nothing copied) gives the same numbers.
+  const scratch = await runLiftExperiment({ config: parseExperimentConfig({ ...withoutProcedure(raw({ model: sasrec, arms })), name: 'recipe-confirm', seeds: 2, epochs: 4, patience: 50 }), baseDir: dir, out: join(dir, 'scratch') });
+  const confirm = JSON.parse(readFileSync(join(out, 'confirm', 'results.json'), 'utf8')) as { arms: { name: string; test: unknown; valid: unknown }[] };
+  assert.deepEqual(confirm.arms.map((a) => [a.name, a.test, a.valid]), scratch.arms.map((a) => [a.name, a.test, a.valid]));
+  // With a different patience the early-stopping state would not carry over: nothing is continued.
+  const strict = join(dir, 'continue-patience');
+  const lines2: string[] = [];
+  await runRecipeExperiment({ config: parseRecipeExperimentConfig(raw({ model: sasrec, arms, procedure: { ...procedure, confirm: { seeds: 1, epochs: 3, patience: 1 } } })), baseDir: dir, out: strict, progress: { line: (l) => lines2.push(l) } });
+  assert.ok(!lines2.some((l) => /continues the screen's training/.test(l)));
 });
