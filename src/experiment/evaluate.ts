@@ -3,7 +3,7 @@ import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, DataValidationError, peakRssMiB, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, makeTrainView, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { DEFAULT_HISTORY_EXCLUSION, defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
-import { createRecommender, type ModelSpec, type Recommender, type TrainingAugmentation } from '../models/index.ts';
+import { createRecommender, type ModelSpec, type EpochLog, type Recommender, type TrainingAugmentation } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
 import { rejectionCounts, reportRejections } from './read-summary.ts';
 import { claimRun, readRunResult, sameFingerprint, writeRunResult } from './run-store.ts';
@@ -33,6 +33,8 @@ export interface EvaluateConfig {
   readonly shareWithWorkers?: boolean;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
+  /** After each trained epoch of a seed's fit, with that epoch's weights in `model` (see FitOptions.afterEpoch). */
+  readonly afterEpoch?: (seed: number, epoch: number, model: Recommender, logs: readonly EpochLog[]) => void;
 }
 
 export interface SeedResult {
@@ -153,6 +155,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
         ...(config.augmentation ? { augmentation: config.augmentation } : {}),
         ...(prepared.trainWeights ? { sampleWeights: prepared.trainWeights } : {}),
         ...(config.cancel ? { cancel: config.cancel } : {}),
+        ...(config.afterEpoch ? { afterEpoch: (epoch: number, logs: readonly EpochLog[]) => config.afterEpoch!(seed, epoch, model, logs) } : {}),
         validate: (m) => {
           const r = metricsFromRanks(rank(m, split.valid), [ndcgAtK(20), hitRateAtK(20)]).means;
           return { score: r[MODEL_SELECTION_METRIC]!, metrics: r };

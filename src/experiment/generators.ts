@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ConfigError, fingerprintHash, silentProgress, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { makeTrainView, type TrainView } from '../data/index.ts';
 import { readRunResult, writeRunResult } from './run-store.ts';
-import { createRecommender, NeuralRecommender, type FitReport, type Recommender } from '../models/index.ts';
+import { createRecommender, NeuralRecommender, parseModelSpec, type EpochLog, type FitReport, type ModelSpec, type Recommender } from '../models/index.ts';
 import { itemsSeenIn, prefetchGreedy, similarityFromEmbeddings, type BoundGenerators, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline, type StepSpec } from '../augment/index.ts';
 
 export interface GeneratorModelSpec {
@@ -84,22 +84,99 @@ function resolvedSpec(o: SequenceGeneratorOptions): { model: 'sasrec' | 'gru4rec
  * Trains (or loads from the cache) a next-item model on `train` — reversed for 'reverse' — and
  * returns it as a sampler whose `allowed` items are those occurring in `train`.
  */
-export async function fitSequenceGenerator(train: TrainView, o: SequenceGeneratorOptions): Promise<FittedGenerator> {
+/** Where a generator with these options is cached, and the record that confirms it. */
+function generatorCacheEntry(train: TrainView, o: SequenceGeneratorOptions): { spec: ReturnType<typeof resolvedSpec>; keyObj: Record<string, unknown>; key: string; dir: string | undefined; meta: string | undefined } {
   const spec = resolvedSpec(o);
-  const progress = o.progress ?? silentProgress;
-  const allowed = itemsSeenIn(train.numItems, train.users().map((u) => train.sequence(u)));
-  const view = o.direction === 'reverse' ? reversedTrainView(train) : train;
   const keyObj = { version: 1, direction: o.direction, ...spec, seed: o.seed, train: trainViewFingerprint(train) };
   const key = fingerprintHash(keyObj);
   const dir = o.cacheDir !== undefined ? join(o.cacheDir, `${o.direction}-${key}`) : undefined;
+  return { spec, keyObj, key, dir, meta: dir !== undefined ? join(dir, 'generator.json') : undefined };
+}
+
+function generatorRecommender(spec: ReturnType<typeof resolvedSpec>): NeuralRecommender {
   const rec = createRecommender({ model: spec.model, config: spec.config, trainer: spec.trainer });
   if (!(rec instanceof NeuralRecommender)) throw new ConfigError(`generator model '${spec.model}' is not a trained sequence model`, { field: 'model' });
-  const meta = dir !== undefined ? join(dir, 'generator.json') : undefined;
+  return rec;
+}
+
+/**
+ * Whether a forward generator with options `o` is, epoch for epoch, the first `o.epochs` epochs of
+ * the run that fits `model` on the same training view with seed `o.seed`: same network, same
+ * trainer, same seed — the training loop's own fingerprint — and no augmentation or weights on
+ * that run (the caller's part). Every epoch draws only from its own RNG stream and validation
+ * draws none, so such a run's weights after epoch `o.epochs` ARE the generator.
+ */
+export function generatorIsPrefixOf(o: SequenceGeneratorOptions, model: ModelSpec): boolean {
+  if (o.direction !== 'forward') return false;
+  const spec = resolvedSpec(o);
+  const generator = trainingIdentity({ model: spec.model, config: spec.config, trainer: spec.trainer });
+  return generator !== null && generator === trainingIdentity(model);
+}
+
+/** Whether the generator `o` describes is already in its cache folder. */
+export function generatorIsCached(train: TrainView, o: SequenceGeneratorOptions): boolean {
+  const { keyObj, key, meta } = generatorCacheEntry(train, o);
+  return meta !== undefined && readRunResult(meta, keyObj, { legacy: (raw) => (raw['key'] === key ? { fingerprint: keyObj, result: raw } : null) }) !== null;
+}
+
+/**
+ * The models a pipeline trains on the training view when its generators are fitted, as generator
+ * options: the model behind a 'model-embedding' similarity and each declared generator.
+ */
+export function declaredModels(pipeline: Pipeline, o: PipelineGeneratorOptions = {}): SequenceGeneratorOptions[] {
+  const similarity = pipeline.spec.resources?.similarity;
+  const declared = pipeline.spec.resources?.generators;
+  const out: SequenceGeneratorOptions[] = [];
+  if (similarity?.kind === 'model-embedding') out.push(generatorOptions('forward', similarity.model, o));
+  for (const dir of ['forward', 'reverse'] as const) {
+    const g = declared?.[dir];
+    if (g) out.push(generatorOptions(dir, g, o));
+  }
+  return out;
+}
+
+function generatorOptions(direction: GenerationDirection, g: GeneratorResourceSpec, o: PipelineGeneratorOptions): SequenceGeneratorOptions {
+  return {
+    direction,
+    model: { model: g.model, config: g.config, ...(g.trainer ? { trainer: g.trainer } : {}) },
+    seed: g.seed,
+    epochs: g.epochs,
+    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+    ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.cancel ? { cancel: o.cancel } : {}),
+  };
+}
+
+/** The network (its config with every default filled in) and the trainer a spec trains with; null for a model without a training loop. */
+function trainingIdentity(spec: ModelSpec): string | null {
+  const rec = createRecommender(spec);
+  return rec instanceof NeuralRecommender ? fingerprintHash({ kind: rec.name, network: parseModelSpec(spec).config, trainer: rec.trainer }) : null;
+}
+
+/**
+ * Caches `rec` — a run's weights right after epoch `o.epochs` (see generatorIsPrefixOf) — as the
+ * generator `o` describes, so fitSequenceGenerator loads it instead of training the same epochs
+ * again. The record is written last, as by a fit.
+ */
+export function cacheGeneratorSnapshot(train: TrainView, o: SequenceGeneratorOptions & { readonly cacheDir: string }, rec: Recommender, logs: readonly EpochLog[], from: string): void {
+  const { keyObj, key, dir, meta } = generatorCacheEntry(train, o);
+  if (!(rec instanceof NeuralRecommender) || logs.length !== (o.epochs ?? 20)) throw new Error(`cacheGeneratorSnapshot: needs a sequence network after exactly ${o.epochs ?? 20} epochs`);
+  rec.save(dir!);
+  writeRunResult(meta!, keyObj, { key, seconds: logs.reduce((t, l) => t + l.seconds, 0), epochs: logs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds })), from });
+}
+
+export async function fitSequenceGenerator(train: TrainView, o: SequenceGeneratorOptions): Promise<FittedGenerator> {
+  const { spec, keyObj, key, dir, meta } = generatorCacheEntry(train, o);
+  const progress = o.progress ?? silentProgress;
+  const allowed = itemsSeenIn(train.numItems, train.users().map((u) => train.sequence(u)));
+  const view = o.direction === 'reverse' ? reversedTrainView(train) : train;
+  const rec = generatorRecommender(spec);
   // The folder name carries the key; the record's fingerprint confirms it (a hash prefix could collide).
   const saved = meta !== undefined ? readRunResult(meta, keyObj, { legacy: (raw) => (raw['key'] === key ? { fingerprint: keyObj, result: raw } : null) }) : null;
   if (dir !== undefined && saved) {
     rec.load(dir);
-    progress.line(`generator (${o.direction}): loaded ${dir}`);
+    const from = (saved.result as { from?: unknown }).from;
+    progress.line(`generator (${o.direction}): loaded ${dir}${typeof from === 'string' ? ` (${from})` : ''}`);
     return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: true, dir };
   }
   const prefixed: ProgressReporter = { line: (t) => progress.line(`generator (${o.direction}): ${t}`) };
@@ -162,15 +239,7 @@ export async function fitPipelineGenerators(pipeline: Pipeline, train: TrainView
 
 /** Trains (or loads from the cache) the model a pipeline resource declares. */
 function fitDeclaredModel(train: TrainView, direction: GenerationDirection, g: GeneratorResourceSpec, o: PipelineGeneratorOptions): Promise<FittedGenerator> {
-  return fitSequenceGenerator(train, {
-    direction,
-    model: { model: g.model, config: g.config, ...(g.trainer ? { trainer: g.trainer } : {}) },
-    seed: g.seed,
-    epochs: g.epochs,
-    ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
-    ...(o.progress ? { progress: o.progress } : {}),
-    ...(o.cancel ? { cancel: o.cancel } : {}),
-  });
+  return fitSequenceGenerator(train, generatorOptions(direction, g, o));
 }
 
 /**

@@ -19,10 +19,10 @@ import {
 import { expandTrainViewDetailed, loadPipeline, maskToken, type ItemAttributes, type Pipeline } from '../augment/index.ts';
 import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { ModelSpec, TrainingAugmentation, SequenceTransform } from '../models/index.ts';
-import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
+import { evaluateOnSplit, type EvaluateConfig, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
-import { fitPipelineGenerators } from './generators.ts';
+import { cacheGeneratorSnapshot, declaredModels, fitPipelineGenerators, generatorIsCached, generatorIsPrefixOf, type SequenceGeneratorOptions } from './generators.ts';
 import { armModelSpec, experimentModelSpec, type ArmConfig, type ExperimentConfig } from './config.ts';
 
 export interface LiftOptions {
@@ -37,6 +37,12 @@ export interface LiftOptions {
    * the folder apart), or a queue's workers (src/distributed).
    */
   readonly executor?: UnitExecutor;
+  /**
+   * Take a generator that is exactly the baseline's first epochs from the baseline's run instead
+   * of training it twice (the baseline seed runs before the generators are fitted). Only where
+   * this process runs the units: runLiftExperiment sets it for the in-process executor.
+   */
+  readonly reuseBaselineRuns?: boolean;
 }
 
 export interface ArmSummary {
@@ -255,8 +261,8 @@ function effectiveSampleSize(w: Float32Array): number {
  * once, each claiming a run with a lock file, the last one aggregates) or on queue workers.
  */
 export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSummary[]; table: string; pending?: string[] }> {
-  const lift = await prepareLiftExperiment(o);
   const executor = o.executor ?? inProcessExecutor;
+  const lift = await prepareLiftExperiment({ ...o, reuseBaselineRuns: o.reuseBaselineRuns ?? executor === inProcessExecutor });
   const progress = o.progress ?? silentProgress;
   const ran = new Map<string, LiftUnitRecord>();
   const unitOptions = { progress, ...(o.cancel ? { cancel: o.cancel } : {}) };
@@ -347,15 +353,6 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
       ...(arm.contrastive ? { contrastive: load(arm.contrastive.pipeline) } : {}),
     });
   }
-  // Model-based operators (pseudo_prior, continue) need their generators trained on the training
-  // view; they are cached by content under <out>/generators, so arms and reruns share them.
-  for (const p of pipelines.values()) {
-    for (const pipeline of [p.offline, p.online, p.contrastive]) {
-      if (pipeline) await fitPipelineGenerators(pipeline, split.train, { cacheDir: join(o.out, 'generators'), progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
-    }
-  }
-  endStage('pipelines and generators');
-
   /** How an arm makes its training view for a seed, and what it trains with. */
   interface ArmPlan {
     readonly arm: ArmConfig | null;
@@ -365,6 +362,79 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
   }
   const plans = new Map<string, ArmPlan>();
   plans.set('baseline', { arm: null, trainFor: async () => ({ view: split.train, key: 'split.train', alignment: null }), model });
+
+  const runUnitRecord = async (unit: LiftUnit, u: LiftUnitOptions, afterEpoch?: EvaluateConfig['afterEpoch']): Promise<LiftUnitRecord> => {
+    const plan = plans.get(unit.arm);
+    if (!plan) throw new ConfigError(`the experiment has no arm '${unit.arm}' (arms: ${[...plans.keys()].join(', ')})`, { field: 'arm' });
+    if (!seeds.includes(unit.seed)) throw new ConfigError(`seed ${unit.seed} is not one of the experiment's seeds 0…${seeds.length - 1}`, { field: 'seed' });
+    const uProgress = u.progress ?? silentProgress;
+    const { seed } = unit;
+    const made = await plan.trainFor(seed, u);
+    if (made === 'pending') {
+      uProgress.line(`── ${unit.arm}, seed ${seed}: another worker is fitting its synthesizer and will train it; skipped here`);
+      return { unit, outcome: 'pending', run: { pendingSeeds: [seed] }, view: split.train, alignment: null };
+    }
+    const { view, key, weights } = made;
+    uProgress.line(`── ${unit.arm}, seed ${seed}: ${view.users().length} training sequences, ${view.interactionCount} interactions`);
+    const run = await evaluateOnSplit(
+      { dataset, report, split, train: view, trainKey: key, ...(weights ? { trainWeights: weights } : {}) },
+      {
+        model: plan.model,
+        seeds: [seed],
+        shareWithWorkers: u.claims === 'store-locks',
+        exclude: config.exclude,
+        ...(plan.augmentation ? { augmentation: plan.augmentation } : {}),
+        ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
+        ...(config.patience !== undefined ? { patience: config.patience } : {}),
+        out: join(o.out, 'arms', unit.arm),
+        progress: uProgress,
+        ...(u.cancel ? { cancel: u.cancel } : {}),
+        ...(afterEpoch ? { afterEpoch } : {}),
+      },
+    );
+    return { unit, outcome: run.pendingSeeds?.length ? 'pending' : 'done', run, view, alignment: made.alignment };
+  };
+
+  // Model-based operators (pseudo_prior, continue, embedding neighbours) need their generators
+  // trained on the training view; they are cached by content under <out>/generators, so arms and
+  // reruns share them. A generator that is exactly the baseline's first epochs is taken from the
+  // baseline's run instead of being trained again (see reuseBaselineRuns).
+  const generatorCache = join(o.out, 'generators');
+  /**
+   * Runs, before any generator is fitted, each baseline seed whose run starts with a generator's
+   * training (generatorIsPrefixOf: same network, trainer and seed on the same training view), and
+   * caches that run's weights right after the generator's epoch count as the generator. The
+   * baseline unit's result is stored as usual, so the unit loop later finds it done. A baseline
+   * that stops before that epoch leaves no snapshot, and the generator is trained as before.
+   */
+  const baselineRunsAsGenerators = async (): Promise<void> => {
+    const wanted = new Map<string, SequenceGeneratorOptions & { readonly cacheDir: string }>();
+    const cap = config.epochs ?? Number.POSITIVE_INFINITY;
+    for (const p of pipelines.values()) {
+      for (const pipeline of [p.offline, p.online, p.contrastive]) {
+        if (!pipeline) continue;
+        for (const g of declaredModels(pipeline, { cacheDir: generatorCache })) {
+          const epochs = g.epochs ?? 20;
+          if (seeds.includes(g.seed) && epochs <= cap && generatorIsPrefixOf(g, model) && !generatorIsCached(split.train, g)) wanted.set(JSON.stringify(g), { ...g, cacheDir: generatorCache });
+        }
+      }
+    }
+    for (const seed of new Set([...wanted.values()].map((g) => g.seed))) {
+      const forSeed = [...wanted.values()].filter((g) => g.seed === seed);
+      progress.line(`generators: ${forSeed.length} generator(s) are the first ${forSeed.map((g) => g.epochs ?? 20).join('/')} epochs of the baseline's seed-${seed} run; it runs first and they are taken from it`);
+      await runUnitRecord({ key: liftUnitKey('baseline', seed), arm: 'baseline', seed }, { progress, claims: inProcessExecutor.claims, ...(o.cancel ? { cancel: o.cancel } : {}) }, (_seed, epoch, rec, logs) => {
+        for (const g of forSeed) if (epoch === (g.epochs ?? 20)) cacheGeneratorSnapshot(split.train, g, rec, logs, `the baseline's seed-${seed} run after epoch ${epoch}`);
+      });
+    }
+  };
+  if (o.reuseBaselineRuns) await baselineRunsAsGenerators();
+  for (const p of pipelines.values()) {
+    for (const pipeline of [p.offline, p.online, p.contrastive]) {
+      if (pipeline) await fitPipelineGenerators(pipeline, split.train, { cacheDir: generatorCache, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+    }
+  }
+  endStage('pipelines and generators');
+
   for (const arm of config.arms) {
     const p = pipelines.get(arm.name)!;
     const offline = p.offline;
@@ -427,37 +497,6 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
   }
 
   const units: LiftUnit[] = [...plans.keys()].flatMap((arm) => seeds.map((seed) => ({ key: liftUnitKey(arm, seed), arm, seed })));
-
-  const runUnitRecord = async (unit: LiftUnit, u: LiftUnitOptions): Promise<LiftUnitRecord> => {
-    const plan = plans.get(unit.arm);
-    if (!plan) throw new ConfigError(`the experiment has no arm '${unit.arm}' (arms: ${[...plans.keys()].join(', ')})`, { field: 'arm' });
-    if (!seeds.includes(unit.seed)) throw new ConfigError(`seed ${unit.seed} is not one of the experiment's seeds 0…${seeds.length - 1}`, { field: 'seed' });
-    const uProgress = u.progress ?? silentProgress;
-    const { seed } = unit;
-    const made = await plan.trainFor(seed, u);
-    if (made === 'pending') {
-      uProgress.line(`── ${unit.arm}, seed ${seed}: another worker is fitting its synthesizer and will train it; skipped here`);
-      return { unit, outcome: 'pending', run: { pendingSeeds: [seed] }, view: split.train, alignment: null };
-    }
-    const { view, key, weights } = made;
-    uProgress.line(`── ${unit.arm}, seed ${seed}: ${view.users().length} training sequences, ${view.interactionCount} interactions`);
-    const run = await evaluateOnSplit(
-      { dataset, report, split, train: view, trainKey: key, ...(weights ? { trainWeights: weights } : {}) },
-      {
-        model: plan.model,
-        seeds: [seed],
-        shareWithWorkers: u.claims === 'store-locks',
-        exclude: config.exclude,
-        ...(plan.augmentation ? { augmentation: plan.augmentation } : {}),
-        ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
-        ...(config.patience !== undefined ? { patience: config.patience } : {}),
-        out: join(o.out, 'arms', unit.arm),
-        progress: uProgress,
-        ...(u.cancel ? { cancel: u.cancel } : {}),
-      },
-    );
-    return { unit, outcome: run.pendingSeeds?.length ? 'pending' : 'done', run, view, alignment: made.alignment };
-  };
 
   const aggregate = (records: readonly LiftUnitRecord[]): { arms: ArmSummary[]; table: string; pending?: string[] } => {
     const byKey = new Map(records.map((r) => [r.unit.key, r]));

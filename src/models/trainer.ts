@@ -217,6 +217,7 @@ export async function trainSequenceNetwork(
     checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint } : undefined,
     progress: options.progress,
     cancel: options.cancel,
+    afterEpoch: options.afterEpoch,
     epoch: (epoch, erng) => {
       const te = performance.now();
       const order = Int32Array.from({ length: ex.users.length }, (_, i) => i);

@@ -55,6 +55,8 @@ export interface FitOptions {
   readonly checkpointDir?: string;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
+  /** After each trained epoch, with that epoch's weights in the model (trained sequence networks only). */
+  readonly afterEpoch?: (epoch: number, logs: readonly EpochLog[]) => void;
 }
 
 export interface EpochLog {

@@ -75,6 +75,12 @@ export interface TrainingLoopOptions<L extends EpochLogBase> {
   readonly state?: { save(): unknown; load(saved: unknown): void };
   readonly progress?: ProgressReporter | undefined;
   readonly cancel?: CancelToken | undefined;
+  /**
+   * Called after each epoch this process trains (after its checkpoint), with that epoch's weights
+   * in the parameters (not the best ones) and every log so far: a caller can keep a snapshot of the
+   * run at some epoch, e.g. a generator that is exactly this run's first epochs.
+   */
+  readonly afterEpoch?: ((epoch: number, logs: readonly L[]) => void) | undefined;
   /** Sets up epoch `epoch` (its randomness comes from `rng` only). */
   epoch(epoch: number, rng: Rng): EpochPlan<L>;
   /** The epoch's progress line; `improved` marks a new best validation score. */
@@ -186,6 +192,7 @@ export async function runTrainingLoop<L extends EpochLogBase>(o: TrainingLoopOpt
       };
       writeCheckpoint(o.checkpoint.path, meta, [...params.map((p) => p.data), ...(best ?? []), ...states.flatMap((s) => [...s.m, ...s.v])]);
     }
+    o.afterEpoch?.(epoch, logs);
     // After the first epoch of this process, say how long the rest can take (a 300-epoch fit
     // should not start silently); later epochs' lines carry their own timings.
     if (epoch === startEpoch && !stopped && epoch < o.maxEpochs) progress.line(`${prefix}${paceLine((performance.now() - loopStart) / 1000, o.maxEpochs - epoch, es !== undefined)}`);

@@ -285,3 +285,30 @@ test('an attribute-aware offline arm: samples.json shows augmented samples besid
   assert.match(page.html, /id="augmented-samples-0"/);
   if (s.samples.some((x) => x.source.join() !== x.augmented.join())) assert.match(page.html, /id="augmented-item-attributes"/);
 });
+
+test("a generator that is exactly the baseline's first epochs is taken from the baseline's run: same weights, same results, trained once", async () => {
+  const model = tinySasrec('ce');
+  const similarity = { kind: 'model-embedding', topK: 5, model: { epochs: 2, seed: 0, config: model.config, trainer: model.trainer } };
+  const config = parseExperimentConfig({
+    name: 'tiny-reuse', data: { path: data }, model, seeds: 2, epochs: 3, patience: 10, bootstrap: { resamples: 100 },
+    arms: [{ name: 'neighbours', online: { pipeline: { version: 1, resources: { similarity }, steps: [{ op: 'substitute', ratio: 0.5 }] }, probability: 1, keepTargets: true } }],
+  });
+  const lines: string[] = [];
+  const reused = join(tmp, 'out-reuse');
+  await runLiftExperiment({ config, baseDir: tmp, out: reused, progress: { line: (l) => void lines.push(l) } });
+  assert.ok(lines.some((l) => /1 generator\(s\) are the first 2 epochs of the baseline's seed-0 run/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /generator \(forward\): loaded .* \(the baseline's seed-0 run after epoch 2\)/.test(l)), 'the generator is the snapshot, not a new fit');
+  assert.equal(lines.filter((l) => /^seed 0: fitting sasrec/.test(l)).length, 2, 'seed 0 is fitted twice (baseline, arm), nothing else of it — the baseline is not rerun');
+  // The same experiment with the generator trained on its own: identical generator weights and results.
+  const trained = join(tmp, 'out-no-reuse');
+  await runLiftExperiment({ config, baseDir: tmp, out: trained, reuseBaselineRuns: false });
+  const [gen] = readdirSync(join(trained, 'generators')).filter((d) => d.startsWith('forward-'));
+  assert.ok(gen && existsSync(join(reused, 'generators', gen)), 'same cache key');
+  assert.deepEqual(readFileSync(join(reused, 'generators', gen, 'weights.bin')), readFileSync(join(trained, 'generators', gen, 'weights.bin')));
+  assert.equal(readFileSync(join(reused, 'results.json'), 'utf8'), readFileSync(join(trained, 'results.json'), 'utf8'));
+  // A generator trained differently (another batch size) is not a prefix of the baseline: trained as before.
+  const other = parseExperimentConfig({ ...config, name: 'tiny-no-match', arms: [{ name: 'neighbours', online: { pipeline: { version: 1, resources: { similarity: { ...similarity, model: { ...similarity.model, trainer: { batchSize: 8 } } } }, steps: [{ op: 'substitute', ratio: 0.5 }] }, probability: 1, keepTargets: true } }] });
+  const lines2: string[] = [];
+  await runLiftExperiment({ config: other, baseDir: tmp, out: join(tmp, 'out-no-match'), progress: { line: (l) => void lines2.push(l) } });
+  assert.ok(!lines2.some((l) => /generator\(s\) are the first/.test(l)));
+});
