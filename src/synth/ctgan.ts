@@ -70,6 +70,8 @@ export const ctganConfigSchema = z
     generatorNorm: z.enum(['layer', 'batch']).default('layer'),
     maxModes: positiveInt.max(50).default(10),
     idBuckets: positiveInt.max(10000).default(50),
+    /** Whole-number columns with at most this many distinct values are encoded as discrete (0: never); see TransformerOptions. */
+    discreteIntegerMaxValues: z.number().int().min(0).max(1000).default(10),
     /** Remove sampled rows identical to a training row (the privacy default). */
     removeExactCopies: z.boolean().default(true),
     /**
@@ -381,7 +383,7 @@ export class CtganSynthesizer implements Synthesizer {
     const rng = new Rng(options.seed);
     progress.line(`ctgan: preparing ${table.rowCount} rows × ${table.columns.length} columns`);
     const guard = SampleGuard.fit(table, metadata, { constraints: options.constraints ?? [], removeExactCopies: cfg.removeExactCopies });
-    const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets });
+    const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets, discreteIntegerMaxValues: cfg.discreteIntegerMaxValues });
     const { data, categories } = transformer.transform(table, rng.split('encode'));
     const W = transformer.width;
     const C = transformer.condWidth;

@@ -28,6 +28,14 @@ export interface TransformerOptions {
   readonly maxModes?: number;
   /** Frequency buckets per id column at most (default 50). */
   readonly idBuckets?: number;
+  /**
+   * A numerical column whose values are all whole numbers ≥ 0 with at most this many distinct
+   * values (and at most a tenth of the rows) is encoded as a discrete column: one slot per value,
+   * in the conditional vector and training-by-sampling, so a rare count (ml-100k's n_genres = 6,
+   * 0.4 % of rows) is generated at its own rate instead of sharing a mixture mode with its
+   * neighbours — SDV's rule for such columns. 0 keeps every numerical column continuous. Default 10.
+   */
+  readonly discreteIntegerMaxValues?: number;
 }
 
 type DatetimeStyle = 'number' | 'iso' | 'iso-date';
@@ -51,7 +59,8 @@ export type ColumnCodec =
   | {
       readonly kind: 'discrete';
       readonly column: string;
-      readonly type: 'categorical' | 'boolean';
+      /** 'numerical' for a low-cardinality whole-number column (TransformerOptions.discreteIntegerMaxValues). */
+      readonly type: 'categorical' | 'boolean' | 'numerical';
       readonly categories: readonly Cell[];
       readonly counts: readonly number[];
     }
@@ -140,6 +149,8 @@ export class DataTransformer {
   static fit(table: Table, metadata: TableMetadata, rng: Rng, options: TransformerOptions = {}): DataTransformer {
     const maxModes = options.maxModes ?? 10;
     const idBuckets = options.idBuckets ?? 50;
+    const discreteMax = options.discreteIntegerMaxValues ?? 10;
+    if (!(Number.isInteger(discreteMax) && discreteMax >= 0)) throw new ConfigError(`discreteIntegerMaxValues must be an integer ≥ 0, got ${discreteMax}`, { field: 'discreteIntegerMaxValues' });
     if (!(Number.isInteger(maxModes) && maxModes >= 1)) throw new ConfigError(`maxModes must be an integer ≥ 1, got ${maxModes}`, { field: 'maxModes' });
     if (!(Number.isInteger(idBuckets) && idBuckets >= 1)) throw new ConfigError(`idBuckets must be an integer ≥ 1, got ${idBuckets}`, { field: 'idBuckets' });
     if (table.rowCount === 0) throw new DataValidationError('cannot fit a synthesizer on an empty table');
@@ -149,7 +160,10 @@ export class DataTransformer {
       if (meta === undefined) throw new ConfigError(`column '${column}' has no metadata (declare its type)`, { field: column });
       const cells = table.data[column]!;
       const type: ColumnType = meta.type;
-      if (type === 'numerical' || type === 'datetime') {
+      if (type === 'numerical' && discreteMax > 0 && isSmallWholeNumberColumn(cells, Math.min(discreteMax, Math.floor(table.rowCount / 10)))) {
+        const { values, counts } = countValues(cells, false);
+        codecs.push({ kind: 'discrete', column, type: 'numerical', categories: values, counts });
+      } else if (type === 'numerical' || type === 'datetime') {
         const codec = fitContinuous(column, type, cells, meta.integer === true, rng.split(`gmm:${column}`), maxModes);
         codecs.push({ ...codec, format: learnValueFormat(cells, meta) } as ColumnCodec);
       } else if (type === 'categorical' || type === 'boolean') {
@@ -217,7 +231,9 @@ export class DataTransformer {
             continue;
           }
           const k = chooseMode(c.gmm, x, crng, post);
-          data[base] = (x - c.gmm.means[k]!) / (4 * c.gmm.stds[k]!);
+          // Clipped to what the generator's tanh can produce: a value beyond 4σ of every mode (a
+          // tail the mixture never saw) would otherwise be a feature only real rows have.
+          data[base] = Math.max(-0.99, Math.min(0.99, (x - c.gmm.means[k]!) / (4 * c.gmm.stds[k]!)));
           data[base + 1 + k] = 1;
         }
       } else {
@@ -317,6 +333,19 @@ function bucketLookup(starts: readonly number[], nValues: number): Int32Array {
 }
 
 /** Values by descending count (ties: first appearance). Ids must not be null-only; nulls are a value. */
+/** Every non-null cell a whole number ≥ 0, at most `maxValues` distinct values (nulls count as one). */
+function isSmallWholeNumberColumn(cells: readonly Cell[], maxValues: number): boolean {
+  if (maxValues < 1) return false;
+  const seen = new Set<number | null>();
+  for (const v of cells) {
+    if (v === null || v === undefined) seen.add(null);
+    else if (typeof v === 'number' && Number.isInteger(v) && v >= 0) seen.add(v);
+    else return false;
+    if (seen.size > maxValues) return false;
+  }
+  return seen.size > 0;
+}
+
 function countValues(cells: readonly Cell[], sortByCount: boolean): { values: Cell[]; counts: number[] } {
   const index = new Map<string, number>();
   const values: Cell[] = [];

@@ -37,6 +37,8 @@ export const tvaeConfigSchema = z
     reconstructionWeight: z.number().positive().default(2),
     maxModes: positiveInt.max(50).default(10),
     idBuckets: positiveInt.max(10000).default(50),
+    /** Whole-number columns with at most this many distinct values are encoded as discrete (0: never); see TransformerOptions. */
+    discreteIntegerMaxValues: z.number().int().min(0).max(1000).default(10),
     removeExactCopies: z.boolean().default(true),
     /**
      * DP-SGD: Poisson-sampled batches (rate batchSize / rows), each example's gradient clipped to
@@ -146,7 +148,7 @@ export class TvaeSynthesizer implements Synthesizer {
     const rng = new Rng(options.seed);
     progress.line(`tvae: preparing ${table.rowCount} rows × ${table.columns.length} columns`);
     const guard = SampleGuard.fit(table, metadata, { constraints: options.constraints ?? [], removeExactCopies: cfg.removeExactCopies });
-    const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets });
+    const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets, discreteIntegerMaxValues: cfg.discreteIntegerMaxValues });
     const { data } = transformer.transform(table, rng.split('encode'));
     const W = transformer.width;
     const spans = transformer.spans;

@@ -126,7 +126,8 @@ for (const [name, make, epochs] of makers) {
     await m.fit(table, metadata, { seed: 3, epochs });
     const path = join(tmp, `${name}-old.json`);
     m.save(path);
-    assert.equal(stripFormats(path), 9);
+    // The neural synthesizers encode qty (a handful of whole numbers) as a discrete column, which keeps its cells as they were: no format to strip.
+    assert.equal(stripFormats(path), name === 'gaussian-copula' ? 9 : 8);
     const old = make();
     old.load(path);
     const s = old.sample(200, { seed: 2 }).table;

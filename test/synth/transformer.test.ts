@@ -45,8 +45,32 @@ describe('DataTransformer', () => {
     const userSpans = t.spansOf(t.codecIndexOf('user'));
     assert.equal(userSpans.length, 1);
     assert.ok(userSpans[0]!.length <= 8);
-    assert.deepEqual(t.discrete.map((d) => d.column), ['color', 'flag']);
-    assert.equal(t.condWidth, 4 + 2);
+    // qty (whole numbers 1–9) is a low-cardinality count: discrete, one slot per value (SDV's rule).
+    assert.deepEqual(t.discrete.map((d) => d.column), ['color', 'flag', 'qty']);
+    assert.equal(t.condWidth, 4 + 2 + new Set(table.data.qty).size);
+    const continuous = DataTransformer.fit(table, metadata, new Rng(4), { idBuckets: 8, discreteIntegerMaxValues: 0 });
+    assert.deepEqual(continuous.discrete.map((d) => d.column), ['color', 'flag'], 'discreteIntegerMaxValues: 0 keeps every number continuous');
+  });
+
+  it('a rare count gets its own slot and decodes back to the number; a far tail value encodes inside the tanh range', () => {
+    // 1–6 like ml-100k's n_genres: 6 is 0.4 % of the rows.
+    const counts = [3000, 2500, 1800, 1000, 400, 30];
+    const n = counts.reduce((a, b) => a + b, 0);
+    const genres: number[] = counts.flatMap((c, i) => Array.from({ length: c }, () => i + 1));
+    const ages: number[] = genres.map((_, i) => (i === 0 ? 7 : 30 + (i % 20)));
+    const table: Table = { columns: ['n_genres', 'age'], rowCount: n, data: { n_genres: genres, age: ages } };
+    const metadata = { columns: { n_genres: { type: 'numerical' as const, integer: true }, age: { type: 'numerical' as const, integer: true } } };
+    const t = DataTransformer.fit(table, metadata, new Rng(1));
+    assert.deepEqual(t.discrete.map((d) => [d.column, d.categories]), [['n_genres', 6]]);
+    const { data } = t.transform(table, new Rng(2));
+    const span = t.spansOf(t.codecIndexOf('n_genres'))[0]!;
+    const onehot = new Float32Array(t.width);
+    onehot[span.start + 5] = 1;
+    const ageSpans = t.spansOf(t.codecIndexOf('age'));
+    onehot[ageSpans[1]!.start] = 1;
+    assert.equal(t.inverse(onehot, 1, new Rng(3)).data.n_genres![0], 6);
+    // age = 7 once among ages 30–49: far outside every mode, still a scalar the generator can produce.
+    for (let r = 0; r < n; r++) assert.ok(Math.abs(data[r * t.width + ageSpans[0]!.start]!) <= 0.99 + 1e-6, `row ${r}: ${data[r * t.width + ageSpans[0]!.start]}`);
   });
 
   it('inverse(transform(x)) reproduces every non-id cell; ids stay in their frequency bucket', () => {
@@ -63,7 +87,7 @@ describe('DataTransformer', () => {
         } else assert.ok(Math.abs(data[r * t.width + s.start]!) <= 1);
       }
     }
-    assert.equal(categories.length, 2);
+    assert.equal(categories.length, 3);
     const back = t.inverse(data, table.rowCount, new Rng(8));
     for (const c of ['color', 'flag', 'day', 'qty']) assert.deepEqual(back.data[c], table.data[c], c);
     const price = table.data.price!;
