@@ -25,7 +25,7 @@ export type { CtrExperimentConfig, CtrExperimentResult, CtrExperimentDeps, CtrDa
 export { runSynthesis, readSynthesizeConfig, readAnySynthesizeConfig, parseSynthesizeConfig, synthesizeSchema, resolveSynthesizeOutputs, synthesizeConfigWithOutput } from './synthesize.ts';
 export { resolveConfigPath, resolveConfigPaths, withOutputPath, runOutputDir } from './paths.ts';
 export { sameFingerprint, readRunResult, writeRunResult, claimRun, inProcessExecutor } from './run-store.ts';
-export type { RunLock, UnitExecutor, UnitOutcome, WorkUnit } from './run-store.ts';
+export type { RunLock, SharedFit, UnitExecutor, UnitOutcome, WorkUnit } from './run-store.ts';
 export { reportRejections } from './read-summary.ts';
 export { isSequenceSynthesizeConfig } from './synthesize-sequences.ts';
 export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult, AnySynthesizeConfig } from './synthesize.ts';

@@ -49,7 +49,25 @@ export type UnitOutcome = 'done' | 'pending';
  */
 export interface UnitExecutor {
   readonly claims: 'store-locks' | 'executor';
-  execute<U extends WorkUnit>(units: readonly U[], run: (unit: U) => Promise<UnitOutcome>): Promise<ReadonlyMap<string, UnitOutcome>>;
+  /**
+   * 'jobs': the executor runs the experiment's shared fits (a generator several units train on) as
+   * work of their own, each once, before the units that need them, so the experiment defers them
+   * (its units load them from the store). Absent: the experiment fits them itself, as always.
+   */
+  readonly sharedFits?: 'jobs';
+  execute<U extends WorkUnit>(units: readonly U[], run: (unit: U) => Promise<UnitOutcome>, fits?: readonly SharedFit[]): Promise<ReadonlyMap<string, UnitOutcome>>;
+}
+
+/**
+ * A fit several units share (a generator their training data is made with), run once before
+ * them when the executor asks for `sharedFits: 'jobs'`; its output goes to the store, keyed by
+ * content, where the units load it. `key` is unique within the experiment and stable across
+ * processes that prepare the same experiment; `units` are the keys of the units that need it.
+ */
+export interface SharedFit {
+  readonly key: string;
+  readonly label: string;
+  readonly units: readonly string[];
 }
 
 /** The embedded default: every unit in this process, in order; lock files keep processes sharing the folder apart. */
