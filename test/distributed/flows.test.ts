@@ -13,8 +13,9 @@ import { join, resolve } from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { Rng } from '../../src/core/index.ts';
 import { setThreads } from '../../src/nn/index.ts';
-import { parseExperimentConfig, runLiftExperiment, type ExperimentConfig } from '../../src/experiment/index.ts';
-import { submitLiftExperiment, QueueJobsFailedError } from '../../src/distributed/index.ts';
+import { parseExperimentConfig, runLiftExperiment, runSearchExperiment, type ExperimentConfig } from '../../src/experiment/index.ts';
+import { submitLiftExperiment, submitSearchExperiment, QueueJobsFailedError } from '../../src/distributed/index.ts';
+import { plantedSearchConfig, writePlantedLog } from '../experiment/search-fixture.ts';
 import { tempFolder } from '../temp-folders.ts';
 import { startRedis, spawnWorker, stopAll, type RedisServer } from './redis-fixture.ts';
 
@@ -56,6 +57,13 @@ before(async () => {
   setThreads(1); // the workers run with --threads 1 too
   redis = await startRedis(tempFolder('samplify-redis-'));
 });
+
+/** A search run's results.json without the fit times (wall-clock readings). */
+const searchResults = (dir: string): unknown => {
+  const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { arms: { fitSeconds?: number }[] };
+  for (const a of r.arms) delete a.fitSeconds;
+  return r;
+};
 
 const fitLines = (log: string): number => log.split('\n').filter((l) => /generator \(reverse\): epoch +1\//.test(l)).length;
 
@@ -120,4 +128,29 @@ test('a shared fit that fails for good fails each of its dependents with its rea
   } finally {
     await worker.stop();
   }
+});
+
+test('search: an embedded text generator two generate arms share is fitted once, on a worker; the single-process results', async () => {
+  const dir = tempFolder('samplify-flows-search-');
+  const log = writePlantedLog(dir, 120);
+  const generate = { generator: { name: 'embedded', config: { vocabSize: 300, hidden: 8, blocks: 1, epochs: 2, maxPairs: 200, maxTitles: 50, maxValidPairs: 20 } }, pairs: { queriesPerProduct: 1, maxProducts: 15 }, teacher: { name: 'gbdt-regression', config: { numTrees: 10 } } };
+  const config = plantedSearchConfig(log, {
+    name: 'flows-search',
+    ranker: { name: 'lambdamart', config: { numTrees: 20, minSamplesLeaf: 5, learningRate: 0.1, patience: 10 } },
+    arms: [
+      { name: 'd2q', generate },
+      { name: 'd2q+typo', pipeline: { family: 'text', steps: [{ op: 'typo', atLeastOne: true }] }, generate },
+    ],
+  });
+  await runSearchExperiment({ config, baseDir: dir, out: join(dir, 'local') });
+  const workers = await Promise.all([spawnWorker(redis.url, ['--queue-name', 'flows-search']), spawnWorker(redis.url, ['--queue-name', 'flows-search'])]);
+  const store = join(dir, 'queued');
+  const lines: string[] = [];
+  const r = await submitSearchExperiment({ config, baseDir: dir, store, url: redis.url, queueName: 'flows-search', pollMs: 200, progress: { line: (l) => void lines.push(l) } });
+  assert.equal(r.pending, undefined);
+  assert.deepEqual(searchResults(store), searchResults(join(dir, 'local')));
+  const fitted = (text: string): number => text.split('\n').filter((l) => /query generator: \d+ \(title, query\) pairs/.test(l)).length;
+  assert.equal(workers.map((w) => fitted(w.log())).reduce((a, b) => a + b, 0), 1, 'one fit over both workers');
+  assert.equal(fitted(lines.filter((l) => !l.startsWith('[')).join('\n')), 0, 'the submitter fitted nothing');
+  await Promise.all(workers.map((w) => w.stop()));
 });
