@@ -11,15 +11,28 @@
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, fingerprintHash } from '../core/index.ts';
-import { parseExperimentConfig, parseSearchExperimentConfig, readRunResult, writeRunResult, type ExperimentConfig, type SearchExperimentConfig } from '../experiment/index.ts';
+import { isObjectStoreLocation, parseExperimentConfig, parseS3Location, parseSearchExperimentConfig, readRunResult, writeStoredRun, type ExperimentConfig, type SearchExperimentConfig, type Store } from '../experiment/index.ts';
 
 export const JOB_VERSION = 1;
 
 /** A job id this project makes (`<lift|search>-<experiment>-…`): letters, digits, '-' and '_' only. */
 const jobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, "a job id (letters, digits, '-', '_')");
 const experimentSchema = z.string().regex(/^[0-9a-f]{16}$/, 'a 16-hex-digit experiment fingerprint');
-/** The shared store folder (absolute: workers run anywhere). */
-const storeSchema = z.string().min(1).refine((p) => isAbsolute(p), 'an absolute path');
+/** The shared store: a folder (absolute: workers run anywhere) or object storage (s3://bucket/prefix). */
+const storeSchema = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((p) => (isObjectStoreLocation(p) ? validS3Location(p) : isAbsolute(p)), 'an absolute path or s3://bucket/prefix');
+
+function validS3Location(p: string): boolean {
+  try {
+    parseS3Location(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** One (arm, seed) unit of a sequence lift experiment or of a search experiment. */
 export const unitJobSchema = z
@@ -99,16 +112,16 @@ export function experimentFingerprint(e: StoredExperiment, store: string): strin
 
 const SPEC_FILE = 'queue-experiment.json';
 
-/** Writes the experiment into the store (idempotent: the same experiment writes the same record). */
-export function writeStoredExperiment(store: string, e: StoredExperiment): string {
-  const id = experimentFingerprint(e, store);
-  writeRunResult(join(store, SPEC_FILE), { experiment: id }, e);
+/** Writes the experiment into the store (idempotent: the same experiment writes the same record); its id. */
+export async function writeStoredExperiment(store: Store, e: StoredExperiment): Promise<string> {
+  const id = experimentFingerprint(e, store.location);
+  await writeStoredRun(store, SPEC_FILE, { experiment: id }, e);
   return id;
 }
 
-/** The store's experiment when its fingerprint is `id`, parsed again with the config schema; a ConfigError otherwise. */
-export function readStoredExperiment(store: string, id: string): StoredExperiment {
-  const file = join(store, SPEC_FILE);
+/** The experiment in a store's folder (the store itself, or a worker's mirror of it) when its fingerprint is `id`, parsed again with the config schema; a ConfigError otherwise. */
+export function readStoredExperiment(folder: string, id: string): StoredExperiment {
+  const file = join(folder, SPEC_FILE);
   const saved = readRunResult<{ kind?: unknown; config?: unknown; baseDir?: unknown }>(file, { experiment: id });
   if (!saved) throw new ConfigError(`the store holds no experiment ${id} (was it resubmitted with another config, or is the store path not the same on this machine?)`, { file });
   const { kind, config, baseDir } = saved.result;

@@ -15,7 +15,8 @@
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { ConfigError, isSamplifyError, InterruptedError, silentProgress, CancelToken, type ProgressReporter } from '../core/index.ts';
-import { prepareLiftExperiment, prepareSearchExperiment, type UnitExecutor, type UnitOutcome, type WorkUnit } from '../experiment/index.ts';
+import { prepareLiftExperiment, prepareSearchExperiment, StoreError, type UnitExecutor, type UnitOutcome, type WorkUnit } from '../experiment/index.ts';
+import { openSharedStore, type OpenedStore } from './stores.ts';
 import { experimentKindOf, parseJob, readStoredExperiment, type FitJob, type ReleaseJob, type UnitJob } from './jobs.ts';
 import { DEFAULT_QUEUE_NAME, JOB_OPTIONS, type JobProgress } from './queue.ts';
 import { redactRedisUrl, redactSecrets, redisConnection } from './redis.ts';
@@ -31,6 +32,10 @@ export interface WorkerOptions {
   readonly stalledInterval?: number;
   /** Where this worker's own lines go (default silent). */
   readonly progress?: ProgressReporter;
+  /** Object storage: where this process keeps its mirror folders (default: the system's temp folder). */
+  readonly mirrorRoot?: string;
+  /** Object storage: seconds between pushes of a running job's files (checkpoints) to the store (default 30). */
+  readonly syncSeconds?: number;
 }
 
 export interface RunningWorker {
@@ -49,19 +54,39 @@ interface PreparedUnits {
 /** Prepared experiments, per fingerprint: units of one experiment share one read of the data. */
 class PreparedCache {
   private readonly map = new Map<string, Promise<PreparedUnits>>();
-  get(job: UnitJob | FitJob, progress: ProgressReporter): Promise<PreparedUnits> {
+  /** `folder`: the store's folder, or this worker's mirror of it. */
+  get(job: UnitJob | FitJob, folder: string, progress: ProgressReporter): Promise<PreparedUnits> {
     const key = `${job.store}\u0000${job.experiment}`;
     let p = this.map.get(key);
     if (!p) {
-      const e = readStoredExperiment(job.store, job.experiment);
+      const e = readStoredExperiment(folder, job.experiment);
       if (experimentKindOf(job.kind) !== e.kind) throw new ConfigError(`a ${job.kind} job names a ${e.kind} experiment`, { field: 'kind' });
       // Shared generator fits are jobs of their own here: preparing fits nothing, units load them from the store.
-      p = e.kind === 'search' ? prepareSearchExperiment({ config: e.config, baseDir: e.baseDir, out: job.store, progress }) : prepareLiftExperiment({ config: e.config, baseDir: e.baseDir, out: job.store, progress, sharedFits: 'jobs' });
+      p = e.kind === 'search' ? prepareSearchExperiment({ config: e.config, baseDir: e.baseDir, out: folder, progress }) : prepareLiftExperiment({ config: e.config, baseDir: e.baseDir, out: folder, progress, sharedFits: 'jobs' });
       p.catch(() => this.map.delete(key));
       this.map.set(key, p);
       while (this.map.size > 2) this.map.delete(this.map.keys().next().value!);
     }
     return p;
+  }
+}
+
+/** The stores jobs name, opened once per process (object storage: with this process's mirror folder). */
+class OpenedStores {
+  private readonly map = new Map<string, Promise<OpenedStore>>();
+  constructor(private readonly mirrorRoot: string | undefined) {}
+  get(location: string): Promise<OpenedStore> {
+    let s = this.map.get(location);
+    if (!s) {
+      s = openSharedStore(location, this.mirrorRoot !== undefined ? { mirrorRoot: this.mirrorRoot } : {});
+      s.catch(() => this.map.delete(location));
+      this.map.set(location, s);
+    }
+    return s;
+  }
+  async releaseAll(): Promise<void> {
+    for (const s of this.map.values()) await s.then((x) => x.release(), () => undefined);
+    this.map.clear();
   }
 }
 
@@ -90,6 +115,7 @@ function jobProgress(job: Job, own: ProgressReporter): ProgressReporter {
 export function startWorker(o: WorkerOptions): RunningWorker {
   const own = o.progress ?? silentProgress;
   const cache = new PreparedCache();
+  const stores = new OpenedStores(o.mirrorRoot);
   const cancel = new CancelToken();
   const onError = (m: string): void => own.line(m);
   const conn = redisConnection(o.url, { onError });
@@ -134,8 +160,15 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       }
     }
     const progress = jobProgress(job, own);
+    let stopSync: (() => Promise<void>) | undefined;
     try {
-      const prepared = await cache.get(data, own);
+      const where = await stores.get(data.store);
+      // Object storage: what other workers wrote comes in first; what this job writes goes out as it runs and at the end.
+      if (where.mirror) {
+        await where.mirror.pull();
+        stopSync = where.mirror.pushEvery((o.syncSeconds ?? 30) * 1000, (e) => own.line(`[${job.name}] pushing to ${data.store}: ${(e as Error).message}`));
+      }
+      const prepared = await cache.get(data, where.folder, own);
       if ('fit' in data) {
         await prepared.runFit(data.fit, { progress, cancel });
         return { outcome: 'fitted' };
@@ -143,11 +176,14 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       const outcome = await prepared.runUnit({ key: job.name, arm: data.arm, seed: data.seed }, { claims: 'executor', progress, cancel });
       return { outcome };
     } catch (e) {
-      if (isSamplifyError(e) && !(e instanceof InterruptedError)) {
+      if (isSamplifyError(e) && !(e instanceof InterruptedError) && !(e instanceof StoreError)) {
         own.line(`[${job.name}] failed for good: ${e.describe()}`);
         throw new UnrecoverableError(e.describe());
       }
       throw e;
+    } finally {
+      // A job's files reach the store before it is reported done (or failed: its checkpoints too).
+      await stopSync?.();
     }
   };
   const worker = new Worker(name, processor, {
@@ -170,6 +206,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       if (force) cancel.cancel();
       await worker.close(force);
       await queue.close();
+      await stores.releaseAll();
       conn.disconnect();
     },
   };

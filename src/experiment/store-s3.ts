@@ -8,15 +8,7 @@
  * SDK's newer default ones. Credentials never reach a message: errors name the bucket and key.
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { SamplifyError } from '../core/index.ts';
-import { checkStoreKey, type S3Settings, type Store, type StoreEntry } from './store.ts';
-
-/** A store operation the server refused or could not serve (after the SDK's own retries). */
-export class StoreError extends SamplifyError {
-  constructor(message: string, readonly key: string) {
-    super(message);
-  }
-}
+import { checkStoreKey, StoreError, type S3Settings, type Store, type StoreEntry } from './store.ts';
 
 /** The HTTP status of an SDK error (404, 412, …), when it has one. */
 function statusOf(e: unknown): number | undefined {

@@ -16,7 +16,21 @@
  */
 import { existsSync, mkdirSync, openSync, closeSync, writeSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ConfigError, writeFileAtomic } from '../core/index.ts';
+import { ConfigError, SamplifyError, writeFileAtomic } from '../core/index.ts';
+
+/**
+ * A store operation the server refused or could not serve (after the client's own retries): the
+ * operation, the object and the status, never credentials. Often passing (a network, a throttled
+ * server), so a queue job meeting it is retried, not failed for good.
+ */
+export class StoreError extends SamplifyError {
+  constructor(
+    message: string,
+    readonly key: string,
+  ) {
+    super(message);
+  }
+}
 
 /** One object of a listing: its key and size, and (object storage) its ETag. */
 export interface StoreEntry {
