@@ -127,17 +127,18 @@ export function queueExecutor(o: QueueExecutorOptions): UnitExecutor {
         };
         // A fit job as the child of its release job: BullMQ runs the parent only after the child, so
         // the units it enqueues never start before their generator is in the store.
+        // All in one transaction, so no release job sees a sibling fit not yet added.
         const addFits = async (list: readonly Followed[]): Promise<void> => {
-          for (const j of list) {
-            const f = j.fit!;
-            await flows.add({
+          if (list.length === 0) return;
+          await flows.addBulk(
+            list.map((j) => ({
               name: `after ${j.name}`,
               queueName: name,
-              data: f.release,
-              opts: { ...JOB_OPTIONS, jobId: f.releaseId },
-              children: [{ name: j.name, queueName: name, data: f.data, opts: { ...JOB_OPTIONS, jobId: j.id, ignoreDependencyOnFailure: true } }],
-            });
-          }
+              data: j.fit!.release,
+              opts: { ...JOB_OPTIONS, jobId: j.fit!.releaseId },
+              children: [{ name: j.name, queueName: name, data: j.fit!.data, opts: { ...JOB_OPTIONS, jobId: j.id, ignoreDependencyOnFailure: true } }],
+            })),
+          );
         };
         // A job that failed in an earlier submission is tried again (the user resubmits after fixing
         // what was wrong); a unit retried before its fit is done again waits for it (see the worker).

@@ -154,7 +154,8 @@ export function startWorker(o: WorkerOptions): RunningWorker {
         own.line(`[${job.name}] failed for good: ${reason}`);
         throw new UnrecoverableError(reason);
       }
-      if (states.some((s) => s.state !== 'completed')) {
+      // 'missing': removed long after it completed (removeOnComplete) — its model is in the store.
+      if (states.some((s) => s.state !== 'completed' && s.state !== 'missing')) {
         await job.moveToDelayed(Date.now() + 2000, token);
         throw new DelayedError();
       }
