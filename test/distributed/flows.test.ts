@@ -28,15 +28,20 @@ writeFileSync(data, Array.from({ length: 60 }, (_, u) => {
   return `${u + 1} ${Array.from({ length: 3 + rng.int(8) }, () => (it = 1 + ((it + 1 + rng.int(2)) % 30))).join(' ')}`;
 }).join('\n') + '\n');
 
-/** A pseudo-prior pipeline on a tiny reverse SASRec generator; `generator` overrides its config. */
-const priorPipeline = (threshold: number, generator: Record<string, unknown> = {}) => ({
+/** A pseudo-prior pipeline on a tiny reverse SASRec generator; `generator` overrides its config; `forward` declares a forward generator too. */
+const priorPipeline = (threshold: number, generator: Record<string, unknown> = {}, forward = false) => ({
   version: 1,
   name: `prior-${threshold}`,
-  resources: { generators: { reverse: { model: 'sasrec', epochs: 3, seed: 0, config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'ce', ...generator } } } },
+  resources: {
+    generators: {
+      reverse: { model: 'sasrec', epochs: 3, seed: 0, config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'ce', ...generator } },
+      ...(forward ? { forward: { model: 'sasrec', epochs: 2, seed: 1, config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'ce' } } } : {}),
+    },
+  },
   steps: [{ op: 'pseudo_prior', threshold, k: 2, fill: true, temperature: 0, noRepeat: true }],
 });
 
-const experiment = (name: string, generator: Record<string, unknown> = {}): ExperimentConfig =>
+const experiment = (name: string, generator: Record<string, unknown> = {}, forward = false): ExperimentConfig =>
   parseExperimentConfig({
     name,
     data: { path: data },
@@ -44,10 +49,10 @@ const experiment = (name: string, generator: Record<string, unknown> = {}): Expe
     seeds: 2,
     epochs: 4,
     bootstrap: { resamples: 100 },
-    // Both arms declare the same generator: one shared fit.
+    // Both arms declare the same reverse generator: one shared fit (prior8's units also wait on its forward one).
     arms: [
       { name: 'prior6', pipeline: priorPipeline(6, generator) },
-      { name: 'prior8', pipeline: priorPipeline(8, generator) },
+      { name: 'prior8', pipeline: priorPipeline(8, generator, forward) },
     ],
   });
 
@@ -61,10 +66,10 @@ before(async () => {
 /** A search run's results.json as bytes (its fit times live in stages.json). */
 const searchResults = (dir: string): string => readFileSync(join(dir, 'results.json'), 'utf8');
 
-const fitLines = (log: string): number => log.split('\n').filter((l) => /generator \(reverse\): epoch +1\//.test(l)).length;
+const fitLines = (log: string, direction = 'reverse'): number => log.split('\n').filter((l) => new RegExp(`generator \\(${direction}\\): epoch +1/`).test(l)).length;
 
 test('a generator two arms share is one fit job: it runs once, its dependents start after it, results.json is the single-process one', async () => {
-  const config = experiment('flows');
+  const config = experiment('flows', {}, true);
   await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'local') });
   const reference = readFileSync(join(tmp, 'local', 'results.json'), 'utf8');
   const workers = await Promise.all([spawnWorker(redis.url, ['--queue-name', 'flows']), spawnWorker(redis.url, ['--queue-name', 'flows'])]);
@@ -73,9 +78,9 @@ test('a generator two arms share is one fit job: it runs once, its dependents st
   const r = await submitLiftExperiment({ config, baseDir: tmp, store, url: redis.url, queueName: 'flows', pollMs: 200, progress: { line: (l) => void lines.push(l) } });
   assert.equal(r.pending, undefined);
   assert.equal(readFileSync(join(store, 'results.json'), 'utf8'), reference);
-  assert.ok(lines.some((l) => /1 shared fit\(s\) first/.test(l)), lines.join('\n'));
-  // The fit ran exactly once over both workers, and never in the submitter.
-  assert.equal(workers.map((w) => fitLines(w.log())).reduce((a, b) => a + b, 0), 1, workers.map((w) => w.log()).join('\n----\n'));
+  assert.ok(lines.some((l) => /2 shared fit\(s\) first/.test(l)), lines.join('\n'));
+  // Each fit ran exactly once over both workers, and never in the submitter.
+  for (const direction of ['reverse', 'forward']) assert.equal(workers.map((w) => fitLines(w.log(), direction)).reduce((a, b) => a + b, 0), 1, `${direction}: ${workers.map((w) => w.log()).join('\n----\n')}`);
   assert.equal(lines.filter((l) => !l.startsWith('[') && /generator \(reverse\): epoch/.test(l)).length, 0, 'the submitter fitted nothing');
   assert.ok(workers.every((w) => /completed/.test(w.log())), 'both workers ran jobs');
   // Every dependent was enqueued, and started, after the fit had finished.
@@ -83,13 +88,16 @@ test('a generator two arms share is one fit job: it runs once, its dependents st
   try {
     const done: Job[] = await queue.getCompleted(0, 100);
     const fits = done.filter((j) => j.name.startsWith('fit '));
-    assert.equal(fits.length, 1);
-    const fit = fits[0]!;
+    assert.equal(fits.length, 2);
+    const reverse = fits.find((j) => j.name.includes('reverse-'))!;
+    const forward = fits.find((j) => j.name.includes('forward-'))!;
     const dependents = done.filter((j) => /^prior\d\/seed\d$/.test(j.name));
     assert.equal(dependents.length, 4);
     for (const d of dependents) {
-      assert.ok(d.timestamp >= fit.finishedOn!, `${d.name} enqueued before the fit finished`);
-      assert.ok(d.processedOn! >= fit.finishedOn!, `${d.name} started before the fit finished`);
+      for (const fit of d.name.startsWith('prior8') ? [reverse, forward] : [reverse]) {
+        assert.ok(d.timestamp >= fit.finishedOn!, `${d.name} enqueued before ${fit.name} finished`);
+        assert.ok(d.processedOn! >= fit.finishedOn!, `${d.name} started before ${fit.name} finished`);
+      }
     }
     assert.equal(done.filter((j) => /^baseline\/seed\d$/.test(j.name)).length, 2);
   } finally {
