@@ -34,7 +34,7 @@ export interface WorkerOptions {
   readonly progress?: ProgressReporter;
   /** Object storage: where this process keeps its mirror folders (default: the system's temp folder). */
   readonly mirrorRoot?: string;
-  /** Object storage: seconds between pushes of a running job's files (checkpoints) to the store (default 30). */
+  /** Object storage: seconds between pushes of a running job's files (checkpoints) to the store (default SAMPLIFY_STORE_SYNC_SECONDS, else 30). */
   readonly syncSeconds?: number;
 }
 
@@ -116,6 +116,8 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   const own = o.progress ?? silentProgress;
   const cache = new PreparedCache();
   const stores = new OpenedStores(o.mirrorRoot);
+  const fromEnv = Number(process.env['SAMPLIFY_STORE_SYNC_SECONDS']);
+  const syncSeconds = o.syncSeconds ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 30);
   const cancel = new CancelToken();
   const onError = (m: string): void => own.line(m);
   const conn = redisConnection(o.url, { onError });
@@ -167,7 +169,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       // Object storage: what other workers wrote comes in first; what this job writes goes out as it runs and at the end.
       if (where.mirror) {
         await where.mirror.pull();
-        stopSync = where.mirror.pushEvery((o.syncSeconds ?? 30) * 1000, (e) => own.line(`[${job.name}] pushing to ${data.store}: ${(e as Error).message}`));
+        stopSync = where.mirror.pushEvery(syncSeconds * 1000, (e) => own.line(`[${job.name}] pushing to ${data.store}: ${(e as Error).message}`));
       }
       const prepared = await cache.get(data, where.folder, own);
       if ('fit' in data) {

@@ -82,3 +82,38 @@ test('units and a shared fit on two workers over an S3 store: the single-process
   assert.ok([...ops].every((op) => ['PUT', 'GET', 'HEAD', 'LIST', 'DELETE'].includes(op)), [...ops].join(', '));
   await Promise.all(workers.map((w) => w.stop()));
 });
+
+test('a worker killed with SIGKILL mid-job over an S3 store: another worker resumes from the checkpoint it had pushed; same results', async () => {
+  const killConfig = parseExperimentConfig({
+    name: 's3-kill',
+    data: { path: data },
+    model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'ce' }, trainer: { batchSize: 8 } },
+    seeds: 1,
+    epochs: 40,
+    patience: 40,
+    bootstrap: { resamples: 100 },
+    arms: [{ name: 'crop', pipeline: join(import.meta.dirname, '..', '..', 'examples', 'pipelines', 'crop-reorder.yaml') }],
+  });
+  await runLiftExperiment({ config: killConfig, baseDir: tmp, out: join(tmp, 'local-kill') });
+  const reference = readFileSync(join(tmp, 'local-kill', 'results.json'), 'utf8');
+  process.env['SAMPLIFY_STORE_SYNC_SECONDS'] = '0.5';
+  try {
+    const a = await spawnWorker(redis.url, ['--queue-name', 's3-kill', '--lock-duration', '1500']);
+    const run = submitLiftExperiment({ config: killConfig, baseDir: tmp, store: 's3://runs/kill', url: redis.url, queueName: 's3-kill', pollMs: 200 });
+    // Killed as soon as one of its checkpoints has reached the store (its job still running).
+    const pushed = (): boolean => s3.requests.some((q) => q.op === 'PUT' && /\/checkpoints\/seed0\//.test(q.key));
+    while (!pushed()) await new Promise((r) => setTimeout(r, 20));
+    await a.stop();
+    assert.doesNotMatch(a.log(), /\] completed/, 'killed mid-job');
+    // Another machine: a mirror root of its own, so the checkpoint can only come from the store.
+    process.env['SAMPLIFY_MIRROR_ROOT'] = join(tmp, 'mirrors-b');
+    const b = await spawnWorker(redis.url, ['--queue-name', 's3-kill', '--lock-duration', '1500']);
+    await run;
+    assert.equal(s3.objects.get('runs/kill/results.json')?.bytes.toString('utf8'), reference);
+    assert.match(b.log(), /resuming from checkpoint after epoch \d+/, 'the killed job resumed from the checkpoint in the store, on a worker with a mirror of its own');
+    await b.stop();
+  } finally {
+    delete process.env['SAMPLIFY_STORE_SYNC_SECONDS'];
+    process.env['SAMPLIFY_MIRROR_ROOT'] = join(tmp, 'mirrors');
+  }
+});
