@@ -101,7 +101,7 @@ test('a worker killed with SIGKILL mid-job over an S3 store: another worker resu
     const a = await spawnWorker(redis.url, ['--queue-name', 's3-kill', '--lock-duration', '1500']);
     const run = submitLiftExperiment({ config: killConfig, baseDir: tmp, store: 's3://runs/kill', url: redis.url, queueName: 's3-kill', pollMs: 200 });
     // Killed as soon as one of its checkpoints has reached the store (its job still running).
-    const pushed = (): boolean => s3.requests.some((q) => q.op === 'PUT' && /\/checkpoints\/seed0\//.test(q.key));
+    const pushed = (): boolean => s3.requests.some((q) => q.op === 'PUT' && /^kill\/arms\/[a-z]+\/checkpoints\/seed0\//.test(q.key));
     while (!pushed()) await new Promise((r) => setTimeout(r, 20));
     await a.stop();
     assert.doesNotMatch(a.log(), /\] completed/, 'killed mid-job');
@@ -110,7 +110,8 @@ test('a worker killed with SIGKILL mid-job over an S3 store: another worker resu
     const b = await spawnWorker(redis.url, ['--queue-name', 's3-kill', '--lock-duration', '1500']);
     await run;
     assert.equal(s3.objects.get('runs/kill/results.json')?.bytes.toString('utf8'), reference);
-    assert.match(b.log(), /resuming from checkpoint after epoch \d+/, 'the killed job resumed from the checkpoint in the store, on a worker with a mirror of its own');
+    const checkpoints = s3.requests.filter((q) => /^kill\/.*checkpoints/.test(q.key)).map((q) => `${q.op} ${q.key}`);
+    assert.match(b.log(), /resuming from checkpoint after epoch \d+/, `the killed job resumed from the checkpoint in the store, on a worker with a mirror of its own\n--- A:\n${a.log()}\n--- store:\n${checkpoints.join('\n')}`);
     await b.stop();
   } finally {
     delete process.env['SAMPLIFY_STORE_SYNC_SECONDS'];
