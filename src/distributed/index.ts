@@ -8,8 +8,8 @@ export { queueExecutor, QueueJobsFailedError, DEFAULT_QUEUE_NAME, JOB_OPTIONS } 
 export type { QueueExecutorOptions, JobProgress } from './queue.ts';
 export { startWorker } from './worker.ts';
 export type { WorkerOptions, RunningWorker } from './worker.ts';
-export { unitJobSchema, unitKindOf, parseJob, experimentFingerprint, writeStoredExperiment, readStoredExperiment, JOB_VERSION } from './jobs.ts';
-export type { UnitJob, StoredExperiment } from './jobs.ts';
+export { unitJobSchema, fitJobSchema, releaseJobSchema, unitKindOf, experimentKindOf, parseJob, experimentFingerprint, writeStoredExperiment, readStoredExperiment, JOB_VERSION } from './jobs.ts';
+export type { UnitJob, FitJob, ReleaseJob, QueueJob, StoredExperiment } from './jobs.ts';
 export { queueStatus, formatStatus } from './status.ts';
 export type { QueueStatus } from './status.ts';
 export { redactRedisUrl, redactSecrets, checkQueueUrl, redisConnection } from './redis.ts';

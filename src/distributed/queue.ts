@@ -4,13 +4,19 @@
  * unit index, so submitting again adds nothing twice — shows each job's live progress (the
  * workers' job.updateProgress, through QueueEvents), and resolves when every job has completed.
  * A job that failed for good (a deterministic error, or out of attempts) fails the run with each
- * job's reason. Jobs that vanished (a Redis restarted without persistence) are enqueued again:
+ * job's reason.
+ *
+ * Shared fits (a generator several units train on) are jobs of their own, each the child of a
+ * BullMQ flow whose parent — a small 'release' job — runs only once the fit has finished and then
+ * enqueues the units waiting on it: the fit runs once, on one worker, writes its model to the store,
+ * and its units start after it and load it. A fit that fails for good still releases its units
+ * (ignoreDependencyOnFailure), and each fails at once with the fit's reason. Jobs that vanished (a Redis restarted without persistence) are enqueued again:
  * a worker that finds the unit's result in the store does nothing, so nothing is done twice.
  */
-import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
+import { FlowProducer, Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import { SamplifyError, silentProgress, type ProgressReporter } from '../core/index.ts';
-import type { UnitExecutor, UnitOutcome, WorkUnit } from '../experiment/index.ts';
-import { JOB_VERSION, type UnitJob } from './jobs.ts';
+import type { SharedFit, UnitExecutor, UnitOutcome, WorkUnit } from '../experiment/index.ts';
+import { JOB_VERSION, type FitJob, type ReleaseJob, type UnitJob } from './jobs.ts';
 import { redactRedisUrl, redisConnection } from './redis.ts';
 
 export const DEFAULT_QUEUE_NAME = 'samplify';
@@ -53,23 +59,55 @@ export interface JobProgress {
   readonly total?: number;
 }
 
+/** The queue's job ids of one experiment: units by index, shared fits and their release parents by fit key. */
+function jobIds(kind: UnitJob['kind'], experiment: string): { unit: (i: number) => string; fit: (key: string) => string; release: (key: string) => string } {
+  const prefix = `${kind === 'search-unit' ? 'search' : 'lift'}-${experiment}`;
+  return { unit: (i) => `${prefix}-${i}`, fit: (key) => `${prefix}-fit-${key}`, release: (key) => `${prefix}-after-${key}` };
+}
+
+/** A job the submitter follows: its id, its display name and, for a unit, the fit jobs it waits on. */
+interface Followed {
+  readonly id: string;
+  readonly name: string;
+  readonly unit?: { readonly data: UnitJob; readonly after: readonly string[] };
+  readonly fit?: { readonly data: FitJob; readonly release: ReleaseJob; readonly releaseId: string };
+}
+
+const FINISHED = new Set(['completed', 'failed']);
+
 export function queueExecutor(o: QueueExecutorOptions): UnitExecutor {
   return {
     claims: 'executor',
-    async execute<U extends WorkUnit>(units: readonly U[]): Promise<ReadonlyMap<string, UnitOutcome>> {
+    sharedFits: 'jobs',
+    async execute<U extends WorkUnit>(units: readonly U[], _run: unknown, fits: readonly SharedFit[] = []): Promise<ReadonlyMap<string, UnitOutcome>> {
       const progress = o.progress ?? silentProgress;
       const name = o.queueName ?? DEFAULT_QUEUE_NAME;
       const onError = (m: string): void => progress.line(m);
       const queueConn = redisConnection(o.url, { onError });
       const eventsConn = redisConnection(o.url, { onError });
       const queue = new Queue(name, { connection: queueConn });
+      const flows = new FlowProducer({ connection: queueConn });
       const events = new QueueEvents(name, { connection: eventsConn });
       queue.on('error', () => {}); // reported once per 5 s by the connection itself
+      flows.on('error', () => {});
       events.on('error', () => {});
-      const jobs = units.map((u, i) => {
-        const data: UnitJob = { v: JOB_VERSION, kind: o.unitKind ?? 'lift-unit', experiment: o.experiment, store: o.store, arm: u.arm, seed: u.seed };
-        return { id: `${data.kind === 'search-unit' ? 'search' : 'lift'}-${o.experiment}-${i}`, name: u.key, data };
+      const kind = o.unitKind ?? 'lift-unit';
+      const ids = jobIds(kind, o.experiment);
+      // Shared fits: one job each; a unit needing some waits on them (its `after`), released by their flow parents.
+      const after = new Map<string, string[]>();
+      for (const f of fits) for (const key of f.units) after.set(key, [...(after.get(key) ?? []), ids.fit(f.key)]);
+      const unitJobs: Followed[] = units.map((u, i) => {
+        const needs = after.get(u.key) ?? [];
+        const data: UnitJob = { v: JOB_VERSION, kind, experiment: o.experiment, store: o.store, arm: u.arm, seed: u.seed, ...(needs.length > 0 ? { after: needs } : {}) };
+        return { id: ids.unit(i), name: u.key, unit: { data, after: needs } };
       });
+      const unitByKey = new Map(units.map((u, i) => [u.key, unitJobs[i]!]));
+      const fitJobs: Followed[] = fits.map((f) => {
+        const data: FitJob = { v: JOB_VERSION, kind: kind === 'search-unit' ? 'search-fit' : 'lift-fit', experiment: o.experiment, store: o.store, fit: f.key };
+        const release: ReleaseJob = { v: JOB_VERSION, kind: 'release', units: f.units.map((k) => unitByKey.get(k)!).map((j) => ({ id: j.id, name: j.name, data: j.unit!.data })) };
+        return { id: ids.fit(f.key), name: `fit ${f.label}`, fit: { data, release, releaseId: ids.release(f.key) } };
+      });
+      const jobs = [...fitJobs, ...unitJobs];
       const byId = new Map(jobs.map((j) => [j.id, j]));
       const lastLine = new Map<string, string>();
       events.on('progress', ({ jobId, data }) => {
@@ -84,47 +122,74 @@ export function queueExecutor(o: QueueExecutorOptions): UnitExecutor {
       });
       try {
         await events.waitUntilReady();
-        const add = async (ids: readonly string[]): Promise<void> => {
-          await queue.addBulk(ids.map((id) => ({ name: byId.get(id)!.name, data: byId.get(id)!.data, opts: { ...JOB_OPTIONS, jobId: id } })));
+        const addUnits = async (list: readonly Followed[]): Promise<void> => {
+          if (list.length > 0) await queue.addBulk(list.map((j) => ({ name: j.name, data: j.unit!.data, opts: { ...JOB_OPTIONS, jobId: j.id } })));
         };
-        // A job that failed in an earlier submission is tried again (the user resubmits after fixing what was wrong).
+        // A fit job as the child of its release job: BullMQ runs the parent only after the child, so
+        // the units it enqueues never start before their generator is in the store.
+        // All in one transaction, so no release job sees a sibling fit not yet added.
+        const addFits = async (list: readonly Followed[]): Promise<void> => {
+          if (list.length === 0) return;
+          await flows.addBulk(
+            list.map((j) => ({
+              name: `after ${j.name}`,
+              queueName: name,
+              data: j.fit!.release,
+              opts: { ...JOB_OPTIONS, jobId: j.fit!.releaseId },
+              children: [{ name: j.name, queueName: name, data: j.fit!.data, opts: { ...JOB_OPTIONS, jobId: j.id, ignoreDependencyOnFailure: true } }],
+            })),
+          );
+        };
+        // A job that failed in an earlier submission is tried again (the user resubmits after fixing
+        // what was wrong); a unit retried before its fit is done again waits for it (see the worker).
         for (const j of jobs) {
           const existing = await queue.getJob(j.id);
           if (existing && (await existing.getState()) === 'failed') await existing.retry('failed');
         }
-        await add(jobs.map((j) => j.id));
-        progress.line(`queue ${name} on ${redactRedisUrl(o.url)}: ${jobs.length} job(s) submitted; waiting for workers (samplify worker --queue …)`);
+        await addFits(fitJobs);
+        await addUnits(unitJobs.filter((j) => j.unit!.after.length === 0));
+        progress.line(
+          `queue ${name} on ${redactRedisUrl(o.url)}: ${unitJobs.length} job(s) submitted${fitJobs.length > 0 ? `, ${fitJobs.length} shared fit(s) first` : ''}; waiting for workers (samplify worker --queue …)`,
+        );
         const open = new Set(jobs.map((j) => j.id));
         const failures: { job: string; reason: string }[] = [];
         let finished = 0;
-        while (open.size > 0) {
-          const missing: string[] = [];
+        const fitState = new Map<string, string>();
+        while ([...open].some((id) => byId.get(id)!.unit)) {
+          const missingUnits: Followed[] = [];
+          const missingFits: Followed[] = [];
           for (const id of [...open]) {
+            const j = byId.get(id)!;
             const job = await queue.getJob(id);
             if (!job) {
-              missing.push(id);
+              // Not enqueued yet (waiting on its fits) or lost (Redis restarted without persistence).
+              if (j.fit) missingFits.push(j);
+              else if (j.unit!.after.every((f) => FINISHED.has(fitState.get(f) ?? ''))) missingUnits.push(j);
               continue;
             }
             const state = await job.getState();
+            if (j.fit) fitState.set(id, state);
             if (state === 'completed') {
               open.delete(id);
-              progress.line(`[${byId.get(id)!.name}] done (${++finished}/${jobs.length})`);
+              progress.line(j.fit ? `[${j.name}] done` : `[${j.name}] done (${++finished}/${unitJobs.length})`);
             } else if (state === 'failed') {
               open.delete(id);
-              failures.push({ job: byId.get(id)!.name, reason: job.failedReason ?? 'unknown' });
-              progress.line(`[${byId.get(id)!.name}] failed: ${job.failedReason}`);
+              failures.push({ job: j.name, reason: job.failedReason ?? 'unknown' });
+              progress.line(`[${j.name}] failed: ${job.failedReason}`);
             }
           }
-          if (missing.length > 0) {
-            progress.line(`${missing.length} job(s) are no longer in the queue (was Redis restarted without persistence?); submitting them again — finished units are not redone`);
-            await add(missing);
+          if (missingFits.length + missingUnits.length > 0) {
+            progress.line(`${missingFits.length + missingUnits.length} job(s) are not in the queue (was Redis restarted without persistence?); submitting them again — finished work is not redone`);
+            await addFits(missingFits);
+            await addUnits(missingUnits);
           }
-          if (open.size > 0) await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
+          if ([...open].some((id) => byId.get(id)!.unit)) await new Promise((r) => setTimeout(r, o.pollMs ?? 1000));
         }
         if (failures.length > 0) throw new QueueJobsFailedError(failures);
         return new Map(units.map((u) => [u.key, 'done' as const]));
       } finally {
         await events.close();
+        await flows.close();
         await queue.close();
         // Connections passed in are the caller's to end (BullMQ leaves them open).
         queueConn.disconnect();

@@ -18,7 +18,8 @@ export async function queueStatus(url: string, queueName = DEFAULT_QUEUE_NAME, l
   const queue = new Queue(queueName, { connection: conn });
   queue.on('error', () => {});
   try {
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+    // 'waiting-children': release jobs whose shared fit has not finished yet.
+    const counts = await queue.getJobCounts('waiting', 'waiting-children', 'active', 'delayed', 'prioritized', 'completed', 'failed');
     const active = await queue.getActive(0, limit - 1);
     const failed = await queue.getFailed(0, limit - 1);
     const progressOf = (p: unknown): JobProgress | null => (p !== null && typeof p === 'object' ? (p as JobProgress) : null);

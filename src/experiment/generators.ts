@@ -113,6 +113,11 @@ export function generatorIsPrefixOf(o: SequenceGeneratorOptions, model: ModelSpe
   return generator !== null && generator === trainingIdentity(model);
 }
 
+/** The name of the cache folder of the generator `o` describes (`<direction>-<key>`): equal for every spec that trains the same model. */
+export function generatorCacheName(train: TrainView, o: SequenceGeneratorOptions): string {
+  return `${o.direction}-${generatorCacheEntry(train, o).key}`;
+}
+
 /** Whether the generator `o` describes is already in its cache folder. */
 export function generatorIsCached(train: TrainView, o: SequenceGeneratorOptions): boolean {
   const { keyObj, key, meta } = generatorCacheEntry(train, o);

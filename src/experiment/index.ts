@@ -25,7 +25,12 @@ export type { CtrExperimentConfig, CtrExperimentResult, CtrExperimentDeps, CtrDa
 export { runSynthesis, readSynthesizeConfig, readAnySynthesizeConfig, parseSynthesizeConfig, synthesizeSchema, resolveSynthesizeOutputs, synthesizeConfigWithOutput } from './synthesize.ts';
 export { resolveConfigPath, resolveConfigPaths, withOutputPath, runOutputDir } from './paths.ts';
 export { sameFingerprint, readRunResult, writeRunResult, claimRun, inProcessExecutor } from './run-store.ts';
-export type { RunLock, UnitExecutor, UnitOutcome, WorkUnit } from './run-store.ts';
+export type { RunLock, SharedFit, UnitExecutor, UnitOutcome, WorkUnit } from './run-store.ts';
+export { readStoredRun, writeStoredRun, decodeRunRecord } from './run-store.ts';
+export { DirectoryStore, StoreError, openStore, parseS3Location, s3SettingsFrom, isObjectStoreLocation, checkStoreKey } from './store.ts';
+export type { Store, StoreEntry, S3Settings } from './store.ts';
+export { StoreMirror } from './store-mirror.ts';
+export type { SyncReport } from './store-mirror.ts';
 export { reportRejections } from './read-summary.ts';
 export { isSequenceSynthesizeConfig } from './synthesize-sequences.ts';
 export type { SynthesizeConfig, SynthesizeOptions, SynthesizeResult, AnySynthesizeConfig } from './synthesize.ts';

@@ -21,8 +21,8 @@ import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { ModelSpec, TrainingAugmentation, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, type EvaluateConfig, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
-import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
-import { cacheGeneratorSnapshot, declaredModels, fitPipelineGenerators, generatorIsCached, generatorIsPrefixOf, type SequenceGeneratorOptions } from './generators.ts';
+import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
+import { cacheGeneratorSnapshot, declaredModels, fitPipelineGenerators, fitSequenceGenerator, generatorCacheName, generatorIsCached, generatorIsPrefixOf, type SequenceGeneratorOptions } from './generators.ts';
 import { armModelSpec, experimentModelSpec, type ArmConfig, type ExperimentConfig } from './config.ts';
 
 export interface LiftOptions {
@@ -262,15 +262,19 @@ function effectiveSampleSize(w: Float32Array): number {
  */
 export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSummary[]; table: string; pending?: string[] }> {
   const executor = o.executor ?? inProcessExecutor;
-  const lift = await prepareLiftExperiment({ ...o, reuseBaselineRuns: o.reuseBaselineRuns ?? executor === inProcessExecutor });
+  const lift = await prepareLiftExperiment({ ...o, reuseBaselineRuns: o.reuseBaselineRuns ?? executor === inProcessExecutor, sharedFits: executor.sharedFits === 'jobs' ? 'jobs' : 'prepare' });
   const progress = o.progress ?? silentProgress;
   const ran = new Map<string, LiftUnitRecord>();
   const unitOptions = { progress, ...(o.cancel ? { cancel: o.cancel } : {}) };
-  await executor.execute(lift.units, async (unit) => {
-    const rec = await lift.runUnitRecord(unit, { ...unitOptions, claims: executor.claims });
-    ran.set(unit.key, rec);
-    return rec.outcome;
-  });
+  await executor.execute(
+    lift.units,
+    async (unit) => {
+      const rec = await lift.runUnitRecord(unit, { ...unitOptions, claims: executor.claims });
+      ran.set(unit.key, rec);
+      return rec.outcome;
+    },
+    lift.fits,
+  );
   // Units run elsewhere (queue workers): their results are in the store; reading them back runs
   // the same unit code, which finds each result stored and trains nothing.
   const records: LiftUnitRecord[] = [];
@@ -301,6 +305,10 @@ export interface LiftUnitRecord {
 export interface PreparedLiftExperiment {
   /** baseline seeds first, then each arm's, in config order (the order the embedded runner trains them). */
   readonly units: readonly LiftUnit[];
+  /** The generator fits the units share, when prepared with sharedFits 'jobs' (empty otherwise: they were fitted while preparing). */
+  readonly fits: readonly SharedFit[];
+  /** Runs one shared fit here; its model goes to the store's generator cache, where units load it. */
+  runFit(key: string, o: { progress?: ProgressReporter; cancel?: CancelToken }): Promise<void>;
   /** Runs one unit here; its result goes to the run store (a stored result is read back, not retrained). */
   runUnit(unit: LiftUnit, o: LiftUnitOptions): Promise<UnitOutcome>;
   runUnitRecord(unit: LiftUnit, o: LiftUnitOptions): Promise<LiftUnitRecord>;
@@ -318,7 +326,7 @@ export function liftUnitKey(arm: string, seed: number): string {
  * (cached under <out>/generators), so units can run: in this process, or in a queue worker that
  * prepares the same experiment from the same config.
  */
-export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): Promise<PreparedLiftExperiment> {
+export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & { readonly sharedFits?: 'prepare' | 'jobs' }): Promise<PreparedLiftExperiment> {
   const { config } = o;
   const progress = o.progress ?? silentProgress;
   // Seconds and peak memory of the steps before and after the (arm, seed) runs, for results.json.
@@ -369,6 +377,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
     if (!seeds.includes(unit.seed)) throw new ConfigError(`seed ${unit.seed} is not one of the experiment's seeds 0…${seeds.length - 1}`, { field: 'seed' });
     const uProgress = u.progress ?? silentProgress;
     const { seed } = unit;
+    if (plan.arm) await bindArm(plan.arm.name, uProgress, u.cancel);
     const made = await plan.trainFor(seed, u);
     if (made === 'pending') {
       uProgress.line(`── ${unit.arm}, seed ${seed}: another worker is fitting its synthesizer and will train it; skipped here`);
@@ -427,11 +436,39 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
       });
     }
   };
-  if (o.reuseBaselineRuns) await baselineRunsAsGenerators();
-  for (const p of pipelines.values()) {
-    for (const pipeline of [p.offline, p.online, p.contrastive]) {
-      if (pipeline) await fitPipelineGenerators(pipeline, split.train, { cacheDir: generatorCache, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+  // Under a queue (sharedFits 'jobs') each distinct model is a fit job of its own that runs before
+  // the arms' units, and a unit binds its arm's pipelines by loading them from the store.
+  const armPipelines = (name: string): Pipeline[] => {
+    const p = pipelines.get(name);
+    return p ? [p.offline, p.online, p.contrastive].filter((x): x is Pipeline => x !== undefined) : [];
+  };
+  const fitsByKey = new Map<string, { options: SequenceGeneratorOptions; arms: Set<string> }>();
+  const bound = new Map<string, Promise<void>>();
+  const bindArm = (name: string, p: ProgressReporter, cancel?: CancelToken): Promise<void> => {
+    let done = bound.get(name);
+    if (!done) {
+      done = (async () => {
+        for (const pipeline of armPipelines(name)) await fitPipelineGenerators(pipeline, split.train, { cacheDir: generatorCache, progress: p, ...(cancel ? { cancel } : {}) });
+      })();
+      done.catch(() => bound.delete(name));
+      bound.set(name, done);
     }
+    return done;
+  };
+  if (o.reuseBaselineRuns) await baselineRunsAsGenerators();
+  if (o.sharedFits === 'jobs') {
+    for (const arm of config.arms) {
+      for (const pipeline of armPipelines(arm.name)) {
+        for (const options of declaredModels(pipeline, { cacheDir: generatorCache })) {
+          const key = generatorCacheName(split.train, options);
+          const known = fitsByKey.get(key) ?? { options, arms: new Set<string>() };
+          known.arms.add(arm.name);
+          fitsByKey.set(key, known);
+        }
+      }
+    }
+  } else {
+    for (const arm of config.arms) await bindArm(arm.name, progress, o.cancel);
   }
   endStage('pipelines and generators');
 
@@ -515,7 +552,17 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
     return aggregateLift(o, { config, dataset, split, seeds, pipelines, armResults, stages });
   };
 
-  return { units, runUnit: async (unit, u) => (await runUnitRecord(unit, u)).outcome, runUnitRecord, aggregate };
+  const fits: SharedFit[] = [...fitsByKey.entries()].map(([key, f]) => ({
+    key,
+    label: `generator ${key}`,
+    units: units.filter((u) => f.arms.has(u.arm)).map((u) => u.key),
+  }));
+  const runFit = async (key: string, f: { progress?: ProgressReporter; cancel?: CancelToken }): Promise<void> => {
+    const fit = fitsByKey.get(key);
+    if (!fit) throw new ConfigError(`the experiment shares no generator fit '${key}' (fits: ${[...fitsByKey.keys()].join(', ') || 'none'})`, { field: 'fit' });
+    await fitSequenceGenerator(split.train, { ...fit.options, ...(f.progress ? { progress: f.progress } : {}), ...(f.cancel ? { cancel: f.cancel } : {}) });
+  };
+  return { units, fits, runFit, runUnit: async (unit, u) => (await runUnitRecord(unit, u)).outcome, runUnitRecord, aggregate };
 }
 
 function aggregateLift(

@@ -21,6 +21,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { canonicalJson, processAlive, writeJsonAtomic } from '../core/index.ts';
+import type { Store } from './store.ts';
 
 /**
  * One unit of an experiment's work: an (arm, seed) training run — the unit of the lift and the
@@ -49,7 +50,25 @@ export type UnitOutcome = 'done' | 'pending';
  */
 export interface UnitExecutor {
   readonly claims: 'store-locks' | 'executor';
-  execute<U extends WorkUnit>(units: readonly U[], run: (unit: U) => Promise<UnitOutcome>): Promise<ReadonlyMap<string, UnitOutcome>>;
+  /**
+   * 'jobs': the executor runs the experiment's shared fits (a generator several units train on) as
+   * work of their own, each once, before the units that need them, so the experiment defers them
+   * (its units load them from the store). Absent: the experiment fits them itself, as always.
+   */
+  readonly sharedFits?: 'jobs';
+  execute<U extends WorkUnit>(units: readonly U[], run: (unit: U) => Promise<UnitOutcome>, fits?: readonly SharedFit[]): Promise<ReadonlyMap<string, UnitOutcome>>;
+}
+
+/**
+ * A fit several units share (a generator their training data is made with), run once before
+ * them when the executor asks for `sharedFits: 'jobs'`; its output goes to the store, keyed by
+ * content, where the units load it. `key` is unique within the experiment and stable across
+ * processes that prepare the same experiment; `units` are the keys of the units that need it.
+ */
+export interface SharedFit {
+  readonly key: string;
+  readonly label: string;
+  readonly units: readonly string[];
 }
 
 /** The embedded default: every unit in this process, in order; lock files keep processes sharing the folder apart. */
@@ -101,9 +120,20 @@ export interface ReadRunOptions<R> {
 /** The saved result at `path` when it is this run's (see the module comment); null otherwise. */
 export function readRunResult<R>(path: string, fingerprint: unknown, opts: ReadRunOptions<R> = {}): StoredRun<R> | null {
   if (!existsSync(path)) return null;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  return decodeRunRecord(text, fingerprint, opts);
+}
+
+/** A record's text read back: its result when it is this run's; null otherwise (not JSON, another run's, a bad shape). */
+export function decodeRunRecord<R>(text: string, fingerprint: unknown, opts: ReadRunOptions<R> = {}): StoredRun<R> | null {
   let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    raw = JSON.parse(text) as Record<string, unknown>;
   } catch {
     return null; // unreadable (never half written: records are atomic) or not JSON: rerun
   }
@@ -118,7 +148,23 @@ export function readRunResult<R>(path: string, fingerprint: unknown, opts: ReadR
 
 /** Saves a run's result with its fingerprint, atomically. */
 export function writeRunResult(path: string, fingerprint: unknown, result: unknown): void {
-  writeJsonAtomic(path, { fingerprint: fingerprintValue(fingerprint), result });
+  writeJsonAtomic(path, runRecord(fingerprint, result));
+}
+
+function runRecord(fingerprint: unknown, result: unknown): { fingerprint: unknown; result: unknown } {
+  return { fingerprint: fingerprintValue(fingerprint), result };
+}
+
+/** readRunResult for a record kept in a Store (a folder or object storage) under `key`. */
+export async function readStoredRun<R>(store: Store, key: string, fingerprint: unknown, opts: ReadRunOptions<R> = {}): Promise<StoredRun<R> | null> {
+  const bytes = await store.get(key);
+  return bytes === null ? null : decodeRunRecord(new TextDecoder().decode(bytes), fingerprint, opts);
+}
+
+/** writeRunResult into a Store: the same record, written whole (a folder's atomic rename, an object PUT). */
+export async function writeStoredRun(store: Store, key: string, fingerprint: unknown, result: unknown): Promise<void> {
+  // writeJsonAtomic's layout (2-space indent, trailing newline): a record has the same bytes whichever way it was written.
+  await store.put(key, new TextEncoder().encode(JSON.stringify(runRecord(fingerprint, result), null, 2) + '\n'));
 }
 
 /** A claimed run: release() removes the lock file (idempotent). */

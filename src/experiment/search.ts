@@ -12,7 +12,7 @@
  */
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { ConfigError, fingerprintHash, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import {
   catalogueVocabulary,
   isLikelyMisspelled,
@@ -34,7 +34,7 @@ import { searchRankers, type SearchRanker } from '../models/search/index.ts';
 import { combineSeeds, defaultSearchMetrics, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
 import { generateSyntheticPairs, syntheticPairsConfigSchema, type SyntheticPairsReport, type TextGenerator } from '../llm/index.ts';
 import { parseWithSchema } from './config.ts';
-import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
+import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { reportRejections } from './read-summary.ts';
 import { defaultTextGenerators } from './text-generators.ts';
 
@@ -351,6 +351,10 @@ export interface SearchUnitOptions {
  */
 export interface PreparedSearchExperiment {
   readonly units: readonly WorkUnit[];
+  /** The text generators the generate arms share (one per distinct spec): a queue fits each once, before its units, which then load it. */
+  readonly fits: readonly SharedFit[];
+  /** Builds (fits, for the embedded generator) one shared generator here; it is saved under the store, where units load it. */
+  runFit(key: string, o: { progress?: ProgressReporter; cancel?: CancelToken }): Promise<void>;
   runUnit(unit: WorkUnit, u: SearchUnitOptions): Promise<UnitOutcome>;
   /** results.json, results.csv and the table from the stored unit records; `pending` names units not finished yet. */
   aggregate(): SearchExperimentResult & { readonly pending?: readonly string[] };
@@ -372,7 +376,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const prepared = await prepareSearchExperiment(o);
   const executor = o.executor ?? inProcessExecutor;
   try {
-    await executor.execute(prepared.units, (unit) => prepared.runUnit(unit, { claims: executor.claims, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) }));
+    await executor.execute(prepared.units, (unit) => prepared.runUnit(unit, { claims: executor.claims, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) }), prepared.fits);
     return prepared.aggregate();
   } finally {
     await prepared.close();
@@ -612,8 +616,24 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
     return { arms, selected, table };
   };
 
+  const fitSpecs = new Map<string, { spec: { name: string; config: Record<string, unknown> }; arms: Set<string> }>();
+  for (const arm of config.arms) {
+    if (!arm.generate) continue;
+    const key = `text-${fingerprintHash(arm.generate.generator)}`;
+    const known = fitSpecs.get(key) ?? { spec: arm.generate.generator, arms: new Set<string>() };
+    fitSpecs.set(key, { ...known, arms: known.arms.add(arm.name) });
+  }
+  const fits: SharedFit[] = [...fitSpecs.entries()].map(([key, f]) => ({ key, label: `text generator ${f.spec.name} ${key}`, units: units.filter((u) => f.arms.has(u.arm)).map((u) => u.key) }));
+  const runFit = async (key: string, f: { progress?: ProgressReporter; cancel?: CancelToken }): Promise<void> => {
+    const fit = fitSpecs.get(key);
+    if (!fit) throw new ConfigError(`the experiment shares no text generator fit '${key}' (fits: ${[...fitSpecs.keys()].join(', ') || 'none'})`, { field: 'fit' });
+    await generatorFor(fit.spec, f.progress ?? silentProgress, f.cancel);
+  };
+
   return {
     units,
+    fits,
+    runFit,
     runUnit,
     aggregate,
     async close() {
