@@ -7,6 +7,7 @@ import { createRecommender, type ModelSpec, type Recommender, type TrainingAugme
 import { backendInfo } from '../nn/index.ts';
 import { rejectionCounts, reportRejections } from './read-summary.ts';
 import { claimRun, readRunResult, sameFingerprint, writeRunResult } from './run-store.ts';
+import { runEnvironment, samplifyPackageVersion, type RunEnvironment } from './config.ts';
 
 export interface EvaluateConfig {
   readonly data: string;
@@ -60,6 +61,8 @@ export interface EvaluateResult {
   readonly seeds: readonly SeedResult[];
   readonly backend: Record<string, unknown>;
   readonly machine: Record<string, unknown>;
+  /** The samplify command line that started the run (null outside the CLI), and the settings (see runEnvironment). */
+  readonly command?: RunEnvironment['command'];
   /** Seeds another worker is still training (only with shareWithWorkers); not in the means. */
   readonly pendingSeeds?: readonly number[];
 }
@@ -197,7 +200,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   const v = meanStdByMetric(seedResults.map((r) => r.valid), names);
   const t = meanStdByMetric(seedResults.map((r) => r.test), names);
   const result: EvaluateResult = {
-    samplify: '0.1.0',
+    samplify: samplifyPackageVersion(),
     config: {
       data: config.data ? basename(config.data) : dataset.name,
       format: config.format ?? null,
@@ -234,6 +237,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
     ...(pendingSeeds.length > 0 ? { pendingSeeds } : {}),
     backend: { ...backendInfo() },
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    command: runEnvironment().command,
   };
   writeJsonAtomic(join(config.out, 'results.json'), result);
   return result;

@@ -23,7 +23,7 @@ import { evaluateOnSplit, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { fitPipelineGenerators } from './generators.ts';
-import { armModelSpec, experimentModelSpec, type ArmConfig, type ExperimentConfig } from './config.ts';
+import { armModelSpec, experimentModelSpec, runEnvironment, type ArmConfig, type ExperimentConfig } from './config.ts';
 
 export interface LiftOptions {
   readonly config: ExperimentConfig;
@@ -317,7 +317,8 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
   const progress = o.progress ?? silentProgress;
   // Seconds and peak memory of the steps before and after the (arm, seed) runs, for results.json.
   const stages: RunStage[] = [];
-  let stageStart = performance.now();
+  const startedAt = performance.now();
+  let stageStart = startedAt;
   const endStage = (stage: string): void => {
     const now = performance.now();
     stages.push({ stage, seconds: Math.round(now - stageStart) / 1000, peakRssMiB: peakRssMiB() });
@@ -473,7 +474,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'>): P
         alignment: recs[0]?.outcome === 'done' ? recs[0].alignment : null,
       };
     });
-    return aggregateLift(o, { config, dataset, split, seeds, pipelines, armResults, stages });
+    return aggregateLift(o, { config, dataset, split, seeds, pipelines, armResults, stages, startedAt });
   };
 
   return { units, runUnit: async (unit, u) => (await runUnitRecord(unit, u)).outcome, runUnitRecord, aggregate };
@@ -490,6 +491,8 @@ function aggregateLift(
     armResults: { arm: ArmConfig | null; name: string; results: ArmRun[]; view: TrainView; alignment: AlignmentSummary | null }[];
     /** The stages before the runs (the aggregation is timed here). */
     stages: readonly RunStage[];
+    /** performance.now() when the experiment started reading its data (the wall time in stages.json). */
+    startedAt: number;
   },
 ): { arms: ArmSummary[]; table: string; pending?: string[] } {
   const { config, dataset, split, seeds, pipelines, armResults, stages } = ctx;
@@ -570,7 +573,7 @@ function aggregateLift(
   // Seconds and peak RSS (MiB) of this process's steps around the runs (each run's own are in
   // arms/<arm>/seeds/); beside results.json, not in it, so the results of a rerun or of a run
   // split over workers stay byte-identical.
-  writeJsonAtomic(join(o.out, 'stages.json'), { stages: [...stages, aggregated] });
+  writeJsonAtomic(join(o.out, 'stages.json'), { stages: [...stages, aggregated], wallSeconds: Math.round(performance.now() - ctx.startedAt) / 1000, environment: runEnvironment() });
   writeFileAtomic(join(o.out, 'results.csv'), liftCsv(arms, specs.map((s) => s.name)));
   return { arms, table };
 }

@@ -33,7 +33,7 @@ import { augmentQueryGroups, fitTextResources, loadTextPipeline, textRng, type T
 import { searchRankers, type SearchRanker } from '../models/search/index.ts';
 import { combineSeeds, defaultSearchMetrics, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
 import { generateSyntheticPairs, syntheticPairsConfigSchema, type SyntheticPairsReport, type TextGenerator } from '../llm/index.ts';
-import { parseWithSchema } from './config.ts';
+import { parseWithSchema, runEnvironment } from './config.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { reportRejections } from './read-summary.ts';
 import { defaultTextGenerators } from './text-generators.ts';
@@ -382,6 +382,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
 export async function prepareSearchExperiment(o: SearchExperimentOptions): Promise<PreparedSearchExperiment> {
   const { config } = o;
   const progress = o.progress ?? silentProgress;
+  const startedAt = performance.now();
   const dataset = await loadSearchDataset(resolve(o.baseDir, config.data.path), searchReaderOptions(config));
   const report = dataset.report;
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
@@ -608,7 +609,7 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
       arms,
     });
     writeFileAtomic(join(o.out, 'results.csv'), searchLiftCsv(arms, names));
-    writeJsonAtomic(join(o.out, 'stages.json'), { arms: fitTimes });
+    writeJsonAtomic(join(o.out, 'stages.json'), { arms: fitTimes, wallSeconds: Math.round(performance.now() - startedAt) / 1000, environment: runEnvironment() });
     return { arms, selected, table };
   };
 

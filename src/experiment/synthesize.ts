@@ -9,7 +9,7 @@ import { peakRssMiB, silentProgress, writeJsonAtomic, type CancelToken, type Pro
 import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, selectRows, writeTable, type ColumnType, type MetadataOverride, type Table } from '../data/index.ts';
 import { privacyReport, qualityReport } from '../eval/index.ts';
 import { createSynthesizer, synthesizers, synthesizerSpecSchema, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
-import { parseWithSchema, runSettings, readConfigFile } from './config.ts';
+import { parseWithSchema, runEnvironment, runSettings, readConfigFile } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 import { isSequenceSynthesizeConfig, parseSequenceSynthesizeConfig, type SequenceSynthesizeConfig } from './synthesize-sequences.ts';
 import { resolveConfigPaths, withOutputPath } from './paths.ts';
@@ -217,6 +217,7 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
     // Peak resident memory of the process at the end of each stage (MiB; see src/core/memory.ts).
     peakRssMiB: { ...peakMiB, ...(reportPath ? { report: peakRssMiB() } : {}) },
     node: process.version,
+    environment: runEnvironment(),
   });
   progress.line(`written: ${c.out}, ${modelPath}, ${provenancePath}`);
   return { out: c.out, model: modelPath, provenance: provenancePath, ...(reportPath ? { qualityReport: reportPath } : {}), report: r, fit, seconds: { read: readSeconds, fit: fitSeconds, sample: sampleSeconds, write: writeSeconds } };

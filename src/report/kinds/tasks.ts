@@ -4,7 +4,7 @@ import { pairedTTest } from '../../eval/index.ts';
 import { barSpec, figure, type Datum } from '../charts.ts';
 import { fmt, fmtP, fmtPercent, html, note, table, type HtmlValue } from '../html.ts';
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
-import { backendLine, machineLine, metricsSchema } from './common.ts';
+import { backendLine, environmentProvenance, machineLine, metricsSchema } from './common.ts';
 
 const meanStd = z.object({ mean: z.number(), std: z.number() }).loose();
 const ctrRunSchema = z.object({ seed: z.number(), testAuc: z.number(), testLogLoss: z.number(), validAuc: z.number().optional(), seconds: z.number().optional(), trainRows: z.number().optional() }).loose();
@@ -19,6 +19,8 @@ const ctrResultsSchema = z
     synthRuns: z.array(z.object({ synthesizer: z.string(), seed: z.number(), fitSeconds: z.number().optional(), sampleSeconds: z.number().optional(), error: z.string().optional() }).loose()).optional(),
     seconds: z.number().optional(),
     settings: z.record(z.string(), z.unknown()).optional(),
+    dataset: z.object({ name: z.string(), checksum: z.string() }).loose().optional(),
+    environment: z.unknown().optional(),
   })
   .loose();
 
@@ -91,9 +93,10 @@ ${note('Each arm is compared with the real-only arm of the same model; the paire
       provenance: {
         ...(res?.task ? { config: res.task } : res?.config ? { config: res.config } : {}),
         ...(res ? { seeds } : {}),
+        ...(res?.dataset ? { datasets: [{ name: `${res.dataset.name} (rows as read)`, checksum: res.dataset.checksum }] } : {}),
         ...(res?.settings ? { backend: backendLine(res.settings)! } : {}),
         ...(res?.seconds ? { wallTime: { seconds: res.seconds, how: 'recorded' } } : {}),
-        command: `samplify ctr <config.yaml> --out ${run.shown}   # the config is shown above`,
+        ...environmentProvenance(run, 'results.json', res?.environment, { subcommand: 'ctr', template: `samplify ctr <config.yaml> --out ${run.shown}   # the config is shown above` }),
       },
     };
   },
@@ -114,6 +117,8 @@ const coldResultsSchema = z
     comparisons: z.array(comparisonSchema),
     backend: z.record(z.string(), z.unknown()).optional(),
     machine: z.record(z.string(), z.unknown()).optional(),
+    environment: z.unknown().optional(),
+    seconds: z.number().optional(),
   })
   .loose();
 
@@ -170,9 +175,11 @@ ${table(['arm', 'what', 'chosen', 'cold NDCG@20', 'cold HR@20', 'warm NDCG@20', 
       provenance: {
         ...(res?.config ? { config: res.config } : {}),
         ...(res ? { seeds } : {}),
+        ...(typeof res?.config?.['checksum'] === 'string' ? { datasets: [{ name: String(res.config['dataset'] ?? 'data'), checksum: res.config['checksum'] }] } : {}),
         ...(machineLine(res?.machine) ? { machine: machineLine(res?.machine)! } : {}),
         ...(backendLine(res?.backend) ? { backend: backendLine(res?.backend)! } : {}),
-        command: `samplify cold-start <config.yaml> --out ${run.shown}   # the config is shown above`,
+        ...(res?.seconds !== undefined ? { wallTime: { seconds: res.seconds, how: 'recorded (this invocation; seeds finished before a resume are read back)' } } : {}),
+        ...environmentProvenance(run, 'results.json', res?.environment, { subcommand: 'cold-start', template: `samplify cold-start <config.yaml> --out ${run.shown}   # the config is shown above` }),
       },
     };
   },
