@@ -1,7 +1,7 @@
 /**
  * Runs launched from the workbench: each is a child process (`samplify experiment <config> --out
- * <run>` for sequence and search experiments, `samplify synthesize <config> --out <run>/synthetic.*`
- * for synthesis configs), so a crash or a long epoch never stalls the server; everything about it lives in its run
+ * <run>` for sequence, search and recipe experiments, `samplify ctr` / `samplify cold-start` for
+ * those tasks, `samplify synthesize <config> --out <run>/synthetic.*` for synthesis configs), so a crash or a long epoch never stalls the server; everything about it lives in its run
  * folder — `config.yaml`, `job.json` (command, pid, status, exit code) and `progress.log` (the
  * child's stderr, one progress line per line) — so a restarted server lists every run again.
  * Cancel sends SIGINT: the child finishes its batch, keeps its last checkpoint and exits 130;
@@ -16,9 +16,13 @@ import { ConfigError, processAlive, writeFileAtomic, writeJsonAtomic } from '../
 import {
   checkExperimentPipelines,
   checkSearchPipelines,
+  isRecipeExperimentConfig,
   isSearchExperimentConfig,
   isSequenceSynthesizeConfig,
+  parseColdStartTaskConfig,
+  parseCtrTaskConfig,
   parseExperimentConfig,
+  parseRecipeExperimentConfig,
   parseSearchExperimentConfig,
   parseSequenceSynthesizeConfig,
   parseSynthesizeConfig,
@@ -59,13 +63,40 @@ export function readJob(runDir: string): (Job & { shown: JobStatus }) | null {
   }
 }
 
-/** What a config launches: a lift experiment (sequences or `task: search`) or a synthesis run (it names a `synthesizer`). */
-export type LaunchKind = 'sequence-experiment' | 'search-experiment' | 'synthesize-table' | 'synthesize-sequences';
+/**
+ * What a config launches: a lift experiment (sequences, `task: search`, or the recipe procedure with
+ * its `procedure:` block), a synthesis run (it names a `synthesizer`), a CTR experiment (`models` /
+ * `synthesizers` lists, or MovieLens / label-column data) or an item cold-start experiment (item
+ * `attributes` in its data, or `intensities`). Each is then parsed by its command's own schema.
+ */
+export type LaunchKind = 'sequence-experiment' | 'search-experiment' | 'recipe-experiment' | 'synthesize-table' | 'synthesize-sequences' | 'ctr' | 'cold-start';
 
 export function launchKindOf(raw: unknown): LaunchKind {
   if (isSearchExperimentConfig(raw)) return 'search-experiment';
-  if (raw !== null && typeof raw === 'object' && 'synthesizer' in raw) return isSequenceSynthesizeConfig(raw) ? 'synthesize-sequences' : 'synthesize-table';
+  if (raw === null || typeof raw !== 'object') return 'sequence-experiment';
+  const o = raw as Record<string, unknown>;
+  if ('synthesizer' in o) return isSequenceSynthesizeConfig(raw) ? 'synthesize-sequences' : 'synthesize-table';
+  if (isRecipeExperimentConfig(raw)) return 'recipe-experiment';
+  const data = o['data'] !== null && typeof o['data'] === 'object' ? (o['data'] as Record<string, unknown>) : {};
+  if ('models' in o || 'synthesizers' in o || 'movielens100k' in data || 'label' in data) return 'ctr';
+  if ('intensities' in o || 'attributes' in data) return 'cold-start';
   return 'sequence-experiment';
+}
+
+/** The CLI command (after `samplify`) that runs the config saved in `runDir` into that folder. */
+function commandOf(kind: LaunchKind, config: string, runDir: string): string[] {
+  switch (kind) {
+    // A synthesis run writes its table (or histories) into the run folder; its provenance file, written last, marks it finished.
+    case 'synthesize-table':
+      return ['synthesize', config, '--out', join(runDir, 'synthetic.csv')];
+    case 'synthesize-sequences':
+      return ['synthesize', config, '--out', join(runDir, 'synthetic.jsonl')];
+    case 'ctr':
+    case 'cold-start':
+      return [kind, config, '--out', runDir];
+    default:
+      return ['experiment', config, '--out', runDir];
+  }
 }
 
 /** The samplify entry point a child runs: the TypeScript sources through tsx in a checkout, else the built binary. */
@@ -104,6 +135,9 @@ export function validateLaunch(runsDir: string, name: string, configText: string
     // The workbench writes a synthesis run's outputs into its folder (--out), so a config need not name them.
     else if (kind === 'synthesize-table') parseSynthesizeConfig({ out: 'synthetic.csv', ...(raw as object) }, 'config.yaml');
     else if (kind === 'synthesize-sequences') parseSequenceSynthesizeConfig({ out: 'synthetic.jsonl', ...(raw as object) }, 'config.yaml');
+    else if (kind === 'recipe-experiment') checkExperimentPipelines(parseRecipeExperimentConfig(raw, 'config.yaml'), baseDir);
+    else if (kind === 'ctr') parseCtrTaskConfig(raw, 'config.yaml');
+    else if (kind === 'cold-start') parseColdStartTaskConfig(raw, 'config.yaml');
     else checkExperimentPipelines(parseExperimentConfig(raw, 'config.yaml'), baseDir);
   } catch (e) {
     if (e instanceof ConfigError) problems.push({ field: e.location.field ?? '', message: e.message });
@@ -118,9 +152,7 @@ export function startJob(runDir: string, o: { resume?: boolean } = {}): Job {
   const previous = readJob(runDir);
   if (previous?.shown === 'running') throw new ConfigError('the run is still running', { field: 'run' });
   const kind = launchKindOf(parseYaml(readFileSync(config, 'utf8')) as unknown);
-  // A synthesis run writes its table (or histories) into the run folder; its provenance file, written last, marks it finished.
-  const args = kind === 'synthesize-table' ? ['synthesize', config, '--out', join(runDir, 'synthetic.csv')] : kind === 'synthesize-sequences' ? ['synthesize', config, '--out', join(runDir, 'synthetic.jsonl')] : ['experiment', config, '--out', runDir];
-  const command = [process.execPath, ...cliEntry(), ...args];
+  const command = [process.execPath, ...cliEntry(), ...commandOf(kind, config, runDir)];
   mkdirSync(runDir, { recursive: true });
   const log = openSync(join(runDir, 'progress.log'), o.resume ? 'a' : 'w');
   const child = spawn(command[0]!, command.slice(1), { cwd: runDir, stdio: ['ignore', log, log], detached: true, env: { ...process.env, SAMPLIFY_WORKBENCH: '1' } });
