@@ -8,7 +8,8 @@
  * resume starts the same command, which continues from that checkpoint.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -40,12 +41,37 @@ const jobSchema = z
     startedAt: z.string(),
     endedAt: z.string().nullable(),
     attempts: z.number().int().min(1),
+    /** The signal that ended the process (SIGKILL by the OOM killer or a person), when one did. */
+    signal: z.string().nullable().optional(),
+    /** Why it failed, for the list: the signal, or the last line the child wrote (its error message). */
+    reason: z.string().nullable().optional(),
   })
   .strict();
 export type Job = z.infer<typeof jobSchema>;
 
 /** A job as the workbench shows it: 'running' only while its process is alive ('lost' when the process vanished without an exit, e.g. a server restart killed it). */
 export type JobStatus = Job['status'] | 'lost';
+
+/** The last non-empty line of the run's progress.log (a failed CLI run's error message), at most 300 characters. */
+export function lastLogLine(runDir: string): string | null {
+  const p = join(runDir, 'progress.log');
+  if (!existsSync(p)) return null;
+  try {
+    const size = statSync(p).size;
+    const fd = openSync(p, 'r');
+    try {
+      const n = Math.min(size, 4096);
+      const buf = Buffer.alloc(n);
+      readSync(fd, buf, 0, n, size - n);
+      const line = buf.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean).pop();
+      return line ? line.slice(0, 300) : null;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+}
 
 export function readJob(runDir: string): (Job & { shown: JobStatus }) | null {
   const p = join(runDir, 'job.json');
@@ -57,6 +83,7 @@ export function readJob(runDir: string): (Job & { shown: JobStatus }) | null {
     const gone = job.status === 'running' && (job.pid === null || !processAlive(job.pid));
     const results = join(runDir, job.kind === 'synthesize' ? 'synthetic.provenance.json' : 'results.json');
     const shown: JobStatus = !gone ? job.status : existsSync(results) && statSync(results).mtimeMs >= Date.parse(job.startedAt) ? 'finished' : 'lost';
+    if (shown === 'lost') return { ...job, shown, reason: `the process ended while no workbench watched it, without writing its results${lastLogLine(runDir) ? ` (last line: ${lastLogLine(runDir)})` : ''}` };
     return { ...job, shown };
   } catch {
     return null;
@@ -159,15 +186,17 @@ export function startJob(runDir: string, o: { resume?: boolean } = {}): Job {
   closeSync(log);
   const job: Job = { kind: kind.startsWith('synthesize') ? 'synthesize' : 'experiment', command, pid: child.pid ?? null, status: 'running', exitCode: null, startedAt: new Date().toISOString(), endedAt: null, attempts: (previous?.attempts ?? 0) + 1 };
   writeJsonAtomic(join(runDir, 'job.json'), job);
-  child.on('error', (e) => finish(runDir, job, null, e.message));
-  child.on('exit', (code, signal) => finish(runDir, job, code ?? (signal ? 128 : 1), null));
+  child.on('error', (e) => finish(runDir, job, null, e.message, null));
+  // A signal ends it with 128 + the signal's number, as a shell reports it (SIGKILL: 137).
+  child.on('exit', (code, signal) => finish(runDir, job, code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1), null, signal));
   child.unref();
   return job;
 }
 
-function finish(runDir: string, job: Job, code: number | null, error: string | null): void {
-  const status: Job['status'] = code === 0 ? 'finished' : code === 130 ? 'interrupted' : 'failed';
-  writeJsonAtomic(join(runDir, 'job.json'), { ...job, status, exitCode: code, endedAt: new Date().toISOString() });
+function finish(runDir: string, job: Job, code: number | null, error: string | null, signal: NodeJS.Signals | null): void {
+  const status: Job['status'] = code === 0 ? 'finished' : code === 130 && signal === null ? 'interrupted' : 'failed';
+  const reason = status !== 'failed' ? null : error ?? (signal ? `killed by ${signal}${lastLogLine(runDir) ? ` (last line: ${lastLogLine(runDir)})` : ''}` : (lastLogLine(runDir) ?? `exit code ${code}`));
+  writeJsonAtomic(join(runDir, 'job.json'), { ...job, status, exitCode: code, endedAt: new Date().toISOString(), signal, reason });
   if (error) writeFileAtomic(join(runDir, 'job-error.txt'), error + '\n');
 }
 
