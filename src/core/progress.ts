@@ -58,6 +58,27 @@ export function progressBar(label: string, done: number, total: number, elapsedM
 
 export const stderrProgress: ProgressReporter = streamProgress(process.stderr);
 
+/**
+ * Progress as JSON lines for scripts (`--json` on long-running commands such as `samplify worker`):
+ * one object per line on `stream` — what `describe` makes of each progress line (default
+ * `{"text": …}`) — and `{"step": label, "done", "total"}` at most once a second per label and
+ * at its end.
+ */
+export function jsonLinesProgress(stream: Pick<NodeJS.WriteStream, 'write'>, describe: (text: string) => Record<string, unknown> = (text) => ({ text }), now: () => number = () => performance.now()): ProgressReporter {
+  const lastStep = new Map<string, number>();
+  return {
+    line(text: string) {
+      stream.write(`${JSON.stringify(describe(text))}\n`);
+    },
+    step(label: string, done: number, total: number) {
+      const t = now();
+      if (done < total && t - (lastStep.get(label) ?? Number.NEGATIVE_INFINITY) < 1000) return;
+      lastStep.set(label, t);
+      stream.write(`${JSON.stringify({ step: label, done, total })}\n`);
+    },
+  };
+}
+
 export const silentProgress: ProgressReporter = { line() {} };
 
 export function collectingProgress(): ProgressReporter & { lines: string[] } {
