@@ -106,4 +106,12 @@ test('a search experiment and a table synthesis launched from the workbench vali
     for (const row of ['datasets', 'samplify version (run)', 'machine', 'backend', 'wall time', 'rerun']) assert.match(prov, new RegExp(`<dt>${row.replace(/[()]/g, '\\$&')}</dt><dd>(?!<span class="nr">not recorded)`), `${name}: ${row}`);
     assert.match(prov, new RegExp(`<pre class="cmd">samplify ${sub} \\S*config.yaml --out `), name);
   }
+  // The search page: lift per query-frequency segment, and the fit time per arm and seed from stages.json, drawn with marks.
+  const searchPage = (await buildReport(join(runs, 'search-run'))).html;
+  for (const chart of ['segments-queryFrequency', 'time-per-stage']) {
+    const start = searchPage.indexOf(`data-chart="${chart}"`);
+    assert.ok(start > 0, `search chart ${chart}`);
+    assert.match(searchPage.slice(start, searchPage.indexOf('</figure>', start)), /role-mark[\s\S]*<path [^>]*d="M/, `search chart ${chart} has marks`);
+  }
+  assert.match(searchPage, /data-testid="segments-queryFrequency"/);
 });
