@@ -144,7 +144,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
         });
       }
       const rank = (m: Recommender, cases: readonly EvalCase[]): Int32Array =>
-        candidates && cases === split.test ? sampledRanks(m, cases, numItems, candidates.test) : candidates ? sampledRanks(m, cases, numItems, candidates.valid) : fullRankingRanks(m, cases, numItems, { exclude });
+        candidates && cases === split.test ? sampledRanks(m, cases, numItems, candidates.test) : candidates ? sampledRanks(m, cases, numItems, candidates.valid) : fullRankingRanks(m, cases, numItems, { exclude, progress, label: cases === split.test ? 'ranking the test cases' : 'ranking the validation cases' });
       const model = createRecommender(config.model);
       progress.line(`seed ${seed}: fitting ${model.name}`);
       const fit = await model.fit(train, {

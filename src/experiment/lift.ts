@@ -263,6 +263,8 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   await executor.execute(lift.units, async (unit) => {
     const rec = await lift.runUnitRecord(unit, { ...unitOptions, claims: executor.claims });
     ran.set(unit.key, rec);
+    // The experiment-level bar: (arm, seed) runs done of all, with an ETA from their pace.
+    progress.step?.('experiment: (arm, seed) runs', ran.size, lift.units.length);
     return rec.outcome;
   });
   // Units run elsewhere (queue workers): their results are in the store; reading them back runs

@@ -372,7 +372,12 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const prepared = await prepareSearchExperiment(o);
   const executor = o.executor ?? inProcessExecutor;
   try {
-    await executor.execute(prepared.units, (unit) => prepared.runUnit(unit, { claims: executor.claims, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) }));
+    let done = 0;
+    await executor.execute(prepared.units, async (unit) => {
+      const outcome = await prepared.runUnit(unit, { claims: executor.claims, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) });
+      o.progress?.step?.('experiment: (arm, seed) runs', ++done, prepared.units.length);
+      return outcome;
+    });
     return prepared.aggregate();
   } finally {
     await prepared.close();

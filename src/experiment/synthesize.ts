@@ -192,8 +192,8 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
   let reportPath: string | undefined;
   if (holdout) {
     progress.line('measuring fidelity and privacy');
-    const quality = qualityReport(train, sample.table, metadata, { seed: c.seed });
-    const privacy = privacyReport(train, holdout, sample.table, metadata, { seed: c.seed });
+    const quality = qualityReport(train, sample.table, metadata, { seed: c.seed }, progress);
+    const privacy = privacyReport(train, holdout, sample.table, metadata, { seed: c.seed }, progress);
     reportPath = `${stripExt(c.out)}.report.json`;
     writeJsonAtomic(reportPath, { kind: 'samplify-synthesis-report', holdoutShare: c.report!.holdout, rows: { train: train.rowCount, holdout: holdout.rowCount, synthetic: sample.table.rowCount }, quality, privacy });
     const det = 'detectionAuc' in quality.detection ? `${quality.detection.detectionAuc.trees.value.toFixed(3)} (trees; linear ${quality.detection.detectionAuc.linear.value.toFixed(3)})` : 'skipped';
