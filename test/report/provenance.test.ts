@@ -111,5 +111,6 @@ describe('provenance of every run kind', () => {
     const out = join(dir, 'out');
     await asCli(['cold-start', cfg, '--out', out], () => runColdStartTask(cfg, { out }));
     await assertComplete(out, 'cold-start', /^samplify cold-start \S+cold\.yaml --out /);
+    assert.match((await buildReport(out)).html, /data-chart="time-per-stage"/, 'fit seconds per arm and seed');
   });
 });

@@ -103,7 +103,17 @@ ${note('Each arm is compared with the real-only arm of the same model; the paire
 };
 
 const caseSets = z.record(z.string(), metricsSchema);
-const coldArmSchema = z.object({ arm: z.string(), description: z.string().optional(), chosen: z.record(z.string(), z.number()).nullable().optional(), seeds: z.array(z.number()).optional(), metrics: caseSets, std: caseSets.optional() }).loose();
+const coldArmSchema = z
+  .object({
+    arm: z.string(),
+    description: z.string().optional(),
+    chosen: z.record(z.string(), z.number()).nullable().optional(),
+    seeds: z.array(z.number()).optional(),
+    metrics: caseSets,
+    std: caseSets.optional(),
+    perSeed: z.array(z.object({ seed: z.number(), info: z.object({ fitSeconds: z.number().optional(), epochs: z.number().optional() }).loose().optional() }).loose()).optional(),
+  })
+  .loose();
 const comparisonSchema = z
   .object({ baseline: z.string(), treatment: z.string(), cases: z.string(), metric: z.string(), baselineMean: z.number(), treatmentMean: z.number(), relativeLift: z.number().nullable(), pValueT: z.number(), ci95Bootstrap: z.tuple([z.number(), z.number()]), pValueBootstrap: z.number().optional() })
   .loose();
@@ -119,6 +129,10 @@ const coldResultsSchema = z
     machine: z.record(z.string(), z.unknown()).optional(),
     environment: z.unknown().optional(),
     seconds: z.number().optional(),
+    // Stored bench results (bench/cold-start-beauty.ts) record these instead.
+    totalSeconds: z.number().optional(),
+    peakRssMiB: z.number().optional(),
+    command: z.string().optional(),
   })
   .loose();
 
@@ -165,6 +179,15 @@ ${res.selection ? html`<h3>Chosen on validation</h3><pre>${JSON.stringify(res.se
         body: html`<div class="charts">${await figure('cold-start-arms', 'Test NDCG@20 per arm on cold and warm items', barSpec(values, { x: 'arm', y: 'NDCG20', yTitle: 'NDCG@20', color: 'cases', group: 'cases' }))}</div>
 ${table(['arm', 'what', 'chosen', 'cold NDCG@20', 'cold HR@20', 'warm NDCG@20', 'warm HR@20'], rows, { numeric: [3, 4, 5, 6], id: 'cold-arms' })}`,
       });
+      // Model fit seconds per arm and seed (the heuristic arms fit nothing); memory is not recorded by cold-start runs.
+      const timing: Datum[] = res.arms.flatMap((a) => (a.perSeed ?? []).flatMap((p) => (p.info?.fitSeconds !== undefined ? [{ run: `${a.arm} · seed ${p.seed}`, stage: 'model fit', seconds: p.info.fitSeconds }] : [])));
+      sections.push({
+        id: 'time',
+        title: 'Time per stage',
+        body: timing.length
+          ? html`<div class="charts">${await figure('time-per-stage', 'Seconds to fit the model, per arm and seed (the heuristic arms fit nothing)', barSpec(timing, { x: 'run', y: 'seconds', color: 'stage', horizontal: true, height: Math.max(120, 18 * timing.length) }))}</div>${note(`Memory per stage is not recorded by cold-start runs.${res.seconds !== undefined ? ` Wall time of the whole run: ${fmt(res.seconds, 1)} s.` : ''}`)}`
+          : note('No per-seed fit times in results.json (runs before they were recorded per seed).'),
+      });
       if (res.split) sections.push({ id: 'split', title: 'Split', body: html`<pre>${JSON.stringify(res.split, null, 2)}</pre>` });
     }
     const seeds = [...new Set(res?.arms.flatMap((a) => a.seeds ?? []) ?? [])].sort((a, b) => a - b);
@@ -178,8 +201,9 @@ ${table(['arm', 'what', 'chosen', 'cold NDCG@20', 'cold HR@20', 'warm NDCG@20', 
         ...(typeof res?.config?.['checksum'] === 'string' ? { datasets: [{ name: String(res.config['dataset'] ?? 'data'), checksum: res.config['checksum'] }] } : {}),
         ...(machineLine(res?.machine) ? { machine: machineLine(res?.machine)! } : {}),
         ...(backendLine(res?.backend) ? { backend: backendLine(res?.backend)! } : {}),
-        ...(res?.seconds !== undefined ? { wallTime: { seconds: res.seconds, how: 'recorded (this invocation; seeds finished before a resume are read back)' } } : {}),
-        ...environmentProvenance(run, 'results.json', res?.environment, { subcommand: 'cold-start', template: `samplify cold-start <config.yaml> --out ${run.shown}   # the config is shown above` }),
+        ...(res?.seconds !== undefined ? { wallTime: { seconds: res.seconds, how: 'recorded (this invocation; seeds finished before a resume are read back)' } } : res?.totalSeconds !== undefined ? { wallTime: { seconds: res.totalSeconds, how: 'recorded by the benchmark script' } } : {}),
+        ...environmentProvenance(run, 'results.json', res?.environment, { subcommand: 'cold-start', template: res?.command ?? `samplify cold-start <config.yaml> --out ${run.shown}   # the config is shown above` }),
+        ...(res?.peakRssMiB !== undefined ? { extra: [['peak memory', `${fmt(res.peakRssMiB, 0)} MiB (the whole run)`] as const] } : {}),
       },
     };
   },
