@@ -1,7 +1,7 @@
 /** The command-line program: every command, its options and help (src/cli/main.ts runs it and maps errors to exit codes). */
 import { Command, InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
-import { CancelToken, layerConfig, stderrProgress } from '../core/index.ts';
+import { CancelToken, jsonLinesProgress, layerConfig, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, augmentImages, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
 import { runRecipeExperiment, parseRecipeExperimentConfig, isRecipeExperimentConfig, recipeScreenConfig } from '../experiment/index.ts';
 import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, dryRunLiftExperiment, dryRunSearchExperiment, dryRunCtrTask, dryRunColdStartTask, formatDryRun, type DryRunPlan } from '../experiment/index.ts';
@@ -67,6 +67,14 @@ function printResult(json: boolean | undefined, text: string, value: unknown): v
 /** A dry run's plan, as text or (--json) JSON. */
 function printPlan(plan: DryRunPlan, json: boolean | undefined): void {
   process.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatDryRun(plan)}\n`);
+}
+
+/** A worker's progress line as a JSON event: `[job] text` lines belong to a job (completed / failed / progress); the rest are the worker's own. */
+function workerEvent(text: string): Record<string, unknown> {
+  const m = /^\[([^\]]+)\] ([\s\S]*)$/.exec(text);
+  if (!m) return { event: 'worker', text };
+  const event = m[2] === 'completed' ? 'completed' : /^(?:failed|rejected|attempt \d+ failed)/.test(m[2]!) ? 'failed' : 'progress';
+  return { job: m[1], event, text: m[2] };
 }
 
 /** A run's results.json as written, for `--json` output. */
@@ -329,7 +337,8 @@ Examples:
           applySettings(f.settings);
           const store = o.store ?? runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
           const r = await submitSearchExperiment({ config, baseDir: f.baseDir, store, url: o.queue, ...(o.queueName ? { queueName: o.queueName } : {}), progress: stderrProgress, cancel: cancelOnSigint() });
-          process.stdout.write(r.table + (r.pending ? '\n' : `\nwritten: ${store}/results.json, ${store}/results.csv\n`));
+          if (o.json) printResult(true, '', r.pending ? { pending: r.pending } : readResults(store));
+          else process.stdout.write(r.table + (r.pending ? '\n' : `\nwritten: ${store}/results.json, ${store}/results.csv\n`));
           return;
         }
         const config = parseExperimentConfig(f.raw, configPath);
@@ -337,7 +346,8 @@ Examples:
         applySettings(f.settings);
         const store = o.store ?? runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
         const r = await submitLiftExperiment({ config, baseDir: f.baseDir, store, url: o.queue, ...(o.queueName ? { queueName: o.queueName } : {}), progress: stderrProgress, cancel: cancelOnSigint() });
-        process.stdout.write(r.table + `\nwritten: ${store}/results.json, ${store}/results.csv\n`);
+        if (o.json) printResult(true, '', r.pending ? { pending: r.pending } : readResults(store));
+        else process.stdout.write(r.pending ? r.table + '\n' : r.table + `\nwritten: ${store}/results.json, ${store}/results.csv\n`);
         return;
       }
       if (isSearchExperimentConfig(f.raw)) {
@@ -347,8 +357,8 @@ Examples:
         if (o.dryRun) return printPlan(await dryRunSearchExperiment(config, f.baseDir), o.json);
         const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
         const r = await runSearchExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
-        if (r.pending) process.stdout.write(r.table + '\n');
-        else if (o.json) printResult(true, '', readResults(out));
+        if (o.json) printResult(true, '', r.pending ? { pending: r.pending } : readResults(out));
+        else if (r.pending) process.stdout.write(r.table + '\n');
         else process.stdout.write(r.table + `\nwritten: ${out}/results.json, ${out}/results.csv\n`);
         return;
       }
@@ -471,13 +481,14 @@ Examples:
     .option('--host <address>', 'address to bind (default 127.0.0.1; any other address requires a token)', '127.0.0.1')
     .option('--port <n>', 'port (default 8377; 0 picks a free one)', int('port', 0), 8377)
     .option('--token <token>', 'token to require (default: generated and printed once when not on loopback)')
+    .option('--json', 'print {url, origin, token} as one JSON line once listening')
     .addHelpText('after', `
 Examples:
   $ samplify serve --runs runs
   $ samplify serve --runs runs --host 0.0.0.0 --port 8080     # prints a URL with a one-time token`)
-    .action(async (o: { runs: string; host: string; port: number; token?: string }) => {
+    .action(async (o: { runs: string; host: string; port: number; token?: string; json?: boolean }) => {
       const wb = await startWorkbench({ runs: o.runs, host: o.host, port: o.port, ...(o.token !== undefined ? { token: o.token } : {}) });
-      process.stdout.write(`samplify workbench on ${wb.url}${wb.token ? '\n(the token is printed only now; every request needs it)' : ''}\n`);
+      printResult(o.json, `samplify workbench on ${wb.url}${wb.token ? '\n(the token is printed only now; every request needs it)' : ''}`, { url: wb.url, origin: wb.origin, token: wb.token });
       await new Promise<void>((done) => process.once('SIGINT', () => void wb.close().then(done)));
     });
   program
@@ -487,14 +498,15 @@ Examples:
     .option('--queue-name <name>', `BullMQ queue name (default: ${DEFAULT_QUEUE_NAME})`)
     .option('--concurrency <n>', 'jobs this process runs at once (training is CPU-bound: run one worker process per core)', int('concurrency', 1), 1)
     .option('--lock-duration <ms>', 'how long a job stays locked without renewal before another worker takes it over (default 30000)', int('lock-duration', 1000))
+    .option('--json', 'one JSON line per event on stdout: {job, event: progress|completed|failed, text}, {event: worker, text} and {step, done, total}')
     .addHelpText('after', `
 Examples:
   $ samplify worker --queue redis://127.0.0.1:6379/0
   $ samplify worker --queue rediss://:secret@queue.internal:6380/0 --concurrency 2`)
-    .action(async (o: CommonFlags & { queue: string; queueName?: string; concurrency: number; lockDuration?: number }) => {
+    .action(async (o: CommonFlags & { queue: string; queueName?: string; concurrency: number; lockDuration?: number; json?: boolean }) => {
       checkQueueUrl(o.queue);
       applySettings(splitSettings(layerConfig({}, settingsLayer(o), o.set ?? [])).settings);
-      const w = startWorker({ url: o.queue, concurrency: o.concurrency, progress: stderrProgress, ...(o.queueName ? { queueName: o.queueName } : {}), ...(o.lockDuration !== undefined ? { lockDuration: o.lockDuration } : {}) });
+      const w = startWorker({ url: o.queue, concurrency: o.concurrency, progress: o.json ? jsonLinesProgress(process.stdout, workerEvent) : stderrProgress, ...(o.queueName ? { queueName: o.queueName } : {}), ...(o.lockDuration !== undefined ? { lockDuration: o.lockDuration } : {}) });
       await w.ready;
       // First signal: finish the running jobs, then exit; second: stop now (the jobs resume from their checkpoints elsewhere).
       await new Promise<void>((done) => {

@@ -14,14 +14,16 @@ export interface ProgressReporter {
 
 /**
  * Progress to a stream: complete lines always; on a terminal (isTTY) also one bar line with ETA
- * for `step` updates, redrawn in place at most every 200 ms and cleared before the next line. Not
+ * for `step` updates (the label updated last; each label keeps its own pace for the ETA), redrawn in place at most every 200 ms and cleared before the next line. Not
  * on a terminal (a log file, a pipe, the workbench reading a child's stderr) only the lines are
  * written, so logs stay one event per line.
  */
 export function streamProgress(stream: Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean; columns?: number }, now: () => number = () => performance.now()): ProgressReporter {
   let barShown = false;
   let lastDraw = Number.NEGATIVE_INFINITY;
-  let started: { label: string; at: number; from: number } | null = null;
+  // Per label: when its bar started and at which unit, so an outer bar (the experiment's runs) keeps
+  // its ETA while an inner one (an epoch's batches) redraws in between.
+  const started = new Map<string, { at: number; from: number }>();
   const clear = (): void => {
     if (barShown) stream.write('\r\x1b[K');
     barShown = false;
@@ -34,10 +36,15 @@ export function streamProgress(stream: Pick<NodeJS.WriteStream, 'write'> & { isT
     step(label: string, done: number, total: number) {
       if (!stream.isTTY || total <= 0) return;
       const t = now();
-      if (!started || started.label !== label || done < started.from) started = { label, at: t, from: done };
+      let start = started.get(label);
+      if (!start || done < start.from) {
+        start = { at: t, from: done };
+        started.set(label, start);
+      }
+      if (done >= total) started.delete(label);
       if (done < total && t - lastDraw < 200) return;
       lastDraw = t;
-      const bar = progressBar(label, done, total, t - started.at, done - started.from, stream.columns ?? 80);
+      const bar = progressBar(label, done, total, t - start.at, done - start.from, stream.columns ?? 80);
       stream.write(`\r\x1b[K${bar}`);
       barShown = true;
       if (done >= total) clear();
@@ -57,6 +64,27 @@ export function progressBar(label: string, done: number, total: number, elapsedM
 }
 
 export const stderrProgress: ProgressReporter = streamProgress(process.stderr);
+
+/**
+ * Progress as JSON lines for scripts (`--json` on long-running commands such as `samplify worker`):
+ * one object per line on `stream` — what `describe` makes of each progress line (default
+ * `{"text": …}`) — and `{"step": label, "done", "total"}` at most once a second per label and
+ * at its end.
+ */
+export function jsonLinesProgress(stream: Pick<NodeJS.WriteStream, 'write'>, describe: (text: string) => Record<string, unknown> = (text) => ({ text }), now: () => number = () => performance.now()): ProgressReporter {
+  const lastStep = new Map<string, number>();
+  return {
+    line(text: string) {
+      stream.write(`${JSON.stringify(describe(text))}\n`);
+    },
+    step(label: string, done: number, total: number) {
+      const t = now();
+      if (done < total && t - (lastStep.get(label) ?? Number.NEGATIVE_INFINITY) < 1000) return;
+      lastStep.set(label, t);
+      stream.write(`${JSON.stringify({ step: label, done, total })}\n`);
+    },
+  };
+}
 
 export const silentProgress: ProgressReporter = { line() {} };
 

@@ -1,4 +1,4 @@
-import { ConfigError, Rng } from '../core/index.ts';
+import { ConfigError, Rng, type ProgressReporter } from '../core/index.ts';
 import type { EvalCase } from '../data/index.ts';
 
 /** Anything that scores all items for a batch of histories (every Recommender does). */
@@ -23,6 +23,10 @@ export interface FullRankingOptions {
   readonly exclude?: HistoryExclusion;
   /** Histories scored per scoreAll call; bounds memory at batch × (numItems + 1) floats. */
   readonly batchSize?: number;
+  /** Cases ranked so far, as a `step` (a bar with ETA on a terminal). */
+  readonly progress?: ProgressReporter;
+  /** The step's label (default 'ranking'). */
+  readonly label?: string;
 }
 
 /**
@@ -50,6 +54,7 @@ export function fullRankingRanks(model: Scorer, cases: readonly EvalCase[], numI
       }
       ranks[start + b] = rankOf(row, c.target, 1, width);
     }
+    options.progress?.step?.(options.label ?? 'ranking', Math.min(start + batchSize, cases.length), cases.length);
   }
   return ranks;
 }

@@ -43,7 +43,8 @@ export async function augmentFile(o: AugmentFileOptions): Promise<{ samples: num
   // Fitting declared resources (similarity) and validating every step happen here, before any output.
   const pipeline = loadPipeline(o.pipeline, { train: split.train, dataset });
   await fitPipelineGenerators(pipeline, split.train, { cacheDir: o.generatorCacheDir ?? join(dirname(o.out), 'generators'), progress });
-  const stream = expandSequences(split.train, pipeline, { views: o.views, seed: o.seed });
+  // Samples written so far as a step (a bar with ETA on a terminal); users × views bounds the total.
+  const stream = stepped(expandSequences(split.train, pipeline, { views: o.views, seed: o.seed }), 'augment: samples written', split.train.users().length * o.views, progress);
   let samples: number;
   if (ext === '.jsonl') samples = (await writeExpansionJsonl(stream, o.out, { itemIds: dataset.itemIds, userIds: dataset.userIds })).samples;
   else {
@@ -61,4 +62,14 @@ export async function augmentFile(o: AugmentFileOptions): Promise<{ samples: num
   }
   progress.line(`wrote ${samples} augmented samples for ${split.train.users().length} users to ${o.out}`);
   return { samples, users: split.train.users().length, path: o.out };
+}
+
+/** `xs` as they are consumed, reported to `progress` as `step(label, done, total)` every 256 items and at the end. */
+function* stepped<T>(xs: Iterable<T>, label: string, total: number, progress: ProgressReporter): Generator<T> {
+  let done = 0;
+  for (const x of xs) {
+    yield x;
+    if (++done % 256 === 0) progress.step?.(label, Math.min(done, total), total);
+  }
+  progress.step?.(label, total, total);
 }

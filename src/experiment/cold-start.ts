@@ -26,6 +26,7 @@ import { AttributePopularityRecommender, ColdItemFallbackRecommender, createReco
 import { backendInfo } from '../nn/index.ts';
 import { synthesizeColdStartInteractions, withSyntheticSequences, type ColdStartSynthConfig, type ColdStartSynthesis } from '../synth/index.ts';
 import { readRunResult, writeRunResult } from './run-store.ts';
+import { runEnvironment, type RunEnvironment } from './config.ts';
 
 export interface ColdStartExperimentOptions {
   readonly dataset: SequenceDataset;
@@ -112,12 +113,17 @@ export interface ColdStartExperimentResult {
   readonly table: string;
   readonly backend: Record<string, unknown>;
   readonly machine: Record<string, unknown>;
+  /** samplify version, machine, settings and command line (the provenance every run kind records). */
+  readonly environment: RunEnvironment;
+  /** Wall-clock seconds of this invocation (seeds finished earlier are read back, not retrained). */
+  readonly seconds: number;
 }
 
 const DEFAULT_MODEL: ModelSpec = { model: 'sasrec', config: { loss: 'bce' } };
 
 export async function runColdStartExperiment(o: ColdStartExperimentOptions): Promise<ColdStartExperimentResult> {
   const progress = o.progress ?? silentProgress;
+  const startedAt = performance.now();
   if (o.seeds.length === 0) throw new ConfigError('at least one seed is needed', { field: 'seeds' });
   if (o.intensities.length === 0 || o.intensities.some((k) => !Number.isInteger(k) || k < 1)) throw new ConfigError(`intensities must be integers >= 1 (synthetic interactions per cold item), got [${o.intensities.join(', ')}]`, { field: 'intensities' });
   if (o.attributes.numItems !== o.dataset.numItems) throw new ConfigError(`attributes cover ${o.attributes.numItems} items, the dataset has ${o.dataset.numItems}`, { field: 'attributes' });
@@ -312,6 +318,8 @@ export async function runColdStartExperiment(o: ColdStartExperimentOptions): Pro
     table,
     backend: { ...backendInfo() },
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version },
+    environment: runEnvironment(),
+    seconds: Math.round(performance.now() - startedAt) / 1000,
   };
   writeJsonAtomic(join(o.out, 'results.json'), result);
   writeFileAtomic(join(o.out, 'table.md'), table + '\n');

@@ -4,6 +4,7 @@
  * The merge order is the same for every command: schema defaults < config file < `--set`.
  */
 import { readFileSync, existsSync, statSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { dirname, resolve, extname } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
@@ -71,6 +72,50 @@ export function applySettings(s: Settings): void {
 export function runSettings(): { threads: number; backend: string } {
   const b = backendInfo();
   return { threads: b.threads, backend: b.name };
+}
+
+/** Where a run ran, for its provenance record (samplify version, machine, settings, the command line). */
+export interface RunEnvironment {
+  readonly samplify: string;
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGiB: number; readonly platform: string; readonly node: string };
+  readonly settings: { readonly threads: number; readonly backend: string };
+  /** The samplify command line that started the run (as typed, relative to the folder it ran in); null when the run was not started by the CLI (a test, a library call). */
+  readonly command: string | null;
+}
+
+let packageVersion: string | undefined;
+
+/** The samplify version from package.json (two folders up, in src/ and in dist/). */
+export function samplifyPackageVersion(): string {
+  if (packageVersion === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+      packageVersion = typeof pkg.version === 'string' ? pkg.version : 'unknown';
+    } catch {
+      packageVersion = 'unknown';
+    }
+  }
+  return packageVersion;
+}
+
+/** A command-line argument as a POSIX shell reads it back. */
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The run environment every writer records next to its results (the one shape the report reads for
+ * every kind). Not for byte-identical results files: it names the machine and the command line.
+ */
+export function runEnvironment(): RunEnvironment {
+  const entry = process.argv[1] ?? '';
+  const viaCli = /(?:^|[\\/])(?:samplify(?:-src)?(?:\.m?js)?|main\.[jt]s)$/.test(entry);
+  return {
+    samplify: samplifyPackageVersion(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${process.platform}-${process.arch}`, node: process.version },
+    settings: runSettings(),
+    command: viaCli ? ['samplify', ...process.argv.slice(2)].map(shellQuote).join(' ') : null,
+  };
 }
 
 /**

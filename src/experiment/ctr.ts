@@ -223,7 +223,7 @@ export interface CtrExperimentDeps {
 }
 
 /** sha256 of a table's columns and cells: the data part of CTR run fingerprints. */
-function tableFingerprint(t: Table): string {
+export function tableFingerprint(t: Table): string {
   const h = createHash('sha256');
   h.update(JSON.stringify(t.columns));
   for (const c of t.columns) h.update(JSON.stringify(t.data[c]));

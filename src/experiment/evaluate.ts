@@ -7,6 +7,7 @@ import { createRecommender, type ModelSpec, type EpochLog, type Recommender, typ
 import { backendInfo } from '../nn/index.ts';
 import { rejectionCounts, reportRejections } from './read-summary.ts';
 import { claimRun, readRunResult, sameFingerprint, writeRunResult } from './run-store.ts';
+import { runEnvironment, samplifyPackageVersion, type RunEnvironment } from './config.ts';
 
 export interface EvaluateConfig {
   readonly data: string;
@@ -62,6 +63,8 @@ export interface EvaluateResult {
   readonly seeds: readonly SeedResult[];
   readonly backend: Record<string, unknown>;
   readonly machine: Record<string, unknown>;
+  /** The samplify command line that started the run (null outside the CLI), and the settings (see runEnvironment). */
+  readonly command?: RunEnvironment['command'];
   /** Seeds another worker is still training (only with shareWithWorkers); not in the means. */
   readonly pendingSeeds?: readonly number[];
 }
@@ -143,7 +146,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
         });
       }
       const rank = (m: Recommender, cases: readonly EvalCase[]): Int32Array =>
-        candidates && cases === split.test ? sampledRanks(m, cases, numItems, candidates.test) : candidates ? sampledRanks(m, cases, numItems, candidates.valid) : fullRankingRanks(m, cases, numItems, { exclude });
+        candidates && cases === split.test ? sampledRanks(m, cases, numItems, candidates.test) : candidates ? sampledRanks(m, cases, numItems, candidates.valid) : fullRankingRanks(m, cases, numItems, { exclude, progress, label: cases === split.test ? 'ranking the test cases' : 'ranking the validation cases' });
       const model = createRecommender(config.model);
       progress.line(`seed ${seed}: fitting ${model.name}`);
       const fit = await model.fit(train, {
@@ -200,7 +203,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   const v = meanStdByMetric(seedResults.map((r) => r.valid), names);
   const t = meanStdByMetric(seedResults.map((r) => r.test), names);
   const result: EvaluateResult = {
-    samplify: '0.1.0',
+    samplify: samplifyPackageVersion(),
     config: {
       data: config.data ? basename(config.data) : dataset.name,
       format: config.format ?? null,
@@ -237,6 +240,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
     ...(pendingSeeds.length > 0 ? { pendingSeeds } : {}),
     backend: { ...backendInfo() },
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    command: runEnvironment().command,
   };
   writeJsonAtomic(join(config.out, 'results.json'), result);
   return result;

@@ -8,7 +8,8 @@ export { runLiftExperiment, prepareLiftExperiment, liftUnitKey, liftTable } from
 export type { LiftOptions, ArmSummary, LiftUnit, LiftUnitOptions, LiftUnitRecord, PreparedLiftExperiment } from './lift.ts';
 export { runSearchExperiment, prepareSearchExperiment, searchUnitKey, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, armTrainingGroups, searchLiftTable, searchExperimentSchema } from './search.ts';
 export type { SearchExperimentConfig, SearchArmConfig, SearchArmSummary, SearchExperimentOptions, SearchExperimentResult, TextGeneratorFactory, TextGeneratorContext, PreparedSearchExperiment, SearchUnitOptions } from './search.ts';
-export { parseExperimentConfig, readExperimentConfig, armModelSpec, experimentSchema, checkExperimentPipelines, readConfigFile, readRawConfig, parseLayered, splitSettings, applySettings, runSettings, settingsSchema } from './config.ts';
+export { parseExperimentConfig, readExperimentConfig, armModelSpec, experimentSchema, checkExperimentPipelines, readConfigFile, readRawConfig, parseLayered, splitSettings, applySettings, runSettings, runEnvironment, samplifyPackageVersion, settingsSchema } from './config.ts';
+export type { RunEnvironment } from './config.ts';
 export { dataFragment, inputFragment, tableColumnsFragment, TABLE_COLUMN_DEFAULTS, seedsFragment, seedFragment, epochsFragment, patienceFragment, trainerFragment, outFragment, EXCLUDE_MODES, DEFAULT_EXCLUDE, loadOptionsOf } from './config.ts';
 export { evaluateCommandSchema, augmentCommandSchema, augmentImagesCommandSchema, validateCommandSchema, benchmarkCommandSchema } from './config.ts';
 export type { ExperimentConfig, ArmConfig, Settings, InputConfig, EvaluateCommandConfig } from './config.ts';

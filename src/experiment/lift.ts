@@ -23,7 +23,7 @@ import { evaluateOnSplit, type EvaluateConfig, type EvaluateResult } from './eva
 import { reportRejections } from './read-summary.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { cacheGeneratorSnapshot, declaredModels, fitPipelineGenerators, fitSequenceGenerator, generatorCacheName, generatorIsCached, generatorIsPrefixOf, type SequenceGeneratorOptions } from './generators.ts';
-import { armModelSpec, experimentModelSpec, type ArmConfig, type ExperimentConfig } from './config.ts';
+import { armModelSpec, experimentModelSpec, runEnvironment, type ArmConfig, type ExperimentConfig } from './config.ts';
 
 export interface LiftOptions {
   readonly config: ExperimentConfig;
@@ -271,6 +271,8 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     async (unit) => {
       const rec = await lift.runUnitRecord(unit, { ...unitOptions, claims: executor.claims });
       ran.set(unit.key, rec);
+      // The experiment-level bar: (arm, seed) runs done of all, with an ETA from their pace.
+      progress.step?.('experiment: (arm, seed) runs', ran.size, lift.units.length);
       return rec.outcome;
     },
     lift.fits,
@@ -331,7 +333,8 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
   const progress = o.progress ?? silentProgress;
   // Seconds and peak memory of the steps before and after the (arm, seed) runs, for results.json.
   const stages: RunStage[] = [];
-  let stageStart = performance.now();
+  const startedAt = performance.now();
+  let stageStart = startedAt;
   const endStage = (stage: string): void => {
     const now = performance.now();
     stages.push({ stage, seconds: Math.round(now - stageStart) / 1000, peakRssMiB: peakRssMiB() });
@@ -549,7 +552,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
         alignment: recs[0]?.outcome === 'done' ? recs[0].alignment : null,
       };
     });
-    return aggregateLift(o, { config, dataset, split, seeds, pipelines, armResults, stages });
+    return aggregateLift(o, { config, dataset, split, seeds, pipelines, armResults, stages, startedAt });
   };
 
   const fits: SharedFit[] = [...fitsByKey.entries()].map(([key, f]) => ({
@@ -576,6 +579,8 @@ function aggregateLift(
     armResults: { arm: ArmConfig | null; name: string; results: ArmRun[]; view: TrainView; alignment: AlignmentSummary | null }[];
     /** The stages before the runs (the aggregation is timed here). */
     stages: readonly RunStage[];
+    /** performance.now() when the experiment started reading its data (the wall time in stages.json). */
+    startedAt: number;
   },
 ): { arms: ArmSummary[]; table: string; pending?: string[] } {
   const { config, dataset, split, seeds, pipelines, armResults, stages } = ctx;
@@ -656,7 +661,7 @@ function aggregateLift(
   // Seconds and peak RSS (MiB) of this process's steps around the runs (each run's own are in
   // arms/<arm>/seeds/); beside results.json, not in it, so the results of a rerun or of a run
   // split over workers stay byte-identical.
-  writeJsonAtomic(join(o.out, 'stages.json'), { stages: [...stages, aggregated] });
+  writeJsonAtomic(join(o.out, 'stages.json'), { stages: [...stages, aggregated], wallSeconds: Math.round(performance.now() - ctx.startedAt) / 1000, environment: runEnvironment() });
   writeFileAtomic(join(o.out, 'results.csv'), liftCsv(arms, specs.map((s) => s.name)));
   return { arms, table };
 }

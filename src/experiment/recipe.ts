@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
-import { experimentSchema, parseWithSchema, type ExperimentConfig } from './config.ts';
+import { experimentSchema, parseWithSchema, runEnvironment, type ExperimentConfig } from './config.ts';
 import { runLiftExperiment, type ArmSummary } from './lift.ts';
 
 const budgetSchema = z
@@ -134,6 +134,7 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
         }
       : null,
     cost: { screenSeconds, confirmSeconds: confirm?.seconds ?? 0, screenShare: screenSeconds / (screenSeconds + (confirm?.seconds ?? 0)) },
+    environment: runEnvironment(),
   });
   return result;
 }

@@ -33,7 +33,7 @@ import { augmentQueryGroups, fitTextResources, loadTextPipeline, textRng, type T
 import { searchRankers, type SearchRanker } from '../models/search/index.ts';
 import { combineSeeds, defaultSearchMetrics, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
 import { generateSyntheticPairs, syntheticPairsConfigSchema, type SyntheticPairsReport, type TextGenerator } from '../llm/index.ts';
-import { parseWithSchema } from './config.ts';
+import { parseWithSchema, runEnvironment } from './config.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { reportRejections } from './read-summary.ts';
 import { defaultTextGenerators } from './text-generators.ts';
@@ -376,7 +376,16 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
   const prepared = await prepareSearchExperiment(o);
   const executor = o.executor ?? inProcessExecutor;
   try {
-    await executor.execute(prepared.units, (unit) => prepared.runUnit(unit, { claims: executor.claims, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) }), prepared.fits);
+    let done = 0;
+    await executor.execute(
+      prepared.units,
+      async (unit) => {
+        const outcome = await prepared.runUnit(unit, { claims: executor.claims, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) });
+        o.progress?.step?.('experiment: (arm, seed) runs', ++done, prepared.units.length);
+        return outcome;
+      },
+      prepared.fits,
+    );
     return prepared.aggregate();
   } finally {
     await prepared.close();
@@ -386,6 +395,7 @@ export async function runSearchExperiment(o: SearchExperimentOptions): Promise<S
 export async function prepareSearchExperiment(o: SearchExperimentOptions): Promise<PreparedSearchExperiment> {
   const { config } = o;
   const progress = o.progress ?? silentProgress;
+  const startedAt = performance.now();
   const dataset = await loadSearchDataset(resolve(o.baseDir, config.data.path), searchReaderOptions(config));
   const report = dataset.report;
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
@@ -612,7 +622,7 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
       arms,
     });
     writeFileAtomic(join(o.out, 'results.csv'), searchLiftCsv(arms, names));
-    writeJsonAtomic(join(o.out, 'stages.json'), { arms: fitTimes });
+    writeJsonAtomic(join(o.out, 'stages.json'), { arms: fitTimes, wallSeconds: Math.round(performance.now() - startedAt) / 1000, environment: runEnvironment() });
     return { arms, selected, table };
   };
 

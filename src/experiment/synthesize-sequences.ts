@@ -17,7 +17,7 @@ import { ConfigError } from '../core/index.ts';
 import { DATA_FORMATS, INTERACTION_FORMATS, loadDataset, makeTrainView, readInteractions, saveIdMaps, type ColumnNames, type InteractionFormat, type ReadReport } from '../data/index.ts';
 import { sequencePrivacyReport, sequenceQualityReport } from '../eval/index.ts';
 import { createSequenceSynthesizer, eventSequencesFromTable, learnsEventTypes, SEQUENCE_SYNTHESIZERS, sequenceSynthesizers, synthesizerSpecSchema, type EventSequence, type EventSequenceSynthesizer } from '../synth/index.ts';
-import { parseWithSchema, runSettings } from './config.ts';
+import { parseWithSchema, runEnvironment, runSettings } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 import { reportRejections } from './read-summary.ts';
 
@@ -195,6 +195,7 @@ export async function runSequenceSynthesis(o: SequenceSynthesizeOptions): Promis
     // Peak resident memory of the process at the end of each stage (MiB; see src/core/memory.ts).
     peakRssMiB: { ...peakMiB, ...(reportPath ? { report: peakRssMiB() } : {}) },
     node: process.version,
+    environment: runEnvironment(),
   });
   progress.line(`written: ${c.out}, ${modelPath}, ${idMapPath}, ${provenancePath}`);
   return { out: c.out, model: modelPath, idMap: idMapPath, provenance: provenancePath, histories: synthetic.length, exactCopiesRemoved: copiesRemoved, ...(reportPath ? { qualityReport: reportPath } : {}) };

@@ -9,7 +9,7 @@ import { peakRssMiB, silentProgress, writeJsonAtomic, type CancelToken, type Pro
 import { COLUMN_TYPES, TABLE_FORMATS, detectMetadata, readTable, selectRows, writeTable, type ColumnType, type MetadataOverride, type Table } from '../data/index.ts';
 import { privacyReport, qualityReport } from '../eval/index.ts';
 import { createSynthesizer, synthesizers, synthesizerSpecSchema, GaussianCopulaSynthesizer, type Constraint, type SampleReport, type SynthFitReport } from '../synth/index.ts';
-import { parseWithSchema, runSettings, readConfigFile } from './config.ts';
+import { parseWithSchema, runEnvironment, runSettings, readConfigFile } from './config.ts';
 import { reportHoldout } from './holdout.ts';
 import { isSequenceSynthesizeConfig, parseSequenceSynthesizeConfig, type SequenceSynthesizeConfig } from './synthesize-sequences.ts';
 import { resolveConfigPaths, withOutputPath } from './paths.ts';
@@ -192,8 +192,8 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
   let reportPath: string | undefined;
   if (holdout) {
     progress.line('measuring fidelity and privacy');
-    const quality = qualityReport(train, sample.table, metadata, { seed: c.seed });
-    const privacy = privacyReport(train, holdout, sample.table, metadata, { seed: c.seed });
+    const quality = qualityReport(train, sample.table, metadata, { seed: c.seed }, progress);
+    const privacy = privacyReport(train, holdout, sample.table, metadata, { seed: c.seed }, progress);
     reportPath = `${stripExt(c.out)}.report.json`;
     writeJsonAtomic(reportPath, { kind: 'samplify-synthesis-report', holdoutShare: c.report!.holdout, rows: { train: train.rowCount, holdout: holdout.rowCount, synthetic: sample.table.rowCount }, quality, privacy });
     const det = 'detectionAuc' in quality.detection ? `${quality.detection.detectionAuc.trees.value.toFixed(3)} (trees; linear ${quality.detection.detectionAuc.linear.value.toFixed(3)})` : 'skipped';
@@ -217,6 +217,7 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
     // Peak resident memory of the process at the end of each stage (MiB; see src/core/memory.ts).
     peakRssMiB: { ...peakMiB, ...(reportPath ? { report: peakRssMiB() } : {}) },
     node: process.version,
+    environment: runEnvironment(),
   });
   progress.line(`written: ${c.out}, ${modelPath}, ${provenancePath}`);
   return { out: c.out, model: modelPath, provenance: provenancePath, ...(reportPath ? { qualityReport: reportPath } : {}), report: r, fit, seconds: { read: readSeconds, fit: fitSeconds, sample: sampleSeconds, write: writeSeconds } };

@@ -11,8 +11,8 @@ import { COLUMN_TYPES, detectMetadata, itemColdStartSplit, loadDataset, loadMovi
 import { loadItemAttributes } from '../augment/index.ts';
 import { createSynthesizer, synthesizers } from '../synth/index.ts';
 import { modelSpecSchema } from '../models/index.ts';
-import { runSettings, dataFragment, epochsFragment, outFragment, parseWithSchema, patienceFragment, readConfigFile, seedsFragment } from './config.ts';
-import { ctrExperimentSchema, formatCtrTable, runCtrExperiment, temporalCtrSplit, userTemporalCtrSplit, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
+import { runEnvironment, runSettings, dataFragment, epochsFragment, outFragment, parseWithSchema, patienceFragment, readConfigFile, seedsFragment } from './config.ts';
+import { ctrExperimentSchema, formatCtrTable, tableFingerprint, runCtrExperiment, temporalCtrSplit, userTemporalCtrSplit, type CtrDataset, type CtrExperimentResult } from './ctr.ts';
 import { finishPlan, type DryRunArm, type DryRunPlan } from './dry-run.ts';
 import { runOutputDir } from './paths.ts';
 import { reportRejections } from './read-summary.ts';
@@ -182,7 +182,9 @@ export async function runCtrTask(source: TaskSource<CtrTaskConfig>, o: TaskRunOp
   const { name: _name, data, out: _out, ...experiment } = config;
   const { readReport: _report, ...dataset } = await loadCtrDataset(data, baseDir, o.progress);
   const result = await runCtrExperiment(dataset, experiment, { createSynthesizer, runDir: join(out, 'runs'), ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) });
-  writeJsonAtomic(join(out, 'results.json'), { ...result, name: config.name, task: config, settings: runSettings() });
+  // The checksum is of the rows as read (columns and cells), so the same data in another file layout fingerprints alike.
+  const checksum = tableFingerprint(dataset.table);
+  writeJsonAtomic(join(out, 'results.json'), { ...result, name: config.name, task: config, settings: runSettings(), dataset: { name: 'movielens100k' in data ? data.movielens100k : data.path, checksum }, environment: runEnvironment() });
   return { result, table: formatCtrTable(result), out };
 }
 

@@ -222,6 +222,8 @@ interface RunRow {
   name: string;
   kind: string;
   status: string;
+  /** Why a failed or lost run ended, when known. */
+  reason: string | null;
   modified: number;
 }
 
@@ -233,7 +235,7 @@ function runRows(runs: string): RunRow[] {
       const dir = join(runs, e.name);
       const kind = detectRunKind(new RunFolder(dir))?.name ?? (existsSync(join(dir, 'config.yaml')) ? 'experiment (no results yet)' : 'unknown');
       const job = readJob(dir);
-      return { name: e.name, kind, status: job?.shown ?? (kind === 'unknown' ? '—' : 'finished'), modified: statSync(dir).mtimeMs };
+      return { name: e.name, kind, status: job?.shown ?? (kind === 'unknown' ? '—' : 'finished'), reason: job?.reason ?? null, modified: statSync(dir).mtimeMs };
     })
     .sort((a, b) => b.modified - a.modified || a.name.localeCompare(b.name));
 }
@@ -243,7 +245,7 @@ function listRuns(runs: string): Html {
   const options = rows.map((r) => html`<option value="${r.name}">${r.name}</option>`);
   return html`<p><a class="button" href="/new">New experiment</a></p>
 <table data-testid="runs"><thead><tr><th>run</th><th>kind</th><th>status</th><th></th></tr></thead><tbody>
-${rows.map((r) => html`<tr data-run="${r.name}"><td><a href="/runs/${encodeURIComponent(r.name)}">${r.name}</a></td><td>${r.kind}</td><td class="status-${r.status}">${r.status}</td><td><a href="/runs/${encodeURIComponent(r.name)}/report">report</a></td></tr>`)}
+${rows.map((r) => html`<tr data-run="${r.name}"><td><a href="/runs/${encodeURIComponent(r.name)}">${r.name}</a></td><td>${r.kind}</td><td class="status-${r.status}" data-testid="run-status">${r.status}${r.reason ? html`<div class="reason" data-testid="run-reason">${r.reason}</div>` : ''}</td><td><a href="/runs/${encodeURIComponent(r.name)}/report">report</a></td></tr>`)}
 </tbody></table>
 ${rows.length === 0 ? html`<p>No runs in this folder yet.</p>` : ''}
 <form method="get" action="/compare" class="compare"><label>compare <select name="a">${options}</select></label> <label>with <select name="b">${options}</select></label> <button>compare</button></form>`;
@@ -253,6 +255,7 @@ function runPage(dir: string, name: string): Html {
   const job = readJob(dir);
   const enc = encodeURIComponent(name);
   return html`<p>status: <strong data-testid="status">${job?.shown ?? 'finished (not launched here)'}</strong>${job?.exitCode !== null && job?.exitCode !== undefined ? ` (exit ${job.exitCode})` : ''}${job ? `, attempt ${job.attempts}` : ''}</p>
+${job?.reason ? html`<p class="warn" data-testid="reason">${job.reason}</p>` : ''}
 <p><a href="/runs/${enc}/report" data-testid="report-link">open the report</a></p>
 ${job ? html`<form method="post" action="/runs/${enc}/cancel" style="display:inline"><button data-testid="cancel">cancel (Ctrl-C: the checkpoint is kept)</button></form>
 <form method="post" action="/runs/${enc}/resume" style="display:inline"><button data-testid="resume">resume</button></form>
@@ -352,7 +355,7 @@ function page(title: string, body: HtmlValue): string {
 body{font:14px/1.5 system-ui,sans-serif;margin:0;color:#1d232b;background:#fafbfc}header{background:#fff;border-bottom:1px solid #dde2e7;padding:10px 24px}header a{color:#2457a6;text-decoration:none;font-weight:600}
 main{max-width:1100px;margin:0 auto;padding:12px 24px}table{border-collapse:collapse}th,td{border-bottom:1px solid #dde2e7;padding:4px 10px;text-align:left}td.num{text-align:right}
 .errors{color:#b3261e}.warn{color:#b3261e}pre{background:#f3f5f7;padding:8px;max-height:420px;overflow:auto;font-size:12px}textarea{font:12px monospace;width:100%}label{display:block;margin:8px 0 2px}
-.status-running{color:#2457a6}.status-failed,.status-lost{color:#b3261e}.status-interrupted{color:#a15c00}.latest{font-weight:600}
+.reason{font-size:12px;max-width:520px}.status-running{color:#2457a6}.status-failed,.status-lost{color:#b3261e}.status-interrupted{color:#a15c00}.latest{font-weight:600}
 </style></head><body><header><a href="/">samplify workbench</a> · ${title}</header><main>${body}</main></body></html>`.text;
 }
 

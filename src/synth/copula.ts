@@ -426,6 +426,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
         discrete.push(discreteLatent(m.cum, (i) => category[i]!));
         categorical.push({ latent: latents.length - 1, marginal: marginals.length - 1, category, rng: crng.split('association-order') });
       }
+      progress.step?.('gaussian-copula: columns', ci + 1, table.columns.length);
       const now = performance.now();
       if (now - lastLine > 1000 || table.columns.length <= 30) {
         progress.line(`gaussian-copula: column ${ci + 1}/${table.columns.length} ${col} (${meta.type}) → ${describeMarginal(m)}`);

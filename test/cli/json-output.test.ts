@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -42,4 +42,73 @@ test('synthesize --json: rows, paths', () => {
   assert.equal(j['kind'], 'table');
   assert.equal(j['rows'], 50);
   assert.equal(readFileSync(join(dir, 'events.csv'), 'utf8').trim().split('\n').length, 51);
+});
+
+test('report --json: the page it wrote, its kind, charts and notes', () => {
+  const j = cli(['report', 'run', '--json'], dir);
+  assert.equal(j['kind'], 'lift');
+  assert.equal(j['path'], join(dir, 'run', 'report.html'));
+  assert.equal(j['bytes'], readFileSync(join(dir, 'run', 'report.html')).length);
+  assert.ok((j['charts'] as number) >= 3);
+  assert.deepEqual(j['notes'], []);
+});
+
+/** A samplify process from the sources, its stdout collected; resolves on exit. */
+function cliAsync(args: string[], cwd: string): { child: ChildProcess; stdout: () => string; stderr: () => string; done: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(root, 'scripts', 'samplify-src.mjs'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+  return { child, stdout: () => out, stderr: () => err.slice(-2000), done };
+}
+
+async function until(what: string, f: () => boolean, ms = 120_000): Promise<void> {
+  const t0 = Date.now();
+  while (!f()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('serve --json: the URL, origin and token as one JSON line', async () => {
+  const s = cliAsync(['serve', '--runs', dir, '--port', '0', '--host', '0.0.0.0', '--json'], dir);
+  try {
+    await until('the serve line', () => s.stdout().includes('\n'));
+    const j = JSON.parse(s.stdout().split('\n')[0]!) as { url: string; origin: string; token: string };
+    assert.ok(j.token.length >= 16);
+    assert.equal(j.url, `${j.origin}/?token=${j.token}`);
+    assert.equal((await fetch(`${j.origin}/`)).status, 401);
+    assert.equal((await fetch(`${j.origin}/`, { headers: { authorization: `Bearer ${j.token}` } })).status, 200);
+  } finally {
+    s.child.kill('SIGKILL');
+    await s.done;
+  }
+});
+
+const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+
+test('experiment --queue --json prints results.json; worker --json prints one JSON line per event', { skip: hasRedis ? false : 'redis-server is not installed' }, async () => {
+  const { startRedis, stopAll } = await import('../distributed/redis-fixture.ts');
+  const redis = await startRedis();
+  const worker = cliAsync(['worker', '--queue', redis.url, '--queue-name', 'json', '--threads', '1', '--json'], dir);
+  try {
+    await until('the worker to connect', () => /"event":"worker"/.test(worker.stdout()));
+    const exp = cliAsync(['experiment', 'exp.yaml', '--out', 'queued', '--queue', redis.url, '--queue-name', 'json', '--json'], dir);
+    assert.equal(await exp.done, 0, exp.stderr());
+    assert.deepEqual(JSON.parse(exp.stdout()), JSON.parse(readFileSync(join(dir, 'queued', 'results.json'), 'utf8')));
+    await until('the completed events', () => (worker.stdout().match(/"event":"completed"/g) ?? []).length >= 2);
+    const events = worker
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { job?: string; event?: string; text?: string });
+    assert.ok(events.length >= 3);
+    assert.deepEqual(new Set(events.filter((e) => e.event === 'completed').map((e) => e.job)), new Set(['baseline/seed0', 'crop/seed0']));
+  } finally {
+    worker.child.kill('SIGKILL');
+    await worker.done;
+    await stopAll();
+  }
 });

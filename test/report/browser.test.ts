@@ -1,6 +1,7 @@
 /**
  * The report in a real browser (Debian's chromium through playwright-core): opened from disk, its
- * lift table shows the numbers of results.json, every chart is an SVG with marks, the console is
+ * lift table shows the numbers of results.json, every chart is an SVG with marks — the training
+ * curves and the per-user lift distribution of a small SASRec run included — the console is
  * clean and nothing is requested from the network. Screenshots are kept in a temp folder (the
  * path is printed as a test diagnostic). Skipped, saying so, when chromium is not installed.
  */
@@ -12,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { writeReport } from '../../src/report/index.ts';
 import { tempFolder } from '../temp-folders.ts';
-import { smallLiftRun } from './fixtures.ts';
+import { smallNeuralLiftRun } from './fixtures.ts';
 
 const CHROMIUM = process.env.SAMPLIFY_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM} (apt-get install chromium, or set SAMPLIFY_CHROMIUM)`;
@@ -25,16 +26,41 @@ interface Arm {
   significance: { tTest: { pValue: number }; bootstrap: { lo: number; hi: number } } | null;
 }
 
+/** Charts a lift page of a neural run must have: curves from the checkpoints, per-user lift, the rest. */
+const LIFT_CHARTS = ['segments-historyLength', 'segments-targetPopularity', 'metric-at-k-ndcg', 'relative-lift', 'per-user-lift', 'curve-training-loss', 'curve-validation-NDCG-20', 'time-per-stage', 'memory-per-stage', 'lengths-0'];
+
+let dir = '';
+before(async () => {
+  dir = join(tempFolder('report-browser-'), 'run');
+  await smallNeuralLiftRun(dir);
+});
+
+describe('the lift page of a neural run (no browser)', () => {
+  it('draws the training curves and the per-user lift distribution, with marks, and counts every user', async () => {
+    const { html: page } = await writeReport(dir);
+    for (const name of LIFT_CHARTS) {
+      const start = page.indexOf(`data-chart="${name}"`);
+      assert.ok(start > 0, `chart ${name} is missing`);
+      const svg = page.slice(start, page.indexOf('</figure>', start));
+      assert.match(svg, /class="mark-(?:rect|line|symbol|rule)[^"]*role-mark/, `chart ${name} has no marks`);
+      assert.match(svg, /<path [^>]*d="M[-\d.]+,[-\d.]+[LHVh]/, `chart ${name} draws nothing`);
+    }
+    const perUser = page.slice(page.indexOf('data-testid="per-user"'), page.indexOf('</table>', page.indexOf('data-testid="per-user"')));
+    const cells = [...perUser.matchAll(/<td class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    assert.equal(cells.length, 4);
+    const [users, better, worse, unchanged] = cells as [number, number, number, number];
+    assert.equal(better + worse + unchanged, users);
+    assert.ok(better + worse > 0, 'per-user values differ between the arms');
+  });
+});
+
 describe('the report in chromium', { skip }, () => {
   let browser: Browser;
-  let dir = '';
   let shots = '';
   before(async () => {
-    dir = tempFolder('report-browser-');
     // SAMPLIFY_SCREENSHOTS=<dir> keeps them (CI artefacts); otherwise a temp folder removed after the run.
     shots = process.env.SAMPLIFY_SCREENSHOTS ? resolve(process.env.SAMPLIFY_SCREENSHOTS) : tempFolder('report-screenshots-');
     mkdirSync(shots, { recursive: true });
-    await smallLiftRun(dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
   after(async () => {
@@ -89,6 +115,7 @@ describe('the report in chromium', { skip }, () => {
       }),
     );
     assert.ok(charts.length >= 5, `${charts.length} charts`);
+    for (const name of LIFT_CHARTS) assert.ok(charts.some((c) => c.name === name), `chart ${name} is in the page`);
     for (const c of charts) {
       assert.ok(c.marks > 0, `chart ${c.name} has no marks`);
       assert.ok(c.width > 50 && c.height > 50, `chart ${c.name} is ${c.width}×${c.height}`);

@@ -109,6 +109,7 @@ describe('report of other run kinds', () => {
   });
 
   it('every registered run kind renders an empty or corrupt folder without throwing and says what is missing', async () => {
+    for (const name of ['evaluate', 'lift', 'search-lift', 'recipe', 'ctr', 'cold-start', 'synthesize-table', 'synthesize-sequences']) assert.ok(runKinds.has(name), `${name} is a registered run kind`);
     for (const kind of runKinds.values()) {
       for (const content of [null, '{not json', '{"arms": 1, "cells": 2, "seeds": 3}']) {
         const dir = tempFolder(`report-contract-${kind.name}-`);
@@ -120,6 +121,14 @@ describe('report of other run kinds', () => {
         assert.ok(run.notes.length > 0, `${kind.name} noted nothing for ${content}`);
       }
     }
+  });
+
+  it('a recipe results.json of the wrong shape is detected as a recipe and names the bad field', async () => {
+    const dir = tempFolder('report-recipe-bad-');
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ kind: 'recipe', metric: 'NDCG@20', chosen: null, screen: { seconds: 1, baselineValid: 0.1, candidates: [{ name: 'a', valid: 'high', validLift: 0 }] }, confirm: null }));
+    const r = await buildReport(dir);
+    assert.equal(r.kind, 'recipe');
+    assert.ok(r.notes.some((n) => n.file === 'results.json' && n.problem === 'unexpected shape' && n.detail.startsWith('screen.candidates[0].valid')), JSON.stringify(r.notes));
   });
 
   it('html escapes every interpolated value and keeps fragments', () => {

@@ -4,6 +4,7 @@
  * attack. `train` is what the synthesizer was fitted on; `holdout` is real data it never saw.
  */
 import { Rng } from '../../core/rng.ts';
+import type { ProgressReporter } from '../../core/progress.ts';
 import type { Cell, Table, TableMetadata } from '../../data/table.ts';
 import { binCounts, rocAuc, summarize } from '../../stats/index.ts';
 import { categoryKey, reportColumns } from '../quality/columns.ts';
@@ -94,8 +95,15 @@ export interface TablePrivacyOptions {
 const GOWER_DESCRIPTION =
   'Gower distance: mean over columns of |a − b| / training range (capped at 1) for numerical/datetime columns and 0/1 mismatch for categorical, boolean and id columns; missing matches only missing';
 
-export function privacyReport(train: Table, holdout: Table, synthetic: Table, metadata: TableMetadata, options: TablePrivacyOptions): TablePrivacyReport {
-  const { seconds, timed } = stepTimer();
+/** `progress` gets the report's six stages done so far as a `step` (the nearest-row searches dominate). */
+export function privacyReport(train: Table, holdout: Table, synthetic: Table, metadata: TableMetadata, options: TablePrivacyOptions, progress?: ProgressReporter): TablePrivacyReport {
+  const { seconds, timed: timedStep } = stepTimer();
+  let stagesDone = 0;
+  const timed = <T>(name: string, f: () => T): T => {
+    const out = timedStep(name, f);
+    progress?.step?.('privacy report: stages', ++stagesDone, 6);
+    return out;
+  };
   const cols = reportColumns(
     metadata,
     train,

@@ -6,6 +6,7 @@
 import { rareCategoryCoverage, type RareCategoryReport } from './rare.ts';
 import { z } from 'zod';
 import { Rng } from '../../core/rng.ts';
+import type { ProgressReporter } from '../../core/progress.ts';
 import type { Cell, Table, TableMetadata } from '../../data/table.ts';
 import { selectRows } from '../../data/table.ts';
 import { reportColumns } from './columns.ts';
@@ -58,7 +59,8 @@ export type QualityReportOptions = z.input<typeof qualitySchema>;
 
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
-export function qualityReport(real: Table, synthetic: Table, metadata: TableMetadata, options: QualityReportOptions): TableQualityReport {
+/** `progress` gets the column pairs compared so far as a `step` (the slow part on wide tables). */
+export function qualityReport(real: Table, synthetic: Table, metadata: TableMetadata, options: QualityReportOptions, progress?: ProgressReporter): TableQualityReport {
   const opts = parseOptions(qualitySchema, options, 'qualityReport');
   const { seconds, timed } = stepTimer();
   const cols = reportColumns(metadata, real, [{ label: 'synthetic', table: synthetic }], opts.columns);
@@ -71,12 +73,15 @@ export function qualityReport(real: Table, synthetic: Table, metadata: TableMeta
     const prepared = cols.filter((c) => c.meta.type !== 'id').map((c) => prepareColumn(real, synthetic, c, opts.quantileBins));
     const pairs: ColumnPairTrend[] = [];
     const skipped: SkippedPair[] = [];
-    for (let i = 0; i < prepared.length; i++)
+    const total = (prepared.length * (prepared.length - 1)) / 2;
+    for (let i = 0; i < prepared.length; i++) {
       for (let j = i + 1; j < prepared.length; j++) {
         const p = pairTrend(prepared[i]!, prepared[j]!);
         if (isSkippedPair(p)) skipped.push(p);
         else pairs.push(p);
       }
+      if (total > 0) progress?.step?.('quality report: column pairs', pairs.length + skipped.length, total);
+    }
     return { pairs, skipped, skippedColumns };
   });
   const pairScore = pairs.length ? metricValue('ColumnPairTrends', mean(pairs.map((p) => p.score.value))) : null;

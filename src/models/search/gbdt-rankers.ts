@@ -108,6 +108,7 @@ export class GbdtRanker implements SearchRanker {
     let best = { rounds: 0, score: sign > 0 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY };
     const afterTree = (round: number, tree: GbdtTree): boolean => {
       if (input.cancel?.cancelled) throw new InterruptedError(`${this.name}: interrupted after ${round} trees (the fit takes seconds; run it again)`);
+      progress?.step?.(`${this.name}: trees`, round + 1, c.numTrees);
       if (!valid || !validX) return false;
       for (let i = 0; i < validX.n; i++) validScores![i]! += predictGbdtTree(tree, validX.X, i * validX.d);
       const score = evaluateSearch(valid, groupSlices(validScores!, validX.bounds), input.labelScale, [metric], true).means[metric.name]!;

@@ -38,6 +38,7 @@ export const evaluateResultsSchema = z
     backend: z.record(z.string(), z.unknown()).optional(),
     machine: z.record(z.string(), z.unknown()).optional(),
     pendingSeeds: z.array(z.number()).optional(),
+    command: z.string().nullable().optional(),
   })
   .loose();
 export type EvaluateResults = z.infer<typeof evaluateResultsSchema>;
@@ -163,4 +164,50 @@ export function machineLine(m: Record<string, unknown> | undefined): string | un
 export function backendLine(b: Record<string, unknown> | undefined): string | undefined {
   if (!b) return undefined;
   return Object.entries(b).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ');
+}
+
+/**
+ * The run environment every writer records (src/experiment/config.ts runEnvironment(): samplify
+ * version, machine, threads and backend, the command line) — one shape for every run kind.
+ */
+export const runEnvironmentSchema = z
+  .object({
+    samplify: z.string().optional(),
+    machine: z.record(z.string(), z.unknown()).optional(),
+    settings: z.record(z.string(), z.unknown()).optional(),
+    command: z.string().nullable().optional(),
+  })
+  .loose();
+
+/**
+ * The command that reruns the run: the command line it recorded; else, for a folder holding the
+ * config.yaml the workbench saved, that config with this folder as output; else `template` (runs
+ * written before the command line was recorded, or started from a library call or a test).
+ */
+export function rerunCommand(run: RunFolder, recorded: string | null | undefined, subcommand: string, template: string, out = run.shown): string {
+  if (recorded) return `${recorded}   # as typed, in the folder the run was started from`;
+  if (run.has('config.yaml')) return `samplify ${subcommand} ${run.shown}/config.yaml --out ${out}`;
+  return template;
+}
+
+/**
+ * Provenance entries from a runEnvironment() record read from `file` (absent in runs written before
+ * it was recorded: no note then): version, machine, backend/threads and the rerun command. Every
+ * run kind spreads this into its Provenance, so a new kind gets the same rows by calling it.
+ */
+export function environmentProvenance(
+  run: RunFolder,
+  file: string,
+  raw: unknown,
+  rerun: { readonly subcommand: string; readonly template: string; readonly out?: string },
+): { version?: string; machine?: string; backend?: string; command: string } {
+  const env = raw === undefined ? null : run.check(file, runEnvironmentSchema, raw, 'the samplify version, machine and command line of the run are not shown', 'environment');
+  const machine = machineLine(env?.machine);
+  const backend = backendLine(env?.settings);
+  return {
+    ...(env?.samplify ? { version: env.samplify } : {}),
+    ...(machine ? { machine } : {}),
+    ...(backend ? { backend } : {}),
+    command: rerunCommand(run, env?.command, rerun.subcommand, rerun.template, rerun.out),
+  };
 }

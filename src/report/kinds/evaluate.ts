@@ -1,7 +1,7 @@
 /** An evaluation run (`samplify evaluate`): one model over seeds, validation and test metrics. */
 import { fmt, html, table } from '../html.ts';
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
-import { backendLine, curveFigures, evaluateResultsSchema, machineLine, metricAtKFigures, metricOrder, readCurves, readSeedRecords, timingFigure } from './common.ts';
+import { backendLine, curveFigures, evaluateResultsSchema, machineLine, rerunCommand, metricAtKFigures, metricOrder, readCurves, readSeedRecords, timingFigure } from './common.ts';
 
 export const evaluateKind: RunKind = {
   name: 'evaluate',
@@ -51,7 +51,7 @@ ${res.pendingSeeds?.length ? html`<p class="note warn">Seeds still being trained
         ...(machineLine(res?.machine) ? { machine: machineLine(res?.machine)! } : {}),
         ...(backendLine(res?.backend) ? { backend: backendLine(res?.backend)! } : {}),
         ...(total > 0 ? { wallTime: { seconds: total, how: 'sum of the recorded fit + evaluation times per seed (data loading not recorded)' } } : {}),
-        command: `samplify evaluate --data <${String(cfg?.['data'] ?? 'data file')}>${cfg?.['format'] ? ` --format ${String(cfg['format'])}` : ''}${cmdModel} --seeds ${seeds.length || 1}${cfg?.['epochs'] ? ` --epochs ${String(cfg['epochs'])}` : ''}${cfg?.['patience'] ? ` --patience ${String(cfg['patience'])}` : ''} --out ${run.shown}   # model config: see the config above (--set model.config.key=value)`,
+        command: rerunCommand(run, res?.command, 'evaluate', `samplify evaluate --data <${String(cfg?.['data'] ?? 'data file')}>${cfg?.['format'] ? ` --format ${String(cfg['format'])}` : ''}${cmdModel} --seeds ${seeds.length || 1}${cfg?.['epochs'] ? ` --epochs ${String(cfg['epochs'])}` : ''}${cfg?.['patience'] ? ` --patience ${String(cfg['patience'])}` : ''} --out ${run.shown}   # model config: see the config above (--set model.config.key=value)`),
       },
     };
   },

@@ -4,12 +4,14 @@
  */
 import { registerRunKind } from '../kinds.ts';
 import { liftKind } from './lift.ts';
+import { recipeKind } from './recipe.ts';
 import { searchLiftKind } from './search.ts';
 import { evaluateKind } from './evaluate.ts';
 import { sequenceSynthesisKind, tableSynthesisKind } from './synthesize.ts';
 import { coldStartKind, ctrKind } from './tasks.ts';
 import { fewLabelImagesKind } from './images.ts';
 
+registerRunKind(recipeKind); // its results.json names its kind; the screen/ and confirm/ sub-folders are lift runs
 registerRunKind(searchLiftKind); // before lift: its results.json has arms and a metric too
 registerRunKind(liftKind);
 registerRunKind(coldStartKind);

@@ -5,7 +5,7 @@ import { barSpec, binCounts, figure, histogramSpec, type Datum } from '../charts
 import { fmt, fmtP, fmtPercent, html, jsonBlock, note, table, type Html, type HtmlValue } from '../html.ts';
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import type { RunFolder } from '../run-folder.ts';
-import { backendLine, curveFigures, evaluateResultsSchema, machineLine, metricAtKFigures, metricOrder, metricsSchema, readCurves, readSeedRecords, stageSchema, timingFigure, type SeedRecord } from './common.ts';
+import { backendLine, curveFigures, environmentProvenance, evaluateResultsSchema, type EvaluateResults, machineLine, metricAtKFigures, metricOrder, metricsSchema, readCurves, readSeedRecords, stageSchema, timingFigure, type SeedRecord } from './common.ts';
 
 const segmentRowSchema = z
   .object({ segment: z.string(), n: z.number(), meanA: z.number().nullable(), meanB: z.number().nullable(), diff: z.number().nullable(), lift: z.number().nullable(), pValue: z.number().nullable(), pHolm: z.number().nullable().optional(), verdict: z.string() })
@@ -65,7 +65,7 @@ export const liftResultsSchema = z
   .loose();
 
 /** stages.json: seconds and peak memory of the steps around the runs (kept out of results.json, which is deterministic). */
-const stagesFileSchema = z.object({ stages: z.array(stageSchema) }).loose();
+const stagesFileSchema = z.object({ stages: z.array(stageSchema), wallSeconds: z.number().optional(), environment: z.unknown().optional() }).loose();
 
 const ALPHA = 0.05;
 
@@ -294,6 +294,15 @@ function armDescription(a: LiftArm): Html {
   return jsonBlock(`${a.name}: what it adds`, { views: a.views, pipeline: a.pipeline, training: a.training, synthesize: a.synthesize, trainSequences: a.trainSequences, trainInteractions: a.trainInteractions });
 }
 
+/** Version, machine, backend and rerun command: stages.json's environment, else (older runs) the baseline arm's evaluate record. */
+export function liftEnvironment(run: RunFolder, environment: unknown, baseEval: EvaluateResults | null, subcommand = 'experiment'): ReturnType<typeof environmentProvenance> {
+  const env = environmentProvenance(run, 'stages.json', environment, { subcommand, template: `samplify ${subcommand} <config.yaml> --out ${run.shown}   # the config is shown above; relative paths in it are relative to the original config file` });
+  const machine = env.machine ?? machineLine(baseEval?.machine);
+  const backend = env.backend ?? backendLine(baseEval?.backend);
+  const version = env.version ?? baseEval?.samplify;
+  return { ...env, ...(version ? { version } : {}), ...(machine ? { machine } : {}), ...(backend ? { backend } : {}) };
+}
+
 export const liftKind: RunKind = {
   name: 'lift',
   description: 'lift experiment (samplify experiment): baseline vs arms over seeds',
@@ -341,7 +350,8 @@ export const liftKind: RunKind = {
     const curves = names.flatMap((n) => readCurves(run, `arms/${n}/`, n));
     sections.push({ id: 'curves', title: 'Training curves', body: await curveFigures(curves) });
     const seedRecords: { label: string; seeds: SeedRecord[] }[] = names.map((n) => ({ label: n, seeds: readSeedRecords(run, `arms/${n}/`) }));
-    const stages = run.readJson('stages.json', stagesFileSchema, 'the time and memory of reading, generator fitting and aggregation are not shown', { optional: true })?.stages ?? [];
+    const stagesFile = run.readJson('stages.json', stagesFileSchema, 'the time and memory of reading, generator fitting and aggregation are not shown', { optional: true });
+    const stages = stagesFile?.stages ?? [];
     sections.push({ id: 'time', title: 'Time and memory per stage', body: await timingFigure(seedRecords, stages) });
     sections.push({ id: 'samples', title: 'Samples', body: samplesSection(run, arms) });
     if (arms.length) sections.push({ id: 'arms', title: 'Arms', body: html`${arms.slice(1).map(armDescription)}` });
@@ -356,11 +366,12 @@ export const liftKind: RunKind = {
         ...(res?.config ? { config: res.config } : {}),
         ...(res ? { seeds } : {}),
         ...(res?.dataset?.checksum ? { datasets: [{ name: res.dataset.name ?? 'data', checksum: res.dataset.checksum }] } : {}),
-        ...(baseEval?.samplify ? { version: baseEval.samplify } : {}),
-        ...(machineLine(baseEval?.machine) ? { machine: machineLine(baseEval?.machine)! } : {}),
-        ...(backendLine(baseEval?.backend) ? { backend: backendLine(baseEval?.backend)! } : {}),
-        ...(totalSeconds > 0 ? { wallTime: { seconds: totalSeconds, how: stages.length ? 'sum of the recorded stages (reading, pipelines and generators, aggregation) and the fit + evaluation times of every arm and seed' : 'sum of the recorded fit + evaluation times of every arm and seed (data loading and generator fitting not recorded by this run)' } } : {}),
-        command: `samplify experiment <config.yaml> --out ${run.shown}   # the config is shown above; relative paths in it are relative to the original config file`,
+        ...liftEnvironment(run, stagesFile?.environment, baseEval),
+        ...(stagesFile?.wallSeconds !== undefined
+          ? { wallTime: { seconds: stagesFile.wallSeconds, how: 'recorded: from reading the data to writing results.json, in the last invocation (seeds finished before a resume are read back, not retrained)' } }
+          : totalSeconds > 0
+            ? { wallTime: { seconds: totalSeconds, how: stages.length ? 'sum of the recorded stages (reading, pipelines and generators, aggregation) and the fit + evaluation times of every arm and seed' : 'sum of the recorded fit + evaluation times of every arm and seed (data loading and generator fitting not recorded by this run)' } }
+            : {}),
       },
     };
   },

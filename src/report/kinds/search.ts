@@ -5,6 +5,7 @@ import { barSpec, binCounts, figure, histogramSpec, type Datum } from '../charts
 import { fmt, fmtPercent, html, jsonBlock, note, table, type Html, type HtmlValue } from '../html.ts';
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import type { RunFolder } from '../run-folder.ts';
+import { environmentProvenance } from './common.ts';
 import { liftArmSchema, liftTable, segmentsSection, verdictOf, type LiftArm } from './lift.ts';
 
 const searchResultsSchema = z
@@ -26,7 +27,13 @@ const searchArmExtra = z
   .object({ trainQueries: z.number().optional(), addedQueries: z.number().optional(), droppedHeldOut: z.number().optional(), fitSeconds: z.number().optional(), synthetic: syntheticSummarySchema.nullable().optional() })
   .loose();
 /** stages.json of a search experiment: wall-clock fit time per arm (kept out of results.json, which is deterministic). */
-const searchStagesSchema = z.object({ arms: z.array(z.object({ arm: z.string(), fitSeconds: z.number() }).loose()) }).loose();
+const searchStagesSchema = z
+  .object({
+    arms: z.array(z.object({ arm: z.string(), fitSeconds: z.number(), perSeed: z.array(z.object({ seed: z.number(), fitSeconds: z.number() }).loose()).optional() }).loose()),
+    wallSeconds: z.number().optional(),
+    environment: z.unknown().optional(),
+  })
+  .loose();
 const queryStatsSchema = z.object({ count: z.number(), meanTokens: z.number(), lengthShare: z.array(z.number()), withDigits: z.number() }).loose();
 const syntheticReportSchema = z
   .object({
@@ -128,6 +135,8 @@ export const searchLiftKind: RunKind = {
     const metric = res?.metric ?? 'NDCG@10';
     const seeds = res?.seeds ?? [];
     const selected = res?.selected ?? null;
+    // Fit times, wall time and the run environment live in stages.json (results.json stays byte-identical across reruns).
+    const stages = run.readJson('stages.json', searchStagesSchema, 'the fit time per arm, the wall time and the machine are not shown', { optional: true });
     if (arms.length > 0) {
       const sel = arms.find((a) => a.name === selected);
       const headline = sel
@@ -140,8 +149,6 @@ export const searchLiftKind: RunKind = {
       sections.push({ id: 'per-query', title: 'Per-query lift distribution', body: seeds.length ? await perQuerySection(run, arms, seeds, metric) : note('Seeds are not recorded.') });
       const synthetic = await syntheticSection(run, arms);
       if (synthetic) sections.push({ id: 'synthetic', title: 'Synthetic query–product pairs', body: synthetic });
-      // Fit times live in stages.json (results.json written before stop 25 carried them per arm).
-      const stages = run.readJson('stages.json', searchStagesSchema, 'the fit time per arm is not shown', { optional: true });
       const fitSeconds = new Map((stages?.arms ?? []).map((a) => [a.arm, a.fitSeconds] as const));
       sections.push({
         id: 'arms',
@@ -151,6 +158,14 @@ export const searchLiftKind: RunKind = {
           arms.map((a) => [a.name, a.trainQueries ?? '—', a.addedQueries ?? '—', a.droppedHeldOut ?? '—', fmt(fitSeconds.get(a.name) ?? a.fitSeconds, 1)]),
           { numeric: [1, 2, 3, 4], id: 'arms-table' },
         )}${arms.slice(1).map((a) => jsonBlock(`${a.name}: pipeline`, { views: a.views, pipeline: a.pipeline }))}`,
+      });
+      const timing: Datum[] = (stages?.arms ?? []).flatMap((a) => (a.perSeed ?? [{ seed: -1, fitSeconds: a.fitSeconds }]).map((p) => ({ run: p.seed < 0 ? `${a.arm} (mean)` : `${a.arm} · seed ${p.seed}`, stage: 'ranker fit (incl. expansion)', seconds: p.fitSeconds })));
+      sections.push({
+        id: 'time',
+        title: 'Time per stage',
+        body: timing.length
+          ? html`<div class="charts">${await figure('time-per-stage', 'Seconds to expand the training queries and fit the ranker, per arm and seed (stages.json)', barSpec(timing, { x: 'run', y: 'seconds', color: 'stage', horizontal: true, height: Math.max(120, 22 * timing.length) }))}</div>${note('Memory per stage is not recorded by search experiments.')}`
+          : note('stages.json is absent: the fit times are not recorded in this folder.'),
       });
     }
     const d = res?.dataset;
@@ -163,7 +178,8 @@ export const searchLiftKind: RunKind = {
         ...(res ? { seeds } : {}),
         ...(d?.fingerprint ? { datasets: [{ name: d.name ?? d.file ?? 'data', checksum: d.fingerprint }] } : {}),
         ...(d?.rowsIn !== undefined ? { extra: [['rows', `${d.rowsIn} in = ${d.rowsKept} kept + ${d.rowsRejected} rejected`] as const] } : {}),
-        command: `samplify experiment <config.yaml> --out ${run.shown}   # the config is shown above`,
+        ...(stages?.wallSeconds !== undefined ? { wallTime: { seconds: stages.wallSeconds, how: 'recorded: from reading the data to writing results.json, in the last invocation' } } : {}),
+        ...environmentProvenance(run, 'stages.json', stages?.environment, { subcommand: 'experiment', template: `samplify experiment <config.yaml> --out ${run.shown}   # the config is shown above` }),
       },
     };
   },

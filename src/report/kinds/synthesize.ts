@@ -9,6 +9,7 @@ import { barSpec, binCounts, figure, heatmapSpec, histogramSpec, lineSpec, type 
 import { fmt, html, note, table, type Html, type HtmlValue } from '../html.ts';
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import type { RunFolder } from '../run-folder.ts';
+import { environmentProvenance } from './common.ts';
 
 const valueSchema = z.object({ value: z.number(), direction: z.string().optional(), ideal: z.number().optional() }).loose();
 
@@ -27,6 +28,7 @@ const provenanceSchema = z
     seconds: z.record(z.string(), z.number()).optional(),
     peakRssMiB: z.record(z.string(), z.number()).optional(),
     node: z.string().optional(),
+    environment: z.unknown().optional(),
   })
   .loose();
 type SynthProvenance = z.infer<typeof provenanceSchema>;
@@ -217,6 +219,7 @@ function provenanceOf(run: RunFolder, prov: SynthProvenance | null, provFile: st
   const checksum = prov?.input?.sha256 ?? prov?.input?.checksum;
   const total = prov?.seconds ? Object.values(prov.seconds).reduce((a, b) => a + b, 0) : 0;
   const settings = prov?.settings;
+  const output = (prov?.outputs?.['table'] ?? prov?.outputs?.['histories'] ?? 'out').split(/[\\/]/).pop();
   return {
     ...(prov?.config ? { config: prov.config } : {}),
     ...(prov?.seed !== undefined ? { seeds: [prov.seed] } : {}),
@@ -224,7 +227,7 @@ function provenanceOf(run: RunFolder, prov: SynthProvenance | null, provFile: st
     ...(prov?.node ? { machine: `node ${prov.node} (machine not recorded)` } : {}),
     ...(settings ? { backend: Object.entries(settings).map(([k, v]) => `${k} ${String(v)}`).join(', ') } : {}),
     ...(total > 0 ? { wallTime: { seconds: total, how: 'sum of the recorded read, fit, sample and write times' } } : {}),
-    command: `samplify synthesize <config.yaml> --out ${run.shown}/${(prov?.outputs?.['table'] ?? prov?.outputs?.['histories'] ?? 'out').split(/[\\/]/).pop()}   # the config is shown above; its data path is relative to the original config file`,
+    ...environmentProvenance(run, provFile, prov?.environment, { subcommand: 'synthesize', out: `${run.shown}/${output}`, template: `samplify synthesize <config.yaml> --out ${run.shown}/${output}   # the config is shown above; its data path is relative to the original config file` }),
     extra: [['record', html`<code>${provFile}</code> (${what})`]],
   };
 }

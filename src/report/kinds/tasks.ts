@@ -4,7 +4,7 @@ import { pairedTTest } from '../../eval/index.ts';
 import { barSpec, figure, type Datum } from '../charts.ts';
 import { fmt, fmtP, fmtPercent, html, note, table, type HtmlValue } from '../html.ts';
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
-import { backendLine, machineLine, metricsSchema } from './common.ts';
+import { backendLine, environmentProvenance, machineLine, metricsSchema } from './common.ts';
 
 const meanStd = z.object({ mean: z.number(), std: z.number() }).loose();
 const ctrRunSchema = z.object({ seed: z.number(), testAuc: z.number(), testLogLoss: z.number(), validAuc: z.number().optional(), seconds: z.number().optional(), trainRows: z.number().optional() }).loose();
@@ -19,6 +19,8 @@ const ctrResultsSchema = z
     synthRuns: z.array(z.object({ synthesizer: z.string(), seed: z.number(), fitSeconds: z.number().optional(), sampleSeconds: z.number().optional(), error: z.string().optional() }).loose()).optional(),
     seconds: z.number().optional(),
     settings: z.record(z.string(), z.unknown()).optional(),
+    dataset: z.object({ name: z.string(), checksum: z.string() }).loose().optional(),
+    environment: z.unknown().optional(),
   })
   .loose();
 
@@ -91,16 +93,27 @@ ${note('Each arm is compared with the real-only arm of the same model; the paire
       provenance: {
         ...(res?.task ? { config: res.task } : res?.config ? { config: res.config } : {}),
         ...(res ? { seeds } : {}),
+        ...(res?.dataset ? { datasets: [{ name: `${res.dataset.name} (rows as read)`, checksum: res.dataset.checksum }] } : {}),
         ...(res?.settings ? { backend: backendLine(res.settings)! } : {}),
         ...(res?.seconds ? { wallTime: { seconds: res.seconds, how: 'recorded' } } : {}),
-        command: `samplify ctr <config.yaml> --out ${run.shown}   # the config is shown above`,
+        ...environmentProvenance(run, 'results.json', res?.environment, { subcommand: 'ctr', template: `samplify ctr <config.yaml> --out ${run.shown}   # the config is shown above` }),
       },
     };
   },
 };
 
 const caseSets = z.record(z.string(), metricsSchema);
-const coldArmSchema = z.object({ arm: z.string(), description: z.string().optional(), chosen: z.record(z.string(), z.number()).nullable().optional(), seeds: z.array(z.number()).optional(), metrics: caseSets, std: caseSets.optional() }).loose();
+const coldArmSchema = z
+  .object({
+    arm: z.string(),
+    description: z.string().optional(),
+    chosen: z.record(z.string(), z.number()).nullable().optional(),
+    seeds: z.array(z.number()).optional(),
+    metrics: caseSets,
+    std: caseSets.optional(),
+    perSeed: z.array(z.object({ seed: z.number(), info: z.object({ fitSeconds: z.number().optional(), epochs: z.number().optional() }).loose().optional() }).loose()).optional(),
+  })
+  .loose();
 const comparisonSchema = z
   .object({ baseline: z.string(), treatment: z.string(), cases: z.string(), metric: z.string(), baselineMean: z.number(), treatmentMean: z.number(), relativeLift: z.number().nullable(), pValueT: z.number(), ci95Bootstrap: z.tuple([z.number(), z.number()]), pValueBootstrap: z.number().optional() })
   .loose();
@@ -114,6 +127,12 @@ const coldResultsSchema = z
     comparisons: z.array(comparisonSchema),
     backend: z.record(z.string(), z.unknown()).optional(),
     machine: z.record(z.string(), z.unknown()).optional(),
+    environment: z.unknown().optional(),
+    seconds: z.number().optional(),
+    // Stored bench results (bench/cold-start-beauty.ts) record these instead.
+    totalSeconds: z.number().optional(),
+    peakRssMiB: z.number().optional(),
+    command: z.string().optional(),
   })
   .loose();
 
@@ -160,6 +179,15 @@ ${res.selection ? html`<h3>Chosen on validation</h3><pre>${JSON.stringify(res.se
         body: html`<div class="charts">${await figure('cold-start-arms', 'Test NDCG@20 per arm on cold and warm items', barSpec(values, { x: 'arm', y: 'NDCG20', yTitle: 'NDCG@20', color: 'cases', group: 'cases' }))}</div>
 ${table(['arm', 'what', 'chosen', 'cold NDCG@20', 'cold HR@20', 'warm NDCG@20', 'warm HR@20'], rows, { numeric: [3, 4, 5, 6], id: 'cold-arms' })}`,
       });
+      // Model fit seconds per arm and seed (the heuristic arms fit nothing); memory is not recorded by cold-start runs.
+      const timing: Datum[] = res.arms.flatMap((a) => (a.perSeed ?? []).flatMap((p) => (p.info?.fitSeconds !== undefined ? [{ run: `${a.arm} · seed ${p.seed}`, stage: 'model fit', seconds: p.info.fitSeconds }] : [])));
+      sections.push({
+        id: 'time',
+        title: 'Time per stage',
+        body: timing.length
+          ? html`<div class="charts">${await figure('time-per-stage', 'Seconds to fit the model, per arm and seed (the heuristic arms fit nothing)', barSpec(timing, { x: 'run', y: 'seconds', color: 'stage', horizontal: true, height: Math.max(120, 18 * timing.length) }))}</div>${note(`Memory per stage is not recorded by cold-start runs.${res.seconds !== undefined ? ` Wall time of the whole run: ${fmt(res.seconds, 1)} s.` : ''}`)}`
+          : note('No per-seed fit times in results.json (runs before they were recorded per seed).'),
+      });
       if (res.split) sections.push({ id: 'split', title: 'Split', body: html`<pre>${JSON.stringify(res.split, null, 2)}</pre>` });
     }
     const seeds = [...new Set(res?.arms.flatMap((a) => a.seeds ?? []) ?? [])].sort((a, b) => a - b);
@@ -170,9 +198,12 @@ ${table(['arm', 'what', 'chosen', 'cold NDCG@20', 'cold HR@20', 'warm NDCG@20', 
       provenance: {
         ...(res?.config ? { config: res.config } : {}),
         ...(res ? { seeds } : {}),
+        ...(typeof res?.config?.['checksum'] === 'string' ? { datasets: [{ name: String(res.config['dataset'] ?? 'data'), checksum: res.config['checksum'] }] } : {}),
         ...(machineLine(res?.machine) ? { machine: machineLine(res?.machine)! } : {}),
         ...(backendLine(res?.backend) ? { backend: backendLine(res?.backend)! } : {}),
-        command: `samplify cold-start <config.yaml> --out ${run.shown}   # the config is shown above`,
+        ...(res?.seconds !== undefined ? { wallTime: { seconds: res.seconds, how: 'recorded (this invocation; seeds finished before a resume are read back)' } } : res?.totalSeconds !== undefined ? { wallTime: { seconds: res.totalSeconds, how: 'recorded by the benchmark script' } } : {}),
+        ...environmentProvenance(run, 'results.json', res?.environment, { subcommand: 'cold-start', template: res?.command ?? `samplify cold-start <config.yaml> --out ${run.shown}   # the config is shown above` }),
+        ...(res?.peakRssMiB !== undefined ? { extra: [['peak memory', `${fmt(res.peakRssMiB, 0)} MiB (the whole run)`] as const] } : {}),
       },
     };
   },
