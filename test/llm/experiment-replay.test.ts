@@ -61,6 +61,8 @@ test('the doc2query arm through the embedded generator and through the HTTP prov
   // Every answer came over HTTP from the cache-wrapped provider and was written to its cache.
   assert.ok(existsSync(join(viaHttp, 'generators', 'cache')));
 
-  // A replay without its recording, or with a baseURL of its own, is a ConfigError before any work.
+  // A replay without its recording or with a baseURL of its own, a misspelt record key: ConfigErrors naming the problem.
   await assert.rejects(runSearchExperiment({ config: armConfig(data, { name: 'replay', config: { recording: 'missing.jsonl' } }), baseDir: dir, out: join(dir, 'bad') }), (e: unknown) => e instanceof ConfigError && /no recording/.test(e.message));
+  await assert.rejects(runSearchExperiment({ config: armConfig(data, { name: 'replay', config: { recording: 'doc2query.jsonl', baseURL: 'http://example.com/v1' } }), baseDir: dir, out: join(dir, 'bad2') }), (e: unknown) => e instanceof ConfigError && /baseURL/.test(e.message));
+  await assert.rejects(runSearchExperiment({ config: armConfig(data, { name: 'embedded', config: { ...EMBEDDED, record: { fiel: 'x.jsonl' } } }), baseDir: dir, out: join(dir, 'bad3') }), (e: unknown) => e instanceof ConfigError && e.location.field === 'generate.generator.config.record.file');
 });
