@@ -7,12 +7,39 @@
  * <out>/generators, so arms, seeds and reruns share it.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWithSchema } from '../core/index.ts';
 import type { QueryGroup, SearchSplit } from '../data/search/index.ts';
-import { CachedGenerator, fitQueryGenerator, textGenerators, type TextGenerator, type TextPair } from '../llm/index.ts';
+import { CachedGenerator, fitQueryGenerator, OpenAICompatibleGenerator, RecordingGenerator, startReplayServer, textGenerators, type BatchOptions, type GenerationRequest, type ReplayServer, type TextGenerator, type TextPair } from '../llm/index.ts';
 import type { TextGeneratorContext } from './search.ts';
+
+/**
+ * `record` (any generator): every answer is also written to `file` (relative to the config's folder)
+ * as the replay server's JSONL, with the chat body an `openai-compatible` provider configured with
+ * `model` would send — so the same arm can be rerun through the HTTP path (`replay`) and compared.
+ */
+const recordSchema = z
+  .object({
+    file: z.string().min(1),
+    model: z.string().min(1).default('samplify-embedded'),
+    sendTopK: z.boolean().default(false),
+  })
+  .strict();
+
+/**
+ * `replay`: the `openai-compatible` provider against a loopback replay server (src/llm/replay-server.ts)
+ * that this process starts on 127.0.0.1 and that answers only from `recording` (a request it does not
+ * hold is a counted provider-error). Every other key is the provider's own config (no baseURL: the
+ * server's address is used).
+ */
+const replaySchema = z
+  .object({
+    recording: z.string().min(1),
+    model: z.string().min(1).default('samplify-embedded'),
+  })
+  .catchall(z.unknown());
 
 
 const embeddedSpecSchema = z
@@ -31,10 +58,58 @@ export function relevantPairs(groups: readonly QueryGroup[], split: SearchSplit,
 }
 
 export async function defaultTextGenerators(spec: { readonly name: string; readonly config: Readonly<Record<string, unknown>> }, context: TextGeneratorContext): Promise<TextGenerator> {
+  const { record, ...config } = spec.config;
+  const generator = await buildTextGenerator({ name: spec.name, config }, context);
+  if (record === undefined) return generator;
+  const r = parseWithSchema(recordSchema, record, { prefix: ['generate', 'generator', 'config', 'record'] });
+  const file = resolve(context.baseDir, r.file);
+  context.progress.line(`recording the generator's answers to ${file} (replay them with generator name 'replay', model '${r.model}')`);
+  return new RecordingGenerator(generator, { file, model: r.model, sendTopK: r.sendTopK });
+}
+
+/** A generator and the loopback server it talks to, closed together. */
+class ReplayedGenerator implements TextGenerator {
+  readonly provider: string;
+  readonly model: string;
+  constructor(
+    private readonly inner: TextGenerator,
+    private readonly server: ReplayServer,
+  ) {
+    this.provider = inner.provider;
+    this.model = inner.model;
+  }
+  generate(request: GenerationRequest, signal?: AbortSignal) {
+    return this.inner.generate(request, signal);
+  }
+  generateBatch(requests: readonly GenerationRequest[], options?: BatchOptions) {
+    return this.inner.generateBatch(requests, options);
+  }
+  async close(): Promise<void> {
+    await this.inner.close();
+    await this.server.close();
+  }
+}
+
+async function buildTextGenerator(spec: { readonly name: string; readonly config: Readonly<Record<string, unknown>> }, context: TextGeneratorContext): Promise<TextGenerator> {
+  if (spec.name === 'replay') {
+    const { recording, model, ...rest } = parseWithSchema(replaySchema, spec.config, { prefix: ['generate', 'generator', 'config'] });
+    if ('baseURL' in rest) throw new ConfigError('a replay generator talks to its own loopback server; leave baseURL out', { field: 'generate.generator.config.baseURL' });
+    const file = resolve(context.baseDir, recording);
+    if (!existsSync(file)) throw new ConfigError(`no recording at ${file} (record one with generator.config.record)`, { field: 'generate.generator.config.recording' });
+    const server = await startReplayServer({ recording: file });
+    context.progress.line(`replaying ${file} through the openai-compatible provider at ${server.url}`);
+    try {
+      const http = new OpenAICompatibleGenerator({ ...rest, model, baseURL: server.url }, { env: {} });
+      return new ReplayedGenerator(new CachedGenerator(http, { dir: join(context.out, 'generators', 'cache') }), server);
+    } catch (e) {
+      await server.close();
+      throw e;
+    }
+  }
   if (spec.name !== 'embedded') {
     // Registry providers (an OpenAI-compatible endpoint, a local GGUF model) go through the
     // content-addressed cache under <out>/generators/cache: a rerun makes no calls and is byte-identical.
-    if (!textGenerators.has(spec.name)) throw new ConfigError(`unknown text generator '${spec.name}'; expected one of: embedded, ${textGenerators.names().join(', ')}`, { field: 'arms.generate.generator.name' });
+    if (!textGenerators.has(spec.name)) throw new ConfigError(`unknown text generator '${spec.name}'; expected one of: embedded, replay, ${textGenerators.names().join(', ')}`, { field: 'arms.generate.generator.name' });
     return new CachedGenerator(textGenerators.create(spec.name, spec.config, ['generate', 'generator', 'config']), { dir: join(context.out, 'generators', 'cache') });
   }
   const { seed, minLabel, ...config } = parseWithSchema(embeddedSpecSchema, spec.config, { prefix: ['generate', 'generator', 'config'] });

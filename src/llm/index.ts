@@ -16,3 +16,5 @@ export type { SyntheticPairsConfig, SyntheticPairsInput, SyntheticPairsReport, S
 export { BpeTokenizer, EmbeddedGenerator, fitQueryGenerator, embeddedGeneratorConfigSchema } from './embedded/index.ts';
 export type { EmbeddedGeneratorConfig, FitQueryGeneratorInput, QueryGeneratorReport, TextPair } from './embedded/index.ts';
 export * from './providers.ts';
+export { titleParaphrasePairs, titlePairsConfigSchema, fitTitleParaphraser, paraphraseTitles, paraphraseSeed, TITLE_PARAPHRASE_DEFAULTS } from './title-paraphrase.ts';
+export type { ClusteredTitle, ParaphraseOptions, ParaphraseResult } from './title-paraphrase.ts';

@@ -81,9 +81,20 @@ class UnusableResponse extends Error {
   constructor(
     readonly reason: GenerationRejectReason,
     message: string,
+    /** False when asking again with the same seed would get the same answer (an empty completion). */
+    readonly retryable = true,
   ) {
     super(message);
   }
+}
+
+/**
+ * A completion with no text is `invalid-output`, as the embedded generator reports it ("the model
+ * produced no text"), never a kept empty string. Not retried: the same seeded request answers the
+ * same way again (generateText / generateStructured retry with a new seed where that is wanted).
+ */
+function requireText(text: string): void {
+  if (text.trim() === '') throw new UnusableResponse('invalid-output', 'the model produced no text (empty completion)', false);
 }
 
 export class OpenAICompatibleGenerator implements TextGenerator {
@@ -186,6 +197,7 @@ export class OpenAICompatibleGenerator implements TextGenerator {
     const text = choice.message?.content;
     if (typeof text !== 'string') throw new UnusableResponse('invalid-output', 'response has no message content');
     const finishReason = mapFinishReason(choice.finish_reason);
+    requireText(text);
     return { text, finishReason, usage: usageOf(response.usage, body, text), cached: false };
   }
 
@@ -209,12 +221,13 @@ export class OpenAICompatibleGenerator implements TextGenerator {
     }
     // A stream that ends without a finish reason was cut off: its text is a prefix, never kept.
     if (finish === null) throw new UnusableResponse('truncated', `stream ended before a finish reason (${text.length} characters received, discarded)`);
+    requireText(text);
     return { text, finishReason: mapFinishReason(finish), usage: usageOf(usage, body, text), cached: false };
   }
 
   private classify(e: unknown): AttemptFailure {
     const scrub = (m: string): string => (this.apiKey.length > 3 ? m.split(this.apiKey).join('[redacted]') : m);
-    if (e instanceof UnusableResponse) return { reason: e.reason, retryable: true, message: e.message };
+    if (e instanceof UnusableResponse) return { reason: e.reason, retryable: e.retryable, message: e.message };
     if (e instanceof APIConnectionTimeoutError) return { reason: 'provider-error', retryable: true, message: `timed out after ${this.config.timeoutMs} ms` };
     if (e instanceof APIConnectionError) return { reason: 'provider-error', retryable: true, message: `connection failed: ${scrub(causeText(e))}` };
     if (e instanceof APIError && e.status !== undefined) {

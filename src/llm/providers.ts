@@ -16,3 +16,5 @@ export type { ChatCompletionBody, ChatMessage } from './chat-mapping.ts';
 export { startReplayServer, readRecording, recordingKey, responderFromGenerator } from './replay-server.ts';
 export type { ReplayServer, ReplayServerOptions, ReplayServerStats, RecordedExchange, RecordedResponse, Responder, Fault, FaultPlan } from './replay-server.ts';
 export { textGenerators } from './registry.ts';
+export { RecordingGenerator } from './recording.ts';
+export type { RecordingOptions } from './recording.ts';

@@ -83,10 +83,14 @@ export interface ReplayServer {
   close(): Promise<void>;
 }
 
-/** The recording key: the canonical request body without its transport-only fields. */
+/**
+ * The recording key: the canonical request body without its transport-only fields and without
+ * null fields (the client sends `"stop": null` for no stop strings; the body samplify builds omits
+ * it — both mean the same request, so a recording made from either replays for the other).
+ */
 export function recordingKey(body: ChatCompletionBody): string {
   const { stream: _stream, stream_options: _options, ...rest } = body as ChatCompletionBody & { stream?: unknown; stream_options?: unknown };
-  return canonicalJson(rest);
+  return canonicalJson(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null)));
 }
 
 export function readRecording(file: string): RecordedExchange[] {

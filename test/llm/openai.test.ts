@@ -222,3 +222,18 @@ test('openai-compatible: an abort mid-batch stops new requests, lets sent ones f
     assert.equal(stats.served, stats.calls, 'requests already sent were answered, not cut off');
   }, { delayMs: 10 });
 });
+
+test('openai-compatible: an empty completion is invalid-output (as the embedded generator reports it), not kept and not retried with the same seed', async () => {
+  for (const stream of [false, true]) {
+    const server = await startReplayServer({ responder: (b) => ({ text: b.seed === 1 ? '  ' : 'ok', finishReason: 'stop' }) });
+    try {
+      const g = new OpenAICompatibleGenerator({ baseURL: server.url, model: 'm', stream, ...FAST }, { env: {} });
+      const [empty, kept] = await g.generateBatch([{ prompt: 'p', seed: 1 }, { prompt: 'p', seed: 2 }]);
+      assert.ok(empty && !empty.ok && empty.reason === 'invalid-output' && /no text/.test(empty.message), JSON.stringify(empty));
+      assert.ok(kept?.ok && kept.result.text === 'ok');
+      assert.equal(server.stats.calls, 2, 'one call each: the empty answer is not asked for again');
+    } finally {
+      await server.close();
+    }
+  }
+});

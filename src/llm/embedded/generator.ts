@@ -294,8 +294,10 @@ export class EmbeddedGenerator implements TextGenerator {
     const live: { i: number; params: GenerationParams; rng: Rng; prompt: Int32Array; tokens: number[] }[] = [];
     requests.forEach((r, i) => {
       const params = { ...DEFAULT_GENERATION_PARAMS, ...r.params };
-      if (normalizeText(r.prompt) === '') out[i] = { ok: false, reason: 'invalid-output', message: 'empty prompt (the product title is empty)' };
-      else live.push({ i, params, rng: new Rng(r.seed).split('embedded-generation'), prompt: this.codec.prompt(r.prompt), tokens: [] });
+      if (normalizeText(r.prompt) === '') {
+        out[i] = { ok: false, reason: 'invalid-output', message: 'empty prompt (the product title is empty)' };
+        options.onOutcome?.(i, out[i]!);
+      } else live.push({ i, params, rng: new Rng(r.seed).split('embedded-generation'), prompt: this.codec.prompt(r.prompt), tokens: [] });
     });
     const codec = this.codec;
     const room = codec.config.maxLen - 1;
@@ -305,6 +307,7 @@ export class EmbeddedGenerator implements TextGenerator {
       for (const s of a.params.stop) if (s !== '' && text.includes(s)) text = text.slice(0, text.indexOf(s));
       text = text.trim();
       out[a.i] = text === '' ? { ok: false, reason: 'invalid-output', message: 'the model produced no text' } : { ok: true, result: { text, finishReason: reason, usage: { promptTokens: a.prompt.length, completionTokens: a.tokens.length }, cached: false } };
+      options.onOutcome?.(a.i, out[a.i]!);
       done++;
       options.onProgress?.(done, requests.length);
     };
