@@ -17,6 +17,9 @@ import {
   checkExperimentPipelines,
   checkSearchPipelines,
   isSearchExperimentConfig,
+  isFewLabelExperimentConfig,
+  parseFewLabelExperimentConfig,
+  checkFewLabelPipelines,
   isSequenceSynthesizeConfig,
   parseExperimentConfig,
   parseSearchExperimentConfig,
@@ -60,10 +63,11 @@ export function readJob(runDir: string): (Job & { shown: JobStatus }) | null {
 }
 
 /** What a config launches: a lift experiment (sequences or `task: search`) or a synthesis run (it names a `synthesizer`). */
-export type LaunchKind = 'sequence-experiment' | 'search-experiment' | 'synthesize-table' | 'synthesize-sequences';
+export type LaunchKind = 'sequence-experiment' | 'search-experiment' | 'few-label-experiment' | 'synthesize-table' | 'synthesize-sequences';
 
 export function launchKindOf(raw: unknown): LaunchKind {
   if (isSearchExperimentConfig(raw)) return 'search-experiment';
+  if (isFewLabelExperimentConfig(raw)) return 'few-label-experiment';
   if (raw !== null && typeof raw === 'object' && 'synthesizer' in raw) return isSequenceSynthesizeConfig(raw) ? 'synthesize-sequences' : 'synthesize-table';
   return 'sequence-experiment';
 }
@@ -101,6 +105,7 @@ export function validateLaunch(runsDir: string, name: string, configText: string
     const baseDir = join(runsDir, RUN_NAME.test(name) ? name : '.');
     const kind = launchKindOf(raw);
     if (kind === 'search-experiment') checkSearchPipelines(parseSearchExperimentConfig(raw, 'config.yaml'), baseDir);
+    else if (kind === 'few-label-experiment') checkFewLabelPipelines(parseFewLabelExperimentConfig(raw, 'config.yaml'), baseDir);
     // The workbench writes a synthesis run's outputs into its folder (--out), so a config need not name them.
     else if (kind === 'synthesize-table') parseSynthesizeConfig({ out: 'synthetic.csv', ...(raw as object) }, 'config.yaml');
     else if (kind === 'synthesize-sequences') parseSequenceSynthesizeConfig({ out: 'synthetic.jsonl', ...(raw as object) }, 'config.yaml');

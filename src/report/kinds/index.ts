@@ -8,7 +8,7 @@ import { searchLiftKind } from './search.ts';
 import { evaluateKind } from './evaluate.ts';
 import { sequenceSynthesisKind, tableSynthesisKind } from './synthesize.ts';
 import { coldStartKind, ctrKind } from './tasks.ts';
-import { fewLabelImagesKind } from './images.ts';
+import { fewLabelImagesKind, fewLabelTitlesKind } from './images.ts';
 
 registerRunKind(searchLiftKind); // before lift: its results.json has arms and a metric too
 registerRunKind(liftKind);
@@ -18,3 +18,4 @@ registerRunKind(evaluateKind);
 registerRunKind(tableSynthesisKind);
 registerRunKind(sequenceSynthesisKind);
 registerRunKind(fewLabelImagesKind);
+registerRunKind(fewLabelTitlesKind);
