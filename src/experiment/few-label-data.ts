@@ -286,6 +286,8 @@ export function drawFewLabel<X>(data: FewLabelData<X>, k: number, validPerClass:
   for (let c = 0; c < data.classNames.length; c++) {
     const n = labelled.filter((e) => e.label === c).length;
     if (n < k) throw new DataValidationError(`class '${data.classNames[c]}' has ${n} training examples, fewer than k = ${k}`, { field: 'ks' });
+    const v = valid.filter((i) => labels[i] === c).length;
+    if (v < validPerClass) throw new DataValidationError(`class '${data.classNames[c]}' has ${v} validation examples left after drawing k = ${k} (validPerClass asks for ${validPerClass}${data.pool.some((e) => e.group !== undefined) ? ', from clusters no labelled example is in' : ''})`, { field: 'validPerClass' });
   }
   return { labelled, valid: valid.map((i) => data.pool[i]!) };
 }
