@@ -126,7 +126,7 @@ export interface FewLabelData<X> {
   readonly test: readonly FewLabelExample<X>[];
   /** Identity of the data and split (a hash); part of every unit's fingerprint. */
   readonly fingerprint: string;
-  /** What results.json records about the data. */
+  /** What results.json records about the data (paths as the config wrote them: results stay byte-identical across checkouts). */
   readonly summary: Record<string, unknown>;
   /** When two examples are the same thing (pixel hash, normalised title). */
   content(x: X): string;
@@ -228,7 +228,7 @@ export async function readFewLabelImages(d: ImagesDataConfig, baseDir: string, p
     pool,
     test,
     fingerprint,
-    summary: { kind: 'images', train: train.file, ...(testSrc ? { test: testSrc.file } : {}), shape, classes: numClasses, pool: pool.length, test: test.length, skipped: train.skipped.length + (testSrc?.skipped.length ?? 0), fingerprint },
+    summary: { kind: 'images', trainSource: d.train.idx ?? d.train.folder, ...(d.test ? { testSource: d.test.idx ?? d.test.folder } : {}), shape, classes: numClasses, pool: pool.length, test: test.length, skipped: train.skipped.length + (testSrc?.skipped.length ?? 0), fingerprint },
     content: imageContent,
   };
 }
@@ -264,7 +264,7 @@ export async function readFewLabelTitles(d: TitlesDataConfig, baseDir: string, p
     pool,
     test,
     fingerprint,
-    summary: { kind: 'titles', file, rowsIn: r.rowsIn, rowsKept: r.rowsKept, rowsRejected: r.rowsRejected, classes: classNames.length, clusters: clusters.length, testClusters: testClusters.size, pool: pool.length, test: test.length, checksum: read.checksum, fingerprint },
+    summary: { kind: 'titles', file: d.path, rowsIn: r.rowsIn, rowsKept: r.rowsKept, rowsRejected: r.rowsRejected, classes: classNames.length, clusters: clusters.length, testClusters: testClusters.size, pool: pool.length, test: test.length, checksum: read.checksum, fingerprint },
     content: titleContent,
   };
 }
