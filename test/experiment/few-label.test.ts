@@ -5,10 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../src/core/index.ts';
-import { readIdx } from '../../src/data/index.ts';
+import { encodePng, readIdx } from '../../src/data/index.ts';
+import { buildProgram } from '../../src/cli/program.ts';
 import {
   ExpansionGuard,
   FewLabelLeakError,
@@ -207,4 +208,41 @@ test('few-label config: unknown keys and misplaced arms fail at parse time, nami
   fails({ ...base, arms: [{ name: 'none', pipeline: 'p.yaml' }] }, /arms\[0\]\.name/);
   fails({ ...base, data: { kind: 'images', train: { idx: 'a', labels: 'b' }, testPerClass: 3 }, arms: [{ name: 'g', synthesize: { name: 'conditional-dcgan', config: { zdim: 3 } } }] }, /arms\[0\]\.synthesize\.config\.zdim/);
   fails({ ...base, data: { kind: 'audio' } }, /data\.kind/);
+});
+
+test('few-label images from a folder (labels from sub-folders, test carved out with testPerClass) and the CLI: a bad --set key is exit 2 naming it, --queue is refused', async () => {
+  const dir = tempFolder('samplify-few-label-folder-');
+  const sprites = readIdx(sprite.idx, sprite.labels);
+  for (const c of [0, 1, 7]) {
+    mkdirSync(join(dir, 'photos', `class-${c}`), { recursive: true });
+    const mine = sprites.samples.filter((s) => s.label === c).slice(0, 16);
+    for (const [i, s] of mine.entries()) writeFileSync(join(dir, 'photos', `class-${c}`, `${i}.png`), await encodePng(s.image));
+  }
+  writeFileSync(join(dir, 'photos', 'class-0', 'broken.png'), 'not a png');
+  const config = parseFewLabelExperimentConfig({
+    task: 'few-label',
+    data: { kind: 'images', train: { folder: 'photos', channels: 1 }, testPerClass: 6 },
+    ks: [3],
+    seeds: 1,
+    validPerClass: 4,
+    classifier: { channels: [4, 8], maxEpochs: 2, patience: 1 },
+    bootstrap: { resamples: 100 },
+    arms: [{ name: 'flip', views: 1, pipeline: { steps: [{ op: 'hflip' }] } }],
+  });
+  const lines: string[] = [];
+  const r = await runFewLabelExperiment({ config, baseDir: dir, out: join(dir, 'run'), progress: { line: (l) => lines.push(l) } });
+  assert.deepEqual(r.summary.map((s) => [s.arm, s.trainExamples]), [['none', 9], ['flip', 18]]);
+  const results = JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8'));
+  assert.deepEqual(results.classNames, ['class-0', 'class-1', 'class-7']);
+  assert.equal(results.dataset.test, 18);
+  assert.equal(results.dataset.pool, 30, '48 readable images − 18 test (the unreadable file is a counted skip)');
+  assert.equal(results.dataset.skipped, 1);
+  assert.ok(lines.some((l) => /1 file\(s\) skipped \(1 corrupt|1 file\(s\) skipped \(1 unsupported/.test(l)), lines.join('\n'));
+
+  const cfg = join(dir, 'exp.yaml');
+  writeFileSync(cfg, `task: few-label\ndata: { kind: images, train: { folder: photos, channels: 1 }, testPerClass: 6 }\nks: [3]\nseeds: 1\nvalidPerClass: 4\narms: [{ name: flip, pipeline: { steps: [{ op: hflip }] } }]\n`);
+  const run = (args: string[]) => buildProgram().parseAsync(['node', 'samplify', 'experiment', cfg, ...args]);
+  await assert.rejects(run(['--set', 'arms[0].veiws=2']), (e: unknown) => e instanceof ConfigError && e.exitCode === 2 && e.location.field === 'arms[0].veiws');
+  await assert.rejects(run(['--set', 'classifier.hiden=2']), (e: unknown) => e instanceof ConfigError && e.location.field === 'classifier.hiden');
+  await assert.rejects(run(['--queue', 'redis://127.0.0.1:6379/0']), (e: unknown) => e instanceof ConfigError && e.location.field === 'queue');
 });
