@@ -134,7 +134,14 @@ export function checkFewLabelPipelines(config: FewLabelExperimentConfig, baseDir
   for (const arm of config.arms) {
     if (arm.pipeline === undefined) continue;
     if (config.data.kind === 'images') out.set(arm.name, typeof arm.pipeline === 'string' ? loadFamilyPipeline(arm.pipeline, imageFamily, { baseDir }) : buildImagePipeline(arm.pipeline));
-    else out.set(arm.name, loadTextPipeline(arm.pipeline, { baseDir }).pipeline);
+    else {
+      const { pipeline } = loadTextPipeline(arm.pipeline, { baseDir });
+      // Titles get brands (mined from the labelled titles) and WordNet; nothing is fitted on queries here.
+      for (const [res, steps] of pipeline.requirements()) {
+        if (res === 'domain-synonyms' || res === 'typos') throw new ConfigError(`${steps[0]}: needs ${res === 'typos' ? 'a typo profile measured on training queries' : 'domain synonyms mined from training queries'}, which a few-label title experiment does not have (use WordNet synonyms or character noise)`, { field: `arms[${config.arms.indexOf(arm)}].pipeline` });
+      }
+      out.set(arm.name, pipeline);
+    }
   }
   return out;
 }

@@ -12,6 +12,7 @@ import { encodePng, readIdx } from '../../src/data/index.ts';
 import { buildProgram } from '../../src/cli/program.ts';
 import {
   ExpansionGuard,
+  checkFewLabelPipelines,
   FewLabelLeakError,
   drawFewLabel,
   parseFewLabelExperimentConfig,
@@ -208,6 +209,9 @@ test('few-label config: unknown keys and misplaced arms fail at parse time, nami
   fails({ ...base, arms: [{ name: 'none', pipeline: 'p.yaml' }] }, /arms\[0\]\.name/);
   fails({ ...base, data: { kind: 'images', train: { idx: 'a', labels: 'b' }, testPerClass: 3 }, arms: [{ name: 'g', synthesize: { name: 'conditional-dcgan', config: { zdim: 3 } } }] }, /arms\[0\]\.synthesize\.config\.zdim/);
   fails({ ...base, data: { kind: 'audio' } }, /data\.kind/);
+  // A text step that needs what only a query log gives (a typo profile) is refused before any data is read.
+  const typo = parseFewLabelExperimentConfig({ ...base, arms: [{ name: 't', pipeline: 'examples/pipelines/text/typo.yaml' }] });
+  assert.throws(() => checkFewLabelPipelines(typo, resolve(import.meta.dirname, '../..')), (e: unknown) => e instanceof ConfigError && e.location.field === 'arms[0].pipeline' && /typo profile/.test(e.message));
 });
 
 test('few-label images from a folder (labels from sub-folders, test carved out with testPerClass) and the CLI: a bad --set key is exit 2 naming it, --queue is refused', async () => {
