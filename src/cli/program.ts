@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { CancelToken, ConfigError, layerConfig, stderrProgress } from '../core/index.ts';
 import { runEvaluation, runBenchmark, fmtMetrics, validateData, augmentFile, augmentImages, runLiftExperiment, parseExperimentConfig, checkExperimentPipelines } from '../experiment/index.ts';
 import { runRecipeExperiment, parseRecipeExperimentConfig, isRecipeExperimentConfig, recipeScreenConfig } from '../experiment/index.ts';
-import { runFewLabelExperiment, parseFewLabelExperimentConfig, isFewLabelExperimentConfig, checkFewLabelPipelines } from '../experiment/index.ts';
+import { runFewLabelExperiment, parseFewLabelExperimentConfig, isFewLabelExperimentConfig, checkFewLabelPipelines, dryRunFewLabelExperiment } from '../experiment/index.ts';
 import { runSearchExperiment, parseSearchExperimentConfig, isSearchExperimentConfig, checkSearchPipelines, dryRunLiftExperiment, dryRunSearchExperiment, dryRunCtrTask, dryRunColdStartTask, formatDryRun, type DryRunPlan } from '../experiment/index.ts';
 import { runSequenceSynthesis, runSynthesis, runCtrTask, runColdStartTask, parseSynthesizeConfig, parseCtrTaskConfig, parseColdStartTaskConfig } from '../experiment/index.ts';
 import { resolveSynthesizeOutputs, synthesizeConfigWithOutput, runOutputDir, type AnySynthesizeConfig } from '../experiment/index.ts';
@@ -347,7 +347,10 @@ Examples:
         const config = parseFewLabelExperimentConfig(f.raw, configPath);
         checkFewLabelPipelines(config, f.baseDir);
         applySettings(f.settings);
-        if (o.dryRun) return void process.stdout.write(`few-label ${config.data.kind}: arms none${config.arms.map((a) => `, ${a.name}`).join('')} × k ${config.ks.join(', ')} × ${config.seeds} seed(s) = ${(config.arms.length + 1) * config.ks.length * config.seeds} runs; config ok\n`);
+        if (o.dryRun) {
+          const plan = await dryRunFewLabelExperiment(config, f.baseDir);
+          return void process.stdout.write(o.json ? `${JSON.stringify(plan, null, 2)}\n` : `${plan.lines.join('\n')}\n`);
+        }
         const out = runOutputDir({ cliOut: o.out, configOut: config.out, baseDir: f.baseDir, name: config.name });
         const r = await runFewLabelExperiment({ config, baseDir: f.baseDir, out, progress: stderrProgress, cancel: cancelOnSigint() });
         if (o.json && !r.pending) printResult(true, '', readResults(out));

@@ -625,6 +625,38 @@ export async function prepareFewLabelExperiment(o: FewLabelExperimentOptions): P
   return { units, runUnit, aggregate };
 }
 
+/** What `samplify experiment --dry-run` prints for a few-label config: the data read and drawn, the units, nothing trained. */
+export interface FewLabelDryRun {
+  readonly modality: 'images' | 'titles';
+  readonly dataset: Record<string, unknown>;
+  readonly classes: readonly string[];
+  readonly arms: readonly string[];
+  readonly ks: readonly number[];
+  readonly seeds: number;
+  readonly validPerClass: number;
+  readonly units: number;
+  readonly lines: readonly string[];
+}
+
+/**
+ * Reads the data, builds every arm's pipeline and draws every (k, seed)'s labelled and validation
+ * examples — so a class short of examples or a bad path fails here — without training anything.
+ */
+export async function dryRunFewLabelExperiment(config: FewLabelExperimentConfig, baseDir: string): Promise<FewLabelDryRun> {
+  const lines: string[] = [];
+  const progress: ProgressReporter = { line: (l) => lines.push(l) };
+  checkFewLabelPipelines(config, baseDir);
+  const data: FewLabelData<unknown> = config.data.kind === 'images' ? await readFewLabelImages(config.data, baseDir, progress) : await readFewLabelTitles(config.data, baseDir, progress);
+  const validPerClass = validPerClassOf(config);
+  for (const k of config.ks) for (let seed = 0; seed < config.seeds; seed++) drawFewLabel(data, k, validPerClass, seed);
+  const arms = ['none', ...config.arms.map((a) => a.name)];
+  const units = arms.length * config.ks.length * config.seeds;
+  lines.push(`${data.modality}: ${data.classNames.length} classes, ${data.pool.length} training-part examples, ${data.test.length} test examples`);
+  lines.push(`every (k, seed) drawn: k = ${config.ks.join(', ')} labelled + ${validPerClass} validation per class, ${config.seeds} seed(s)`);
+  lines.push(`arms: ${arms.join(', ')} → ${units} runs (arm × k × seed); nothing trained`);
+  return { modality: data.modality, dataset: data.summary, classes: data.classNames, arms, ks: config.ks, seeds: config.seeds, validPerClass, units, lines };
+}
+
 export function fewLabelTable(summary: readonly FewLabelSummaryRow[], selection: readonly FewLabelSelection[]): string {
   const lines = [`${'k'.padStart(3)} ${'arm'.padEnd(18)} ${'test acc % (mean ± std)'.padStart(24)}  ${'Δ vs none'.padStart(10)}  ${'p'.padStart(9)}  ${'95% CI of Δ (pt)'.padEnd(18)}  verdict`];
   for (const r of summary) {

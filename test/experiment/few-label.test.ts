@@ -7,12 +7,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '../../src/core/index.ts';
+import { ConfigError, DataValidationError } from '../../src/core/index.ts';
+import { parse as readYaml } from 'yaml';
 import { encodePng, readIdx } from '../../src/data/index.ts';
 import { buildProgram } from '../../src/cli/program.ts';
 import {
   ExpansionGuard,
   checkFewLabelPipelines,
+  dryRunFewLabelExperiment,
   FewLabelLeakError,
   drawFewLabel,
   parseFewLabelExperimentConfig,
@@ -246,6 +248,10 @@ test('few-label images from a folder (labels from sub-folders, test carved out w
   const cfg = join(dir, 'exp.yaml');
   writeFileSync(cfg, `task: few-label\ndata: { kind: images, train: { folder: photos, channels: 1 }, testPerClass: 6 }\nks: [3]\nseeds: 1\nvalidPerClass: 4\narms: [{ name: flip, pipeline: { steps: [{ op: hflip }] } }]\n`);
   const run = (args: string[]) => buildProgram().parseAsync(['node', 'samplify', 'experiment', cfg, ...args]);
+  const dry = await dryRunFewLabelExperiment(parseFewLabelExperimentConfig(readYaml(readFileSync(cfg, 'utf8'))), dir);
+  assert.equal(dry.units, 2);
+  assert.deepEqual(dry.classes, ['class-0', 'class-1', 'class-7']);
+  await assert.rejects(dryRunFewLabelExperiment(parseFewLabelExperimentConfig({ ...readYaml(readFileSync(cfg, 'utf8')), ks: [20] }), dir), (e: unknown) => e instanceof DataValidationError && e.location.field === 'ks');
   await assert.rejects(run(['--set', 'arms[0].veiws=2']), (e: unknown) => e instanceof ConfigError && e.exitCode === 2 && e.location.field === 'arms[0].veiws');
   await assert.rejects(run(['--set', 'classifier.hiden=2']), (e: unknown) => e instanceof ConfigError && e.location.field === 'classifier.hiden');
   await assert.rejects(run(['--queue', 'redis://127.0.0.1:6379/0']), (e: unknown) => e instanceof ConfigError && e.location.field === 'queue');
