@@ -43,3 +43,7 @@ export { dryRunLiftExperiment, dryRunSearchExperiment, formatDryRun } from './dr
 export type { DryRunPlan, DryRunArm } from './dry-run.ts';
 export { runRecipeExperiment, parseRecipeExperimentConfig, isRecipeExperimentConfig, recipeExperimentSchema, recipeScreenConfig } from './recipe.ts';
 export type { RecipeExperimentConfig, RecipeOptions, RecipeResult } from './recipe.ts';
+export { runFewLabelExperiment, prepareFewLabelExperiment, parseFewLabelExperimentConfig, isFewLabelExperimentConfig, checkFewLabelPipelines, fewLabelExperimentSchema, fewLabelUnitKey, fewLabelTable, ExpansionGuard, FewLabelLeakError, dryRunFewLabelExperiment } from './few-label.ts';
+export type { FewLabelExperimentConfig, FewLabelArmConfig, FewLabelExperimentOptions, FewLabelExperimentResult, FewLabelSummaryRow, FewLabelSelection, FewLabelUnit, FewLabelUnitRecord, FewLabelUnitOptions, PreparedFewLabelExperiment, ImageSynthesizerFactory, FewLabelDryRun } from './few-label.ts';
+export { drawFewLabel, readFewLabelImages, readFewLabelTitles, imageContent, titleContent } from './few-label-data.ts';
+export type { FewLabelData, FewLabelExample } from './few-label-data.ts';

@@ -19,6 +19,9 @@ import {
   checkSearchPipelines,
   isRecipeExperimentConfig,
   isSearchExperimentConfig,
+  isFewLabelExperimentConfig,
+  parseFewLabelExperimentConfig,
+  checkFewLabelPipelines,
   isSequenceSynthesizeConfig,
   parseColdStartTaskConfig,
   parseCtrTaskConfig,
@@ -91,15 +94,17 @@ export function readJob(runDir: string): (Job & { shown: JobStatus }) | null {
 }
 
 /**
- * What a config launches: a lift experiment (sequences, `task: search`, or the recipe procedure with
- * its `procedure:` block), a synthesis run (it names a `synthesizer`), a CTR experiment (`models` /
- * `synthesizers` lists, or MovieLens / label-column data) or an item cold-start experiment (item
- * `attributes` in its data, or `intensities`). Each is then parsed by its command's own schema.
+ * What a config launches: a lift experiment (sequences, `task: search`, `task: few-label`, or the
+ * recipe procedure with its `procedure:` block), a synthesis run (it names a `synthesizer`), a CTR
+ * experiment (`models` / `synthesizers` lists, or MovieLens / label-column data) or an item
+ * cold-start experiment (item `attributes` in its data, or `intensities`). Each is then parsed by
+ * its command's own schema.
  */
-export type LaunchKind = 'sequence-experiment' | 'search-experiment' | 'recipe-experiment' | 'synthesize-table' | 'synthesize-sequences' | 'ctr' | 'cold-start';
+export type LaunchKind = 'sequence-experiment' | 'search-experiment' | 'few-label-experiment' | 'recipe-experiment' | 'synthesize-table' | 'synthesize-sequences' | 'ctr' | 'cold-start';
 
 export function launchKindOf(raw: unknown): LaunchKind {
   if (isSearchExperimentConfig(raw)) return 'search-experiment';
+  if (isFewLabelExperimentConfig(raw)) return 'few-label-experiment';
   if (raw === null || typeof raw !== 'object') return 'sequence-experiment';
   const o = raw as Record<string, unknown>;
   if ('synthesizer' in o) return isSequenceSynthesizeConfig(raw) ? 'synthesize-sequences' : 'synthesize-table';
@@ -159,6 +164,7 @@ export function validateLaunch(runsDir: string, name: string, configText: string
     const baseDir = join(runsDir, RUN_NAME.test(name) ? name : '.');
     const kind = launchKindOf(raw);
     if (kind === 'search-experiment') checkSearchPipelines(parseSearchExperimentConfig(raw, 'config.yaml'), baseDir);
+    else if (kind === 'few-label-experiment') checkFewLabelPipelines(parseFewLabelExperimentConfig(raw, 'config.yaml'), baseDir);
     // The workbench writes a synthesis run's outputs into its folder (--out), so a config need not name them.
     else if (kind === 'synthesize-table') parseSynthesizeConfig({ out: 'synthetic.csv', ...(raw as object) }, 'config.yaml');
     else if (kind === 'synthesize-sequences') parseSequenceSynthesizeConfig({ out: 'synthetic.jsonl', ...(raw as object) }, 'config.yaml');

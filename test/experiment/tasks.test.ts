@@ -90,7 +90,7 @@ test('samplify cold-start: config validated, tiny run end to end with results.js
 test('every shipped example is valid: pipelines, lift experiments, ctr and cold-start configs', async () => {
   const { readdirSync, readFileSync: read } = await import('node:fs');
   const { readConfigFile } = await import('../../src/experiment/config.ts');
-  const { readExperimentConfig, parseSearchExperimentConfig, checkSearchPipelines, readRawConfig, isSearchExperimentConfig, isRecipeExperimentConfig, parseRecipeExperimentConfig, checkExperimentPipelines } = await import('../../src/experiment/index.ts');
+  const { readExperimentConfig, parseSearchExperimentConfig, checkSearchPipelines, readRawConfig, isSearchExperimentConfig, isRecipeExperimentConfig, parseRecipeExperimentConfig, checkExperimentPipelines, isFewLabelExperimentConfig, parseFewLabelExperimentConfig, checkFewLabelPipelines } = await import('../../src/experiment/index.ts');
   const { pipelineFromYaml } = await import('../../src/augment/index.ts');
   const examples = join(import.meta.dirname, '..', '..', 'examples');
   const pipelines = readdirSync(join(examples, 'pipelines')).filter((f) => f.endsWith('.yaml'));
@@ -107,6 +107,9 @@ test('every shipped example is valid: pipelines, lift experiments, ctr and cold-
     if (isSearchExperimentConfig(raw)) {
       const { config, baseDir } = readConfigFile(path, parseSearchExperimentConfig);
       assert.equal(checkSearchPipelines(config, baseDir).size, config.arms.filter((a) => a.pipeline !== undefined).length, f);
+    } else if (isFewLabelExperimentConfig(raw)) {
+      const { config, baseDir } = readConfigFile(path, parseFewLabelExperimentConfig);
+      assert.equal(checkFewLabelPipelines(config, baseDir).size, config.arms.filter((a) => a.pipeline !== undefined).length, f);
     } else if (isRecipeExperimentConfig(raw)) {
       const { config, baseDir } = readConfigFile(path, parseRecipeExperimentConfig);
       assert.doesNotThrow(() => checkExperimentPipelines(config, baseDir), f);

@@ -1,8 +1,11 @@
 /**
- * Few-label image classification runs (bench/few-label.ts): a small CNN trained on k labelled
- * images per class with no expansion, classical augmentation or synthetic images from generators
- * fitted on the same k-per-class images — accuracy per arm and k against no expansion, the arm
- * validation selects, and every PNG grid in the folder (augmented / generated images) inline.
+ * Few-label classification runs: a `samplify experiment` with `task: few-label` (images or product
+ * titles) and the older bench/few-label.ts result files (images). A classifier trained on k
+ * labelled examples per class with no expansion, augmentation or synthetic examples from
+ * generators fitted on the same k-per-class examples — accuracy per arm and k against no
+ * expansion (paired test, bootstrap CI when the run has one, verdict), the arm validation selects,
+ * and every PNG grid in the folder (augmented / generated images) inline. Two kinds share this
+ * renderer: few-label-images (the name the bench runs always had) and few-label-titles.
  */
 import { z } from 'zod';
 import { barSpec, figure, type Datum } from '../charts.ts';
@@ -21,13 +24,17 @@ const summaryRowSchema = z
     seeds: z.number(),
     testAccuracyMean: z.number(),
     testAccuracyStd: z.number(),
-    vsNone: z.object({ meanDiff: z.number(), pValue: z.number(), n: z.number().optional() }).loose().optional(),
+    vsNone: z.object({ meanDiff: z.number(), pValue: z.number(), n: z.number().optional(), ci95: z.tuple([z.number(), z.number()]).optional() }).loose().optional(),
+    verdict: z.string().optional(),
   })
   .loose();
 
 const fewLabelSchema = z
   .object({
     benchmark: z.string(),
+    /** 'images' | 'titles' in experiment results; bench files (images) have none. */
+    modality: z.string().optional(),
+    name: z.string().optional(),
     complete: z.boolean().optional(),
     command: z.string().optional(),
     protocol: z.string().optional(),
@@ -42,12 +49,18 @@ const fewLabelSchema = z
   })
   .loose();
 
-function isFewLabel(raw: unknown): boolean {
+type Modality = 'images' | 'titles';
+
+/** The modality of a few-label results.json (bench files: images), or null when it is none. */
+function fewLabelModality(raw: unknown): Modality | null {
   const r = raw as Record<string, unknown> | undefined;
-  return r !== undefined && r !== null && typeof r['benchmark'] === 'string' && r['benchmark'].startsWith('few-label') && Array.isArray(r['summary']);
+  if (r === undefined || r === null || typeof r['benchmark'] !== 'string' || !r['benchmark'].startsWith('few-label') || !Array.isArray(r['summary'])) return null;
+  const m = r['modality'] ?? 'images';
+  return m === 'images' || m === 'titles' ? m : null;
 }
 
 function verdict(row: z.infer<typeof summaryRowSchema>): string {
+  if (row.verdict !== undefined) return row.verdict === 'baseline' ? '—' : row.verdict;
   const v = row.vsNone;
   if (!v) return '—';
   if (!(v.pValue < ALPHA)) return 'not significant';
@@ -67,56 +80,74 @@ function gridsSection(run: RunFolder): Html | null {
   return html`${shown}${files.length > MAX_GRIDS ? note(`${files.length - MAX_GRIDS} more PNG files are in the folder and not shown.`) : ''}`;
 }
 
-export const fewLabelImagesKind: RunKind = {
-  name: 'few-label-images',
-  description: 'few-label image classification (bench/few-label.ts): no expansion vs augmentation vs synthetic images',
-  detect: (run) => isFewLabel(run.peekJson('results.json')),
-  async render(run): Promise<RenderedRun> {
-    const res = run.readJson('results.json', fewLabelSchema, 'no accuracy table');
-    const sections: ReportSection[] = [];
-    if (res) {
-      const ks = [...new Set(res.summary.map((r) => r.k))].sort((a, b) => a - b);
-      const parts: Html[] = [];
-      const values: Datum[] = [];
-      for (const k of ks) {
-        const rows = res.summary.filter((r) => r.k === k);
-        const sel = res.selectedOnValidation?.find((s) => s.k === k);
-        const tableRows: HtmlValue[][] = rows.map((r) => [
-          html`<span data-field="arm">${r.arm}</span>${r.arm === 'none' ? html` <span class="tag">baseline</span>` : ''}`,
-          r.seeds,
-          html`<span data-field="testAccuracyMean" data-value="${String(r.testAccuracyMean)}">${fmt(100 * r.testAccuracyMean, 2)}</span> ± ${fmt(100 * r.testAccuracyStd, 2)}`,
-          r.vsNone ? `${r.vsNone.meanDiff >= 0 ? '+' : ''}${fmt(100 * r.vsNone.meanDiff, 2)} pt` : '—',
-          r.vsNone ? fmtP(r.vsNone.pValue) : '—',
-          verdict(r),
-        ]);
-        for (const r of rows) values.push({ k: `k = ${k}`, arm: r.arm, accuracy: r.testAccuracyMean });
-        parts.push(html`<h3>k = ${k} labelled images per class</h3>
-${table(['arm', 'seeds', 'test accuracy % (mean ± std)', 'Δ vs none', 'p (paired, per test image)', 'verdict'], tableRows, { numeric: [1, 2, 3, 4], id: `accuracy-k${k}` })}
+function fewLabelKind(modality: Modality): RunKind {
+  const noun = modality === 'images' ? 'images' : 'titles';
+  return {
+    name: `few-label-${modality}`,
+    description:
+      modality === 'images'
+        ? 'few-label image classification (samplify experiment, task: few-label; bench/few-label.ts): no expansion vs augmentation vs synthetic images'
+        : 'few-label product-title classification (samplify experiment, task: few-label): no expansion vs text augmentation',
+    detect: (run) => fewLabelModality(run.peekJson('results.json')) === modality,
+    async render(run): Promise<RenderedRun> {
+      const res = run.readJson('results.json', fewLabelSchema, 'no accuracy table');
+      const sections: ReportSection[] = [];
+      if (res) {
+        const ks = [...new Set(res.summary.map((r) => r.k))].sort((a, b) => a - b);
+        const withCi = res.summary.some((r) => r.vsNone?.ci95 !== undefined);
+        const parts: Html[] = [];
+        const values: Datum[] = [];
+        for (const k of ks) {
+          const rows = res.summary.filter((r) => r.k === k);
+          const sel = res.selectedOnValidation?.find((s) => s.k === k);
+          const tableRows: HtmlValue[][] = rows.map((r) => [
+            html`<span data-field="arm">${r.arm}</span>${r.arm === 'none' ? html` <span class="tag">baseline</span>` : ''}`,
+            r.seeds,
+            html`<span data-field="testAccuracyMean" data-value="${String(r.testAccuracyMean)}">${fmt(100 * r.testAccuracyMean, 2)}</span> ± ${fmt(100 * r.testAccuracyStd, 2)}`,
+            r.vsNone ? `${r.vsNone.meanDiff >= 0 ? '+' : ''}${fmt(100 * r.vsNone.meanDiff, 2)} pt` : '—',
+            r.vsNone ? fmtP(r.vsNone.pValue) : '—',
+            ...(withCi ? [r.vsNone?.ci95 ? `[${fmt(100 * r.vsNone.ci95[0], 2)}, ${fmt(100 * r.vsNone.ci95[1], 2)}]` : '—'] : []),
+            verdict(r),
+          ]);
+          for (const r of rows) values.push({ k: `k = ${k}`, arm: r.arm, accuracy: r.testAccuracyMean });
+          const header = ['arm', 'seeds', 'test accuracy % (mean ± std)', 'Δ vs none', `p (paired, per test ${modality === 'images' ? 'image' : 'title'})`, ...(withCi ? ['95 % bootstrap CI of Δ (pt)'] : []), 'verdict'];
+          parts.push(html`<h3>k = ${k} labelled ${noun} per class</h3>
+${table(header, tableRows, { numeric: withCi ? [1, 2, 3, 4, 5] : [1, 2, 3, 4], id: `accuracy-k${k}` })}
 ${sel ? note(`Validation selects per seed: ${sel.chosenArms.join(', ')} — test accuracy of the selected arms ${fmt(100 * sel.testAccuracyMean, 2)} ± ${fmt(100 * sel.testAccuracyStd, 2)} %.`) : ''}`);
+        }
+        const chart = values.length ? await figure('accuracy', 'Test accuracy per arm and k (mean over seeds)', barSpec(values, { x: 'k', y: 'accuracy', color: 'arm', group: 'arm' })) : '';
+        sections.push({
+          id: 'summary',
+          title: 'Accuracy',
+          body: html`${res.complete === false ? note('This run is not complete: some (k, arm, seed) runs are missing.') : ''}${parts}<div class="charts">${chart}</div>${note(`Significant: paired t-test p < ${ALPHA} over the per-${modality === 'images' ? 'image' : 'title'} correctness averaged over seeds. ${res.protocol ?? ''}`)}`,
+        });
+        const setup: Html[] = [];
+        if (res.pipeline !== undefined) setup.push(jsonBlock('augmentation pipeline', res.pipeline));
+        if (res.synthetic) setup.push(jsonBlock('synthetic arms', res.synthetic));
+        if (Array.isArray(res['arms'])) setup.push(jsonBlock('arms', res['arms']));
+        if (setup.length) sections.push({ id: 'arms', title: 'Arms', body: html`${setup}` });
       }
-      const chart = values.length ? await figure('accuracy', 'Test accuracy per arm and k (mean over seeds)', barSpec(values, { x: 'k', y: 'accuracy', color: 'arm', group: 'arm' })) : '';
-      sections.push({
-        id: 'summary',
-        title: 'Accuracy',
-        body: html`${res.complete === false ? note('This run is not complete: some (k, arm, seed) runs are missing.') : ''}${parts}<div class="charts">${chart}</div>${note(`Significant: paired t-test p < ${ALPHA} over the per-image correctness averaged over seeds. ${res.protocol ?? ''}`)}`,
-      });
-      const setup: Html[] = [];
-      if (res.pipeline !== undefined) setup.push(jsonBlock('augmentation pipeline', res.pipeline));
-      if (res.synthetic) setup.push(jsonBlock('synthetic arms', res.synthetic));
-      if (setup.length) sections.push({ id: 'arms', title: 'Arms', body: html`${setup}` });
-    }
-    const grids = gridsSection(run);
-    sections.push({ id: 'images', title: 'Images', body: grids ?? note('No PNG grids in this run folder (bench/few-label.ts and bench/image-synth.ts write them under docs/images/; copy them beside results.json to see them here).') });
-    return {
-      title: `Few-label images · ${res?.benchmark ?? run.name}`,
-      subtitle: res ? `${[...new Set(res.summary.map((r) => r.arm))].join(', ')} at k = ${[...new Set(res.summary.map((r) => r.k))].join(', ')}` : 'results.json is missing or unreadable',
-      sections,
-      provenance: {
-        ...(res?.command ? { command: res.command } : { command: 'node --import tsx bench/few-label.ts …' }),
-        ...(machineLine(res?.machine) ? { machine: machineLine(res?.machine)! } : {}),
-        ...(backendLine(res?.backend) ? { backend: backendLine(res?.backend)! } : {}),
-        ...(res?.seconds !== undefined ? { wallTime: { seconds: res.seconds, how: 'the benchmark’s own clock' } } : {}),
-      },
-    };
-  },
-};
+      if (modality === 'images') {
+        const grids = gridsSection(run);
+        sections.push({ id: 'images', title: 'Images', body: grids ?? note('No PNG grids in this run folder (samplify experiment writes them under grids/; bench/few-label.ts and bench/image-synth.ts under docs/images/ — copy them beside results.json to see them here).') });
+      }
+      const experiment = res?.modality !== undefined;
+      return {
+        title: `Few-label ${noun} · ${res?.name ?? res?.benchmark ?? run.name}`,
+        subtitle: res ? `${[...new Set(res.summary.map((r) => r.arm))].join(', ')} at k = ${[...new Set(res.summary.map((r) => r.k))].join(', ')}` : 'results.json is missing or unreadable',
+        sections,
+        provenance: {
+          ...(res?.command ? { command: res.command } : { command: experiment || modality === 'titles' ? 'samplify experiment <config> (task: few-label)' : 'node --import tsx bench/few-label.ts …' }),
+          ...(machineLine(res?.machine) ? { machine: machineLine(res?.machine)! } : {}),
+          ...(backendLine(res?.backend) ? { backend: backendLine(res?.backend)! } : {}),
+          ...(res?.seconds !== undefined ? { wallTime: { seconds: res.seconds, how: 'the benchmark’s own clock' } } : {}),
+        },
+      };
+    },
+  };
+}
+
+/** bench/few-label.ts runs and `task: few-label` image experiments. */
+export const fewLabelImagesKind: RunKind = fewLabelKind('images');
+/** `task: few-label` title experiments. */
+export const fewLabelTitlesKind: RunKind = fewLabelKind('titles');

@@ -9,7 +9,7 @@ import { searchLiftKind } from './search.ts';
 import { evaluateKind } from './evaluate.ts';
 import { sequenceSynthesisKind, tableSynthesisKind } from './synthesize.ts';
 import { coldStartKind, ctrKind } from './tasks.ts';
-import { fewLabelImagesKind } from './images.ts';
+import { fewLabelImagesKind, fewLabelTitlesKind } from './images.ts';
 
 registerRunKind(recipeKind); // its results.json names its kind; the screen/ and confirm/ sub-folders are lift runs
 registerRunKind(searchLiftKind); // before lift: its results.json has arms and a metric too
@@ -20,3 +20,4 @@ registerRunKind(evaluateKind);
 registerRunKind(tableSynthesisKind);
 registerRunKind(sequenceSynthesisKind);
 registerRunKind(fewLabelImagesKind);
+registerRunKind(fewLabelTitlesKind);
