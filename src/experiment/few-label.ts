@@ -31,6 +31,7 @@ import { ImageCnnClassifier, TitleClassifier } from '../models/index.ts';
 import { imageSynthesizers, writeImageGrid, type ImageSynthesizer } from '../synth/image/index.ts';
 import { combineSeeds, meanStd, pairedBootstrapCI, pairedTTest } from '../eval/index.ts';
 import { parseWithSchema, refineWith } from '../core/config.ts';
+import { runEnvironment } from './config.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import {
   autoBatchSize,
@@ -614,6 +615,8 @@ export async function prepareFewLabelExperiment(o: FewLabelExperimentOptions): P
     // Timings beside results.json, never in it, so a rerun's results are byte-identical.
     writeJsonAtomic(join(o.out, 'stages.json'), {
       stages,
+      wallSeconds: Math.round(stages.reduce((t, st) => t + st.seconds, 0) * 1000) / 1000 + [...records.values()].reduce((t, r) => t + (r.seconds ?? 0), 0),
+      environment: runEnvironment(),
       units: units.map((un) => {
         const r = records.get(un.key)!;
         return { key: un.key, seconds: r.seconds, ...(r.generatorSeconds !== undefined ? { generatorSeconds: r.generatorSeconds } : {}) };

@@ -194,6 +194,14 @@ test('few-label titles: cluster-disjoint draws, byte-identical reruns, resume, t
   assert.equal(report.kind, 'few-label-titles');
   assert.deepEqual(report.notes, []);
   assert.match(report.html, new RegExp(`data-value="${results.summary[3].testAccuracyMean}"`));
+  // Provenance: config, seeds, the data's checksum, and from stages.json the version, machine and wall time.
+  const prov = report.html.slice(report.html.indexOf('data-testid="provenance"'));
+  const rows = new Map([...prov.matchAll(/<dt>([^<]*)<\/dt><dd>(.*?)<\/dd>/gs)].map((m) => [m[1]!, m[2]!]));
+  assert.doesNotMatch(report.html, /config: <span class="nr">not recorded/);
+  for (const row of ['seeds', 'datasets', 'samplify version (run)', 'machine', 'backend', 'wall time']) {
+    assert.ok(rows.has(row) && !/^<span class="nr">not recorded/.test(rows.get(row)!), `provenance row ${row}: ${rows.get(row) ?? 'absent'}`);
+  }
+  assert.match(rows.get('datasets')!, /<code>[0-9a-f]{16,}<\/code>/);
 });
 
 test('few-label config: unknown keys and misplaced arms fail at parse time, naming the key path', () => {

@@ -12,7 +12,7 @@ import { barSpec, figure, type Datum } from '../charts.ts';
 import { fmt, fmtP, html, jsonBlock, note, table, type Html, type HtmlValue } from '../html.ts';
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import type { RunFolder } from '../run-folder.ts';
-import { backendLine, machineLine } from './common.ts';
+import { backendLine, environmentProvenance, machineLine } from './common.ts';
 
 const ALPHA = 0.05;
 const MAX_GRIDS = 12;
@@ -46,8 +46,17 @@ const fewLabelSchema = z
     machine: z.record(z.string(), z.unknown()).optional(),
     date: z.string().optional(),
     seconds: z.number().optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+    seeds: z.array(z.number()).optional(),
+    dataset: z.object({ file: z.string().optional(), trainSource: z.string().optional(), checksum: z.string().optional(), fingerprint: z.string().optional() }).loose().optional(),
   })
   .loose();
+
+/** stages.json of a `task: few-label` experiment: its wall time and run environment (results.json stays byte-identical). */
+const fewLabelStagesSchema = z.object({ wallSeconds: z.number().optional(), environment: z.unknown().optional() }).loose();
+
+/** At most this many bytes of PNG grids are embedded in one page (the page stays a few MB). */
+const MAX_GRID_BYTES = 3 << 20;
 
 type Modality = 'images' | 'titles';
 
@@ -72,12 +81,19 @@ function gridsSection(run: RunFolder): Html | null {
   const files = [...run.list('.').filter((f) => f.endsWith('.png')), ...run.list('grids').filter((f) => f.endsWith('.png')).map((f) => `grids/${f}`)];
   if (files.length === 0) return null;
   const shown: Html[] = [];
+  let budget = MAX_GRID_BYTES;
+  let left = Math.max(0, files.length - MAX_GRIDS);
   for (const f of files.slice(0, MAX_GRIDS)) {
     const bytes = run.readBytes(f, 'this image grid is not shown', 2 << 20);
     if (!bytes) continue;
+    if (bytes.length > budget) {
+      left++;
+      continue;
+    }
+    budget -= bytes.length;
     shown.push(html`<figure class="grid-image"><img alt="${f}" src="data:image/png;base64,${Buffer.from(bytes).toString('base64')}" style="image-rendering:pixelated;max-width:100%"><figcaption>${f}</figcaption></figure>`);
   }
-  return html`${shown}${files.length > MAX_GRIDS ? note(`${files.length - MAX_GRIDS} more PNG files are in the folder and not shown.`) : ''}`;
+  return html`${shown}${left > 0 ? note(`${left} more PNG file(s) are in the folder and not shown (at most ${MAX_GRIDS} grids and ${MAX_GRID_BYTES >> 20} MB of them per page).`) : ''}`;
 }
 
 function fewLabelKind(modality: Modality): RunKind {
@@ -141,9 +157,23 @@ ${sel ? note(`Validation selects per seed: ${sel.chosenArms.join(', ')} — test
           ...(machineLine(res?.machine) ? { machine: machineLine(res?.machine)! } : {}),
           ...(backendLine(res?.backend) ? { backend: backendLine(res?.backend)! } : {}),
           ...(res?.seconds !== undefined ? { wallTime: { seconds: res.seconds, how: 'the benchmark’s own clock' } } : {}),
+          ...(res?.config ? { config: res.config } : {}),
+          ...(res?.seeds ? { seeds: res.seeds } : {}),
+          ...(res?.dataset && (res.dataset.checksum ?? res.dataset.fingerprint) ? { datasets: [{ name: res.dataset.file ?? res.dataset.trainSource ?? 'data', checksum: (res.dataset.checksum ?? res.dataset.fingerprint)! }] } : {}),
+          // Experiments (task: few-label) keep their wall time and environment in stages.json.
+          ...(experiment ? fewLabelEnvironment(run) : {}),
         },
       };
     },
+  };
+}
+
+function fewLabelEnvironment(run: RunFolder): Partial<RenderedRun['provenance']> {
+  const stages = run.readJson('stages.json', fewLabelStagesSchema, 'the wall time and the machine are not shown', { optional: true });
+  if (!stages) return {};
+  return {
+    ...(stages.wallSeconds !== undefined ? { wallTime: { seconds: stages.wallSeconds, how: 'recorded: reading, every (arm, k, seed) run of this invocation or an earlier one, and aggregation' } } : {}),
+    ...environmentProvenance(run, 'stages.json', stages.environment, { subcommand: 'experiment', template: `samplify experiment <config.yaml> --out ${run.shown}   # the config is shown above` }),
   };
 }
 
