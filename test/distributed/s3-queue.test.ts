@@ -84,10 +84,18 @@ test('units and a shared fit on two workers over an S3 store: the single-process
 });
 
 test('a worker killed with SIGKILL mid-job over an S3 store: another worker resumes from the checkpoint it had pushed; same results', async () => {
+  // Large enough that a job outlasts the 0.5 s store sync on a quiet machine (on the 50-user log a
+  // whole 40-epoch job took 0.4 s, so the first push came after it had finished).
+  const killData = join(tmp, 'seqs-kill.txt');
+  const krng = new Rng(12);
+  writeFileSync(killData, Array.from({ length: 600 }, (_, u) => {
+    let it = 1 + krng.int(60);
+    return `${u + 1} ${Array.from({ length: 5 + krng.int(12) }, () => (it = 1 + ((it + 1 + krng.int(3)) % 60))).join(' ')}`;
+  }).join('\n') + '\n');
   const killConfig = parseExperimentConfig({
     name: 's3-kill',
-    data: { path: data },
-    model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 10, loss: 'ce' }, trainer: { batchSize: 8 } },
+    data: { path: killData },
+    model: { model: 'sasrec', config: { hidden: 16, blocks: 1, heads: 2, maxLen: 16, loss: 'ce' }, trainer: { batchSize: 8 } },
     seeds: 1,
     epochs: 40,
     patience: 40,
