@@ -12,7 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { peakRssMiB, writeJsonAtomic } from '../src/core/index.ts';
 import { leaveOneOutSplit, loadDataset } from '../src/data/index.ts';
-import { models } from '../src/models/index.ts';
+import { createRecommender } from '../src/models/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
 import { arg, flag } from './args.ts';
 
@@ -21,7 +21,7 @@ const data = resolve(process.cwd(), '../shared/data/beauty/Beauty.txt');
 if (flag('child')) {
   const { dataset } = await loadDataset(data, 'seqtxt');
   const split = leaveOneOutSplit(dataset);
-  const model = models.create('sasrec', { loss: 'ce' });
+  const model = createRecommender({ model: 'sasrec', config: { loss: 'ce' } });
   const fit = await model.fit(split.train, { seed: 0, epochs: 1 });
   const epoch = fit.epochs[0]!;
   process.stdout.write(JSON.stringify({ trainSeconds: epoch.seconds, loss: epoch.loss, peakRssMiB: peakRssMiB() }));
