@@ -615,7 +615,7 @@ export async function prepareFewLabelExperiment(o: FewLabelExperimentOptions): P
     // Timings beside results.json, never in it, so a rerun's results are byte-identical.
     writeJsonAtomic(join(o.out, 'stages.json'), {
       stages,
-      wallSeconds: Math.round(stages.reduce((t, st) => t + st.seconds, 0) * 1000) / 1000 + [...records.values()].reduce((t, r) => t + (r.seconds ?? 0), 0),
+      wallSeconds: [...stages, ...records.values()].reduce((t, x) => t + (x.seconds ?? 0), 0),
       environment: runEnvironment(),
       units: units.map((un) => {
         const r = records.get(un.key)!;

@@ -120,8 +120,12 @@ export function generatorCacheName(train: TrainView, o: SequenceGeneratorOptions
 
 /** Whether the generator `o` describes is already in its cache folder. */
 export function generatorIsCached(train: TrainView, o: SequenceGeneratorOptions): boolean {
-  const { keyObj, key, meta } = generatorCacheEntry(train, o);
-  return meta !== undefined && readRunResult(meta, keyObj, { legacy: (raw) => (raw['key'] === key ? { fingerprint: keyObj, result: raw } : null) }) !== null;
+  return readCachedGenerator(generatorCacheEntry(train, o)) !== null;
+}
+
+/** The cache record of a generator entry, or null when it is not cached (the folder name carries the key; the record's fingerprint confirms it). */
+function readCachedGenerator({ keyObj, key, meta }: ReturnType<typeof generatorCacheEntry>) {
+  return meta !== undefined ? readRunResult(meta, keyObj, { legacy: (raw) => (raw['key'] === key ? { fingerprint: keyObj, result: raw } : null) }) : null;
 }
 
 /**
@@ -171,13 +175,13 @@ export function cacheGeneratorSnapshot(train: TrainView, o: SequenceGeneratorOpt
 }
 
 export async function fitSequenceGenerator(train: TrainView, o: SequenceGeneratorOptions): Promise<FittedGenerator> {
-  const { spec, keyObj, key, dir, meta } = generatorCacheEntry(train, o);
+  const entry = generatorCacheEntry(train, o);
+  const { spec, keyObj, key, dir, meta } = entry;
   const progress = o.progress ?? silentProgress;
   const allowed = itemsSeenIn(train.numItems, train.users().map((u) => train.sequence(u)));
   const view = o.direction === 'reverse' ? reversedTrainView(train) : train;
   const rec = generatorRecommender(spec);
-  // The folder name carries the key; the record's fingerprint confirms it (a hash prefix could collide).
-  const saved = meta !== undefined ? readRunResult(meta, keyObj, { legacy: (raw) => (raw['key'] === key ? { fingerprint: keyObj, result: raw } : null) }) : null;
+  const saved = readCachedGenerator(entry);
   if (dir !== undefined && saved) {
     rec.load(dir);
     const from = (saved.result as { from?: unknown }).from;

@@ -19,12 +19,16 @@ import { startLoopbackS3, type LoopbackS3 } from './s3-server.ts';
 
 const SECRET = 'loopback-secret-never-logged';
 const tmp = tempFolder('samplify-s3-queue-');
-const data = join(tmp, 'seqs.txt');
-const rng = new Rng(11);
-writeFileSync(data, Array.from({ length: 50 }, (_, u) => {
-  let it = 1 + rng.int(25);
-  return `${u + 1} ${Array.from({ length: 3 + rng.int(7) }, () => (it = 1 + ((it + 1 + rng.int(2)) % 25))).join(' ')}`;
-}).join('\n') + '\n');
+/** A seeded `user item item …` log: each user walks the item ring in small steps. */
+function writeLog(path: string, o: { seed: number; users: number; items: number; minLength: number; extraLength: number; maxStep: number }): string {
+  const rng = new Rng(o.seed);
+  writeFileSync(path, Array.from({ length: o.users }, (_, u) => {
+    let it = 1 + rng.int(o.items);
+    return `${u + 1} ${Array.from({ length: o.minLength + rng.int(o.extraLength) }, () => (it = 1 + ((it + 1 + rng.int(o.maxStep)) % o.items))).join(' ')}`;
+  }).join('\n') + '\n');
+  return path;
+}
+const data = writeLog(join(tmp, 'seqs.txt'), { seed: 11, users: 50, items: 25, minLength: 3, extraLength: 7, maxStep: 2 });
 
 const prior = (threshold: number) => ({
   version: 1,
@@ -86,12 +90,7 @@ test('units and a shared fit on two workers over an S3 store: the single-process
 test('a worker killed with SIGKILL mid-job over an S3 store: another worker resumes from the checkpoint it had pushed; same results', async () => {
   // Large enough that a job outlasts the 0.5 s store sync on a quiet machine (on the 50-user log a
   // whole 40-epoch job took 0.4 s, so the first push came after it had finished).
-  const killData = join(tmp, 'seqs-kill.txt');
-  const krng = new Rng(12);
-  writeFileSync(killData, Array.from({ length: 600 }, (_, u) => {
-    let it = 1 + krng.int(60);
-    return `${u + 1} ${Array.from({ length: 5 + krng.int(12) }, () => (it = 1 + ((it + 1 + krng.int(3)) % 60))).join(' ')}`;
-  }).join('\n') + '\n');
+  const killData = writeLog(join(tmp, 'seqs-kill.txt'), { seed: 12, users: 600, items: 60, minLength: 5, extraLength: 12, maxStep: 3 });
   const killConfig = parseExperimentConfig({
     name: 's3-kill',
     data: { path: killData },
