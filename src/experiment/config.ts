@@ -164,7 +164,19 @@ const armSchema = z
      * adds `share` × (real training users) whole synthetic histories, aligned like augmented ones.
      */
     synthesize: z
-      .object({ model: z.enum(SEQUENCE_SYNTHESIZERS), config: z.record(z.string(), z.unknown()).default({}), share: z.number().gt(0).max(10).default(0.5) })
+      .object({
+        model: z.enum(SEQUENCE_SYNTHESIZERS),
+        config: z.record(z.string(), z.unknown()).default({}),
+        share: z.number().gt(0).max(10).default(0.5),
+        /**
+         * Pre-train on the synthetic users, then fine-tune on the real ones: the synthetic users
+         * train only the first `epochs` epochs (alone, or next to the real users with `withReal`),
+         * after which training continues on the real users alone. The pre-training epochs are not
+         * validated and cannot be the selected epoch; patience counts from their end. Without it
+         * the synthetic users train next to the real ones throughout.
+         */
+        pretrain: z.object({ epochs: z.number().int().min(1), withReal: z.boolean().default(false) }).strict().optional(),
+      })
       .strict()
       .superRefine((s, ctx) => sequenceSynthesizers.refine(s.model, s.config, ctx, ['model'], ['config']))
       .optional(),
@@ -193,6 +205,10 @@ const armSchema = z
   .refine((a) => a.align !== 'importance' || a.keepOriginal, {
     message: 'align: importance weights the added samples next to the real ones, so it needs keepOriginal: true',
     path: ['align'],
+  })
+  .refine((a) => a.synthesize?.pretrain === undefined || (a.keepOriginal && a.align !== 'importance'), {
+    message: 'synthesize.pretrain fine-tunes on the real users after pre-training, so it needs keepOriginal: true (and no importance weights)',
+    path: ['synthesize', 'pretrain'],
   })
   .refine((a) => a.pipeline === undefined || a.synthesize === undefined, {
     message: 'an arm adds either augmented views (pipeline) or synthetic users (synthesize), not both',

@@ -3,7 +3,7 @@ import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, DataValidationError, peakRssMiB, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, makeTrainView, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { DEFAULT_HISTORY_EXCLUSION, defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
-import { createRecommender, type ModelSpec, type EpochLog, type Recommender, type TrainingAugmentation } from '../models/index.ts';
+import { createRecommender, type ModelSpec, type EpochLog, type Recommender, type TrainingAugmentation, type TrainingWarmup } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
 import { rejectionCounts, reportRejections } from './read-summary.ts';
 import { claimRun, readRunResult, sameFingerprint, writeRunResult } from './run-store.ts';
@@ -100,6 +100,8 @@ export interface PreparedData {
   readonly trainKey?: string;
   /** Loss weight per user of `train` (importance-weighted alignment); `trainKey` must identify them too. */
   readonly trainWeights?: Float32Array;
+  /** A warm-up phase over `train`'s users (pre-training on synthetic users); `trainKey` must identify it too. */
+  readonly trainWarmup?: TrainingWarmup;
 }
 
 /**
@@ -157,6 +159,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
         progress,
         ...(config.augmentation ? { augmentation: config.augmentation } : {}),
         ...(prepared.trainWeights ? { sampleWeights: prepared.trainWeights } : {}),
+        ...(prepared.trainWarmup ? { warmup: prepared.trainWarmup } : {}),
         ...(config.cancel ? { cancel: config.cancel } : {}),
         ...(config.afterEpoch ? { afterEpoch: (epoch: number, logs: readonly EpochLog[]) => config.afterEpoch!(seed, epoch, model, logs) } : {}),
         validate: (m) => {

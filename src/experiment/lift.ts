@@ -18,7 +18,7 @@ import {
 } from '../eval/index.ts';
 import { expandTrainViewDetailed, loadPipeline, maskToken, type ItemAttributes, type Pipeline } from '../augment/index.ts';
 import { createSequenceSynthesizer } from '../synth/index.ts';
-import type { ModelSpec, TrainingAugmentation, SequenceTransform } from '../models/index.ts';
+import type { ModelSpec, TrainingAugmentation, TrainingWarmup, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, type EvaluateConfig, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
@@ -386,10 +386,10 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
       uProgress.line(`── ${unit.arm}, seed ${seed}: another worker is fitting its synthesizer and will train it; skipped here`);
       return { unit, outcome: 'pending', run: { pendingSeeds: [seed] }, view: split.train, alignment: null };
     }
-    const { view, key, weights } = made;
+    const { view, key, weights, warmup } = made;
     uProgress.line(`── ${unit.arm}, seed ${seed}: ${view.users().length} training sequences, ${view.interactionCount} interactions`);
     const run = await evaluateOnSplit(
-      { dataset, report, split, train: view, trainKey: key, ...(weights ? { trainWeights: weights } : {}) },
+      { dataset, report, split, train: view, trainKey: key, ...(weights ? { trainWeights: weights } : {}), ...(warmup ? { trainWarmup: warmup } : {}) },
       {
         model: plan.model,
         seeds: [seed],
@@ -525,7 +525,8 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
         const a = aligned.alignment;
         (u.progress ?? silentProgress).line(`${arm.name}: ${a.kept}/${a.augmentedSamples} added samples kept (${arm.align}); item-popularity TV ${a.before.itemPopularityTV!.toFixed(4)} → ${a.after.itemPopularityTV!.toFixed(4)}, length TV ${a.before.lengthTV!.toFixed(4)} → ${a.after.lengthTV!.toFixed(4)}${a.effectiveSampleSize !== undefined ? `; effective sample size ${a.effectiveSampleSize.toFixed(0)}` : ''}`);
       }
-      return { view: aligned.view, alignment: aligned.alignment, key: JSON.stringify({ ...(made.key as object), keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }), ...(aligned.weights ? { weights: aligned.weights } : {}) };
+      const warmup = synth?.pretrain ? pretrainWarmup(aligned.view, split.train.numUsers, synth.pretrain) : undefined;
+      return { view: aligned.view, alignment: aligned.alignment, key: JSON.stringify({ ...(made.key as object), keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }), ...(aligned.weights ? { weights: aligned.weights } : {}), ...(warmup ? { warmup } : {}) };
     };
     const augmentation = trainingAugmentation(arm, p, split.train);
     // Contrastive views and keepTargets inputs with the mask operator need an input embedding for the mask token.
@@ -677,7 +678,25 @@ interface ArmTrainView {
   readonly view: TrainView;
   readonly key: string;
   readonly weights?: Float32Array;
+  /** synthesize.pretrain: which users train during pre-training and which after (the key names the arm's settings). */
+  readonly warmup?: TrainingWarmup;
   readonly alignment: AlignmentSummary | null;
+}
+
+/**
+ * The phases of synthesize.pretrain over an aligned view that keeps the real users first
+ * (users 0…realUsers−1) and the kept synthetic ones after them: pre-training trains the synthetic
+ * users (and the real ones with withReal), fine-tuning the real users alone.
+ */
+function pretrainWarmup(view: TrainView, realUsers: number, pretrain: { readonly epochs: number; readonly withReal: boolean }): TrainingWarmup {
+  const during = new Uint8Array(view.numUsers);
+  const after = new Uint8Array(view.numUsers);
+  for (let u = 0; u < view.numUsers; u++) {
+    const real = u < realUsers;
+    during[u] = !real || pretrain.withReal ? 1 : 0;
+    after[u] = real ? 1 : 0;
+  }
+  return { epochs: pretrain.epochs, during, after };
 }
 
 /** One seed of an arm: its evaluation, or a seed another worker on the folder is producing. */

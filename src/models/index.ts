@@ -1,4 +1,4 @@
-export type { Recommender, FitOptions, FitReport, EpochLog, ValidateFn, SequenceTransform, TrainingAugmentation } from './types.ts';
+export type { Recommender, FitOptions, FitReport, EpochLog, ValidateFn, SequenceTransform, TrainingAugmentation, TrainingWarmup } from './types.ts';
 export type { SequenceNetwork, TrainingBatch } from './network.ts';
 export { PopularityRecommender } from './popularity.ts';
 export { ItemKnnRecommender, DEFAULT_ITEMKNN } from './itemknn.ts';

@@ -4,7 +4,7 @@ import type { TrainView } from '../data/index.ts';
 import { ConfigError } from '../core/index.ts';
 import { Adam, Tensor, add, backward, crossEntropy, hashArray, matmul, runTrainingLoop, scale } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
-import type { EpochLog, FitOptions, FitReport, TrainingAugmentation } from './types.ts';
+import type { EpochLog, FitOptions, FitReport, TrainingAugmentation, TrainingWarmup } from './types.ts';
 
 export interface TrainerConfig {
   readonly batchSize: number;
@@ -175,6 +175,16 @@ function checkSampleWeights(w: Float32Array, users: number): void {
   if (!(sum > 0)) throw new ConfigError('sampleWeights are all 0: nothing to train on', { field: 'sampleWeights' });
 }
 
+/** A warm-up: a whole number of epochs ≥ 1 and, for each phase, a 0/1 flag per user with at least one user set. */
+function checkWarmup(w: TrainingWarmup, users: number): void {
+  if (!(Number.isInteger(w.epochs) && w.epochs >= 1)) throw new ConfigError(`warmup.epochs must be a whole number ≥ 1, got ${w.epochs}`, { field: 'warmup.epochs' });
+  for (const phase of ['during', 'after'] as const) {
+    const flags = w[phase];
+    if (!(flags instanceof Uint8Array) || flags.length !== users) throw new ConfigError(`warmup.${phase} must be a Uint8Array with one flag per training user (${users})`, { field: `warmup.${phase}` });
+    if (!flags.some((f) => f === 1)) throw new ConfigError(`warmup.${phase} flags no user: that phase has nothing to train on`, { field: `warmup.${phase}` });
+  }
+}
+
 /**
  * Trains a SequenceNetwork with Adam on the shared epoch loop (nn/training.ts): early stopping on
  * the caller's validation score, a checkpoint per epoch in options.checkpointDir (a run that finds
@@ -200,10 +210,20 @@ export async function trainSequenceNetwork(
   if (aug?.online && !(aug.online.probability >= 0 && aug.online.probability <= 1)) throw new ConfigError(`probability must be in [0, 1], got ${aug.online.probability}`, { field: 'augmentation.online.probability' });
   const weights = options.sampleWeights;
   if (weights) checkSampleWeights(weights, train.numUsers);
+  const warmup = options.warmup;
+  if (warmup) checkWarmup(warmup, train.numUsers);
+  // Each phase's examples: an example trains in a phase when its user is flagged for it.
+  const phaseOrder = (flags: Uint8Array | undefined): Int32Array => {
+    const all = Int32Array.from({ length: ex.users.length }, (_, i) => i);
+    return flags ? all.filter((e) => flags[ex.users[e]!] === 1) : all;
+  };
+  const warmupOrder = phaseOrder(warmup?.during);
+  const mainOrder = phaseOrder(warmup?.after);
   const fingerprint = {
     kind: net.kind, config: net.config, trainer, seed: options.seed, numItems: train.numItems, interactions: train.interactionCount, examples: ex.users.length,
     ...(aug ? { augmentation: aug.key } : {}),
     ...(weights ? { sampleWeights: hashArray(weights) } : {}),
+    ...(warmup ? { warmup: { epochs: warmup.epochs, during: hashArray(warmup.during), after: hashArray(warmup.after) } } : {}),
   };
 
   let trainSeconds = 0; // of the epoch just finished, for its progress line
@@ -213,14 +233,14 @@ export async function trainSequenceNetwork(
     rng: new Rng(options.seed),
     parameters: params,
     optimizers: [adam],
-    earlyStopping: validateNet ? { metric: 'validation score', direction: 'higher', patience: options.patience ?? trainer.patience, every: trainer.evalEvery } : undefined,
+    earlyStopping: validateNet ? { metric: 'validation score', direction: 'higher', patience: options.patience ?? trainer.patience, every: trainer.evalEvery, ...(warmup ? { warmupEpochs: warmup.epochs } : {}) } : undefined,
     checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint } : undefined,
     progress: options.progress,
     cancel: options.cancel,
     afterEpoch: options.afterEpoch,
     epoch: (epoch, erng) => {
       const te = performance.now();
-      const order = Int32Array.from({ length: ex.users.length }, (_, i) => i);
+      const order = (warmup && epoch <= warmup.epochs ? warmupOrder : mainOrder).slice();
       erng.split('shuffle').shuffle(order);
       const negRng = net.needsNegatives ? erng.split('negatives') : null;
       const dropRng = erng.split('dropout');

@@ -51,12 +51,26 @@ export interface FitOptions {
    * aligned augmented samples, 1 for real ones. Sequence networks only; others ignore weights.
    */
   readonly sampleWeights?: Float32Array;
+  /**
+   * A warm-up phase (sequence networks only), e.g. pre-training on synthetic users: for the first
+   * `epochs` epochs only the training-view users with `during[u] = 1` train, afterwards only those
+   * with `after[u] = 1`. The warm-up epochs are not validated and cannot be the best epoch;
+   * patience counts from its end.
+   */
+  readonly warmup?: TrainingWarmup;
   /** Directory for per-epoch checkpoints; a run that finds one there resumes from it. */
   readonly checkpointDir?: string;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
   /** After each trained epoch, with that epoch's weights in the model (trained sequence networks only). */
   readonly afterEpoch?: (epoch: number, logs: readonly EpochLog[]) => void;
+}
+
+/** See FitOptions.warmup: one 0/1 flag per training-view user for each phase. */
+export interface TrainingWarmup {
+  readonly epochs: number;
+  readonly during: Uint8Array;
+  readonly after: Uint8Array;
 }
 
 export interface EpochLog {

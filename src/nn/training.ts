@@ -39,6 +39,12 @@ export interface EarlyStopping {
   readonly patience: number;
   /** Validate every n epochs (and always on the last). Default 1. */
   readonly every?: number;
+  /**
+   * Epochs 1…warmupEpochs are a warm-up (e.g. pre-training on other data): they are neither
+   * validated nor candidates for the best weights, and patience counts from the warm-up's end.
+   * Default 0.
+   */
+  readonly warmupEpochs?: number;
 }
 
 /** What a model does in one epoch: its batches, and its log once they are done. */
@@ -119,6 +125,7 @@ export async function runTrainingLoop<L extends EpochLogBase>(o: TrainingLoopOpt
   const es = o.earlyStopping;
   const sign = es?.direction === 'lower' ? -1 : 1;
   const every = es?.every ?? 1;
+  const warmup = es?.warmupEpochs ?? 0;
   const prefix = o.label ? `${o.label}: ` : '';
   const fp = o.checkpoint ? fingerprintHash(o.checkpoint.fingerprint) : '';
 
@@ -168,10 +175,15 @@ export async function runTrainingLoop<L extends EpochLogBase>(o: TrainingLoopOpt
         lastYield = performance.now();
       }
     }
-    const validate = es !== undefined && (epoch % every === 0 || epoch === o.maxEpochs);
+    const inWarmup = epoch <= warmup;
+    const validate = es !== undefined && !inWarmup && (epoch % every === 0 || epoch === o.maxEpochs);
     const { log, score } = plan.finish(validate);
     let improved = false;
-    if (es) {
+    if (es && inWarmup) {
+      // Patience starts after the warm-up; the weights it ends with are the ones to beat.
+      bestEpoch = epoch;
+      best = params.map((p) => p.data.slice());
+    } else if (es) {
       if (validate && score !== undefined && sign * score > sign * bestScore) {
         bestScore = score;
         bestEpoch = epoch;

@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Rng, ConfigError } from '../../src/core/index.ts';
+import { readCheckpoint } from '../../src/nn/index.ts';
 import { parseExperimentConfig, readExperimentConfig, runLiftExperiment } from '../../src/experiment/index.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -205,6 +206,43 @@ test('an arm can add synthetic users from a sequence synthesizer fitted on the t
   assert.equal(lines.filter((l) => /markov fitted on/.test(l)).length, 0, 'no refit on rerun');
   assert.deepEqual(again.arms.map((a) => a.test), r.arms.map((a) => a.test));
   assert.deepEqual(again.arms.map((a) => a.alignment?.after), r.arms.map((a) => a.alignment?.after));
+});
+
+test('synthetic users as pre-training: trained first, then the real users alone; the pre-training epochs are never selected', async () => {
+  const base = { data: { path: data }, model: { model: 'sasrec' } };
+  assert.throws(
+    () => parseExperimentConfig({ ...base, arms: [{ name: 'p', synthesize: { model: 'markov', pretrain: { epochs: 2 } }, keepOriginal: false }] }),
+    (e: unknown) => e instanceof ConfigError && e.location.field === 'arms[0].synthesize.pretrain' && /keepOriginal: true/.test(e.message),
+  );
+  assert.throws(() => parseExperimentConfig({ ...base, arms: [{ name: 'p', synthesize: { model: 'markov', pretrain: { epochs: 0 } } }] }), (e: unknown) => e instanceof ConfigError && e.location.field === 'arms[0].synthesize.pretrain.epochs');
+  const config = parseExperimentConfig({
+    name: 'tiny-pretrain',
+    data: { path: data },
+    model: tinySasrec('ce'),
+    seeds: 1,
+    epochs: 4,
+    patience: 10,
+    bootstrap: { resamples: 100 },
+    arms: [
+      { name: 'mixed', synthesize: { model: 'markov', share: 0.5 } },
+      { name: 'pretrain', synthesize: { model: 'markov', share: 0.5, pretrain: { epochs: 2 } } },
+      { name: 'pretrain-with-real', synthesize: { model: 'markov', share: 0.5, pretrain: { epochs: 2, withReal: true } } },
+    ],
+  });
+  const out = join(tmp, 'out-pretrain');
+  const r = await runLiftExperiment({ config, baseDir: tmp, out });
+  const [, mixed, pretrain, withReal] = r.arms;
+  assert.deepEqual(pretrain!.synthesize, { model: 'markov', config: {}, share: 0.5, pretrain: { epochs: 2, withReal: false } });
+  const curve = (arm: string) => readCheckpoint(join(out, 'arms', arm, 'checkpoints', 'seed0', 'checkpoint.bin'))!.meta['logs'] as { epoch: number; valid?: unknown }[];
+  for (const arm of ['pretrain', 'pretrain-with-real']) {
+    assert.deepEqual(curve(arm).filter((e) => e.valid !== undefined).map((e) => e.epoch), [3, 4], `${arm}: epochs 1–2 are pre-training, not validated`);
+    const seedFile = JSON.parse(readFileSync(join(out, 'arms', arm, 'seeds', 'seed0.json'), 'utf8')) as { result: { bestEpoch: number } };
+    assert.ok(seedFile.result.bestEpoch >= 3, `${arm}: best epoch ${seedFile.result.bestEpoch} is a pre-training epoch`);
+  }
+  assert.equal(curve('mixed').filter((e) => e.valid !== undefined).length, 4);
+  // The three ways of using the same synthetic users train different models.
+  assert.notDeepEqual(pretrain!.test, mixed!.test);
+  assert.notDeepEqual(pretrain!.test, withReal!.test);
 });
 
 test('a seed whose synthesizer another worker is fitting is left to that worker, not fitted a second time', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConfigError, Rng } from '../../src/core/index.ts';
-import { leaveOneOutSplit, type SequenceDataset } from '../../src/data/index.ts';
+import { leaveOneOutSplit, makeTrainView, type SequenceDataset } from '../../src/data/index.ts';
 import { NeuralRecommender, augmentExamples, buildTrainingExamples, infoNce, type TrainingAugmentation } from '../../src/models/index.ts';
 import { Parameter, backward } from '../../src/nn/index.ts';
 
@@ -199,4 +199,55 @@ test('online keepTargets: the view replaces the inputs only, targets stay the re
   await a.fit(split.train, { seed: 3, epochs: 2, augmentation: aug });
   await b.fit(split.train, { seed: 3, epochs: 2, augmentation: aug });
   assert.deepEqual(weights(a), weights(b));
+});
+
+test('a warm-up phase trains exactly its flagged users, then the others; validated, part of the fingerprint', async () => {
+  const split = leaveOneOutSplit(dataset(60, 30, 11));
+  const n = split.train.numUsers;
+  const seqs = split.train.users().map((u) => split.train.sequence(u));
+  // Users 0…39 play the real users, 40…59 the synthetic ones.
+  const isReal = (u: number) => u < 40;
+  const flags = (pick: (u: number) => boolean) => Uint8Array.from({ length: n }, (_, u) => (pick(u) ? 1 : 0));
+  const fitOn = async (view: typeof split.train, epochs: number, warmup?: { epochs: number; during: Uint8Array; after: Uint8Array }) => {
+    const m = new NeuralRecommender('sasrec', config, { batchSize: 16 });
+    const r = await m.fit(view, { seed: 5, epochs, ...(warmup ? { warmup } : {}) });
+    return { w: weights(m).flat(), r };
+  };
+  // The warm-up phase is training on the flagged users alone (same RNG streams: a shuffle's
+  // permutation does not depend on the values it moves), and the phase after it likewise.
+  const synthetic = await fitOn(makeTrainView(split.train.numItems, seqs.slice(40)), 2);
+  const warmed = await fitOn(split.train, 2, { epochs: 2, during: flags((u) => !isReal(u)), after: flags(isReal) });
+  assert.deepEqual(warmed.w, synthetic.w, 'pre-training = training on the synthetic users alone');
+  const real = await fitOn(makeTrainView(split.train.numItems, seqs.slice(0, 40)), 3);
+  const after = await fitOn(split.train, 3, { epochs: 1, during: flags(isReal), after: flags(isReal) });
+  assert.deepEqual(after.w, real.w, 'after the warm-up only the users flagged `after` train');
+  const mixed = await fitOn(split.train, 3, { epochs: 1, during: flags(() => true), after: flags(isReal) });
+  assert.notDeepEqual(mixed.w, real.w);
+
+  const m = new NeuralRecommender('sasrec', config, { batchSize: 16 });
+  const bad = (w: { epochs: number; during: Uint8Array; after: Uint8Array }, field: RegExp) =>
+    assert.rejects(m.fit(split.train, { seed: 0, epochs: 1, warmup: w }), (e: unknown) => e instanceof ConfigError && field.test(e.location.field ?? ''));
+  await bad({ epochs: 0, during: flags(isReal), after: flags(isReal) }, /^warmup\.epochs$/);
+  await bad({ epochs: 1, during: new Uint8Array(n - 1).fill(1), after: flags(isReal) }, /^warmup\.during$/);
+  await bad({ epochs: 1, during: flags(isReal), after: new Uint8Array(n) }, /^warmup\.after$/);
+});
+
+test('a warm-up is not validated, cannot be the best epoch, and patience counts from its end', async () => {
+  const split = leaveOneOutSplit(dataset(40, 30, 12));
+  const n = split.train.numUsers;
+  const all = new Uint8Array(n).fill(1);
+  // A validation score that only falls: without the warm-up rule the loop would stop after
+  // epoch 1 + patience and keep epoch 1.
+  let calls = 0;
+  const validate = () => {
+    calls++;
+    return { score: 1 / calls, metrics: { 'NDCG@20': 1 / calls } };
+  };
+  const m = new NeuralRecommender('sasrec', config, { batchSize: 16 });
+  const r = await m.fit(split.train, { seed: 1, epochs: 20, patience: 2, validate, warmup: { epochs: 4, during: all, after: all } });
+  assert.equal(calls, 3, 'validated from epoch 5 on, stopped 2 epochs after it');
+  assert.equal(r.bestEpoch, 5);
+  assert.equal(r.epochs.length, 7);
+  assert.ok(r.epochs.slice(0, 4).every((e) => e.valid === undefined));
+  assert.ok(r.epochs.slice(4).every((e) => e.valid !== undefined));
 });
