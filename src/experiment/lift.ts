@@ -490,7 +490,9 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
         // The sample is a pure function of (synthesizer, settings, training data, seed), so it is
         // kept beside the arm's runs: a rerun (to aggregate, or after an interruption) does not
         // refit a synthesizer that may take minutes.
-        const cacheKey = { synthesize: synth, n, seed, data: dataset.checksum, split: config.split, train: split.train.interactionCount };
+        // How the users are trained (pretrain) is not part of the sample.
+        const { pretrain: _schedule, ...sampled } = synth;
+        const cacheKey = { synthesize: sampled, n, seed, data: dataset.checksum, split: config.split, train: split.train.interactionCount };
         const cachePath = join(o.out, 'arms', arm.name, 'synthetic', `seed${seed}.json`);
         const cached = readSyntheticCache(cachePath, cacheKey);
         if (cached) return { samples: { augmented: cached }, key: { synthesize: synth } };
