@@ -85,7 +85,13 @@ export async function dryRunLiftExperiment(config: ExperimentConfig, baseDir: st
       note = [note, `model config changed (${Object.keys(arm.model.config).join(', ')}); cost per epoch taken as the baseline's`].filter(Boolean).join('; ');
     }
     const size = (arm.keepOriginal === false ? 0 : train.interactionCount) + added;
-    arms.push({ name: arm.name, trainSize: size, added, ...(note ? { note } : {}), secondsPerSeed: cost(size) });
+    const pretrain = arm.synthesize?.pretrain;
+    // Pre-training epochs see the synthetic users (and the real ones withReal), the rest the real ones.
+    const seconds = pretrain && trained
+      ? perInteractionEpoch * (Math.min(pretrain.epochs, epochs) * (added + (pretrain.withReal ? train.interactionCount : 0)) + Math.max(0, epochs - pretrain.epochs) * train.interactionCount)
+      : cost(size);
+    if (pretrain) note = [note, `pre-training: ${pretrain.epochs} epoch(s) on the synthetic users${pretrain.withReal ? ' and the real ones' : ''}, then the real users alone`].filter(Boolean).join('; ');
+    arms.push({ name: arm.name, trainSize: size, added, ...(note ? { note } : {}), secondsPerSeed: seconds });
   }
   return finishPlan('sequence-lift', config.name, read.report, { kind: config.split, users: train.users().length, trainInteractions: train.interactionCount, validCases: split.valid.length, testCases: split.test.length }, config.seeds, arms, probeSeconds, trained ? `probe: ${config.model.model} fitted for 1 epoch on ${probeInteractions} interactions; scaled by interactions × ${epochs} epochs (the cap: an upper bound when early stopping ends sooner)` : `probe: ${config.model.model} fitted on ${probeInteractions} interactions; scaled by interactions`);
 }

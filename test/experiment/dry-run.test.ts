@@ -25,7 +25,11 @@ test('sequence experiment dry run: accounting, every arm sized against the data,
     model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 1, maxLen: 10 } },
     seeds: 2,
     epochs: 3,
-    arms: [{ name: 'crop', pipeline: { steps: [{ op: 'crop', ratio: 0.6 }] }, views: 2 }],
+    arms: [
+      { name: 'crop', pipeline: { steps: [{ op: 'crop', ratio: 0.6 }] }, views: 2 },
+      { name: 'markov', synthesize: { model: 'markov', share: 1 } },
+      { name: 'markov-pretrain', synthesize: { model: 'markov', share: 1, pretrain: { epochs: 1 } } },
+    ],
   };
   writeFileSync(join(dir, 'exp.yaml'), stringify(config));
   const r = cli(['experiment', 'exp.yaml', '--dry-run', '--json'], dir);
@@ -34,9 +38,15 @@ test('sequence experiment dry run: accounting, every arm sized against the data,
   assert.equal(plan.kind, 'sequence-lift');
   assert.equal(plan.data.rowsIn, plan.data.rowsKept + plan.data.rowsRejected);
   assert.ok(plan.data.rowsRejected >= 1);
-  assert.deepEqual(plan.arms.map((a: { name: string }) => a.name), ['baseline', 'crop']);
+  assert.deepEqual(plan.arms.map((a: { name: string }) => a.name), ['baseline', 'crop', 'markov', 'markov-pretrain']);
   assert.ok(plan.arms[1].added > 0 && plan.arms[1].trainSize === plan.arms[0].trainSize + plan.arms[1].added);
-  assert.equal(plan.runs, 4);
+  assert.equal(plan.runs, 8);
+  // Pre-training: 1 of 3 epochs on the synthetic users (about as many interactions as the real
+  // ones), 2 on the real ones — the baseline's cost, not the whole-run mixed arm's twice that.
+  const [baseline, , mixed, pretrain] = plan.arms as { secondsPerSeed: number; note?: string }[];
+  assert.ok(Math.abs(mixed!.secondsPerSeed / baseline!.secondsPerSeed - 2) < 0.1);
+  assert.ok(Math.abs(pretrain!.secondsPerSeed / baseline!.secondsPerSeed - 1) < 0.1);
+  assert.match(pretrain!.note ?? '', /pre-training: 1 epoch\(s\) on the synthetic users, then the real users alone/);
   assert.ok(plan.estimate.seconds > 0 && plan.arms[1].secondsPerSeed > plan.arms[0].secondsPerSeed);
   assert.deepEqual(readdirSync(dir).sort(), ['exp.yaml', 'seqs.txt'], 'nothing written');
   // A bad operator parameter fails before any plan, naming the key.
