@@ -15,8 +15,11 @@
  * 4. pooling φ_k = mean over query tokens of log(1 + K_k(i)) — log(1 + ·) rather than the paper's
  *    clamped log, so a query word without any match contributes 0 instead of log(ε), and the mean
  *    rather than the sum so φ does not grow with the query's length when it is mixed with features;
- * 5. a head: an MLP over φ, or over [φ ‖ the 27 standardised search features] (`withFeatures`,
- *    "K-NRM + features"), trained with the same gain-weighted pairwise RankNet loss as `neural`.
+ * 5. a head, trained with the same gain-weighted pairwise RankNet loss as `neural`: an MLP over φ
+ *    alone, or "K-NRM + features" (`withFeatures`) in one of two forms — `combine: concat`, one MLP
+ *    over [φ ‖ the 27 standardised search features], or `combine: sum`, the `neural` ranker's MLP
+ *    over the features plus a linear term wᵀφ that starts at 0 (the model starts as the feature
+ *    ranker and uses the words only as far as the ranking loss finds them useful).
  *
  * Steps 1–4 are one fused layer with its backward written here: φ enters the nn tape as a leaf
  * tensor, and after backward() its gradient is carried by hand through the kernels and the cosine
@@ -32,7 +35,7 @@ import { z } from 'zod';
 import { ConfigError, ModelStateError, parseWithSchema, Rng } from '../../core/index.ts';
 import type { Product } from '../../data/search/types.ts';
 import { evaluateSearch, gainOf, searchNdcgAtK } from '../../eval/search.ts';
-import { Adam, type Parameter, Tensor, add, backward, bceWithLogits, concatColumns, decodeParameters, encodeParameters, gatherRows, hashArray, noGrad, normalParameter, runTrainingLoop, scale } from '../../nn/index.ts';
+import { Adam, type Parameter, Tensor, add, backward, bceWithLogits, concatColumns, constantParameter, decodeParameters, encodeParameters, gatherRows, hashArray, linear, noGrad, normalParameter, runTrainingLoop, scale } from '../../nn/index.ts';
 import { SEARCH_FEATURE_DEFAULTS, SearchFeatureExtractor, type SearchFeatureState, searchFeatureConfigSchema } from './features.ts';
 import { concatLabels, groupSlices } from './gbdt-rankers.ts';
 import { buildMlp, type FeatureStandardisation, featureStandardisation, type Mlp, standardiseFeatures } from './neural.ts';
@@ -50,6 +53,8 @@ export const knrmRankerConfigSchema = z
     exactWidth: z.number().positive().max(0.1).default(0.001),
     /** Feed the 27 standardised search features to the head next to the kernels ("K-NRM + features"). */
     withFeatures: z.boolean().default(true),
+    /** How the kernels meet the features: one MLP over both (`concat`), or the features' MLP + a linear kernel term (`sum`). */
+    combine: z.enum(['concat', 'sum']).default('concat'),
     hidden: z.array(z.number().int().positive()).default([32, 16]),
     /** Adam's learning rate of the head. */
     lr: z.number().positive().default(0.001),
@@ -109,10 +114,35 @@ export function subwordRows(token: string, minGram: number, maxGram: number, buc
   return Int32Array.from(out);
 }
 
+/** The scoring head over φ (rows × kernels) and the standardised features (rows × 27, or null). */
+export interface KnrmHead {
+  readonly parameters: Parameter[];
+  forward(phi: Tensor, features: Tensor | null): Tensor;
+}
+
 export interface KnrmNet {
   readonly words: Parameter;
   readonly grams: Parameter | null;
-  readonly head: Mlp;
+  readonly head: KnrmHead;
+}
+
+/** The head of a config: an MLP over φ (no features), over [φ ‖ features] (concat), or MLP(features) + wᵀφ (sum). */
+export function buildKnrmHead(kernels: number, featureCount: number, withFeatures: boolean, combine: 'concat' | 'sum', hidden: readonly number[], rng: Rng): KnrmHead {
+  if (!withFeatures || featureCount === 0) {
+    const mlp = buildMlp(kernels, hidden, rng);
+    return { parameters: mlp.parameters, forward: (phi) => mlp.forward(phi) };
+  }
+  if (combine === 'concat') {
+    const mlp = buildMlp(kernels + featureCount, hidden, rng);
+    return { parameters: mlp.parameters, forward: (phi, f) => mlp.forward(f ? concatColumns([phi, f]) : phi) };
+  }
+  const mlp: Mlp = buildMlp(featureCount, hidden, rng);
+  const w = constantParameter('knrm.kernel.weight', [1, kernels], 0);
+  const b = constantParameter('knrm.kernel.bias', [1], 0);
+  return {
+    parameters: [...mlp.parameters, w, b],
+    forward: (phi, f) => (f ? add(mlp.forward(f), linear(phi, w, b)) : linear(phi, w, b)),
+  };
 }
 
 /**
@@ -328,8 +358,7 @@ export class KnrmRanker implements SearchRanker {
     const words = normalParameter('knrm.words', [Math.max(1, vocabSize), dim], 0, rng.split('words'));
     const gramStd = dim > 0 ? c.subwordInit * Math.sqrt(12 / dim) : 0;
     const grams = c.subwordBuckets > 0 ? normalParameter('knrm.subwords', [c.subwordBuckets, dim], gramStd, rng.split('subwords')) : null;
-    const inputs = c.kernels + (c.withFeatures ? featureCount : 0);
-    return { words, grams, head: buildMlp(inputs, c.hidden, rng.split('head')) };
+    return { words, grams, head: buildKnrmHead(c.kernels, featureCount, c.withFeatures, c.combine, c.hidden, rng.split('head')) };
   }
 
   private textTokens = (text: string): string[] => stemmedTokens(text);
@@ -357,9 +386,8 @@ export class KnrmRanker implements SearchRanker {
   /** Head scores (no tape) of rows given their φ and standardised features. */
   private headScores(net: KnrmNet, phi: Float32Array, feats: Float32Array | null, n: number): Float64Array {
     return noGrad(() => {
-      const p = new Tensor(phi, [n, this.config.kernels]);
-      const x = feats ? concatColumns([p, new Tensor(feats, [n, feats.length / Math.max(1, n)])]) : p;
-      return Float64Array.from(net.head.forward(x).data);
+      const f = feats ? new Tensor(feats, [n, feats.length / Math.max(1, n)]) : null;
+      return Float64Array.from(net.head.forward(new Tensor(phi, [n, this.config.kernels]), f).data);
     });
   }
 
@@ -403,7 +431,7 @@ export class KnrmRanker implements SearchRanker {
     const ndcg10 = searchNdcgAtK(10);
     const groups = input.train.length;
     const d = train.d;
-    input.progress?.line(`knrm: ${train.n} training pairs in ${groups} queries, ${vocab.size} words × ${dim} + ${c.subwordBuckets} subword buckets, ${nk} kernels${c.withFeatures ? ` + ${d} features` : ''}, head ${[nk + (c.withFeatures ? d : 0), ...c.hidden, 1].join('→')}`);
+    input.progress?.line(`knrm: ${train.n} training pairs in ${groups} queries, ${vocab.size} words × ${dim} + ${c.subwordBuckets} subword buckets, ${nk} kernels${c.withFeatures ? ` + ${d} features` : ''}, head ${c.withFeatures && c.combine === 'sum' ? `${[d, ...c.hidden, 1].join('→')} + linear(${nk})` : [nk + (c.withFeatures ? d : 0), ...c.hidden, 1].join('→')}`);
     const textHash = createHash('sha256');
     input.train.forEach((g) => textHash.update(`${g.query}\u0000${g.productIds.map((id) => titleOf(id).join(' ')).join('\u0001')}\u0002`));
     const fingerprint = {
@@ -459,15 +487,15 @@ export class KnrmRanker implements SearchRanker {
             table.compute();
             const n = rows.length;
             const phi = new Tensor(poolKernels(rows, table, mu, sigma), [n, nk], c.embeddingLr > 0);
-            let x: Tensor = phi;
+            let f: Tensor | null = null;
             if (X) {
               const xb = new Float32Array(n * d);
               featureRows.forEach((r, k) => xb.set(X.subarray(r * d, (r + 1) * d), k * d));
-              x = concatColumns([phi, new Tensor(xb, [n, d])]);
+              f = new Tensor(xb, [n, d]);
             }
             headAdam.zeroGrad();
             embeddingAdam.zeroGrad();
-            const s = net.head.forward(x);
+            const s = net.head.forward(phi, f);
             const diff = add(gatherRows(s, Int32Array.from(left)), scale(gatherRows(s, Int32Array.from(right)), -1));
             const loss = bceWithLogits(diff, new Float32Array(left.length).fill(1), Float32Array.from(weights));
             const l = loss.item();
