@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../../../src/core/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CancelToken, InterruptedError, ModelStateError, Rng } from '../../../src/core/index.ts';
 import { normalParameter } from '../../../src/nn/index.ts';
 import type { Product, QueryGroup } from '../../../src/data/search/types.ts';
 import { evaluateSearch, searchNdcgAtK } from '../../../src/eval/search.ts';
@@ -142,4 +145,27 @@ test('knrm: typo-augmented training ranks misspelled test queries better; same s
   assert.ok(augmented.ndcg > plain.ndcg + 0.03, `NDCG@10 with typo augmentation ${augmented.ndcg.toFixed(4)} vs without ${plain.ndcg.toFixed(4)}`);
   const again = await testNdcg(train, data, data.typoTest, 1);
   assert.deepEqual(again.scores.map((s) => Buffer.from(s.buffer).toString('hex')), augmented.scores.map((s) => Buffer.from(s.buffer).toString('hex')));
+});
+
+test('knrm: a fit that finds a shorter run\u2019s checkpoint resumes and ends with the scores of an uninterrupted fit; a cancelled fit leaves it unfitted', async () => {
+  const data = plantedVocabularyGap(3);
+  const tmp = mkdtempSync(join(tmpdir(), 'samplify-search-knrm-'));
+  try {
+    const config = { hidden: [8], batchGroups: 8, patience: 10, subwordBuckets: 512, features: { embeddingDim: 4, embeddingIterations: 3 } };
+    const fit = async (epochs: number, checkpointDir?: string) => {
+      const r = new KnrmRanker({ ...config, epochs });
+      await r.fit({ train: data.train, valid: data.valid, products: data.products, labelScale: { min: 1, max: 3 }, seed: 2, ...(checkpointDir ? { checkpointDir } : {}) });
+      return data.synonymTest.map((g) => Array.from(r.score(g, data.products)));
+    };
+    await fit(2, tmp);
+    const resumed = await fit(4, tmp);
+    assert.deepEqual(resumed, await fit(4));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const cancel = new CancelToken();
+  cancel.cancel();
+  const r = new KnrmRanker({ epochs: 2, subwordBuckets: 64, features: { embeddingDim: 4 } });
+  await assert.rejects(r.fit({ train: data.train, valid: data.valid, products: data.products, labelScale: { min: 1, max: 3 }, seed: 1, cancel }), InterruptedError);
+  assert.throws(() => r.score(data.synonymTest[0]!, data.products), ModelStateError);
 });
