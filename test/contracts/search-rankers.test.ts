@@ -20,7 +20,7 @@ const smallFor = (name: string): Record<string, unknown> => {
 
 test('search ranker registry: the name list matches it; every entry has a description and the defaults its schema gives', () => {
   assert.deepEqual([...SEARCH_RANKER_NAMES], searchRankers.names());
-  assert.deepEqual(searchRankers.names(), ['bm25', 'lambdamart', 'gbdt-regression', 'neural']);
+  assert.deepEqual(searchRankers.names(), ['bm25', 'lambdamart', 'gbdt-regression', 'neural', 'knrm']);
   for (const e of searchRankers.entries()) {
     assert.ok(e.description.trim().length > 0);
     assert.deepEqual(parseWithSchema(e.schema, {}), e.defaults);

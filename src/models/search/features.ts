@@ -117,7 +117,7 @@ export class SearchFeatureExtractor {
     readonly config: SearchFeatureConfig,
     private readonly title: Bm25Field,
     private readonly description: Bm25Field | null,
-    private readonly embeddings: WordEmbeddings,
+    readonly embeddings: WordEmbeddings,
   ) {}
 
   /** Fits BM25 statistics and word embeddings on the training groups' products and queries. */

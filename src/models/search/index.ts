@@ -2,11 +2,12 @@
  * Query → product relevance rankers on the one registry form: `bm25` (lexical baseline),
  * `lambdamart` (GBDT with the LambdaRank objective over the search features), `gbdt-regression`
  * (pointwise GBDT predicting the label, for RMSE) and `neural` (MLP over the same features, RankNet
- * loss). Every entry fits, scores, saves to one JSON text, and `loadRanker` restores any of them.
+ * loss) and `knrm` (kernel-pooling interaction model over token embeddings, + the features). Every entry fits, scores, saves to one JSON text, and `loadRanker` restores any of them.
  */
 import { ComponentRegistry, type ComponentEntry, ConfigError } from '../../core/index.ts';
 import { Bm25Ranker, bm25RankerConfigSchema, BM25_RANKER_DEFAULTS } from './bm25-ranker.ts';
 import { GbdtRanker, gbdtRegressionConfigSchema, GBDT_REGRESSION_DEFAULTS, lambdaMartConfigSchema, LAMBDAMART_DEFAULTS } from './gbdt-rankers.ts';
+import { KnrmRanker, knrmRankerConfigSchema, KNRM_RANKER_DEFAULTS } from './knrm.ts';
 import { NeuralRanker, neuralRankerConfigSchema, NEURAL_RANKER_DEFAULTS } from './neural.ts';
 import { parseSavedRanker } from './saved.ts';
 import type { SearchRanker } from './types.ts';
@@ -18,6 +19,8 @@ export { GbdtRanker, lambdaMartConfigSchema, gbdtRegressionConfigSchema, LAMBDAM
 export type { LambdaMartConfig, GbdtRegressionConfig, GbdtRankerKind, GbdtRankerReport } from './gbdt-rankers.ts';
 export { NeuralRanker, neuralRankerConfigSchema, NEURAL_RANKER_DEFAULTS } from './neural.ts';
 export type { NeuralRankerConfig } from './neural.ts';
+export { KnrmRanker, knrmRankerConfigSchema, KNRM_RANKER_DEFAULTS, kernelCentres, subwordRows } from './knrm.ts';
+export type { KnrmRankerConfig } from './knrm.ts';
 export { SearchFeatureExtractor, SEARCH_FEATURE_NAMES, SEARCH_FEATURE_DEFAULTS, searchFeatureConfigSchema, referencedProducts } from './features.ts';
 export type { SearchFeatureConfig, SearchFeatureState, SearchFeatureName } from './features.ts';
 export { Bm25Field, BM25_DEFAULTS } from './bm25.ts';
@@ -50,6 +53,10 @@ searchRankers.add({
 searchRankers.add({
   name: 'neural', description: 'MLP over the query–product features, trained with the pairwise RankNet loss',
   schema: neuralRankerConfigSchema, defaults: NEURAL_RANKER_DEFAULTS, create: (c) => new NeuralRanker(c), restore: (c, s) => NeuralRanker.restore(c, s),
+});
+searchRankers.add({
+  name: 'knrm', description: 'K-NRM: kernel pooling over query–title token cosines (PPMI-initialised word + subword embeddings, fine-tuned), optionally with the search features; RankNet loss',
+  schema: knrmRankerConfigSchema, defaults: KNRM_RANKER_DEFAULTS, create: (c) => new KnrmRanker(c), restore: (c, s) => KnrmRanker.restore(c, s),
 });
 
 export const SEARCH_RANKER_NAMES: readonly string[] = searchRankers.names();

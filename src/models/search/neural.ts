@@ -43,6 +43,49 @@ export const NEURAL_RANKER_DEFAULTS: NeuralRankerConfig = neuralRankerConfigSche
 
 const CLIP = 8;
 
+/** Each feature's training mean and standard deviation (NaN values left out; a constant feature gets sd 1). */
+export function featureStandardisation(X: Float64Array, n: number, d: number): FeatureStandardisation {
+  const mean = new Float64Array(d);
+  const sd = new Float64Array(d);
+  for (let f = 0; f < d; f++) {
+    let s = 0;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const v = X[i * d + f]!;
+      if (!Number.isNaN(v)) {
+        s += v;
+        m++;
+      }
+    }
+    mean[f] = m ? s / m : 0;
+    let ss = 0;
+    for (let i = 0; i < n; i++) {
+      const v = X[i * d + f]!;
+      if (!Number.isNaN(v)) ss += (v - mean[f]!) ** 2;
+    }
+    sd[f] = m > 1 && ss > 0 ? Math.sqrt(ss / (m - 1)) : 1;
+  }
+  return { mean, sd };
+}
+
+/** Standardised features as float32: (x − mean) / sd clipped to ±8; a missing (NaN) feature becomes 0. */
+export function standardiseFeatures(X: Float64Array, n: number, d: number, standard: FeatureStandardisation): Float32Array {
+  const { mean, sd } = standard;
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < d; f++) {
+      const v = X[i * d + f]!;
+      out[i * d + f] = Number.isNaN(v) ? 0 : Math.max(-CLIP, Math.min(CLIP, (v - mean[f]!) / sd[f]!));
+    }
+  }
+  return out;
+}
+
+export interface FeatureStandardisation {
+  readonly mean: Float64Array;
+  readonly sd: Float64Array;
+}
+
 interface NeuralState {
   readonly features: SearchFeatureState;
   readonly mean: number[];
@@ -51,12 +94,12 @@ interface NeuralState {
   readonly weights: string;
 }
 
-interface Mlp {
+export interface Mlp {
   readonly parameters: Parameter[];
   forward(x: Tensor): Tensor;
 }
 
-function buildMlp(inputs: number, hidden: readonly number[], rng: Rng): Mlp {
+export function buildMlp(inputs: number, hidden: readonly number[], rng: Rng): Mlp {
   const layers: { w: Parameter; b: Parameter }[] = [];
   let width = inputs;
   hidden.forEach((h, i) => {
@@ -96,18 +139,6 @@ export class NeuralRanker implements SearchRanker {
     this.config = parseWithSchema(neuralRankerConfigSchema, config, { label: 'neural config' });
   }
 
-  private static standardise(X: Float64Array, n: number, d: number, standard: { mean: Float64Array; sd: Float64Array }): Float32Array {
-    const { mean, sd } = standard;
-    const out = new Float32Array(n * d);
-    for (let i = 0; i < n; i++) {
-      for (let f = 0; f < d; f++) {
-        const v = X[i * d + f]!;
-        out[i * d + f] = Number.isNaN(v) ? 0 : Math.max(-CLIP, Math.min(CLIP, (v - mean[f]!) / sd[f]!));
-      }
-    }
-    return out;
-  }
-
   async fit(input: RankerFitInput): Promise<void> {
     const t0 = performance.now();
     const c = this.config;
@@ -115,34 +146,14 @@ export class NeuralRanker implements SearchRanker {
     const features = SearchFeatureExtractor.fit(input.train, input.products, input.labelScale, c.features, input.seed);
     const train = features.matrix(input.train, input.products);
     const d = train.d;
-    const mean = new Float64Array(d);
-    const sd = new Float64Array(d);
-    for (let f = 0; f < d; f++) {
-      let s = 0;
-      let m = 0;
-      for (let i = 0; i < train.n; i++) {
-        const v = train.X[i * d + f]!;
-        if (!Number.isNaN(v)) {
-          s += v;
-          m++;
-        }
-      }
-      mean[f] = m ? s / m : 0;
-      let ss = 0;
-      for (let i = 0; i < train.n; i++) {
-        const v = train.X[i * d + f]!;
-        if (!Number.isNaN(v)) ss += (v - mean[f]!) ** 2;
-      }
-      sd[f] = m > 1 && ss > 0 ? Math.sqrt(ss / (m - 1)) : 1;
-    }
-    const standard = { mean, sd };
-    const X = NeuralRanker.standardise(train.X, train.n, d, standard);
+    const standard = featureStandardisation(train.X, train.n, d);
+    const X = standardiseFeatures(train.X, train.n, d, standard);
     const labels = concatLabels(input.train);
     const net = buildMlp(d, c.hidden, root.split('init'));
     const adam = new Adam(net.parameters, { lr: c.lr, weightDecay: c.l2 });
     const valid = input.valid && input.valid.length > 0 ? input.valid : null;
     const validX = valid ? features.matrix(valid, input.products) : null;
-    const validStd = validX ? NeuralRanker.standardise(validX.X, validX.n, d, standard) : null;
+    const validStd = validX ? standardiseFeatures(validX.X, validX.n, d, standard) : null;
     const ndcg10 = searchNdcgAtK(10);
     const groups = input.train.length;
     const progress = input.progress;
@@ -230,7 +241,7 @@ export class NeuralRanker implements SearchRanker {
     const n = query.productIds.length;
     if (n === 0) return new Float64Array(0);
     const X = this.features.features(query.query, query.productIds, products);
-    return NeuralRanker.forwardRows(this.net, NeuralRanker.standardise(X, n, this.features.names.length, this.standard), n);
+    return NeuralRanker.forwardRows(this.net, standardiseFeatures(X, n, this.features.names.length, this.standard), n);
   }
 
   save(): string {
