@@ -7,10 +7,11 @@
  *   category of it with probability ∝ log(1 + frequency), and a real row having that category;
  *   the generator gets the one-hot of (column, category) and a cross-entropy term that makes its
  *   output for that column match;
- * - generator: z ⊕ cond → residual blocks h ← [ReLU(LN(W h + b)), h] → linear → tanh on scalars,
- *   Gumbel-softmax (τ = 0.2) on one-hot spans. Layer norm instead of the paper's batch norm: a
- *   row's output then never depends on the other rows of its batch, so sampling is identical for
- *   any batch size, with or without conditions (docs/decisions/gan-vae.md);
+ * - generator: z ⊕ cond → residual blocks h ← [ReLU(BN(W h + b)), h] → linear → tanh on scalars,
+ *   Gumbel-softmax (τ = 0.2) on one-hot spans. Batch norm with batch statistics at sampling too
+ *   (generatorNorm 'batch-train', SDV's behaviour and the default since it measured better on
+ *   ml-100k: docs/results/table-synthesis.md); 'layer' makes a row's output independent of the
+ *   other rows of its batch (docs/decisions/gan-vae.md);
  * - discriminator: PacGAN (pac rows concatenated into one input), LeakyReLU(0.2), dropout 0.5;
  * - WGAN-GP loss with λ = 10. Our autograd has no double backward, so ∇ₓD(x̂) is written out as
  *   differentiable ops: for an MLP it is Wₗᵀ-chain with the activation-derivative and dropout masks,
@@ -64,13 +65,14 @@ export const ctganConfigSchema = z
     leakySlope: z.number().min(0).max(1).default(0.2),
     gumbelTau: z.number().positive().default(0.2),
     /**
-     * Normalisation in the generator's residual blocks: 'layer' (default: each row independent of
-     * its batch), 'batch' (the paper's; batch statistics in training, running ones at sampling) or
-     * 'batch-train' (batch statistics at sampling too, as SDV's CTGAN samples — its generator is
-     * never switched to eval mode: rows are generated in full batches of batchSize, so a row
-     * depends on the other rows of its batch, still the same for a seed).
+     * Normalisation in the generator's residual blocks: 'layer' (each row independent of its
+     * batch), 'batch' (the paper's; batch statistics in training, running ones at sampling) or
+     * 'batch-train' (default; batch statistics at sampling too, as SDV's CTGAN samples — its
+     * generator is never switched to eval mode: rows are generated in full batches of batchSize,
+     * so a row depends on the other rows of its batch, still the same for a seed). Models saved
+     * before this option existed are 'layer'.
      */
-    generatorNorm: z.enum(['layer', 'batch', 'batch-train']).default('layer'),
+    generatorNorm: z.enum(['layer', 'batch', 'batch-train']).default('batch-train'),
     /**
      * The critic step's real rows are drawn for the batch's conditions in a shuffled order (SDV's
      * CTGAN: real rows for c1[perm], concatenated with c1[perm]), so a pac group of real rows
@@ -84,10 +86,10 @@ export const ctganConfigSchema = z
     idBuckets: positiveInt.max(10000).default(50),
     /** Whole-number columns with at most this many distinct values are encoded as discrete (0: never); see TransformerOptions. */
     discreteIntegerMaxValues: z.number().int().min(0).max(1000).default(10),
-    /** Values each continuous column's mixture is fitted on at most (0: the whole column, as SDV/RDT); see TransformerOptions. */
-    mixtureFitValues: z.number().int().min(0).default(5000),
-    /** EM iterations of each column's mixture at most (SDV/RDT: 100). */
-    mixtureMaxIterations: positiveInt.max(100000).default(1000),
+    /** Values each continuous column's mixture is fitted on at most (default 0: the whole column, as SDV/RDT); see TransformerOptions. */
+    mixtureFitValues: z.number().int().min(0).default(0),
+    /** EM iterations of each column's mixture at most (default 100, as SDV/RDT: keeps up to maxModes modes). */
+    mixtureMaxIterations: positiveInt.max(100000).default(100),
     /** Remove sampled rows identical to a training row (the privacy default). */
     removeExactCopies: z.boolean().default(true),
     /**
@@ -748,7 +750,9 @@ export class CtganSynthesizer implements Synthesizer {
 
   load(path: string): void {
     const { header, loadInto } = readModelFile(path, this.name);
-    const config = parseSynthConfig(ctganConfigSchema, header.config, `${path}: ctgan config`);
+    // A model saved before generatorNorm existed has a layer-norm generator (the default then).
+    const savedConfig = header.config !== null && typeof header.config === 'object' && !('generatorNorm' in header.config) ? { ...header.config, generatorNorm: 'layer' } : header.config;
+    const config = parseSynthConfig(ctganConfigSchema, savedConfig, `${path}: ctgan config`);
     const transformer = DataTransformer.fromState(header.transformer as TransformerState);
     const G = buildGenerator(config, transformer.condWidth, transformer.width, new Rng(0));
     loadInto(generatorState(G));
