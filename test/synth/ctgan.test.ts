@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -183,6 +183,26 @@ describe('CtganSynthesizer', () => {
     const permuted = await fit(true);
     assert.notDeepEqual(permuted, await fit(false));
     assert.deepEqual(await fit(true), permuted);
+  });
+
+  it('a model saved before generatorNorm existed (a layer-norm generator) loads as one', async () => {
+    const m = new CtganSynthesizer({ ...small, generatorNorm: 'layer' });
+    await m.fit(table, metadata, { seed: 6, epochs: 2 });
+    const s = m.sample(60, { seed: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'ctgan-old-'));
+    try {
+      const path = join(dir, 'm.json');
+      m.save(path);
+      const doc = JSON.parse(readFileSync(path, 'utf8')) as { config: Record<string, unknown> };
+      delete doc.config.generatorNorm;
+      writeFileSync(path, JSON.stringify(doc));
+      const c = new CtganSynthesizer();
+      c.load(path);
+      assert.equal(c.config.generatorNorm, 'layer');
+      assert.deepEqual(c.sample(60, { seed: 1 }), s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('conditions: a discrete value natively through the conditional vector, a number by rejection', async () => {
