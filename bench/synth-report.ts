@@ -13,6 +13,11 @@
  *   --variant 'entity-synthetic=entity-blocks:{"synthesizer":"gaussian-copula","attributeSource":"synthetic"}'
  * --fit-only times the fits alone (fit seconds and the process's peak RSS; no sampling, no
  * reports): run one model per process for a per-model peak RSS.
+ * --transformer-only times the CTGAN/TVAE data transformer's fit alone (each model's transformer
+ * options from its config; the mode count of every mixture-normalised column), e.g. the whole-column
+ * mixture against the 5,000-value subsample:
+ *   --transformer-only --rows 100000 --seeds 3 --models ctgan,ctgan-gmm
+ *     --variant 'ctgan-gmm=ctgan:{"mixtureFitValues":0,"mixtureMaxIterations":100}'
  *
  * A seeded random --rows sample of the table is split 80/20 into train and holdout (the same split
  * for every synthesizer and seed). Each synthesizer fits on train and samples as many rows; then
@@ -28,7 +33,8 @@ import { cpus, loadavg } from 'node:os';
 import { stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
 import { MOVIELENS_LABEL } from '../src/data/index.ts';
 import { meanStd, qualityReport, utilityReport, privacyReport } from '../src/eval/index.ts';
-import { createSynthesizer } from '../src/synth/index.ts';
+import { Rng } from '../src/core/index.ts';
+import { createSynthesizer, DataTransformer, type TransformerOptions } from '../src/synth/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
 import { arg } from './args.ts';
@@ -51,12 +57,43 @@ const models = arg('models', ['gaussian-copula', 'ctgan', 'tvae', ...variants.ke
 const epochs = Object.fromEntries(arg('epochs', 'ctgan:30,tvae:30').split(',').map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])]));
 const out = arg('out', 'bench/results/synth-report-ml100k.json');
 const fitOnly = process.argv.includes('--fit-only');
+const transformerOnly = process.argv.includes('--transformer-only');
 /** The process's peak resident set so far, in MB (monotone: per model only when one model runs per process). */
 const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 const t0 = performance.now();
 const { train, holdout, metadata } = await loadMl100kSynthSplit('bench/synth-report', rows);
 stderrProgress.line(`ml-100k CTR table: ${train.rowCount} train + ${holdout.rowCount} holdout rows, ${train.columns.length} columns`);
+
+if (transformerOnly) {
+  const fits: { model: string; seed: number; seconds: number; modes: Record<string, number> }[] = [];
+  for (const model of models) {
+    const v = variants.get(model);
+    const config = (createSynthesizer(v?.model ?? model, v?.config ?? {}) as { config?: Required<TransformerOptions> }).config;
+    if (config === undefined) throw new Error(`--transformer-only: ${model} has no data transformer`);
+    const { maxModes, idBuckets, discreteIntegerMaxValues, mixtureFitValues, mixtureMaxIterations } = config;
+    for (const seed of seeds) {
+      const t = performance.now();
+      // The same seed stream the synthesizers' fits give their transformer.
+      const tr = DataTransformer.fit(train, metadata, new Rng(seed).split('transformer'), { maxModes, idBuckets, discreteIntegerMaxValues, mixtureFitValues, mixtureMaxIterations });
+      const seconds = (performance.now() - t) / 1000;
+      const modes = Object.fromEntries(tr.codecs.flatMap((c) => (c.kind === 'continuous' ? [[c.column, c.gmm.means.length]] : [])));
+      fits.push({ model, seed, seconds, modes });
+      stderrProgress.line(`${model} seed ${seed}: transformer fit ${seconds.toFixed(2)} s, modes ${JSON.stringify(modes)}`);
+    }
+  }
+  writeJsonAtomic(out, {
+    benchmark: 'synth-report-ml100k-transformer-fit-time',
+    command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --transformer-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    data: { trainRows: train.rowCount, columns: train.columns.length },
+    summary: models.map((model) => ({ model, seconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.seconds)), modes: fits.find((f) => f.model === model)?.modes })),
+    fits,
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
+    date: new Date().toISOString(),
+  });
+  console.log(`wrote ${out}`);
+  process.exit(0);
+}
 
 interface Run {
   model: string;
@@ -135,6 +172,7 @@ for (const model of models) {
     const dp = (synth as { privacy?: { epsilon: number; delta: number } | null }).privacy;
     if (dp) r.privacy = { epsilon: dp.epsilon, delta: dp.delta };
     runs.push(r);
+    writeReport(true);
     stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, association error ${r.associationError?.toFixed(4)}, detection trees ${r.detectionAucTrees?.toFixed(3)} / linear ${r.detectionAucLinear?.toFixed(3)} (top: ${r.detectionTopColumns.slice(0, 3).map((c) => `${c.column} ${(c.share * 100).toFixed(0)} %`).join(', ')}), TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}${r.privacy ? `, ε ${r.privacy.epsilon.toFixed(2)} (δ ${r.privacy.delta})` : ''}`);
   }
 }
@@ -153,39 +191,44 @@ if (fitOnly) {
   process.exit(0);
 }
 
-const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'associationError', 'detectionAucTrees', 'detectionAucLinear', 'rareCategoryCoverage', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
-const summary = models.map((model) => {
-  const rs = runs.filter((r) => r.model === model);
-  const stat = (k: (typeof keys)[number]) => meanStd(rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'));
-  const v = variants.get(model);
-  const eps = rs.map((r) => r.privacy?.epsilon).filter((x): x is number => x !== undefined);
-  return { model, ...(v ? { synthesizer: v.model, config: v.config } : {}), ...Object.fromEntries(keys.map((k) => [k, stat(k)])), ...(eps.length > 0 ? { epsilon: meanStd(eps), delta: rs[0]!.privacy!.delta } : {}) };
-});
-const directions = {
-  fidelity: 'higher is better (0..1)', columnShapes: 'higher is better (0..1)', pairTrends: 'higher is better (0..1)',
-  associationError: "lower is better (0..1): mean |Cramér's V real − synthetic| over pairs of categorical/boolean columns",
-  detectionAucTrees: '0.5 is best (real and synthetic not separable by cross-validated gradient-boosted trees)',
-  detectionAucLinear: '0.5 is best (not separable by a cross-validated logistic regression; sees no column combinations)',
-  detectionTopColumns: "the trees' top columns by share of split gain: what gives the synthetic rows away",
-  rareCategoryCoverage: 'higher is better (0..1): share of the real rows\' rare categories (< 1 % of rows) that the synthetic rows produce within 2× of the real rate',
-  rareCategoriesNeverProduced: 'rare real categories the synthetic rows never produce',
-  tstrAuc: 'higher is better', trtrAuc: 'the same model trained on the real train rows (reference)', utilityRatio: 'TSTR / TRTR, 1 = as useful as the real rows',
-  utilityAboveChance: '(TSTR − 0.5) / (TRTR − 0.5): the share of the real rows’ lift over chance that synthetic rows keep',
-  exactCopies: 'lower is safer (copies are removed by default, so 0)', dcrShareCloserThanP5: "share of synthetic rows closer to their nearest train row than the holdout's 5th percentile; about 0.05 is what unseen real rows give, higher is less safe",
-  dcrMedianRatio: 'median synthetic→train distance / median holdout→train distance; ≥ 1 is safe, well below 1 means copying',
-  membershipInferenceAuc: '0.5 is safest',
-  epsilon: 'DP-SGD privacy loss of the network weights at delta (lower is more private; the data transformer is not covered)',
-};
-writeJsonAtomic(out, {
-  benchmark: 'synth-report-ml100k',
-  command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --rows ${rows} --seeds ${seeds.length}${firstSeed !== 0 ? ` --first-seed ${firstSeed}` : ''} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
-  data: { table: 'ml-100k ratings ⨝ users ⨝ items (loadMovieLensCtr)', trainRows: train.rowCount, holdoutRows: holdout.rowCount, columns: train.columns.length },
-  directions,
-  summary,
-  runs,
-  backend: backendInfo(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
-  seconds: (performance.now() - t0) / 1000,
-  date: new Date().toISOString(),
-});
+writeReport(false);
+/** Writes the report of the runs so far (after every run, so an interrupted run keeps its results). */
+function writeReport(partial: boolean): void {
+  const keys = ['fitSeconds', 'fidelity', 'columnShapes', 'pairTrends', 'associationError', 'detectionAucTrees', 'detectionAucLinear', 'rareCategoryCoverage', 'tstrAuc', 'trtrAuc', 'utilityRatio', 'utilityAboveChance', 'exactCopies', 'dcrShareCloserThanP5', 'dcrMedianRatio', 'membershipInferenceAuc'] as const;
+  const summary = models.filter((model) => runs.some((r) => r.model === model)).map((model) => {
+    const rs = runs.filter((r) => r.model === model);
+    const stat = (k: (typeof keys)[number]) => meanStd(rs.map((r) => r[k]).filter((x): x is number => typeof x === 'number'));
+    const v = variants.get(model);
+    const eps = rs.map((r) => r.privacy?.epsilon).filter((x): x is number => x !== undefined);
+    return { model, ...(v ? { synthesizer: v.model, config: v.config } : {}), ...Object.fromEntries(keys.map((k) => [k, stat(k)])), ...(eps.length > 0 ? { epsilon: meanStd(eps), delta: rs[0]!.privacy!.delta } : {}) };
+  });
+  const directions = {
+    fidelity: 'higher is better (0..1)', columnShapes: 'higher is better (0..1)', pairTrends: 'higher is better (0..1)',
+    associationError: "lower is better (0..1): mean |Cramér's V real − synthetic| over pairs of categorical/boolean columns",
+    detectionAucTrees: '0.5 is best (real and synthetic not separable by cross-validated gradient-boosted trees)',
+    detectionAucLinear: '0.5 is best (not separable by a cross-validated logistic regression; sees no column combinations)',
+    detectionTopColumns: "the trees' top columns by share of split gain: what gives the synthetic rows away",
+    rareCategoryCoverage: 'higher is better (0..1): share of the real rows\' rare categories (< 1 % of rows) that the synthetic rows produce within 2× of the real rate',
+    rareCategoriesNeverProduced: 'rare real categories the synthetic rows never produce',
+    tstrAuc: 'higher is better', trtrAuc: 'the same model trained on the real train rows (reference)', utilityRatio: 'TSTR / TRTR, 1 = as useful as the real rows',
+    utilityAboveChance: '(TSTR − 0.5) / (TRTR − 0.5): the share of the real rows’ lift over chance that synthetic rows keep',
+    exactCopies: 'lower is safer (copies are removed by default, so 0)', dcrShareCloserThanP5: "share of synthetic rows closer to their nearest train row than the holdout's 5th percentile; about 0.05 is what unseen real rows give, higher is less safe",
+    dcrMedianRatio: 'median synthetic→train distance / median holdout→train distance; ≥ 1 is safe, well below 1 means copying',
+    membershipInferenceAuc: '0.5 is safest',
+    epsilon: 'DP-SGD privacy loss of the network weights at delta (lower is more private; the data transformer is not covered)',
+  };
+  writeJsonAtomic(out, {
+    benchmark: 'synth-report-ml100k',
+    command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --rows ${rows} --seeds ${seeds.length}${firstSeed !== 0 ? ` --first-seed ${firstSeed}` : ''} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    data: { table: 'ml-100k ratings ⨝ users ⨝ items (loadMovieLensCtr)', trainRows: train.rowCount, holdoutRows: holdout.rowCount, columns: train.columns.length },
+    directions,
+    summary,
+    runs,
+    backend: backendInfo(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
+    seconds: (performance.now() - t0) / 1000,
+    date: new Date().toISOString(),
+    ...(partial ? { partial: `${runs.length} of ${models.length * seeds.length} runs (written after every run; the run was stopped or is still going)` } : {}),
+  });
+}
 console.log(`wrote ${out}`);

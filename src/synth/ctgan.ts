@@ -7,10 +7,11 @@
  *   category of it with probability ∝ log(1 + frequency), and a real row having that category;
  *   the generator gets the one-hot of (column, category) and a cross-entropy term that makes its
  *   output for that column match;
- * - generator: z ⊕ cond → residual blocks h ← [ReLU(LN(W h + b)), h] → linear → tanh on scalars,
- *   Gumbel-softmax (τ = 0.2) on one-hot spans. Layer norm instead of the paper's batch norm: a
- *   row's output then never depends on the other rows of its batch, so sampling is identical for
- *   any batch size, with or without conditions (docs/decisions/gan-vae.md);
+ * - generator: z ⊕ cond → residual blocks h ← [ReLU(BN(W h + b)), h] → linear → tanh on scalars,
+ *   Gumbel-softmax (τ = 0.2) on one-hot spans. Batch norm with batch statistics at sampling too
+ *   (generatorNorm 'batch-train', SDV's behaviour and the default since it measured better on
+ *   ml-100k: docs/results/table-synthesis.md); 'layer' makes a row's output independent of the
+ *   other rows of its batch (docs/decisions/gan-vae.md);
  * - discriminator: PacGAN (pac rows concatenated into one input), LeakyReLU(0.2), dropout 0.5;
  * - WGAN-GP loss with λ = 10. Our autograd has no double backward, so ∇ₓD(x̂) is written out as
  *   differentiable ops: for an MLP it is Wₗᵀ-chain with the activation-derivative and dropout masks,
@@ -64,14 +65,31 @@ export const ctganConfigSchema = z
     leakySlope: z.number().min(0).max(1).default(0.2),
     gumbelTau: z.number().positive().default(0.2),
     /**
-     * Normalisation in the generator's residual blocks: 'layer' (default: each row independent of
-     * its batch) or 'batch' (the paper's; batch statistics in training, running ones at sampling).
+     * Normalisation in the generator's residual blocks: 'layer' (each row independent of its
+     * batch), 'batch' (the paper's; batch statistics in training, running ones at sampling) or
+     * 'batch-train' (default; batch statistics at sampling too, as SDV's CTGAN samples — its
+     * generator is never switched to eval mode: rows are generated in full batches of batchSize,
+     * so a row depends on the other rows of its batch, still the same for a seed). Models saved
+     * before this option existed are 'layer'.
      */
-    generatorNorm: z.enum(['layer', 'batch']).default('layer'),
+    generatorNorm: z.enum(['layer', 'batch', 'batch-train']).default('batch-train'),
+    /**
+     * The critic step's real rows are drawn for the batch's conditions in a shuffled order (SDV's
+     * CTGAN: real rows for c1[perm], concatenated with c1[perm]), so a pac group of real rows
+     * carries other conditions than the fake group it is compared with, and the gradient penalty
+     * interpolates between rows of different conditions. false: the same order (each real row
+     * beside the fake row of its own condition). Not used under dp, whose example is a real row
+     * and a fake row under the same condition.
+     */
+    permuteRealConditions: z.boolean().default(false),
     maxModes: positiveInt.max(50).default(10),
     idBuckets: positiveInt.max(10000).default(50),
     /** Whole-number columns with at most this many distinct values are encoded as discrete (0: never); see TransformerOptions. */
     discreteIntegerMaxValues: z.number().int().min(0).max(1000).default(10),
+    /** Values each continuous column's mixture is fitted on at most (default 0: the whole column, as SDV/RDT); see TransformerOptions. */
+    mixtureFitValues: z.number().int().min(0).default(0),
+    /** EM iterations of each column's mixture at most (default 100, as SDV/RDT: keeps up to maxModes modes). */
+    mixtureMaxIterations: positiveInt.max(100000).default(100),
     /** Remove sampled rows identical to a training row (the privacy default). */
     removeExactCopies: z.boolean().default(true),
     /**
@@ -95,7 +113,7 @@ export const ctganConfigSchema = z
 export type CtganConfig = z.infer<typeof ctganConfigSchema>;
 
 export interface Generator {
-  readonly norm: 'layer' | 'batch';
+  readonly norm: 'layer' | 'batch' | 'batch-train';
   /** ln: the block's normalisation (layer or batch norm affine parameters); running: batch norm's running mean/var. */
   readonly blocks: { readonly fc: Dense; readonly ln: Norm; readonly running: { mean: nn.Parameter; variance: nn.Parameter } | null }[];
   readonly out: Dense;
@@ -123,10 +141,10 @@ function discriminatorParams(d: Discriminator): nn.Parameter[] {
 function buildGenerator(cfg: CtganConfig, condWidth: number, width: number, rng: Rng): Generator {
   let nIn = cfg.embeddingDim + condWidth;
   const blocks = cfg.generatorDims.map((d, i) => {
-    const running = cfg.generatorNorm === 'batch'
+    const running = cfg.generatorNorm !== 'layer'
       ? { mean: nn.constantParameter(`g.block${i}.bn.running_mean`, [d], 0), variance: nn.constantParameter(`g.block${i}.bn.running_var`, [d], 1) }
       : null;
-    const b = { fc: dense(`g.block${i}.fc`, nIn, d, rng.split(`block${i}`)), ln: norm(`g.block${i}.${cfg.generatorNorm === 'batch' ? 'bn' : 'ln'}`, d), running };
+    const b = { fc: dense(`g.block${i}.fc`, nIn, d, rng.split(`block${i}`)), ln: norm(`g.block${i}.${cfg.generatorNorm === 'layer' ? 'ln' : 'bn'}`, d), running };
     nIn += d;
     return b;
   });
@@ -143,14 +161,21 @@ function buildDiscriminator(cfg: CtganConfig, inWidth: number, rng: Rng): Discri
   return { hidden, out: dense('d.out', nIn, 1, rng.split('out')) };
 }
 
-/** Raw generator output [n, width] (pre-activation) for noise z [n, embeddingDim] and cond [n, C]. */
+/**
+ * Raw generator output [n, width] (pre-activation) for noise z [n, embeddingDim] and cond [n, C].
+ * Training updates batch norm's running statistics; sampling never changes the model ('batch-train'
+ * normalises by the batch's statistics then, and updates scratch copies of the running ones).
+ */
 function generatorForward(g: Generator, z: nn.Tensor, cond: nn.Tensor | null, training: boolean): nn.Tensor {
   let h = cond === null ? z : nn.concatColumns([z, cond]);
+  const batchStatsAtSampling = !training && g.norm === 'batch-train';
   for (const b of g.blocks) {
     const a = nn.linear(h, b.fc.w, b.fc.b);
     const normed = b.running === null
       ? nn.layerNorm(a, b.ln.gamma, b.ln.beta)
-      : nn.batchNorm(a, b.ln.gamma, b.ln.beta, { training, runningMean: b.running.mean.data, runningVar: b.running.variance.data });
+      : batchStatsAtSampling
+        ? nn.batchNorm(a, b.ln.gamma, b.ln.beta, { training: true, runningMean: b.running.mean.data.slice(), runningVar: b.running.variance.data.slice() })
+        : nn.batchNorm(a, b.ln.gamma, b.ln.beta, { training, runningMean: b.running.mean.data, runningVar: b.running.variance.data });
     h = nn.concatColumns([nn.relu(normed), h]);
   }
   return nn.linear(h, g.out.w, g.out.b);
@@ -317,7 +342,7 @@ function drawCum(cum: Float64Array, rng: Rng): number {
   return a;
 }
 
-interface CondBatch {
+export interface CondBatch {
   /** [n, condWidth] one-hot of (column, category). */
   readonly cond: Float32Array;
   readonly column: Int32Array;
@@ -340,6 +365,26 @@ function sampleCond(t: DataTransformer, s: CondSampler, n: number, rng: Rng, log
   return { cond, column, category };
 }
 
+/**
+ * The same conditions in an order shuffled by rng: row i of the result is row perm[i] of cb
+ * (cond, column and category together), so real rows drawn for it still match their conditions.
+ */
+export function permuteConditions(cb: CondBatch, rng: Rng): CondBatch {
+  const n = cb.column.length;
+  const C = n === 0 ? 0 : cb.cond.length / n;
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  rng.shuffle(perm);
+  const cond = new Float32Array(cb.cond.length);
+  const column = new Int32Array(n);
+  const category = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = perm[i]!;
+    cond.set(cb.cond.subarray(p * C, (p + 1) * C), i * C);
+    column[i] = cb.column[p]!;
+    category[i] = cb.category[p]!;
+  }
+  return { cond, column, category };
+}
 
 interface Fitted {
   readonly transformer: DataTransformer;
@@ -383,7 +428,7 @@ export class CtganSynthesizer implements Synthesizer {
     const rng = new Rng(options.seed);
     progress.line(`ctgan: preparing ${table.rowCount} rows × ${table.columns.length} columns`);
     const guard = SampleGuard.fit(table, metadata, { constraints: options.constraints ?? [], removeExactCopies: cfg.removeExactCopies });
-    const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets, discreteIntegerMaxValues: cfg.discreteIntegerMaxValues });
+    const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets, discreteIntegerMaxValues: cfg.discreteIntegerMaxValues, mixtureFitValues: cfg.mixtureFitValues, mixtureMaxIterations: cfg.mixtureMaxIterations });
     const { data, categories } = transformer.transform(table, rng.split('encode'));
     const W = transformer.width;
     const C = transformer.condWidth;
@@ -443,9 +488,9 @@ export class CtganSynthesizer implements Synthesizer {
       return out;
     };
     const critic: CriticLossOptions = { slope: cfg.leakySlope, dropout: cfg.dropout, gradientPenalty: cfg.gradientPenalty };
-    /** The WGAN-GP loss on m real and m fake rows (m a multiple of pac) sharing conditions. */
-    const criticLoss = (real: Float32Array, fake: Float32Array, cond: Float32Array | null, m: number, lrng: Rng): { loss: nn.Tensor; gp: number } =>
-      wganGpCriticLoss(D, packed(real, cond, m), packed(fake, cond, m), m / P, critic, lrng);
+    /** The WGAN-GP loss on m real and m fake rows (m a multiple of pac), each beside its condition. */
+    const criticLoss = (real: Float32Array, realCond: Float32Array | null, fake: Float32Array, fakeCond: Float32Array | null, m: number, lrng: Rng): { loss: nn.Tensor; gp: number } =>
+      wganGpCriticLoss(D, packed(real, realCond, m), packed(fake, fakeCond, m), m / P, critic, lrng);
     /**
      * One DP-SGD critic step (pac is 1 under DP, so an example is one real row). Real rows are
      * Poisson-sampled; row i is conditioned on its own category of a uniformly drawn discrete
@@ -560,8 +605,9 @@ export class CtganSynthesizer implements Synthesizer {
               const cb = C > 0 ? sampleCond(transformer, sampler, B, drng.split('cond'), true) : null;
               const cond = cb?.cond ?? null;
               const fake = fakeRows(B, cond, drng);
-              const real = realBatch(cb, drng.split('real'));
-              const { loss: lossD, gp: gpValue } = criticLoss(real, fake, cond, B, drng);
+              const realCb = cb !== null && cfg.permuteRealConditions ? permuteConditions(cb, drng.split('perm')) : cb;
+              const real = realBatch(realCb, drng.split('real'));
+              const { loss: lossD, gp: gpValue } = criticLoss(real, realCb?.cond ?? null, fake, cond, B, drng);
               optD.zeroGrad();
               nn.backward(lossD);
               optD.step();
@@ -653,14 +699,18 @@ export class CtganSynthesizer implements Synthesizer {
     const E = this.config.embeddingDim;
     const B = this.config.batchSize;
     const all = new Float32Array(count * W);
+    // Batch statistics at sampling ('batch-train'): every batch is a full training-size batch (at
+    // least 2 rows), whatever count asks for; the rows past count are dropped.
+    const fullBatches = f.generator.norm === 'batch-train';
     for (let start = 0, b = 0; start < count; start += B, b++) {
       const m = Math.min(B, count - start);
+      const rowsNow = fullBatches ? Math.max(B, 2) : m;
       const brng = rng.split(`generate-${b}`);
       let cond: nn.Tensor | null = null;
       if (C > 0) {
-        const cd = new Float32Array(m * C);
+        const cd = new Float32Array(rowsNow * C);
         const crng = brng.split('cond');
-        for (let i = 0; i < m; i++) {
+        for (let i = 0; i < rowsNow; i++) {
           if (fixed !== null) cd[i * C + t.discrete[fixed.index]!.condOffset + fixed.category] = 1;
           else {
             // Unconditional sampling follows the training frequencies (not the log-frequencies of training-by-sampling).
@@ -668,10 +718,10 @@ export class CtganSynthesizer implements Synthesizer {
             cd[i * C + t.discrete[j]!.condOffset + drawCum(f.condFreqCum[j]!, crng)] = 1;
           }
         }
-        cond = new nn.Tensor(cd, [m, C]);
+        cond = new nn.Tensor(cd, [rowsNow, C]);
       }
-      const raw = nn.noGrad(() => generatorForward(f.generator, new nn.Tensor(normals(m * E, brng.split('z')), [m, E]), cond, false));
-      const rows = sampleSpans(raw.data, m, W, t.spans, brng.split('spans'));
+      const raw = nn.noGrad(() => generatorForward(f.generator, new nn.Tensor(normals(rowsNow * E, brng.split('z')), [rowsNow, E]), cond, false));
+      const rows = sampleSpans(raw.data, rowsNow, W, t.spans, brng.split('spans')).subarray(0, m * W);
       if (fixed !== null) {
         const info = t.discrete[fixed.index]!;
         for (let i = 0; i < m; i++) {
@@ -700,7 +750,9 @@ export class CtganSynthesizer implements Synthesizer {
 
   load(path: string): void {
     const { header, loadInto } = readModelFile(path, this.name);
-    const config = parseSynthConfig(ctganConfigSchema, header.config, `${path}: ctgan config`);
+    // A model saved before generatorNorm existed has a layer-norm generator (the default then).
+    const savedConfig = header.config !== null && typeof header.config === 'object' && !('generatorNorm' in header.config) ? { ...header.config, generatorNorm: 'layer' } : header.config;
+    const config = parseSynthConfig(ctganConfigSchema, savedConfig, `${path}: ctgan config`);
     const transformer = DataTransformer.fromState(header.transformer as TransformerState);
     const G = buildGenerator(config, transformer.condWidth, transformer.width, new Rng(0));
     loadInto(generatorState(G));

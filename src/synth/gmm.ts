@@ -7,6 +7,11 @@
  *
  * Deterministic given the Rng: the only random steps are the subsample (large columns) and the
  * k-means++ initialisation.
+ *
+ * With `maxFitValues: 0` the whole column is fitted (as SDV/RDT's ClusterBasedNormalizer does). Its
+ * distinct values are fitted once each with their count as a weight: EM on weighted points is the
+ * same fixed-point iteration as EM on the repeated values, and a column of 80,000 ages has ~60
+ * distinct values, so a full-column fit costs what its distinct values cost.
  */
 import type { Rng } from '../core/index.ts';
 import { digamma, sampleIndices } from '../stats/index.ts';
@@ -18,8 +23,9 @@ export interface GmmOptions {
   readonly weightPrior?: number;
   /** Components whose posterior weight is below this are dropped (default 0.005). */
   readonly minWeight?: number;
+  /** EM iterations at most (default 1000; SDV/RDT stop at 100). */
   readonly maxIterations?: number;
-  /** Values used for fitting at most (a seeded subsample beyond; default 5,000). */
+  /** Values used for fitting at most (a seeded subsample beyond; default 5,000; 0: the whole column). */
   readonly maxFitValues?: number;
   /** Stop when no component's soft count moves by more than tolerance · n in an iteration (default 1e-5). */
   readonly tolerance?: number;
@@ -51,18 +57,37 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
   const scale = variance > 1e-24 ? Math.sqrt(variance) : 1;
   if (variance <= 1e-24) return { weights: [1], means: [mean], stds: [Math.max(Math.abs(mean) * 1e-6, 1e-6)] };
 
-  // Standardised (sub)sample: priors below are then in units of the column's own spread.
-  const idx = sampleIndices(nAll, maxFit, rng);
-  const n = idx.length;
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[i] = (values[idx[i]!]! - mean) / scale;
+  // Standardised (sub)sample, or the whole column's distinct values with their counts: priors
+  // below are then in units of the column's own spread.
+  let x: Float64Array;
+  let w: Float64Array;
+  if (maxFit > 0) {
+    const idx = sampleIndices(nAll, maxFit, rng);
+    x = new Float64Array(idx.length);
+    for (let i = 0; i < idx.length; i++) x[i] = (values[idx[i]!]! - mean) / scale;
+    w = new Float64Array(idx.length).fill(1);
+  } else {
+    const sorted = Float64Array.from(values).sort();
+    let distinctCount = 0;
+    for (let i = 0; i < nAll; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinctCount++;
+    x = new Float64Array(distinctCount);
+    w = new Float64Array(distinctCount);
+    for (let i = 0, j = -1; i < nAll; i++) {
+      if (i === 0 || sorted[i] !== sorted[i - 1]) x[++j] = (sorted[i]! - mean) / scale;
+      w[j]! += 1;
+    }
+  }
+  const n = x.length;
+  /** Total weight: the number of values fitted. */
+  let nw = 0;
+  for (let i = 0; i < n; i++) nw += w[i]!;
 
   const distinct = new Set<number>();
   for (let i = 0; i < n && distinct.size <= K0; i++) distinct.add(x[i]!);
   const K = Math.min(K0, distinct.size);
 
   // k-means++ seeds and a few Lloyd steps give hard initial responsibilities.
-  const centers = kmeansPlusPlus(x, K, rng);
+  const centers = kmeansPlusPlus(x, maxFit > 0 ? null : w, K, rng);
   const assign = new Int32Array(n);
   for (let it = 0; it < 10; it++) {
     for (let i = 0; i < n; i++) {
@@ -80,8 +105,8 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
     const s = new Float64Array(K);
     const c = new Float64Array(K);
     for (let i = 0; i < n; i++) {
-      s[assign[i]!]! += x[i]!;
-      c[assign[i]!]! += 1;
+      s[assign[i]!]! += w[i]! * x[i]!;
+      c[assign[i]!]! += w[i]!;
     }
     for (let k = 0; k < K; k++) if (c[k]! > 0) centers[k] = s[k]! / c[k]!;
   }
@@ -93,7 +118,7 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
   const a0 = 0.5;
   const b0 = 0.5;
   const resp = new Float64Array(n * K);
-  for (let i = 0; i < n; i++) resp[i * K + assign[i]!] = 1;
+  for (let i = 0; i < n; i++) resp[i * K + assign[i]!] = w[i]!;
 
   const beta = new Float64Array(K);
   const m = new Float64Array(K);
@@ -106,6 +131,7 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
     Nk.fill(0);
     xbar.fill(0);
     Sk.fill(0);
+    // resp holds w_i · r_ik (the weight of a distinct value; 1 for a subsample).
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < K; k++) {
         const r = resp[i * K + k]!;
@@ -160,7 +186,7 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
   mStep();
   const logRho = new Float64Array(K);
   // A component whose soft count falls this low is out for good (saves the E-step most of its work).
-  const pruneBelow = Math.max(1e-4 * n, 1e-3);
+  const pruneBelow = Math.max(1e-4 * nw, 1e-3);
   const active = new Uint8Array(K).fill(1);
   for (let it = 0; it < maxIter; it++) {
     const eLogPi = expectedLogWeights();
@@ -190,7 +216,7 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
         resp[i * K + k] = e;
         z += e;
       }
-      const inv = 1 / z;
+      const inv = w[i]! / z;
       for (let k = 0; k < K; k++) resp[i * K + k]! *= inv;
     }
     mStep();
@@ -198,7 +224,7 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
     // the largest change of any component's soft count, not on the change of the bound.
     let change = 0;
     for (let k = 0; k < K; k++) change = Math.max(change, Math.abs(Nk[k]! - prevN[k]!));
-    if (change <= tol * n) break;
+    if (change <= tol * nw) break;
   }
 
   const finalWeights = weightsOf();
@@ -218,20 +244,25 @@ export function fitGaussianMixture1D(values: ArrayLike<number>, rng: Rng, option
   };
 }
 
-function kmeansPlusPlus(x: Float64Array, K: number, rng: Rng): Float64Array {
+/** k-means++ seeds; with weights (distinct values and their counts), draws are ∝ weight · d². */
+function kmeansPlusPlus(x: Float64Array, w: Float64Array | null, K: number, rng: Rng): Float64Array {
   const n = x.length;
   const centers = new Float64Array(K);
-  centers[0] = x[rng.int(n)]!;
+  centers[0] = x[w === null ? rng.int(n) : drawWeighted(w, null, rng)]!;
   const d2 = new Float64Array(n).fill(Infinity);
   for (let k = 1; k < K; k++) {
     let total = 0;
     for (let i = 0; i < n; i++) {
       const d = (x[i]! - centers[k - 1]!) ** 2;
       if (d < d2[i]!) d2[i] = d;
-      total += d2[i]!;
+      total += w === null ? d2[i]! : w[i]! * d2[i]!;
     }
     if (total <= 0) {
       centers[k] = centers[k - 1]!;
+      continue;
+    }
+    if (w !== null) {
+      centers[k] = x[drawWeighted(w, d2, rng, total)]!;
       continue;
     }
     let u = rng.next() * total;
@@ -246,6 +277,21 @@ function kmeansPlusPlus(x: Float64Array, K: number, rng: Rng): Float64Array {
     centers[k] = x[pick]!;
   }
   return centers;
+}
+
+/** An index drawn with probability ∝ w_i (· d_i when d is given); total: their sum when known. */
+function drawWeighted(w: Float64Array, d: Float64Array | null, rng: Rng, total = -1): number {
+  let t = total;
+  if (t < 0) {
+    t = 0;
+    for (let i = 0; i < w.length; i++) t += d === null ? w[i]! : w[i]! * d[i]!;
+  }
+  let u = rng.next() * t;
+  for (let i = 0; i < w.length; i++) {
+    u -= d === null ? w[i]! : w[i]! * d[i]!;
+    if (u < 0) return i;
+  }
+  return w.length - 1;
 }
 
 /** log N(x; μ, σ²) + log w per component (unnormalised log posterior of the mode). */

@@ -21,7 +21,7 @@ import { ConfigError, DataValidationError, type Rng } from '../core/index.ts';
 import { parseIsoMs, type Cell, type ColumnType, type Table, type TableMetadata } from '../data/index.ts';
 import type { ColumnSpan } from '../nn/index.ts';
 import { formatValue, learnValueFormat, type ValueFormat } from './resolution.ts';
-import { componentLogPosterior, fitGaussianMixture1D, type GaussianMixture1D } from './gmm.ts';
+import { componentLogPosterior, fitGaussianMixture1D, type GaussianMixture1D, type GmmOptions } from './gmm.ts';
 
 export interface TransformerOptions {
   /** Mixture components per continuous column at most (default 10). */
@@ -36,6 +36,13 @@ export interface TransformerOptions {
    * neighbours — SDV's rule for such columns. 0 keeps every numerical column continuous. Default 10.
    */
   readonly discreteIntegerMaxValues?: number;
+  /**
+   * Values each column's mixture is fitted on at most: a seeded subsample beyond (default 5,000);
+   * 0 fits the whole column, as SDV/RDT do (the tails a subsample misses get modes of their own).
+   */
+  readonly mixtureFitValues?: number;
+  /** EM iterations of each column's mixture at most (default 1000; SDV/RDT: 100). */
+  readonly mixtureMaxIterations?: number;
 }
 
 type DatetimeStyle = 'number' | 'iso' | 'iso-date';
@@ -150,6 +157,9 @@ export class DataTransformer {
     const maxModes = options.maxModes ?? 10;
     const idBuckets = options.idBuckets ?? 50;
     const discreteMax = options.discreteIntegerMaxValues ?? 10;
+    const mixture = { maxFitValues: options.mixtureFitValues ?? 5000, maxIterations: options.mixtureMaxIterations ?? 1000 };
+    if (!(Number.isInteger(mixture.maxFitValues) && mixture.maxFitValues >= 0)) throw new ConfigError(`mixtureFitValues must be an integer ≥ 0, got ${mixture.maxFitValues}`, { field: 'mixtureFitValues' });
+    if (!(Number.isInteger(mixture.maxIterations) && mixture.maxIterations >= 1)) throw new ConfigError(`mixtureMaxIterations must be an integer ≥ 1, got ${mixture.maxIterations}`, { field: 'mixtureMaxIterations' });
     if (!(Number.isInteger(discreteMax) && discreteMax >= 0)) throw new ConfigError(`discreteIntegerMaxValues must be an integer ≥ 0, got ${discreteMax}`, { field: 'discreteIntegerMaxValues' });
     if (!(Number.isInteger(maxModes) && maxModes >= 1)) throw new ConfigError(`maxModes must be an integer ≥ 1, got ${maxModes}`, { field: 'maxModes' });
     if (!(Number.isInteger(idBuckets) && idBuckets >= 1)) throw new ConfigError(`idBuckets must be an integer ≥ 1, got ${idBuckets}`, { field: 'idBuckets' });
@@ -164,7 +174,7 @@ export class DataTransformer {
         const { values, counts } = countValues(cells, false);
         codecs.push({ kind: 'discrete', column, type: 'numerical', categories: values, counts });
       } else if (type === 'numerical' || type === 'datetime') {
-        const codec = fitContinuous(column, type, cells, meta.integer === true, rng.split(`gmm:${column}`), maxModes);
+        const codec = fitContinuous(column, type, cells, meta.integer === true, rng.split(`gmm:${column}`), { ...mixture, maxComponents: maxModes });
         codecs.push({ ...codec, format: learnValueFormat(cells, meta) } as ColumnCodec);
       } else if (type === 'categorical' || type === 'boolean') {
         const { values, counts } = countValues(cells, false);
@@ -398,7 +408,7 @@ function equalMassBuckets(counts: readonly number[], maxBuckets: number): number
   return starts;
 }
 
-function fitContinuous(column: string, type: 'numerical' | 'datetime', cells: readonly Cell[], integer: boolean, rng: Rng, maxModes: number): ColumnCodec {
+function fitContinuous(column: string, type: 'numerical' | 'datetime', cells: readonly Cell[], integer: boolean, rng: Rng, mixture: GmmOptions): ColumnCodec {
   const values: number[] = [];
   let hasNull = false;
   let style: DatetimeStyle = 'number';
@@ -427,7 +437,7 @@ function fitContinuous(column: string, type: 'numerical' | 'datetime', cells: re
     if (x > max) max = x;
     if (!Number.isInteger(x)) allInt = false;
   }
-  const gmm = fitGaussianMixture1D(values, rng, { maxComponents: maxModes });
+  const gmm = fitGaussianMixture1D(values, rng, mixture);
   return { kind: 'continuous', column, type, gmm, hasNull, min, max, integer: integer || (type === 'datetime' && allInt), datetimeStyle: style };
 }
 

@@ -39,6 +39,10 @@ export const tvaeConfigSchema = z
     idBuckets: positiveInt.max(10000).default(50),
     /** Whole-number columns with at most this many distinct values are encoded as discrete (0: never); see TransformerOptions. */
     discreteIntegerMaxValues: z.number().int().min(0).max(1000).default(10),
+    /** Values each continuous column's mixture is fitted on at most (0: the whole column, as SDV/RDT); see TransformerOptions. */
+    mixtureFitValues: z.number().int().min(0).default(5000),
+    /** EM iterations of each column's mixture at most (SDV/RDT: 100). */
+    mixtureMaxIterations: positiveInt.max(100000).default(1000),
     removeExactCopies: z.boolean().default(true),
     /**
      * DP-SGD: Poisson-sampled batches (rate batchSize / rows), each example's gradient clipped to
@@ -148,7 +152,7 @@ export class TvaeSynthesizer implements Synthesizer {
     const rng = new Rng(options.seed);
     progress.line(`tvae: preparing ${table.rowCount} rows × ${table.columns.length} columns`);
     const guard = SampleGuard.fit(table, metadata, { constraints: options.constraints ?? [], removeExactCopies: cfg.removeExactCopies });
-    const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets, discreteIntegerMaxValues: cfg.discreteIntegerMaxValues });
+    const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets, discreteIntegerMaxValues: cfg.discreteIntegerMaxValues, mixtureFitValues: cfg.mixtureFitValues, mixtureMaxIterations: cfg.mixtureMaxIterations });
     const { data } = transformer.transform(table, rng.split('encode'));
     const W = transformer.width;
     const spans = transformer.spans;

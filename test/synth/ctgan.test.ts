@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CancelToken, ConfigError, InterruptedError, ModelStateError, Rng, collectingProgress } from '../../src/core/index.ts';
 import type { Cell, Table } from '../../src/data/index.ts';
 import * as nn from '../../src/nn/index.ts';
-import { CtganSynthesizer, type Discriminator, discriminatorForward, discriminatorInputGradient } from '../../src/synth/ctgan.ts';
+import { type CondBatch, CtganSynthesizer, type Discriminator, discriminatorForward, discriminatorInputGradient, permuteConditions } from '../../src/synth/ctgan.ts';
 import { createSynthesizer, loadSynthesizer } from '../../src/synth/index.ts';
 import { dense } from '../../src/synth/neural-tabular.ts';
 import { backends, gradcheck } from '../nn/helpers.ts';
@@ -125,6 +125,81 @@ describe('CtganSynthesizer', () => {
       c.load(join(dir, 'm.json'));
       assert.equal(c.config.generatorNorm, 'batch');
       assert.deepEqual(c.sample(120, { seed: 2 }), s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("'batch-train' generator (SDV's sampling): trains as 'batch', samples with batch statistics, never changes the model", async () => {
+    const bn = new CtganSynthesizer({ ...small, generatorNorm: 'batch' });
+    const bt = new CtganSynthesizer({ ...small, generatorNorm: 'batch-train' });
+    const rb = await bn.fit(table, metadata, { seed: 4, epochs: 3 });
+    const rt = await bt.fit(table, metadata, { seed: 4, epochs: 3 });
+    assert.deepEqual(rt.losses, rb.losses, 'the same training');
+    const s = bt.sample(120, { seed: 2 });
+    assert.notDeepEqual(s.table, bn.sample(120, { seed: 2 }).table, 'batch statistics, not running ones, at sampling');
+    const dir = mkdtempSync(join(tmpdir(), 'ctgan-bt-'));
+    try {
+      bt.save(join(dir, 'before.bin'));
+      assert.deepEqual(bt.sample(120, { seed: 2 }), s);
+      bt.sample(700, { seed: 3 });
+      bt.save(join(dir, 'after.bin'));
+      assert.ok(readFileSync(join(dir, 'after.bin')).equals(readFileSync(join(dir, 'before.bin'))), 'sampling left the running statistics as they were');
+      const c = new CtganSynthesizer();
+      c.load(join(dir, 'after.bin'));
+      assert.equal(c.config.generatorNorm, 'batch-train');
+      assert.deepEqual(c.sample(120, { seed: 2 }), s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('permuteConditions shuffles whole conditions (one-hot, column and category together)', () => {
+    // 40 rows over two discrete columns (3 + 4 categories; cond width 7).
+    const n = 40;
+    const rng = new Rng(9);
+    const cb: CondBatch = { cond: new Float32Array(n * 7), column: new Int32Array(n), category: new Int32Array(n) };
+    for (let i = 0; i < n; i++) {
+      const j = rng.int(2);
+      const c = rng.int(j === 0 ? 3 : 4);
+      cb.column[i] = j;
+      cb.category[i] = c;
+      cb.cond[i * 7 + (j === 0 ? 0 : 3) + c] = 1;
+    }
+    const p = permuteConditions(cb, new Rng(1));
+    const key = (b: CondBatch, i: number): string => `${b.column[i]}:${b.category[i]}:${[...b.cond.subarray(i * 7, i * 7 + 7)].join('')}`;
+    const keys = (b: CondBatch): string[] => Array.from({ length: n }, (_, i) => key(b, i));
+    assert.deepEqual([...keys(p)].sort(), [...keys(cb)].sort(), 'the same conditions');
+    for (let i = 0; i < n; i++) assert.equal(p.cond[i * 7 + (p.column[i] === 0 ? 0 : 3) + p.category[i]!], 1, `row ${i}: one-hot matches its column and category`);
+    assert.ok(keys(p).some((k, i) => k !== keys(cb)[i]), 'in another order');
+    assert.deepEqual(permuteConditions(cb, new Rng(1)), p, 'by the seed');
+  });
+
+  it('permuteRealConditions changes the critic step (SDV pairs real rows with shuffled conditions), deterministically', async () => {
+    const fit = async (permute: boolean) => {
+      const m = new CtganSynthesizer({ ...small, permuteRealConditions: permute });
+      return (await m.fit(table, metadata, { seed: 5, epochs: 2 })).losses;
+    };
+    const permuted = await fit(true);
+    assert.notDeepEqual(permuted, await fit(false));
+    assert.deepEqual(await fit(true), permuted);
+  });
+
+  it('a model saved before generatorNorm existed (a layer-norm generator) loads as one', async () => {
+    const m = new CtganSynthesizer({ ...small, generatorNorm: 'layer' });
+    await m.fit(table, metadata, { seed: 6, epochs: 2 });
+    const s = m.sample(60, { seed: 1 });
+    const dir = mkdtempSync(join(tmpdir(), 'ctgan-old-'));
+    try {
+      const path = join(dir, 'm.json');
+      m.save(path);
+      const doc = JSON.parse(readFileSync(path, 'utf8')) as { config: Record<string, unknown> };
+      delete doc.config.generatorNorm;
+      writeFileSync(path, JSON.stringify(doc));
+      const c = new CtganSynthesizer();
+      c.load(path);
+      assert.equal(c.config.generatorNorm, 'layer');
+      assert.deepEqual(c.sample(60, { seed: 1 }), s);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -26,6 +26,39 @@ describe('variational Gaussian mixture', () => {
     assert.deepEqual(fitGaussianMixture1D(v, new Rng(2)), g);
   });
 
+  it('the whole-column fit (distinct values weighted by their counts) is EM on every value', () => {
+    // Whole numbers in three separated clusters, each value repeated: the weighted fit on the 15
+    // distinct values must reach the fixed point of unweighted EM on all 3,000 (maxFitValues above
+    // the column's size takes every value once, unweighted, in input order).
+    const rng = new Rng(5);
+    const v: number[] = [];
+    for (let i = 0; i < 3000; i++) v.push([0, 50, 100][i % 3]! + rng.int(5) + (i % 3 === 2 ? rng.int(3) : 0));
+    const opts = { maxComponents: 3, maxIterations: 5000, tolerance: 1e-12 };
+    const weighted = fitGaussianMixture1D(v, new Rng(1), { ...opts, maxFitValues: 0 });
+    const everyValue = fitGaussianMixture1D(v, new Rng(1), { ...opts, maxFitValues: 1e9 });
+    assert.equal(weighted.means.length, 3);
+    for (const key of ['means', 'stds'] as const) {
+      weighted[key].forEach((x, k) => assert.ok(Math.abs(x - everyValue[key][k]!) < 1e-6, `${key}[${k}] ${x} vs ${everyValue[key][k]}`));
+    }
+    // Stick-breaking weights depend on the components' order, which the two initialisations draw
+    // differently: equal up to that (≈ 1/rows), not to rounding.
+    weighted.weights.forEach((x, k) => assert.ok(Math.abs(x - everyValue.weights[k]!) < 1e-3, `weights[${k}] ${x} vs ${everyValue.weights[k]}`));
+    // Fitting the whole column does not depend on the order of the values (up to the rounding of
+    // the column's mean and spread, which are summed in input order).
+    const reversed = fitGaussianMixture1D([...v].reverse(), new Rng(1), { ...opts, maxFitValues: 0 });
+    for (const key of ['weights', 'means', 'stds'] as const) {
+      weighted[key].forEach((x, k) => assert.ok(Math.abs(x - reversed[key][k]!) < 1e-9, `reversed ${key}[${k}] ${x} vs ${reversed[key][k]}`));
+    }
+  });
+
+  it('maxIterations stops EM early (SDV/RDT: 100), which keeps duplicated components alive', () => {
+    const rng = new Rng(3);
+    const v = Array.from({ length: 4000 }, () => rng.normal());
+    const converged = fitGaussianMixture1D(v, new Rng(2), { maxFitValues: 0 });
+    const early = fitGaussianMixture1D(v, new Rng(2), { maxFitValues: 0, maxIterations: 5 });
+    assert.ok(early.means.length > converged.means.length, `${early.means.length} modes after 5 iterations vs ${converged.means.length} converged`);
+  });
+
   it('a constant column is one mode', () => {
     const g = fitGaussianMixture1D([3, 3, 3, 3], new Rng(0));
     assert.deepEqual(g.means, [3]);
@@ -101,6 +134,23 @@ describe('DataTransformer', () => {
     for (let r = 0; r < table.rowCount; r++) {
       for (let j = 0; j < us.length; j++) assert.equal(re[r * t.width + us.start + j], data[r * t.width + us.start + j]);
     }
+  });
+
+  it('mixture options reach every continuous column: whole column, capped iterations; bad values are ConfigErrors', () => {
+    const { table, metadata } = mixedTable(6000, 13);
+    const opts = { mixtureFitValues: 0, mixtureMaxIterations: 100 };
+    const t = DataTransformer.fit(table, metadata, new Rng(4), opts);
+    const prices = table.data.price!.filter((v): v is number => v !== null);
+    const codec = t.codecs[t.codecIndexOf('price')]!;
+    assert.equal(codec.kind, 'continuous');
+    // The transformer's mixture is the one fitted on the whole column with those options (not on
+    // a 5,000-value subsample, and not to convergence).
+    const expected = fitGaussianMixture1D(prices, new Rng(4).split('gmm:price'), { maxComponents: 10, maxFitValues: 0, maxIterations: 100 });
+    assert.deepEqual(codec.kind === 'continuous' ? codec.gmm : null, expected);
+    const subsampled = DataTransformer.fit(table, metadata, new Rng(4)).codecs[t.codecIndexOf('price')]!;
+    assert.notDeepEqual(subsampled.kind === 'continuous' ? subsampled.gmm : null, expected);
+    assert.throws(() => DataTransformer.fit(table, metadata, new Rng(4), { mixtureFitValues: -1 }), /mixtureFitValues/);
+    assert.throws(() => DataTransformer.fit(table, metadata, new Rng(4), { mixtureMaxIterations: 0 }), /mixtureMaxIterations/);
   });
 
   it('state round-trips through JSON and encodes identically', () => {
