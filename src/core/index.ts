@@ -1,5 +1,6 @@
 export { Rng, hashSeed } from './rng.ts';
 export { SamplifyError, DataValidationError, ConfigError, ModelStateError, InterruptedError, isSamplifyError } from './errors.ts';
+export type { ConfigProblem } from './errors.ts';
 export type { ErrorLocation } from './errors.ts';
 export { stderrProgress, silentProgress, collectingProgress, streamProgress, jsonLinesProgress, progressBar, etaSeconds, formatEta, CancelToken } from './progress.ts';
 export type { ProgressReporter } from './progress.ts';

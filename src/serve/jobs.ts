@@ -178,7 +178,8 @@ export function validateLaunch(runsDir: string, name: string, configText: string
     else if (kind === 'cold-start') parseColdStartTaskConfig(raw, 'config.yaml');
     else checkExperimentPipelines(parseExperimentConfig(raw, 'config.yaml'), baseDir);
   } catch (e) {
-    if (e instanceof ConfigError) problems.push({ field: e.location.field ?? '', message: e.message });
+    // Every problem the schema found, each at its key path (the first one's message without its "and N more").
+    if (e instanceof ConfigError) problems.push(...e.problems.map((p) => ({ field: p.field === '(top level)' ? '' : p.field, message: p.message })));
     else problems.push({ field: '', message: (e as Error).message });
   }
   return { problems };
