@@ -14,7 +14,7 @@ import { streamSSE } from 'hono/streaming';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatEta } from '../core/index.ts';
-import { buildReport, detectRunKind, html, RunFolder, type Html, type HtmlValue } from '../report/index.ts';
+import { buildReport, detectRunKind, html, RunFolder, type BuiltReport, type Html, type HtmlValue } from '../report/index.ts';
 import { cancelJob, isStepEvent, launchJob, readJob, RUN_NAME, startJob, validateLaunch, type LaunchProblem } from './jobs.ts';
 
 export interface WorkbenchOptions {
@@ -84,7 +84,7 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
   app.get('/runs/:name/report', async (c) => {
     const dir = run(c);
     if (!dir || !existsSync(dir)) return c.html(page('Not found', html`<p>No such run.</p>`), 404);
-    return c.html(await cachedReport(dir));
+    return c.html((await cachedReport(dir)).html);
   });
 
   app.get('/runs/:name/events', (c) => {
@@ -159,11 +159,11 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
     return c.redirect(`/runs/${name}`, 303);
   });
 
-  app.get('/compare', (c) => {
+  app.get('/compare', async (c) => {
     const a = runPath(runs, c.req.query('a') ?? '');
     const b = runPath(runs, c.req.query('b') ?? '');
     if (!a || !b || !existsSync(a) || !existsSync(b)) return c.html(page('Compare', html`<p>Choose two runs.</p>`), 400);
-    return c.html(page('Compare', compareRuns(a, b, c.req.query('a')!, c.req.query('b')!)));
+    return c.html(page('Compare', await compareRuns(a, b, c.req.query('a')!, c.req.query('b')!)));
   });
 
   app.onError((e, c) => c.html(page('Error', html`<p class="warn">${e.message}</p>`), 500));
@@ -182,13 +182,13 @@ function readFrom(path: string, offset: number, length: number): Buffer {
   }
 }
 
-const reportCache = new Map<string, { stamp: string; html: string }>();
+const reportCache = new Map<string, { stamp: string; report: BuiltReport }>();
 
 /**
  * A run's report, rebuilt only when a file in its folder changed (name, size, mtime of every file
  * the report could read), so many viewers of one report cost one build.
  */
-async function cachedReport(dir: string): Promise<string> {
+async function cachedReport(dir: string): Promise<BuiltReport> {
   const run = new RunFolder(dir);
   const stamp = run
     .files()
@@ -199,11 +199,11 @@ async function cachedReport(dir: string): Promise<string> {
     })
     .join('|');
   const hit = reportCache.get(dir);
-  if (hit && hit.stamp === stamp) return hit.html;
-  const html = (await buildReport(dir)).html;
-  reportCache.set(dir, { stamp, html });
+  if (hit && hit.stamp === stamp) return hit.report;
+  const report = await buildReport(dir);
+  reportCache.set(dir, { stamp, report });
   if (reportCache.size > 64) reportCache.delete(reportCache.keys().next().value!);
-  return html;
+  return report;
 }
 
 /** What a progress line says: a message (epoch, loss, validation metric, ETA parsed out), or a step event of one bar. */
@@ -328,23 +328,21 @@ function flatten(v: unknown, prefix = '', out: Map<string, string> = new Map()):
   return out;
 }
 
-/** The config and the test metrics (per arm for a lift experiment) a run folder records. */
-function runSummary(dir: string): { config: unknown; metrics: Map<string, number> } {
-  const metrics = new Map<string, number>();
+/**
+ * The config and the headline numbers of a run folder: what its kind's report leads with (each arm's
+ * test metrics and lift for lift and search experiments, the screen and confirmation of a recipe,
+ * accuracy per k and arm for few-label runs, fidelity and privacy for syntheses, AUC per model and
+ * arm for CTR, cold / warm metrics per arm for cold-start), read through the same run kind.
+ */
+async function runSummary(dir: string): Promise<{ kind: string; config: unknown; metrics: Map<string, number> }> {
+  const report = await cachedReport(dir);
+  const metrics = new Map(report.headline.map((m) => [m.name, m.value]));
   let config: unknown;
   try {
     const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Record<string, unknown>;
     config = r['config'] ?? r['task'];
-    if (Array.isArray(r['arms'])) {
-      for (const a of r['arms'] as { name?: unknown; test?: Record<string, unknown>; lift?: Record<string, unknown> | null }[]) {
-        for (const [m, v] of Object.entries(a.test ?? {})) if (typeof v === 'number') metrics.set(`${String(a.name)} · test ${m}`, v);
-        for (const [m, v] of Object.entries(a.lift ?? {})) if (typeof v === 'number') metrics.set(`${String(a.name)} · lift ${m}`, v);
-      }
-    } else if (r['test'] && typeof r['test'] === 'object') {
-      for (const [m, v] of Object.entries(r['test'] as Record<string, unknown>)) if (typeof v === 'number') metrics.set(`test ${m}`, v);
-    }
   } catch {
-    /* no results yet */
+    /* no results yet, or a synthesis run (its config is the saved config.yaml) */
   }
   if (config === undefined && existsSync(join(dir, 'config.yaml'))) {
     try {
@@ -353,18 +351,19 @@ function runSummary(dir: string): { config: unknown; metrics: Map<string, number
       /* shown as absent */
     }
   }
-  return { config, metrics };
+  return { kind: report.kind, config, metrics };
 }
 
-function compareRuns(a: string, b: string, nameA: string, nameB: string): Html {
-  const A = runSummary(a);
-  const B = runSummary(b);
+async function compareRuns(a: string, b: string, nameA: string, nameB: string): Promise<Html> {
+  const A = await runSummary(a);
+  const B = await runSummary(b);
   const keys = [...new Set([...A.metrics.keys(), ...B.metrics.keys()])];
   const fa = flatten(A.config);
   const fb = flatten(B.config);
   const diff = [...new Set([...fa.keys(), ...fb.keys()])].filter((k) => fa.get(k) !== fb.get(k)).sort();
   const f = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(4));
   return html`<h2>Metrics</h2>
+<p data-testid="compare-kinds">${nameA}: ${A.kind} · ${nameB}: ${B.kind}${A.kind !== B.kind ? ' — different kinds of run: only the numbers both record line up' : ''}</p>
 <table data-testid="compare-metrics"><thead><tr><th>metric</th><th>${nameA}</th><th>${nameB}</th><th>Δ (${nameB} − ${nameA})</th></tr></thead><tbody>
 ${keys.map((k) => {
   const x = A.metrics.get(k);

@@ -6,64 +6,17 @@
  * the console is clean and nothing is fetched. Skipped, saying so, when chromium is absent.
  */
 import { strict as assert } from 'node:assert';
-import { copyFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { silentProgress } from '../../src/core/index.ts';
-import { parseRecipeExperimentConfig, parseSequenceSynthesizeConfig, runEvaluation, runRecipeExperiment, runSequenceSynthesis } from '../../src/experiment/index.ts';
 import { writeReport } from '../../src/report/index.ts';
 import { tempFolder } from '../temp-folders.ts';
-import { SAMPLE } from './fixtures.ts';
+import { CASES } from './kind-folders.ts';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const CHROMIUM = process.env.SAMPLIFY_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM} (apt-get install chromium, or set SAMPLIFY_CHROMIUM)`;
-
-interface Case {
-  readonly kind: string;
-  /** Fills the (empty) run folder. */
-  make(dir: string): Promise<void> | void;
-  /** Charts the page must have (by data-chart name prefix), beyond "at least one". */
-  readonly charts?: readonly string[];
-}
-
-const stored = (file: string) => (dir: string) => copyFileSync(join(root, 'bench/results', file), join(dir, 'results.json'));
-const example = (name: string) => (dir: string) => cpSync(join(root, 'docs/examples', name), dir, { recursive: true, filter: (src) => !src.endsWith('report.html') });
-
-export const CASES: readonly Case[] = [
-  { kind: 'lift', make: example('beauty-recipe'), charts: ['metric-at-k', 'relative-lift', 'segments-historyLength'] },
-  { kind: 'evaluate', make: async (dir) => void (await runEvaluation({ data: SAMPLE, format: 'seqtxt', model: { model: 'pop' }, seeds: [0, 1], out: dir })) },
-  {
-    kind: 'recipe',
-    make: async (dir) => {
-      const config = parseRecipeExperimentConfig({
-        name: 'browser-recipe',
-        data: { path: SAMPLE, format: 'seqtxt' },
-        model: { model: 'pop' },
-        metric: 'NDCG@20',
-        arms: [{ name: 'crop', pipeline: join(root, 'examples/pipelines/crop-reorder.yaml'), views: 1 }],
-        procedure: { screen: { seeds: 1 }, confirm: { seeds: 2 } },
-      });
-      await runRecipeExperiment({ config, baseDir: root, out: dir, progress: silentProgress });
-    },
-    charts: ['screen-validation', 'cost-per-phase'],
-  },
-  { kind: 'search-lift', make: stored('search-lift-homedepot.json'), charts: ['relative-lift'] },
-  { kind: 'synthesize-table', make: example('ml100k-synthesis'), charts: ['column-shapes', 'pair-trends'] },
-  {
-    kind: 'synthesize-sequences',
-    make: async (dir) => {
-      const config = parseSequenceSynthesizeConfig({ name: 'users', data: { path: SAMPLE, format: 'seqtxt' }, synthesizer: { name: 'markov' }, histories: 80, seed: 0, out: join(dir, 'users.jsonl'), report: { holdout: 0.2 } });
-      await runSequenceSynthesis({ config, baseDir: root });
-    },
-  },
-  { kind: 'ctr', make: stored('ctr-ml100k.json') },
-  { kind: 'cold-start', make: stored('cold-start-beauty.json') },
-  { kind: 'few-label-images', make: stored('few-label-fashion-mnist-experiment.json') },
-  { kind: 'few-label-titles', make: stored('few-label-pricerunner-experiment.json') },
-];
 
 describe('every run kind in chromium', { skip }, () => {
   let browser: Browser;
