@@ -4,7 +4,7 @@
  * 4 model state (e.g. loading a model of another kind) · 130 interrupted (Ctrl-C; rerun to resume).
  */
 import { CommanderError } from 'commander';
-import { isSamplifyError } from '../core/index.ts';
+import { ConfigError, isSamplifyError } from '../core/index.ts';
 import { buildProgram } from './program.ts';
 
 export { buildProgram };
@@ -17,7 +17,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (isSamplifyError(e)) {
-      process.stderr.write(e.describe() + '\n');
+      process.stderr.write((e instanceof ConfigError ? e.describeAll() : e.describe()) + '\n'); // every problem of a config, one a line
       return e.exitCode;
     }
     const msg = e instanceof Error ? e.message : String(e);

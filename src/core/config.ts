@@ -114,14 +114,16 @@ export function describeIssues(schema: z.ZodType, issues: readonly z.core.$ZodIs
   return out;
 }
 
-/** Turns zod issues into one ConfigError naming the full key path of the first problem. */
+/** Turns zod issues into one ConfigError naming the full key path of the first problem, and carrying every problem with its key path. */
 export function configErrorFrom(schema: z.ZodType, issues: readonly z.core.$ZodIssue[], ctx: IssueContext = {}): ConfigError {
   const all = describeIssues(schema, issues, ctx.value);
   const first = all[0]!;
-  const field = formatKeyPath([...(ctx.prefix ?? []), ...first.path]) || '(top level)';
+  const fieldOf = (path: PropertyKey[]): string => formatKeyPath([...(ctx.prefix ?? []), ...path]) || '(top level)';
+  const field = fieldOf(first.path);
   const more = all.length > 1 ? ` (and ${all.length - 1} more problem${all.length > 2 ? 's' : ''})` : '';
   const head = ctx.label !== undefined ? `${ctx.label}: '${formatKeyPath(first.path) || '(params)'}' ` : '';
-  return new ConfigError(`${head}${first.message}${more}`, { ...(ctx.file !== undefined ? { file: ctx.file } : {}), field });
+  const problems = all.map((p) => ({ field: fieldOf(p.path), message: p.message }));
+  return new ConfigError(`${head}${first.message}${more}`, { ...(ctx.file !== undefined ? { file: ctx.file } : {}), field }, problems);
 }
 
 /** Validates `raw` with `schema`; the first problem becomes a ConfigError naming its key path. */

@@ -32,9 +32,28 @@ export class DataValidationError extends SamplifyError {
   override readonly exitCode = 3;
 }
 
-/** A config or CLI option that is missing, of the wrong type or out of range. Exit 2. */
+/** One problem of a config: its full key path and what is wrong there. */
+export interface ConfigProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/**
+ * A config or CLI option that is missing, of the wrong type or out of range. Exit 2. A config
+ * checked against its schema carries every problem found (`problems`, the first is the message's);
+ * `describeAll()` adds a line for each further one, so one run of the CLI shows them all.
+ */
 export class ConfigError extends SamplifyError {
   override readonly exitCode = 2;
+  readonly problems: readonly ConfigProblem[];
+  constructor(message: string, location: ErrorLocation = {}, problems: readonly ConfigProblem[] = []) {
+    super(message, location);
+    this.problems = problems.length > 0 ? problems : [{ field: location.field ?? '', message }];
+  }
+  /** `describe()`'s line, then each further problem on a line of its own (what the CLI prints). */
+  describeAll(): string {
+    return [this.describe(), ...this.problems.slice(1).map((p) => `  ${p.field ? `field '${p.field}': ` : ''}${p.message}`)].join('\n');
+  }
 }
 
 /** A model used before it was fitted, or a saved model that does not match. Exit 4. */

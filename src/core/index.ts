@@ -1,7 +1,8 @@
 export { Rng, hashSeed } from './rng.ts';
 export { SamplifyError, DataValidationError, ConfigError, ModelStateError, InterruptedError, isSamplifyError } from './errors.ts';
+export type { ConfigProblem } from './errors.ts';
 export type { ErrorLocation } from './errors.ts';
-export { stderrProgress, silentProgress, collectingProgress, streamProgress, jsonLinesProgress, progressBar, CancelToken } from './progress.ts';
+export { stderrProgress, silentProgress, collectingProgress, streamProgress, jsonLinesProgress, progressBar, etaSeconds, formatEta, CancelToken } from './progress.ts';
 export type { ProgressReporter } from './progress.ts';
 export { Registry, ComponentRegistry } from './registry.ts';
 export type { ComponentEntry } from './registry.ts';

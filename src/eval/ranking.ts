@@ -39,6 +39,7 @@ export function fullRankingRanks(model: Scorer, cases: readonly EvalCase[], numI
   const batchSize = options.batchSize ?? 256;
   const width = numItems + 1;
   const ranks = new Int32Array(cases.length);
+  options.progress?.step?.(options.label ?? 'ranking', 0, cases.length); // the bar's clock starts before the first batch
   for (let start = 0; start < cases.length; start += batchSize) {
     const batch = cases.slice(start, start + batchSize);
     const scores = model.scoreAll(batch.map((c) => c.history));

@@ -337,7 +337,7 @@ export async function runCtrExperiment(dataset: CtrDataset, rawConfig: unknown, 
         validation: valid,
         ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
         ...(config.patience !== undefined ? { patience: config.patience } : {}),
-        progress: { line: (s) => progress.line(`  ${tag}: ${s}`) },
+        progress: { line: (s) => progress.line(`  ${tag}: ${s}`), step: (l, d, t) => progress.step?.(`${tag}: ${l}`, d, t) },
         ...(deps.cancel ? { cancel: deps.cancel } : {}),
       });
       const pt = m.predict(test);
@@ -395,7 +395,7 @@ export async function runCtrExperiment(dataset: CtrDataset, rawConfig: unknown, 
         await synthesizer.fit(train, metadata, {
           seed,
           ...(epochs !== undefined ? { epochs } : {}),
-          progress: { line: (s) => progress.line(`  ${name}: ${s}`) },
+          progress: { line: (s) => progress.line(`  ${name}: ${s}`), step: (l, d, t) => progress.step?.(`${name}: ${l}`, d, t) },
           ...(deps.cancel ? { cancel: deps.cancel } : {}),
         });
         const fitSeconds = (performance.now() - ts) / 1000;

@@ -298,7 +298,15 @@ const ALPHA = 0.05;
 export async function runFewLabelExperiment(o: FewLabelExperimentOptions): Promise<FewLabelExperimentResult> {
   const prepared = await prepareFewLabelExperiment(o);
   const executor = o.executor ?? inProcessExecutor;
-  await executor.execute(prepared.units, (unit) => prepared.runUnit(unit, { claims: executor.claims, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) }));
+  // The experiment-level bar: (arm, k, seed) runs done of all, with an ETA from their pace.
+  const bar = (done: number): void => o.progress?.step?.('experiment: (arm, k, seed) runs', done, prepared.units.length);
+  let done = 0;
+  bar(0);
+  await executor.execute(prepared.units, async (unit) => {
+    const outcome = await prepared.runUnit(unit, { claims: executor.claims, ...(o.progress ? { progress: o.progress } : {}), ...(o.cancel ? { cancel: o.cancel } : {}) });
+    bar(++done);
+    return outcome;
+  });
   return prepared.aggregate();
 }
 

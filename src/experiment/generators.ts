@@ -188,7 +188,7 @@ export async function fitSequenceGenerator(train: TrainView, o: SequenceGenerato
     progress.line(`generator (${o.direction}): loaded ${dir}${typeof from === 'string' ? ` (${from})` : ''}`);
     return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: true, dir };
   }
-  const prefixed: ProgressReporter = { line: (t) => progress.line(`generator (${o.direction}): ${t}`) };
+  const prefixed: ProgressReporter = { line: (t) => progress.line(`generator (${o.direction}): ${t}`), step: (l, d, n) => progress.step?.(`generator (${o.direction}): ${l}`, d, n) };
   const report = await rec.fit(view, {
     seed: o.seed,
     epochs: spec.epochs,

@@ -266,6 +266,7 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   const progress = o.progress ?? silentProgress;
   const ran = new Map<string, LiftUnitRecord>();
   const unitOptions = { progress, ...(o.cancel ? { cancel: o.cancel } : {}) };
+  progress.step?.('experiment: (arm, seed) runs', 0, lift.units.length); // the bar's clock starts before the first run, so its first finish already gives an ETA
   await executor.execute(
     lift.units,
     async (unit) => {

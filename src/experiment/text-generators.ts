@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, parseWithSchema } from '../core/index.ts';
+import { ConfigError, parseWithSchema, type ProgressReporter } from '../core/index.ts';
 import type { QueryGroup, SearchSplit } from '../data/search/index.ts';
 import { CachedGenerator, fitQueryGenerator, OpenAICompatibleGenerator, RecordingGenerator, startReplayServer, textGenerators, type BatchOptions, type GenerationRequest, type ReplayServer, type TextGenerator, type TextPair } from '../llm/index.ts';
 import type { TextGeneratorContext } from './search.ts';
@@ -59,12 +59,45 @@ export function relevantPairs(groups: readonly QueryGroup[], split: SearchSplit,
 
 export async function defaultTextGenerators(spec: { readonly name: string; readonly config: Readonly<Record<string, unknown>> }, context: TextGeneratorContext): Promise<TextGenerator> {
   const { record, ...config } = spec.config;
-  const generator = await buildTextGenerator({ name: spec.name, config }, context);
+  const generator = withBatchProgress(await buildTextGenerator({ name: spec.name, config }, context), context.progress);
   if (record === undefined) return generator;
   const r = parseWithSchema(recordSchema, record, { prefix: ['generate', 'generator', 'config', 'record'] });
   const file = resolve(context.baseDir, r.file);
   context.progress.line(`recording the generator's answers to ${file} (replay them with generator name 'replay', model '${r.model}')`);
   return new RecordingGenerator(generator, { file, model: r.model, sendTopK: r.sendTopK });
+}
+
+/** `generator` whose batches show a bar with ETA: 'llm: generations', requests answered of the batch's. */
+export function withBatchProgress(generator: TextGenerator, progress: ProgressReporter): TextGenerator {
+  return new BatchProgressGenerator(generator, progress);
+}
+
+class BatchProgressGenerator implements TextGenerator {
+  readonly provider: string;
+  readonly model: string;
+  constructor(
+    private readonly inner: TextGenerator,
+    private readonly progress: ProgressReporter,
+  ) {
+    this.provider = inner.provider;
+    this.model = inner.model;
+  }
+  generate(request: GenerationRequest, signal?: AbortSignal) {
+    return this.inner.generate(request, signal);
+  }
+  generateBatch(requests: readonly GenerationRequest[], options: BatchOptions = {}) {
+    this.progress.step?.('llm: generations', 0, requests.length);
+    return this.inner.generateBatch(requests, {
+      ...options,
+      onProgress: (done, total) => {
+        this.progress.step?.('llm: generations', done, total);
+        options.onProgress?.(done, total);
+      },
+    });
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 /** A generator and the loopback server it talks to, closed together. */

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataValidationError, writeFileAtomic } from '../core/index.ts';
 import { facts, fmtSeconds, html, jsonBlock, note, table, trusted, type Html, type HtmlValue } from './html.ts';
-import { detectRunKind, type Provenance, type RenderedRun, type ReportSection } from './kinds.ts';
+import { detectRunKind, type HeadlineMetric, type Provenance, type RenderedRun, type ReportSection } from './kinds.ts';
 import { RunFolder, type ReportNote } from './run-folder.ts';
 import './kinds/index.ts';
 
@@ -19,6 +19,8 @@ export interface BuiltReport {
   readonly notes: readonly ReportNote[];
   /** Charts in the page. */
   readonly charts: number;
+  /** The run's headline numbers (finite values only), for comparing runs. */
+  readonly headline: readonly HeadlineMetric[];
 }
 
 /** The samplify version writing the report (package.json two folders up, in src/ and in dist/). */
@@ -50,7 +52,8 @@ export async function buildReport(runDir: string): Promise<BuiltReport> {
     rendered = unknownRun(run);
   }
   const page = pageHtml(rendered, run, kind?.name ?? 'unknown');
-  return { html: page, kind: kind?.name ?? 'unknown', notes: [...run.notes], charts: (page.match(/<figure class="chart"/g) ?? []).length };
+  const headline = (rendered.headline ?? []).filter((m) => Number.isFinite(m.value));
+  return { html: page, kind: kind?.name ?? 'unknown', notes: [...run.notes], charts: (page.match(/<figure class="chart"/g) ?? []).length, headline };
 }
 
 /** Builds the report and writes it atomically (default `<run-dir>/report.html`); returns the path and the build. */

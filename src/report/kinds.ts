@@ -32,6 +32,12 @@ export interface Provenance {
   readonly extra?: readonly (readonly [string, HtmlValue])[];
 }
 
+/** One headline number of a run (what the workbench's compare view sets side by side), e.g. `crop · test NDCG@20`. */
+export interface HeadlineMetric {
+  readonly name: string;
+  readonly value: number;
+}
+
 export interface RenderedRun {
   /** Headline, e.g. "Lift experiment · beauty-recipe". */
   readonly title: string;
@@ -40,6 +46,8 @@ export interface RenderedRun {
   /** Summary first, then details. */
   readonly sections: readonly ReportSection[];
   readonly provenance: Provenance;
+  /** The numbers the summary leads with, named so two runs of the kind line up (compare). */
+  readonly headline?: readonly HeadlineMetric[];
 }
 
 export interface RunKind {

@@ -12,8 +12,10 @@ import { Hono, type Context, type Next } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import { parse as parseYaml } from 'yaml';
-import { buildReport, detectRunKind, html, RunFolder, type Html, type HtmlValue } from '../report/index.ts';
-import { cancelJob, launchJob, readJob, RUN_NAME, startJob, validateLaunch, type LaunchProblem } from './jobs.ts';
+import { z } from 'zod';
+import { formatEta } from '../core/index.ts';
+import { buildReport, detectRunKind, html, RunFolder, type BuiltReport, type Html, type HtmlValue } from '../report/index.ts';
+import { cancelJob, isStepEvent, launchJob, readJob, RUN_NAME, startJob, validateLaunch, type LaunchProblem } from './jobs.ts';
 
 export interface WorkbenchOptions {
   /** Folder whose sub-folders are runs. */
@@ -82,7 +84,7 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
   app.get('/runs/:name/report', async (c) => {
     const dir = run(c);
     if (!dir || !existsSync(dir)) return c.html(page('Not found', html`<p>No such run.</p>`), 404);
-    return c.html(await cachedReport(dir));
+    return c.html((await cachedReport(dir)).html);
   });
 
   app.get('/runs/:name/events', (c) => {
@@ -157,11 +159,11 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
     return c.redirect(`/runs/${name}`, 303);
   });
 
-  app.get('/compare', (c) => {
+  app.get('/compare', async (c) => {
     const a = runPath(runs, c.req.query('a') ?? '');
     const b = runPath(runs, c.req.query('b') ?? '');
     if (!a || !b || !existsSync(a) || !existsSync(b)) return c.html(page('Compare', html`<p>Choose two runs.</p>`), 400);
-    return c.html(page('Compare', compareRuns(a, b, c.req.query('a')!, c.req.query('b')!)));
+    return c.html(page('Compare', await compareRuns(a, b, c.req.query('a')!, c.req.query('b')!)));
   });
 
   app.onError((e, c) => c.html(page('Error', html`<p class="warn">${e.message}</p>`), 500));
@@ -180,13 +182,13 @@ function readFrom(path: string, offset: number, length: number): Buffer {
   }
 }
 
-const reportCache = new Map<string, { stamp: string; html: string }>();
+const reportCache = new Map<string, { stamp: string; report: BuiltReport }>();
 
 /**
  * A run's report, rebuilt only when a file in its folder changed (name, size, mtime of every file
  * the report could read), so many viewers of one report cost one build.
  */
-async function cachedReport(dir: string): Promise<string> {
+async function cachedReport(dir: string): Promise<BuiltReport> {
   const run = new RunFolder(dir);
   const stamp = run
     .files()
@@ -197,16 +199,43 @@ async function cachedReport(dir: string): Promise<string> {
     })
     .join('|');
   const hit = reportCache.get(dir);
-  if (hit && hit.stamp === stamp) return hit.html;
-  const html = (await buildReport(dir)).html;
-  reportCache.set(dir, { stamp, html });
+  if (hit && hit.stamp === stamp) return hit.report;
+  const report = await buildReport(dir);
+  reportCache.set(dir, { stamp, report });
   if (reportCache.size > 64) reportCache.delete(reportCache.keys().next().value!);
-  return html;
+  return report;
 }
 
-/** Fields of a progress line a client can chart: epoch, loss, validation metric, ETA. */
-export function parseProgressLine(text: string): { text: string; epoch?: number; epochs?: number; loss?: number; metric?: string; value?: number; eta?: string } {
-  const out: ReturnType<typeof parseProgressLine> = { text };
+/** What a progress line says: a message (epoch, loss, validation metric, ETA parsed out), or a step event of one bar. */
+export interface ProgressEvent {
+  readonly text: string;
+  readonly epoch?: number;
+  readonly epochs?: number;
+  readonly loss?: number;
+  readonly metric?: string;
+  readonly value?: number;
+  /** Time left, as the terminal shows it ("12 s", "4 min"). */
+  readonly eta?: string;
+  /** A step event: the bar's label, units done of total, and seconds left at its pace (null before it has one). */
+  readonly step?: string;
+  readonly done?: number;
+  readonly total?: number;
+  readonly etaSeconds?: number | null;
+}
+
+const stepEventSchema = z.object({ step: z.string(), done: z.number().finite(), total: z.number().finite().positive(), etaSeconds: z.number().finite().nonnegative().nullable() });
+
+/** Fields of a progress line a client can chart: epoch, loss, validation metric, ETA; or a bar's step event. */
+export function parseProgressLine(text: string): ProgressEvent {
+  if (isStepEvent(text)) {
+    try {
+      const e = stepEventSchema.parse(JSON.parse(text));
+      return { text, step: e.step, done: e.done, total: e.total, etaSeconds: e.etaSeconds, ...(e.etaSeconds !== null ? { eta: formatEta(e.etaSeconds) } : {}) };
+    } catch {
+      return { text }; // a torn or foreign line stays a message
+    }
+  }
+  const out: { -readonly [K in keyof ProgressEvent]: ProgressEvent[K] } = { text };
   const ep = /epoch\s+(\d+)\/(\d+)/.exec(text);
   if (ep) Object.assign(out, { epoch: Number(ep[1]), epochs: Number(ep[2]) });
   const loss = /\bloss ([-\d.eE+]+)/.exec(text);
@@ -259,7 +288,7 @@ ${job?.reason ? html`<p class="warn" data-testid="reason">${job.reason}</p>` : '
 <p><a href="/runs/${enc}/report" data-testid="report-link">open the report</a></p>
 ${job ? html`<form method="post" action="/runs/${enc}/cancel" style="display:inline"><button data-testid="cancel">cancel (Ctrl-C: the checkpoint is kept)</button></form>
 <form method="post" action="/runs/${enc}/resume" style="display:inline"><button data-testid="resume">resume</button></form>
-<h2>Progress</h2><p data-testid="latest" class="latest"></p><pre id="log" data-testid="log" data-events="/runs/${enc}/events"></pre>
+<h2>Progress</h2><p data-testid="run-progress" class="latest"></p><ul data-testid="bars" class="bars"></ul><p data-testid="latest" class="latest"></p><pre id="log" data-testid="log" data-events="/runs/${enc}/events"></pre>
 <script src="/app.js"></script>` : ''}`;
 }
 
@@ -299,23 +328,21 @@ function flatten(v: unknown, prefix = '', out: Map<string, string> = new Map()):
   return out;
 }
 
-/** The config and the test metrics (per arm for a lift experiment) a run folder records. */
-function runSummary(dir: string): { config: unknown; metrics: Map<string, number> } {
-  const metrics = new Map<string, number>();
+/**
+ * The config and the headline numbers of a run folder: what its kind's report leads with (each arm's
+ * test metrics and lift for lift and search experiments, the screen and confirmation of a recipe,
+ * accuracy per k and arm for few-label runs, fidelity and privacy for syntheses, AUC per model and
+ * arm for CTR, cold / warm metrics per arm for cold-start), read through the same run kind.
+ */
+async function runSummary(dir: string): Promise<{ kind: string; config: unknown; metrics: Map<string, number> }> {
+  const report = await cachedReport(dir);
+  const metrics = new Map(report.headline.map((m) => [m.name, m.value]));
   let config: unknown;
   try {
     const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Record<string, unknown>;
     config = r['config'] ?? r['task'];
-    if (Array.isArray(r['arms'])) {
-      for (const a of r['arms'] as { name?: unknown; test?: Record<string, unknown>; lift?: Record<string, unknown> | null }[]) {
-        for (const [m, v] of Object.entries(a.test ?? {})) if (typeof v === 'number') metrics.set(`${String(a.name)} · test ${m}`, v);
-        for (const [m, v] of Object.entries(a.lift ?? {})) if (typeof v === 'number') metrics.set(`${String(a.name)} · lift ${m}`, v);
-      }
-    } else if (r['test'] && typeof r['test'] === 'object') {
-      for (const [m, v] of Object.entries(r['test'] as Record<string, unknown>)) if (typeof v === 'number') metrics.set(`test ${m}`, v);
-    }
   } catch {
-    /* no results yet */
+    /* no results yet, or a synthesis run (its config is the saved config.yaml) */
   }
   if (config === undefined && existsSync(join(dir, 'config.yaml'))) {
     try {
@@ -324,18 +351,19 @@ function runSummary(dir: string): { config: unknown; metrics: Map<string, number
       /* shown as absent */
     }
   }
-  return { config, metrics };
+  return { kind: report.kind, config, metrics };
 }
 
-function compareRuns(a: string, b: string, nameA: string, nameB: string): Html {
-  const A = runSummary(a);
-  const B = runSummary(b);
+async function compareRuns(a: string, b: string, nameA: string, nameB: string): Promise<Html> {
+  const A = await runSummary(a);
+  const B = await runSummary(b);
   const keys = [...new Set([...A.metrics.keys(), ...B.metrics.keys()])];
   const fa = flatten(A.config);
   const fb = flatten(B.config);
   const diff = [...new Set([...fa.keys(), ...fb.keys()])].filter((k) => fa.get(k) !== fb.get(k)).sort();
   const f = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(4));
   return html`<h2>Metrics</h2>
+<p data-testid="compare-kinds">${nameA}: ${A.kind} · ${nameB}: ${B.kind}${A.kind !== B.kind ? ' — different kinds of run: only the numbers both record line up' : ''}</p>
 <table data-testid="compare-metrics"><thead><tr><th>metric</th><th>${nameA}</th><th>${nameB}</th><th>Δ (${nameB} − ${nameA})</th></tr></thead><tbody>
 ${keys.map((k) => {
   const x = A.metrics.get(k);
@@ -359,15 +387,48 @@ main{max-width:1100px;margin:0 auto;padding:12px 24px}table{border-collapse:coll
 </style></head><body><header><a href="/">samplify workbench</a> · ${title}</header><main>${body}</main></body></html>`.text;
 }
 
-/** The run page's script: follows the run's server-sent events into the log and the latest-progress line. */
+/**
+ * The run page's script: follows the run's server-sent events into the log, the latest-progress
+ * line, one line per bar (step events) and the whole-run line: the experiment's bar over its
+ * (arm, seed) runs while it has one, else the earliest-started bar still open (a synthesis run's
+ * stage: copula columns, then the quality report's pairs, then the privacy stages).
+ */
 const CLIENT_JS = `(() => {
   const log = document.getElementById('log');
   if (!log) return;
   const latest = document.querySelector('[data-testid=latest]');
   const status = document.querySelector('[data-testid=status]');
+  const whole = document.querySelector('[data-testid=run-progress]');
+  const list = document.querySelector('[data-testid=bars]');
+  const bars = new Map(); // label → its latest state, in the order the bars (re)started
+  let shown = null;
+  const describe = (b) => b.label + ': ' + b.done + '/' + b.total + ' (' + Math.floor((100 * b.done) / b.total) + ' %)' + (b.eta ? ' — ETA ' + b.eta : b.done >= b.total ? ' — done' : '');
+  const showBars = () => {
+    const open = [...bars.values()].filter((b) => b.done < b.total);
+    const top = open.find((b) => b.label.startsWith('experiment:')) || open[0] || shown;
+    if (top) {
+      shown = top;
+      whole.textContent = 'whole run — ' + describe(top);
+      whole.dataset.label = top.label;
+      whole.dataset.done = String(top.done);
+      whole.dataset.total = String(top.total);
+      whole.dataset.eta = top.eta || '';
+    }
+    list.replaceChildren(...open.map((b) => { const li = document.createElement('li'); li.dataset.label = b.label; li.textContent = describe(b); return li; }));
+  };
   const es = new EventSource(log.dataset.events);
   es.addEventListener('progress', (e) => {
     const p = JSON.parse(e.data);
+    if (p.step !== undefined) {
+      const bar = { label: p.step, done: p.done, total: p.total, eta: p.eta };
+      const before = bars.get(p.step);
+      if (before && p.done < before.done) bars.delete(p.step); // a new pass of the bar: now the latest started
+      if (p.done < p.total) bars.set(p.step, bar);
+      else bars.delete(p.step); // a finished bar leaves the list (the whole-run line keeps it, marked done, until another opens)
+      if (shown && shown.label === p.step) shown = bar;
+      showBars();
+      return;
+    }
     log.textContent += p.text + '\\n';
     log.scrollTop = log.scrollHeight;
     if (p.epoch !== undefined) latest.textContent = 'epoch ' + p.epoch + '/' + p.epochs + (p.loss !== undefined ? ', loss ' + p.loss.toFixed(4) : '') + (p.metric ? ', ' + p.metric + ' ' + p.value.toFixed(4) : '');

@@ -3,7 +3,7 @@
  * <run>` for sequence, search and recipe experiments, `samplify ctr` / `samplify cold-start` for
  * those tasks, `samplify synthesize <config> --out <run>/synthetic.*` for synthesis configs), so a crash or a long epoch never stalls the server; everything about it lives in its run
  * folder — `config.yaml`, `job.json` (command, pid, status, exit code) and `progress.log` (the
- * child's stderr, one progress line per line) — so a restarted server lists every run again.
+ * child's stderr: its progress lines, and a step event line per bar update, SAMPLIFY_STEP_EVENTS=1) — so a restarted server lists every run again.
  * Cancel sends SIGINT: the child finishes its batch, keeps its last checkpoint and exits 130;
  * resume starts the same command, which continues from that checkpoint.
  */
@@ -66,7 +66,7 @@ export function lastLogLine(runDir: string): string | null {
       const n = Math.min(size, 4096);
       const buf = Buffer.alloc(n);
       readSync(fd, buf, 0, n, size - n);
-      const line = buf.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean).pop();
+      const line = buf.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !isStepEvent(l)).pop();
       return line ? line.slice(0, 300) : null;
     } finally {
       closeSync(fd);
@@ -74,6 +74,11 @@ export function lastLogLine(runDir: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** A step event line (`{"step": …}`, written by the child's progress reporter for each bar), not a message. */
+export function isStepEvent(line: string): boolean {
+  return line.startsWith('{"step":');
 }
 
 export function readJob(runDir: string): (Job & { shown: JobStatus }) | null {
@@ -173,7 +178,8 @@ export function validateLaunch(runsDir: string, name: string, configText: string
     else if (kind === 'cold-start') parseColdStartTaskConfig(raw, 'config.yaml');
     else checkExperimentPipelines(parseExperimentConfig(raw, 'config.yaml'), baseDir);
   } catch (e) {
-    if (e instanceof ConfigError) problems.push({ field: e.location.field ?? '', message: e.message });
+    // Every problem the schema found, each at its key path (the first one's message without its "and N more").
+    if (e instanceof ConfigError) problems.push(...e.problems.map((p) => ({ field: p.field === '(top level)' ? '' : p.field, message: p.message })));
     else problems.push({ field: '', message: (e as Error).message });
   }
   return { problems };
@@ -188,7 +194,7 @@ export function startJob(runDir: string, o: { resume?: boolean } = {}): Job {
   const command = [process.execPath, ...cliEntry(), ...commandOf(kind, config, runDir)];
   mkdirSync(runDir, { recursive: true });
   const log = openSync(join(runDir, 'progress.log'), o.resume ? 'a' : 'w');
-  const child = spawn(command[0]!, command.slice(1), { cwd: runDir, stdio: ['ignore', log, log], detached: true, env: { ...process.env, SAMPLIFY_WORKBENCH: '1' } });
+  const child = spawn(command[0]!, command.slice(1), { cwd: runDir, stdio: ['ignore', log, log], detached: true, env: { ...process.env, SAMPLIFY_WORKBENCH: '1', SAMPLIFY_STEP_EVENTS: '1' } });
   closeSync(log);
   const job: Job = { kind: kind.startsWith('synthesize') ? 'synthesize' : 'experiment', command, pid: child.pid ?? null, status: 'running', exitCode: null, startedAt: new Date().toISOString(), endedAt: null, attempts: (previous?.attempts ?? 0) + 1 };
   writeJsonAtomic(join(runDir, 'job.json'), job);

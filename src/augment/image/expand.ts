@@ -136,6 +136,7 @@ export async function expandImageFolder(src: string, outDir: string, spec: unkno
   let lastPct = -1;
   const tick = (): void => {
     done++;
+    progress.step?.('augment-images: images', done, tasks.length);
     const pct = Math.floor((100 * done) / tasks.length);
     if (pct >= lastPct + 10 || done === tasks.length) {
       lastPct = pct;

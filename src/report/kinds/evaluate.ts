@@ -40,6 +40,7 @@ ${res.pendingSeeds?.length ? html`<p class="note warn">Seeds still being trained
     const cfg = res?.config;
     const cmdModel = model && typeof model === 'object' ? ` --model ${modelName}` : '';
     return {
+      ...(res ? { headline: Object.entries(res.test).map(([m, v]) => ({ name: `test ${m}`, value: v })) } : {}),
       title: `Evaluation · ${modelName}${ds?.['name'] ? ` on ${String(ds['name'])}` : ''}`,
       ...(ds ? { subtitle: `${String(ds['users'] ?? '?')} users, ${String(ds['items'] ?? '?')} items, ${String(ds['testCases'] ?? '?')} test cases; split ${String(cfg?.['split'] ?? 'not recorded')}, protocol ${String(cfg?.['protocol'] ?? 'not recorded')}.` } : {}),
       sections,

@@ -149,6 +149,7 @@ ${sel ? note(`Validation selects per seed: ${sel.chosenArms.join(', ')} — test
       }
       const experiment = res?.modality !== undefined;
       return {
+        headline: (res?.summary ?? []).flatMap((r) => [{ name: `k=${r.k} · ${r.arm} · test accuracy`, value: r.testAccuracyMean }, ...(r.vsNone ? [{ name: `k=${r.k} · ${r.arm} · Δ accuracy vs none`, value: r.vsNone.meanDiff }] : [])]),
         title: `Few-label ${noun} · ${res?.name ?? res?.benchmark ?? run.name}`,
         subtitle: res ? `${[...new Set(res.summary.map((r) => r.arm))].join(', ')} at k = ${[...new Set(res.summary.map((r) => r.k))].join(', ')}` : 'results.json is missing or unreadable',
         sections,

@@ -10,6 +10,7 @@ import { evaluateKind } from './evaluate.ts';
 import { sequenceSynthesisKind, tableSynthesisKind } from './synthesize.ts';
 import { coldStartKind, ctrKind } from './tasks.ts';
 import { fewLabelImagesKind, fewLabelTitlesKind } from './images.ts';
+import { augmentImagesKind, benchmarkKind } from './outputs.ts';
 
 registerRunKind(recipeKind); // its results.json names its kind; the screen/ and confirm/ sub-folders are lift runs
 registerRunKind(searchLiftKind); // before lift: its results.json has arms and a metric too
@@ -21,3 +22,5 @@ registerRunKind(tableSynthesisKind);
 registerRunKind(sequenceSynthesisKind);
 registerRunKind(fewLabelImagesKind);
 registerRunKind(fewLabelTitlesKind);
+registerRunKind(benchmarkKind); // summary.json over per-model evaluate folders
+registerRunKind(augmentImagesKind); // manifest.jsonl of written images

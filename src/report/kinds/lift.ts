@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { combineSeeds, defaultMetrics } from '../../eval/index.ts';
 import { barSpec, binCounts, figure, histogramSpec, type Datum } from '../charts.ts';
 import { fmt, fmtP, fmtPercent, html, jsonBlock, note, table, type Html, type HtmlValue } from '../html.ts';
-import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
+import type { HeadlineMetric, RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import type { RunFolder } from '../run-folder.ts';
 import { backendLine, curveFigures, environmentProvenance, evaluateResultsSchema, type EvaluateResults, machineLine, metricAtKFigures, metricOrder, metricsSchema, readCurves, readSeedRecords, stageSchema, timingFigure, type SeedRecord } from './common.ts';
 
@@ -303,6 +303,11 @@ export function liftEnvironment(run: RunFolder, environment: unknown, baseEval: 
   return { ...env, ...(version ? { version } : {}), ...(machine ? { machine } : {}), ...(backend ? { backend } : {}) };
 }
 
+/** Each arm's test metrics and relative lifts, `arm · test M` / `arm · lift M` (shared by the search and recipe pages). */
+export function liftHeadline(arms: readonly { readonly name: string; readonly test: Readonly<Record<string, number>>; readonly lift?: Readonly<Record<string, number>> | null | undefined }[]): HeadlineMetric[] {
+  return arms.flatMap((a) => [...Object.entries(a.test).map(([m, v]) => ({ name: `${a.name} · test ${m}`, value: v })), ...Object.entries(a.lift ?? {}).map(([m, v]) => ({ name: `${a.name} · lift ${m}`, value: v }))]);
+}
+
 export const liftKind: RunKind = {
   name: 'lift',
   description: 'lift experiment (samplify experiment): baseline vs arms over seeds',
@@ -359,6 +364,7 @@ export const liftKind: RunKind = {
     const baseEval = run.readJson('arms/baseline/results.json', evaluateResultsSchema, 'the machine and backend of the run are not shown', { optional: true });
     const totalSeconds = seedRecords.flatMap((r) => r.seeds).reduce((s, r) => s + (r.fitSeconds ?? 0) + (r.evalSeconds ?? 0), 0) + stages.reduce((s, st) => s + st.seconds, 0);
     return {
+      headline: liftHeadline(arms),
       title: `Lift experiment · ${res?.name ?? run.name}`,
       subtitle: `${arms.length} arm(s) incl. baseline${res?.dataset?.name ? ` on ${res.dataset.name}` : ''}${res?.dataset?.users ? ` (${res.dataset.users} users, ${res.dataset.items} items, ${res.dataset.testCases} test cases)` : ''}; metric ${metric}; ${seeds.length} seed(s).`,
       sections,

@@ -11,7 +11,7 @@ import { fmt, fmtPercent, fmtSeconds, html, note, table, type Html, type HtmlVal
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import type { RunFolder } from '../run-folder.ts';
 import { curveFigures, environmentProvenance, evaluateResultsSchema, metricsSchema, readCurves, readSeedRecords, stageSchema, timingFigure } from './common.ts';
-import { liftArmSchema, liftEnvironment, liftResultsSchema, liftTable, segmentsSection, type LiftArm } from './lift.ts';
+import { liftArmSchema, liftEnvironment, liftHeadline, liftResultsSchema, liftTable, segmentsSection, type LiftArm } from './lift.ts';
 
 const candidateSchema = z.object({ name: z.string(), valid: z.number(), validLift: z.number() }).loose();
 
@@ -139,6 +139,7 @@ export const recipeKind: RunKind = {
     const env = res?.environment !== undefined ? environmentProvenance(run, 'results.json', res.environment, { subcommand: 'experiment', template }) : liftEnvironment(run, undefined, baseEval);
     const wall = res ? (res.cost?.screenSeconds ?? res.screen.seconds) + (res.cost?.confirmSeconds ?? res.confirm?.seconds ?? 0) : 0;
     return {
+      headline: res ? [...res.screen.candidates.flatMap((c) => (typeof c.validLift === 'number' ? [{ name: `screen · ${c.name} · valid lift ${res.metric}`, value: c.validLift }] : [])), ...liftHeadline(confirmArms(run, res).map((a) => ({ ...a, name: `confirm · ${a.name}` })))] : [],
       title: `Recipe · ${res?.name ?? run.name}`,
       subtitle: res
         ? `Screen: baseline + ${res.screen.candidates.length} candidate(s), ${res.screen.seeds ?? '?'} seed(s) → ${res.chosen ? `chosen on validation: ${res.chosen}` : 'nothing chosen'}${res.confirm ? ` → confirm: ${res.confirm.seeds ?? '?'} seeds` : ''}; metric ${res.metric}.`

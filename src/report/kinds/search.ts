@@ -6,7 +6,7 @@ import { fmt, fmtPercent, html, jsonBlock, note, table, type Html, type HtmlValu
 import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import type { RunFolder } from '../run-folder.ts';
 import { environmentProvenance } from './common.ts';
-import { liftArmSchema, liftTable, segmentsSection, verdictOf, type LiftArm } from './lift.ts';
+import { liftArmSchema, liftHeadline, liftTable, segmentsSection, verdictOf, type LiftArm } from './lift.ts';
 
 const searchResultsSchema = z
   .object({
@@ -170,6 +170,7 @@ export const searchLiftKind: RunKind = {
     }
     const d = res?.dataset;
     return {
+      headline: liftHeadline(arms),
       title: `Search lift experiment · ${res?.name ?? run.name}`,
       subtitle: `${arms.length} arm(s) incl. baseline; ${res?.split ? `${res.split.kind} split (seed ${res.split.seed}): ${res.split.train} / ${res.split.valid} / ${res.split.test} queries` : 'split not recorded'}; metric ${metric}; ${seeds.length} seed(s).`,
       sections,

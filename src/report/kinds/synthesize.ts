@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { barSpec, binCounts, figure, heatmapSpec, histogramSpec, lineSpec, type Datum } from '../charts.ts';
 import { fmt, html, note, table, type Html, type HtmlValue } from '../html.ts';
-import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
+import type { HeadlineMetric, RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import type { RunFolder } from '../run-folder.ts';
 import { environmentProvenance } from './common.ts';
 
@@ -116,6 +116,19 @@ function reportFile(run: RunFolder, prov: SynthProvenance | null, provFile: stri
 }
 
 const v3 = (x: { value: number } | null | undefined): string => fmt(x?.value, 3);
+
+/** The named numbers that are recorded (absent or non-numeric ones are left out). */
+function headlineOf(entries: readonly (readonly [string, number | { value: number } | null | undefined])[]): HeadlineMetric[] {
+  return entries.flatMap(([name, x]) => {
+    const value = typeof x === 'number' ? x : x?.value;
+    return typeof value === 'number' ? [{ name, value }] : [];
+  });
+}
+
+/** Fidelity and privacy numbers both synthesis kinds lead with. */
+function synthesisHeadline(q: { overall?: { value: number } | null | undefined; detection?: z.infer<typeof detectionSchema> | undefined } | undefined, p: z.infer<typeof privacySchema> | undefined, own: readonly (readonly [string, number | { value: number } | null | undefined])[]): HeadlineMetric[] {
+  return headlineOf([['fidelity (overall)', q?.overall], ...own, ['detection AUC (trees)', q?.detection?.detectionAuc?.trees], ['membership-inference AUC', p?.membershipInference?.auc], ['exact copies', p?.exactCopies?.count]]);
+}
 
 function privacySummaryRows(p: z.infer<typeof privacySchema>): HtmlValue[][] {
   const rows: HtmlValue[][] = [];
@@ -309,6 +322,7 @@ ${table(['fidelity measure', 'value', 'reading'], rows, { id: 'quality-table', n
     sections.push({ id: 'samples', title: 'Samples', body: nearest ? html`<h3>Synthetic rows next to their nearest real rows</h3>${nearest}<h3>The first synthetic rows</h3>${samples}` : samples });
     sections.push({ id: 'time', title: 'Time and memory per stage', body: await timingSection(prov) });
     return {
+      headline: synthesisHeadline(q, rep?.privacy, [['column shapes', q?.columnShapes?.score], ['column pair trends', q?.columnPairs?.score], ['rare-category coverage', q?.rareCategories?.score]]),
       title: `Table synthesis · ${prov?.name ?? provFile.replace(/\.provenance\.json$/, '')}`,
       subtitle: `${name}${prov?.input?.rowsIn !== undefined ? ` fitted on ${prov.input.path ?? 'the input'} (${prov.input.rowsIn} rows in, ${prov.input.rowsRejected ?? 0} rejected)` : ''}; ${String(prov?.sample?.['produced'] ?? '?')} rows sampled.`,
       sections,
@@ -394,6 +408,7 @@ ${note('The real histories are not in the run folder; the report compares with t
     if (nearest) sections.push({ id: 'nearest', title: 'Synthetic users next to their nearest real user', body: nearest });
     sections.push({ id: 'time', title: 'Time and memory per stage', body: await timingSection(prov) });
     return {
+      headline: synthesisHeadline(q, rep?.privacy, [['length (1 − TV)', q?.length?.['tvComplement'] as number | undefined], ['item popularity (1 − TV)', q?.itemPopularity?.tvComplement]]),
       title: `History synthesis · ${prov?.name ?? provFile.replace(/\.provenance\.json$/, '')}`,
       subtitle: `${name}${prov?.input?.rowsIn !== undefined ? ` fitted on ${prov.input.path ?? 'the input'} (${prov.input.rowsIn} rows in)` : ''}; ${String(prov?.sample?.['histories'] ?? '?')} synthetic users.`,
       sections,

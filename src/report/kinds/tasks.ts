@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { pairedTTest } from '../../eval/index.ts';
 import { barSpec, figure, type Datum } from '../charts.ts';
 import { fmt, fmtP, fmtPercent, html, note, table, type HtmlValue } from '../html.ts';
-import type { RenderedRun, ReportSection, RunKind } from '../kinds.ts';
+import type { HeadlineMetric, RenderedRun, ReportSection, RunKind } from '../kinds.ts';
 import { backendLine, environmentProvenance, machineLine, metricsSchema } from './common.ts';
 
 const meanStd = z.object({ mean: z.number(), std: z.number() }).loose();
@@ -46,11 +46,14 @@ export const ctrKind: RunKind = {
   async render(run): Promise<RenderedRun> {
     const res = run.readJson('results.json', ctrResultsSchema, 'no CTR results (the per-run records under runs/ are not aggregated by the report)');
     const sections: ReportSection[] = [];
+    const headline: HeadlineMetric[] = [];
     if (res) {
       const rows: HtmlValue[][] = [];
       const values: Datum[] = [];
       for (const c of res.cells) {
         const real = res.cells.find((x) => x.model === c.model && x.arm === 'real');
+        const cellName = `${c.model} · ${c.synthesizer ? `${c.arm} (${c.synthesizer})` : c.arm}`;
+        headline.push({ name: `${cellName} · test AUC`, value: c.testAuc.mean }, { name: `${cellName} · test log-loss`, value: c.testLogLoss.mean });
         const { p, lift } = ctrCompare(c, real);
         const label = c.synthesizer ? `${c.arm} (${c.synthesizer})` : c.arm;
         rows.push([
@@ -87,6 +90,7 @@ ${note('Each arm is compared with the real-only arm of the same model; the paire
     }
     const seeds = [...new Set(res?.cells.flatMap((c) => c.runs.map((r) => r.seed)) ?? [])].sort((a, b) => a - b);
     return {
+      headline,
       title: `CTR experiment · ${res?.name ?? run.name}`,
       subtitle: res ? `${res.cells.length} (model, arm) cells over ${seeds.length} seed(s).` : 'results.json could not be read.',
       sections,
@@ -192,6 +196,7 @@ ${table(['arm', 'what', 'chosen', 'cold NDCG@20', 'cold HR@20', 'warm NDCG@20', 
     }
     const seeds = [...new Set(res?.arms.flatMap((a) => a.seeds ?? []) ?? [])].sort((a, b) => a - b);
     return {
+      headline: (res?.arms ?? []).flatMap((a) => ['coldTest', 'warmTest'].flatMap((set) => Object.entries(a.metrics[set] ?? {}).map(([m, v]) => ({ name: `${a.arm} · ${set === 'coldTest' ? 'cold' : 'warm'} test ${m}`, value: v })))),
       title: `Item cold-start · ${run.name}`,
       subtitle: res ? `${res.arms.length} arms, ${res.comparisons.length} paired comparisons.` : 'results.json could not be read.',
       sections,

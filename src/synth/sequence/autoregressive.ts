@@ -186,7 +186,7 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
     const seqs = train.users().map((u) => train.sequence(u));
     if (seqs.length === 0) throw new ConfigError('autoregressive: the training view has no non-empty history', { field: 'train' });
     const model = this.#newModel();
-    const prefixed = options.progress ? { line: (t: string) => options.progress!.line(`autoregressive: ${t}`) } : undefined;
+    const prefixed = options.progress ? { line: (t: string) => options.progress!.line(`autoregressive: ${t}`), step: (l: string, d: number, n: number) => options.progress!.step?.(`autoregressive: ${l}`, d, n) } : undefined;
     const report = await model.fit(train, { seed: options.seed, epochs: this.config.epochs, ...(prefixed ? { progress: prefixed } : {}), ...(options.cancel ? { cancel: options.cancel } : {}), ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}) });
     this.#s = {
       model,

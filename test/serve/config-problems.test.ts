@@ -1,0 +1,81 @@
+/**
+ * A config with several problems shows every one, each at its key path: on the terminal (the CLI's
+ * error lines) and in the workbench's launch form — not the first one and "and N more".
+ */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+import { ConfigError, parseWithSchema } from '../../src/core/index.ts';
+import { startWorkbench, validateLaunch } from '../../src/serve/index.ts';
+import { SAMPLE } from '../report/fixtures.ts';
+import { tempFolder } from '../temp-folders.ts';
+import { z } from 'zod';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const CHROMIUM = process.env.SAMPLIFY_CHROMIUM ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM} (apt-get install chromium, or set SAMPLIFY_CHROMIUM)`;
+
+/** Three problems: a value out of range, one inside a list, an unknown key. */
+const BAD = `name: bad\ndata: { path: ${SAMPLE}, format: seqtxt }\nmodel: { model: pop }\nseeds: 0\nepochz: 3\narms: [{ name: a, views: -1, pipeline: { version: 1, steps: [{ op: crop, ratio: 0.8 }] } }]\n`;
+const FIELDS = ['seeds', 'arms[0].views', 'epochz'];
+
+describe('every config problem, with its key path', () => {
+  it('a ConfigError from a schema carries every problem; a plain one is its own single problem', () => {
+    const e = (() => {
+      try {
+        parseWithSchema(z.object({ a: z.number(), b: z.object({ c: z.string() }) }).strict(), { a: 'x', b: { c: 1 }, d: 0 }, { prefix: ['top'] });
+      } catch (x) {
+        return x as ConfigError;
+      }
+      throw new Error('no error');
+    })();
+    assert.deepEqual(e.problems.map((p) => p.field), ['top.a', 'top.b.c', 'top.d']);
+    assert.ok(!e.describe().includes('\n'), 'describe() stays one line');
+    const lines = e.describeAll().split('\n');
+    assert.equal(lines.length, 3);
+    assert.match(lines[0]!, /field 'top\.a'.*\(and 2 more problems\)$/);
+    assert.match(lines[1]!, /^ {2}field 'top\.b\.c': /);
+    assert.match(lines[2]!, /^ {2}field 'top\.d': Unrecognized key 'd'/);
+    const single = new ConfigError('bad seed', { field: 'seed' });
+    assert.deepEqual(single.problems, [{ field: 'seed', message: 'bad seed' }]);
+    assert.equal(single.describeAll(), "ConfigError: field 'seed': bad seed");
+  });
+
+  it('the terminal shows each problem on its own line (samplify experiment, exit 2)', () => {
+    const dir = tempFolder('config-problems-cli-');
+    writeFileSync(join(dir, 'bad.yaml'), BAD);
+    const r = spawnSync(process.execPath, [join(root, 'scripts/samplify-src.mjs'), 'experiment', join(dir, 'bad.yaml'), '--out', join(dir, 'run')], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    for (const f of FIELDS) assert.match(r.stderr, new RegExp(`field '${f.replace(/[[\].]/g, '\\$&')}': `), `${f} in:\n${r.stderr}`);
+    assert.ok(!existsSync(join(dir, 'run', 'results.json')));
+  });
+
+  it('the launch check returns every problem at its key path', () => {
+    const problems = validateLaunch(tempFolder('config-problems-launch-'), 'bad', BAD).problems;
+    assert.deepEqual(problems.map((p) => p.field).sort(), [...FIELDS].sort());
+    assert.ok(problems.every((p) => !/more problem/.test(p.message)), JSON.stringify(problems));
+  });
+
+  it('the launch form lists every problem next to the editor', { skip }, async () => {
+    const runs = tempFolder('config-problems-wb-');
+    const wb = await startWorkbench({ runs, port: 0 });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${wb.origin}/new`);
+      await page.fill('input[name="name"]', 'bad');
+      await page.fill('textarea[name="config"]', BAD);
+      await page.locator('[data-testid="launch-button"]').click();
+      const items = await page.locator('[data-testid="errors"] li').allTextContents();
+      assert.equal(items.length, 3, JSON.stringify(items));
+      for (const f of FIELDS) assert.ok(items.some((t) => t.startsWith(`${f}: `)), `${f} in ${JSON.stringify(items)}`);
+      assert.ok(!existsSync(join(runs, 'bad')), 'nothing launched');
+    } finally {
+      await browser.close();
+      await wb.close();
+    }
+  });
+});

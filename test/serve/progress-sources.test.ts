@@ -1,0 +1,119 @@
+/**
+ * Long work beyond the first round of bars reports `step(label, done, total)` too, so a terminal
+ * shows a bar with ETA and the workbench gets step events: augment-images' images, the few-label
+ * experiment's (arm, k, seed) runs, an LLM batch's generations, the fits the CTR task wraps (their
+ * labels prefixed with the synthesizer), a lift generator's and the autoregressive synthesizer's
+ * training batches.
+ */
+import { strict as assert } from 'node:assert';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import type { ProgressReporter } from '../../src/core/index.ts';
+import { makeTrainView, type Cell, type Table, type TableMetadata } from '../../src/data/index.ts';
+import { augmentImages, fitSequenceGenerator, parseFewLabelExperimentConfig, runCtrExperiment, runFewLabelExperiment } from '../../src/experiment/index.ts';
+import { withBatchProgress } from '../../src/experiment/text-generators.ts';
+import { runBatch, type TextGenerator } from '../../src/llm/index.ts';
+import { createSynthesizer } from '../../src/synth/index.ts';
+import { createSequenceSynthesizer } from '../../src/synth/sequence/index.ts';
+import { tempFolder } from '../temp-folders.ts';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const pricerunner = resolve(root, '../shared/data/pricerunner-products/pricerunner_aggregate.csv');
+
+/** Every step update, per label. */
+function recording(): ProgressReporter & { steps: Map<string, { done: number; total: number }[]> } {
+  const steps = new Map<string, { done: number; total: number }[]>();
+  return { steps, line: () => {}, step: (label, done, total) => void steps.set(label, [...(steps.get(label) ?? []), { done, total }]) };
+}
+
+/** The label's updates start at 0 (the clock starts before the first unit, so its first finish gives an ETA) or end at its total. */
+function assertBar(p: ReturnType<typeof recording>, label: string | RegExp, total?: number): void {
+  const key = [...p.steps.keys()].find((k) => (typeof label === 'string' ? k === label : label.test(k)));
+  assert.ok(key !== undefined, `no step for ${String(label)}; labels: ${[...p.steps.keys()].join(', ')}`);
+  const s = p.steps.get(key)!;
+  const last = s.at(-1)!;
+  assert.equal(last.done, last.total, `${key} ends at its total`);
+  if (total !== undefined) assert.equal(last.total, total, key);
+}
+
+describe('progress bars in more long work', () => {
+  it('augment-images: images done of all', async () => {
+    const src = tempFolder('steps-images-');
+    for (const c of ['cat', 'dog']) {
+      mkdirSync(join(src, c));
+      for (let k = 0; k < 3; k++) await sharp(Buffer.alloc(8 * 8 * 3, 40 * k + (c === 'cat' ? 0 : 100)), { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(join(src, c, `i${k}.png`));
+    }
+    const p = recording();
+    const pipeline = join(src, '..', `${src.split('/').pop()}-pipeline.yaml`);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(pipeline, 'family: image\nsteps: [{ op: hflip, p: 1 }]\n');
+    await augmentImages({ images: src, pipeline, views: 1, seed: 0, out: join(tempFolder('steps-images-out-'), 'out'), workers: 0, progress: p });
+    assertBar(p, 'augment-images: images', 6);
+  });
+
+  it('few-label: the (arm, k, seed) runs, from 0', { timeout: 120_000 }, async () => {
+    const config = parseFewLabelExperimentConfig({
+      task: 'few-label',
+      name: 'titles',
+      data: { kind: 'titles', path: pricerunner, classes: ['CPUs', 'Digital Cameras', 'Microwaves'], testPerClass: 20 },
+      ks: [3],
+      seeds: 2,
+      validPerClass: 5,
+      classifier: { iterations: 20 },
+      bootstrap: { resamples: 100 },
+      arms: [{ name: 'noise', views: 1, pipeline: { steps: [{ op: 'keyboard_typo', rate: 0.15 }] } }],
+    });
+    const p = recording();
+    await runFewLabelExperiment({ config, baseDir: root, out: tempFolder('steps-few-label-'), progress: p });
+    assertBar(p, 'experiment: (arm, k, seed) runs', 4);
+    assert.equal(p.steps.get('experiment: (arm, k, seed) runs')![0]!.done, 0);
+  });
+
+  it('an LLM batch: requests answered of the batch, the caller’s own onProgress still called', async () => {
+    const inner: TextGenerator = {
+      provider: 'fake',
+      model: 'echo',
+      generate: async (r) => ({ text: r.prompt, finishReason: 'stop' }) as never,
+      generateBatch: (requests, options) => runBatch(requests, 2, async (r) => ({ ok: true, text: r.prompt }) as never, options),
+      close: async () => {},
+    };
+    const p = recording();
+    const own: number[] = [];
+    await withBatchProgress(inner, p).generateBatch(Array.from({ length: 5 }, (_, i) => ({ prompt: `q${i}` })) as never, { onProgress: (d) => void own.push(d) });
+    assertBar(p, 'llm: generations', 5);
+    assert.deepEqual(p.steps.get('llm: generations')!.map((s) => s.done), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(own, [1, 2, 3, 4, 5]);
+  });
+
+  it('CTR: a synthesizer fit’s bar reaches the task’s reporter, prefixed with the synthesizer', async () => {
+    const meta: TableMetadata = { columns: { user: { type: 'id' }, color: { type: 'categorical' }, price: { type: 'numerical' }, label: { type: 'boolean' } } };
+    const cols: Record<string, Cell[]> = { user: [], color: [], price: [], label: [] };
+    for (let i = 0; i < 300; i++) {
+      cols.user!.push(`u${i % 23}`);
+      cols.color!.push(['red', 'green', 'blue'][i % 3]!);
+      cols.price!.push((i * 7) % 100);
+      cols.label!.push(i % 3 === 0 ? i % 2 === 0 : i % 5 === 0);
+    }
+    const table: Table = { columns: Object.keys(cols), rowCount: 300, data: cols };
+    const p = recording();
+    await runCtrExperiment({ table, metadata: meta, label: 'label', rowIds: Array.from({ length: 300 }, (_, i) => i), timestamps: Array.from({ length: 300 }, (_, i) => i) }, { seeds: [0], models: ['logistic'], synthesizers: ['gaussian-copula'], arms: ['real', 'real+synth'], epochs: 1 }, { createSynthesizer, progress: p });
+    assertBar(p, 'gaussian-copula: gaussian-copula: columns');
+  });
+
+  const seqs = Array.from({ length: 40 }, (_, u) => Int32Array.from({ length: 4 + (u % 4) }, (_, i) => 1 + ((u + i * 3) % 12)));
+
+  it('a lift generator: its training batches, prefixed with the direction', { timeout: 60_000 }, async () => {
+    const p = recording();
+    await fitSequenceGenerator(makeTrainView(12, seqs), { direction: 'reverse', seed: 0, epochs: 1, model: { config: { hidden: 8, maxLen: 8 } }, progress: p });
+    assertBar(p, /^generator \(reverse\): .*epoch 1\/1/);
+  });
+
+  it('the autoregressive synthesizer: its training batches, prefixed', { timeout: 60_000 }, async () => {
+    const synth = createSequenceSynthesizer('autoregressive', { epochs: 1, network: { hidden: 8, maxLen: 8 } });
+    const p = recording();
+    await synth.fit(makeTrainView(12, seqs), { seed: 0, progress: p });
+    assertBar(p, /^autoregressive: .*epoch 1\/1/);
+  });
+});
