@@ -14,20 +14,21 @@
  * The result is the same dataset the in-memory path builds (loadDataset → kCoreFilter →
  * leaveOneOutSplit) — tested row for row in test/data/out-of-core/.
  */
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { structValue, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, DataValidationError } from '../../core/errors.ts';
 import { writeJsonAtomic } from '../../core/fsutil.ts';
-import { scanDelimited } from '../csv.ts';
 import { checkInputFile } from '../lines.ts';
 import { RejectionSink } from '../rejections.ts';
 import type { ReadReport, SplitSummary } from '../types.ts';
-import { checkId, checkTimestamp, clip, type ColumnNames, type IdType } from '../validate.ts';
+import type { ColumnNames, IdType } from '../validate.ts';
 import { withDuckDB } from '../duckdb.ts';
+import { ChunkWriter, stageRows, type OutOfCoreFormat } from './stage.ts';
 
 export interface OutOfCoreOptions {
-  readonly format: 'csv' | 'tsv';
+  /** csv / tsv (with a header line), jsonl (one object per line) or parquet; the rules are readInteractions'. */
+  readonly format: OutOfCoreFormat;
   readonly columns: ColumnNames;
   /** Allowed event types (needs columns.eventType), as in readInteractions. */
   readonly eventTypes?: readonly string[];
@@ -65,108 +66,18 @@ export interface OutOfCoreResult {
 
 export type OutOfCoreSplit = { readonly kind: 'leave-one-out' } | { readonly kind: 'temporal'; readonly validFraction: number; readonly testFraction: number; readonly keepColdStart?: boolean };
 
-const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+export const OUT_OF_CORE_FORMATS: readonly OutOfCoreFormat[] = ['csv', 'tsv', 'jsonl', 'parquet'];
+
+export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 function checkOptions(o: OutOfCoreOptions): void {
-  if (o.format !== 'csv' && o.format !== 'tsv') throw new ConfigError(`out-of-core reads csv or tsv, got '${String(o.format)}'`, { field: 'format' });
+  if (!OUT_OF_CORE_FORMATS.includes(o.format)) throw new ConfigError(`out-of-core reads ${OUT_OF_CORE_FORMATS.join(', ')}; got '${String(o.format)}'`, { field: 'format' });
   if (!o.columns?.user || !o.columns.item) throw new ConfigError('columns.user and columns.item are required', { field: 'columns' });
   if (o.eventTypes !== undefined && o.columns.eventType === undefined) throw new ConfigError('eventTypes given but no columns.eventType to check them against', { field: 'eventTypes' });
   const k = o.kCore ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new ConfigError(`k-core needs an integer k >= 1, got ${k}`, { field: 'kCore' });
   if (o.memoryLimit !== undefined && !MEMORY_LIMIT.test(o.memoryLimit)) throw new ConfigError(`memoryLimit must look like '512MB' or '2GB', got '${o.memoryLimit}'`, { field: 'memoryLimit' });
   if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) throw new ConfigError(`threads must be an integer >= 1, got ${o.threads}`, { field: 'threads' });
-}
-
-/** Buffered synchronous appends to one file (the staging file): ~1 MiB writes, nothing else held. */
-export class ChunkWriter {
-  private buf = '';
-  private readonly fd: number;
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
-  }
-  write(s: string): void {
-    this.buf += s;
-    if (this.buf.length >= 1 << 20) this.flush();
-  }
-  flush(): void {
-    if (this.buf.length > 0) writeSync(this.fd, this.buf);
-    this.buf = '';
-  }
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
-}
-
-interface Staged {
-  rowsIn: number;
-  staged: number;
-  checksum: string;
-}
-
-/**
- * Stage 1. The per-row rules are those of readDelimitedTable + InteractionBuilder.add (column
- * count, repeated header, ids, timestamp, event type), with the same codes, fields and reasons;
- * the duplicate check is left to stage 2.
- */
-async function stageRows(path: string, o: OutOfCoreOptions, sink: RejectionSink, stagePath: string): Promise<Staged> {
-  const delimiter = o.format === 'tsv' ? '\t' : ',';
-  const quote = o.format === 'csv' ? '"' : null;
-  const cols = o.columns;
-  const idType = o.idType ?? 'token';
-  const eventSet = o.eventTypes ? new Set(o.eventTypes) : undefined;
-  const out = new ChunkWriter(stagePath);
-  let header: string[] = [];
-  let idx = { user: 0, item: 0, timestamp: -1, eventType: -1 };
-  let rowsIn = 0;
-  let staged = 0;
-  try {
-    const checksum = await scanDelimited(path, { delimiter, quote, encoding: 'utf-8' }, {
-      header(h) {
-        header = h;
-        const missing = (['user', 'item', 'timestamp', 'eventType'] as const).filter((k) => cols[k] !== undefined && !h.includes(cols[k]!)).map((k) => cols[k]!);
-        if (missing.length > 0)
-          throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; header has: ${h.map((x) => `'${clip(x, 40)}'`).join(', ')}`, { file: path, line: 1, field: missing[0]! });
-        idx = { user: h.indexOf(cols.user), item: h.indexOf(cols.item), timestamp: cols.timestamp !== undefined ? h.indexOf(cols.timestamp) : -1, eventType: cols.eventType !== undefined ? h.indexOf(cols.eventType) : -1 };
-      },
-      record(line, fields, raw) {
-        rowsIn++;
-        const rawClip = raw.length > 200 ? raw.slice(0, 200) + '…' : raw;
-        if (fields.length !== header.length) return sink.reject(line, '*', 'column-count', `expected ${header.length} fields (as in the header), found ${fields.length}`, rawClip);
-        if (fields.every((f, k) => f.trim() === header[k])) return sink.reject(line, '*', 'repeated-header', 'the header line is repeated here (concatenated files?)', rawClip);
-        const u = checkId(fields[idx.user], idType);
-        if (!u.ok) return sink.reject(line, cols.user, u.code, `user ${u.reason}`, rawClip);
-        const it = checkId(fields[idx.item], idType);
-        if (!it.ok) return sink.reject(line, cols.item, it.code, `item ${it.reason}`, rawClip);
-        let t = 0;
-        if (idx.timestamp >= 0) {
-          const tc = checkTimestamp(fields[idx.timestamp]);
-          if (!tc.ok) return sink.reject(line, cols.timestamp!, tc.code, tc.reason, rawClip);
-          t = tc.value;
-        }
-        let ev = '';
-        if (idx.eventType >= 0) {
-          const e = fields[idx.eventType]!;
-          if (e.trim() === '') return sink.reject(line, cols.eventType!, 'unknown-event-type', 'event type is missing', rawClip);
-          ev = e.trim();
-          if (eventSet !== undefined && !eventSet.has(ev)) return sink.reject(line, cols.eventType!, 'unknown-event-type', `event type '${clip(ev)}' is not one of: ${[...eventSet].join(', ')}`, rawClip);
-          // The staging file is tab-separated; an event name with a tab or newline is escaped as JSON.
-          if (/[\t\n\r\\]/.test(ev)) ev = JSON.stringify(ev);
-        }
-        // Ids passed checkId: no whitespace or control characters, so tabs are safe separators.
-        out.write(`${line}\t${u.value}\t${it.value}\t${t}\t${ev}\n`);
-        staged++;
-      },
-      bad(line, code, reason, raw) {
-        rowsIn++;
-        sink.reject(line, '*', code, reason, raw);
-      },
-    });
-    if (rowsIn === 0) throw new DataValidationError('file has a header but no data rows', { file: path });
-    return { rowsIn, staged, checksum };
-  } finally {
-    out.close();
-  }
 }
 
 async function count(conn: DuckDBConnection, sql: string): Promise<number> {
@@ -368,7 +279,6 @@ async function writeSequencesText(conn: DuckDBConnection, path: string): Promise
     }
     if (current !== -1) out.write('\n');
     out.close();
-    const { renameSync } = await import('node:fs');
     renameSync(tmp, path);
   } catch (e) {
     out.close();
