@@ -125,11 +125,12 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       rmSync(stagePath, { force: true });
       lap('load');
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
-      // first occurrence in file order is kept, as InteractionBuilder does.
+      // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate gives
+      // the kept rows (`g`); only groups with copies are joined back to name the dropped lines.
       let kept = staged.staged;
       if (hasTime) {
-        await conn.run('CREATE TABLE dup AS SELECT line, first_line FROM (SELECT line, min(line) OVER (PARTITION BY u, i, ts, ev) AS first_line FROM raw) WHERE line <> first_line');
-        const res = await conn.stream('SELECT line, first_line FROM dup ORDER BY line');
+        await conn.run('CREATE TABLE g AS SELECT min(line) AS line, u, i, ts, ev, count(*) AS copies FROM raw GROUP BY u, i, ts, ev');
+        const res = await conn.stream('SELECT r.line, d.line AS first_line FROM raw r JOIN (SELECT line, u, i, ts, ev FROM g WHERE copies > 1) d USING (u, i, ts, ev) WHERE r.line <> d.line ORDER BY r.line');
         for (;;) {
           const chunk = await res.fetchChunk();
           if (chunk === null || chunk.rowCount === 0) break;
@@ -139,43 +140,40 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
             kept--;
           }
         }
-        await conn.run('DELETE FROM raw WHERE line IN (SELECT line FROM dup)');
-        await conn.run('DROP TABLE dup');
-      }
+        await conn.run('DROP TABLE raw');
+      } else await conn.run('ALTER TABLE raw RENAME TO g');
       const report = sink.close(staged.rowsIn, kept, 'interaction');
       lap('duplicates');
       // Dense ids as interactionsToSequences: users by first line; a user's rows by (timestamp, line);
-      // items by first appearance walking users in order and each sequence in order.
-      await conn.run('CREATE TABLE uids AS SELECT u, (row_number() OVER (ORDER BY min(line)) - 1)::BIGINT AS uidx FROM raw GROUP BY u');
-      const order = hasTime ? 'ts, line' : 'line';
-      await conn.run(
-        `CREATE TABLE seq AS SELECT uidx, (row_number() OVER (PARTITION BY uidx ORDER BY ${order}) - 1)::BIGINT AS pos, i, ts FROM raw JOIN uids USING (u)`,
-      );
-      await conn.run('DROP TABLE raw');
-      await conn.run('CREATE TABLE iids AS SELECT i, row_number() OVER (ORDER BY min(uidx * 4294967296 + pos))::BIGINT AS iidx FROM seq GROUP BY i');
+      // items by first appearance walking users in order and each sequence in order, i.e. by the
+      // smallest (user's first line, timestamp, line) among the item's rows — no position needed yet.
+      await conn.run('CREATE TABLE uf AS SELECT u, min(line) AS first_line FROM g GROUP BY u');
+      await conn.run(`CREATE TABLE ik AS SELECT i, min({'u': first_line, 't': ts, 'l': line}) AS first_seen FROM g JOIN uf USING (u) GROUP BY i`);
       lap('dense-ids');
       // k-core on the (user, item) multigraph: its fixpoint is unique, so this removal order gives
       // the same survivors as kCoreFilter's. Counts are interactions, as there.
       const k = o.kCore ?? 1;
-      const before = { users: await count(conn, 'SELECT count(*) FROM uids'), items: await count(conn, 'SELECT count(*) FROM iids'), rows: await count(conn, 'SELECT count(*) FROM seq') };
+      const before = { users: await count(conn, 'SELECT count(*) FROM uf'), items: await count(conn, 'SELECT count(*) FROM ik'), rows: await count(conn, 'SELECT count(*) FROM g') };
       let rounds = 0;
       if (k > 1) {
         for (;;) {
           rounds++;
-          const n0 = await count(conn, 'SELECT count(*) FROM seq');
-          await conn.run(`DELETE FROM seq WHERE uidx IN (SELECT uidx FROM seq GROUP BY uidx HAVING count(*) < ${k})`);
-          await conn.run(`DELETE FROM seq WHERE i IN (SELECT i FROM seq GROUP BY i HAVING count(*) < ${k})`);
-          if ((await count(conn, 'SELECT count(*) FROM seq')) === n0) break;
+          const n0 = await count(conn, 'SELECT count(*) FROM g');
+          await conn.run(`DELETE FROM g WHERE u IN (SELECT u FROM g GROUP BY u HAVING count(*) < ${k})`);
+          await conn.run(`DELETE FROM g WHERE i IN (SELECT i FROM g GROUP BY i HAVING count(*) < ${k})`);
+          if ((await count(conn, 'SELECT count(*) FROM g')) === n0) break;
         }
       }
       lap('k-core');
-      // Survivors renumbered densely in their old order (kCoreFilter's rule).
-      await conn.run('CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY uidx) - 1)::INTEGER AS user_idx, uidx, u AS "user" FROM uids WHERE uidx IN (SELECT DISTINCT uidx FROM seq)');
-      await conn.run('CREATE TABLE items AS SELECT row_number() OVER (ORDER BY iidx)::INTEGER AS item_idx, i AS item FROM iids WHERE i IN (SELECT DISTINCT i FROM seq)');
+      // Survivors numbered densely in their old order (kCoreFilter's rule): users from 0, items from 1.
+      const survivors = (col: string): string => (rounds === 0 ? '' : `WHERE ${col} IN (SELECT DISTINCT ${col} FROM g)`);
+      await conn.run(`CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY first_line) - 1)::INTEGER AS user_idx, u AS "user" FROM uf ${survivors('u')}`);
+      await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY first_seen)::INTEGER AS item_idx, i AS item FROM ik ${survivors('i')}`);
       await conn.run(
-        `CREATE TABLE inter AS SELECT user_idx, (row_number() OVER (PARTITION BY user_idx ORDER BY pos) - 1)::INTEGER AS pos, item_idx${hasTime ? ', ts AS "timestamp"' : ''},
-           count(*) OVER (PARTITION BY user_idx) AS n FROM seq JOIN users USING (uidx) JOIN items ON items.item = seq.i`,
+        `CREATE TABLE inter AS SELECT user_idx, (row_number() OVER (PARTITION BY user_idx ORDER BY ts, line) - 1)::INTEGER AS pos, item_idx${hasTime ? ', ts AS "timestamp"' : ''},
+           count(*) OVER (PARTITION BY user_idx) AS n FROM g JOIN users ON users."user" = g.u JOIN items ON items.item = g.i`,
       );
+      await conn.run('DROP TABLE g');
       const after = { users: await count(conn, 'SELECT count(*) FROM users'), items: await count(conn, 'SELECT count(*) FROM items'), rows: await count(conn, 'SELECT count(*) FROM inter') };
       if (after.rows === 0) throw new DataValidationError(`no interactions left after the ${k}-core filter`, { file: path });
       const files = { users: 'users.parquet', items: 'items.parquet', interactions: 'interactions.parquet', summary: 'summary.json' };
