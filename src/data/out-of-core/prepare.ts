@@ -267,13 +267,16 @@ async function writeSequencesText(conn: DuckDBConnection, path: string): Promise
       const chunk = await res.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
       const [uidx, user, item] = chunk.getColumns() as [number[], string[], string[]];
+      // One string per chunk: a write per item would cost a call per interaction.
+      let text = '';
       for (let r = 0; r < chunk.rowCount; r++) {
         if (uidx[r] !== current) {
-          out.write(current === -1 ? user[r]! : `\n${user[r]}`);
+          text += current === -1 ? user[r]! : `\n${user[r]}`;
           current = uidx[r]!;
         }
-        out.write(` ${item[r]}`);
+        text += ` ${item[r]}`;
       }
+      out.write(text);
     }
     if (current !== -1) out.write('\n');
     out.close();
