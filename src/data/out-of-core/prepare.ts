@@ -24,7 +24,7 @@ import { RejectionSink } from '../rejections.ts';
 import type { ReadReport, SplitSummary } from '../types.ts';
 import type { ColumnNames, IdType } from '../validate.ts';
 import { withDuckDB } from '../duckdb.ts';
-import { ChunkWriter, stageRows, type OutOfCoreFormat } from './stage.ts';
+import { ChunkWriter, OUT_OF_CORE_FORMATS, stageRows, type OutOfCoreFormat } from './stage.ts';
 
 export interface OutOfCoreOptions {
   /** csv / tsv (with a header line), jsonl (one object per line) or parquet; the rules are readInteractions'. */
@@ -66,12 +66,10 @@ export interface OutOfCoreResult {
 
 export type OutOfCoreSplit = { readonly kind: 'leave-one-out' } | { readonly kind: 'temporal'; readonly validFraction: number; readonly testFraction: number; readonly keepColdStart?: boolean };
 
-export const OUT_OF_CORE_FORMATS: readonly OutOfCoreFormat[] = ['csv', 'tsv', 'jsonl', 'parquet'];
-
 export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 function checkOptions(o: OutOfCoreOptions): void {
-  if (!OUT_OF_CORE_FORMATS.includes(o.format)) throw new ConfigError(`out-of-core reads ${OUT_OF_CORE_FORMATS.join(', ')}; got '${String(o.format)}'`, { field: 'format' });
+  if (!(OUT_OF_CORE_FORMATS as readonly string[]).includes(o.format)) throw new ConfigError(`out-of-core reads ${OUT_OF_CORE_FORMATS.join(', ')}; got '${String(o.format)}'`, { field: 'format' });
   if (!o.columns?.user || !o.columns.item) throw new ConfigError('columns.user and columns.item are required', { field: 'columns' });
   if (o.eventTypes !== undefined && o.columns.eventType === undefined) throw new ConfigError('eventTypes given but no columns.eventType to check them against', { field: 'eventTypes' });
   const k = o.kCore ?? 1;
@@ -115,6 +113,8 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
   try {
     const staged = await stageRows(path, o, sink, stagePath);
     lap('validate');
+    // Nothing staged: every row was rejected — the reader's error (with the first rejection's line and field).
+    if (staged.staged === 0) sink.close(staged.rowsIn, 0, 'interaction');
     return await withDuckDB(path, async (conn) => {
       await conn.run(`SET memory_limit = '${o.memoryLimit ?? '1GB'}'`);
       await conn.run('SET temp_directory = $1', [spill]);

@@ -19,7 +19,9 @@ import { clipRaw, decodeLine, forEachLine, lenientText, sha256File } from '../li
 import { jsonObjectLine, type RejectionSink } from '../rejections.ts';
 import { checkId, checkTimestamp, clip, type ColumnNames, type IdType } from '../validate.ts';
 
-export type OutOfCoreFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
+/** The log formats the out-of-core path reads, with the rules of readInteractions for each. */
+export const OUT_OF_CORE_FORMATS = ['csv', 'tsv', 'jsonl', 'parquet'] as const;
+export type OutOfCoreFormat = (typeof OUT_OF_CORE_FORMATS)[number];
 
 export interface StageOptions {
   readonly format: OutOfCoreFormat;
