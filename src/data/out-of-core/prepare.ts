@@ -121,16 +121,20 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       await conn.run(`SET threads = ${o.threads ?? 2}`);
       await conn.run('SET preserve_insertion_order = false');
       const spec = structValue({ line: 'BIGINT', u: 'VARCHAR', i: 'VARCHAR', ts: 'DOUBLE', ev: 'VARCHAR' });
-      await conn.run(`CREATE TABLE raw AS SELECT * FROM read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`, [stagePath, spec]);
-      rmSync(stagePath, { force: true });
-      lap('load');
+      const staging = `read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`;
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
-      // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate gives
-      // the kept rows (`g`); only groups with copies are joined back to name the dropped lines.
+      // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate over
+      // the staging file gives the kept rows (`g`) and, for a row with one copy, the copy's line
+      // (max); only when some row has two or more copies is the staging file joined again.
       let kept = staged.staged;
       if (hasTime) {
-        await conn.run('CREATE TABLE g AS SELECT min(line) AS line, u, i, ts, ev, count(*) AS copies FROM raw GROUP BY u, i, ts, ev');
-        const res = await conn.stream('SELECT r.line, d.line AS first_line FROM raw r JOIN (SELECT line, u, i, ts, ev FROM g WHERE copies > 1) d USING (u, i, ts, ev) WHERE r.line <> d.line ORDER BY r.line');
+        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, u, i, ts, ev FROM ${staging} GROUP BY u, i, ts, ev`, [stagePath, spec]);
+        lap('load');
+        const many = await count(conn, 'SELECT count(*) FROM g WHERE copies > 2');
+        const res =
+          many > 0
+            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM ${staging} r JOIN (SELECT line, u, i, ts, ev FROM g WHERE copies > 1) d USING (u, i, ts, ev) WHERE r.line <> d.line ORDER BY r.line`, [stagePath, spec])
+            : await conn.stream('SELECT last_line, line FROM g WHERE copies = 2 ORDER BY last_line');
         for (;;) {
           const chunk = await res.fetchChunk();
           if (chunk === null || chunk.rowCount === 0) break;
@@ -140,8 +144,11 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
             kept--;
           }
         }
-        await conn.run('DROP TABLE raw');
-      } else await conn.run('ALTER TABLE raw RENAME TO g');
+      } else {
+        await conn.run(`CREATE TABLE g AS SELECT line, u, i, ts FROM ${staging}`, [stagePath, spec]);
+        lap('load');
+      }
+      rmSync(stagePath, { force: true });
       const report = sink.close(staged.rowsIn, kept, 'interaction');
       lap('duplicates');
       // Dense ids as interactionsToSequences: users by first line; a user's rows by (timestamp, line);
