@@ -82,7 +82,7 @@ export async function runPrepareCommand(c: PrepareCommandConfig, progress: Progr
   }
   const cols = c.data.columns;
   return writeFolderViaTempPath(c.out, async (dir) => {
-    const prepared = await prepareOutOfCore(c.data.path, {
+    let prepared = await prepareOutOfCore(c.data.path, {
       format: c.data.format,
       columns: { user: cols.user, item: cols.item, ...(cols.timestamp !== 'none' ? { timestamp: cols.timestamp } : {}), ...(cols.eventType ? { eventType: cols.eventType } : {}) },
       ...(c.data.eventTypes ? { eventTypes: c.data.eventTypes } : {}),
@@ -97,6 +97,8 @@ export async function runPrepareCommand(c: PrepareCommandConfig, progress: Progr
       split: c.split.kind === 'temporal' ? { kind: 'temporal', validFraction: c.split.validFraction, testFraction: c.split.testFraction, keepColdStart: c.split.keepColdStart } : { kind: 'leave-one-out' },
       onStage: (stage, ms) => progress.line(`prepare: ${stage} ${(ms / 1000).toFixed(1)} s`),
     });
+    // The default rejected file moves with the folder: report its final path.
+    if (c.data.rejected === undefined) prepared = { ...prepared, report: { ...prepared.report, rejectedFile: join(c.out, 'rejected.jsonl') } };
     const r = prepared.report;
     progress.line(`prepare: ${r.rowsIn} rows read, ${r.rowsKept} kept, ${r.rowsRejected} rejected; ${prepared.interactions} interactions of ${prepared.users} users and ${prepared.items} items after the ${c.kCore}-core`);
     if (c.augment === undefined || pipeline === undefined) return { out: c.out, prepared };

@@ -15,7 +15,7 @@
  * leaveOneOutSplit) — tested row for row in test/data/out-of-core/.
  */
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { structValue, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, DataValidationError } from '../../core/errors.ts';
 import { writeJsonAtomic } from '../../core/fsutil.ts';
@@ -206,7 +206,9 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
         files: { ...files, ...(sequences !== undefined ? { sequences } : {}) },
       };
       const { sample: _sample, ...reportCounts } = report;
-      writeJsonAtomic(join(outDir, files.summary), { ...result, report: reportCounts, checksum: staged.checksum });
+      // A rejected file inside the output folder is named relative to it, so the folder can move (the CLI writes it beside, then renames).
+      const rejectedFile = reportCounts.rejectedFile !== undefined && resolve(reportCounts.rejectedFile).startsWith(outDir + sep) ? relative(outDir, resolve(reportCounts.rejectedFile)) : reportCounts.rejectedFile;
+      writeJsonAtomic(join(outDir, files.summary), { ...result, report: { ...reportCounts, ...(rejectedFile !== undefined ? { rejectedFile } : {}) }, checksum: staged.checksum });
       return result;
     });
   } catch (e) {
@@ -263,29 +265,27 @@ async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: 
   };
 }
 
-/** `user item item …` per user in user order, streamed from a sorted query (no user held twice). */
+/**
+ * `user item item …` per user in user order, streamed from a sorted query (no user held twice).
+ * DuckDB builds each row's piece of text (`\nuser item` at a user's first position, ` item` after),
+ * so Node converts one string per row and writes one string per chunk.
+ */
 async function writeSequencesText(conn: DuckDBConnection, path: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   const out = new ChunkWriter(tmp);
   try {
-    const res = await conn.stream('SELECT inter.user_idx, users."user", items.item FROM inter JOIN users USING (user_idx) JOIN items USING (item_idx) ORDER BY inter.user_idx, pos');
-    let current = -1;
+    const res = await conn.stream(
+      `SELECT CASE WHEN pos > 0 THEN ' ' || items.item WHEN inter.user_idx = 0 THEN users."user" || ' ' || items.item ELSE chr(10) || users."user" || ' ' || items.item END
+       FROM inter JOIN users USING (user_idx) JOIN items USING (item_idx) ORDER BY inter.user_idx, pos`,
+    );
+    let any = false;
     for (;;) {
       const chunk = await res.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
-      const [uidx, user, item] = chunk.getColumns() as [number[], string[], string[]];
-      // One string per chunk: a write per item would cost a call per interaction.
-      let text = '';
-      for (let r = 0; r < chunk.rowCount; r++) {
-        if (uidx[r] !== current) {
-          text += current === -1 ? user[r]! : `\n${user[r]}`;
-          current = uidx[r]!;
-        }
-        text += ` ${item[r]}`;
-      }
-      out.write(text);
+      out.write((chunk.getColumns()[0] as string[]).join(''));
+      any = true;
     }
-    if (current !== -1) out.write('\n');
+    if (any) out.write('\n');
     out.close();
     renameSync(tmp, path);
   } catch (e) {
