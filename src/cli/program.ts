@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { writeReport } from '../report/index.ts';
 import { startWorkbench } from '../serve/index.ts';
 import { submitLiftExperiment, submitSearchExperiment, startWorker, queueStatus, formatStatus, checkQueueUrl, DEFAULT_QUEUE_NAME } from '../distributed/index.ts';
+import { prepareCommandSchema, runPrepareCommand, formatPrepareResult } from './prepare.ts';
 
 /**
  * Every command layers its config the same way — schema defaults < config file < command line
@@ -245,6 +246,45 @@ Examples:
       const c = resolveConfig(validateCommandSchema, {}, dataLayer(o), o);
       const summary = await validateData(c.data.path, c.data.format, loadOptionsOf(c.data));
       process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : summary.text + '\n');
+    });
+
+  withColumnOptions(program
+    .command('prepare'))
+    .description('prepare an interaction log larger than memory through DuckDB: validation with row accounting, duplicates, dense ids, k-core, split; optionally sharded offline augmentation (Parquet parts + manifests). Writes users/items/interactions.parquet, sequences.txt, summary.json, rejected.jsonl')
+    .argument('<log>', 'the log: csv/tsv with a header line, jsonl or parquet (key data.path)')
+    .option('--out <dir>', 'output folder; must not exist yet (written beside it, then renamed into place; required; key out)')
+    .option('--format <format>', 'csv, tsv, jsonl or parquet (default: csv)', choice('format', ['csv', 'tsv', 'jsonl', 'parquet'] as const))
+    .option('--id-type <type>', 'token (default: any id without whitespace) or integer', choice('id-type', ['token', 'integer'] as const))
+    .option('--k-core <k>', 'drop users and items with fewer than k interactions, repeatedly (default: 1, no filtering)', int('k-core', 1))
+    .option('--split <kind>', 'leave-one-out (default) or temporal (key split.kind; fractions: --set split.validFraction=0.1)', choice('split', ['leave-one-out', 'temporal'] as const))
+    .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 512MB (default 1GB); past it DuckDB spills to --temp-dir")
+    .option('--temp-dir <dir>', 'where DuckDB spills (default: inside the output folder, removed afterwards)')
+    .option('--db-threads <n>', 'DuckDB threads (default: 2)', int('db-threads', 1))
+    .option('--no-sequences', 'skip sequences.txt')
+    .option('--pipeline <file>', 'also expand the training parts with this (context-free) augmentation pipeline into <out>/augmented (key augment.pipeline)')
+    .option('--shards <n>', 'augmentation shards by user hash, each with its Parquet parts and manifest (default: 1)', int('shards', 1))
+    .option('--views <k>', 'augmented views per user (default: 1)', int('views', 1))
+    .option('--seed <n>', 'augmentation seed (default: 0)', int('seed', 0))
+    .option('--json', 'print the result (read report, k-core, split, augmentation) as one JSON object')
+    .addHelpText('after', `
+Examples:
+  $ samplify prepare events.csv --out prepared --k-core 5 --memory-limit 512MB
+  $ samplify prepare events.parquet --format parquet --user-col user --item-col item --out prepared --pipeline examples/pipelines/crop-reorder.yaml --shards 4`)
+    .action(async (log: string, o: CommonFlags & ColumnFlags & { out?: string; format?: string; idType?: string; kCore?: number; split?: string; memoryLimit?: string; tempDir?: string; dbThreads?: number; sequences?: boolean; pipeline?: string; shards?: number; views?: number; seed?: number; json?: boolean }) => {
+      const { format, ...columnFlags } = o;
+      const { data: columnData } = dataLayer(columnFlags) as { data?: Layer };
+      const augment = defined({ pipeline: o.pipeline, shards: o.shards, views: o.views, seed: o.seed });
+      const flags: Layer = {
+        data: { ...columnData, path: log, ...defined({ format, idType: o.idType }) },
+        ...defined({ out: o.out, kCore: o.kCore, memoryLimit: o.memoryLimit, tempDir: o.tempDir, dbThreads: o.dbThreads }),
+        ...(o.split !== undefined ? { split: { kind: o.split } } : {}),
+        ...(o.sequences === false ? { sequences: false } : {}),
+        ...(Object.keys(augment).length ? { augment } : {}),
+      };
+      const c = resolveConfig(prepareCommandSchema, {}, flags, o);
+      const r = await runPrepareCommand(c, stderrProgress);
+      const { sample: _sample, ...report } = r.prepared.report;
+      printResult(o.json, formatPrepareResult(r), { ...r, prepared: { ...r.prepared, report } });
     });
 
   program
@@ -515,15 +555,17 @@ Examples:
     .option('--queue-name <name>', `BullMQ queue name (default: ${DEFAULT_QUEUE_NAME})`)
     .option('--concurrency <n>', 'jobs this process runs at once (training is CPU-bound: run one worker process per core)', int('concurrency', 1), 1)
     .option('--lock-duration <ms>', 'how long a job stays locked without renewal before another worker takes it over (default 30000)', int('lock-duration', 1000))
+    .option('--mirror-root <dir>', 'object-storage stores: where this worker keeps its mirror folders (default: SAMPLIFY_MIRROR_ROOT, else the system temp folder)')
+    .option('--sync-seconds <s>', "object-storage stores: seconds between pushes of a running job's checkpoints to the store (default: SAMPLIFY_STORE_SYNC_SECONDS, else 30)", int('sync-seconds', 1))
     .option('--json', 'one JSON line per event on stdout: {job, event: progress|completed|failed, text}, {event: worker, text} and {step, done, total}')
     .addHelpText('after', `
 Examples:
   $ samplify worker --queue redis://127.0.0.1:6379/0
   $ samplify worker --queue rediss://:secret@queue.internal:6380/0 --concurrency 2`)
-    .action(async (o: CommonFlags & { queue: string; queueName?: string; concurrency: number; lockDuration?: number; json?: boolean }) => {
+    .action(async (o: CommonFlags & { queue: string; queueName?: string; concurrency: number; lockDuration?: number; mirrorRoot?: string; syncSeconds?: number; json?: boolean }) => {
       checkQueueUrl(o.queue);
       applySettings(splitSettings(layerConfig({}, settingsLayer(o), o.set ?? [])).settings);
-      const w = startWorker({ url: o.queue, concurrency: o.concurrency, progress: o.json ? jsonLinesProgress(process.stdout, workerEvent) : stderrProgress, ...(o.queueName ? { queueName: o.queueName } : {}), ...(o.lockDuration !== undefined ? { lockDuration: o.lockDuration } : {}) });
+      const w = startWorker({ url: o.queue, concurrency: o.concurrency, progress: o.json ? jsonLinesProgress(process.stdout, workerEvent) : stderrProgress, ...(o.queueName ? { queueName: o.queueName } : {}), ...(o.lockDuration !== undefined ? { lockDuration: o.lockDuration } : {}), ...(o.mirrorRoot !== undefined ? { mirrorRoot: o.mirrorRoot } : {}), ...(o.syncSeconds !== undefined ? { syncSeconds: o.syncSeconds } : {}) });
       await w.ready;
       // First signal: finish the running jobs, then exit; second: stop now (the jobs resume from their checkpoints elsewhere).
       await new Promise<void>((done) => {

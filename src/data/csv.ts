@@ -27,6 +27,12 @@ export interface DelimitedOptions {
    * so the caller can reject the whole record naming the field that holds the bad bytes.
    */
   invalidUtf8?: 'reject-line' | 'mark-record';
+  /**
+   * A caller's fast path for a data line, tried on its raw bytes before decoding when no quoted
+   * field is open: returning true means the caller fully handled the line (it must then be a line
+   * the normal path would have turned into one accepted record); false sends it down the normal path.
+   */
+  fastLine?: (line: number, bytes: Buffer) => boolean;
 }
 
 export interface DelimitedSink {
@@ -127,6 +133,7 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
   const maxRecordLines = opts.maxRecordLines ?? 1000;
   const maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const markInvalid = opts.invalidUtf8 === 'mark-record';
+  const fastLine = opts.fastLine;
   let sawHeader = opts.hasHeader === false;
   // Lines of a record whose quoted field is still open.
   let pending: { line: number; text: string; invalid: boolean }[] = [];
@@ -188,6 +195,7 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
           sink.header(r.fields.map((f) => f.trim()));
           return;
         }
+        if (fastLine !== undefined && pending.length === 0 && fastLine(lineNo, bytes)) return;
         const text = decodeLine(bytes, encoding);
         if (text === null && markInvalid) {
           const lenient = bytes.toString('utf-8');

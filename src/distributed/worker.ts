@@ -16,7 +16,7 @@
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { ConfigError, isSamplifyError, InterruptedError, silentProgress, CancelToken, type ProgressReporter } from '../core/index.ts';
 import { prepareLiftExperiment, prepareSearchExperiment, StoreError, type UnitExecutor, type UnitOutcome, type WorkUnit } from '../experiment/index.ts';
-import { openSharedStore, type OpenedStore } from './stores.ts';
+import { defaultMirrorRoot, openSharedStore, type OpenedStore } from './stores.ts';
 import { experimentKindOf, parseJob, readStoredExperiment, type FitJob, type ReleaseJob, type UnitJob } from './jobs.ts';
 import { DEFAULT_QUEUE_NAME, JOB_OPTIONS, type JobProgress } from './queue.ts';
 import { redactRedisUrl, redactSecrets, redisConnection } from './redis.ts';
@@ -202,7 +202,8 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     if (job && !(e instanceof UnrecoverableError)) own.line(`[${job.name}] attempt ${job.attemptsMade} failed: ${redactSecrets(e.message, o.url)}`);
   });
   worker.on('completed', (job) => own.line(`[${job.name}] completed`));
-  own.line(`worker on queue ${o.queueName ?? DEFAULT_QUEUE_NAME} at ${redactRedisUrl(o.url)}, concurrency ${o.concurrency ?? 1}`);
+  // The effective object-storage settings are part of the line: flags and environment both end here.
+  own.line(`worker on queue ${o.queueName ?? DEFAULT_QUEUE_NAME} at ${redactRedisUrl(o.url)}, concurrency ${o.concurrency ?? 1}; object-storage mirrors in ${o.mirrorRoot ?? defaultMirrorRoot()}, checkpoints pushed every ${syncSeconds} s`);
   return {
     ready: worker.waitUntilReady().then(() => undefined),
     async close(force = false) {

@@ -1,5 +1,7 @@
-export { prepareOutOfCore, ChunkWriter } from './prepare.ts';
+export { prepareOutOfCore, MEMORY_LIMIT } from './prepare.ts';
 export type { OutOfCoreOptions, OutOfCoreResult, OutOfCoreSplit } from './prepare.ts';
+export { ChunkWriter, OUT_OF_CORE_FORMATS } from './stage.ts';
+export type { OutOfCoreFormat } from './stage.ts';
 export { readPreparedDataset } from './read.ts';
 export { augmentShard, userShard } from './shard.ts';
 export type { ShardAugmentOptions, ShardManifest, ShardPart, ShardSample, ShardExpander, ShardExpandOptions } from './shard.ts';

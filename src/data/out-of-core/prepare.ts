@@ -14,20 +14,21 @@
  * The result is the same dataset the in-memory path builds (loadDataset → kCoreFilter →
  * leaveOneOutSplit) — tested row for row in test/data/out-of-core/.
  */
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import { structValue, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, DataValidationError } from '../../core/errors.ts';
 import { writeJsonAtomic } from '../../core/fsutil.ts';
-import { scanDelimited } from '../csv.ts';
 import { checkInputFile } from '../lines.ts';
 import { RejectionSink } from '../rejections.ts';
 import type { ReadReport, SplitSummary } from '../types.ts';
-import { checkId, checkTimestamp, clip, type ColumnNames, type IdType } from '../validate.ts';
+import type { ColumnNames, IdType } from '../validate.ts';
 import { withDuckDB } from '../duckdb.ts';
+import { ChunkWriter, OUT_OF_CORE_FORMATS, stageRows, type OutOfCoreFormat } from './stage.ts';
 
 export interface OutOfCoreOptions {
-  readonly format: 'csv' | 'tsv';
+  /** csv / tsv (with a header line), jsonl (one object per line) or parquet; the rules are readInteractions'. */
+  readonly format: OutOfCoreFormat;
   readonly columns: ColumnNames;
   /** Allowed event types (needs columns.eventType), as in readInteractions. */
   readonly eventTypes?: readonly string[];
@@ -65,108 +66,16 @@ export interface OutOfCoreResult {
 
 export type OutOfCoreSplit = { readonly kind: 'leave-one-out' } | { readonly kind: 'temporal'; readonly validFraction: number; readonly testFraction: number; readonly keepColdStart?: boolean };
 
-const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 function checkOptions(o: OutOfCoreOptions): void {
-  if (o.format !== 'csv' && o.format !== 'tsv') throw new ConfigError(`out-of-core reads csv or tsv, got '${String(o.format)}'`, { field: 'format' });
+  if (!(OUT_OF_CORE_FORMATS as readonly string[]).includes(o.format)) throw new ConfigError(`out-of-core reads ${OUT_OF_CORE_FORMATS.join(', ')}; got '${String(o.format)}'`, { field: 'format' });
   if (!o.columns?.user || !o.columns.item) throw new ConfigError('columns.user and columns.item are required', { field: 'columns' });
   if (o.eventTypes !== undefined && o.columns.eventType === undefined) throw new ConfigError('eventTypes given but no columns.eventType to check them against', { field: 'eventTypes' });
   const k = o.kCore ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new ConfigError(`k-core needs an integer k >= 1, got ${k}`, { field: 'kCore' });
   if (o.memoryLimit !== undefined && !MEMORY_LIMIT.test(o.memoryLimit)) throw new ConfigError(`memoryLimit must look like '512MB' or '2GB', got '${o.memoryLimit}'`, { field: 'memoryLimit' });
   if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) throw new ConfigError(`threads must be an integer >= 1, got ${o.threads}`, { field: 'threads' });
-}
-
-/** Buffered synchronous appends to one file (the staging file): ~1 MiB writes, nothing else held. */
-export class ChunkWriter {
-  private buf = '';
-  private readonly fd: number;
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w');
-  }
-  write(s: string): void {
-    this.buf += s;
-    if (this.buf.length >= 1 << 20) this.flush();
-  }
-  flush(): void {
-    if (this.buf.length > 0) writeSync(this.fd, this.buf);
-    this.buf = '';
-  }
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
-}
-
-interface Staged {
-  rowsIn: number;
-  staged: number;
-  checksum: string;
-}
-
-/**
- * Stage 1. The per-row rules are those of readDelimitedTable + InteractionBuilder.add (column
- * count, repeated header, ids, timestamp, event type), with the same codes, fields and reasons;
- * the duplicate check is left to stage 2.
- */
-async function stageRows(path: string, o: OutOfCoreOptions, sink: RejectionSink, stagePath: string): Promise<Staged> {
-  const delimiter = o.format === 'tsv' ? '\t' : ',';
-  const quote = o.format === 'csv' ? '"' : null;
-  const cols = o.columns;
-  const idType = o.idType ?? 'token';
-  const eventSet = o.eventTypes ? new Set(o.eventTypes) : undefined;
-  const out = new ChunkWriter(stagePath);
-  let header: string[] = [];
-  let idx = { user: 0, item: 0, timestamp: -1, eventType: -1 };
-  let rowsIn = 0;
-  let staged = 0;
-  try {
-    const checksum = await scanDelimited(path, { delimiter, quote, encoding: 'utf-8' }, {
-      header(h) {
-        header = h;
-        const missing = (['user', 'item', 'timestamp', 'eventType'] as const).filter((k) => cols[k] !== undefined && !h.includes(cols[k]!)).map((k) => cols[k]!);
-        if (missing.length > 0)
-          throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; header has: ${h.map((x) => `'${clip(x, 40)}'`).join(', ')}`, { file: path, line: 1, field: missing[0]! });
-        idx = { user: h.indexOf(cols.user), item: h.indexOf(cols.item), timestamp: cols.timestamp !== undefined ? h.indexOf(cols.timestamp) : -1, eventType: cols.eventType !== undefined ? h.indexOf(cols.eventType) : -1 };
-      },
-      record(line, fields, raw) {
-        rowsIn++;
-        const rawClip = raw.length > 200 ? raw.slice(0, 200) + '…' : raw;
-        if (fields.length !== header.length) return sink.reject(line, '*', 'column-count', `expected ${header.length} fields (as in the header), found ${fields.length}`, rawClip);
-        if (fields.every((f, k) => f.trim() === header[k])) return sink.reject(line, '*', 'repeated-header', 'the header line is repeated here (concatenated files?)', rawClip);
-        const u = checkId(fields[idx.user], idType);
-        if (!u.ok) return sink.reject(line, cols.user, u.code, `user ${u.reason}`, rawClip);
-        const it = checkId(fields[idx.item], idType);
-        if (!it.ok) return sink.reject(line, cols.item, it.code, `item ${it.reason}`, rawClip);
-        let t = 0;
-        if (idx.timestamp >= 0) {
-          const tc = checkTimestamp(fields[idx.timestamp]);
-          if (!tc.ok) return sink.reject(line, cols.timestamp!, tc.code, tc.reason, rawClip);
-          t = tc.value;
-        }
-        let ev = '';
-        if (idx.eventType >= 0) {
-          const e = fields[idx.eventType]!;
-          if (e.trim() === '') return sink.reject(line, cols.eventType!, 'unknown-event-type', 'event type is missing', rawClip);
-          ev = e.trim();
-          if (eventSet !== undefined && !eventSet.has(ev)) return sink.reject(line, cols.eventType!, 'unknown-event-type', `event type '${clip(ev)}' is not one of: ${[...eventSet].join(', ')}`, rawClip);
-          // The staging file is tab-separated; an event name with a tab or newline is escaped as JSON.
-          if (/[\t\n\r\\]/.test(ev)) ev = JSON.stringify(ev);
-        }
-        // Ids passed checkId: no whitespace or control characters, so tabs are safe separators.
-        out.write(`${line}\t${u.value}\t${it.value}\t${t}\t${ev}\n`);
-        staged++;
-      },
-      bad(line, code, reason, raw) {
-        rowsIn++;
-        sink.reject(line, '*', code, reason, raw);
-      },
-    });
-    if (rowsIn === 0) throw new DataValidationError('file has a header but no data rows', { file: path });
-    return { rowsIn, staged, checksum };
-  } finally {
-    out.close();
-  }
 }
 
 async function count(conn: DuckDBConnection, sql: string): Promise<number> {
@@ -204,21 +113,28 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
   try {
     const staged = await stageRows(path, o, sink, stagePath);
     lap('validate');
+    // Nothing staged: every row was rejected — the reader's error (with the first rejection's line and field).
+    if (staged.staged === 0) sink.close(staged.rowsIn, 0, 'interaction');
     return await withDuckDB(path, async (conn) => {
       await conn.run(`SET memory_limit = '${o.memoryLimit ?? '1GB'}'`);
       await conn.run('SET temp_directory = $1', [spill]);
       await conn.run(`SET threads = ${o.threads ?? 2}`);
       await conn.run('SET preserve_insertion_order = false');
       const spec = structValue({ line: 'BIGINT', u: 'VARCHAR', i: 'VARCHAR', ts: 'DOUBLE', ev: 'VARCHAR' });
-      await conn.run(`CREATE TABLE raw AS SELECT * FROM read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`, [stagePath, spec]);
-      rmSync(stagePath, { force: true });
-      lap('load');
+      const staging = `read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`;
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
-      // first occurrence in file order is kept, as InteractionBuilder does.
+      // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate over
+      // the staging file gives the kept rows (`g`) and, for a row with one copy, the copy's line
+      // (max); only when some row has two or more copies is the staging file joined again.
       let kept = staged.staged;
       if (hasTime) {
-        await conn.run('CREATE TABLE dup AS SELECT line, first_line FROM (SELECT line, min(line) OVER (PARTITION BY u, i, ts, ev) AS first_line FROM raw) WHERE line <> first_line');
-        const res = await conn.stream('SELECT line, first_line FROM dup ORDER BY line');
+        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, u, i, ts, ev FROM ${staging} GROUP BY u, i, ts, ev`, [stagePath, spec]);
+        lap('load');
+        const many = await count(conn, 'SELECT count(*) FROM g WHERE copies > 2');
+        const res =
+          many > 0
+            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM ${staging} r JOIN (SELECT line, u, i, ts, ev FROM g WHERE copies > 1) d USING (u, i, ts, ev) WHERE r.line <> d.line ORDER BY r.line`, [stagePath, spec])
+            : await conn.stream('SELECT last_line, line FROM g WHERE copies = 2 ORDER BY last_line');
         for (;;) {
           const chunk = await res.fetchChunk();
           if (chunk === null || chunk.rowCount === 0) break;
@@ -228,43 +144,43 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
             kept--;
           }
         }
-        await conn.run('DELETE FROM raw WHERE line IN (SELECT line FROM dup)');
-        await conn.run('DROP TABLE dup');
+      } else {
+        await conn.run(`CREATE TABLE g AS SELECT line, u, i, ts FROM ${staging}`, [stagePath, spec]);
+        lap('load');
       }
+      rmSync(stagePath, { force: true });
       const report = sink.close(staged.rowsIn, kept, 'interaction');
       lap('duplicates');
       // Dense ids as interactionsToSequences: users by first line; a user's rows by (timestamp, line);
-      // items by first appearance walking users in order and each sequence in order.
-      await conn.run('CREATE TABLE uids AS SELECT u, (row_number() OVER (ORDER BY min(line)) - 1)::BIGINT AS uidx FROM raw GROUP BY u');
-      const order = hasTime ? 'ts, line' : 'line';
-      await conn.run(
-        `CREATE TABLE seq AS SELECT uidx, (row_number() OVER (PARTITION BY uidx ORDER BY ${order}) - 1)::BIGINT AS pos, i, ts FROM raw JOIN uids USING (u)`,
-      );
-      await conn.run('DROP TABLE raw');
-      await conn.run('CREATE TABLE iids AS SELECT i, row_number() OVER (ORDER BY min(uidx * 4294967296 + pos))::BIGINT AS iidx FROM seq GROUP BY i');
+      // items by first appearance walking users in order and each sequence in order, i.e. by the
+      // smallest (user's first line, timestamp, line) among the item's rows — no position needed yet.
+      await conn.run('CREATE TABLE uf AS SELECT u, min(line) AS first_line FROM g GROUP BY u');
+      await conn.run(`CREATE TABLE ik AS SELECT i, min({'u': first_line, 't': ts, 'l': line}) AS first_seen FROM g JOIN uf USING (u) GROUP BY i`);
       lap('dense-ids');
       // k-core on the (user, item) multigraph: its fixpoint is unique, so this removal order gives
       // the same survivors as kCoreFilter's. Counts are interactions, as there.
       const k = o.kCore ?? 1;
-      const before = { users: await count(conn, 'SELECT count(*) FROM uids'), items: await count(conn, 'SELECT count(*) FROM iids'), rows: await count(conn, 'SELECT count(*) FROM seq') };
+      const before = { users: await count(conn, 'SELECT count(*) FROM uf'), items: await count(conn, 'SELECT count(*) FROM ik'), rows: await count(conn, 'SELECT count(*) FROM g') };
       let rounds = 0;
       if (k > 1) {
         for (;;) {
           rounds++;
-          const n0 = await count(conn, 'SELECT count(*) FROM seq');
-          await conn.run(`DELETE FROM seq WHERE uidx IN (SELECT uidx FROM seq GROUP BY uidx HAVING count(*) < ${k})`);
-          await conn.run(`DELETE FROM seq WHERE i IN (SELECT i FROM seq GROUP BY i HAVING count(*) < ${k})`);
-          if ((await count(conn, 'SELECT count(*) FROM seq')) === n0) break;
+          const n0 = await count(conn, 'SELECT count(*) FROM g');
+          await conn.run(`DELETE FROM g WHERE u IN (SELECT u FROM g GROUP BY u HAVING count(*) < ${k})`);
+          await conn.run(`DELETE FROM g WHERE i IN (SELECT i FROM g GROUP BY i HAVING count(*) < ${k})`);
+          if ((await count(conn, 'SELECT count(*) FROM g')) === n0) break;
         }
       }
       lap('k-core');
-      // Survivors renumbered densely in their old order (kCoreFilter's rule).
-      await conn.run('CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY uidx) - 1)::INTEGER AS user_idx, uidx, u AS "user" FROM uids WHERE uidx IN (SELECT DISTINCT uidx FROM seq)');
-      await conn.run('CREATE TABLE items AS SELECT row_number() OVER (ORDER BY iidx)::INTEGER AS item_idx, i AS item FROM iids WHERE i IN (SELECT DISTINCT i FROM seq)');
+      // Survivors numbered densely in their old order (kCoreFilter's rule): users from 0, items from 1.
+      const survivors = (col: string): string => (rounds === 0 ? '' : `WHERE ${col} IN (SELECT DISTINCT ${col} FROM g)`);
+      await conn.run(`CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY first_line) - 1)::INTEGER AS user_idx, u AS "user" FROM uf ${survivors('u')}`);
+      await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY first_seen)::INTEGER AS item_idx, i AS item FROM ik ${survivors('i')}`);
       await conn.run(
-        `CREATE TABLE inter AS SELECT user_idx, (row_number() OVER (PARTITION BY user_idx ORDER BY pos) - 1)::INTEGER AS pos, item_idx${hasTime ? ', ts AS "timestamp"' : ''},
-           count(*) OVER (PARTITION BY user_idx) AS n FROM seq JOIN users USING (uidx) JOIN items ON items.item = seq.i`,
+        `CREATE TABLE inter AS SELECT user_idx, (row_number() OVER (PARTITION BY user_idx ORDER BY ts, line) - 1)::INTEGER AS pos, item_idx${hasTime ? ', ts AS "timestamp"' : ''},
+           count(*) OVER (PARTITION BY user_idx) AS n FROM g JOIN users ON users."user" = g.u JOIN items ON items.item = g.i`,
       );
+      await conn.run('DROP TABLE g');
       const after = { users: await count(conn, 'SELECT count(*) FROM users'), items: await count(conn, 'SELECT count(*) FROM items'), rows: await count(conn, 'SELECT count(*) FROM inter') };
       if (after.rows === 0) throw new DataValidationError(`no interactions left after the ${k}-core filter`, { file: path });
       const files = { users: 'users.parquet', items: 'items.parquet', interactions: 'interactions.parquet', summary: 'summary.json' };
@@ -290,7 +206,9 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
         files: { ...files, ...(sequences !== undefined ? { sequences } : {}) },
       };
       const { sample: _sample, ...reportCounts } = report;
-      writeJsonAtomic(join(outDir, files.summary), { ...result, report: reportCounts, checksum: staged.checksum });
+      // A rejected file inside the output folder is named relative to it, so the folder can move (the CLI writes it beside, then renames).
+      const rejectedFile = reportCounts.rejectedFile !== undefined && resolve(reportCounts.rejectedFile).startsWith(outDir + sep) ? relative(outDir, resolve(reportCounts.rejectedFile)) : reportCounts.rejectedFile;
+      writeJsonAtomic(join(outDir, files.summary), { ...result, report: { ...reportCounts, ...(rejectedFile !== undefined ? { rejectedFile } : {}) }, checksum: staged.checksum });
       return result;
     });
   } catch (e) {
@@ -347,28 +265,28 @@ async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: 
   };
 }
 
-/** `user item item …` per user in user order, streamed from a sorted query (no user held twice). */
+/**
+ * `user item item …` per user in user order, streamed from a sorted query (no user held twice).
+ * DuckDB builds each row's piece of text (`\nuser item` at a user's first position, ` item` after),
+ * so Node converts one string per row and writes one string per chunk.
+ */
 async function writeSequencesText(conn: DuckDBConnection, path: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   const out = new ChunkWriter(tmp);
   try {
-    const res = await conn.stream('SELECT inter.user_idx, users."user", items.item FROM inter JOIN users USING (user_idx) JOIN items USING (item_idx) ORDER BY inter.user_idx, pos');
-    let current = -1;
+    const res = await conn.stream(
+      `SELECT CASE WHEN pos > 0 THEN ' ' || items.item WHEN inter.user_idx = 0 THEN users."user" || ' ' || items.item ELSE chr(10) || users."user" || ' ' || items.item END
+       FROM inter JOIN users USING (user_idx) JOIN items USING (item_idx) ORDER BY inter.user_idx, pos`,
+    );
+    let any = false;
     for (;;) {
       const chunk = await res.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
-      const [uidx, user, item] = chunk.getColumns() as [number[], string[], string[]];
-      for (let r = 0; r < chunk.rowCount; r++) {
-        if (uidx[r] !== current) {
-          out.write(current === -1 ? user[r]! : `\n${user[r]}`);
-          current = uidx[r]!;
-        }
-        out.write(` ${item[r]}`);
-      }
+      out.write((chunk.getColumns()[0] as string[]).join(''));
+      any = true;
     }
-    if (current !== -1) out.write('\n');
+    if (any) out.write('\n');
     out.close();
-    const { renameSync } = await import('node:fs');
     renameSync(tmp, path);
   } catch (e) {
     out.close();

@@ -16,7 +16,7 @@ import { ConfigError, DataValidationError } from '../../core/errors.ts';
 import { writeJsonAtomic } from '../../core/fsutil.ts';
 import { jsonlToParquet, withDuckDB } from '../duckdb.ts';
 import type { TrainView } from '../types.ts';
-import { ChunkWriter } from './prepare.ts';
+import { ChunkWriter } from './stage.ts';
 
 /** One augmented sample, as src/augment's ExpandedSample (structurally). */
 export interface ShardSample {

@@ -91,6 +91,15 @@ describe('out-of-core prepare = the in-memory path', () => {
     const csv = ['user,item,ts', 'a,x,1', 'a,y,2', 'a,x,1', ',x,3', 'b,it em,4', 'b,x,yesterday', 'b,y,-5', 'b,z', '', 'user,item,ts', 'b,x,9', 'b,y,8', 'b,z,7', 'c,"q",1', 'a,z,0'].join('\n');
     await compare(file(csv + '\n'), withTime, 1);
   });
+  it('a row with two or more copies: every copy rejected as a duplicate of the first line', async () => {
+    const csv = ['user,item,ts', 'a,x,1', 'a,x,1', 'b,y,2', 'a,x,1', 'b,y,2', 'a,z,3', 'a,x,1', 'b,z,1'].join('\n');
+    const p = file(csv + '\n');
+    await compare(p, withTime, 1);
+    const rejected = t.path(`dups${++n}.jsonl`);
+    await prepareOutOfCore(p, { format: 'csv', columns: withTime, outDir: t.path(`dups${n}`), threads: 1, rejectedPath: rejected });
+    const got = readFileSync(rejected, 'utf-8').trimEnd().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string });
+    assert.deepEqual(got.map((r) => `${r.line}: ${r.reason}`), [3, 5, 6, 8].map((l) => `${l}: duplicate of line ${l === 6 ? 4 : 2} (same user, item, timestamp)`));
+  });
   it('a tiny memory limit (spilling to disk) gives the same result', async () => {
     const rows = ['user,item,ts'];
     for (let u = 0; u < 3000; u++) for (let j = 0; j < 8; j++) rows.push(`u${u},i${(u * 7 + j * 13) % 997},${(u * 31 + j * 17) % 5000}`);

@@ -1,0 +1,79 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { RejectionSink } from '../../../src/data/rejections.ts';
+import { stageRows, type StageOptions } from '../../../src/data/out-of-core/stage.ts';
+import type { ColumnNames } from '../../../src/data/index.ts';
+import { tempDir } from '../helpers.ts';
+
+const t = tempDir();
+after(() => t.cleanup());
+let n = 0;
+
+/** Stages `content` with and without the byte-level fast path; returns what each wrote. */
+async function both(content: string, o: Omit<StageOptions, 'fastPath'>) {
+  const p = t.path(`in${++n}.txt`);
+  writeFileSync(p, content);
+  const run = async (fastPath: boolean) => {
+    const rejected = t.path(`rej${n}-${fastPath}.jsonl`);
+    const stage = t.path(`stage${n}-${fastPath}.tsv`);
+    const sink = new RejectionSink(p, rejected);
+    const r = await stageRows(p, { ...o, fastPath }, sink, stage).catch((e: Error) => e.message);
+    sink.finish();
+    return { r, staged: readFileSync(stage, 'utf-8'), rejected: typeof r === 'string' ? '' : readFileSync(rejected, 'utf-8') };
+  };
+  return { fast: await run(true), general: await run(false) };
+}
+
+// Values chosen to sit on either side of every fast-path condition: leading zeros, 15/16 digits,
+// quotes, spaces, CR, tabs, backslashes, non-ASCII, control characters, empty fields, the header.
+const plain = fc.constantFrom('7', '12', 'a', 'B-9', 'click', 'buy', '1428964621');
+const edgy = fc.constantFrom('0', '007', '00', '123456789012345', '1234567890123456', '', 'L'.repeat(512), 'L'.repeat(513), 'user', 'item', 'ts', 'ev');
+const odd = fc.constantFrom('x y', ' z', '"q"', '"a,b"', '"', 'é', '\\', '\t', '\r', '\u0001', '', '1.5', '-3', '1e3', 'NaN', '2016-01-01');
+const piece = fc.oneof({ weight: 5, arbitrary: plain }, { weight: 2, arbitrary: edgy }, { weight: 2, arbitrary: odd });
+const field = fc.array(piece, { minLength: 1, maxLength: 2 }).map((p) => p.join(''));
+
+function lines(sep: string, header: string[]) {
+  const width = header.length;
+  const row = fc.oneof(
+    { weight: 10, arbitrary: fc.array(field, { minLength: width, maxLength: width }).map((f) => f.join(sep)) },
+    { weight: 1, arbitrary: fc.array(field, { minLength: 0, maxLength: width + 1 }).map((f) => f.join(sep)) },
+    { weight: 1, arbitrary: fc.constant(header.join(sep)) },
+  );
+  return fc.array(row, { minLength: 1, maxLength: 30 });
+}
+
+describe('the CSV/TSV fast path writes exactly what the general path writes', () => {
+  const cases: { name: string; sep: string; format: 'csv' | 'tsv'; header: string[]; columns: ColumnNames; extra?: Partial<StageOptions> }[] = [
+    { name: 'csv, token ids, timestamps', sep: ',', format: 'csv', header: ['user', 'item', 'ts'], columns: { user: 'user', item: 'item', timestamp: 'ts' } },
+    { name: 'csv, integer ids, no timestamp', sep: ',', format: 'csv', header: ['item', 'user'], columns: { user: 'user', item: 'item' }, extra: { idType: 'integer' } },
+    { name: 'csv, token ids, no timestamp', sep: ',', format: 'csv', header: ['user', 'item'], columns: { user: 'user', item: 'item' } },
+    { name: 'tsv, event column without an allowed list', sep: '\t', format: 'tsv', header: ['ev', 'user', 'item'], columns: { user: 'user', item: 'item', eventType: 'ev' } },
+    { name: 'tsv, event types', sep: '\t', format: 'tsv', header: ['user', 'ev', 'item', 'ts'], columns: { user: 'user', item: 'item', timestamp: 'ts', eventType: 'ev' }, extra: { eventTypes: ['click', 'buy', 'a'] } },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      await fc.assert(
+        fc.asyncProperty(lines(c.sep, c.header), fc.boolean(), async (rows, crlf) => {
+          const eol = crlf ? '\r\n' : '\n';
+          const content = [c.header.join(c.sep), ...rows].join(eol) + eol;
+          const { fast, general } = await both(content, { format: c.format, columns: c.columns, ...c.extra });
+          if (typeof fast.r === 'string' || typeof general.r === 'string') assert.equal(fast.r, general.r);
+          else assert.deepEqual({ ...fast.r, fastRows: 0 }, general.r);
+          assert.equal(fast.staged, general.staged);
+          assert.equal(fast.rejected, general.rejected);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+  it('takes the fast path for plain rows (a plain log stages without the general path)', async () => {
+    const rows = ['user,item,ts', ...Array.from({ length: 50 }, (_, i) => `u${i % 7},${i},${1000 + i}`)];
+    const { fast, general } = await both(rows.join('\n') + '\n', { format: 'csv', columns: { user: 'user', item: 'item', timestamp: 'ts' } });
+    assert.equal(fast.staged, general.staged);
+    assert.equal(fast.staged.split('\n')[0], '2\tu0\t0\t1000\t');
+    assert.equal(typeof fast.r !== 'string' && fast.r.fastRows, 50);
+    assert.equal(typeof general.r !== 'string' && general.r.fastRows, 0);
+  });
+});
