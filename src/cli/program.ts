@@ -244,7 +244,7 @@ Examples:
   $ samplify validate --data events.csv --format csv --event-col event_type --event-types view,cart,purchase --rejected rejected.jsonl`)
     .action(async (o: CommonFlags & ColumnFlags & { data?: string; format?: DataFormat; json?: boolean }) => {
       const c = resolveConfig(validateCommandSchema, {}, dataLayer(o), o);
-      const summary = await validateData(c.data.path, c.data.format, loadOptionsOf(c.data));
+      const summary = await validateData(c.data.path, c.data.format, loadOptionsOf(c.data), stderrProgress);
       process.stdout.write(o.json ? JSON.stringify(summary) + '\n' : summary.text + '\n');
     });
 

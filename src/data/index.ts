@@ -18,6 +18,7 @@ export { leaveOneOutSplit, temporalSplit, sessionSplit, makeTrainView } from './
 export type { LeaveOneOutOptions, TemporalOptions, SessionSplitOptions } from './split.ts';
 export type { IdType, ColumnNames } from './validate.ts';
 export type { TextEncoding } from './lines.ts';
+export { withReadProgress } from './lines.ts';
 export { tableFromRows, tableRow, selectRows, concatTables } from './table.ts';
 export type { Cell, Table, ColumnType, ColumnMeta, TableMetadata } from './table.ts';
 export { loadMovieLensCtr, movieLensCtrMetadata, MOVIELENS_GENRES, MOVIELENS_LABEL, genreColumn } from './movielens.ts';

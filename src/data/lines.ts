@@ -7,10 +7,13 @@
  * line longer than `maxLineBytes` is skipped (its bytes are dropped as they stream past) and
  * reported as too long instead of being buffered.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { DataValidationError } from '../core/errors.ts';
+import type { ProgressReporter } from '../core/progress.ts';
 
 /** Default cap on one physical line: large enough for a 10 MB sequence line, small enough to never exhaust memory. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -53,6 +56,18 @@ export function isGzip(file: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Where a read stands, for whoever asked: every text reader streams through forEachLine, so one
+ * context here gives `validate` (or any caller) a byte-level bar without a progress parameter
+ * threaded through each reader. Outside withReadProgress nothing is reported.
+ */
+const readProgress = new AsyncLocalStorage<ProgressReporter>();
+
+/** Runs `read` with a `reading <file>` bar (bytes read of the file's size) for every file it streams. */
+export function withReadProgress<T>(progress: ProgressReporter, read: () => Promise<T>): Promise<T> {
+  return readProgress.run(progress, read);
 }
 
 /** Streams `file`, calling `sink` once per physical line; returns the sha256 of all bytes and the line count. */
@@ -107,8 +122,13 @@ export async function forEachLine(file: string, sink: LineSink, maxLineBytes = D
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const stream = gzipped ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
   if (gzipped) raw.on('error', (e) => stream.destroy(e));
+  const progress = readProgress.getStore();
+  const size = progress?.step ? statSync(file).size : 0;
+  const label = `reading ${basename(file)}`;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      // Bytes of the file itself (compressed ones for gzip), so the bar ends at the file's size.
+      if (size > 0) progress!.step!(label, Math.min(raw.bytesRead, size), size);
       hash.update(chunk);
       let start = 0;
       let idx = chunk.indexOf(10, start);

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { ProgressReporter } from '../../src/core/index.ts';
 import { makeTrainView, type Cell, type Table, type TableMetadata } from '../../src/data/index.ts';
-import { augmentImages, fitSequenceGenerator, parseFewLabelExperimentConfig, runCtrExperiment, runFewLabelExperiment } from '../../src/experiment/index.ts';
+import { augmentImages, validateData, fitSequenceGenerator, parseFewLabelExperimentConfig, runCtrExperiment, runFewLabelExperiment } from '../../src/experiment/index.ts';
 import { withBatchProgress } from '../../src/experiment/text-generators.ts';
 import { runBatch, type TextGenerator } from '../../src/llm/index.ts';
 import { createSynthesizer } from '../../src/synth/index.ts';
@@ -39,6 +39,23 @@ function assertBar(p: ReturnType<typeof recording>, label: string | RegExp, tota
 }
 
 describe('progress bars in more long work', () => {
+  it('validate: bytes read of the file, for a plain and a gzipped log', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { gzipSync } = await import('node:zlib');
+    const dir = tempFolder('steps-validate-');
+    const text = Array.from({ length: 40_000 }, (_, u) => `${u + 1} ${1 + (u % 97)} ${1 + ((u * 7) % 97)} ${1 + ((u * 13) % 97)}`).join('\n') + '\n';
+    writeFileSync(join(dir, 'log.txt'), text);
+    writeFileSync(join(dir, 'log.txt.gz'), gzipSync(text));
+    for (const name of ['log.txt', 'log.txt.gz']) {
+      const p = recording();
+      const r = await validateData(join(dir, name), 'seqtxt', {}, p);
+      assert.equal(r.users, 40_000);
+      const { statSync } = await import('node:fs');
+      assertBar(p, `reading ${name}`, statSync(join(dir, name)).size);
+      assert.ok(p.steps.get(`reading ${name}`)!.length >= 1);
+    }
+  });
+
   it('augment-images: images done of all', async () => {
     const src = tempFolder('steps-images-');
     for (const c of ['cat', 'dog']) {
