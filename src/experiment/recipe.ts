@@ -12,7 +12,7 @@
  * interrupted procedure resumes where it stopped, and the screen's cost (time) is reported next
  * to the confirmed gain.
  */
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
@@ -60,7 +60,13 @@ export interface RecipeOptions {
 export interface RecipeResult {
   /** The candidate validation chose, or null when none beat the baseline on validation. */
   readonly chosen: string | null;
-  readonly screen: { readonly seconds: number; readonly baselineValid: number; readonly candidates: { readonly name: string; readonly valid: number; readonly validLift: number }[] };
+  readonly screen: {
+    readonly seconds: number;
+    readonly baselineValid: number;
+    readonly candidates: { readonly name: string; readonly valid: number; readonly validLift: number }[];
+    /** `arm/seed N` runs of the screen whose best epoch was its epoch cap (still improving when stopped). */
+    readonly stillImproving: string[];
+  };
   /** Baseline vs the chosen arm at the full budget (absent when nothing was chosen). */
   readonly confirm: { readonly seconds: number; readonly arm: ArmSummary; readonly baseline: ArmSummary } | null;
   readonly table: string;
@@ -95,6 +101,11 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
   const ranked = candidates.map((a) => ({ name: a.name, valid: a.valid[metric]!, validLift: (a.valid[metric]! - baseValid) / baseValid })).sort((a, b) => b.valid - a.valid || a.name.localeCompare(b.name));
   const best = ranked[0];
   const chosen = best && best.validLift > minValidLift ? best.name : null;
+  // A run whose best epoch is the screen's cap was still improving when it stopped: the screen
+  // then compares under-trained models, and arms that learn more slowly (augmented ones usually do)
+  // lose to the baseline for want of epochs. The procedure says so instead of hiding it.
+  const stillImproving = runsAtCap(screenOut, ['baseline', ...candidates.map((a) => a.name)], screenBudget.epochs ?? config.epochs);
+  if (stillImproving.length > 0) progress.line(`── note: ${stillImproving.join(', ')} reached the screen's best validation ${metric} at its last epoch (${screenBudget.epochs ?? config.epochs}): still improving, so the screen compares under-trained models; a larger procedure.screen.epochs gives a fairer choice`);
   progress.line(`── select (validation ${metric}): baseline ${baseValid.toFixed(4)}; ${ranked.map((c) => `${c.name} ${c.valid.toFixed(4)} (${c.validLift >= 0 ? '+' : ''}${(c.validLift * 100).toFixed(2)} %)`).join(', ')} → ${chosen ?? 'no candidate beats the baseline: no expansion'}`);
 
   let confirm: RecipeResult['confirm'] = null;
@@ -115,7 +126,8 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
     confirm = { seconds: (performance.now() - t1) / 1000, baseline: c.arms[0]!, arm: c.arms[1]! };
     table = `${c.table}\nchosen on validation in the screen: ${chosen}`;
   }
-  const result: RecipeResult = { chosen, screen: { seconds: screenSeconds, baselineValid: baseValid, candidates: ranked }, confirm, table };
+  if (stillImproving.length > 0) table += `\nstill improving at the screen's epoch cap: ${stillImproving.join(', ')}`;
+  const result: RecipeResult = { chosen, screen: { seconds: screenSeconds, baselineValid: baseValid, candidates: ranked, stillImproving }, confirm, table };
   const confirmArm = confirm?.arm;
   writeJsonAtomic(join(o.out, 'results.json'), {
     kind: 'recipe',
@@ -168,6 +180,21 @@ function continueScreenRuns(config: RecipeExperimentConfig, screenOut: string, c
     }
   }
   return continued;
+}
+
+/** The `arm/seed N` runs under `out` whose best epoch is the epoch cap `cap` (none without a cap). */
+function runsAtCap(out: string, arms: readonly string[], cap: number | undefined): string[] {
+  if (cap === undefined) return [];
+  const found: string[] = [];
+  for (const arm of arms) {
+    const dir = join(out, 'arms', arm, 'seeds');
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).filter((n) => /^seed\d+\.json$/.test(n)).sort((a, b) => parseInt(a.slice(4), 10) - parseInt(b.slice(4), 10))) {
+      const r = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result?: { bestEpoch?: number; epochs?: number } }).result;
+      if (r?.bestEpoch === cap && r.epochs === cap) found.push(`${arm}/seed ${f.slice(4, -5)}`);
+    }
+  }
+  return found;
 }
 
 /** The screen phase's experiment config (what `--dry-run` plans: the confirm phase trains baseline + the chosen arm). */

@@ -86,3 +86,19 @@ test("recipe: the confirm phase continues the screen's seed-0 trainings from the
   await runRecipeExperiment({ config: parseRecipeExperimentConfig(raw({ model: sasrec, arms, procedure: { ...procedure, confirm: { seeds: 1, epochs: 3, patience: 1 } } })), baseDir: dir, out: strict, progress: { line: (l) => lines2.push(l) } });
   assert.ok(!lines2.some((l) => /continues the screen's training/.test(l)));
 });
+
+test("recipe: runs still improving at the screen's epoch cap are named, in the log, the table and results.json", async () => {
+  const sasrec = { model: 'sasrec', config: { hidden: 8, heads: 1, blocks: 1, maxLen: 8, dropout: 0.1, attnDropout: 0.1, loss: 'ce' }, trainer: { batchSize: 32 } };
+  const arms = [{ name: 'crop-reorder', pipeline: join(root, 'examples/pipelines/crop-reorder.yaml') }];
+  // One screen epoch: its only epoch is every run's best, so every run is cut off while improving.
+  const out = join(dir, 'at-cap');
+  const lines: string[] = [];
+  const r = await runRecipeExperiment({ config: parseRecipeExperimentConfig(raw({ model: sasrec, arms, procedure: { screen: { seeds: 1, epochs: 1 }, confirm: { seeds: 1, epochs: 1 }, minValidLift: 1 } })), baseDir: dir, out, progress: { line: (l) => lines.push(l) } });
+  assert.deepEqual(r.screen.stillImproving, ['baseline/seed 0', 'crop-reorder/seed 0']);
+  assert.ok(lines.some((l) => /baseline\/seed 0, crop-reorder\/seed 0 reached the screen's best validation NDCG@20 at its last epoch \(1\)/.test(l)), lines.join('\n'));
+  assert.match(r.table, /still improving at the screen's epoch cap: baseline\/seed 0, crop-reorder\/seed 0/);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).screen.stillImproving, ['baseline/seed 0', 'crop-reorder/seed 0']);
+  // A model without epochs (ItemKNN) is never "still improving".
+  const knn = await runRecipeExperiment({ config: parseRecipeExperimentConfig(raw({ procedure: { screen: { seeds: 1, epochs: 1 }, confirm: { seeds: 2 }, minValidLift: 1 } })), baseDir: dir, out: join(dir, 'at-cap-knn') });
+  assert.deepEqual(knn.screen.stillImproving, []);
+});
