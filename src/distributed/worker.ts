@@ -135,7 +135,13 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     Promise.all(
       ids.map(async (id) => {
         const fit = await queue.getJob(id);
-        return { id, state: fit ? await fit.getState() : 'missing', name: fit?.name ?? id, reason: fit?.failedReason ?? 'unknown' };
+        if (!fit) return { id, state: 'missing', name: id, reason: 'unknown' };
+        const state = await fit.getState();
+        // The job was read before its state: a fit that failed in between has no reason in that
+        // copy yet. The state and the reason are written together, so a copy read after the
+        // state has it.
+        const reason = state === 'failed' ? ((await queue.getJob(id))?.failedReason ?? fit.failedReason ?? 'unknown') : (fit.failedReason ?? 'unknown');
+        return { id, state, name: fit.name, reason };
       }),
     );
   const processor = async (job: Job, token?: string): Promise<{ outcome: string }> => {
