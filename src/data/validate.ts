@@ -87,6 +87,55 @@ export interface ColumnNames {
   eventType?: string;
 }
 
+/** A row that passed the per-row rules: its ids, timestamp (0 without the column) and event type ('' without). */
+export interface CheckedRow {
+  readonly user: string;
+  readonly item: string;
+  readonly timestamp: number;
+  readonly eventType: string;
+}
+
+/**
+ * The per-row rules of an interaction log — ids, timestamp, event type — with their rejection codes,
+ * fields and reasons, in one place for every reader (the in-memory builder below and the
+ * out-of-core stager). A rejected row goes to the sink and gives null.
+ */
+export class InteractionRowRules {
+  private readonly eventSet: Set<string> | undefined;
+
+  constructor(
+    private readonly sink: RejectionSink,
+    readonly cols: ColumnNames,
+    private readonly idType: IdType,
+    eventTypes?: readonly string[],
+  ) {
+    this.eventSet = eventTypes ? new Set(eventTypes) : undefined;
+  }
+
+  check(line: number, user: unknown, item: unknown, timestamp: unknown, eventType: unknown, raw: string): CheckedRow | null {
+    const { sink, cols } = this;
+    const u = checkId(user, this.idType);
+    if (!u.ok) return sink.reject(line, cols.user, u.code, `user ${u.reason}`, raw), null;
+    const it = checkId(item, this.idType);
+    if (!it.ok) return sink.reject(line, cols.item, it.code, `item ${it.reason}`, raw), null;
+    let t = 0;
+    if (cols.timestamp !== undefined) {
+      const tc = checkTimestamp(timestamp);
+      if (!tc.ok) return sink.reject(line, cols.timestamp, tc.code, tc.reason, raw), null;
+      t = tc.value;
+    }
+    let ev = '';
+    if (cols.eventType !== undefined) {
+      if (typeof eventType === 'number') eventType = String(eventType);
+      if (typeof eventType !== 'string' || eventType.trim() === '') return sink.reject(line, cols.eventType, 'unknown-event-type', 'event type is missing', raw), null;
+      ev = eventType.trim();
+      if (this.eventSet !== undefined && !this.eventSet.has(ev))
+        return sink.reject(line, cols.eventType, 'unknown-event-type', `event type '${clip(ev)}' is not one of: ${[...this.eventSet].join(', ')}`, raw), null;
+    }
+    return { user: u.value, item: it.value, timestamp: t, eventType: ev };
+  }
+}
+
 /**
  * Validates rows one at a time and accumulates the kept ones. Duplicate detection keys on
  * (user, item, timestamp[, eventType]): the event type is part of the key because a click and a
@@ -101,15 +150,15 @@ export class InteractionBuilder {
   private readonly events: string[] = [];
   private readonly lines: number[] = [];
   private readonly seen = new Map<string, number>();
-  private readonly eventSet: Set<string> | undefined;
+  private readonly rules: InteractionRowRules;
 
   constructor(
     private readonly sink: RejectionSink,
     private readonly cols: ColumnNames,
-    private readonly idType: IdType,
+    idType: IdType,
     eventTypes?: readonly string[],
   ) {
-    this.eventSet = eventTypes ? new Set(eventTypes) : undefined;
+    this.rules = new InteractionRowRules(sink, cols, idType, eventTypes);
   }
 
   get kept(): number {
@@ -119,34 +168,18 @@ export class InteractionBuilder {
   /** Returns true when the row was kept; otherwise it has been rejected through the sink. */
   add(line: number, user: unknown, item: unknown, timestamp: unknown, eventType: unknown, raw: string): boolean {
     const { sink, cols } = this;
-    const u = checkId(user, this.idType);
-    if (!u.ok) return sink.reject(line, cols.user, u.code, `user ${u.reason}`, raw), false;
-    const it = checkId(item, this.idType);
-    if (!it.ok) return sink.reject(line, cols.item, it.code, `item ${it.reason}`, raw), false;
-    let t = 0;
+    const row = this.rules.check(line, user, item, timestamp, eventType, raw);
+    if (row === null) return false;
     if (cols.timestamp !== undefined) {
-      const tc = checkTimestamp(timestamp);
-      if (!tc.ok) return sink.reject(line, cols.timestamp, tc.code, tc.reason, raw), false;
-      t = tc.value;
-    }
-    let ev = '';
-    if (cols.eventType !== undefined) {
-      if (typeof eventType === 'number') eventType = String(eventType);
-      if (typeof eventType !== 'string' || eventType.trim() === '') return sink.reject(line, cols.eventType, 'unknown-event-type', 'event type is missing', raw), false;
-      ev = eventType.trim();
-      if (this.eventSet !== undefined && !this.eventSet.has(ev))
-        return sink.reject(line, cols.eventType, 'unknown-event-type', `event type '${clip(ev)}' is not one of: ${[...this.eventSet].join(', ')}`, raw), false;
-    }
-    if (cols.timestamp !== undefined) {
-      const key = `${u.value}\u0000${it.value}\u0000${t}\u0000${ev}`;
+      const key = `${row.user}\u0000${row.item}\u0000${row.timestamp}\u0000${row.eventType}`;
       const first = this.seen.get(key);
       if (first !== undefined) return sink.reject(line, '*', 'duplicate-row', `duplicate of line ${first} (same user, item, timestamp${cols.eventType ? ', event type' : ''})`, raw), false;
       this.seen.set(key, line);
     }
-    this.users.push(u.value);
-    this.items.push(it.value);
-    if (cols.timestamp !== undefined) this.times.push(t);
-    if (cols.eventType !== undefined) this.events.push(ev);
+    this.users.push(row.user);
+    this.items.push(row.item);
+    if (cols.timestamp !== undefined) this.times.push(row.timestamp);
+    if (cols.eventType !== undefined) this.events.push(row.eventType);
     this.lines.push(line);
     return true;
   }

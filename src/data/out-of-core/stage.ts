@@ -17,7 +17,7 @@ import { scanDelimited } from '../csv.ts';
 import { parquetColumns, quoteIdentifier, streamParquet, withDuckDB } from '../duckdb.ts';
 import { clipRaw, decodeLine, forEachLine, lenientText, sha256File } from '../lines.ts';
 import { jsonObjectLine, type RejectionSink } from '../rejections.ts';
-import { checkId, checkTimestamp, clip, type ColumnNames, type IdType } from '../validate.ts';
+import { InteractionRowRules, clip, type ColumnNames, type IdType } from '../validate.ts';
 
 /** The log formats the out-of-core path reads, with the rules of readInteractions for each. */
 export const OUT_OF_CORE_FORMATS = ['csv', 'tsv', 'jsonl', 'parquet'] as const;
@@ -96,48 +96,31 @@ export class ChunkWriter {
 }
 
 /**
- * The per-row rules of InteractionBuilder.add without its duplicate map (duplicates need memory of
- * earlier rows; DuckDB finds them in stage 2): ids, timestamp, event type, with the same codes,
- * fields and reasons. Kept rows are written to the staging file.
+ * The per-row rules every reader shares (InteractionRowRules), without the in-memory duplicate map
+ * (duplicates need memory of earlier rows; DuckDB finds them in stage 2). Kept rows are written to
+ * the staging file.
  */
 class RowStager {
   staged = 0;
-  private readonly eventSet: Set<string> | undefined;
+  private readonly rules: InteractionRowRules;
   constructor(
-    private readonly sink: RejectionSink,
-    private readonly cols: ColumnNames,
-    private readonly idType: IdType,
+    sink: RejectionSink,
+    cols: ColumnNames,
+    idType: IdType,
     private readonly out: ChunkWriter,
     eventTypes?: readonly string[],
   ) {
-    this.eventSet = eventTypes ? new Set(eventTypes) : undefined;
+    this.rules = new InteractionRowRules(sink, cols, idType, eventTypes);
   }
 
   /** Returns true when the row was kept (staged); otherwise it has been rejected through the sink. */
   add(line: number, user: unknown, item: unknown, timestamp: unknown, eventType: unknown, raw: string): boolean {
-    const { sink, cols } = this;
-    const u = checkId(user, this.idType);
-    if (!u.ok) return sink.reject(line, cols.user, u.code, `user ${u.reason}`, raw), false;
-    const it = checkId(item, this.idType);
-    if (!it.ok) return sink.reject(line, cols.item, it.code, `item ${it.reason}`, raw), false;
-    let t = 0;
-    if (cols.timestamp !== undefined) {
-      const tc = checkTimestamp(timestamp);
-      if (!tc.ok) return sink.reject(line, cols.timestamp, tc.code, tc.reason, raw), false;
-      t = tc.value;
-    }
-    let ev = '';
-    if (cols.eventType !== undefined) {
-      if (typeof eventType === 'number') eventType = String(eventType);
-      if (typeof eventType !== 'string' || eventType.trim() === '') return sink.reject(line, cols.eventType, 'unknown-event-type', 'event type is missing', raw), false;
-      ev = eventType.trim();
-      if (this.eventSet !== undefined && !this.eventSet.has(ev))
-        return sink.reject(line, cols.eventType, 'unknown-event-type', `event type '${clip(ev)}' is not one of: ${[...this.eventSet].join(', ')}`, raw), false;
-      // The staging file is tab-separated; an event name with a tab, newline or backslash is written as JSON.
-      if (/[\t\n\r\\]/.test(ev)) ev = JSON.stringify(ev);
-    }
+    const row = this.rules.check(line, user, item, timestamp, eventType, raw);
+    if (row === null) return false;
+    // The staging file is tab-separated; an event name with a tab, newline or backslash is written as JSON.
+    const ev = /[\t\n\r\\]/.test(row.eventType) ? JSON.stringify(row.eventType) : row.eventType;
     // Ids passed checkId: no whitespace or control characters, so tabs are safe separators.
-    this.out.write(`${line}\t${u.value}\t${it.value}\t${t}\t${ev}\n`);
+    this.out.write(`${line}\t${row.user}\t${row.item}\t${row.timestamp}\t${ev}\n`);
     this.staged++;
     return true;
   }
