@@ -390,7 +390,7 @@ main{max-width:1100px;margin:0 auto;padding:12px 24px}table{border-collapse:coll
 /**
  * The run page's script: follows the run's server-sent events into the log, the latest-progress
  * line, one line per bar (step events) and the whole-run line: the experiment's bar over its
- * (arm, seed) runs while it has one, else the earliest-started bar still open (a synthesis run's
+ * (arm, seed) runs once it has one (kept, marked done, after it ends), else the earliest-started bar still open (a synthesis run's
  * stage: copula columns, then the quality report's pairs, then the privacy stages).
  */
 const CLIENT_JS = `(() => {
@@ -402,10 +402,11 @@ const CLIENT_JS = `(() => {
   const list = document.querySelector('[data-testid=bars]');
   const bars = new Map(); // label → its latest state, in the order the bars (re)started
   let shown = null;
+  let experiment = null; // the latest state of the experiment's own bar: once it exists, it is the whole run
   const describe = (b) => b.label + ': ' + b.done + '/' + b.total + ' (' + Math.floor((100 * b.done) / b.total) + ' %)' + (b.eta ? ' — ETA ' + b.eta : b.done >= b.total ? ' — done' : '');
   const showBars = () => {
     const open = [...bars.values()].filter((b) => b.done < b.total);
-    const top = open.find((b) => b.label.startsWith('experiment:')) || open[0] || shown;
+    const top = open.find((b) => b.label.startsWith('experiment:')) || experiment || open[0] || shown;
     if (top) {
       shown = top;
       whole.textContent = 'whole run — ' + describe(top);
@@ -426,6 +427,7 @@ const CLIENT_JS = `(() => {
       if (p.done < p.total) bars.set(p.step, bar);
       else bars.delete(p.step); // a finished bar leaves the list (the whole-run line keeps it, marked done, until another opens)
       if (shown && shown.label === p.step) shown = bar;
+      if (p.step.startsWith('experiment:')) experiment = bar;
       showBars();
       return;
     }
