@@ -34,11 +34,12 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, ModelStateError, parseWithSchema, Rng } from '../../core/index.ts';
 import type { Product } from '../../data/search/types.ts';
-import { evaluateSearch, gainOf, searchNdcgAtK } from '../../eval/search.ts';
-import { Adam, type Parameter, Tensor, add, backward, bceWithLogits, concatColumns, constantParameter, decodeParameters, encodeParameters, gatherRows, hashArray, linear, noGrad, normalParameter, runTrainingLoop, scale } from '../../nn/index.ts';
+import { evaluateSearch, searchNdcgAtK } from '../../eval/search.ts';
+import { Adam, type Parameter, Tensor, add, backward, concatColumns, constantParameter, decodeParameters, encodeParameters, hashArray, linear, noGrad, normalParameter, runTrainingLoop, } from '../../nn/index.ts';
 import { SEARCH_FEATURE_DEFAULTS, SearchFeatureExtractor, type SearchFeatureState, searchFeatureConfigSchema } from './features.ts';
 import { concatLabels, groupSlices } from './gbdt-rankers.ts';
 import { buildMlp, type FeatureStandardisation, featureStandardisation, type Mlp, standardiseFeatures } from './neural.ts';
+import { RankNetPairs } from './ranknet.ts';
 import { notFitted, saveRankerJson } from './saved.ts';
 import { stemmedTokens } from './text.ts';
 import type { RankerFitInput, RankerQuery, SearchRanker } from './types.ts';
@@ -462,28 +463,18 @@ export class KnrmRanker implements SearchRanker {
             const table = new TokenTable(dim, vocab, net, this.rowsOf);
             const rows: PairRow[] = [];
             const featureRows: number[] = [];
-            const left: number[] = [];
-            const right: number[] = [];
-            const weights: number[] = [];
+            const pairs = new RankNetPairs(input.labelScale);
             for (const g of chosen) {
               const from = train.bounds[g]!;
               const to = train.bounds[g + 1]!;
-              const base = rows.length;
+              pairs.addGroup(labels, from, to, rows.length);
               const q = table.idsOf(trainQueryTokens[g]!);
               input.train[g]!.productIds.forEach((id, k) => {
                 rows.push({ q, t: table.idsOf(titleOf(id)) });
                 featureRows.push(from + k);
               });
-              for (let i = from; i < to; i++) {
-                for (let j = from; j < to; j++) {
-                  if (!(labels[i]! > labels[j]!)) continue;
-                  left.push(base + i - from);
-                  right.push(base + j - from);
-                  weights.push(gainOf(labels[i]!, input.labelScale) - gainOf(labels[j]!, input.labelScale));
-                }
-              }
             }
-            if (left.length === 0) return;
+            if (pairs.size === 0) return;
             table.compute();
             const n = rows.length;
             const phi = new Tensor(poolKernels(rows, table, mu, sigma), [n, nk], c.embeddingLr > 0);
@@ -496,8 +487,7 @@ export class KnrmRanker implements SearchRanker {
             headAdam.zeroGrad();
             embeddingAdam.zeroGrad();
             const s = net.head.forward(phi, f);
-            const diff = add(gatherRows(s, Int32Array.from(left)), scale(gatherRows(s, Int32Array.from(right)), -1));
-            const loss = bceWithLogits(diff, new Float32Array(left.length).fill(1), Float32Array.from(weights));
+            const loss = pairs.loss(s);
             const l = loss.item();
             if (!Number.isFinite(l)) throw new ModelStateError(`knrm: training loss became ${l} at epoch ${epoch}, batch ${b + 1}`);
             backward(loss);

@@ -14,13 +14,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ModelStateError, parseWithSchema, Rng } from '../../core/index.ts';
 import type { Product } from '../../data/search/types.ts';
-import { evaluateSearch, gainOf, searchNdcgAtK } from '../../eval/search.ts';
+import { evaluateSearch, searchNdcgAtK } from '../../eval/search.ts';
 import {
-  Adam, type Parameter, Tensor, add, backward, bceWithLogits, constantParameter, decodeParameters, encodeParameters, gatherRows, hashArray, linear,
-  noGrad, relu, runTrainingLoop, scale, uniformParameter,
+  Adam, type Parameter, Tensor, backward, constantParameter, decodeParameters, encodeParameters, hashArray, linear,
+  noGrad, relu, runTrainingLoop, uniformParameter,
 } from '../../nn/index.ts';
 import { concatLabels, groupSlices } from './gbdt-rankers.ts';
 import { SEARCH_FEATURE_DEFAULTS, SearchFeatureExtractor, type SearchFeatureState, searchFeatureConfigSchema } from './features.ts';
+import { RankNetPairs } from './ranknet.ts';
 import { notFitted, saveRankerJson } from './saved.ts';
 import type { RankerFitInput, RankerQuery, SearchRanker } from './types.ts';
 
@@ -180,30 +181,19 @@ export class NeuralRanker implements SearchRanker {
           step: (b) => {
             const chosen = order.subarray(b * c.batchGroups, Math.min(groups, (b + 1) * c.batchGroups));
             const rows: number[] = [];
-            const left: number[] = [];
-            const right: number[] = [];
-            const weights: number[] = [];
+            const pairs = new RankNetPairs(input.labelScale);
             for (const g of chosen) {
               const from = train.bounds[g]!;
               const to = train.bounds[g + 1]!;
-              const base = rows.length;
+              pairs.addGroup(labels, from, to, rows.length);
               for (let r = from; r < to; r++) rows.push(r);
-              for (let i = from; i < to; i++) {
-                for (let j = from; j < to; j++) {
-                  if (!(labels[i]! > labels[j]!)) continue;
-                  left.push(base + i - from);
-                  right.push(base + j - from);
-                  weights.push(gainOf(labels[i]!, input.labelScale) - gainOf(labels[j]!, input.labelScale));
-                }
-              }
             }
-            if (left.length === 0) return;
+            if (pairs.size === 0) return;
             const xb = new Float32Array(rows.length * d);
             rows.forEach((r, k) => xb.set(X.subarray(r * d, (r + 1) * d), k * d));
             adam.zeroGrad();
             const s = net.forward(new Tensor(xb, [rows.length, d]));
-            const diff = add(gatherRows(s, Int32Array.from(left)), scale(gatherRows(s, Int32Array.from(right)), -1));
-            const loss = bceWithLogits(diff, new Float32Array(left.length).fill(1), Float32Array.from(weights));
+            const loss = pairs.loss(s);
             const l = loss.item();
             if (!Number.isFinite(l)) throw new ModelStateError(`neural: training loss became ${l} at epoch ${epoch}, batch ${b + 1}`);
             backward(loss);
