@@ -39,7 +39,7 @@ import { Adam, type Parameter, Tensor, add, backward, concatColumns, constantPar
 import { SEARCH_FEATURE_DEFAULTS, SearchFeatureExtractor, type SearchFeatureState, searchFeatureConfigSchema } from './features.ts';
 import { concatLabels, groupSlices } from './gbdt-rankers.ts';
 import { buildMlp, type FeatureStandardisation, featureStandardisation, type Mlp, standardiseFeatures } from './neural.ts';
-import { RankNetPairs } from './ranknet.ts';
+import { queryGroupBatches, RankNetPairs } from './ranknet.ts';
 import { notFitted, saveRankerJson } from './saved.ts';
 import { stemmedTokens } from './text.ts';
 import type { RankerFitInput, RankerQuery, SearchRanker } from './types.ts';
@@ -452,14 +452,13 @@ export class KnrmRanker implements SearchRanker {
       cancel: input.cancel,
       epoch: (epoch, erng) => {
         const te = performance.now();
-        const order = Int32Array.from({ length: groups }, (_, i) => i);
-        erng.split('shuffle').shuffle(order);
+        const batches = queryGroupBatches(groups, c.batchGroups, erng);
         let lossSum = 0;
         let steps = 0;
         return {
-          batches: Math.ceil(groups / c.batchGroups),
+          batches: batches.batches,
           step: (b) => {
-            const chosen = order.subarray(b * c.batchGroups, Math.min(groups, (b + 1) * c.batchGroups));
+            const chosen = batches.groupsOf(b);
             const table = new TokenTable(dim, vocab, net, this.rowsOf);
             const rows: PairRow[] = [];
             const featureRows: number[] = [];

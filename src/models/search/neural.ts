@@ -21,7 +21,7 @@ import {
 } from '../../nn/index.ts';
 import { concatLabels, groupSlices } from './gbdt-rankers.ts';
 import { SEARCH_FEATURE_DEFAULTS, SearchFeatureExtractor, type SearchFeatureState, searchFeatureConfigSchema } from './features.ts';
-import { RankNetPairs } from './ranknet.ts';
+import { queryGroupBatches, RankNetPairs } from './ranknet.ts';
 import { notFitted, saveRankerJson } from './saved.ts';
 import type { RankerFitInput, RankerQuery, SearchRanker } from './types.ts';
 
@@ -172,14 +172,13 @@ export class NeuralRanker implements SearchRanker {
       cancel: input.cancel,
       epoch: (epoch, erng) => {
         const te = performance.now();
-        const order = Int32Array.from({ length: groups }, (_, i) => i);
-        erng.split('shuffle').shuffle(order);
+        const batches = queryGroupBatches(groups, c.batchGroups, erng);
         let lossSum = 0;
         let steps = 0;
         return {
-          batches: Math.ceil(groups / c.batchGroups),
+          batches: batches.batches,
           step: (b) => {
-            const chosen = order.subarray(b * c.batchGroups, Math.min(groups, (b + 1) * c.batchGroups));
+            const chosen = batches.groupsOf(b);
             const rows: number[] = [];
             const pairs = new RankNetPairs(input.labelScale);
             for (const g of chosen) {

@@ -4,6 +4,7 @@
  * (2^label − 1), so swapping a perfect and a bad product costs more than swapping two middling ones.
  * One batch holds several query groups; pairs never cross groups.
  */
+import type { Rng } from '../../core/index.ts';
 import type { LabelScale } from '../../data/search/types.ts';
 import { gainOf } from '../../eval/search.ts';
 import { type Tensor, add, bceWithLogits, gatherRows, scale } from '../../nn/index.ts';
@@ -40,4 +41,14 @@ export class RankNetPairs {
     const diff = add(gatherRows(scores, Int32Array.from(this.better)), scale(gatherRows(scores, Int32Array.from(this.worse)), -1));
     return bceWithLogits(diff, new Float32Array(this.better.length).fill(1), Float32Array.from(this.weights));
   }
+}
+
+/** One epoch's batches of whole query groups, in an order shuffled by the epoch's RNG. */
+export function queryGroupBatches(groups: number, batchGroups: number, epochRng: Rng): { readonly batches: number; groupsOf(batch: number): Int32Array } {
+  const order = Int32Array.from({ length: groups }, (_, i) => i);
+  epochRng.split('shuffle').shuffle(order);
+  return {
+    batches: Math.ceil(groups / batchGroups),
+    groupsOf: (b) => order.subarray(b * batchGroups, Math.min(groups, (b + 1) * batchGroups)),
+  };
 }
