@@ -25,7 +25,6 @@
  * and the rest are drawn from the conditional normal (mean Σ_FC Σ_CC⁻¹ z_C, covariance Σ_FF −
  * Σ_FC Σ_CC⁻¹ Σ_CF); constraints and exact-copy removal go through finalizeSample (conditions.ts).
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, DataValidationError, InterruptedError, ModelStateError, Rng, silentProgress, writeFileAtomic } from '../core/index.ts';
 import { cellKey, cellToNumber, checkMetadataCovers, isUniqueColumn, numberToDatetime, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
@@ -34,9 +33,10 @@ import { continuousCoefficients, discreteHermiteCoefficients, intervalMeans, ksS
 import { formatValue, learnValueFormat, type ValueFormat } from './resolution.ts';
 import { FAMILY_PARAMS, PARAMETRIC_FAMILIES, fitFamily, lowerBound, makeDist, upperBound, type Dist, type ParametricFamily } from './distributions.ts';
 import type { Conditions, SampleOptions, SampleResult, Synthesizer, SynthFitOptions, SynthFitReport } from './types.ts';
+import { readSynthesizerFileOf, SYNTHESIZER_FILE_FORMAT } from './saved-file.ts';
 
 export const COPULA_KIND = 'gaussian-copula';
-const FORMAT = 'samplify-synthesizer';
+const FORMAT = SYNTHESIZER_FILE_FORMAT;
 const VERSION = 1;
 
 const familySchema = z.enum(['auto', 'empirical', 'normal', 'truncnorm', 'beta', 'lognormal', 'gamma', 'uniform']);
@@ -773,16 +773,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
   }
 
   load(path: string): void {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new ModelStateError(`cannot read a saved synthesizer: ${(e as Error).message.split('\n')[0]}`, { file: path });
-    }
-    const s = raw as Partial<CopulaState> | null;
-    if (!s || s.format !== FORMAT) throw new ModelStateError('not a samplify synthesizer file', { file: path });
-    if (s.kind !== COPULA_KIND) throw new ModelStateError(`the file holds a '${String(s.kind)}' synthesizer, not ${COPULA_KIND}`, { file: path });
-    if (s.version !== VERSION) throw new ModelStateError(`saved with format version ${String(s.version)}; this build reads version ${VERSION}`, { file: path });
+    const s = readSynthesizerFileOf(path, COPULA_KIND, VERSION) as Partial<CopulaState>;
     this.params = parseCopulaParams(s.params);
     this.install(s as CopulaState);
   }

@@ -26,11 +26,12 @@ import { allowedKeysAt, ConfigError, DataValidationError, ModelStateError, parse
 import { cellKey, checkMetadataCovers, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
 import { DEFAULT_MAX_TRIES_PER_ROW } from './conditions.ts';
 import type { Conditions, Constraint, SampleOptions, SampleResult, Synthesizer, SynthFitOptions, SynthFitReport } from './types.ts';
+import { readSynthesizerFileOf, SYNTHESIZER_FILE_FORMAT } from './saved-file.ts';
 
 export const ENTITY_BLOCKS_KIND = 'entity-blocks';
 /** The entity table's extra column: how many rows the entity has (the activity used to match blocks to keys). */
 const ROWS_COLUMN = '__entity_rows';
-const FORMAT = 'samplify-synthesizer';
+const FORMAT = SYNTHESIZER_FILE_FORMAT;
 const VERSION = 1;
 
 const entityDeclSchema = z
@@ -494,16 +495,7 @@ export class EntityBlockSynthesizer implements Synthesizer {
   }
 
   load(path: string): void {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new ModelStateError(`cannot read a saved synthesizer: ${(e as Error).message.split('\n')[0]}`, { file: path });
-    }
-    const s = raw as Partial<EntityBlocksState> | null;
-    if (!s || s.format !== FORMAT) throw new ModelStateError('not a samplify synthesizer file', { file: path });
-    if (s.kind !== ENTITY_BLOCKS_KIND) throw new ModelStateError(`the file holds a '${String(s.kind)}' synthesizer, not ${ENTITY_BLOCKS_KIND}`, { file: path });
-    if (s.version !== VERSION) throw new ModelStateError(`saved with format version ${String(s.version)}; this build reads version ${VERSION}`, { file: path });
+    const s = readSynthesizerFileOf(path, ENTITY_BLOCKS_KIND, VERSION) as Partial<EntityBlocksState>;
     if (!Array.isArray(s.columns) || !Array.isArray(s.entities) || !Array.isArray(s.entityModels)) throw new ModelStateError('saved entity-blocks synthesizer is incomplete', { file: path });
     const params = parseWithSchema(this.schema, s.params, { file: path });
     const inner = this.make(params);

@@ -6,10 +6,10 @@
  * version) with the config, the fitted transformer, the sample guard, the fit seed, the loss curve
  * and the parameters (base64 of the `encodeParameters` blob). Written atomically.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, ModelStateError, type Rng, writeFileAtomic } from '../core/index.ts';
 import { type ColumnSpan, Parameter, constantParameter, decodeParameters, encodeParameters } from '../nn/index.ts';
+import { readSynthesizerFileOf, SYNTHESIZER_FILE_FORMAT } from './saved-file.ts';
 
 const FILE_VERSION = 1;
 
@@ -105,27 +105,13 @@ export function parseSynthConfig<T>(schema: z.ZodType<T>, value: unknown, label:
  */
 export function writeModelFile(path: string, kind: string, body: Readonly<Record<string, unknown>>, params: readonly Parameter[]): void {
   const blob = encodeParameters(params);
-  const doc = { format: 'samplify-synthesizer', kind, version: FILE_VERSION, ...body, parameters: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('base64') };
+  const doc = { format: SYNTHESIZER_FILE_FORMAT, kind, version: FILE_VERSION, ...body, parameters: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('base64') };
   writeFileAtomic(path, JSON.stringify(doc) + '\n');
 }
 
 /** Reads a model file of `kind`: its JSON fields, and a function that fills `params` from the stored blob. */
 export function readModelFile(path: string, kind: string): { header: Record<string, unknown>; loadInto: (params: readonly Parameter[]) => void } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ModelStateError(`cannot read the saved synthesizer (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: path });
-  }
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new ModelStateError('not a samplify synthesizer file (not JSON)', { file: path });
-  }
-  if (header === null || typeof header !== 'object' || header.format !== 'samplify-synthesizer') throw new ModelStateError('not a samplify synthesizer file (no format/kind header)', { file: path });
-  if (header.kind !== kind) throw new ModelStateError(`the file holds a '${String(header.kind)}' synthesizer, not '${kind}'`, { file: path });
-  if (header.version !== FILE_VERSION) throw new ModelStateError(`unsupported ${kind} file version ${String(header.version)} (this build reads ${FILE_VERSION})`, { file: path });
+  const header = readSynthesizerFileOf(path, kind, FILE_VERSION);
   if (typeof header.parameters !== 'string') throw new ModelStateError('the file has no parameters', { file: path });
   const blob = Buffer.from(header.parameters, 'base64');
   return {

@@ -6,9 +6,9 @@
  * `format: 'samplify-synthesizer'`, `kind: <registry name>` and `version: <number>`; the rest is the
  * synthesizer's own. Loading a file of another kind into a synthesizer is a ModelStateError.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { ComponentRegistry, ModelStateError, type ComponentEntry } from '../core/index.ts';
+import { readSynthesizerFile } from './saved-file.ts';
 import { GaussianCopulaSynthesizer, copulaParamsSchema } from './copula.ts';
 import { CtganSynthesizer, ctganConfigSchema } from './ctgan.ts';
 import { TvaeSynthesizer, tvaeConfigSchema } from './tvae.ts';
@@ -70,23 +70,7 @@ export function synthesizerSpecSchema<T>(registry: ComponentRegistry<T>) {
 
 /** Reads the `kind` of a saved synthesizer file (ModelStateError when the file is not one). */
 export function savedSynthesizerKind(path: string): string {
-  let text: string;
-  try {
-    if (statSync(path).isDirectory()) throw new ModelStateError('is a directory, expected a saved synthesizer file', { file: path });
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if (e instanceof ModelStateError) throw e;
-    throw new ModelStateError(`cannot read the saved synthesizer (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: path });
-  }
-  let head: unknown;
-  try {
-    head = JSON.parse(text);
-  } catch {
-    throw new ModelStateError('not a samplify synthesizer file (not JSON)', { file: path });
-  }
-  const h = head as { format?: unknown; kind?: unknown } | null;
-  if (!h || h.format !== 'samplify-synthesizer' || typeof h.kind !== 'string') throw new ModelStateError('not a samplify synthesizer file (no format/kind header)', { file: path });
-  return h.kind;
+  return readSynthesizerFile(path).kind;
 }
 
 /** Loads a saved synthesizer of any registered kind. */
