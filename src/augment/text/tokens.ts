@@ -185,25 +185,56 @@ function tokenKind(tok: string): PartKind | undefined {
 
 // ------------------------------------------------------------------ tokenise
 
-// The last two results: an operator tokenises the same text in sample and in apply. A bigger
-// cache kept results alive long enough to reach the old generation and cost more in GC than it saved.
-let memoText0: string | undefined;
-let memo0: TokenizedText | undefined;
-let memoText1: string | undefined;
-let memo1: TokenizedText | undefined;
-let memoBrands: BrandList | undefined;
+// Tokenisations by text, per brand list. Queries and titles repeat heavily (a query is augmented
+// once per view and per run, an operator tokenises the same text in sample and in apply), so a text
+// seen before costs one Map lookup instead of a scan. Two generations bound the memory: new entries
+// and hits go to `young`; when young holds TEXT_CACHE_CHARS characters of text or
+// TEXT_CACHE_ENTRIES texts, it becomes `old` and the previous old is dropped, so texts that keep
+// coming back stay and one-off texts (a pipeline step's output) fall out after two generations.
+// Tokenisation is a pure function of (text, brands): a hit or a miss never changes a result.
+const TEXT_CACHE_ENTRIES = 1 << 15;
+const TEXT_CACHE_CHARS = 1 << 21;
+/** Texts longer than this are tokenised every time (a 10 kB title is rare and would crowd the cache). */
+const TEXT_CACHE_MAX_LENGTH = 4096;
+interface TextCache {
+  young: Map<string, TokenizedText>;
+  old: Map<string, TokenizedText>;
+  youngChars: number;
+}
+const textCaches = new WeakMap<BrandList, TextCache>();
+let lastBrands: BrandList | undefined;
+let lastCache: TextCache | undefined;
+// The last result: an operator tokenises the same text in sample and in apply.
+let lastText: string | undefined;
+let lastResult: TokenizedText | undefined;
 
-/** Tokenises `text` and detects its protected spans and head term. Pure (the last two results are memoised). */
+/** Tokenises `text` and detects its protected spans and head term. Pure (results are cached per text; see above). */
 export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): TokenizedText {
-  if (memoBrands === brands) {
-    if (memoText0 === text) return memo0!;
-    if (memoText1 === text) return memo1!;
-  } else (memoBrands = brands), (memoText0 = memoText1 = undefined);
-  const t = tokenizeUncached(text, brands);
-  memoText1 = memoText0;
-  memo1 = memo0;
-  memoText0 = text;
-  memo0 = t;
+  if (text === lastText && brands === lastBrands) return lastResult!;
+  let cache = lastCache;
+  if (lastBrands !== brands || cache === undefined) {
+    cache = textCaches.get(brands);
+    if (cache === undefined) textCaches.set(brands, (cache = { young: new Map(), old: new Map(), youngChars: 0 }));
+    lastBrands = brands;
+    lastCache = cache;
+    lastText = undefined;
+  }
+  let t = cache.young.get(text);
+  if (t === undefined) {
+    if (text.length > TEXT_CACHE_MAX_LENGTH) t = tokenizeUncached(text, brands);
+    else {
+      t = cache.old.get(text) ?? tokenizeUncached(text, brands);
+      if (cache.young.size >= TEXT_CACHE_ENTRIES || cache.youngChars >= TEXT_CACHE_CHARS) {
+        cache.old = cache.young;
+        cache.young = new Map();
+        cache.youngChars = 0;
+      }
+      cache.young.set(text, t);
+      cache.youngChars += text.length;
+    }
+  }
+  lastText = text;
+  lastResult = t;
   return t;
 }
 
@@ -409,6 +440,19 @@ export function joinUnits(units: readonly TextUnit[]): string {
     else for (const p of u.parts) for (const t of p.tokens) (s = appendToken(s, !first, t)), (first = false);
   }
   return s;
+}
+/**
+ * `s` followed by the tokens of `u`, as joinUnits joins them; `first` says that `s` has no token yet.
+ * For callers that join units with some of them swapped for words on the fly (no copied unit array).
+ */
+export function appendUnit(s: string, first: boolean, u: TextUnit): string {
+  if (u.kind === 'word') return appendToken(s, !first, u.text);
+  for (const p of u.parts) for (const t of p.tokens) (s = appendToken(s, !first, t)), (first = false);
+  return s;
+}
+/** `s` followed by the word `w`, as joinUnits joins a word unit; `first` says that `s` has no token yet. */
+export function appendWord(s: string, first: boolean, w: string): string {
+  return appendToken(s, !first, w);
 }
 /** The protected spans of a text, as text (what every operator must keep verbatim). */
 export function protectedSpans(text: string, brands: BrandList = EMPTY_BRANDS): string[] {
