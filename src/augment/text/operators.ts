@@ -178,7 +178,14 @@ export const synonymReplace: TextOperatorDef<z.infer<typeof SynonymConfig>, Syno
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
     const { pool, synonyms, editable } = synonymPool(parsed(x, ctx), c.source, ctx);
-    const at = pick(pool, countFor(c.ratio, editable), rng).sort(ascending);
+    const count = countFor(c.ratio, editable);
+    if (count === 1 && pool.length > 0) {
+      // One word (short queries): pick's single draw, then the synonym's, with no index arrays.
+      const k = rng.int(pool.length);
+      const syns = synonyms[k]!;
+      return { replace: [{ at: pool[k]!, word: syns[rng.int(syns.length)]! }] };
+    }
+    const at = pick(pool, count, rng).sort(ascending);
     const replace: SynonymParams['replace'] = [];
     // `pool` is in unit order like `at`: one walk finds each chosen unit's synonyms.
     let k = 0;

@@ -238,7 +238,11 @@ export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): Tokeni
   return t;
 }
 
-function tokenizeUncached(text: string, brands: BrandList): TokenizedText {
+/**
+ * tokenize without the per-text cache: the same result, always computed (what a text never seen
+ * before costs; the benchmark's cold row and the cache's property test use it).
+ */
+export function tokenizeUncached(text: string, brands: BrandList = EMPTY_BRANDS): TokenizedText {
   const infos = scanAscii(text) ?? splitRaw(text).map(tokenInfo);
   const n = infos.length;
   // The tokens, as the cache's strings (equal to the text's: same bytes out, no slicing per token).
