@@ -16,7 +16,7 @@ import type { Rng } from '../../core/rng.ts';
 import type { OperatorDef } from '../types.ts';
 import { bool, natInt, ratioOpen } from '../params.ts';
 import type { TextContext } from './resources.ts';
-import { appendUnit, appendWord, hasCjk, isEditableWord, joinUnits, tokenize, type TextUnit, type TokenizedText } from './tokens.ts';
+import { appendUnit, appendWord, hasCjk, isCjkCode, isEditableWord, joinUnits, unitStarts, tokenize, type TextUnit, type TokenizedText } from './tokens.ts';
 import { KEYBOARD_NEIGHBOURS, TYPO_KINDS, type TypoKind, type TypoProfile } from './typos.ts';
 import { quantityVariants, UNIT_ABBREVIATIONS, WORD_ABBREVIATIONS } from './quantities.ts';
 
@@ -207,6 +207,26 @@ export const synonymReplace: TextOperatorDef<z.infer<typeof SynonymConfig>, Syno
       prev = at;
     }
     if (ok) {
+      // A text that is its tokens joined by single spaces (no CJK): cut and splice, when every new
+      // word's ends are not CJK either (then the join would put the same spaces).
+      const starts = unitStarts(x, parsed(x, ctx));
+      if (starts !== undefined) {
+        let s = '';
+        let prev = 0;
+        let spliced = true;
+        for (const r of p.replace) {
+          const old = (tokenized[r.at] as { text: string }).text;
+          const w = matchCase(r.word, old);
+          if (isCjkCode(w.charCodeAt(0)) || isCjkCode(w.charCodeAt(w.length - 1))) {
+            spliced = false;
+            break;
+          }
+          const start = starts[r.at]!;
+          s += x.slice(prev, start) + w;
+          prev = start + old.length;
+        }
+        if (spliced) return s + x.slice(prev);
+      }
       let s = '';
       let k = 0;
       for (let i = 0; i < tokenized.length; i++) {
@@ -256,6 +276,28 @@ export const randomInsert: TextOperatorDef<z.infer<typeof SynonymConfig>, Insert
     const order: number[] = [];
     for (let k = 0; k < p.insert.length; k++) order.push(k);
     if (order.length > 1) order.sort((a, b) => p.insert[a]!.gap - p.insert[b]!.gap || a - b);
+    // A text that is its tokens joined by single spaces (no CJK), inserted words with no CJK at
+    // their ends: the join puts one space everywhere, so cut runs of units out of the text instead.
+    const starts = unitStarts(x, parsed(x, ctx));
+    let plain = starts !== undefined;
+    for (let k = 0; k < p.insert.length && plain; k++) {
+      const w = p.insert[k]!.word;
+      plain = !(isCjkCode(w.charCodeAt(0)) || isCjkCode(w.charCodeAt(w.length - 1)));
+    }
+    if (plain) {
+      const n = units.length;
+      let s = '';
+      let has = false;
+      let prevGap = 0;
+      for (let k = 0; k < order.length; k++) {
+        const ins = p.insert[order[k]!]!;
+        if (ins.gap > prevGap) (s = has ? `${s} ${unitRun(x, starts!, prevGap, ins.gap)}` : unitRun(x, starts!, prevGap, ins.gap)), (has = true), (prevGap = ins.gap);
+        s = has ? `${s} ${ins.word}` : ins.word;
+        has = true;
+      }
+      if (prevGap < n) s = has ? `${s} ${unitRun(x, starts!, prevGap, n)}` : unitRun(x, starts!, prevGap, n);
+      return s;
+    }
     const out: TextUnit[] = [];
     let k = 0;
     for (let g = 0; g <= units.length; g++) {
@@ -265,6 +307,11 @@ export const randomInsert: TextOperatorDef<z.infer<typeof SynonymConfig>, Insert
     return joinUnits(out);
   },
 };
+
+/** The text of units [a, b) (a < b) of a text laid out as `starts` says (tokens.ts unitStarts). */
+function unitRun(x: string, starts: Int32Array, a: number, b: number): string {
+  return x.slice(starts[a]!, b < starts.length ? starts[b]! - 1 : x.length);
+}
 
 /** random_insert's apply as first written (kept for params no sample draws: a gap outside the text throws as before). */
 function insertGeneral(units: readonly TextUnit[], p: InsertParams): string {

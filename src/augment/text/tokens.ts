@@ -113,7 +113,7 @@ function splitAscii(text: string): string[] | undefined {
 }
 
 /** True for the UTF-16 code units the CJK class matches (the same ranges, as numbers). */
-function isCjkCode(c: number): boolean {
+export function isCjkCode(c: number): boolean {
   return (
     (c >= 0x3000 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff00 && c <= 0xffef)
   );
@@ -458,6 +458,33 @@ export function appendUnit(s: string, first: boolean, u: TextUnit): string {
 export function appendWord(s: string, first: boolean, w: string): string {
   return appendToken(s, !first, w);
 }
+/**
+ * Where each unit of `t` starts in `text`, when `text` is exactly its units joined with one space
+ * each (no CJK, single spaces, no leading or trailing whitespace: most queries) — then an operator
+ * that swaps or inserts words can cut and splice the text instead of joining every token again;
+ * undefined otherwise. `t` must be the tokenisation of `text`. Computed once per tokenisation.
+ */
+export function unitStarts(text: string, t: TokenizedText): Int32Array | undefined {
+  let layout = layouts.get(t);
+  if (layout === undefined) {
+    layout = null;
+    if (!HAS_CJK.test(text) && joinUnits(t.units) === text) {
+      const starts = new Int32Array(t.units.length);
+      let pos = 0;
+      for (let i = 0; i < t.units.length; i++) {
+        starts[i] = pos;
+        const u = t.units[i]!;
+        if (u.kind === 'word') pos += u.text.length + 1;
+        else for (const p of u.parts) for (const tok of p.tokens) pos += tok.length + 1;
+      }
+      layout = starts;
+    }
+    layouts.set(t, layout);
+  }
+  return layout ?? undefined;
+}
+const layouts = new WeakMap<TokenizedText, Int32Array | null>();
+
 /** The protected spans of a text, as text (what every operator must keep verbatim). */
 export function protectedSpans(text: string, brands: BrandList = EMPTY_BRANDS): string[] {
   return tokenize(text, brands)

@@ -17,15 +17,18 @@ const OTHER_BRANDS = brandList(['Bay', 'Drill Master']);
 /** Tokens that exercise every rule: brands, numbers, glued and spaced quantities, dimensions, names, stopwords, CJK, odd case. */
 const TOKENS = ['hampton', 'Bay', 'delta', 'Simpson', 'strong-tie', 'drill', 'Drill', 'DRILL', 'master', 'for', 'with', 'w/', 'white', 'ss', 'x', 'X', '2x4', '8', 'ft.', '1/2', 'in.', '128GB', 'gb', 'iPhone', '13', '#SC-141', '1-1/2"', '36', 'cu.', 'École', 'ÉCOLE', 'é', '美的', '电饭煲', '500毫升', 'a', 'the', '-'];
 const SPACES = [' ', '  ', '\t', ' \n', '\u00a0', '\u3000'];
-const text = fc.array(fc.tuple(fc.constantFrom(...TOKENS), fc.constantFrom(...SPACES)), { maxLength: 9 }).map((ts) => ts.map(([t, s]) => t + s).join('').trimEnd());
+const anyText = fc.array(fc.tuple(fc.constantFrom(...TOKENS), fc.constantFrom(...SPACES)), { maxLength: 9 }).map((ts) => ts.map(([t, s]) => t + s).join('').trimEnd());
+/** Tokens joined by single spaces (most queries: the operators' cut-and-splice path), sometimes with CJK. */
+const joinedText = fc.array(fc.constantFrom(...TOKENS), { maxLength: 9 }).map((ts) => ts.join(' '));
+const text = fc.oneof(anyText, joinedText);
 
 const ctx: TextContext = {
   brands: BRANDS,
   domainSynonyms: new Map([
     ['drill', ['driver', 'Power Drill']],
     ['white', ['ivory']],
-    ['master', ['expert']],
     ['école', ['schule']],
+    ['master', ['专家', 'expert']],
   ]),
 };
 
@@ -73,7 +76,7 @@ describe('text augmentation fast paths ≡ slow paths', () => {
   it('synonym_replace applies sampled and arbitrary valid replacements as the copy-and-join code did', () => {
     const cfg = synonymReplace.config.parse({ ratio: 0.5 });
     fc.assert(
-      fc.property(text, fc.nat(), fc.array(fc.tuple(fc.nat(), fc.constantFrom('driver', 'Power Drill', 'ivory', 'ÉCOLE', 'x', 'é')), { maxLength: 4 }), (x, seed, extra) => {
+      fc.property(text, fc.nat(), fc.array(fc.tuple(fc.nat(), fc.constantFrom('driver', 'Power Drill', 'ivory', 'ÉCOLE', 'x', 'é', '美的', '电 x', 'a 美')), { maxLength: 4 }), (x, seed, extra) => {
         const sampled = synonymReplace.sample(x, cfg, ctx, new Rng(seed));
         assert.equal(synonymReplace.apply(x, sampled, ctx), replaceSlow(x, sampled.replace));
         // Any ascending set of word units with any words (what a recorded chain may hold).
@@ -91,7 +94,7 @@ describe('text augmentation fast paths ≡ slow paths', () => {
   it('random_insert applies sampled and arbitrary in-range insertions as the per-gap code did', () => {
     const cfg = randomInsert.config.parse({ ratio: 0.5 });
     fc.assert(
-      fc.property(text, fc.nat(), fc.array(fc.tuple(fc.nat(), fc.constantFrom('driver', 'ivory', '美的', 'x')), { maxLength: 5 }), (x, seed, extra) => {
+      fc.property(text, fc.nat(), fc.array(fc.tuple(fc.nat(), fc.constantFrom('driver', 'ivory', '美的', 'x', '', 'a 美', '美 a', 'two words')), { maxLength: 5 }), (x, seed, extra) => {
         const sampled = randomInsert.sample(x, cfg, ctx, new Rng(seed));
         assert.equal(randomInsert.apply(x, sampled, ctx), insertSlow(x, sampled.insert));
         const n = tokenizeUncached(x, ctx.brands).units.length;
