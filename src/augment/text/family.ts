@@ -107,6 +107,9 @@ export const textFamily: AugmenterFamily<string, TextContext> = defineFamily<str
   copy: (x) => x,
   length: { of: (x) => splitRaw(x).length, describe: 'texts of ≤ threshold tokens take' },
   checkOutput(label, input, out) {
+    // A visible ASCII first character (33–126, never whitespace) means a non-empty trim: skip the two trims.
+    const c0 = out.charCodeAt(0);
+    if (c0 >= 33 && c0 <= 126) return;
     if (out.trim() === '' && input.trim() !== '') throw new ConfigError(`${label} produced an empty text from ${JSON.stringify(input)}; operators must keep at least one token`, { field: 'op' });
   },
   parseResources: (raw, err) => {

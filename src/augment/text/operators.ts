@@ -16,7 +16,7 @@ import type { Rng } from '../../core/rng.ts';
 import type { OperatorDef } from '../types.ts';
 import { bool, natInt, ratioOpen } from '../params.ts';
 import type { TextContext } from './resources.ts';
-import { hasCjk, isEditableWord, joinUnits, tokenize, type TextUnit, type TokenizedText } from './tokens.ts';
+import { appendUnit, appendWord, hasCjk, isCjkCode, isEditableWord, joinUnits, unitStarts, tokenize, type TextUnit, type TokenizedText } from './tokens.ts';
 import { KEYBOARD_NEIGHBOURS, TYPO_KINDS, type TypoKind, type TypoProfile } from './typos.ts';
 import { quantityVariants, UNIT_ABBREVIATIONS, WORD_ABBREVIATIONS } from './quantities.ts';
 
@@ -34,19 +34,25 @@ function parsed(x: string, ctx: TextContext): TokenizedText {
   return tokenize(x, ctx.brands);
 }
 
+const ascending = (a: number, b: number): number => a - b;
+
 /** k distinct indices of `pool`, in draw order. */
 function pick(pool: readonly number[], k: number, rng: Rng): number[] {
+  // One draw (the common case: short queries): the same rng.int as the shuffle's first step, no copy.
+  if (k === 1 && pool.length > 0) return [pool[rng.int(pool.length)]!];
   const a = pool.slice();
   const out: number[] = [];
   for (let i = 0; i < k && i < a.length; i++) {
     const j = i + rng.int(a.length - i);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-    out.push(a[i]!);
+    const chosen = a[j]!;
+    a[j] = a[i]!;
+    a[i] = chosen;
+    out.push(chosen);
   }
   return out;
 }
 
-function editableIndices(units: readonly TextUnit[]): number[] {
+export function editableIndices(units: readonly TextUnit[]): number[] {
   const out: number[] = [];
   for (let i = 0; i < units.length; i++) if (isEditableWord(units[i]!)) out.push(i);
   return out;
@@ -59,6 +65,25 @@ function countFor(ratio: number, n: number): number {
 
 /** Keeps the case pattern of `like` (Title, UPPER) on `word`. */
 function matchCase(word: string, like: string): string {
+  // All-ASCII `like` (the common case), without the two case-mapped copies: UPPER is "longer than
+  // one character, no a-z, some A-Z"; Title is "starts with A-Z" — what the general test below says.
+  let lower = false;
+  let upper = false;
+  let ascii = like.length > 0;
+  for (let i = 0; i < like.length && ascii; i++) {
+    const c = like.charCodeAt(i);
+    if (c > 127) ascii = false;
+    else if (c >= 97 && c <= 122) lower = true;
+    else if (c >= 65 && c <= 90) upper = true;
+  }
+  if (ascii) {
+    if (like.length > 1 && upper && !lower) return word.toUpperCase();
+    const c0 = like.charCodeAt(0);
+    return c0 >= 65 && c0 <= 90 ? word[0]!.toUpperCase() + word.slice(1) : word;
+  }
+  return matchCaseGeneral(word, like);
+}
+function matchCaseGeneral(word: string, like: string): string {
   if (like.length > 1 && like === like.toUpperCase() && like !== like.toLowerCase()) return word.toUpperCase();
   if (like[0] !== like[0]!.toLowerCase()) return word[0]!.toUpperCase() + word.slice(1);
   return word;
@@ -103,15 +128,39 @@ function synonymRequires(c: { source: Source }): string[] {
   return [c.source === 'domain' ? 'domain-synonyms' : c.source === 'wordnet' ? 'wordnet' : 'synonyms'];
 }
 
-/** The editable units that have synonyms (index → synonyms), and how many editable units there are. */
-function synonymPool(units: readonly TextUnit[], source: Source, ctx: TextContext): { pool: number[]; synonyms: Map<number, readonly string[]>; editable: number } {
-  const editable = editableIndices(units);
-  const synonyms = new Map<number, readonly string[]>();
-  for (const i of editable) {
-    const syns = synonymsFor((units[i] as { text: string }).text, source, ctx);
-    if (syns.length > 0) synonyms.set(i, syns);
+/** The editable units that have synonyms: their indices, their synonyms (same order), and how many editable units there are. */
+interface SynonymPool {
+  readonly pool: readonly number[];
+  readonly synonyms: readonly (readonly string[])[];
+  readonly editable: number;
+}
+
+// Pools per tokenised text (the tokeniser caches those per distinct text, so a repeated query
+// finds its pool without looking up each word again), per context and source. A pool is a pure
+// function of (units, source, context tables), which do not change once fitted.
+const poolCache = new WeakMap<TokenizedText, { ctx: TextContext; source: Source; pool: SynonymPool }[]>();
+
+function synonymPool(t: TokenizedText, source: Source, ctx: TextContext): SynonymPool {
+  let entries = poolCache.get(t);
+  if (entries === undefined) poolCache.set(t, (entries = []));
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k]!;
+    if (e.ctx === ctx && e.source === source) return e.pool;
   }
-  return { pool: [...synonyms.keys()], synonyms, editable: editable.length };
+  const units = t.units;
+  const pool: number[] = [];
+  const synonyms: (readonly string[])[] = [];
+  let editable = 0;
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i]!;
+    if (!isEditableWord(u)) continue;
+    editable++;
+    const syns = synonymsFor(u.text, source, ctx);
+    if (syns.length > 0) pool.push(i), synonyms.push(syns);
+  }
+  const made: SynonymPool = { pool, synonyms, editable };
+  entries.push({ ctx, source, pool: made });
+  return made;
 }
 
 const SynonymConfig = z.object({ ratio: ratioOpen(0.1), source: SynonymSource }).strict();
@@ -128,18 +177,68 @@ export const synonymReplace: TextOperatorDef<z.infer<typeof SynonymConfig>, Syno
   requires: synonymRequires,
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
-    const { pool, synonyms, editable } = synonymPool(parsed(x, ctx).units, c.source, ctx);
-    const at = pick(pool, countFor(c.ratio, editable), rng).sort((a, b) => a - b);
-    return {
-      replace: at.map((i) => {
-        const syns = synonyms.get(i)!;
-        return { at: i, word: syns[rng.int(syns.length)]! };
-      }),
-    };
+    const { pool, synonyms, editable } = synonymPool(parsed(x, ctx), c.source, ctx);
+    const count = countFor(c.ratio, editable);
+    if (count === 1 && pool.length > 0) {
+      // One word (short queries): pick's single draw, then the synonym's, with no index arrays.
+      const k = rng.int(pool.length);
+      const syns = synonyms[k]!;
+      return { replace: [{ at: pool[k]!, word: syns[rng.int(syns.length)]! }] };
+    }
+    const at = pick(pool, count, rng).sort(ascending);
+    const replace: SynonymParams['replace'] = [];
+    // `pool` is in unit order like `at`: one walk finds each chosen unit's synonyms.
+    let k = 0;
+    for (const i of at) {
+      while (pool[k] !== i) k++;
+      const syns = synonyms[k]!;
+      replace.push({ at: i, word: syns[rng.int(syns.length)]! });
+    }
+    return { replace };
   },
   apply(x, p, ctx) {
     if (p.replace.length === 0) return x;
-    const units = parsed(x, ctx).units.slice();
+    const tokenized = parsed(x, ctx).units;
+    // What sample draws (ascending distinct word units): join with the words swapped in on the fly.
+    let ok = true;
+    for (let k = 0, prev = -1; k < p.replace.length && ok; k++) {
+      const at = p.replace[k]!.at;
+      ok = Number.isInteger(at) && at > prev && at < tokenized.length && tokenized[at]!.kind === 'word';
+      prev = at;
+    }
+    if (ok) {
+      // A text that is its tokens joined by single spaces (no CJK): cut and splice, when every new
+      // word's ends are not CJK either (then the join would put the same spaces).
+      const starts = unitStarts(x, parsed(x, ctx));
+      if (starts !== undefined) {
+        let s = '';
+        let prev = 0;
+        let spliced = true;
+        for (const r of p.replace) {
+          const old = (tokenized[r.at] as { text: string }).text;
+          const w = matchCase(r.word, old);
+          if (isCjkCode(w.charCodeAt(0)) || isCjkCode(w.charCodeAt(w.length - 1))) {
+            spliced = false;
+            break;
+          }
+          const start = starts[r.at]!;
+          s += x.slice(prev, start) + w;
+          prev = start + old.length;
+        }
+        if (spliced) return s + x.slice(prev);
+      }
+      let s = '';
+      let k = 0;
+      for (let i = 0; i < tokenized.length; i++) {
+        const u = tokenized[i]!;
+        const r = p.replace[k];
+        // Units from the tokeniser each have a token, so after the first unit `s` has one.
+        if (r !== undefined && r.at === i) (s = appendWord(s, i === 0, matchCase(r.word, (u as { text: string }).text))), k++;
+        else s = appendUnit(s, i === 0, u);
+      }
+      return s;
+    }
+    const units = tokenized.slice();
     for (const r of p.replace) units[r.at] = word(matchCase(r.word, (units[r.at] as { text: string }).text));
     return joinUnits(units);
   },
@@ -158,13 +257,13 @@ export const randomInsert: TextOperatorDef<z.infer<typeof SynonymConfig>, Insert
   requires: synonymRequires,
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
-    const { units } = parsed(x, ctx);
-    const { pool, synonyms, editable } = synonymPool(units, c.source, ctx);
+    const t = parsed(x, ctx);
+    const units = t.units;
+    const { pool, synonyms, editable } = synonymPool(t, c.source, ctx);
     const k = pool.length ? countFor(c.ratio, editable) : 0;
     const insert: InsertParams['insert'] = [];
     for (let i = 0; i < k; i++) {
-      const src = pool[rng.int(pool.length)]!;
-      const syns = synonyms.get(src)!;
+      const syns = synonyms[rng.int(pool.length)]!;
       insert.push({ gap: rng.int(units.length + 1), word: syns[rng.int(syns.length)]! });
     }
     return { insert };
@@ -172,16 +271,59 @@ export const randomInsert: TextOperatorDef<z.infer<typeof SynonymConfig>, Insert
   apply(x, p, ctx) {
     if (p.insert.length === 0) return x;
     const units = parsed(x, ctx).units;
-    const before: string[][] = Array.from({ length: units.length + 1 }, () => []);
-    for (const ins of p.insert) before[ins.gap]!.push(ins.word);
+    for (const ins of p.insert) if (!(Number.isInteger(ins.gap) && ins.gap >= 0 && ins.gap <= units.length)) return insertGeneral(units, p);
+    // The inserted words in gap order, those of one gap in params order (a stable sort of positions).
+    const order: number[] = [];
+    for (let k = 0; k < p.insert.length; k++) order.push(k);
+    if (order.length > 1) order.sort((a, b) => p.insert[a]!.gap - p.insert[b]!.gap || a - b);
+    // A text that is its tokens joined by single spaces (no CJK), inserted words with no CJK at
+    // their ends: the join puts one space everywhere, so cut runs of units out of the text instead.
+    const starts = unitStarts(x, parsed(x, ctx));
+    let plain = starts !== undefined;
+    for (let k = 0; k < p.insert.length && plain; k++) {
+      const w = p.insert[k]!.word;
+      plain = !(isCjkCode(w.charCodeAt(0)) || isCjkCode(w.charCodeAt(w.length - 1)));
+    }
+    if (plain) {
+      const n = units.length;
+      let s = '';
+      let has = false;
+      let prevGap = 0;
+      for (let k = 0; k < order.length; k++) {
+        const ins = p.insert[order[k]!]!;
+        if (ins.gap > prevGap) (s = has ? `${s} ${unitRun(x, starts!, prevGap, ins.gap)}` : unitRun(x, starts!, prevGap, ins.gap)), (has = true), (prevGap = ins.gap);
+        s = has ? `${s} ${ins.word}` : ins.word;
+        has = true;
+      }
+      if (prevGap < n) s = has ? `${s} ${unitRun(x, starts!, prevGap, n)}` : unitRun(x, starts!, prevGap, n);
+      return s;
+    }
     const out: TextUnit[] = [];
+    let k = 0;
     for (let g = 0; g <= units.length; g++) {
-      for (const w of before[g]!) out.push(word(w));
+      while (k < order.length && p.insert[order[k]!]!.gap === g) out.push(word(p.insert[order[k++]!]!.word));
       if (g < units.length) out.push(units[g]!);
     }
     return joinUnits(out);
   },
 };
+
+/** The text of units [a, b) (a < b) of a text laid out as `starts` says (tokens.ts unitStarts). */
+function unitRun(x: string, starts: Int32Array, a: number, b: number): string {
+  return x.slice(starts[a]!, b < starts.length ? starts[b]! - 1 : x.length);
+}
+
+/** random_insert's apply as first written (kept for params no sample draws: a gap outside the text throws as before). */
+function insertGeneral(units: readonly TextUnit[], p: InsertParams): string {
+  const before: string[][] = Array.from({ length: units.length + 1 }, () => []);
+  for (const ins of p.insert) before[ins.gap]!.push(ins.word);
+  const out: TextUnit[] = [];
+  for (let g = 0; g <= units.length; g++) {
+    for (const w of before[g]!) out.push(word(w));
+    if (g < units.length) out.push(units[g]!);
+  }
+  return joinUnits(out);
+}
 
 // ------------------------------------------------------------------ swap, delete
 
@@ -576,7 +718,7 @@ export const reformulate: TextOperatorDef<z.infer<typeof ReformConfig>, ReformPa
       const pool: number[] = [];
       units.forEach((u, i) => u.kind === 'word' && (c.dropHead || i !== head) && pool.push(i));
       const k = Math.min(countFor(c.ratio, pool.length), units.length - 1);
-      drop = pick(pool, k, rng).sort((a, b) => a - b);
+      drop = pick(pool, k, rng).sort(ascending);
     }
     let order: number[] = [];
     if (c.mode !== 'drop' && head > 1) {

@@ -113,7 +113,7 @@ function splitAscii(text: string): string[] | undefined {
 }
 
 /** True for the UTF-16 code units the CJK class matches (the same ranges, as numbers). */
-function isCjkCode(c: number): boolean {
+export function isCjkCode(c: number): boolean {
   return (
     (c >= 0x3000 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff00 && c <= 0xffef)
   );
@@ -185,29 +185,64 @@ function tokenKind(tok: string): PartKind | undefined {
 
 // ------------------------------------------------------------------ tokenise
 
-// The last two results: an operator tokenises the same text in sample and in apply. A bigger
-// cache kept results alive long enough to reach the old generation and cost more in GC than it saved.
-let memoText0: string | undefined;
-let memo0: TokenizedText | undefined;
-let memoText1: string | undefined;
-let memo1: TokenizedText | undefined;
-let memoBrands: BrandList | undefined;
+// Tokenisations by text, per brand list. Queries and titles repeat heavily (a query is augmented
+// once per view and per run, an operator tokenises the same text in sample and in apply), so a text
+// seen before costs one Map lookup instead of a scan. Two generations bound the memory: new entries
+// and hits go to `young`; when young holds TEXT_CACHE_CHARS characters of text or
+// TEXT_CACHE_ENTRIES texts, it becomes `old` and the previous old is dropped, so texts that keep
+// coming back stay and one-off texts (a pipeline step's output) fall out after two generations.
+// Tokenisation is a pure function of (text, brands): a hit or a miss never changes a result.
+const TEXT_CACHE_ENTRIES = 1 << 15;
+const TEXT_CACHE_CHARS = 1 << 21;
+/** Texts longer than this are tokenised every time (a 10 kB title is rare and would crowd the cache). */
+const TEXT_CACHE_MAX_LENGTH = 4096;
+interface TextCache {
+  young: Map<string, TokenizedText>;
+  old: Map<string, TokenizedText>;
+  youngChars: number;
+}
+const textCaches = new WeakMap<BrandList, TextCache>();
+let lastBrands: BrandList | undefined;
+let lastCache: TextCache | undefined;
+// The last result: an operator tokenises the same text in sample and in apply.
+let lastText: string | undefined;
+let lastResult: TokenizedText | undefined;
 
-/** Tokenises `text` and detects its protected spans and head term. Pure (the last two results are memoised). */
+/** Tokenises `text` and detects its protected spans and head term. Pure (results are cached per text; see above). */
 export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): TokenizedText {
-  if (memoBrands === brands) {
-    if (memoText0 === text) return memo0!;
-    if (memoText1 === text) return memo1!;
-  } else (memoBrands = brands), (memoText0 = memoText1 = undefined);
-  const t = tokenizeUncached(text, brands);
-  memoText1 = memoText0;
-  memo1 = memo0;
-  memoText0 = text;
-  memo0 = t;
+  if (text === lastText && brands === lastBrands) return lastResult!;
+  let cache = lastCache;
+  if (lastBrands !== brands || cache === undefined) {
+    cache = textCaches.get(brands);
+    if (cache === undefined) textCaches.set(brands, (cache = { young: new Map(), old: new Map(), youngChars: 0 }));
+    lastBrands = brands;
+    lastCache = cache;
+    lastText = undefined;
+  }
+  let t = cache.young.get(text);
+  if (t === undefined) {
+    if (text.length > TEXT_CACHE_MAX_LENGTH) t = tokenizeUncached(text, brands);
+    else {
+      t = cache.old.get(text) ?? tokenizeUncached(text, brands);
+      if (cache.young.size >= TEXT_CACHE_ENTRIES || cache.youngChars >= TEXT_CACHE_CHARS) {
+        cache.old = cache.young;
+        cache.young = new Map();
+        cache.youngChars = 0;
+      }
+      cache.young.set(text, t);
+      cache.youngChars += text.length;
+    }
+  }
+  lastText = text;
+  lastResult = t;
   return t;
 }
 
-function tokenizeUncached(text: string, brands: BrandList): TokenizedText {
+/**
+ * tokenize without the per-text cache: the same result, always computed (what a text never seen
+ * before costs; the benchmark's cold row and the cache's property test use it).
+ */
+export function tokenizeUncached(text: string, brands: BrandList = EMPTY_BRANDS): TokenizedText {
   const infos = scanAscii(text) ?? splitRaw(text).map(tokenInfo);
   const n = infos.length;
   // The tokens, as the cache's strings (equal to the text's: same bytes out, no slicing per token).
@@ -410,6 +445,46 @@ export function joinUnits(units: readonly TextUnit[]): string {
   }
   return s;
 }
+/**
+ * `s` followed by the tokens of `u`, as joinUnits joins them; `first` says that `s` has no token yet.
+ * For callers that join units with some of them swapped for words on the fly (no copied unit array).
+ */
+export function appendUnit(s: string, first: boolean, u: TextUnit): string {
+  if (u.kind === 'word') return appendToken(s, !first, u.text);
+  for (const p of u.parts) for (const t of p.tokens) (s = appendToken(s, !first, t)), (first = false);
+  return s;
+}
+/** `s` followed by the word `w`, as joinUnits joins a word unit; `first` says that `s` has no token yet. */
+export function appendWord(s: string, first: boolean, w: string): string {
+  return appendToken(s, !first, w);
+}
+/**
+ * Where each unit of `t` starts in `text`, when `text` is exactly its units joined with one space
+ * each (no CJK, single spaces, no leading or trailing whitespace: most queries) — then an operator
+ * that swaps or inserts words can cut and splice the text instead of joining every token again;
+ * undefined otherwise. `t` must be the tokenisation of `text`. Computed once per tokenisation.
+ */
+export function unitStarts(text: string, t: TokenizedText): Int32Array | undefined {
+  let layout = layouts.get(t);
+  if (layout === undefined) {
+    layout = null;
+    if (!HAS_CJK.test(text) && joinUnits(t.units) === text) {
+      const starts = new Int32Array(t.units.length);
+      let pos = 0;
+      for (let i = 0; i < t.units.length; i++) {
+        starts[i] = pos;
+        const u = t.units[i]!;
+        if (u.kind === 'word') pos += u.text.length + 1;
+        else for (const p of u.parts) for (const tok of p.tokens) pos += tok.length + 1;
+      }
+      layout = starts;
+    }
+    layouts.set(t, layout);
+  }
+  return layout ?? undefined;
+}
+const layouts = new WeakMap<TokenizedText, Int32Array | null>();
+
 /** The protected spans of a text, as text (what every operator must keep verbatim). */
 export function protectedSpans(text: string, brands: BrandList = EMPTY_BRANDS): string[] {
   return tokenize(text, brands)

@@ -1,0 +1,125 @@
+/**
+ * The fast paths of the text augmenters (docs/decisions/text-augment-speed.md) against the slow
+ * paths they replace, on random inputs: the per-text tokenisation cache against the uncached
+ * tokeniser (texts repeated, brand lists alternated), synonym replacement's and insertion's apply
+ * (joined on the fly) against the copy-the-units-then-join code they replaced, the ASCII case
+ * matching against the case-mapping one, and the output check's shortcut against the two trims.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Rng } from '../../../src/core/index.ts';
+import { brandList, joinUnits, randomInsert, synonymReplace, textFamily, tokenize, type TextContext, type TextUnit } from '../../../src/augment/index.ts';
+import { tokenizeUncached } from '../../../src/augment/text/tokens.ts';
+
+const BRANDS = brandList(['Hampton Bay', 'Delta', 'Simpson Strong-Tie', '美的']);
+const OTHER_BRANDS = brandList(['Bay', 'Drill Master']);
+/** Tokens that exercise every rule: brands, numbers, glued and spaced quantities, dimensions, names, stopwords, CJK, odd case. */
+const TOKENS = ['hampton', 'Bay', 'delta', 'Simpson', 'strong-tie', 'drill', 'Drill', 'DRILL', 'master', 'for', 'with', 'w/', 'white', 'ss', 'x', 'X', '2x4', '8', 'ft.', '1/2', 'in.', '128GB', 'gb', 'iPhone', '13', '#SC-141', '1-1/2"', '36', 'cu.', 'École', 'ÉCOLE', 'é', '美的', '电饭煲', '500毫升', 'a', 'the', '-'];
+const SPACES = [' ', '  ', '\t', ' \n', '\u00a0', '\u3000'];
+const anyText = fc.array(fc.tuple(fc.constantFrom(...TOKENS), fc.constantFrom(...SPACES)), { maxLength: 9 }).map((ts) => ts.map(([t, s]) => t + s).join('').trimEnd());
+/** Tokens joined by single spaces (most queries: the operators' cut-and-splice path), sometimes with CJK. */
+const joinedText = fc.array(fc.constantFrom(...TOKENS), { maxLength: 9 }).map((ts) => ts.join(' '));
+const text = fc.oneof(anyText, joinedText);
+
+const ctx: TextContext = {
+  brands: BRANDS,
+  domainSynonyms: new Map([
+    ['drill', ['driver', 'Power Drill']],
+    ['white', ['ivory']],
+    ['école', ['schule']],
+    ['master', ['专家', 'expert']],
+  ]),
+};
+
+/** synonym_replace's apply as first written: copy the units, set the words, join. */
+function matchCaseSlow(word: string, like: string): string {
+  if (like.length > 1 && like === like.toUpperCase() && like !== like.toLowerCase()) return word.toUpperCase();
+  if (like[0] !== like[0]!.toLowerCase()) return word[0]!.toUpperCase() + word.slice(1);
+  return word;
+}
+function replaceSlow(x: string, replace: { at: number; word: string }[]): string {
+  if (replace.length === 0) return x;
+  const units = tokenizeUncached(x, ctx.brands).units.slice();
+  for (const r of replace) units[r.at] = { kind: 'word', text: matchCaseSlow(r.word, (units[r.at] as { text: string }).text) };
+  return joinUnits(units);
+}
+/** random_insert's apply as first written: one array of words per gap. */
+function insertSlow(x: string, insert: { gap: number; word: string }[]): string {
+  if (insert.length === 0) return x;
+  const units = tokenizeUncached(x, ctx.brands).units;
+  const before: string[][] = Array.from({ length: units.length + 1 }, () => []);
+  for (const ins of insert) before[ins.gap]!.push(ins.word);
+  const out: TextUnit[] = [];
+  for (let g = 0; g <= units.length; g++) {
+    for (const w of before[g]!) out.push({ kind: 'word', text: w });
+    if (g < units.length) out.push(units[g]!);
+  }
+  return joinUnits(out);
+}
+
+describe('text augmentation fast paths ≡ slow paths', () => {
+  it('the cached tokeniser gives what the uncached one does, for repeated texts and alternating brand lists', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, fc.boolean()), { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 24 }), (texts, order) => {
+        // Each text once, then again in a random order (hits), each with one of two brand lists.
+        for (const k of [...texts.keys(), ...order.map((o) => o % texts.length)]) {
+          const [t, other] = texts[k]!;
+          const brands = other ? OTHER_BRANDS : BRANDS;
+          assert.deepEqual(tokenize(t, brands), tokenizeUncached(t, brands));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('synonym_replace applies sampled and arbitrary valid replacements as the copy-and-join code did', () => {
+    const cfg = synonymReplace.config.parse({ ratio: 0.5 });
+    fc.assert(
+      fc.property(text, fc.nat(), fc.array(fc.tuple(fc.nat(), fc.constantFrom('driver', 'Power Drill', 'ivory', 'ÉCOLE', 'x', 'é', '美的', '电 x', 'a 美')), { maxLength: 4 }), (x, seed, extra) => {
+        const sampled = synonymReplace.sample(x, cfg, ctx, new Rng(seed));
+        assert.equal(synonymReplace.apply(x, sampled, ctx), replaceSlow(x, sampled.replace));
+        // Any ascending set of word units with any words (what a recorded chain may hold).
+        const units = tokenizeUncached(x, ctx.brands).units;
+        const words = [...units.keys()].filter((i) => units[i]!.kind === 'word');
+        if (words.length === 0) return;
+        const at = [...new Set(extra.map(([i]) => words[i % words.length]!))].sort((a, b) => a - b);
+        const replace = at.map((i, k) => ({ at: i, word: extra[k]![1] }));
+        assert.equal(synonymReplace.apply(x, { replace }, ctx), replaceSlow(x, replace));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('random_insert applies sampled and arbitrary in-range insertions as the per-gap code did', () => {
+    const cfg = randomInsert.config.parse({ ratio: 0.5 });
+    fc.assert(
+      fc.property(text, fc.nat(), fc.array(fc.tuple(fc.nat(), fc.constantFrom('driver', 'ivory', '美的', 'x', '', 'a 美', '美 a', 'two words')), { maxLength: 5 }), (x, seed, extra) => {
+        const sampled = randomInsert.sample(x, cfg, ctx, new Rng(seed));
+        assert.equal(randomInsert.apply(x, sampled, ctx), insertSlow(x, sampled.insert));
+        const n = tokenizeUncached(x, ctx.brands).units.length;
+        const insert = extra.map(([g, word]) => ({ gap: g % (n + 1), word }));
+        assert.equal(randomInsert.apply(x, { insert }, ctx), insertSlow(x, insert));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the output check rejects exactly what the two trims did', () => {
+    const check = (input: string, out: string): boolean => {
+      try {
+        textFamily.spec.checkOutput!('step', input, out);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const s = fc.array(fc.constantFrom('a', 'Z', '!', '~', ' ', '\t', '\u00a0', '\u3000', '\ufeff', '美', 'é', ''), { maxLength: 4 }).map((cs) => cs.join(''));
+    fc.assert(
+      fc.property(s, s, (input, out) => {
+        assert.equal(check(input, out), !(out.trim() === '' && input.trim() !== ''));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
