@@ -75,13 +75,14 @@ export const CASES: readonly KindCase[] = [
     headline: { name: 'screen · crop · valid lift NDCG@20', file: 'results.json', path: ['screen', 'candidates', 0, 'validLift'] },
   },
   { kind: 'search-lift', make: stored('search-lift-homedepot.json'), charts: ['relative-lift'], headline: { name: 'typo · test NDCG@10', file: 'results.json', path: ['arms', 1, 'test', 'NDCG@10'] } },
-  { kind: 'synthesize-table', make: example('ml100k-synthesis'), charts: ['column-shapes', 'pair-trends'], headline: { name: 'fidelity (overall)', file: 'ml100k-users.report.json', path: ['quality', 'overall', 'value'] } },
+  { kind: 'synthesize-table', make: example('ml100k-synthesis'), charts: ['column-shapes', 'pair-trends', 'dcr', 'membership-inference', 'time-per-stage'], headline: { name: 'fidelity (overall)', file: 'ml100k-users.report.json', path: ['quality', 'overall', 'value'] } },
   {
     kind: 'synthesize-sequences',
     make: async (dir) => {
       const config = parseSequenceSynthesizeConfig({ name: 'users', data: { path: SAMPLE, format: 'seqtxt' }, synthesizer: { name: 'markov' }, histories: 80, seed: 0, out: join(dir, 'users.jsonl'), report: { holdout: 0.2 } });
       await runSequenceSynthesis({ config, baseDir: root });
     },
+    charts: ['length-distribution', 'item-popularity', 'dcr'],
     headline: { name: 'fidelity (overall)', file: 'users.report.json', path: ['quality', 'overall', 'value'] },
   },
   { kind: 'ctr', make: stored('ctr-ml100k.json'), headline: { name: 'deepfm · real · test AUC', file: 'results.json', path: ['cells', 0, 'testAuc', 'mean'] } },

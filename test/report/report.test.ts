@@ -69,6 +69,29 @@ describe('report of a lift experiment', () => {
     assert.match(page, /id="augmented-samples-0"/);
   });
 
+  it('lists the item attributes of the items a shown sample changed, when the arm recorded them', async () => {
+    // An attribute-aware arm writes itemAttributes into samples.json (test/experiment/lift.test.ts);
+    // here a copy of the crop arm's samples gets them: every shown item, two attributes each.
+    const copy = tempFolder('report-attributes-');
+    cpSync(dir, copy, { recursive: true });
+    const armDir = readdirSync(join(copy, 'arms')).find((n) => n !== 'baseline')!;
+    const file = join(copy, 'arms', armDir, 'samples.json');
+    const samples = JSON.parse(readFileSync(file, 'utf8')) as { samples: { source: string[]; augmented: string[] }[]; itemAttributes?: Record<string, string[]> };
+    const attrs = (it: string): string[] => [`brand <${Number(it) % 3}>`, `cat${Number(it) % 5}`];
+    samples.itemAttributes = Object.fromEntries(samples.samples.flatMap((x) => [...x.source, ...x.augmented]).map((it) => [it, attrs(it)]));
+    writeFileSync(file, JSON.stringify(samples));
+    const changed = [...new Set(samples.samples.flatMap((x) => x.source.filter((it) => !x.augmented.includes(it)).concat(x.augmented.filter((it) => !x.source.includes(it)))))].sort().slice(0, 40);
+    assert.ok(changed.length > 0, 'crop drops items from some shown sources');
+    const { html: page, notes } = await buildReport(copy);
+    assert.deepEqual(notes, []);
+    const start = page.indexOf('data-testid="augmented-item-attributes"');
+    assert.ok(start > 0, 'the attribute table is on the page');
+    const rows = [...page.slice(start, page.indexOf('</table>', start)).matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(rows, changed.map((it) => [it, escapeHtml(attrs(it).join(', '))]));
+    // Without attributes (the crop arm as written) there is no table.
+    assert.ok(!(await buildReport(dir)).html.includes('data-testid="augmented-item-attributes"'));
+  });
+
   it('escapes strings from the data (an arm name with markup stays text)', async () => {
     const { html: page } = await buildReport(dir);
     assert.ok(!page.includes('<b>&"x"'), 'raw arm name in the page');
