@@ -52,6 +52,30 @@ describe('every config problem, with its key path', () => {
     assert.ok(!existsSync(join(dir, 'run', 'results.json')));
   });
 
+  it('a launch is refused for a run name that would leave the runs folder or exists, and for text that is not YAML; the form says so and nothing is written', async () => {
+    const { createWorkbenchApp } = await import('../../src/serve/index.ts');
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    const runs = tempFolder('config-problems-names-');
+    mkdirSync(join(runs, 'taken'));
+    const good = BAD.replace('seeds: 0\nepochz: 3\n', 'seeds: 1\n').replace('views: -1, ', '');
+    assert.deepEqual(validateLaunch(runs, 'fine', good).problems, [], 'the config itself is valid');
+    for (const name of ['../escape', 'a/b', '', '.hidden', '..', 'x'.repeat(101), 'taken']) {
+      const problems = validateLaunch(runs, name, good).problems;
+      assert.deepEqual(problems.map((p) => p.field), ['name'], `${JSON.stringify(name)}: ${JSON.stringify(problems)}`);
+    }
+    assert.match(validateLaunch(runs, 'taken', good).problems[0]!.message, /exists already/);
+    const yaml = validateLaunch(runs, 'fine', 'name: [unclosed').problems;
+    assert.equal(yaml.length, 1);
+    assert.match(yaml[0]!.message, /^not valid YAML/);
+    // Through the form: the page again with the problem, no folder made anywhere.
+    const app = createWorkbenchApp({ runs });
+    const res = await app.request('/new', { method: 'POST', body: new URLSearchParams({ name: '../escape', config: good }) });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /data-testid="errors"><li><code>name<\/code>: letters, digits/);
+    assert.deepEqual(readdirSync(runs), ['taken']);
+    assert.ok(!existsSync(join(runs, '..', 'escape')));
+  });
+
   it('the launch check returns every problem at its key path', () => {
     const problems = validateLaunch(tempFolder('config-problems-launch-'), 'bad', BAD).problems;
     assert.deepEqual(problems.map((p) => p.field).sort(), [...FIELDS].sort());
