@@ -39,6 +39,16 @@ describe('report of a lift experiment', () => {
       if (arm.significance) assert.ok(table.includes(`data-value="${arm.significance.tTest.pValue}"`));
     }
     assert.match(table, /selected on validation/);
+    // Summary first: the lift table comes before every chart and the segments, provenance last.
+    const at = (needle: string): number => {
+      const i = page.indexOf(needle);
+      assert.ok(i > 0, `${needle} is on the page`);
+      return i;
+    };
+    const lift = at('data-testid="lift-table"');
+    assert.ok(lift < at('<figure class="chart"'), 'the lift table before the first chart');
+    assert.ok(lift < at('data-chart="segments-historyLength"'), 'the lift table before the segments');
+    assert.ok(at('data-testid="provenance"') > at('data-chart="time-per-stage"'), 'provenance after the details');
   });
 
   it('shows time and memory per stage and the real vs added length distribution of the offline arm', async () => {

@@ -73,6 +73,9 @@ describe('the workbench in chromium', { skip }, () => {
 
   it('lists runs, opens a report with the numbers of results.json, compares two runs', async () => {
     const { page, errors } = newPage();
+    // Loopback by default, and there no token.
+    assert.match(wb.origin, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(wb.token, null);
     await page.goto(wb.url);
     assert.equal(await page.locator('[data-testid="runs"] tbody tr').count(), 2);
     await page.locator('tr[data-run="lift-a"] a', { hasText: 'report' }).click();
