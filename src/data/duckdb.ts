@@ -50,6 +50,12 @@ export async function parquetColumns(conn: DuckDBConnection, path: string): Prom
   return desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
 }
 
+/** Rows of a Parquet file, from its footer (no row is read). */
+export async function parquetRowCount(conn: DuckDBConnection, path: string): Promise<number> {
+  const meta = await conn.runAndReadAll('SELECT num_rows FROM parquet_file_metadata($1)', [path]);
+  return meta.getRows().reduce((sum, r) => sum + Number(r[0]), 0);
+}
+
 /**
  * Streams `SELECT <selectList> FROM read_parquet(path)` chunk by chunk: `onChunk` gets the chunk's
  * columns (one array per selected expression) and its row count. `selectList` is SQL built by the

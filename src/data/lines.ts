@@ -65,9 +65,24 @@ export function isGzip(file: string): boolean {
  */
 const readProgress = new AsyncLocalStorage<ProgressReporter>();
 
-/** Runs `read` with a `reading <file>` bar (bytes read of the file's size) for every file it streams. */
+/**
+ * Runs `read` with a `reading <file>` bar for every file it reads: bytes read of the file's size for
+ * the text formats, rows read of the row count in the file's metadata for Parquet.
+ */
 export function withReadProgress<T>(progress: ProgressReporter, read: () => Promise<T>): Promise<T> {
   return readProgress.run(progress, read);
+}
+
+/**
+ * The `reading <file>` bar of the read running now, or undefined outside withReadProgress (or when
+ * its reporter draws no bars) — so a reader whose units are not bytes (Parquet: rows, which DuckDB
+ * reads) reports through the same context.
+ */
+export function readProgressBar(file: string): ((done: number, total: number) => void) | undefined {
+  const progress = readProgress.getStore();
+  if (!progress?.step) return undefined;
+  const label = `reading ${basename(file)}`;
+  return (done, total) => progress.step!(label, done, total);
 }
 
 /** Streams `file`, calling `sink` once per physical line; returns the sha256 of all bytes and the line count. */
@@ -122,13 +137,12 @@ export async function forEachLine(file: string, sink: LineSink, maxLineBytes = D
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const stream = gzipped ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
   if (gzipped) raw.on('error', (e) => stream.destroy(e));
-  const progress = readProgress.getStore();
-  const size = progress?.step ? statSync(file).size : 0;
-  const label = `reading ${basename(file)}`;
+  const bar = readProgressBar(file);
+  const size = bar ? statSync(file).size : 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       // Bytes of the file itself (compressed ones for gzip), so the bar ends at the file's size.
-      if (size > 0) progress!.step!(label, Math.min(raw.bytesRead, size), size);
+      if (bar && size > 0) bar(Math.min(raw.bytesRead, size), size);
       hash.update(chunk);
       let start = 0;
       let idx = chunk.indexOf(10, start);

@@ -5,9 +5,9 @@
  */
 import { basename, extname } from 'node:path';
 import { ConfigError, DataValidationError } from '../core/errors.ts';
-import { DEFAULT_MAX_LINE_BYTES, checkInputFile, clipRaw, decodeLine, forEachLine, lenientText, sha256File, type TextEncoding } from './lines.ts';
+import { DEFAULT_MAX_LINE_BYTES, checkInputFile, clipRaw, decodeLine, forEachLine, lenientText, readProgressBar, sha256File, type TextEncoding } from './lines.ts';
 import { scanDelimited } from './csv.ts';
-import { parquetColumns, quoteIdentifier, streamParquet, withDuckDB } from './duckdb.ts';
+import { parquetColumns, parquetRowCount, quoteIdentifier, streamParquet, withDuckDB } from './duckdb.ts';
 import { RejectionSink, jsonObjectLine } from './rejections.ts';
 import { InteractionBuilder, checkId, clip, type ColumnNames, type IdType } from './validate.ts';
 import { interactionsToSequences, type DedupeMode } from './sequences.ts';
@@ -344,6 +344,11 @@ async function readParquet(path: string, opts: InteractionOptions): Promise<Tabl
       const builder = new InteractionBuilder(sink, cols, opts.idType ?? 'token', opts.eventTypes);
       const select = wanted.map((k) => expr(cols[k]!)).join(', ');
       let rowsIn = 0;
+      // validate's bar: rows read of the count in the file's footer (DuckDB reads the bytes, so
+      // there is no byte count to report as the text formats do).
+      const bar = readProgressBar(path);
+      const rowsInFile = bar ? await parquetRowCount(conn, path) : 0;
+      bar?.(0, rowsInFile);
       await streamParquet(conn, path, select, (columns, n) => {
         for (let r = 0; r < n; r++) {
           rowsIn++;
@@ -354,6 +359,7 @@ async function readParquet(path: string, opts: InteractionOptions): Promise<Tabl
           const values = wanted.map((_, j) => columns[j]![r] ?? null);
           builder.add(rowsIn, v('user'), v('item'), v('timestamp'), v('eventType'), JSON.stringify(values).slice(0, 200));
         }
+        bar?.(Math.min(rowsIn, rowsInFile), rowsInFile);
       });
       const report = sink.close(rowsIn, builder.kept, 'interaction');
       return { table: builder.build(path, checksum), report };

@@ -95,11 +95,20 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
       let offset = Number.isFinite(from) && from > 0 ? from : 0;
       let lastStatus = '';
       let rest = '';
-      const decoder = new StringDecoder('utf8'); // a read may end inside a multi-byte character
+      // Where `rest` (the line not yet complete) starts in the log: each line's id is the byte offset
+      // just after it, so a client reconnecting with Last-Event-ID continues at the next line, not
+      // at the end of the read that brought it.
+      let restStart = offset;
+      let decoder = new StringDecoder('utf8'); // a read may end inside a multi-byte character
       const logPath = join(dir, 'progress.log');
       const sendNewLines = async (): Promise<void> => {
         const size = existsSync(logPath) ? statSync(logPath).size : 0;
-        if (size < offset) offset = 0; // a new launch rewrote the log
+        if (size < offset) {
+          // a new launch rewrote the log
+          offset = restStart = 0;
+          rest = '';
+          decoder = new StringDecoder('utf8');
+        }
         if (size <= offset) return;
         const buf = readFrom(logPath, offset, size - offset);
         offset += buf.length;
@@ -107,8 +116,9 @@ export function createWorkbenchApp(o: WorkbenchOptions): Hono {
         const lines = rest.split('\n');
         rest = lines.pop() ?? '';
         for (const line of lines) {
+          restStart += Buffer.byteLength(line) + 1;
           const text = line.trimEnd(); // the child's stderr is a file, not a TTY: plain lines, no bar
-          if (text) await stream.writeSSE({ event: 'progress', id: String(offset - Buffer.byteLength(rest)), data: JSON.stringify(parseProgressLine(text)) });
+          if (text) await stream.writeSSE({ event: 'progress', id: String(restStart), data: JSON.stringify(parseProgressLine(text)) });
         }
       };
       for (;;) {

@@ -30,14 +30,27 @@ interface Arm {
 const LIFT_CHARTS = ['segments-historyLength', 'segments-targetPopularity', 'metric-at-k-ndcg', 'relative-lift', 'per-user-lift', 'curve-training-loss', 'curve-validation-NDCG-20', 'time-per-stage', 'memory-per-stage', 'lengths-0'];
 
 let dir = '';
+let built: Awaited<ReturnType<typeof writeReport>>;
+let browser: Browser | undefined;
 before(async () => {
-  dir = join(tempFolder('report-browser-'), 'run');
-  await smallNeuralLiftRun(dir);
+  // Chromium starts while the run trains; the page is built once, for both suites.
+  const launching = skip ? null : chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  launching?.catch(() => {}); // a failed launch is reported where it is awaited, below
+  try {
+    dir = join(tempFolder('report-browser-'), 'run');
+    await smallNeuralLiftRun(dir);
+    built = await writeReport(dir);
+  } finally {
+    browser = (await launching) ?? undefined;
+  }
+});
+after(async () => {
+  await browser?.close();
 });
 
 describe('the lift page of a neural run (no browser)', () => {
   it('draws the training curves and the per-user lift distribution, with marks, and counts every user', async () => {
-    const { html: page } = await writeReport(dir);
+    const page = built.html;
     for (const name of LIFT_CHARTS) {
       const start = page.indexOf(`data-chart="${name}"`);
       assert.ok(start > 0, `chart ${name} is missing`);
@@ -55,20 +68,16 @@ describe('the lift page of a neural run (no browser)', () => {
 });
 
 describe('the report in chromium', { skip }, () => {
-  let browser: Browser;
   let shots = '';
-  before(async () => {
+  before(() => {
     // SAMPLIFY_SCREENSHOTS=<dir> keeps them (CI artefacts); otherwise a temp folder removed after the run.
     shots = process.env.SAMPLIFY_SCREENSHOTS ? resolve(process.env.SAMPLIFY_SCREENSHOTS) : tempFolder('report-screenshots-');
     mkdirSync(shots, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  });
-  after(async () => {
-    await browser?.close();
   });
 
   it('opens offline, shows results.json numbers, renders every chart, logs no error and fetches nothing', async (t) => {
-    const { path } = await writeReport(dir);
+    const { path } = built;
+    assert.ok(browser, 'chromium started');
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     const requests: string[] = [];
@@ -84,27 +93,34 @@ describe('the report in chromium', { skip }, () => {
     assert.equal(await page.getAttribute('body', 'data-run-kind'), 'lift');
 
     const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { metric: string; arms: Arm[] };
-    const rows = page.locator('[data-testid="lift-table"] tbody tr');
-    assert.equal(await rows.count(), res.arms.length);
+    // The table as chromium shows it, read in one round trip: per row, each data-field cell's text and data-value.
+    const rows = await page.locator('[data-testid="lift-table"] tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => Object.fromEntries([...tr.querySelectorAll('[data-field]')].map((td) => [td.getAttribute('data-field')!, { text: td.textContent ?? '', value: td.getAttribute('data-value') }]))),
+    );
+    assert.equal(rows.length, res.arms.length);
+    const cell = (i: number, field: string): { text: string; value: string | null } => {
+      const c = rows[i]![field];
+      assert.ok(c, `row ${i} has no cell ${field}; it has ${Object.keys(rows[i]!).join(', ')}`);
+      return c;
+    };
     for (let i = 0; i < res.arms.length; i++) {
       const arm = res.arms[i]!;
-      const row = rows.nth(i);
-      assert.equal(await row.locator('[data-field="name"]').textContent(), arm.name);
+      assert.equal(cell(i, 'name').text, arm.name);
       for (const m of ['HR@20', 'NDCG@20']) {
-        const cell = row.locator(`[data-field="test.${m}"]`);
-        assert.equal(Number(await cell.getAttribute('data-value')), arm.test[m]);
-        assert.equal(await cell.textContent(), arm.test[m]!.toFixed(4));
-        assert.equal(await row.locator(`[data-field="testStd.${m}"]`).textContent(), arm.testStd[m]!.toFixed(4));
+        assert.equal(Number(cell(i, `test.${m}`).value), arm.test[m]);
+        assert.equal(cell(i, `test.${m}`).text, arm.test[m]!.toFixed(4));
+        assert.equal(cell(i, `testStd.${m}`).text, arm.testStd[m]!.toFixed(4));
       }
       if (arm.significance) {
-        assert.equal(Number(await row.locator('[data-field="significance.tTest.pValue"]').getAttribute('data-value')), arm.significance.tTest.pValue);
-        assert.equal(await row.locator('[data-field="significance.bootstrap.lo"]').textContent(), arm.significance.bootstrap.lo.toFixed(4));
-        assert.equal(await row.locator('[data-field="significance.bootstrap.hi"]').textContent(), arm.significance.bootstrap.hi.toFixed(4));
+        assert.equal(Number(cell(i, 'significance.tTest.pValue').value), arm.significance.tTest.pValue);
+        assert.equal(cell(i, 'significance.bootstrap.lo').text, arm.significance.bootstrap.lo.toFixed(4));
+        assert.equal(cell(i, 'significance.bootstrap.hi').text, arm.significance.bootstrap.hi.toFixed(4));
         const lift = arm.lift![res.metric]!;
-        assert.equal(await row.locator(`[data-field="lift.${res.metric}"]`).textContent(), `${lift >= 0 ? '+' : ''}${(lift * 100).toFixed(2)} %`);
-        assert.match((await row.locator('[data-field="verdict"]').textContent()) ?? '', /significant/);
+        assert.equal(cell(i, `lift.${res.metric}`).text, `${lift >= 0 ? '+' : ''}${(lift * 100).toFixed(2)} %`);
+        assert.match(cell(i, 'verdict').text, /significant/);
       }
     }
+    assert.ok(res.arms.some((a) => a.significance !== null), 'an arm against the baseline is checked');
 
     const charts = await page.locator('figure.chart').evaluateAll((figs) =>
       figs.map((f) => {

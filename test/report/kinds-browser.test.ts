@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { writeReport } from '../../src/report/index.ts';
 import { tempFolder } from '../temp-folders.ts';
 import { CASES } from './kind-folders.ts';
@@ -20,18 +20,37 @@ const skip = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM} (
 
 describe('every run kind in chromium', { skip }, () => {
   let browser: Browser;
+  // One page for every kind (a new page costs about a second under load): each case navigates it
+  // to its file and reads the errors and requests logged since.
+  let page: Page;
+  const errors: string[] = [];
+  const requests: string[] = [];
   const built = new Map<string, { path: string; charts: number; chartNames: string[] }>();
   before(async () => {
-    const base = tempFolder('report-kinds-browser-');
-    for (const c of CASES) {
-      const dir = join(base, c.kind);
-      mkdirSync(dir, { recursive: true });
-      await c.make(dir);
-      const r = await writeReport(dir, join(base, `${c.kind}.html`));
-      assert.equal(r.kind, c.kind, `${c.kind}: the folder is detected as its kind`);
-      built.set(c.kind, { path: r.path, charts: r.charts, chartNames: [...r.html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]!) });
+    // Chromium starts while the folders are made (both take seconds under load).
+    const launching = chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    launching.catch(() => {}); // a failed launch is reported where it is awaited, below
+    try {
+      const base = tempFolder('report-kinds-browser-');
+      for (const c of CASES) {
+        const dir = join(base, c.kind);
+        mkdirSync(dir, { recursive: true });
+        await c.make(dir);
+        const r = await writeReport(dir, join(base, `${c.kind}.html`));
+        assert.equal(r.kind, c.kind, `${c.kind}: the folder is detected as its kind`);
+        built.set(c.kind, { path: r.path, charts: r.charts, chartNames: [...r.html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]!) });
+      }
+    } finally {
+      browser = await launching; // closed in after(), also when a folder failed
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) requests.push(r.url());
+    });
   });
   after(async () => {
     await browser?.close();
@@ -42,17 +61,10 @@ describe('every run kind in chromium', { skip }, () => {
       const b = built.get(c.kind)!;
       assert.ok(b.charts >= 1, `${c.kind} has charts`);
       for (const want of c.charts ?? []) assert.ok(b.chartNames.some((n) => n.startsWith(want)), `${c.kind}: chart ${want}* in ${b.chartNames.join(', ')}`);
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => errors.push(e.message));
-      page.on('request', (r) => {
-        if (!r.url().startsWith('file:')) requests.push(r.url());
-      });
+      errors.length = 0;
+      requests.length = 0;
       await page.goto(pathToFileURL(b.path).href);
+      assert.equal(page.url(), pathToFileURL(b.path).href, `${c.kind}: the page shows this kind's file`);
       assert.equal(await page.getAttribute('body', 'data-run-kind'), c.kind);
       const charts = await page.locator('figure.chart').evaluateAll((figs) =>
         figs.map((f) => {
@@ -74,7 +86,6 @@ describe('every run kind in chromium', { skip }, () => {
       }
       assert.deepEqual(errors, [], c.kind);
       assert.deepEqual(requests, [], c.kind);
-      await page.close();
     });
   }
 });

@@ -39,6 +39,16 @@ describe('report of a lift experiment', () => {
       if (arm.significance) assert.ok(table.includes(`data-value="${arm.significance.tTest.pValue}"`));
     }
     assert.match(table, /selected on validation/);
+    // Summary first: the lift table comes before every chart and the segments, provenance last.
+    const at = (needle: string): number => {
+      const i = page.indexOf(needle);
+      assert.ok(i > 0, `${needle} is on the page`);
+      return i;
+    };
+    const lift = at('data-testid="lift-table"');
+    assert.ok(lift < at('<figure class="chart"'), 'the lift table before the first chart');
+    assert.ok(lift < at('data-chart="segments-historyLength"'), 'the lift table before the segments');
+    assert.ok(at('data-testid="provenance"') > at('data-chart="time-per-stage"'), 'provenance after the details');
   });
 
   it('shows time and memory per stage and the real vs added length distribution of the offline arm', async () => {
@@ -67,6 +77,29 @@ describe('report of a lift experiment', () => {
     assert.equal(samples.samples.length, 12);
     for (const x of samples.samples) assert.ok(x.augmented.every((it) => x.source.includes(it)), JSON.stringify(x));
     assert.match(page, /id="augmented-samples-0"/);
+  });
+
+  it('lists the item attributes of the items a shown sample changed, when the arm recorded them', async () => {
+    // An attribute-aware arm writes itemAttributes into samples.json (test/experiment/lift.test.ts);
+    // here a copy of the crop arm's samples gets them: every shown item, two attributes each.
+    const copy = tempFolder('report-attributes-');
+    cpSync(dir, copy, { recursive: true });
+    const armDir = readdirSync(join(copy, 'arms')).find((n) => n !== 'baseline')!;
+    const file = join(copy, 'arms', armDir, 'samples.json');
+    const samples = JSON.parse(readFileSync(file, 'utf8')) as { samples: { source: string[]; augmented: string[] }[]; itemAttributes?: Record<string, string[]> };
+    const attrs = (it: string): string[] => [`brand <${Number(it) % 3}>`, `cat${Number(it) % 5}`];
+    samples.itemAttributes = Object.fromEntries(samples.samples.flatMap((x) => [...x.source, ...x.augmented]).map((it) => [it, attrs(it)]));
+    writeFileSync(file, JSON.stringify(samples));
+    const changed = [...new Set(samples.samples.flatMap((x) => x.source.filter((it) => !x.augmented.includes(it)).concat(x.augmented.filter((it) => !x.source.includes(it)))))].sort().slice(0, 40);
+    assert.ok(changed.length > 0, 'crop drops items from some shown sources');
+    const { html: page, notes } = await buildReport(copy);
+    assert.deepEqual(notes, []);
+    const start = page.indexOf('data-testid="augmented-item-attributes"');
+    assert.ok(start > 0, 'the attribute table is on the page');
+    const rows = [...page.slice(start, page.indexOf('</table>', start)).matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(rows, changed.map((it) => [it, escapeHtml(attrs(it).join(', '))]));
+    // Without attributes (the crop arm as written) there is no table.
+    assert.ok(!(await buildReport(dir)).html.includes('data-testid="augmented-item-attributes"'));
   });
 
   it('escapes strings from the data (an arm name with markup stays text)', async () => {

@@ -56,6 +56,58 @@ describe('progress bars in more long work', () => {
     }
   });
 
+  it('validate: rows read of a Parquet log (the count in its footer), as a bar on a terminal and step events in a pipe, accounting unchanged', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { streamProgress } = await import('../../src/core/index.ts');
+    const { jsonlToParquet, withDuckDB } = await import('../../src/data/index.ts');
+    const dir = tempFolder('steps-validate-parquet-');
+    // 10,000 rows over several chunks (DuckDB hands them over 2,048 at a time); 3 rejected: an empty
+    // user, a bad timestamp, a row of an event type not asked for.
+    const rows = Array.from({ length: 10_000 }, (_, r) => ({ user: `u${r % 700}`, item: `i${(r * 7) % 311}`, ts: String(1_600_000_000 + r), event: 'view' }));
+    rows[17]!.user = '';
+    rows[4242]!.ts = 'yesterday';
+    rows[9001]!.event = 'refund';
+    const jsonl = join(dir, 'log.jsonl');
+    writeFileSync(jsonl, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const parquet = join(dir, 'log.parquet');
+    const types = ['user', 'item', 'ts', 'event'].map((name) => ({ name, type: 'VARCHAR' }));
+    await withDuckDB(parquet, (conn) => jsonlToParquet(conn, jsonl, parquet, types));
+    const load = { columns: { user: 'user', item: 'item', timestamp: 'ts', eventType: 'event' }, eventTypes: ['view'] };
+    const quiet = await validateData(parquet, 'parquet', load);
+    const asJsonl = await validateData(jsonl, 'jsonl', load);
+
+    const p = recording();
+    const r = await validateData(parquet, 'parquet', load, p);
+    assert.deepEqual(r.report, quiet.report, 'the bar changes no count');
+    assert.equal(r.text, quiet.text);
+    assert.match(r.text, /10000 rows in = 9997 kept \+ 3 rejected/);
+    assert.equal(r.text.split('\n').slice(1).join('\n'), asJsonl.text.split('\n').slice(1).join('\n'), 'same verdicts as the same rows in JSONL');
+    const updates = p.steps.get('reading log.parquet');
+    assert.ok(updates !== undefined, `labels: ${[...p.steps.keys()].join(', ')}`);
+    assert.ok(updates.every((u) => u.total === 10_000), 'total = rows in the footer');
+    assert.deepEqual(updates[0], { done: 0, total: 10_000 }, 'starts at 0, so the first chunk gives a pace');
+    assertBar(p, 'reading log.parquet', 10_000);
+    assert.ok(updates.length >= 5, `one update per chunk, got ${updates.length}`);
+    for (let k = 1; k < updates.length; k++) assert.ok(updates[k]!.done > updates[k - 1]!.done, 'rows done only grow');
+
+    // What a user sees: on a terminal a redrawn bar with ETA that ends at 100 %; in a pipe nothing
+    // but whole lines, unless step events are asked for (the workbench), then JSON step lines.
+    let clock = 0;
+    const tty = { isTTY: true, columns: 100, out: '', write(s: string) { this.out += s; return true; } };
+    await validateData(parquet, 'parquet', load, streamProgress(tty, () => (clock += 300)));
+    assert.match(tty.out, /reading log\.parquet \[#*-*\]\s+\d+ % \d+\/10000 {2}ETA \d+ s/);
+    assert.match(tty.out, /reading log\.parquet \[#+\] 100 % 10000\/10000/);
+    const pipe = { isTTY: false, out: '', write(s: string) { this.out += s; return true; } };
+    await validateData(parquet, 'parquet', load, streamProgress(pipe, () => (clock += 300)));
+    assert.equal(pipe.out, '', 'a pipe without step events gets no bar');
+    const events = { isTTY: false, out: '', write(s: string) { this.out += s; return true; } };
+    await validateData(parquet, 'parquet', load, streamProgress(events, () => (clock += 300), { stepEvents: true }));
+    const steps = events.out.trim().split('\n').map((l) => JSON.parse(l) as { step: string; done: number; total: number; etaSeconds: number | null });
+    assert.ok(steps.length >= 2 && steps.every((e) => e.step === 'reading log.parquet' && e.total === 10_000));
+    assert.equal(steps.at(-1)!.done, 10_000);
+    assert.ok(steps.some((e) => e.etaSeconds !== null && e.etaSeconds > 0), 'an ETA while it reads');
+  });
+
   it('augment-images: images done of all', async () => {
     const src = tempFolder('steps-images-');
     for (const c of ['cat', 'dog']) {

@@ -1,6 +1,7 @@
 /**
  * The workbench end to end in chromium: list runs, open a report (its lift table equals
- * results.json), compare two runs, refuse an invalid config next to its field, launch a small
+ * results.json), compare two runs, refuse an invalid config with every problem listed at its key
+ * path next to the editor, launch a small
  * experiment on the shipped sample, watch its progress arrive, cancel it (checkpoint kept), resume
  * it to the end and open its report. Off loopback every request needs the token; run names cannot
  * leave the runs folder. Screenshots go to a temp folder (printed as diagnostics).
@@ -35,33 +36,46 @@ describe('the workbench in chromium', { skip }, () => {
   let runs = '';
   let shots = '';
   let wb: Workbench;
+  // One page for the whole file (a new page costs about a second under load); each test reads the
+  // errors logged since it started.
+  let shared: Page;
+  const errors: string[] = [];
   before(async () => {
-    runs = tempFolder('wb-runs-');
-    // SAMPLIFY_SCREENSHOTS=<dir> keeps them (CI artefacts); otherwise a temp folder removed after the run.
-    shots = process.env.SAMPLIFY_SCREENSHOTS ? resolve(process.env.SAMPLIFY_SCREENSHOTS) : tempFolder('wb-screenshots-');
-    mkdirSync(shots, { recursive: true });
-    await smallLiftRun(join(runs, 'lift-a'));
-    cpSync(join(runs, 'lift-a'), join(runs, 'lift-b'), { recursive: true });
-    wb = await startWorkbench({ runs, port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    // Chromium starts while the runs are made.
+    const launching = chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    launching.catch(() => {}); // a failed launch is reported where it is awaited, below
+    try {
+      runs = tempFolder('wb-runs-');
+      // SAMPLIFY_SCREENSHOTS=<dir> keeps them (CI artefacts); otherwise a temp folder removed after the run.
+      shots = process.env.SAMPLIFY_SCREENSHOTS ? resolve(process.env.SAMPLIFY_SCREENSHOTS) : tempFolder('wb-screenshots-');
+      mkdirSync(shots, { recursive: true });
+      await smallLiftRun(join(runs, 'lift-a'));
+      cpSync(join(runs, 'lift-a'), join(runs, 'lift-b'), { recursive: true });
+      wb = await startWorkbench({ runs, port: 0 });
+    } finally {
+      browser = await launching; // closed in after(), also when a run failed
+    }
+    shared = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    shared.on('pageerror', (e) => errors.push(e.message));
+    shared.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
   });
   after(async () => {
     await browser?.close();
     await wb?.close();
   });
 
-  async function newPage(): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    return { page, errors };
+  function newPage(): { page: Page; errors: string[] } {
+    errors.length = 0;
+    return { page: shared, errors };
   }
 
   it('lists runs, opens a report with the numbers of results.json, compares two runs', async () => {
-    const { page, errors } = await newPage();
+    const { page, errors } = newPage();
+    // Loopback by default, and there no token.
+    assert.match(wb.origin, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(wb.token, null);
     await page.goto(wb.url);
     assert.equal(await page.locator('[data-testid="runs"] tbody tr').count(), 2);
     await page.locator('tr[data-run="lift-a"] a', { hasText: 'report' }).click();
@@ -77,26 +91,29 @@ describe('the workbench in chromium', { skip }, () => {
     assert.ok((await page.locator('[data-testid="compare-metrics"] tbody tr').count()) > 5);
     await page.screenshot({ path: join(shots, 'compare.png') });
     assert.deepEqual(errors, []);
-    await page.close();
   });
 
   it('refuses an invalid config next to its field, launches a valid one, shows progress, cancels and resumes it', async (t) => {
-    const { page, errors } = await newPage();
+    const { page, errors } = newPage();
     await page.goto(`${wb.origin}/new`);
     await page.fill('input[name="name"]', 'launched');
-    await page.fill('textarea[name="config"]', `name: bad\ndata: { path: ${SAMPLE}, format: seqtxt }\nmodel: { model: pop }\nseeds: 0\narms: [{ name: a, pipeline: { version: 1, steps: [{ op: crop, ratio: 0.8 }] } }]\n`);
+    // Three problems (a value out of range, one inside a list, an unknown key): each listed at its key path.
+    await page.fill('textarea[name="config"]', `name: bad\ndata: { path: ${SAMPLE}, format: seqtxt }\nmodel: { model: pop }\nseeds: 0\nepochz: 3\narms: [{ name: a, views: -1, pipeline: { version: 1, steps: [{ op: crop, ratio: 0.8 }] } }]\n`);
     await page.locator('[data-testid="launch-button"]').click();
-    assert.match((await page.locator('[data-testid="errors"]').textContent()) ?? '', /seeds/);
+    const problems = await page.locator('[data-testid="errors"] li').allTextContents();
+    assert.equal(problems.length, 3, JSON.stringify(problems));
+    for (const f of ['seeds', 'arms[0].views', 'epochz']) assert.ok(problems.some((p) => p.startsWith(`${f}: `)), `${f} in ${JSON.stringify(problems)}`);
     assert.ok(!existsSync(join(runs, 'launched')), 'nothing launched');
 
-    // The first 400 users of the sample: short epochs, so launch → cancel → resume takes seconds.
+    // The first 400 users of the sample and 5 epochs (about a second each): launch → cancel → resume takes
+    // seconds, and the run is still training when the cancel arrives after its first epoch.
     const tiny = join(tempFolder('wb-data-'), 'tiny.txt');
     writeFileSync(tiny, readFileSync(SAMPLE, 'utf8').split('\n').slice(0, 400).join('\n') + '\n');
-    const config = `name: launched\ndata: { path: ${tiny}, format: seqtxt }\nmodel: { model: sasrec, config: { loss: ce, hidden: 8, maxLen: 10 } }\nseeds: 1\nepochs: 8\npatience: 8\nmetric: NDCG@20\narms: [{ name: crop, pipeline: { version: 1, steps: [{ op: crop, ratio: 0.8 }] } }]\n`;
+    const config = `name: launched\ndata: { path: ${tiny}, format: seqtxt }\nmodel: { model: sasrec, config: { loss: ce, hidden: 8, maxLen: 10 } }\nseeds: 1\nepochs: 5\npatience: 5\nmetric: NDCG@20\narms: [{ name: crop, pipeline: { version: 1, steps: [{ op: crop, ratio: 0.8 }] } }]\n`;
     await page.fill('textarea[name="config"]', config);
     await page.locator('[data-testid="launch-button"]').click();
     await page.waitForURL(/\/runs\/launched$/);
-    await page.waitForFunction(() => /epoch 1\/8/.test(document.querySelector('[data-testid=latest]')?.textContent ?? ''), null, { timeout: 60_000 });
+    await page.waitForFunction(() => /epoch 1\/5/.test(document.querySelector('[data-testid=latest]')?.textContent ?? ''), null, { timeout: 60_000 });
     await page.screenshot({ path: join(shots, 'progress.png') });
     await page.locator('[data-testid="cancel"]').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'interrupted', null, { timeout: 60_000 });
@@ -114,7 +131,6 @@ describe('the workbench in chromium', { skip }, () => {
     await page.screenshot({ path: join(shots, 'launched-report.png') });
     assert.deepEqual(errors, []);
     t.diagnostic(`screenshots in ${shots}`);
-    await page.close();
   });
 
   it('off loopback every request needs the token, and run paths cannot escape', async () => {
@@ -133,11 +149,10 @@ describe('the workbench in chromium', { skip }, () => {
       }
       const cross = await fetch(`${open.origin}/runs/lift-a/cancel`, { method: 'POST', headers: { authorization: `Bearer ${open.token}`, origin: 'http://evil.example' } });
       assert.equal(cross.status, 403);
-      const { page } = await newPage();
+      const { page } = newPage();
       await page.goto(open.url); // ?token= once: a cookie, then the address without it
       assert.ok(!page.url().includes('token='));
       assert.equal(await page.locator('[data-testid="runs"] tbody tr').count(), 3);
-      await page.close();
     } finally {
       await open.close();
     }
