@@ -29,6 +29,19 @@ test('sequence fidelity against hand-computed values', () => {
   // Head = ⌈0.2 · 4⌉ = 1 item: item 1 (count 2, ties broken by id) → 2/6 in both.
   assert.equal(r.itemPopularity.headItems, 1);
   close(r.itemPopularity.headShareSimilarity.value, 1, 1e-12);
+  // The distributions a page draws (a synthesis run folder has no real histories): users per
+  // length, and each side's item counts sorted by its own popularity.
+  assert.deepEqual(r.distributions.lengths, [
+    { length: 1, real: 1, synthetic: 0 },
+    { length: 2, real: 1, synthetic: 3 },
+    { length: 3, real: 1, synthetic: 0 },
+  ]);
+  assert.deepEqual(r.distributions.popularity, [
+    { rank: 1, real: 2, synthetic: 2 },
+    { rank: 2, real: 2, synthetic: 2 },
+    { rank: 3, real: 1, synthetic: 1 },
+    { rank: 4, real: 1, synthetic: 1 },
+  ]);
 });
 
 test('identical sequences: all similarities 1; fresh draws are not detected, copies and a popularity-blind generator are', () => {

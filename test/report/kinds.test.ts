@@ -48,6 +48,24 @@ describe('report of other run kinds', () => {
     t.diagnostic(`${r.charts} charts, ${r.html.length} bytes`);
   });
 
+  it('renders a history synthesis run with real against synthetic lengths and popularity (from the recorded distributions)', async () => {
+    const { CASES } = await import('./kind-folders.ts');
+    const dir = tempFolder('report-synth-seq-');
+    await CASES.find((c) => c.kind === 'synthesize-sequences')!.make(dir);
+    const rep = JSON.parse(readFileSync(join(dir, 'users.report.json'), 'utf8')) as { quality: { distributions: { lengths: { real: number; synthetic: number }[] } } };
+    const realUsers = rep.quality.distributions.lengths.reduce((a, l) => a + l.real, 0);
+    const syntheticUsers = rep.quality.distributions.lengths.reduce((a, l) => a + l.synthetic, 0);
+    assert.ok(realUsers > 0 && syntheticUsers > 0);
+    const r = await buildReport(dir);
+    assert.equal(r.kind, 'synthesize-sequences');
+    assert.match(r.html, new RegExp(`History lengths, real \\(${realUsers} users\\) against synthetic \\(${syntheticUsers}\\)`));
+    assert.match(r.html, /Interactions per item by popularity rank, real against synthetic/);
+    for (const chart of ['length-distribution', 'item-popularity']) {
+      const svg = r.html.slice(r.html.indexOf(`data-chart="${chart}"`), r.html.indexOf('</svg>', r.html.indexOf(`data-chart="${chart}"`)));
+      for (const side of ['real', 'synthetic']) assert.match(svg, new RegExp(`>${side}<`), `${chart} has a ${side} series`);
+    }
+  });
+
   it('renders a table synthesis run (fidelity, pair trends, privacy)', async (t) => {
     const config = resolve(import.meta.dirname, '../../examples/synth/ml100k-copula.yaml');
     const data = resolve(import.meta.dirname, '../../../shared/data/ml-100k/ml-100k.user');

@@ -46,6 +46,26 @@ export interface SequenceFidelity {
   };
   readonly coverage: { readonly itemCoverage: MetricValue; readonly unknownItemShare: MetricValue };
   readonly overall: MetricValue;
+  /**
+   * The two distributions side by side, for a page to draw (a synthesis run folder holds the
+   * synthetic histories, not the real ones): users per history length (every length either side
+   * has), and interactions per item at log-spaced popularity ranks (each side sorted by its own counts).
+   */
+  readonly distributions: {
+    readonly lengths: readonly { readonly length: number; readonly real: number; readonly synthetic: number }[];
+    readonly popularity: readonly { readonly rank: number; readonly real: number; readonly synthetic: number }[];
+  };
+}
+
+/** Ranks 1, 2, …, then growing by 25 % (log-spaced), up to `n`. */
+function logSpacedRanks(n: number): number[] {
+  const ranks: number[] = [];
+  for (let r = 1; r <= n; r = Math.max(r + 1, Math.round(r * 1.25))) ranks.push(r);
+  return ranks;
+}
+
+function sortedCountsDesc(c: Float64Array): Float64Array {
+  return c.filter((v) => v > 0).sort().reverse();
 }
 
 function stats(seqs: readonly Int32Array[]): SequenceStats {
@@ -101,7 +121,9 @@ export function sequenceFidelity(real: readonly Int32Array[], synthetic: readonl
     for (const s of seqs) h[s.length]!++;
     return h;
   };
-  const lengthTV = totalVariation(lh(real), lh(synthetic));
+  const realLengths = lh(real);
+  const syntheticLengths = lh(synthetic);
+  const lengthTV = totalVariation(realLengths, syntheticLengths);
   const lengthKS = ksStatistic(Float64Array.from(real, (s) => s.length), Float64Array.from(synthetic, (s) => s.length));
 
   const rc = itemCounts(real, numItems);
@@ -144,6 +166,11 @@ export function sequenceFidelity(real: readonly Int32Array[], synthetic: readonl
   }
   const transTV = totalVariationMaps(rt, st);
   const itemCoverage = seenReal ? covered / seenReal : 0;
+  const lengths: { length: number; real: number; synthetic: number }[] = [];
+  for (let l = 0; l <= maxLen; l++) if (realLengths[l]! > 0 || syntheticLengths[l]! > 0) lengths.push({ length: l, real: realLengths[l]!, synthetic: syntheticLengths[l]! });
+  const realSorted = sortedCountsDesc(rc);
+  const syntheticSorted = sortedCountsDesc(sc);
+  const popularity = logSpacedRanks(Math.max(realSorted.length, syntheticSorted.length)).map((rank) => ({ rank, real: realSorted[rank - 1] ?? 0, synthetic: syntheticSorted[rank - 1] ?? 0 }));
   const parts = [1 - lengthTV, 1 - popTV, 1 - transTV, itemCoverage];
   return {
     real: rs,
@@ -168,6 +195,7 @@ export function sequenceFidelity(real: readonly Int32Array[], synthetic: readonl
       unknownItemShare: metricValue('UnknownItemShare', ss.interactions ? unknown / ss.interactions : 0),
     },
     overall: metricValue('SequenceFidelity', parts.reduce((a, b) => a + b, 0) / parts.length),
+    distributions: { lengths, popularity },
   };
 }
 

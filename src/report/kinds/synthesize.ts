@@ -94,6 +94,12 @@ const sequenceReportSchema = z
         transitions: z.record(z.string(), z.unknown()).optional(),
         coverage: z.record(z.string(), z.unknown()).optional(),
         detection: detectionSchema.optional(),
+        distributions: z
+          .object({
+            lengths: z.array(z.object({ length: z.number(), real: z.number(), synthetic: z.number() })),
+            popularity: z.array(z.object({ rank: z.number(), real: z.number(), synthetic: z.number() })),
+          })
+          .optional(),
       })
       .loose(),
     privacy: privacySchema,
@@ -394,7 +400,9 @@ ${table(['fidelity measure', 'value', 'reading'], rows, { id: 'quality-table', n
         const lenBins = binCounts(lengths, Math.min(30, maxLen), 0, maxLen).map((b) => ({ length: `${Math.round(b.start)}`, users: b.count }));
         const popValues: Datum[] = [];
         for (let r = 1; r <= sorted.length; r = Math.max(r + 1, Math.round(r * 1.25))) popValues.push({ rank: r, interactions: sorted[r - 1]! });
-        dist = html`<div class="charts">${await figure('length-distribution', `Synthetic history lengths (${hs.length} users, capped at ${maxLen}); real mean ${fmt(q?.real?.meanLength, 2)}, median ${fmt(q?.real?.medianLength, 0)} vs synthetic mean ${fmt(q?.synthetic?.meanLength, 2)}, median ${fmt(q?.synthetic?.medianLength, 0)}`, histogramSpec(lenBins, { x: 'length', y: 'users' }))}
+        const recorded = q?.distributions;
+        if (recorded) dist = await realVersusSynthetic(recorded);
+        else dist = html`<div class="charts">${await figure('length-distribution', `Synthetic history lengths (${hs.length} users, capped at ${maxLen}); real mean ${fmt(q?.real?.meanLength, 2)}, median ${fmt(q?.real?.medianLength, 0)} vs synthetic mean ${fmt(q?.synthetic?.meanLength, 2)}, median ${fmt(q?.synthetic?.medianLength, 0)}`, histogramSpec(lenBins, { x: 'length', y: 'users' }))}
 ${await figure('item-popularity', 'Interactions per item in the synthetic histories, by popularity rank (log–log)', { ...lineSpec(popValues, { x: 'rank', y: 'interactions' }), encoding: { x: { field: 'rank', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'interactions', type: 'quantitative', scale: { type: 'log' } } } } as Parameters<typeof figure>[2])}</div>
 ${note('The real histories are not in the run folder; the report compares with the real summaries recorded in the quality report.')}`;
         samples = html`${table(['synthetic user', 'length', 'items (original ids)'], hs.slice(0, 10).map((h) => [h.user, h.items.length, h.items.slice(0, 25).map((it, i) => (h.events ? `${it}:${h.events[i] ?? ''}` : it)).join(' ') + (h.items.length > 25 ? ' …' : '')]), { numeric: [1] })}${note(`The first 10 of ${hs.length} synthetic users in ${outRel}; exact copies of a real history were removed before writing.`)}`;
@@ -417,3 +425,36 @@ ${note('The real histories are not in the run folder; the report compares with t
   },
 };
 
+
+/**
+ * Real against synthetic histories, from the distributions the quality report recorded: users per
+ * history length (shares, lengths over 60 in one last bar) and interactions per item by popularity
+ * rank (shares of all interactions, log–log), so the two sides compare whatever their sizes.
+ */
+async function realVersusSynthetic(d: { readonly lengths: readonly { length: number; real: number; synthetic: number }[]; readonly popularity: readonly { rank: number; real: number; synthetic: number }[] }): Promise<Html> {
+  const CAP = 60;
+  const totals = { real: 0, synthetic: 0 };
+  const byLength = new Map<string, { real: number; synthetic: number }>();
+  for (const l of d.lengths) {
+    const key = l.length > CAP ? `>${CAP}` : String(l.length);
+    const b = byLength.get(key) ?? { real: 0, synthetic: 0 };
+    b.real += l.real;
+    b.synthetic += l.synthetic;
+    byLength.set(key, b);
+    totals.real += l.real;
+    totals.synthetic += l.synthetic;
+  }
+  const lengthValues: Datum[] = [...byLength].flatMap(([length, b]) => [
+    { length, from: 'real', share: totals.real ? b.real / totals.real : 0 },
+    { length, from: 'synthetic', share: totals.synthetic ? b.synthetic / totals.synthetic : 0 },
+  ]);
+  const sum = (side: 'real' | 'synthetic'): number => d.popularity.reduce((a, p) => a + p[side], 0) || 1;
+  const realSum = sum('real');
+  const syntheticSum = sum('synthetic');
+  const popValues: Datum[] = d.popularity.flatMap((p) => [
+    ...(p.real > 0 ? [{ rank: p.rank, from: 'real', share: p.real / realSum }] : []),
+    ...(p.synthetic > 0 ? [{ rank: p.rank, from: 'synthetic', share: p.synthetic / syntheticSum }] : []),
+  ]);
+  return html`<div class="charts">${await figure('length-distribution', `History lengths, real (${totals.real} users) against synthetic (${totals.synthetic}): share of users per length`, histogramSpec(lengthValues, { x: 'length', y: 'share', yTitle: 'share of users', color: 'from' }))}
+${await figure('item-popularity', 'Interactions per item by popularity rank, real against synthetic (share of the sampled ranks’ interactions, log–log)', { ...lineSpec(popValues, { x: 'rank', y: 'share', color: 'from' }), encoding: { x: { field: 'rank', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'share', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'from', type: 'nominal' } } } as Parameters<typeof figure>[2])}</div>`;
+}
