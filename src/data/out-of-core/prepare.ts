@@ -120,7 +120,11 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       await conn.run('SET temp_directory = $1', [spill]);
       await conn.run(`SET threads = ${o.threads ?? 2}`);
       await conn.run('SET preserve_insertion_order = false');
-      const spec = structValue({ line: 'BIGINT', u: 'VARCHAR', i: 'VARCHAR', ts: 'DOUBLE', ev: 'VARCHAR' });
+      // Ids that are all canonical integers are read as BIGINT (same equality, printed back to the same text).
+      const idType = staged.integerIds ? 'BIGINT' : 'VARCHAR';
+      const spec = structValue({ line: 'BIGINT', u: idType, i: idType, ts: 'DOUBLE', ev: 'VARCHAR' });
+      // Without an event column every staged event is empty: it adds nothing to the duplicate key.
+      const key = hasEvent ? 'u, i, ts, ev' : 'u, i, ts';
       const staging = `read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`;
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
       // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate over
@@ -128,12 +132,12 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // (max); only when some row has two or more copies is the staging file joined again.
       let kept = staged.staged;
       if (hasTime) {
-        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, u, i, ts, ev FROM ${staging} GROUP BY u, i, ts, ev`, [stagePath, spec]);
+        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, ${key} FROM ${staging} GROUP BY ${key}`, [stagePath, spec]);
         lap('load');
         const many = await count(conn, 'SELECT count(*) FROM g WHERE copies > 2');
         const res =
           many > 0
-            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM ${staging} r JOIN (SELECT line, u, i, ts, ev FROM g WHERE copies > 1) d USING (u, i, ts, ev) WHERE r.line <> d.line ORDER BY r.line`, [stagePath, spec])
+            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM ${staging} r JOIN (SELECT line, ${key} FROM g WHERE copies > 1) d USING (${key}) WHERE r.line <> d.line ORDER BY r.line`, [stagePath, spec])
             : await conn.stream('SELECT last_line, line FROM g WHERE copies = 2 ORDER BY last_line');
         for (;;) {
           const chunk = await res.fetchChunk();
@@ -174,18 +178,18 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       lap('k-core');
       // Survivors numbered densely in their old order (kCoreFilter's rule): users from 0, items from 1.
       const survivors = (col: string): string => (rounds === 0 ? '' : `WHERE ${col} IN (SELECT DISTINCT ${col} FROM g)`);
-      await conn.run(`CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY first_line) - 1)::INTEGER AS user_idx, u AS "user" FROM uf ${survivors('u')}`);
-      await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY first_seen)::INTEGER AS item_idx, i AS item FROM ik ${survivors('i')}`);
+      await conn.run(`CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY first_line) - 1)::INTEGER AS user_idx, u FROM uf ${survivors('u')}`);
+      await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY first_seen)::INTEGER AS item_idx, i FROM ik ${survivors('i')}`);
       await conn.run(
         `CREATE TABLE inter AS SELECT user_idx, (row_number() OVER (PARTITION BY user_idx ORDER BY ts, line) - 1)::INTEGER AS pos, item_idx${hasTime ? ', ts AS "timestamp"' : ''},
-           count(*) OVER (PARTITION BY user_idx) AS n FROM g JOIN users ON users."user" = g.u JOIN items ON items.item = g.i`,
+           count(*) OVER (PARTITION BY user_idx) AS n FROM g JOIN users USING (u) JOIN items USING (i)`,
       );
       await conn.run('DROP TABLE g');
       const after = { users: await count(conn, 'SELECT count(*) FROM users'), items: await count(conn, 'SELECT count(*) FROM items'), rows: await count(conn, 'SELECT count(*) FROM inter') };
       if (after.rows === 0) throw new DataValidationError(`no interactions left after the ${k}-core filter`, { file: path });
       const files = { users: 'users.parquet', items: 'items.parquet', interactions: 'interactions.parquet', summary: 'summary.json' };
-      await conn.run(`COPY (SELECT user_idx, "user" FROM users ORDER BY user_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.users)]);
-      await conn.run(`COPY (SELECT item_idx, item FROM items ORDER BY item_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.items)]);
+      await conn.run(`COPY (SELECT user_idx, u::VARCHAR AS "user" FROM users ORDER BY user_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.users)]);
+      await conn.run(`COPY (SELECT item_idx, i::VARCHAR AS item FROM items ORDER BY item_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.items)]);
       const { part, summary: splitSummary } = await splitParts(conn, o.split ?? { kind: 'leave-one-out' }, after, hasTime, path);
       await conn.run(`COPY (SELECT user_idx, pos, item_idx${hasTime ? ', "timestamp"' : ''}, ${part} AS part FROM inter ORDER BY user_idx, pos) TO $1 (FORMAT parquet)`, [join(outDir, files.interactions)]);
       const split = await splitSummary();
@@ -275,7 +279,7 @@ async function writeSequencesText(conn: DuckDBConnection, path: string): Promise
   const out = new ChunkWriter(tmp);
   try {
     const res = await conn.stream(
-      `SELECT CASE WHEN pos > 0 THEN ' ' || items.item WHEN inter.user_idx = 0 THEN users."user" || ' ' || items.item ELSE chr(10) || users."user" || ' ' || items.item END
+      `SELECT CASE WHEN pos > 0 THEN ' ' || i::VARCHAR WHEN inter.user_idx = 0 THEN u::VARCHAR || ' ' || i::VARCHAR ELSE chr(10) || u::VARCHAR || ' ' || i::VARCHAR END
        FROM inter JOIN users USING (user_idx) JOIN items USING (item_idx) ORDER BY inter.user_idx, pos`,
     );
     let any = false;
