@@ -14,7 +14,7 @@
  * The result is the same dataset the in-memory path builds (loadDataset → kCoreFilter →
  * leaveOneOutSplit) — tested row for row in test/data/out-of-core/.
  */
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { structValue, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, DataValidationError } from '../../core/errors.ts';
@@ -24,7 +24,7 @@ import { RejectionSink } from '../rejections.ts';
 import type { ReadReport, SplitSummary } from '../types.ts';
 import type { ColumnNames, IdType } from '../validate.ts';
 import { withDuckDB } from '../duckdb.ts';
-import { ChunkWriter, OUT_OF_CORE_FORMATS, stageRows, type OutOfCoreFormat } from './stage.ts';
+import { OUT_OF_CORE_FORMATS, stageRows, type OutOfCoreFormat } from './stage.ts';
 
 export interface OutOfCoreOptions {
   /** csv / tsv (with a header line), jsonl (one object per line) or parquet; the rules are readInteractions'. */
@@ -177,21 +177,36 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       }
       lap('k-core');
       // Survivors numbered densely in their old order (kCoreFilter's rule): users from 0, items from 1.
-      const survivors = (col: string): string => (rounds === 0 ? '' : `WHERE ${col} IN (SELECT DISTINCT ${col} FROM g)`);
-      await conn.run(`CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY first_line) - 1)::INTEGER AS user_idx, u FROM uf ${survivors('u')}`);
-      await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY first_seen)::INTEGER AS item_idx, i FROM ik ${survivors('i')}`);
+      // Each user also gets its surviving row count n and the offset `start` of its first row in
+      // `inter`, so positions come from the one sort below rather than a window that sorts again.
       await conn.run(
-        `CREATE TABLE inter AS SELECT user_idx, (row_number() OVER (PARTITION BY user_idx ORDER BY ts, line) - 1)::INTEGER AS pos, item_idx${hasTime ? ', ts AS "timestamp"' : ''},
-           count(*) OVER (PARTITION BY user_idx) AS n FROM g JOIN users USING (u) JOIN items USING (i)`,
+        `CREATE TABLE users AS SELECT (row_number() OVER w - 1)::INTEGER AS user_idx, u, n, sum(n) OVER (w ROWS UNBOUNDED PRECEDING) - n AS start, lead(u) OVER w AS next_u
+         FROM uf JOIN (SELECT u, count(*) AS n FROM g GROUP BY u) USING (u) WINDOW w AS (ORDER BY first_line)`,
+      );
+      const survivors = rounds === 0 ? '' : 'WHERE i IN (SELECT DISTINCT i FROM g)';
+      await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY first_seen)::INTEGER AS item_idx, i FROM ik ${survivors}`);
+      // `inter` is stored sorted by (user, timestamp, line) — interactionsToSequences' order — and
+      // every later read scans it in that order (preserve_insertion_order; a single-table scan keeps
+      // it), so nothing sorts twice: a row's position is its rowid minus its user's start. What
+      // sequences.txt needs rides along: the item id, the next user's id (written after a user's
+      // last item) and the first user's id (on its rows only).
+      await conn.run('SET preserve_insertion_order = true');
+      await conn.run(
+        `CREATE TABLE inter AS SELECT user_idx, item_idx${hasTime ? ', ts AS "timestamp"' : ''}, n, start, i, next_u, CASE WHEN user_idx = 0 THEN u END AS first_u
+         FROM g JOIN users USING (u) JOIN items USING (i) ORDER BY user_idx, ts, line`,
       );
       await conn.run('DROP TABLE g');
+      await conn.run(`CREATE VIEW inter_pos AS SELECT user_idx, (rowid - start)::INTEGER AS pos, item_idx${hasTime ? ', "timestamp"' : ''}, n, i, next_u, first_u FROM inter`);
+      // The rowids are the sorted order only if DuckDB stored the rows as sorted; a row outside its
+      // user's block would mean it did not (an internal error, never a silent misnumbering).
+      if ((await count(conn, 'SELECT count(*) FROM inter_pos WHERE pos < 0 OR pos >= n')) > 0) throw new Error('out-of-core: the sorted interactions table is not in sorted order');
       const after = { users: await count(conn, 'SELECT count(*) FROM users'), items: await count(conn, 'SELECT count(*) FROM items'), rows: await count(conn, 'SELECT count(*) FROM inter') };
       if (after.rows === 0) throw new DataValidationError(`no interactions left after the ${k}-core filter`, { file: path });
       const files = { users: 'users.parquet', items: 'items.parquet', interactions: 'interactions.parquet', summary: 'summary.json' };
       await conn.run(`COPY (SELECT user_idx, u::VARCHAR AS "user" FROM users ORDER BY user_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.users)]);
       await conn.run(`COPY (SELECT item_idx, i::VARCHAR AS item FROM items ORDER BY item_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.items)]);
       const { part, summary: splitSummary } = await splitParts(conn, o.split ?? { kind: 'leave-one-out' }, after, hasTime, path);
-      await conn.run(`COPY (SELECT user_idx, pos, item_idx${hasTime ? ', "timestamp"' : ''}, ${part} AS part FROM inter ORDER BY user_idx, pos) TO $1 (FORMAT parquet)`, [join(outDir, files.interactions)]);
+      await conn.run(`COPY (SELECT user_idx, pos, item_idx${hasTime ? ', "timestamp"' : ''}, ${part} AS part FROM inter_pos) TO $1 (FORMAT parquet)`, [join(outDir, files.interactions)]);
       const split = await splitSummary();
       lap('split');
       let sequences: string | undefined;
@@ -241,7 +256,8 @@ async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: 
     return {
       part,
       summary: async () => {
-        const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE n >= 3), count(DISTINCT user_idx) FILTER (WHERE n < 3), count(*) FILTER (WHERE ${part} = 'train') FROM inter`)).getRows()[0]!;
+        // Per user: all 'train' when short, otherwise all but the last two.
+        const row = (await conn.runAndReadAll(`SELECT count(*) FILTER (WHERE n >= 3), count(*) FILTER (WHERE n < 3), sum(CASE WHEN n < 3 THEN n ELSE n - 2 END) FROM users`)).getRows()[0]!;
         const evaluated = Number(row[0]);
         return { users: after.users, evaluatedUsers: evaluated, shortUsers: Number(row[1]), trainInteractions: Number(row[2]), validCases: evaluated, testCases: evaluated };
       },
@@ -263,37 +279,38 @@ async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: 
   return {
     part,
     summary: async () => {
-      const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE p IN ('valid', 'test')), count(*) FILTER (WHERE p = 'train'), count(*) FILTER (WHERE p = 'valid'), count(*) FILTER (WHERE p = 'test'), count(*) FILTER (WHERE p = 'cold') FROM (SELECT user_idx, ${part} AS p FROM inter)`)).getRows()[0]!;
+      const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE p IN ('valid', 'test')), count(*) FILTER (WHERE p = 'train'), count(*) FILTER (WHERE p = 'valid'), count(*) FILTER (WHERE p = 'test'), count(*) FILTER (WHERE p = 'cold') FROM (SELECT user_idx, ${part} AS p FROM inter_pos)`)).getRows()[0]!;
       return { users: after.users, evaluatedUsers: Number(row[0]), shortUsers: 0, trainInteractions: Number(row[1]), validCases: Number(row[2]), testCases: Number(row[3]), coldStartSkipped: Number(row[4]), validCut, testCut };
     },
   };
 }
 
 /**
- * `user item item …` per user in user order, streamed from a sorted query (no user held twice).
- * DuckDB builds each row's piece of text (`\nuser item` at a user's first position, ` item` after),
- * so Node converts one string per row and writes one string per chunk.
+ * `user item item …` per user in user order (writeSequenceText's format), written by DuckDB from
+ * the sorted `inter` in one scan: each row is its item, preceded by the user's id on the very first
+ * row and followed by a line break and the next user's id on a user's last row; rows are separated
+ * by a space (the CSV writer's row terminator, no quoting or escaping — ids hold no whitespace).
+ * The file then ends with that separator, which becomes the final line break.
  */
 async function writeSequencesText(conn: DuckDBConnection, path: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  const out = new ChunkWriter(tmp);
   try {
-    const res = await conn.stream(
-      `SELECT CASE WHEN pos > 0 THEN ' ' || i::VARCHAR WHEN inter.user_idx = 0 THEN u::VARCHAR || ' ' || i::VARCHAR ELSE chr(10) || u::VARCHAR || ' ' || i::VARCHAR END
-       FROM inter JOIN users USING (user_idx) JOIN items USING (item_idx) ORDER BY inter.user_idx, pos`,
+    await conn.run(
+      `COPY (SELECT CASE WHEN pos = 0 AND user_idx = 0 THEN first_u::VARCHAR || ' ' ELSE '' END || i::VARCHAR || CASE WHEN pos = n - 1 AND next_u IS NOT NULL THEN chr(10) || next_u::VARCHAR ELSE '' END FROM inter_pos)
+       TO $1 (FORMAT csv, header false, quote '', escape '', delim '\t', new_line ' ')`,
+      [tmp],
     );
-    let any = false;
-    for (;;) {
-      const chunk = await res.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      out.write((chunk.getColumns()[0] as string[]).join(''));
-      any = true;
+    const fd = openSync(tmp, 'r+');
+    try {
+      const size = fstatSync(fd).size;
+      const last = Buffer.alloc(1);
+      if (size === 0 || readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== 0x20) throw new Error('out-of-core: sequences.txt does not end with the row separator');
+      writeSync(fd, '\n', size - 1);
+    } finally {
+      closeSync(fd);
     }
-    if (any) out.write('\n');
-    out.close();
     renameSync(tmp, path);
   } catch (e) {
-    out.close();
     rmSync(tmp, { force: true });
     throw e;
   }
