@@ -130,14 +130,18 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate over
       // the staging file gives the kept rows (`g`) and, for a row with one copy, the copy's line
       // (max); only when some row has two or more copies is the staging file joined again.
+      // The staged rows go into a table before the aggregate: an aggregate reading read_csv directly
+      // ran out of memory once its groups outgrew the limit (3 M rows at 80 MB, 100 M at 512 MB);
+      // from a table (which spills to temp_directory) it passes.
       let kept = staged.staged;
       if (hasTime) {
-        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, ${key} FROM ${staging} GROUP BY ${key}`, [stagePath, spec]);
+        await conn.run(`CREATE TABLE staged AS SELECT * FROM ${staging}`, [stagePath, spec]);
+        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, ${key} FROM staged GROUP BY ${key}`);
         lap('load');
         const many = await count(conn, 'SELECT count(*) FROM g WHERE copies > 2');
         const res =
           many > 0
-            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM ${staging} r JOIN (SELECT line, ${key} FROM g WHERE copies > 1) d USING (${key}) WHERE r.line <> d.line ORDER BY r.line`, [stagePath, spec])
+            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM staged r JOIN (SELECT line, ${key} FROM g WHERE copies > 1) d USING (${key}) WHERE r.line <> d.line ORDER BY r.line`)
             : await conn.stream('SELECT last_line, line FROM g WHERE copies = 2 ORDER BY last_line');
         for (;;) {
           const chunk = await res.fetchChunk();
@@ -148,6 +152,9 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
             kept--;
           }
         }
+        await conn.run('DROP TABLE staged');
+        // The duplicate-only columns leave g: fewer bytes to scan and spill in every later statement.
+        for (const c of ['last_line', 'copies', ...(hasEvent ? ['ev'] : [])]) await conn.run(`ALTER TABLE g DROP COLUMN ${c}`);
       } else {
         await conn.run(`CREATE TABLE g AS SELECT line, u, i, ts FROM ${staging}`, [stagePath, spec]);
         lap('load');
@@ -190,6 +197,15 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // it), so nothing sorts twice: a row's position is its rowid minus its user's start. What
       // sequences.txt needs rides along: the item id, the next user's id (written after a user's
       // last item) and the first user's id (on its rows only).
+      await conn.run('DROP TABLE uf');
+      await conn.run('DROP TABLE ik');
+      // After the k-core's deletes g is rewritten without the deleted rows: the sort below, reading
+      // a table with deletions, ran out of memory at 3 M rows / 80 MB; from the rewritten table it passes.
+      if (rounds > 0) {
+        await conn.run('CREATE TABLE kept AS SELECT * FROM g');
+        await conn.run('DROP TABLE g');
+        await conn.run('ALTER TABLE kept RENAME TO g');
+      }
       await conn.run('SET preserve_insertion_order = true');
       await conn.run(
         `CREATE TABLE inter AS SELECT user_idx, item_idx${hasTime ? ', ts AS "timestamp"' : ''}, n, start, i, next_u, CASE WHEN user_idx = 0 THEN u END AS first_u
