@@ -129,7 +129,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
       // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate over
       // the staging file gives the kept rows (`g`) and, for a row with one copy, the copy's line
-      // (max); only when some row has two or more copies is the staging file joined again.
+      // (max); only when some row has two or more copies are the staged rows joined again.
       // The staged rows go into a table before the aggregate: an aggregate reading read_csv directly
       // ran out of memory once its groups outgrew the limit (3 M rows at 80 MB, 100 M at 512 MB);
       // from a table (which spills to temp_directory) it passes.
@@ -192,11 +192,6 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       );
       const survivors = rounds === 0 ? '' : 'WHERE i IN (SELECT DISTINCT i FROM g)';
       await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY first_seen)::INTEGER AS item_idx, i FROM ik ${survivors}`);
-      // `inter` is stored sorted by (user, timestamp, line) — interactionsToSequences' order — and
-      // every later read scans it in that order (preserve_insertion_order; a single-table scan keeps
-      // it), so nothing sorts twice: a row's position is its rowid minus its user's start. What
-      // sequences.txt needs rides along: the item id, the next user's id (written after a user's
-      // last item) and the first user's id (on its rows only).
       await conn.run('DROP TABLE uf');
       await conn.run('DROP TABLE ik');
       // After the k-core's deletes g is rewritten without the deleted rows: the sort below, reading
@@ -206,6 +201,11 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
         await conn.run('DROP TABLE g');
         await conn.run('ALTER TABLE kept RENAME TO g');
       }
+      // `inter` is stored sorted by (user, timestamp, line) — interactionsToSequences' order — and
+      // every later read scans it in that order (preserve_insertion_order; a single-table scan keeps
+      // it), so nothing sorts twice: a row's position is its rowid minus its user's start. What
+      // sequences.txt needs rides along: the item id, the next user's id (written after a user's
+      // last item) and the first user's id (on its rows only).
       await conn.run('SET preserve_insertion_order = true');
       await conn.run(
         `CREATE TABLE inter AS SELECT user_idx, item_idx${hasTime ? ', ts AS "timestamp"' : ''}, n, start, i, next_u, CASE WHEN user_idx = 0 THEN u END AS first_u
