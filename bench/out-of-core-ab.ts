@@ -5,12 +5,15 @@
  *
  *   node --import tsx bench/out-of-core-ab.ts --baseline-rev 26f70e0 --rows 1000000 --reps 3 [--out bench/results/out-of-core-ab.json]
  *
- * CPU time (user + system of the child, all threads: Node and DuckDB) is the load-independent
- * figure on a shared machine; wall times are recorded too. Options as bench/out-of-core.ts:
+ * CPU time (user + system of the child, all threads: Node and DuckDB) is the figure to compare on
+ * a shared machine; wall times are recorded too. Every run's output files (the Parquet files,
+ * sequences.txt, summary.json, rejected.jsonl) are hashed, and the result records whether all runs
+ * of both variants wrote byte-identical files. Options as bench/out-of-core.ts:
  * Taobao preset, 1 % malformed rows, 5-core, leave-one-out, sequences.txt, DuckDB 512 MB, 2 threads.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +28,8 @@ interface Run {
   rows: number;
   interactions: number;
   loadAverage: number;
+  /** sha256 of each output file, by name. */
+  outputs: Record<string, string>;
 }
 
 async function child(): Promise<void> {
@@ -43,6 +48,7 @@ async function child(): Promise<void> {
     format: 'csv',
     columns: { user: 'user', item: 'item', timestamp: 'timestamp' },
     outDir: join(work, 'prepared'),
+    rejectedPath: join(work, 'prepared', 'rejected.jsonl'),
     tempDir: join(work, 'spill'),
     kCore: 5,
     memoryLimit: '512MB',
@@ -54,7 +60,15 @@ async function child(): Promise<void> {
       last = now;
     },
   });
-  const out = { cpuSeconds: Math.round((cpu() - c0) * 100) / 100, wallSeconds: Math.round(performance.now() - t0) / 1000, stageCpuSeconds, rows: r.report.rowsIn, interactions: r.interactions };
+  const cpuSeconds = Math.round((cpu() - c0) * 100) / 100;
+  const wallSeconds = Math.round(performance.now() - t0) / 1000;
+  const dir = join(work, 'prepared');
+  const outputs = Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]),
+  );
+  const out = { cpuSeconds, wallSeconds, stageCpuSeconds, rows: r.report.rowsIn, interactions: r.interactions, outputs };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -100,9 +114,11 @@ function main(): void {
       const rs = runs.filter((r) => r.variant === v);
       const cpu = median(rs.map((r) => r.cpuSeconds));
       const perMillion = (cpu / rs[0]!.rows) * 1e6;
-      return [v, { medianCpuSeconds: cpu, cpuSecondsPerMillionRows: Math.round(perMillion * 100) / 100, rowsPerCpuSecond: Math.round(rs[0]!.rows / cpu), medianWallSeconds: median(rs.map((r) => r.wallSeconds)) }];
+      return [v, { medianCpuSeconds: Math.round(cpu * 100) / 100, cpuSecondsPerMillionRows: Math.round(perMillion * 100) / 100, rowsPerCpuSecond: Math.round(rs[0]!.rows / cpu), medianWallSeconds: median(rs.map((r) => r.wallSeconds)) }];
     }),
   );
+  // Byte-identical outputs: every run, before and after, wrote the same files with the same hashes.
+  const outputsIdentical = runs.every((r) => JSON.stringify(r.outputs) === JSON.stringify(runs[0]!.outputs));
   const doc = {
     bench: 'out-of-core-ab',
     command: `node --import tsx bench/out-of-core-ab.ts --baseline-rev ${rev} --rows ${rows} --reps ${reps}`,
@@ -111,10 +127,12 @@ function main(): void {
     baselineRev: rev,
     rows,
     summary,
+    outputsIdentical,
+    outputs: runs[0]!.outputs,
     runs,
   };
   writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
-  console.log(JSON.stringify(summary));
+  console.log(JSON.stringify(summary), outputsIdentical ? 'outputs byte-identical' : 'OUTPUTS DIFFER');
   console.log(`wrote ${out}`);
 }
 

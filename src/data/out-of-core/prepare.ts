@@ -14,7 +14,7 @@
  * The result is the same dataset the in-memory path builds (loadDataset → kCoreFilter →
  * leaveOneOutSplit) — tested row for row in test/data/out-of-core/.
  */
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { structValue, type DuckDBConnection } from '@duckdb/node-api';
 import { ConfigError, DataValidationError } from '../../core/errors.ts';
@@ -24,7 +24,7 @@ import { RejectionSink } from '../rejections.ts';
 import type { ReadReport, SplitSummary } from '../types.ts';
 import type { ColumnNames, IdType } from '../validate.ts';
 import { withDuckDB } from '../duckdb.ts';
-import { ChunkWriter, OUT_OF_CORE_FORMATS, stageRows, type OutOfCoreFormat } from './stage.ts';
+import { OUT_OF_CORE_FORMATS, stageRows, type OutOfCoreFormat } from './stage.ts';
 
 export interface OutOfCoreOptions {
   /** csv / tsv (with a header line), jsonl (one object per line) or parquet; the rules are readInteractions'. */
@@ -120,20 +120,28 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       await conn.run('SET temp_directory = $1', [spill]);
       await conn.run(`SET threads = ${o.threads ?? 2}`);
       await conn.run('SET preserve_insertion_order = false');
-      const spec = structValue({ line: 'BIGINT', u: 'VARCHAR', i: 'VARCHAR', ts: 'DOUBLE', ev: 'VARCHAR' });
+      // Ids that are all canonical integers are read as BIGINT (same equality, printed back to the same text).
+      const idType = staged.integerIds ? 'BIGINT' : 'VARCHAR';
+      const spec = structValue({ line: 'BIGINT', u: idType, i: idType, ts: 'DOUBLE', ev: 'VARCHAR' });
+      // Without an event column every staged event is empty: it adds nothing to the duplicate key.
+      const key = hasEvent ? 'u, i, ts, ev' : 'u, i, ts';
       const staging = `read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`;
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
       // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate over
       // the staging file gives the kept rows (`g`) and, for a row with one copy, the copy's line
-      // (max); only when some row has two or more copies is the staging file joined again.
+      // (max); only when some row has two or more copies are the staged rows joined again.
+      // The staged rows go into a table before the aggregate: an aggregate reading read_csv directly
+      // ran out of memory once its groups outgrew the limit (3 M rows at 80 MB, 100 M at 512 MB);
+      // from a table (which spills to temp_directory) it passes.
       let kept = staged.staged;
       if (hasTime) {
-        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, u, i, ts, ev FROM ${staging} GROUP BY u, i, ts, ev`, [stagePath, spec]);
+        await conn.run(`CREATE TABLE staged AS SELECT * FROM ${staging}`, [stagePath, spec]);
+        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, ${key} FROM staged GROUP BY ${key}`);
         lap('load');
         const many = await count(conn, 'SELECT count(*) FROM g WHERE copies > 2');
         const res =
           many > 0
-            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM ${staging} r JOIN (SELECT line, u, i, ts, ev FROM g WHERE copies > 1) d USING (u, i, ts, ev) WHERE r.line <> d.line ORDER BY r.line`, [stagePath, spec])
+            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM staged r JOIN (SELECT line, ${key} FROM g WHERE copies > 1) d USING (${key}) WHERE r.line <> d.line ORDER BY r.line`)
             : await conn.stream('SELECT last_line, line FROM g WHERE copies = 2 ORDER BY last_line');
         for (;;) {
           const chunk = await res.fetchChunk();
@@ -144,6 +152,9 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
             kept--;
           }
         }
+        await conn.run('DROP TABLE staged');
+        // The duplicate-only columns leave g: fewer bytes to scan and spill in every later statement.
+        for (const c of ['last_line', 'copies', ...(hasEvent ? ['ev'] : [])]) await conn.run(`ALTER TABLE g DROP COLUMN ${c}`);
       } else {
         await conn.run(`CREATE TABLE g AS SELECT line, u, i, ts FROM ${staging}`, [stagePath, spec]);
         lap('load');
@@ -173,21 +184,45 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       }
       lap('k-core');
       // Survivors numbered densely in their old order (kCoreFilter's rule): users from 0, items from 1.
-      const survivors = (col: string): string => (rounds === 0 ? '' : `WHERE ${col} IN (SELECT DISTINCT ${col} FROM g)`);
-      await conn.run(`CREATE TABLE users AS SELECT (row_number() OVER (ORDER BY first_line) - 1)::INTEGER AS user_idx, u AS "user" FROM uf ${survivors('u')}`);
-      await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY first_seen)::INTEGER AS item_idx, i AS item FROM ik ${survivors('i')}`);
+      // Each user also gets its surviving row count n and the offset `start` of its first row in
+      // `inter`, so positions come from the one sort below rather than a window that sorts again.
       await conn.run(
-        `CREATE TABLE inter AS SELECT user_idx, (row_number() OVER (PARTITION BY user_idx ORDER BY ts, line) - 1)::INTEGER AS pos, item_idx${hasTime ? ', ts AS "timestamp"' : ''},
-           count(*) OVER (PARTITION BY user_idx) AS n FROM g JOIN users ON users."user" = g.u JOIN items ON items.item = g.i`,
+        `CREATE TABLE users AS SELECT (row_number() OVER w - 1)::INTEGER AS user_idx, u, n, sum(n) OVER (w ROWS UNBOUNDED PRECEDING) - n AS start, lead(u) OVER w AS next_u
+         FROM uf JOIN (SELECT u, count(*) AS n FROM g GROUP BY u) USING (u) WINDOW w AS (ORDER BY first_line)`,
+      );
+      const survivors = rounds === 0 ? '' : 'WHERE i IN (SELECT DISTINCT i FROM g)';
+      await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY first_seen)::INTEGER AS item_idx, i FROM ik ${survivors}`);
+      await conn.run('DROP TABLE uf');
+      await conn.run('DROP TABLE ik');
+      // After the k-core's deletes g is rewritten without the deleted rows: the sort below, reading
+      // a table with deletions, ran out of memory at 3 M rows / 80 MB; from the rewritten table it passes.
+      if (rounds > 0) {
+        await conn.run('CREATE TABLE kept AS SELECT * FROM g');
+        await conn.run('DROP TABLE g');
+        await conn.run('ALTER TABLE kept RENAME TO g');
+      }
+      // `inter` is stored sorted by (user, timestamp, line) — interactionsToSequences' order — and
+      // every later read scans it in that order (preserve_insertion_order; a single-table scan keeps
+      // it), so nothing sorts twice: a row's position is its rowid minus its user's start. What
+      // sequences.txt needs rides along: the item id, the next user's id (written after a user's
+      // last item) and the first user's id (on its rows only).
+      await conn.run('SET preserve_insertion_order = true');
+      await conn.run(
+        `CREATE TABLE inter AS SELECT user_idx, item_idx${hasTime ? ', ts AS "timestamp"' : ''}, n, start, i, next_u, CASE WHEN user_idx = 0 THEN u END AS first_u
+         FROM g JOIN users USING (u) JOIN items USING (i) ORDER BY user_idx, ts, line`,
       );
       await conn.run('DROP TABLE g');
+      await conn.run(`CREATE VIEW inter_pos AS SELECT user_idx, (rowid - start)::INTEGER AS pos, item_idx${hasTime ? ', "timestamp"' : ''}, n, i, next_u, first_u FROM inter`);
+      // The rowids are the sorted order only if DuckDB stored the rows as sorted; a row outside its
+      // user's block would mean it did not (an internal error, never a silent misnumbering).
+      if ((await count(conn, 'SELECT count(*) FROM inter_pos WHERE pos < 0 OR pos >= n')) > 0) throw new Error('out-of-core: the sorted interactions table is not in sorted order');
       const after = { users: await count(conn, 'SELECT count(*) FROM users'), items: await count(conn, 'SELECT count(*) FROM items'), rows: await count(conn, 'SELECT count(*) FROM inter') };
       if (after.rows === 0) throw new DataValidationError(`no interactions left after the ${k}-core filter`, { file: path });
       const files = { users: 'users.parquet', items: 'items.parquet', interactions: 'interactions.parquet', summary: 'summary.json' };
-      await conn.run(`COPY (SELECT user_idx, "user" FROM users ORDER BY user_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.users)]);
-      await conn.run(`COPY (SELECT item_idx, item FROM items ORDER BY item_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.items)]);
+      await conn.run(`COPY (SELECT user_idx, u::VARCHAR AS "user" FROM users ORDER BY user_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.users)]);
+      await conn.run(`COPY (SELECT item_idx, i::VARCHAR AS item FROM items ORDER BY item_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.items)]);
       const { part, summary: splitSummary } = await splitParts(conn, o.split ?? { kind: 'leave-one-out' }, after, hasTime, path);
-      await conn.run(`COPY (SELECT user_idx, pos, item_idx${hasTime ? ', "timestamp"' : ''}, ${part} AS part FROM inter ORDER BY user_idx, pos) TO $1 (FORMAT parquet)`, [join(outDir, files.interactions)]);
+      await conn.run(`COPY (SELECT user_idx, pos, item_idx${hasTime ? ', "timestamp"' : ''}, ${part} AS part FROM inter_pos) TO $1 (FORMAT parquet)`, [join(outDir, files.interactions)]);
       const split = await splitSummary();
       lap('split');
       let sequences: string | undefined;
@@ -237,7 +272,8 @@ async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: 
     return {
       part,
       summary: async () => {
-        const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE n >= 3), count(DISTINCT user_idx) FILTER (WHERE n < 3), count(*) FILTER (WHERE ${part} = 'train') FROM inter`)).getRows()[0]!;
+        // Per user: all 'train' when short, otherwise all but the last two.
+        const row = (await conn.runAndReadAll(`SELECT count(*) FILTER (WHERE n >= 3), count(*) FILTER (WHERE n < 3), sum(CASE WHEN n < 3 THEN n ELSE n - 2 END) FROM users`)).getRows()[0]!;
         const evaluated = Number(row[0]);
         return { users: after.users, evaluatedUsers: evaluated, shortUsers: Number(row[1]), trainInteractions: Number(row[2]), validCases: evaluated, testCases: evaluated };
       },
@@ -259,37 +295,38 @@ async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: 
   return {
     part,
     summary: async () => {
-      const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE p IN ('valid', 'test')), count(*) FILTER (WHERE p = 'train'), count(*) FILTER (WHERE p = 'valid'), count(*) FILTER (WHERE p = 'test'), count(*) FILTER (WHERE p = 'cold') FROM (SELECT user_idx, ${part} AS p FROM inter)`)).getRows()[0]!;
+      const row = (await conn.runAndReadAll(`SELECT count(DISTINCT user_idx) FILTER (WHERE p IN ('valid', 'test')), count(*) FILTER (WHERE p = 'train'), count(*) FILTER (WHERE p = 'valid'), count(*) FILTER (WHERE p = 'test'), count(*) FILTER (WHERE p = 'cold') FROM (SELECT user_idx, ${part} AS p FROM inter_pos)`)).getRows()[0]!;
       return { users: after.users, evaluatedUsers: Number(row[0]), shortUsers: 0, trainInteractions: Number(row[1]), validCases: Number(row[2]), testCases: Number(row[3]), coldStartSkipped: Number(row[4]), validCut, testCut };
     },
   };
 }
 
 /**
- * `user item item …` per user in user order, streamed from a sorted query (no user held twice).
- * DuckDB builds each row's piece of text (`\nuser item` at a user's first position, ` item` after),
- * so Node converts one string per row and writes one string per chunk.
+ * `user item item …` per user in user order (writeSequenceText's format), written by DuckDB from
+ * the sorted `inter` in one scan: each row is its item, preceded by the user's id on the very first
+ * row and followed by a line break and the next user's id on a user's last row; rows are separated
+ * by a space (the CSV writer's row terminator, no quoting or escaping — ids hold no whitespace).
+ * The file then ends with that separator, which becomes the final line break.
  */
 async function writeSequencesText(conn: DuckDBConnection, path: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  const out = new ChunkWriter(tmp);
   try {
-    const res = await conn.stream(
-      `SELECT CASE WHEN pos > 0 THEN ' ' || items.item WHEN inter.user_idx = 0 THEN users."user" || ' ' || items.item ELSE chr(10) || users."user" || ' ' || items.item END
-       FROM inter JOIN users USING (user_idx) JOIN items USING (item_idx) ORDER BY inter.user_idx, pos`,
+    await conn.run(
+      `COPY (SELECT CASE WHEN pos = 0 AND user_idx = 0 THEN first_u::VARCHAR || ' ' ELSE '' END || i::VARCHAR || CASE WHEN pos = n - 1 AND next_u IS NOT NULL THEN chr(10) || next_u::VARCHAR ELSE '' END FROM inter_pos)
+       TO $1 (FORMAT csv, header false, quote '', escape '', delim '\t', new_line ' ')`,
+      [tmp],
     );
-    let any = false;
-    for (;;) {
-      const chunk = await res.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      out.write((chunk.getColumns()[0] as string[]).join(''));
-      any = true;
+    const fd = openSync(tmp, 'r+');
+    try {
+      const size = fstatSync(fd).size;
+      const last = Buffer.alloc(1);
+      if (size === 0 || readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== 0x20) throw new Error('out-of-core: sequences.txt does not end with the row separator');
+      writeSync(fd, '\n', size - 1);
+    } finally {
+      closeSync(fd);
     }
-    if (any) out.write('\n');
-    out.close();
     renameSync(tmp, path);
   } catch (e) {
-    out.close();
     rmSync(tmp, { force: true });
     throw e;
   }

@@ -41,7 +41,21 @@ export interface Staged {
   readonly checksum: string;
   /** Rows the CSV/TSV byte-level fast path took (0 for other formats). */
   readonly fastRows: number;
+  /**
+   * Every staged user and item id is a canonical decimal integer of at most 18 digits (no sign,
+   * no leading zero): such strings and BIGINTs correspond one to one, so DuckDB may hold the ids
+   * as BIGINT (cheaper to parse, hash and join) and print them back to the same text.
+   */
+  readonly integerIds: boolean;
 }
+
+/** Whether staged ids are still all canonical integers; cleared by the first id that is not. */
+interface IdShape {
+  integer: boolean;
+}
+
+/** A canonical decimal integer that fits a BIGINT: 0, or 1..18 digits without a leading zero. */
+const CANONICAL_INTEGER = /^(?:0|[1-9][0-9]{0,17})$/;
 
 /** Buffered synchronous appends to one file: bytes and strings go into a 1 MiB buffer, written when full. */
 export class ChunkWriter {
@@ -108,6 +122,7 @@ class RowStager {
     cols: ColumnNames,
     idType: IdType,
     private readonly out: ChunkWriter,
+    private readonly ids: IdShape,
     eventTypes?: readonly string[],
   ) {
     this.rules = new InteractionRowRules(sink, cols, idType, eventTypes);
@@ -117,6 +132,7 @@ class RowStager {
   add(line: number, user: unknown, item: unknown, timestamp: unknown, eventType: unknown, raw: string): boolean {
     const row = this.rules.check(line, user, item, timestamp, eventType, raw);
     if (row === null) return false;
+    if (this.ids.integer && !(CANONICAL_INTEGER.test(row.user) && CANONICAL_INTEGER.test(row.item))) this.ids.integer = false;
     // The staging file is tab-separated; an event name with a tab, newline or backslash is written as JSON.
     const ev = /[\t\n\r\\]/.test(row.eventType) ? JSON.stringify(row.eventType) : row.eventType;
     // Ids passed checkId: no whitespace or control characters, so tabs are safe separators.
@@ -177,7 +193,7 @@ interface FastLayout {
  *   the same digits;
  * - the event type holds no backslash (so needs no escaping) and is in the allowed set.
  */
-function fastDelimitedLine(L: FastLayout, starts: Int32Array, line: number, b: Buffer, out: ChunkWriter): boolean {
+function fastDelimitedLine(L: FastLayout, starts: Int32Array, line: number, b: Buffer, out: ChunkWriter, ids: IdShape): boolean {
   let end = b.length;
   if (end > 0 && b[end - 1] === CR) end--;
   if (end === 0) return false;
@@ -217,6 +233,7 @@ function fastDelimitedLine(L: FastLayout, starts: Int32Array, line: number, b: B
     for (let p = es; p < ee; p++) if (b[p] === BACKSLASH) return false;
     if (L.eventSet !== undefined && !L.eventSet.has(b.toString('latin1', es, ee))) return false;
   }
+  if (ids.integer && !(canonicalInteger(b, us, ue) && canonicalInteger(b, is, ie))) ids.integer = false;
   out.reserve(end + 40);
   out.uint(line);
   out.byte(TAB);
@@ -241,11 +258,20 @@ function fastId(b: Buffer, s: number, e: number, integer: boolean): boolean {
   return true;
 }
 
+/** b[s, e) matches CANONICAL_INTEGER. */
+function canonicalInteger(b: Buffer, s: number, e: number): boolean {
+  const n = e - s;
+  if (n < 1 || n > 18 || (b[s] === ZERO && n > 1)) return false;
+  for (let p = s; p < e; p++) if (b[p]! < ZERO || b[p]! > NINE) return false;
+  return true;
+}
+
 async function stageDelimited(path: string, o: StageOptions, sink: RejectionSink, out: ChunkWriter): Promise<Staged> {
   const delimiter = o.format === 'tsv' ? '\t' : ',';
   const quote = o.format === 'csv' ? '"' : null;
   const cols = o.columns;
-  const stager = new RowStager(sink, cols, o.idType ?? 'token', out, o.eventTypes);
+  const ids: IdShape = { integer: true };
+  const stager = new RowStager(sink, cols, o.idType ?? 'token', out, ids, o.eventTypes);
   let header: string[] = [];
   let idx = { user: 0, item: 0, timestamp: -1, eventType: -1 };
   let rowsIn = 0;
@@ -262,7 +288,7 @@ async function stageDelimited(path: string, o: StageOptions, sink: RejectionSink
         ? {}
         : {
             fastLine(line: number, bytes: Buffer): boolean {
-              if (layout === undefined || !fastDelimitedLine(layout, starts, line, bytes, out)) return false;
+              if (layout === undefined || !fastDelimitedLine(layout, starts, line, bytes, out, ids)) return false;
               rowsIn++;
               fastRows++;
               return true;
@@ -300,13 +326,14 @@ async function stageDelimited(path: string, o: StageOptions, sink: RejectionSink
       },
     },
   );
-  return { rowsIn, staged: stager.staged + fastRows, checksum, fastRows };
+  return { rowsIn, staged: stager.staged + fastRows, checksum, fastRows, integerIds: ids.integer };
 }
 
 /** JSONL: the rules of readJsonl — a line that is not a JSON object, or lacks a valid field, is a counted rejection. */
 async function stageJsonl(path: string, o: StageOptions, sink: RejectionSink, out: ChunkWriter): Promise<Staged> {
   const cols = o.columns;
-  const stager = new RowStager(sink, cols, o.idType ?? 'token', out, o.eventTypes);
+  const ids: IdShape = { integer: true };
+  const stager = new RowStager(sink, cols, o.idType ?? 'token', out, ids, o.eventTypes);
   let rowsIn = 0;
   const { checksum } = await forEachLine(path, {
     line(lineNo, bytes) {
@@ -322,7 +349,7 @@ async function stageJsonl(path: string, o: StageOptions, sink: RejectionSink, ou
       sink.reject(lineNo, '*', 'line-too-long', `line is ${total} bytes, over the line limit`, lenientText(head));
     },
   });
-  return { rowsIn, staged: stager.staged, checksum, fastRows: 0 };
+  return { rowsIn, staged: stager.staged, checksum, fastRows: 0, integerIds: ids.integer };
 }
 
 /**
@@ -332,7 +359,8 @@ async function stageJsonl(path: string, o: StageOptions, sink: RejectionSink, ou
 async function stageParquet(path: string, o: StageOptions, sink: RejectionSink, out: ChunkWriter): Promise<Staged> {
   const cols = o.columns;
   const checksum = await sha256File(path);
-  const stager = new RowStager(sink, cols, o.idType ?? 'token', out, o.eventTypes);
+  const ids: IdShape = { integer: true };
+  const stager = new RowStager(sink, cols, o.idType ?? 'token', out, ids, o.eventTypes);
   let rowsIn = 0;
   await withDuckDB(path, async (conn) => {
     const schema = new Map<string, string>();
@@ -359,5 +387,5 @@ async function stageParquet(path: string, o: StageOptions, sink: RejectionSink, 
       }
     });
   });
-  return { rowsIn, staged: stager.staged, checksum, fastRows: 0 };
+  return { rowsIn, staged: stager.staged, checksum, fastRows: 0, integerIds: ids.integer };
 }

@@ -26,10 +26,10 @@ async function both(content: string, o: Omit<StageOptions, 'fastPath'>) {
   return { fast: await run(true), general: await run(false) };
 }
 
-// Values chosen to sit on either side of every fast-path condition: leading zeros, 15/16 digits,
+// Values chosen to sit on either side of every fast-path condition: leading zeros, 15/16 and 18/19 digits,
 // quotes, spaces, CR, tabs, backslashes, non-ASCII, control characters, empty fields, the header.
 const plain = fc.constantFrom('7', '12', 'a', 'B-9', 'click', 'buy', '1428964621');
-const edgy = fc.constantFrom('0', '007', '00', '123456789012345', '1234567890123456', '', 'L'.repeat(512), 'L'.repeat(513), 'user', 'item', 'ts', 'ev');
+const edgy = fc.constantFrom('0', '007', '00', '123456789012345', '1234567890123456', '123456789012345678', '1234567890123456789', '', 'L'.repeat(512), 'L'.repeat(513), 'user', 'item', 'ts', 'ev');
 const odd = fc.constantFrom('x y', ' z', '"q"', '"a,b"', '"', 'é', '\\', '\t', '\r', '\u0001', '', '1.5', '-3', '1e3', 'NaN', '2016-01-01');
 const piece = fc.oneof({ weight: 5, arbitrary: plain }, { weight: 2, arbitrary: edgy }, { weight: 2, arbitrary: odd });
 const field = fc.array(piece, { minLength: 1, maxLength: 2 }).map((p) => p.join(''));

@@ -1,7 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { interactionsToSequences, kCoreFilter, leaveOneOutSplit, prepareOutOfCore, temporalSplit, readInteractions, readPreparedDataset, type ColumnNames, type SequenceDataset } from '../../../src/data/index.ts';
+import { generateInteractionLog, LOG_PRESETS, interactionsToSequences, kCoreFilter, leaveOneOutSplit, prepareOutOfCore, temporalSplit, readInteractions, readPreparedDataset, type ColumnNames, type SequenceDataset } from '../../../src/data/index.ts';
 import { tempDir } from '../helpers.ts';
 
 const t = tempDir();
@@ -29,10 +29,10 @@ function sameDataset(a: SequenceDataset, b: SequenceDataset): void {
 }
 
 /** Checks the out-of-core folder against the in-memory path, row for row and split for split. */
-async function compare(path: string, columns: ColumnNames, k: number, memoryLimit = '256MB'): Promise<void> {
+async function compare(path: string, columns: ColumnNames, k: number, memoryLimit = '256MB', threads = 1): Promise<void> {
   const ref = await inMemory(path, columns, k);
   const out = t.path(`out${++n}`);
-  const r = await prepareOutOfCore(path, { format: 'csv', columns, outDir: out, kCore: k, memoryLimit, threads: 1 });
+  const r = await prepareOutOfCore(path, { format: 'csv', columns, outDir: out, kCore: k, memoryLimit, threads });
   assert.equal(r.report.rowsIn, ref.report.rowsIn);
   assert.equal(r.report.rowsKept, ref.report.rowsKept);
   assert.deepEqual(r.report.rejectedByCode, ref.report.rejectedByCode);
@@ -104,5 +104,19 @@ describe('out-of-core prepare = the in-memory path', () => {
     const rows = ['user,item,ts'];
     for (let u = 0; u < 3000; u++) for (let j = 0; j < 8; j++) rows.push(`u${u},i${(u * 7 + j * 13) % 997},${(u * 31 + j * 17) % 5000}`);
     await compare(file(rows.join('\n') + '\n'), withTime, 2, '64MB');
+  });
+  it('ids a CSV writer would quote or escape, users with one item, leading zeros kept apart', async () => {
+    const csv = ['user,item,ts', '"a""b",x,1', 'c,"x,y",2', 'é,\\,3', '007,1,4', '7,1,5', 'solo,only,6', 'c,"q""",7', 'z,x,8'].join('\n');
+    await compare(file(csv + '\n'), withTime, 1);
+  });
+  it('integer ids: held as BIGINT up to 18 digits, as text from 19 (same result either way)', async () => {
+    const rows = (big: string) => ['user,item,ts', `${big},5,1`, '0,5,2', `${big},6,3`, '12,6,4', '12,5,0', '0,6,9', `${big},7,2`].join('\n') + '\n';
+    await compare(file(rows('123456789012345678')), withTime, 1);
+    await compare(file(rows('1234567890123456789')), withTime, 1);
+  });
+  it('a generated log of 150,000 rows on two threads (several row groups sorted in parallel), 5-core', async () => {
+    const p = t.path(`gen${++n}.csv`);
+    generateInteractionLog(p, { preset: LOG_PRESETS.taobao, rows: 150_000, seed: 3, badRowShare: 0.01 });
+    await compare(p, { user: 'user', item: 'item', timestamp: 'timestamp' }, 5, '256MB', 2);
   });
 });
