@@ -10,7 +10,7 @@ import { ConfigError, type ProgressReporter } from '../core/index.ts';
 import { writeFolderViaTempPath } from '../core/fsutil.ts';
 import { fingerprintHash } from '../core/fingerprint.ts';
 import { expandSequences, loadPipeline } from '../augment/index.ts';
-import { augmentShard, MEMORY_LIMIT, OUT_OF_CORE_FORMATS, prepareOutOfCore, type OutOfCoreResult, type ShardManifest } from '../data/index.ts';
+import { augmentShard, MEMORY_LIMIT, OUT_OF_CORE_FORMATS, prepareOutOfCore, withReadProgress, type OutOfCoreResult, type ShardManifest } from '../data/index.ts';
 import { tableColumnsFragment, TABLE_COLUMN_DEFAULTS } from '../experiment/index.ts';
 
 export const prepareCommandSchema = z
@@ -82,7 +82,10 @@ export async function runPrepareCommand(c: PrepareCommandConfig, progress: Progr
   }
   const cols = c.data.columns;
   return writeFolderViaTempPath(c.out, async (dir) => {
-    let prepared = await prepareOutOfCore(c.data.path, {
+    // The staging pass reads the log through the shared line reader: inside withReadProgress it
+    // draws the `reading <file>` bar (bytes, with ETA; step events for the workbench). The DuckDB
+    // stages after it report one line each.
+    let prepared = await withReadProgress(progress, () => prepareOutOfCore(c.data.path, {
       format: c.data.format,
       columns: { user: cols.user, item: cols.item, ...(cols.timestamp !== 'none' ? { timestamp: cols.timestamp } : {}), ...(cols.eventType ? { eventType: cols.eventType } : {}) },
       ...(c.data.eventTypes ? { eventTypes: c.data.eventTypes } : {}),
@@ -96,7 +99,7 @@ export async function runPrepareCommand(c: PrepareCommandConfig, progress: Progr
       rejectedPath: c.data.rejected ?? join(dir, 'rejected.jsonl'),
       split: c.split.kind === 'temporal' ? { kind: 'temporal', validFraction: c.split.validFraction, testFraction: c.split.testFraction, keepColdStart: c.split.keepColdStart } : { kind: 'leave-one-out' },
       onStage: (stage, ms) => progress.line(`prepare: ${stage} ${(ms / 1000).toFixed(1)} s`),
-    });
+    }));
     // The default rejected file moves with the folder: report its final path.
     if (c.data.rejected === undefined) prepared = { ...prepared, report: { ...prepared.report, rejectedFile: join(c.out, 'rejected.jsonl') } };
     const r = prepared.report;

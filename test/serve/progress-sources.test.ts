@@ -108,6 +108,21 @@ describe('progress bars in more long work', () => {
     assert.ok(steps.some((e) => e.etaSeconds !== null && e.etaSeconds > 0), 'an ETA while it reads');
   });
 
+  it('prepare (out-of-core): bytes read of the log in the staging pass; the DuckDB stages stay lines', async () => {
+    const { statSync } = await import('node:fs');
+    const { generateInteractionLog, LOG_PRESETS } = await import('../../src/data/index.ts');
+    const { prepareCommandSchema, runPrepareCommand } = await import('../../src/cli/prepare.ts');
+    const dir = tempFolder('steps-prepare-');
+    const log = generateInteractionLog(join(dir, 'log.csv'), { preset: LOG_PRESETS.beauty, rows: 20_000, seed: 1 });
+    const lines: string[] = [];
+    const p = { ...recording(), line: (l: string) => void lines.push(l) };
+    const c = prepareCommandSchema.parse({ data: { path: log.path, columns: { user: 'user', item: 'item', timestamp: 'timestamp' } }, out: join(dir, 'out'), memoryLimit: '128MB', dbThreads: 1 });
+    const r = await runPrepareCommand(c, p);
+    assert.equal(r.prepared.report.rowsIn, 20_000);
+    assertBar(p, 'reading log.csv', statSync(log.path).size);
+    assert.ok(lines.some((l) => /^prepare: /.test(l)), lines.join('\n'));
+  });
+
   it('augment-images: images done of all', async () => {
     const src = tempFolder('steps-images-');
     for (const c of ['cat', 'dog']) {
