@@ -53,6 +53,12 @@ test('report --json: the page it wrote, its kind, charts and notes', () => {
   assert.deepEqual(j['notes'], []);
 });
 
+test('benchmark --json: the summary.json it wrote', () => {
+  const j = cli(['benchmark', '--data', 'seqs.txt', '--models', 'pop', '--seeds', '1', '--out', 'bench', '--json'], dir);
+  assert.deepEqual(j, JSON.parse(readFileSync(join(dir, 'bench', 'summary.json'), 'utf8')));
+  assert.equal(typeof (j['results'] as Record<string, { test: Record<string, number> }>)['pop']?.test['NDCG@20'], 'number');
+});
+
 /** A samplify process from the sources, its stdout collected; resolves on exit. */
 function cliAsync(args: string[], cwd: string): { child: ChildProcess; stdout: () => string; stderr: () => string; done: Promise<number | null> } {
   const child = spawn(process.execPath, [join(root, 'scripts', 'samplify-src.mjs'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
