@@ -50,6 +50,45 @@ export async function parquetColumns(conn: DuckDBConnection, path: string): Prom
   return desc.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
 }
 
+type InteractionColumnKey = 'user' | 'item' | 'timestamp' | 'eventType';
+
+/** What a Parquet interaction log is read with: the SELECT list and where each configured column sits in it. */
+export interface ParquetInteractionSelect {
+  /** The configured columns, each cast to VARCHAR (TIMESTAMP/DATE to Unix seconds first), in the order user, item, timestamp, eventType. */
+  readonly select: string;
+  /** How many columns the SELECT has. */
+  readonly width: number;
+  /** A configured column's position in the SELECT; −1 when it is not configured. */
+  readonly index: Readonly<Record<InteractionColumnKey, number>>;
+}
+
+/**
+ * The SELECT that both Parquet readers (in memory and out of core) stream a log with. Every value
+ * comes back as text, so a Parquet row and a CSV row with the same values get the same verdict. A
+ * file without a configured column is a DataValidationError naming it and listing the file's columns.
+ */
+export async function parquetInteractionSelect(conn: DuckDBConnection, path: string, cols: Readonly<Partial<Record<InteractionColumnKey, string>>>): Promise<ParquetInteractionSelect> {
+  const schema = new Map<string, string>();
+  for (const c of await parquetColumns(conn, path)) schema.set(c.name, c.type);
+  const wanted = (['user', 'item', 'timestamp', 'eventType'] as const).filter((k) => cols[k] !== undefined);
+  const missing = wanted.filter((k) => !schema.has(cols[k]!));
+  if (missing.length > 0)
+    throw new DataValidationError(
+      `Parquet schema has no column ${missing.map((k) => `'${cols[k]}'`).join(', ')} (for ${missing.join(', ')}); columns are: ${[...schema].map(([n, t]) => `${n} ${t}`).join(', ')}`,
+      { file: path, field: cols[missing[0]!]! },
+    );
+  const expr = (name: string): string => {
+    const id = quoteIdentifier(name);
+    return /^(TIMESTAMP|DATE)/.test(schema.get(name)!) ? `CAST(epoch(${id}) AS VARCHAR)` : `CAST(${id} AS VARCHAR)`;
+  };
+  const at = (k: InteractionColumnKey): number => (wanted as readonly InteractionColumnKey[]).indexOf(k);
+  return {
+    select: wanted.map((k) => expr(cols[k]!)).join(', '),
+    width: wanted.length,
+    index: { user: at('user'), item: at('item'), timestamp: at('timestamp'), eventType: at('eventType') },
+  };
+}
+
 /** Rows of a Parquet file, from its footer (no row is read). */
 export async function parquetRowCount(conn: DuckDBConnection, path: string): Promise<number> {
   const meta = await conn.runAndReadAll('SELECT num_rows FROM parquet_file_metadata($1)', [path]);

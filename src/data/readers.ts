@@ -7,7 +7,7 @@ import { basename, extname } from 'node:path';
 import { ConfigError, DataValidationError } from '../core/errors.ts';
 import { DEFAULT_MAX_LINE_BYTES, checkInputFile, clipRaw, decodeLine, forEachLine, lenientText, readProgressBar, sha256File, type TextEncoding } from './lines.ts';
 import { scanDelimited } from './csv.ts';
-import { parquetColumns, parquetRowCount, quoteIdentifier, streamParquet, withDuckDB } from './duckdb.ts';
+import { parquetInteractionSelect, parquetRowCount, streamParquet, withDuckDB } from './duckdb.ts';
 import { RejectionSink, jsonObjectLine } from './rejections.ts';
 import { InteractionBuilder, checkId, clip, type ColumnNames, type IdType } from './validate.ts';
 import { interactionsToSequences, type DedupeMode } from './sequences.ts';
@@ -327,37 +327,21 @@ async function readParquet(path: string, opts: InteractionOptions): Promise<Tabl
   const checksum = await sha256File(path);
   return withSink(path, opts.rejectedPath, (sink) =>
     withDuckDB(path, async (conn) => {
-      const schema = new Map<string, string>();
-      for (const c of await parquetColumns(conn, path)) schema.set(c.name, c.type);
-      const wanted = (['user', 'item', 'timestamp', 'eventType'] as const).filter((k) => cols[k] !== undefined);
-      const missing = wanted.filter((k) => !schema.has(cols[k]!));
-      if (missing.length > 0)
-        throw new DataValidationError(
-          `Parquet schema has no column ${missing.map((k) => `'${cols[k]}'`).join(', ')} (for ${missing.join(', ')}); columns are: ${[...schema].map(([n, t]) => `${n} ${t}`).join(', ')}`,
-          { file: path, field: cols[missing[0]!]! },
-        );
-      const expr = (name: string): string => {
-        const type = schema.get(name)!;
-        const id = quoteIdentifier(name);
-        return /^(TIMESTAMP|DATE)/.test(type) ? `CAST(epoch(${id}) AS VARCHAR)` : `CAST(${id} AS VARCHAR)`;
-      };
+      const q = await parquetInteractionSelect(conn, path, cols);
       const builder = new InteractionBuilder(sink, cols, opts.idType ?? 'token', opts.eventTypes);
-      const select = wanted.map((k) => expr(cols[k]!)).join(', ');
       let rowsIn = 0;
       // validate's bar: rows read of the count in the file's footer (DuckDB reads the bytes, so
       // there is no byte count to report as the text formats do).
       const bar = readProgressBar(path);
       const rowsInFile = bar ? await parquetRowCount(conn, path) : 0;
       bar?.(0, rowsInFile);
-      await streamParquet(conn, path, select, (columns, n) => {
+      const { user: ju, item: ji, timestamp: jt, eventType: je } = q.index;
+      await streamParquet(conn, path, q.select, (columns, n) => {
         for (let r = 0; r < n; r++) {
           rowsIn++;
-          const v = (k: (typeof wanted)[number]): unknown => {
-            const j = wanted.indexOf(k);
-            return j === -1 ? undefined : (columns[j]![r] ?? null);
-          };
-          const values = wanted.map((_, j) => columns[j]![r] ?? null);
-          builder.add(rowsIn, v('user'), v('item'), v('timestamp'), v('eventType'), JSON.stringify(values).slice(0, 200));
+          const v = (j: number): unknown => (j === -1 ? undefined : (columns[j]![r] ?? null));
+          const values = Array.from({ length: q.width }, (_, j) => columns[j]![r] ?? null);
+          builder.add(rowsIn, v(ju), v(ji), v(jt), v(je), JSON.stringify(values).slice(0, 200));
         }
         bar?.(Math.min(rowsIn, rowsInFile), rowsInFile);
       });

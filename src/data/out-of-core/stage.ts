@@ -14,7 +14,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { DataValidationError } from '../../core/errors.ts';
 import { scanDelimited } from '../csv.ts';
-import { parquetColumns, quoteIdentifier, streamParquet, withDuckDB } from '../duckdb.ts';
+import { parquetInteractionSelect, streamParquet, withDuckDB } from '../duckdb.ts';
 import { clipRaw, decodeLine, forEachLine, lenientText, sha256File } from '../lines.ts';
 import { jsonObjectLine, type RejectionSink } from '../rejections.ts';
 import { InteractionRowRules, clip, type ColumnNames, type IdType } from '../validate.ts';
@@ -363,26 +363,13 @@ async function stageParquet(path: string, o: StageOptions, sink: RejectionSink, 
   const stager = new RowStager(sink, cols, o.idType ?? 'token', out, ids, o.eventTypes);
   let rowsIn = 0;
   await withDuckDB(path, async (conn) => {
-    const schema = new Map<string, string>();
-    for (const c of await parquetColumns(conn, path)) schema.set(c.name, c.type);
-    const wanted = (['user', 'item', 'timestamp', 'eventType'] as const).filter((k) => cols[k] !== undefined);
-    const missing = wanted.filter((k) => !schema.has(cols[k]!));
-    if (missing.length > 0)
-      throw new DataValidationError(
-        `Parquet schema has no column ${missing.map((k) => `'${cols[k]}'`).join(', ')} (for ${missing.join(', ')}); columns are: ${[...schema].map(([n, t]) => `${n} ${t}`).join(', ')}`,
-        { file: path, field: cols[missing[0]!]! },
-      );
-    const expr = (name: string): string => {
-      const id = quoteIdentifier(name);
-      return /^(TIMESTAMP|DATE)/.test(schema.get(name)!) ? `CAST(epoch(${id}) AS VARCHAR)` : `CAST(${id} AS VARCHAR)`;
-    };
-    const at = (k: (typeof wanted)[number]): number => wanted.indexOf(k);
-    const [ju, ji, jt, je] = [at('user'), at('item'), at('timestamp'), at('eventType')];
-    await streamParquet(conn, path, wanted.map((k) => expr(cols[k]!)).join(', '), (columns, n) => {
+    const q = await parquetInteractionSelect(conn, path, cols);
+    const { user: ju, item: ji, timestamp: jt, eventType: je } = q.index;
+    await streamParquet(conn, path, q.select, (columns, n) => {
       for (let r = 0; r < n; r++) {
         rowsIn++;
         const v = (j: number): unknown => (j === -1 ? undefined : (columns[j]![r] ?? null));
-        const raw = JSON.stringify(wanted.map((_, j) => columns[j]![r] ?? null)).slice(0, 200);
+        const raw = JSON.stringify(Array.from({ length: q.width }, (_, j) => columns[j]![r] ?? null)).slice(0, 200);
         stager.add(rowsIn, v(ju), v(ji), v(jt), v(je), raw);
       }
     });
