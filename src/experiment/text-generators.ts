@@ -72,42 +72,11 @@ export function withBatchProgress(generator: TextGenerator, progress: ProgressRe
   return new BatchProgressGenerator(generator, progress);
 }
 
-class BatchProgressGenerator implements TextGenerator {
+/** A generator that passes everything to `inner`; a wrapper overrides what it adds to. */
+abstract class DelegatingGenerator implements TextGenerator {
   readonly provider: string;
   readonly model: string;
-  constructor(
-    private readonly inner: TextGenerator,
-    private readonly progress: ProgressReporter,
-  ) {
-    this.provider = inner.provider;
-    this.model = inner.model;
-  }
-  generate(request: GenerationRequest, signal?: AbortSignal) {
-    return this.inner.generate(request, signal);
-  }
-  generateBatch(requests: readonly GenerationRequest[], options: BatchOptions = {}) {
-    this.progress.step?.('llm: generations', 0, requests.length);
-    return this.inner.generateBatch(requests, {
-      ...options,
-      onProgress: (done, total) => {
-        this.progress.step?.('llm: generations', done, total);
-        options.onProgress?.(done, total);
-      },
-    });
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
-/** A generator and the loopback server it talks to, closed together. */
-class ReplayedGenerator implements TextGenerator {
-  readonly provider: string;
-  readonly model: string;
-  constructor(
-    private readonly inner: TextGenerator,
-    private readonly server: ReplayServer,
-  ) {
+  constructor(protected readonly inner: TextGenerator) {
     this.provider = inner.provider;
     this.model = inner.model;
   }
@@ -117,7 +86,39 @@ class ReplayedGenerator implements TextGenerator {
   generateBatch(requests: readonly GenerationRequest[], options?: BatchOptions) {
     return this.inner.generateBatch(requests, options);
   }
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+class BatchProgressGenerator extends DelegatingGenerator {
+  constructor(
+    inner: TextGenerator,
+    private readonly progress: ProgressReporter,
+  ) {
+    super(inner);
+  }
+  override generateBatch(requests: readonly GenerationRequest[], options: BatchOptions = {}) {
+    this.progress.step?.('llm: generations', 0, requests.length);
+    return this.inner.generateBatch(requests, {
+      ...options,
+      onProgress: (done, total) => {
+        this.progress.step?.('llm: generations', done, total);
+        options.onProgress?.(done, total);
+      },
+    });
+  }
+}
+
+/** A generator and the loopback server it talks to, closed together. */
+class ReplayedGenerator extends DelegatingGenerator {
+  constructor(
+    inner: TextGenerator,
+    private readonly server: ReplayServer,
+  ) {
+    super(inner);
+  }
+  override async close(): Promise<void> {
     await this.inner.close();
     await this.server.close();
   }
