@@ -7,7 +7,7 @@ export type { ColumnShape, IdColumnMode } from './shapes.ts';
 export type { ColumnPairTrend, SkippedPair } from './pairs.ts';
 export { detectionAuc, columnImportances, columnPairImportances } from './detection.ts';
 export type { DetectionResult, DetectionOptions, DetectionImportance, DetectionTreeSettings, TreeFeatures } from './detection.ts';
-export { SEQUENCE_DETECTION_FEATURES } from './sequences.ts';
+export { logSpacedRanks, SEQUENCE_DETECTION_FEATURES } from './sequences.ts';
 export type { SequenceFidelity, SequenceStats } from './sequences.ts';
 export { trainOnSyntheticTestOnReal, logisticTask } from './utility.ts';
 export type { UtilityTask, TaskMetric, TstrResult, LogisticTaskOptions } from './utility.ts';

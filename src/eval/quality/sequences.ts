@@ -57,8 +57,8 @@ export interface SequenceFidelity {
   };
 }
 
-/** Ranks 1, 2, …, then growing by 25 % (log-spaced), up to `n`. */
-function logSpacedRanks(n: number): number[] {
+/** Ranks 1, 2, …, then growing by 25 % (log-spaced), up to `n`: where a popularity curve is sampled. */
+export function logSpacedRanks(n: number): number[] {
   const ranks: number[] = [];
   for (let r = 1; r <= n; r = Math.max(r + 1, Math.round(r * 1.25))) ranks.push(r);
   return ranks;

@@ -5,6 +5,7 @@
  * privacy, when the config asked for one) and the sampled output.
  */
 import { z } from 'zod';
+import { logSpacedRanks } from '../../eval/index.ts';
 import { barSpec, binCounts, figure, heatmapSpec, histogramSpec, lineSpec, type Datum } from '../charts.ts';
 import { fmt, html, note, table, type Html, type HtmlValue } from '../html.ts';
 import type { HeadlineMetric, RenderedRun, ReportSection, RunKind } from '../kinds.ts';
@@ -399,7 +400,7 @@ ${table(['fidelity measure', 'value', 'reading'], rows, { id: 'quality-table', n
         const maxLen = Math.min(60, Math.max(...lengths, 1));
         const lenBins = binCounts(lengths, Math.min(30, maxLen), 0, maxLen).map((b) => ({ length: `${Math.round(b.start)}`, users: b.count }));
         const popValues: Datum[] = [];
-        for (let r = 1; r <= sorted.length; r = Math.max(r + 1, Math.round(r * 1.25))) popValues.push({ rank: r, interactions: sorted[r - 1]! });
+        for (const r of logSpacedRanks(sorted.length)) popValues.push({ rank: r, interactions: sorted[r - 1]! });
         const recorded = q?.distributions;
         if (recorded) dist = await realVersusSynthetic(recorded);
         else dist = html`<div class="charts">${await figure('length-distribution', `Synthetic history lengths (${hs.length} users, capped at ${maxLen}); real mean ${fmt(q?.real?.meanLength, 2)}, median ${fmt(q?.real?.medianLength, 0)} vs synthetic mean ${fmt(q?.synthetic?.meanLength, 2)}, median ${fmt(q?.synthetic?.medianLength, 0)}`, histogramSpec(lenBins, { x: 'length', y: 'users' }))}
