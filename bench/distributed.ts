@@ -8,7 +8,8 @@
  *    jobs of samplify units whose results are already stored (the worker reads them back);
  *  - the per-job times the projection in docs/guide/scaling-out.md uses.
  *
- * Flags: --seeds 4 (units = 2 × seeds), --epochs 12, --empty 300.
+ * Flags: --seeds 4 (units = 2 × seeds), --epochs 12, --users 300 (synthetic users per job's data: the
+ * size of each job), --empty 300.
  * Writes bench/results/distributed.json. Command:
  *   node --import tsx bench/distributed.ts
  */
@@ -28,12 +29,13 @@ const root = resolve(import.meta.dirname, '..');
 const seeds = Number(arg('seeds', '4'));
 const epochs = Number(arg('epochs', '12'));
 const emptyJobs = Number(arg('empty', '300'));
+const users = Number(arg('users', '300'));
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-bench-dist-'));
 setThreads(1);
 
 const data = join(tmp, 'seqs.txt');
 const rng = new Rng(11);
-writeFileSync(data, Array.from({ length: 300 }, (_, u) => {
+writeFileSync(data, Array.from({ length: users }, (_, u) => {
   let it = 1 + rng.int(80);
   return `${u + 1} ${Array.from({ length: 5 + rng.int(15) }, () => (it = 1 + ((it + 1 + rng.int(3)) % 80))).join(' ')}`;
 }).join('\n') + '\n');
@@ -96,9 +98,9 @@ try {
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const jobs = 2 * seeds;
   const result = {
-    command: `node --import tsx bench/distributed.ts --seeds ${seeds} --epochs ${epochs} --empty ${emptyJobs}`,
+    command: `node --import tsx bench/distributed.ts --seeds ${seeds} --epochs ${epochs} --users ${users} --empty ${emptyJobs}`,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', loadavgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), note: 'the cores are shared with other processes; the load average says how busy the machine was' },
-    jobs: { count: jobs, what: `lift units (baseline + 1 crop arm) × ${seeds} seeds, tiny SASRec (hidden 16), ${epochs} epochs, 300 users`, },
+    jobs: { count: jobs, what: `lift units (baseline + 1 crop arm) × ${seeds} seeds, tiny SASRec (hidden 16), ${epochs} epochs, ${users} users`, },
     throughput: {
       oneWorkerSeconds: round(one.wall),
       twoWorkersSeconds: round(two.wall),
