@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { tempFolder } from '../temp-folders.ts';
@@ -117,4 +117,33 @@ test('experiment --queue --json prints results.json; worker --json prints one JS
     await worker.done;
     await stopAll();
   }
+});
+
+test('cold-start --json: the results.json it wrote; with --dry-run, the plan', () => {
+  // 40 items in 4 attribute groups; each user mostly stays inside one group (as in test/experiment/cold-start.test.ts).
+  const lines = Array.from({ length: 120 }, (_, u) => `${u + 1} ${Array.from({ length: 6 }, (_, k) => 1 + (u % 4) * 10 + ((u * 7 + k * 3) % 10)).join(' ')}`);
+  writeFileSync(join(dir, 'cold-seqs.txt'), lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'cold-attrs.json'), JSON.stringify(Object.fromEntries(Array.from({ length: 40 }, (_, i) => [String(i + 1), [Math.floor(i / 10), 4 + (i % 3)]]))));
+  writeFileSync(
+    join(dir, 'cold.yaml'),
+    stringify({
+      name: 'cold',
+      data: { path: 'cold-seqs.txt', format: 'seqtxt', attributes: 'cold-attrs.json' },
+      split: { itemFraction: 0.2, seed: 0, minInteractions: 3 },
+      model: { model: 'sasrec', config: { hidden: 8, blocks: 1, heads: 2, maxLen: 8, loss: 'bce' }, trainer: { batchSize: 32 } },
+      seeds: 1,
+      epochs: 1,
+      intensities: [2],
+    }),
+  );
+  const plan = cli(['cold-start', 'cold.yaml', '--dry-run', '--json'], dir) as { kind: string; data: { rowsIn: number; rowsKept: number }; split: { coldTestItems: number }; runs: number };
+  assert.equal(plan.kind, 'cold-start');
+  assert.deepEqual([plan.data.rowsIn, plan.data.rowsKept], [120, 120]);
+  assert.ok(plan.split.coldTestItems > 0);
+  assert.equal(plan.runs, 3, 'none, synthesis ×2, context control; one seed');
+  assert.ok(!existsSync(join(dir, 'cold-run')), 'a dry run writes nothing');
+  const j = cli(['cold-start', 'cold.yaml', '--out', 'cold-run', '--json'], dir);
+  const written = JSON.parse(readFileSync(join(dir, 'cold-run', 'results.json'), 'utf8')) as { arms: { arm: string }[] };
+  assert.deepEqual(j, written);
+  assert.ok(written.arms.some((a) => a.arm === 'synth') && written.arms.some((a) => a.arm === 'none'), 'the synthesis arm and its baseline');
 });
