@@ -3,13 +3,15 @@
  * paths they replace, on random inputs: the per-text tokenisation cache against the uncached
  * tokeniser (texts repeated, brand lists alternated), synonym replacement's and insertion's apply
  * (joined on the fly) against the copy-the-units-then-join code they replaced, the ASCII case
- * matching against the case-mapping one, and the output check's shortcut against the two trims.
+ * matching against the case-mapping one, the output check's shortcut against the two trims, the
+ * typo operators' apply (spliced into the text) against copy-the-units-then-join, and unit_variant's
+ * sample (variants kept per text) against the per-call code it replaced.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Rng } from '../../../src/core/index.ts';
-import { brandList, joinUnits, randomInsert, synonymReplace, textFamily, tokenize, type TextContext, type TextUnit } from '../../../src/augment/index.ts';
+import { applyTypo, brandList, doubleChar, dropChar, joinUnits, keyboardTypo, quantityVariants, randomInsert, synonymReplace, textFamily, tokenize, transposeChars, typo, unitVariant, type QuantityParams, type TextContext, type TextUnit, type TypoEdit } from '../../../src/augment/index.ts';
 import { tokenizeUncached } from '../../../src/augment/text/tokens.ts';
 
 const BRANDS = brandList(['Hampton Bay', 'Delta', 'Simpson Strong-Tie', '美的']);
@@ -24,6 +26,7 @@ const text = fc.oneof(anyText, joinedText);
 
 const ctx: TextContext = {
   brands: BRANDS,
+  typos: { rate: 0.5, kinds: { 'keyboard-substitution': 1, 'other-substitution': 1, transposition: 1, deletion: 1, doubling: 1, insertion: 1 } },
   domainSynonyms: new Map([
     ['drill', ['driver', 'Power Drill']],
     ['white', ['ivory']],
@@ -57,6 +60,31 @@ function insertSlow(x: string, insert: { gap: number; word: string }[]): string 
   }
   return joinUnits(out);
 }
+
+/** The typo operators' apply as first written: copy the units, edit the words, join. */
+function typosSlow(x: string, edits: readonly TypoEdit[]): string {
+  if (edits.length === 0) return x;
+  const units = tokenizeUncached(x, ctx.brands).units.slice();
+  for (const e of edits) units[e.at] = { kind: 'word', text: applyTypo((units[e.at] as { text: string }).text, e) };
+  return joinUnits(units);
+}
+/** unit_variant's sample as first written: the variants of every quantity part computed per call. */
+function unitVariantSlow(x: string, ratio: number, rng: Rng): QuantityParams {
+  const changes: QuantityParams['changes'] = [];
+  const units = tokenizeUncached(x, ctx.brands).units;
+  for (let at = 0; at < units.length; at++) {
+    const u = units[at]!;
+    if (u.kind !== 'protected') continue;
+    for (let part = 0; part < u.parts.length; part++) {
+      const p = u.parts[part]!;
+      if (p.kind !== 'quantity') continue;
+      const vs = quantityVariants(p.tokens);
+      if (vs.length && rng.next() < ratio) changes.push({ at, part, tokens: vs[rng.int(vs.length)]! });
+    }
+  }
+  return { changes };
+}
+const TYPO_OPERATORS = [keyboardTypo, transposeChars, dropChar, doubleChar, typo];
 
 describe('text augmentation fast paths ≡ slow paths', () => {
   it('the cached tokeniser gives what the uncached one does, for repeated texts and alternating brand lists', () => {
@@ -102,6 +130,36 @@ describe('text augmentation fast paths ≡ slow paths', () => {
         assert.equal(randomInsert.apply(x, { insert }, ctx), insertSlow(x, insert));
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('the typo operators apply sampled and arbitrary edits as the copy-and-join code did', () => {
+    const kinds = ['keyboard-substitution', 'other-substitution', 'transposition', 'deletion', 'doubling', 'insertion'] as const;
+    const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom(...kinds), pos: fc.nat({ max: 12 }), char: fc.constantFrom('q', 'Z', '', '美', ' ', 'é') });
+    fc.assert(
+      fc.property(text, fc.nat(), fc.nat({ max: TYPO_OPERATORS.length - 1 }), fc.array(edit, { maxLength: 4 }), (x, seed, which, extra) => {
+        const op = TYPO_OPERATORS[which]!;
+        const cfg = op.config.parse(op === typo ? { minLength: 2 } : { rate: 0.5, minLength: 1, keepFirst: false });
+        const sampled = op.sample(x, cfg, ctx, new Rng(seed));
+        assert.equal(op.apply(x, sampled, ctx), typosSlow(x, sampled.edits));
+        // Edits of word units in any order, repeated units included (what a recorded chain may hold).
+        const units = tokenizeUncached(x, ctx.brands).units;
+        const words = [...units.keys()].filter((i) => units[i]!.kind === 'word');
+        if (words.length === 0) return;
+        const edits = extra.map((e) => ({ ...e, at: words[e.at % words.length]! }));
+        assert.equal(op.apply(x, { edits }, ctx), typosSlow(x, edits));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('unit_variant samples what the per-call code did, the first time a text is seen and again', () => {
+    fc.assert(
+      fc.property(text, fc.nat(), fc.constantFrom(0.3, 1), (x, seed, ratio) => {
+        const cfg = unitVariant.config.parse({ ratio });
+        for (let k = 0; k < 2; k++) assert.deepEqual(unitVariant.sample(x, cfg, ctx, new Rng(seed)), unitVariantSlow(x, ratio, new Rng(seed)));
+      }),
+      { numRuns: 300 },
     );
   });
 
