@@ -700,6 +700,49 @@ const LONG_TO_SHORT = WORD_ABBREVIATIONS.map(([s, l]) => [l.split(' '), s] as co
 const UNIT_SHORT = new Map(UNIT_ABBREVIATIONS.flatMap(([s, l]) => [[s, l] as const, [s.replace(/\.$/, ''), l] as const]));
 const UNIT_LONG = new Map(UNIT_ABBREVIATIONS.flatMap(([s, l]) => [[l, s] as const, [`${l}s`, s] as const, ...(l === 'feet' ? [['foot', s] as const] : [])]));
 
+/** What abbreviate may change in a text, in the order its sample draws for them: word phrases, then quantity parts. */
+type AbbrevCandidates = { direction: string; words: AbbrevParams['words']; changes: QuantityParams['changes'] };
+/** The candidates of a text for a direction, kept in its record (a pure function of its units and the direction). */
+function abbrevCandidates(rec: TextRecord, direction: string): AbbrevCandidates {
+  let list = rec.abbreviations as AbbrevCandidates[] | undefined;
+  if (list === undefined) rec.abbreviations = list = [];
+  for (let k = 0; k < list.length; k++) if (list[k]!.direction === direction) return list[k]!;
+  const units = rec.tokens.units;
+  const expand = direction !== 'contract';
+  const contract = direction !== 'expand';
+  const words: AbbrevParams['words'] = [];
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i]!;
+    if (u.kind !== 'word') continue;
+    const lower = u.text.toLowerCase();
+    if (expand && SHORT_TO_LONG.has(lower)) {
+      words.push({ at: i, len: 1, words: SHORT_TO_LONG.get(lower)! });
+      continue;
+    }
+    if (!contract) continue;
+    const m = LONG_TO_SHORT.find(([long]) => long.every((w, k) => units[i + k]?.kind === 'word' && (units[i + k] as { text: string }).text.toLowerCase() === w));
+    if (m) {
+      words.push({ at: i, len: m[0].length, words: [m[1]] });
+      i += m[0].length - 1;
+    }
+  }
+  const changes: QuantityParams['changes'] = [];
+  units.forEach((u, at) => {
+    if (u.kind !== 'protected') return;
+    u.parts.forEach((p, part) => {
+      if (p.kind !== 'quantity') return;
+      const toks = p.tokens.map((t) => {
+        const l = t.toLowerCase();
+        return expand && UNIT_SHORT.has(l) ? UNIT_SHORT.get(l)! : contract && UNIT_LONG.has(l) ? UNIT_LONG.get(l)! : t;
+      });
+      if (toks.some((t, k) => t !== p.tokens[k])) changes.push({ at, part, tokens: toks });
+    });
+  });
+  const made = { direction, words, changes };
+  list.push(made);
+  return made;
+}
+
 /** Expands or contracts shop abbreviations (table in quantities.ts): "w/" ↔ "with", "ss" ↔ "stainless steel", "8 ft." ↔ "8 feet". */
 export const abbreviate: TextOperatorDef<z.infer<typeof AbbrevConfig>, AbbrevParams> = {
   name: 'abbreviate',
@@ -709,37 +752,18 @@ export const abbreviate: TextOperatorDef<z.infer<typeof AbbrevConfig>, AbbrevPar
   targetsQuantities: true,
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
-    const units = parsed(x, ctx).units;
-    const expand = c.direction !== 'contract';
-    const contract = c.direction !== 'expand';
+    // One draw per candidate, words first, then quantities (copies of the cached candidates: params are the caller's).
+    const cand = abbrevCandidates(record(x, ctx), c.direction);
     const words: AbbrevParams['words'] = [];
-    for (let i = 0; i < units.length; i++) {
-      const u = units[i]!;
-      if (u.kind !== 'word') continue;
-      const lower = u.text.toLowerCase();
-      if (expand && SHORT_TO_LONG.has(lower)) {
-        if (rng.next() < c.ratio) words.push({ at: i, len: 1, words: SHORT_TO_LONG.get(lower)! });
-        continue;
-      }
-      if (!contract) continue;
-      const m = LONG_TO_SHORT.find(([long]) => long.every((w, k) => units[i + k]?.kind === 'word' && (units[i + k] as { text: string }).text.toLowerCase() === w));
-      if (m) {
-        if (rng.next() < c.ratio) words.push({ at: i, len: m[0].length, words: [m[1]] });
-        i += m[0].length - 1;
-      }
+    for (let k = 0; k < cand.words.length; k++) {
+      const w = cand.words[k]!;
+      if (rng.next() < c.ratio) words.push({ at: w.at, len: w.len, words: w.words.slice() });
     }
     const changes: QuantityParams['changes'] = [];
-    units.forEach((u, at) => {
-      if (u.kind !== 'protected') return;
-      u.parts.forEach((p, part) => {
-        if (p.kind !== 'quantity') return;
-        const toks = p.tokens.map((t) => {
-          const l = t.toLowerCase();
-          return expand && UNIT_SHORT.has(l) ? UNIT_SHORT.get(l)! : contract && UNIT_LONG.has(l) ? UNIT_LONG.get(l)! : t;
-        });
-        if (toks.some((t, k) => t !== p.tokens[k]) && rng.next() < c.ratio) changes.push({ at, part, tokens: toks });
-      });
-    });
+    for (let k = 0; k < cand.changes.length; k++) {
+      const ch = cand.changes[k]!;
+      if (rng.next() < c.ratio) changes.push({ at: ch.at, part: ch.part, tokens: ch.tokens.slice() });
+    }
     return { words, changes };
   },
   apply(x, p, ctx) {

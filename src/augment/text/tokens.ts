@@ -220,14 +220,15 @@ export interface TextRecord {
   readonly tokens: TokenizedText;
   /** unitStarts (see textLayout): undefined until asked, null when the text is not laid out that way. */
   starts: Int32Array | null | undefined;
-  /** Slots of the operators (operators.ts owns their contents): synonym pools, typo targets, quantity variants. */
+  /** Slots of the operators (operators.ts owns their contents): synonym pools, typo targets, quantity variants, abbreviation candidates. */
   synonymPools: unknown;
   typoTargets: unknown;
   quantities: unknown;
+  abbreviations: unknown;
 }
 
 function newRecord(text: string, tokens: TokenizedText): TextRecord {
-  return { text, tokens, starts: undefined, synonymPools: undefined, typoTargets: undefined, quantities: undefined };
+  return { text, tokens, starts: undefined, synonymPools: undefined, typoTargets: undefined, quantities: undefined, abbreviations: undefined };
 }
 
 /** Tokenises `text` and detects its protected spans and head term. Pure (results are cached per text; see above). */

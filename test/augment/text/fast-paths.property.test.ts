@@ -5,19 +5,19 @@
  * (joined on the fly) against the copy-the-units-then-join code they replaced, the ASCII case
  * matching against the case-mapping one, the output check's shortcut against the two trims, the
  * typo operators' apply (spliced into the text) against copy-the-units-then-join, and unit_variant's
- * sample (variants kept per text) against the per-call code it replaced.
+ * and abbreviate's sample (candidates kept per text) against the per-call code they replaced.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Rng } from '../../../src/core/index.ts';
-import { applyTypo, brandList, doubleChar, dropChar, joinUnits, keyboardTypo, quantityVariants, randomInsert, synonymReplace, textFamily, tokenize, transposeChars, typo, unitVariant, type QuantityParams, type TextContext, type TextUnit, type TypoEdit } from '../../../src/augment/index.ts';
+import { abbreviate, applyTypo, brandList, doubleChar, dropChar, joinUnits, keyboardTypo, quantityVariants, randomInsert, UNIT_ABBREVIATIONS, WORD_ABBREVIATIONS, synonymReplace, textFamily, tokenize, transposeChars, typo, unitVariant, type AbbrevParams, type QuantityParams, type TextContext, type TextUnit, type TypoEdit } from '../../../src/augment/index.ts';
 import { tokenizeUncached } from '../../../src/augment/text/tokens.ts';
 
 const BRANDS = brandList(['Hampton Bay', 'Delta', 'Simpson Strong-Tie', '美的']);
 const OTHER_BRANDS = brandList(['Bay', 'Drill Master']);
 /** Tokens that exercise every rule: brands, numbers, glued and spaced quantities, dimensions, names, stopwords, CJK, odd case. */
-const TOKENS = ['hampton', 'Bay', 'delta', 'Simpson', 'strong-tie', 'drill', 'Drill', 'DRILL', 'master', 'for', 'with', 'w/', 'white', 'ss', 'x', 'X', '2x4', '8', 'ft.', '1/2', 'in.', '128GB', 'gb', 'iPhone', '13', '#SC-141', '1-1/2"', '36', 'cu.', 'École', 'ÉCOLE', 'é', '美的', '电饭煲', '500毫升', 'a', 'the', '-'];
+const TOKENS = ['hampton', 'Bay', 'delta', 'Simpson', 'strong-tie', 'drill', 'Drill', 'DRILL', 'master', 'for', 'with', 'w/', 'white', 'ss', 'x', 'X', '2x4', '8', 'ft.', '1/2', 'in.', '128GB', 'gb', 'iPhone', '13', '#SC-141', '1-1/2"', '36', 'cu.', 'École', 'ÉCOLE', 'é', '美的', '电饭煲', '500毫升', 'a', 'the', '-', 'stainless', 'Steel', 'feet', 'gal.', 'gallon', 'heavy', 'duty', 'HD'];
 const SPACES = [' ', '  ', '\t', ' \n', '\u00a0', '\u3000'];
 const anyText = fc.array(fc.tuple(fc.constantFrom(...TOKENS), fc.constantFrom(...SPACES)), { maxLength: 9 }).map((ts) => ts.map(([t, s]) => t + s).join('').trimEnd());
 /** Tokens joined by single spaces (most queries: the operators' cut-and-splice path), sometimes with CJK. */
@@ -83,6 +83,45 @@ function unitVariantSlow(x: string, ratio: number, rng: Rng): QuantityParams {
     }
   }
   return { changes };
+}
+/** abbreviate's sample as first written: the candidates found and drawn for in one walk per call. */
+const SHORT_TO_LONG = new Map(WORD_ABBREVIATIONS.map(([s, l]) => [s, l.split(' ')]));
+const LONG_TO_SHORT = WORD_ABBREVIATIONS.map(([s, l]) => [l.split(' '), s] as const);
+const UNIT_SHORT = new Map(UNIT_ABBREVIATIONS.flatMap(([s, l]) => [[s, l] as const, [s.replace(/\.$/, ''), l] as const]));
+const UNIT_LONG = new Map(UNIT_ABBREVIATIONS.flatMap(([s, l]) => [[l, s] as const, [`${l}s`, s] as const, ...(l === 'feet' ? [['foot', s] as const] : [])]));
+function abbreviateSlow(x: string, direction: string, ratio: number, rng: Rng): AbbrevParams {
+  const units = tokenizeUncached(x, ctx.brands).units;
+  const expand = direction !== 'contract';
+  const contract = direction !== 'expand';
+  const words: AbbrevParams['words'] = [];
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i]!;
+    if (u.kind !== 'word') continue;
+    const lower = u.text.toLowerCase();
+    if (expand && SHORT_TO_LONG.has(lower)) {
+      if (rng.next() < ratio) words.push({ at: i, len: 1, words: SHORT_TO_LONG.get(lower)! });
+      continue;
+    }
+    if (!contract) continue;
+    const m = LONG_TO_SHORT.find(([long]) => long.every((w, k) => units[i + k]?.kind === 'word' && (units[i + k] as { text: string }).text.toLowerCase() === w));
+    if (m) {
+      if (rng.next() < ratio) words.push({ at: i, len: m[0].length, words: [m[1]] });
+      i += m[0].length - 1;
+    }
+  }
+  const changes: QuantityParams['changes'] = [];
+  units.forEach((u, at) => {
+    if (u.kind !== 'protected') return;
+    u.parts.forEach((p, part) => {
+      if (p.kind !== 'quantity') return;
+      const toks = p.tokens.map((t) => {
+        const l = t.toLowerCase();
+        return expand && UNIT_SHORT.has(l) ? UNIT_SHORT.get(l)! : contract && UNIT_LONG.has(l) ? UNIT_LONG.get(l)! : t;
+      });
+      if (toks.some((t, k) => t !== p.tokens[k]) && rng.next() < ratio) changes.push({ at, part, tokens: toks });
+    });
+  });
+  return { words, changes };
 }
 const TYPO_OPERATORS = [keyboardTypo, transposeChars, dropChar, doubleChar, typo];
 
@@ -160,6 +199,16 @@ describe('text augmentation fast paths ≡ slow paths', () => {
         for (let k = 0; k < 2; k++) assert.deepEqual(unitVariant.sample(x, cfg, ctx, new Rng(seed)), unitVariantSlow(x, ratio, new Rng(seed)));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('abbreviate samples what the per-call code did, for every direction, the first time a text is seen and again', () => {
+    fc.assert(
+      fc.property(text, fc.nat(), fc.constantFrom('both', 'expand', 'contract'), fc.constantFrom(0.5, 1), (x, seed, direction, ratio) => {
+        const cfg = abbreviate.config.parse({ direction, ratio });
+        for (let k = 0; k < 2; k++) assert.deepEqual(abbreviate.sample(x, cfg, ctx, new Rng(seed)), abbreviateSlow(x, direction, ratio, new Rng(seed)));
+      }),
+      { numRuns: 400 },
     );
   });
 
