@@ -212,13 +212,13 @@ let lastRecord: TextRecord | undefined;
  * A tokenised text with what the operators derive from it (operators.ts). The cache keeps one
  * record per distinct text, so the derived data is computed once per text and found with the
  * tokenisation, instead of in a WeakMap per call. Each slot is a pure function of the text, the
- * brand list and — for the operators' slots — the keys stored with it (context, source,
- * minLength), so a cached record never changes a result. Internal: the public API is `tokenize`.
+ * brand list and — for the operators' slots — the keys stored with it (context and source,
+ * minLength, direction), so a cached record never changes a result. Internal: the public API is `tokenize`.
  */
 export interface TextRecord {
   readonly text: string;
   readonly tokens: TokenizedText;
-  /** unitStarts (see textLayout): undefined until asked, null when the text is not laid out that way. */
+  /** Where each unit starts in the text (textLayout): undefined until asked, null when the text is not single-space laid out. */
   starts: Int32Array | null | undefined;
   /** Slots of the operators (operators.ts owns their contents): synonym pools, typo targets, quantity variants, abbreviation candidates. */
   synonymPools: unknown;
