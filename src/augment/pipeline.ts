@@ -478,7 +478,9 @@ export class FamilyPipeline<X, Ctx> {
   }
 
   #runNode(node: Node<X, Ctx>, x: X, ctx: Ctx, rng: Rng, chain: ChainEntry[]): X {
-    const r = rng.split(node.path);
+    // A compose or by_length step that always runs draws nothing from its own stream, so it is not
+    // opened (`r` is then never read; split does not advance `rng`: every other draw is the same).
+    const r = node.p === 1 && (node.kind === 'compose' || node.kind === 'by_length') ? rng : rng.split(node.path);
     if (node.p < 1 && !(r.next() < node.p)) return x;
     switch (node.kind) {
       case 'op': {

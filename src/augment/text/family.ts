@@ -107,6 +107,8 @@ export const textFamily: AugmenterFamily<string, TextContext> = defineFamily<str
   copy: (x) => x,
   length: { of: (x) => splitRaw(x).length, describe: 'texts of ≤ threshold tokens take' },
   checkOutput(label, input, out) {
+    // The input itself (an operator that changed nothing) cannot be an empty text made from a non-empty one.
+    if (out === input) return;
     // A visible ASCII first character (33–126, never whitespace) means a non-empty trim: skip the two trims.
     const c0 = out.charCodeAt(0);
     if (c0 >= 33 && c0 <= 126) return;

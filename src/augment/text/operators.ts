@@ -16,7 +16,7 @@ import type { Rng } from '../../core/rng.ts';
 import type { OperatorDef } from '../types.ts';
 import { bool, natInt, ratioOpen } from '../params.ts';
 import type { TextContext } from './resources.ts';
-import { appendUnit, appendWord, hasCjk, isCjkCode, isEditableWord, joinUnits, unitStarts, tokenize, type TextUnit, type TokenizedText } from './tokens.ts';
+import { appendUnit, appendWord, hasCjk, isCjkCode, isEditableWord, joinUnits, textLayout, textRecord, type TextRecord, type TextUnit, type TokenizedText } from './tokens.ts';
 import { KEYBOARD_NEIGHBOURS, TYPO_KINDS, type TypoKind, type TypoProfile } from './typos.ts';
 import { quantityVariants, UNIT_ABBREVIATIONS, WORD_ABBREVIATIONS } from './quantities.ts';
 
@@ -31,7 +31,11 @@ export interface TextOperatorDef<C, P> extends OperatorDef<string, C, P, TextCon
 }
 
 function parsed(x: string, ctx: TextContext): TokenizedText {
-  return tokenize(x, ctx.brands);
+  return textRecord(x, ctx.brands).tokens;
+}
+/** The tokeniser's record of `x`: its tokenisation plus the slots this file caches per text. */
+function record(x: string, ctx: TextContext): TextRecord {
+  return textRecord(x, ctx.brands);
 }
 
 const ascending = (a: number, b: number): number => a - b;
@@ -135,19 +139,19 @@ interface SynonymPool {
   readonly editable: number;
 }
 
-// Pools per tokenised text (the tokeniser caches those per distinct text, so a repeated query
-// finds its pool without looking up each word again), per context and source. A pool is a pure
-// function of (units, source, context tables), which do not change once fitted.
-const poolCache = new WeakMap<TokenizedText, { ctx: TextContext; source: Source; pool: SynonymPool }[]>();
+// Pools per text, in the tokeniser's record of the text (it keeps one per distinct text, so a
+// repeated query finds its pool without looking up each word again), per context and source. A
+// pool is a pure function of (units, source, context tables), which do not change once fitted.
+type PoolEntry = { ctx: TextContext; source: Source; pool: SynonymPool };
 
-function synonymPool(t: TokenizedText, source: Source, ctx: TextContext): SynonymPool {
-  let entries = poolCache.get(t);
-  if (entries === undefined) poolCache.set(t, (entries = []));
+function synonymPool(rec: TextRecord, source: Source, ctx: TextContext): SynonymPool {
+  let entries = rec.synonymPools as PoolEntry[] | undefined;
+  if (entries === undefined) rec.synonymPools = entries = [];
   for (let k = 0; k < entries.length; k++) {
     const e = entries[k]!;
     if (e.ctx === ctx && e.source === source) return e.pool;
   }
-  const units = t.units;
+  const units = rec.tokens.units;
   const pool: number[] = [];
   const synonyms: (readonly string[])[] = [];
   let editable = 0;
@@ -177,7 +181,7 @@ export const synonymReplace: TextOperatorDef<z.infer<typeof SynonymConfig>, Syno
   requires: synonymRequires,
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
-    const { pool, synonyms, editable } = synonymPool(parsed(x, ctx), c.source, ctx);
+    const { pool, synonyms, editable } = synonymPool(record(x, ctx), c.source, ctx);
     const count = countFor(c.ratio, editable);
     if (count === 1 && pool.length > 0) {
       // One word (short queries): pick's single draw, then the synonym's, with no index arrays.
@@ -198,7 +202,8 @@ export const synonymReplace: TextOperatorDef<z.infer<typeof SynonymConfig>, Syno
   },
   apply(x, p, ctx) {
     if (p.replace.length === 0) return x;
-    const tokenized = parsed(x, ctx).units;
+    const rec = record(x, ctx);
+    const tokenized = rec.tokens.units;
     // What sample draws (ascending distinct word units): join with the words swapped in on the fly.
     let ok = true;
     for (let k = 0, prev = -1; k < p.replace.length && ok; k++) {
@@ -209,7 +214,7 @@ export const synonymReplace: TextOperatorDef<z.infer<typeof SynonymConfig>, Syno
     if (ok) {
       // A text that is its tokens joined by single spaces (no CJK): cut and splice, when every new
       // word's ends are not CJK either (then the join would put the same spaces).
-      const starts = unitStarts(x, parsed(x, ctx));
+      const starts = textLayout(rec);
       if (starts !== undefined) {
         let s = '';
         let prev = 0;
@@ -257,9 +262,9 @@ export const randomInsert: TextOperatorDef<z.infer<typeof SynonymConfig>, Insert
   requires: synonymRequires,
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
-    const t = parsed(x, ctx);
-    const units = t.units;
-    const { pool, synonyms, editable } = synonymPool(t, c.source, ctx);
+    const rec = record(x, ctx);
+    const units = rec.tokens.units;
+    const { pool, synonyms, editable } = synonymPool(rec, c.source, ctx);
     const k = pool.length ? countFor(c.ratio, editable) : 0;
     const insert: InsertParams['insert'] = [];
     for (let i = 0; i < k; i++) {
@@ -270,7 +275,8 @@ export const randomInsert: TextOperatorDef<z.infer<typeof SynonymConfig>, Insert
   },
   apply(x, p, ctx) {
     if (p.insert.length === 0) return x;
-    const units = parsed(x, ctx).units;
+    const rec = record(x, ctx);
+    const units = rec.tokens.units;
     for (const ins of p.insert) if (!(Number.isInteger(ins.gap) && ins.gap >= 0 && ins.gap <= units.length)) return insertGeneral(units, p);
     // The inserted words in gap order, those of one gap in params order (a stable sort of positions).
     const order: number[] = [];
@@ -278,7 +284,7 @@ export const randomInsert: TextOperatorDef<z.infer<typeof SynonymConfig>, Insert
     if (order.length > 1) order.sort((a, b) => p.insert[a]!.gap - p.insert[b]!.gap || a - b);
     // A text that is its tokens joined by single spaces (no CJK), inserted words with no CJK at
     // their ends: the join puts one space everywhere, so cut runs of units out of the text instead.
-    const starts = unitStarts(x, parsed(x, ctx));
+    const starts = textLayout(rec);
     let plain = starts !== undefined;
     for (let k = 0; k < p.insert.length && plain; k++) {
       const w = p.insert[k]!.word;
@@ -308,7 +314,7 @@ export const randomInsert: TextOperatorDef<z.infer<typeof SynonymConfig>, Insert
   },
 };
 
-/** The text of units [a, b) (a < b) of a text laid out as `starts` says (tokens.ts unitStarts). */
+/** The text of units [a, b) (a < b) of a text laid out as `starts` says (tokens.ts textLayout). */
 function unitRun(x: string, starts: Int32Array, a: number, b: number): string {
   return x.slice(starts[a]!, b < starts.length ? starts[b]! - 1 : x.length);
 }
@@ -407,11 +413,10 @@ export interface TypoParams {
 /** Applies one edit to a word (case of the replaced letter kept). */
 export function applyTypo(w: string, e: Pick<TypoEdit, 'kind' | 'pos' | 'char'>): string {
   const { pos } = e;
-  const cased = (ch: string) => (w[pos] !== undefined && w[pos] !== w[pos]!.toLowerCase() ? ch.toUpperCase() : ch);
   switch (e.kind) {
     case 'keyboard-substitution':
     case 'other-substitution':
-      return w.slice(0, pos) + cased(e.char) + w.slice(pos + 1);
+      return w.slice(0, pos) + casedAt(e.char, w, pos) + w.slice(pos + 1);
     case 'transposition':
       return w.slice(0, pos) + w[pos + 1] + w[pos] + w.slice(pos + 2);
     case 'deletion':
@@ -421,6 +426,11 @@ export function applyTypo(w: string, e: Pick<TypoEdit, 'kind' | 'pos' | 'char'>)
     case 'insertion':
       return w.slice(0, pos) + e.char + w.slice(pos);
   }
+}
+
+/** `ch` upper-cased when the letter of `w` at `pos` is a capital (a function, not a closure per edit: see sampleTypos). */
+function casedAt(ch: string, w: string, pos: number): string {
+  return w[pos] !== undefined && w[pos] !== w[pos]!.toLowerCase() ? ch.toUpperCase() : ch;
 }
 
 /**
@@ -483,15 +493,28 @@ function typoTargets(units: readonly TextUnit[], minLength: number): number[] {
   return out;
 }
 
-function sampleTypos(x: string, ctx: TextContext, rng: Rng, o: { rate: number; atLeastOne: boolean; minLength: number; keepFirst: boolean; kind: (r: Rng) => TypoKind }): TypoParams {
-  const units = parsed(x, ctx).units;
-  const targets = typoTargets(units, o.minLength);
+/** typoTargets of a text, kept in its record per minLength (a pure function of its units and minLength). */
+type TargetsEntry = { minLength: number; targets: readonly number[] };
+function cachedTypoTargets(rec: TextRecord, minLength: number): readonly number[] {
+  let entries = rec.typoTargets as TargetsEntry[] | undefined;
+  if (entries === undefined) rec.typoTargets = entries = [];
+  for (let k = 0; k < entries.length; k++) if (entries[k]!.minLength === minLength) return entries[k]!.targets;
+  const targets = typoTargets(rec.tokens.units, minLength);
+  entries.push({ minLength, targets });
+  return targets;
+}
+
+// Positional arguments, not an options object: one object less per call on the hot path.
+function sampleTypos(x: string, ctx: TextContext, rng: Rng, rate: number, atLeastOne: boolean, minLength: number, keepFirst: boolean, kind: (r: Rng) => TypoKind): TypoParams {
+  const rec = record(x, ctx);
+  const units = rec.tokens.units;
+  const targets = cachedTypoTargets(rec, minLength);
   let chosen: number[] = [];
-  for (const t of targets) if (rng.next() < o.rate) chosen.push(t);
-  if (chosen.length === 0 && o.atLeastOne && targets.length) chosen = [targets[rng.int(targets.length)]!];
+  for (let k = 0; k < targets.length; k++) if (rng.next() < rate) chosen.push(targets[k]!);
+  if (chosen.length === 0 && atLeastOne && targets.length) chosen = [targets[rng.int(targets.length)]!];
   const edits: TypoEdit[] = [];
   for (const at of chosen) {
-    const e = drawTypo((units[at] as { text: string }).text, o.kind(rng), o.keepFirst, rng);
+    const e = drawTypo((units[at] as { text: string }).text, kind(rng), keepFirst, rng);
     if (e) edits.push({ at, ...e });
   }
   return { edits };
@@ -499,9 +522,39 @@ function sampleTypos(x: string, ctx: TextContext, rng: Rng, o: { rate: number; a
 
 function applyTypos(x: string, p: TypoParams, ctx: TextContext): string {
   if (p.edits.length === 0) return x;
-  const units = parsed(x, ctx).units.slice();
+  const rec = record(x, ctx);
+  // What sample draws (edits of distinct word units in ascending order) on a text that is its
+  // tokens joined by single spaces (no CJK): splice each edited word into the text, when it is not
+  // empty and has no CJK character at its ends (then the join would put the same single spaces).
+  const starts = textLayout(rec);
+  if (starts !== undefined) {
+    const spliced = spliceTypos(x, rec.tokens.units, starts, p.edits);
+    if (spliced !== undefined) return spliced;
+  }
+  const units = rec.tokens.units.slice();
   for (const e of p.edits) units[e.at] = word(applyTypo((units[e.at] as { text: string }).text, e));
   return joinUnits(units);
+}
+
+/** applyTypos by cutting and splicing `x` (laid out as `starts` says), or undefined when the edits are not what that path covers. */
+function spliceTypos(x: string, units: readonly TextUnit[], starts: Int32Array, edits: readonly TypoEdit[]): string | undefined {
+  let s = '';
+  let prev = 0;
+  let last = -1;
+  for (let k = 0; k < edits.length; k++) {
+    const e = edits[k]!;
+    const at = e.at;
+    if (!(Number.isInteger(at) && at > last && at < units.length)) return undefined;
+    const u = units[at]!;
+    if (u.kind !== 'word') return undefined;
+    last = at;
+    const w = applyTypo(u.text, e);
+    if (w === '' || isCjkCode(w.charCodeAt(0)) || isCjkCode(w.charCodeAt(w.length - 1))) return undefined;
+    const start = starts[at]!;
+    s += x.slice(prev, start) + w;
+    prev = start + u.text.length;
+  }
+  return s + x.slice(prev);
 }
 
 const CharConfig = z.object({ rate: ratioOpen(0.2), atLeastOne: bool(true), minLength: natInt(3), keepFirst: bool(true) }).strict();
@@ -515,7 +568,7 @@ function charOperator(name: string, kinds: readonly TypoKind[], summary: string)
     summary,
     config: CharConfig,
     labelPreserving: () => true,
-    sample: (x, c, ctx, rng) => sampleTypos(x, ctx, rng, { rate: c.rate, atLeastOne: c.atLeastOne, minLength: c.minLength, keepFirst: c.keepFirst, kind }),
+    sample: (x, c, ctx, rng) => sampleTypos(x, ctx, rng, c.rate, c.atLeastOne, c.minLength, c.keepFirst, kind),
     apply: applyTypos,
   };
 }
@@ -565,7 +618,7 @@ export const typo: TextOperatorDef<z.infer<typeof TypoConfig>, TypoParams> = {
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
     const prof = ctx.typos!;
-    return sampleTypos(x, ctx, rng, { rate: c.rate === 'fitted' ? prof.rate : c.rate, atLeastOne: c.atLeastOne, minLength: c.minLength, keepFirst: c.keepFirst, kind: kindDrawer(prof) });
+    return sampleTypos(x, ctx, rng, c.rate === 'fitted' ? prof.rate : c.rate, c.atLeastOne, c.minLength, c.keepFirst, kindDrawer(prof));
   },
   apply: applyTypos,
 };
@@ -591,6 +644,29 @@ function replaceParts(x: string, changes: QuantityParams['changes'], ctx: TextCo
   return joinUnits(units);
 }
 
+/** A quantity part that has other written forms: where it is (unit, part) and its quantityVariants. */
+type QuantitySlot = { at: number; part: number; variants: readonly string[][] };
+/** The quantity parts of a text with at least one variant, in text order, kept in its record (a pure function of its units). */
+function quantitySlots(rec: TextRecord): readonly QuantitySlot[] {
+  let slots = rec.quantities as QuantitySlot[] | undefined;
+  if (slots === undefined) {
+    slots = [];
+    const units = rec.tokens.units;
+    for (let at = 0; at < units.length; at++) {
+      const u = units[at]!;
+      if (u.kind !== 'protected') continue;
+      for (let part = 0; part < u.parts.length; part++) {
+        const p = u.parts[part]!;
+        if (p.kind !== 'quantity') continue;
+        const variants = quantityVariants(p.tokens);
+        if (variants.length) slots.push({ at, part, variants });
+      }
+    }
+    rec.quantities = slots;
+  }
+  return slots;
+}
+
 /** Rewrites quantities in another written form with the same value: "128 gb" ↔ "128GB", "1/2 in." ↔ "0.5 inch" ↔ `1/2"`, "2x4" ↔ "2 x 4". */
 export const unitVariant: TextOperatorDef<z.infer<typeof UnitConfig>, QuantityParams> = {
   name: 'unit_variant',
@@ -601,16 +677,11 @@ export const unitVariant: TextOperatorDef<z.infer<typeof UnitConfig>, QuantityPa
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
     const changes: QuantityParams['changes'] = [];
-    const units = parsed(x, ctx).units;
-    for (let at = 0; at < units.length; at++) {
-      const u = units[at]!;
-      if (u.kind !== 'protected') continue;
-      for (let part = 0; part < u.parts.length; part++) {
-        const p = u.parts[part]!;
-        if (p.kind !== 'quantity') continue;
-        const vs = quantityVariants(p.tokens);
-        if (vs.length && rng.next() < c.ratio) changes.push({ at, part, tokens: vs[rng.int(vs.length)]! });
-      }
+    const slots = quantitySlots(record(x, ctx));
+    for (let k = 0; k < slots.length; k++) {
+      const { at, part, variants } = slots[k]!;
+      // A copy of the cached variant: params are the caller's to keep.
+      if (rng.next() < c.ratio) changes.push({ at, part, tokens: variants[rng.int(variants.length)]!.slice() });
     }
     return { changes };
   },
@@ -629,6 +700,49 @@ const LONG_TO_SHORT = WORD_ABBREVIATIONS.map(([s, l]) => [l.split(' '), s] as co
 const UNIT_SHORT = new Map(UNIT_ABBREVIATIONS.flatMap(([s, l]) => [[s, l] as const, [s.replace(/\.$/, ''), l] as const]));
 const UNIT_LONG = new Map(UNIT_ABBREVIATIONS.flatMap(([s, l]) => [[l, s] as const, [`${l}s`, s] as const, ...(l === 'feet' ? [['foot', s] as const] : [])]));
 
+/** What abbreviate may change in a text, in the order its sample draws for them: word phrases, then quantity parts. */
+type AbbrevCandidates = { direction: string; words: AbbrevParams['words']; changes: QuantityParams['changes'] };
+/** The candidates of a text for a direction, kept in its record (a pure function of its units and the direction). */
+function abbrevCandidates(rec: TextRecord, direction: string): AbbrevCandidates {
+  let list = rec.abbreviations as AbbrevCandidates[] | undefined;
+  if (list === undefined) rec.abbreviations = list = [];
+  for (let k = 0; k < list.length; k++) if (list[k]!.direction === direction) return list[k]!;
+  const units = rec.tokens.units;
+  const expand = direction !== 'contract';
+  const contract = direction !== 'expand';
+  const words: AbbrevParams['words'] = [];
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i]!;
+    if (u.kind !== 'word') continue;
+    const lower = u.text.toLowerCase();
+    if (expand && SHORT_TO_LONG.has(lower)) {
+      words.push({ at: i, len: 1, words: SHORT_TO_LONG.get(lower)! });
+      continue;
+    }
+    if (!contract) continue;
+    const m = LONG_TO_SHORT.find(([long]) => long.every((w, k) => units[i + k]?.kind === 'word' && (units[i + k] as { text: string }).text.toLowerCase() === w));
+    if (m) {
+      words.push({ at: i, len: m[0].length, words: [m[1]] });
+      i += m[0].length - 1;
+    }
+  }
+  const changes: QuantityParams['changes'] = [];
+  units.forEach((u, at) => {
+    if (u.kind !== 'protected') return;
+    u.parts.forEach((p, part) => {
+      if (p.kind !== 'quantity') return;
+      const toks = p.tokens.map((t) => {
+        const l = t.toLowerCase();
+        return expand && UNIT_SHORT.has(l) ? UNIT_SHORT.get(l)! : contract && UNIT_LONG.has(l) ? UNIT_LONG.get(l)! : t;
+      });
+      if (toks.some((t, k) => t !== p.tokens[k])) changes.push({ at, part, tokens: toks });
+    });
+  });
+  const made = { direction, words, changes };
+  list.push(made);
+  return made;
+}
+
 /** Expands or contracts shop abbreviations (table in quantities.ts): "w/" ↔ "with", "ss" ↔ "stainless steel", "8 ft." ↔ "8 feet". */
 export const abbreviate: TextOperatorDef<z.infer<typeof AbbrevConfig>, AbbrevParams> = {
   name: 'abbreviate',
@@ -638,37 +752,18 @@ export const abbreviate: TextOperatorDef<z.infer<typeof AbbrevConfig>, AbbrevPar
   targetsQuantities: true,
   labelPreserving: () => true,
   sample(x, c, ctx, rng) {
-    const units = parsed(x, ctx).units;
-    const expand = c.direction !== 'contract';
-    const contract = c.direction !== 'expand';
+    // One draw per candidate, words first, then quantities (copies of the cached candidates: params are the caller's).
+    const cand = abbrevCandidates(record(x, ctx), c.direction);
     const words: AbbrevParams['words'] = [];
-    for (let i = 0; i < units.length; i++) {
-      const u = units[i]!;
-      if (u.kind !== 'word') continue;
-      const lower = u.text.toLowerCase();
-      if (expand && SHORT_TO_LONG.has(lower)) {
-        if (rng.next() < c.ratio) words.push({ at: i, len: 1, words: SHORT_TO_LONG.get(lower)! });
-        continue;
-      }
-      if (!contract) continue;
-      const m = LONG_TO_SHORT.find(([long]) => long.every((w, k) => units[i + k]?.kind === 'word' && (units[i + k] as { text: string }).text.toLowerCase() === w));
-      if (m) {
-        if (rng.next() < c.ratio) words.push({ at: i, len: m[0].length, words: [m[1]] });
-        i += m[0].length - 1;
-      }
+    for (let k = 0; k < cand.words.length; k++) {
+      const w = cand.words[k]!;
+      if (rng.next() < c.ratio) words.push({ at: w.at, len: w.len, words: w.words.slice() });
     }
     const changes: QuantityParams['changes'] = [];
-    units.forEach((u, at) => {
-      if (u.kind !== 'protected') return;
-      u.parts.forEach((p, part) => {
-        if (p.kind !== 'quantity') return;
-        const toks = p.tokens.map((t) => {
-          const l = t.toLowerCase();
-          return expand && UNIT_SHORT.has(l) ? UNIT_SHORT.get(l)! : contract && UNIT_LONG.has(l) ? UNIT_LONG.get(l)! : t;
-        });
-        if (toks.some((t, k) => t !== p.tokens[k]) && rng.next() < c.ratio) changes.push({ at, part, tokens: toks });
-      });
-    });
+    for (let k = 0; k < cand.changes.length; k++) {
+      const ch = cand.changes[k]!;
+      if (rng.next() < c.ratio) changes.push({ at: ch.at, part: ch.part, tokens: ch.tokens.slice() });
+    }
     return { words, changes };
   },
   apply(x, p, ctx) {

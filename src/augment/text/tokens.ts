@@ -197,8 +197,8 @@ const TEXT_CACHE_CHARS = 1 << 21;
 /** Texts longer than this are tokenised every time (a 10 kB title is rare and would crowd the cache). */
 const TEXT_CACHE_MAX_LENGTH = 4096;
 interface TextCache {
-  young: Map<string, TokenizedText>;
-  old: Map<string, TokenizedText>;
+  young: Map<string, TextRecord>;
+  old: Map<string, TextRecord>;
   youngChars: number;
 }
 const textCaches = new WeakMap<BrandList, TextCache>();
@@ -206,11 +206,39 @@ let lastBrands: BrandList | undefined;
 let lastCache: TextCache | undefined;
 // The last result: an operator tokenises the same text in sample and in apply.
 let lastText: string | undefined;
-let lastResult: TokenizedText | undefined;
+let lastRecord: TextRecord | undefined;
+
+/**
+ * A tokenised text with what the operators derive from it (operators.ts). The cache keeps one
+ * record per distinct text, so the derived data is computed once per text and found with the
+ * tokenisation, instead of in a WeakMap per call. Each slot is a pure function of the text, the
+ * brand list and — for the operators' slots — the keys stored with it (context and source,
+ * minLength, direction), so a cached record never changes a result. Internal: the public API is `tokenize`.
+ */
+export interface TextRecord {
+  readonly text: string;
+  readonly tokens: TokenizedText;
+  /** Where each unit starts in the text (textLayout): undefined until asked, null when the text is not single-space laid out. */
+  starts: Int32Array | null | undefined;
+  /** Slots of the operators (operators.ts owns their contents): synonym pools, typo targets, quantity variants, abbreviation candidates. */
+  synonymPools: unknown;
+  typoTargets: unknown;
+  quantities: unknown;
+  abbreviations: unknown;
+}
+
+function newRecord(text: string, tokens: TokenizedText): TextRecord {
+  return { text, tokens, starts: undefined, synonymPools: undefined, typoTargets: undefined, quantities: undefined, abbreviations: undefined };
+}
 
 /** Tokenises `text` and detects its protected spans and head term. Pure (results are cached per text; see above). */
 export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): TokenizedText {
-  if (text === lastText && brands === lastBrands) return lastResult!;
+  return textRecord(text, brands).tokens;
+}
+
+/** The cached record of `text` (tokenize's cache; a text over TEXT_CACHE_MAX_LENGTH gets a new one each time). */
+export function textRecord(text: string, brands: BrandList = EMPTY_BRANDS): TextRecord {
+  if (text === lastText && brands === lastBrands) return lastRecord!;
   let cache = lastCache;
   if (lastBrands !== brands || cache === undefined) {
     cache = textCaches.get(brands);
@@ -221,9 +249,9 @@ export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): Tokeni
   }
   let t = cache.young.get(text);
   if (t === undefined) {
-    if (text.length > TEXT_CACHE_MAX_LENGTH) t = tokenizeUncached(text, brands);
+    if (text.length > TEXT_CACHE_MAX_LENGTH) t = newRecord(text, tokenizeUncached(text, brands));
     else {
-      t = cache.old.get(text) ?? tokenizeUncached(text, brands);
+      t = cache.old.get(text) ?? newRecord(text, tokenizeUncached(text, brands));
       if (cache.young.size >= TEXT_CACHE_ENTRIES || cache.youngChars >= TEXT_CACHE_CHARS) {
         cache.old = cache.young;
         cache.young = new Map();
@@ -234,7 +262,7 @@ export function tokenize(text: string, brands: BrandList = EMPTY_BRANDS): Tokeni
     }
   }
   lastText = text;
-  lastResult = t;
+  lastRecord = t;
   return t;
 }
 
@@ -459,14 +487,16 @@ export function appendWord(s: string, first: boolean, w: string): string {
   return appendToken(s, !first, w);
 }
 /**
- * Where each unit of `t` starts in `text`, when `text` is exactly its units joined with one space
- * each (no CJK, single spaces, no leading or trailing whitespace: most queries) — then an operator
- * that swaps or inserts words can cut and splice the text instead of joining every token again;
- * undefined otherwise. `t` must be the tokenisation of `text`. Computed once per tokenisation.
+ * Where each unit of the record's text starts in it, when the text is exactly its units joined with
+ * one space each (no CJK, single spaces, no leading or trailing whitespace: most queries) — then an
+ * operator that swaps or inserts words can cut and splice the text instead of joining every token
+ * again; undefined otherwise. Computed once per record.
  */
-export function unitStarts(text: string, t: TokenizedText): Int32Array | undefined {
-  let layout = layouts.get(t);
+export function textLayout(rec: TextRecord): Int32Array | undefined {
+  let layout = rec.starts;
   if (layout === undefined) {
+    const text = rec.text;
+    const t = rec.tokens;
     layout = null;
     if (!HAS_CJK.test(text) && joinUnits(t.units) === text) {
       const starts = new Int32Array(t.units.length);
@@ -479,11 +509,10 @@ export function unitStarts(text: string, t: TokenizedText): Int32Array | undefin
       }
       layout = starts;
     }
-    layouts.set(t, layout);
+    rec.starts = layout;
   }
   return layout ?? undefined;
 }
-const layouts = new WeakMap<TokenizedText, Int32Array | null>();
 
 /** The protected spans of a text, as text (what every operator must keep verbatim). */
 export function protectedSpans(text: string, brands: BrandList = EMPTY_BRANDS): string[] {
