@@ -456,6 +456,9 @@ function drawTypo(w: string, kind: TypoKind, keepFirst: boolean, rng: Rng): Omit
   const lo = keepFirst ? 1 : 0;
   const lower = w.toLowerCase();
   const n = w.length;
+  // A one-letter word with its first letter kept has no letter to change (minLength 1): only an
+  // insertion after it is possible.
+  if (n - lo < 1 && kind !== 'insertion') return undefined;
   switch (kind) {
     case 'keyboard-substitution': {
       const pos = lo + rng.int(n - lo);

@@ -41,6 +41,19 @@ describe('edit classification', () => {
   });
 });
 
+describe('one-letter words', () => {
+  it('minLength 1 with the first letter kept: the character operators run on one-letter words (no edit where none is possible)', () => {
+    const texts = ['a b c', 'x', 'i o u e'];
+    for (const op of ['keyboard_typo', 'transpose_chars', 'drop_char', 'double_char']) {
+      const p = buildTextPipeline({ steps: [{ op, rate: 1, minLength: 1 }] });
+      const out = augmentTexts(texts, p, {}, { seed: 2, views: 3 }).map((r) => r.text);
+      assert.equal(out.length, 9, op);
+      // Every edit of these kinds would have to change the kept first letter: the words come out whole.
+      for (const [i, t] of out.entries()) assert.equal(t, texts[Math.floor(i / 3)], `${op}: ${t}`);
+    }
+  });
+});
+
 describe('typo calibration on Home Depot queries', () => {
   it('the fitted typo operator misspells at the real rate with the real mix of kinds', () => {
     const { groups, products, resources } = homeDepotFixture();
