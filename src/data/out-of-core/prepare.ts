@@ -190,8 +190,9 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
         let rows = before.rows;
         for (;;) {
           rounds++;
-          const liveItems = rounds === 1 ? '' : 'WHERE i IN (SELECT i FROM ia)';
-          await conn.run(`CREATE OR REPLACE TABLE ua AS SELECT u, count(*) AS n FROM g ${liveItems} GROUP BY u HAVING count(*) >= ${k}`);
+          // Round 1: every item is alive, so the users' counts are uf's (no scan of g).
+          if (rounds === 1) await conn.run(`CREATE TABLE ua AS SELECT u, n FROM uf WHERE n >= ${k}`);
+          else await conn.run(`CREATE OR REPLACE TABLE ua AS SELECT u, count(*) AS n FROM g WHERE i IN (SELECT i FROM ia) GROUP BY u HAVING count(*) >= ${k}`);
           await conn.run(`CREATE OR REPLACE TABLE ia AS SELECT i, count(*) AS n FROM g WHERE u IN (SELECT u FROM ua) GROUP BY i HAVING count(*) >= ${k}`);
           const left = await count(conn, 'SELECT coalesce(sum(n), 0) FROM ia');
           if (left === rows) break;
