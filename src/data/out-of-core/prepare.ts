@@ -115,8 +115,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
     lap('validate');
     // Nothing staged: every row was rejected — the reader's error (with the first rejection's line and field).
     if (staged.staged === 0) sink.close(staged.rowsIn, 0, 'interaction');
-    return await withDuckDB(path, async (conn0) => {
-      const conn = traceConn(conn0);
+    return await withDuckDB(path, async (conn) => {
       await conn.run(`SET memory_limit = '${o.memoryLimit ?? '1GB'}'`);
       await conn.run('SET temp_directory = $1', [spill]);
       await conn.run(`SET threads = ${o.threads ?? 2}`);
@@ -343,16 +342,3 @@ async function writeSequencesText(conn: DuckDBConnection, path: string): Promise
   }
 }
 
-import { readFileSync as __rf } from 'node:fs';
-function traceConn(c: DuckDBConnection): DuckDBConnection {
-  if (!process.env.OOC_TRACE) return c;
-  const hwm = (): string => { const st = __rf('/proc/self/status', 'utf-8'); const mb = (k: string) => Math.round(Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1]) / 1024); return `${mb('VmHWM')}MB rss=${mb('VmRSS')}MB ${new Date().toISOString().slice(11, 19)}`; };
-  const wrap = (name: 'run' | 'runAndReadAll' | 'stream') => async (sql: string, ...rest: unknown[]) => {
-    const t = performance.now();
-    try {
-      return await (c[name] as (...a: unknown[]) => Promise<unknown>).call(c, sql, ...rest);
-    } catch (e) { console.error(`TRACE FAIL ${sql.slice(0, 160).replace(/\s+/g, ' ')}: ${String(e).slice(0, 200)}`); throw e; }
-    finally { console.error(`TRACE ${Math.round(performance.now() - t)}ms hwm=${hwm()} ${sql.slice(0, 160).replace(/\s+/g, ' ')}`); }
-  };
-  return new Proxy(c, { get(t, k) { if (k === 'run' || k === 'runAndReadAll' || k === 'stream') return wrap(k); const v = Reflect.get(t, k); return typeof v === 'function' ? v.bind(t) : v; } });
-}
