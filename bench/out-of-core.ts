@@ -113,7 +113,25 @@ function main(): void {
   const memoryLimit = arg('memory-limit', '512MB');
   const root = arg('work', join(tmpdir(), 'ooc-bench'));
   const out = arg('out', 'bench/results/out-of-core.json');
-  const results = [];
+  const results: unknown[] = [];
+  const failed: unknown[] = [];
+  const started = new Date().toISOString();
+  // Written after every size, so a long run that fails at its largest size keeps the smaller ones.
+  const write = (): void => {
+    const doc = {
+      bench: 'out-of-core',
+      command: `node --import tsx bench/out-of-core.ts --sizes ${sizes.join(',')} --memory-limit ${memoryLimit}${out === 'bench/results/out-of-core.json' ? '' : ` --out ${out}`}`,
+      loadAverageAtEnd: Math.round(loadavg()[0]! * 100) / 100,
+      date: started,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', totalMemGB: Math.round(totalmem() / 2 ** 30), note: '2 cores shared with other processes during the run' },
+      preset: LOG_PRESETS.taobao,
+      memoryLimit,
+      pipeline: PIPELINE,
+      results,
+      ...(failed.length > 0 ? { failed } : {}),
+    };
+    writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
+  };
   for (const rows of sizes) {
     const work = join(root, String(rows));
     rmSync(work, { recursive: true, force: true });
@@ -124,7 +142,14 @@ function main(): void {
       const g = generateInteractionLog(log, { preset: LOG_PRESETS.taobao, rows, seed: 1, badRowShare: 0.01 });
       const generateMs = Math.round(performance.now() - g0);
       const load = loadavg()[0];
-      const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'bench/out-of-core.ts', '--child', '--log', log, '--work', work, '--memory-limit', memoryLimit], { encoding: 'utf-8', maxBuffer: 1 << 24 });
+      let stdout: string;
+      try {
+        stdout = execFileSync(process.execPath, ['--import', 'tsx', 'bench/out-of-core.ts', '--child', '--log', log, '--work', work, '--memory-limit', memoryLimit], { encoding: 'utf-8', maxBuffer: 1 << 24 });
+      } catch (e) {
+        failed.push({ generatedRows: rows, logBytes: g.bytes, error: String((e as { stderr?: string }).stderr ?? e).split('\n').filter((l) => /Error/.test(l)).slice(0, 3), loadAverageAtStart: Math.round(load! * 100) / 100 });
+        write();
+        continue;
+      }
       const c = JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
       const validateSplitMs = c.prepareMs;
       const row = {
@@ -138,25 +163,16 @@ function main(): void {
         prepareCpuSecondsPerMillionRows: Math.round((c.prepareCpuSeconds / c.rows) * 1e8) / 100,
         projectedRowsPerSecondPerCore: Math.round(c.rows / c.prepareCpuSeconds),
         loadAverageAtStart: Math.round(load! * 100) / 100,
+        loadAverageAtEnd: Math.round(loadavg()[0]! * 100) / 100,
       };
       console.log(JSON.stringify(row));
       results.push(row);
+      write();
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
   }
-  const doc = {
-    bench: 'out-of-core',
-    command: `node --import tsx bench/out-of-core.ts --sizes ${sizes.join(',')} --memory-limit ${memoryLimit}`,
-    loadAverageAtEnd: Math.round(loadavg()[0]! * 100) / 100,
-    date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', totalMemGB: Math.round(totalmem() / 2 ** 30), note: '2 cores shared with other processes during the run' },
-    preset: LOG_PRESETS.taobao,
-    memoryLimit,
-    pipeline: PIPELINE,
-    results,
-  };
-  writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
+  write();
   console.log(`wrote ${out}`);
 }
 

@@ -188,15 +188,36 @@ export async function augmentShard(o: ShardAugmentOptions): Promise<ShardManifes
     batch.clear();
     names.clear();
   };
-  await withDuckDB(interPath, async (conn) => {
-    await conn.run(`SET memory_limit = '${/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(o.memoryLimit ?? '') ? o.memoryLimit : '1GB'}'`);
-    // Sorted rows grouped here rather than list() aggregates in DuckDB: a sort spills to disk, an
-    // ordered aggregate over millions of groups would not.
-    const res = await conn.stream(
-      `SELECT i.user_idx, u."user", i.item_idx FROM read_parquet($1) i JOIN read_parquet($2) u USING (user_idx) WHERE i.part = 'train' ORDER BY i.user_idx, i.pos`,
-      [interPath, join(dir, 'users.parquet')],
-    );
+  const memoryLimit = /^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(o.memoryLimit ?? '') ? o.memoryLimit : '1GB';
+  const usersPath = join(dir, 'users.parquet');
+  // Two streams read at once need two connections (a connection's next query ends its open stream).
+  await withDuckDB(usersPath, async (uconn) => withDuckDB(interPath, async (conn) => {
+    await conn.run(`SET memory_limit = '${memoryLimit}'`);
+    await uconn.run(`SET memory_limit = '${memoryLimit}'`);
+    // interactions.parquet and users.parquet are written in (user_idx, pos) and user_idx order, so
+    // both are read in file order and walked side by side: no join (a hash table of every user's
+    // id) and no sort. The order is checked as the rows come, never assumed silently.
+    const res = await conn.stream(`SELECT user_idx, pos, item_idx FROM read_parquet($1) WHERE part = 'train'`, [interPath]);
+    const userRows = await uconn.stream('SELECT user_idx, "user" FROM read_parquet($1)', [usersPath]);
+    let userIdx: number[] = [];
+    let userName: string[] = [];
+    let userAt = 0;
+    const nameOf = async (u: number): Promise<string> => {
+      for (;;) {
+        while (userAt < userIdx.length && userIdx[userAt]! < u) userAt++;
+        if (userAt < userIdx.length) {
+          if (userIdx[userAt] !== u) break;
+          return userName[userAt]!;
+        }
+        const chunk = await userRows.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) break;
+        [userIdx, userName] = chunk.getColumns() as [number[], string[]];
+        userAt = 0;
+      }
+      throw new DataValidationError(`user_idx ${u} of interactions.parquet is not in users.parquet (or users.parquet is not in user_idx order)`, { file: usersPath });
+    };
     let current = -1;
+    let lastPos = -1;
     let mine = false;
     let items: number[] = [];
     const endUser = async (): Promise<void> => {
@@ -208,20 +229,24 @@ export async function augmentShard(o: ShardAugmentOptions): Promise<ShardManifes
     for (;;) {
       const chunk = await res.fetchChunk();
       if (chunk === null || chunk.rowCount === 0) break;
-      const [uidx, uname, item] = chunk.getColumns() as [number[], string[], number[]];
+      const [uidx, pos, item] = chunk.getColumns() as [number[], number[], number[]];
       for (let r = 0; r < chunk.rowCount; r++) {
-        if (uidx[r] !== current) {
+        const u = uidx[r]!;
+        if (u !== current) {
+          if (u < current) throw new DataValidationError(`rows are not in (user_idx, pos) order: user_idx ${u} after ${current}`, { file: interPath, field: 'user_idx' });
           await endUser();
-          current = uidx[r]!;
-          mine = userShard(uname[r]!, o.shards) === o.shard;
+          current = u;
+          const name = await nameOf(u);
+          mine = userShard(name, o.shards) === o.shard;
           items = [];
-          if (mine) names.set(current, uname[r]!);
-        }
+          if (mine) names.set(current, name);
+        } else if (pos[r]! <= lastPos) throw new DataValidationError(`rows are not in (user_idx, pos) order: pos ${pos[r]} after ${lastPos} for user_idx ${u}`, { file: interPath, field: 'pos' });
+        lastPos = pos[r]!;
         if (mine) items.push(item[r]!);
       }
     }
     await endUser();
-  });
+  }));
   await runBatch();
   await flushPart();
   const manifest: ShardManifest = {
