@@ -32,7 +32,7 @@ import {
 import { augmentQueryGroups, fitTextResources, loadTextPipeline, textRng, type TextPipeline, type TextResources } from '../augment/text/index.ts';
 import { searchRankers, type SearchRanker } from '../models/search/index.ts';
 import { combineSeeds, defaultSearchMetrics, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
-import { generateSyntheticPairs, syntheticPairsConfigSchema, type SyntheticPairsReport, type TextGenerator } from '../llm/index.ts';
+import { fitTeacherCalibration, generateSyntheticPairs, scoreCalibrationKindSchema, syntheticPairsConfigSchema, type SyntheticPairsReport, type TextGenerator } from '../llm/index.ts';
 import { parseWithSchema, runEnvironment } from './config.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { reportRejections } from './read-summary.ts';
@@ -50,6 +50,24 @@ const rankerSpec = (defaultName: string) =>
     .default({ name: defaultName, config: {} });
 
 /**
+ * The ranker that filters and grades synthetic pairs. Without `calibration` its scores are the labels
+ * (it must predict labels, e.g. gbdt-regression); with one, any ranker can teach — K-NRM grading its
+ * own pairs — through a monotone score → label map fitted on its scores of the real training pairs.
+ * `sees: train` fits it on the training pairs only (no early stopping on validation), so nothing it
+ * contributes depends on a held-out label; absent, it early-stops on validation as the arm's ranker does.
+ */
+const teacherSpec = z
+  .object({
+    name: z.string().min(1).default('gbdt-regression'),
+    config: z.record(z.string(), z.unknown()).default({}),
+    calibration: scoreCalibrationKindSchema.optional(),
+    sees: z.enum(['train', 'train+validation']).optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => searchRankers.refine(r.name, r.config, ctx, ['name'], ['config']))
+  .default({ name: 'gbdt-regression', config: {} });
+
+/**
  * Synthetic pairs (doc2query / InPars style): a text generator writes queries for training products,
  * filtered by BM25 round trip and a teacher ranker fitted on the real training pairs, which also grades them.
  */
@@ -61,8 +79,8 @@ const generateSchema = z
       .strict()
       .default({ name: 'embedded', config: {} }),
     pairs: syntheticPairsConfigSchema.default(syntheticPairsConfigSchema.parse({})),
-    /** The relevance model that filters and grades synthetic pairs; it must predict labels. */
-    teacher: rankerSpec('gbdt-regression'),
+    /** The relevance model that filters and grades synthetic pairs: it predicts labels, or is calibrated to. */
+    teacher: teacherSpec,
   })
   .strict();
 
@@ -451,7 +469,10 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
       if (!arm.generate) return base;
       const gen = arm.generate;
       const teacher = searchRankers.create(gen.teacher.name, gen.teacher.config);
-      await teacher.fit({ train: split.train, valid: split.valid, products: split.products, labelScale: split.labelScale, seed, progress: silentProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
+      const teacherValid = gen.teacher.sees === 'train' ? [] : split.valid;
+      await teacher.fit({ train: split.train, valid: teacherValid, products: split.products, labelScale: split.labelScale, seed, progress: silentProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
+      // The calibration is fitted on the training pairs only, whatever the teacher saw.
+      const calibration = gen.teacher.calibration ? fitTeacherCalibration(teacher, split.train, split.products, gen.teacher.calibration, split.labelScale) : undefined;
       const generator = await generatorFor(gen.generator, uProgress, u.cancel);
       uProgress.line(`   ${arm.name}, seed ${seed}: generating queries with ${generator.provider} (${generator.model})`);
       const made = await generateSyntheticPairs({
@@ -462,6 +483,7 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
         products: split.products,
         labelScale: split.labelScale,
         teacher,
+        ...(calibration ? { calibration } : {}),
         config: gen.pairs,
         seed,
         ...(u.cancel ? { cancel: u.cancel } : {}),

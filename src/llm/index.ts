@@ -13,6 +13,8 @@ export type {
 export { DEFAULT_GENERATION_PARAMS } from './types.ts';
 export { generateSyntheticPairs, syntheticPairsConfigSchema, SYNTHETIC_PAIRS_DEFAULTS, Bm25Index, cleanGeneratedQuery, requestSeed, queryAlignment, queryStats } from './synthetic-pairs.ts';
 export type { SyntheticPairsConfig, SyntheticPairsInput, SyntheticPairsReport, SyntheticPairsResult, SyntheticDropReason, SyntheticExample, QueryAlignment, QueryStats } from './synthetic-pairs.ts';
+export { fitScoreCalibration, fitTeacherCalibration, scoreCalibrationKindSchema } from './teacher-calibration.ts';
+export type { ScoreCalibration, ScoreCalibrationKind } from './teacher-calibration.ts';
 export { BpeTokenizer, EmbeddedGenerator, fitQueryGenerator, embeddedGeneratorConfigSchema } from './embedded/index.ts';
 export type { EmbeddedGeneratorConfig, FitQueryGeneratorInput, QueryGeneratorReport, TextPair } from './embedded/index.ts';
 export * from './providers.ts';

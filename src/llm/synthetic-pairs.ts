@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { ConfigError, InterruptedError, Rng, type CancelToken } from '../core/index.ts';
 import { normalizeQuery, type LabelScale, type Product, type QueryGroup } from '../data/search/index.ts';
 import { Bm25Field, stemmedTokens, type SearchRanker } from '../models/search/index.ts';
+import type { ScoreCalibration, ScoreCalibrationKind } from './teacher-calibration.ts';
 import type { GenerationOutcome, GenerationRejectReason, GenerationRequest, TextGenerator } from './types.ts';
 
 export const syntheticPairsConfigSchema = z
@@ -44,13 +45,24 @@ export const syntheticPairsConfigSchema = z
     minLabel: z.number().optional(),
     /** BM25 hard negatives added to each synthetic query group. */
     negatives: z.number().int().min(0).max(50).default(4),
+    /**
+     * InPars-style teacher filter: keep a query only if the teacher ranks its own product within
+     * this many among the product and its `teacherPool` best BM25 competitors (off when absent).
+     */
+    teacherTopK: z.number().int().min(1).optional(),
+    /**
+     * Competitors the teacher ranks the product against for `teacherTopK` (10 when absent): the best
+     * BM25 ones, topped up with seeded random products of the catalogue written for when BM25 finds
+     * fewer (a query that matches nothing else must still beat something to pass).
+     */
+    teacherPool: z.number().int().min(1).max(100).optional(),
   })
   .strict();
 export type SyntheticPairsConfig = z.infer<typeof syntheticPairsConfigSchema>;
 export const SYNTHETIC_PAIRS_DEFAULTS: SyntheticPairsConfig = syntheticPairsConfigSchema.parse({});
 
 /** Why a generated query was not kept (counted in `SyntheticPairsReport.dropped`). */
-export type SyntheticDropReason = GenerationRejectReason | 'empty' | 'duplicate' | 'equals-real-training-query' | 'equals-held-out-query' | 'round-trip-miss' | 'below-min-label' | 'below-keep-fraction';
+export type SyntheticDropReason = GenerationRejectReason | 'empty' | 'duplicate' | 'equals-real-training-query' | 'equals-held-out-query' | 'round-trip-miss' | 'teacher-rank-miss' | 'below-min-label' | 'below-keep-fraction';
 
 export interface SyntheticPairsReport {
   readonly products: number;
@@ -69,6 +81,8 @@ export interface SyntheticPairsReport {
   readonly alignment: QueryAlignment;
   /** A few kept and dropped examples, for a person to read. */
   readonly examples: readonly SyntheticExample[];
+  /** How the teacher's scores became labels, when a calibration was given (absent: the scores are labels). */
+  readonly calibration?: { readonly kind: ScoreCalibrationKind; readonly pairs: number; readonly rmse: number };
 }
 
 export interface SyntheticExample {
@@ -89,8 +103,10 @@ export interface SyntheticPairsInput {
   readonly catalogueIds: readonly string[];
   readonly products: ReadonlyMap<string, Product>;
   readonly labelScale: LabelScale;
-  /** A relevance model already fitted on `train`, predicting labels on the scale. */
+  /** A relevance model already fitted on `train`, predicting labels on the scale (or calibrated: `calibration`). */
   readonly teacher: SearchRanker;
+  /** Maps the teacher's scores to labels (fitted on the training pairs); required when it does not predict labels. */
+  readonly calibration?: ScoreCalibration;
   readonly config: SyntheticPairsConfig;
   readonly seed: number;
   readonly cancel?: CancelToken;
@@ -116,8 +132,9 @@ export function cleanGeneratedQuery(text: string): string {
 }
 
 export async function generateSyntheticPairs(input: SyntheticPairsInput): Promise<SyntheticPairsResult> {
-  const { config, products, teacher } = input;
-  if (!teacher.predictsLabels) throw new ConfigError(`the teacher ranker '${teacher.name}' does not predict labels on the scale; use one that does (e.g. gbdt-regression)`, { field: 'teacher.name' });
+  const { config, products, teacher, calibration } = input;
+  if (!teacher.predictsLabels && !calibration)
+    throw new ConfigError(`the teacher ranker '${teacher.name}' does not predict labels on the scale; use one that does (e.g. gbdt-regression), or give it a calibration (teacher.calibration: isotonic | linear)`, { field: 'teacher.name' });
   const judged = [...new Set(input.train.flatMap((g) => g.productIds))];
   let productIds = config.products === 'judged' ? judged : [...new Set([...judged, ...input.catalogueIds])];
   for (const id of productIds) if (!products.has(id)) throw new ConfigError(`product '${id}' of the training part has no catalogue entry`, { field: 'products' });
@@ -192,9 +209,10 @@ export async function generateSyntheticPairs(input: SyntheticPairsInput): Promis
   }
 
   const index = new Bm25Index(productIds.map((id) => products.get(id)!));
-  const survivors: { query: string; key: string; productId: string; negatives: string[]; rank: number }[] = [];
+  const survivors: { query: string; key: string; productId: string; negatives: string[]; rank: number; competitors: string[] }[] = [];
+  const teacherPool = config.teacherTopK !== undefined ? (config.teacherPool ?? 10) : 0;
   for (const c of candidates) {
-    const depth = Math.max(config.roundTripTopK, config.negatives + 1);
+    const depth = Math.max(config.roundTripTopK, config.negatives + 1, teacherPool + 1);
     const top = index.search(c.query, depth);
     const rank = top.indexOf(c.productId);
     if (config.roundTripTopK > 0 && (rank < 0 || rank >= config.roundTripTopK)) {
@@ -202,17 +220,48 @@ export async function generateSyntheticPairs(input: SyntheticPairsInput): Promis
       example({ title: products.get(c.productId)!.title, query: c.query, kept: false, reason: 'round-trip-miss' });
       continue;
     }
-    const negatives = top.filter((id) => id !== c.productId).slice(0, config.negatives);
-    survivors.push({ ...c, negatives, rank });
+    const others = top.filter((id) => id !== c.productId);
+    const competitors = others.slice(0, teacherPool);
+    if (competitors.length < teacherPool) {
+      const taken = new Set([c.productId, ...competitors]);
+      const fill = new Rng(input.seed).split('teacher-pool').split(c.key);
+      // At most the catalogue's other products; drawn with replacement of draws, not of products.
+      for (let tries = 0; competitors.length < Math.min(teacherPool, productIds.length - 1) && tries < 50 * teacherPool; tries++) {
+        const id = productIds[fill.int(productIds.length)]!;
+        if (taken.has(id)) continue;
+        taken.add(id);
+        competitors.push(id);
+      }
+    }
+    survivors.push({ ...c, negatives: others.slice(0, config.negatives), rank, competitors });
   }
 
-  // The teacher grades each query's product and its negatives in one group.
-  const graded = survivors.map((s) => {
+  const toLabel = calibration ? (v: number) => calibration.apply(v) : (v: number) => Math.min(input.labelScale.max, Math.max(input.labelScale.min, v));
+  // The teacher grades each query's product and its negatives in one group; with `teacherTopK` it
+  // scores the product among its BM25 competitors too, and keeps the query only if the product ranks high.
+  const graded: { query: string; key: string; productId: string; rank: number; ids: string[]; labels: Float64Array }[] = [];
+  for (const s of survivors) {
     const ids = [s.productId, ...s.negatives];
-    const scores = teacher.score({ query: s.query, productIds: ids }, products);
-    const labels = Float64Array.from(scores, (v) => Math.min(input.labelScale.max, Math.max(input.labelScale.min, v)));
-    return { ...s, ids, labels };
-  });
+    if (config.teacherTopK === undefined) {
+      const scores = teacher.score({ query: s.query, productIds: ids }, products);
+      graded.push({ ...s, ids, labels: Float64Array.from(scores, toLabel) });
+      continue;
+    }
+    const scoredIds = [s.productId, ...new Set([...s.competitors, ...s.negatives])];
+    const scores = teacher.score({ query: s.query, productIds: scoredIds }, products);
+    const competitors = new Set(s.competitors);
+    let ahead = 0;
+    scoredIds.forEach((id, j) => {
+      if (j > 0 && competitors.has(id) && scores[j]! > scores[0]!) ahead++;
+    });
+    if (ahead >= config.teacherTopK) {
+      drop('teacher-rank-miss');
+      example({ title: products.get(s.productId)!.title, query: s.query, kept: false, reason: 'teacher-rank-miss' });
+      continue;
+    }
+    const scoreOf = new Map(scoredIds.map((id, j) => [id, scores[j]!]));
+    graded.push({ ...s, ids, labels: Float64Array.from(ids, (id) => toLabel(scoreOf.get(id)!)) });
+  }
   let kept = graded;
   if (config.minLabel !== undefined) {
     const min = config.minLabel;
@@ -251,6 +300,7 @@ export async function generateSyntheticPairs(input: SyntheticPairsInput): Promis
         groups.map((g) => g.query),
       ),
       examples,
+      ...(calibration ? { calibration: { kind: calibration.kind, pairs: calibration.pairs, rmse: calibration.rmse } } : {}),
     },
   };
 }

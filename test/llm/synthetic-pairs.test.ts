@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/index.ts';
 import type { GenerationOutcome, GenerationRequest, GenerationResult, TextGenerator } from '../../src/llm/types.ts';
 import { Bm25Index, cleanGeneratedQuery, generateSyntheticPairs, requestSeed, syntheticPairsConfigSchema } from '../../src/llm/synthetic-pairs.ts';
-import { createRanker } from '../../src/models/search/index.ts';
+import { fitTeacherCalibration } from '../../src/llm/teacher-calibration.ts';
+import { createRanker, type SearchRanker } from '../../src/models/search/index.ts';
 import { plantedSearch } from '../models/search/fixture.ts';
 
 /** Writes "word word" from the title (seeded), or a fixed text for titles matching `override`. */
@@ -141,4 +142,51 @@ test('cleanGeneratedQuery keeps the first line without quotes or a "query:" pref
   ]);
   assert.deepEqual(index.search('cordless drill', 5), ['a', 'c']);
   assert.deepEqual(index.search('nothing matches', 5), []);
+});
+
+test('a pairwise teacher grades through a calibration; teacherTopK keeps a query only when the teacher ranks its product high among its competitors, topped up with random products', async () => {
+  // A stand-in pairwise teacher: scores far off the label scale; it likes titles that contain the query's first word (ties broken by the id).
+  const raw = (first: string, id: string, products: ReadonlyMap<string, { title: string }>) => (products.get(id)!.title.split(' ').includes(first) ? 50 : -50) + (Number(id.slice(1)) % 7);
+  const scored: { query: string; ids: string[] }[] = [];
+  const teacher: SearchRanker = {
+    name: 'pairwise-stand-in',
+    predictsLabels: false,
+    fit: async () => {},
+    save: () => '{}',
+    score: (q, products) => {
+      scored.push({ query: q.query, ids: [...q.productIds] });
+      const first = q.query.split(' ')[0]!;
+      return Float64Array.from(q.productIds, (id) => raw(first, id, products));
+    },
+  };
+  const calibration = fitTeacherCalibration(teacher, planted.train, planted.products, 'isotonic', planted.scale);
+  const gen = new TitleWordsGenerator((title) => (title.includes(' saw') ? 'qqqnomatch' : null));
+  const base = { generator: gen, train: planted.train, heldOut: [...planted.valid, ...planted.test], catalogueIds, products: planted.products, labelScale: planted.scale, teacher, seed: 3 };
+  await assert.rejects(generateSyntheticPairs({ ...base, config: syntheticPairsConfigSchema.parse({ roundTripTopK: 0 }) }), /calibration/);
+  scored.length = 0;
+  const r = await generateSyntheticPairs({ ...base, calibration, config: syntheticPairsConfigSchema.parse({ roundTripTopK: 0, teacherTopK: 1, teacherPool: 6, negatives: 2 }) });
+  assert.ok((r.report.dropped['teacher-rank-miss'] ?? 0) > 0, 'some queries are dropped by the teacher');
+  assert.ok(r.groups.length > 0);
+  assert.deepEqual(r.report.calibration, { kind: 'isotonic', pairs: calibration.pairs, rmse: calibration.rmse });
+  // A query that matches no title is not passed for lack of competitors: it faces random products.
+  const nomatch = scored.filter((s) => s.query === 'qqqnomatch');
+  assert.ok(nomatch.length > 0);
+  for (const s of nomatch) assert.equal(s.ids.length, 7, 'the product and 6 competitors, BM25 finding none');
+  assert.ok(r.groups.filter((g) => g.query === 'qqqnomatch').length < nomatch.length, 'an unmatched query is not passed for lack of competitors');
+  for (const g of r.groups) {
+    const s = scored.find((x) => x.query === g.query && x.ids[0] === g.productIds[0])!;
+    const first = g.query.split(' ')[0]!;
+    assert.ok(s.ids.length >= g.productIds.length);
+    g.labels.forEach((l, i) => {
+      assert.ok(l >= planted.scale.min && l <= planted.scale.max);
+      assert.equal(l, calibration.apply(raw(first, g.productIds[i]!, planted.products)), 'labels are the calibrated teacher scores');
+    });
+    s.ids.slice(1).forEach((id) => {
+      if (!g.productIds.includes(id)) assert.ok(raw(first, id, planted.products) <= raw(first, g.productIds[0]!, planted.products), 'no competitor outscores a kept product');
+    });
+  }
+  // Deterministic: the same seed gives the same pairs (the random top-up included).
+  const again = await generateSyntheticPairs({ ...base, calibration, config: syntheticPairsConfigSchema.parse({ roundTripTopK: 0, teacherTopK: 1, teacherPool: 6, negatives: 2 }) });
+  assert.deepEqual(again.groups, r.groups);
+  assert.deepEqual(again.report, r.report);
 });
