@@ -117,6 +117,9 @@ if (gridDir) {
   }
 }
 const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as Record<string, unknown>;
+// The run store's seconds of every unit, those finished by an earlier (resumed) invocation too:
+// `seconds` below is this invocation's wall time only, which is small on a rerun that trains nothing.
+const stages = JSON.parse(readFileSync(join(runDir, 'stages.json'), 'utf8')) as { wallSeconds?: number };
 writeJsonAtomic(outPath, {
   ...results,
   command: `node --import tsx bench/few-label.ts --k ${ks.join(',')} --seeds ${seeds} --arms ${arms.join(',')} --views ${views} --valid-per-class ${validPerClass} --max-epochs ${maxEpochs} --patience ${patience}${testLimit !== 10000 ? ` --test-limit ${testLimit}` : ''}${usesSynth ? `${synthPerClassFlag ? ` --synth-per-class ${synthPerClassFlag}` : ''} --gan-steps ${ganSteps} --vae-steps ${vaeSteps}` : ''}`,
@@ -124,5 +127,6 @@ writeJsonAtomic(outPath, {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
   date: new Date().toISOString(),
   seconds: Math.round((performance.now() - t0) / 1000),
+  ...(stages.wallSeconds !== undefined ? { runStoreSeconds: Math.round(stages.wallSeconds) } : {}),
 });
 console.log(`wrote ${outPath}`);
