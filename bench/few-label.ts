@@ -8,13 +8,15 @@
  * Synthetic arms (issue 16 §5, second part): `gan` (conditional DCGAN) and `vae` (conditional conv
  * VAE), each fitted per seed on the SAME k-per-class labelled images and nothing else (asserted
  * below: no other image or label reaches the generator), then --synth-per-class generated images
- * per class (default k × views) added to the training images; `gan+offline` / `vae+offline` add
- * both the synthetic images and the offline augmented copies. Selection (early stopping) on the
+ * per class (default k × views) added to the training images. "Both" (synthesis with classical
+ * augmentation): `gan+offline` / `vae+offline` add the synthetic images and the offline augmented
+ * copies of the real ones; `gan+online` / `vae+online` apply the online pipeline to every batch of
+ * real + synthetic images. The generator of a both arm is the one of the plain arm (same fit). Selection (early stopping) on the
  * validation images only; the generators' settings are fixed flags, not tuned on the test set.
  * Per arm and k: mean ± std test accuracy over seeds, and a paired t-test per test image (the
  * image's correctness averaged over seeds) against no expansion.
  *
- *   node --import tsx bench/few-label.ts [--k 5,10,20,50] [--seeds 3] [--arms none,offline,online,gan,vae,gan+offline,vae+offline] [--views 4]
+ *   node --import tsx bench/few-label.ts [--k 5,10,20,50] [--seeds 3] [--arms none,offline,online,gan,vae,gan+offline,vae+offline,gan+online,vae+online] [--views 4]
  *        [--valid-per-class 50] [--max-epochs 60] [--patience 10] [--out bench/results/few-label-fashion-mnist.json]
  *        [--synth-per-class k×views] [--gan-steps 300] [--vae-steps 300] [--grids docs/images] [--run runs/few-label-fashion-mnist]
  *
@@ -73,15 +75,18 @@ const pipelineSpec = {
   ],
 };
 
-/** A bench arm name (none, offline, online, gan, vae, gan+offline, vae+offline) as an experiment arm; none is built in. */
+/** A bench arm name (none, offline, online, gan, vae, and gan / vae + offline / online) as an experiment arm; none is built in. */
 function armConfig(name: string): Record<string, unknown> | null {
   if (name === 'none') return null;
   if (name === 'offline') return { name, views, pipeline: pipelineSpec };
   if (name === 'online') return { name, views, pipeline: pipelineSpec, online: true };
   const [kind, plus] = name.split('+');
   const spec = generatorSpecs[kind as 'gan' | 'vae'];
-  if (!spec || (plus !== undefined && plus !== 'offline')) throw new Error(`unknown arm '${name}' (none, offline, online, gan, vae, gan+offline, vae+offline)`);
-  return { name, views, synthesize: { ...spec, ...(synthPerClassFlag ? { perClass: Number(synthPerClassFlag) } : {}) }, ...(plus ? { pipeline: pipelineSpec } : {}) };
+  if (!spec || (plus !== undefined && plus !== 'offline' && plus !== 'online')) throw new Error(`unknown arm '${name}' (none, offline, online, gan, vae, gan+offline, vae+offline, gan+online, vae+online)`);
+  const synthesize = { ...spec, ...(synthPerClassFlag ? { perClass: Number(synthPerClassFlag) } : {}) };
+  // +offline: the generated images plus the offline augmented copies of the real ones; +online: the
+  // pipeline applied afresh to every image of every batch, real and generated alike.
+  return { name, views, synthesize, ...(plus ? { pipeline: pipelineSpec } : {}), ...(plus === 'online' ? { online: true } : {}) };
 }
 
 const config = parseFewLabelExperimentConfig({
@@ -112,6 +117,9 @@ if (gridDir) {
   }
 }
 const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as Record<string, unknown>;
+// The run store's seconds of every unit, those finished by an earlier (resumed) invocation too:
+// `seconds` below is this invocation's wall time only, which is small on a rerun that trains nothing.
+const stages = JSON.parse(readFileSync(join(runDir, 'stages.json'), 'utf8')) as { wallSeconds?: number };
 writeJsonAtomic(outPath, {
   ...results,
   command: `node --import tsx bench/few-label.ts --k ${ks.join(',')} --seeds ${seeds} --arms ${arms.join(',')} --views ${views} --valid-per-class ${validPerClass} --max-epochs ${maxEpochs} --patience ${patience}${testLimit !== 10000 ? ` --test-limit ${testLimit}` : ''}${usesSynth ? `${synthPerClassFlag ? ` --synth-per-class ${synthPerClassFlag}` : ''} --gan-steps ${ganSteps} --vae-steps ${vaeSteps}` : ''}`,
@@ -119,5 +127,6 @@ writeJsonAtomic(outPath, {
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
   date: new Date().toISOString(),
   seconds: Math.round((performance.now() - t0) / 1000),
+  ...(stages.wallSeconds !== undefined ? { runStoreSeconds: Math.round(stages.wallSeconds) } : {}),
 });
 console.log(`wrote ${outPath}`);

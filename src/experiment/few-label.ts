@@ -259,6 +259,12 @@ export interface FewLabelSelection {
   readonly testAccuracyStd: number;
   /** The arm with the best mean validation accuracy over seeds. */
   readonly selected: string;
+  /**
+   * The per-seed selection as a procedure against `none`: each test example's correctness under the
+   * arm validation chose for its seed, averaged over seeds, paired with `none` (t-test and bootstrap
+   * CI as for the arms). All seeds choosing `none` gives Δ = 0, p = 1.
+   */
+  readonly vsNone: { readonly meanDiff: number; readonly t: number; readonly pValue: number; readonly n: number; readonly ci95: readonly [number, number] };
 }
 
 export interface FewLabelExperimentResult {
@@ -593,7 +599,18 @@ export async function prepareFewLabelExperiment(o: FewLabelExperimentOptions): P
       const chosen = seeds.map((s) => arms.map((a) => rec(armName(a), k, s)).reduce((best, r) => (r.validAccuracy > best.validAccuracy ? r : best)));
       const rows = summary.filter((r) => r.k === k);
       const sel = meanStd(chosen.map((r) => r.testAccuracy));
-      selection.push({ k, seeds: seeds.length, chosenArms: chosen.map((r) => r.arm), testAccuracyMean: sel.mean, testAccuracyStd: sel.std, selected: rows.reduce((best, r) => (r.validAccuracyMean > best.validAccuracyMean ? r : best)).arm });
+      const chosenPerExample = combineSeeds(chosen.map((r) => Float64Array.from(r.testCorrect, (ch) => (ch === '1' ? 1 : 0))));
+      const selT = pairedTTest(base, chosenPerExample);
+      const selB = pairedBootstrapCI(base, chosenPerExample, { resamples: config.bootstrap.resamples, seed: 0, confidence: 0.95 });
+      selection.push({
+        k,
+        seeds: seeds.length,
+        chosenArms: chosen.map((r) => r.arm),
+        testAccuracyMean: sel.mean,
+        testAccuracyStd: sel.std,
+        selected: rows.reduce((best, r) => (r.validAccuracyMean > best.validAccuracyMean ? r : best)).arm,
+        vsNone: { meanDiff: selT.meanDiff, t: selT.t, pValue: selT.pValue, n: selT.n, ci95: [selB.lo, selB.hi] },
+      });
     }
     const table = fewLabelTable(summary, selection);
     writeJsonAtomic(join(o.out, 'results.json'), {
@@ -679,5 +696,12 @@ export function fewLabelTable(summary: readonly FewLabelSummaryRow[], selection:
     );
   }
   lines.push('* selected on validation (mean validation accuracy over seeds)');
+  for (const s of selection) {
+    const v = s.vsNone;
+    lines.push(
+      `k=${s.k}: validation picks per seed ${s.chosenArms.join(', ')} → test ${(100 * s.testAccuracyMean).toFixed(2)} ± ${(100 * s.testAccuracyStd).toFixed(2)} %, ` +
+        `Δ vs none ${v.meanDiff >= 0 ? '+' : ''}${(100 * v.meanDiff).toFixed(2)} pt, p ${v.pValue.toExponential(2)}, 95% CI [${(100 * v.ci95[0]).toFixed(2)}, ${(100 * v.ci95[1]).toFixed(2)}]`,
+    );
+  }
   return lines.join('\n');
 }

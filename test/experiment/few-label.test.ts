@@ -127,6 +127,58 @@ test('few-label images: none / offline / conditional DCGAN on the sprite set —
   assert.match(report.html, /<img alt="grids\/k3-cdcgan.png"/);
 });
 
+test('few-label "both" arms (synthesis + classical augmentation): the generator is fitted once per seed on the unaugmented k-per-class labelled images only; the selected arm is tested against none', async () => {
+  const dir = tempFolder('samplify-few-label-both-');
+  const out = join(dir, 'run');
+  const sprites = readIdx(sprite.idx, sprite.labels);
+  const fitted: { source: string; image: { data: Uint8Array }; label: number }[][] = [];
+  const recording: ImageSynthesizerFactory = (name, params) => {
+    const real = imageSynthesizers.create(name, params);
+    return Object.assign(Object.create(real) as ImageSynthesizer, {
+      fit: (samples: Parameters<ImageSynthesizer['fit']>[0], o: Parameters<ImageSynthesizer['fit']>[1]) => {
+        fitted.push(samples.map((x) => ({ source: x.source ?? '', image: x.image, label: x.label })));
+        return real.fit(samples, o);
+      },
+      sample: real.sample.bind(real),
+    });
+  };
+  const offline = imageConfig().arms[0]!;
+  const gan = imageConfig().arms[1]!;
+  const both = (name: string, online: boolean) => ({ name, views: 1, pipeline: offline.pipeline, synthesize: gan.synthesize, online });
+  const config = imageConfig({ arms: [offline, both('gan+offline', false), both('gan+online', true)] });
+  const r = await runFewLabelExperiment({ config, baseDir: dir, out, synthesizers: recording });
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const row = (arm: string) => results.summary.find((x: { arm: string }) => x.arm === arm);
+  assert.equal(row('gan+offline').trainExamples, 90, '30 labelled + 30 augmented copies + 30 generated');
+  assert.equal(row('gan+online').trainExamples, 60, '30 labelled + 30 generated, augmented online');
+  // One fit per seed, shared by both arms; its inputs are the labelled images of that seed, each
+  // once, 3 per class, pixel for pixel the originals (not the augmented copies), with their labels.
+  assert.equal(fitted.length, 2);
+  for (const [seed, samples] of fitted.entries()) {
+    for (const arm of ['gan+offline', 'gan+online']) {
+      const record = JSON.parse(readFileSync(join(out, 'arms', arm, 'k3', `seed${seed}.json`), 'utf8')).result;
+      assert.deepEqual(samples.map((x) => x.source).sort(), [...record.labelled].sort());
+    }
+    assert.equal(new Set(samples.map((x) => x.source)).size, 30);
+    for (const x of samples) {
+      const original = sprites.samples[Number(x.source.slice(x.source.lastIndexOf('#') + 1))]!;
+      assert.equal(x.label, original.label, x.source);
+      assert.deepEqual(x.image.data, original.image.data, `${x.source} reached the generator altered`);
+    }
+    for (let c = 0; c < 10; c++) assert.equal(samples.filter((x) => x.label === c).length, 3);
+  }
+  // Selection on validation, as a procedure: its Δ vs none is the mean over seeds of (chosen arm − none).
+  const [sel] = results.selectedOnValidation;
+  assert.deepEqual(sel, JSON.parse(JSON.stringify(r.selectedOnValidation[0])));
+  const acc = (arm: string, seed: number) => results.runs.find((u: { arm: string; seed: number }) => u.arm === arm && u.seed === seed).testAccuracy as number;
+  const expected = (acc(sel.chosenArms[0], 0) - acc('none', 0) + acc(sel.chosenArms[1], 1) - acc('none', 1)) / 2;
+  assert.ok(Math.abs(sel.vsNone.meanDiff - expected) < 1e-12, `${sel.vsNone.meanDiff} vs ${expected}`);
+  assert.equal(sel.vsNone.n, 300);
+  if (sel.chosenArms.every((a: string) => a === 'none')) assert.equal(sel.vsNone.pValue, 1);
+  else assert.ok(sel.vsNone.pValue >= 0 && sel.vsNone.pValue <= 1);
+  assert.match(r.table, /k=3: validation picks per seed .* Δ vs none [+-]\d/);
+});
+
 test('few-label images: a fresh folder gives byte-identical results.json', async () => {
   const dir = tempFolder('samplify-few-label-img2-');
   const config = imageConfig({ arms: [{ name: 'offline', views: 1, pipeline: { steps: [{ op: 'hflip', p: 0.5 }] } }], seeds: 1 });
