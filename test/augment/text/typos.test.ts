@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../../src/core/rng.ts';
-import { applyTypo, augmentTexts, buildTextPipeline, classifyEdit, isKeyboardNeighbour, measureMisspellings, TYPO_KINDS, wordCounts } from '../../../src/augment/index.ts';
+import { applyTypo, augmentTexts, BARE_TEXT_CONTEXT, buildTextPipeline, classifyEdit, isKeyboardNeighbour, measureMisspellings, TYPO_KINDS, wordCounts } from '../../../src/augment/index.ts';
 import { homeDepotFixture } from './fixtures.ts';
 
 describe('edit classification', () => {
@@ -46,7 +46,7 @@ describe('one-letter words', () => {
     const texts = ['a b c', 'x', 'i o u e'];
     for (const op of ['keyboard_typo', 'transpose_chars', 'drop_char', 'double_char']) {
       const p = buildTextPipeline({ steps: [{ op, rate: 1, minLength: 1 }] });
-      const out = augmentTexts(texts, p, {}, { seed: 2, views: 3 }).map((r) => r.text);
+      const out = augmentTexts(texts, p, BARE_TEXT_CONTEXT, { seed: 2, views: 3 }).map((r) => r.text);
       assert.equal(out.length, 9, op);
       // Every edit of these kinds would have to change the kept first letter: the words come out whole.
       for (const [i, t] of out.entries()) assert.equal(t, texts[Math.floor(i / 3)], `${op}: ${t}`);
