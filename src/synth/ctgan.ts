@@ -38,7 +38,7 @@ import { ConfigError, ModelStateError, Rng, silentProgress } from '../core/index
 import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';
 import { type CandidateSource, SampleGuard, finalizeSample } from './conditions.ts';
-import { type Dense, type Norm, checkFinite, dense, fmt, gumbelNoise, norm, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile, positiveInt, layerDims } from './neural-tabular.ts';
+import { type Dense, type Norm, checkFinite, dense, fmt, gumbelNoise, norm, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile, positiveInt, layerDims, transformerConfigFields } from './neural-tabular.ts';
 import { type DpAccount, dpSgdEpsilon, gaussianMechanismRdp } from './dp.ts';
 import { DataTransformer, type TransformerState } from './transformer.ts';
 import type { Conditions, LossPoint, SampleOptions, SampleResult, SynthFitOptions, SynthFitReport, Synthesizer } from './types.ts';
@@ -82,16 +82,7 @@ export const ctganConfigSchema = z
      * and a fake row under the same condition.
      */
     permuteRealConditions: z.boolean().default(false),
-    maxModes: positiveInt.max(50).default(10),
-    idBuckets: positiveInt.max(10000).default(50),
-    /** Whole-number columns with at most this many distinct values are encoded as discrete (0: never); see TransformerOptions. */
-    discreteIntegerMaxValues: z.number().int().min(0).max(1000).default(10),
-    /** Values each continuous column's mixture is fitted on at most (default 0: the whole column, as SDV/RDT); see TransformerOptions. */
-    mixtureFitValues: z.number().int().min(0).default(0),
-    /** EM iterations of each column's mixture at most (default 100, as SDV/RDT: keeps up to maxModes modes). */
-    mixtureMaxIterations: positiveInt.max(100000).default(100),
-    /** Remove sampled rows identical to a training row (the privacy default). */
-    removeExactCopies: z.boolean().default(true),
+    ...transformerConfigFields({ fitValues: 0, maxIterations: 100 }),
     /**
      * DP-SGD on the critic (see the header; pac must be 1): noise std noiseMultiplier · maxGradNorm
      * on the sum of per-row gradients clipped to maxGradNorm; category counts noised with std

@@ -140,3 +140,23 @@ export function checkFinite(what: string, value: number, epoch: number): void {
 export const positiveInt = z.number().int().min(1);
 /** Hidden layer widths of an MLP (1 to 8 layers). */
 export const layerDims = z.array(positiveInt).min(1).max(8);
+
+/**
+ * The config fields of the DataTransformer and the sample guard, one definition for CTGAN and TVAE.
+ * Only the mixture defaults differ between them (CTGAN fits the whole column as SDV/RDT does; TVAE
+ * keeps a 5,000-value subsample, which measured better for it: docs/results/table-synthesis.md).
+ */
+export function transformerConfigFields(mixture: { readonly fitValues: number; readonly maxIterations: number }) {
+  return {
+    maxModes: positiveInt.max(50).default(10),
+    idBuckets: positiveInt.max(10000).default(50),
+    /** Whole-number columns with at most this many distinct values are encoded as discrete (0: never); see TransformerOptions. */
+    discreteIntegerMaxValues: z.number().int().min(0).max(1000).default(10),
+    /** Values each continuous column's mixture is fitted on at most (0: the whole column, as SDV/RDT); see TransformerOptions. */
+    mixtureFitValues: z.number().int().min(0).default(mixture.fitValues),
+    /** EM iterations of each column's mixture at most (SDV/RDT: 100, which keeps up to maxModes modes). */
+    mixtureMaxIterations: positiveInt.max(100000).default(mixture.maxIterations),
+    /** Remove sampled rows identical to a training row (the privacy default). */
+    removeExactCopies: z.boolean().default(true),
+  };
+}

@@ -19,7 +19,7 @@ import type { Table, TableMetadata } from '../data/index.ts';
 import * as nn from '../nn/index.ts';
 import { SampleGuard, finalizeSample } from './conditions.ts';
 import { type DpAccount, dpSgdEpsilon } from './dp.ts';
-import { type Dense, checkFinite, dense, fmt, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile, positiveInt, layerDims } from './neural-tabular.ts';
+import { type Dense, checkFinite, dense, fmt, normals, parseSynthConfig, readModelFile, sampleSpans, writeModelFile, positiveInt, layerDims, transformerConfigFields } from './neural-tabular.ts';
 import { DataTransformer, type TransformerState } from './transformer.ts';
 import type { LossPoint, SampleOptions, SampleResult, SynthFitOptions, SynthFitReport, Synthesizer } from './types.ts';
 
@@ -35,15 +35,7 @@ export const tvaeConfigSchema = z
     weightDecay: z.number().min(0).default(1e-5),
     /** Weight of the reconstruction term against the KL term (1 = the plain ELBO). */
     reconstructionWeight: z.number().positive().default(2),
-    maxModes: positiveInt.max(50).default(10),
-    idBuckets: positiveInt.max(10000).default(50),
-    /** Whole-number columns with at most this many distinct values are encoded as discrete (0: never); see TransformerOptions. */
-    discreteIntegerMaxValues: z.number().int().min(0).max(1000).default(10),
-    /** Values each continuous column's mixture is fitted on at most (0: the whole column, as SDV/RDT); see TransformerOptions. */
-    mixtureFitValues: z.number().int().min(0).default(5000),
-    /** EM iterations of each column's mixture at most (SDV/RDT: 100). */
-    mixtureMaxIterations: positiveInt.max(100000).default(1000),
-    removeExactCopies: z.boolean().default(true),
+    ...transformerConfigFields({ fitValues: 5000, maxIterations: 1000 }),
     /**
      * DP-SGD: Poisson-sampled batches (rate batchSize / rows), each example's gradient clipped to
      * maxGradNorm, Gaussian noise of std noiseMultiplier · maxGradNorm added to the sum; ε reported
