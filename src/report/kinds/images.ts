@@ -42,7 +42,21 @@ const fewLabelSchema = z
     synthetic: z.record(z.string(), z.unknown()).optional(),
     backend: z.record(z.string(), z.unknown()).optional(),
     summary: z.array(summaryRowSchema),
-    selectedOnValidation: z.array(z.object({ k: z.number(), seeds: z.number(), chosenArms: z.array(z.string()), testAccuracyMean: z.number(), testAccuracyStd: z.number() }).loose()).optional(),
+    selectedOnValidation: z
+      .array(
+        z
+          .object({
+            k: z.number(),
+            seeds: z.number(),
+            chosenArms: z.array(z.string()),
+            testAccuracyMean: z.number(),
+            testAccuracyStd: z.number(),
+            // Experiment results (not the older bench files) test the selected procedure against none, paired per test example.
+            vsNone: z.object({ meanDiff: z.number(), pValue: z.number(), ci95: z.tuple([z.number(), z.number()]).optional() }).loose().optional(),
+          })
+          .loose(),
+      )
+      .optional(),
     machine: z.record(z.string(), z.unknown()).optional(),
     date: z.string().optional(),
     seconds: z.number().optional(),
@@ -74,6 +88,12 @@ function verdict(row: z.infer<typeof summaryRowSchema>): string {
   if (!v) return '—';
   if (!(v.pValue < ALPHA)) return 'not significant';
   return v.meanDiff > 0 ? 'better' : 'worse';
+}
+
+/** The validation-selected procedure against always shipping none: Δ, paired p, bootstrap CI when stored. */
+function selectionVsNone(v: { meanDiff: number; pValue: number; ci95?: [number, number] | undefined }): string {
+  const ci = v.ci95 ? `, 95 % CI [${fmt(100 * v.ci95[0], 2)}, ${fmt(100 * v.ci95[1], 2)}] pt` : '';
+  return `; against always none ${v.meanDiff >= 0 ? '+' : ''}${fmt(100 * v.meanDiff, 2)} pt, paired p ${fmtP(v.pValue)}${ci} (${v.pValue < ALPHA ? (v.meanDiff > 0 ? 'better' : 'worse') : 'not significant'})`;
 }
 
 /** PNG files at the top of the folder and under grids/, embedded as data URIs. */
@@ -129,7 +149,7 @@ function fewLabelKind(modality: Modality): RunKind {
           const header = ['arm', 'seeds', 'test accuracy % (mean ± std)', 'Δ vs none', `p (paired, per test ${modality === 'images' ? 'image' : 'title'})`, ...(withCi ? ['95 % bootstrap CI of Δ (pt)'] : []), 'verdict'];
           parts.push(html`<h3>k = ${k} labelled ${noun} per class</h3>
 ${table(header, tableRows, { numeric: withCi ? [1, 2, 3, 4, 5] : [1, 2, 3, 4], id: `accuracy-k${k}` })}
-${sel ? note(`Validation selects per seed: ${sel.chosenArms.join(', ')} — test accuracy of the selected arms ${fmt(100 * sel.testAccuracyMean, 2)} ± ${fmt(100 * sel.testAccuracyStd, 2)} %.`) : ''}`);
+${sel ? note(`Validation selects per seed: ${sel.chosenArms.join(', ')} — test accuracy of the selected arms ${fmt(100 * sel.testAccuracyMean, 2)} ± ${fmt(100 * sel.testAccuracyStd, 2)} %${sel.vsNone ? selectionVsNone(sel.vsNone) : ''}.`) : ''}`);
         }
         const chart = values.length ? await figure('accuracy', 'Test accuracy per arm and k (mean over seeds)', barSpec(values, { x: 'k', y: 'accuracy', color: 'arm', group: 'arm' })) : '';
         sections.push({
