@@ -128,6 +128,8 @@ interface Run {
   /** Share of the real rows' rare categories (< 1 % of rows) kept within 2× of their rate; null when none. */
   rareCategoryCoverage: number | null;
   rareCategoriesNeverProduced: string[];
+  /** Every rare real category with its real and synthetic share of rows (worst ratio first). */
+  rareCategories: { category: string; realShare: number; syntheticShare: number }[];
   tstrAuc: number;
   trtrAuc: number;
   utilityRatio: number;
@@ -175,6 +177,7 @@ for (const model of models) {
       detectionTopColumns: 'importances' in q.detection ? q.detection.importances.slice(0, 5).map((c) => ({ column: c.column, share: c.share })) : [],
       rareCategoryCoverage: q.rareCategories.score?.value ?? null,
       rareCategoriesNeverProduced: q.rareCategories.categories.filter((c) => c.ratio === 0).map((c) => `${c.column}=${c.value}`),
+      rareCategories: q.rareCategories.categories.map((c) => ({ category: `${c.column}=${c.value}`, realShare: c.realShare, syntheticShare: c.syntheticShare })),
       tstrAuc: u.trainOnSynthetic,
       trtrAuc: u.trainOnReal,
       utilityRatio: u.fraction.value,
@@ -226,6 +229,7 @@ function writeReport(partial: boolean): void {
     detectionTopColumns: "the trees' top columns by share of split gain: what gives the synthetic rows away",
     rareCategoryCoverage: 'higher is better (0..1): share of the real rows\' rare categories (< 1 % of rows) that the synthetic rows produce within 2× of the real rate',
     rareCategoriesNeverProduced: 'rare real categories the synthetic rows never produce',
+    rareCategories: 'every rare real category (< 1 % of the train rows) with its share of the real train rows and of the synthetic rows',
     tstrAuc: 'higher is better', trtrAuc: 'the same model trained on the real train rows (reference)', utilityRatio: 'TSTR / TRTR, 1 = as useful as the real rows',
     utilityAboveChance: '(TSTR − 0.5) / (TRTR − 0.5): the share of the real rows’ lift over chance that synthetic rows keep',
     exactCopies: 'lower is safer (copies are removed by default, so 0)', dcrShareCloserThanP5: "share of synthetic rows closer to their nearest train row than the holdout's 5th percentile; about 0.05 is what unseen real rows give, higher is less safe",
