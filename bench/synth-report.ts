@@ -144,17 +144,23 @@ interface Run {
   privacy?: { epsilon: number; delta: number };
 }
 const runs: Run[] = [];
-const fits: { model: string; seed: number; fitSeconds: number; peakRssMb: number }[] = [];
+/** fitCpuSeconds: the process's user + system CPU time during the fit (one thread: what the fit costs however busy the machine is). */
+const fits: { model: string; seed: number; fitSeconds: number; fitCpuSeconds: number; peakRssMb: number }[] = [];
+/** The peak RSS once the table is loaded and split, before any fit (what the fits add is above it). */
+const peakRssBeforeFitsMb = peakRssMb();
 for (const model of models) {
   for (const seed of seeds) {
     const v = variants.get(model);
     const synth = createSynthesizer(v?.model ?? model, v?.config ?? {});
     let t = performance.now();
+    const cpu0 = process.cpuUsage();
     await synth.fit(train, metadata, { seed, ...(epochs[model] ? { epochs: epochs[model] } : {}), progress: { line: (l) => stderrProgress.line(`  ${model} seed ${seed}: ${l}`) } });
     const fitSeconds = (performance.now() - t) / 1000;
     if (fitOnly) {
-      fits.push({ model, seed, fitSeconds, peakRssMb: peakRssMb() });
-      stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(2)} s, peak RSS ${peakRssMb().toFixed(0)} MB`);
+      const cpu = process.cpuUsage(cpu0);
+      const fitCpuSeconds = (cpu.user + cpu.system) / 1e6;
+      fits.push({ model, seed, fitSeconds, fitCpuSeconds, peakRssMb: peakRssMb() });
+      stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(2)} s (CPU ${fitCpuSeconds.toFixed(2)} s), peak RSS ${peakRssMb().toFixed(0)} MB`);
       continue;
     }
     t = performance.now();
@@ -201,7 +207,8 @@ if (fitOnly) {
     benchmark: 'synth-report-ml100k-fit-time',
     command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts${tableArg} --fit-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
     data: { ...(tableArg ? { table: tableDescription } : {}), trainRows: train.rowCount, columns: train.columns.length },
-    summary: models.map((model) => ({ model, fitSeconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.fitSeconds)), peakRssMb: Math.max(...fits.filter((f) => f.model === model).map((f) => f.peakRssMb)) })),
+    peakRssBeforeFitsMb,
+    summary: models.map((model) => ({ model, fitSeconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.fitSeconds)), fitCpuSeconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.fitCpuSeconds)), peakRssMb: Math.max(...fits.filter((f) => f.model === model).map((f) => f.peakRssMb)) })),
     fits,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
     date: new Date().toISOString(),
