@@ -2,7 +2,7 @@
  * Fidelity, utility and privacy of the table synthesizers side by side, several seeds, on the
  * MovieLens-100K CTR table (ratings ⨝ users ⨝ items, label rating ≥ 4).
  *
- *   SAMPLIFY_THREADS=1 nice node --import tsx bench/synth-report.ts [--rows 20000] [--seeds 3]
+ *   SAMPLIFY_THREADS=1 nice node --import tsx bench/synth-report.ts [--table ctr29] [--rows 20000] [--seeds 3]
  *     [--models gaussian-copula,ctgan,tvae] [--epochs ctgan:30,tvae:30] [--out bench/results/synth-report-ml100k.json]
  *     [--variant 'tvae-dp1=tvae:{"dp":{"noiseMultiplier":1}}' …] [--first-seed 0]
  *
@@ -19,6 +19,10 @@
  *   --transformer-only --rows 100000 --seeds 3 --models ctgan,ctgan-gmm
  *     --variant 'ctgan-gmm=ctgan:{"mixtureFitValues":0,"mixtureMaxIterations":100}'
  *
+ * --table anchor9 takes issue 19's 9-column anchor table instead (bench/ml100k-anchor9.ts: timestamp
+ * text, user age/gender/occupation/zip_region, movie release_year/n_genres/main_genre, label; all
+ * 100,000 rows by default, the 80/20 split stratified by the label); the default, ctr29, is the
+ * 29-column CTR join every earlier result used.
  * A seeded random --rows sample of the table is split 80/20 into train and holdout (the same split
  * for every synthesizer and seed). Each synthesizer fits on train and samples as many rows; then
  * - fidelity: qualityReport(train, synthetic) — column shapes, pair trends, detection AUC of the
@@ -37,9 +41,21 @@ import { Rng } from '../src/core/index.ts';
 import { createSynthesizer, DataTransformer, type TransformerOptions } from '../src/synth/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
+import { loadMl100kAnchor9Split } from './ml100k-anchor9.ts';
 import { arg } from './args.ts';
 
-const rows = Number(arg('rows', '20000'));
+const tableName = arg('table', 'ctr29');
+if (tableName !== 'ctr29' && tableName !== 'anchor9') {
+  console.error(`bench/synth-report: --table must be ctr29 (the 29-column CTR join, default) or anchor9 (issue 19's 9-column anchor table), got ${JSON.stringify(tableName)}`);
+  process.exit(2);
+}
+/** The --table as it goes into the recorded commands (absent for the default, so old commands read as before). */
+const tableArg = tableName === 'ctr29' ? '' : ` --table ${tableName}`;
+const tableDescription =
+  tableName === 'anchor9'
+    ? "issue 19's ml-100k anchor table as reconstructed in bench/ml100k-anchor9.ts (timestamp text, age, gender, occupation, zip_region, release_year, n_genres, main_genre, label = rating ≥ 4; split stratified by label)"
+    : 'ml-100k ratings ⨝ users ⨝ items (loadMovieLensCtr)';
+const rows = Number(arg('rows', tableName === 'anchor9' ? '100000' : '20000'));
 const firstSeed = Number(arg('first-seed', '0'));
 const seeds = Array.from({ length: Number(arg('seeds', '3')) }, (_, i) => firstSeed + i);
 /** label → (registry name, config): the plain names, plus every --variant label=model:{json}. */
@@ -62,8 +78,8 @@ const transformerOnly = process.argv.includes('--transformer-only');
 const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
 const t0 = performance.now();
-const { train, holdout, metadata } = await loadMl100kSynthSplit('bench/synth-report', rows);
-stderrProgress.line(`ml-100k CTR table: ${train.rowCount} train + ${holdout.rowCount} holdout rows, ${train.columns.length} columns`);
+const { train, holdout, metadata } = tableName === 'anchor9' ? await loadMl100kAnchor9Split('bench/synth-report', rows) : await loadMl100kSynthSplit('bench/synth-report', rows);
+stderrProgress.line(`ml-100k ${tableName === 'anchor9' ? 'anchor' : 'CTR'} table: ${train.rowCount} train + ${holdout.rowCount} holdout rows, ${train.columns.length} columns`);
 
 if (transformerOnly) {
   const fits: { model: string; seed: number; seconds: number; modes: Record<string, number> }[] = [];
@@ -84,8 +100,8 @@ if (transformerOnly) {
   }
   writeJsonAtomic(out, {
     benchmark: 'synth-report-ml100k-transformer-fit-time',
-    command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --transformer-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
-    data: { trainRows: train.rowCount, columns: train.columns.length },
+    command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts${tableArg} --transformer-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    data: { ...(tableArg ? { table: tableDescription } : {}), trainRows: train.rowCount, columns: train.columns.length },
     summary: models.map((model) => ({ model, seconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.seconds)), modes: fits.find((f) => f.model === model)?.modes })),
     fits,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
@@ -112,6 +128,8 @@ interface Run {
   /** Share of the real rows' rare categories (< 1 % of rows) kept within 2× of their rate; null when none. */
   rareCategoryCoverage: number | null;
   rareCategoriesNeverProduced: string[];
+  /** Every rare real category with its real and synthetic share of rows (worst ratio first). */
+  rareCategories: { category: string; realShare: number; syntheticShare: number }[];
   tstrAuc: number;
   trtrAuc: number;
   utilityRatio: number;
@@ -126,17 +144,23 @@ interface Run {
   privacy?: { epsilon: number; delta: number };
 }
 const runs: Run[] = [];
-const fits: { model: string; seed: number; fitSeconds: number; peakRssMb: number }[] = [];
+/** fitCpuSeconds: the process's user + system CPU time during the fit (one thread: what the fit costs however busy the machine is). */
+const fits: { model: string; seed: number; fitSeconds: number; fitCpuSeconds: number; peakRssMb: number }[] = [];
+/** The peak RSS once the table is loaded and split, before any fit (what the fits add is above it). */
+const peakRssBeforeFitsMb = peakRssMb();
 for (const model of models) {
   for (const seed of seeds) {
     const v = variants.get(model);
     const synth = createSynthesizer(v?.model ?? model, v?.config ?? {});
     let t = performance.now();
+    const cpu0 = process.cpuUsage();
     await synth.fit(train, metadata, { seed, ...(epochs[model] ? { epochs: epochs[model] } : {}), progress: { line: (l) => stderrProgress.line(`  ${model} seed ${seed}: ${l}`) } });
     const fitSeconds = (performance.now() - t) / 1000;
     if (fitOnly) {
-      fits.push({ model, seed, fitSeconds, peakRssMb: peakRssMb() });
-      stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(2)} s, peak RSS ${peakRssMb().toFixed(0)} MB`);
+      const cpu = process.cpuUsage(cpu0);
+      const fitCpuSeconds = (cpu.user + cpu.system) / 1e6;
+      fits.push({ model, seed, fitSeconds, fitCpuSeconds, peakRssMb: peakRssMb() });
+      stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(2)} s (CPU ${fitCpuSeconds.toFixed(2)} s), peak RSS ${peakRssMb().toFixed(0)} MB`);
       continue;
     }
     t = performance.now();
@@ -159,6 +183,7 @@ for (const model of models) {
       detectionTopColumns: 'importances' in q.detection ? q.detection.importances.slice(0, 5).map((c) => ({ column: c.column, share: c.share })) : [],
       rareCategoryCoverage: q.rareCategories.score?.value ?? null,
       rareCategoriesNeverProduced: q.rareCategories.categories.filter((c) => c.ratio === 0).map((c) => `${c.column}=${c.value}`),
+      rareCategories: q.rareCategories.categories.map((c) => ({ category: `${c.column}=${c.value}`, realShare: c.realShare, syntheticShare: c.syntheticShare })),
       tstrAuc: u.trainOnSynthetic,
       trtrAuc: u.trainOnReal,
       utilityRatio: u.fraction.value,
@@ -180,9 +205,10 @@ for (const model of models) {
 if (fitOnly) {
   writeJsonAtomic(out, {
     benchmark: 'synth-report-ml100k-fit-time',
-    command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --fit-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
-    data: { trainRows: train.rowCount, columns: train.columns.length },
-    summary: models.map((model) => ({ model, fitSeconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.fitSeconds)), peakRssMb: Math.max(...fits.filter((f) => f.model === model).map((f) => f.peakRssMb)) })),
+    command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts${tableArg} --fit-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    data: { ...(tableArg ? { table: tableDescription } : {}), trainRows: train.rowCount, columns: train.columns.length },
+    peakRssBeforeFitsMb,
+    summary: models.map((model) => ({ model, fitSeconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.fitSeconds)), fitCpuSeconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.fitCpuSeconds)), peakRssMb: Math.max(...fits.filter((f) => f.model === model).map((f) => f.peakRssMb)) })),
     fits,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
     date: new Date().toISOString(),
@@ -210,6 +236,7 @@ function writeReport(partial: boolean): void {
     detectionTopColumns: "the trees' top columns by share of split gain: what gives the synthetic rows away",
     rareCategoryCoverage: 'higher is better (0..1): share of the real rows\' rare categories (< 1 % of rows) that the synthetic rows produce within 2× of the real rate',
     rareCategoriesNeverProduced: 'rare real categories the synthetic rows never produce',
+    rareCategories: 'every rare real category (< 1 % of the train rows) with its share of the real train rows and of the synthetic rows',
     tstrAuc: 'higher is better', trtrAuc: 'the same model trained on the real train rows (reference)', utilityRatio: 'TSTR / TRTR, 1 = as useful as the real rows',
     utilityAboveChance: '(TSTR − 0.5) / (TRTR − 0.5): the share of the real rows’ lift over chance that synthetic rows keep',
     exactCopies: 'lower is safer (copies are removed by default, so 0)', dcrShareCloserThanP5: "share of synthetic rows closer to their nearest train row than the holdout's 5th percentile; about 0.05 is what unseen real rows give, higher is less safe",
@@ -219,8 +246,8 @@ function writeReport(partial: boolean): void {
   };
   writeJsonAtomic(out, {
     benchmark: 'synth-report-ml100k',
-    command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts --rows ${rows} --seeds ${seeds.length}${firstSeed !== 0 ? ` --first-seed ${firstSeed}` : ''} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
-    data: { table: 'ml-100k ratings ⨝ users ⨝ items (loadMovieLensCtr)', trainRows: train.rowCount, holdoutRows: holdout.rowCount, columns: train.columns.length },
+    command: `SAMPLIFY_THREADS=1 node --import tsx bench/synth-report.ts${tableArg} --rows ${rows} --seeds ${seeds.length}${firstSeed !== 0 ? ` --first-seed ${firstSeed}` : ''} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    data: { table: tableDescription, trainRows: train.rowCount, holdoutRows: holdout.rowCount, columns: train.columns.length },
     directions,
     summary,
     runs,
