@@ -66,6 +66,9 @@ export interface OutOfCoreResult {
 
 export type OutOfCoreSplit = { readonly kind: 'leave-one-out' } | { readonly kind: 'temporal'; readonly validFraction: number; readonly testFraction: number; readonly keepColdStart?: boolean };
 
+/** Duplicates removed with a DELETE up to this many rows; more are removed by copying the kept rows. */
+const DELETE_LIMIT = 1_000_000;
+
 export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
 function checkOptions(o: OutOfCoreOptions): void {
@@ -101,6 +104,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
   const spill = o.tempDir ?? join(outDir, '.spill');
   mkdirSync(spill, { recursive: true });
   const stagePath = join(spill, 'staged.tsv');
+  const suspectsPath = join(spill, 'suspects.tsv');
   const sink = new RejectionSink(path, o.rejectedPath);
   const hasTime = o.columns.timestamp !== undefined;
   const hasEvent = o.columns.eventType !== undefined;
@@ -111,7 +115,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
     t0 = now;
   };
   try {
-    const staged = await stageRows(path, o, sink, stagePath);
+    const staged = await stageRows(path, o, sink, stagePath, suspectsPath);
     lap('validate');
     // Nothing staged: every row was rejected — the reader's error (with the first rejection's line and field).
     if (staged.staged === 0) sink.close(staged.rowsIn, 0, 'interaction');
@@ -120,46 +124,58 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       await conn.run('SET temp_directory = $1', [spill]);
       await conn.run(`SET threads = ${o.threads ?? 2}`);
       await conn.run('SET preserve_insertion_order = false');
-      // Ids that are all canonical integers are read as BIGINT (same equality, printed back to the same text).
-      const idType = staged.integerIds ? 'BIGINT' : 'VARCHAR';
-      const spec = structValue({ line: 'BIGINT', u: idType, i: idType, ts: 'DOUBLE', ev: 'VARCHAR' });
+      // Columns as narrow as the staged values allow (each choice keeps equality, order and the
+      // printed text): ids that are all canonical integers as INTEGER (≤ 9 digits) or BIGINT,
+      // timestamps that are all safe integers as BIGINT (cast back to DOUBLE for the outputs), line
+      // numbers as INTEGER. Narrower rows cost less to load, hash, sort and spill.
+      const idType = staged.int32Ids ? 'INTEGER' : staged.integerIds ? 'BIGINT' : 'VARCHAR';
+      const tsType = staged.integerTimes ? 'BIGINT' : 'DOUBLE';
+      const small = staged.lastLine < 2 ** 31 - 1;
+      const lineType = small ? 'INTEGER' : 'BIGINT';
+      const keyColumns = { u: idType, i: idType, ts: tsType, ev: 'VARCHAR' };
+      const tsvOptions = `delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01'`;
       // Without an event column every staged event is empty: it adds nothing to the duplicate key.
       const key = hasEvent ? 'u, i, ts, ev' : 'u, i, ts';
-      const staging = `read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`;
+      await conn.run(`CREATE TABLE g AS SELECT line, ${key} FROM read_csv($1, ${tsvOptions})`, [stagePath, structValue({ line: lineType, ...keyColumns })]);
+      rmSync(stagePath, { force: true });
+      lap('load');
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
-      // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate over
-      // the staging file gives the kept rows (`g`) and, for a row with one copy, the copy's line
-      // (max); only when some row has two or more copies are the staged rows joined again.
-      // The staged rows go into a table before the aggregate: an aggregate reading read_csv directly
-      // ran out of memory once its groups outgrew the limit (3 M rows at 80 MB, 100 M at 512 MB);
-      // from a table (which spills to temp_directory) it passes.
+      // first occurrence in file order is kept, as InteractionBuilder does. Every repeated key is
+      // among the staging pass's suspects (RepeatFilter: a Bloom filter, so some suspects repeat
+      // nothing), so the duplicates are found among the rows whose key is a suspect's — a semi-join
+      // against the few suspect keys instead of an aggregate over every row.
       let kept = staged.staged;
-      if (hasTime) {
-        await conn.run(`CREATE TABLE staged AS SELECT * FROM ${staging}`, [stagePath, spec]);
-        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, ${key} FROM staged GROUP BY ${key}`);
-        lap('load');
-        const many = await count(conn, 'SELECT count(*) FROM g WHERE copies > 2');
-        const res =
-          many > 0
-            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM staged r JOIN (SELECT line, ${key} FROM g WHERE copies > 1) d USING (${key}) WHERE r.line <> d.line ORDER BY r.line`)
-            : await conn.stream('SELECT last_line, line FROM g WHERE copies = 2 ORDER BY last_line');
+      if (staged.suspects > 0) {
+        await conn.run(`CREATE TABLE suspect_keys AS SELECT DISTINCT ${key} FROM read_csv($1, ${tsvOptions})`, [suspectsPath, structValue(keyColumns)]);
+        await conn.run(
+          `CREATE TABLE dups AS WITH s AS (SELECT line, ${key} FROM g SEMI JOIN suspect_keys USING (${key}))
+           SELECT line, first_line FROM (SELECT line, min(line) OVER (PARTITION BY ${key}) AS first_line FROM s) WHERE line <> first_line`,
+        );
+        await conn.run('DROP TABLE suspect_keys');
+        const res = await conn.stream('SELECT line, first_line FROM dups ORDER BY line');
         for (;;) {
           const chunk = await res.fetchChunk();
           if (chunk === null || chunk.rowCount === 0) break;
-          const [lines, firsts] = chunk.getColumns() as [bigint[], bigint[]];
+          const [lines, firsts] = chunk.getColumns() as [(number | bigint)[], (number | bigint)[]];
           for (let r = 0; r < chunk.rowCount; r++) {
             sink.reject(Number(lines[r]), '*', 'duplicate-row', `duplicate of line ${firsts[r]} (same user, item, timestamp${hasEvent ? ', event type' : ''})`);
             kept--;
           }
         }
-        await conn.run('DROP TABLE staged');
-        // The duplicate-only columns leave g: fewer bytes to scan and spill in every later statement.
-        for (const c of ['last_line', 'copies', ...(hasEvent ? ['ev'] : [])]) await conn.run(`ALTER TABLE g DROP COLUMN ${c}`);
-      } else {
-        await conn.run(`CREATE TABLE g AS SELECT line, u, i, ts FROM ${staging}`, [stagePath, spec]);
-        lap('load');
+        // A DELETE holds the deleted rows' versions in memory until the end (see docs/decisions/out-of-core.md):
+        // fine for a few, so a log with very many duplicates copies the kept rows instead.
+        const removed = staged.staged - kept;
+        if (removed > 0 && removed <= DELETE_LIMIT) await conn.run('DELETE FROM g WHERE line IN (SELECT line FROM dups)');
+        else if (removed > DELETE_LIMIT) {
+          await conn.run(`CREATE TABLE g_kept AS SELECT * FROM g ANTI JOIN dups USING (line)`);
+          await conn.run('DROP TABLE g');
+          await conn.run('ALTER TABLE g_kept RENAME TO g');
+        }
+        await conn.run('DROP TABLE dups');
       }
-      rmSync(stagePath, { force: true });
+      // The event column leaves g: fewer bytes to scan and spill in every later statement.
+      if (hasEvent) await conn.run('ALTER TABLE g DROP COLUMN ev');
+      rmSync(suspectsPath, { force: true });
       const report = sink.close(staged.rowsIn, kept, 'interaction');
       lap('duplicates');
       // Dense ids as interactionsToSequences: users by first line; a user's rows by (timestamp, line);
@@ -203,9 +219,11 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // Survivors numbered densely in their old order (kCoreFilter's rule): users from 0, items from 1.
       // Each user also gets its surviving row count n and the offset `start` of its first row in
       // `inter`, so positions come from the one sort below rather than a window that sorts again.
+      // Row counts and offsets fit INTEGER when the line numbers do (there are fewer rows than lines).
+      const countType = small ? 'INTEGER' : 'BIGINT';
       const liveUsers = rounds === 0 ? 'uf' : '(SELECT u, first_line, ua.n FROM uf JOIN ua USING (u))';
       await conn.run(
-        `CREATE TABLE users AS SELECT (row_number() OVER w - 1)::INTEGER AS user_idx, u, n, (sum(n) OVER (w ROWS UNBOUNDED PRECEDING) - n)::BIGINT AS start, lead(u) OVER w AS next_u
+        `CREATE TABLE users AS SELECT (row_number() OVER w - 1)::INTEGER AS user_idx, u, n::${countType} AS n, (sum(n) OVER (w ROWS UNBOUNDED PRECEDING) - n)::${countType} AS start, lead(u) OVER w AS next_u
          FROM ${liveUsers} WINDOW w AS (ORDER BY first_line)`,
       );
       const liveItems = rounds === 0 ? '' : 'WHERE i IN (SELECT i FROM ia)';
@@ -214,15 +232,15 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // `inter` is stored sorted by (user, timestamp, line) — interactionsToSequences' order — and
       // every later read scans it in that order (preserve_insertion_order; a single-table scan keeps
       // it), so nothing sorts twice: a row's position is its rowid minus its user's start. What
-      // sequences.txt needs rides along: the item id, the next user's id (written after a user's
-      // last item) and the first user's id (on its rows only).
+      // sequences.txt needs rides along: the item id and the next user's id (written after a user's
+      // last item); the first user's id is a statement parameter.
       await conn.run('SET preserve_insertion_order = true');
       await conn.run(
-        `CREATE TABLE inter AS SELECT user_idx, item_idx${hasTime ? ', ts AS "timestamp"' : ''}, n, start, i, next_u, CASE WHEN user_idx = 0 THEN u END AS first_u
+        `CREATE TABLE inter AS SELECT user_idx, item_idx${hasTime ? `, ts${tsType === 'DOUBLE' ? '' : '::DOUBLE'} AS "timestamp"` : ''}, n, start, i, next_u
          FROM g JOIN users USING (u) JOIN items USING (i) ORDER BY user_idx, ts, line`,
       );
       await conn.run('DROP TABLE g');
-      await conn.run(`CREATE VIEW inter_pos AS SELECT user_idx, (rowid - start)::INTEGER AS pos, item_idx${hasTime ? ', "timestamp"' : ''}, n, i, next_u, first_u FROM inter`);
+      await conn.run(`CREATE VIEW inter_pos AS SELECT user_idx, (rowid - start)::INTEGER AS pos, item_idx${hasTime ? ', "timestamp"' : ''}, n, i, next_u FROM inter`);
       // The rowids are the sorted order only if DuckDB stored the rows as sorted; a row outside its
       // user's block would mean it did not (an internal error, never a silent misnumbering).
       if ((await count(conn, 'SELECT count(*) FROM inter_pos WHERE pos < 0 OR pos >= n')) > 0) throw new Error('out-of-core: the sorted interactions table is not in sorted order');
@@ -238,7 +256,8 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       let sequences: string | undefined;
       if (o.sequenceText ?? true) {
         sequences = 'sequences.txt';
-        await writeSequencesText(conn, join(outDir, sequences));
+        const firstUser = String((await conn.runAndReadAll('SELECT u::VARCHAR FROM users WHERE user_idx = 0')).getRows()[0]![0]);
+        await writeSequencesText(conn, join(outDir, sequences), firstUser);
       }
       lap('sequences');
       const result: OutOfCoreResult = {
@@ -261,6 +280,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
     throw e;
   } finally {
     rmSync(stagePath, { force: true });
+    rmSync(suspectsPath, { force: true });
     if (o.tempDir === undefined) rmSync(spill, { recursive: true, force: true });
   }
 }
@@ -318,13 +338,13 @@ async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: 
  * by a space (the CSV writer's row terminator, no quoting or escaping — ids hold no whitespace).
  * The file then ends with that separator, which becomes the final line break.
  */
-async function writeSequencesText(conn: DuckDBConnection, path: string): Promise<void> {
+async function writeSequencesText(conn: DuckDBConnection, path: string, firstUser: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     await conn.run(
-      `COPY (SELECT CASE WHEN pos = 0 AND user_idx = 0 THEN first_u::VARCHAR || ' ' ELSE '' END || i::VARCHAR || CASE WHEN pos = n - 1 AND next_u IS NOT NULL THEN chr(10) || next_u::VARCHAR ELSE '' END FROM inter_pos)
+      `COPY (SELECT CASE WHEN pos = 0 AND user_idx = 0 THEN $2 || ' ' ELSE '' END || i::VARCHAR || CASE WHEN pos = n - 1 AND next_u IS NOT NULL THEN chr(10) || next_u::VARCHAR ELSE '' END FROM inter_pos)
        TO $1 (FORMAT csv, header false, quote '', escape '', delim '\t', new_line ' ')`,
-      [tmp],
+      [tmp, firstUser],
     );
     const fd = openSync(tmp, 'r+');
     try {
