@@ -185,11 +185,15 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // three, in one aggregate over every row, held 630 MB of RSS at an 80 MB limit on 10 M rows):
       // the item's smallest user first line `f`, then (timestamp, line) among the item's rows of
       // that one user — a few rows per item.
+      const k = o.kCore ?? 1;
       await conn.run('CREATE TABLE uf AS SELECT u, min(line) AS first_line, count(*) AS n FROM g GROUP BY u');
-      await conn.run('CREATE TABLE im AS SELECT i, min(first_line) AS f FROM g JOIN uf USING (u) GROUP BY i');
+      // With a k-core, the same scan counts each item's rows of users with ≥ k rows: the first k-core
+      // round's surviving items (below), without a scan of its own.
+      await conn.run(`CREATE TABLE im AS SELECT i, min(first_line) AS f${k > 1 ? `, count(*) FILTER (WHERE n >= ${k}) AS nk` : ''} FROM g JOIN uf USING (u) GROUP BY i`);
       await conn.run(
         `CREATE TABLE ik AS SELECT i, f, min({'t': ts, 'l': line}) AS tl FROM g JOIN (SELECT i, f, u FROM im JOIN uf ON f = first_line) USING (u, i) GROUP BY i, f`,
       );
+      if (k > 1) await conn.run(`CREATE TABLE ia AS SELECT i, nk AS n FROM im WHERE nk >= ${k}`);
       await conn.run('DROP TABLE im');
       lap('dense-ids');
       // k-core on the (user, item) multigraph: its fixpoint is unique, so this removal order gives
@@ -199,17 +203,23 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // and items `ia` from g and the other side's survivors — a user or item below k stays below
       // as the graph shrinks, so nothing that was removed comes back. A round that removes no row
       // (the surviving rows, counted by item, did not change) ends the loop, as kCoreFilter's.
-      const k = o.kCore ?? 1;
+      // From round 2 on, the loop also ends right after `ua` when its rows are the previous round's
+      // (the rows of surviving users among surviving items did not shrink): `ia` would then come out
+      // unchanged too, so that round is the same last round, one scan of g sooner.
       const before = { users: await count(conn, 'SELECT count(*) FROM uf'), items: await count(conn, 'SELECT count(*) FROM ik'), rows: await count(conn, 'SELECT count(*) FROM g') };
       let rounds = 0;
       if (k > 1) {
         let rows = before.rows;
         for (;;) {
           rounds++;
-          // Round 1: every item is alive, so the users' counts are uf's (no scan of g).
+          // Round 1: every item is alive, so the users' counts are uf's (no scan of g), and its items
+          // were counted with the dense ids.
           if (rounds === 1) await conn.run(`CREATE TABLE ua AS SELECT u, n FROM uf WHERE n >= ${k}`);
-          else await conn.run(`CREATE OR REPLACE TABLE ua AS SELECT u, count(*) AS n FROM g WHERE i IN (SELECT i FROM ia) GROUP BY u HAVING count(*) >= ${k}`);
-          await conn.run(`CREATE OR REPLACE TABLE ia AS SELECT i, count(*) AS n FROM g WHERE u IN (SELECT u FROM ua) GROUP BY i HAVING count(*) >= ${k}`);
+          else {
+            await conn.run(`CREATE OR REPLACE TABLE ua AS SELECT u, count(*) AS n FROM g WHERE i IN (SELECT i FROM ia) GROUP BY u HAVING count(*) >= ${k}`);
+            if ((await count(conn, 'SELECT coalesce(sum(n), 0) FROM ua')) === rows) break;
+            await conn.run(`CREATE OR REPLACE TABLE ia AS SELECT i, count(*) AS n FROM g WHERE u IN (SELECT u FROM ua) GROUP BY i HAVING count(*) >= ${k}`);
+          }
           const left = await count(conn, 'SELECT coalesce(sum(n), 0) FROM ia');
           if (left === rows) break;
           rows = left;
