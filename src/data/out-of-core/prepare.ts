@@ -51,6 +51,9 @@ export interface OutOfCoreOptions {
   readonly split?: OutOfCoreSplit;
   /** Called after each stage with its wall time (ms), for benchmarks and progress lines. */
   readonly onStage?: (stage: string, ms: number) => void;
+  /** For tests: the repeated-key filter's size as a power of two (default from the file's size) and how many duplicates are removed with a DELETE (default 1,000,000). */
+  readonly filterBitsLog2?: number;
+  readonly duplicateDeleteLimit?: number;
 }
 
 export interface OutOfCoreResult {
@@ -146,7 +149,8 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // against the few suspect keys instead of an aggregate over every row.
       let kept = staged.staged;
       if (staged.suspects > 0) {
-        await conn.run(`CREATE TABLE suspect_keys AS SELECT DISTINCT ${key} FROM read_csv($1, ${tsvOptions})`, [suspectsPath, structValue(keyColumns)]);
+        // Not made distinct: a semi-join returns each row of g once however often its key is listed.
+        await conn.run(`CREATE TABLE suspect_keys AS SELECT ${key} FROM read_csv($1, ${tsvOptions})`, [suspectsPath, structValue(keyColumns)]);
         await conn.run(
           `CREATE TABLE dups AS WITH s AS (SELECT line, ${key} FROM g SEMI JOIN suspect_keys USING (${key}))
            SELECT line, first_line FROM (SELECT line, min(line) OVER (PARTITION BY ${key}) AS first_line FROM s) WHERE line <> first_line`,
@@ -165,8 +169,9 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
         // A DELETE holds the deleted rows' versions in memory until the end (see docs/decisions/out-of-core.md):
         // fine for a few, so a log with very many duplicates copies the kept rows instead.
         const removed = staged.staged - kept;
-        if (removed > 0 && removed <= DELETE_LIMIT) await conn.run('DELETE FROM g WHERE line IN (SELECT line FROM dups)');
-        else if (removed > DELETE_LIMIT) {
+        const deleteLimit = o.duplicateDeleteLimit ?? DELETE_LIMIT;
+        if (removed > 0 && removed <= deleteLimit) await conn.run('DELETE FROM g WHERE line IN (SELECT line FROM dups)');
+        else if (removed > deleteLimit) {
           await conn.run(`CREATE TABLE g_kept AS SELECT * FROM g ANTI JOIN dups USING (line)`);
           await conn.run('DROP TABLE g');
           await conn.run('ALTER TABLE g_kept RENAME TO g');
