@@ -51,9 +51,8 @@ export interface OutOfCoreOptions {
   readonly split?: OutOfCoreSplit;
   /** Called after each stage with its wall time (ms), for benchmarks and progress lines. */
   readonly onStage?: (stage: string, ms: number) => void;
-  /** For tests: the repeated-key filter's size as a power of two (default from the file's size) and how many duplicates are removed with a DELETE (default 1,000,000). */
+  /** For tests: the repeated-key filter's size as a power of two (default from the file's size). */
   readonly filterBitsLog2?: number;
-  readonly duplicateDeleteLimit?: number;
 }
 
 export interface OutOfCoreResult {
@@ -68,9 +67,6 @@ export interface OutOfCoreResult {
 }
 
 export type OutOfCoreSplit = { readonly kind: 'leave-one-out' } | { readonly kind: 'temporal'; readonly validFraction: number; readonly testFraction: number; readonly keepColdStart?: boolean };
-
-/** Duplicates removed with a DELETE up to this many rows; more are removed by copying the kept rows. */
-const DELETE_LIMIT = 1_000_000;
 
 export const MEMORY_LIMIT = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
@@ -139,21 +135,23 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       const tsvOptions = `delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01'`;
       // Without an event column every staged event is empty: it adds nothing to the duplicate key.
       const key = hasEvent ? 'u, i, ts, ev' : 'u, i, ts';
-      await conn.run(`CREATE TABLE g AS SELECT line, ${key} FROM read_csv($1, ${tsvOptions})`, [stagePath, structValue({ line: lineType, ...keyColumns })]);
-      rmSync(stagePath, { force: true });
-      lap('load');
+      const stagingSpec = structValue({ line: lineType, ...keyColumns });
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
       // first occurrence in file order is kept, as InteractionBuilder does. Every repeated key is
       // among the staging pass's suspects (RepeatFilter: a Bloom filter, so some suspects repeat
       // nothing), so the duplicates are found among the rows whose key is a suspect's — a semi-join
-      // against the few suspect keys instead of an aggregate over every row.
+      // of the staged rows against the few suspect keys instead of an aggregate over every row —
+      // and left out as the staged rows are loaded. (Not a DELETE afterwards: DuckDB keeps version
+      // information for every 2,048-row vector a DELETE touches, in memory — 0.14 % duplicates
+      // spread over 100 M rows touch nearly all of them and ran out of memory at 512 MB.)
       let kept = staged.staged;
       if (staged.suspects > 0) {
-        // Not made distinct: a semi-join returns each row of g once however often its key is listed.
+        // Not made distinct: a semi-join returns each staged row once however often its key is listed.
         await conn.run(`CREATE TABLE suspect_keys AS SELECT ${key} FROM read_csv($1, ${tsvOptions})`, [suspectsPath, structValue(keyColumns)]);
         await conn.run(
-          `CREATE TABLE dups AS WITH s AS (SELECT line, ${key} FROM g SEMI JOIN suspect_keys USING (${key}))
+          `CREATE TABLE dups AS WITH s AS (SELECT line, ${key} FROM read_csv($1, ${tsvOptions}) SEMI JOIN suspect_keys USING (${key}))
            SELECT line, first_line FROM (SELECT line, min(line) OVER (PARTITION BY ${key}) AS first_line FROM s) WHERE line <> first_line`,
+          [stagePath, stagingSpec],
         );
         await conn.run('DROP TABLE suspect_keys');
         const res = await conn.stream('SELECT line, first_line FROM dups ORDER BY line');
@@ -166,23 +164,16 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
             kept--;
           }
         }
-        // A DELETE holds the deleted rows' versions in memory until the end (see docs/decisions/out-of-core.md):
-        // fine for a few, so a log with very many duplicates copies the kept rows instead.
-        const removed = staged.staged - kept;
-        const deleteLimit = o.duplicateDeleteLimit ?? DELETE_LIMIT;
-        if (removed > 0 && removed <= deleteLimit) await conn.run('DELETE FROM g WHERE line IN (SELECT line FROM dups)');
-        else if (removed > deleteLimit) {
-          await conn.run(`CREATE TABLE g_kept AS SELECT * FROM g ANTI JOIN dups USING (line)`);
-          await conn.run('DROP TABLE g');
-          await conn.run('ALTER TABLE g_kept RENAME TO g');
-        }
-        await conn.run('DROP TABLE dups');
       }
-      // The event column leaves g: fewer bytes to scan and spill in every later statement.
-      if (hasEvent) await conn.run('ALTER TABLE g DROP COLUMN ev');
       rmSync(suspectsPath, { force: true });
-      const report = sink.close(staged.rowsIn, kept, 'interaction');
       lap('duplicates');
+      const withoutCopies = kept < staged.staged ? ' ANTI JOIN dups USING (line)' : '';
+      // The event column was only needed for the duplicate key: g holds the four columns every later statement reads.
+      await conn.run(`CREATE TABLE g AS SELECT line, u, i, ts FROM read_csv($1, ${tsvOptions})${withoutCopies}`, [stagePath, stagingSpec]);
+      if (staged.suspects > 0) await conn.run('DROP TABLE dups');
+      rmSync(stagePath, { force: true });
+      const report = sink.close(staged.rowsIn, kept, 'interaction');
+      lap('load');
       // Dense ids as interactionsToSequences: users by first line; a user's rows by (timestamp, line);
       // items by first appearance walking users in order and each sequence in order, i.e. by the
       // smallest (user's first line, timestamp, line) among the item's rows — no position needed yet.
