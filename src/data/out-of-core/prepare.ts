@@ -7,9 +7,11 @@
  * 1. One streaming pass in TS over the file (the same scanner and per-field checks as the in-memory
  *    CSV reader, so a bad row gets the same code, line and field). Kept rows go to a tab-separated
  *    staging file; rejections go through the RejectionSink (counts + sample + optional JSONL).
+ *    A fixed-size Bloom filter over the kept rows' keys lists the keys that may repeat an earlier
+ *    row (a small suspects file).
  * 2. DuckDB SQL over the staging file with a memory_limit and a temp_directory: duplicate rows
- *    (the in-memory reader's only check that needs to remember earlier rows), dense ids, k-core,
- *    split. Sorts and hash tables spill to disk past the limit, so peak memory stays flat.
+ *    (the in-memory reader's only check that needs to remember earlier rows; found among the
+ *    suspects' rows), dense ids, k-core, split. Sorts and hash tables spill to disk past the limit, so peak memory stays flat.
  *
  * The result is the same dataset the in-memory path builds (loadDataset → kCoreFilter →
  * leaveOneOutSplit) — tested row for row in test/data/out-of-core/.

@@ -10,6 +10,9 @@
  * non-ASCII, any value that would be rejected or normalised — goes down the general path
  * (`scanDelimited` + `RowStager`), which is the readers' code. The fast path only ever accepts a
  * line the general path would accept, and writes the same staged bytes (tested on random input).
+ * With a suspects file, each staged key also goes through RepeatFilter, which lists the keys that
+ * may repeat an earlier one (`user \t item \t timestamp \t event \n`), so DuckDB looks for
+ * duplicates among those rows only.
  */
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { DataValidationError } from '../../core/errors.ts';
