@@ -7,9 +7,11 @@
  * 1. One streaming pass in TS over the file (the same scanner and per-field checks as the in-memory
  *    CSV reader, so a bad row gets the same code, line and field). Kept rows go to a tab-separated
  *    staging file; rejections go through the RejectionSink (counts + sample + optional JSONL).
+ *    A fixed-size Bloom filter over the kept rows' keys lists the keys that may repeat an earlier
+ *    row (a small suspects file).
  * 2. DuckDB SQL over the staging file with a memory_limit and a temp_directory: duplicate rows
- *    (the in-memory reader's only check that needs to remember earlier rows), dense ids, k-core,
- *    split. Sorts and hash tables spill to disk past the limit, so peak memory stays flat.
+ *    (the in-memory reader's only check that needs to remember earlier rows; found among the
+ *    suspects' rows), dense ids, k-core, split. Sorts and hash tables spill to disk past the limit, so peak memory stays flat.
  *
  * The result is the same dataset the in-memory path builds (loadDataset → kCoreFilter →
  * leaveOneOutSplit) — tested row for row in test/data/out-of-core/.
@@ -51,6 +53,8 @@ export interface OutOfCoreOptions {
   readonly split?: OutOfCoreSplit;
   /** Called after each stage with its wall time (ms), for benchmarks and progress lines. */
   readonly onStage?: (stage: string, ms: number) => void;
+  /** For tests: the repeated-key filter's size as a power of two (default from the file's size). */
+  readonly filterBitsLog2?: number;
 }
 
 export interface OutOfCoreResult {
@@ -101,6 +105,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
   const spill = o.tempDir ?? join(outDir, '.spill');
   mkdirSync(spill, { recursive: true });
   const stagePath = join(spill, 'staged.tsv');
+  const suspectsPath = join(spill, 'suspects.tsv');
   const sink = new RejectionSink(path, o.rejectedPath);
   const hasTime = o.columns.timestamp !== undefined;
   const hasEvent = o.columns.eventType !== undefined;
@@ -111,7 +116,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
     t0 = now;
   };
   try {
-    const staged = await stageRows(path, o, sink, stagePath);
+    const staged = await stageRows(path, o, sink, stagePath, suspectsPath);
     lap('validate');
     // Nothing staged: every row was rejected — the reader's error (with the first rejection's line and field).
     if (staged.staged === 0) sink.close(staged.rowsIn, 0, 'interaction');
@@ -120,48 +125,57 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       await conn.run('SET temp_directory = $1', [spill]);
       await conn.run(`SET threads = ${o.threads ?? 2}`);
       await conn.run('SET preserve_insertion_order = false');
-      // Ids that are all canonical integers are read as BIGINT (same equality, printed back to the same text).
-      const idType = staged.integerIds ? 'BIGINT' : 'VARCHAR';
-      const spec = structValue({ line: 'BIGINT', u: idType, i: idType, ts: 'DOUBLE', ev: 'VARCHAR' });
+      // Columns as narrow as the staged values allow (each choice keeps equality, order and the
+      // printed text): ids that are all canonical integers as INTEGER (≤ 9 digits) or BIGINT,
+      // timestamps that are all safe integers as BIGINT (cast back to DOUBLE for the outputs), line
+      // numbers as INTEGER. Narrower rows cost less to load, hash, sort and spill.
+      const idType = staged.int32Ids ? 'INTEGER' : staged.integerIds ? 'BIGINT' : 'VARCHAR';
+      const tsType = staged.integerTimes ? 'BIGINT' : 'DOUBLE';
+      const small = staged.lastLine < 2 ** 31 - 1;
+      const lineType = small ? 'INTEGER' : 'BIGINT';
+      const keyColumns = { u: idType, i: idType, ts: tsType, ev: 'VARCHAR' };
+      const tsvOptions = `delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01'`;
       // Without an event column every staged event is empty: it adds nothing to the duplicate key.
       const key = hasEvent ? 'u, i, ts, ev' : 'u, i, ts';
-      const staging = `read_csv($1, delim = '\t', header = false, quote = '', escape = '', columns = $2, nullstr = '\x01')`;
+      const stagingSpec = structValue({ line: lineType, ...keyColumns });
       // Duplicate rows (same user, item, timestamp, event) exist only with a timestamp column; the
-      // first occurrence in file order is kept, as InteractionBuilder does. One hash aggregate over
-      // the staging file gives the kept rows (`g`) and, for a row with one copy, the copy's line
-      // (max); only when some row has two or more copies are the staged rows joined again.
-      // The staged rows go into a table before the aggregate: an aggregate reading read_csv directly
-      // ran out of memory once its groups outgrew the limit (3 M rows at 80 MB, 100 M at 512 MB);
-      // from a table (which spills to temp_directory) it passes.
+      // first occurrence in file order is kept, as InteractionBuilder does. Every repeated key is
+      // among the staging pass's suspects (RepeatFilter: a Bloom filter, so some suspects repeat
+      // nothing), so the duplicates are found among the rows whose key is a suspect's — a semi-join
+      // of the staged rows against the few suspect keys instead of an aggregate over every row —
+      // and left out as the staged rows are loaded. (Not a DELETE afterwards: DuckDB keeps version
+      // information for every 2,048-row vector a DELETE touches, in memory — 0.14 % duplicates
+      // spread over 100 M rows touch nearly all of them and ran out of memory at 512 MB.)
       let kept = staged.staged;
-      if (hasTime) {
-        await conn.run(`CREATE TABLE staged AS SELECT * FROM ${staging}`, [stagePath, spec]);
-        await conn.run(`CREATE TABLE g AS SELECT min(line) AS line, max(line) AS last_line, count(*) AS copies, ${key} FROM staged GROUP BY ${key}`);
-        lap('load');
-        const many = await count(conn, 'SELECT count(*) FROM g WHERE copies > 2');
-        const res =
-          many > 0
-            ? await conn.stream(`SELECT r.line, d.line AS first_line FROM staged r JOIN (SELECT line, ${key} FROM g WHERE copies > 1) d USING (${key}) WHERE r.line <> d.line ORDER BY r.line`)
-            : await conn.stream('SELECT last_line, line FROM g WHERE copies = 2 ORDER BY last_line');
+      if (staged.suspects > 0) {
+        // Not made distinct: a semi-join returns each staged row once however often its key is listed.
+        await conn.run(`CREATE TABLE suspect_keys AS SELECT ${key} FROM read_csv($1, ${tsvOptions})`, [suspectsPath, structValue(keyColumns)]);
+        await conn.run(
+          `CREATE TABLE dups AS WITH s AS (SELECT line, ${key} FROM read_csv($1, ${tsvOptions}) SEMI JOIN suspect_keys USING (${key}))
+           SELECT line, first_line FROM (SELECT line, min(line) OVER (PARTITION BY ${key}) AS first_line FROM s) WHERE line <> first_line`,
+          [stagePath, stagingSpec],
+        );
+        await conn.run('DROP TABLE suspect_keys');
+        const res = await conn.stream('SELECT line, first_line FROM dups ORDER BY line');
         for (;;) {
           const chunk = await res.fetchChunk();
           if (chunk === null || chunk.rowCount === 0) break;
-          const [lines, firsts] = chunk.getColumns() as [bigint[], bigint[]];
+          const [lines, firsts] = chunk.getColumns() as [(number | bigint)[], (number | bigint)[]];
           for (let r = 0; r < chunk.rowCount; r++) {
             sink.reject(Number(lines[r]), '*', 'duplicate-row', `duplicate of line ${firsts[r]} (same user, item, timestamp${hasEvent ? ', event type' : ''})`);
             kept--;
           }
         }
-        await conn.run('DROP TABLE staged');
-        // The duplicate-only columns leave g: fewer bytes to scan and spill in every later statement.
-        for (const c of ['last_line', 'copies', ...(hasEvent ? ['ev'] : [])]) await conn.run(`ALTER TABLE g DROP COLUMN ${c}`);
-      } else {
-        await conn.run(`CREATE TABLE g AS SELECT line, u, i, ts FROM ${staging}`, [stagePath, spec]);
-        lap('load');
       }
+      rmSync(suspectsPath, { force: true });
+      lap('duplicates');
+      const withoutCopies = kept < staged.staged ? ' ANTI JOIN dups USING (line)' : '';
+      // The event column was only needed for the duplicate key: g holds the four columns every later statement reads.
+      await conn.run(`CREATE TABLE g AS SELECT line, u, i, ts FROM read_csv($1, ${tsvOptions})${withoutCopies}`, [stagePath, stagingSpec]);
+      if (staged.suspects > 0) await conn.run('DROP TABLE dups');
       rmSync(stagePath, { force: true });
       const report = sink.close(staged.rowsIn, kept, 'interaction');
-      lap('duplicates');
+      lap('load');
       // Dense ids as interactionsToSequences: users by first line; a user's rows by (timestamp, line);
       // items by first appearance walking users in order and each sequence in order, i.e. by the
       // smallest (user's first line, timestamp, line) among the item's rows — no position needed yet.
@@ -169,11 +183,15 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // three, in one aggregate over every row, held 630 MB of RSS at an 80 MB limit on 10 M rows):
       // the item's smallest user first line `f`, then (timestamp, line) among the item's rows of
       // that one user — a few rows per item.
+      const k = o.kCore ?? 1;
       await conn.run('CREATE TABLE uf AS SELECT u, min(line) AS first_line, count(*) AS n FROM g GROUP BY u');
-      await conn.run('CREATE TABLE im AS SELECT i, min(first_line) AS f FROM g JOIN uf USING (u) GROUP BY i');
+      // With a k-core, the same scan counts each item's rows of users with ≥ k rows: the first k-core
+      // round's surviving items (below), without a scan of its own.
+      await conn.run(`CREATE TABLE im AS SELECT i, min(first_line) AS f${k > 1 ? `, count(*) FILTER (WHERE n >= ${k}) AS nk` : ''} FROM g JOIN uf USING (u) GROUP BY i`);
       await conn.run(
         `CREATE TABLE ik AS SELECT i, f, min({'t': ts, 'l': line}) AS tl FROM g JOIN (SELECT i, f, u FROM im JOIN uf ON f = first_line) USING (u, i) GROUP BY i, f`,
       );
+      if (k > 1) await conn.run(`CREATE TABLE ia AS SELECT i, nk AS n FROM im WHERE nk >= ${k}`);
       await conn.run('DROP TABLE im');
       lap('dense-ids');
       // k-core on the (user, item) multigraph: its fixpoint is unique, so this removal order gives
@@ -183,17 +201,23 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // and items `ia` from g and the other side's survivors — a user or item below k stays below
       // as the graph shrinks, so nothing that was removed comes back. A round that removes no row
       // (the surviving rows, counted by item, did not change) ends the loop, as kCoreFilter's.
-      const k = o.kCore ?? 1;
+      // From round 2 on, the loop also ends right after `ua` when its rows are the previous round's
+      // (the rows of surviving users among surviving items did not shrink): `ia` would then come out
+      // unchanged too, so that round is the same last round, one scan of g sooner.
       const before = { users: await count(conn, 'SELECT count(*) FROM uf'), items: await count(conn, 'SELECT count(*) FROM ik'), rows: await count(conn, 'SELECT count(*) FROM g') };
       let rounds = 0;
       if (k > 1) {
         let rows = before.rows;
         for (;;) {
           rounds++;
-          // Round 1: every item is alive, so the users' counts are uf's (no scan of g).
+          // Round 1: every item is alive, so the users' counts are uf's (no scan of g), and its items
+          // were counted with the dense ids.
           if (rounds === 1) await conn.run(`CREATE TABLE ua AS SELECT u, n FROM uf WHERE n >= ${k}`);
-          else await conn.run(`CREATE OR REPLACE TABLE ua AS SELECT u, count(*) AS n FROM g WHERE i IN (SELECT i FROM ia) GROUP BY u HAVING count(*) >= ${k}`);
-          await conn.run(`CREATE OR REPLACE TABLE ia AS SELECT i, count(*) AS n FROM g WHERE u IN (SELECT u FROM ua) GROUP BY i HAVING count(*) >= ${k}`);
+          else {
+            await conn.run(`CREATE OR REPLACE TABLE ua AS SELECT u, count(*) AS n FROM g WHERE i IN (SELECT i FROM ia) GROUP BY u HAVING count(*) >= ${k}`);
+            if ((await count(conn, 'SELECT coalesce(sum(n), 0) FROM ua')) === rows) break;
+            await conn.run(`CREATE OR REPLACE TABLE ia AS SELECT i, count(*) AS n FROM g WHERE u IN (SELECT u FROM ua) GROUP BY i HAVING count(*) >= ${k}`);
+          }
           const left = await count(conn, 'SELECT coalesce(sum(n), 0) FROM ia');
           if (left === rows) break;
           rows = left;
@@ -203,9 +227,11 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // Survivors numbered densely in their old order (kCoreFilter's rule): users from 0, items from 1.
       // Each user also gets its surviving row count n and the offset `start` of its first row in
       // `inter`, so positions come from the one sort below rather than a window that sorts again.
+      // Row counts and offsets fit INTEGER when the line numbers do (there are fewer rows than lines).
+      const countType = small ? 'INTEGER' : 'BIGINT';
       const liveUsers = rounds === 0 ? 'uf' : '(SELECT u, first_line, ua.n FROM uf JOIN ua USING (u))';
       await conn.run(
-        `CREATE TABLE users AS SELECT (row_number() OVER w - 1)::INTEGER AS user_idx, u, n, (sum(n) OVER (w ROWS UNBOUNDED PRECEDING) - n)::BIGINT AS start, lead(u) OVER w AS next_u
+        `CREATE TABLE users AS SELECT (row_number() OVER w - 1)::INTEGER AS user_idx, u, n::${countType} AS n, (sum(n) OVER (w ROWS UNBOUNDED PRECEDING) - n)::${countType} AS start, lead(u) OVER w AS next_u
          FROM ${liveUsers} WINDOW w AS (ORDER BY first_line)`,
       );
       const liveItems = rounds === 0 ? '' : 'WHERE i IN (SELECT i FROM ia)';
@@ -214,15 +240,15 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // `inter` is stored sorted by (user, timestamp, line) — interactionsToSequences' order — and
       // every later read scans it in that order (preserve_insertion_order; a single-table scan keeps
       // it), so nothing sorts twice: a row's position is its rowid minus its user's start. What
-      // sequences.txt needs rides along: the item id, the next user's id (written after a user's
-      // last item) and the first user's id (on its rows only).
+      // sequences.txt needs rides along: the item id and the next user's id (written after a user's
+      // last item); the first user's id is a statement parameter.
       await conn.run('SET preserve_insertion_order = true');
       await conn.run(
-        `CREATE TABLE inter AS SELECT user_idx, item_idx${hasTime ? ', ts AS "timestamp"' : ''}, n, start, i, next_u, CASE WHEN user_idx = 0 THEN u END AS first_u
+        `CREATE TABLE inter AS SELECT user_idx, item_idx${hasTime ? `, ts${tsType === 'DOUBLE' ? '' : '::DOUBLE'} AS "timestamp"` : ''}, n, start, i, next_u
          FROM g JOIN users USING (u) JOIN items USING (i) ORDER BY user_idx, ts, line`,
       );
       await conn.run('DROP TABLE g');
-      await conn.run(`CREATE VIEW inter_pos AS SELECT user_idx, (rowid - start)::INTEGER AS pos, item_idx${hasTime ? ', "timestamp"' : ''}, n, i, next_u, first_u FROM inter`);
+      await conn.run(`CREATE VIEW inter_pos AS SELECT user_idx, (rowid - start)::INTEGER AS pos, item_idx${hasTime ? ', "timestamp"' : ''}, n, i, next_u FROM inter`);
       // The rowids are the sorted order only if DuckDB stored the rows as sorted; a row outside its
       // user's block would mean it did not (an internal error, never a silent misnumbering).
       if ((await count(conn, 'SELECT count(*) FROM inter_pos WHERE pos < 0 OR pos >= n')) > 0) throw new Error('out-of-core: the sorted interactions table is not in sorted order');
@@ -238,7 +264,8 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       let sequences: string | undefined;
       if (o.sequenceText ?? true) {
         sequences = 'sequences.txt';
-        await writeSequencesText(conn, join(outDir, sequences));
+        const firstUser = String((await conn.runAndReadAll('SELECT u::VARCHAR FROM users WHERE user_idx = 0')).getRows()[0]![0]);
+        await writeSequencesText(conn, join(outDir, sequences), firstUser);
       }
       lap('sequences');
       const result: OutOfCoreResult = {
@@ -261,6 +288,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
     throw e;
   } finally {
     rmSync(stagePath, { force: true });
+    rmSync(suspectsPath, { force: true });
     if (o.tempDir === undefined) rmSync(spill, { recursive: true, force: true });
   }
 }
@@ -318,13 +346,13 @@ async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: 
  * by a space (the CSV writer's row terminator, no quoting or escaping — ids hold no whitespace).
  * The file then ends with that separator, which becomes the final line break.
  */
-async function writeSequencesText(conn: DuckDBConnection, path: string): Promise<void> {
+async function writeSequencesText(conn: DuckDBConnection, path: string, firstUser: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     await conn.run(
-      `COPY (SELECT CASE WHEN pos = 0 AND user_idx = 0 THEN first_u::VARCHAR || ' ' ELSE '' END || i::VARCHAR || CASE WHEN pos = n - 1 AND next_u IS NOT NULL THEN chr(10) || next_u::VARCHAR ELSE '' END FROM inter_pos)
+      `COPY (SELECT CASE WHEN pos = 0 AND user_idx = 0 THEN $2 || ' ' ELSE '' END || i::VARCHAR || CASE WHEN pos = n - 1 AND next_u IS NOT NULL THEN chr(10) || next_u::VARCHAR ELSE '' END FROM inter_pos)
        TO $1 (FORMAT csv, header false, quote '', escape '', delim '\t', new_line ' ')`,
-      [tmp],
+      [tmp, firstUser],
     );
     const fd = openSync(tmp, 'r+');
     try {

@@ -18,10 +18,13 @@ async function both(content: string, o: Omit<StageOptions, 'fastPath'>) {
   const run = async (fastPath: boolean) => {
     const rejected = t.path(`rej${n}-${fastPath}.jsonl`);
     const stage = t.path(`stage${n}-${fastPath}.tsv`);
+    const suspects = t.path(`suspects${n}-${fastPath}.tsv`);
     const sink = new RejectionSink(p, rejected);
-    const r = await stageRows(p, { ...o, fastPath }, sink, stage).catch((e: Error) => e.message);
+    // A 64-bit repeated-key filter: most repeated keys and many others become suspects, so both paths' suspects files are compared too.
+    const r = await stageRows(p, { ...o, fastPath, filterBitsLog2: 6 }, sink, stage, suspects).catch((e: Error) => e.message);
     sink.finish();
-    return { r, staged: readFileSync(stage, 'utf-8'), rejected: typeof r === 'string' ? '' : readFileSync(rejected, 'utf-8') };
+    const suspected = typeof r !== 'string' && o.columns.timestamp !== undefined ? readFileSync(suspects, 'utf-8') : '';
+    return { r, staged: readFileSync(stage, 'utf-8'), rejected: typeof r === 'string' ? '' : readFileSync(rejected, 'utf-8'), suspected };
   };
   return { fast: await run(true), general: await run(false) };
 }
@@ -63,6 +66,7 @@ describe('the CSV/TSV fast path writes exactly what the general path writes', ()
           else assert.deepEqual({ ...fast.r, fastRows: 0 }, general.r);
           assert.equal(fast.staged, general.staged);
           assert.equal(fast.rejected, general.rejected);
+          assert.equal(fast.suspected, general.suspected);
         }),
         { numRuns: 40 },
       );
@@ -75,5 +79,34 @@ describe('the CSV/TSV fast path writes exactly what the general path writes', ()
     assert.equal(fast.staged.split('\n')[0], '2\tu0\t0\t1000\t');
     assert.equal(typeof fast.r !== 'string' && fast.r.fastRows, 50);
     assert.equal(typeof general.r !== 'string' && general.r.fastRows, 0);
+  });
+});
+
+describe('the repeated-key filter', () => {
+  it('lists every staged row whose key repeats an earlier one (false positives allowed, misses never)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('1', '2', '7', 'u9', 'é'), fc.constantFrom('5', '6', 'x'), fc.integer({ min: 0, max: 6 })), { minLength: 1, maxLength: 60 }), fc.integer({ min: 5, max: 12 }), async (rows, bits) => {
+        const p = t.path(`keys${++n}.csv`);
+        writeFileSync(p, ['u,i,ts', ...rows.map((r) => r.join(','))].join('\n') + '\n');
+        const suspects = t.path(`keys${n}-suspects.tsv`);
+        const sink = new RejectionSink(p);
+        const r = await stageRows(p, { format: 'csv', columns: { user: 'u', item: 'i', timestamp: 'ts' }, filterBitsLog2: bits }, sink, t.path(`keys${n}.tsv`), suspects);
+        const listed = readFileSync(suspects, 'utf-8').split('\n').filter((l) => l !== '');
+        assert.equal(r.suspects, listed.length);
+        // Each row whose key appeared before must be listed (as many times as it repeats, at least).
+        const seen = new Set<string>();
+        const repeats = new Map<string, number>();
+        for (const [u, i, ts] of rows) {
+          const key = `${u}\t${i}\t${ts}\t`;
+          if (seen.has(key)) repeats.set(key, (repeats.get(key) ?? 0) + 1);
+          seen.add(key);
+        }
+        const listedCount = new Map<string, number>();
+        for (const l of listed) listedCount.set(l, (listedCount.get(l) ?? 0) + 1);
+        for (const [key, c] of repeats) assert.ok((listedCount.get(key) ?? 0) >= c, `key ${JSON.stringify(key)} repeats ${c}×, listed ${listedCount.get(key) ?? 0}×`);
+        for (const l of listed) assert.ok(seen.has(l), `listed key ${JSON.stringify(l)} was never staged`);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

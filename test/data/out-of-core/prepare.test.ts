@@ -2,6 +2,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { generateInteractionLog, LOG_PRESETS, interactionsToSequences, kCoreFilter, leaveOneOutSplit, prepareOutOfCore, temporalSplit, readInteractions, readPreparedDataset, type ColumnNames, type SequenceDataset } from '../../../src/data/index.ts';
+import type { OutOfCoreOptions } from '../../../src/data/out-of-core/index.ts';
 import { tempDir } from '../helpers.ts';
 
 const t = tempDir();
@@ -29,10 +30,10 @@ function sameDataset(a: SequenceDataset, b: SequenceDataset): void {
 }
 
 /** Checks the out-of-core folder against the in-memory path, row for row and split for split. */
-async function compare(path: string, columns: ColumnNames, k: number, memoryLimit = '256MB', threads = 1): Promise<void> {
+async function compare(path: string, columns: ColumnNames, k: number, memoryLimit = '256MB', threads = 1, extra: Partial<OutOfCoreOptions> = {}): Promise<void> {
   const ref = await inMemory(path, columns, k);
   const out = t.path(`out${++n}`);
-  const r = await prepareOutOfCore(path, { format: 'csv', columns, outDir: out, kCore: k, memoryLimit, threads });
+  const r = await prepareOutOfCore(path, { format: 'csv', columns, outDir: out, kCore: k, memoryLimit, threads, ...extra });
   assert.equal(r.report.rowsIn, ref.report.rowsIn);
   assert.equal(r.report.rowsKept, ref.report.rowsKept);
   assert.deepEqual(r.report.rejectedByCode, ref.report.rejectedByCode);
@@ -99,6 +100,23 @@ describe('out-of-core prepare = the in-memory path', () => {
     await prepareOutOfCore(p, { format: 'csv', columns: withTime, outDir: t.path(`dups${n}`), threads: 1, rejectedPath: rejected });
     const got = readFileSync(rejected, 'utf-8').trimEnd().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string });
     assert.deepEqual(got.map((r) => `${r.line}: ${r.reason}`), [3, 5, 6, 8].map((l) => `${l}: duplicate of line ${l === 6 ? 4 : 2} (same user, item, timestamp)`));
+  });
+  it('duplicates through the repeated-key filter: a 32-bit filter (nearly every key a suspect) gives the same result', async () => {
+    const rows = ['user,item,ts'];
+    for (let u = 0; u < 60; u++) for (let j = 0; j < 12; j++) rows.push(`u${u},i${(u * 7 + j * 3) % 41},${(u * 13 + j) % 9}${j % 4 === 0 ? '.5' : ''}`);
+    // Copies of earlier rows, some two or three times, some far from their first line.
+    for (let c = 0; c < 90; c++) rows.push(rows[1 + ((c * 37) % (rows.length - 1))]!);
+    const p = file(rows.join('\n') + '\n');
+    const rejected: string[] = [];
+    for (const extra of [{}, { filterBitsLog2: 5 }, { filterBitsLog2: 6 }] as Partial<OutOfCoreOptions>[]) {
+      await compare(p, withTime, 2, '256MB', 1, extra);
+      const path = t.path(`rej${++n}.jsonl`);
+      await prepareOutOfCore(p, { format: 'csv', columns: withTime, outDir: t.path(`filtered${n}`), threads: 1, rejectedPath: path, ...extra });
+      rejected.push(readFileSync(path, 'utf-8'));
+    }
+    assert.ok(rejected[0]!.includes('duplicate of line'));
+    assert.equal(rejected[1], rejected[0]);
+    assert.equal(rejected[2], rejected[0]);
   });
   it('a tiny memory limit (spilling to disk) gives the same result', async () => {
     const rows = ['user,item,ts'];
