@@ -12,9 +12,8 @@
  * item's genre in one column, which the 29-column CTR table spreads over 19 flags.
  * The split is the issue's 80k/20k, stratified by the label, seeded.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Rng } from '../src/core/index.ts';
+import { ml100kDataDir } from './ml100k-synth-split.ts';
 import { genreColumn, loadMovieLensCtr, MOVIELENS_GENRES, MOVIELENS_LABEL, selectRows, type Cell, type MovieLensCtr, type Table, type TableMetadata } from '../src/data/index.ts';
 
 export const ANCHOR9_COLUMNS = ['timestamp', 'age', 'gender', 'occupation', 'zip_region', 'release_year', 'n_genres', 'main_genre', MOVIELENS_LABEL] as const;
@@ -108,12 +107,7 @@ export interface Ml100kAnchor9Split {
  * stratified by the label. Exits with a message (status 2) when ../shared/data/ml-100k is missing.
  */
 export async function loadMl100kAnchor9Split(script: string, rows = 100000): Promise<Ml100kAnchor9Split> {
-  const dataDir = resolve(process.cwd(), '../shared/data/ml-100k');
-  if (!existsSync(resolve(dataDir, 'ml-100k.inter'))) {
-    console.error(`${script}: ${dataDir} not found (it lives in ../shared/data beside the project)`);
-    process.exit(2);
-  }
-  const { table, metadata } = anchor9FromCtr(await loadMovieLensCtr(dataDir));
+  const { table, metadata } = anchor9FromCtr(await loadMovieLensCtr(ml100kDataDir(script)));
   const rng = new Rng(12345).split('synth-report-anchor9');
   const order = Int32Array.from({ length: table.rowCount }, (_, i) => i);
   rng.split('rows').shuffle(order);

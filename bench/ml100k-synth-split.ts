@@ -14,14 +14,19 @@ export interface Ml100kSynthSplit {
   readonly metadata: TableMetadata;
 }
 
-/** Exits with a message (status 2) when ../shared/data/ml-100k is not beside the project. */
-export async function loadMl100kSynthSplit(script: string, rows = 20000): Promise<Ml100kSynthSplit> {
+/** ../shared/data/ml-100k; exits with a message (status 2) when it is not beside the project. */
+export function ml100kDataDir(script: string): string {
   const dataDir = resolve(process.cwd(), '../shared/data/ml-100k');
   if (!existsSync(resolve(dataDir, 'ml-100k.inter'))) {
     console.error(`${script}: ${dataDir} not found (it lives in ../shared/data beside the project)`);
     process.exit(2);
   }
-  const ml = await loadMovieLensCtr(dataDir);
+  return dataDir;
+}
+
+/** Exits with a message (status 2) when ../shared/data/ml-100k is not beside the project. */
+export async function loadMl100kSynthSplit(script: string, rows = 20000): Promise<Ml100kSynthSplit> {
+  const ml = await loadMovieLensCtr(ml100kDataDir(script));
   const order = Int32Array.from({ length: ml.table.rowCount }, (_, i) => i);
   new Rng(12345).split('synth-report-rows').shuffle(order);
   const picked = order.slice(0, Math.min(rows, order.length));
