@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CancelToken, ConfigError, peakRssMiB, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CancelToken, ConfigError, InterruptedError, peakRssMiB, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
@@ -43,6 +44,8 @@ export interface LiftOptions {
    * this process runs the units: runLiftExperiment sets it for the in-process executor.
    */
   readonly reuseBaselineRuns?: boolean;
+  /** How often a process waiting on a run another process holds asks again (default 15 s). */
+  readonly claimPollMs?: number;
 }
 
 export interface ArmSummary {
@@ -435,9 +438,19 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
     for (const seed of new Set([...wanted.values()].map((g) => g.seed))) {
       const forSeed = [...wanted.values()].filter((g) => g.seed === seed);
       progress.line(`generators: ${forSeed.length} generator(s) are the first ${forSeed.map((g) => g.epochs ?? 20).join('/')} epochs of the baseline's seed-${seed} run; it runs first and they are taken from it`);
-      await runUnitRecord({ key: liftUnitKey('baseline', seed), arm: 'baseline', seed }, { progress, claims: inProcessExecutor.claims, ...(o.cancel ? { cancel: o.cancel } : {}) }, (_seed, epoch, rec, logs) => {
-        for (const g of forSeed) if (epoch === (g.epochs ?? 20)) cacheGeneratorSnapshot(split.train, g, rec, logs, `the baseline's seed-${seed} run after epoch ${epoch}`);
-      });
+      for (let waited = false; ; waited = true) {
+        const rec = await runUnitRecord({ key: liftUnitKey('baseline', seed), arm: 'baseline', seed }, { progress, claims: inProcessExecutor.claims, ...(o.cancel ? { cancel: o.cancel } : {}) }, (_seed, epoch, rec, logs) => {
+          for (const g of forSeed) if (epoch === (g.epochs ?? 20)) cacheGeneratorSnapshot(split.train, g, rec, logs, `the baseline's seed-${seed} run after epoch ${epoch}`);
+        });
+        if (rec.outcome === 'done' || forSeed.every((g) => generatorIsCached(split.train, g))) break;
+        // Another process sharing the folder holds this baseline run, and its snapshot will be the
+        // generator: wait for it rather than train the same epochs here. Asking again takes the run
+        // over if that process has died (claimRun), and ends the wait once the run is done (a run
+        // that stopped early leaves no snapshot, and the generator is then trained as before).
+        if (!waited) progress.line(`generators: another process is training the baseline's seed-${seed} run; waiting for its epoch-${forSeed.map((g) => g.epochs ?? 20).join('/')} snapshot instead of training the same epochs here`);
+        if (o.cancel?.cancelled) throw new InterruptedError('interrupted while waiting for another process\'s baseline run');
+        await sleep(o.claimPollMs ?? 15_000);
+      }
     }
   };
   // Under a queue (sharedFits 'jobs') each distinct model is a fit job of its own that runs before

@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Rng, ConfigError } from '../../src/core/index.ts';
@@ -349,4 +350,30 @@ test("a generator that is exactly the baseline's first epochs is taken from the 
   const lines2: string[] = [];
   await runLiftExperiment({ config: other, baseDir: tmp, out: join(tmp, 'out-no-match'), progress: { line: (l) => void lines2.push(l) } });
   assert.ok(!lines2.some((l) => /generator\(s\) are the first/.test(l)));
+});
+
+test("a second process sharing the folder waits for the baseline run another process holds instead of training the generator again, and takes the run over when that process dies", async () => {
+  const model = tinySasrec('ce');
+  const similarity = { kind: 'model-embedding', topK: 5, model: { epochs: 2, seed: 0, config: model.config, trainer: model.trainer } };
+  const config = parseExperimentConfig({
+    name: 'tiny-reuse', data: { path: data }, model, seeds: 1, epochs: 3, patience: 10, bootstrap: { resamples: 100 },
+    arms: [{ name: 'neighbours', online: { pipeline: { version: 1, resources: { similarity }, steps: [{ op: 'substitute', ratio: 0.5 }] }, probability: 1, keepTargets: true } }],
+  });
+  const out = join(tmp, 'out-wait');
+  // "Another process": a live pid holding the baseline's seed-0 lock.
+  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+  mkdirSync(join(out, 'arms', 'baseline', 'seeds'), { recursive: true });
+  writeFileSync(join(out, 'arms', 'baseline', 'seeds', 'seed0.lock'), String(holder.pid));
+  const lines: string[] = [];
+  const run = runLiftExperiment({ config, baseDir: tmp, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
+  const waiting = /another process is training the baseline's seed-0 run; waiting/;
+  for (let t = 0; t < 250 && !lines.some((l) => waiting.test(l)); t++) await new Promise((r) => setTimeout(r, 20));
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.once('exit', r));
+  const r = await run;
+  assert.ok(lines.some((l) => waiting.test(l)), lines.join('\n'));
+  assert.ok(!lines.some((l) => /generator \(forward\): epoch/.test(l)), 'the generator is not trained on its own while the baseline run is held elsewhere');
+  assert.ok(lines.some((l) => /generator \(forward\): loaded .* \(the baseline's seed-0 run after epoch 2\)/.test(l)), 'the run taken over gives the snapshot');
+  assert.equal(r.pending, undefined);
+  assert.equal(r.arms.length, 2);
 });
