@@ -108,6 +108,11 @@ export interface PreparedData {
  * The seed loop of runEvaluation on prepared data. A seed whose result file (seeds/seedN.json)
  * exists with the same fingerprint is not redone, so an interrupted experiment resumes.
  */
+/** The lock file a process holds while it trains seed `seed` of the run in `out` (workers sharing the folder skip a held seed). */
+export function seedLockPath(out: string, seed: number): string {
+  return join(out, 'seeds', `seed${seed}.lock`);
+}
+
 export async function evaluateOnSplit(prepared: PreparedData, config: Omit<EvaluateConfig, 'data' | 'format' | 'load'> & { data?: string; format?: DataFormat }): Promise<EvaluateResult> {
   const progress = config.progress ?? silentProgress;
   const { dataset, report, split } = prepared;
@@ -131,7 +136,7 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
       seedResults.push(done.result);
       continue;
     }
-    const lock = config.shareWithWorkers ? claimRun(join(config.out, 'seeds', `seed${seed}.lock`)) : undefined;
+    const lock = config.shareWithWorkers ? claimRun(seedLockPath(config.out, seed)) : undefined;
     if (lock === null) {
       progress.line(`seed ${seed}: another worker is training it; skipped here`);
       pendingSeeds.push(seed);

@@ -20,9 +20,9 @@ import {
 import { expandTrainViewDetailed, loadPipeline, maskToken, type ItemAttributes, type Pipeline } from '../augment/index.ts';
 import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { ModelSpec, TrainingAugmentation, TrainingWarmup, SequenceTransform } from '../models/index.ts';
-import { evaluateOnSplit, type EvaluateConfig, type EvaluateResult } from './evaluate.ts';
+import { evaluateOnSplit, seedLockPath, type EvaluateConfig, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
-import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
+import { claimRun, inProcessExecutor, readRunResult, runHeldElsewhere, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { cacheGeneratorSnapshot, declaredModels, fitPipelineGenerators, fitSequenceGenerator, generatorCacheName, generatorIsCached, generatorIsPrefixOf, type SequenceGeneratorOptions } from './generators.ts';
 import { armModelSpec, experimentModelSpec, runEnvironment, type ArmConfig, type ExperimentConfig } from './config.ts';
 
@@ -438,17 +438,23 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
     for (const seed of new Set([...wanted.values()].map((g) => g.seed))) {
       const forSeed = [...wanted.values()].filter((g) => g.seed === seed);
       progress.line(`generators: ${forSeed.length} generator(s) are the first ${forSeed.map((g) => g.epochs ?? 20).join('/')} epochs of the baseline's seed-${seed} run; it runs first and they are taken from it`);
-      for (let waited = false; ; waited = true) {
-        const rec = await runUnitRecord({ key: liftUnitKey('baseline', seed), arm: 'baseline', seed }, { progress, claims: inProcessExecutor.claims, ...(o.cancel ? { cancel: o.cancel } : {}) }, (_seed, epoch, rec, logs) => {
-          for (const g of forSeed) if (epoch === (g.epochs ?? 20)) cacheGeneratorSnapshot(split.train, g, rec, logs, `the baseline's seed-${seed} run after epoch ${epoch}`);
-        });
-        if (rec.outcome === 'done' || forSeed.every((g) => generatorIsCached(split.train, g))) break;
+      const unit = { key: liftUnitKey('baseline', seed), arm: 'baseline', seed };
+      const snapshot: NonNullable<EvaluateConfig['afterEpoch']> = (_seed, epoch, rec, logs) => {
+        for (const g of forSeed) if (epoch === (g.epochs ?? 20)) cacheGeneratorSnapshot(split.train, g, rec, logs, `the baseline's seed-${seed} run after epoch ${epoch}`);
+      };
+      for (let first = true; ; first = false) {
+        // Ask for the run the first time and whenever nobody holds it any more: that trains it,
+        // takes it over from a process that died (claimRun), or finds it done.
+        if (first || !runHeldElsewhere(seedLockPath(join(o.out, 'arms', 'baseline'), seed))) {
+          const rec = await runUnitRecord(unit, { progress, claims: inProcessExecutor.claims, ...(o.cancel ? { cancel: o.cancel } : {}) }, snapshot);
+          if (rec.outcome === 'done') break;
+        }
+        if (forSeed.every((g) => generatorIsCached(split.train, g))) break;
         // Another process sharing the folder holds this baseline run, and its snapshot will be the
-        // generator: wait for it rather than train the same epochs here. Asking again takes the run
-        // over if that process has died (claimRun), and ends the wait once the run is done (a run
-        // that stopped early leaves no snapshot, and the generator is then trained as before).
-        if (!waited) progress.line(`generators: another process is training the baseline's seed-${seed} run; waiting for its epoch-${forSeed.map((g) => g.epochs ?? 20).join('/')} snapshot instead of training the same epochs here`);
-        if (o.cancel?.cancelled) throw new InterruptedError('interrupted while waiting for another process\'s baseline run');
+        // generator: wait for it rather than train the same epochs here (a run that stops early
+        // leaves no snapshot, and the generator is then trained as before).
+        if (first) progress.line(`generators: another process is training the baseline's seed-${seed} run; waiting for its epoch-${forSeed.map((g) => g.epochs ?? 20).join('/')} snapshot instead of training the same epochs here`);
+        if (o.cancel?.cancelled) throw new InterruptedError("interrupted while waiting for another process's baseline run");
         await sleep(o.claimPollMs ?? 15_000);
       }
     }

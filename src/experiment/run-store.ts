@@ -167,6 +167,17 @@ export async function writeStoredRun(store: Store, key: string, fingerprint: unk
   await store.put(key, new TextEncoder().encode(JSON.stringify(runRecord(fingerprint, result), null, 2) + '\n'));
 }
 
+/** Whether a live process other than this one holds the lock file `path` (read-only: claims nothing). */
+export function runHeldElsewhere(path: string): boolean {
+  let pid = Number.NaN;
+  try {
+    pid = Number(readFileSync(path, 'utf8'));
+  } catch {
+    return false;
+  }
+  return pid !== process.pid && processAlive(pid);
+}
+
 /** A claimed run: release() removes the lock file (idempotent). */
 export interface RunLock {
   readonly path: string;
