@@ -14,10 +14,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { InterruptedError, silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { experimentSchema, parseWithSchema, runEnvironment, type ExperimentConfig } from './config.ts';
-import { runLiftExperiment, type ArmSummary } from './lift.ts';
+import { runLiftExperiment, type ArmSummary, type LiftOptions } from './lift.ts';
+import { heldRunsUnder } from './run-store.ts';
 
 const budgetSchema = z
   .object({
@@ -55,6 +57,8 @@ export interface RecipeOptions {
   readonly out: string;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
+  /** How often a process waiting on runs other processes sharing the folder hold looks again (default 15 s). */
+  readonly claimPollMs?: number;
 }
 
 export interface RecipeResult {
@@ -93,9 +97,8 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
   progress.line(`── screen: baseline + ${config.arms.length} candidates, ${screenBudget.seeds} seed(s)${screenBudget.epochs ? `, ≤ ${screenBudget.epochs} epochs` : ''}`);
   const screenOut = join(o.out, 'screen');
   const t0 = performance.now();
-  const screen = await runLiftExperiment({ config: phaseConfig(config, screenBudget, config.arms, 'screen'), baseDir: o.baseDir, out: screenOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+  const screen = await runPhase(o, { config: phaseConfig(config, screenBudget, config.arms, 'screen'), baseDir: o.baseDir, out: screenOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
   const screenSeconds = (performance.now() - t0) / 1000;
-  if (screen.pending) throw new Error('the screen has runs another worker is still producing; run the procedure again when they finish');
   const [baseline, ...candidates] = screen.arms;
   const baseValid = baseline!.valid[metric]!;
   const ranked = candidates.map((a) => ({ name: a.name, valid: a.valid[metric]!, validLift: (a.valid[metric]! - baseValid) / baseValid })).sort((a, b) => b.valid - a.valid || a.name.localeCompare(b.name));
@@ -121,8 +124,7 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
     if (continued.length > 0) progress.line(`── confirm continues the screen's training of ${continued.join(', ')} (same seed and data, a larger epoch cap) instead of training them again`);
     progress.line(`── confirm: baseline vs ${chosen}, ${confirmBudget.seeds} seeds${confirmBudget.epochs ? `, ≤ ${confirmBudget.epochs} epochs` : ''}`);
     const t1 = performance.now();
-    const c = await runLiftExperiment({ config: phaseConfig(config, confirmBudget, [arm], 'confirm'), baseDir: o.baseDir, out: confirmOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
-    if (c.pending) throw new Error('the confirmation has runs another worker is still producing; run the procedure again when they finish');
+    const c = await runPhase(o, { config: phaseConfig(config, confirmBudget, [arm], 'confirm'), baseDir: o.baseDir, out: confirmOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
     confirm = { seconds: (performance.now() - t1) / 1000, baseline: c.arms[0]!, arm: c.arms[1]! };
     table = `${c.table}\nchosen on validation in the screen: ${chosen}`;
   }
@@ -149,6 +151,25 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
     environment: runEnvironment(),
   });
   return result;
+}
+
+/**
+ * One phase (screen or confirm) to the end. Several processes may work on one procedure folder:
+ * each trains the runs nobody holds, and one that finds the rest held by others waits for them
+ * (their lock files) and then aggregates, so every process goes on to the next phase together
+ * instead of stopping. A run whose process died is free again and is taken over on the next pass.
+ */
+async function runPhase(o: RecipeOptions, phase: LiftOptions): Promise<Awaited<ReturnType<typeof runLiftExperiment>>> {
+  const progress = o.progress ?? silentProgress;
+  for (let first = true; ; first = false) {
+    const r = await runLiftExperiment(phase);
+    if (!r.pending) return r;
+    if (first) progress.line(`── waiting for ${r.pending.join(', ')}: other processes sharing ${phase.out} are training them; this one goes on when they finish`);
+    while (heldRunsUnder(phase.out).length > 0) {
+      if (o.cancel?.cancelled) throw new InterruptedError(`interrupted while waiting for runs other processes hold in ${phase.out}`);
+      await sleep(o.claimPollMs ?? 15_000);
+    }
+  }
 }
 
 /**

@@ -18,8 +18,8 @@
  * Records written before this store (fingerprints as JSON strings, or under other key names) are
  * still read: a string fingerprint is parsed before comparing, and `legacy` maps other shapes.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { canonicalJson, processAlive, writeJsonAtomic } from '../core/index.ts';
 import type { Store } from './store.ts';
 
@@ -176,6 +176,18 @@ export function runHeldElsewhere(path: string): boolean {
     return false;
   }
   return pid !== process.pid && processAlive(pid);
+}
+
+/** The lock files under `folder` (recursively) that live processes other than this one hold: runs being produced elsewhere. */
+export function heldRunsUnder(folder: string): string[] {
+  if (!existsSync(folder)) return [];
+  const held: string[] = [];
+  for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.lock')) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (runHeldElsewhere(path)) held.push(path);
+  }
+  return held.sort();
 }
 
 /** A claimed run: release() removes the lock file (idempotent). */

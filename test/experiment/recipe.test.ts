@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../src/core/index.ts';
 import { parseExperimentConfig, parseRecipeExperimentConfig, runLiftExperiment, runRecipeExperiment } from '../../src/experiment/index.ts';
@@ -49,6 +50,25 @@ test('recipe: the screen ranks candidates on validation, the chosen one is confi
     assert.equal(summary.confirm.arm.name, expected);
     assert.ok(summary.confirm.arm.significance.tTest.pValue >= 0);
   } else assert.equal(existsSync(join(out, 'confirm')), false);
+});
+
+test('recipe: a process that finds a screen run held by another process waits for it and goes on to the confirmation, instead of stopping', async () => {
+  const out = join(dir, 'shared');
+  // "Another process" holding the screen's crop-reorder seed-0 run.
+  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+  mkdirSync(join(out, 'screen', 'arms', 'crop-reorder', 'seeds'), { recursive: true });
+  writeFileSync(join(out, 'screen', 'arms', 'crop-reorder', 'seeds', 'seed0.lock'), String(holder.pid));
+  const lines: string[] = [];
+  const running = runRecipeExperiment({ config: parseRecipeExperimentConfig(raw()), baseDir: dir, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
+  const waiting = /waiting for crop-reorder\/seed0: other processes sharing .* are training them/;
+  for (let t = 0; t < 250 && !lines.some((l) => waiting.test(l)); t++) await new Promise((r) => setTimeout(r, 20));
+  const waitedWhileHeld = lines.some((l) => waiting.test(l)) && !existsSync(join(out, 'screen', 'results.json'));
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.once('exit', r));
+  const r = await running;
+  assert.ok(waitedWhileHeld, lines.join('\n'));
+  assert.ok(existsSync(join(out, 'results.json')), 'the procedure ran to its end in this process');
+  assert.equal(r.chosen, JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8')).chosen, 'the same choice as the run with no other process');
 });
 
 test('recipe: with a margin no candidate clears, nothing is confirmed and no expansion is recommended', async () => {
