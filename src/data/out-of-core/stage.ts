@@ -10,9 +10,9 @@
  * non-ASCII, any value that would be rejected or normalised — goes down the general path
  * (`scanDelimited` + `RowStager`), which is the readers' code. The fast path only ever accepts a
  * line the general path would accept, and writes the same staged bytes (tested on random input).
- * With a suspects file, each staged key also goes through RepeatFilter, which lists the keys that
- * may repeat an earlier one (`user \t item \t timestamp \t event \n`), so DuckDB looks for
- * duplicates among those rows only.
+ * With a suspects file, each staged row's key also goes through RepeatFilter: a row whose key may
+ * repeat an earlier one is moved from the staging file to the suspects file (same line format), so
+ * DuckDB looks for duplicates among those rows only and parses each staged row once.
  */
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { DataValidationError } from '../../core/errors.ts';
@@ -48,7 +48,7 @@ export interface StageOptions {
 export interface Staged {
   /** Data rows read (kept + rejected so far; duplicates are found later among the staged rows). */
   readonly rowsIn: number;
-  /** Rows written to the staging file. */
+  /** Rows kept: written to the staging file, or to the suspects file (`suspects` of them). */
   readonly staged: number;
   /** sha256 of the input's bytes (decompressed for gzip), as the in-memory readers' checksum. */
   readonly checksum: string;
@@ -68,7 +68,8 @@ export interface Staged {
   readonly lastLine: number;
   /**
    * Staged rows whose key (user, item, timestamp, event) may repeat an earlier staged row's key —
-   * written to the suspects file (see RepeatFilter); 0 without a suspects file or a timestamp column.
+   * written to the suspects file instead of the staging file (see RepeatFilter), in the same format;
+   * 0 without a suspects file or a timestamp column.
    */
   readonly suspects: number;
 }
@@ -107,6 +108,10 @@ export class ChunkWriter {
   }
   get position(): number {
     return this.pos;
+  }
+  /** Drops the buffered bytes from `pos` on (RepeatFilter moves suspect rows out of the buffer). */
+  truncate(pos: number): void {
+    this.pos = pos;
   }
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
@@ -156,19 +161,20 @@ export class ChunkWriter {
 /**
  * A Bloom filter over the staged rows' duplicate keys (the `user \t item \t timestamp \t event`
  * bytes of a staged line), with two hash functions and a fixed number of bits. A key whose bits are
- * all set already *may* repeat an earlier key; it is written to the suspects file. A key that does
- * repeat one is always caught (its first copy set the bits), so the duplicates are exactly among the
- * rows whose key is a suspect: DuckDB then needs the suspects' keys and a semi-join, not an
- * aggregate over every row. False positives only add suspects (never a rejection): the exact check
- * is DuckDB's. Equal keys are equal bytes: ids are checkId's strings (or canonical integers), the
- * timestamp is a number printed by JS (one text per value) and an event is either its text or its
- * JSON (which always holds a backslash, which a plain event never does).
+ * all set already *may* repeat an earlier key: its row is moved from the staging file to the
+ * suspects file. A key that does repeat one is always caught (its first copy set the bits), so the
+ * duplicates are exactly among the suspects' rows: DuckDB then needs the suspects' keys and a
+ * semi-join, not an aggregate over every row, and each row is parsed once (from one file or the
+ * other). False positives only add suspects (never a rejection): the exact check is DuckDB's. Equal
+ * keys are equal bytes: ids are checkId's strings (or canonical integers), the timestamp is a number
+ * printed by JS (one text per value) and an event is either its text or its JSON (which always holds
+ * a backslash, which a plain event never does).
  */
 export class RepeatFilter {
   private readonly bits: Int32Array;
   private readonly mask: number;
   suspects = 0;
-  /** Keys noted but not yet looked up: their place in the staging buffer, word and bit mask. */
+  /** Rows noted but not yet looked up: their place in the staging buffer, word and bit mask. */
   private readonly starts = new Int32Array(BATCH);
   private readonly ends = new Int32Array(BATCH);
   private readonly words = new Int32Array(BATCH);
@@ -186,46 +192,66 @@ export class RepeatFilter {
   }
 
   /**
-   * staging.buffer[s, e) is a staged key (still in the staging buffer). It is hashed now and looked
-   * up, in file order, in a batch before the buffer is flushed: lookups in a tight loop overlap their
-   * cache misses, which one lookup per row between the parsing does not (~3× less CPU at 2^29 bits).
+   * staging.buffer[s, e) is the staged row just written (every staged row is noted, in order, so the
+   * noted rows lie back to back and the last one ends at the buffer's position): its line number and
+   * a tab, the key [k, e - 1) and a line break. The key is hashed now and looked up, in file order, in
+   * a batch before the buffer is flushed: lookups in a tight loop overlap their cache misses, which
+   * one lookup per row between the parsing does not (~3× less CPU at 2^29 bits).
    */
-  note(s: number, e: number): void {
+  note(s: number, k: number, e: number): void {
     const buf = this.staging.buffer;
     // Two FNV-style hashes (different offsets and odd multipliers), each finished by an avalanche
     // mix so that every bit of the result depends on every byte.
     let h1 = 0x811c9dc5;
     let h2 = 0x2545f491;
-    for (let p = s; p < e; p++) {
+    for (let p = k; p < e - 1; p++) {
       const c = buf[p]!;
       h1 = Math.imul(h1 ^ c, 0x01000193);
       h2 = Math.imul(h2 ^ c, 0x5bd1e995);
     }
     // Both bits in one 32-bit word (a blocked Bloom filter): one cache line per key.
     const h = avalanche(h2 ^ 0x68e31da4);
-    const k = this.pending++;
-    this.starts[k] = s;
-    this.ends[k] = e;
-    this.words[k] = (avalanche(h1) & this.mask) >>> 5;
-    this.masks[k] = (1 << (h & 31)) | (1 << ((h >>> 5) & 31));
+    const j = this.pending++;
+    this.starts[j] = s;
+    this.ends[j] = e;
+    this.words[j] = (avalanche(h1) & this.mask) >>> 5;
+    this.masks[j] = (1 << (h & 31)) | (1 << ((h >>> 5) & 31));
     if (this.pending === BATCH) this.drain(buf);
   }
 
-  /** Looks up the noted keys in order; a key whose bits were all set already goes to the suspects file. */
+  /**
+   * Looks up the noted rows in order; a row whose key's bits were all set already is copied to the
+   * suspects file and cut out of the staging buffer (the rows after it move up, one copy per run of
+   * kept rows).
+   */
   private drain(buf: Buffer): void {
-    const { bits, words, masks } = this;
-    for (let k = 0; k < this.pending; k++) {
-      const w = words[k]!;
-      const m = masks[k]!;
+    const { bits, words, masks, starts, ends } = this;
+    // Where the next kept byte goes once a row has been cut out (-1: none cut yet), and where the
+    // kept bytes not yet moved begin.
+    let dst = -1;
+    let run = 0;
+    for (let j = 0; j < this.pending; j++) {
+      const w = words[j]!;
+      const m = masks[j]!;
       const seen = (bits[w]! & m) === m;
       bits[w]! |= m;
       if (!seen) continue;
       this.suspects++;
-      const s = this.starts[k]!;
-      const e = this.ends[k]!;
-      this.out.reserve(e - s + 1);
+      const s = starts[j]!;
+      const e = ends[j]!;
+      this.out.reserve(e - s);
       this.out.bytes(buf, s, e);
-      this.out.byte(NL);
+      if (dst < 0) dst = s;
+      else if (s > run) {
+        buf.copyWithin(dst, run, s);
+        dst += s - run;
+      }
+      run = e;
+    }
+    if (dst >= 0) {
+      const end = this.staging.position;
+      if (end > run) buf.copyWithin(dst, run, end);
+      this.staging.truncate(dst + end - run);
     }
     this.pending = 0;
   }
@@ -294,11 +320,12 @@ class RowStager {
     const out = this.out;
     // One reservation for the whole line, so the key's bytes are still in the buffer when the filter reads them.
     out.reserve((head.length + key.length) * 3 + 1);
+    const start = out.position;
     out.write(head);
     const keyStart = out.position;
     out.write(key);
-    this.repeats?.note(keyStart, out.position);
     out.byte(NL);
+    this.repeats?.note(start, keyStart, out.position);
     this.staged++;
     return true;
   }
@@ -306,8 +333,8 @@ class RowStager {
 
 /**
  * Reads the log in `o.format` and writes its valid rows to `stagePath`; rejections go to `sink`.
- * With `suspectsPath` and a timestamp column, the keys of rows that may duplicate an earlier row
- * (RepeatFilter) are written there, one `user \t item \t timestamp \t event` line each.
+ * With `suspectsPath` and a timestamp column, the rows that may duplicate an earlier row
+ * (RepeatFilter) are written there instead, in the staging file's format.
  */
 export async function stageRows(path: string, o: StageOptions, sink: RejectionSink, stagePath: string, suspectsPath?: string): Promise<Staged> {
   const out = new ChunkWriter(stagePath);
@@ -405,6 +432,7 @@ function fastDelimitedLine(L: FastLayout, starts: Int32Array, line: number, b: B
   if (ids.int32 && !(ids.integer && ue - us <= 9 && ie - is <= 9)) ids.int32 = false;
   ids.lastLine = line;
   out.reserve(end + 40);
+  const start = out.position;
   out.uint(line);
   out.byte(TAB);
   const keyStart = out.position;
@@ -416,8 +444,8 @@ function fastDelimitedLine(L: FastLayout, starts: Int32Array, line: number, b: B
   else out.byte(ZERO);
   out.byte(TAB);
   if (L.eventType >= 0) out.bytes(b, es, ee);
-  repeats?.note(keyStart, out.position);
   out.byte(NL);
+  repeats?.note(start, keyStart, out.position);
   return true;
 }
 

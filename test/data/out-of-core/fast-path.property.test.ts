@@ -91,8 +91,15 @@ describe('the repeated-key filter', () => {
         const suspects = t.path(`keys${n}-suspects.tsv`);
         const sink = new RejectionSink(p);
         const r = await stageRows(p, { format: 'csv', columns: { user: 'u', item: 'i', timestamp: 'ts' }, filterBitsLog2: bits }, sink, t.path(`keys${n}.tsv`), suspects);
-        const listed = readFileSync(suspects, 'utf-8').split('\n').filter((l) => l !== '');
-        assert.equal(r.suspects, listed.length);
+        // Suspect rows are moved out of the staging file: `line \t key`, and each kept row is in exactly one of the two files.
+        const listedRows = readFileSync(suspects, 'utf-8').split('\n').filter((l) => l !== '');
+        const stagedRows = readFileSync(t.path(`keys${n}.tsv`), 'utf-8').split('\n').filter((l) => l !== '');
+        assert.equal(r.suspects, listedRows.length);
+        assert.equal(r.staged, stagedRows.length + listedRows.length);
+        const lineOf = (row: string): number => Number(row.slice(0, row.indexOf('\t')));
+        assert.deepEqual([...stagedRows, ...listedRows].map(lineOf).sort((a, b) => a - b), Array.from({ length: rows.length }, (_, k) => k + 2));
+        for (const f of [stagedRows, listedRows]) assert.deepEqual(f.map(lineOf), f.map(lineOf).sort((a, b) => a - b), 'each file keeps file order');
+        const listed = listedRows.map((l) => l.slice(l.indexOf('\t') + 1));
         // Each row whose key appeared before must be listed (as many times as it repeats, at least).
         const seen = new Set<string>();
         const repeats = new Map<string, number>();
