@@ -6,7 +6,7 @@
  *     line \t user \t item \t timestamp \t event \n
  *
  * CSV/TSV lines take a byte-level fast path when they are plain printable ASCII and every checked
- * field has its simplest valid form (see `fastDelimitedLine`); everything else — quotes, spaces,
+ * field has its simplest valid form (see `fastRow`); everything else — quotes, spaces,
  * non-ASCII, any value that would be rejected or normalised — goes down the general path
  * (`scanDelimited` + `RowStager`), which is the readers' code. The fast path only ever accepts a
  * line the general path would accept, and writes the same staged bytes (tested on random input).
@@ -18,7 +18,7 @@ import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { DataValidationError } from '../../core/errors.ts';
 import { scanDelimited } from '../csv.ts';
 import { parquetInteractionSelect, streamParquet, withDuckDB } from '../duckdb.ts';
-import { clipRaw, decodeLine, forEachLine, lenientText, sha256File } from '../lines.ts';
+import { clipRaw, decodeLine, forEachLine, lenientText, sha256File, type LineCursor } from '../lines.ts';
 import { jsonObjectLine, type RejectionSink } from '../rejections.ts';
 import { InteractionRowRules, clip, type ColumnNames, type IdType } from '../validate.ts';
 
@@ -137,6 +137,20 @@ export class ChunkWriter {
   /** A non-negative safe integer in decimal — the caller reserved 16 bytes. */
   uint(n: number): void {
     const buf = this.buf;
+    if (n <= 0x7fffffff) {
+      // Line numbers: 32-bit integer division, much cheaper than Math.floor on doubles.
+      let digits = 1;
+      for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      let x = n;
+      do {
+        const q = (x / 10) | 0;
+        buf[--p] = 48 + x - q * 10;
+        x = q;
+      } while (x > 0);
+      return;
+    }
     let digits = 1;
     for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
     let p = this.pos + digits;
@@ -376,62 +390,88 @@ interface FastLayout {
   readonly eventSet: Set<string> | undefined;
 }
 
+/** The fast path follows at most this many fields: one bit each in the non-digit mask of `fastRow`. */
+const MAX_FAST_FIELDS = 32;
+
 /**
- * One CSV/TSV data line on the fast path; returns false (having done nothing) unless the line
- * certainly passes every general-path check unchanged:
- * - every byte is printable ASCII other than space and the quote character (a trailing CR is
- *   dropped, as decodeLine does), so no field is quoted, trimmed or holds a control character;
+ * One CSV/TSV data line on the fast path, starting at b[s]. It ends at the first `\n` (or `\r\n`)
+ * before `n`, or at `n` itself when `atEnd` (a line handed over without its `\n`; a trailing CR is
+ * dropped, as decodeLine does). Returns the offset after the line's terminator, or -1 — having
+ * written nothing — when the line has no terminator before `n` (without `atEnd`) or is not certainly
+ * one that passes every general-path check unchanged:
+ * - every byte is printable ASCII other than space and the quote character, so no field is quoted,
+ *   trimmed or holds a control character;
  * - it has the header's field count and is not the header itself;
  * - ids are 1..512 characters (with integer ids: digits without a leading zero), so checkId
  *   returns them unchanged;
  * - the timestamp is 1..15 digits without a leading zero, so Number() is exact and prints back
  *   the same digits;
  * - the event type holds no backslash (so needs no escaping) and is in the allowed set.
+ * The one loop over the bytes also notes which fields hold a non-digit, so the id and timestamp
+ * checks need no second pass.
  */
-function fastDelimitedLine(L: FastLayout, starts: Int32Array, line: number, b: Buffer, out: ChunkWriter, ids: StagedShape, repeats: RepeatFilter | undefined): boolean {
-  let end = b.length;
-  if (end > 0 && b[end - 1] === CR) end--;
-  if (end === 0) return false;
+function fastRow(L: FastLayout, starts: Int32Array, line: number, b: Buffer, s: number, n: number, atEnd: boolean, out: ChunkWriter, ids: StagedShape, repeats: RepeatFilter | undefined): number {
   const { delimiter, quote, nFields } = L;
   let f = 0;
-  starts[0] = 0;
-  for (let p = 0; p < end; p++) {
-    const c = b[p]!;
+  starts[0] = s;
+  // Bit f of `nonDigit`: field f holds a byte other than 0-9 (nFields ≤ MAX_FAST_FIELDS).
+  let nonDigit = 0;
+  let bit = 1;
+  let p = s;
+  let c = 0;
+  for (; p < n; p++) {
+    c = b[p]!;
     if (c === delimiter) {
-      if (++f >= nFields) return false;
+      if (++f >= nFields) return -1;
       starts[f] = p + 1;
-    } else if (c < 0x21 || c > 0x7e || c === quote) return false;
+      bit = 1 << f;
+    } else if (c < ZERO || c > NINE) {
+      if (c < 0x21 || c > 0x7e || c === quote) break;
+      nonDigit |= bit;
+    }
   }
-  if (f !== nFields - 1) return false;
+  let end: number;
+  let next: number;
+  if (p < n) {
+    end = p;
+    if (c === NL) next = p + 1;
+    else if (c === CR && p + 1 < n && b[p + 1] === NL) next = p + 2;
+    else if (c === CR && p + 1 === n && atEnd) next = n;
+    else return -1;
+  } else if (atEnd) end = next = n;
+  else return -1;
+  if (end === s || f !== nFields - 1) return -1;
   starts[nFields] = end + 1;
-  if (end === L.header.length && b.compare(L.header, 0, end, 0, end) === 0) return false;
+  const header = L.header;
+  if (end - s === header.length && b.compare(header, 0, header.length, s, end) === 0) return -1;
   const us = starts[L.user]!;
   const ue = starts[L.user + 1]! - 1;
   const is = starts[L.item]!;
   const ie = starts[L.item + 1]! - 1;
-  if (!fastId(b, us, ue, L.integerIds) || !fastId(b, is, ie, L.integerIds)) return false;
+  const userDigits = ((nonDigit >>> L.user) & 1) === 0;
+  const itemDigits = ((nonDigit >>> L.item) & 1) === 0;
+  if (!fastId(b, us, ue, L.integerIds, userDigits) || !fastId(b, is, ie, L.integerIds, itemDigits)) return -1;
   let ts = 0;
   let te = 0;
   if (L.timestamp >= 0) {
     ts = starts[L.timestamp]!;
     te = starts[L.timestamp + 1]! - 1;
-    const n = te - ts;
-    if (n < 1 || n > 15 || (b[ts] === ZERO && n > 1)) return false;
-    for (let p = ts; p < te; p++) if (b[p]! < ZERO || b[p]! > NINE) return false;
+    const len = te - ts;
+    if (len < 1 || len > 15 || (b[ts] === ZERO && len > 1) || ((nonDigit >>> L.timestamp) & 1) !== 0) return -1;
   }
   let es = 0;
   let ee = 0;
   if (L.eventType >= 0) {
     es = starts[L.eventType]!;
     ee = starts[L.eventType + 1]! - 1;
-    if (ee === es) return false;
-    for (let p = es; p < ee; p++) if (b[p] === BACKSLASH) return false;
-    if (L.eventSet !== undefined && !L.eventSet.has(b.toString('latin1', es, ee))) return false;
+    if (ee === es) return -1;
+    for (let q = es; q < ee; q++) if (b[q] === BACKSLASH) return -1;
+    if (L.eventSet !== undefined && !L.eventSet.has(b.toString('latin1', es, ee))) return -1;
   }
-  if (ids.integer && !(canonicalInteger(b, us, ue) && canonicalInteger(b, is, ie))) ids.integer = false;
+  if (ids.integer && !(canonicalInteger(b, us, ue, userDigits) && canonicalInteger(b, is, ie, itemDigits))) ids.integer = false;
   if (ids.int32 && !(ids.integer && ue - us <= 9 && ie - is <= 9)) ids.int32 = false;
   ids.lastLine = line;
-  out.reserve(end + 40);
+  out.reserve(end - s + 40);
   const start = out.position;
   out.uint(line);
   out.byte(TAB);
@@ -446,24 +486,20 @@ function fastDelimitedLine(L: FastLayout, starts: Int32Array, line: number, b: B
   if (L.eventType >= 0) out.bytes(b, es, ee);
   out.byte(NL);
   repeats?.note(start, keyStart, out.position);
-  return true;
+  return next;
 }
 
-function fastId(b: Buffer, s: number, e: number, integer: boolean): boolean {
+/** b[s, e) is an id checkId returns unchanged (`digits`: it holds only 0-9). */
+function fastId(b: Buffer, s: number, e: number, integer: boolean, digits: boolean): boolean {
   const n = e - s;
   if (n < 1 || n > MAX_ID_LENGTH) return false;
-  if (!integer) return true;
-  if (b[s] === ZERO && n > 1) return false;
-  for (let p = s; p < e; p++) if (b[p]! < ZERO || b[p]! > NINE) return false;
-  return true;
+  return !integer || (digits && !(b[s] === ZERO && n > 1));
 }
 
-/** b[s, e) matches CANONICAL_INTEGER. */
-function canonicalInteger(b: Buffer, s: number, e: number): boolean {
+/** b[s, e) matches CANONICAL_INTEGER (`digits`: it holds only 0-9). */
+function canonicalInteger(b: Buffer, s: number, e: number, digits: boolean): boolean {
   const n = e - s;
-  if (n < 1 || n > 18 || (b[s] === ZERO && n > 1)) return false;
-  for (let p = s; p < e; p++) if (b[p]! < ZERO || b[p]! > NINE) return false;
-  return true;
+  return digits && n >= 1 && n <= 18 && !(b[s] === ZERO && n > 1);
 }
 
 async function stageDelimited(path: string, o: StageOptions, sink: RejectionSink, out: ChunkWriter, repeats: RepeatFilter | undefined): Promise<Omit<Staged, 'suspects'>> {
@@ -488,10 +524,27 @@ async function stageDelimited(path: string, o: StageOptions, sink: RejectionSink
         ? {}
         : {
             fastLine(line: number, bytes: Buffer): boolean {
-              if (layout === undefined || !fastDelimitedLine(layout, starts, line, bytes, out, ids, repeats)) return false;
+              if (layout === undefined || fastRow(layout, starts, line, bytes, 0, bytes.length, true, out, ids, repeats) < 0) return false;
               rowsIn++;
               fastRows++;
               return true;
+            },
+            fastLines(chunk: Buffer, at: LineCursor): void {
+              if (layout === undefined) return;
+              const L = layout;
+              const n = chunk.length;
+              let p = at.pos;
+              let line = at.lineNo;
+              for (;;) {
+                const next = fastRow(L, starts, line + 1, chunk, p, n, false, out, ids, repeats);
+                if (next < 0) break;
+                p = next;
+                line++;
+              }
+              rowsIn += line - at.lineNo;
+              fastRows += line - at.lineNo;
+              at.pos = p;
+              at.lineNo = line;
             },
           }),
     },
@@ -502,6 +555,8 @@ async function stageDelimited(path: string, o: StageOptions, sink: RejectionSink
         if (missing.length > 0)
           throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; header has: ${h.map((x) => `'${clip(x, 40)}'`).join(', ')}`, { file: path, line: 1, field: missing[0]! });
         idx = { user: h.indexOf(cols.user), item: h.indexOf(cols.item), timestamp: cols.timestamp !== undefined ? h.indexOf(cols.timestamp) : -1, eventType: cols.eventType !== undefined ? h.indexOf(cols.eventType) : -1 };
+        // A header of more fields than the non-digit mask holds leaves the fast path off.
+        if (h.length > MAX_FAST_FIELDS) return;
         layout = {
           nFields: h.length,
           delimiter: delimiter.charCodeAt(0),
