@@ -353,9 +353,11 @@ async function splitParts(conn: DuckDBConnection, split: OutOfCoreSplit, after: 
  */
 async function writeSequencesText(conn: DuckDBConnection, path: string, firstUser: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
+  // Most rows are a bare item id: the CASE lets them skip the concatenations (~1/3 of this statement's CPU).
+  const lastRow = `CASE WHEN pos = n - 1 AND next_u IS NOT NULL THEN chr(10) || next_u::VARCHAR ELSE '' END`;
   try {
     await conn.run(
-      `COPY (SELECT CASE WHEN pos = 0 AND user_idx = 0 THEN $2 || ' ' ELSE '' END || i::VARCHAR || CASE WHEN pos = n - 1 AND next_u IS NOT NULL THEN chr(10) || next_u::VARCHAR ELSE '' END FROM inter_pos)
+      `COPY (SELECT CASE WHEN pos = 0 AND user_idx = 0 THEN $2 || ' ' || i::VARCHAR || ${lastRow} WHEN pos = n - 1 AND next_u IS NOT NULL THEN i::VARCHAR || ${lastRow} ELSE i::VARCHAR END FROM inter_pos)
        TO $1 (FORMAT csv, header false, quote '', escape '', delim '\t', new_line ' ')`,
       [tmp, firstUser],
     );
