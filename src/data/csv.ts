@@ -7,7 +7,7 @@
  * scanner streams the file (see lines.ts), follows RFC 4180 quoting (a quoted field may span lines;
  * the record's line is the line where it starts) and reports each record or each unreadable line.
  */
-import { DEFAULT_MAX_LINE_BYTES, decodeLine, forEachLine, lenientText, type TextEncoding } from './lines.ts';
+import { DEFAULT_MAX_LINE_BYTES, decodeLine, forEachLine, lenientText, type LineCursor, type TextEncoding } from './lines.ts';
 import { DataValidationError } from '../core/errors.ts';
 
 export interface DelimitedOptions {
@@ -33,6 +33,13 @@ export interface DelimitedOptions {
    * the normal path would have turned into one accepted record); false sends it down the normal path.
    */
   fastLine?: (line: number, bytes: Buffer) => boolean;
+  /**
+   * The same fast path over many lines at once (see LineSink.lines): offered the data lines of a
+   * chunk from `at` on whenever no quoted field is open, it takes the lines it fully handles — each
+   * one a line the normal path would have turned into one accepted record — and stops at the first
+   * one it leaves to the normal path.
+   */
+  fastLines?: (chunk: Buffer, at: LineCursor) => void;
 }
 
 export interface DelimitedSink {
@@ -134,6 +141,7 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
   const maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const markInvalid = opts.invalidUtf8 === 'mark-record';
   const fastLine = opts.fastLine;
+  const fastLines = opts.fastLines;
   let sawHeader = opts.hasHeader === false;
   // Lines of a record whose quoted field is still open.
   let pending: { line: number; text: string; invalid: boolean }[] = [];
@@ -212,6 +220,13 @@ export async function scanDelimited(file: string, opts: DelimitedOptions, sink: 
         if (!sawHeader) throw new DataValidationError(`header line is ${total} bytes, over the ${maxBytes}-byte line limit`, { file, line: 1 });
         sink.bad(lineNo, 'line-too-long', `line is ${total} bytes, over the ${maxBytes}-byte limit`, lenientText(head));
       },
+      ...(fastLines === undefined
+        ? {}
+        : {
+            lines(chunk: Buffer, at: LineCursor): void {
+              if (sawHeader && pending.length === 0) fastLines(chunk, at);
+            },
+          }),
     },
     maxBytes,
   );

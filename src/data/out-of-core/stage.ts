@@ -6,19 +6,19 @@
  *     line \t user \t item \t timestamp \t event \n
  *
  * CSV/TSV lines take a byte-level fast path when they are plain printable ASCII and every checked
- * field has its simplest valid form (see `fastDelimitedLine`); everything else — quotes, spaces,
+ * field has its simplest valid form (see `fastRow`); everything else — quotes, spaces,
  * non-ASCII, any value that would be rejected or normalised — goes down the general path
  * (`scanDelimited` + `RowStager`), which is the readers' code. The fast path only ever accepts a
  * line the general path would accept, and writes the same staged bytes (tested on random input).
- * With a suspects file, each staged key also goes through RepeatFilter, which lists the keys that
- * may repeat an earlier one (`user \t item \t timestamp \t event \n`), so DuckDB looks for
- * duplicates among those rows only.
+ * With a suspects file, each staged row's key also goes through RepeatFilter: a row whose key may
+ * repeat an earlier one is moved from the staging file to the suspects file (same line format), so
+ * DuckDB looks for duplicates among those rows only and parses each staged row once.
  */
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { DataValidationError } from '../../core/errors.ts';
 import { scanDelimited } from '../csv.ts';
 import { parquetInteractionSelect, streamParquet, withDuckDB } from '../duckdb.ts';
-import { clipRaw, decodeLine, forEachLine, lenientText, sha256File } from '../lines.ts';
+import { clipRaw, decodeLine, forEachLine, lenientText, sha256File, type LineCursor } from '../lines.ts';
 import { jsonObjectLine, type RejectionSink } from '../rejections.ts';
 import { InteractionRowRules, clip, type ColumnNames, type IdType } from '../validate.ts';
 
@@ -48,7 +48,7 @@ export interface StageOptions {
 export interface Staged {
   /** Data rows read (kept + rejected so far; duplicates are found later among the staged rows). */
   readonly rowsIn: number;
-  /** Rows written to the staging file. */
+  /** Rows kept: written to the staging file, or to the suspects file (`suspects` of them). */
   readonly staged: number;
   /** sha256 of the input's bytes (decompressed for gzip), as the in-memory readers' checksum. */
   readonly checksum: string;
@@ -68,7 +68,8 @@ export interface Staged {
   readonly lastLine: number;
   /**
    * Staged rows whose key (user, item, timestamp, event) may repeat an earlier staged row's key —
-   * written to the suspects file (see RepeatFilter); 0 without a suspects file or a timestamp column.
+   * written to the suspects file instead of the staging file (see RepeatFilter), in the same format;
+   * 0 without a suspects file or a timestamp column.
    */
   readonly suspects: number;
 }
@@ -108,6 +109,10 @@ export class ChunkWriter {
   get position(): number {
     return this.pos;
   }
+  /** Drops the buffered bytes from `pos` on (RepeatFilter moves suspect rows out of the buffer). */
+  truncate(pos: number): void {
+    this.pos = pos;
+  }
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -132,6 +137,20 @@ export class ChunkWriter {
   /** A non-negative safe integer in decimal — the caller reserved 16 bytes. */
   uint(n: number): void {
     const buf = this.buf;
+    if (n <= 0x7fffffff) {
+      // Line numbers: 32-bit integer division, much cheaper than Math.floor on doubles.
+      let digits = 1;
+      for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      let x = n;
+      do {
+        const q = (x / 10) | 0;
+        buf[--p] = 48 + x - q * 10;
+        x = q;
+      } while (x > 0);
+      return;
+    }
     let digits = 1;
     for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
     let p = this.pos + digits;
@@ -156,19 +175,20 @@ export class ChunkWriter {
 /**
  * A Bloom filter over the staged rows' duplicate keys (the `user \t item \t timestamp \t event`
  * bytes of a staged line), with two hash functions and a fixed number of bits. A key whose bits are
- * all set already *may* repeat an earlier key; it is written to the suspects file. A key that does
- * repeat one is always caught (its first copy set the bits), so the duplicates are exactly among the
- * rows whose key is a suspect: DuckDB then needs the suspects' keys and a semi-join, not an
- * aggregate over every row. False positives only add suspects (never a rejection): the exact check
- * is DuckDB's. Equal keys are equal bytes: ids are checkId's strings (or canonical integers), the
- * timestamp is a number printed by JS (one text per value) and an event is either its text or its
- * JSON (which always holds a backslash, which a plain event never does).
+ * all set already *may* repeat an earlier key: its row is moved from the staging file to the
+ * suspects file. A key that does repeat one is always caught (its first copy set the bits), so the
+ * duplicates are exactly among the suspects' rows: DuckDB then needs the suspects' keys and a
+ * semi-join, not an aggregate over every row, and each row is parsed once (from one file or the
+ * other). False positives only add suspects (never a rejection): the exact check is DuckDB's. Equal
+ * keys are equal bytes: ids are checkId's strings (or canonical integers), the timestamp is a number
+ * printed by JS (one text per value) and an event is either its text or its JSON (which always holds
+ * a backslash, which a plain event never does).
  */
 export class RepeatFilter {
   private readonly bits: Int32Array;
   private readonly mask: number;
   suspects = 0;
-  /** Keys noted but not yet looked up: their place in the staging buffer, word and bit mask. */
+  /** Rows noted but not yet looked up: their place in the staging buffer, word and bit mask. */
   private readonly starts = new Int32Array(BATCH);
   private readonly ends = new Int32Array(BATCH);
   private readonly words = new Int32Array(BATCH);
@@ -186,46 +206,66 @@ export class RepeatFilter {
   }
 
   /**
-   * staging.buffer[s, e) is a staged key (still in the staging buffer). It is hashed now and looked
-   * up, in file order, in a batch before the buffer is flushed: lookups in a tight loop overlap their
-   * cache misses, which one lookup per row between the parsing does not (~3× less CPU at 2^29 bits).
+   * staging.buffer[s, e) is the staged row just written (every staged row is noted, in order, so the
+   * noted rows lie back to back and the last one ends at the buffer's position): its line number and
+   * a tab, the key [k, e - 1) and a line break. The key is hashed now and looked up, in file order, in
+   * a batch before the buffer is flushed: lookups in a tight loop overlap their cache misses, which
+   * one lookup per row between the parsing does not (~3× less CPU at 2^29 bits).
    */
-  note(s: number, e: number): void {
+  note(s: number, k: number, e: number): void {
     const buf = this.staging.buffer;
     // Two FNV-style hashes (different offsets and odd multipliers), each finished by an avalanche
     // mix so that every bit of the result depends on every byte.
     let h1 = 0x811c9dc5;
     let h2 = 0x2545f491;
-    for (let p = s; p < e; p++) {
+    for (let p = k; p < e - 1; p++) {
       const c = buf[p]!;
       h1 = Math.imul(h1 ^ c, 0x01000193);
       h2 = Math.imul(h2 ^ c, 0x5bd1e995);
     }
     // Both bits in one 32-bit word (a blocked Bloom filter): one cache line per key.
     const h = avalanche(h2 ^ 0x68e31da4);
-    const k = this.pending++;
-    this.starts[k] = s;
-    this.ends[k] = e;
-    this.words[k] = (avalanche(h1) & this.mask) >>> 5;
-    this.masks[k] = (1 << (h & 31)) | (1 << ((h >>> 5) & 31));
+    const j = this.pending++;
+    this.starts[j] = s;
+    this.ends[j] = e;
+    this.words[j] = (avalanche(h1) & this.mask) >>> 5;
+    this.masks[j] = (1 << (h & 31)) | (1 << ((h >>> 5) & 31));
     if (this.pending === BATCH) this.drain(buf);
   }
 
-  /** Looks up the noted keys in order; a key whose bits were all set already goes to the suspects file. */
+  /**
+   * Looks up the noted rows in order; a row whose key's bits were all set already is copied to the
+   * suspects file and cut out of the staging buffer (the rows after it move up, one copy per run of
+   * kept rows).
+   */
   private drain(buf: Buffer): void {
-    const { bits, words, masks } = this;
-    for (let k = 0; k < this.pending; k++) {
-      const w = words[k]!;
-      const m = masks[k]!;
+    const { bits, words, masks, starts, ends } = this;
+    // Where the next kept byte goes once a row has been cut out (-1: none cut yet), and where the
+    // kept bytes not yet moved begin.
+    let dst = -1;
+    let run = 0;
+    for (let j = 0; j < this.pending; j++) {
+      const w = words[j]!;
+      const m = masks[j]!;
       const seen = (bits[w]! & m) === m;
       bits[w]! |= m;
       if (!seen) continue;
       this.suspects++;
-      const s = this.starts[k]!;
-      const e = this.ends[k]!;
-      this.out.reserve(e - s + 1);
+      const s = starts[j]!;
+      const e = ends[j]!;
+      this.out.reserve(e - s);
       this.out.bytes(buf, s, e);
-      this.out.byte(NL);
+      if (dst < 0) dst = s;
+      else if (s > run) {
+        buf.copyWithin(dst, run, s);
+        dst += s - run;
+      }
+      run = e;
+    }
+    if (dst >= 0) {
+      const end = this.staging.position;
+      if (end > run) buf.copyWithin(dst, run, end);
+      this.staging.truncate(dst + end - run);
     }
     this.pending = 0;
   }
@@ -294,11 +334,12 @@ class RowStager {
     const out = this.out;
     // One reservation for the whole line, so the key's bytes are still in the buffer when the filter reads them.
     out.reserve((head.length + key.length) * 3 + 1);
+    const start = out.position;
     out.write(head);
     const keyStart = out.position;
     out.write(key);
-    this.repeats?.note(keyStart, out.position);
     out.byte(NL);
+    this.repeats?.note(start, keyStart, out.position);
     this.staged++;
     return true;
   }
@@ -306,8 +347,8 @@ class RowStager {
 
 /**
  * Reads the log in `o.format` and writes its valid rows to `stagePath`; rejections go to `sink`.
- * With `suspectsPath` and a timestamp column, the keys of rows that may duplicate an earlier row
- * (RepeatFilter) are written there, one `user \t item \t timestamp \t event` line each.
+ * With `suspectsPath` and a timestamp column, the rows that may duplicate an earlier row
+ * (RepeatFilter) are written there instead, in the staging file's format.
  */
 export async function stageRows(path: string, o: StageOptions, sink: RejectionSink, stagePath: string, suspectsPath?: string): Promise<Staged> {
   const out = new ChunkWriter(stagePath);
@@ -349,62 +390,89 @@ interface FastLayout {
   readonly eventSet: Set<string> | undefined;
 }
 
+/** The fast path follows at most this many fields: one bit each in the non-digit mask of `fastRow`. */
+const MAX_FAST_FIELDS = 32;
+
 /**
- * One CSV/TSV data line on the fast path; returns false (having done nothing) unless the line
- * certainly passes every general-path check unchanged:
- * - every byte is printable ASCII other than space and the quote character (a trailing CR is
- *   dropped, as decodeLine does), so no field is quoted, trimmed or holds a control character;
+ * One CSV/TSV data line on the fast path, starting at b[s]. It ends at the first `\n` (or `\r\n`)
+ * before `n`, or at `n` itself when `atEnd` (a line handed over without its `\n`; a trailing CR is
+ * dropped, as decodeLine does). Returns the offset after the line's terminator, or -1 — having
+ * written nothing — when the line has no terminator before `n` (without `atEnd`) or is not certainly
+ * one that passes every general-path check unchanged:
+ * - every byte is printable ASCII other than space and the quote character, so no field is quoted,
+ *   trimmed or holds a control character;
  * - it has the header's field count and is not the header itself;
  * - ids are 1..512 characters (with integer ids: digits without a leading zero), so checkId
  *   returns them unchanged;
  * - the timestamp is 1..15 digits without a leading zero, so Number() is exact and prints back
  *   the same digits;
  * - the event type holds no backslash (so needs no escaping) and is in the allowed set.
+ * The one loop over the bytes also notes which fields hold a non-digit, so the id and timestamp
+ * checks need no second pass.
  */
-function fastDelimitedLine(L: FastLayout, starts: Int32Array, line: number, b: Buffer, out: ChunkWriter, ids: StagedShape, repeats: RepeatFilter | undefined): boolean {
-  let end = b.length;
-  if (end > 0 && b[end - 1] === CR) end--;
-  if (end === 0) return false;
+function fastRow(L: FastLayout, starts: Int32Array, line: number, b: Buffer, s: number, n: number, atEnd: boolean, out: ChunkWriter, ids: StagedShape, repeats: RepeatFilter | undefined): number {
   const { delimiter, quote, nFields } = L;
   let f = 0;
-  starts[0] = 0;
-  for (let p = 0; p < end; p++) {
-    const c = b[p]!;
+  starts[0] = s;
+  // Bit f of `nonDigit`: field f holds a byte other than 0-9 (nFields ≤ MAX_FAST_FIELDS).
+  let nonDigit = 0;
+  let bit = 1;
+  let p = s;
+  let c = 0;
+  for (; p < n; p++) {
+    c = b[p]!;
     if (c === delimiter) {
-      if (++f >= nFields) return false;
+      if (++f >= nFields) return -1;
       starts[f] = p + 1;
-    } else if (c < 0x21 || c > 0x7e || c === quote) return false;
+      bit = 1 << f;
+    } else if (c < ZERO || c > NINE) {
+      if (c < 0x21 || c > 0x7e || c === quote) break;
+      nonDigit |= bit;
+    }
   }
-  if (f !== nFields - 1) return false;
+  let end: number;
+  let next: number;
+  if (p < n) {
+    end = p;
+    if (c === NL) next = p + 1;
+    else if (c === CR && p + 1 < n && b[p + 1] === NL) next = p + 2;
+    else if (c === CR && p + 1 === n && atEnd) next = n;
+    else return -1;
+  } else if (atEnd) end = next = n;
+  else return -1;
+  if (end === s || f !== nFields - 1) return -1;
   starts[nFields] = end + 1;
-  if (end === L.header.length && b.compare(L.header, 0, end, 0, end) === 0) return false;
+  const header = L.header;
+  if (end - s === header.length && b.compare(header, 0, header.length, s, end) === 0) return -1;
   const us = starts[L.user]!;
   const ue = starts[L.user + 1]! - 1;
   const is = starts[L.item]!;
   const ie = starts[L.item + 1]! - 1;
-  if (!fastId(b, us, ue, L.integerIds) || !fastId(b, is, ie, L.integerIds)) return false;
+  const userDigits = ((nonDigit >>> L.user) & 1) === 0;
+  const itemDigits = ((nonDigit >>> L.item) & 1) === 0;
+  if (!fastId(b, us, ue, L.integerIds, userDigits) || !fastId(b, is, ie, L.integerIds, itemDigits)) return -1;
   let ts = 0;
   let te = 0;
   if (L.timestamp >= 0) {
     ts = starts[L.timestamp]!;
     te = starts[L.timestamp + 1]! - 1;
-    const n = te - ts;
-    if (n < 1 || n > 15 || (b[ts] === ZERO && n > 1)) return false;
-    for (let p = ts; p < te; p++) if (b[p]! < ZERO || b[p]! > NINE) return false;
+    const len = te - ts;
+    if (len < 1 || len > 15 || (b[ts] === ZERO && len > 1) || ((nonDigit >>> L.timestamp) & 1) !== 0) return -1;
   }
   let es = 0;
   let ee = 0;
   if (L.eventType >= 0) {
     es = starts[L.eventType]!;
     ee = starts[L.eventType + 1]! - 1;
-    if (ee === es) return false;
-    for (let p = es; p < ee; p++) if (b[p] === BACKSLASH) return false;
-    if (L.eventSet !== undefined && !L.eventSet.has(b.toString('latin1', es, ee))) return false;
+    if (ee === es) return -1;
+    for (let q = es; q < ee; q++) if (b[q] === BACKSLASH) return -1;
+    if (L.eventSet !== undefined && !L.eventSet.has(b.toString('latin1', es, ee))) return -1;
   }
-  if (ids.integer && !(canonicalInteger(b, us, ue) && canonicalInteger(b, is, ie))) ids.integer = false;
+  if (ids.integer && !(canonicalInteger(b, us, ue, userDigits) && canonicalInteger(b, is, ie, itemDigits))) ids.integer = false;
   if (ids.int32 && !(ids.integer && ue - us <= 9 && ie - is <= 9)) ids.int32 = false;
   ids.lastLine = line;
-  out.reserve(end + 40);
+  out.reserve(end - s + 40);
+  const start = out.position;
   out.uint(line);
   out.byte(TAB);
   const keyStart = out.position;
@@ -416,26 +484,22 @@ function fastDelimitedLine(L: FastLayout, starts: Int32Array, line: number, b: B
   else out.byte(ZERO);
   out.byte(TAB);
   if (L.eventType >= 0) out.bytes(b, es, ee);
-  repeats?.note(keyStart, out.position);
   out.byte(NL);
-  return true;
+  repeats?.note(start, keyStart, out.position);
+  return next;
 }
 
-function fastId(b: Buffer, s: number, e: number, integer: boolean): boolean {
+/** b[s, e) is an id checkId returns unchanged (`digits`: it holds only 0-9). */
+function fastId(b: Buffer, s: number, e: number, integer: boolean, digits: boolean): boolean {
   const n = e - s;
   if (n < 1 || n > MAX_ID_LENGTH) return false;
-  if (!integer) return true;
-  if (b[s] === ZERO && n > 1) return false;
-  for (let p = s; p < e; p++) if (b[p]! < ZERO || b[p]! > NINE) return false;
-  return true;
+  return !integer || (digits && !(b[s] === ZERO && n > 1));
 }
 
-/** b[s, e) matches CANONICAL_INTEGER. */
-function canonicalInteger(b: Buffer, s: number, e: number): boolean {
+/** b[s, e) matches CANONICAL_INTEGER (`digits`: it holds only 0-9). */
+function canonicalInteger(b: Buffer, s: number, e: number, digits: boolean): boolean {
   const n = e - s;
-  if (n < 1 || n > 18 || (b[s] === ZERO && n > 1)) return false;
-  for (let p = s; p < e; p++) if (b[p]! < ZERO || b[p]! > NINE) return false;
-  return true;
+  return digits && n >= 1 && n <= 18 && !(b[s] === ZERO && n > 1);
 }
 
 async function stageDelimited(path: string, o: StageOptions, sink: RejectionSink, out: ChunkWriter, repeats: RepeatFilter | undefined): Promise<Omit<Staged, 'suspects'>> {
@@ -460,10 +524,27 @@ async function stageDelimited(path: string, o: StageOptions, sink: RejectionSink
         ? {}
         : {
             fastLine(line: number, bytes: Buffer): boolean {
-              if (layout === undefined || !fastDelimitedLine(layout, starts, line, bytes, out, ids, repeats)) return false;
+              if (layout === undefined || fastRow(layout, starts, line, bytes, 0, bytes.length, true, out, ids, repeats) < 0) return false;
               rowsIn++;
               fastRows++;
               return true;
+            },
+            fastLines(chunk: Buffer, at: LineCursor): void {
+              if (layout === undefined) return;
+              const L = layout;
+              const n = chunk.length;
+              let p = at.pos;
+              let line = at.lineNo;
+              for (;;) {
+                const next = fastRow(L, starts, line + 1, chunk, p, n, false, out, ids, repeats);
+                if (next < 0) break;
+                p = next;
+                line++;
+              }
+              rowsIn += line - at.lineNo;
+              fastRows += line - at.lineNo;
+              at.pos = p;
+              at.lineNo = line;
             },
           }),
     },
@@ -474,6 +555,8 @@ async function stageDelimited(path: string, o: StageOptions, sink: RejectionSink
         if (missing.length > 0)
           throw new DataValidationError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}; header has: ${h.map((x) => `'${clip(x, 40)}'`).join(', ')}`, { file: path, line: 1, field: missing[0]! });
         idx = { user: h.indexOf(cols.user), item: h.indexOf(cols.item), timestamp: cols.timestamp !== undefined ? h.indexOf(cols.timestamp) : -1, eventType: cols.eventType !== undefined ? h.indexOf(cols.eventType) : -1 };
+        // A header of more fields than the non-digit mask holds leaves the fast path off.
+        if (h.length > MAX_FAST_FIELDS) return;
         layout = {
           nFields: h.length,
           delimiter: delimiter.charCodeAt(0),

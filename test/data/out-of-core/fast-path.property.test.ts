@@ -12,7 +12,7 @@ after(() => t.cleanup());
 let n = 0;
 
 /** Stages `content` with and without the byte-level fast path; returns what each wrote. */
-async function both(content: string, o: Omit<StageOptions, 'fastPath'>) {
+async function both(content: string, o: Omit<StageOptions, 'fastPath'>, filterBitsLog2 = 6) {
   const p = t.path(`in${++n}.txt`);
   writeFileSync(p, content);
   const run = async (fastPath: boolean) => {
@@ -20,8 +20,8 @@ async function both(content: string, o: Omit<StageOptions, 'fastPath'>) {
     const stage = t.path(`stage${n}-${fastPath}.tsv`);
     const suspects = t.path(`suspects${n}-${fastPath}.tsv`);
     const sink = new RejectionSink(p, rejected);
-    // A 64-bit repeated-key filter: most repeated keys and many others become suspects, so both paths' suspects files are compared too.
-    const r = await stageRows(p, { ...o, fastPath, filterBitsLog2: 6 }, sink, stage, suspects).catch((e: Error) => e.message);
+    // By default a 64-bit repeated-key filter: most repeated keys and many others become suspects, so both paths' suspects files are compared too.
+    const r = await stageRows(p, { ...o, fastPath, filterBitsLog2 }, sink, stage, suspects).catch((e: Error) => e.message);
     sink.finish();
     const suspected = typeof r !== 'string' && o.columns.timestamp !== undefined ? readFileSync(suspects, 'utf-8') : '';
     return { r, staged: readFileSync(stage, 'utf-8'), rejected: typeof r === 'string' ? '' : readFileSync(rejected, 'utf-8'), suspected };
@@ -82,6 +82,44 @@ describe('the CSV/TSV fast path writes exactly what the general path writes', ()
   });
 });
 
+describe('the bulk fast path over whole read chunks', () => {
+  // Lines of 32 bytes, so that line ends fall on the 1 MiB read-chunk boundaries: the first boundary
+  // right after a line's \n, the second (after one 33-byte line) between a line's \r and its \n.
+  const CHUNK = 1 << 20;
+  const lines: string[] = ['user,item,timestamp,padpadpadpa\n'];
+  for (let j = 1; j < 70_000; j++) {
+    const crlf = j % 5 === 0 || j === 65_535;
+    let user = String(100_000 + (j % 5000));
+    const item = String(100_000 + ((j * 7) % 9000));
+    let ts = String(1_400_000_000 + (j >> 1));
+    // Every 50th row repeats the one before (a duplicate); some rows need the general path.
+    if (j % 50 === 0) [user, ts] = [String(100_000 + ((j - 1) % 5000)), String(1_400_000_000 + ((j - 1) >> 1))];
+    const itemOf = j % 50 === 0 ? String(100_000 + (((j - 1) * 7) % 9000)) : item;
+    if (j % 97 === 0) ts = `${ts.slice(0, 8)}x${ts.slice(9)}`;
+    if (j % 89 === 0) user = `"${user.slice(2)}"`;
+    const head = `${user},${itemOf},${ts},`;
+    const width = (j === 32_768 ? 33 : 32) - (crlf ? 2 : 1);
+    lines.push(`${head}${'p'.repeat(width - head.length)}${crlf ? '\r\n' : '\n'}`);
+  }
+  const content = lines.join('');
+
+  it('stages, rejects and lists suspects exactly as the general path', async () => {
+    assert.equal(content[CHUNK - 1], '\n');
+    assert.equal(content.slice(2 * CHUNK - 1, 2 * CHUNK + 1), '\r\n');
+    for (const bits of [undefined, 6]) {
+      const { fast, general } = await both(content, { format: 'csv', columns: { user: 'user', item: 'item', timestamp: 'timestamp' } }, bits);
+      assert.ok(typeof fast.r !== 'string' && typeof general.r !== 'string');
+      assert.deepEqual({ ...fast.r, fastRows: 0 }, general.r);
+      // Every row but the quoted, bad and chunk-straddling ones took the fast path.
+      assert.ok(fast.r.fastRows > 0.97 * fast.r.rowsIn, `fast rows ${fast.r.fastRows} of ${fast.r.rowsIn}`);
+      assert.ok(fast.r.suspects >= 1300);
+      assert.equal(fast.staged, general.staged);
+      assert.equal(fast.rejected, general.rejected);
+      assert.equal(fast.suspected, general.suspected);
+    }
+  });
+});
+
 describe('the repeated-key filter', () => {
   it('lists every staged row whose key repeats an earlier one (false positives allowed, misses never)', async () => {
     await fc.assert(
@@ -91,8 +129,15 @@ describe('the repeated-key filter', () => {
         const suspects = t.path(`keys${n}-suspects.tsv`);
         const sink = new RejectionSink(p);
         const r = await stageRows(p, { format: 'csv', columns: { user: 'u', item: 'i', timestamp: 'ts' }, filterBitsLog2: bits }, sink, t.path(`keys${n}.tsv`), suspects);
-        const listed = readFileSync(suspects, 'utf-8').split('\n').filter((l) => l !== '');
-        assert.equal(r.suspects, listed.length);
+        // Suspect rows are moved out of the staging file: `line \t key`, and each kept row is in exactly one of the two files.
+        const listedRows = readFileSync(suspects, 'utf-8').split('\n').filter((l) => l !== '');
+        const stagedRows = readFileSync(t.path(`keys${n}.tsv`), 'utf-8').split('\n').filter((l) => l !== '');
+        assert.equal(r.suspects, listedRows.length);
+        assert.equal(r.staged, stagedRows.length + listedRows.length);
+        const lineOf = (row: string): number => Number(row.slice(0, row.indexOf('\t')));
+        assert.deepEqual([...stagedRows, ...listedRows].map(lineOf).sort((a, b) => a - b), Array.from({ length: rows.length }, (_, k) => k + 2));
+        for (const f of [stagedRows, listedRows]) assert.deepEqual(f.map(lineOf), f.map(lineOf).sort((a, b) => a - b), 'each file keeps file order');
+        const listed = listedRows.map((l) => l.slice(l.indexOf('\t') + 1));
         // Each row whose key appeared before must be listed (as many times as it repeats, at least).
         const seen = new Set<string>();
         const repeats = new Map<string, number>();
