@@ -17,16 +17,27 @@
  *    table (one row per key), so no real block is reproduced (the privacy-minded choice).
  * Conditions on attribute columns are met by rejection; constraints go to whichever model owns
  * all of their columns.
+ *
+ * Declared entities may also have a composite key — several attribute columns that together act
+ * as the entity when the table has no id column (on the 9-column ml-100k anchor table, age,
+ * gender, occupation and zip_region nearly identify a user): the row model sees their
+ * combination as one categorical column, and every sampled row gets a real combination ('copy')
+ * or one from the entity model ('synthetic'). And a declared entity may own a time column whose
+ * values come in sessions per entity (src/synth/entity-time.ts): the row model's times only order
+ * an entity's rows, the entity's session model places them.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { allowedKeysAt, ConfigError, DataValidationError, ModelStateError, parseWithSchema, Rng, writeFileAtomic, type ComponentRegistry } from '../core/index.ts';
-import { cellKey, checkMetadataCovers, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
+import { cellKey, cellToNumber, checkMetadataCovers, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
 import { DEFAULT_MAX_TRIES_PER_ROW } from './conditions.ts';
 import type { Conditions, Constraint, SampleOptions, SampleResult, Synthesizer, SynthFitOptions, SynthFitReport } from './types.ts';
 import { readSynthesizerFileOf, SYNTHESIZER_FILE_FORMAT } from './saved-file.ts';
+import { hash53 } from './conditions.ts';
+import { assignEntityTimes, entityTimeSchema, fitEntityTime, formatStep, type EntityTimeParams, type EntityTimeState } from './entity-time.ts';
+import { formatValue } from './resolution.ts';
 
 export const ENTITY_BLOCKS_KIND = 'entity-blocks';
 /** The entity table's extra column: how many rows the entity has (the activity used to match blocks to keys). */
@@ -36,12 +47,24 @@ const VERSION = 1;
 
 const entityDeclSchema = z
   .object({
-    /** The key column (e.g. user_id). */
-    key: z.string().min(1),
-    /** Columns that are a function of the key (e.g. age, gender, occupation). */
-    attributes: z.array(z.string().min(1)).min(1),
+    /**
+     * The key column (e.g. user_id), or several columns that together act as the entity when the
+     * table has no id column (e.g. [age, gender, occupation, zip_region]: the combination nearly
+     * identifies a user). A composite key's columns are the entity's block: the row model sees
+     * one categorical column with the combination instead, and every sampled combination is a
+     * real one ('copy') or comes from the entity model ('synthetic').
+     */
+    key: z.union([z.string().min(1), z.array(z.string().min(1)).min(2)]),
+    /** Columns that are a function of the key (e.g. age, gender, occupation); may be empty for a composite key or with `time`. */
+    attributes: z.array(z.string().min(1)).default([]),
+    /** The entity's activity in time: its rows' times come in sessions of that entity (src/synth/entity-time.ts). */
+    time: entityTimeSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    if (typeof d.key === 'string' && d.attributes.length === 0 && d.time === undefined)
+      ctx.addIssue({ code: 'custom', message: 'an entity with a single key column needs attributes or a time model', path: ['attributes'], input: d.attributes });
+  });
 export type EntityDeclaration = z.infer<typeof entityDeclSchema>;
 
 /** The wrapper's params; `inner` checks `params` against the named synthesizer's schema. */
@@ -52,7 +75,7 @@ export function entityBlocksParamsSchema(inner: ComponentRegistry<Synthesizer>) 
       synthesizer: z.string().min(1).default('gaussian-copula'),
       /** Its params (checked against its schema). */
       params: z.record(z.string(), z.unknown()).default({}),
-      /** 'auto': found in the training data at fit time; or declared key → attributes. */
+      /** 'auto': found in the training data at fit time; or declared key (one column or a composite) → attributes, optionally with a time model. */
       entities: z.union([z.literal('auto'), z.array(entityDeclSchema)]).default('auto'),
       /** Auto-detection: the largest share of rows that may disagree with their key's attribute value. */
       tolerance: z.number().min(0).max(0.2).default(0.01),
@@ -86,7 +109,15 @@ export interface EntityBlock {
   readonly entities: number;
   /** Per attribute: training rows whose value differs from their key's (most frequent) value. */
   readonly violations: Readonly<Record<string, number>>;
+  /**
+   * A declared composite key: its columns. `key` is then the derived column the row model sees
+   * (the combination as one categorical cell) and the columns lead `attributes`.
+   */
+  readonly composite?: readonly string[];
 }
+
+/** Prefix of the derived key column of a composite entity (the row model's view of the combination). */
+const COMPOSITE_PREFIX = '__entity_';
 
 /** A column that was tested against a key and rejected (not functional within tolerance). */
 export interface RejectedDependency {
@@ -202,24 +233,53 @@ export function detectEntities(table: Table, metadata: TableMetadata, options: {
   return { blocks, rejected };
 }
 
-/** Declared entities checked against the table (unknown columns are ConfigErrors naming the path). */
+/**
+ * The table with one derived key column per declared composite key (the combination of its
+ * columns' cells as one string, e.g. `[25,"M","student","9"]`) appended, and its metadata.
+ */
+function withCompositeKeys(table: Table, metadata: TableMetadata, declared: readonly EntityDeclaration[]): { table: Table; metadata: TableMetadata } {
+  const data: Record<string, readonly Cell[]> = { ...table.data };
+  const columns = [...table.columns];
+  const metaColumns: Record<string, ColumnMeta> = { ...metadata.columns };
+  declared.forEach((d, i) => {
+    if (typeof d.key === 'string') return;
+    const name = `${COMPOSITE_PREFIX}${i}`;
+    if (table.columns.includes(name)) throw new ConfigError(`column '${name}' is reserved for a composite entity key; rename it`, { field: `synthesizer.params.entities[${i}].key` });
+    d.key.forEach((c, j) => {
+      if (!table.columns.includes(c)) throw new ConfigError(`key column '${c}' is not in the table`, { field: `synthesizer.params.entities[${i}].key[${j}]` });
+    });
+    const cols = d.key.map((c) => table.data[c]!);
+    data[name] = Array.from({ length: table.rowCount }, (_, r) => JSON.stringify(cols.map((col) => col[r] ?? null)));
+    columns.push(name);
+    metaColumns[name] = { type: 'categorical' };
+  });
+  return { table: { columns, rowCount: table.rowCount, data }, metadata: { ...metadata, columns: metaColumns } };
+}
+
+/** Declared entities checked against the table (unknown columns are ConfigErrors naming the path); composite keys read their derived column. */
 function declaredBlocks(table: Table, declared: readonly EntityDeclaration[]): EntityBlock[] {
   const seen = new Set<string>();
   return declared.map((d, i) => {
     const where = `synthesizer.params.entities[${i}]`;
-    if (!table.columns.includes(d.key)) throw new ConfigError(`key column '${d.key}' is not in the table`, { field: `${where}.key` });
-    if (seen.has(d.key)) throw new ConfigError(`column '${d.key}' is used by two entities`, { field: `${where}.key` });
-    seen.add(d.key);
-    const g = groupKeys(table.data[d.key]!);
-    if (!g) throw new DataValidationError(`key column '${d.key}' has missing values; an entity key must be present on every row`, { field: d.key });
+    const composite = typeof d.key === 'string' ? undefined : d.key;
+    const key = composite ? `${COMPOSITE_PREFIX}${i}` : (d.key as string);
+    for (const [j, c] of (composite ?? [key]).entries()) {
+      const field = composite ? `${where}.key[${j}]` : `${where}.key`;
+      if (!table.columns.includes(c)) throw new ConfigError(`key column '${c}' is not in the table`, { field });
+      if (seen.has(c)) throw new ConfigError(`column '${c}' is used by two entities`, { field });
+      seen.add(c);
+    }
+    const g = groupKeys(table.data[key]!);
+    if (!g) throw new DataValidationError(`key column '${key}' has missing values; an entity key must be present on every row`, { field: key });
     const violations: Record<string, number> = {};
+    for (const c of composite ?? []) violations[c] = 0; // a function of the combination by construction
     d.attributes.forEach((a, j) => {
       if (!table.columns.includes(a)) throw new ConfigError(`attribute column '${a}' is not in the table`, { field: `${where}.attributes[${j}]` });
       if (seen.has(a)) throw new ConfigError(`column '${a}' is used by two entities (or is a key)`, { field: `${where}.attributes[${j}]` });
       seen.add(a);
-      violations[a] = keyModes(table.data[d.key]!, table.data[a]!, g.groupOf, g.keys.length).violations;
+      violations[a] = keyModes(table.data[key]!, table.data[a]!, g.groupOf, g.keys.length).violations;
     });
-    return { key: d.key, attributes: [...d.attributes], entities: g.keys.length, violations };
+    return { key, attributes: [...(composite ?? []), ...d.attributes], entities: g.keys.length, violations, ...(composite ? { composite: [...composite] } : {}) };
   });
 }
 
@@ -263,6 +323,8 @@ interface EntityState {
   readonly block: EntityBlock;
   /** 'copy': key cellKey → the real block (attribute cells in `block.attributes` order). */
   readonly realBlocks?: Readonly<Record<string, readonly Cell[]>>;
+  /** The entity's time model, when declared with `time`. */
+  readonly time?: EntityTimeState;
 }
 
 interface EntityBlocksState {
@@ -275,6 +337,15 @@ interface EntityBlocksState {
   readonly inner: unknown;
   /** 'synthetic': per entity, the saved synthesizer of its entity table. */
   readonly entityModels: readonly unknown[];
+  /** With a time model: 53-bit hashes of the training rows, so a row whose new time makes it a training row's copy is moved off it. */
+  readonly rowHashes?: readonly number[];
+}
+
+/** 53-bit hash of row r over `cols` (the exact-copy check without keeping the rows). */
+function rowHashOf(cols: readonly (readonly Cell[])[], r: number): number {
+  let s = '';
+  for (const col of cols) s += cellKey(col[r] ?? null) + '\u0001';
+  return hash53(s);
 }
 
 export class EntityBlockSynthesizer implements Synthesizer {
@@ -285,6 +356,7 @@ export class EntityBlockSynthesizer implements Synthesizer {
     entities: EntityState[];
     inner: Synthesizer;
     entityModels: Synthesizer[];
+    rowHashes: ReadonlySet<number> | null;
   } | null = null;
   /** What the last fit found (or was told): per entity its key, attributes and violation counts. */
   detection: EntityDetection | null = null;
@@ -325,15 +397,19 @@ export class EntityBlockSynthesizer implements Synthesizer {
     const t0 = performance.now();
     checkMetadataCovers(table, metadata);
     const p = this.params;
-    const detection: EntityDetection = p.entities === 'auto' ? detectEntities(table, metadata, p) : { blocks: declaredBlocks(table, p.entities), rejected: [] };
+    const work = p.entities === 'auto' ? { table, metadata } : withCompositeKeys(table, metadata, p.entities);
+    const detection: EntityDetection = p.entities === 'auto' ? detectEntities(table, metadata, p) : { blocks: declaredBlocks(work.table, p.entities), rejected: [] };
     this.detection = detection;
     for (const b of detection.blocks) {
       const bad = Object.values(b.violations).reduce((s, v) => s + v, 0);
-      options.progress?.line(`entity ${b.key} (${b.entities} values): ${b.attributes.join(', ')}; ${bad} attribute cells disagree with their key's value`);
+      const time = p.entities === 'auto' ? undefined : p.entities[detection.blocks.indexOf(b)]?.time;
+      const name = b.composite ? `(${b.composite.join(', ')}) as one key` : b.key;
+      options.progress?.line(`entity ${name} (${b.entities} values): ${b.attributes.join(', ')}; ${bad} attribute cells disagree with their key's value${time ? `; ${time.column} in sessions (gap ${time.sessionGap}, ${time.source}${time.startJitter > 0 ? `, start jitter ±${time.startJitter}` : ''})` : ''}`);
     }
     const attributeOf = new Map<string, number>();
     detection.blocks.forEach((b, i) => b.attributes.forEach((a) => attributeOf.set(a, i)));
-    const rowColumns = table.columns.filter((c) => !attributeOf.has(c));
+    const rowColumns = work.table.columns.filter((c) => !attributeOf.has(c));
+    const times = this.timeColumns(table, metadata, detection.blocks, attributeOf, options.constraints ?? []);
     const rowConstraints: Constraint[] = [];
     const entityConstraints: Constraint[][] = detection.blocks.map(() => []);
     for (const c of options.constraints ?? []) {
@@ -347,20 +423,22 @@ export class EntityBlockSynthesizer implements Synthesizer {
       }
     }
     const inner = this.make(p);
-    const report = await inner.fit(pickColumns(table, rowColumns), pickMetadata(metadata, rowColumns), { ...options, constraints: rowConstraints });
+    const report = await inner.fit(pickColumns(work.table, rowColumns), pickMetadata(work.metadata, rowColumns), { ...options, constraints: rowConstraints });
     const entities: EntityState[] = [];
     const entityModels: Synthesizer[] = [];
     for (const [i, b] of detection.blocks.entries()) {
-      const g = groupKeys(table.data[b.key]!)!;
-      const modes = b.attributes.map((a) => keyModes(table.data[b.key]!, table.data[a]!, g.groupOf, g.keys.length).modes);
+      const g = groupKeys(work.table.data[b.key]!)!;
+      const modes = b.attributes.map((a) => keyModes(work.table.data[b.key]!, work.table.data[a]!, g.groupOf, g.keys.length).modes);
+      const timeParams = times[i];
+      const time = timeParams ? { time: fitEntityTime(timeParams, table.data[timeParams.column]!, metadata.columns[timeParams.column]!, g.groupOf, g.keys.map(cellKey)) } : {};
       if (p.attributeSource === 'copy') {
         const realBlocks: Record<string, Cell[]> = {};
         g.keys.forEach((k, j) => {
           realBlocks[cellKey(k)] = modes.map((m) => m[j] ?? null);
         });
-        entities.push({ block: b, realBlocks });
+        entities.push({ block: b, realBlocks, ...time });
       } else {
-        entities.push({ block: b });
+        entities.push({ block: b, ...time });
         // The entity's row count rides along, so synthetic entities can be matched to sampled keys
         // by activity (the row-weighted attribute distribution depends on who is active).
         if (b.attributes.includes(ROWS_COLUMN)) throw new ConfigError(`column '${ROWS_COLUMN}' is reserved by attributeSource 'synthetic'; rename it`, { field: 'synthesizer.params.attributeSource' });
@@ -380,8 +458,38 @@ export class EntityBlockSynthesizer implements Synthesizer {
         entityModels.push(m);
       }
     }
-    this.fitted = { columns: [...table.columns], entities, inner, entityModels };
+    let rowHashes: Set<number> | null = null;
+    if (times.some((t) => t !== undefined)) {
+      const cols = table.columns.map((c) => table.data[c]!);
+      rowHashes = new Set(Array.from({ length: table.rowCount }, (_, r) => rowHashOf(cols, r)));
+    }
+    this.fitted = { columns: [...table.columns], entities, inner, entityModels, rowHashes };
     return { seconds: (performance.now() - t0) / 1000, losses: report.losses };
+  }
+
+  /**
+   * Per block (declaration order), its time model's params or undefined. A time column must be a
+   * datetime or numerical column outside every key and attribute block, owned by one entity, and
+   * no constraint may name it (the time model does not know constraints).
+   */
+  private timeColumns(table: Table, metadata: TableMetadata, blocks: readonly EntityBlock[], attributeOf: ReadonlyMap<string, number>, constraints: readonly Constraint[]): (EntityTimeParams | undefined)[] {
+    const declared = this.params.entities;
+    if (declared === 'auto') return blocks.map(() => undefined);
+    const keys = new Set(blocks.map((b) => b.key));
+    const owner = new Map<string, number>();
+    return declared.map((d, i) => {
+      if (d.time === undefined) return undefined;
+      const c = d.time.column;
+      const field = `synthesizer.params.entities[${i}].time.column`;
+      if (!table.columns.includes(c)) throw new ConfigError(`time column '${c}' is not in the table`, { field });
+      const t = metadata.columns[c]?.type;
+      if (t !== 'datetime' && t !== 'numerical') throw new ConfigError(`time column '${c}' is ${t}; it must be datetime or numerical`, { field });
+      if (attributeOf.has(c) || keys.has(c)) throw new ConfigError(`time column '${c}' is an entity key or attribute`, { field });
+      if (owner.has(c)) throw new ConfigError(`time column '${c}' is modelled by entities ${owner.get(c)} and ${i}; one entity owns a time column`, { field });
+      owner.set(c, i);
+      if (constraints.some((k) => constraintColumns(k).includes(c))) throw new ConfigError(`a constraint names '${c}', which the time model of entity ${i} generates; drop the constraint or the time model`, { field: 'constraints' });
+      return d.time;
+    });
   }
 
   private need(): NonNullable<EntityBlockSynthesizer['fitted']> {
@@ -437,8 +545,52 @@ export class EntityBlockSynthesizer implements Synthesizer {
         data[a] = cols[j]!;
       });
     });
+    // Time models: each entity's rows get times in that entity's sessions, in the order of the row model's times.
+    const timeColumns: { column: string; state: EntityTimeState }[] = [];
+    for (const e of f.entities) {
+      const tm = e.time;
+      if (!tm) continue;
+      const keys = rows.table.data[e.block.key]!;
+      const modelled = rows.table.data[tm.params.column]!;
+      const groups = new Map<string, number[]>();
+      for (let r = 0; r < keys.length; r++) {
+        const k = cellKey(keys[r] ?? null);
+        const g = groups.get(k);
+        if (g) g.push(r);
+        else groups.set(k, [r]);
+      }
+      const out = new Array<Cell>(rows.table.rowCount).fill(null);
+      const timeRng = rng.split(`time:${e.block.key}`);
+      for (const [k, rs] of groups) {
+        const cells = assignEntityTimes(tm, k, rs.map((r) => cellToNumber(modelled[r] ?? null, tm.meta)), timeRng.split(k));
+        rs.forEach((r, j) => {
+          out[r] = cells[j] ?? null;
+        });
+      }
+      data[tm.params.column] = out;
+      timeColumns.push({ column: tm.params.column, state: tm });
+    }
     const table: Table = { columns: [...f.columns], rowCount: rows.table.rowCount, data: Object.fromEntries(f.columns.map((c) => [c, data[c]!])) };
-    return { table, copies: rows.report.exactCopiesRemoved, method: rows.report.conditionMethod };
+    // The row model removed its own copies, but a new time can make a row equal a training row
+    // again (a copied session start with the same item columns): such a row moves one time step
+    // later until it is no training row (counted with the removed copies).
+    let moved = 0;
+    const first = timeColumns[0];
+    if (f.rowHashes && first) {
+      const cols = f.columns.map((c) => table.data[c]!);
+      const times = data[first.column]!;
+      const step = formatStep(first.state.format);
+      for (let r = 0; r < table.rowCount; r++) {
+        if (!f.rowHashes.has(rowHashOf(cols, r))) continue;
+        moved++;
+        for (let tries = 0; tries < 1000 && f.rowHashes.has(rowHashOf(cols, r)); tries++) {
+          const x = cellToNumber(times[r] ?? null, first.state.meta);
+          if (x === null || !Number.isFinite(x)) break;
+          times[r] = formatValue(x + step, first.state.format);
+        }
+      }
+    }
+    return { table, copies: rows.report.exactCopiesRemoved + moved, method: rows.report.conditionMethod };
   }
 
   sample(n: number, options: SampleOptions = {}): SampleResult {
@@ -448,8 +600,10 @@ export class EntityBlockSynthesizer implements Synthesizer {
     const cond = options.conditions ?? {};
     const rowCond: Record<string, Cell> = {};
     const attrCond: [string, string][] = [];
+    const timed = new Set(f.entities.flatMap((e) => (e.time ? [e.time.params.column] : [])));
     for (const [c, v] of Object.entries(cond)) {
       if (!f.columns.includes(c)) throw new ConfigError(`condition on unknown column '${c}'`, { field: `conditions.${c}` });
+      if (timed.has(c)) throw new ConfigError(`condition on '${c}', which an entity time model generates; conditions on a modelled time are not supported`, { field: `conditions.${c}` });
       if (attrs.has(c)) attrCond.push([c, cellKey(v)]);
       else rowCond[c] = v;
     }
@@ -490,6 +644,7 @@ export class EntityBlockSynthesizer implements Synthesizer {
       entities: f.entities,
       inner: savedJson(f.inner),
       entityModels: f.entityModels.map(savedJson),
+      ...(f.rowHashes ? { rowHashes: [...f.rowHashes] } : {}),
     };
     writeFileAtomic(path, JSON.stringify(state) + '\n');
   }
@@ -506,6 +661,7 @@ export class EntityBlockSynthesizer implements Synthesizer {
       return e;
     });
     this.params = params;
-    this.fitted = { columns: [...s.columns], entities: [...s.entities], inner, entityModels };
+    if (s.rowHashes !== undefined && !Array.isArray(s.rowHashes)) throw new ModelStateError('saved entity-blocks synthesizer has a malformed rowHashes', { file: path });
+    this.fitted = { columns: [...s.columns], entities: [...s.entities], inner, entityModels, rowHashes: s.rowHashes ? new Set(s.rowHashes) : null };
   }
 }

@@ -8,6 +8,8 @@ export { PARAMETRIC_FAMILIES } from './distributions.ts';
 export type { ParametricFamily } from './distributions.ts';
 export { EntityBlockSynthesizer, entityBlocksParamsSchema, detectEntities, ENTITY_BLOCKS_KIND } from './entities.ts';
 export type { EntityBlock, EntityDetection, EntityDeclaration, EntityBlocksParams, RejectedDependency } from './entities.ts';
+export { entityTimeSchema, fitEntityTime, assignEntityTimes } from './entity-time.ts';
+export type { EntityTimeParams, EntityTimeState, EntitySessions } from './entity-time.ts';
 export { synthesizers, sequenceSynthesizers, synthesizerSpecSchema, autoregressiveConfigSchema, createSynthesizer, loadSynthesizer, savedSynthesizerKind, synthesizerNames } from './registry.ts';
 export { markovConfigSchema } from './sequence/markov.ts';
 export type { SynthesizerFactory } from './registry.ts';
