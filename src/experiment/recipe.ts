@@ -147,7 +147,13 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
           arm: { name: confirmArm!.name, test: confirmArm!.test, testStd: confirmArm!.testStd, valid: confirmArm!.valid, lift: confirmArm!.lift, significance: confirmArm!.significance, segments: confirmArm!.segments },
         }
       : null,
-    cost: { screenSeconds, confirmSeconds: confirm?.seconds ?? 0, screenShare: screenSeconds / (screenSeconds + (confirm?.seconds ?? 0)) },
+    cost: {
+      screenSeconds,
+      confirmSeconds: confirm?.seconds ?? 0,
+      screenShare: screenSeconds / (screenSeconds + (confirm?.seconds ?? 0)),
+      screenRunSeconds: phaseRunSeconds(screenOut, ['baseline', ...config.arms.map((a) => a.name)]),
+      confirmRunSeconds: chosen ? phaseRunSeconds(join(o.out, 'confirm'), ['baseline', chosen]) : 0,
+    },
     environment: runEnvironment(),
   });
   return result;
@@ -206,13 +212,28 @@ function continueScreenRuns(config: RecipeExperimentConfig, screenOut: string, c
 /** The `arm/seed N` runs under `out` whose best epoch is the epoch cap `cap` (none without a cap). */
 function runsAtCap(out: string, arms: readonly string[], cap: number | undefined): string[] {
   if (cap === undefined) return [];
-  const found: string[] = [];
+  return seedRuns(out, arms)
+    .filter(({ result: r }) => r?.bestEpoch === cap && r.epochs === cap)
+    .map(({ arm, seed }) => `${arm}/seed ${seed}`);
+}
+
+/**
+ * The seconds a phase's runs spent training and evaluating, as each run recorded them: the
+ * phase's compute, whichever processes did it (the wall seconds beside it are this process's
+ * alone). A run continued from the screen counts only its continuation.
+ */
+function phaseRunSeconds(out: string, arms: readonly string[]): number {
+  return seedRuns(out, arms).reduce((t, { result: r }) => t + (r?.fitSeconds ?? 0) + (r?.evalSeconds ?? 0), 0);
+}
+
+/** The stored seed runs of `arms` under a phase folder, in arm then seed order. */
+function seedRuns(out: string, arms: readonly string[]): { arm: string; seed: number; result: { bestEpoch?: number; epochs?: number; fitSeconds?: number; evalSeconds?: number } | undefined }[] {
+  const found: ReturnType<typeof seedRuns> = [];
   for (const arm of arms) {
     const dir = join(out, 'arms', arm, 'seeds');
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir).filter((n) => /^seed\d+\.json$/.test(n)).sort((a, b) => parseInt(a.slice(4), 10) - parseInt(b.slice(4), 10))) {
-      const r = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result?: { bestEpoch?: number; epochs?: number } }).result;
-      if (r?.bestEpoch === cap && r.epochs === cap) found.push(`${arm}/seed ${f.slice(4, -5)}`);
+      found.push({ arm, seed: parseInt(f.slice(4), 10), result: (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { result?: ReturnType<typeof seedRuns>[number]['result'] }).result });
     }
   }
   return found;

@@ -43,6 +43,8 @@ test('recipe: the screen ranks candidates on validation, the chosen one is confi
   assert.equal(summary.kind, 'recipe');
   assert.ok(!JSON.stringify(summary.screen).includes('"test"'), "the screen's test numbers are not part of the choice or its summary");
   assert.ok(summary.cost.screenSeconds > 0);
+  assert.ok(summary.cost.screenRunSeconds > 0, 'the run time the screen\'s runs recorded');
+  assert.ok(summary.cost.confirmRunSeconds >= 0);
   if (expected) {
     const confirm = JSON.parse(readFileSync(join(out, 'confirm', 'results.json'), 'utf8'));
     assert.deepEqual(confirm.seeds, [0, 1]);

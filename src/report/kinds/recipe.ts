@@ -33,7 +33,7 @@ const recipeResultsSchema = z
       })
       .loose()
       .nullable(),
-    cost: z.object({ screenSeconds: z.number(), confirmSeconds: z.number(), screenShare: z.number().optional() }).loose().optional(),
+    cost: z.object({ screenSeconds: z.number(), confirmSeconds: z.number(), screenShare: z.number().optional(), screenRunSeconds: z.number().optional(), confirmRunSeconds: z.number().optional() }).loose().optional(),
     environment: z.unknown().optional(),
   })
   .loose();
@@ -71,18 +71,22 @@ async function costSection(res: RecipeResults): Promise<Html> {
   const screenS = res.cost?.screenSeconds ?? res.screen.seconds;
   const confirmS = res.cost?.confirmSeconds ?? res.confirm?.seconds ?? 0;
   const total = screenS + confirmS;
+  // Recorded by the runs themselves, so it counts the work of every process that shared the folder.
+  const screenRun = res.cost?.screenRunSeconds;
+  const confirmRun = res.cost?.confirmRunSeconds;
+  const runCell = (v: number | undefined, field: string) => (v === undefined ? '—' : html`<span data-field="${field}" data-value="${String(v)}">${fmtSeconds(v)}</span>`);
   const rows: HtmlValue[][] = [
-    ['screen', `baseline + ${res.screen.candidates.length} candidate(s) × ${res.screen.seeds ?? '?'} seed(s)`, html`<span data-field="screenSeconds" data-value="${String(screenS)}">${fmtSeconds(screenS)}</span>`, total > 0 ? fmtPercent(screenS / total, 1).replace('+', '') : '—'],
-    ['confirm', res.confirm ? `baseline + ${res.chosen} × ${res.confirm.seeds ?? '?'} seed(s)` : 'not run (nothing chosen)', html`<span data-field="confirmSeconds" data-value="${String(confirmS)}">${fmtSeconds(confirmS)}</span>`, total > 0 ? fmtPercent(confirmS / total, 1).replace('+', '') : '—'],
-    [html`<strong>total</strong>`, '', fmtSeconds(total), total > 0 ? '100.0 %' : '—'],
+    ['screen', `baseline + ${res.screen.candidates.length} candidate(s) × ${res.screen.seeds ?? '?'} seed(s)`, html`<span data-field="screenSeconds" data-value="${String(screenS)}">${fmtSeconds(screenS)}</span>`, total > 0 ? fmtPercent(screenS / total, 1).replace('+', '') : '—', runCell(screenRun, 'screenRunSeconds')],
+    ['confirm', res.confirm ? `baseline + ${res.chosen} × ${res.confirm.seeds ?? '?'} seed(s)` : 'not run (nothing chosen)', html`<span data-field="confirmSeconds" data-value="${String(confirmS)}">${fmtSeconds(confirmS)}</span>`, total > 0 ? fmtPercent(confirmS / total, 1).replace('+', '') : '—', runCell(confirmRun, 'confirmRunSeconds')],
+    [html`<strong>total</strong>`, '', fmtSeconds(total), total > 0 ? '100.0 %' : '—', screenRun !== undefined && confirmRun !== undefined ? fmtSeconds(screenRun + confirmRun) : '—'],
   ];
   const values: Datum[] = [
     { phase: 'screen', seconds: screenS },
     { phase: 'confirm', seconds: confirmS },
   ];
   return html`<div class="charts">${await figure('cost-per-phase', 'Wall-clock seconds of each phase (the price of choosing honestly, next to the confirmation)', barSpec(values, { x: 'phase', y: 'seconds', horizontal: true, height: 90 }))}</div>
-${table(['phase', 'what it trains', 'wall time', 'share'], rows, { id: 'cost-table', numeric: [2, 3] })}
-${note('Seconds of this machine for each phase as the procedure timed it (a resumed phase reads finished seeds back and counts only what it retrained).')}`;
+${table(['phase', 'what it trains', 'wall time', 'share', 'run time, all processes'], rows, { id: 'cost-table', numeric: [2, 3, 4] })}
+${note('Wall time: seconds of this process for each phase as the procedure timed it (a resumed phase reads finished seeds back and counts only what it retrained; other processes sharing the folder are not in it). Run time: the training and evaluation seconds every run of the phase recorded, whichever process trained it (a run the confirmation continued from the screen counts its continuation).')}`;
 }
 
 /** The confirm phase's arms for the lift table: the baseline and the chosen arm as results.json records them. */
