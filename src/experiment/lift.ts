@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { CancelToken, ConfigError, InterruptedError, peakRssMiB, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
+import { CancelToken, ConfigError, peakRssMiB, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
 import { alignedTrainView, augmentedSamples, discriminatorFilter, distributionReport, lengthMatchingResample, popularityMatchingResample, type DistributionReport } from '../align/index.ts';
 import {
@@ -22,7 +21,7 @@ import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { ModelSpec, TrainingAugmentation, TrainingWarmup, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, seedLockPath, type EvaluateConfig, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
-import { claimRun, inProcessExecutor, readRunResult, runHeldElsewhere, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
+import { claimRun, inProcessExecutor, pauseForOtherWorkers, readRunResult, runHeldElsewhere, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { cacheGeneratorSnapshot, declaredModels, fitPipelineGenerators, fitSequenceGenerator, generatorCacheName, generatorIsCached, generatorIsPrefixOf, type SequenceGeneratorOptions } from './generators.ts';
 import { armModelSpec, experimentModelSpec, runEnvironment, type ArmConfig, type ExperimentConfig } from './config.ts';
 
@@ -454,8 +453,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
         // generator: wait for it rather than train the same epochs here (a run that stops early
         // leaves no snapshot, and the generator is then trained as before).
         if (first) progress.line(`generators: another process is training the baseline's seed-${seed} run; waiting for its epoch-${forSeed.map((g) => g.epochs ?? 20).join('/')} snapshot instead of training the same epochs here`);
-        if (o.cancel?.cancelled) throw new InterruptedError("interrupted while waiting for another process's baseline run");
-        await sleep(o.claimPollMs ?? 15_000);
+        await pauseForOtherWorkers({ pollMs: o.claimPollMs, cancel: o.cancel }, "another process's baseline run");
       }
     }
   };

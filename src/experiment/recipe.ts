@@ -14,12 +14,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { InterruptedError, silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { experimentSchema, parseWithSchema, runEnvironment, type ExperimentConfig } from './config.ts';
 import { runLiftExperiment, type ArmSummary, type LiftOptions } from './lift.ts';
-import { heldRunsUnder } from './run-store.ts';
+import { heldRunsUnder, pauseForOtherWorkers } from './run-store.ts';
 
 const budgetSchema = z
   .object({
@@ -172,8 +171,7 @@ async function runPhase(o: RecipeOptions, phase: LiftOptions): Promise<Awaited<R
     if (!r.pending) return r;
     if (first) progress.line(`── waiting for ${r.pending.join(', ')}: other processes sharing ${phase.out} are training them; this one goes on when they finish`);
     while (heldRunsUnder(phase.out).length > 0) {
-      if (o.cancel?.cancelled) throw new InterruptedError(`interrupted while waiting for runs other processes hold in ${phase.out}`);
-      await sleep(o.claimPollMs ?? 15_000);
+      await pauseForOtherWorkers({ pollMs: o.claimPollMs, cancel: o.cancel }, `runs other processes hold in ${phase.out}`);
     }
   }
 }

@@ -20,7 +20,8 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { canonicalJson, processAlive, writeJsonAtomic } from '../core/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { canonicalJson, InterruptedError, processAlive, writeJsonAtomic, type CancelToken } from '../core/index.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -188,6 +189,16 @@ export function heldRunsUnder(folder: string): string[] {
     if (runHeldElsewhere(path)) held.push(path);
   }
   return held.sort();
+}
+
+/**
+ * One pause of a process waiting on runs other processes hold (see heldRunsUnder, runHeldElsewhere):
+ * `pollMs` (default 15 s) unless cancelled first. The one wait both the lift experiment and the
+ * recipe procedure use, so Ctrl-C and the poll interval behave alike.
+ */
+export async function pauseForOtherWorkers(o: { readonly pollMs?: number | undefined; readonly cancel?: CancelToken | undefined }, waitingFor: string): Promise<void> {
+  if (o.cancel?.cancelled) throw new InterruptedError(`interrupted while waiting for ${waitingFor}`);
+  await sleep(o.pollMs ?? 15_000);
 }
 
 /** A claimed run: release() removes the lock file (idempotent). */
