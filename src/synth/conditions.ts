@@ -396,8 +396,13 @@ export function finalizeSample(source: CandidateSource, n: number, options: Samp
   const budget = Math.max(n * maxTries, n);
   let batch = 0;
   while (produced < n && generated < budget) {
+    // The first batch is exactly n rows (at least 16): a synthesizer that spreads a batch's values
+    // over their training shares (the copula's stratified categories) then gets those shares in
+    // the output, not in a 10 % larger batch cut at n. Later batches make up for what was
+    // rejected, with 10 % to spare.
     const rate = generated === 0 ? 1 : Math.max(produced / generated, 1 / maxTries);
-    const want = Math.min(budget - generated, Math.max(16, Math.ceil(((n - produced) / rate) * 1.1)), 1 << 20);
+    const margin = generated === 0 ? 1 : 1.1;
+    const want = Math.min(budget - generated, Math.max(16, Math.ceil(((n - produced) / rate) * margin)), 1 << 20);
     const t = alignColumns(source.generate(want, rng.split(`batch-${batch++}`), conditions), guard);
     if (t.rowCount !== want) throw new Error(`synthesizer produced ${t.rowCount} rows, asked for ${want}`);
     generated += want;

@@ -15,6 +15,8 @@
  *   of [0, 1] as wide as its frequency (most frequent first); a value maps to a uniform draw inside
  *   its interval, then to its normal score. Ids are never one-hot encoded: one latent per column
  *   whatever the number of distinct values, so memory grows with distinct values, not their square.
+ *   An unconditioned sample maps the latents to values by rank (`categorySampling: 'stratified'`),
+ *   so every value's count is within one row of its training share, the rarest included.
  * - unique id columns (keys): not modelled; fresh keys are generated (max + 1, … for integer keys,
  *   'syn-0', … for text keys), unique within one sample() call.
  * - missing values: a column with nulls gets an extra binary latent (null or not) that takes part in
@@ -64,6 +66,17 @@ export const copulaParamsSchema = z
      * squared correlation with this column); 'frequency' keeps the most frequent value first.
      */
     categoryOrder: z.enum(['association', 'frequency']).default('association'),
+    /**
+     * How an unconditioned sample turns a categorical column's latent into values. 'stratified'
+     * keeps each row's latent rank and replaces its uniform by the stratum at that rank,
+     * (rank + U) / rows with one random offset U per column and batch (systematic sampling): every
+     * value then appears within ±1 row of rows × its training frequency, so a category seen once
+     * in 80,000 training rows appears once in 80,000 sampled rows instead of Poisson(1) times
+     * (37 % never), and the dependence on the other columns, which the ranks carry, is unchanged.
+     * 'independent' maps each row's own uniform (the classic copula). Conditioned samples are
+     * always 'independent': their categories follow the conditional distribution, not these counts.
+     */
+    categorySampling: z.enum(['stratified', 'independent']).default('stratified'),
   })
   .strict();
 export type CopulaParams = z.infer<typeof copulaParamsSchema>;
@@ -214,6 +227,21 @@ function frequencyIndex(cum: readonly number[], u: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * Systematic-sampling uniforms for n latent scores: the row with the r-th smallest score (ties by
+ * row order) gets (r + offset) / n, offset in [0, 1). Each row's uniform is still uniform over the
+ * draw (random rank, random offset), but the n values are evenly spread, so the number of rows
+ * falling in an interval of width w is within ±1 of n·w.
+ */
+export function stratifiedUniforms(z: ArrayLike<number>, offset: number): Float64Array {
+  const n = z.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => z[a]! - z[b]! || a - b);
+  const u = new Float64Array(n);
+  // (n − 1 + offset) / n can round up to 1 for an offset just below 1: keep it below.
+  for (let r = 0; r < n; r++) u[order[r]!] = Math.min((r + offset) / n, 1 - Number.EPSILON / 2);
+  return u;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -736,7 +764,10 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
         keyOffset.next += count;
       } else if (m.kind === 'frequency') {
         const z = zs[latentIndex.get(`${m.column}\u0000value`)!]!;
-        for (let i = 0; i < count; i++) out[i] = m.values[frequencyIndex(m.cum, normCdf(z[i]!))]!;
+        if (this.params.categorySampling === 'stratified' && fixed.length === 0) {
+          const strata = stratifiedUniforms(z, rng.split(`strata:${m.column}`).next());
+          for (let i = 0; i < count; i++) out[i] = m.values[frequencyIndex(m.cum, strata[i]!)]!;
+        } else for (let i = 0; i < count; i++) out[i] = m.values[frequencyIndex(m.cum, normCdf(z[i]!))]!;
       } else {
         const z = zs[latentIndex.get(`${m.column}\u0000value`)!]!;
         const nz = m.nullRate > 0 ? zs[latentIndex.get(`${m.column}\u0000null`)!]! : undefined;

@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Rng, ConfigError, DataValidationError, ModelStateError } from '../../src/core/index.ts';
 import { detectMetadata, readTable, tableFromRows, type Cell, type Table } from '../../src/data/index.ts';
 import { GaussianCopulaSynthesizer, createSynthesizer, loadSynthesizer } from '../../src/synth/index.ts';
+import { stratifiedUniforms } from '../../src/synth/copula.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-copula-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -242,4 +244,77 @@ test('categorical dependence: latent correlations and association order keep Cra
   assert.ok(Math.abs(cramersV(improved, 'nominal', 'g') - realNG) < 0.15, `nominal×g: real ${realNG}, synthetic ${cramersV(improved, 'nominal', 'g')}`);
   assert.ok(cramersV(classic, 'a', 'b') < realAB - 0.15, 'the classic copula attenuates a×b (the test can tell them apart)');
   assert.ok(cramersV(classic, 'nominal', 'g') < realNG - 0.3, 'the classic copula misses the non-monotone nominal link');
+});
+
+/** 20,000 rows: genre A/B/C shifts x; 'six' has 6 rows and 'once' one, as ml-100k's rare genres. */
+function rareGenres(): Table {
+  const rng = new Rng(21);
+  const rows: Cell[][] = [];
+  for (let i = 0; i < 20000; i++) {
+    const genre = i === 777 ? 'once' : i % 3334 === 5 ? 'six' : rng.next() < 0.6 ? 'A' : rng.next() < 0.75 ? 'B' : 'C';
+    const shift = genre === 'B' ? 2 : genre === 'C' ? 4 : 0;
+    rows.push([genre, shift + rng.normal()]);
+  }
+  return tableFromRows(['genre', 'x'], rows);
+}
+
+test('stratified categories: a 1-row and a 6-row category come out within 2x of their share in every seed (independent draws miss them)', async () => {
+  const t = rareGenres();
+  const counts = (rows: readonly Cell[], v: string): number => rows.filter((c) => c === v).length;
+  assert.equal(counts(t.data.genre!, 'once'), 1);
+  assert.equal(counts(t.data.genre!, 'six'), 6);
+  const stratified = new GaussianCopulaSynthesizer();
+  const independent = new GaussianCopulaSynthesizer({ categorySampling: 'independent' });
+  await stratified.fit(t, detectMetadata(t), { seed: 0 });
+  await independent.fit(t, detectMetadata(t), { seed: 0 });
+  let independentMisses = 0;
+  const meanX = (tb: Table, g: string): number => {
+    const xs = (tb.data.x as number[]).filter((_, i) => tb.data.genre![i] === g);
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
+  for (let seed = 0; seed < 8; seed++) {
+    const s = stratified.sample(20000, { seed }).table;
+    assert.ok(counts(s.data.genre!, 'once') >= 1 && counts(s.data.genre!, 'once') <= 2, `seed ${seed}: 'once' ×${counts(s.data.genre!, 'once')}`);
+    assert.ok(counts(s.data.genre!, 'six') >= 3 && counts(s.data.genre!, 'six') <= 12, `seed ${seed}: 'six' ×${counts(s.data.genre!, 'six')}`);
+    for (const g of ['A', 'B', 'C']) assert.ok(Math.abs(counts(s.data.genre!, g) - counts(t.data.genre!, g)) <= 1, `seed ${seed}: ${g} within one row of its training count`);
+    const i = independent.sample(20000, { seed }).table;
+    const once = counts(i.data.genre!, 'once');
+    if (once < 1 || once > 2) independentMisses++;
+    // The ranks carry the dependence: x given the genre is what the independent draws give.
+    for (const g of ['A', 'B', 'C']) assert.ok(Math.abs(meanX(s, g) - meanX(i, g)) < 0.15, `seed ${seed}: mean x | ${g}: ${meanX(s, g)} vs ${meanX(i, g)}`);
+  }
+  // The control: independent draws give Poisson(1) copies of the 1-row category (within 1-2 only 55 % of the time).
+  assert.ok(independentMisses >= 1, 'independent sampling missed the 1-row category in no seed: the test could not tell');
+});
+
+test('stratified categories: conditioned samples keep the conditional distribution, not the unconditional counts', async () => {
+  const t = rareGenres();
+  const s = new GaussianCopulaSynthesizer();
+  await s.fit(t, detectMetadata(t), { seed: 0 });
+  // Given a large x, genre C dominates; forcing the training counts would make A the majority.
+  const out = s.sample(2000, { seed: 3, conditions: { x: 5 } }).table;
+  const c = out.data.genre!.filter((v) => v === 'C').length / out.rowCount;
+  assert.ok(c > 0.8, `share of C given x = 5: ${c}`);
+});
+
+test('stratifiedUniforms: ranks are kept, and any interval of width w holds n·w ± 1 of the values', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: -5, max: 5 }), { minLength: 1, maxLength: 300 }),
+      fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      (z, offset, p, q) => {
+        const u = stratifiedUniforms(z, offset);
+        const n = z.length;
+        for (let i = 0; i < n; i++) {
+          assert.ok(u[i]! >= 0 && u[i]! < 1);
+          for (let j = 0; j < n; j++) if (z[i]! < z[j]! || (z[i] === z[j] && i < j)) assert.ok(u[i]! < u[j]!);
+        }
+        const [a, b] = p <= q ? [p, q] : [q, p];
+        const inside = Array.from(u).filter((v) => v >= a && v < b).length;
+        assert.ok(Math.abs(inside - n * (b - a)) <= 1 + 1e-9, `${inside} of ${n} in [${a}, ${b})`);
+      },
+    ),
+  );
 });
