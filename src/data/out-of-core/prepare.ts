@@ -82,6 +82,22 @@ function checkOptions(o: OutOfCoreOptions): void {
   if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) throw new ConfigError(`threads must be an integer >= 1, got ${o.threads}`, { field: 'threads' });
 }
 
+/**
+ * Hands the memory that DuckDB's allocator kept from finished statements back to the system. On
+ * Linux DuckDB allocates through jemalloc and purges its freed pages when a worker thread has been
+ * idle for 0.5 s, or when its worker threads are relaunched (the relaunch purges every arena). The
+ * statements here run back to back, so the workers never idle: at 100 M rows each statement's freed
+ * hash tables and sort runs stayed resident under the next statement's, and peak RSS reached
+ * 1.4 GB at a 512 MB memory_limit (the memory_limit bounds DuckDB's live buffers, not what the
+ * allocator holds). Changing the thread count and setting it back relaunches the workers: ~0.1 s at
+ * 10 M rows, ~0.5 s at 100 M for all calls together. `allocator_background_threads` and a lower
+ * `allocator_flush_threshold` did not lower the 100 M peak (docs/guide/out-of-core.md, Memory).
+ */
+async function releaseFreedMemory(conn: DuckDBConnection, threads: number): Promise<void> {
+  await conn.run(`SET threads = ${threads === 1 ? 2 : 1}`);
+  await conn.run(`SET threads = ${threads}`);
+}
+
 async function count(conn: DuckDBConnection, sql: string): Promise<number> {
   const r = await conn.runAndReadAll(sql);
   return Number(r.getRows()[0]![0]);
@@ -123,8 +139,11 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
     return await withDuckDB(path, async (conn) => {
       await conn.run(`SET memory_limit = '${o.memoryLimit ?? '1GB'}'`);
       await conn.run('SET temp_directory = $1', [spill]);
-      await conn.run(`SET threads = ${o.threads ?? 2}`);
+      const threads = o.threads ?? 2;
+      await conn.run(`SET threads = ${threads}`);
       await conn.run('SET preserve_insertion_order = false');
+      // Before each statement that builds large hash tables, sorts or writes a big file (see releaseFreedMemory).
+      const releaseFreed = (): Promise<void> => releaseFreedMemory(conn, threads);
       // Columns as narrow as the staged values allow (each choice keeps equality, order and the
       // printed text): ids that are all canonical integers as INTEGER (≤ 9 digits) or BIGINT,
       // timestamps that are all safe integers as BIGINT (cast back to DOUBLE for the outputs), line
@@ -189,10 +208,13 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // the item's smallest user first line `f`, then (timestamp, line) among the item's rows of
       // that one user — a few rows per item.
       const k = o.kCore ?? 1;
+      await releaseFreed();
       await conn.run('CREATE TABLE uf AS SELECT u, min(line) AS first_line, count(*) AS n FROM g GROUP BY u');
       // With a k-core, the same scan counts each item's rows of users with ≥ k rows: the first k-core
       // round's surviving items (below), without a scan of its own.
+      await releaseFreed();
       await conn.run(`CREATE TABLE im AS SELECT i, min(first_line) AS f${k > 1 ? `, count(*) FILTER (WHERE n >= ${k}) AS nk` : ''} FROM g JOIN uf USING (u) GROUP BY i`);
+      await releaseFreed();
       await conn.run(
         `CREATE TABLE ik AS SELECT i, f, min({'t': ts, 'l': line}) AS tl FROM g JOIN (SELECT i, f, u FROM im JOIN uf ON f = first_line) USING (u, i) GROUP BY i, f`,
       );
@@ -219,8 +241,10 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
           // were counted with the dense ids.
           if (rounds === 1) await conn.run(`CREATE TABLE ua AS SELECT u, n FROM uf WHERE n >= ${k}`);
           else {
+            await releaseFreed();
             await conn.run(`CREATE OR REPLACE TABLE ua AS SELECT u, count(*) AS n FROM g WHERE i IN (SELECT i FROM ia) GROUP BY u HAVING count(*) >= ${k}`);
             if ((await count(conn, 'SELECT coalesce(sum(n), 0) FROM ua')) === rows) break;
+            await releaseFreed();
             await conn.run(`CREATE OR REPLACE TABLE ia AS SELECT i, count(*) AS n FROM g WHERE u IN (SELECT u FROM ua) GROUP BY i HAVING count(*) >= ${k}`);
           }
           const left = await count(conn, 'SELECT coalesce(sum(n), 0) FROM ia');
@@ -235,11 +259,13 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // Row counts and offsets fit INTEGER when the line numbers do (there are fewer rows than lines).
       const countType = small ? 'INTEGER' : 'BIGINT';
       const liveUsers = rounds === 0 ? 'uf' : '(SELECT u, first_line, ua.n FROM uf JOIN ua USING (u))';
+      await releaseFreed();
       await conn.run(
         `CREATE TABLE users AS SELECT (row_number() OVER w - 1)::INTEGER AS user_idx, u, n::${countType} AS n, (sum(n) OVER (w ROWS UNBOUNDED PRECEDING) - n)::${countType} AS start, lead(u) OVER w AS next_u
          FROM ${liveUsers} WINDOW w AS (ORDER BY first_line)`,
       );
       const liveItems = rounds === 0 ? '' : 'WHERE i IN (SELECT i FROM ia)';
+      await releaseFreed();
       await conn.run(`CREATE TABLE items AS SELECT row_number() OVER (ORDER BY f, tl)::INTEGER AS item_idx, i FROM ik ${liveItems}`);
       for (const t of ['uf', 'ik', ...(rounds > 0 ? ['ua', 'ia'] : [])]) await conn.run(`DROP TABLE ${t}`);
       // `inter` is stored sorted by (user, timestamp, line) — interactionsToSequences' order — and
@@ -248,6 +274,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       // sequences.txt needs rides along: the item id and the next user's id (written after a user's
       // last item); the first user's id is a statement parameter.
       await conn.run('SET preserve_insertion_order = true');
+      await releaseFreed();
       await conn.run(
         `CREATE TABLE inter AS SELECT user_idx, item_idx${hasTime ? `, ts${tsType === 'DOUBLE' ? '' : '::DOUBLE'} AS "timestamp"` : ''}, n, start, i, next_u
          FROM g JOIN users USING (u) JOIN items USING (i) ORDER BY user_idx, ts, line`,
@@ -263,6 +290,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       await conn.run(`COPY (SELECT user_idx, u::VARCHAR AS "user" FROM users ORDER BY user_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.users)]);
       await conn.run(`COPY (SELECT item_idx, i::VARCHAR AS item FROM items ORDER BY item_idx) TO $1 (FORMAT parquet)`, [join(outDir, files.items)]);
       const { part, summary: splitSummary } = await splitParts(conn, o.split ?? { kind: 'leave-one-out' }, after, hasTime, path);
+      await releaseFreed();
       await conn.run(`COPY (SELECT user_idx, pos, item_idx${hasTime ? ', "timestamp"' : ''}, ${part} AS part FROM inter_pos) TO $1 (FORMAT parquet)`, [join(outDir, files.interactions)]);
       const split = await splitSummary();
       lap('split');
@@ -270,6 +298,7 @@ export async function prepareOutOfCore(path: string, o: OutOfCoreOptions): Promi
       if (o.sequenceText ?? true) {
         sequences = 'sequences.txt';
         const firstUser = String((await conn.runAndReadAll('SELECT u::VARCHAR FROM users WHERE user_idx = 0')).getRows()[0]![0]);
+        await releaseFreed();
         await writeSequencesText(conn, join(outDir, sequences), firstUser);
       }
       lap('sequences');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { RejectionSink } from '../../../src/data/rejections.ts';
-import { stageRows, type StageOptions } from '../../../src/data/out-of-core/stage.ts';
+import { ChunkWriter, RepeatFilter, stageRows, type StageOptions } from '../../../src/data/out-of-core/stage.ts';
 import type { ColumnNames } from '../../../src/data/index.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -153,5 +153,23 @@ describe('the repeated-key filter', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('a large filter (resizable storage) finds the repeats and hands its memory back when released', async () => {
+    const p = t.path('large-filter.csv');
+    writeFileSync(p, 'u,i,ts\n1,5,1\n2,5,1\n1,5,1\n1,5,2\n2,5,1\n');
+    const suspects = t.path('large-filter-suspects.tsv');
+    // 2^28 bits: the smallest size kept in a resizable buffer; five keys in it collide with nothing.
+    const r = await stageRows(p, { format: 'csv', columns: { user: 'u', item: 'i', timestamp: 'ts' }, filterBitsLog2: 28 }, new RejectionSink(p), t.path('large-filter.tsv'), suspects);
+    assert.equal(r.suspects, 2);
+    assert.equal(readFileSync(suspects, 'utf-8'), '4\t1\t5\t1\t\n6\t2\t5\t1\t\n');
+    const staging = new ChunkWriter(t.path('release.tsv'));
+    const out = new ChunkWriter(t.path('release-suspects.tsv'));
+    const filter = new RepeatFilter(28, staging, out);
+    assert.equal(filter.heldBytes, 2 ** 25);
+    filter.release();
+    assert.equal(filter.heldBytes, 0);
+    staging.close();
+    out.close();
   });
 });
