@@ -74,6 +74,8 @@ const epochs = Object.fromEntries(arg('epochs', 'ctgan:30,tvae:30').split(',').m
 const out = arg('out', 'bench/results/synth-report-ml100k.json');
 const fitOnly = process.argv.includes('--fit-only');
 const transformerOnly = process.argv.includes('--transformer-only');
+/** --save-models DIR: each fitted model is also saved as DIR/<label>-seed<seed>.json, so sampling can be studied on it without refitting. */
+const saveModelsDir = arg('save-models', '');
 /** The process's peak resident set so far, in MB (monotone: per model only when one model runs per process). */
 const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
@@ -156,6 +158,7 @@ for (const model of models) {
     const cpu0 = process.cpuUsage();
     await synth.fit(train, metadata, { seed, ...(epochs[model] ? { epochs: epochs[model] } : {}), progress: { line: (l) => stderrProgress.line(`  ${model} seed ${seed}: ${l}`) } });
     const fitSeconds = (performance.now() - t) / 1000;
+    if (saveModelsDir !== '') synth.save(`${saveModelsDir}/${model}-seed${seed}.json`);
     if (fitOnly) {
       const cpu = process.cpuUsage(cpu0);
       const fitCpuSeconds = (cpu.user + cpu.system) / 1e6;

@@ -82,6 +82,19 @@ export const ctganConfigSchema = z
      * and a fake row under the same condition.
      */
     permuteRealConditions: z.boolean().default(false),
+    /**
+     * How unconditional sampling draws each batch's conditional vector (a discrete column uniformly,
+     * then one of its categories): 'frequency' by the training counts, or 'log-frequency' by
+     * log(1 + count), the distribution training-by-sampling trained the generator under — SDV's
+     * CTGAN samples so (its sample_original_condvec reads the log-frequency table when
+     * log_frequency is on). With batch statistics at sampling ('batch-train'), a batch then has the
+     * composition the generator's batch norm saw in training, but rare categories are over-produced.
+     * 'training-batches': batches drawn by log-frequency as in training, and each row kept with
+     * probability ∝ p_frequency / p_log-frequency of its condition (rejection sampling, about
+     * 1 / max ratio of the rows kept): the batch statistics of training with the conditions of
+     * 'frequency'.
+     */
+    sampleConditions: z.enum(['frequency', 'log-frequency', 'training-batches']).default('frequency'),
     ...transformerConfigFields({ fitValues: 0, maxIterations: 100 }),
     /**
      * DP-SGD on the critic (see the header; pac must be 1): noise std noiseMultiplier · maxGradNorm
@@ -306,6 +319,32 @@ function condDistributions(counts: Float64Array[]): { logFreqCum: Float64Array[]
     freqCum.push(fc);
   }
   return { logFreqCum, freqCum };
+}
+
+/**
+ * Per discrete column and category, the probability of keeping a row generated under that
+ * condition when conditions are proposed by log-frequency (logCum) and wanted by frequency
+ * (freqCum): p_freq / p_log, divided by its largest value over all columns, so a column's share of
+ * the kept rows stays uniform as in the proposal.
+ */
+export function acceptanceRatios(freqCum: readonly Float64Array[], logCum: readonly Float64Array[]): Float64Array[] {
+  const ratios = freqCum.map((fc, j) => {
+    const lc = logCum[j]!;
+    const ft = fc[fc.length - 1]!;
+    const lt = lc[lc.length - 1]!;
+    return Float64Array.from({ length: fc.length - 1 }, (_, c) => {
+      const pLog = (lc[c + 1]! - lc[c]!) / lt;
+      return pLog > 0 ? (fc[c + 1]! - fc[c]!) / ft / pLog : 0;
+    });
+  });
+  const most = Math.max(...ratios.map((r) => Math.max(...r)));
+  return ratios.map((r) => r.map((x) => x / most));
+}
+
+/** The cumulative log(1 + count) distribution of a cumulative count distribution (what condDistributions gives from the counts). */
+export function logFrequencyCum(freqCum: Float64Array): Float64Array {
+  const counts = Array.from({ length: freqCum.length - 1 }, (_, c) => freqCum[c + 1]! - freqCum[c]!);
+  return condDistributions([Float64Array.from(counts)]).logFreqCum[0]!;
 }
 
 function buildCondSampler(t: DataTransformer, categories: Int32Array[], counts: Float64Array[]): CondSampler {
@@ -693,26 +732,38 @@ export class CtganSynthesizer implements Synthesizer {
     // Batch statistics at sampling ('batch-train'): every batch is a full training-size batch (at
     // least 2 rows), whatever count asks for; the rows past count are dropped.
     const fullBatches = f.generator.norm === 'batch-train';
-    for (let start = 0, b = 0; start < count; start += B, b++) {
-      const m = Math.min(B, count - start);
-      const rowsNow = fullBatches ? Math.max(B, 2) : m;
+    const mode = this.config.sampleConditions;
+    const logCum = mode === 'frequency' ? null : f.condFreqCum.map(logFrequencyCum);
+    // 'training-batches': batches are drawn as in training (log-frequency conditions) and a row is
+    // kept with probability ∝ p_freq / p_log of its condition, so the kept rows' conditions follow
+    // the training counts while every batch's statistics are those the generator trained under.
+    const keep = fixed === null && C > 0 && mode === 'training-batches' ? acceptanceRatios(f.condFreqCum, logCum!) : null;
+    const sampleCum = logCum ?? f.condFreqCum;
+    for (let filled = 0, b = 0; filled < count; b++) {
+      const m = Math.min(B, count - filled);
+      const rowsNow = fullBatches || keep !== null ? Math.max(B, 2) : m;
       const brng = rng.split(`generate-${b}`);
       let cond: nn.Tensor | null = null;
+      const column = new Int32Array(rowsNow);
+      const category = new Int32Array(rowsNow);
       if (C > 0) {
         const cd = new Float32Array(rowsNow * C);
         const crng = brng.split('cond');
         for (let i = 0; i < rowsNow; i++) {
           if (fixed !== null) cd[i * C + t.discrete[fixed.index]!.condOffset + fixed.category] = 1;
           else {
-            // Unconditional sampling follows the training frequencies (not the log-frequencies of training-by-sampling).
+            // 'frequency' (default): the training frequencies, not the log-frequencies of training-by-sampling.
             const j = crng.int(t.discrete.length);
-            cd[i * C + t.discrete[j]!.condOffset + drawCum(f.condFreqCum[j]!, crng)] = 1;
+            const c = drawCum(sampleCum[j]!, crng);
+            column[i] = j;
+            category[i] = c;
+            cd[i * C + t.discrete[j]!.condOffset + c] = 1;
           }
         }
         cond = new nn.Tensor(cd, [rowsNow, C]);
       }
       const raw = nn.noGrad(() => generatorForward(f.generator, new nn.Tensor(normals(rowsNow * E, brng.split('z')), [rowsNow, E]), cond, false));
-      const rows = sampleSpans(raw.data, rowsNow, W, t.spans, brng.split('spans')).subarray(0, m * W);
+      const rows = sampleSpans(raw.data, rowsNow, W, t.spans, brng.split('spans'));
       if (fixed !== null) {
         const info = t.discrete[fixed.index]!;
         for (let i = 0; i < m; i++) {
@@ -720,7 +771,17 @@ export class CtganSynthesizer implements Synthesizer {
           rows[i * W + info.spanStart + fixed.category] = 1;
         }
       }
-      all.set(rows, start * W);
+      if (keep === null) {
+        all.set(rows.subarray(0, m * W), filled * W);
+        filled += m;
+        continue;
+      }
+      const arng = brng.split('keep');
+      for (let i = 0; i < rowsNow && filled < count; i++) {
+        if (arng.next() >= keep[column[i]!]![category[i]!]!) continue;
+        all.set(rows.subarray(i * W, (i + 1) * W), filled * W);
+        filled++;
+      }
     }
     return t.inverse(all, count, rng.split('decode'));
   }

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { CancelToken, ConfigError, InterruptedError, ModelStateError, Rng, collectingProgress } from '../../src/core/index.ts';
 import type { Cell, Table } from '../../src/data/index.ts';
 import * as nn from '../../src/nn/index.ts';
-import { type CondBatch, CtganSynthesizer, type Discriminator, discriminatorForward, discriminatorInputGradient, permuteConditions } from '../../src/synth/ctgan.ts';
+import { acceptanceRatios, type CondBatch, CtganSynthesizer, type Discriminator, discriminatorForward, discriminatorInputGradient, logFrequencyCum, permuteConditions } from '../../src/synth/ctgan.ts';
 import { createSynthesizer, loadSynthesizer } from '../../src/synth/index.ts';
 import { dense } from '../../src/synth/neural-tabular.ts';
 import { backends, gradcheck } from '../nn/helpers.ts';
@@ -149,6 +149,56 @@ describe('CtganSynthesizer', () => {
       c.load(join(dir, 'after.bin'));
       assert.equal(c.config.generatorNorm, 'batch-train');
       assert.deepEqual(c.sample(120, { seed: 2 }), s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("'training-batches' keeps rows so that log-frequency proposals end up at the training frequencies, columns still uniform", () => {
+    // Two discrete columns: a skewed one (with a 1-row category) and a balanced one.
+    const counts = [[900, 90, 9, 1], [500, 500]];
+    const freqCum = counts.map((c) => Float64Array.from([0, ...c.map((_, i) => c.slice(0, i + 1).reduce((a, b) => a + b, 0))]));
+    const logCum = freqCum.map(logFrequencyCum);
+    assert.ok(Math.abs(logCum[0]![1]! - Math.log(901)) < 1e-9 && Math.abs(logCum[0]![4]! - logCum[0]![3]! - Math.log(2)) < 1e-9);
+    const keep = acceptanceRatios(freqCum, logCum);
+    assert.equal(Math.max(...keep.map((k) => Math.max(...k))), 1);
+    const rng = new Rng(3);
+    const kept = counts.map((c) => new Float64Array(c.length));
+    for (let i = 0; i < 400_000; i++) {
+      const j = rng.int(2);
+      const u = rng.next() * logCum[j]![logCum[j]!.length - 1]!;
+      let c = 0;
+      while (logCum[j]![c + 1]! <= u) c++;
+      if (rng.next() < keep[j]![c]!) kept[j]![c]!++;
+    }
+    const total = kept.reduce((a, k) => a + k.reduce((x, y) => x + y, 0), 0);
+    counts.forEach((c, j) => {
+      const n = kept[j]!.reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(n / total - 0.5) < 0.01, `column ${j} keeps ${n / total} of the rows, not half`);
+      const sum = c.reduce((a, b) => a + b, 0);
+      c.forEach((k, i) => assert.ok(Math.abs(kept[j]![i]! / n - k / sum) < 0.01 + 0.2 * (k / sum), `column ${j} category ${i}: ${kept[j]![i]! / n} vs ${k / sum}`));
+    });
+  });
+
+  it("sampleConditions changes only sampling: the same fit, deterministic samples, and it survives save + load", async () => {
+    const base = new CtganSynthesizer(small);
+    const tb = new CtganSynthesizer({ ...small, sampleConditions: 'training-batches' });
+    const lf = new CtganSynthesizer({ ...small, sampleConditions: 'log-frequency' });
+    const rb = await base.fit(table, metadata, { seed: 4, epochs: 2 });
+    assert.deepEqual((await tb.fit(table, metadata, { seed: 4, epochs: 2 })).losses, rb.losses);
+    assert.deepEqual((await lf.fit(table, metadata, { seed: 4, epochs: 2 })).losses, rb.losses);
+    const s = tb.sample(300, { seed: 2 });
+    assert.equal(s.table.rowCount, 300);
+    assert.deepEqual(tb.sample(300, { seed: 2 }), s);
+    assert.notDeepEqual(s.table, base.sample(300, { seed: 2 }).table);
+    assert.notDeepEqual(lf.sample(300, { seed: 2 }).table, base.sample(300, { seed: 2 }).table);
+    const dir = mkdtempSync(join(tmpdir(), 'ctgan-tb-'));
+    try {
+      tb.save(join(dir, 'm.json'));
+      const c = new CtganSynthesizer();
+      c.load(join(dir, 'm.json'));
+      assert.equal(c.config.sampleConditions, 'training-batches');
+      assert.deepEqual(c.sample(300, { seed: 2 }), s);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
