@@ -805,7 +805,9 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
 
   load(path: string): void {
     const s = readSynthesizerFileOf(path, COPULA_KIND, VERSION) as Partial<CopulaState>;
-    this.params = parseCopulaParams(s.params);
+    // A model saved before stratified categories existed has no categorySampling: it samples as it
+    // did when saved (same seed ⇒ the same rows), i.e. independently.
+    this.params = parseCopulaParams({ categorySampling: 'independent', ...(s.params ?? {}) });
     this.install(s as CopulaState);
   }
 }

@@ -318,3 +318,26 @@ test('stratifiedUniforms: ranks are kept, and any interval of width w holds n·w
     ),
   );
 });
+
+test('stratified categories: a model saved before the option existed loads and samples as it did (independent draws)', async () => {
+  const t = rareGenres();
+  const s = new GaussianCopulaSynthesizer();
+  await s.fit(t, detectMetadata(t), { seed: 0 });
+  const file = join(tmp, 'copula-before-stratified.json');
+  s.save(file);
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { params: Record<string, unknown> };
+  delete saved.params.categorySampling;
+  writeFileSync(file, `${JSON.stringify(saved)}\n`);
+  const old = new GaussianCopulaSynthesizer();
+  old.load(file);
+  const independent = new GaussianCopulaSynthesizer({ categorySampling: 'independent' });
+  await independent.fit(t, detectMetadata(t), { seed: 0 });
+  assert.deepEqual(old.sample(3000, { seed: 4 }).table.data, independent.sample(3000, { seed: 4 }).table.data);
+  // A model saved now keeps its stratified sampling through save → load.
+  const now = join(tmp, 'copula-stratified.json');
+  s.save(now);
+  const back = new GaussianCopulaSynthesizer();
+  back.load(now);
+  assert.deepEqual(back.sample(3000, { seed: 4 }).table.data, s.sample(3000, { seed: 4 }).table.data);
+  assert.notDeepEqual(old.sample(3000, { seed: 4 }).table.data, s.sample(3000, { seed: 4 }).table.data);
+});
