@@ -18,10 +18,10 @@
  * Records written before this store (fingerprints as JSON strings, or under other key names) are
  * still read: a string fingerprint is parsed before comparing, and `legacy` maps other shapes.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canonicalJson, InterruptedError, processAlive, writeJsonAtomic, type CancelToken } from '../core/index.ts';
+import { canonicalJson, InterruptedError, processAlive, tempPathFor, writeJsonAtomic, type CancelToken } from '../core/index.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -208,16 +208,34 @@ export interface RunLock {
 }
 
 /**
+ * Creates the lock file `path` already holding our pid, or returns false when it exists. The pid is
+ * written to a temp file first and hard-linked into place (link fails if the name exists, on local
+ * file systems and NFS alike): a lock created empty and filled afterwards could be read empty by
+ * another process in between, taken for a dead holder's and taken over — two holders (seen as two
+ * workers sharing one mirror slot).
+ */
+function createLockFile(path: string): boolean {
+  const tmp = tempPathFor(path);
+  writeFileSync(tmp, String(process.pid));
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
  * Claims a run with an exclusive lock file holding our pid. Returns the lock, or null when a live
  * process holds it; a lock left by a dead process (or by this process) is taken over.
  */
 export function claimRun(path: string): RunLock | null {
   mkdirSync(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+    if (createLockFile(path)) {
       let held = true;
       return {
         path,
@@ -226,17 +244,15 @@ export function claimRun(path: string): RunLock | null {
           held = false;
         },
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let pid = Number.NaN;
-      try {
-        pid = Number(readFileSync(path, 'utf8'));
-      } catch {
-        /* removed meanwhile: try again */
-      }
-      if (pid !== process.pid && processAlive(pid)) return null;
-      rmSync(path, { force: true });
     }
+    let pid = Number.NaN;
+    try {
+      pid = Number(readFileSync(path, 'utf8'));
+    } catch {
+      /* removed meanwhile: try again */
+    }
+    if (pid !== process.pid && processAlive(pid)) return null;
+    rmSync(path, { force: true });
   }
   return null;
 }

@@ -62,3 +62,37 @@ test('locks: one live holder; a dead holder\'s lock is taken over; release remov
   taken.release();
   assert.equal(readFileSync(path, 'utf8'), 'other', 'a second release does not remove a lock someone else took');
 });
+
+test('claimRun: processes claiming the first free slot at once each get a slot of their own, and a lock file is never seen without its pid', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'samplify-claim-race-'));
+  try {
+    // Each child claims slot0, slot1, … (as a worker claims its store mirror), reads every lock
+    // file it can see, holds its slot for a while and prints both; all start on a shared signal file.
+    const script = `
+      import { existsSync, readdirSync, readFileSync } from 'node:fs';
+      import { join } from 'node:path';
+      import { claimRun } from ${JSON.stringify(new URL('../../src/experiment/run-store.ts', import.meta.url).href)};
+      const dir = process.argv[1];
+      while (!existsSync(join(dir, 'go'))) await new Promise((r) => setTimeout(r, 2));
+      let lock = null, slot = 0;
+      for (; lock === null; slot++) lock = claimRun(join(dir, 'slot' + slot + '.lock'));
+      const seen = readdirSync(dir).filter((f) => f.endsWith('.lock')).map((f) => { try { return readFileSync(join(dir, f), 'utf8'); } catch { return 'gone'; } });
+      await new Promise((r) => setTimeout(r, 400));
+      process.stdout.write(JSON.stringify({ slot: slot - 1, emptySeen: seen.filter((t) => t === '').length }));
+      lock.release();`;
+    const children = Array.from({ length: 10 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+      return new Promise<{ slot: number; emptySeen: number }>((res, rej) => child.on('exit', (code) => (code === 0 ? res(JSON.parse(out)) : rej(new Error(`child exited ${code}`)))));
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    writeFileSync(join(dir, 'go'), '');
+    const got = await Promise.all(children);
+    assert.equal(new Set(got.map((g) => g.slot)).size, got.length, `slots: ${got.map((g) => g.slot).join(', ')}`);
+    assert.equal(got.reduce((a, g) => a + g.emptySeen, 0), 0, 'a lock file was seen empty');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
