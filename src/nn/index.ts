@@ -12,6 +12,7 @@ export {
 } from './ops.ts';
 export type { AttentionOptions, PackedAttentionOptions, ColumnSpan, BatchNormOptions } from './ops.ts';
 export { Adam } from './optim.ts';
+export { WeightAverage } from './average.ts';
 export type { AdamOptions, AdamState } from './optim.ts';
 export { saveParameters, loadParameters, encodeParameters, decodeParameters } from './io.ts';
 export { backendInfo, setThreads, useBackend, nativeAvailable } from './backend.ts';

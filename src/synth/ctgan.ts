@@ -95,6 +95,14 @@ export const ctganConfigSchema = z
      * 'frequency'.
      */
     sampleConditions: z.enum(['frequency', 'log-frequency', 'training-batches']).default('frequency'),
+    /**
+     * Decay of an exponential moving average of the generator's weights over its steps (Polyak
+     * averaging; 0 = off, SDV's CTGAN has none): the fitted generator is the average, not the last
+     * step's weights. The generator and the critic chase each other, so the marginals of the rows a
+     * single step's generator writes swing by several points from epoch to epoch
+     * (bench/ctgan-epoch-study.ts); the average over the last ~1 / (1 − decay) steps does not.
+     */
+    generatorAverage: z.number().min(0).lt(1).default(0),
     ...transformerConfigFields({ fitValues: 0, maxIterations: 100 }),
     /**
      * DP-SGD on the critic (see the header; pac must be 1): noise std noiseMultiplier · maxGradNorm
@@ -478,6 +486,7 @@ export class CtganSynthesizer implements Synthesizer {
     const adam = (params: nn.Parameter[], lr: number): nn.Adam => new nn.Adam(params, { lr, beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay });
     const optG = adam(gParams, cfg.generatorLr);
     const optD = adam(dParams, cfg.discriminatorLr);
+    const average = cfg.generatorAverage > 0 ? new nn.WeightAverage(gParams, cfg.generatorAverage) : null;
     const B = cfg.batchSize;
     const P = cfg.pac;
     const stepsPerEpoch = Math.max(1, Math.floor(n / B));
@@ -602,7 +611,7 @@ export class CtganSynthesizer implements Synthesizer {
       label: 'ctgan',
       maxEpochs: epochs,
       rng,
-      parameters: [...gParams, ...dParams],
+      parameters: [...gParams, ...dParams, ...(average?.shadows ?? [])],
       optimizers: [optG, optD],
       checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, width: W, condWidth: C, data: nn.hashArray(data) } } : undefined,
       // ε counts every critic step so far.
@@ -662,6 +671,7 @@ export class CtganSynthesizer implements Synthesizer {
             optG.zeroGrad();
             nn.backward(lossG);
             optG.step();
+            average?.update();
             sumG += lossG.item();
           },
           finish: () => {
@@ -685,6 +695,7 @@ export class CtganSynthesizer implements Synthesizer {
       },
     });
     const losses = result.logs;
+    average?.copyTo(gParams);
     nn.releaseBuffers();
     this.fitted = { transformer, generator: G, guard, condFreqCum: sampler.freqCum };
     this.lossCurve = losses;

@@ -235,6 +235,36 @@ describe('CtganSynthesizer', () => {
     assert.deepEqual(await fit(true), permuted);
   });
 
+  it('generatorAverage: the same training, a fitted generator that is the average of its steps; an interrupted fit resumes to it', async () => {
+    const plain = new CtganSynthesizer(small);
+    const averaged = new CtganSynthesizer({ ...small, generatorAverage: 0.9 });
+    const rp = await plain.fit(table, metadata, { seed: 8, epochs: 4 });
+    const ra = await averaged.fit(table, metadata, { seed: 8, epochs: 4 });
+    assert.deepEqual(ra.losses, rp.losses, 'averaging must not change the training itself');
+    const sp = plain.sample(200, { seed: 1 });
+    const sa = averaged.sample(200, { seed: 1 });
+    assert.notDeepEqual(sa.table, sp.table, 'the averaged generator writes other rows than the last step');
+    // Interrupted after epoch 2 and resumed: the average is checkpointed with the weights.
+    const dir = mkdtempSync(join(tmpdir(), 'ctgan-avg-'));
+    try {
+      const token = new CancelToken();
+      let epochs = 0;
+      const cancelAfter2 = { line: (l: string) => void (/ epoch \d+\//.test(l) && ++epochs === 2 && token.cancel()) };
+      await assert.rejects(new CtganSynthesizer({ ...small, generatorAverage: 0.9 }).fit(table, metadata, { seed: 8, epochs: 4, checkpointDir: dir, cancel: token, progress: cancelAfter2 }), InterruptedError);
+      const resumed = new CtganSynthesizer({ ...small, generatorAverage: 0.9 });
+      await resumed.fit(table, metadata, { seed: 8, epochs: 4, checkpointDir: dir });
+      assert.deepEqual(resumed.sample(200, { seed: 1 }), sa);
+      const path = join(dir, 'm.bin');
+      resumed.save(path);
+      const loaded = new CtganSynthesizer();
+      loaded.load(path);
+      assert.equal(loaded.config.generatorAverage, 0.9);
+      assert.deepEqual(loaded.sample(200, { seed: 1 }), sa);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a model saved before generatorNorm existed (a layer-norm generator) loads as one', async () => {
     const m = new CtganSynthesizer({ ...small, generatorNorm: 'layer' });
     await m.fit(table, metadata, { seed: 6, epochs: 2 });
