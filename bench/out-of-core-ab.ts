@@ -121,7 +121,7 @@ function main(): void {
   const outputsIdentical = runs.every((r) => JSON.stringify(r.outputs) === JSON.stringify(runs[0]!.outputs));
   const doc = {
     bench: 'out-of-core-ab',
-    command: `node --import tsx bench/out-of-core-ab.ts --baseline-rev ${rev} --rows ${rows} --reps ${reps}`,
+    command: `node --import tsx bench/out-of-core-ab.ts --baseline-rev ${rev} --rows ${rows} --reps ${reps} --out ${out}`,
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', note: 'shared with other processes; CPU seconds are the comparable figure' },
     baselineRev: rev,

@@ -228,31 +228,58 @@ function createLockFile(path: string): boolean {
   }
 }
 
+/** The pid in a lock file; NaN for one that holds no number; null when there is no such file (any more). */
+function lockHolder(path: string): number | null {
+  try {
+    return Number(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Claims a run with an exclusive lock file holding our pid. Returns the lock, or null when a live
  * process holds it; a lock left by a dead process (or by this process) is taken over.
+ *
+ * Taking over is remove + create, and two processes that both read the same dead pid could each
+ * remove the lock — the second removing the one the first had just created — and both hold it. So
+ * a takeover first claims `<lock>.takeover` (created as the lock is) and reads the holder again
+ * under it: only one process at a time replaces a lock, and it never removes a live one. A
+ * takeover guard left by a process that died inside those few statements is itself taken over
+ * (without a guard: that needs two crashes at once to go wrong).
  */
 export function claimRun(path: string): RunLock | null {
   mkdirSync(dirname(path), { recursive: true });
+  const lock = (): RunLock => {
+    let held = true;
+    return {
+      path,
+      release: () => {
+        if (held) rmSync(path, { force: true });
+        held = false;
+      },
+    };
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (createLockFile(path)) {
-      let held = true;
-      return {
-        path,
-        release: () => {
-          if (held) rmSync(path, { force: true });
-          held = false;
-        },
-      };
-    }
-    let pid = Number.NaN;
-    try {
-      pid = Number(readFileSync(path, 'utf8'));
-    } catch {
-      /* removed meanwhile: try again */
-    }
+    if (createLockFile(path)) return lock();
+    const pid = lockHolder(path);
+    if (pid === null) continue; // removed meanwhile: try again
     if (pid !== process.pid && processAlive(pid)) return null;
-    rmSync(path, { force: true });
+    const guard = `${path}.takeover`;
+    if (!createLockFile(guard)) {
+      const taker = lockHolder(guard);
+      if (taker === null || (taker !== process.pid && processAlive(taker))) return null; // another process is taking it over
+      rmSync(guard, { force: true });
+      if (!createLockFile(guard)) return null;
+    }
+    try {
+      const now = lockHolder(path);
+      if (now !== null && now !== process.pid && processAlive(now)) return null;
+      rmSync(path, { force: true });
+      return createLockFile(path) ? lock() : null;
+    } finally {
+      rmSync(guard, { force: true });
+    }
   }
   return null;
 }

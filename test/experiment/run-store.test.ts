@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson } from '../../src/core/index.ts';
@@ -63,6 +63,14 @@ test('locks: one live holder; a dead holder\'s lock is taken over; release remov
   assert.equal(readFileSync(path, 'utf8'), 'other', 'a second release does not remove a lock someone else took');
 });
 
+/** Waits until `n` children wrote their ready-<pid> file in `dir` (at most a minute). */
+async function allReady(dir: string, n: number): Promise<void> {
+  for (const deadline = Date.now() + 60_000; readdirSync(dir).filter((f) => f.startsWith('ready-')).length < n; ) {
+    if (Date.now() > deadline) throw new Error('children did not start within a minute');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 test('claimRun: processes claiming the first free slot at once each get a slot of their own, and a lock file is never seen without its pid', async () => {
   const { spawn } = await import('node:child_process');
   const dir = mkdtempSync(join(tmpdir(), 'samplify-claim-race-'));
@@ -73,7 +81,9 @@ test('claimRun: processes claiming the first free slot at once each get a slot o
       import { existsSync, readdirSync, readFileSync } from 'node:fs';
       import { join } from 'node:path';
       import { claimRun } from ${JSON.stringify(new URL('../../src/experiment/run-store.ts', import.meta.url).href)};
+      import { writeFileSync } from 'node:fs';
       const dir = process.argv[1];
+      writeFileSync(join(dir, 'ready-' + process.pid), '');
       while (!existsSync(join(dir, 'go'))) await new Promise((r) => setTimeout(r, 2));
       let lock = null, slot = 0;
       for (; lock === null; slot++) lock = claimRun(join(dir, 'slot' + slot + '.lock'));
@@ -87,12 +97,47 @@ test('claimRun: processes claiming the first free slot at once each get a slot o
       child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
       return new Promise<{ slot: number; emptySeen: number }>((res, rej) => child.on('exit', (code) => (code === 0 ? res(JSON.parse(out)) : rej(new Error(`child exited ${code}`)))));
     });
-    await new Promise((r) => setTimeout(r, 1500));
+    // Everyone starts together once all have loaded (a cold compile cache on a loaded machine can take seconds).
+    await allReady(dir, children.length);
     writeFileSync(join(dir, 'go'), '');
     const got = await Promise.all(children);
     assert.equal(new Set(got.map((g) => g.slot)).size, got.length, `slots: ${got.map((g) => g.slot).join(', ')}`);
     assert.equal(got.reduce((a, g) => a + g.emptySeen, 0), 0, 'a lock file was seen empty');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('claimRun: processes taking over a dead holder\'s lock at once: exactly one gets it', async () => {
+  const { spawn } = await import('node:child_process');
+  for (let round = 0; round < 6; round++) {
+    const dir = mkdtempSync(join(tmpdir(), 'samplify-takeover-race-'));
+    try {
+      const lockPath = join(dir, 'run.lock');
+      writeFileSync(lockPath, String(2 ** 22 + 99)); // a holder that no longer exists
+      const script = `
+        import { existsSync, writeFileSync } from 'node:fs';
+        import { join } from 'node:path';
+        import { claimRun } from ${JSON.stringify(new URL('../../src/experiment/run-store.ts', import.meta.url).href)};
+        const dir = process.argv[1];
+        writeFileSync(join(dir, 'ready-' + process.pid), '');
+        while (!existsSync(join(dir, 'go'))) await new Promise((r) => setTimeout(r, 1));
+        const lock = claimRun(join(dir, 'run.lock'));
+        await new Promise((r) => setTimeout(r, 300));
+        process.stdout.write(lock === null ? 'no' : 'yes');`;
+      const children = Array.from({ length: 10 }, () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+        return new Promise<string>((res, rej) => child.on('exit', (code) => (code === 0 ? res(out) : rej(new Error(`child exited ${code}`)))));
+      });
+      await allReady(dir, children.length);
+      writeFileSync(join(dir, 'go'), '');
+      const got = await Promise.all(children);
+      assert.equal(got.filter((g) => g === 'yes').length, 1, `round ${round}: ${got.join(', ')}`);
+      assert.ok(!readdirSync(dir).some((f) => f.endsWith('.takeover')), 'no takeover guard is left behind');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 });
