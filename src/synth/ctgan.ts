@@ -97,12 +97,12 @@ export const ctganConfigSchema = z
     sampleConditions: z.enum(['frequency', 'log-frequency', 'training-batches']).default('frequency'),
     /**
      * Decay of an exponential moving average of the generator's weights over its steps (Polyak
-     * averaging; 0 = off, SDV's CTGAN has none): the fitted generator is the average, not the last
-     * step's weights. The generator and the critic chase each other, so the marginals of the rows a
+     * averaging, nn.WeightAverage; 0 = off, as SDV's CTGAN and models saved before this option):
+     * the fitted generator is the average, not the last step's weights. The generator and the critic chase each other, so the marginals of the rows a
      * single step's generator writes swing by several points from epoch to epoch
      * (bench/ctgan-epoch-study.ts); the average over the last ~1 / (1 − decay) steps does not.
      */
-    generatorAverage: z.number().min(0).lt(1).default(0),
+    generatorAverage: z.number().min(0).lt(1).default(0.999),
     ...transformerConfigFields({ fitValues: 0, maxIterations: 100 }),
     /**
      * DP-SGD on the critic (see the header; pac must be 1): noise std noiseMultiplier · maxGradNorm
@@ -616,9 +616,10 @@ export class CtganSynthesizer implements Synthesizer {
       checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, width: W, condWidth: C, data: nn.hashArray(data) } } : undefined,
       // ε counts every critic step so far.
       state: {
-        save: () => ({ dpSteps }),
+        save: () => ({ dpSteps, averageSteps: average?.steps ?? 0 }),
         load: (saved) => {
           dpSteps = (saved as { dpSteps: number }).dpSteps;
+          if (average !== null) average.steps = (saved as { averageSteps?: number }).averageSteps ?? 0;
           if (dp !== undefined) this.privacy = dpSgdEpsilon(q, dp.noiseMultiplier, dpSteps, delta, (a) => gaussianMechanismRdp(dp.countNoiseMultiplier, a));
         },
       },
@@ -813,8 +814,10 @@ export class CtganSynthesizer implements Synthesizer {
 
   load(path: string): void {
     const { header, loadInto } = readModelFile(path, this.name);
-    // A model saved before generatorNorm existed has a layer-norm generator (the default then).
-    const savedConfig = header.config !== null && typeof header.config === 'object' && !('generatorNorm' in header.config) ? { ...header.config, generatorNorm: 'layer' } : header.config;
+    // A model saved before generatorNorm existed has a layer-norm generator (the default then); one
+    // saved before generatorAverage existed was not averaged.
+    const header0 = header.config !== null && typeof header.config === 'object' ? (header.config as Record<string, unknown>) : null;
+    const savedConfig = header0 === null ? header.config : { ...header0, generatorNorm: header0.generatorNorm ?? 'layer', generatorAverage: header0.generatorAverage ?? 0 };
     const config = parseSynthConfig(ctganConfigSchema, savedConfig, `${path}: ctgan config`);
     const transformer = DataTransformer.fromState(header.transformer as TransformerState);
     const G = buildGenerator(config, transformer.condWidth, transformer.width, new Rng(0));

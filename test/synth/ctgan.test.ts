@@ -236,7 +236,8 @@ describe('CtganSynthesizer', () => {
   });
 
   it('generatorAverage: the same training, a fitted generator that is the average of its steps; an interrupted fit resumes to it', async () => {
-    const plain = new CtganSynthesizer(small);
+    assert.equal(new CtganSynthesizer().config.generatorAverage, 0.999, 'averaged by default');
+    const plain = new CtganSynthesizer({ ...small, generatorAverage: 0 });
     const averaged = new CtganSynthesizer({ ...small, generatorAverage: 0.9 });
     const rp = await plain.fit(table, metadata, { seed: 8, epochs: 4 });
     const ra = await averaged.fit(table, metadata, { seed: 8, epochs: 4 });
@@ -265,8 +266,8 @@ describe('CtganSynthesizer', () => {
     }
   });
 
-  it('a model saved before generatorNorm existed (a layer-norm generator) loads as one', async () => {
-    const m = new CtganSynthesizer({ ...small, generatorNorm: 'layer' });
+  it('a model saved before generatorNorm / generatorAverage existed (a layer-norm generator, not averaged) loads as one', async () => {
+    const m = new CtganSynthesizer({ ...small, generatorNorm: 'layer', generatorAverage: 0 });
     await m.fit(table, metadata, { seed: 6, epochs: 2 });
     const s = m.sample(60, { seed: 1 });
     const dir = mkdtempSync(join(tmpdir(), 'ctgan-old-'));
@@ -275,10 +276,12 @@ describe('CtganSynthesizer', () => {
       m.save(path);
       const doc = JSON.parse(readFileSync(path, 'utf8')) as { config: Record<string, unknown> };
       delete doc.config.generatorNorm;
+      delete doc.config.generatorAverage;
       writeFileSync(path, JSON.stringify(doc));
       const c = new CtganSynthesizer();
       c.load(path);
       assert.equal(c.config.generatorNorm, 'layer');
+      assert.equal(c.config.generatorAverage, 0);
       assert.deepEqual(c.sample(60, { seed: 1 }), s);
     } finally {
       rmSync(dir, { recursive: true, force: true });
