@@ -56,7 +56,7 @@ try {
 }
 const result = {
   benchmark: 'ctgan-epoch-study-ml100k-anchor9',
-  command: `node --import tsx bench/ctgan-epoch-study.ts --seed ${seed} --epochs ${maxEpochs} --every ${every} --model ${model}${Object.keys(config).length ? ` --config '${JSON.stringify(config)}'` : ''}${out ? ` --out ${out}` : ''}`,
+  command: `${process.env.SAMPLIFY_THREADS ? `SAMPLIFY_THREADS=${process.env.SAMPLIFY_THREADS} ` : ''}node --import tsx bench/ctgan-epoch-study.ts --seed ${seed} --epochs ${maxEpochs} --every ${every} --model ${model}${Object.keys(config).length ? ` --config '${JSON.stringify(config)}'` : ''}${out ? ` --out ${out}` : ''}`,
   model,
   config,
   seed,
