@@ -77,6 +77,20 @@ export const copulaParamsSchema = z
      * always 'independent': their categories follow the conditional distribution, not these counts.
      */
     categorySampling: z.enum(['stratified', 'independent']).default('stratified'),
+    /**
+     * How categorical columns depend on each other. 'latent': only through the Gaussian
+     * correlation of their latents, which carries one monotone direction per pair (gender ×
+     * occupation, Cramér's V 0.41 in ml-100k, comes out near 0.05). 'tree': the categorical
+     * columns also form a Chow–Liu tree (the maximum-mutual-information spanning tree) and each
+     * child column is decoded from its parent's sampled value through the training table of
+     * child given parent, at its latent's rank among the rows with that parent value — so every
+     * tree edge keeps its contingency table (within ±1 row per parent value) and the latent ranks
+     * still carry the dependence on the numerical columns. Used by unconditioned stratified
+     * samples; conditioned and 'independent' samples decode each column from its own marginal.
+     * Columns with more than treeMaxCategories values stay out of the tree.
+     */
+    categoryDependence: z.enum(['latent', 'tree']).default('tree'),
+    treeMaxCategories: z.number().int().min(2).default(100),
   })
   .strict();
 export type CopulaParams = z.infer<typeof copulaParamsSchema>;
@@ -244,6 +258,98 @@ export function stratifiedUniforms(z: ArrayLike<number>, offset: number): Float6
   return u;
 }
 
+/**
+ * The Chow–Liu tree of categorical columns: the spanning tree with the largest total mutual
+ * information (Prim's algorithm from the first column; ties to the earlier column), as edges with
+ * the training table of child given parent, listed parents first.
+ */
+export function categoryTree(columns: readonly { column: string; categories: number; category: Int32Array }[], n: number): CategoryTreeEdge[] {
+  if (columns.length < 2) return [];
+  const counts = columns.map((c) => {
+    const f = new Float64Array(c.categories);
+    for (let i = 0; i < n; i++) f[c.category[i]!]!++;
+    return f;
+  });
+  const joint = (a: number, b: number): Float64Array => {
+    const kb = columns[b]!.categories;
+    const t = new Float64Array(columns[a]!.categories * kb);
+    const ca = columns[a]!.category;
+    const cb = columns[b]!.category;
+    for (let i = 0; i < n; i++) t[ca[i]! * kb + cb[i]!]!++;
+    return t;
+  };
+  const mutualInformation = (a: number, b: number): number => {
+    const t = joint(a, b);
+    const kb = columns[b]!.categories;
+    let mi = 0;
+    for (let x = 0; x < t.length; x++) {
+      const c = t[x]!;
+      if (c > 0) mi += (c / n) * Math.log((c * n) / (counts[a]![Math.floor(x / kb)]! * counts[b]![x % kb]!));
+    }
+    return mi;
+  };
+  const inTree = [0];
+  const out: CategoryTreeEdge[] = [];
+  const best = columns.map((_, j) => ({ mi: j === 0 ? Number.NaN : mutualInformation(0, j), parent: 0 }));
+  while (inTree.length < columns.length) {
+    let next = -1;
+    for (let j = 0; j < columns.length; j++) if (!inTree.includes(j) && (next < 0 || best[j]!.mi > best[next]!.mi)) next = j;
+    const parent = best[next]!.parent;
+    const t = joint(parent, next);
+    const kc = columns[next]!.categories;
+    const cum = Array.from({ length: columns[parent]!.categories }, (_, kp) => {
+      const row: number[] = [];
+      let acc = 0;
+      for (let kcat = 0; kcat < kc; kcat++) {
+        acc += t[kp * kc + kcat]!;
+        row.push(acc / counts[parent]![kp]!);
+      }
+      row[kc - 1] = 1;
+      return row;
+    });
+    out.push({ parent: columns[parent]!.column, child: columns[next]!.column, cum });
+    inTree.push(next);
+    for (let j = 0; j < columns.length; j++) {
+      if (inTree.includes(j)) continue;
+      const mi = mutualInformation(next, j);
+      if (mi > best[j]!.mi) best[j] = { mi, parent: next };
+    }
+  }
+  return out;
+}
+
+/**
+ * Category indices of the tree's columns for one unconditioned batch: the root by stratified
+ * uniforms over the batch (as without a tree), each child by stratified uniforms of its latents
+ * among the rows with the same parent value, through that value's row of the child-given-parent table.
+ */
+function decodeTree(s: CopulaState, zs: readonly Float64Array[], latentIndex: ReadonlyMap<string, number>, rng: Rng): Map<string, Int32Array> {
+  const out = new Map<string, Int32Array>();
+  const count = zs[0]?.length ?? 0;
+  const marginal = (column: string): Extract<MarginalState, { kind: 'frequency' }> => s.marginals.find((m) => m.column === column) as Extract<MarginalState, { kind: 'frequency' }>;
+  const zOf = (column: string): Float64Array => zs[latentIndex.get(`${column}\u0000value`)!]!;
+  for (const edge of s.tree!) {
+    if (!out.has(edge.parent)) {
+      const u = stratifiedUniforms(zOf(edge.parent), rng.split(`strata:${edge.parent}`).next());
+      const cum = marginal(edge.parent).cum;
+      out.set(edge.parent, Int32Array.from(u, (v) => frequencyIndex(cum, v)));
+    }
+    const parent = out.get(edge.parent)!;
+    const z = zOf(edge.child);
+    const child = new Int32Array(count);
+    const groups = edge.cum.map(() => [] as number[]);
+    for (let i = 0; i < count; i++) groups[parent[i]!]!.push(i);
+    const crng = rng.split(`strata:${edge.child}`);
+    groups.forEach((rows, kp) => {
+      if (rows.length === 0) return;
+      const u = stratifiedUniforms(rows.map((i) => z[i]!), crng.split(kp).next());
+      rows.forEach((i, r) => (child[i] = frequencyIndex(edge.cum[kp]!, u[r]!)));
+    });
+    out.set(edge.child, child);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Linear algebra on small dense matrices (number[][]).
 
@@ -358,6 +464,15 @@ interface CopulaState {
   readonly correlation: readonly (readonly number[])[];
   readonly guard: GuardState;
   readonly fitReport: SynthFitReport;
+  /** categoryDependence 'tree': its edges, parents before children (absent otherwise and in older models). */
+  readonly tree?: readonly CategoryTreeEdge[];
+}
+
+/** One edge of the categorical tree: child | parent, as cumulative shares per parent value (both in their marginal's value order). */
+export interface CategoryTreeEdge {
+  readonly parent: string;
+  readonly child: string;
+  readonly cum: readonly (readonly number[])[];
 }
 
 export interface MarginalChoice {
@@ -490,6 +605,17 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
         discrete[c.latent] = discreteLatent(cum, (i) => c.category[i]!);
       }
     }
+    const tree =
+      this.params.categoryDependence === 'tree'
+        ? categoryTree(
+            categorical.flatMap((c) => {
+              const m = marginals[c.marginal] as Extract<MarginalState, { kind: 'frequency' }>;
+              return m.values.length <= this.params.treeMaxCategories ? [{ column: m.column, categories: m.values.length, category: c.category }] : [];
+            }),
+            n,
+          )
+        : undefined;
+    if (tree) progress.line(`gaussian-copula: categorical tree ${tree.map((e) => `${e.parent} → ${e.child}`).join(', ') || '(fewer than two categorical columns)'}`);
     progress.line(`gaussian-copula: correlation of ${latents.length} normal scores over ${n} rows`);
     const d = latents.length;
     const corr: number[][] = Array.from({ length: d }, () => new Array<number>(d).fill(0));
@@ -554,6 +680,7 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
       correlation,
       guard: guard.toJSON(),
       fitReport,
+      ...(tree ? { tree } : {}),
     });
     progress.line(`gaussian-copula: fitted in ${seconds.toFixed(2)} s${this.jitter > 0 ? ` (correlation regularized: +${this.jitter} on the diagonal)` : ''}`);
     return fitReport;
@@ -754,6 +881,8 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
     }
     const latentIndex = new Map<string, number>();
     s.latents.forEach((l, li) => latentIndex.set(`${l.column}\u0000${l.role}`, li));
+    const stratified = this.params.categorySampling === 'stratified' && fixed.length === 0;
+    const treeCategories = stratified && s.tree?.length ? decodeTree(s, zs, latentIndex, rng) : undefined;
     const data: Record<string, Cell[]> = {};
     for (const m of s.marginals) {
       const out = new Array<Cell>(count);
@@ -764,7 +893,9 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
         keyOffset.next += count;
       } else if (m.kind === 'frequency') {
         const z = zs[latentIndex.get(`${m.column}\u0000value`)!]!;
-        if (this.params.categorySampling === 'stratified' && fixed.length === 0) {
+        const decoded = treeCategories?.get(m.column);
+        if (decoded) for (let i = 0; i < count; i++) out[i] = m.values[decoded[i]!]!;
+        else if (stratified) {
           const strata = stratifiedUniforms(z, rng.split(`strata:${m.column}`).next());
           for (let i = 0; i < count; i++) out[i] = m.values[frequencyIndex(m.cum, strata[i]!)]!;
         } else for (let i = 0; i < count; i++) out[i] = m.values[frequencyIndex(m.cum, normCdf(z[i]!))]!;
@@ -807,7 +938,8 @@ export class GaussianCopulaSynthesizer implements Synthesizer {
     const s = readSynthesizerFileOf(path, COPULA_KIND, VERSION) as Partial<CopulaState>;
     // A model saved before stratified categories existed has no categorySampling: it samples as it
     // did when saved (same seed ⇒ the same rows), i.e. independently.
-    this.params = parseCopulaParams({ categorySampling: 'independent', ...(s.params ?? {}) });
+    // One saved before the categorical tree existed has no tree: it decodes every column from its own marginal.
+    this.params = parseCopulaParams({ categorySampling: 'independent', categoryDependence: 'latent', ...(s.params ?? {}) });
     this.install(s as CopulaState);
   }
 }

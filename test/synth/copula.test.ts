@@ -235,8 +235,9 @@ test('categorical dependence: latent correlations and association order keep Cra
     await s.fit(table, metadata, { seed: 0 });
     return s.sample(6000, { seed: 1 }).table;
   };
-  const improved = await fitSample({});
-  const classic = await fitSample({ discreteCorrelation: 'scores', categoryOrder: 'frequency' });
+  // Without the categorical tree (next tests), the latent mechanism alone.
+  const improved = await fitSample({ categoryDependence: 'latent' });
+  const classic = await fitSample({ discreteCorrelation: 'scores', categoryOrder: 'frequency', categoryDependence: 'latent' });
   const realAB = cramersV(table, 'a', 'b');
   const realNG = cramersV(table, 'nominal', 'g');
   assert.ok(realAB > 0.5 && realNG > 0.5, `planted associations: ${realAB}, ${realNG}`);
@@ -340,4 +341,49 @@ test('stratified categories: a model saved before the option existed loads and s
   back.load(now);
   assert.deepEqual(back.sample(3000, { seed: 4 }).table.data, s.sample(3000, { seed: 4 }).table.data);
   assert.notDeepEqual(old.sample(3000, { seed: 4 }).table.data, s.sample(3000, { seed: 4 }).table.data);
+});
+
+test('categorical tree: a child column keeps its table given the parent where one latent direction cannot, and the numeric dependence stays', async () => {
+  // dept is role + 0 or role + 3 (mod 6): two departments per role, far apart in any order of the
+  // values, so no monotone (Gaussian) dependence can carry it; x rises with role.
+  const rng = new Rng(5);
+  const rows: Cell[][] = [];
+  for (let i = 0; i < 6000; i++) {
+    const role = Math.floor(rng.next() * 6);
+    const dept = (role + (rng.next() < 0.5 ? 0 : 3)) % 6;
+    rows.push([`r${role}`, `d${dept}`, role + rng.normal(), rng.next() < 0.5]);
+  }
+  const table = tableFromRows(['role', 'dept', 'x', 'flag'], rows);
+  const metadata = { columns: { role: { type: 'categorical' as const }, dept: { type: 'categorical' as const }, x: { type: 'numerical' as const }, flag: { type: 'boolean' as const } } };
+  const fitSample = async (params: Record<string, unknown>) => {
+    const s = new GaussianCopulaSynthesizer(params);
+    await s.fit(table, metadata, { seed: 0 });
+    return { model: s, sample: s.sample(6000, { seed: 1 }).table };
+  };
+  const tree = await fitSample({});
+  const latent = await fitSample({ categoryDependence: 'latent' });
+  const real = cramersV(table, 'role', 'dept');
+  assert.ok(real > 0.6, `planted: ${real}`);
+  assert.ok(Math.abs(cramersV(tree.sample, 'role', 'dept') - real) < 0.03, `tree: real ${real}, synthetic ${cramersV(tree.sample, 'role', 'dept')}`);
+  assert.ok(Math.abs(cramersV(latent.sample, 'role', 'dept') - real) > 0.2, `latent only: real ${real}, synthetic ${cramersV(latent.sample, 'role', 'dept')} (the test must tell them apart)`);
+  // Only the planted pairs of categories occur.
+  for (let i = 0; i < 6000; i++) {
+    const r = Number(String(tree.sample.data.role![i]).slice(1));
+    const d = Number(String(tree.sample.data.dept![i]).slice(1));
+    assert.ok(d === r || d === (r + 3) % 6, `row ${i}: r${r} with d${d}`);
+  }
+  // x | role: the latent ranks still carry it (mean x per role within 0.25 of real).
+  const meanBy = (t: Table, role: string): number => {
+    const xs = t.data.x!.filter((_, i) => t.data.role![i] === role).map(Number);
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
+  for (const role of ['r0', 'r3', 'r5']) assert.ok(Math.abs(meanBy(tree.sample, role) - meanBy(table, role)) < 0.25, `${role}: x mean ${meanBy(tree.sample, role)} vs ${meanBy(table, role)}`);
+  // The tree is saved with the model, and a loaded model samples the same rows.
+  const path = join(tmp, 'tree.json');
+  tree.model.save(path);
+  const loaded = loadSynthesizer(path);
+  assert.deepEqual(loaded.sample(500, { seed: 3 }), tree.model.sample(500, { seed: 3 }));
+  const saved = JSON.parse(readFileSync(path, 'utf8')) as { tree?: unknown[]; params: { categoryDependence: string } };
+  assert.equal(saved.params.categoryDependence, 'tree', 'the default');
+  assert.equal(saved.tree?.length, 2, 'role–dept and one edge to flag');
 });
