@@ -611,7 +611,8 @@ export class CtganSynthesizer implements Synthesizer {
       label: 'ctgan',
       maxEpochs: epochs,
       rng,
-      parameters: [...gParams, ...dParams, ...(average?.shadows ?? [])],
+      // generatorState: batch norm's running statistics are carried too ('batch' samples with them).
+      parameters: [...generatorState(G), ...dParams, ...(average?.shadows ?? [])],
       optimizers: [optG, optD],
       checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, width: W, condWidth: C, data: nn.hashArray(data) } } : undefined,
       // ε counts every critic step so far.

@@ -266,6 +266,24 @@ describe('CtganSynthesizer', () => {
     }
   });
 
+  it("'batch' generator: an interrupted fit resumes to the same model, running statistics included", async () => {
+    const cfg = { ...small, generatorNorm: 'batch' as const, generatorAverage: 0 };
+    const straight = new CtganSynthesizer(cfg);
+    await straight.fit(table, metadata, { seed: 9, epochs: 4 });
+    const dir = mkdtempSync(join(tmpdir(), 'ctgan-bn-resume-'));
+    try {
+      const token = new CancelToken();
+      let epochs = 0;
+      const cancelAfter2 = { line: (l: string) => void (/ epoch \d+\//.test(l) && ++epochs === 2 && token.cancel()) };
+      await assert.rejects(new CtganSynthesizer(cfg).fit(table, metadata, { seed: 9, epochs: 4, checkpointDir: dir, cancel: token, progress: cancelAfter2 }), InterruptedError);
+      const resumed = new CtganSynthesizer(cfg);
+      await resumed.fit(table, metadata, { seed: 9, epochs: 4, checkpointDir: dir });
+      assert.deepEqual(resumed.sample(200, { seed: 1 }), straight.sample(200, { seed: 1 }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a model saved before generatorNorm / generatorAverage existed (a layer-norm generator, not averaged) loads as one', async () => {
     const m = new CtganSynthesizer({ ...small, generatorNorm: 'layer', generatorAverage: 0 });
     await m.fit(table, metadata, { seed: 6, epochs: 2 });
