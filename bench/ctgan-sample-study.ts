@@ -66,7 +66,7 @@ for (const [label, overrides] of variants) {
 if (out !== '') {
   writeJsonAtomic(out, {
     benchmark: 'ctgan-sample-study',
-    command: `SAMPLIFY_THREADS=1 node --import tsx bench/ctgan-sample-study.ts --table ${tableName} --model ${modelPath} --seed ${seed}${variants.slice(1).map(([l, v]) => ` --variant '${l}=${JSON.stringify(v)}'`).join('')} --out ${out}`,
+    command: `${process.env.SAMPLIFY_THREADS ? `SAMPLIFY_THREADS=${process.env.SAMPLIFY_THREADS} ` : ''}node --import tsx bench/ctgan-sample-study.ts --table ${tableName} --model ${modelPath} --seed ${seed}${variants.slice(1).map(([l, v]) => ` --variant '${l}=${JSON.stringify(v)}'`).join('')} --out ${out}`,
     results,
     date: new Date().toISOString(),
   });
