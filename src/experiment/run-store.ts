@@ -243,43 +243,39 @@ function lockHolder(path: string): number | null {
  *
  * Taking over is remove + create, and two processes that both read the same dead pid could each
  * remove the lock — the second removing the one the first had just created — and both hold it. So
- * a takeover first claims `<lock>.takeover` (created as the lock is) and reads the holder again
- * under it: only one process at a time replaces a lock, and it never removes a live one. A
- * takeover guard left by a process that died inside those few statements is itself taken over
- * (without a guard: that needs two crashes at once to go wrong).
+ * a takeover first claims `<lock>.takeover` (a lock like any other, so a guard left by a process
+ * that died inside those few statements is taken over the same way) and reads the holder again
+ * under it: only one process at a time replaces a lock, and it never removes a live one.
  */
 export function claimRun(path: string): RunLock | null {
   mkdirSync(dirname(path), { recursive: true });
-  const lock = (): RunLock => {
-    let held = true;
-    return {
-      path,
-      release: () => {
-        if (held) rmSync(path, { force: true });
-        held = false;
-      },
-    };
-  };
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (createLockFile(path)) return lock();
+    if (createLockFile(path)) return heldLock(path);
     const pid = lockHolder(path);
     if (pid === null) continue; // removed meanwhile: try again
     if (pid !== process.pid && processAlive(pid)) return null;
-    const guard = `${path}.takeover`;
-    if (!createLockFile(guard)) {
-      const taker = lockHolder(guard);
-      if (taker === null || (taker !== process.pid && processAlive(taker))) return null; // another process is taking it over
-      rmSync(guard, { force: true });
-      if (!createLockFile(guard)) return null;
-    }
+    const guard = claimRun(`${path}.takeover`);
+    if (guard === null) return null; // another process is taking it over
     try {
       const now = lockHolder(path);
       if (now !== null && now !== process.pid && processAlive(now)) return null;
       rmSync(path, { force: true });
-      return createLockFile(path) ? lock() : null;
+      return createLockFile(path) ? heldLock(path) : null;
     } finally {
-      rmSync(guard, { force: true });
+      guard.release();
     }
   }
   return null;
+}
+
+/** The lock we just created at `path`: release() removes it once. */
+function heldLock(path: string): RunLock {
+  let held = true;
+  return {
+    path,
+    release: () => {
+      if (held) rmSync(path, { force: true });
+      held = false;
+    },
+  };
 }

@@ -63,44 +63,53 @@ test('locks: one live holder; a dead holder\'s lock is taken over; release remov
   assert.equal(readFileSync(path, 'utf8'), 'other', 'a second release does not remove a lock someone else took');
 });
 
-/** Waits until `n` children wrote their ready-<pid> file in `dir` (at most a minute). */
-async function allReady(dir: string, n: number): Promise<void> {
+/**
+ * Runs `n` child processes of `body` (ES module code with `claimRun`, `join`, `existsSync`,
+ * `readdirSync`, `readFileSync` and `dir` in scope) and returns what each wrote to stdout. They all
+ * start `body` together, once every child has loaded (a cold compile cache on a loaded machine can
+ * take seconds), on a signal file in `dir`.
+ */
+async function raceChildren(dir: string, n: number, body: string): Promise<string[]> {
+  const { spawn } = await import('node:child_process');
+  const script = `
+    import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+    import { join } from 'node:path';
+    import { claimRun } from ${JSON.stringify(new URL('../../src/experiment/run-store.ts', import.meta.url).href)};
+    const dir = process.argv[1];
+    writeFileSync(join(dir, 'ready-' + process.pid), '');
+    while (!existsSync(join(dir, 'go'))) await new Promise((r) => setTimeout(r, 1));
+    ${body}`;
+  const children = Array.from({ length: n }, () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+    return new Promise<string>((res, rej) => child.on('exit', (code) => (code === 0 ? res(out) : rej(new Error(`child exited ${code}`)))));
+  });
   for (const deadline = Date.now() + 60_000; readdirSync(dir).filter((f) => f.startsWith('ready-')).length < n; ) {
     if (Date.now() > deadline) throw new Error('children did not start within a minute');
     await new Promise((r) => setTimeout(r, 20));
   }
+  writeFileSync(join(dir, 'go'), '');
+  return Promise.all(children);
 }
 
 test('claimRun: processes claiming the first free slot at once each get a slot of their own, and a lock file is never seen without its pid', async () => {
-  const { spawn } = await import('node:child_process');
   const dir = mkdtempSync(join(tmpdir(), 'samplify-claim-race-'));
   try {
     // Each child claims slot0, slot1, … (as a worker claims its store mirror), reads every lock
-    // file it can see, holds its slot for a while and prints both; all start on a shared signal file.
-    const script = `
-      import { existsSync, readdirSync, readFileSync } from 'node:fs';
-      import { join } from 'node:path';
-      import { claimRun } from ${JSON.stringify(new URL('../../src/experiment/run-store.ts', import.meta.url).href)};
-      import { writeFileSync } from 'node:fs';
-      const dir = process.argv[1];
-      writeFileSync(join(dir, 'ready-' + process.pid), '');
-      while (!existsSync(join(dir, 'go'))) await new Promise((r) => setTimeout(r, 2));
-      let lock = null, slot = 0;
-      for (; lock === null; slot++) lock = claimRun(join(dir, 'slot' + slot + '.lock'));
-      const seen = readdirSync(dir).filter((f) => f.endsWith('.lock')).map((f) => { try { return readFileSync(join(dir, f), 'utf8'); } catch { return 'gone'; } });
-      await new Promise((r) => setTimeout(r, 400));
-      process.stdout.write(JSON.stringify({ slot: slot - 1, emptySeen: seen.filter((t) => t === '').length }));
-      lock.release();`;
-    const children = Array.from({ length: 10 }, () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
-      return new Promise<{ slot: number; emptySeen: number }>((res, rej) => child.on('exit', (code) => (code === 0 ? res(JSON.parse(out)) : rej(new Error(`child exited ${code}`)))));
-    });
-    // Everyone starts together once all have loaded (a cold compile cache on a loaded machine can take seconds).
-    await allReady(dir, children.length);
-    writeFileSync(join(dir, 'go'), '');
-    const got = await Promise.all(children);
+    // file it can see, holds its slot for a while and prints both.
+    const got = (
+      await raceChildren(
+        dir,
+        10,
+        `let lock = null, slot = 0;
+        for (; lock === null; slot++) lock = claimRun(join(dir, 'slot' + slot + '.lock'));
+        const seen = readdirSync(dir).filter((f) => f.endsWith('.lock')).map((f) => { try { return readFileSync(join(dir, f), 'utf8'); } catch { return 'gone'; } });
+        await new Promise((r) => setTimeout(r, 400));
+        process.stdout.write(JSON.stringify({ slot: slot - 1, emptySeen: seen.filter((t) => t === '').length }));
+        lock.release();`,
+      )
+    ).map((o) => JSON.parse(o) as { slot: number; emptySeen: number });
     assert.equal(new Set(got.map((g) => g.slot)).size, got.length, `slots: ${got.map((g) => g.slot).join(', ')}`);
     assert.equal(got.reduce((a, g) => a + g.emptySeen, 0), 0, 'a lock file was seen empty');
   } finally {
@@ -109,31 +118,17 @@ test('claimRun: processes claiming the first free slot at once each get a slot o
 });
 
 test('claimRun: processes taking over a dead holder\'s lock at once: exactly one gets it', async () => {
-  const { spawn } = await import('node:child_process');
   for (let round = 0; round < 6; round++) {
     const dir = mkdtempSync(join(tmpdir(), 'samplify-takeover-race-'));
     try {
-      const lockPath = join(dir, 'run.lock');
-      writeFileSync(lockPath, String(2 ** 22 + 99)); // a holder that no longer exists
-      const script = `
-        import { existsSync, writeFileSync } from 'node:fs';
-        import { join } from 'node:path';
-        import { claimRun } from ${JSON.stringify(new URL('../../src/experiment/run-store.ts', import.meta.url).href)};
-        const dir = process.argv[1];
-        writeFileSync(join(dir, 'ready-' + process.pid), '');
-        while (!existsSync(join(dir, 'go'))) await new Promise((r) => setTimeout(r, 1));
-        const lock = claimRun(join(dir, 'run.lock'));
+      writeFileSync(join(dir, 'run.lock'), String(2 ** 22 + 99)); // a holder that no longer exists
+      const got = await raceChildren(
+        dir,
+        10,
+        `const lock = claimRun(join(dir, 'run.lock'));
         await new Promise((r) => setTimeout(r, 300));
-        process.stdout.write(lock === null ? 'no' : 'yes');`;
-      const children = Array.from({ length: 10 }, () => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
-        return new Promise<string>((res, rej) => child.on('exit', (code) => (code === 0 ? res(out) : rej(new Error(`child exited ${code}`)))));
-      });
-      await allReady(dir, children.length);
-      writeFileSync(join(dir, 'go'), '');
-      const got = await Promise.all(children);
+        process.stdout.write(lock === null ? 'no' : 'yes');`,
+      );
       assert.equal(got.filter((g) => g === 'yes').length, 1, `round ${round}: ${got.join(', ')}`);
       assert.ok(!readdirSync(dir).some((f) => f.endsWith('.takeover')), 'no takeover guard is left behind');
     } finally {
