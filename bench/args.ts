@@ -14,3 +14,11 @@ export function arg(name: string, fallback: string, argv: readonly string[] = pr
 export function flag(name: string, argv: readonly string[] = process.argv): boolean {
   return argv.includes(`--${name}`);
 }
+
+/**
+ * `SAMPLIFY_THREADS=n ` as this process was started with (empty when unset), for the command a
+ * result file records: one thread and two round differently, so the count is part of the command.
+ */
+export function threadsPrefix(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SAMPLIFY_THREADS ? `SAMPLIFY_THREADS=${env.SAMPLIFY_THREADS} ` : '';
+}

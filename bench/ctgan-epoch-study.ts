@@ -17,7 +17,7 @@ import { MOVIELENS_LABEL } from '../src/data/index.ts';
 import { qualityReport, utilityReport } from '../src/eval/index.ts';
 import { createSynthesizer } from '../src/synth/index.ts';
 import { loadMl100kAnchor9Split } from './ml100k-anchor9.ts';
-import { arg } from './args.ts';
+import { arg, threadsPrefix } from './args.ts';
 
 const seed = Number(arg('seed', '0'));
 const maxEpochs = Number(arg('epochs', '50'));
@@ -31,7 +31,9 @@ const checkpointDir = mkdtempSync(join(tmpdir(), 'ctgan-epoch-study-'));
 const points = [];
 let fitSeconds = 0;
 try {
-  for (let cap = Math.min(every, maxEpochs); cap <= maxEpochs; cap = cap === maxEpochs ? Infinity : Math.min(cap + every, maxEpochs)) {
+  // every, 2·every, …, and the last epoch.
+  const caps = Array.from({ length: Math.ceil(maxEpochs / every) }, (_, i) => Math.min((i + 1) * every, maxEpochs));
+  for (const cap of caps) {
     const synth = createSynthesizer(model, config);
     const fit = await synth.fit(train, metadata, { seed, epochs: cap, checkpointDir, progress: { line: (l) => stderrProgress.line(`  ${model} seed ${seed}: ${l}`) } });
     fitSeconds += fit.seconds;
@@ -56,7 +58,7 @@ try {
 }
 const result = {
   benchmark: 'ctgan-epoch-study-ml100k-anchor9',
-  command: `${process.env.SAMPLIFY_THREADS ? `SAMPLIFY_THREADS=${process.env.SAMPLIFY_THREADS} ` : ''}node --import tsx bench/ctgan-epoch-study.ts --seed ${seed} --epochs ${maxEpochs} --every ${every} --model ${model}${Object.keys(config).length ? ` --config '${JSON.stringify(config)}'` : ''}${out ? ` --out ${out}` : ''}`,
+  command: `${threadsPrefix()}node --import tsx bench/ctgan-epoch-study.ts --seed ${seed} --epochs ${maxEpochs} --every ${every} --model ${model}${Object.keys(config).length ? ` --config '${JSON.stringify(config)}'` : ''}${out ? ` --out ${out}` : ''}`,
   model,
   config,
   seed,

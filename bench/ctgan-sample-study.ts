@@ -18,7 +18,7 @@ import { qualityReport, utilityReport } from '../src/eval/index.ts';
 import { createSynthesizer } from '../src/synth/index.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
 import { loadMl100kAnchor9Split } from './ml100k-anchor9.ts';
-import { arg } from './args.ts';
+import { arg, threadsPrefix } from './args.ts';
 
 const tableName = arg('table', 'anchor9');
 const modelPath = arg('model', '');
@@ -66,7 +66,7 @@ for (const [label, overrides] of variants) {
 if (out !== '') {
   writeJsonAtomic(out, {
     benchmark: 'ctgan-sample-study',
-    command: `${process.env.SAMPLIFY_THREADS ? `SAMPLIFY_THREADS=${process.env.SAMPLIFY_THREADS} ` : ''}node --import tsx bench/ctgan-sample-study.ts --table ${tableName} --model ${modelPath} --seed ${seed}${variants.slice(1).map(([l, v]) => ` --variant '${l}=${JSON.stringify(v)}'`).join('')} --out ${out}`,
+    command: `${threadsPrefix()}node --import tsx bench/ctgan-sample-study.ts --table ${tableName} --model ${modelPath} --seed ${seed}${variants.slice(1).map(([l, v]) => ` --variant '${l}=${JSON.stringify(v)}'`).join('')} --out ${out}`,
     results,
     date: new Date().toISOString(),
   });

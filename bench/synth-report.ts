@@ -42,15 +42,13 @@ import { createSynthesizer, DataTransformer, type TransformerOptions } from '../
 import { backendInfo } from '../src/nn/index.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
 import { loadMl100kAnchor9Split } from './ml100k-anchor9.ts';
-import { arg } from './args.ts';
+import { arg, threadsPrefix } from './args.ts';
 
 const tableName = arg('table', 'ctr29');
 if (tableName !== 'ctr29' && tableName !== 'anchor9') {
   console.error(`bench/synth-report: --table must be ctr29 (the 29-column CTR join, default) or anchor9 (issue 19's 9-column anchor table), got ${JSON.stringify(tableName)}`);
   process.exit(2);
 }
-/** SAMPLIFY_THREADS as it goes into the recorded commands (one thread and two round differently). */
-const threadsPrefix = process.env.SAMPLIFY_THREADS ? `SAMPLIFY_THREADS=${process.env.SAMPLIFY_THREADS} ` : '';
 /** The --table as it goes into the recorded commands (absent for the default, so old commands read as before). */
 const tableArg = tableName === 'ctr29' ? '' : ` --table ${tableName}`;
 const tableDescription =
@@ -104,7 +102,7 @@ if (transformerOnly) {
   }
   writeJsonAtomic(out, {
     benchmark: 'synth-report-ml100k-transformer-fit-time',
-    command: `${threadsPrefix}node --import tsx bench/synth-report.ts${tableArg} --transformer-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    command: `${threadsPrefix()}node --import tsx bench/synth-report.ts${tableArg} --transformer-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
     data: { ...(tableArg ? { table: tableDescription } : {}), trainRows: train.rowCount, columns: train.columns.length },
     summary: models.map((model) => ({ model, seconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.seconds)), modes: fits.find((f) => f.model === model)?.modes })),
     fits,
@@ -210,7 +208,7 @@ for (const model of models) {
 if (fitOnly) {
   writeJsonAtomic(out, {
     benchmark: 'synth-report-ml100k-fit-time',
-    command: `${threadsPrefix}node --import tsx bench/synth-report.ts${tableArg} --fit-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    command: `${threadsPrefix()}node --import tsx bench/synth-report.ts${tableArg} --fit-only --rows ${rows} --seeds ${seeds.length} --models ${models.join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
     data: { ...(tableArg ? { table: tableDescription } : {}), trainRows: train.rowCount, columns: train.columns.length },
     peakRssBeforeFitsMb,
     summary: models.map((model) => ({ model, fitSeconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.fitSeconds)), fitCpuSeconds: meanStd(fits.filter((f) => f.model === model).map((f) => f.fitCpuSeconds)), peakRssMb: Math.max(...fits.filter((f) => f.model === model).map((f) => f.peakRssMb)) })),
@@ -251,7 +249,7 @@ function writeReport(partial: boolean): void {
   };
   writeJsonAtomic(out, {
     benchmark: 'synth-report-ml100k',
-    command: `${threadsPrefix}node --import tsx bench/synth-report.ts${tableArg} --rows ${rows} --seeds ${seeds.length}${firstSeed !== 0 ? ` --first-seed ${firstSeed}` : ''} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    command: `${threadsPrefix()}node --import tsx bench/synth-report.ts${tableArg} --rows ${rows} --seeds ${seeds.length}${firstSeed !== 0 ? ` --first-seed ${firstSeed}` : ''} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
     data: { table: tableDescription, trainRows: train.rowCount, holdoutRows: holdout.rowCount, columns: train.columns.length },
     directions,
     summary,

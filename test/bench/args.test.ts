@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arg, flag } from '../../bench/args.ts';
+import { arg, flag, threadsPrefix } from '../../bench/args.ts';
 
 const argv = ['node', 'bench/x.ts', '--seeds', '5', '--first-seed', '-1', '--ops', '--variant', 'a=b:{}', '--seeds', '9', '--out'];
 
@@ -16,4 +16,9 @@ test('arg: the token after the first --name; the fallback when absent or last', 
 test('flag: whether the switch is present', () => {
   assert.equal(flag('ops', argv), true);
   assert.equal(flag('gru', argv), false);
+});
+
+test('threadsPrefix: the SAMPLIFY_THREADS the process ran with, as a command prefix; nothing when unset', () => {
+  assert.equal(threadsPrefix({ SAMPLIFY_THREADS: '2' }), 'SAMPLIFY_THREADS=2 ');
+  assert.equal(threadsPrefix({}), '');
 });
