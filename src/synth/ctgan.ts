@@ -98,9 +98,10 @@ export const ctganConfigSchema = z
     /**
      * Decay of an exponential moving average of the generator's weights over its steps (Polyak
      * averaging, nn.WeightAverage; 0 = off, as SDV's CTGAN and models saved before this option):
-     * the fitted generator is the average, not the last step's weights. The generator and the critic chase each other, so the marginals of the rows a
-     * single step's generator writes swing by several points from epoch to epoch
-     * (bench/ctgan-epoch-study.ts); the average over the last ~1 / (1 − decay) steps does not.
+     * the fitted generator is the average, not the last step's weights. The generator and the
+     * critic chase each other, so the marginals of the rows a single step's generator writes swing
+     * by several points from epoch to epoch (bench/ctgan-epoch-study.ts); the average over the
+     * last ~1 / (1 − decay) steps does not.
      */
     generatorAverage: z.number().min(0).lt(1).default(0.999),
     ...transformerConfigFields({ fitValues: 0, maxIterations: 100 }),
@@ -817,8 +818,8 @@ export class CtganSynthesizer implements Synthesizer {
     const { header, loadInto } = readModelFile(path, this.name);
     // A model saved before generatorNorm existed has a layer-norm generator (the default then); one
     // saved before generatorAverage existed was not averaged.
-    const header0 = header.config !== null && typeof header.config === 'object' ? (header.config as Record<string, unknown>) : null;
-    const savedConfig = header0 === null ? header.config : { ...header0, generatorNorm: header0.generatorNorm ?? 'layer', generatorAverage: header0.generatorAverage ?? 0 };
+    const stored = header.config !== null && typeof header.config === 'object' ? (header.config as Record<string, unknown>) : null;
+    const savedConfig = stored === null ? header.config : { ...stored, generatorNorm: stored.generatorNorm ?? 'layer', generatorAverage: stored.generatorAverage ?? 0 };
     const config = parseSynthConfig(ctganConfigSchema, savedConfig, `${path}: ctgan config`);
     const transformer = DataTransformer.fromState(header.transformer as TransformerState);
     const G = buildGenerator(config, transformer.condWidth, transformer.width, new Rng(0));
