@@ -53,6 +53,8 @@ export const synthesizeSchema = z
     rows: z.number().int().min(0),
     conditions: z.record(z.string(), cellSchema).optional(),
     maxTriesPerRow: z.number().int().min(1).optional(),
+    /** Categories rarer than this share of the training rows are held to their training rate (0 = off; the synthesizer's sample option). */
+    rareCategoryShare: z.number().min(0).lt(1).optional(),
     constraints: z.array(constraintSchema).default([]),
     /** Output table: .csv, .tsv, .jsonl or .parquet (relative to the config file's folder; --out on the command line: to the working directory). */
     out: z.string().regex(/\.(csv|tsv|jsonl|parquet)$/i, 'must end in .csv, .tsv, .jsonl or .parquet'),
@@ -176,11 +178,16 @@ export async function runSynthesis(o: SynthesizeOptions): Promise<SynthesizeResu
   peakMiB['fit'] = peakRssMiB();
   t = performance.now();
   progress.line(`sampling ${c.rows} rows${c.conditions ? ` with conditions ${JSON.stringify(c.conditions)}` : ''}`);
-  const sample = synth.sample(c.rows, { seed: c.seed, ...(c.conditions ? { conditions: c.conditions } : {}), ...(c.maxTriesPerRow ? { maxTriesPerRow: c.maxTriesPerRow } : {}) });
+  const sample = synth.sample(c.rows, { seed: c.seed, ...(c.conditions ? { conditions: c.conditions } : {}), ...(c.maxTriesPerRow ? { maxTriesPerRow: c.maxTriesPerRow } : {}), ...(c.rareCategoryShare !== undefined ? { rareCategoryShare: c.rareCategoryShare } : {}) });
   const r = sample.report;
   progress.line(
     `sampled ${r.produced}/${r.requested} rows (conditions: ${r.conditionMethod}, acceptance ${(r.acceptanceRate * 100).toFixed(1)} %, exact copies of training rows removed: ${r.exactCopiesRemoved})`,
   );
+  const rare = r.rareCategories;
+  if (rare !== undefined) {
+    progress.line(`rare categories (under ${(rare.share * 100).toFixed(1)} % of training rows) held to their training rate: ${rare.held}; ${rare.rejected} candidate rows over a quota rejected, ${rare.filled} rows drawn by conditional sampling`);
+    for (const s of rare.short) progress.line(`warning: ${s.column} = ${JSON.stringify(s.value)} reached ${s.produced} of its ${s.target} rows; the model rarely writes it`);
+  }
   if (r.produced < r.requested) progress.line(`warning: only ${r.produced} of ${r.requested} rows met the conditions and constraints within maxTriesPerRow`);
   const sampleSeconds = (performance.now() - t) / 1000;
   peakMiB['sample'] = peakRssMiB();

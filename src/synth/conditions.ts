@@ -36,6 +36,7 @@
  */
 import { ConfigError, DataValidationError, Rng } from '../core/index.ts';
 import { cellKey, cellToNumber, checkMetadataCovers, isUniqueColumn, type Cell, type ColumnMeta, type Table, type TableMetadata } from '../data/index.ts';
+import { DEFAULT_RARE_CATEGORY_SHARE, RareCategoryQuota } from './rare-quota.ts';
 import type { Conditions, Constraint, SampleOptions, SampleReport, SampleResult } from './types.ts';
 
 export const DEFAULT_MAX_TRIES_PER_ROW = 100;
@@ -49,6 +50,12 @@ export interface GuardOptions {
   /** For error messages: the file the table came from and the physical line of each row. */
   readonly file?: string;
   readonly lines?: ArrayLike<number>;
+  /**
+   * Record each discrete value's training count (default true), which sampling uses to hold rare
+   * categories to their training rate (rare-quota.ts). false under differential privacy: exact
+   * counts would be a release outside the guarantee.
+   */
+  readonly recordCounts?: boolean;
 }
 
 /** A source of candidate rows; see the file comment. */
@@ -76,6 +83,8 @@ export interface GuardState {
   readonly rowHashes: readonly number[];
   /** Discrete column → the cell keys seen in training. */
   readonly values: Readonly<Record<string, readonly string[]>>;
+  /** Discrete column → the training count of each of `values` (absent: not recorded, or saved before counts existed). */
+  readonly counts?: Readonly<Record<string, readonly number[]>>;
   readonly numeric: Readonly<Record<string, NumericStats>>;
   readonly hasNull: readonly string[];
   /** Per fixed-combinations constraint (in constraint order): the combinations seen, as cell-key arrays. */
@@ -167,6 +176,7 @@ export class SampleGuard {
       }
     });
     const values: Record<string, string[]> = {};
+    const counts: Record<string, number[]> = {};
     const numeric: Record<string, NumericStats> = {};
     const hasNull: string[] = [];
     const copyColumns: string[] = [];
@@ -177,7 +187,16 @@ export class SampleGuard {
       const uniqueKey = meta.type === 'id' && isUniqueColumn(cells);
       if (!uniqueKey) copyColumns.push(c);
       if (DISCRETE.has(meta.type)) {
-        if (!uniqueKey) values[c] = [...new Set(cells.filter((x) => x !== null).map(cellKey))];
+        if (!uniqueKey) {
+          const seen = new Map<string, number>();
+          for (const x of cells) {
+            if (x === null) continue;
+            const k = cellKey(x);
+            seen.set(k, (seen.get(k) ?? 0) + 1);
+          }
+          values[c] = [...seen.keys()];
+          counts[c] = [...seen.values()];
+        }
       } else {
         let min = Infinity;
         let max = -Infinity;
@@ -218,6 +237,7 @@ export class SampleGuard {
       copyColumns,
       rowHashes,
       values,
+      ...(options.recordCounts === false ? {} : { counts }),
       numeric,
       hasNull,
       combinations,
@@ -365,6 +385,18 @@ function checkConstraintShape(c: Constraint, k: number, metadata: TableMetadata)
   }
 }
 
+/** Fisher–Yates over the first `rows` rows of column arrays, the same permutation for every column. */
+function shuffleRows(columns: Cell[][], rows: number, rng: Rng): void {
+  for (let i = rows - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    for (const col of columns) {
+      const x = col[i]!;
+      col[i] = col[j]!;
+      col[j] = x;
+    }
+  }
+}
+
 /** Rows of `t` in the guard's column order (a generator may return columns in another order). */
 function alignColumns(t: Table, guard: SampleGuard): Table {
   if (t.columns.length === guard.columns.length && t.columns.every((c, j) => c === guard.columns[j])) return t;
@@ -378,66 +410,114 @@ export function finalizeSample(source: CandidateSource, n: number, options: Samp
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`number of rows must be an integer >= 0, got ${n}`, { field: 'rows' });
   const maxTries = options.maxTriesPerRow ?? DEFAULT_MAX_TRIES_PER_ROW;
   if (!Number.isFinite(maxTries) || maxTries < 1) throw new ConfigError(`maxTriesPerRow must be >= 1, got ${maxTries}`, { field: 'maxTriesPerRow' });
+  const rareShare = options.rareCategoryShare ?? DEFAULT_RARE_CATEGORY_SHARE;
+  if (!(rareShare >= 0 && rareShare < 1)) throw new ConfigError(`rareCategoryShare must be in [0, 1), got ${rareShare}`, { field: 'rareCategoryShare' });
   const conditions = guard.normalizeConditions(options.conditions);
   const condCols = Object.keys(conditions);
-  const md = guard.metadata.columns;
   const native = condCols.length > 0 && source.nativeConditions?.(conditions) === true;
-  const tolerance = condCols.map((c) => (isContinuous(md[c]!) && conditions[c] !== null ? CONTINUOUS_CONDITION_TOLERANCE * (guard.state.numeric[c]!.std || 1) : 0));
-  const condNums = condCols.map((c) => (isContinuous(md[c]!) ? cellToNumber(conditions[c]!, md[c]) : null));
-  const condKeys = condCols.map((c) => cellKey(conditions[c]!));
 
   const rng = new Rng(options.seed ?? 0);
+  // Conditional sampling asks for a sub-population, whose category rates are not the training ones.
+  const quota = condCols.length === 0 ? RareCategoryQuota.create(guard.state.values, guard.state.counts, n, rareShare, rng.split('rare-quota')) : null;
   const out: Cell[][] = guard.columns.map(() => []);
-  let produced = 0;
-  let generated = 0;
-  let checked = 0;
-  let copies = 0;
-  let conditionRejects = 0;
-  const budget = Math.max(n * maxTries, n);
-  let batch = 0;
-  while (produced < n && generated < budget) {
-    // The first batch is exactly n rows (at least 16): a synthesizer that spreads a batch's values
-    // over their training shares (the copula's stratified categories) then gets those shares in
-    // the output, not in a 10 % larger batch cut at n. Later batches make up for what was
-    // rejected, with 10 % to spare.
-    const rate = generated === 0 ? 1 : Math.max(produced / generated, 1 / maxTries);
-    const margin = generated === 0 ? 1 : 1.1;
-    const want = Math.min(budget - generated, Math.max(16, Math.ceil(((n - produced) / rate) * margin)), 1 << 20);
-    const t = alignColumns(source.generate(want, rng.split(`batch-${batch++}`), conditions), guard);
-    if (t.rowCount !== want) throw new Error(`synthesizer produced ${t.rowCount} rows, asked for ${want}`);
-    generated += want;
-    const cols = guard.columns.map((c) => t.data[c]! as Cell[]);
-    for (let i = 0; i < want && produced < n; i++) {
-      checked++;
-      let ok = true;
-      for (let k = 0; k < condCols.length; k++) {
-        const col = t.data[condCols[k]!]! as Cell[];
-        const cell = col[i] ?? null;
-        if (tolerance[k]! > 0) {
-          const v = cellToNumber(cell, md[condCols[k]!]);
-          if (v === null || !(Math.abs(v - condNums[k]!) <= tolerance[k]!)) {
+  const tally = { produced: 0, checked: 0, copies: 0, conditionRejects: 0 };
+  let freeBatch = 0;
+
+  /**
+   * Draws candidate batches under `cond` until `goal()` rows are produced in all or `budget`
+   * candidates are spent; the first batch is `firstWant` rows. Once `goal()` is reached, a row that
+   * pays a held category's debt is still taken (each such row lowers the debt the goal leaves room
+   * for) while rows remain to reach `limit`. Returns the candidates generated.
+   */
+  const draw = (cond: Conditions, goal: () => number, limit: number, budget: number, firstWant: number, batchSeed: () => Rng): number => {
+    const cols = Object.keys(cond);
+    const md = guard.metadata.columns;
+    const tolerance = cols.map((c) => (isContinuous(md[c]!) && cond[c] !== null ? CONTINUOUS_CONDITION_TOLERANCE * (guard.state.numeric[c]!.std || 1) : 0));
+    const nums = cols.map((c) => (isContinuous(md[c]!) ? cellToNumber(cond[c]!, md[c]) : null));
+    const keys = cols.map((c) => cellKey(cond[c]!));
+    let generated = 0;
+    let produced = 0;
+    while (tally.produced < goal() && generated < budget) {
+      // The first batch is exactly n rows (at least 16): a synthesizer that spreads a batch's
+      // values over their training shares (the copula's stratified categories) then gets those
+      // shares in the output, not in a 10 % larger batch cut at n. Later batches make up for what
+      // was rejected, with 10 % to spare.
+      const want = Math.min(
+        budget - generated,
+        Math.max(16, generated === 0 ? firstWant : Math.ceil(((goal() - tally.produced) / Math.max(produced / generated, 1 / maxTries)) * 1.1)),
+        1 << 20,
+      );
+      const t = alignColumns(source.generate(want, batchSeed(), cond), guard);
+      if (t.rowCount !== want) throw new Error(`synthesizer produced ${t.rowCount} rows, asked for ${want}`);
+      generated += want;
+      const tcols = guard.columns.map((c) => t.data[c]! as Cell[]);
+      for (let i = 0; i < want && tally.produced < limit; i++) {
+        if (tally.produced >= goal() && !(quota?.pays(t, i) ?? false)) continue;
+        tally.checked++;
+        let ok = true;
+        for (let k = 0; k < cols.length; k++) {
+          const col = t.data[cols[k]!]! as Cell[];
+          const cell = col[i] ?? null;
+          if (tolerance[k]! > 0) {
+            const v = cellToNumber(cell, md[cols[k]!]);
+            if (v === null || !(Math.abs(v - nums[k]!) <= tolerance[k]!)) {
+              ok = false;
+              break;
+            }
+            col[i] = cond[cols[k]!]!;
+          } else if (cellKey(cell) !== keys[k]) {
             ok = false;
             break;
           }
-          col[i] = conditions[condCols[k]!]!;
-        } else if (cellKey(cell) !== condKeys[k]) {
-          ok = false;
-          break;
         }
+        if (!ok) {
+          tally.conditionRejects++;
+          continue;
+        }
+        if (quota !== null && !quota.admits(t, i)) {
+          quota.rejected++;
+          continue;
+        }
+        if (!guard.satisfiesConstraints(t, i)) continue;
+        if (guard.isTrainingCopy(t, i)) {
+          tally.copies++;
+          continue;
+        }
+        for (let j = 0; j < tcols.length; j++) out[j]!.push(tcols[j]![i] ?? null);
+        quota?.take(t, i);
+        tally.produced++;
+        produced++;
       }
-      if (!ok) {
-        conditionRejects++;
-        continue;
-      }
-      if (!guard.satisfiesConstraints(t, i)) continue;
-      if (guard.isTrainingCopy(t, i)) {
-        copies++;
-        continue;
-      }
-      for (let j = 0; j < cols.length; j++) out[j]!.push(cols[j]![i] ?? null);
-      produced++;
     }
+    return generated;
+  };
+
+  const budget = Math.max(n * maxTries, n);
+  const freeSeed = () => rng.split(`batch-${freeBatch++}`);
+  // Held rare categories: the first draw leaves room for the rows they still miss, conditional
+  // sampling then asks for each (within its own budget), and a last draw fills what is left.
+  let generated = draw(conditions, () => n - (quota?.missing() ?? 0), n, budget, n, freeSeed);
+  if (quota !== null) {
+    let fillBudget = 10 * n + 1000;
+    for (const h of quota.deficits()) {
+      const cond: Conditions = { [h.column]: h.value };
+      const need = h.target - h.count;
+      const direct = source.nativeConditions?.(cond) === true;
+      // By rejection a value of training share p needs about 1/p candidates per row from a model
+      // that writes it at its training rate; ten times that leaves room for one that under-writes it.
+      const own = Math.min(fillBudget, direct ? need * maxTries : Math.max(need * maxTries, Math.ceil((10 * need) / h.share)));
+      let k = 0;
+      const before = tally.produced;
+      const firstWant = Math.ceil(direct ? need : need / Math.max(h.share, 1 / maxTries));
+      fillBudget -= draw(cond, () => tally.produced + Math.max(0, h.target - h.count), n, own, firstWant, () => rng.split(`rare-${h.column}-${cellKey(h.value)}-${k++}`));
+      quota.filled += tally.produced - before;
+      if (h.count < h.target) quota.giveUp(h);
+    }
+    generated += draw(conditions, () => n, n, Math.max(0, budget - generated), n - tally.produced, freeSeed);
+    // Rows filled by conditional sampling came last; a seeded shuffle puts them anywhere.
+    if (quota.filled > 0) shuffleRows(out, tally.produced, rng.split('rare-quota-order'));
   }
+  const { produced, checked, copies, conditionRejects } = tally;
   if (n > 0 && produced === 0) {
     const why = [
       condCols.length ? `${conditionRejects} failed the conditions` : '',
@@ -457,6 +537,7 @@ export function finalizeSample(source: CandidateSource, n: number, options: Samp
     // Candidates left unchecked once n rows were found do not count against the rate.
     acceptanceRate: checked === 0 ? 1 : produced / checked,
     exactCopiesRemoved: copies,
+    ...(quota !== null ? { rareCategories: quota.report() } : {}),
   };
   return { table: { columns: [...guard.columns], rowCount: produced, data }, report };
 }

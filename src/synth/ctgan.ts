@@ -466,7 +466,7 @@ export class CtganSynthesizer implements Synthesizer {
     const t0 = performance.now();
     const rng = new Rng(options.seed);
     progress.line(`ctgan: preparing ${table.rowCount} rows × ${table.columns.length} columns`);
-    const guard = SampleGuard.fit(table, metadata, { constraints: options.constraints ?? [], removeExactCopies: cfg.removeExactCopies });
+    const guard = SampleGuard.fit(table, metadata, { constraints: options.constraints ?? [], removeExactCopies: cfg.removeExactCopies, recordCounts: cfg.dp === undefined });
     const transformer = DataTransformer.fit(table, metadata, rng.split('transformer'), { maxModes: cfg.maxModes, idBuckets: cfg.idBuckets, discreteIntegerMaxValues: cfg.discreteIntegerMaxValues, mixtureFitValues: cfg.mixtureFitValues, mixtureMaxIterations: cfg.mixtureMaxIterations });
     const { data, categories } = transformer.transform(table, rng.split('encode'));
     const W = transformer.width;

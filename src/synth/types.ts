@@ -1,5 +1,6 @@
 import type { CancelToken, ProgressReporter } from '../core/index.ts';
 import type { Cell, Table, TableMetadata } from '../data/index.ts';
+import type { RareQuotaReport } from './rare-quota.ts';
 
 /**
  * The synthesizer contract (tables). Like SDV's, but every random step — fitting included — is
@@ -33,6 +34,12 @@ export interface SampleOptions {
   readonly conditions?: Conditions;
   /** Reject-sampling budget: give up (ConfigError) after this many candidate rows per requested row. */
   readonly maxTriesPerRow?: number;
+  /**
+   * Categories rarer than this share of the training rows are held to their training rate
+   * (rare-quota.ts; default 0.01, 0 = off). Ignored with conditions, and for models without
+   * recorded counts (saved before them, or fitted under differential privacy).
+   */
+  readonly rareCategoryShare?: number;
 }
 
 export interface SampleReport {
@@ -44,6 +51,8 @@ export interface SampleReport {
   readonly acceptanceRate: number;
   /** Sampled rows identical to a training row, removed (privacy default). */
   readonly exactCopiesRemoved: number;
+  /** Rare categories held to their training rate; absent when none was (see SampleOptions.rareCategoryShare). */
+  readonly rareCategories?: RareQuotaReport;
 }
 
 export interface SampleResult {
