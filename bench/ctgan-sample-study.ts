@@ -7,18 +7,14 @@
  *     --seed 2 [--variant 'label={"sampleConditions":"log-frequency"}' …] [--out bench/results/….json]
  *
  * The row "as fitted" samples with the saved config, so it reproduces synth-report's numbers for
- * that seed. A variant's JSON is merged into the saved config (a copy of the file is loaded); its
- * key "sample", if any, holds sample options instead (e.g. {"sample":{"rareCategoryShare":0}}).
- * A model saved before its sample guard recorded category counts gets the guard refitted on the
- * same training rows (the guard is a function of them), so rare-category quotas apply to it too.
+ * that seed. A variant's JSON is merged into the saved config (bench/saved-model.ts); its key
+ * "sample", if any, holds sample options instead (e.g. {"sample":{"rareCategoryShare":0}}).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
 import { MOVIELENS_LABEL } from '../src/data/index.ts';
 import { qualityReport, utilityReport } from '../src/eval/index.ts';
-import { type GuardState, SampleGuard, type SampleOptions, createSynthesizer } from '../src/synth/index.ts';
+import type { SampleOptions } from '../src/synth/index.ts';
+import { loadSavedSynthesizer } from './saved-model.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
 import { loadMl100kAnchor9Split } from './ml100k-anchor9.ts';
 import { arg, threadsPrefix } from './args.ts';
@@ -43,21 +39,15 @@ process.argv.forEach((a, i) => {
 });
 
 const { train, holdout, metadata } = tableName === 'anchor9' ? await loadMl100kAnchor9Split('bench/ctgan-sample-study', 100000) : await loadMl100kSynthSplit('bench/ctgan-sample-study', 20000);
-const saved = JSON.parse(readFileSync(modelPath, 'utf8')) as { kind: string; config: Record<string, unknown>; guard: GuardState };
-if (saved.guard.counts === undefined) {
-  saved.guard = SampleGuard.fit(train, metadata, { constraints: saved.guard.constraints, removeExactCopies: saved.guard.removeExactCopies }).toJSON();
-  stderrProgress.line('the saved guard has no category counts: refitted on the training rows');
-}
 const results = [];
 for (const [label, variant] of variants) {
   const { sample: sampleOptions, ...overrides } = variant as { sample?: SampleOptions };
-  const path = join(tmpdir(), `ctgan-sample-study-${process.pid}.json`);
-  writeFileSync(path, JSON.stringify({ ...saved, config: { ...saved.config, ...overrides } }));
-  const synth = createSynthesizer(saved.kind, {});
-  synth.load(path);
+  const synth = loadSavedSynthesizer(modelPath, train, metadata, overrides);
   const sample = synth.sample(train.rowCount, { ...sampleOptions, seed });
   const q = qualityReport(train, sample.table, metadata, { seed });
   const u = utilityReport(train, sample.table, holdout, metadata, { seed, target: MOVIELENS_LABEL, positive: true });
+  // The selection signal: TSTR on the real train rows reads no holdout (bench/ctgan-epoch-study.ts).
+  const onTrain = utilityReport(train, sample.table, train, metadata, { seed, target: MOVIELENS_LABEL, positive: true });
   const shapes = Object.fromEntries(q.columnShapes.columns.map((c) => [c.column, c.score?.value ?? null]));
   const r = {
     label,
@@ -66,11 +56,12 @@ for (const [label, variant] of variants) {
     columnShapes: q.columnShapes.score.value,
     pairTrends: q.columnPairs.score?.value ?? null,
     tstrAuc: u.trainOnSynthetic,
+    tstrOnTrainAuc: onTrain.trainOnSynthetic,
     shapes,
     rareCategories: q.rareCategories.categories.map((c) => ({ category: `${c.column}=${c.value}`, realShare: c.realShare, syntheticShare: c.syntheticShare })),
   };
   results.push(r);
-  stderrProgress.line(`${label}: shapes ${r.columnShapes.toFixed(4)}, pairs ${r.pairTrends?.toFixed(4)}, TSTR ${r.tstrAuc.toFixed(4)}; ${Object.entries(shapes).map(([c, v]) => `${c} ${v?.toFixed(3)}`).join(', ')}`);
+  stderrProgress.line(`${label}: shapes ${r.columnShapes.toFixed(4)}, pairs ${r.pairTrends?.toFixed(4)}, TSTR ${r.tstrAuc.toFixed(4)} (on train ${r.tstrOnTrainAuc.toFixed(4)}); ${Object.entries(shapes).map(([c, v]) => `${c} ${v?.toFixed(3)}`).join(', ')}`);
 }
 if (out !== '') {
   writeJsonAtomic(out, {

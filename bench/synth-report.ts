@@ -38,11 +38,12 @@ import { stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
 import { MOVIELENS_LABEL } from '../src/data/index.ts';
 import { meanStd, qualityReport, utilityReport, privacyReport } from '../src/eval/index.ts';
 import { Rng } from '../src/core/index.ts';
-import { createSynthesizer, DataTransformer, type TransformerOptions } from '../src/synth/index.ts';
+import { createSynthesizer, DataTransformer, type RareQuotaReport, type Synthesizer, type TransformerOptions } from '../src/synth/index.ts';
 import { backendInfo } from '../src/nn/index.ts';
 import { loadMl100kSynthSplit } from './ml100k-synth-split.ts';
 import { loadMl100kAnchor9Split } from './ml100k-anchor9.ts';
 import { arg, threadsPrefix } from './args.ts';
+import { loadSavedSynthesizer } from './saved-model.ts';
 
 const tableName = arg('table', 'ctr29');
 if (tableName !== 'ctr29' && tableName !== 'anchor9') {
@@ -76,6 +77,11 @@ const fitOnly = process.argv.includes('--fit-only');
 const transformerOnly = process.argv.includes('--transformer-only');
 /** --save-models DIR: each fitted model is also saved as DIR/<label>-seed<seed>.json, so sampling can be studied on it without refitting. */
 const saveModelsDir = arg('save-models', '');
+/**
+ * --load-models DIR: instead of fitting, each model is loaded from DIR/<label>-seed<seed>.json (saved
+ * by --save-models) and only sampled and scored; fitSeconds is then null.
+ */
+const loadModelsDir = arg('load-models', '');
 /** The process's peak resident set so far, in MB (monotone: per model only when one model runs per process). */
 const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
@@ -116,7 +122,8 @@ if (transformerOnly) {
 interface Run {
   model: string;
   seed: number;
-  fitSeconds: number;
+  /** null when the model was loaded (--load-models), not fitted. */
+  fitSeconds: number | null;
   sampleSeconds: number;
   fidelity: number;
   columnShapes: number;
@@ -140,6 +147,8 @@ interface Run {
   dcrShareCloserThanP5: number;
   dcrMedianRatio: number;
   membershipInferenceAuc: number;
+  /** What the sampler's rare-category quotas did (src/synth/rare-quota.ts); null when none held. */
+  rareQuota: RareQuotaReport | null;
   /** Peak RSS of the process so far (MB; monotone over the runs of one process). */
   peakRssMb: number;
   /** DP-SGD guarantee of the fit (models fitted with `dp`), else absent. */
@@ -153,13 +162,18 @@ const peakRssBeforeFitsMb = peakRssMb();
 for (const model of models) {
   for (const seed of seeds) {
     const v = variants.get(model);
-    const synth = createSynthesizer(v?.model ?? model, v?.config ?? {});
     let t = performance.now();
     const cpu0 = process.cpuUsage();
-    await synth.fit(train, metadata, { seed, ...(epochs[model] ? { epochs: epochs[model] } : {}), progress: { line: (l) => stderrProgress.line(`  ${model} seed ${seed}: ${l}`) } });
-    const fitSeconds = (performance.now() - t) / 1000;
+    let synth: Synthesizer;
+    let fitSeconds: number | null = null;
+    if (loadModelsDir !== '') synth = loadSavedSynthesizer(`${loadModelsDir}/${model}-seed${seed}.json`, train, metadata);
+    else {
+      synth = createSynthesizer(v?.model ?? model, v?.config ?? {});
+      await synth.fit(train, metadata, { seed, ...(epochs[model] ? { epochs: epochs[model] } : {}), progress: { line: (l) => stderrProgress.line(`  ${model} seed ${seed}: ${l}`) } });
+      fitSeconds = (performance.now() - t) / 1000;
+    }
     if (saveModelsDir !== '') synth.save(`${saveModelsDir}/${model}-seed${seed}.json`);
-    if (fitOnly) {
+    if (fitOnly && fitSeconds !== null) {
       const cpu = process.cpuUsage(cpu0);
       const fitCpuSeconds = (cpu.user + cpu.system) / 1e6;
       fits.push({ model, seed, fitSeconds, fitCpuSeconds, peakRssMb: peakRssMb() });
@@ -195,13 +209,14 @@ for (const model of models) {
       dcrShareCloserThanP5: p.dcr.shareCloserThanHoldoutP5.value,
       dcrMedianRatio: p.dcr.medianRatio.value,
       membershipInferenceAuc: p.membershipInference.auc.value,
+      rareQuota: sample.report.rareCategories ?? null,
       peakRssMb: peakRssMb(),
     };
     const dp = (synth as { privacy?: { epsilon: number; delta: number } | null }).privacy;
     if (dp) r.privacy = { epsilon: dp.epsilon, delta: dp.delta };
     runs.push(r);
     writeReport(true);
-    stderrProgress.line(`${model} seed ${seed}: fit ${fitSeconds.toFixed(1)} s; fidelity ${r.fidelity.toFixed(3)}, association error ${r.associationError?.toFixed(4)}, detection trees ${r.detectionAucTrees?.toFixed(3)} / linear ${r.detectionAucLinear?.toFixed(3)} (top: ${r.detectionTopColumns.slice(0, 3).map((c) => `${c.column} ${(c.share * 100).toFixed(0)} %`).join(', ')}), TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}${r.privacy ? `, ε ${r.privacy.epsilon.toFixed(2)} (δ ${r.privacy.delta})` : ''}`);
+    stderrProgress.line(`${model} seed ${seed}: ${fitSeconds === null ? 'loaded' : `fit ${fitSeconds.toFixed(1)} s`}; fidelity ${r.fidelity.toFixed(3)}, association error ${r.associationError?.toFixed(4)}, detection trees ${r.detectionAucTrees?.toFixed(3)} / linear ${r.detectionAucLinear?.toFixed(3)} (top: ${r.detectionTopColumns.slice(0, 3).map((c) => `${c.column} ${(c.share * 100).toFixed(0)} %`).join(', ')}), TSTR ${r.tstrAuc.toFixed(3)} / TRTR ${r.trtrAuc.toFixed(3)}, copies ${r.exactCopies}, MIA ${r.membershipInferenceAuc.toFixed(3)}${r.privacy ? `, ε ${r.privacy.epsilon.toFixed(2)} (δ ${r.privacy.delta})` : ''}`);
   }
 }
 
@@ -240,6 +255,7 @@ function writeReport(partial: boolean): void {
     rareCategoryCoverage: 'higher is better (0..1): share of the real rows\' rare categories (< 1 % of rows) that the synthetic rows produce within 2× of the real rate',
     rareCategoriesNeverProduced: 'rare real categories the synthetic rows never produce',
     rareCategories: 'every rare real category (< 1 % of the train rows) with its share of the real train rows and of the synthetic rows',
+    rareQuota: "the sampler's quotas on rare categories: how many held, candidate rows rejected over a quota, rows drawn by conditional sampling, categories it could not fill (short)",
     tstrAuc: 'higher is better', trtrAuc: 'the same model trained on the real train rows (reference)', utilityRatio: 'TSTR / TRTR, 1 = as useful as the real rows',
     utilityAboveChance: '(TSTR − 0.5) / (TRTR − 0.5): the share of the real rows’ lift over chance that synthetic rows keep',
     exactCopies: 'lower is safer (copies are removed by default, so 0)', dcrShareCloserThanP5: "share of synthetic rows closer to their nearest train row than the holdout's 5th percentile; about 0.05 is what unseen real rows give, higher is less safe",
@@ -249,7 +265,7 @@ function writeReport(partial: boolean): void {
   };
   writeJsonAtomic(out, {
     benchmark: 'synth-report-ml100k',
-    command: `${threadsPrefix()}node --import tsx bench/synth-report.ts${tableArg} --rows ${rows} --seeds ${seeds.length}${firstSeed !== 0 ? ` --first-seed ${firstSeed}` : ''} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
+    command: `${threadsPrefix()}node --import tsx bench/synth-report.ts${tableArg} --rows ${rows} --seeds ${seeds.length}${firstSeed !== 0 ? ` --first-seed ${firstSeed}` : ''} --models ${models.join(',')} --epochs ${Object.entries(epochs).map(([k, v]) => `${k}:${v}`).join(',')}${loadModelsDir ? ` --load-models ${loadModelsDir}` : ''}${[...variants].map(([l, v]) => ` --variant '${l}=${v.model}:${JSON.stringify(v.config)}'`).join('')} --out ${out}`,
     data: { table: tableDescription, trainRows: train.rowCount, holdoutRows: holdout.rowCount, columns: train.columns.length },
     directions,
     summary,
