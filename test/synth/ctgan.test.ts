@@ -266,6 +266,31 @@ describe('CtganSynthesizer', () => {
     }
   });
 
+  it('a 1-row category is held to its training rate, filled through the conditional vector; the counts survive save + load', async () => {
+    const segment = [...table.data.segment!];
+    segment[0] = 'founder';
+    const rare = { ...table, data: { ...table.data, segment } };
+    const m = new CtganSynthesizer(small);
+    await m.fit(rare, metadata, { seed: 2, epochs: 2 });
+    const count = (t: Table) => t.data.segment!.filter((v) => v === 'founder').length;
+    // 4,000 rows at the training rate 1/400: a quota of exactly 10.
+    const held = m.sample(4000, { seed: 3 });
+    assert.equal(count(held.table), 10);
+    assert.equal(held.report.produced, 4000);
+    assert.deepEqual(held.report.rareCategories?.short, []);
+    const free = m.sample(4000, { seed: 3, rareCategoryShare: 0 });
+    assert.notEqual(count(free.table), 10, `an unheld 2-epoch fit writes 'founder' ${count(free.table)} times`);
+    const dir = mkdtempSync(join(tmpdir(), 'ctgan-rare-'));
+    try {
+      m.save(join(dir, 'm.bin'));
+      const loaded = new CtganSynthesizer();
+      loaded.load(join(dir, 'm.bin'));
+      assert.deepEqual(loaded.sample(4000, { seed: 3 }), held);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("'batch' generator: an interrupted fit resumes to the same model, running statistics included", async () => {
     const cfg = { ...small, generatorNorm: 'batch' as const, generatorAverage: 0 };
     const straight = new CtganSynthesizer(cfg);
