@@ -104,6 +104,18 @@ export const ctganConfigSchema = z
      * last ~1 / (1 − decay) steps does not.
      */
     generatorAverage: z.number().min(0).lt(1).default(0.999),
+    /**
+     * A discrete column the rows will be used to predict (the label of a train-on-synthetic task).
+     * An auxiliary classifier learns it from the other columns of real rows, and the generator pays
+     * classifierWeight × the classifier's cross-entropy between its rows' other columns and the
+     * label it wrote for them (CTAB-GAN's classifier loss, Zhao et al. 2021): the critic judges rows
+     * as a whole, and a weak column-to-label link is among the last things its signal teaches.
+     * The classifier only shapes training; it is not saved. Not with `dp` (it reads real rows
+     * outside the guarantee). Unset by default, as SDV's CTGAN.
+     */
+    targetColumn: z.string().min(1).optional(),
+    classifierDims: layerDims.default([256, 256]),
+    classifierWeight: z.number().min(0).default(1),
     ...transformerConfigFields({ fitValues: 0, maxIterations: 100 }),
     /**
      * DP-SGD on the critic (see the header; pac must be 1): noise std noiseMultiplier · maxGradNorm
@@ -172,6 +184,49 @@ function buildDiscriminator(cfg: CtganConfig, inWidth: number, rng: Rng): Discri
     return l;
   });
   return { hidden, out: dense('d.out', nIn, 1, rng.split('out')) };
+}
+
+/** The auxiliary classifier of targetColumn: an MLP from the other features to the target's categories. */
+interface TargetClassifier {
+  readonly hidden: Dense[];
+  readonly out: Dense;
+  /** [batchSize, width]: 1, with 0 on the target's one-hot span (the classifier must not read it). */
+  readonly mask: nn.Tensor;
+  readonly spanStart: number;
+  readonly categories: number;
+  /** The target's discrete-column index (into the transformer's per-row categories). */
+  readonly discreteIndex: number;
+}
+
+function buildClassifier(cfg: CtganConfig, t: DataTransformer, rows: number, rng: Rng): TargetClassifier | null {
+  if (cfg.targetColumn === undefined) return null;
+  const discreteIndex = t.discrete.findIndex((d) => d.column === cfg.targetColumn);
+  if (discreteIndex < 0) {
+    const known = t.columns.includes(cfg.targetColumn);
+    throw new ConfigError(`ctgan config: targetColumn '${cfg.targetColumn}' ${known ? 'is not a discrete (categorical or boolean) column' : 'is not a column of the table'}; discrete columns: ${t.discrete.map((d) => d.column).join(', ') || 'none'}`, { field: 'targetColumn' });
+  }
+  const info = t.discrete[discreteIndex]!;
+  const W = t.width;
+  let nIn = W;
+  const hidden = cfg.classifierDims.map((d, i) => {
+    const l = dense(`c.hidden${i}`, nIn, d, rng.split(`hidden${i}`));
+    nIn = d;
+    return l;
+  });
+  const mask = new Float32Array(rows * W).fill(1);
+  for (let i = 0; i < rows; i++) mask.fill(0, i * W + info.spanStart, i * W + info.spanStart + info.categories);
+  return { hidden, out: dense('c.out', nIn, info.categories, rng.split('out')), mask: new nn.Tensor(mask, [rows, W]), spanStart: info.spanStart, categories: info.categories, discreteIndex };
+}
+
+function classifierParams(c: TargetClassifier | null): nn.Parameter[] {
+  return c === null ? [] : [...c.hidden.flatMap((l) => [l.w, l.b]), c.out.w, c.out.b];
+}
+
+/** The classifier's logits for rows x [batchSize, width]; the target's span is masked out first. */
+function classifierForward(c: TargetClassifier, x: nn.Tensor, slope: number): nn.Tensor {
+  let h = nn.mul(x, c.mask);
+  for (const l of c.hidden) h = nn.leakyRelu(nn.linear(h, l.w, l.b), slope);
+  return nn.linear(h, c.out.w, c.out.b);
 }
 
 /**
@@ -449,6 +504,9 @@ export class CtganSynthesizer implements Synthesizer {
     if (this.config.dp !== undefined && this.config.pac !== 1) {
       throw new ConfigError(`ctgan config: 'pac' must be 1 with 'dp' (a packed group's gradient depends on which other rows were sampled with a row), got ${this.config.pac}`, { field: 'pac' });
     }
+    if (this.config.dp !== undefined && this.config.targetColumn !== undefined) {
+      throw new ConfigError("ctgan config: 'targetColumn' cannot be used with 'dp' (its classifier reads real rows outside the guarantee)", { field: 'targetColumn' });
+    }
     if (this.config.batchSize % this.config.pac !== 0) {
       throw new ConfigError(`ctgan config: 'batchSize' must be a multiple of pac (${this.config.pac}), got ${this.config.batchSize}`, { field: 'batchSize' });
     }
@@ -488,6 +546,9 @@ export class CtganSynthesizer implements Synthesizer {
     const optG = adam(gParams, cfg.generatorLr);
     const optD = adam(dParams, cfg.discriminatorLr);
     const average = cfg.generatorAverage > 0 ? new nn.WeightAverage(gParams, cfg.generatorAverage) : null;
+    const classifier = buildClassifier(cfg, transformer, cfg.batchSize, rng.split('init-classifier'));
+    const cParams = classifierParams(classifier);
+    const optC = classifier === null ? null : adam(cParams, cfg.discriminatorLr);
     const B = cfg.batchSize;
     const P = cfg.pac;
     const stepsPerEpoch = Math.max(1, Math.floor(n / B));
@@ -613,8 +674,8 @@ export class CtganSynthesizer implements Synthesizer {
       maxEpochs: epochs,
       rng,
       // generatorState: batch norm's running statistics are carried too ('batch' samples with them).
-      parameters: [...generatorState(G), ...dParams, ...(average?.shadows ?? [])],
-      optimizers: [optG, optD],
+      parameters: [...generatorState(G), ...dParams, ...(average?.shadows ?? []), ...cParams],
+      optimizers: optC === null ? [optG, optD] : [optG, optD, optC],
       checkpoint: options.checkpointDir ? { path: join(options.checkpointDir, 'checkpoint.bin'), fingerprint: { kind: this.name, config: { ...cfg, epochs: undefined }, seed: options.seed, width: W, condWidth: C, data: nn.hashArray(data) } } : undefined,
       // ε counts every critic step so far.
       state: {
@@ -632,6 +693,7 @@ export class CtganSynthesizer implements Synthesizer {
         let sumG = 0;
         let sumD = 0;
         let sumGp = 0;
+        let sumC = 0;
         return {
           batches: stepsPerEpoch,
           step: (step) => {
@@ -656,6 +718,22 @@ export class CtganSynthesizer implements Synthesizer {
               sumD += lossD.item();
               sumGp += gpValue;
             }
+            if (classifier !== null) {
+              // The classifier learns the target from the other columns of uniformly drawn real rows.
+              const rrng = srng.split('classifier');
+              const x = new Float32Array(B * W);
+              const y = new Int32Array(B);
+              for (let i = 0; i < B; i++) {
+                const r = rrng.int(n);
+                x.set(data.subarray(r * W, r * W + W), i * W);
+                y[i] = categories[classifier.discreteIndex]![r]!;
+              }
+              const lossC = nn.crossEntropy(classifierForward(classifier, new nn.Tensor(x, [B, W]), cfg.leakySlope), y);
+              optC!.zeroGrad();
+              nn.backward(lossC);
+              optC!.step();
+              sumC += lossC.item();
+            }
             const grng = srng.split('g');
             const cb = C > 0 ? sampleCond(transformer, sampler, B, grng.split('cond'), true) : null;
             const cond = cb?.cond ?? null;
@@ -671,6 +749,17 @@ export class CtganSynthesizer implements Synthesizer {
               const ce = nn.scale(nn.sum(nn.mul(nn.spanLogSoftmax(raw, spans), new nn.Tensor(target, [B, W]))), -1 / B);
               lossG = nn.add(lossG, ce);
             }
+            if (classifier !== null && cfg.classifierWeight > 0) {
+              // The label each generated row carries (its target span's argmax, a constant) should be
+              // what the classifier reads from the row's other columns.
+              const label = new Int32Array(B);
+              for (let i = 0; i < B; i++) {
+                let best = 0;
+                for (let c = 1; c < classifier.categories; c++) if (fake.data[i * W + classifier.spanStart + c]! > fake.data[i * W + classifier.spanStart + best]!) best = c;
+                label[i] = best;
+              }
+              lossG = nn.add(lossG, nn.scale(nn.crossEntropy(classifierForward(classifier, fake, cfg.leakySlope), label), cfg.classifierWeight));
+            }
             optG.zeroGrad();
             nn.backward(lossG);
             optG.step();
@@ -684,6 +773,7 @@ export class CtganSynthesizer implements Synthesizer {
               generator: sumG / stepsPerEpoch,
               discriminator: sumD / (stepsPerEpoch * cfg.discriminatorSteps),
               gradientPenalty: sumGp / (stepsPerEpoch * cfg.discriminatorSteps),
+              ...(classifier !== null ? { classifier: sumC / stepsPerEpoch } : {}),
               ...(this.privacy !== null ? { epsilon: this.privacy.epsilon } : {}),
             };
             checkFinite('generator loss', point.generator!, epoch);
@@ -694,7 +784,7 @@ export class CtganSynthesizer implements Synthesizer {
       },
       line: (point) => {
         const privacyText = point.epsilon !== undefined ? `  ε ${point.epsilon.toFixed(3)} (δ ${delta.toExponential(1)})` : '';
-        return `ctgan epoch ${point.epoch}/${epochs}  loss_g ${fmt(point.generator!)}  loss_d ${fmt(point.discriminator!)}  gp ${fmt(point.gradientPenalty!)}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`;
+        return `ctgan epoch ${point.epoch}/${epochs}  loss_g ${fmt(point.generator!)}  loss_d ${fmt(point.discriminator!)}  gp ${fmt(point.gradientPenalty!)}${point.classifier !== undefined ? `  loss_c ${fmt(point.classifier)}` : ''}${privacyText}  ${((performance.now() - te) / 1000).toFixed(2)} s`;
       },
     });
     const losses = result.logs;

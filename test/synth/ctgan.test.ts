@@ -291,6 +291,36 @@ describe('CtganSynthesizer', () => {
     }
   });
 
+  it('targetColumn: a classifier learns the target from the other columns, its loss trains the generator; deterministic; resumes; bad targets are ConfigErrors', async () => {
+    const cfg = { ...small, targetColumn: 'member' };
+    const progress = collectingProgress();
+    const a = new CtganSynthesizer(cfg);
+    const ra = await a.fit(table, metadata, { seed: 6, epochs: 6, progress });
+    assert.ok(ra.losses.every((p) => Number.isFinite(p.classifier!)), 'classifier loss logged every epoch');
+    // member is true for every vip and 20 % of the others: far from chance once learned (ln 2 ≈ 0.69).
+    assert.ok(ra.losses.at(-1)!.classifier! < 0.6, `classifier loss ${ra.losses.map((p) => p.classifier!.toFixed(3)).join(' ')}`);
+    assert.ok(progress.lines.some((l) => /loss_c /.test(l)));
+    const plain = await new CtganSynthesizer(small).fit(table, metadata, { seed: 6, epochs: 6 });
+    assert.notDeepEqual(plain.losses.map((p) => p.generator), ra.losses.map((p) => p.generator), 'the classifier term changes the generator');
+    const b = new CtganSynthesizer(cfg);
+    await b.fit(table, metadata, { seed: 6, epochs: 6 });
+    assert.deepEqual(b.sample(300, { seed: 2 }), a.sample(300, { seed: 2 }));
+    const dir = mkdtempSync(join(tmpdir(), 'ctgan-target-'));
+    try {
+      const token = new CancelToken();
+      const cancelAfter3 = { line: (l: string) => (/epoch 3\//.test(l) ? token.cancel() : undefined) };
+      await assert.rejects(new CtganSynthesizer(cfg).fit(table, metadata, { seed: 6, epochs: 6, checkpointDir: dir, cancel: token, progress: cancelAfter3 }), InterruptedError);
+      const resumed = new CtganSynthesizer(cfg);
+      await resumed.fit(table, metadata, { seed: 6, epochs: 6, checkpointDir: dir });
+      assert.deepEqual(resumed.sample(300, { seed: 2 }), a.sample(300, { seed: 2 }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await assert.rejects(new CtganSynthesizer({ ...small, targetColumn: 'spend' }).fit(table, metadata, { seed: 1, epochs: 1 }), (e: unknown) => e instanceof ConfigError && /not a discrete/.test(e.message) && e.location.field === 'targetColumn');
+    await assert.rejects(new CtganSynthesizer({ ...small, targetColumn: 'nope' }).fit(table, metadata, { seed: 1, epochs: 1 }), /not a column of the table/);
+    assert.throws(() => new CtganSynthesizer({ targetColumn: 'member', dp: { noiseMultiplier: 1 } }), /cannot be used with 'dp'/);
+  });
+
   it("'batch' generator: an interrupted fit resumes to the same model, running statistics included", async () => {
     const cfg = { ...small, generatorNorm: 'batch' as const, generatorAverage: 0 };
     const straight = new CtganSynthesizer(cfg);
