@@ -111,3 +111,21 @@ test('synthesize with report: fits on the non-held-out rows and writes fidelity 
   const prov = JSON.parse(readFileSync(r.provenance, 'utf8'));
   assert.equal(prov.outputs.report, r.qualityReport);
 });
+
+test('synthesize CLI: a rare category is held to its training rate and said so; --set rareCategoryShare=0 turns it off', () => {
+  const r = new Rng(5);
+  const rows = ['tier,spend'];
+  // 'founder' in 1 of 150 rows (0.67 %): 400 sampled rows owe it 2 or 3.
+  for (let i = 0; i < 150; i++) rows.push(`${i === 0 ? 'founder' : r.next() < 0.5 ? 'basic' : 'plus'},${(r.next() * 100).toFixed(2)}`);
+  writeFileSync(join(tmp, 'tiers.csv'), rows.join('\n') + '\n');
+  const cfg = join(tmp, 'tiers.yaml');
+  writeFileSync(cfg, 'name: tiers\ndata: { path: tiers.csv }\nsynthesizer: { name: gaussian-copula }\nseed: 1\nrows: 400\nout: out/tiers.csv\n');
+  const held = cli(['synthesize', cfg]);
+  assert.equal(held.code, 0, held.stderr);
+  assert.match(held.stderr, /rare categories \(under 1\.0 % of training rows\) held to their training rate: 1;/);
+  const founders = readFileSync(join(tmp, 'out/tiers.csv'), 'utf8').split('\n').filter((l) => l.startsWith('founder,')).length;
+  assert.ok(founders === 2 || founders === 3, `founder rows: ${founders}`);
+  const off = cli(['synthesize', cfg, '--set', 'rareCategoryShare=0', '--out', 'out/tiers-off.csv']);
+  assert.equal(off.code, 0, off.stderr);
+  assert.doesNotMatch(off.stderr, /rare categories/);
+});
