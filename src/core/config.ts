@@ -61,11 +61,17 @@ function childAt(s: z.ZodType, key: PropertyKey): z.ZodType[] {
 
 /** The keys a schema allows at `path` (empty when it is not an object there, or cannot be told). */
 export function allowedKeysAt(schema: z.ZodType, path: Path): string[] {
-  let level: z.ZodType[] = [schema];
-  for (const k of path) level = level.flatMap((s) => childAt(s, k));
+  const level = schemasAt(schema, path);
   const keys = new Set<string>();
   for (const s of level) for (const o of objectsIn(s)) for (const k of Object.keys(o.shape ?? {})) keys.add(k);
   return [...keys];
+}
+
+/** The schemas a value at `path` is checked against (several under a union). */
+export function schemasAt(schema: z.ZodType, path: Path): z.ZodType[] {
+  let level: z.ZodType[] = [schema];
+  for (const k of path) level = level.flatMap((s) => childAt(s, k));
+  return level;
 }
 
 function valueAt(obj: unknown, path: Path): unknown {

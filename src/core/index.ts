@@ -6,7 +6,7 @@ export { stderrProgress, silentProgress, collectingProgress, streamProgress, jso
 export type { ProgressReporter } from './progress.ts';
 export { Registry, ComponentRegistry } from './registry.ts';
 export type { ComponentEntry } from './registry.ts';
-export { formatKeyPath, allowedKeysAt, describeIssues, configErrorFrom, parseWithSchema, refineWith, mergeLayers, parseSetOverride, applyOverrides, layerConfig } from './config.ts';
+export { formatKeyPath, allowedKeysAt, schemasAt, describeIssues, configErrorFrom, parseWithSchema, refineWith, mergeLayers, parseSetOverride, applyOverrides, layerConfig } from './config.ts';
 export type { IssueContext, SetOverride } from './config.ts';
 export { writeFileAtomic, writeJsonAtomic, openAtomicWrite, AtomicFileWriter, writeViaTempPath, writeFolderViaTempPath, removeStaleTemps, tempPathFor, processAlive } from './fsutil.ts';
 export { canonicalJson, fingerprintHash } from './fingerprint.ts';

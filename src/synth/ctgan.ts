@@ -113,7 +113,7 @@ export const ctganConfigSchema = z
      * The classifier only shapes training; it is not saved. Not with `dp` (it reads real rows
      * outside the guarantee). Unset by default, as SDV's CTGAN.
      */
-    targetColumn: z.string().min(1).optional(),
+    targetColumn: z.string().min(1).optional().describe('a column name of the fitted table (checked at fit)'),
     classifierDims: layerDims.default([256, 256]),
     classifierWeight: z.number().min(0).default(1),
     ...transformerConfigFields({ fitValues: 0, maxIterations: 100 }),

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { allowedKeysAt, ConfigError, Rng } from '../../src/core/index.ts';
+import { allowedKeysAt, ConfigError, Rng, schemasAt } from '../../src/core/index.ts';
 import { makeTrainView, type TrainView } from '../../src/data/index.ts';
 
 /** Small values for whatever size/epoch keys an entry's schema has (the rest keep their defaults). */
@@ -63,5 +63,10 @@ export function checkBadParams(schema: z.ZodType, path: readonly (string | numbe
     for (const k of allowed) assert.match(e.message, new RegExp(`\\b${k}\\b`), `${what}: lists the allowed key ${k}`);
     return true;
   });
-  for (const k of allowed) assertConfigError(() => parse({ [k]: '__not_a_valid_value__' }), `${prefix}${k}`, `${what}.${k}`);
+  for (const k of allowed) {
+    // A key that takes free text (a column name) must say so in its schema's description; a number
+    // is its wrong kind. Any other key that accepts an arbitrary string is a defect this catches.
+    const freeText = schemasAt(schema, [...path, k]).some((s) => /column name/i.test(s.description ?? ''));
+    assertConfigError(() => parse({ [k]: freeText ? 12345 : '__not_a_valid_value__' }), `${prefix}${k}`, `${what}.${k}`);
+  }
 }
