@@ -418,7 +418,7 @@ export function finalizeSample(source: CandidateSource, n: number, options: Samp
 
   const rng = new Rng(options.seed ?? 0);
   // Conditional sampling asks for a sub-population, whose category rates are not the training ones.
-  const quota = condCols.length === 0 ? RareCategoryQuota.create(guard.state.values, guard.state.counts, n, rareShare, rng.split('rare-quota')) : null;
+  const quota = condCols.length === 0 ? RareCategoryQuota.create(guard.state.values, guard.state.counts, guard.metadata, n, rareShare, rng.split('rare-quota')) : null;
   const out: Cell[][] = guard.columns.map(() => []);
   const tally = { produced: 0, checked: 0, copies: 0, conditionRejects: 0 };
   let freeBatch = 0;

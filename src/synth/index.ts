@@ -1,7 +1,7 @@
 /** Synthesizers for feature tables: the contract, the Gaussian copula, conditions/constraints, the registry. */
 export type { Synthesizer, SynthFitOptions, SynthFitReport, SampleOptions, SampleResult, SampleReport, Conditions, Constraint, LossPoint } from './types.ts';
 export { finalizeSample, SampleGuard, hash53, DEFAULT_MAX_TRIES_PER_ROW, CONTINUOUS_CONDITION_TOLERANCE } from './conditions.ts';
-export { DEFAULT_RARE_CATEGORY_SHARE, type RareQuotaReport } from './rare-quota.ts';
+export { DEFAULT_RARE_CATEGORY_SHARE, MAX_HELD_CATEGORIES, type RareQuotaReport } from './rare-quota.ts';
 export type { CandidateSource, GuardOptions, GuardState } from './conditions.ts';
 export { GaussianCopulaSynthesizer, copulaParamsSchema, parseCopulaParams, COPULA_KIND } from './copula.ts';
 export type { CopulaParams, MarginalState, MarginalChoice } from './copula.ts';

@@ -15,16 +15,22 @@
  * rejection for the others), within a budget. What the budget could not find is reported, and the
  * rest of the rows are drawn unconditioned.
  *
- * Only discrete columns the guard keeps values for (categorical, boolean, non-key ids) are held;
- * category counts are recorded at fit (GuardState.counts). Models whose guard has no counts — saved
+ * Only categorical and boolean columns with at most MAX_HELD_CATEGORIES values are held (not id
+ * columns, whose values are entities); category counts are recorded at fit (GuardState.counts). Models whose guard has no counts — saved
  * before counts existed, or fitted under differential privacy, where exact counts would be a
  * release outside the guarantee — sample without quotas.
  */
 import type { Rng } from '../core/index.ts';
-import { cellKey, type Cell, type Table } from '../data/index.ts';
+import { cellKey, type Cell, type Table, type TableMetadata } from '../data/index.ts';
 
 /** The default share below which a category is held to its training rate (the rare-category metric's threshold). */
 export const DEFAULT_RARE_CATEGORY_SHARE = 0.01;
+/**
+ * Columns with more distinct values are not held: with thousands of categories nearly every value
+ * is "rare", the quotas would decide most rows, and filling them one condition at a time costs a
+ * draw per value (a 1.4 M-value column made a 5,000-row sample take minutes).
+ */
+export const MAX_HELD_CATEGORIES = 1000;
 
 interface Held {
   readonly column: string;
@@ -73,6 +79,7 @@ export class RareCategoryQuota {
   static create(
     values: Readonly<Record<string, readonly string[]>>,
     counts: Readonly<Record<string, readonly number[]>> | undefined,
+    metadata: TableMetadata,
     n: number,
     share: number,
     rng: Rng,
@@ -80,6 +87,9 @@ export class RareCategoryQuota {
     if (counts === undefined || share <= 0 || n === 0) return null;
     const quota = new RareCategoryQuota(share);
     for (const column of Object.keys(counts).sort()) {
+      // Categories only: an id column's values are entities, not categories, and stay the model's.
+      const type = metadata.columns[column]?.type;
+      if ((type !== 'categorical' && type !== 'boolean') || values[column]!.length > MAX_HELD_CATEGORIES) continue;
       const c = counts[column]!;
       const total = c.reduce((a, b) => a + b, 0);
       if (total === 0) continue;

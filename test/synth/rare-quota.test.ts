@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Rng } from '../../src/core/index.ts';
 import { detectMetadata, tableFromRows, type Cell, type Table } from '../../src/data/index.ts';
-import { finalizeSample, SampleGuard, type CandidateSource, type Conditions } from '../../src/synth/index.ts';
+import { finalizeSample, MAX_HELD_CATEGORIES, SampleGuard, type CandidateSource, type Conditions } from '../../src/synth/index.ts';
 
 /** 2,000 training rows: brand common (a/b), except 'rare' in 4 rows (0.2 %) and 'solo' in 1 (0.05 %). */
 function training(): Table {
@@ -129,4 +129,31 @@ test('stochastic rounding: a quota of expected 0.5 rows is 0 or 1, about half th
   let ones = 0;
   for (let seed = 0; seed < 200; seed++) ones += count(finalizeSample(source({ solo: 0.01 }, true), 1000, { seed }, guard).table, 'solo');
   assert.ok(ones > 70 && ones < 130, `'solo' (expected 0.5 per sample) in ${ones} of 200 samples`);
+});
+
+test('id columns and categorical columns with more than MAX_HELD_CATEGORIES values are not held', () => {
+  const rows: Cell[][] = [];
+  for (let i = 0; i < 3000; i++) rows.push([`sku-${i % 1500}`, `zip-${i % (MAX_HELD_CATEGORIES + 1)}`, i % 3 === 0 ? 'x' : 'y', i === 0 ? 'rare' : 'common']);
+  const t = tableFromRows(['item', 'zip', 'kind', 'flag'], rows);
+  const md = { columns: { item: { type: 'id' as const }, zip: { type: 'categorical' as const }, kind: { type: 'categorical' as const }, flag: { type: 'categorical' as const } } };
+  const guard = SampleGuard.fit(t, md);
+  const src: CandidateSource = {
+    nativeConditions: () => false,
+    generate(count, rng) {
+      const r = rng.split('rows');
+      const data: Record<string, Cell[]> = { item: [], zip: [], kind: [], flag: [] };
+      for (let i = 0; i < count; i++) {
+        const k = r.int(3000);
+        data.item!.push(rows[k]![0]!);
+        data.zip!.push(rows[k]![1]!);
+        data.kind!.push(rows[k]![2]!);
+        data.flag!.push(r.next() < 0.01 ? 'rare' : 'common');
+      }
+      return { columns: ['item', 'zip', 'kind', 'flag'], rowCount: count, data };
+    },
+  };
+  const s = finalizeSample(src, 3000, { seed: 1 }, guard);
+  // Only flag = 'rare' (1 of 3,000 rows) is held: not the 1,500 items, not the 1,001 zip codes.
+  assert.equal(s.report.rareCategories!.held, 1);
+  assert.equal(count({ ...s.table, data: { brand: s.table.data.flag! } }, 'rare'), 1);
 });
