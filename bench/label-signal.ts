@@ -38,22 +38,26 @@ function bucketer(c: string, md: TableMetadata): (x: Cell) => string {
     return String(k);
   };
 }
+/** One bucketer per column: the deciles come from the real train rows, whichever rows are counted. */
+const buckets = new Map(columns.map((c) => [c, bucketer(c, metadata)]));
+const holdoutLabels = holdout.data[MOVIELENS_LABEL]!.map((x) => (x === true ? 1 : 0));
 
 /** AUC on the holdout of the label rate per bucket of column c, the rates counted on `rows`. */
 function signal(rows: Table, c: string): number {
-  const bucket = bucketer(c, metadata);
+  const bucket = buckets.get(c)!;
   const rate = new Map<string, { pos: number; all: number }>();
   rows.data[c]!.forEach((x, i) => {
-    const r = rate.get(bucket(x)) ?? { pos: 0, all: 0 };
+    const b = bucket(x);
+    const r = rate.get(b) ?? { pos: 0, all: 0 };
     if (rows.data[MOVIELENS_LABEL]![i] === true) r.pos++;
     r.all++;
-    rate.set(bucket(x), r);
+    rate.set(b, r);
   });
   const scores = holdout.data[c]!.map((x) => {
     const r = rate.get(bucket(x));
     return r === undefined ? 0.5 : r.pos / r.all;
   });
-  return rocAuc(scores, holdout.data[MOVIELENS_LABEL]!.map((x) => (x === true ? 1 : 0)));
+  return rocAuc(scores, holdoutLabels);
 }
 
 const samples = models.map((m) => loadSavedSynthesizer(m, train, metadata).sample(train.rowCount, { seed }).table);

@@ -452,7 +452,8 @@ export function finalizeSample(source: CandidateSource, n: number, options: Samp
       generated += want;
       const tcols = guard.columns.map((c) => t.data[c]! as Cell[]);
       for (let i = 0; i < want && tally.produced < limit; i++) {
-        if (tally.produced >= goal() && !(quota?.pays(t, i) ?? false)) continue;
+        const held = quota?.entriesOf(t, i) ?? [];
+        if (tally.produced >= goal() && !(quota?.pays(held) ?? false)) continue;
         tally.checked++;
         let ok = true;
         for (let k = 0; k < cols.length; k++) {
@@ -474,7 +475,7 @@ export function finalizeSample(source: CandidateSource, n: number, options: Samp
           tally.conditionRejects++;
           continue;
         }
-        if (quota !== null && !quota.admits(t, i)) {
+        if (quota !== null && !quota.admits(held)) {
           quota.rejected++;
           continue;
         }
@@ -484,7 +485,7 @@ export function finalizeSample(source: CandidateSource, n: number, options: Samp
           continue;
         }
         for (let j = 0; j < tcols.length; j++) out[j]!.push(tcols[j]![i] ?? null);
-        quota?.take(t, i);
+        quota?.take(held);
         tally.produced++;
         produced++;
       }

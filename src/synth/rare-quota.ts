@@ -32,7 +32,8 @@ export const DEFAULT_RARE_CATEGORY_SHARE = 0.01;
  */
 export const MAX_HELD_CATEGORIES = 1000;
 
-interface Held {
+/** A category held to its training rate, with its quota and the rows taken so far. */
+export interface HeldCategory {
   readonly column: string;
   readonly value: Cell;
   readonly share: number;
@@ -46,7 +47,7 @@ export interface RareQuotaReport {
   /** The rare categories held (share below `share` of the training rows). */
   readonly held: number;
   readonly share: number;
-  /** Held categories that conditional sampling could not bring to their quota. */
+  /** HeldCategory categories that conditional sampling could not bring to their quota. */
   readonly short: readonly { readonly column: string; readonly value: Cell; readonly target: number; readonly produced: number }[];
   /** Candidate rows rejected because they would take a rare category past its quota. */
   readonly rejected: number;
@@ -63,8 +64,8 @@ function cellFromKey(key: string): Cell {
 }
 
 export class RareCategoryQuota {
-  private readonly byColumn = new Map<string, Map<string, Held>>();
-  private readonly order: Held[] = [];
+  private readonly byColumn = new Map<string, Map<string, HeldCategory>>();
+  private readonly order: HeldCategory[] = [];
   rejected = 0;
   filled = 0;
   /** Rows still owed to held categories that are not given up (kept as a count: checked per candidate). */
@@ -93,7 +94,7 @@ export class RareCategoryQuota {
       const c = counts[column]!;
       const total = c.reduce((a, b) => a + b, 0);
       if (total === 0) continue;
-      const held = new Map<string, Held>();
+      const held = new Map<string, HeldCategory>();
       const r = rng.split(column);
       values[column]!.forEach((key, k) => {
         const p = c[k]! / total;
@@ -102,7 +103,7 @@ export class RareCategoryQuota {
         // Stochastic rounding: the expected quota is exactly n·p.
         const expected = n * p;
         const target = Math.floor(expected) + (r.next() < expected - Math.floor(expected) ? 1 : 0);
-        const entry: Held = { column, value: cellFromKey(key), share: p, target, count: 0, short: false };
+        const entry: HeldCategory = { column, value: cellFromKey(key), share: p, target, count: 0, short: false };
         held.set(key, entry);
         quota.order.push(entry);
         quota.owed += target;
@@ -112,29 +113,29 @@ export class RareCategoryQuota {
     return quota.order.length ? quota : null;
   }
 
-  /** Whether row i of t stays within every quota. */
-  admits(t: Table, i: number): boolean {
+  /** The held categories row i of t carries (one lookup per held column; reuse it for the checks below). */
+  entriesOf(t: Table, i: number): HeldCategory[] {
+    const entries: HeldCategory[] = [];
     for (const [column, held] of this.byColumn) {
       const h = held.get(cellKey(t.data[column]![i] ?? null));
-      if (h !== undefined && h.count >= h.target) return false;
+      if (h !== undefined) entries.push(h);
     }
-    return true;
+    return entries;
   }
 
-  /** Whether row i of t carries a held category still below its quota. */
-  pays(t: Table, i: number): boolean {
-    for (const [column, held] of this.byColumn) {
-      const h = held.get(cellKey(t.data[column]![i] ?? null));
-      if (h !== undefined && !h.short && h.count < h.target) return true;
-    }
-    return false;
+  /** Whether a row carrying these held categories stays within every quota. */
+  admits(entries: readonly HeldCategory[]): boolean {
+    return entries.every((h) => h.count < h.target);
   }
 
-  /** Counts row i of t (call after accepting it). */
-  take(t: Table, i: number): void {
-    for (const [column, held] of this.byColumn) {
-      const h = held.get(cellKey(t.data[column]![i] ?? null));
-      if (h === undefined) continue;
+  /** Whether a row carrying these held categories pays one still below its quota. */
+  pays(entries: readonly HeldCategory[]): boolean {
+    return entries.some((h) => !h.short && h.count < h.target);
+  }
+
+  /** Counts an accepted row carrying these held categories. */
+  take(entries: readonly HeldCategory[]): void {
+    for (const h of entries) {
       if (h.count < h.target) this.owed--;
       h.count++;
     }
@@ -145,13 +146,13 @@ export class RareCategoryQuota {
     return this.owed;
   }
 
-  /** Held categories below their quota, in a fixed order (column, then training order). */
-  deficits(): readonly Held[] {
+  /** HeldCategory categories below their quota, in a fixed order (column, then training order). */
+  deficits(): readonly HeldCategory[] {
     return this.order.filter((h) => !h.short && h.count < h.target);
   }
 
   /** Marks a category whose quota conditional sampling could not fill: no more rows are owed to it. */
-  giveUp(h: Held): void {
+  giveUp(h: HeldCategory): void {
     if (h.short) return;
     h.short = true;
     this.owed -= Math.max(0, h.target - h.count);
