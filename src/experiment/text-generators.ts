@@ -153,7 +153,9 @@ async function buildTextGenerator(spec: { readonly name: string; readonly config
   const pairs = relevantPairs(split.train, split, threshold);
   const validPairs = relevantPairs(split.valid, split, threshold);
   const titles = [...new Set(context.catalogueIds)].map((id) => split.products.get(id)!.title);
-  const key = createHash('sha256').update(JSON.stringify({ config, seed, threshold, train: split.train.map((g) => g.key), titles: titles.length })).digest('hex').slice(0, 12);
+  // Decoding settings do not change the fit: arms that differ only in them share one fitted model.
+  const { decoding: _decoding, ...fitConfig } = config;
+  const key = createHash('sha256').update(JSON.stringify({ config: fitConfig, seed, threshold, train: split.train.map((g) => g.key), titles: titles.length })).digest('hex').slice(0, 12);
   context.progress.line(`embedded query generator: ${pairs.length} training (title, query) pairs with label ≥ ${threshold}, ${titles.length} catalogue titles`);
   const { generator } = await fitQueryGenerator({ pairs, validPairs, titles, config, seed, outDir: join(context.out, 'generators', `embedded-${key}`), progress: context.progress, ...(context.cancel ? { cancel: context.cancel } : {}) });
   return generator;

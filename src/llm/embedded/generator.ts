@@ -42,10 +42,32 @@ export const embeddedGeneratorConfigSchema = z
     maxTitles: z.number().int().min(0).default(2000),
     /** Validation pairs for perplexity / early stopping (a seeded sample). */
     maxValidPairs: z.number().int().min(1).default(300),
+    /**
+     * How queries are decoded; not part of the fit (a fitted model is reused when only these change).
+     * Real queries mostly reuse the words of their product's title, and a model fitted on a few
+     * hundred pairs under-copies them: `copyBias` adds this much to the logit of every token that
+     * starts or continues a title word not yet written (copy-aware decoding at the word level, see
+     * TitleCopy; 0 = off), and `minQueryTokens` forbids ending the query before that many tokens
+     * (an empty query is a wasted request).
+     */
+    decoding: z
+      .object({
+        copyBias: z.number().min(0).max(20).default(0),
+        minQueryTokens: z.number().int().min(0).max(64).default(0),
+      })
+      .strict()
+      .default({ copyBias: 0, minQueryTokens: 0 }),
   })
   .strict()
   .refine((c) => c.hidden % c.heads === 0, { message: 'hidden must be divisible by heads', path: ['heads'] });
 export type EmbeddedGeneratorConfig = z.infer<typeof embeddedGeneratorConfigSchema>;
+export type EmbeddedDecoding = EmbeddedGeneratorConfig['decoding'];
+
+/** The part of a config that decides the fitted model (everything but `decoding`). */
+function fitPart(config: EmbeddedGeneratorConfig): Omit<EmbeddedGeneratorConfig, 'decoding'> {
+  const { decoding: _decoding, ...fit } = config;
+  return fit;
+}
 
 export interface TextPair {
   readonly source: string;
@@ -118,14 +140,14 @@ export async function fitQueryGenerator(input: FitQueryGeneratorInput): Promise<
   const pairs = sampleIndices(input.pairs.length, config.maxPairs, rng.split('pairs')).map((i) => input.pairs[i]!);
   const titles = input.titles ? sampleIndices(input.titles.length, config.maxTitles, rng.split('titles')).map((i) => input.titles![i]!) : [];
   const valid = sampleIndices(input.validPairs.length, config.maxValidPairs, rng.split('valid')).map((i) => input.validPairs[i]!);
-  const key = createHash('sha256').update(JSON.stringify({ config, seed: input.seed, pairs, titles, valid })).digest('hex');
+  const key = createHash('sha256').update(JSON.stringify({ config: fitPart(config), seed: input.seed, pairs, titles, valid })).digest('hex');
 
   const savedPath = join(input.outDir, SAVED);
   if (existsSync(savedPath)) {
     const saved = JSON.parse(readFileSync(savedPath, 'utf8')) as { key?: string; report?: QueryGeneratorReport };
     if (saved.key === key && saved.report) {
       progress.line(`query generator: loaded the finished fit in ${input.outDir}`);
-      return { generator: EmbeddedGenerator.load(input.outDir), report: { ...saved.report, loaded: true } };
+      return { generator: EmbeddedGenerator.load(input.outDir, config.decoding), report: { ...saved.report, loaded: true } };
     }
   }
   mkdirSync(input.outDir, { recursive: true });
@@ -163,9 +185,9 @@ export async function fitQueryGenerator(input: FitQueryGeneratorInput): Promise<
     seconds: (performance.now() - t0) / 1000,
     loaded: false,
   };
-  writeJsonAtomic(savedPath, { format: 'samplify-embedded-generator-1', key, config, tokenizer: tokenizer.toState(), fingerprint: folderFingerprint(modelDir), report });
+  writeJsonAtomic(savedPath, { format: 'samplify-embedded-generator-1', key, config: fitPart(config), tokenizer: tokenizer.toState(), fingerprint: folderFingerprint(modelDir), report });
   progress.line(`query generator: validation perplexity ${validPerplexity.toFixed(2)} (best epoch ${fit.bestEpoch}) in ${report.seconds.toFixed(1)} s`);
-  return { generator: EmbeddedGenerator.load(input.outDir), report };
+  return { generator: EmbeddedGenerator.load(input.outDir, config.decoding), report };
 }
 
 /** Token ids ↔ the network's item ids (item id = token id + 1; 0 is the network's padding). */
@@ -267,11 +289,15 @@ export class EmbeddedGenerator implements TextGenerator {
     private readonly net: Recommender,
     private readonly codec: SequenceCodec,
     fingerprint: string,
+    private readonly decoding: EmbeddedDecoding,
   ) {
-    this.model = `embedded-doc2query@${fingerprint}`;
+    // The model identity is part of every cache key: decoding that changes the text changes it too.
+    const suffix = [decoding.copyBias > 0 ? `copy${decoding.copyBias}` : '', decoding.minQueryTokens > 0 ? `min${decoding.minQueryTokens}` : ''].filter(Boolean).join(',');
+    this.model = `embedded-doc2query@${fingerprint}${suffix ? `+${suffix}` : ''}`;
   }
 
-  static load(dir: string): EmbeddedGenerator {
+  /** Loads a fitted generator; `decoding` overrides how it decodes (default: what it was saved with, else off). */
+  static load(dir: string, decoding?: Partial<EmbeddedDecoding>): EmbeddedGenerator {
     const path = join(dir, SAVED);
     if (!existsSync(path)) throw new ModelStateError(`no embedded generator in ${dir} (${SAVED} is missing)`);
     const saved = JSON.parse(readFileSync(path, 'utf8')) as { format?: string; config?: unknown; tokenizer?: TokenizerState; fingerprint?: string };
@@ -279,7 +305,7 @@ export class EmbeddedGenerator implements TextGenerator {
     const config = parseWithSchema(embeddedGeneratorConfigSchema, saved.config ?? {}, { label: path });
     const net = createRecommender(modelSpec(config));
     net.load(join(dir, 'model'));
-    return new EmbeddedGenerator(net, new SequenceCodec(BpeTokenizer.fromState(saved.tokenizer), config), saved.fingerprint);
+    return new EmbeddedGenerator(net, new SequenceCodec(BpeTokenizer.fromState(saved.tokenizer), config), saved.fingerprint, { ...config.decoding, ...decoding });
   }
 
   async generate(request: GenerationRequest, signal?: AbortSignal): Promise<GenerationResult> {
@@ -291,13 +317,17 @@ export class EmbeddedGenerator implements TextGenerator {
   async generateBatch(requests: readonly GenerationRequest[], options: BatchOptions = {}): Promise<GenerationOutcome[]> {
     const out: GenerationOutcome[] = new Array(requests.length);
     const V = this.codec.tokenizer.vocabSize;
-    const live: { i: number; params: GenerationParams; rng: Rng; prompt: Int32Array; tokens: number[] }[] = [];
+    const live: { i: number; params: GenerationParams; rng: Rng; prompt: Int32Array; copy: TitleCopy | null; tokens: number[] }[] = [];
+    const { copyBias, minQueryTokens } = this.decoding;
     requests.forEach((r, i) => {
       const params = { ...DEFAULT_GENERATION_PARAMS, ...r.params };
       if (normalizeText(r.prompt) === '') {
         out[i] = { ok: false, reason: 'invalid-output', message: 'empty prompt (the product title is empty)' };
         options.onOutcome?.(i, out[i]!);
-      } else live.push({ i, params, rng: new Rng(r.seed).split('embedded-generation'), prompt: this.codec.prompt(r.prompt), tokens: [] });
+      } else {
+        const copy = copyBias > 0 ? new TitleCopy(this.codec.tokenizer, this.codec.text(Array.from(this.codec.prompt(r.prompt)))) : null;
+        live.push({ i, params, rng: new Rng(r.seed).split('embedded-generation'), prompt: this.codec.prompt(r.prompt), copy, tokens: [] });
+      }
     });
     const codec = this.codec;
     const room = codec.config.maxLen - 1;
@@ -312,6 +342,7 @@ export class EmbeddedGenerator implements TextGenerator {
       options.onProgress?.(done, requests.length);
     };
     const banned = [0, codec.bos, codec.sep, codec.tokenizer.id('<pad>') + 1];
+    const bannedBeforeMin = [...banned, codec.eos];
     // Requests are decoded together, 256 at a time: one forward pass per generated token per chunk.
     const CHUNK = 256;
     for (let from = 0; from < live.length; from += CHUNK) {
@@ -324,10 +355,15 @@ export class EmbeddedGenerator implements TextGenerator {
         const scores = this.net.scoreAll(active.map((a) => Int32Array.from([...a.prompt, ...a.tokens].slice(-room))));
         const still: typeof active = [];
         active.forEach((a, r) => {
-          const row = scores.subarray(r * (V + 1), (r + 1) * (V + 1));
-          const next = sampleToken(row, a.params, a.rng, banned);
+          let row = scores.subarray(r * (V + 1), (r + 1) * (V + 1));
+          if (a.copy) {
+            row = row.slice();
+            for (const id of a.copy.nextIds()) row[id] = row[id]! + copyBias;
+          }
+          const next = sampleToken(row, a.params, a.rng, a.tokens.length < minQueryTokens ? bannedBeforeMin : banned);
           if (next === codec.eos) return finish(a, 'stop');
           a.tokens.push(next);
+          a.copy?.push(next);
           if (a.tokens.length >= limit(a)) return finish(a, 'length');
           // Decoding the tokens so far costs a pass over them; only stop strings need it every step.
           if (a.params.stop.length > 0) {
@@ -344,6 +380,45 @@ export class EmbeddedGenerator implements TextGenerator {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Which tokens copy a title word next, for copy-aware decoding. Byte-level BPE splits a word into
+ * pieces, and boosting every piece of the title writes fragments ("withs white in s"); this follows
+ * the word being written instead, in bytes (the model may spell a word with other pieces than the
+ * title's own): while the word so far is a strict prefix of title words it boosts every token that
+ * continues one of them, otherwise every token that starts one. A title word counts as written once
+ * the word so far equals it, and is not boosted again. Ids are the network's (token id + 1).
+ */
+class TitleCopy {
+  private remaining: string[];
+  private current = '';
+  constructor(
+    private readonly tokenizer: BpeTokenizer,
+    /** The part of the title the prompt holds. */
+    title: string,
+  ) {
+    this.remaining = [...new Set(tokenizer.wordPieces(title))];
+  }
+  /** Tokens spelling `word` from byte `at` on: each prefix of the rest the vocabulary has. */
+  private piecesAt(word: string, at: number, out: Set<number>): void {
+    for (let end = at + 1; end <= word.length; end++) {
+      const id = this.tokenizer.idOfPiece(word.slice(at, end));
+      if (id !== undefined) out.add(id + 1);
+    }
+  }
+  nextIds(): Set<number> {
+    const out = new Set<number>();
+    const n = this.current.length;
+    if (n > 0) for (const w of this.remaining) if (w.length > n && w.startsWith(this.current)) this.piecesAt(w, n, out);
+    if (out.size === 0) for (const w of this.remaining) this.piecesAt(w, 0, out);
+    return out;
+  }
+  push(id: number): void {
+    const piece = this.tokenizer.piece(id - 1);
+    this.current = piece.startsWith(' ') ? piece : this.current + piece;
+    this.remaining = this.remaining.filter((w) => w !== this.current);
+  }
 }
 
 /** Samples one item id from a score row: temperature, top-k, top-p; `banned` ids never drawn. */

@@ -145,6 +145,34 @@ export class BpeTokenizer {
     return ids;
   }
 
+  /** Whether a token begins a word (its bytes start with the word's leading space). */
+  startsWord(id: number): boolean {
+    return this.bytes[id]?.[0] === 0x20;
+  }
+
+  /** A token's bytes as a string of char codes 0–255 (specials: ''), for byte-level matching. */
+  piece(id: number): string {
+    return String.fromCharCode(...(this.bytes[id] ?? []));
+  }
+
+  /** The words of a text as the byte strings `piece` spells them (each with its leading space). */
+  wordPieces(text: string): string[] {
+    return normalizeText(text)
+      .split(' ')
+      .filter(Boolean)
+      .map((w) => String.fromCharCode(...encoder.encode(` ${w}`)));
+  }
+
+  private pieceIds?: Map<string, number>;
+  /** The token whose bytes are exactly `piece`, if the vocabulary has one. */
+  idOfPiece(piece: string): number | undefined {
+    if (!this.pieceIds) {
+      this.pieceIds = new Map();
+      for (let id = BYTE_BASE; id < this.bytes.length; id++) this.pieceIds.set(this.piece(id), id);
+    }
+    return this.pieceIds.get(piece);
+  }
+
   /** The text of token ids (special tokens are skipped; invalid UTF-8 from a cut sequence becomes U+FFFD). */
   decode(ids: readonly number[]): string {
     const parts = ids.filter((i) => i >= BYTE_BASE && i < this.bytes.length).map((i) => this.bytes[i]!);

@@ -72,3 +72,34 @@ test('empty prompts are counted invalid outputs; maxTokens and stop strings are 
   assert.ok(out[2]!.ok || out[2]!.reason === 'invalid-output');
   assert.ok(out[3]!.ok || out[3]!.reason === 'invalid-output', 'a 10 kB title is cut to the context, not an error');
 });
+
+test('copy-aware decoding writes whole title words, never repeats one, and reuses the fitted model', async () => {
+  // A model trained for one epoch on a few pairs writes little of the title on its own; the context
+  // holds the whole title (a cut one would end in a word fragment the copy may finish).
+  const fit = { ...config, maxLen: 32, epochs: 1, patience: 1 };
+  const pairs = planted(60, 11);
+  const valid = planted(20, 12);
+  const plain = await fitQueryGenerator({ pairs, validPairs: valid, config: fit, seed: 1, outDir: join(dir, 'd') });
+  const copying = await fitQueryGenerator({ pairs, validPairs: valid, config: { ...fit, decoding: { copyBias: 20, minQueryTokens: 1 } }, seed: 1, outDir: join(dir, 'd') });
+  assert.equal(copying.report.loaded, true, 'decoding is not part of the fit');
+  assert.notEqual(copying.generator.model, plain.generator.model, 'the cache identity names the decoding');
+  const titles = planted(30, 13).map((p) => p.source);
+  const reqs = titles.map((t, i) => ({ prompt: t, seed: i, params: { temperature: 1, topP: 1, maxTokens: 6 } }));
+  const out = await copying.generator.generateBatch(reqs);
+  let words = 0;
+  for (const [i, o] of out.entries()) {
+    assert.ok(o.ok, `request ${i} wrote a query`);
+    const titleWords = titles[i]!.split(' ');
+    // Cut at maxTokens, the last word may be a prefix of a title word; every other one is whole.
+    const w = o.result.text.split(' ');
+    w.slice(0, -1).forEach((x) => assert.ok(titleWords.includes(x), `'${x}' of '${o.result.text}' is a title word`));
+    assert.ok(titleWords.some((t) => t.startsWith(w[w.length - 1]!)), `'${o.result.text}' ends inside a title word`);
+    assert.equal(new Set(w).size, w.length, `'${o.result.text}' repeats no word`);
+    words += w.length;
+  }
+  assert.ok(words >= 30, 'at least one word per query (minQueryTokens)');
+  assert.deepEqual(out, await EmbeddedGenerator.load(join(dir, 'd'), { copyBias: 20, minQueryTokens: 1 }).generateBatch(reqs), 'same seed ⇒ same queries');
+  const without = await plain.generator.generateBatch(reqs);
+  const copied = (os: typeof out) => os.filter((o, i) => o.ok && o.result.text.split(' ').every((x) => titles[i]!.split(' ').includes(x))).length;
+  assert.ok(copied(without) < copied(out), `without the bias fewer queries are all title words (${copied(without)} vs ${copied(out)})`);
+});
