@@ -333,7 +333,9 @@ export class EmbeddedGenerator implements TextGenerator {
     const room = codec.config.maxLen - 1;
     let done = requests.length - live.length;
     const finish = (a: (typeof live)[number], reason: 'stop' | 'length'): void => {
-      let text = codec.text(a.tokens);
+      // Cut off by the token limit inside a title word, the query would end in a fragment ("lithiu").
+      const cut = reason === 'length' && a.copy ? a.copy.unfinishedTokens() : 0;
+      let text = codec.text(a.tokens.slice(0, a.tokens.length - cut));
       for (const s of a.params.stop) if (s !== '' && text.includes(s)) text = text.slice(0, text.indexOf(s));
       text = text.trim();
       out[a.i] = text === '' ? { ok: false, reason: 'invalid-output', message: 'the model produced no text' } : { ok: true, result: { text, finishReason: reason, usage: { promptTokens: a.prompt.length, completionTokens: a.tokens.length }, cached: false } };
@@ -391,14 +393,17 @@ export class EmbeddedGenerator implements TextGenerator {
  * the word so far equals it, and is not boosted again. Ids are the network's (token id + 1).
  */
 class TitleCopy {
+  private readonly words: Set<string>;
   private remaining: string[];
   private current = '';
+  private currentTokens = 0;
   constructor(
     private readonly tokenizer: BpeTokenizer,
     /** The part of the title the prompt holds. */
     title: string,
   ) {
-    this.remaining = [...new Set(tokenizer.wordPieces(title))];
+    this.words = new Set(tokenizer.wordPieces(title));
+    this.remaining = [...this.words];
   }
   /** Tokens spelling `word` from byte `at` on: each prefix of the rest the vocabulary has. */
   private piecesAt(word: string, at: number, out: Set<number>): void {
@@ -416,8 +421,16 @@ class TitleCopy {
   }
   push(id: number): void {
     const piece = this.tokenizer.piece(id - 1);
-    this.current = piece.startsWith(' ') ? piece : this.current + piece;
+    const starts = piece.startsWith(' ');
+    this.current = starts ? piece : this.current + piece;
+    this.currentTokens = starts ? 1 : this.currentTokens + 1;
     this.remaining = this.remaining.filter((w) => w !== this.current);
+  }
+  /** Tokens of the last word when it is a title word begun and not finished (else 0). */
+  unfinishedTokens(): number {
+    const c = this.current;
+    if (c === '' || this.words.has(c)) return 0;
+    return this.remaining.some((w) => w.length > c.length && w.startsWith(c)) ? this.currentTokens : 0;
   }
 }
 
