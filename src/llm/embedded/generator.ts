@@ -325,8 +325,10 @@ export class EmbeddedGenerator implements TextGenerator {
         out[i] = { ok: false, reason: 'invalid-output', message: 'empty prompt (the product title is empty)' };
         options.onOutcome?.(i, out[i]!);
       } else {
-        const copy = copyBias > 0 ? new TitleCopy(this.codec.tokenizer, this.codec.text(Array.from(this.codec.prompt(r.prompt)))) : null;
-        live.push({ i, params, rng: new Rng(r.seed).split('embedded-generation'), prompt: this.codec.prompt(r.prompt), copy, tokens: [] });
+        const prompt = this.codec.prompt(r.prompt);
+        // A title longer than the context is cut, possibly inside its last word, which is then copyable as it stands.
+        const copy = copyBias > 0 ? new TitleCopy(this.codec.tokenizer, this.codec.text(Array.from(prompt))) : null;
+        live.push({ i, params, rng: new Rng(r.seed).split('embedded-generation'), prompt, copy, tokens: [] });
       }
     });
     const codec = this.codec;

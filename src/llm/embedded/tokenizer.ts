@@ -145,11 +145,6 @@ export class BpeTokenizer {
     return ids;
   }
 
-  /** Whether a token begins a word (its bytes start with the word's leading space). */
-  startsWord(id: number): boolean {
-    return this.bytes[id]?.[0] === 0x20;
-  }
-
   /** A token's bytes as a string of char codes 0–255 (specials: ''), for byte-level matching. */
   piece(id: number): string {
     return String.fromCharCode(...(this.bytes[id] ?? []));
