@@ -66,6 +66,20 @@ describe('CtganSynthesizer', () => {
   const small = { batchSize: 50, pac: 10, embeddingDim: 32, generatorDims: [64, 64], discriminatorDims: [64, 64] };
   const { table, metadata } = shopTable(400, 1);
 
+  /**
+   * Fits `config`, cancelled when epoch `stopAfter` ends (its checkpoint is left in `dir`), then
+   * fits a fresh synthesizer that resumes from it to the last epoch: what Ctrl-C and a rerun do.
+   */
+  async function interruptAndResume(config: ConstructorParameters<typeof CtganSynthesizer>[0], fit: { seed: number; epochs: number }, stopAfter: number, dir: string): Promise<CtganSynthesizer> {
+    const token = new CancelToken();
+    let epochs = 0;
+    const progress = { line: (l: string) => void (/ epoch \d+\//.test(l) && ++epochs === stopAfter && token.cancel()) };
+    await assert.rejects(new CtganSynthesizer(config).fit(table, metadata, { ...fit, checkpointDir: dir, cancel: token, progress }), InterruptedError);
+    const resumed = new CtganSynthesizer(config);
+    await resumed.fit(table, metadata, { ...fit, checkpointDir: dir });
+    return resumed;
+  }
+
   it('fits a small table in a few seconds; samples keep category frequencies, types and ranges', async () => {
     const m = new CtganSynthesizer(small);
     const progress = collectingProgress();
@@ -248,12 +262,7 @@ describe('CtganSynthesizer', () => {
     // Interrupted after epoch 2 and resumed: the average is checkpointed with the weights.
     const dir = mkdtempSync(join(tmpdir(), 'ctgan-avg-'));
     try {
-      const token = new CancelToken();
-      let epochs = 0;
-      const cancelAfter2 = { line: (l: string) => void (/ epoch \d+\//.test(l) && ++epochs === 2 && token.cancel()) };
-      await assert.rejects(new CtganSynthesizer({ ...small, generatorAverage: 0.9 }).fit(table, metadata, { seed: 8, epochs: 4, checkpointDir: dir, cancel: token, progress: cancelAfter2 }), InterruptedError);
-      const resumed = new CtganSynthesizer({ ...small, generatorAverage: 0.9 });
-      await resumed.fit(table, metadata, { seed: 8, epochs: 4, checkpointDir: dir });
+      const resumed = await interruptAndResume({ ...small, generatorAverage: 0.9 }, { seed: 8, epochs: 4 }, 2, dir);
       assert.deepEqual(resumed.sample(200, { seed: 1 }), sa);
       const path = join(dir, 'm.bin');
       resumed.save(path);
@@ -307,11 +316,7 @@ describe('CtganSynthesizer', () => {
     assert.deepEqual(b.sample(300, { seed: 2 }), a.sample(300, { seed: 2 }));
     const dir = mkdtempSync(join(tmpdir(), 'ctgan-target-'));
     try {
-      const token = new CancelToken();
-      const cancelAfter3 = { line: (l: string) => (/epoch 3\//.test(l) ? token.cancel() : undefined) };
-      await assert.rejects(new CtganSynthesizer(cfg).fit(table, metadata, { seed: 6, epochs: 6, checkpointDir: dir, cancel: token, progress: cancelAfter3 }), InterruptedError);
-      const resumed = new CtganSynthesizer(cfg);
-      await resumed.fit(table, metadata, { seed: 6, epochs: 6, checkpointDir: dir });
+      const resumed = await interruptAndResume(cfg, { seed: 6, epochs: 6 }, 3, dir);
       assert.deepEqual(resumed.sample(300, { seed: 2 }), a.sample(300, { seed: 2 }));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -327,12 +332,7 @@ describe('CtganSynthesizer', () => {
     await straight.fit(table, metadata, { seed: 9, epochs: 4 });
     const dir = mkdtempSync(join(tmpdir(), 'ctgan-bn-resume-'));
     try {
-      const token = new CancelToken();
-      let epochs = 0;
-      const cancelAfter2 = { line: (l: string) => void (/ epoch \d+\//.test(l) && ++epochs === 2 && token.cancel()) };
-      await assert.rejects(new CtganSynthesizer(cfg).fit(table, metadata, { seed: 9, epochs: 4, checkpointDir: dir, cancel: token, progress: cancelAfter2 }), InterruptedError);
-      const resumed = new CtganSynthesizer(cfg);
-      await resumed.fit(table, metadata, { seed: 9, epochs: 4, checkpointDir: dir });
+      const resumed = await interruptAndResume(cfg, { seed: 9, epochs: 4 }, 2, dir);
       assert.deepEqual(resumed.sample(200, { seed: 1 }), straight.sample(200, { seed: 1 }));
     } finally {
       rmSync(dir, { recursive: true, force: true });
