@@ -36,7 +36,7 @@ import { fitTeacherCalibration, generateSyntheticPairs, scoreCalibrationKindSche
 import { parseWithSchema, runEnvironment } from './config.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { reportRejections } from './read-summary.ts';
-import { defaultTextGenerators } from './text-generators.ts';
+import { defaultTextGenerators, refineTextGeneratorSpec } from './text-generators.ts';
 
 // ------------------------------------------------------------------ config
 
@@ -77,6 +77,7 @@ const generateSchema = z
     generator: z
       .object({ name: z.string().min(1).default('embedded'), config: z.record(z.string(), z.unknown()).default({}) })
       .strict()
+      .superRefine((g, ctx) => refineTextGeneratorSpec(g, ctx))
       .default({ name: 'embedded', config: {} }),
     pairs: syntheticPairsConfigSchema.default(syntheticPairsConfigSchema.parse({})),
     /** The relevance model that filters and grades synthetic pairs: it predicts labels, or is calibrated to. */

@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, parseWithSchema, type ProgressReporter } from '../core/index.ts';
+import { ConfigError, parseWithSchema, type ProgressReporter, refineWith } from '../core/index.ts';
 import type { QueryGroup, SearchSplit } from '../data/search/index.ts';
-import { CachedGenerator, fitQueryGenerator, OpenAICompatibleGenerator, RecordingGenerator, startReplayServer, textGenerators, type BatchOptions, type GenerationRequest, type ReplayServer, type TextGenerator, type TextPair } from '../llm/index.ts';
+import { CachedGenerator, embeddedGeneratorConfigSchema, fitQueryGenerator, OpenAICompatibleGenerator, RecordingGenerator, startReplayServer, textGenerators, type BatchOptions, type GenerationRequest, type ReplayServer, type TextGenerator, type TextPair } from '../llm/index.ts';
 import type { TextGeneratorContext } from './search.ts';
 
 /**
@@ -51,6 +51,27 @@ const embeddedSpecSchema = z
     /** Everything else is the generator's own config (vocabSize, hidden, epochs, …). */
   })
   .catchall(z.unknown());
+
+/**
+ * The parse-time check of a generate arm's `generator` block, so that a mistyped key fails before
+ * anything is trained, naming its path: the embedded generator's keys (`seed`, `minLabel`, its own
+ * config, `decoding` included) and a registry provider's config against their schemas, `record`
+ * against its own. Other names pass: a program may bring its own generator factory
+ * (`SearchExperimentOptions.generators`); the default one refuses them when the arm is built, and a
+ * `replay` block is checked then too (its recording must exist).
+ */
+export function refineTextGeneratorSpec(spec: { readonly name: string; readonly config: Readonly<Record<string, unknown>> }, ctx: z.core.$RefinementCtx): void {
+  if (spec.name !== 'embedded' && !textGenerators.has(spec.name)) return;
+  const { record, ...config } = spec.config;
+  if (record !== undefined) refineWith(recordSchema, record, ctx, ['config', 'record']);
+  if (spec.name !== 'embedded') {
+    refineWith(textGenerators.get(spec.name).schema, config, ctx, ['config']);
+    return;
+  }
+  const { seed, minLabel, ...fit } = config;
+  refineWith(embeddedSpecSchema, { ...(seed !== undefined ? { seed } : {}), ...(minLabel !== undefined ? { minLabel } : {}) }, ctx, ['config']);
+  refineWith(embeddedGeneratorConfigSchema, fit, ctx, ['config']);
+}
 
 /** (title, query) pairs of the groups whose label reaches `minLabel`. */
 export function relevantPairs(groups: readonly QueryGroup[], split: SearchSplit, minLabel: number): TextPair[] {

@@ -85,6 +85,16 @@ test('search experiment config: unknown keys, a bad ranker key and fractions tha
   assert.throws(() => config('x.jsonl', { ranker: { name: 'lambdamart', config: { roundz: 3 } } }), (e: unknown) => e instanceof ConfigError && /roundz/.test(e.message));
   assert.throws(() => config('x.jsonl', { split: { kind: 'query', seed: 0, train: 0.5, valid: 0.2, test: 0.2 } }), ConfigError);
   assert.throws(() => config('x.jsonl', { data: { path: 'x', format: 'homedepot', colour: 1 } }), (e: unknown) => e instanceof ConfigError && /colour/.test(e.message));
+  // A generate arm's generator block: the embedded generator's own keys (decoding included) and a provider's config.
+  const generating = (generator: unknown) => config('x.jsonl', { arms: [{ name: 'g', generate: { generator } }] });
+  const failsAt = (generator: unknown, field: string) =>
+    assert.throws(() => generating(generator), (e: unknown) => e instanceof ConfigError && e.location.field === field, `${JSON.stringify(generator)} fails at ${field}`);
+  failsAt({ name: 'embedded', config: { decoding: { copyBais: 4 } } }, 'arms[0].generate.generator.config.decoding.copyBais');
+  failsAt({ name: 'embedded', config: { vocabSze: 300 } }, 'arms[0].generate.generator.config.vocabSze');
+  failsAt({ name: 'embedded', config: { minLabel: 'high' } }, 'arms[0].generate.generator.config.minLabel');
+  failsAt({ name: 'embedded', config: { record: { file: 'x.jsonl', modl: 'm' } } }, 'arms[0].generate.generator.config.record.modl');
+  failsAt({ name: 'openai-compatible', config: { model: 'm', baseURL: 'http://127.0.0.1:1/v1', temprature: 0 } }, 'arms[0].generate.generator.config.temprature');
+  generating({ name: 'embedded', config: { seed: 1, minLabel: 2.5, vocabSize: 300, decoding: { copyBias: 6, minQueryTokens: 1 } } });
 });
 
 test('search experiment title arm: training groups again over augmented title copies; held-out groups and the real catalogue untouched; deterministic', async () => {

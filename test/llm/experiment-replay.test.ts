@@ -64,5 +64,6 @@ test('the doc2query arm through the embedded generator and through the HTTP prov
   // A replay without its recording or with a baseURL of its own, a misspelt record key: ConfigErrors naming the problem.
   await assert.rejects(runSearchExperiment({ config: armConfig(data, { name: 'replay', config: { recording: 'missing.jsonl' } }), baseDir: dir, out: join(dir, 'bad') }), (e: unknown) => e instanceof ConfigError && /no recording/.test(e.message));
   await assert.rejects(runSearchExperiment({ config: armConfig(data, { name: 'replay', config: { recording: 'doc2query.jsonl', baseURL: 'http://example.com/v1' } }), baseDir: dir, out: join(dir, 'bad2') }), (e: unknown) => e instanceof ConfigError && /baseURL/.test(e.message));
-  await assert.rejects(runSearchExperiment({ config: armConfig(data, { name: 'embedded', config: { ...EMBEDDED, record: { fiel: 'x.jsonl' } } }), baseDir: dir, out: join(dir, 'bad3') }), (e: unknown) => e instanceof ConfigError && e.location.field === 'generate.generator.config.record.file');
+  // …the last one when the config is parsed, before anything runs.
+  assert.throws(() => armConfig(data, { name: 'embedded', config: { ...EMBEDDED, record: { fiel: 'x.jsonl' } } }), (e: unknown) => e instanceof ConfigError && e.location.field === 'arms[0].generate.generator.config.record.file');
 });
