@@ -16,9 +16,9 @@
  * rest of the rows are drawn unconditioned.
  *
  * Only categorical and boolean columns with at most MAX_HELD_CATEGORIES values are held (not id
- * columns, whose values are entities); category counts are recorded at fit (GuardState.counts). Models whose guard has no counts — saved
- * before counts existed, or fitted under differential privacy, where exact counts would be a
- * release outside the guarantee — sample without quotas.
+ * columns, whose values are entities); category counts are recorded at fit (GuardState.counts).
+ * Models whose guard has no counts — saved before counts existed, or fitted under differential
+ * privacy, where exact counts would be a release outside the guarantee — sample without quotas.
  */
 import type { Rng } from '../core/index.ts';
 import { cellKey, type Cell, type Table, type TableMetadata } from '../data/index.ts';
@@ -47,7 +47,7 @@ export interface RareQuotaReport {
   /** The rare categories held (share below `share` of the training rows). */
   readonly held: number;
   readonly share: number;
-  /** HeldCategory categories that conditional sampling could not bring to their quota. */
+  /** Held categories that conditional sampling could not bring to their quota. */
   readonly short: readonly { readonly column: string; readonly value: Cell; readonly target: number; readonly produced: number }[];
   /** Candidate rows rejected because they would take a rare category past its quota. */
   readonly rejected: number;
@@ -146,7 +146,7 @@ export class RareCategoryQuota {
     return this.owed;
   }
 
-  /** HeldCategory categories below their quota, in a fixed order (column, then training order). */
+  /** Held categories below their quota, in a fixed order (column, then training order). */
   deficits(): readonly HeldCategory[] {
     return this.order.filter((h) => !h.short && h.count < h.target);
   }
