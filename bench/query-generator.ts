@@ -21,8 +21,7 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { stderrProgress, writeJsonAtomic } from '../src/core/index.ts';
 import { loadSearchDataset } from '../src/data/search/index.ts';
-import { parseSearchExperimentConfig } from '../src/experiment/index.ts';
-import { searchSplitOf } from '../src/experiment/search.ts';
+import { searchSplitOf, searchSplitSchema } from '../src/experiment/index.ts';
 import { relevantPairs } from '../src/experiment/text-generators.ts';
 import { Bm25Index, EmbeddedGenerator, fitQueryGenerator, type GenerationParams } from '../src/llm/index.ts';
 import { arg } from './args.ts';
@@ -40,13 +39,7 @@ const load0 = loadavg();
 const dataPath = '../shared/data/homedepot-search/train.csv';
 const dataset = await loadSearchDataset(resolve(dataPath), { format: 'homedepot' });
 // The split of examples/experiments/homedepot-search-lift.yaml, cut as `split.maxTrainQueries` cuts it.
-const splitConfig = parseSearchExperimentConfig({
-  task: 'search',
-  data: { path: dataPath, format: 'homedepot' },
-  split: { kind: 'query', seed: 0, ...(maxTrainQueries ? { maxTrainQueries: Number(maxTrainQueries) } : {}) },
-  arms: [{ name: 'unused', pipeline: '../pipelines/text/eda.yaml' }],
-});
-const { full, split } = searchSplitOf(splitConfig, dataset);
+const { full, split } = searchSplitOf(searchSplitSchema.parse(maxTrainQueries ? { maxTrainQueries: Number(maxTrainQueries) } : {}), dataset);
 const scale = split.labelScale;
 const threshold = scale.min + 0.75 * (scale.max - scale.min);
 const train = relevantPairs(split.train, split, threshold);
@@ -90,8 +83,10 @@ const modes: { name: string; params: Partial<GenerationParams>; copyBias: number
 });
 const generation: Record<string, unknown>[] = [];
 const samples = productIds.slice(0, 15).map((id) => ({ title: split.products.get(id)!.title, real: realQuery.get(id)!, generated: {} as Record<string, string> }));
+// One generator per decoding (greedy and sampled share it): the fitted model is read from disk once per copy bias.
+const decoders = new Map(copyBiases.map((copyBias) => [copyBias, copyBias === 0 && minTokens === 0 ? generator : EmbeddedGenerator.load(modelDir, { copyBias, minQueryTokens: minTokens })]));
 for (const m of modes) {
-  const decoder = m.copyBias === 0 && minTokens === 0 ? generator : EmbeddedGenerator.load(modelDir, { copyBias: m.copyBias, minQueryTokens: minTokens });
+  const decoder = decoders.get(m.copyBias)!;
   const t = performance.now();
   const outcomes = await decoder.generateBatch(productIds.map((id, i) => ({ prompt: split.products.get(id)!.title, seed: seed * 100_003 + i, params: m.params })));
   const seconds = (performance.now() - t) / 1000;

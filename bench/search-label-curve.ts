@@ -13,8 +13,7 @@ import { resolve } from 'node:path';
 import { writeJsonAtomic } from '../src/core/index.ts';
 import { loadSearchDataset } from '../src/data/search/index.ts';
 import { evaluateSearch, informativeGroups, searchNdcgAtK } from '../src/eval/index.ts';
-import { parseSearchExperimentConfig } from '../src/experiment/index.ts';
-import { searchSplitOf } from '../src/experiment/search.ts';
+import { searchSplitOf, searchSplitSchema } from '../src/experiment/index.ts';
 import { createRanker } from '../src/models/search/index.ts';
 import { arg, threadsPrefix } from './args.ts';
 
@@ -41,18 +40,12 @@ const sd = (xs: readonly number[]) => Math.sqrt(xs.reduce((a, b) => a + (b - mea
 const round = (x: number) => Number(x.toFixed(4));
 
 const rows: Record<string, unknown>[] = [];
-const evaluated = { valid: 0, test: 0 };
+// Validation and test are the same for every size: only the training part is cut.
+const { full } = searchSplitOf(searchSplitSchema.parse({}), dataset);
+const validGroups = informativeGroups(full.valid);
+const testGroups = informativeGroups(full.test);
 for (const size of sizes) {
-  const config = parseSearchExperimentConfig({
-    task: 'search',
-    data,
-    split: { kind: 'query', seed: 0, ...(size === 'all' ? {} : { maxTrainQueries: Number(size) }) },
-    arms: [{ name: 'unused', pipeline: '../pipelines/text/eda.yaml' }],
-  });
-  const { split } = searchSplitOf(config, dataset);
-  const validGroups = informativeGroups(split.valid);
-  const testGroups = informativeGroups(split.test);
-  Object.assign(evaluated, { valid: validGroups.length, test: testGroups.length });
+  const { split } = searchSplitOf(searchSplitSchema.parse(size === 'all' ? {} : { maxTrainQueries: Number(size) }), dataset);
   for (const name of rankers) {
     const valid: number[] = [];
     const test: number[] = [];
@@ -83,7 +76,7 @@ const curve = (rows as { ranker: string; trainQueries: number; valid: number; te
 writeJsonAtomic(outPath, {
   command: `${threadsPrefix()}node --import tsx bench/search-label-curve.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
   data: data.path,
-  split: { kind: 'query', seed: 0, fractions: '0.8/0.1/0.1', evaluatedQueries: evaluated },
+  split: { kind: 'query', seed: 0, fractions: '0.8/0.1/0.1', evaluatedQueries: { valid: validGroups.length, test: testGroups.length } },
   metric: 'NDCG@10 on informative queries (≥ 2 distinct labels), mean over seeds',
   machine: { loadavgBefore: load0.map((x) => Number(x.toFixed(2))), loadavgAfter: loadavg().map((x) => Number(x.toFixed(2))) },
   curve,

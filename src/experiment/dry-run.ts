@@ -113,7 +113,7 @@ async function probeRecommender(spec: ModelSpec, train: TrainView, maxUsers = 20
 export async function dryRunSearchExperiment(config: SearchExperimentConfig, baseDir: string): Promise<DryRunPlan> {
   const pipelines = checkSearchPipelines(config, baseDir);
   const dataset = await loadSearchDataset(resolve(baseDir, config.data.path), searchReaderOptions(config));
-  const { full, split } = searchSplitOf(config, dataset);
+  const { full, split } = searchSplitOf(config.split, dataset);
   const resources = searchResourcesOf(config, split, baseDir);
   // Probe: the ranker fitted on at most 200 training queries; its time scales by query groups.
   const probeGroups = split.train.slice(0, Math.min(200, split.train.length));

@@ -85,6 +85,24 @@ const generateSchema = z
   })
   .strict();
 
+/** How a search table is split into train / validation / test: the `split` block of a search config. */
+export const searchSplitSchema = z
+  .object({
+    /** query: no query (after normalisation) in two parts; in-distribution: rows of a query spread over the parts. */
+    kind: z.enum(['query', 'in-distribution']).default('query'),
+    seed: z.number().int().min(0).default(0),
+    train: z.number().min(0).max(1).default(0.8),
+    valid: z.number().min(0).max(1).default(0.1),
+    test: z.number().min(0).max(1).default(0.1),
+    /**
+     * Keep only this many training queries (a seeded sample of the training part; validation
+     * and test stay whole): the scarce-label regime, where expansion matters most.
+     */
+    maxTrainQueries: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type SearchSplitConfig = z.infer<typeof searchSplitSchema>;
+
 const searchArmSchema = z
   .object({
     name: z.string().min(1),
@@ -119,22 +137,7 @@ export const searchExperimentSchema = z
     name: z.string().min(1).default('search-experiment'),
     /** The search table: { path, format: homedepot | crowdflower | search-log, … } (see docs/guide/search-data.md). */
     data: z.object({ path: z.string().min(1) }).catchall(z.unknown()),
-    split: z
-      .object({
-        /** query: no query (after normalisation) in two parts; in-distribution: rows of a query spread over the parts. */
-        kind: z.enum(['query', 'in-distribution']).default('query'),
-        seed: z.number().int().min(0).default(0),
-        train: z.number().min(0).max(1).default(0.8),
-        valid: z.number().min(0).max(1).default(0.1),
-        test: z.number().min(0).max(1).default(0.1),
-        /**
-         * Keep only this many training queries (a seeded sample of the training part; validation
-         * and test stay whole): the scarce-label regime, where expansion matters most.
-         */
-        maxTrainQueries: z.number().int().min(1).optional(),
-      })
-      .strict()
-      .default({ kind: 'query', seed: 0, train: 0.8, valid: 0.1, test: 0.1 }),
+    split: searchSplitSchema.default({ kind: 'query', seed: 0, train: 0.8, valid: 0.1, test: 0.1 }),
     /** The ranker every arm trains; its config is checked against the ranker's own schema. */
     ranker: rankerSpec('lambdamart'),
     /** Text resources fitted on the training split: mined synonyms and brands, plus user files. */
@@ -326,11 +329,11 @@ function titleViewGroups(split: SearchSplit, pipeline: TextPipeline, arm: Search
  * `maxTrainQueries` (the same object as `full` when nothing is cut). The run and its dry run both
  * call this, so they can never plan one split and train on another.
  */
-export function searchSplitOf(config: SearchExperimentConfig, dataset: Parameters<typeof querySplit>[0]): { full: SearchSplit; split: SearchSplit } {
-  const fractions = { train: config.split.train, valid: config.split.valid, test: config.split.test };
-  const full = config.split.kind === 'query' ? querySplit(dataset, { seed: config.split.seed, fractions }) : inDistributionSplit(dataset, { seed: config.split.seed, fractions });
-  const cut = config.split.maxTrainQueries !== undefined && config.split.maxTrainQueries < full.train.length;
-  return { full, split: cut ? { ...full, train: sampleGroups(full.train, config.split.maxTrainQueries!, config.split.seed) } : full };
+export function searchSplitOf(config: SearchSplitConfig, dataset: Parameters<typeof querySplit>[0]): { full: SearchSplit; split: SearchSplit } {
+  const fractions = { train: config.train, valid: config.valid, test: config.test };
+  const full = config.kind === 'query' ? querySplit(dataset, { seed: config.seed, fractions }) : inDistributionSplit(dataset, { seed: config.seed, fractions });
+  const cut = config.maxTrainQueries !== undefined && config.maxTrainQueries < full.train.length;
+  return { full, split: cut ? { ...full, train: sampleGroups(full.train, config.maxTrainQueries!, config.seed) } : full };
 }
 
 /** Text resources fitted on the (kept) training groups only, plus the user's files named in the config. */
@@ -419,7 +422,7 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
   const report = dataset.report;
   progress.line(`read ${report.file}: ${report.rowsIn} rows in = ${report.rowsKept} kept + ${report.rowsRejected} rejected`);
   reportRejections(report, progress);
-  const { full, split } = searchSplitOf(config, dataset);
+  const { full, split } = searchSplitOf(config.split, dataset);
   if (split !== full) progress.line(`scarce labels: ${split.train.length} of ${full.train.length} training queries kept (maxTrainQueries, seed ${config.split.seed})`);
   progress.line(`${config.split.kind === 'query' ? 'query-disjoint' : 'in-distribution'} split (seed ${config.split.seed}): ${split.train.length} train / ${split.valid.length} validation / ${split.test.length} test queries`);
   const pipelines = checkSearchPipelines(config, o.baseDir);

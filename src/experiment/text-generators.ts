@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, parseWithSchema, type ProgressReporter, refineWith } from '../core/index.ts';
 import type { QueryGroup, SearchSplit } from '../data/search/index.ts';
-import { CachedGenerator, embeddedGeneratorConfigSchema, fitQueryGenerator, OpenAICompatibleGenerator, RecordingGenerator, startReplayServer, textGenerators, type BatchOptions, type GenerationRequest, type ReplayServer, type TextGenerator, type TextPair } from '../llm/index.ts';
+import { CachedGenerator, embeddedGeneratorConfigSchema, fitPartOf, fitQueryGenerator, OpenAICompatibleGenerator, RecordingGenerator, startReplayServer, textGenerators, type BatchOptions, type GenerationRequest, type ReplayServer, type TextGenerator, type TextPair } from '../llm/index.ts';
 import type { TextGeneratorContext } from './search.ts';
 
 /**
@@ -175,8 +175,7 @@ async function buildTextGenerator(spec: { readonly name: string; readonly config
   const validPairs = relevantPairs(split.valid, split, threshold);
   const titles = [...new Set(context.catalogueIds)].map((id) => split.products.get(id)!.title);
   // Decoding settings do not change the fit: arms that differ only in them share one fitted model.
-  const { decoding: _decoding, ...fitConfig } = config;
-  const key = createHash('sha256').update(JSON.stringify({ config: fitConfig, seed, threshold, train: split.train.map((g) => g.key), titles: titles.length })).digest('hex').slice(0, 12);
+  const key = createHash('sha256').update(JSON.stringify({ config: fitPartOf(config), seed, threshold, train: split.train.map((g) => g.key), titles: titles.length })).digest('hex').slice(0, 12);
   context.progress.line(`embedded query generator: ${pairs.length} training (title, query) pairs with label ≥ ${threshold}, ${titles.length} catalogue titles`);
   const { generator } = await fitQueryGenerator({ pairs, validPairs, titles, config, seed, outDir: join(context.out, 'generators', `embedded-${key}`), progress: context.progress, ...(context.cancel ? { cancel: context.cancel } : {}) });
   return generator;

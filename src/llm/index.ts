@@ -15,7 +15,7 @@ export { generateSyntheticPairs, syntheticPairsConfigSchema, SYNTHETIC_PAIRS_DEF
 export type { SyntheticPairsConfig, SyntheticPairsInput, SyntheticPairsReport, SyntheticPairsResult, SyntheticDropReason, SyntheticExample, QueryAlignment, QueryStats } from './synthetic-pairs.ts';
 export { fitScoreCalibration, fitTeacherCalibration, scoreCalibrationKindSchema } from './teacher-calibration.ts';
 export type { ScoreCalibration, ScoreCalibrationKind } from './teacher-calibration.ts';
-export { BpeTokenizer, EmbeddedGenerator, fitQueryGenerator, embeddedGeneratorConfigSchema } from './embedded/index.ts';
+export { BpeTokenizer, EmbeddedGenerator, fitQueryGenerator, fitPartOf, embeddedGeneratorConfigSchema } from './embedded/index.ts';
 export type { EmbeddedGeneratorConfig, FitQueryGeneratorInput, QueryGeneratorReport, TextPair } from './embedded/index.ts';
 export * from './providers.ts';
 export { titleParaphrasePairs, titlePairsConfigSchema, fitTitleParaphraser, paraphraseTitles, paraphraseSeed, TITLE_PARAPHRASE_DEFAULTS } from './title-paraphrase.ts';

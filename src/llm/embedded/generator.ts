@@ -63,9 +63,9 @@ export const embeddedGeneratorConfigSchema = z
 export type EmbeddedGeneratorConfig = z.infer<typeof embeddedGeneratorConfigSchema>;
 export type EmbeddedDecoding = EmbeddedGeneratorConfig['decoding'];
 
-/** The part of a config that decides the fitted model (everything but `decoding`). */
-function fitPart(config: EmbeddedGeneratorConfig): Omit<EmbeddedGeneratorConfig, 'decoding'> {
-  const { decoding: _decoding, ...fit } = config;
+/** The part of a generator config, parsed or raw, that decides the fitted model: everything but `decoding`. */
+export function fitPartOf<C extends object>(config: C): Omit<C, 'decoding'> {
+  const { decoding: _decoding, ...fit } = config as C & { decoding?: unknown };
   return fit;
 }
 
@@ -140,7 +140,7 @@ export async function fitQueryGenerator(input: FitQueryGeneratorInput): Promise<
   const pairs = sampleIndices(input.pairs.length, config.maxPairs, rng.split('pairs')).map((i) => input.pairs[i]!);
   const titles = input.titles ? sampleIndices(input.titles.length, config.maxTitles, rng.split('titles')).map((i) => input.titles![i]!) : [];
   const valid = sampleIndices(input.validPairs.length, config.maxValidPairs, rng.split('valid')).map((i) => input.validPairs[i]!);
-  const key = createHash('sha256').update(JSON.stringify({ config: fitPart(config), seed: input.seed, pairs, titles, valid })).digest('hex');
+  const key = createHash('sha256').update(JSON.stringify({ config: fitPartOf(config), seed: input.seed, pairs, titles, valid })).digest('hex');
 
   const savedPath = join(input.outDir, SAVED);
   if (existsSync(savedPath)) {
@@ -185,7 +185,7 @@ export async function fitQueryGenerator(input: FitQueryGeneratorInput): Promise<
     seconds: (performance.now() - t0) / 1000,
     loaded: false,
   };
-  writeJsonAtomic(savedPath, { format: 'samplify-embedded-generator-1', key, config: fitPart(config), tokenizer: tokenizer.toState(), fingerprint: folderFingerprint(modelDir), report });
+  writeJsonAtomic(savedPath, { format: 'samplify-embedded-generator-1', key, config: fitPartOf(config), tokenizer: tokenizer.toState(), fingerprint: folderFingerprint(modelDir), report });
   progress.line(`query generator: validation perplexity ${validPerplexity.toFixed(2)} (best epoch ${fit.bestEpoch}) in ${report.seconds.toFixed(1)} s`);
   return { generator: EmbeddedGenerator.load(input.outDir, config.decoding), report };
 }
