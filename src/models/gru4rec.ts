@@ -21,7 +21,10 @@ import {
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
 import { type SideInfoConfig, type SideInfoFusion, fusionFromConfig, normalizeSideInfo, sideInfoConfigSchema } from './side-info.ts';
-import { type SequenceLoss, arange, padHistories, sequenceLossSchema, pickNegatives, rowWeights, sequenceLoss, targetRows } from './sasrec.ts';
+import {
+  CE_NEGATIVES_NEED_CE, type SequenceLoss, arange, ceNegativesNeedCe, ceNegativesSchema, drawCeNegatives, padHistories, pickNegatives, rowWeights, sequenceLoss,
+  sequenceLossSchema, targetRows,
+} from './sasrec.ts';
 
 export interface Gru4recConfig {
   readonly embedding: number;
@@ -31,6 +34,8 @@ export interface Gru4recConfig {
   readonly loss: SequenceLoss;
   /** Item attributes fused with the item embedding (side-info.ts); absent = off. */
   readonly sideInfo?: SideInfoConfig;
+  /** With loss 'ce': items sampled per batch for a sampled softmax; absent = full softmax. */
+  readonly ceNegatives?: number;
 }
 
 /** RecBole-style defaults at the CoSeRec-family size (64) and max length (50). */
@@ -48,13 +53,16 @@ export const gru4recConfigSchema = z
     maxLen: positive(GRU4REC_DEFAULTS.maxLen),
     loss: sequenceLossSchema.default(GRU4REC_DEFAULTS.loss),
     sideInfo: sideInfoConfigSchema.optional(),
+    ceNegatives: ceNegativesSchema,
   })
-  .strict();
+  .strict()
+  .refine(ceNegativesNeedCe, CE_NEGATIVES_NEED_CE);
 
 export function parseGru4recConfig(cfg: Record<string, unknown>): Gru4recConfig {
   const c = parseWithSchema(gru4recConfigSchema, cfg);
   const base = { embedding: c.embedding, hidden: c.hidden, dropout: c.dropout, maxLen: c.maxLen, loss: c.loss };
-  return c.sideInfo === undefined ? base : { ...base, sideInfo: normalizeSideInfo(c.sideInfo) };
+  const withSide = c.sideInfo === undefined ? base : { ...base, sideInfo: normalizeSideInfo(c.sideInfo) };
+  return c.ceNegatives === 0 ? withSide : { ...withSide, ceNegatives: c.ceNegatives };
 }
 
 export class Gru4rec implements SequenceNetwork {
@@ -120,9 +128,10 @@ export class Gru4rec implements SequenceNetwork {
     const { rows, ids } = targetRows(batch.targets);
     if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
     const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
+    const ceSample = drawCeNegatives(this.cfg.ceNegatives ?? 0, this.numItems, rng);
     const table = this.inputTable();
     const h = gatherRows(this.hidden(batch.inputs, batch.size, true, rng, table), rows);
-    return sequenceLoss(this.cfg.loss, h, this.outputTable(table), ids, negs, this.realItems, rowWeights(batch, rows));
+    return sequenceLoss(this.cfg.loss, h, this.outputTable(table), ids, negs, this.realItems, rowWeights(batch, rows), ceSample);
   }
 
   /** The item table the input side reads: the item embedding, fused with the side information when configured. */

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ConfigError, Rng } from '../../src/core/index.ts';
-import { Adam, backward, noGrad, resetTape } from '../../src/nn/index.ts';
-import { createSasrec, packTokens, parseSasrecConfig } from '../../src/models/sasrec.ts';
+import { Adam, Parameter, backward, noGrad, resetTape } from '../../src/nn/index.ts';
+import { createGru4rec, parseGru4recConfig } from '../../src/models/gru4rec.ts';
+import { createSasrec, drawCeNegatives, packTokens, parseSasrecConfig, sequenceLoss } from '../../src/models/sasrec.ts';
 import type { TrainingBatch } from '../../src/models/network.ts';
 import { assertClose, fixtureBatch, loadFixture, loadWeights, maxAbs } from '../fixtures/crosscheck/load.ts';
 
@@ -177,5 +179,96 @@ test('SASRec learns: a few Adam steps lower the loss on a fixed batch (both loss
       for (const p of net.parameters) p.grad = null;
     }
     assert.ok(last < first * 0.7, `${loss}: loss ${first} -> ${last}`);
+  }
+});
+
+test('sampled softmax (ceNegatives): distinct uniform draws, accidental hits masked, equals the full softmax when the sample is the catalogue', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 3, max: 60 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 0, max: 1e6 }), (numItems, count, seed) => {
+      const drawn = drawCeNegatives(count, numItems, new Rng(seed));
+      if (count >= numItems - 1) return drawn === undefined;
+      assert.ok(drawn !== undefined);
+      assert.equal(drawn.length, count);
+      assert.equal(new Set(drawn).size, count, 'distinct');
+      assert.ok(drawn.every((v) => v >= 1 && v <= numItems), 'real item ids only');
+      assert.deepEqual(drawCeNegatives(count, numItems, new Rng(seed)), drawn, 'same seed, same draw');
+      return true;
+    }),
+  );
+  // Uniform: over many draws of 3 from 10, every item is picked about 30 % of the time.
+  const hits = new Array<number>(11).fill(0);
+  const rng = new Rng(7);
+  for (let t = 0; t < 20000; t++) for (const v of drawCeNegatives(3, 10, rng)!) hits[v]!++;
+  for (let v = 1; v <= 10; v++) assert.ok(Math.abs(hits[v]! / 20000 - 0.3) < 0.015, `item ${v} drawn ${hits[v]} / 20000`);
+
+  // With the whole catalogue as the sample, each row's own target is an accidental hit: masked, the
+  // sampled softmax is the full softmax, value and gradient.
+  const r = new Rng(3);
+  const numItems = 9;
+  const hData = Float32Array.from({ length: 5 * 4 }, () => r.normal());
+  const eData = Float32Array.from({ length: (numItems + 1) * 4 }, () => r.normal());
+  const ids = Int32Array.of(1, 4, 9, 4, 2);
+  const realItems = Int32Array.from({ length: numItems }, (_, i) => i + 1);
+  const run = (sample?: Int32Array) => {
+    const h = new Parameter('h', hData.slice(), [5, 4]);
+    const E = new Parameter('E', eData.slice(), [numItems + 1, 4]);
+    const loss = sequenceLoss('ce', h, E, ids, null, realItems, undefined, sample);
+    backward(loss);
+    const out = { loss: loss.item(), gh: Float32Array.from(h.grad!), gE: Float32Array.from(E.grad!) };
+    resetTape();
+    return out;
+  };
+  const full = run();
+  const sampled = run(Int32Array.of(5, 2, 8, 1, 9, 3, 7, 4, 6));
+  assert.ok(Math.abs(full.loss - sampled.loss) < 1e-5, `${full.loss} vs ${sampled.loss}`);
+  const gap = (a: Float32Array, b: Float32Array) => maxAbs(a.map((v, i) => v - b[i]!));
+  assert.ok(gap(full.gh, sampled.gh) < 1e-5 && gap(full.gE, sampled.gE) < 1e-5, 'same gradients');
+  // A partial sample: the loss is the softmax over [target, sample minus the row's own target].
+  const part = Int32Array.of(4, 7);
+  const got = run(part).loss;
+  let want = 0;
+  for (let i = 0; i < 5; i++) {
+    const dot = (item: number) => { let s = 0; for (let d = 0; d < 4; d++) s += hData[i * 4 + d]! * eData[item * 4 + d]!; return s; };
+    const cols = [dot(ids[i]!), ...[...part].filter((v) => v !== ids[i]).map(dot)];
+    const m = Math.max(...cols);
+    want += m + Math.log(cols.reduce((s, x) => s + Math.exp(x - m), 0)) - cols[0]!;
+  }
+  assert.ok(Math.abs(got - want / 5) < 1e-5, `${got} vs ${want / 5}`);
+});
+
+test('ceNegatives: only with loss ce, absent from the saved config when 0, and a SASRec/GRU4Rec trained with it learns deterministically', () => {
+  const field = (name: string) => (e: unknown) => e instanceof ConfigError && e.location.field === name;
+  assert.throws(() => parseSasrecConfig({ ceNegatives: 8 }), field('ceNegatives'), 'bce has no softmax to sample');
+  assert.throws(() => parseGru4recConfig({ loss: 'bce', ceNegatives: 8 }), field('ceNegatives'));
+  assert.throws(() => parseSasrecConfig({ loss: 'ce', ceNegatives: -1 }), field('ceNegatives'));
+  assert.equal('ceNegatives' in parseSasrecConfig({ loss: 'ce', ceNegatives: 0 }), false, 'fingerprints of existing configs unchanged');
+  assert.equal(parseSasrecConfig({ loss: 'ce', ceNegatives: 5 }).ceNegatives, 5);
+  assert.equal(parseGru4recConfig({ ceNegatives: 5 }).ceNegatives, 5);
+  const rows = [[1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7], [9, 10, 11, 12], [3, 4, 5, 6, 7, 8, 9, 10, 11]];
+  const nets = [
+    (seed: number) => smallNet(seed, 'ce', { dropout: 0, attnDropout: 0, initStd: 0.1, ceNegatives: 5 }),
+    (seed: number) => createGru4rec(20, { embedding: 8, hidden: 8, dropout: 0, maxLen: 7, ceNegatives: 5 }, new Rng(seed)),
+  ];
+  for (const make of nets) {
+    const batch = batchOf(rows, 7, 20, new Rng(6));
+    const first = make(8).batchLoss(batch, new Rng(1)).item();
+    resetTape();
+    assert.equal(make(8).batchLoss(batch, new Rng(1)).item(), first, 'same seed, same sample, same loss');
+    resetTape();
+    assert.notEqual(make(8).batchLoss(batch, new Rng(2)).item(), first, 'the sample is drawn from the rng');
+    resetTape();
+    const net = make(8);
+    const opt = new Adam(net.parameters, { lr: 0.01 });
+    const rng = new Rng(1);
+    let last = 0;
+    for (let i = 0; i < 30; i++) {
+      const l = net.batchLoss(batch, rng);
+      last = l.item();
+      backward(l);
+      opt.step();
+      for (const p of net.parameters) p.grad = null;
+    }
+    resetTape();
+    assert.ok(last < first * 0.7, `${net.kind}: loss ${first} -> ${last}`);
   }
 });
