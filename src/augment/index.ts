@@ -38,6 +38,7 @@ export type {
   ResourcesSpec,
   PipelineSourceOptions,
   LoadPipelineOptions,
+  DownstreamModel,
   GeneratorResourceSpec,
   SimilarityResourceSpec,
   BoundGenerators,

@@ -671,6 +671,7 @@ function parseGeneratorSpec(v: unknown, err: SpecError, label: string): Generato
   if (!isPlainObject(v)) throw err(label, `must be an object {model, epochs, seed, config, trainer}, got ${JSON.stringify(v)}`);
   onlyKeys(v, ['model', 'epochs', 'seed', 'config', 'trainer'], label, err);
   const model = v.model ?? 'sasrec';
+  if (model === DOWNSTREAM) throw err(label, "'model: downstream' stands for an experiment's model and is resolved only when `samplify experiment` loads the pipeline", 'model');
   if (model !== 'sasrec' && model !== 'gru4rec') throw err(label, `'model' must be one of: sasrec, gru4rec, got ${JSON.stringify(model)}`, 'model');
   const epochs = v.epochs ?? 20;
   if (typeof epochs !== 'number' || !Number.isInteger(epochs) || epochs < 1) throw err(label, `'epochs' must be an integer ≥ 1, got ${JSON.stringify(epochs)}`, 'epochs');
@@ -752,6 +753,8 @@ export function pipelineToYaml(p: { readonly spec: PipelineSpec<unknown> }): str
 export interface LoadPipelineOptions {
   /** Folder that relative paths (the pipeline file, attribute files of inline specs) are resolved against. Default: cwd. */
   baseDir?: string;
+  /** The model a generator declared as `model: downstream` stands for (an experiment's own model). */
+  downstream?: DownstreamModel;
   /** Fit the declared resources on this training view (see Pipeline.bind). */
   train?: TrainView;
   /** The dataset (its itemIds map an attribute file onto dense ids). */
@@ -771,6 +774,46 @@ export function readPipelineFile(source: string, baseDir = process.cwd()): unkno
   return path.endsWith('.json') ? parseJsonSpec(text, source) : parseYamlSpec(text, source);
 }
 
+/** The name a pipeline's generator uses for the experiment's own model (see withDownstreamModel). */
+const DOWNSTREAM = 'downstream';
+
+/** An experiment's model as a pipeline generator takes it over: network name, its config, trainer overrides. */
+export interface DownstreamModel {
+  readonly model: string;
+  readonly config?: Readonly<Record<string, unknown>>;
+  readonly trainer?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A raw pipeline spec whose generators declared as `{ model: downstream, epochs, seed }` carry the
+ * experiment's model (name, config, trainer) instead. Such a generator is then, epoch for epoch, the
+ * start of the baseline's run with that seed, so the experiment takes it from that run rather than
+ * training it again — whatever the model, loss or catalogue-size settings are (a sampled softmax on
+ * a large catalogue included), with no second pipeline file to keep in step. A `downstream`
+ * generator gets its config and trainer only from the experiment, so declaring either is an error.
+ */
+export function withDownstreamModel(raw: unknown, downstream: DownstreamModel, file?: string): unknown {
+  if (!isPlainObject(raw) || !isPlainObject(raw.resources)) return raw;
+  const resolveModel = (m: unknown, field: string): unknown => {
+    if (!isPlainObject(m) || m.model !== DOWNSTREAM) return m;
+    for (const key of ['config', 'trainer'] as const) {
+      if (m[key] !== undefined) throw new ConfigError(`a 'model: downstream' generator takes its ${key} from the experiment's model; remove '${key}'`, { ...(file !== undefined ? { file } : {}), field: `${field}.${key}` });
+    }
+    // No trainer overrides is no `trainer` key, as a generator written out by hand would have it:
+    // the pipeline (and so every run fingerprint that records it) is the same either way.
+    const trainer = downstream.trainer !== undefined && Object.keys(downstream.trainer).length > 0 ? { trainer: { ...downstream.trainer } } : {};
+    return { ...m, model: downstream.model, config: { ...downstream.config }, ...trainer };
+  };
+  const resources: Record<string, unknown> = { ...raw.resources };
+  if (isPlainObject(resources.similarity)) resources.similarity = { ...resources.similarity, model: resolveModel(resources.similarity.model, 'resources.similarity.model') };
+  if (isPlainObject(resources.generators)) {
+    const gens: Record<string, unknown> = { ...resources.generators };
+    for (const dir of ['forward', 'reverse'] as const) if (gens[dir] !== undefined) gens[dir] = resolveModel(gens[dir], `resources.generators.${dir}`);
+    resources.generators = gens;
+  }
+  return { ...raw, resources };
+}
+
 /** A pipeline of `family` from a file path (see readPipelineFile) or an inline spec object. */
 export function loadFamilyPipeline<X, Ctx>(source: string | object, family: AugmenterFamily<X, Ctx>, opts: { baseDir?: string } = {}): FamilyPipeline<X, Ctx> {
   return typeof source === 'string' ? family.pipeline(readPipelineFile(source, opts.baseDir), { file: source }) : family.pipeline(source);
@@ -782,7 +825,10 @@ export function loadFamilyPipeline<X, Ctx>(source: string | object, family: Augm
  */
 export function loadPipeline(source: string | object, opts: LoadPipelineOptions = {}): Pipeline {
   const base = opts.baseDir ?? process.cwd();
-  const p = typeof source === 'string' ? new Pipeline(readPipelineFile(source, base), { file: source }) : new Pipeline(source);
+  const file = typeof source === 'string' ? source : undefined;
+  const raw = file !== undefined ? readPipelineFile(file, base) : source;
+  const spec = opts.downstream ? withDownstreamModel(raw, opts.downstream, file) : raw;
+  const p = new Pipeline(spec, file !== undefined ? { file } : {});
   const dir = typeof source === 'string' ? dirname(resolve(base, source)) : base;
   if (opts.train) {
     const attr = p.spec.resources?.attributes;

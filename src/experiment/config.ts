@@ -282,7 +282,7 @@ export function parseExperimentConfig(raw: unknown, file?: string): ExperimentCo
  * parameter is a ConfigError naming the pipeline file and step before any data is read.
  */
 export function checkExperimentPipelines(config: ExperimentConfig, baseDir: string): void {
-  for (const arm of config.arms) for (const ref of [arm.pipeline, arm.online?.pipeline, arm.contrastive?.pipeline]) if (ref !== undefined) loadPipeline(ref, { baseDir });
+  for (const arm of config.arms) for (const ref of [arm.pipeline, arm.online?.pipeline, arm.contrastive?.pipeline]) if (ref !== undefined) loadPipeline(ref, { baseDir, downstream: config.model });
 }
 
 /** Reads a YAML or JSON experiment config; relative paths inside it are resolved against its folder. */

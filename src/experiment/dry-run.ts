@@ -60,7 +60,7 @@ export async function dryRunLiftExperiment(config: ExperimentConfig, baseDir: st
   const arms: DryRunArm[] = [{ name: 'baseline', trainSize: train.interactionCount, added: 0, secondsPerSeed: cost(train.interactionCount) }];
   for (const arm of config.arms) {
     // Building each pipeline against the training view checks its parameters against the data.
-    const load = (src: string | object) => loadPipeline(src, { baseDir, train, dataset });
+    const load = (src: string | object) => loadPipeline(src, { baseDir, train, dataset, downstream: config.model });
     const online = arm.online ? load(arm.online.pipeline) : undefined;
     const contrastive = arm.contrastive ? load(arm.contrastive.pipeline) : undefined;
     let added = 0;

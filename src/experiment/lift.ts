@@ -358,7 +358,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
   endStage('read and split');
 
   // Build every pipeline before any training, so a bad step fails in seconds, not hours.
-  const load = (src: string | object): Pipeline => loadPipeline(src, { baseDir: o.baseDir, train: split.train, dataset });
+  const load = (src: string | object): Pipeline => loadPipeline(src, { baseDir: o.baseDir, train: split.train, dataset, downstream: config.model });
   const pipelines = new Map<string, ArmPipelines>();
   for (const arm of config.arms) {
     pipelines.set(arm.name, {

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Rng, ConfigError } from '../../src/core/index.ts';
 import { readCheckpoint } from '../../src/nn/index.ts';
-import { parseExperimentConfig, readExperimentConfig, runLiftExperiment } from '../../src/experiment/index.ts';
+import { checkExperimentPipelines, parseExperimentConfig, readExperimentConfig, runLiftExperiment } from '../../src/experiment/index.ts';
+import { loadPipeline } from '../../src/augment/index.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'samplify-lift-'));
@@ -350,6 +351,32 @@ test("a generator that is exactly the baseline's first epochs is taken from the 
   const lines2: string[] = [];
   await runLiftExperiment({ config: other, baseDir: tmp, out: join(tmp, 'out-no-match'), progress: { line: (l) => void lines2.push(l) } });
   assert.ok(!lines2.some((l) => /generator\(s\) are the first/.test(l)));
+});
+
+test("a 'model: downstream' generator is the experiment's own model, sampled softmax included: taken from the baseline's run and the same as spelling the model out", async () => {
+  const tiny = tinySasrec('ce');
+  const model = { ...tiny, config: { ...tiny.config, ceNegatives: 8 } };
+  const pipeline = (similarityModel: unknown) => ({ version: 1, resources: { similarity: { kind: 'model-embedding', topK: 5, model: similarityModel } }, steps: [{ op: 'substitute', ratio: 0.5 }] });
+  const experiment = (similarityModel: unknown) => parseExperimentConfig({
+    name: 'tiny-downstream', data: { path: data }, model, seeds: 1, epochs: 3, patience: 10, bootstrap: { resamples: 100 },
+    arms: [{ name: 'neighbours', online: { pipeline: pipeline(similarityModel), probability: 1, keepTargets: true } }],
+  });
+  const lines: string[] = [];
+  const viaDownstream = join(tmp, 'out-downstream');
+  const a = await runLiftExperiment({ config: experiment({ model: 'downstream', epochs: 2, seed: 0 }), baseDir: tmp, out: viaDownstream, progress: { line: (l) => void lines.push(l) } });
+  assert.ok(lines.some((l) => /1 generator\(s\) are the first 2 epochs of the baseline's seed-0 run/.test(l)), lines.join('\n'));
+  const spelled = join(tmp, 'out-downstream-spelled');
+  const b = await runLiftExperiment({ config: experiment({ model: 'sasrec', epochs: 2, seed: 0, config: model.config, trainer: model.trainer }), baseDir: tmp, out: spelled });
+  assert.deepEqual(readdirSync(join(viaDownstream, 'generators')), readdirSync(join(spelled, 'generators')), 'the same generator (cache key)');
+  assert.deepEqual(a.arms.map((x) => x.test), b.arms.map((x) => x.test));
+  // Without trainer overrides the resolved pipeline is the one written out by hand, key for key
+  // (run fingerprints record it: runs made with either are found with the other).
+  const noOverrides = { model: 'sasrec', config: { loss: 'ce' }, trainer: {} };
+  assert.deepEqual(loadPipeline(pipeline({ model: 'downstream', epochs: 20, seed: 0 }), { downstream: noOverrides }).toJSON(), loadPipeline(pipeline({ model: 'sasrec', epochs: 20, seed: 0, config: { loss: 'ce' } })).toJSON());
+  // Outside an experiment 'downstream' means nothing, and its config comes only from the experiment.
+  const refused = (field: RegExp) => (e: unknown) => e instanceof ConfigError && field.test(e.location.field ?? '') && /downstream/.test(e.message);
+  assert.throws(() => loadPipeline(pipeline({ model: 'downstream' })), refused(/^model$/));
+  assert.throws(() => checkExperimentPipelines(experiment({ model: 'downstream', config: { hidden: 4 } }), tmp), refused(/resources\.similarity\.model\.config/));
 });
 
 test("a second process sharing the folder waits for the baseline run another process holds instead of training the generator again, and takes the run over when that process dies", async () => {
