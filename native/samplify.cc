@@ -995,6 +995,39 @@ Napi::Value CrossEntropyFwd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, total);
 }
 
+// rankAmong(scores, width, targets, from, ranks): for row b of scores [n, width] (n = targets.length),
+// the 0-based rank of column targets[b] among columns from..width-1 — columns that score higher,
+// plus equal-scoring columns with a lower index (the order a stable descending sort gives). A NaN
+// target score ranks last. Two branch-free loops, one each side of the target; rows in parallel.
+Napi::Value RankAmong(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 s = f32(info[0]);
+  const int64_t width = inum(info[1]);
+  I32 t = i32(info[2]);
+  const int64_t from = inum(info[3]);
+  auto ranksA = info[4].As<Napi::Int32Array>();
+  int32_t* ranks = ranksA.Data();
+  const int64_t n = (int64_t)t.n;
+  REQUIRE(s.n >= (size_t)(n * width) && ranksA.ElementLength() >= (size_t)n && from >= 0 && from <= width, "rankAmong: buffer too small");
+  for (int64_t b = 0; b < n; b++) REQUIRE(t.p[b] >= 0 && t.p[b] < width, "rankAmong: target out of range");
+  parallelFor(n, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; b++) {
+      const float* row = s.p + b * width;
+      const int64_t target = t.p[b];
+      const float x = row[target];
+      if (x != x) {
+        ranks[b] = (int32_t)(width - from - 1);
+        continue;
+      }
+      int64_t count = 0;
+      for (int64_t j = from; j < target; j++) count += row[j] >= x;
+      for (int64_t j = std::max(from, target + 1); j < width; j++) count += row[j] > x;
+      ranks[b] = (int32_t)count;
+    }
+  });
+  return env.Undefined();
+}
+
 // crossEntropyBwd(logits, targets, lse, n, c, scale, dlogits)
 Napi::Value CrossEntropyBwd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -1522,6 +1555,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows, "gatherRows"));
   exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows, "scatterAddRows"));
   exports.Set("crossEntropyFwd", Napi::Function::New(env, CrossEntropyFwd, "crossEntropyFwd"));
+  exports.Set("rankAmong", Napi::Function::New(env, RankAmong, "rankAmong"));
   exports.Set("crossEntropyBwd", Napi::Function::New(env, CrossEntropyBwd, "crossEntropyBwd"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("addBcast", Napi::Function::New(env, AddBcast, "addBcast"));

@@ -1,5 +1,6 @@
 import { ConfigError, Rng, type ProgressReporter } from '../core/index.ts';
 import type { EvalCase } from '../data/index.ts';
+import { rankAmong } from '../nn/index.ts';
 
 /** Anything that scores all items for a batch of histories (every Recommender does). */
 export interface Scorer {
@@ -46,29 +47,19 @@ export function fullRankingRanks(model: Scorer, cases: readonly EvalCase[], numI
     if (scores.length !== batch.length * width) {
       throw new ConfigError(`scoreAll returned ${scores.length} scores for ${batch.length} histories; expected ${batch.length * width} (numItems + 1 per history)`);
     }
-    for (let b = 0; b < batch.length; b++) {
-      const c = batch[b]!;
-      const row = scores.subarray(b * width, (b + 1) * width);
-      if (exclude !== 'none') {
-        const fill = exclude === 'zero' ? 0 : Number.NEGATIVE_INFINITY;
-        for (let i = 0; i < c.history.length; i++) row[c.history[i]!] = fill;
+    if (exclude !== 'none') {
+      const fill = exclude === 'zero' ? 0 : Number.NEGATIVE_INFINITY;
+      for (let b = 0; b < batch.length; b++) {
+        const h = batch[b]!.history;
+        for (let i = 0; i < h.length; i++) scores[b * width + h[i]!] = fill;
       }
-      ranks[start + b] = rankOf(row, c.target, 1, width);
     }
+    // Counting past every item is most of an evaluation on a large catalogue (Taobao: 53k items ×
+    // 47k users each epoch), so it runs as one kernel call per batch (native when built).
+    ranks.set(rankAmong(scores, width, Int32Array.from(batch, (c) => c.target), 1), start);
     options.progress?.step?.(options.label ?? 'ranking', Math.min(start + batchSize, cases.length), cases.length);
   }
   return ranks;
-}
-
-function rankOf(row: Float32Array, target: number, from: number, to: number): number {
-  const t = row[target]!;
-  let rank = 0;
-  if (Number.isNaN(t)) return to - from - 1;
-  for (let i = from; i < to; i++) {
-    const s = row[i]!;
-    if (s > t || (s === t && i < target)) rank++;
-  }
-  return rank;
 }
 
 /**

@@ -463,7 +463,10 @@ export class Sasrec implements SequenceNetwork {
     const n = histories.length;
     const V = this.numItems + 1;
     const L = this.maxLen;
-    const out = new Float32Array(n * V);
+    // One chunk of non-empty histories (an evaluation batch) returns the score matrix itself: no
+    // second n × V buffer and copy (53 MB a batch on Taobao).
+    let out: Float32Array | null = null;
+    const output = (): Float32Array => (out ??= new Float32Array(n * V));
     noGrad(() => {
       // Scores cover padding + real items; the mask token's row (if any) is input-only.
       const table = this.inputTable();
@@ -483,15 +486,20 @@ export class Sasrec implements SequenceNetwork {
           } else {
             // An empty history is the all-padding sequence at full length, as in the PyTorch reference.
             emptyScores ??= matmul(gatherRows(this.hidden(new Int32Array(L), 1, false, null, undefined, true).h, Int32Array.of(L - 1)), outEmb, { transB: true }).data;
-            out.set(emptyScores, (from + b) * V);
+            output().set(emptyScores, (from + b) * V);
           }
         }
         if (last.length === 0) continue;
         const scores = matmul(gatherRows(h, Int32Array.from(last)), outEmb, { transB: true }).data;
-        for (let i = 0; i < rowsOut.length; i++) out.set(scores.subarray(i * V, (i + 1) * V), rowsOut[i]! * V);
+        if (from === 0 && to === n && rowsOut.length === n) {
+          out = scores;
+          break;
+        }
+        const dst = output();
+        for (let i = 0; i < rowsOut.length; i++) dst.set(scores.subarray(i * V, (i + 1) * V), rowsOut[i]! * V);
       }
     });
-    return out;
+    return out ?? output();
   }
 }
 

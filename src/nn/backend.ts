@@ -26,7 +26,7 @@ let loaded = false;
 
 const REQUIRED: readonly string[] = [
   'gemm', 'layerNormFwd', 'layerNormBwd', 'attnFwd', 'attnBwd', 'attnPackedFwd', 'attnPackedBwd', 'dropoutFwd', 'dropoutBwd',
-  'geluFwd', 'geluBwd', 'gatherRows', 'scatterAddRows', 'crossEntropyFwd', 'crossEntropyBwd', 'adamStep', 'addBcast', 'mulBcast',
+  'geluFwd', 'geluBwd', 'gatherRows', 'scatterAddRows', 'crossEntropyFwd', 'crossEntropyBwd', 'rankAmong', 'adamStep', 'addBcast', 'mulBcast',
   'axpy', 'mulAcc', 'colSum', 'reluFwd', 'reluBwd', 'maskRowsFwd', 'maskRowsBwd', 'rowDotFwd', 'rowDotBwd', 'bceFwd', 'bceBwd',
   'gruStepFwd', 'gruStepBwd', 'setThreads', 'getThreads',
   'im2col', 'col2imAdd', 'toChannelMajor', 'fromChannelMajor', 'planeBiasAdd', 'planeBiasGrad', 'maxPool2dFwd', 'maxPool2dBwd', 'avgPool2dFwd', 'avgPool2dBwd', 'batchNorm2dStats', 'batchNorm2dFwd', 'batchNorm2dBwd', 'leakyReluFwd', 'leakyReluBwd',
@@ -92,6 +92,7 @@ function nativeKernels(addon: NativeAddon): Kernels {
     scatterAddRows: addon.scatterAddRows,
     crossEntropyFwd: addon.crossEntropyFwd,
     crossEntropyBwd: addon.crossEntropyBwd,
+    rankAmong: addon.rankAmong,
     adamStep: addon.adamStep,
     attnPackedFwd: addon.attnPackedFwd,
     attnPackedBwd: addon.attnPackedBwd,

@@ -8,7 +8,7 @@ export { normalParameter, uniformParameter, constantParameter } from './init.ts'
 export {
   matmul, linear, add, mul, scale, reshape, embedding, layerNorm, dropout, relu, gelu, tanh, sigmoid,
   maskRows, attention, attentionPacked, gru, gatherRows, rowDot, bceWithLogits, crossEntropy, sum, mean,
-  exp, sqrt, leakyRelu, concatColumns, spanActivation, spanLogSoftmax, perExampleNormTap, batchNorm,
+  exp, sqrt, leakyRelu, concatColumns, spanActivation, spanLogSoftmax, perExampleNormTap, batchNorm, rankAmong,
 } from './ops.ts';
 export type { AttentionOptions, PackedAttentionOptions, ColumnSpan, BatchNormOptions } from './ops.ts';
 export { Adam } from './optim.ts';

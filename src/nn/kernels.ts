@@ -98,6 +98,12 @@ export interface Kernels {
   scatterAddRows(src: Float32Array, ids: Int32Array, d: number, dst: Float32Array): void;
   /** Sum over rows of (logsumexp - logit[target]); lse[i] receives each row's logsumexp. */
   crossEntropyFwd(logits: Float32Array, targets: Int32Array, n: number, c: number, lse: Float32Array): number;
+  /**
+   * ranks[b] = 0-based rank of column targets[b] of row b of scores [targets.length, width] among
+   * columns from..width-1: the columns scoring higher plus the equal ones with a lower index (a
+   * stable descending sort's order); a NaN target score ranks last (width - from - 1).
+   */
+  rankAmong(scores: Float32Array, width: number, targets: Int32Array, from: number, ranks: Int32Array): void;
   /** dlogits += scale * (softmax - onehot). */
   crossEntropyBwd(logits: Float32Array, targets: Int32Array, lse: Float32Array, n: number, c: number, scale: number, dlogits: Float32Array): void;
   /**

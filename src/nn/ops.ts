@@ -915,3 +915,18 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, opts: BatchNor
   }
   return res;
 }
+
+/**
+ * For each row b of `scores` [targets.length, width]: the 0-based rank of column targets[b] among
+ * columns `from`..width-1 (higher scores first; equal scores in column order, as a stable sort
+ * gives; a NaN target score ranks last). Not an autograd op: evaluation's full ranking, run on the
+ * backend so that counting past 50k items per case is not a JavaScript loop.
+ */
+export function rankAmong(scores: Float32Array, width: number, targets: Int32Array, from = 0): Int32Array {
+  if (!Number.isInteger(width) || width < 1 || !Number.isInteger(from) || from < 0 || from > width) fail('rankAmong', `bad width ${width} / from ${from}`);
+  if (scores.length < targets.length * width) fail('rankAmong', `scores has ${scores.length} values, fewer than ${targets.length} rows of ${width}`);
+  for (const t of targets) if (!(t >= 0 && t < width)) fail('rankAmong', `target ${t} is outside 0..${width - 1}`);
+  const ranks = new Int32Array(targets.length);
+  kernels().rankAmong(scores, width, targets, from, ranks);
+  return ranks;
+}

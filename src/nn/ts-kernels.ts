@@ -508,6 +508,22 @@ export const tsKernels: Kernels = {
     return total;
   },
 
+  rankAmong(scores, width, targets, from, ranks) {
+    for (let b = 0; b < targets.length; b++) {
+      const o = b * width;
+      const target = targets[b]!;
+      const x = scores[o + target]!;
+      if (Number.isNaN(x)) {
+        ranks[b] = width - from - 1;
+        continue;
+      }
+      let count = 0;
+      for (let j = from; j < target; j++) if (scores[o + j]! >= x) count++;
+      for (let j = Math.max(from, target + 1); j < width; j++) if (scores[o + j]! > x) count++;
+      ranks[b] = count;
+    }
+  },
+
   crossEntropyBwd(logits, targets, lse, n, c, scale, dlogits) {
     for (let i = 0; i < n; i++) {
       const o = i * c;

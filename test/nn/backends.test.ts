@@ -196,6 +196,38 @@ describe('native and TypeScript backends agree', { skip: haveNative ? false : 'n
     assertClose(res[1]!, res[0]!, 1e-7, 1e-6, 'adam');
   });
 
+  it('rankAmong: the same ranks as a stable descending sort, ties, NaN, -Infinity and from included, on both backends', () => {
+    const rng = new Rng(9);
+    const width = 301;
+    const n = 40;
+    // Few distinct values, so ties are common; some -Infinity (excluded history) and NaN scores.
+    const scores = Float32Array.from({ length: n * width }, () => {
+      const u = rng.next();
+      return u < 0.05 ? Number.NEGATIVE_INFINITY : u < 0.07 ? Number.NaN : Math.floor(rng.next() * 25) / 5;
+    });
+    const targets = Int32Array.from({ length: n }, (_, b) => (b === 0 ? 0 : b === 1 ? width - 1 : rng.int(width)));
+    scores[3 * width + targets[3]!] = Number.NaN; // a NaN target ranks last
+    for (const from of [0, 1, 7]) {
+      const expected = Int32Array.from(targets, (t, b) => {
+        const row = Array.from(scores.subarray(b * width, (b + 1) * width));
+        if (Number.isNaN(row[t]!)) return width - from - 1;
+        // Stable sort by descending score (NaN last), then the target's position among columns from..width-1.
+        const order = Array.from({ length: width - from }, (_, i) => i + from).sort((x, y) => {
+          const a = row[x]!;
+          const c = row[y]!;
+          const key = (v: number) => (Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v);
+          return key(c) - key(a) || (Number.isNaN(a) ? 1 : 0) - (Number.isNaN(c) ? 1 : 0) || x - y;
+        });
+        return t < from ? order.filter((i) => row[i]! > row[t]!).length : order.indexOf(t);
+      });
+      for (const be of ['typescript', 'native'] as const) {
+        nn.useBackend(be);
+        assert.deepEqual(nn.rankAmong(scores, width, targets, from), expected, `${be}, from ${from}`);
+      }
+    }
+    assert.throws(() => nn.rankAmong(scores, width, Int32Array.of(width), 0), /outside/);
+  });
+
   it('same seed and thread count give identical native results', () => {
     nn.useBackend('native');
     const run = (): Float32Array => {
