@@ -282,8 +282,14 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   );
   // Units run elsewhere (queue workers): their results are in the store; reading them back runs
   // the same unit code, which finds each result stored and trains nothing.
+  // A unit another process held when its turn came (store locks) is asked again: its holder may
+  // have finished it meanwhile — the baseline whose snapshot the last arms waited for, typically.
   const records: LiftUnitRecord[] = [];
-  for (const unit of lift.units) records.push(ran.get(unit.key) ?? (await lift.runUnitRecord(unit, { ...unitOptions, claims: 'executor' })));
+  for (const unit of lift.units) {
+    const rec = ran.get(unit.key);
+    const again = rec?.outcome === 'pending' && executor.claims === 'store-locks';
+    records.push(rec && !again ? rec : await lift.runUnitRecord(unit, { ...unitOptions, claims: rec ? executor.claims : 'executor' }));
+  }
   return lift.aggregate(records);
 }
 
@@ -371,11 +377,12 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
   interface ArmPlan {
     readonly arm: ArmConfig | null;
     readonly trainFor: (seed: number, u: LiftUnitOptions) => Promise<ArmTrainView | 'pending'>;
-    readonly augmentation?: TrainingAugmentation;
+    /** Built on first use: an online transform is dry-run, so its pipeline must be bound by then. */
+    readonly augmentation: () => TrainingAugmentation | undefined;
     readonly model: ModelSpec;
   }
   const plans = new Map<string, ArmPlan>();
-  plans.set('baseline', { arm: null, trainFor: async () => ({ view: split.train, key: 'split.train', alignment: null }), model });
+  plans.set('baseline', { arm: null, trainFor: async () => ({ view: split.train, key: 'split.train', alignment: null }), augmentation: () => undefined, model });
 
   const runUnitRecord = async (unit: LiftUnit, u: LiftUnitOptions, afterEpoch?: EvaluateConfig['afterEpoch']): Promise<LiftUnitRecord> => {
     const plan = plans.get(unit.arm);
@@ -385,6 +392,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
     const { seed } = unit;
     if (plan.arm) await bindArm(plan.arm.name, uProgress, u.cancel);
     const made = await plan.trainFor(seed, u);
+    const augmentation = plan.augmentation();
     if (made === 'pending') {
       uProgress.line(`── ${unit.arm}, seed ${seed}: another worker is fitting its synthesizer and will train it; skipped here`);
       return { unit, outcome: 'pending', run: { pendingSeeds: [seed] }, view: split.train, alignment: null };
@@ -398,7 +406,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
         seeds: [seed],
         shareWithWorkers: u.claims === 'store-locks',
         exclude: config.exclude,
-        ...(plan.augmentation ? { augmentation: plan.augmentation } : {}),
+        ...(augmentation ? { augmentation } : {}),
         ...(config.epochs !== undefined ? { epochs: config.epochs } : {}),
         ...(config.patience !== undefined ? { patience: config.patience } : {}),
         out: join(o.out, 'arms', unit.arm),
@@ -421,7 +429,13 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
    * caches that run's weights right after the generator's epoch count as the generator. The
    * baseline unit's result is stored as usual, so the unit loop later finds it done. A baseline
    * that stops before that epoch leaves no snapshot, and the generator is trained as before.
+   * When another process sharing the folder holds that baseline run, this process does not wait
+   * here: the arms that need its snapshot are bound (and their runs started) after every other
+   * unit, by `awaitBaselineSnapshot`, so the process trains the other arms meanwhile.
    */
+  const snapshotGenerators = new Map<number, (SequenceGeneratorOptions & { readonly cacheDir: string })[]>();
+  /** Generators (by JSON key) another process's baseline run will give: their arms run last. */
+  const awaited = new Set<string>();
   const baselineRunsAsGenerators = async (): Promise<void> => {
     const wanted = new Map<string, SequenceGeneratorOptions & { readonly cacheDir: string }>();
     const cap = config.epochs ?? Number.POSITIVE_INFINITY;
@@ -436,27 +450,46 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
     }
     for (const seed of new Set([...wanted.values()].map((g) => g.seed))) {
       const forSeed = [...wanted.values()].filter((g) => g.seed === seed);
+      snapshotGenerators.set(seed, forSeed);
       progress.line(`generators: ${forSeed.length} generator(s) are the first ${forSeed.map((g) => g.epochs ?? 20).join('/')} epochs of the baseline's seed-${seed} run; it runs first and they are taken from it`);
-      const unit = { key: liftUnitKey('baseline', seed), arm: 'baseline', seed };
-      const snapshot: NonNullable<EvaluateConfig['afterEpoch']> = (_seed, epoch, rec, logs) => {
-        for (const g of forSeed) if (epoch === (g.epochs ?? 20)) cacheGeneratorSnapshot(split.train, g, rec, logs, `the baseline's seed-${seed} run after epoch ${epoch}`);
-      };
-      for (let first = true; ; first = false) {
-        // Ask for the run the first time and whenever nobody holds it any more: that trains it,
-        // takes it over from a process that died (claimRun), or finds it done.
-        if (first || !runHeldElsewhere(seedLockPath(join(o.out, 'arms', 'baseline'), seed))) {
-          const rec = await runUnitRecord(unit, { progress, claims: inProcessExecutor.claims, ...(o.cancel ? { cancel: o.cancel } : {}) }, snapshot);
-          if (rec.outcome === 'done') break;
-        }
-        if (forSeed.every((g) => generatorIsCached(split.train, g))) break;
-        // Another process sharing the folder holds this baseline run, and its snapshot will be the
-        // generator: wait for it rather than train the same epochs here (a run that stops early
-        // leaves no snapshot, and the generator is then trained as before).
-        if (first) progress.line(`generators: another process is training the baseline's seed-${seed} run; waiting for its epoch-${forSeed.map((g) => g.epochs ?? 20).join('/')} snapshot instead of training the same epochs here`);
-        await pauseForOtherWorkers({ pollMs: o.claimPollMs, cancel: o.cancel }, "another process's baseline run");
+      if (!(await awaitBaselineSnapshot(seed, { wait: false }))) {
+        for (const g of forSeed) awaited.add(JSON.stringify(g));
+        progress.line(`generators: another process is training the baseline's seed-${seed} run; the arms that need its epoch-${forSeed.map((g) => g.epochs ?? 20).join('/')} snapshot run after the others here, instead of training the same epochs again`);
       }
     }
   };
+  /**
+   * Runs (or finds done) the baseline's seed-`seed` run that gives the snapshot generators, and
+   * returns whether they are cached. With `wait`, a run another process holds is waited for — its
+   * snapshot will be the generator — and taken over if that process dies (claimRun); a run that
+   * stops before the snapshot epoch leaves the generator to be trained as before.
+   */
+  const awaitBaselineSnapshot = async (seed: number, o2: { wait: boolean; progress?: ProgressReporter; cancel?: CancelToken }): Promise<boolean> => {
+    const forSeed = snapshotGenerators.get(seed) ?? [];
+    const p = o2.progress ?? progress;
+    const cancel = o2.cancel ?? o.cancel;
+    const unit = { key: liftUnitKey('baseline', seed), arm: 'baseline', seed };
+    const snapshot: NonNullable<EvaluateConfig['afterEpoch']> = (_seed, epoch, rec, logs) => {
+      for (const g of forSeed) if (epoch === (g.epochs ?? 20) && !generatorIsCached(split.train, g)) cacheGeneratorSnapshot(split.train, g, rec, logs, `the baseline's seed-${seed} run after epoch ${epoch}`);
+    };
+    for (let first = true; ; first = false) {
+      // Ask for the run the first time and whenever nobody holds it any more: that trains it,
+      // takes it over from a process that died (claimRun), or finds it done.
+      if (first || !runHeldElsewhere(seedLockPath(join(o.out, 'arms', 'baseline'), seed))) {
+        const rec = await runUnitRecord(unit, { progress: p, claims: inProcessExecutor.claims, ...(cancel ? { cancel } : {}) }, snapshot);
+        if (rec.outcome === 'done') return true;
+      }
+      if (forSeed.every((g) => generatorIsCached(split.train, g))) return true;
+      if (!o2.wait) return false;
+      // Another process sharing the folder holds this baseline run, and its snapshot will be the
+      // generator: wait for it rather than train the same epochs here.
+      if (first) p.line(`generators: another process is training the baseline's seed-${seed} run; waiting for its epoch-${forSeed.map((g) => g.epochs ?? 20).join('/')} snapshot instead of training the same epochs here`);
+      await pauseForOtherWorkers({ pollMs: o.claimPollMs, cancel }, "another process's baseline run");
+    }
+  };
+  /** Whether an arm's pipelines need a generator another process's baseline run is still to give. */
+  const waitsForSnapshot = (name: string): boolean =>
+    armPipelines(name).some((pl) => declaredModels(pl, { cacheDir: generatorCache }).some((g) => awaited.has(JSON.stringify({ ...g, cacheDir: generatorCache })) && !generatorIsCached(split.train, g)));
   // Under a queue (sharedFits 'jobs') each distinct model is a fit job of its own that runs before
   // the arms' units, and a unit binds its arm's pipelines by loading them from the store.
   const armPipelines = (name: string): Pipeline[] => {
@@ -469,6 +502,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
     let done = bound.get(name);
     if (!done) {
       done = (async () => {
+        if (waitsForSnapshot(name)) for (const seed of snapshotGenerators.keys()) await awaitBaselineSnapshot(seed, { wait: true, progress: p, ...(cancel ? { cancel } : {}) });
         for (const pipeline of armPipelines(name)) await fitPipelineGenerators(pipeline, split.train, { cacheDir: generatorCache, progress: p, ...(cancel ? { cancel } : {}) });
       })();
       done.catch(() => bound.delete(name));
@@ -489,7 +523,8 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
       }
     }
   } else {
-    for (const arm of config.arms) await bindArm(arm.name, progress, o.cancel);
+    // Arms waiting for another process's baseline snapshot are bound when their units run (last).
+    for (const arm of config.arms) if (!waitsForSnapshot(arm.name)) await bindArm(arm.name, progress, o.cancel);
   }
   endStage('pipelines and generators');
 
@@ -548,16 +583,23 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
       const warmup = synth?.pretrain ? pretrainWarmup(aligned.view, split.train.numUsers, synth.pretrain) : undefined;
       return { view: aligned.view, alignment: aligned.alignment, key: JSON.stringify({ ...(made.key as object), keepOriginal: arm.keepOriginal, align: arm.align, keepShare: arm.keepShare, seed }), ...(aligned.weights ? { weights: aligned.weights } : {}), ...(warmup ? { warmup } : {}) };
     };
-    const augmentation = trainingAugmentation(arm, p, split.train);
+    let augmentation: TrainingAugmentation | undefined | null = null;
+    const augmentationOnce = (): TrainingAugmentation | undefined => (augmentation === null ? (augmentation = trainingAugmentation(arm, p, split.train)) : augmentation);
+    // Checked now (a keepTargets transform that changes lengths fails before anything trains),
+    // except for arms whose generator another process's baseline run is still to give.
+    if (!waitsForSnapshot(arm.name)) augmentationOnce();
     // Contrastive views and keepTargets inputs with the mask operator need an input embedding for the mask token.
     const masks = (pl: Pipeline | undefined): boolean => pl !== undefined && pl.maskSteps().length > 0;
     const needsMask = model.model === 'sasrec' && (masks(p.contrastive) || (arm.online?.keepTargets === true && masks(p.online)));
     const base = armModelSpec(config, arm);
     const armModel = needsMask ? { ...base, config: { ...base.config, maskToken: true } } : base;
-    plans.set(arm.name, { arm, trainFor, ...(augmentation ? { augmentation } : {}), model: armModel });
+    plans.set(arm.name, { arm, trainFor, augmentation: augmentationOnce, model: armModel });
   }
 
-  const units: LiftUnit[] = [...plans.keys()].flatMap((arm) => seeds.map((seed) => ({ key: liftUnitKey(arm, seed), arm, seed })));
+  // Arms that wait for another process's baseline snapshot go last, so this process trains the
+  // others while that baseline runs.
+  const armOrder = [...plans.keys()].sort((a, b) => Number(waitsForSnapshot(a)) - Number(waitsForSnapshot(b)));
+  const units: LiftUnit[] = armOrder.flatMap((arm) => seeds.map((seed) => ({ key: liftUnitKey(arm, seed), arm, seed })));
 
   const aggregate = (records: readonly LiftUnitRecord[]): { arms: ArmSummary[]; table: string; pending?: string[] } => {
     const byKey = new Map(records.map((r) => [r.unit.key, r]));

@@ -353,6 +353,35 @@ test("a generator that is exactly the baseline's first epochs is taken from the 
   assert.ok(!lines2.some((l) => /generator\(s\) are the first/.test(l)));
 });
 
+test("a process whose baseline snapshot another process holds trains the arms that need no snapshot first, then waits for it", async () => {
+  const model = tinySasrec('ce');
+  const similarity = { kind: 'model-embedding', topK: 5, model: { epochs: 2, seed: 0, config: model.config, trainer: model.trainer } };
+  const config = parseExperimentConfig({
+    name: 'tiny-defer', data: { path: data }, model, seeds: 1, epochs: 3, patience: 10, bootstrap: { resamples: 100 },
+    arms: [
+      { name: 'neighbours', online: { pipeline: { version: 1, resources: { similarity }, steps: [{ op: 'substitute', ratio: 0.5 }] }, probability: 1, keepTargets: true } },
+      { name: 'itemcf', online: { pipeline: { version: 1, resources: { similarity: { kind: 'itemcf-iuf', topK: 5 } }, steps: [{ op: 'substitute', ratio: 0.5 }] }, probability: 1, keepTargets: true } },
+    ],
+  });
+  const out = join(tmp, 'out-defer');
+  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+  mkdirSync(join(out, 'arms', 'baseline', 'seeds'), { recursive: true });
+  writeFileSync(join(out, 'arms', 'baseline', 'seeds', 'seed0.lock'), String(holder.pid));
+  const lines: string[] = [];
+  const run = runLiftExperiment({ config, baseDir: tmp, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
+  const waiting = /another process is training the baseline's seed-0 run; waiting/;
+  for (let t = 0; t < 1000 && !lines.some((l) => waiting.test(l)); t++) await new Promise((r) => setTimeout(r, 20));
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.once('exit', r));
+  const r = await run;
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  assert.ok(at(/the arms that need its epoch-2 snapshot run after the others/) >= 0, lines.join('\n'));
+  assert.ok(at(/^── itemcf, seed 0/) >= 0 && at(/^── itemcf, seed 0/) < at(waiting), 'the arm without a snapshot trained while the baseline was held elsewhere');
+  assert.ok(at(/generator \(forward\): loaded .* \(the baseline's seed-0 run after epoch 2\)/) > at(waiting), 'the snapshot generator, once the baseline was taken over');
+  assert.equal(r.pending, undefined, 'the baseline taken over is asked again at the end: nothing pending');
+  assert.deepEqual(r.arms.map((a) => a.name), ['baseline', 'neighbours', 'itemcf']);
+});
+
 test("a 'model: downstream' generator is the experiment's own model, sampled softmax included: taken from the baseline's run and the same as spelling the model out", async () => {
   const tiny = tinySasrec('ce');
   const model = { ...tiny, config: { ...tiny.config, ceNegatives: 8 } };
