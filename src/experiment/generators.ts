@@ -15,7 +15,7 @@ import { ConfigError, fingerprintHash, silentProgress, type CancelToken, type Pr
 import { makeTrainView, type TrainView } from '../data/index.ts';
 import { readRunResult, writeRunResult } from './run-store.ts';
 import { createRecommender, NeuralRecommender, parseModelSpec, type EpochLog, type FitReport, type ModelSpec, type Recommender } from '../models/index.ts';
-import { itemsSeenIn, prefetchGreedy, similarityFromEmbeddings, type BoundGenerators, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline, type StepSpec } from '../augment/index.ts';
+import { itemsSeenIn, prefetchGreedy, similarityFromEmbeddings, type BoundGenerators, type ItemSimilarity, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline, type StepSpec } from '../augment/index.ts';
 
 export interface GeneratorModelSpec {
   readonly model?: 'sasrec' | 'gru4rec';
@@ -223,7 +223,7 @@ export interface PipelineGeneratorOptions {
 export async function fitPipelineGenerators(pipeline: Pipeline, train: TrainView, o: PipelineGeneratorOptions = {}): Promise<BoundGenerators> {
   const declared = pipeline.spec.resources?.generators;
   const similarity = pipeline.spec.resources?.similarity;
-  if (similarity?.kind === 'model-embedding') await fitEmbeddingSimilarity(pipeline, train, similarity.model, similarity.topK, o);
+  if (similarity?.kind === 'model-embedding') await fitItemSimilarity(pipeline, train, similarity.model, similarity.topK, o);
   if (!declared) return {};
   const out: Partial<Record<GenerationDirection, NextItemSampler>> = {};
   for (const dir of ['forward', 'reverse'] as const) {
@@ -256,14 +256,28 @@ function fitDeclaredModel(train: TrainView, direction: GenerationDirection, g: G
  * (cached like a forward generator with the same spec — one model serves both). Only items that
  * occur in `train` get or are neighbours, so an item first seen in validation/test is never drawn.
  */
-async function fitEmbeddingSimilarity(pipeline: Pipeline, train: TrainView, g: GeneratorResourceSpec, topK: number, o: PipelineGeneratorOptions): Promise<void> {
+async function fitItemSimilarity(pipeline: Pipeline, train: TrainView, g: GeneratorResourceSpec, topK: number, o: PipelineGeneratorOptions): Promise<void> {
+  // Arms that differ only in dose load the same pipeline file as separate pipelines: the neighbour
+  // table (30 s for Taobao's 53k items) is computed once per training view and model.
+  const key = JSON.stringify({ g, topK });
+  const known = embeddingSimilarities.get(train)?.get(key);
+  if (known) {
+    pipeline.bindSimilarity(train, known);
+    return;
+  }
   const rec = (await fitDeclaredModel(train, 'forward', g, o)).recommender;
   if (!(rec instanceof NeuralRecommender)) throw new ConfigError(`similarity model '${g.model}' has no item embeddings`, { field: 'resources.similarity.model' });
   const t0 = performance.now();
   const sim = similarityFromEmbeddings(rec.itemEmbeddings().data, { numItems: train.numItems, topK, train });
   pipeline.bindSimilarity(train, sim);
+  const forView = embeddingSimilarities.get(train) ?? new Map<string, ItemSimilarity>();
+  forView.set(key, sim);
+  embeddingSimilarities.set(train, forView);
   o.progress?.line(`similarity: cosine of the trained ${g.model} item embeddings, top ${topK} neighbours per item (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
 }
+
+/** Neighbour tables already computed in this process, by training view and (model, topK). */
+const embeddingSimilarities = new WeakMap<TrainView, Map<string, ItemSimilarity>>();
 
 /** Steps that receive the original training sequences (the first step, through compose / one_of / by_length), with the sequences each sees. */
 function stepsOnOriginals(step: StepSpec, seqs: Int32Array[]): { step: StepSpec; sequences: Int32Array[] }[] {

@@ -353,6 +353,20 @@ test("a generator that is exactly the baseline's first epochs is taken from the 
   assert.ok(!lines2.some((l) => /generator\(s\) are the first/.test(l)));
 });
 
+test('arms that share an embedding-neighbour model compute its neighbour table once per process', async () => {
+  const model = tinySasrec('ce');
+  const similarity = { kind: 'model-embedding', topK: 5, model: { epochs: 2, seed: 0, config: model.config, trainer: model.trainer } };
+  const pipeline = { version: 1, resources: { similarity }, steps: [{ op: 'substitute', ratio: 0.5 }] };
+  const config = parseExperimentConfig({
+    name: 'tiny-shared-table', data: { path: data }, model, seeds: 1, epochs: 2, patience: 10, bootstrap: { resamples: 100 },
+    arms: [{ name: 'half', online: { pipeline, probability: 0.5, keepTargets: true } }, { name: 'quarter', online: { pipeline, probability: 0.25, keepTargets: true } }],
+  });
+  const lines: string[] = [];
+  const r = await runLiftExperiment({ config, baseDir: tmp, out: join(tmp, 'out-shared-table'), progress: { line: (l) => void lines.push(l) } });
+  assert.equal(lines.filter((l) => /^similarity: cosine of the trained sasrec item embeddings/.test(l)).length, 1, lines.join('\n'));
+  assert.deepEqual(r.arms.map((a) => a.name), ['baseline', 'half', 'quarter']);
+});
+
 test("a process whose baseline snapshot another process holds trains the arms that need no snapshot first, then waits for it", async () => {
   const model = tinySasrec('ce');
   const similarity = { kind: 'model-embedding', topK: 5, model: { epochs: 2, seed: 0, config: model.config, trainer: model.trainer } };
