@@ -281,9 +281,9 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
     lift.fits,
   );
   // Units run elsewhere (queue workers): their results are in the store; reading them back runs
-  // the same unit code, which finds each result stored and trains nothing.
-  // A unit another process held when its turn came (store locks) is asked again: its holder may
-  // have finished it meanwhile — the baseline whose snapshot the last arms waited for, typically.
+  // the same unit code, which finds each result stored and trains nothing. A unit another process
+  // held when its turn came (store locks) is asked again: its holder may have finished it
+  // meanwhile — typically the baseline whose snapshot this process's last arms waited for.
   const records: LiftUnitRecord[] = [];
   for (const unit of lift.units) {
     const rec = ran.get(unit.key);
@@ -489,7 +489,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
   };
   /** Whether an arm's pipelines need a generator another process's baseline run is still to give. */
   const waitsForSnapshot = (name: string): boolean =>
-    armPipelines(name).some((pl) => declaredModels(pl, { cacheDir: generatorCache }).some((g) => awaited.has(JSON.stringify({ ...g, cacheDir: generatorCache })) && !generatorIsCached(split.train, g)));
+    armPipelines(name).some((pl) => declaredModels(pl, { cacheDir: generatorCache }).some((g) => awaited.has(JSON.stringify(g)) && !generatorIsCached(split.train, g)));
   // Under a queue (sharedFits 'jobs') each distinct model is a fit job of its own that runs before
   // the arms' units, and a unit binds its arm's pipelines by loading them from the store.
   const armPipelines = (name: string): Pipeline[] => {
