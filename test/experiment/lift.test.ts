@@ -353,6 +353,24 @@ test("a generator that is exactly the baseline's first epochs is taken from the 
   assert.ok(!lines2.some((l) => /generator\(s\) are the first/.test(l)));
 });
 
+/**
+ * Runs the experiment while "another process" — a live pid — holds the baseline's seed-0 run lock in
+ * `out`; the holder dies once the experiment logs that it waits for that run's snapshot. Returns the
+ * result and the progress lines.
+ */
+async function runWhileBaselineHeldElsewhere(config: ReturnType<typeof parseExperimentConfig>, out: string, tries: number) {
+  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+  mkdirSync(join(out, 'arms', 'baseline', 'seeds'), { recursive: true });
+  writeFileSync(join(out, 'arms', 'baseline', 'seeds', 'seed0.lock'), String(holder.pid));
+  const lines: string[] = [];
+  const run = runLiftExperiment({ config, baseDir: tmp, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
+  for (let t = 0; t < tries && !lines.some((l) => WAITING_FOR_BASELINE.test(l)); t++) await new Promise((r) => setTimeout(r, 20));
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.once('exit', r));
+  return { r: await run, lines };
+}
+const WAITING_FOR_BASELINE = /another process is training the baseline's seed-0 run; waiting/;
+
 test('arms that share an embedding-neighbour model compute its neighbour table once per process', async () => {
   const model = tinySasrec('ce');
   const similarity = { kind: 'model-embedding', topK: 5, model: { epochs: 2, seed: 0, config: model.config, trainer: model.trainer } };
@@ -377,17 +395,8 @@ test("a process whose baseline snapshot another process holds trains the arms th
       { name: 'itemcf', online: { pipeline: { version: 1, resources: { similarity: { kind: 'itemcf-iuf', topK: 5 } }, steps: [{ op: 'substitute', ratio: 0.5 }] }, probability: 1, keepTargets: true } },
     ],
   });
-  const out = join(tmp, 'out-defer');
-  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
-  mkdirSync(join(out, 'arms', 'baseline', 'seeds'), { recursive: true });
-  writeFileSync(join(out, 'arms', 'baseline', 'seeds', 'seed0.lock'), String(holder.pid));
-  const lines: string[] = [];
-  const run = runLiftExperiment({ config, baseDir: tmp, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
-  const waiting = /another process is training the baseline's seed-0 run; waiting/;
-  for (let t = 0; t < 1000 && !lines.some((l) => waiting.test(l)); t++) await new Promise((r) => setTimeout(r, 20));
-  holder.kill('SIGKILL');
-  await new Promise((r) => holder.once('exit', r));
-  const r = await run;
+  const { r, lines } = await runWhileBaselineHeldElsewhere(config, join(tmp, 'out-defer'), 1000);
+  const waiting = WAITING_FOR_BASELINE;
   const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
   assert.ok(at(/the arms that need its epoch-2 snapshot run after the others/) >= 0, lines.join('\n'));
   assert.ok(at(/^── itemcf, seed 0/) >= 0 && at(/^── itemcf, seed 0/) < at(waiting), 'the arm without a snapshot trained while the baseline was held elsewhere');
@@ -429,19 +438,8 @@ test("a second process sharing the folder waits for the baseline run another pro
     name: 'tiny-reuse', data: { path: data }, model, seeds: 1, epochs: 3, patience: 10, bootstrap: { resamples: 100 },
     arms: [{ name: 'neighbours', online: { pipeline: { version: 1, resources: { similarity }, steps: [{ op: 'substitute', ratio: 0.5 }] }, probability: 1, keepTargets: true } }],
   });
-  const out = join(tmp, 'out-wait');
-  // "Another process": a live pid holding the baseline's seed-0 lock.
-  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
-  mkdirSync(join(out, 'arms', 'baseline', 'seeds'), { recursive: true });
-  writeFileSync(join(out, 'arms', 'baseline', 'seeds', 'seed0.lock'), String(holder.pid));
-  const lines: string[] = [];
-  const run = runLiftExperiment({ config, baseDir: tmp, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
-  const waiting = /another process is training the baseline's seed-0 run; waiting/;
-  for (let t = 0; t < 250 && !lines.some((l) => waiting.test(l)); t++) await new Promise((r) => setTimeout(r, 20));
-  holder.kill('SIGKILL');
-  await new Promise((r) => holder.once('exit', r));
-  const r = await run;
-  assert.ok(lines.some((l) => waiting.test(l)), lines.join('\n'));
+  const { r, lines } = await runWhileBaselineHeldElsewhere(config, join(tmp, 'out-wait'), 250);
+  assert.ok(lines.some((l) => WAITING_FOR_BASELINE.test(l)), lines.join('\n'));
   assert.ok(!lines.some((l) => /generator \(forward\): epoch/.test(l)), 'the generator is not trained on its own while the baseline run is held elsewhere');
   assert.ok(lines.some((l) => /generator \(forward\): loaded .* \(the baseline's seed-0 run after epoch 2\)/.test(l)), 'the run taken over gives the snapshot');
   assert.equal(r.pending, undefined);
