@@ -199,6 +199,9 @@ export function heldRunsUnder(folder: string): string[] {
 export async function pauseForOtherWorkers(o: { readonly pollMs?: number | undefined; readonly cancel?: CancelToken | undefined }, waitingFor: string): Promise<void> {
   if (o.cancel?.cancelled) throw new InterruptedError(`interrupted while waiting for ${waitingFor}`);
   await sleep(o.pollMs ?? 15_000);
+  // Ctrl-C during the sleep stops the wait here: the caller would otherwise go on to its next step
+  // (a recipe phase retried and a run resumed after the user asked to stop).
+  if (o.cancel?.cancelled) throw new InterruptedError(`interrupted while waiting for ${waitingFor}`);
 }
 
 /** A claimed run: release() removes the lock file (idempotent). */

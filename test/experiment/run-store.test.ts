@@ -136,3 +136,12 @@ test('claimRun: processes taking over a dead holder\'s lock at once: exactly one
     }
   }
 });
+
+test('a wait for other workers stops when Ctrl-C comes during its sleep, not one step later', async () => {
+  const { CancelToken, InterruptedError } = await import('../../src/core/index.ts');
+  const { pauseForOtherWorkers } = await import('../../src/experiment/run-store.ts');
+  const cancel = new CancelToken();
+  setTimeout(() => cancel.cancel(), 10);
+  await assert.rejects(pauseForOtherWorkers({ pollMs: 50, cancel }, 'a held run'), (e: unknown) => e instanceof InterruptedError && /a held run/.test(e.message));
+  await pauseForOtherWorkers({ pollMs: 1, cancel: new CancelToken() }, 'nothing'); // not cancelled: returns
+});
