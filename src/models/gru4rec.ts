@@ -22,7 +22,7 @@ import {
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
 import { type SideInfoConfig, type SideInfoFusion, fusionFromConfig, normalizeSideInfo, sideInfoConfigSchema } from './side-info.ts';
 import {
-  CE_NEGATIVES_NEED_CE, type SequenceLoss, arange, ceNegativesNeedCe, ceNegativesSchema, drawCeNegatives, padHistories, pickNegatives, rowWeights, sequenceLoss,
+  type SequenceLoss, arange, ceNegativesNeedCe, ceNegativesSchema, drawCeNegatives, padHistories, pickNegatives, rowWeights, sequenceLoss,
   sequenceLossSchema, targetRows,
 } from './sasrec.ts';
 
@@ -56,7 +56,7 @@ export const gru4recConfigSchema = z
     ceNegatives: ceNegativesSchema,
   })
   .strict()
-  .refine(ceNegativesNeedCe, CE_NEGATIVES_NEED_CE);
+  .refine(...ceNegativesNeedCe);
 
 export function parseGru4recConfig(cfg: Record<string, unknown>): Gru4recConfig {
   const c = parseWithSchema(gru4recConfigSchema, cfg);
@@ -148,7 +148,9 @@ export class Gru4rec implements SequenceNetwork {
     const n = histories.length;
     const V = this.numItems + 1;
     const L = this.maxLen;
-    const out = new Float32Array(n * V);
+    // A single chunk (an evaluation batch) returns the score matrix itself, without a second
+    // n × V buffer and copy, as SASRec's scoreNext does.
+    let out: Float32Array | null = null;
     noGrad(() => {
       const table = this.inputTable();
       const outEmb = this.outputTable(table);
@@ -158,10 +160,15 @@ export class Gru4rec implements SequenceNetwork {
         const h = this.hidden(padHistories(histories, from, to, L), B, false, null, table);
         const last = new Int32Array(B);
         for (let b = 0; b < B; b++) last[b] = b * L + L - 1;
-        out.set(matmul(gatherRows(h, last), outEmb, { transB: true }).data, from * V);
+        const scores = matmul(gatherRows(h, last), outEmb, { transB: true }).data;
+        if (from === 0 && to === n) {
+          out = scores;
+          break;
+        }
+        (out ??= new Float32Array(n * V)).set(scores, from * V);
       }
     });
-    return out;
+    return out ?? new Float32Array(0);
   }
 }
 

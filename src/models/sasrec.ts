@@ -72,9 +72,11 @@ export const sequenceLossSchema = z.enum(['bce', 'ce'], { error: "must be 'bce' 
  */
 export const ceNegativesSchema = z.number().int({ error: 'must be an integer >= 0' }).min(0, { error: 'must be an integer >= 0' }).default(0);
 
-/** The check both sequence networks run: a sampled softmax only makes sense for the softmax loss. */
-export const ceNegativesNeedCe = (c: { loss: SequenceLoss; ceNegatives: number }): boolean => c.ceNegatives === 0 || c.loss === 'ce';
-export const CE_NEGATIVES_NEED_CE = { message: "ceNegatives is only used with loss 'ce'", path: ['ceNegatives'] };
+/** The rule both sequence networks' schemas refine with: a sampled softmax only makes sense for the softmax loss. */
+export const ceNegativesNeedCe: [(c: { loss: SequenceLoss; ceNegatives: number }) => boolean, { message: string; path: string[] }] = [
+  (c) => c.ceNegatives === 0 || c.loss === 'ce',
+  { message: "ceNegatives is only used with loss 'ce'", path: ['ceNegatives'] },
+];
 
 export function parseLoss(cfg: Record<string, unknown>, def: SequenceLoss): SequenceLoss {
   const v = cfg.loss ?? def;
@@ -99,7 +101,7 @@ export const sasrecConfigSchema = z
   })
   .strict()
   .refine((c) => c.hidden % c.heads === 0, { message: 'hidden must be divisible by heads', path: ['heads'] })
-  .refine(ceNegativesNeedCe, CE_NEGATIVES_NEED_CE);
+  .refine(...ceNegativesNeedCe);
 
 export function parseSasrecConfig(cfg: Record<string, unknown>): SasrecConfig {
   const c = parseWithSchema(sasrecConfigSchema, cfg);
