@@ -174,8 +174,11 @@ export function queueExecutor(o: QueueExecutorOptions): UnitExecutor {
               progress.line(j.fit ? `[${j.name}] done` : `[${j.name}] done (${++finished}/${unitJobs.length})`);
             } else if (state === 'failed') {
               open.delete(id);
-              failures.push({ job: j.name, reason: job.failedReason ?? 'unknown' });
-              progress.line(`[${j.name}] failed: ${job.failedReason}`);
+              // The job was read before its state: one that failed in between has no reason in that
+              // copy (seen on a loaded machine as "unknown"); a copy read after the state has it.
+              const reason = (await queue.getJob(id))?.failedReason ?? job.failedReason ?? 'unknown';
+              failures.push({ job: j.name, reason });
+              progress.line(`[${j.name}] failed: ${reason}`);
             }
           }
           if (missingFits.length + missingUnits.length > 0) {
