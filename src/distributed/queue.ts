@@ -75,6 +75,15 @@ interface Followed {
 
 const FINISHED = new Set(['completed', 'failed']);
 
+/**
+ * The reason a job found 'failed' failed. A job read before its state may have failed in between,
+ * and that copy has no reason yet (seen on a loaded machine as "unknown"); state and reason are
+ * written together, so a copy read after the state has it.
+ */
+export async function failedReasonAfterState(queue: Queue, id: string, readBefore: { failedReason?: string }): Promise<string> {
+  return (await queue.getJob(id))?.failedReason ?? readBefore.failedReason ?? 'unknown';
+}
+
 export function queueExecutor(o: QueueExecutorOptions): UnitExecutor {
   return {
     claims: 'executor',
@@ -174,9 +183,7 @@ export function queueExecutor(o: QueueExecutorOptions): UnitExecutor {
               progress.line(j.fit ? `[${j.name}] done` : `[${j.name}] done (${++finished}/${unitJobs.length})`);
             } else if (state === 'failed') {
               open.delete(id);
-              // The job was read before its state: one that failed in between has no reason in that
-              // copy (seen on a loaded machine as "unknown"); a copy read after the state has it.
-              const reason = (await queue.getJob(id))?.failedReason ?? job.failedReason ?? 'unknown';
+              const reason = await failedReasonAfterState(queue, id, job);
               failures.push({ job: j.name, reason });
               progress.line(`[${j.name}] failed: ${reason}`);
             }

@@ -18,7 +18,7 @@ import { ConfigError, isSamplifyError, InterruptedError, silentProgress, CancelT
 import { prepareLiftExperiment, prepareSearchExperiment, StoreError, type UnitExecutor, type UnitOutcome, type WorkUnit } from '../experiment/index.ts';
 import { defaultMirrorRoot, openSharedStore, type OpenedStore } from './stores.ts';
 import { experimentKindOf, parseJob, readStoredExperiment, type FitJob, type ReleaseJob, type UnitJob } from './jobs.ts';
-import { DEFAULT_QUEUE_NAME, JOB_OPTIONS, type JobProgress } from './queue.ts';
+import { DEFAULT_QUEUE_NAME, JOB_OPTIONS, failedReasonAfterState, type JobProgress } from './queue.ts';
 import { redactRedisUrl, redactSecrets, redisConnection } from './redis.ts';
 
 export interface WorkerOptions {
@@ -137,10 +137,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
         const fit = await queue.getJob(id);
         if (!fit) return { id, state: 'missing', name: id, reason: 'unknown' };
         const state = await fit.getState();
-        // The job was read before its state: a fit that failed in between has no reason in that
-        // copy yet. The state and the reason are written together, so a copy read after the
-        // state has it.
-        const reason = state === 'failed' ? ((await queue.getJob(id))?.failedReason ?? fit.failedReason ?? 'unknown') : (fit.failedReason ?? 'unknown');
+        const reason = state === 'failed' ? await failedReasonAfterState(queue, id, fit) : (fit.failedReason ?? 'unknown');
         return { id, state, name: fit.name, reason };
       }),
     );
