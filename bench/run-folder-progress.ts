@@ -16,8 +16,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../src/core/index.ts';
-import { combineSeeds, defaultMetrics, pairedBootstrapCI, pairedTTest, relativeLift } from '../src/eval/index.ts';
+import { defaultMetrics, pairedBootstrapCI, pairedTTest, relativeLift } from '../src/eval/index.ts';
 import { readCheckpoint } from '../src/nn/index.ts';
+import { perUserTestMetric } from '../src/experiment/index.ts';
 import { arg } from './args.ts';
 
 const folder = arg('folder', '');
@@ -55,10 +56,7 @@ const runs = readdirSync(join(folder, 'arms')).sort().flatMap((arm) => {
 const perUserTest = (arm: string, seeds: readonly number[]): Float64Array => {
   const spec = defaultMetrics().find((m) => m.name === metricName);
   if (!spec) throw new Error(`unknown metric ${metricName}`);
-  return combineSeeds(seeds.map((seed) => {
-    const ranks = JSON.parse(readFileSync(join(folder, 'arms', arm, 'ranks', `seed${seed}.json`), 'utf8')) as { test: number[] };
-    return Float64Array.from(ranks.test, (r) => spec.fromRank(r));
-  }));
+  return perUserTestMetric(join(folder, 'arms', arm), seeds, spec);
 };
 const finishedSeeds = (arm: string): number[] => runs.filter((r) => r.arm === arm && r.finished).map((r) => r.seed);
 let paired: null | { arm: string; metric: string; seeds: number[]; baseline: number; treated: number; lift: number; tTest: ReturnType<typeof pairedTTest>; bootstrap: ReturnType<typeof pairedBootstrapCI> } = null;

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, basename } from 'node:path';
 import { CancelToken, ConfigError, DataValidationError, peakRssMiB, silentProgress, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { leaveOneOutSplit, loadDataset, makeTrainView, type DataFormat, type EvalCase, type LoadOptions, type ReadReport, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
-import { DEFAULT_HISTORY_EXCLUSION, defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type SampledCandidates } from '../eval/index.ts';
+import { combineSeeds, DEFAULT_HISTORY_EXCLUSION, defaultMetrics, meanStdByMetric, drawSampledCandidates, fullRankingRanks, metricsFromRanks, ndcgAtK, hitRateAtK, sampledRanks, type HistoryExclusion, type MetricSpec, type SampledCandidates } from '../eval/index.ts';
 import { createRecommender, type ModelSpec, type EpochLog, type Recommender, type TrainingAugmentation, type TrainingWarmup } from '../models/index.ts';
 import { backendInfo } from '../nn/index.ts';
 import { rejectionCounts, reportRejections } from './read-summary.ts';
@@ -252,6 +253,19 @@ export async function evaluateOnSplit(prepared: PreparedData, config: Omit<Evalu
   };
   writeJsonAtomic(join(config.out, 'results.json'), result);
   return result;
+}
+
+/**
+ * Each test user's `metric` averaged over `seeds`, from the ranks an evaluation stored under
+ * `runDir/ranks/` — the per-user vector that paired tests compare (in test-case order).
+ */
+export function perUserTestMetric(runDir: string, seeds: readonly number[], metric: MetricSpec): Float64Array {
+  return combineSeeds(
+    seeds.map((seed) => {
+      const ranks = JSON.parse(readFileSync(join(runDir, 'ranks', `seed${seed}.json`), 'utf8')) as { test: number[] };
+      return Float64Array.from(ranks.test, (r) => metric.fromRank(r));
+    }),
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-export { runEvaluation, evaluateOnSplit, fmtMetrics, historiesView } from './evaluate.ts';
+export { runEvaluation, evaluateOnSplit, fmtMetrics, historiesView, perUserTestMetric } from './evaluate.ts';
 export type { PreparedData } from './evaluate.ts';
 export type { EvaluateConfig, EvaluateResult, SeedResult } from './evaluate.ts';
 export { runBenchmark, benchmarkTable, BEAUTY_ANCHORS, BENCHMARK_MODELS, defaultBeautyPath } from './benchmark.ts';

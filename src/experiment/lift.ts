@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CancelToken, ConfigError, peakRssMiB, Rng, silentProgress, writeFileAtomic, writeJsonAtomic, type ProgressReporter } from '../core/index.ts';
 import { itemPopularity, leaveOneOutSplit, loadDataset, makeTrainView, sessionSplit, type SequenceDataset, type SequentialSplit, type TrainView } from '../data/index.ts';
@@ -9,7 +8,6 @@ import {
   relativeLift,
   pairedTTest,
   pairedBootstrapCI,
-  combineSeeds,
   segmentByHistoryLength,
   segmentByTargetPopularity,
   segmentedLift,
@@ -19,7 +17,7 @@ import {
 import { expandTrainViewDetailed, loadPipeline, maskToken, type ItemAttributes, type Pipeline } from '../augment/index.ts';
 import { createSequenceSynthesizer } from '../synth/index.ts';
 import type { ModelSpec, TrainingAugmentation, TrainingWarmup, SequenceTransform } from '../models/index.ts';
-import { evaluateOnSplit, seedLockPath, type EvaluateConfig, type EvaluateResult } from './evaluate.ts';
+import { evaluateOnSplit, perUserTestMetric, seedLockPath, type EvaluateConfig, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
 import { claimRun, inProcessExecutor, pauseForOtherWorkers, readRunResult, runHeldElsewhere, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
 import { cacheGeneratorSnapshot, declaredModels, fitPipelineGenerators, fitSequenceGenerator, generatorCacheName, generatorIsCached, generatorIsPrefixOf, type SequenceGeneratorOptions } from './generators.ts';
@@ -660,13 +658,7 @@ function aggregateLift(
 
   const specs = defaultMetrics();
   const spec = specs.find((s) => s.name === config.metric)!;
-  const perUser = (name: string, which: MetricSpec): Float64Array =>
-    combineSeeds(
-      seeds.map((seed) => {
-        const ranks = JSON.parse(readFileSync(join(o.out, 'arms', name, 'ranks', `seed${seed}.json`), 'utf8')) as { test: number[] };
-        return Float64Array.from(ranks.test, (r) => which.fromRank(r));
-      }),
-    );
+  const perUser = (name: string, which: MetricSpec): Float64Array => perUserTestMetric(join(o.out, 'arms', name), seeds, which);
   const histLabels = segmentByHistoryLength(Int32Array.from(split.test, (c) => c.history.length));
   const popLabels = segmentByTargetPopularity(Int32Array.from(split.test, (c) => c.target), itemPopularity(split.train));
   const baseVec = perUser('baseline', spec);
