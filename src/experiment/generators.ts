@@ -38,7 +38,7 @@ export interface SequenceGeneratorOptions {
 
 /** A NextItemSampler backed by a trained model, with where it came from. */
 export interface FittedGenerator extends NextItemSampler {
-  readonly recommender: Recommender;
+  readonly recommender: NeuralRecommender;
   /** True when the model was loaded from the cache instead of trained. */
   readonly fromCache: boolean;
   /** The cache folder holding the model, when cached. */
@@ -80,10 +80,6 @@ function resolvedSpec(o: SequenceGeneratorOptions): { model: 'sasrec' | 'gru4rec
   return { model, config: { loss: 'ce', ...o.model?.config }, trainer: { ...o.model?.trainer }, epochs };
 }
 
-/**
- * Trains (or loads from the cache) a next-item model on `train` — reversed for 'reverse' — and
- * returns it as a sampler whose `allowed` items are those occurring in `train`.
- */
 /** Where a generator with these options is cached, and the record that confirms it. */
 function generatorCacheEntry(train: TrainView, o: SequenceGeneratorOptions): { spec: ReturnType<typeof resolvedSpec>; keyObj: Record<string, unknown>; key: string; dir: string | undefined; meta: string | undefined } {
   const spec = resolvedSpec(o);
@@ -174,6 +170,10 @@ export function cacheGeneratorSnapshot(train: TrainView, o: SequenceGeneratorOpt
   writeRunResult(meta!, keyObj, { key, seconds: logs.reduce((t, l) => t + l.seconds, 0), epochs: logs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds })), from });
 }
 
+/**
+ * Trains (or loads from the cache) a next-item model on `train` — reversed for 'reverse' — and
+ * returns it as a sampler whose `allowed` items are those occurring in `train`.
+ */
 export async function fitSequenceGenerator(train: TrainView, o: SequenceGeneratorOptions): Promise<FittedGenerator> {
   const entry = generatorCacheEntry(train, o);
   const { spec, keyObj, key, dir, meta } = entry;

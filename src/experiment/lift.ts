@@ -15,7 +15,7 @@ import {
   type MetricSpec,
 } from '../eval/index.ts';
 import { expandTrainViewDetailed, loadPipeline, maskToken, type ItemAttributes, type Pipeline } from '../augment/index.ts';
-import { createSequenceSynthesizer } from '../synth/index.ts';
+import { createSequenceSynthesizer, isNetworkBacked } from '../synth/index.ts';
 import type { ModelSpec, TrainingAugmentation, TrainingWarmup, SequenceTransform } from '../models/index.ts';
 import { evaluateOnSplit, perUserTestMetric, seedLockPath, type EvaluateConfig, type EvaluateResult } from './evaluate.ts';
 import { reportRejections } from './read-summary.ts';
@@ -434,6 +434,13 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
   const snapshotGenerators = new Map<number, (SequenceGeneratorOptions & { readonly cacheDir: string })[]>();
   /** Generators (by JSON key) another process's baseline run will give: their arms run last. */
   const awaited = new Set<string>();
+  /** The network a synthesizer trains (an autoregressive one's), as the generator that is the same model; null for the others. */
+  const synthesizerNetwork = (synth: NonNullable<ArmConfig['synthesize']>, seed: number): (SequenceGeneratorOptions & { readonly cacheDir: string }) | null => {
+    const s = createSequenceSynthesizer(synth.model, synth.config);
+    if (!isNetworkBacked(s)) return null;
+    const n = s.network;
+    return { direction: 'forward', model: { model: n.model, config: n.config, trainer: n.trainer }, seed, epochs: n.epochs, cacheDir: generatorCache };
+  };
   const baselineRunsAsGenerators = async (): Promise<void> => {
     const wanted = new Map<string, SequenceGeneratorOptions & { readonly cacheDir: string }>();
     const cap = config.epochs ?? Number.POSITIVE_INFINITY;
@@ -444,6 +451,13 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
           const epochs = g.epochs ?? 20;
           if (seeds.includes(g.seed) && epochs <= cap && generatorIsPrefixOf(g, model) && !generatorIsCached(split.train, g)) wanted.set(JSON.stringify(g), { ...g, cacheDir: generatorCache });
         }
+      }
+    }
+    // An autoregressive synthesizer's network is such a generator too.
+    for (const arm of config.arms) {
+      for (const seed of arm.synthesize ? seeds : []) {
+        const g = synthesizerNetwork(arm.synthesize!, seed);
+        if (g && g.epochs! <= cap && generatorIsPrefixOf(g, model) && !generatorIsCached(split.train, g)) wanted.set(JSON.stringify(g), g);
       }
     }
     for (const seed of new Set([...wanted.values()].map((g) => g.seed))) {
@@ -486,8 +500,12 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
     }
   };
   /** Whether an arm's pipelines need a generator another process's baseline run is still to give. */
-  const waitsForSnapshot = (name: string): boolean =>
-    armPipelines(name).some((pl) => declaredModels(pl, { cacheDir: generatorCache }).some((g) => awaited.has(JSON.stringify(g)) && !generatorIsCached(split.train, g)));
+  const waitsForSnapshot = (name: string): boolean => {
+    const synth = config.arms.find((a) => a.name === name)?.synthesize;
+    const networks = synth ? seeds.flatMap((seed) => synthesizerNetwork(synth, seed) ?? []) : [];
+    const models = [...armPipelines(name).flatMap((pl) => declaredModels(pl, { cacheDir: generatorCache })), ...networks];
+    return models.some((g) => awaited.has(JSON.stringify(g)) && !generatorIsCached(split.train, g));
+  };
   // Under a queue (sharedFits 'jobs') each distinct model is a fit job of its own that runs before
   // the arms' units, and a unit binds its arm's pipelines by loading them from the store.
   const armPipelines = (name: string): Pipeline[] => {
@@ -557,7 +575,15 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
           if (again) return { samples: { augmented: again }, key: { synthesize: synth } };
           // Fitted on the training view only, so no validation/test interaction can be learned.
           const synthesizer = createSequenceSynthesizer(synth.model, synth.config);
-          const fit = await synthesizer.fit(split.train, { seed, progress: uProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
+          const network = synthesizerNetwork(synth, seed);
+          let fit: { readonly seconds: number; readonly sequences: number };
+          if (network && isNetworkBacked(synthesizer)) {
+            // Its network is a generator like any other: cached under generators/, shared, and
+            // taken from the baseline's run when it is that run's first epochs.
+            if (awaited.has(JSON.stringify(network)) && !generatorIsCached(split.train, network)) await awaitBaselineSnapshot(seed, { wait: true, progress: uProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
+            const trained = await fitSequenceGenerator(split.train, { ...network, progress: uProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
+            fit = synthesizer.fitWithNetwork(split.train, trained.recommender);
+          } else fit = await synthesizer.fit(split.train, { seed, progress: uProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
           if (seed === seeds[0]) uProgress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
           const augmented = synthesizer.sample(n, { seed: seed + 104729 });
           writeRunResult(cachePath, cacheKey, { histories: augmented.map((h) => Array.from(h)) });

@@ -15,8 +15,8 @@ export { synthesizers, sequenceSynthesizers, synthesizerSpecSchema, autoregressi
 export { markovConfigSchema } from './sequence/markov.ts';
 export type { SynthesizerFactory } from './registry.ts';
 // Sequence synthesis (whole user histories): src/synth/sequence.
-export { MarkovSequenceSynthesizer, AutoregressiveSequenceSynthesizer, SequenceVaeSynthesizer, eventSequencesFromTable, createSequenceSynthesizer, SEQUENCE_SYNTHESIZERS, learnsEventTypes } from './sequence/index.ts';
-export type { SequenceSynthesizer, SequenceSynthFitOptions, SequenceSampleOptions, EventSequence, EventSequenceData, EventSequenceSynthesizer } from './sequence/index.ts';
+export { MarkovSequenceSynthesizer, AutoregressiveSequenceSynthesizer, SequenceVaeSynthesizer, eventSequencesFromTable, createSequenceSynthesizer, SEQUENCE_SYNTHESIZERS, learnsEventTypes, isNetworkBacked } from './sequence/index.ts';
+export type { SequenceSynthesizer, SequenceSynthFitOptions, SequenceSampleOptions, EventSequence, EventSequenceData, EventSequenceSynthesizer, NetworkBackedSequenceSynthesizer } from './sequence/index.ts';
 // CTGAN / TVAE / data transformer exports go below (owned by the GAN/VAE work).
 export { CtganSynthesizer, ctganConfigSchema } from './ctgan.ts';
 export type { CtganConfig } from './ctgan.ts';

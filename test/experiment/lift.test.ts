@@ -353,6 +353,29 @@ test("a generator that is exactly the baseline's first epochs is taken from the 
   assert.ok(!lines2.some((l) => /generator\(s\) are the first/.test(l)));
 });
 
+test("an autoregressive synthesizer's network that is the baseline's first epochs is taken from the baseline's run: same synthetic users, same results", async () => {
+  const model = tinySasrec('ce');
+  const synthesize = { model: 'autoregressive', share: 0.5, config: { epochs: 2, network: model.config, trainer: model.trainer }, pretrain: { epochs: 1 } };
+  const config = parseExperimentConfig({ name: 'tiny-ar-reuse', data: { path: data }, model, seeds: 1, epochs: 3, patience: 10, bootstrap: { resamples: 100 }, arms: [{ name: 'ar', synthesize }] });
+  const lines: string[] = [];
+  const reused = join(tmp, 'out-ar-reuse');
+  await runLiftExperiment({ config, baseDir: tmp, out: reused, progress: { line: (l) => void lines.push(l) } });
+  assert.ok(lines.some((l) => /1 generator\(s\) are the first 2 epochs of the baseline's seed-0 run/.test(l)), lines.join('\n'));
+  assert.ok(lines.some((l) => /generator \(forward\): loaded .* \(the baseline's seed-0 run after epoch 2\)/.test(l)), 'the network is the snapshot, not a new fit');
+  const trained = join(tmp, 'out-ar-no-reuse');
+  const lines2: string[] = [];
+  await runLiftExperiment({ config, baseDir: tmp, out: trained, reuseBaselineRuns: false, progress: { line: (l) => void lines2.push(l) } });
+  assert.ok(lines2.some((l) => /generator \(forward\): epoch\s+2\//.test(l)), 'without reuse the network is trained');
+  const synthetic = (out: string) => readFileSync(join(out, 'arms', 'ar', 'synthetic', 'seed0.json'), 'utf8');
+  assert.equal(synthetic(reused), synthetic(trained), 'the same synthetic users');
+  assert.equal(readFileSync(join(reused, 'results.json'), 'utf8'), readFileSync(join(trained, 'results.json'), 'utf8'));
+  // A network trained otherwise (another batch size) is not the baseline's: trained as before.
+  const other = parseExperimentConfig({ ...config, name: 'tiny-ar-no-match', arms: [{ name: 'ar', synthesize: { ...synthesize, config: { ...synthesize.config, trainer: { batchSize: 8 } } } }] });
+  const lines3: string[] = [];
+  await runLiftExperiment({ config: other, baseDir: tmp, out: join(tmp, 'out-ar-no-match'), progress: { line: (l) => void lines3.push(l) } });
+  assert.ok(!lines3.some((l) => /generator\(s\) are the first/.test(l)));
+});
+
 /**
  * Runs the experiment while "another process" — a live pid — holds the baseline's seed-0 run lock in
  * `out`; the holder dies once the experiment logs that it waits for that run's snapshot. Returns the

@@ -7,6 +7,7 @@ import { ConfigError, ModelStateError } from '../../src/core/errors.ts';
 import { leaveOneOutSplit, makeTrainView } from '../../src/data/index.ts';
 import { Rng } from '../../src/core/index.ts';
 import { AutoregressiveSequenceSynthesizer } from '../../src/synth/sequence/index.ts';
+import { createRecommender, NeuralRecommender } from '../../src/models/index.ts';
 import type { EventSequence, EventSequenceData } from '../../src/synth/sequence/types.ts';
 import { beautySlice, hasBeauty, tvDistance } from './sequence-helpers.ts';
 
@@ -60,6 +61,28 @@ describe('autoregressive sequence synthesizer (tiny SASRec on a Beauty slice)', 
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('fitWithNetwork: given the network fit() would train, it samples exactly what fit() does; network says what that is', async () => {
+    const s = new AutoregressiveSequenceSynthesizer({ ...tiny, topK: 20 });
+    await s.fit(split.train, { seed: 7 });
+    const n = s.network;
+    assert.deepEqual(n, { model: 'sasrec', config: { loss: 'ce', ...tiny.network }, trainer: {}, epochs: 2 });
+    const net = createRecommender({ model: n.model, config: n.config, trainer: n.trainer });
+    assert.ok(net instanceof NeuralRecommender);
+    await net.fit(split.train, { seed: 7, epochs: n.epochs });
+    const given = new AutoregressiveSequenceSynthesizer({ ...tiny, topK: 20 });
+    const rep = given.fitWithNetwork(split.train, net);
+    assert.deepEqual([rep.sequences, rep.losses.length], [real.length, 0], 'nothing trained');
+    assert.deepEqual(arrs(given.sample(50, { seed: 8 })), arrs(s.sample(50, { seed: 8 })));
+    // Another seed's network is another model: the samples differ (the caller's guarantee matters).
+    const other = createRecommender({ model: n.model, config: n.config, trainer: n.trainer }) as NeuralRecommender;
+    await other.fit(split.train, { seed: 9, epochs: n.epochs });
+    const wrong = new AutoregressiveSequenceSynthesizer({ ...tiny, topK: 20 });
+    wrong.fitWithNetwork(split.train, other);
+    assert.notDeepEqual(arrs(wrong.sample(50, { seed: 8 })), arrs(s.sample(50, { seed: 8 })));
+    const gru = createRecommender({ model: 'gru4rec', config: { hidden: 8 } }) as NeuralRecommender;
+    assert.throws(() => new AutoregressiveSequenceSynthesizer(tiny).fitWithNetwork(split.train, gru), ConfigError);
   });
 });
 

@@ -20,7 +20,7 @@ import { makeTrainView, type TrainView } from '../../data/index.ts';
 import { createRecommender, gru4recConfigSchema, NeuralRecommender, sasrecConfigSchema, trainerConfigSchema } from '../../models/index.ts';
 import { checkDrawOptions, generateItems, itemsSeenIn, type NextItemSampler } from '../../augment/index.ts';
 import { Categorical, hasRepeats, lengthDistribution, sampleLengths, startDistribution } from './stats.ts';
-import type { EventSequence, EventSequenceData, SequenceSampleOptions, SequenceSynthesizer, SequenceSynthFitOptions, SequenceSynthFitReport } from './types.ts';
+import type { EventSequence, EventSequenceData, NetworkBackedSequenceSynthesizer, SequenceSampleOptions, SequenceSynthFitOptions, SequenceSynthFitReport } from './types.ts';
 
 /**
  * The autoregressive synthesizer's params: a next-item network (its hyper-parameters checked
@@ -84,7 +84,7 @@ interface State {
   allowed: Uint8Array;
 }
 
-export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
+export class AutoregressiveSequenceSynthesizer implements NetworkBackedSequenceSynthesizer {
   readonly name = 'autoregressive';
   #config: ResolvedConfig;
   #s: State | null = null;
@@ -182,23 +182,45 @@ export class AutoregressiveSequenceSynthesizer implements SequenceSynthesizer {
     return this.#fitTokens(makeTrainView(data.numItems * E, tokens), data.numItems, { types: [...data.eventTypes], next }, options);
   }
 
-  async #fitTokens(train: TrainView, numItems: number, events: EventState | null, options: SequenceSynthFitOptions): Promise<SequenceSynthFitReport> {
+  /** The network fit() trains: the model, its config (loss 'ce' unless set) and trainer, and the epoch count. */
+  get network(): NetworkBackedSequenceSynthesizer['network'] {
+    const c = this.config;
+    return { model: c.model, config: { ...c.network }, trainer: { ...c.trainer }, epochs: c.epochs };
+  }
+
+  fitWithNetwork(train: TrainView, network: NeuralRecommender): SequenceSynthFitReport {
+    if (network.name !== this.config.model) throw new ConfigError(`autoregressive: the given network is a ${network.name}, this synthesizer trains a ${this.config.model}`, { field: 'model' });
+    const seqs = this.#histories(train);
+    this.#setState(network, seqs, train.numItems, train.numItems, null);
+    return { seconds: 0, sequences: seqs.length, losses: [] };
+  }
+
+  #histories(train: TrainView): Int32Array[] {
     const seqs = train.users().map((u) => train.sequence(u));
     if (seqs.length === 0) throw new ConfigError('autoregressive: the training view has no non-empty history', { field: 'train' });
+    return seqs;
+  }
+
+  async #fitTokens(train: TrainView, numItems: number, events: EventState | null, options: SequenceSynthFitOptions): Promise<SequenceSynthFitReport> {
+    const seqs = this.#histories(train);
     const model = this.#newModel();
     const prefixed = options.progress ? { line: (t: string) => options.progress!.line(`autoregressive: ${t}`), step: (l: string, d: number, n: number) => options.progress!.step?.(`autoregressive: ${l}`, d, n) } : undefined;
     const report = await model.fit(train, { seed: options.seed, epochs: this.config.epochs, ...(prefixed ? { progress: prefixed } : {}), ...(options.cancel ? { cancel: options.cancel } : {}), ...(options.checkpointDir ? { checkpointDir: options.checkpointDir } : {}) });
+    this.#setState(model, seqs, numItems, train.numItems, events);
+    return { seconds: report.seconds, sequences: seqs.length, losses: report.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss })) };
+  }
+
+  #setState(model: NeuralRecommender, seqs: Int32Array[], numItems: number, vocab: number, events: EventState | null): void {
     this.#s = {
       model,
       numItems,
-      vocab: train.numItems,
+      vocab,
       events,
       noRepeat: this.config.noRepeat === 'auto' ? !hasRepeats(seqs) : this.config.noRepeat,
       lengths: lengthDistribution(seqs),
       start: startDistribution(seqs),
-      allowed: itemsSeenIn(train.numItems, seqs),
+      allowed: itemsSeenIn(vocab, seqs),
     };
-    return { seconds: report.seconds, sequences: seqs.length, losses: report.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss })) };
   }
 
   /** Histories with their event types (fitEvents); the items are what sample() returns for the same seed. */

@@ -1,6 +1,6 @@
 /** Sequence synthesis: whole user histories from a training view (Markov baseline, autoregressive model, sequence VAE). */
-export type { SequenceSynthesizer, SequenceSynthFitOptions, SequenceSampleOptions, SequenceSynthFitReport, EventSequence, EventSequenceData, EventSequenceSynthesizer } from './types.ts';
-export { learnsEventTypes } from './types.ts';
+export type { SequenceSynthesizer, SequenceSynthFitOptions, SequenceSampleOptions, SequenceSynthFitReport, EventSequence, EventSequenceData, EventSequenceSynthesizer, NetworkBackedSequenceSynthesizer } from './types.ts';
+export { learnsEventTypes, isNetworkBacked } from './types.ts';
 export { MarkovSequenceSynthesizer } from './markov.ts';
 export type { MarkovConfig } from './markov.ts';
 export { AutoregressiveSequenceSynthesizer } from './autoregressive.ts';

@@ -5,6 +5,7 @@
  */
 import type { CancelToken, ProgressReporter } from '../../core/index.ts';
 import type { TrainView } from '../../data/index.ts';
+import type { NeuralRecommender } from '../../models/index.ts';
 
 export interface SequenceSynthFitOptions {
   readonly seed: number;
@@ -68,4 +69,24 @@ export interface EventSequenceSynthesizer extends SequenceSynthesizer {
 export function learnsEventTypes(s: SequenceSynthesizer): s is EventSequenceSynthesizer {
   const c = s as Partial<EventSequenceSynthesizer>;
   return typeof c.fitEvents === 'function' && typeof c.sampleWithEvents === 'function' && typeof c.eventTransitionSeen === 'function';
+}
+
+/**
+ * A sequence synthesizer whose fit is training one next-item network plus reading statistics of
+ * the data (autoregressive). The network can then come from elsewhere — a cache, or a downstream
+ * run that trains the very same network — instead of being trained a second time.
+ */
+export interface NetworkBackedSequenceSynthesizer extends SequenceSynthesizer {
+  /** The network fit() trains (with fit's seed, on fit's training view) and for how many epochs. */
+  readonly network: { readonly model: 'sasrec' | 'gru4rec'; readonly config: Record<string, unknown>; readonly trainer: Record<string, unknown>; readonly epochs: number };
+  /**
+   * fit() with `network` already trained exactly as fit(train, { seed }) would train it; the
+   * caller vouches for that. Only the data's statistics are read here.
+   */
+  fitWithNetwork(train: TrainView, network: NeuralRecommender): SequenceSynthFitReport;
+}
+
+export function isNetworkBacked(s: SequenceSynthesizer): s is NetworkBackedSequenceSynthesizer {
+  const c = s as Partial<NetworkBackedSequenceSynthesizer>;
+  return typeof c.fitWithNetwork === 'function' && typeof c.network === 'object';
 }
