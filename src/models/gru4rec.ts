@@ -15,14 +15,16 @@
  */
 import { z } from 'zod';
 import { ConfigError, parseWithSchema, type Rng } from '../core/index.ts';
+import type { TrainView } from '../data/index.ts';
 import {
   Tensor, type Parameter, constantParameter, dropout, embedding, gatherRows, gru, linear, maskRows, matmul, noGrad,
   normalParameter, uniformParameter,
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
+import { type CeSampler, CeNegativeSampler, ceNegativesNeedCe, ceNegativesSchema, ceSamplerNeedsNegatives, ceSamplerSchema, sampledSoftmaxConfig } from './sampled-softmax.ts';
 import { type SideInfoConfig, type SideInfoFusion, fusionFromConfig, normalizeSideInfo, sideInfoConfigSchema } from './side-info.ts';
 import {
-  type SequenceLoss, arange, ceNegativesNeedCe, ceNegativesSchema, drawCeNegatives, padHistories, pickNegatives, rowWeights, sequenceLoss,
+  type SequenceLoss, arange, padHistories, pickNegatives, rowWeights, sequenceLoss,
   sequenceLossSchema, targetRows,
 } from './sasrec.ts';
 
@@ -36,6 +38,8 @@ export interface Gru4recConfig {
   readonly sideInfo?: SideInfoConfig;
   /** With loss 'ce': items sampled per batch for a sampled softmax; absent = full softmax. */
   readonly ceNegatives?: number;
+  /** How they are drawn (sampled-softmax.ts); absent = 'uniform'. */
+  readonly ceSampler?: CeSampler;
 }
 
 /** RecBole-style defaults at the CoSeRec-family size (64) and max length (50). */
@@ -54,15 +58,17 @@ export const gru4recConfigSchema = z
     loss: sequenceLossSchema.default(GRU4REC_DEFAULTS.loss),
     sideInfo: sideInfoConfigSchema.optional(),
     ceNegatives: ceNegativesSchema,
+    ceSampler: ceSamplerSchema,
   })
   .strict()
-  .refine(...ceNegativesNeedCe);
+  .refine(...ceNegativesNeedCe)
+  .refine(...ceSamplerNeedsNegatives);
 
 export function parseGru4recConfig(cfg: Record<string, unknown>): Gru4recConfig {
   const c = parseWithSchema(gru4recConfigSchema, cfg);
   const base = { embedding: c.embedding, hidden: c.hidden, dropout: c.dropout, maxLen: c.maxLen, loss: c.loss };
   const withSide = c.sideInfo === undefined ? base : { ...base, sideInfo: normalizeSideInfo(c.sideInfo) };
-  return c.ceNegatives === 0 ? withSide : { ...withSide, ceNegatives: c.ceNegatives };
+  return { ...withSide, ...sampledSoftmaxConfig(c) };
 }
 
 export class Gru4rec implements SequenceNetwork {
@@ -80,6 +86,7 @@ export class Gru4rec implements SequenceNetwork {
   /** The GRU has no biases (RecBole); the op takes bias tensors, so these are fixed zeros. */
   private readonly zeroBias: Tensor;
   private readonly realItems: Int32Array;
+  private readonly ceSampler: CeNegativeSampler;
   private readonly fusion: SideInfoFusion | null;
 
   constructor(numItems: number, config: Record<string, unknown>, rng: Rng) {
@@ -91,6 +98,7 @@ export class Gru4rec implements SequenceNetwork {
     this.maxLen = cfg.maxLen;
     this.needsNegatives = cfg.loss === 'bce';
     this.realItems = arange(1, numItems + 1);
+    this.ceSampler = new CeNegativeSampler(cfg.ceNegatives ?? 0, numItems, cfg.ceSampler ?? 'uniform');
     const { embedding: e, hidden: h } = cfg;
     const r = rng.split('gru4rec-init');
     const xavierNormal = (name: string, out: number, inp: number) => normalParameter(name, [out, inp], Math.sqrt(2 / (out + inp)), r);
@@ -123,12 +131,16 @@ export class Gru4rec implements SequenceNetwork {
     return h;
   }
 
+  observeTraining(train: TrainView): void {
+    this.ceSampler.observeTraining(train);
+  }
+
   batchLoss(batch: TrainingBatch, rng: Rng): Tensor {
     if (batch.maxLen !== this.maxLen) throw new RangeError(`batch maxLen ${batch.maxLen} differs from the network's ${this.maxLen}`);
     const { rows, ids } = targetRows(batch.targets);
     if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
     const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
-    const ceSample = drawCeNegatives(this.cfg.ceNegatives ?? 0, this.numItems, rng);
+    const ceSample = this.ceSampler.draw(rng);
     const table = this.inputTable();
     const h = gatherRows(this.hidden(batch.inputs, batch.size, true, rng, table), rows);
     return sequenceLoss(this.cfg.loss, h, this.outputTable(table), ids, negs, this.realItems, rowWeights(batch, rows), ceSample);

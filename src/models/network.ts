@@ -1,4 +1,5 @@
 import type { Rng } from '../core/index.ts';
+import type { TrainView } from '../data/index.ts';
 import type { Parameter, Tensor } from '../nn/index.ts';
 
 /**
@@ -44,6 +45,11 @@ export interface SequenceNetwork {
    * for contrastive objectives. Absent on networks that do not support them.
    */
   representations?(histories: readonly Int32Array[], rng: Rng): Tensor;
+  /**
+   * Called once before training with the training view, for networks that learn something from the
+   * data besides their weights (a popularity sampler's item counts). Absent on those that do not.
+   */
+  observeTraining?(train: TrainView): void;
   /** True when the input embedding has a row for the mask token numItems+1. */
   readonly acceptsMaskToken?: boolean;
 }

@@ -17,16 +17,18 @@
  * Losses: 'bce' — at every non-padding position, -log σ(h·E[target]) - log(1 - σ(h·E[negative]))
  * averaged over positions (CoSeRec `cross_entropy`, one sampled negative per position); 'ce' — full
  * softmax over the numItems real items (the padding column is dropped) at every non-padding position;
- * with `ceNegatives: K` the softmax runs over the target and K items drawn uniformly per batch
- * (sampled softmax: see `sampledSoftmax`). Output projections are computed only on non-padding rows.
+ * with `ceNegatives: K` the softmax runs over the target and K items drawn per batch (sampled
+ * softmax, uniform or by popularity: sampled-softmax.ts). Output projections are computed only on non-padding rows.
  */
 import { z } from 'zod';
 import { ConfigError, parseWithSchema, type Rng } from '../core/index.ts';
+import type { TrainView } from '../data/index.ts';
 import {
-  Tensor, type Parameter, add, attention, attentionPacked, bceWithLogits, concatColumns, constantParameter, crossEntropy, dropout, embedding, gatherRows,
+  Tensor, type Parameter, add, attention, attentionPacked, bceWithLogits, constantParameter, crossEntropy, dropout, embedding, gatherRows,
   gelu, layerNorm, linear, matmul, noGrad, normalParameter, reshape, rowDot,
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
+import { type CeSample, type CeSampler, CeNegativeSampler, ceNegativesNeedCe, ceNegativesSchema, ceSamplerNeedsNegatives, ceSamplerSchema, sampledSoftmax, sampledSoftmaxConfig } from './sampled-softmax.ts';
 import { type SideInfoConfig, SideInfoFusion, fusionFromConfig, normalizeSideInfo, sideInfoConfigSchema } from './side-info.ts';
 
 export type SequenceLoss = 'bce' | 'ce';
@@ -49,6 +51,8 @@ export interface SasrecConfig {
   readonly sideInfo?: SideInfoConfig;
   /** With loss 'ce': items sampled per batch for a sampled softmax; absent = full softmax. */
   readonly ceNegatives?: number;
+  /** How they are drawn (sampled-softmax.ts); absent = 'uniform'. */
+  readonly ceSampler?: CeSampler;
 }
 
 /** CoSeRec-family defaults (hidden 64, 2 blocks, 2 heads, dropout 0.5, max length 50). */
@@ -64,19 +68,6 @@ const integer = (min: number, def: number) => z.number().int({ error: `must be a
 const probability = (def: number) => z.number().min(0, { error: 'must be a number in [0, 1)' }).lt(1, { error: 'must be a number in [0, 1)' }).default(def);
 /** The next-item loss: 'bce' (one sampled negative, the SASRec paper) or 'ce' (full softmax, RecBole). */
 export const sequenceLossSchema = z.enum(['bce', 'ce'], { error: "must be 'bce' or 'ce'" });
-
-/**
- * `ceNegatives`: 0 (the default) is the full softmax; K > 0 makes loss 'ce' a sampled softmax over
- * the target and K items drawn per batch, for catalogues where the full softmax dominates an epoch
- * (Taobao: 53,324 items, ~10x the rest of the network).
- */
-export const ceNegativesSchema = z.number().int({ error: 'must be an integer >= 0' }).min(0, { error: 'must be an integer >= 0' }).default(0);
-
-/** The rule both sequence networks' schemas refine with: a sampled softmax only makes sense for the softmax loss. */
-export const ceNegativesNeedCe: [(c: { loss: SequenceLoss; ceNegatives: number }) => boolean, { message: string; path: string[] }] = [
-  (c) => c.ceNegatives === 0 || c.loss === 'ce',
-  { message: "ceNegatives is only used with loss 'ce'", path: ['ceNegatives'] },
-];
 
 export function parseLoss(cfg: Record<string, unknown>, def: SequenceLoss): SequenceLoss {
   const v = cfg.loss ?? def;
@@ -98,10 +89,12 @@ export const sasrecConfigSchema = z
     maskToken: z.boolean({ error: 'must be true or false' }).default(SASREC_DEFAULTS.maskToken),
     sideInfo: sideInfoConfigSchema.optional(),
     ceNegatives: ceNegativesSchema,
+    ceSampler: ceSamplerSchema,
   })
   .strict()
   .refine((c) => c.hidden % c.heads === 0, { message: 'hidden must be divisible by heads', path: ['heads'] })
-  .refine(...ceNegativesNeedCe);
+  .refine(...ceNegativesNeedCe)
+  .refine(...ceSamplerNeedsNegatives);
 
 export function parseSasrecConfig(cfg: Record<string, unknown>): SasrecConfig {
   const c = parseWithSchema(sasrecConfigSchema, cfg);
@@ -111,7 +104,7 @@ export function parseSasrecConfig(cfg: Record<string, unknown>): SasrecConfig {
   // Without side information or a sampled softmax the config (and so model.json and checkpoint
   // fingerprints) is as before.
   const withSide = c.sideInfo === undefined ? base : { ...base, sideInfo: normalizeSideInfo(c.sideInfo) };
-  return c.ceNegatives === 0 ? withSide : { ...withSide, ceNegatives: c.ceNegatives };
+  return { ...withSide, ...sampledSoftmaxConfig(c) };
 }
 
 interface Block {
@@ -145,7 +138,7 @@ export function targetRows(targets: Int32Array): { rows: Int32Array; ids: Int32A
  * The loss shared by SASRec and GRU4Rec: `h` [N, d] are the hidden states at the non-padding rows,
  * `E` the (shared) item embedding [numItems + 1, d].
  */
-export function sequenceLoss(kind: SequenceLoss, h: Tensor, E: Tensor, ids: Int32Array, negIds: Int32Array | null, realItems: Int32Array, weights?: Float32Array, ceSample?: Int32Array): Tensor {
+export function sequenceLoss(kind: SequenceLoss, h: Tensor, E: Tensor, ids: Int32Array, negIds: Int32Array | null, realItems: Int32Array, weights?: Float32Array, ceSample?: CeSample): Tensor {
   if (kind === 'bce') {
     if (negIds === null) throw new ConfigError('the bce loss needs batch.negatives', { field: 'loss' });
     const n = ids.length;
@@ -160,49 +153,6 @@ export function sequenceLoss(kind: SequenceLoss, h: Tensor, E: Tensor, ids: Int3
   for (let i = 0; i < ids.length; i++) cls[i] = ids[i]! - 1;
   return crossEntropy(logits, cls, weights);
 }
-
-/**
- * K distinct item ids from 1..numItems, uniformly (Floyd's algorithm: K draws, no rejection loop),
- * for one batch's sampled softmax; undefined when K covers the catalogue (the full softmax is then
- * both exact and no dearer).
- */
-export function drawCeNegatives(count: number, numItems: number, rng: Rng): Int32Array | undefined {
-  if (count <= 0 || count >= numItems - 1) return undefined;
-  const picked = new Set<number>();
-  for (let j = numItems - count + 1; j <= numItems; j++) {
-    const t = 1 + rng.int(j);
-    picked.add(picked.has(t) ? j : t);
-  }
-  return Int32Array.from(picked);
-}
-
-/**
- * Sampled softmax (Jean et al. 2015; TensorFlow's sampled_softmax_loss): row i's softmax runs over
- * its target (column 0) and the batch's shared sample. A sampled item that is the row's own target
- * (an accidental hit) is masked out, so the target never competes with itself. Under uniform
- * sampling the logQ correction is the same constant for every column and cancels.
- */
-function sampledSoftmax(h: Tensor, E: Tensor, ids: Int32Array, sample: Int32Array, weights?: Float32Array): Tensor {
-  const n = ids.length;
-  const k = sample.length;
-  const pos = reshape(rowDot(h, embedding(E, ids, [n])), [n, 1]);
-  const neg = matmul(h, gatherRows(E, sample), { transB: true });
-  let logits = concatColumns([pos, neg]);
-  const column = new Map<number, number>();
-  sample.forEach((item, c) => column.set(item, c + 1));
-  let mask: Float32Array | null = null;
-  for (let i = 0; i < n; i++) {
-    const c = column.get(ids[i]!);
-    if (c === undefined) continue;
-    mask ??= new Float32Array(n * (k + 1));
-    mask[i * (k + 1) + c] = MASKED_LOGIT;
-  }
-  if (mask !== null) logits = add(logits, new Tensor(mask, [n, k + 1]));
-  return crossEntropy(logits, new Int32Array(n), weights);
-}
-
-/** Added to a masked logit: exp of it underflows to 0 against any real logit (as attention's mask). */
-const MASKED_LOGIT = -1e4;
 
 /** Loss weight of each target row (rows index the [size, maxLen] batch layout); undefined when the batch is unweighted. */
 export function rowWeights(batch: TrainingBatch, rows: Int32Array): Float32Array | undefined {
@@ -328,6 +278,7 @@ export class Sasrec implements SequenceNetwork {
   private readonly embLn: [Parameter, Parameter];
   private readonly blocks: Block[];
   private readonly realItems: Int32Array;
+  private readonly ceSampler: CeNegativeSampler;
   private readonly fusion: SideInfoFusion | null;
 
   constructor(numItems: number, config: Record<string, unknown>, rng: Rng) {
@@ -340,6 +291,7 @@ export class Sasrec implements SequenceNetwork {
     this.needsNegatives = cfg.loss === 'bce';
     this.acceptsMaskToken = cfg.maskToken;
     this.realItems = arange(1, numItems + 1);
+    this.ceSampler = new CeNegativeSampler(cfg.ceNegatives ?? 0, numItems, cfg.ceSampler ?? 'uniform');
     const d = cfg.hidden;
     const std = cfg.initStd;
     const r = rng.split('sasrec-init');
@@ -438,12 +390,16 @@ export class Sasrec implements SequenceNetwork {
       (q, k, v, p) => attentionPacked(q, k, v, { heads, offsets: tokens.offsets, causal: true, dropout: p, rng: r, training: training && p > 0 }));
   }
 
+  observeTraining(train: TrainView): void {
+    this.ceSampler.observeTraining(train);
+  }
+
   batchLoss(batch: TrainingBatch, rng: Rng): Tensor {
     if (batch.maxLen !== this.maxLen) throw new RangeError(`batch maxLen ${batch.maxLen} differs from the network's ${this.maxLen}`);
     const { rows, ids } = targetRows(batch.targets);
     if (rows.length === 0) throw new RangeError('batchLoss: the batch has no non-padding target');
     const negs = this.cfg.loss === 'bce' ? pickNegatives(batch, rows) : null;
-    const ceSample = drawCeNegatives(this.cfg.ceNegatives ?? 0, this.numItems, rng);
+    const ceSample = this.ceSampler.draw(rng);
     const tokens = packTokens(batch.inputs, batch.size, this.maxLen);
     const table = this.inputTable();
     const hr = gatherRows(this.hiddenPacked(tokens, true, rng, table), packedRows(rows, tokens, this.maxLen));

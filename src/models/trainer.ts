@@ -199,6 +199,8 @@ export async function trainSequenceNetwork(
   validateNet: (() => { score: number; metrics: Record<string, number> }) | undefined,
 ): Promise<FitReport> {
   const t0 = performance.now();
+  // Statistics of the training data a network learns besides its weights (a popularity sampler's counts).
+  net.observeTraining?.(train);
   const maxEpochs = options.epochs ?? trainer.epochs;
   const params = net.parameters;
   const adam = new Adam(params, { lr: trainer.lr, weightDecay: trainer.weightDecay });

@@ -4,7 +4,9 @@ import fc from 'fast-check';
 import { ConfigError, Rng } from '../../src/core/index.ts';
 import { Adam, Parameter, backward, noGrad, resetTape } from '../../src/nn/index.ts';
 import { createGru4rec, parseGru4recConfig } from '../../src/models/gru4rec.ts';
-import { createSasrec, drawCeNegatives, packTokens, parseSasrecConfig, sequenceLoss } from '../../src/models/sasrec.ts';
+import { createSasrec, packTokens, parseSasrecConfig, sequenceLoss } from '../../src/models/sasrec.ts';
+import { CeNegativeSampler, drawCeNegatives, type CeSample } from '../../src/models/sampled-softmax.ts';
+import { makeTrainView } from '../../src/data/index.ts';
 import type { TrainingBatch } from '../../src/models/network.ts';
 import { assertClose, fixtureBatch, loadFixture, loadWeights, maxAbs } from '../fixtures/crosscheck/load.ts';
 
@@ -209,7 +211,7 @@ test('sampled softmax (ceNegatives): distinct uniform draws, accidental hits mas
   const eData = Float32Array.from({ length: (numItems + 1) * 4 }, () => r.normal());
   const ids = Int32Array.of(1, 4, 9, 4, 2);
   const realItems = Int32Array.from({ length: numItems }, (_, i) => i + 1);
-  const run = (sample?: Int32Array) => {
+  const run = (sample?: CeSample) => {
     const h = new Parameter('h', hData.slice(), [5, 4]);
     const E = new Parameter('E', eData.slice(), [numItems + 1, 4]);
     const loss = sequenceLoss('ce', h, E, ids, null, realItems, undefined, sample);
@@ -219,13 +221,13 @@ test('sampled softmax (ceNegatives): distinct uniform draws, accidental hits mas
     return out;
   };
   const full = run();
-  const sampled = run(Int32Array.of(5, 2, 8, 1, 9, 3, 7, 4, 6));
+  const sampled = run({ ids: Int32Array.of(5, 2, 8, 1, 9, 3, 7, 4, 6) });
   assert.ok(Math.abs(full.loss - sampled.loss) < 1e-5, `${full.loss} vs ${sampled.loss}`);
   const gap = (a: Float32Array, b: Float32Array) => maxAbs(a.map((v, i) => v - b[i]!));
   assert.ok(gap(full.gh, sampled.gh) < 1e-5 && gap(full.gE, sampled.gE) < 1e-5, 'same gradients');
   // A partial sample: the loss is the softmax over [target, sample minus the row's own target].
   const part = Int32Array.of(4, 7);
-  const got = run(part).loss;
+  const got = run({ ids: part }).loss;
   let want = 0;
   for (let i = 0; i < 5; i++) {
     const dot = (item: number) => { let s = 0; for (let d = 0; d < 4; d++) s += hData[i * 4 + d]! * eData[item * 4 + d]!; return s; };
@@ -234,6 +236,92 @@ test('sampled softmax (ceNegatives): distinct uniform draws, accidental hits mas
     want += m + Math.log(cols.reduce((s, x) => s + Math.exp(x - m), 0)) - cols[0]!;
   }
   assert.ok(Math.abs(got - want / 5) < 1e-5, `${got} vs ${want / 5}`);
+});
+
+test("ceSampler 'popularity': draws follow the training counts, every logit is corrected by −log(K·q), hits masked", () => {
+  // Item 1 occurs 7 times, item 2 three times, items 3–4 never; +1 each: q = 8/14, 4/14, 1/14, 1/14.
+  const train = makeTrainView(4, [Int32Array.of(1, 2, 1, 1), Int32Array.of(1, 1, 2, 1, 2, 1)]);
+  const sampler = new CeNegativeSampler(4, 4, 'popularity');
+  assert.throws(() => sampler.draw(new Rng(0)), /observing its training data/, 'no counts, no draw');
+  sampler.observeTraining(train);
+  const q = [0, 8 / 14, 4 / 14, 1 / 14, 1 / 14];
+  const hits = new Array<number>(5).fill(0);
+  const rng = new Rng(11);
+  let first: CeSample | undefined;
+  for (let t = 0; t < 5000; t++) {
+    const s = sampler.draw(rng)!;
+    first ??= s;
+    assert.equal(s.ids.length, 4, 'K draws, with replacement');
+    for (const v of s.ids) hits[v]!++;
+  }
+  for (let v = 1; v <= 4; v++) assert.ok(Math.abs(hits[v]! / 20000 - q[v]!) < 0.015, `item ${v}: ${hits[v]! / 20000} vs q ${q[v]}`);
+  for (let v = 1; v <= 4; v++) assert.ok(Math.abs(first!.logExpected![v]! - Math.log(4 * q[v]!)) < 1e-6, 'log expected count');
+  const again = new CeNegativeSampler(4, 4, 'popularity');
+  again.observeTraining(train);
+  assert.deepEqual(again.draw(new Rng(11))!.ids, first!.ids, 'same seed, same draw');
+
+  // The loss against a hand computation: columns [target, sample…], each logit minus log(K·q), the
+  // row's own target masked wherever the sample holds it (item 1 twice here).
+  const r = new Rng(5);
+  const hData = Float32Array.from({ length: 3 * 4 }, () => r.normal());
+  const eData = Float32Array.from({ length: 5 * 4 }, () => r.normal());
+  const ids = Int32Array.of(1, 2, 4);
+  const sample: CeSample = { ids: Int32Array.of(1, 3, 1, 2), logExpected: first!.logExpected! };
+  const h = new Parameter('h', hData.slice(), [3, 4]);
+  const E = new Parameter('E', eData.slice(), [5, 4]);
+  const got = sequenceLoss('ce', h, E, ids, null, Int32Array.of(1, 2, 3, 4), undefined, sample).item();
+  resetTape();
+  let want = 0;
+  for (let i = 0; i < 3; i++) {
+    const logit = (item: number) => { let s = 0; for (let d = 0; d < 4; d++) s += hData[i * 4 + d]! * eData[item * 4 + d]!; return s - Math.log(4 * q[item]!); };
+    const cols = [logit(ids[i]!), ...[...sample.ids].filter((v) => v !== ids[i]).map(logit)];
+    const m = Math.max(...cols);
+    want += m + Math.log(cols.reduce((s, x) => s + Math.exp(x - m), 0)) - cols[0]!;
+  }
+  assert.ok(Math.abs(got - want / 3) < 1e-5, `${got} vs ${want / 3}`);
+  // Uncorrected, the same sample gives another loss: the correction is applied.
+  const plain = sequenceLoss('ce', new Parameter('h', hData.slice(), [3, 4]), new Parameter('E', eData.slice(), [5, 4]), ids, null, Int32Array.of(1, 2, 3, 4), undefined, { ids: sample.ids }).item();
+  resetTape();
+  assert.ok(Math.abs(plain - got) > 1e-3);
+});
+
+test("ceSampler: 'popularity' needs ceNegatives, is absent from the saved config at 'uniform', and SASRec/GRU4Rec train with it deterministically", () => {
+  const field = (name: string) => (e: unknown) => e instanceof ConfigError && e.location.field === name;
+  assert.throws(() => parseSasrecConfig({ loss: 'ce', ceSampler: 'popularity' }), field('ceSampler'));
+  assert.throws(() => parseGru4recConfig({ ceSampler: 'popular', ceNegatives: 5 }), field('ceSampler'));
+  assert.equal('ceSampler' in parseSasrecConfig({ loss: 'ce', ceNegatives: 5, ceSampler: 'uniform' }), false, 'fingerprints of existing configs unchanged');
+  assert.equal(parseGru4recConfig({ ceNegatives: 5, ceSampler: 'popularity' }).ceSampler, 'popularity');
+  const rows = [[1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7], [9, 10, 11, 12], [3, 4, 5, 6, 7, 8, 9, 10, 11]];
+  const train = makeTrainView(20, rows.map((r) => Int32Array.from(r)));
+  const nets = [
+    (seed: number) => smallNet(seed, 'ce', { dropout: 0, attnDropout: 0, initStd: 0.1, ceNegatives: 5, ceSampler: 'popularity' }),
+    (seed: number) => createGru4rec(20, { embedding: 8, hidden: 8, dropout: 0, maxLen: 7, ceNegatives: 5, ceSampler: 'popularity' }, new Rng(seed)),
+  ];
+  for (const make of nets) {
+    const batch = batchOf(rows, 7, 20, new Rng(6));
+    const net = make(8);
+    assert.throws(() => net.batchLoss(batch, new Rng(1)), /observing its training data/);
+    resetTape();
+    net.observeTraining!(train);
+    const first = net.batchLoss(batch, new Rng(1)).item();
+    resetTape();
+    const twin = make(8);
+    twin.observeTraining!(train);
+    assert.equal(twin.batchLoss(batch, new Rng(1)).item(), first, 'same seed, same sample, same loss');
+    resetTape();
+    const opt = new Adam(net.parameters, { lr: 0.01 });
+    const rng = new Rng(1);
+    let last = 0;
+    for (let i = 0; i < 30; i++) {
+      const l = net.batchLoss(batch, rng);
+      last = l.item();
+      backward(l);
+      opt.step();
+      for (const p of net.parameters) p.grad = null;
+    }
+    resetTape();
+    assert.ok(last < first, `${net.kind}: loss ${first} -> ${last}`);
+  }
 });
 
 test('ceNegatives: only with loss ce, absent from the saved config when 0, and a SASRec/GRU4Rec trained with it learns deterministically', () => {
