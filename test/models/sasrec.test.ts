@@ -7,7 +7,7 @@ import { createGru4rec, parseGru4recConfig } from '../../src/models/gru4rec.ts';
 import { createSasrec, packTokens, parseSasrecConfig, sequenceLoss } from '../../src/models/sasrec.ts';
 import { CeNegativeSampler, drawCeNegatives, type CeSample } from '../../src/models/sampled-softmax.ts';
 import { makeTrainView } from '../../src/data/index.ts';
-import type { TrainingBatch } from '../../src/models/network.ts';
+import type { SequenceNetwork, TrainingBatch } from '../../src/models/network.ts';
 import { assertClose, fixtureBatch, loadFixture, loadWeights, maxAbs } from '../fixtures/crosscheck/load.ts';
 
 for (const loss of ['bce', 'ce'] as const) {
@@ -184,6 +184,22 @@ test('SASRec learns: a few Adam steps lower the loss on a fixed batch (both loss
   }
 });
 
+/** The batch loss after `steps` Adam steps on that one batch (lr 0.01, rng seed 1). */
+function lossAfterSteps(net: SequenceNetwork, batch: TrainingBatch, steps: number): number {
+  const opt = new Adam(net.parameters, { lr: 0.01 });
+  const rng = new Rng(1);
+  let last = 0;
+  for (let i = 0; i < steps; i++) {
+    const l = net.batchLoss(batch, rng);
+    last = l.item();
+    backward(l);
+    opt.step();
+    for (const p of net.parameters) p.grad = null;
+  }
+  resetTape();
+  return last;
+}
+
 test('sampled softmax (ceNegatives): distinct uniform draws, accidental hits masked, equals the full softmax when the sample is the catalogue', () => {
   fc.assert(
     fc.property(fc.integer({ min: 3, max: 60 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 0, max: 1e6 }), (numItems, count, seed) => {
@@ -309,17 +325,7 @@ test("ceSampler: 'popularity' needs ceNegatives, is absent from the saved config
     twin.observeTraining!(train);
     assert.equal(twin.batchLoss(batch, new Rng(1)).item(), first, 'same seed, same sample, same loss');
     resetTape();
-    const opt = new Adam(net.parameters, { lr: 0.01 });
-    const rng = new Rng(1);
-    let last = 0;
-    for (let i = 0; i < 30; i++) {
-      const l = net.batchLoss(batch, rng);
-      last = l.item();
-      backward(l);
-      opt.step();
-      for (const p of net.parameters) p.grad = null;
-    }
-    resetTape();
+    const last = lossAfterSteps(net, batch, 30);
     assert.ok(last < first, `${net.kind}: loss ${first} -> ${last}`);
   }
 });
@@ -346,17 +352,7 @@ test('ceNegatives: only with loss ce, absent from the saved config when 0, and a
     assert.notEqual(make(8).batchLoss(batch, new Rng(2)).item(), first, 'the sample is drawn from the rng');
     resetTape();
     const net = make(8);
-    const opt = new Adam(net.parameters, { lr: 0.01 });
-    const rng = new Rng(1);
-    let last = 0;
-    for (let i = 0; i < 30; i++) {
-      const l = net.batchLoss(batch, rng);
-      last = l.item();
-      backward(l);
-      opt.step();
-      for (const p of net.parameters) p.grad = null;
-    }
-    resetTape();
+    const last = lossAfterSteps(net, batch, 30);
     assert.ok(last < first * 0.7, `${net.kind}: loss ${first} -> ${last}`);
   }
 });
