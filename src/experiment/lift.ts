@@ -584,7 +584,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
             const trained = await fitSequenceGenerator(split.train, { ...network, progress: uProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
             fit = synthesizer.fitWithNetwork(split.train, trained.recommender);
           } else fit = await synthesizer.fit(split.train, { seed, progress: uProgress, ...(u.cancel ? { cancel: u.cancel } : {}) });
-          if (seed === seeds[0]) uProgress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s; sampling ${n} synthetic users`);
+          if (seed === seeds[0]) uProgress.line(`${arm.name}: ${synth.model} fitted on ${fit.sequences} training histories in ${fit.seconds.toFixed(1)} s${network ? ' (its network: the generator above)' : ''}; sampling ${n} synthetic users`);
           const augmented = synthesizer.sample(n, { seed: seed + 104729 });
           writeRunResult(cachePath, cacheKey, { histories: augmented.map((h) => Array.from(h)) });
           return { samples: { augmented }, key: { synthesize: synth } };
