@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError, fingerprintHash, silentProgress, type CancelToken, type ProgressReporter } from '../core/index.ts';
 import { makeTrainView, type TrainView } from '../data/index.ts';
-import { readRunResult, writeRunResult } from './run-store.ts';
+import { claimRun, pauseForOtherWorkers, readRunResult, runHeldElsewhere, writeRunResult } from './run-store.ts';
 import { createRecommender, NeuralRecommender, parseModelSpec, type EpochLog, type FitReport, type ModelSpec, type Recommender } from '../models/index.ts';
 import { itemsSeenIn, prefetchGreedy, similarityFromEmbeddings, type BoundGenerators, type ItemSimilarity, type GenerationDirection, type GeneratorResourceSpec, type NextItemSampler, type Pipeline, type StepSpec } from '../augment/index.ts';
 
@@ -34,6 +34,8 @@ export interface SequenceGeneratorOptions {
   readonly cacheDir?: string;
   readonly progress?: ProgressReporter;
   readonly cancel?: CancelToken;
+  /** How often a process waiting for a generator another process is training looks again (default 15 s). */
+  readonly claimPollMs?: number;
 }
 
 /** A NextItemSampler backed by a trained model, with where it came from. */
@@ -181,26 +183,48 @@ export async function fitSequenceGenerator(train: TrainView, o: SequenceGenerato
   const allowed = itemsSeenIn(train.numItems, train.users().map((u) => train.sequence(u)));
   const view = o.direction === 'reverse' ? reversedTrainView(train) : train;
   const rec = generatorRecommender(spec);
-  const saved = readCachedGenerator(entry);
-  if (dir !== undefined && saved) {
-    rec.load(dir);
+  const loaded = (): FittedGenerator | null => {
+    const saved = dir !== undefined ? readCachedGenerator(entry) : null;
+    if (!saved) return null;
+    rec.load(dir!);
     const from = (saved.result as { from?: unknown }).from;
     progress.line(`generator (${o.direction}): loaded ${dir}${typeof from === 'string' ? ` (${from})` : ''}`);
-    return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: true, dir };
+    return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: true, dir: dir! };
+  };
+  const cached = loaded();
+  if (cached) return cached;
+  // Processes sharing the folder train a generator once: the one holding its lock trains it, the
+  // others wait for the cached model instead of training the same epochs (a dead holder's lock is
+  // taken over, and its checkpoint resumed).
+  const lock = dir !== undefined ? claimRun(`${dir}.lock`) : undefined;
+  if (lock === null) {
+    progress.line(`generator (${o.direction}): another process is training ${dir}; waiting for it instead of training it again`);
+    for (;;) {
+      await pauseForOtherWorkers({ pollMs: o.claimPollMs, cancel: o.cancel }, `the generator another process is training (${dir})`);
+      const done = loaded();
+      if (done) return done;
+      if (!runHeldElsewhere(`${dir}.lock`)) return fitSequenceGenerator(train, o);
+    }
   }
-  const prefixed: ProgressReporter = { line: (t) => progress.line(`generator (${o.direction}): ${t}`), step: (l, d, n) => progress.step?.(`generator (${o.direction}): ${l}`, d, n) };
-  const report = await rec.fit(view, {
-    seed: o.seed,
-    epochs: spec.epochs,
-    progress: prefixed,
-    ...(dir !== undefined ? { checkpointDir: join(dir, 'checkpoint') } : {}),
-    ...(o.cancel ? { cancel: o.cancel } : {}),
-  });
-  if (dir !== undefined && meta !== undefined) {
-    rec.save(dir);
-    writeRunResult(meta, keyObj, { key, seconds: report.seconds, epochs: report.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds })) });
+  try {
+    const again = loaded();
+    if (again) return again;
+    const prefixed: ProgressReporter = { line: (t) => progress.line(`generator (${o.direction}): ${t}`), step: (l, d, n) => progress.step?.(`generator (${o.direction}): ${l}`, d, n) };
+    const report = await rec.fit(view, {
+      seed: o.seed,
+      epochs: spec.epochs,
+      progress: prefixed,
+      ...(dir !== undefined ? { checkpointDir: join(dir, 'checkpoint') } : {}),
+      ...(o.cancel ? { cancel: o.cancel } : {}),
+    });
+    if (dir !== undefined && meta !== undefined) {
+      rec.save(dir);
+      writeRunResult(meta, keyObj, { key, seconds: report.seconds, epochs: report.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, seconds: e.seconds })) });
+    }
+    return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: false, report, ...(dir !== undefined ? { dir } : {}) };
+  } finally {
+    lock?.release();
   }
-  return { ...samplerFromRecommender(rec, train.numItems, o.direction, allowed), recommender: rec, fromCache: false, report, ...(dir !== undefined ? { dir } : {}) };
 }
 
 export interface PipelineGeneratorOptions {

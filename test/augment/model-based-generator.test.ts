@@ -5,7 +5,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -67,6 +68,45 @@ describe('fitSequenceGenerator (tiny SASRec on a Beauty slice)', { skip: !hasBea
       const h = [split.train.sequence(0), split.train.sequence(5)];
       assert.deepEqual(b.scoreNext(h), a.scoreNext(h));
       assert.notDeepEqual(c.scoreNext(h), a.scoreNext(h));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('processes sharing the cache train a generator once: one that finds it being trained waits and loads it; a dead holder\'s lock is taken over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samplify-gen-lock-'));
+    try {
+      const split = leaveOneOutSplit(beautySlice(300));
+      const o = { direction: 'forward' as const, model: tiny, seed: 4, epochs: 1, cacheDir: dir, claimPollMs: 20 };
+      // "Another process" (a live pid) holds the generator's lock while this one asks for it.
+      const reference = await fitSequenceGenerator(split.train, { ...o, cacheDir: join(dir, 'reference') });
+      const folder = join(dir, reference.dir!.slice(reference.dir!.lastIndexOf('/') + 1));
+      const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+      writeFileSync(`${folder}.lock`, String(holder.pid));
+      const lines: string[] = [];
+      const waiting = fitSequenceGenerator(split.train, { ...o, progress: { line: (l) => void lines.push(l) } });
+      for (let t = 0; t < 200 && !lines.some((l) => /another process is training/.test(l)); t++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(lines.some((l) => /another process is training .*; waiting for it/.test(l)), lines.join('\n'));
+      // The holder "finishes": its model lands in the cache, then it exits.
+      cpSync(reference.dir!, folder, { recursive: true });
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+      const got = await waiting;
+      assert.equal(got.fromCache, true, 'loaded what the other process trained, not trained again');
+      assert.ok(!lines.some((l) => /epoch\s+1\/1/.test(l)));
+      // A holder that dies before caching anything: its lock is taken over and the model trained here.
+      rmSync(folder, { recursive: true, force: true });
+      const dead = spawn('sleep', ['60'], { stdio: 'ignore' });
+      writeFileSync(`${folder}.lock`, String(dead.pid));
+      const second = fitSequenceGenerator(split.train, o);
+      await new Promise((r) => setTimeout(r, 50));
+      dead.kill('SIGKILL');
+      await new Promise((r) => dead.once('exit', r));
+      const trained = await second;
+      assert.equal(trained.fromCache, false);
+      const h = [split.train.sequence(0), split.train.sequence(5)];
+      assert.deepEqual(trained.scoreNext(h), reference.scoreNext(h), 'the same model either way');
+      assert.ok(!existsSync(`${folder}.lock`), 'the lock is released');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
