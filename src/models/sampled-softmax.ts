@@ -108,9 +108,9 @@ export class CeNegativeSampler {
     this.#logExpected = logExpected;
   }
 
-  /** The batch's sample, or undefined for the full softmax. */
+  /** The batch's sample, or undefined for the full softmax (also when K covers the catalogue: exact and no dearer). */
   draw(rng: Rng): CeSample | undefined {
-    if (this.count === 0) return undefined;
+    if (this.count === 0 || this.count >= this.numItems - 1) return undefined;
     if (this.kind === 'uniform') {
       const ids = drawCeNegatives(this.count, this.numItems, rng);
       return ids && { ids };
