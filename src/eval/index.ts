@@ -6,7 +6,8 @@ export type { Scorer, HistoryExclusion, FullRankingOptions, SampledCandidates } 
 export { meanStd, pairedTTest, pairedBootstrapCI, rocAuc } from '../stats/index.ts';
 export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from '../stats/index.ts';
 export { meanStdByMetric } from './stats.ts';
-export { combineSeeds, relativeLift } from './significance.ts';
+export { combineSeeds, describeSeedLevel, relativeLift, seedLevelTest } from './significance.ts';
+export type { SeedLevelTest } from './significance.ts';
 export { segmentByHistoryLength, historyLengthLabels, segmentByTargetPopularity, headItems, segmentedLift } from './segments.ts';
 export type { PopularitySegment, SegmentLift, SegmentVerdict, SegmentedLiftOptions } from './segments.ts';
 export { logLoss, AUC, LOG_LOSS } from './classification.ts';

@@ -12,7 +12,10 @@ import {
   segmentByTargetPopularity,
   segmentedLift,
   historyLengthLabels,
+  seedLevelTest,
+  describeSeedLevel,
   type MetricSpec,
+  type SeedLevelTest,
 } from '../eval/index.ts';
 import { expandTrainViewDetailed, loadPipeline, maskToken, type ItemAttributes, type Pipeline } from '../augment/index.ts';
 import { createSequenceSynthesizer, isNetworkBacked } from '../synth/index.ts';
@@ -64,6 +67,8 @@ export interface ArmSummary {
     readonly metric: string;
     readonly tTest: ReturnType<typeof pairedTTest>;
     readonly bootstrap: ReturnType<typeof pairedBootstrapCI>;
+    /** The same metric per training seed, arm vs baseline of that seed (the seed spread behind a small per-user p). */
+    readonly seeds: SeedLevelTest;
   } | null;
   readonly segments: Record<string, unknown> | null;
   /** Distances to the real training distribution before and after alignment (seed 0's expansion). */
@@ -688,6 +693,8 @@ function aggregateLift(
   const histLabels = segmentByHistoryLength(Int32Array.from(split.test, (c) => c.history.length));
   const popLabels = segmentByTargetPopularity(Int32Array.from(split.test, (c) => c.target), itemPopularity(split.train));
   const baseVec = perUser('baseline', spec);
+  // Every run is finished here (pending ones returned above), so runs[i] is seed seeds[i] in every arm.
+  const baselineRuns = baseline.filter(isFinished);
 
   const arms: ArmSummary[] = armResults.map(({ arm, name, results: runs, view, alignment }, idx) => {
     const results = runs.filter(isFinished);
@@ -698,13 +705,14 @@ function aggregateLift(
     let significance: ArmSummary['significance'] = null;
     let segments: ArmSummary['segments'] = null;
     if (idx > 0) {
-      const base = meanStdByMetric(baseline.filter(isFinished).map((r) => r.test), names).mean;
+      const base = meanStdByMetric(baselineRuns.map((r) => r.test), names).mean;
       lift = Object.fromEntries(specs.map((m) => [m.name, relativeLift(base[m.name]!, t.mean[m.name]!, m)]));
       const vec = perUser(name, spec);
       significance = {
         metric: spec.name,
         tTest: pairedTTest(baseVec, vec),
         bootstrap: pairedBootstrapCI(baseVec, vec, { resamples: config.bootstrap.resamples, seed: 0, confidence: 0.95 }),
+        seeds: seedLevelTest(baselineRuns.map((r) => r.test[spec.name]!), results.map((r) => r.test[spec.name]!), spec.direction),
       };
       segments = {
         historyLength: segmentedLift(baseVec, vec, histLabels, spec, { order: historyLengthLabels() }),
@@ -847,20 +855,20 @@ function trainingSummary(arm: ArmConfig, p: ArmPipelines): ArmSummary['training'
 }
 
 export function liftTable(arms: readonly ArmSummary[], metric: string): string {
-  const lines = [`${'arm'.padEnd(18)} ${'HR@20'.padStart(16)} ${'NDCG@20'.padStart(16)}  lift(${metric})   p (t-test)  95% CI of Δ`];
+  const lines = [`${'arm'.padEnd(18)} ${'HR@20'.padStart(16)} ${'NDCG@20'.padStart(16)}  lift(${metric})   p (t-test)  95% CI of Δ         seeds better (p)`];
   for (const a of arms) {
     const sig = a.significance;
     lines.push(
       `${a.name.padEnd(18)} ${`${a.test['HR@20']!.toFixed(4)}±${a.testStd['HR@20']!.toFixed(4)}`.padStart(16)} ${`${a.test['NDCG@20']!.toFixed(4)}±${a.testStd['NDCG@20']!.toFixed(4)}`.padStart(16)}  ` +
         (a.lift ? `${(a.lift[metric]! * 100 >= 0 ? '+' : '')}${(a.lift[metric]! * 100).toFixed(1)}%`.padStart(9) : '(baseline)'.padStart(9)) +
-        (sig ? `   ${sig.tTest.pValue.toExponential(2).padStart(9)}  [${sig.bootstrap.lo.toFixed(4)}, ${sig.bootstrap.hi.toFixed(4)}]` : ''),
+        (sig ? `   ${sig.tTest.pValue.toExponential(2).padStart(9)}  [${sig.bootstrap.lo.toFixed(4)}, ${sig.bootstrap.hi.toFixed(4)}]  ${describeSeedLevel(sig.seeds)}` : ''),
     );
   }
   return lines.join('\n');
 }
 
 function liftCsv(arms: readonly ArmSummary[], metrics: readonly string[]): string {
-  const header = ['arm', 'views', 'train_sequences', ...metrics.flatMap((m) => [m, `${m}_std`, `${m}_lift`]), 'p_ttest', 'ci_lo', 'ci_hi'];
+  const header = ['arm', 'views', 'train_sequences', ...metrics.flatMap((m) => [m, `${m}_std`, `${m}_lift`]), 'p_ttest', 'ci_lo', 'ci_hi', 'seeds_better', 'p_seeds'];
   const rows = arms.map((a) => [
     a.name,
     a.views,
@@ -869,6 +877,8 @@ function liftCsv(arms: readonly ArmSummary[], metrics: readonly string[]): strin
     a.significance?.tTest.pValue ?? '',
     a.significance?.bootstrap.lo ?? '',
     a.significance?.bootstrap.hi ?? '',
+    a.significance?.seeds.better ?? '',
+    a.significance?.seeds.pValue ?? '',
   ]);
   return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';
 }

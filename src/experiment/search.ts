@@ -31,7 +31,7 @@ import {
 } from '../data/search/index.ts';
 import { augmentQueryGroups, fitTextResources, loadTextPipeline, textRng, type TextPipeline, type TextResources } from '../augment/text/index.ts';
 import { searchRankers, type SearchRanker } from '../models/search/index.ts';
-import { combineSeeds, defaultSearchMetrics, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
+import { combineSeeds, defaultSearchMetrics, describeSeedLevel, seedLevelTest, type SeedLevelTest, evaluateSearch, informativeGroups, type SearchMetricSpec, meanStdByMetric, pairedBootstrapCI, pairedTTest, relativeLift, segmentedLift } from '../eval/index.ts';
 import { fitTeacherCalibration, generateSyntheticPairs, scoreCalibrationKindSchema, syntheticPairsConfigSchema, type SyntheticPairsReport, type TextGenerator } from '../llm/index.ts';
 import { parseWithSchema, runEnvironment } from './config.ts';
 import { claimRun, inProcessExecutor, readRunResult, writeRunResult, type SharedFit, type UnitExecutor, type UnitOutcome, type WorkUnit } from './run-store.ts';
@@ -209,7 +209,7 @@ export interface SearchArmSummary {
   readonly testStd: Record<string, number>;
   readonly valid: Record<string, number>;
   readonly lift: Record<string, number> | null;
-  readonly significance: { readonly metric: string; readonly tTest: ReturnType<typeof pairedTTest>; readonly bootstrap: ReturnType<typeof pairedBootstrapCI> } | null;
+  readonly significance: { readonly metric: string; readonly tTest: ReturnType<typeof pairedTTest>; readonly bootstrap: ReturnType<typeof pairedBootstrapCI>; readonly seeds: SeedLevelTest } | null;
   readonly segments: Record<string, unknown> | null;
 }
 
@@ -607,7 +607,13 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
       if (arm) {
         lift = Object.fromEntries(specs.map((m) => [m.name, relativeLift(baseMean[m.name]!, t.mean[m.name]!, m.direction)]));
         const vec = perQuery(runs);
-        significance = { metric: spec.name, tTest: pairedTTest(baseVec, vec), bootstrap: pairedBootstrapCI(baseVec, vec, { resamples: config.bootstrap.resamples, seed: 0, confidence: 0.95 }) };
+        significance = {
+          metric: spec.name,
+          tTest: pairedTTest(baseVec, vec),
+          bootstrap: pairedBootstrapCI(baseVec, vec, { resamples: config.bootstrap.resamples, seed: 0, confidence: 0.95 }),
+          // runs[i] is seed seeds[i] in every arm (aggregation waits for every run).
+          seeds: seedLevelTest(baselineRuns.map((r) => r.test[spec.name]!), runs.map((r) => r.test[spec.name]!), spec.direction),
+        };
         segments = {
           queryFrequency: segmentedLift(baseVec, vec, segmentLabels.queryFrequency, spec, { order: ['head', 'torso', 'tail'] }),
           queryLength: segmentedLift(baseVec, vec, segmentLabels.queryLength, spec, { order: [...new Set(segmentLabels.queryLength)].sort() }),
@@ -680,13 +686,13 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
 
 export function searchLiftTable(arms: readonly SearchArmSummary[], metric: string, names: readonly string[], selected: string): string {
   const shown = names.filter((n) => n !== 'RMSE' || arms[0]!.test[n] !== undefined);
-  const lines = [`${'arm'.padEnd(20)} ${shown.map((n) => n.padStart(16)).join(' ')}  lift(${metric})   p (t-test)  95% CI of Δ`];
+  const lines = [`${'arm'.padEnd(20)} ${shown.map((n) => n.padStart(16)).join(' ')}  lift(${metric})   p (t-test)  95% CI of Δ         seeds better (p)`];
   for (const a of arms) {
     const sig = a.significance;
     lines.push(
       `${(a.name + (a.name === selected ? ' *' : '')).padEnd(20)} ${shown.map((n) => `${a.test[n]!.toFixed(4)}±${a.testStd[n]!.toFixed(4)}`.padStart(16)).join(' ')}  ` +
         (a.lift ? `${a.lift[metric]! >= 0 ? '+' : ''}${(a.lift[metric]! * 100).toFixed(2)}%`.padStart(9) : '(baseline)'.padStart(9)) +
-        (sig ? `   ${sig.tTest.pValue.toExponential(2).padStart(9)}  [${sig.bootstrap.lo.toFixed(4)}, ${sig.bootstrap.hi.toFixed(4)}]` : ''),
+        (sig ? `   ${sig.tTest.pValue.toExponential(2).padStart(9)}  [${sig.bootstrap.lo.toFixed(4)}, ${sig.bootstrap.hi.toFixed(4)}]  ${describeSeedLevel(sig.seeds)}` : ''),
     );
   }
   lines.push(`* selected on validation ${metric}`);
@@ -694,7 +700,7 @@ export function searchLiftTable(arms: readonly SearchArmSummary[], metric: strin
 }
 
 function searchLiftCsv(arms: readonly SearchArmSummary[], metrics: readonly string[]): string {
-  const header = ['arm', 'views', 'train_queries', 'added_queries', ...metrics.flatMap((m) => [m, `${m}_std`, `${m}_lift`, `${m}_valid`]), 'p_ttest', 'ci_lo', 'ci_hi'];
+  const header = ['arm', 'views', 'train_queries', 'added_queries', ...metrics.flatMap((m) => [m, `${m}_std`, `${m}_lift`, `${m}_valid`]), 'p_ttest', 'ci_lo', 'ci_hi', 'seeds_better', 'p_seeds'];
   const rows = arms.map((a) => [
     a.name,
     a.views,
@@ -704,6 +710,8 @@ function searchLiftCsv(arms: readonly SearchArmSummary[], metrics: readonly stri
     a.significance?.tTest.pValue ?? '',
     a.significance?.bootstrap.lo ?? '',
     a.significance?.bootstrap.hi ?? '',
+    a.significance?.seeds.better ?? '',
+    a.significance?.seeds.pValue ?? '',
   ]);
   return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConfigError } from '../../src/core/index.ts';
-import { combineSeeds, relativeLift, hitRateAtK } from '../../src/eval/index.ts';
+import { combineSeeds, describeSeedLevel, relativeLift, hitRateAtK, pairedTTest, seedLevelTest } from '../../src/eval/index.ts';
 
 const close = (actual: number, expected: number, tol: number, what = '') =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what} expected ${expected} ± ${tol}, got ${actual}`);
@@ -35,4 +35,22 @@ test('relativeLift is positive exactly when the treatment is better, for either 
       assert.equal(lift > 0, better);
     }),
   );
+});
+
+test('seedLevelTest pairs runs by seed: differences, seeds better in the metric\'s direction, a t-test over seeds', () => {
+  const s = seedLevelTest([0.065, 0.066, 0.065], [0.0653, 0.0662, 0.0676]);
+  assert.equal(s.n, 3);
+  assert.equal(s.better, 3);
+  close(s.diffs[2]!, 0.0026, 1e-12);
+  close(s.meanDiff, (0.0003 + 0.0002 + 0.0026) / 3, 1e-12);
+  close(s.pValue!, pairedTTest(f64([0.065, 0.066, 0.065]), f64([0.0653, 0.0662, 0.0676])).pValue, 1e-15);
+  assert.ok(s.pValue! > 0.05, 'three small, uneven gains are no seed-level evidence');
+  assert.equal(describeSeedLevel(s), `3/3 (p ${s.pValue!.toFixed(2)})`);
+  const lower = seedLevelTest([1, 1], [0.9, 1.2], 'lower');
+  assert.equal(lower.better, 1, 'for a lower-is-better metric a drop is the better seed');
+  const one = seedLevelTest([0.1], [0.2]);
+  assert.equal(one.pValue, null, 'one seed: no test');
+  assert.equal(describeSeedLevel(one), '1/1');
+  assert.throws(() => seedLevelTest([0.1, 0.2], [0.1]), ConfigError);
+  assert.throws(() => seedLevelTest([], []), ConfigError);
 });

@@ -75,6 +75,10 @@ test('lift experiment end to end on a tiny set: baseline and an arm, paired test
   assert.ok(arm.trainSequences > r.arms[0]!.trainSequences, 'the arm trains on more sequences');
   assert.ok(arm.significance!.tTest.pValue >= 0 && arm.significance!.tTest.pValue <= 1);
   assert.ok(arm.significance!.bootstrap.lo <= arm.significance!.bootstrap.hi);
+  // The seed-level test pairs each arm run with the baseline run of the same seed.
+  const seedNdcg = (name: string, seed: number): number => JSON.parse(readFileSync(join(out, 'arms', name, 'seeds', `seed${seed}.json`), 'utf8')).result.test['NDCG@20'];
+  assert.deepEqual(arm.significance!.seeds.diffs, [0, 1].map((s) => seedNdcg('crop-reorder', s) - seedNdcg('baseline', s)));
+  assert.equal(arm.significance!.seeds.better, arm.significance!.seeds.diffs.filter((d) => d > 0).length);
   assert.ok(Array.isArray((arm.segments as { historyLength: unknown[] }).historyLength));
   assert.match(r.table, /crop-reorder/);
   const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));

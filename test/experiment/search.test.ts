@@ -29,6 +29,9 @@ test('search experiment end to end: baseline vs an arm on a planted log, per-que
   assert.ok(typo.addedQueries > 0, 'the arm added augmented queries');
   assert.equal(typo.trainQueries, base.trainQueries + typo.addedQueries);
   assert.ok(typo.significance.tTest.pValue >= 0 && typo.significance.tTest.pValue <= 1);
+  // Seed level: one difference per seed, whose mean is the difference of the arms' seed means.
+  assert.equal(typo.significance.seeds.n, 2);
+  assert.ok(Math.abs(typo.significance.seeds.meanDiff - (typo.test['NDCG@10'] - base.test['NDCG@10'])) < 1e-6);
   assert.ok(Array.isArray(typo.segments.queryFrequency) && typo.segments.spelling.length >= 1);
   assert.ok(['baseline', 'typo'].includes(results.selected));
   // A rerun finds every (arm, seed) in the run store and trains nothing.

@@ -23,7 +23,7 @@ interface Arm {
   test: Record<string, number>;
   testStd: Record<string, number>;
   lift: Record<string, number> | null;
-  significance: { tTest: { pValue: number }; bootstrap: { lo: number; hi: number } } | null;
+  significance: { tTest: { pValue: number }; bootstrap: { lo: number; hi: number }; seeds: { n: number; better: number; pValue: number | null } } | null;
 }
 
 /** Charts a lift page of a neural run must have: curves from the checkpoints, per-user lift, the rest. */
@@ -115,6 +115,7 @@ describe('the report in chromium', { skip }, () => {
         assert.equal(Number(cell(i, 'significance.tTest.pValue').value), arm.significance.tTest.pValue);
         assert.equal(cell(i, 'significance.bootstrap.lo').text, arm.significance.bootstrap.lo.toFixed(4));
         assert.equal(cell(i, 'significance.bootstrap.hi').text, arm.significance.bootstrap.hi.toFixed(4));
+        assert.equal(cell(i, 'significance.seeds.better').text, `${arm.significance.seeds.better}/${arm.significance.seeds.n}`);
         const lift = arm.lift![res.metric]!;
         assert.equal(cell(i, `lift.${res.metric}`).text, `${lift >= 0 ? '+' : ''}${(lift * 100).toFixed(2)} %`);
         assert.match(cell(i, 'verdict').text, /significant/);

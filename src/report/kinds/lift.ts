@@ -40,6 +40,8 @@ export const liftArmSchema = z
         metric: z.string(),
         tTest: z.object({ n: z.number().optional(), meanDiff: z.number(), pValue: z.number(), ci95: z.tuple([z.number(), z.number()]).optional() }).loose(),
         bootstrap: z.object({ meanDiff: z.number().optional(), lo: z.number(), hi: z.number(), pValue: z.number().optional() }).loose(),
+        // Absent in results written before the seed-level test was added.
+        seeds: z.object({ n: z.number(), better: z.number(), pValue: z.number().nullable() }).loose().optional(),
       })
       .loose()
       .nullable()
@@ -98,7 +100,7 @@ function cell(value: number | undefined, text: string, field: string): Html {
 /** The lift table; `metrics` are the test columns shown, `unit` what the paired test pairs (users, queries). */
 export function liftTable(arms: readonly LiftArm[], metric: string, selected: string | null, metrics: readonly string[] = ['HR@20', 'NDCG@20', metric], unit = 'user'): Html {
   const shown = metricOrder([...metrics]).filter((m) => arms.some((a) => m in a.test));
-  const header: HtmlValue[] = ['arm', ...shown.map((m) => `test ${m} (mean ± std)`), `lift (${metric})`, 'p (paired t-test)', `95 % CI of Δ${metric} (bootstrap)`, 'verdict', `validation ${metric}`];
+  const header: HtmlValue[] = ['arm', ...shown.map((m) => `test ${m} (mean ± std)`), `lift (${metric})`, 'p (paired t-test)', `95 % CI of Δ${metric} (bootstrap)`, 'seeds better (p over seeds)', 'verdict', `validation ${metric}`];
   const rows = arms.map((a, i) => {
     const v = verdictOf(a);
     const s = a.significance;
@@ -108,12 +110,13 @@ export function liftTable(arms: readonly LiftArm[], metric: string, selected: st
       i === 0 ? '—' : cell(a.lift?.[metric], fmtPercent(a.lift?.[metric]), `lift.${metric}`),
       s ? cell(s.tTest.pValue, fmtP(s.tTest.pValue), 'significance.tTest.pValue') : '—',
       s ? html`[${cell(s.bootstrap.lo, fmt(s.bootstrap.lo), 'significance.bootstrap.lo')}, ${cell(s.bootstrap.hi, fmt(s.bootstrap.hi), 'significance.bootstrap.hi')}]` : '—',
+      s?.seeds ? html`${cell(s.seeds.better, `${s.seeds.better}/${s.seeds.n}`, 'significance.seeds.better')}${s.seeds.pValue === null ? '' : html` (${cell(s.seeds.pValue, fmtP(s.seeds.pValue), 'significance.seeds.pValue')})`}` : '—',
       v === null ? '—' : html`<span class="verdict ${v === 'better' ? 'good' : v === 'worse' ? 'bad' : 'neutral'}" data-field="verdict">${v === 'better' ? '✔ significant (better)' : v === 'worse' ? '✘ significant (worse)' : '○ not significant'}</span>`,
       cell(a.valid?.[metric], fmt(a.valid?.[metric]), `valid.${metric}`),
     ];
   });
   return html`${table(header, rows.map((r) => r), { id: 'lift-table', numeric: [1, 2, 3, 4, 5] })}
-${note(`Significant means p < ${ALPHA} in the paired t-test over per-${unit} ${metric} (averaged over seeds) and a bootstrap 95 % CI of the per-${unit} difference that excludes 0. The selected arm has the best validation ${metric}; test numbers never choose.`)}`;
+${note(`Significant means p < ${ALPHA} in the paired t-test over per-${unit} ${metric} (averaged over seeds) and a bootstrap 95 % CI of the per-${unit} difference that excludes 0. The seed column counts the seeds whose run beat the baseline run of the same seed, with a paired t-test over those per-seed differences: it carries the seed-to-seed spread the per-${unit} test averages away, and with few seeds it has little power. The selected arm has the best validation ${metric}; test numbers never choose.`)}`;
 }
 
 /** Per-segment lift tables and charts of every arm that has segments. */
