@@ -296,6 +296,27 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
   return lift.aggregate(records);
 }
 
+/**
+ * Trains only the baseline's seed runs of a lift experiment, in this process, sharing the folder
+ * with other processes as runLiftExperiment does (a run another process holds is skipped), and
+ * fits no arm's generator — a generator that is the baseline's first epochs is still cached from
+ * the baseline's run, which costs nothing. A baseline run's fingerprint does not depend on the
+ * arms, so the experiment later finds these runs done whichever arm it is run with. The recipe
+ * uses it to start a confirmation's baseline while other processes finish the screen. Returns
+ * the seeds whose run is done and those another process holds.
+ */
+export async function runLiftBaselines(o: Omit<LiftOptions, 'executor' | 'reuseBaselineRuns'>): Promise<{ done: number[]; held: number[] }> {
+  const lift = await prepareLiftExperiment({ ...o, reuseBaselineRuns: true, sharedFits: 'prepare', bindArms: false });
+  const unitOptions = { progress: o.progress ?? silentProgress, claims: inProcessExecutor.claims, ...(o.cancel ? { cancel: o.cancel } : {}) };
+  const done: number[] = [];
+  const held: number[] = [];
+  for (const unit of lift.units.filter((u) => u.arm === 'baseline')) {
+    const rec = await lift.runUnitRecord(unit, unitOptions);
+    (rec.outcome === 'done' ? done : held).push(unit.seed);
+  }
+  return { done, held };
+}
+
 /** One (arm, seed) training run of the lift experiment: the unit of work an executor hands out. */
 export type LiftUnit = WorkUnit;
 
@@ -340,7 +361,7 @@ export function liftUnitKey(arm: string, seed: number): string {
  * (cached under <out>/generators), so units can run: in this process, or in a queue worker that
  * prepares the same experiment from the same config.
  */
-export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & { readonly sharedFits?: 'prepare' | 'jobs' }): Promise<PreparedLiftExperiment> {
+export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & { readonly sharedFits?: 'prepare' | 'jobs'; readonly bindArms?: boolean }): Promise<PreparedLiftExperiment> {
   const { config } = o;
   const progress = o.progress ?? silentProgress;
   // Seconds and peak memory of the steps before and after the (arm, seed) runs, for results.json.
@@ -543,7 +564,7 @@ export async function prepareLiftExperiment(o: Omit<LiftOptions, 'executor'> & {
         }
       }
     }
-  } else {
+  } else if (o.bindArms !== false) {
     // Arms waiting for another process's baseline snapshot are bound when their units run (last).
     for (const arm of config.arms) if (!waitsForSnapshot(arm.name)) await bindArm(arm.name, progress, o.cancel);
   }

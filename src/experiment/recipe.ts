@@ -16,8 +16,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'n
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
+import { defaultMetrics } from '../eval/index.ts';
 import { experimentSchema, parseWithSchema, runEnvironment, type ExperimentConfig } from './config.ts';
-import { runLiftExperiment, type ArmSummary, type LiftOptions } from './lift.ts';
+import { runLiftBaselines, runLiftExperiment, type ArmSummary, type LiftOptions } from './lift.ts';
 import { heldRunsUnder, pauseForOtherWorkers } from './run-store.ts';
 
 const budgetSchema = z
@@ -95,8 +96,21 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
 
   progress.line(`── screen: baseline + ${config.arms.length} candidates, ${screenBudget.seeds} seed(s)${screenBudget.epochs ? `, ≤ ${screenBudget.epochs} epochs` : ''}`);
   const screenOut = join(o.out, 'screen');
+  const confirmOut = join(o.out, 'confirm');
   const t0 = performance.now();
-  const screen = await runPhase(o, { config: phaseConfig(config, screenBudget, config.arms, 'screen'), baseDir: o.baseDir, out: screenOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+  // While other processes finish the screen's last runs, this one starts the confirmation's
+  // baseline once some finished candidate already beats the finished baseline on validation: a
+  // confirmation is then certain (whichever candidate wins), and its baseline runs are the same
+  // whichever arm it confirms.
+  const startConfirmBaseline = async (): Promise<void> => {
+    const leader = certainScreenLeader(config, screenOut);
+    if (!leader) return;
+    progress.line(`── the screen's finished runs already choose a candidate (${leader} leads on validation, above the baseline): the confirmation's baseline starts here while other processes finish the screen`);
+    prepareConfirmFolder(config, screenOut, confirmOut, ['baseline'], progress);
+    const arm = config.arms.find((a) => a.name === leader)!;
+    await runLiftBaselines({ config: phaseConfig(config, confirmBudget, [arm], 'confirm'), baseDir: o.baseDir, out: confirmOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
+  };
+  const screen = await runPhase(o, { config: phaseConfig(config, screenBudget, config.arms, 'screen'), baseDir: o.baseDir, out: screenOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) }, startConfirmBaseline);
   const screenSeconds = (performance.now() - t0) / 1000;
   const [baseline, ...candidates] = screen.arms;
   const baseValid = baseline!.valid[metric]!;
@@ -114,13 +128,7 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
   let table = `chosen on validation: ${chosen ?? 'none (no expansion)'}`;
   if (chosen) {
     const arm = config.arms.find((a) => a.name === chosen)!;
-    const confirmOut = join(o.out, 'confirm');
-    // Model-based generators (e.g. the embedding-neighbour SASRec) are cached by content under
-    // <out>/generators: the confirm phase shares the screen's folder, so none is trained twice.
-    mkdirSync(confirmOut, { recursive: true });
-    if (!existsSync(join(confirmOut, 'generators')) && existsSync(join(screenOut, 'generators'))) symlinkSync(join('..', 'screen', 'generators'), join(confirmOut, 'generators'), 'dir');
-    const continued = continueScreenRuns(config, screenOut, confirmOut, ['baseline', chosen]);
-    if (continued.length > 0) progress.line(`── confirm continues the screen's training of ${continued.join(', ')} (same seed and data, a larger epoch cap) instead of training them again`);
+    prepareConfirmFolder(config, screenOut, confirmOut, ['baseline', chosen], progress);
     progress.line(`── confirm: baseline vs ${chosen}, ${confirmBudget.seeds} seeds${confirmBudget.epochs ? `, ≤ ${confirmBudget.epochs} epochs` : ''}`);
     const t1 = performance.now();
     const c = await runPhase(o, { config: phaseConfig(config, confirmBudget, [arm], 'confirm'), baseDir: o.baseDir, out: confirmOut, progress, ...(o.cancel ? { cancel: o.cancel } : {}) });
@@ -164,16 +172,54 @@ export async function runRecipeExperiment(o: RecipeOptions): Promise<RecipeResul
  * (their lock files) and then aggregates, so every process goes on to the next phase together
  * instead of stopping. A run whose process died is free again and is taken over on the next pass.
  */
-async function runPhase(o: RecipeOptions, phase: LiftOptions): Promise<Awaited<ReturnType<typeof runLiftExperiment>>> {
+async function runPhase(o: RecipeOptions, phase: LiftOptions, whileWaiting?: () => Promise<void>): Promise<Awaited<ReturnType<typeof runLiftExperiment>>> {
   const progress = o.progress ?? silentProgress;
   for (let first = true; ; first = false) {
     const r = await runLiftExperiment(phase);
     if (!r.pending) return r;
     if (first) progress.line(`── waiting for ${r.pending.join(', ')}: other processes sharing ${phase.out} are training them; this one goes on when they finish`);
+    if (first && whileWaiting) await whileWaiting();
     while (heldRunsUnder(phase.out).length > 0) {
       await pauseForOtherWorkers({ pollMs: o.claimPollMs, cancel: o.cancel }, `runs other processes hold in ${phase.out}`);
     }
   }
+}
+
+/**
+ * Readies the confirm folder: model-based generators (e.g. the embedding-neighbour SASRec) are
+ * cached by content under <out>/generators, and the confirm phase links the screen's, so none is
+ * trained twice; the screen's runs of `arms` are continued (continueScreenRuns).
+ */
+function prepareConfirmFolder(config: RecipeExperimentConfig, screenOut: string, confirmOut: string, arms: readonly string[], progress: ProgressReporter): void {
+  mkdirSync(confirmOut, { recursive: true });
+  if (!existsSync(join(confirmOut, 'generators')) && existsSync(join(screenOut, 'generators'))) symlinkSync(join('..', 'screen', 'generators'), join(confirmOut, 'generators'), 'dir');
+  const continued = continueScreenRuns(config, screenOut, confirmOut, arms);
+  if (continued.length > 0) progress.line(`── confirm continues the screen's training of ${continued.join(', ')} (same seed and data, a larger epoch cap) instead of training them again`);
+}
+
+/**
+ * The candidate leading the screen on validation when its finished runs already decide that a
+ * candidate will be chosen: the baseline's screen runs are all finished, and some candidate's are
+ * all finished with a mean validation metric that beats the baseline's by more than
+ * minValidLift. Runs still training can change which candidate wins, never that one does. Null
+ * otherwise.
+ */
+function certainScreenLeader(config: RecipeExperimentConfig, screenOut: string): string | null {
+  const { screen, minValidLift } = config.procedure;
+  const metric = config.metric;
+  const sign = defaultMetrics().find((m) => m.name === metric)?.direction === 'lower' ? -1 : 1;
+  const meanValid = (arm: string): number | null => {
+    const runs = seedRuns(screenOut, [arm]).filter((r) => r.seed < screen.seeds && r.result?.valid?.[metric] !== undefined);
+    return runs.length === screen.seeds ? runs.reduce((t, r) => t + r.result!.valid![metric]!, 0) / runs.length : null;
+  };
+  const base = meanValid('baseline');
+  if (base === null) return null;
+  let leader: { name: string; valid: number } | null = null;
+  for (const arm of config.arms) {
+    const v = meanValid(arm.name);
+    if (v !== null && (leader === null || sign * v > sign * leader.valid)) leader = { name: arm.name, valid: v };
+  }
+  return leader && (sign * (leader.valid - base)) / Math.abs(base) > minValidLift ? leader.name : null;
 }
 
 /**
@@ -225,7 +271,7 @@ function phaseRunSeconds(out: string, arms: readonly string[]): number {
 }
 
 /** The stored seed runs of `arms` under a phase folder, in arm then seed order. */
-function seedRuns(out: string, arms: readonly string[]): { arm: string; seed: number; result: { bestEpoch?: number; epochs?: number; fitSeconds?: number; evalSeconds?: number } | undefined }[] {
+function seedRuns(out: string, arms: readonly string[]): { arm: string; seed: number; result: { bestEpoch?: number; epochs?: number; fitSeconds?: number; evalSeconds?: number; valid?: Record<string, number> } | undefined }[] {
   const found: ReturnType<typeof seedRuns> = [];
   for (const arm of arms) {
     const dir = join(out, 'arms', arm, 'seeds');

@@ -73,6 +73,46 @@ test('recipe: a process that finds a screen run held by another process waits fo
   assert.equal(r.chosen, JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8')).chosen, 'the same choice as the run with no other process');
 });
 
+test("recipe: while another process holds a screen run, a finished candidate that already beats the baseline starts the confirmation's baseline here; the results are those of one process", async () => {
+  const alone = JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8'));
+  const other = raw().arms.map((a) => a.name).find((n) => n !== alone.chosen)!;
+  const out = join(dir, 'speculative');
+  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+  mkdirSync(join(out, 'screen', 'arms', other, 'seeds'), { recursive: true });
+  writeFileSync(join(out, 'screen', 'arms', other, 'seeds', 'seed0.lock'), String(holder.pid));
+  const lines: string[] = [];
+  const running = runRecipeExperiment({ config: parseRecipeExperimentConfig(raw()), baseDir: dir, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
+  const baselineSeeds = [0, 1].map((s) => join(out, 'confirm', 'arms', 'baseline', 'seeds', `seed${s}.json`));
+  for (let t = 0; t < 500 && !baselineSeeds.every((f) => existsSync(f)); t++) await new Promise((r) => setTimeout(r, 20));
+  const trainedWhileHeld = baselineSeeds.every((f) => existsSync(f)) && !existsSync(join(out, 'screen', 'results.json'));
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.once('exit', r));
+  const r = await running;
+  assert.ok(trainedWhileHeld, `the confirmation's baseline seeds were trained while the screen waited:\n${lines.join('\n')}`);
+  assert.ok(lines.some((l) => l.includes(`${alone.chosen} leads on validation`)), lines.join('\n'));
+  assert.equal(r.chosen, alone.chosen);
+  const confirm = (folder: string) => JSON.parse(readFileSync(join(dir, folder, 'confirm', 'results.json'), 'utf8')).arms.map((a: { name: string; test: unknown; valid: unknown }) => [a.name, a.test, a.valid]);
+  assert.deepEqual(confirm('speculative'), confirm('run'), 'the same confirmation as one process running it all');
+});
+
+test("recipe: a screen whose finished runs do not yet decide a choice starts nothing of the confirmation", async () => {
+  const out = join(dir, 'undecided');
+  // The baseline's screen run is held, so no candidate can be known to beat it.
+  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+  mkdirSync(join(out, 'screen', 'arms', 'baseline', 'seeds'), { recursive: true });
+  writeFileSync(join(out, 'screen', 'arms', 'baseline', 'seeds', 'seed0.lock'), String(holder.pid));
+  const lines: string[] = [];
+  const running = runRecipeExperiment({ config: parseRecipeExperimentConfig(raw()), baseDir: dir, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
+  for (let t = 0; t < 500 && !lines.some((l) => /waiting for baseline\/seed0/.test(l)); t++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  const startedConfirm = existsSync(join(out, 'confirm'));
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.once('exit', r));
+  await running;
+  assert.ok(lines.some((l) => /waiting for baseline\/seed0/.test(l)), lines.join('\n'));
+  assert.equal(startedConfirm, false, 'no confirmation run before the screen decides');
+});
+
 test('recipe: with a margin no candidate clears, nothing is confirmed and no expansion is recommended', async () => {
   const out = join(dir, 'strict');
   const r = await runRecipeExperiment({ config: parseRecipeExperimentConfig(raw({ procedure: { screen: { seeds: 1 }, confirm: { seeds: 2 }, minValidLift: 1 } })), baseDir: dir, out });
