@@ -8,7 +8,7 @@ export type { PairedTTestResult, BootstrapOptions, BootstrapResult } from '../st
 export { meanStdByMetric } from './stats.ts';
 export { combineSeeds, describeSeedLevel, relativeLift, seedLevelTest } from './significance.ts';
 export type { SeedLevelTest } from './significance.ts';
-export { segmentByHistoryLength, historyLengthLabels, segmentByTargetPopularity, headItems, segmentedLift } from './segments.ts';
+export { segmentByHistoryLength, historyLengthLabels, segmentByTargetPopularity, segmentByTargetCount, headItems, segmentedLift } from './segments.ts';
 export type { PopularitySegment, SegmentLift, SegmentVerdict, SegmentedLiftOptions } from './segments.ts';
 export { logLoss, AUC, LOG_LOSS } from './classification.ts';
 export type { ClassificationMetricSpec } from './classification.ts';

@@ -40,16 +40,38 @@ export function historyLengthLabels(edges: readonly number[] = [5, 10]): string[
  * With the default edges [5, 10]: '≤5', '6–10', '>10'.
  */
 export function segmentByHistoryLength(historyLengths: Int32Array, edges: readonly number[] = [5, 10]): string[] {
+  return countBuckets(historyLengths, edges, 'history length');
+}
+
+/** Bucket label of each count by `edges`, named as historyLengthLabels names them. */
+function countBuckets(counts: ArrayLike<number>, edges: readonly number[], what: string): string[] {
   const names = historyLengthLabels(edges);
-  const out = new Array<string>(historyLengths.length);
-  for (let i = 0; i < historyLengths.length; i++) {
-    const len = historyLengths[i]!;
-    if (len < 0) throw new ConfigError(`history length of query ${i} is negative (${len})`);
+  const out = new Array<string>(counts.length);
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    if (!(c >= 0)) throw new ConfigError(`${what} of query ${i} is negative or not a number (${c})`);
     let k = 0;
-    while (k < edges.length && len > edges[k]!) k++;
+    while (k < edges.length && c > edges[k]!) k++;
     out[i] = names[k]!;
   }
   return out;
+}
+
+/**
+ * Segment label of each query by how often its target item occurs in training, bucketed by
+ * `edges` and named as historyLengthLabels names them: with the default [5], '≤5' (the near-cold
+ * items side information and augmentation are meant to help) and '>5'. Head/tail
+ * (segmentByTargetPopularity) splits by rank; this splits by an absolute count, so the cold bucket
+ * means the same on every dataset.
+ */
+export function segmentByTargetCount(targets: Int32Array, itemCounts: ArrayLike<number>, edges: readonly number[] = [5]): string[] {
+  const counts = new Float64Array(targets.length);
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i]!;
+    if (t < 1 || t >= itemCounts.length) throw new ConfigError(`target of query ${i} is item ${t}, outside 1..${itemCounts.length - 1}`);
+    counts[i] = itemCounts[t]!;
+  }
+  return countBuckets(counts, edges, 'target training count');
 }
 
 export type PopularitySegment = 'head' | 'tail';

@@ -10,6 +10,7 @@ import {
   pairedBootstrapCI,
   segmentByHistoryLength,
   segmentByTargetPopularity,
+  segmentByTargetCount,
   segmentedLift,
   historyLengthLabels,
   seedLevelTest,
@@ -712,7 +713,9 @@ function aggregateLift(
   const spec = specs.find((s) => s.name === config.metric)!;
   const perUser = (name: string, which: MetricSpec): Float64Array => perUserTestMetric(join(o.out, 'arms', name), seeds, which);
   const histLabels = segmentByHistoryLength(Int32Array.from(split.test, (c) => c.history.length));
-  const popLabels = segmentByTargetPopularity(Int32Array.from(split.test, (c) => c.target), itemPopularity(split.train));
+  const trainCounts = itemPopularity(split.train);
+  const popLabels = segmentByTargetPopularity(Int32Array.from(split.test, (c) => c.target), trainCounts);
+  const countLabels = segmentByTargetCount(Int32Array.from(split.test, (c) => c.target), trainCounts);
   const baseVec = perUser('baseline', spec);
   // Every run is finished here (pending ones returned above), so runs[i] is seed seeds[i] in every arm.
   const baselineRuns = baseline.filter(isFinished);
@@ -738,6 +741,7 @@ function aggregateLift(
       segments = {
         historyLength: segmentedLift(baseVec, vec, histLabels, spec, { order: historyLengthLabels() }),
         targetPopularity: segmentedLift(baseVec, vec, popLabels, spec, { order: ['head', 'tail'] }),
+        targetCount: segmentedLift(baseVec, vec, countLabels, spec, { order: historyLengthLabels([5]) }),
       };
     }
     return {

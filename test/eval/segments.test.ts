@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConfigError } from '../../src/core/index.ts';
-import { headItems, historyLengthLabels, pairedTTest, segmentByHistoryLength, segmentByTargetPopularity, segmentedLift } from '../../src/eval/index.ts';
+import { headItems, historyLengthLabels, pairedTTest, segmentByHistoryLength, segmentByTargetCount, segmentByTargetPopularity, segmentedLift } from '../../src/eval/index.ts';
 
 const f64 = (xs: number[]) => Float64Array.from(xs);
 
@@ -45,6 +45,15 @@ test('head = the ⌈20 %⌉ most-counted items, ties by lower id', () => {
   assert.throws(() => segmentByTargetPopularity(Int32Array.from([0]), counts), ConfigError);
   assert.throws(() => segmentByTargetPopularity(Int32Array.from([1]), counts, 1.5), ConfigError);
   assert.throws(() => segmentByTargetPopularity(Int32Array.from([1]), Float64Array.from([0, -1])), ConfigError);
+});
+
+test("segmentByTargetCount buckets queries by their target's training count, with history-length style names", () => {
+  const counts = [0, 0, 5, 6, 40];
+  assert.deepEqual(segmentByTargetCount(Int32Array.from([1, 2, 3, 4]), counts), ['≤5', '≤5', '>5', '>5']);
+  assert.deepEqual(segmentByTargetCount(Int32Array.from([1, 2, 3, 4]), counts, [0, 10]), ['≤0', '1–10', '1–10', '>10']);
+  assert.throws(() => segmentByTargetCount(Int32Array.from([5]), counts), ConfigError, 'a target outside the catalogue');
+  assert.throws(() => segmentByTargetCount(Int32Array.from([0]), counts), ConfigError, 'the padding slot is no item');
+  assert.throws(() => segmentByTargetCount(Int32Array.from([1]), [0, -2]), ConfigError, 'a negative count');
 });
 
 test('head set properties: size ⌈share × N⌉ and every head item counts at least as much as every tail item', () => {

@@ -80,6 +80,9 @@ test('lift experiment end to end on a tiny set: baseline and an arm, paired test
   assert.deepEqual(arm.significance!.seeds.diffs, [0, 1].map((s) => seedNdcg('crop-reorder', s) - seedNdcg('baseline', s)));
   assert.equal(arm.significance!.seeds.better, arm.significance!.seeds.diffs.filter((d) => d > 0).length);
   assert.ok(Array.isArray((arm.segments as { historyLength: unknown[] }).historyLength));
+  const byCount = (arm.segments as { targetCount: { segment: string; n: number }[] }).targetCount;
+  assert.deepEqual(byCount.map((r) => r.segment), ['≤5', '>5']);
+  assert.equal(byCount[0]!.n + byCount[1]!.n, (arm.significance!.tTest as { n: number }).n, 'every test user in one bucket');
   assert.match(r.table, /crop-reorder/);
   const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   assert.equal(saved.arms.length, 3);

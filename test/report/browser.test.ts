@@ -27,7 +27,7 @@ interface Arm {
 }
 
 /** Charts a lift page of a neural run must have: curves from the checkpoints, per-user lift, the rest. */
-const LIFT_CHARTS = ['segments-historyLength', 'segments-targetPopularity', 'metric-at-k-ndcg', 'relative-lift', 'per-user-lift', 'curve-training-loss', 'curve-validation-NDCG-20', 'time-per-stage', 'memory-per-stage', 'lengths-0'];
+const LIFT_CHARTS = ['segments-historyLength', 'segments-targetPopularity', 'segments-targetCount', 'metric-at-k-ndcg', 'relative-lift', 'per-user-lift', 'curve-training-loss', 'curve-validation-NDCG-20', 'time-per-stage', 'memory-per-stage', 'lengths-0'];
 
 let dir = '';
 let built: Awaited<ReturnType<typeof writeReport>>;

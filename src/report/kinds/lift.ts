@@ -128,6 +128,7 @@ export async function segmentsSection(arms: readonly LiftArm[], unit = 'users'):
   const title: Record<string, string> = {
     historyLength: 'history length',
     targetPopularity: 'target popularity (head / tail)',
+    targetCount: "target's training interactions (≤ 5: near-cold items)",
     queryFrequency: 'query frequency (rarest token among training queries)',
     queryLength: 'query length (tokens)',
     spelling: 'spelling (likely misspelled vs clean)',
