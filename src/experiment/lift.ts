@@ -880,11 +880,12 @@ function trainingSummary(arm: ArmConfig, p: ArmPipelines): ArmSummary['training'
 }
 
 export function liftTable(arms: readonly ArmSummary[], metric: string): string {
-  const lines = [`${'arm'.padEnd(18)} ${'HR@20'.padStart(16)} ${'NDCG@20'.padStart(16)}  lift(${metric})   p (t-test)  95% CI of Δ         seeds better (p)`];
+  const width = Math.max(18, ...arms.map((a) => a.name.length));
+  const lines = [`${'arm'.padEnd(width)} ${'HR@20'.padStart(16)} ${'NDCG@20'.padStart(16)}  lift(${metric})   p (t-test)  95% CI of Δ         seeds better (p)`];
   for (const a of arms) {
     const sig = a.significance;
     lines.push(
-      `${a.name.padEnd(18)} ${`${a.test['HR@20']!.toFixed(4)}±${a.testStd['HR@20']!.toFixed(4)}`.padStart(16)} ${`${a.test['NDCG@20']!.toFixed(4)}±${a.testStd['NDCG@20']!.toFixed(4)}`.padStart(16)}  ` +
+      `${a.name.padEnd(width)} ${`${a.test['HR@20']!.toFixed(4)}±${a.testStd['HR@20']!.toFixed(4)}`.padStart(16)} ${`${a.test['NDCG@20']!.toFixed(4)}±${a.testStd['NDCG@20']!.toFixed(4)}`.padStart(16)}  ` +
         (a.lift ? `${(a.lift[metric]! * 100 >= 0 ? '+' : '')}${(a.lift[metric]! * 100).toFixed(1)}%`.padStart(9) : '(baseline)'.padStart(9)) +
         (sig ? `   ${sig.tTest.pValue.toExponential(2).padStart(9)}  [${sig.bootstrap.lo.toFixed(4)}, ${sig.bootstrap.hi.toFixed(4)}]  ${describeSeedLevel(sig.seeds)}` : ''),
     );

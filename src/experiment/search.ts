@@ -686,11 +686,12 @@ export async function prepareSearchExperiment(o: SearchExperimentOptions): Promi
 
 export function searchLiftTable(arms: readonly SearchArmSummary[], metric: string, names: readonly string[], selected: string): string {
   const shown = names.filter((n) => n !== 'RMSE' || arms[0]!.test[n] !== undefined);
-  const lines = [`${'arm'.padEnd(20)} ${shown.map((n) => n.padStart(16)).join(' ')}  lift(${metric})   p (t-test)  95% CI of Δ         seeds better (p)`];
+  const width = Math.max(20, ...arms.map((a) => a.name.length + 2));
+  const lines = [`${'arm'.padEnd(width)} ${shown.map((n) => n.padStart(16)).join(' ')}  lift(${metric})   p (t-test)  95% CI of Δ         seeds better (p)`];
   for (const a of arms) {
     const sig = a.significance;
     lines.push(
-      `${(a.name + (a.name === selected ? ' *' : '')).padEnd(20)} ${shown.map((n) => `${a.test[n]!.toFixed(4)}±${a.testStd[n]!.toFixed(4)}`.padStart(16)).join(' ')}  ` +
+      `${(a.name + (a.name === selected ? ' *' : '')).padEnd(width)} ${shown.map((n) => `${a.test[n]!.toFixed(4)}±${a.testStd[n]!.toFixed(4)}`.padStart(16)).join(' ')}  ` +
         (a.lift ? `${a.lift[metric]! >= 0 ? '+' : ''}${(a.lift[metric]! * 100).toFixed(2)}%`.padStart(9) : '(baseline)'.padStart(9)) +
         (sig ? `   ${sig.tTest.pValue.toExponential(2).padStart(9)}  [${sig.bootstrap.lo.toFixed(4)}, ${sig.bootstrap.hi.toFixed(4)}]  ${describeSeedLevel(sig.seeds)}` : ''),
     );
