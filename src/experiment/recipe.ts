@@ -16,7 +16,6 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'n
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { silentProgress, writeFileAtomic, writeJsonAtomic, type CancelToken, type ProgressReporter } from '../core/index.ts';
-import { defaultMetrics } from '../eval/index.ts';
 import { experimentSchema, parseWithSchema, runEnvironment, type ExperimentConfig } from './config.ts';
 import { runLiftBaselines, runLiftExperiment, type ArmSummary, type LiftOptions } from './lift.ts';
 import { heldRunsUnder, pauseForOtherWorkers } from './run-store.ts';
@@ -207,7 +206,6 @@ function prepareConfirmFolder(config: RecipeExperimentConfig, screenOut: string,
 function certainScreenLeader(config: RecipeExperimentConfig, screenOut: string): string | null {
   const { screen, minValidLift } = config.procedure;
   const metric = config.metric;
-  const sign = defaultMetrics().find((m) => m.name === metric)?.direction === 'lower' ? -1 : 1;
   const meanValid = (arm: string): number | null => {
     const runs = seedRuns(screenOut, [arm]).filter((r) => r.seed < screen.seeds && r.result?.valid?.[metric] !== undefined);
     return runs.length === screen.seeds ? runs.reduce((t, r) => t + r.result!.valid![metric]!, 0) / runs.length : null;
@@ -217,9 +215,10 @@ function certainScreenLeader(config: RecipeExperimentConfig, screenOut: string):
   let leader: { name: string; valid: number } | null = null;
   for (const arm of config.arms) {
     const v = meanValid(arm.name);
-    if (v !== null && (leader === null || sign * v > sign * leader.valid)) leader = { name: arm.name, valid: v };
+    if (v !== null && (leader === null || v > leader.valid)) leader = { name: arm.name, valid: v };
   }
-  return leader && (sign * (leader.valid - base)) / Math.abs(base) > minValidLift ? leader.name : null;
+  // The selection's own rule (runRecipeExperiment): the relative validation lift over the baseline.
+  return leader && (leader.valid - base) / base > minValidLift ? leader.name : null;
 }
 
 /**
