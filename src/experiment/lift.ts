@@ -303,19 +303,12 @@ export async function runLiftExperiment(o: LiftOptions): Promise<{ arms: ArmSumm
  * fits no arm's generator — a generator that is the baseline's first epochs is still cached from
  * the baseline's run, which costs nothing. A baseline run's fingerprint does not depend on the
  * arms, so the experiment later finds these runs done whichever arm it is run with. The recipe
- * uses it to start a confirmation's baseline while other processes finish the screen. Returns
- * the seeds whose run is done and those another process holds.
+ * uses it to start a confirmation's baseline while other processes finish the screen.
  */
-export async function runLiftBaselines(o: Omit<LiftOptions, 'executor' | 'reuseBaselineRuns'>): Promise<{ done: number[]; held: number[] }> {
+export async function runLiftBaselines(o: Omit<LiftOptions, 'executor' | 'reuseBaselineRuns'>): Promise<void> {
   const lift = await prepareLiftExperiment({ ...o, reuseBaselineRuns: true, sharedFits: 'prepare', bindArms: false });
   const unitOptions = { progress: o.progress ?? silentProgress, claims: inProcessExecutor.claims, ...(o.cancel ? { cancel: o.cancel } : {}) };
-  const done: number[] = [];
-  const held: number[] = [];
-  for (const unit of lift.units.filter((u) => u.arm === 'baseline')) {
-    const rec = await lift.runUnitRecord(unit, unitOptions);
-    (rec.outcome === 'done' ? done : held).push(unit.seed);
-  }
-  return { done, held };
+  for (const unit of lift.units.filter((u) => u.arm === 'baseline')) await lift.runUnitRecord(unit, unitOptions);
 }
 
 /** One (arm, seed) training run of the lift experiment: the unit of work an executor hands out. */
@@ -714,8 +707,9 @@ function aggregateLift(
   const perUser = (name: string, which: MetricSpec): Float64Array => perUserTestMetric(join(o.out, 'arms', name), seeds, which);
   const histLabels = segmentByHistoryLength(Int32Array.from(split.test, (c) => c.history.length));
   const trainCounts = itemPopularity(split.train);
-  const popLabels = segmentByTargetPopularity(Int32Array.from(split.test, (c) => c.target), trainCounts);
-  const countLabels = segmentByTargetCount(Int32Array.from(split.test, (c) => c.target), trainCounts);
+  const testTargets = Int32Array.from(split.test, (c) => c.target);
+  const popLabels = segmentByTargetPopularity(testTargets, trainCounts);
+  const countLabels = segmentByTargetCount(testTargets, trainCounts);
   const baseVec = perUser('baseline', spec);
   // Every run is finished here (pending ones returned above), so runs[i] is seed seeds[i] in every arm.
   const baselineRuns = baseline.filter(isFinished);

@@ -29,6 +29,28 @@ const raw = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/**
+ * Runs the recipe in `out` while "another process" (a live `sleep`) holds the screen's seed-0 run of
+ * `arm`: `whileHeld` is called (with the log so far) before the holder goes away, and its result
+ * is returned with the procedure's.
+ */
+async function runWithHeldScreenRun<T>(out: string, arm: string, whileHeld: (lines: string[]) => Promise<T>): Promise<{ held: T; result: Awaited<ReturnType<typeof runRecipeExperiment>>; lines: string[] }> {
+  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+  mkdirSync(join(out, 'screen', 'arms', arm, 'seeds'), { recursive: true });
+  writeFileSync(join(out, 'screen', 'arms', arm, 'seeds', 'seed0.lock'), String(holder.pid));
+  const lines: string[] = [];
+  const running = runRecipeExperiment({ config: parseRecipeExperimentConfig(raw()), baseDir: dir, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
+  const held = await whileHeld(lines);
+  holder.kill('SIGKILL');
+  await new Promise((r) => holder.once('exit', r));
+  return { held, result: await running, lines };
+}
+
+/** Polls every 20 ms until `done()` or `tries` polls. */
+async function until(done: () => boolean, tries: number): Promise<void> {
+  for (let t = 0; t < tries && !done(); t++) await new Promise((r) => setTimeout(r, 20));
+}
+
 test('recipe: the screen ranks candidates on validation, the chosen one is confirmed with the confirm budget', async () => {
   const out = join(dir, 'run');
   const r = await runRecipeExperiment({ config: parseRecipeExperimentConfig(raw()), baseDir: dir, out });
@@ -56,18 +78,11 @@ test('recipe: the screen ranks candidates on validation, the chosen one is confi
 
 test('recipe: a process that finds a screen run held by another process waits for it and goes on to the confirmation, instead of stopping', async () => {
   const out = join(dir, 'shared');
-  // "Another process" holding the screen's crop-reorder seed-0 run.
-  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
-  mkdirSync(join(out, 'screen', 'arms', 'crop-reorder', 'seeds'), { recursive: true });
-  writeFileSync(join(out, 'screen', 'arms', 'crop-reorder', 'seeds', 'seed0.lock'), String(holder.pid));
-  const lines: string[] = [];
-  const running = runRecipeExperiment({ config: parseRecipeExperimentConfig(raw()), baseDir: dir, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
   const waiting = /waiting for crop-reorder\/seed0: other processes sharing .* are training them/;
-  for (let t = 0; t < 250 && !lines.some((l) => waiting.test(l)); t++) await new Promise((r) => setTimeout(r, 20));
-  const waitedWhileHeld = lines.some((l) => waiting.test(l)) && !existsSync(join(out, 'screen', 'results.json'));
-  holder.kill('SIGKILL');
-  await new Promise((r) => holder.once('exit', r));
-  const r = await running;
+  const { held: waitedWhileHeld, result: r, lines } = await runWithHeldScreenRun(out, 'crop-reorder', async (lines) => {
+    await until(() => lines.some((l) => waiting.test(l)), 250);
+    return lines.some((l) => waiting.test(l)) && !existsSync(join(out, 'screen', 'results.json'));
+  });
   assert.ok(waitedWhileHeld, lines.join('\n'));
   assert.ok(existsSync(join(out, 'results.json')), 'the procedure ran to its end in this process');
   assert.equal(r.chosen, JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8')).chosen, 'the same choice as the run with no other process');
@@ -77,17 +92,11 @@ test("recipe: while another process holds a screen run, a finished candidate tha
   const alone = JSON.parse(readFileSync(join(dir, 'run', 'results.json'), 'utf8'));
   const other = raw().arms.map((a) => a.name).find((n) => n !== alone.chosen)!;
   const out = join(dir, 'speculative');
-  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
-  mkdirSync(join(out, 'screen', 'arms', other, 'seeds'), { recursive: true });
-  writeFileSync(join(out, 'screen', 'arms', other, 'seeds', 'seed0.lock'), String(holder.pid));
-  const lines: string[] = [];
-  const running = runRecipeExperiment({ config: parseRecipeExperimentConfig(raw()), baseDir: dir, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
   const baselineSeeds = [0, 1].map((s) => join(out, 'confirm', 'arms', 'baseline', 'seeds', `seed${s}.json`));
-  for (let t = 0; t < 500 && !baselineSeeds.every((f) => existsSync(f)); t++) await new Promise((r) => setTimeout(r, 20));
-  const trainedWhileHeld = baselineSeeds.every((f) => existsSync(f)) && !existsSync(join(out, 'screen', 'results.json'));
-  holder.kill('SIGKILL');
-  await new Promise((r) => holder.once('exit', r));
-  const r = await running;
+  const { held: trainedWhileHeld, result: r, lines } = await runWithHeldScreenRun(out, other, async () => {
+    await until(() => baselineSeeds.every((f) => existsSync(f)), 500);
+    return baselineSeeds.every((f) => existsSync(f)) && !existsSync(join(out, 'screen', 'results.json'));
+  });
   assert.ok(trainedWhileHeld, `the confirmation's baseline seeds were trained while the screen waited:\n${lines.join('\n')}`);
   assert.ok(lines.some((l) => l.includes(`${alone.chosen} leads on validation`)), lines.join('\n'));
   assert.equal(r.chosen, alone.chosen);
@@ -95,20 +104,14 @@ test("recipe: while another process holds a screen run, a finished candidate tha
   assert.deepEqual(confirm('speculative'), confirm('run'), 'the same confirmation as one process running it all');
 });
 
-test("recipe: a screen whose finished runs do not yet decide a choice starts nothing of the confirmation", async () => {
+test('recipe: a screen whose finished runs do not yet decide a choice starts nothing of the confirmation', async () => {
   const out = join(dir, 'undecided');
   // The baseline's screen run is held, so no candidate can be known to beat it.
-  const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
-  mkdirSync(join(out, 'screen', 'arms', 'baseline', 'seeds'), { recursive: true });
-  writeFileSync(join(out, 'screen', 'arms', 'baseline', 'seeds', 'seed0.lock'), String(holder.pid));
-  const lines: string[] = [];
-  const running = runRecipeExperiment({ config: parseRecipeExperimentConfig(raw()), baseDir: dir, out, claimPollMs: 20, progress: { line: (l) => void lines.push(l) } });
-  for (let t = 0; t < 500 && !lines.some((l) => /waiting for baseline\/seed0/.test(l)); t++) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 100));
-  const startedConfirm = existsSync(join(out, 'confirm'));
-  holder.kill('SIGKILL');
-  await new Promise((r) => holder.once('exit', r));
-  await running;
+  const { held: startedConfirm, lines } = await runWithHeldScreenRun(out, 'baseline', async (lines) => {
+    await until(() => lines.some((l) => /waiting for baseline\/seed0/.test(l)), 500);
+    await new Promise((r) => setTimeout(r, 100));
+    return existsSync(join(out, 'confirm'));
+  });
   assert.ok(lines.some((l) => /waiting for baseline\/seed0/.test(l)), lines.join('\n'));
   assert.equal(startedConfirm, false, 'no confirmation run before the screen decides');
 });
