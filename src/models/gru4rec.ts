@@ -22,7 +22,7 @@ import {
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
 import { type CeSampler, CeNegativeSampler, ceNegativesNeedCe, ceNegativesSchema, ceSamplerNeedsNegatives, ceSamplerSchema, sampledSoftmaxConfig } from './sampled-softmax.ts';
-import { type SideInfoConfig, type SideInfoFusion, fusionFromConfig, normalizeSideInfo, sideInfoConfigSchema } from './side-info.ts';
+import { type SideInfoConfig, type SideInfoFusion, type AttributePredictionHead, normalizeSideInfo, sideInfoFromConfig, withAttributeLoss, sideInfoConfigSchema } from './side-info.ts';
 import {
   type SequenceLoss, arange, padHistories, pickNegatives, rowWeights, sequenceLoss,
   sequenceLossSchema, targetRows,
@@ -88,6 +88,7 @@ export class Gru4rec implements SequenceNetwork {
   private readonly realItems: Int32Array;
   private readonly ceSampler: CeNegativeSampler;
   private readonly fusion: SideInfoFusion | null;
+  private readonly attributeHead: AttributePredictionHead | null;
 
   constructor(numItems: number, config: Record<string, unknown>, rng: Rng) {
     if (!Number.isInteger(numItems) || numItems < 1) throw new ConfigError(`numItems must be a positive integer, got ${numItems}`);
@@ -110,8 +111,10 @@ export class Gru4rec implements SequenceNetwork {
     this.dense = h !== e ? [xavierNormal('dense.w', e, h), constantParameter('dense.b', [e], 0)] : null;
     if (this.dense) params.push(...this.dense);
     // Own RNG stream, parameters appended: without sideInfo the network is drawn exactly as before.
-    this.fusion = fusionFromConfig(cfg.sideInfo, numItems, numItems + 1, e, Math.sqrt(2 / (numItems + 1 + e)), rng.split('gru4rec-side-info'));
-    if (this.fusion) params.push(...this.fusion.parameters);
+    const side = sideInfoFromConfig(cfg.sideInfo, numItems, numItems + 1, e, Math.sqrt(2 / (numItems + 1 + e)), rng.split('gru4rec-side-info'));
+    this.fusion = side?.fusion ?? null;
+    this.attributeHead = side?.attributeHead ?? null;
+    if (side) params.push(...side.parameters);
     this.parameters = Object.freeze(params);
     this.zeroBias = Tensor.zeros([3 * h]);
   }
@@ -143,7 +146,9 @@ export class Gru4rec implements SequenceNetwork {
     const ceSample = this.ceSampler.draw(rng);
     const table = this.inputTable();
     const h = gatherRows(this.hidden(batch.inputs, batch.size, true, rng, table), rows);
-    return sequenceLoss(this.cfg.loss, h, this.outputTable(table), ids, negs, this.realItems, rowWeights(batch, rows), ceSample);
+    const weights = rowWeights(batch, rows);
+    const main = sequenceLoss(this.cfg.loss, h, this.outputTable(table), ids, negs, this.realItems, weights, ceSample);
+    return withAttributeLoss(main, this.attributeHead, h, ids, weights);
   }
 
   /** The item table the input side reads: the item embedding, fused with the side information when configured. */

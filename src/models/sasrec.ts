@@ -29,7 +29,7 @@ import {
 } from '../nn/index.ts';
 import type { SequenceNetwork, TrainingBatch } from './network.ts';
 import { type CeSample, type CeSampler, CeNegativeSampler, ceNegativesNeedCe, ceNegativesSchema, ceSamplerNeedsNegatives, ceSamplerSchema, sampledSoftmax, sampledSoftmaxConfig } from './sampled-softmax.ts';
-import { type SideInfoConfig, SideInfoFusion, fusionFromConfig, normalizeSideInfo, sideInfoConfigSchema } from './side-info.ts';
+import { type SideInfoConfig, SideInfoFusion, type AttributePredictionHead, normalizeSideInfo, sideInfoFromConfig, withAttributeLoss, sideInfoConfigSchema } from './side-info.ts';
 
 export type SequenceLoss = 'bce' | 'ce';
 
@@ -280,6 +280,7 @@ export class Sasrec implements SequenceNetwork {
   private readonly realItems: Int32Array;
   private readonly ceSampler: CeNegativeSampler;
   private readonly fusion: SideInfoFusion | null;
+  private readonly attributeHead: AttributePredictionHead | null;
 
   constructor(numItems: number, config: Record<string, unknown>, rng: Rng) {
     if (!Number.isInteger(numItems) || numItems < 1) throw new ConfigError(`numItems must be a positive integer, got ${numItems}`);
@@ -322,8 +323,10 @@ export class Sasrec implements SequenceNetwork {
       });
     }
     // Its own RNG stream and parameters after the base ones: the base network is drawn exactly as without fusion.
-    this.fusion = fusionFromConfig(cfg.sideInfo, numItems, this.itemEmb.shape[0]!, d, std, rng.split('sasrec-side-info'));
-    if (this.fusion) params.push(...this.fusion.parameters);
+    const side = sideInfoFromConfig(cfg.sideInfo, numItems, this.itemEmb.shape[0]!, d, std, rng.split('sasrec-side-info'));
+    this.fusion = side?.fusion ?? null;
+    this.attributeHead = side?.attributeHead ?? null;
+    if (side) params.push(...side.parameters);
     this.parameters = Object.freeze(params);
   }
 
@@ -403,7 +406,9 @@ export class Sasrec implements SequenceNetwork {
     const tokens = packTokens(batch.inputs, batch.size, this.maxLen);
     const table = this.inputTable();
     const hr = gatherRows(this.hiddenPacked(tokens, true, rng, table), packedRows(rows, tokens, this.maxLen));
-    return sequenceLoss(this.cfg.loss, hr, this.outputTable(table), ids, negs, this.realItems, rowWeights(batch, rows), ceSample);
+    const weights = rowWeights(batch, rows);
+    const main = sequenceLoss(this.cfg.loss, hr, this.outputTable(table), ids, negs, this.realItems, weights, ceSample);
+    return withAttributeLoss(main, this.attributeHead, hr, ids, weights);
   }
 
   representations(histories: readonly Int32Array[], rng: Rng): Tensor {

@@ -7,7 +7,7 @@ import { Adam, backward, noGrad, resetTape } from '../../src/nn/index.ts';
 import { createRecommender, type ModelSpec } from '../../src/models/index.ts';
 import { Sasrec } from '../../src/models/sasrec.ts';
 import { Gru4rec } from '../../src/models/gru4rec.ts';
-import { SideInfoFusion, loadAttributeFeatures, type CategoricalItemFeatures, type DenseItemFeatures, type FusionMode } from '../../src/models/side-info.ts';
+import { AttributePredictionHead, SideInfoFusion, loadAttributeFeatures, type CategoricalItemFeatures, type DenseItemFeatures, type FusionMode } from '../../src/models/side-info.ts';
 import { armModelSpec, readExperimentConfig } from '../../src/experiment/index.ts';
 import { buildTrainingExamples, makeBatch } from '../../src/models/trainer.ts';
 import type { NeuralRecommender } from '../../src/models/neural.ts';
@@ -112,6 +112,81 @@ describe('side information: the fusion layer', () => {
   });
 });
 
+describe('side information: the attribute-prediction head (sideInfo.attributeLoss)', () => {
+  const feats = (): CategoricalItemFeatures => loadAttributeFeatures(attrFile, 24);
+
+  it('is λ × the mean over targets of the cross-entropy against the uniform distribution on the next item\'s attributes', () => {
+    const f = feats();
+    const head = new AttributePredictionHead(f, 4, 0.7, 0.5, new Rng(2));
+    const h = randTensor(new Rng(5), [3, 4]);
+    const targets = Int32Array.of(10, 21, 3); // 4 attributes, none, 1 attribute
+    const got = noGrad(() => head.loss(h, targets)!.item());
+    // By hand: logits = h Wᵀ + b (b = 0 at init), log-softmax per row.
+    const [w] = head.parameters;
+    let total = 0;
+    for (let i = 0; i < 3; i++) {
+      const t = targets[i]!;
+      const attrs = Array.from(f.values.subarray(f.offsets[t]!, f.offsets[t + 1]!));
+      if (attrs.length === 0) continue;
+      const z = Array.from({ length: f.numValues }, (_, a) => {
+        let v = 0;
+        for (let j = 0; j < 4; j++) v += h.data[i * 4 + j]! * w!.data[a * 4 + j]!;
+        return v;
+      });
+      const max = Math.max(...z);
+      const lse = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
+      total += attrs.reduce((s, a) => s + (lse - z[a]!), 0) / attrs.length;
+    }
+    assert.ok(Math.abs(got - (0.7 * total) / 3) < 1e-5, `${got} vs ${(0.7 * total) / 3}`);
+    // Row weights scale each target's term; a target without attributes is null on its own.
+    const weighted = noGrad(() => head.loss(h, targets, Float32Array.of(1, 1, 1))!.item());
+    assert.ok(Math.abs(weighted - got) < 1e-6);
+    assert.equal(noGrad(() => head.loss(randTensor(new Rng(1), [1, 4]), Int32Array.of(21))), null);
+    assert.throws(() => new AttributePredictionHead(f, 4, 0, 0.5, new Rng(2)), ConfigError);
+  });
+
+  it('its gradient matches finite differences', () => {
+    const head = new AttributePredictionHead(feats(), 4, 1.3, 0.5, new Rng(2));
+    const targets = Int32Array.of(10, 3, 5, 21);
+    gradcheck('attribute loss', [randTensor(new Rng(8), [4, 4]), ...head.parameters], ([h]) => head.loss(h!, targets)!);
+  });
+
+  for (const [kind, make] of Object.entries({
+    sasrec: (cfg: Record<string, unknown>) => new Sasrec(24, { ...sasrecTiny, ...cfg }, new Rng(3).split('init')),
+    gru4rec: (cfg: Record<string, unknown>) => new Gru4rec(24, { ...gruTiny, ...cfg }, new Rng(3).split('init')),
+  })) {
+    it(`${kind}: λ = 0 leaves the config as before; λ > 0 appends the head, keeps every other weight, and changes the loss`, () => {
+      const side = { attributes: attrFile, fusion: 'gate' };
+      const off = make({ sideInfo: { ...side, attributeLoss: 0 } });
+      assert.deepEqual(off.config.sideInfo, { ...side, output: true });
+      const on = make({ sideInfo: { ...side, attributeLoss: 0.5 } });
+      assert.deepEqual(on.config.sideInfo, { ...side, output: true, attributeLoss: 0.5 });
+      assert.deepEqual(on.parameters.slice(off.parameters.length).map((p) => p.name), ['side.attr_pred.w', 'side.attr_pred.b']);
+      off.parameters.forEach((p, i) => assert.equal(bytes(on.parameters[i]!.data), bytes(p.data), p.name));
+      const ex = buildTrainingExamples(train, on.maxLen);
+      const batch = makeBatch(ex, Int32Array.from({ length: ex.users.length }, (_, i) => i), on.maxLen, 24, null);
+      const lossOff = off.batchLoss(batch, new Rng(9)).item();
+      const lossOn = on.batchLoss(batch, new Rng(9));
+      assert.ok(lossOn.item() > lossOff, `${lossOn.item()} vs ${lossOff}: the auxiliary term is added`);
+      backward(lossOn);
+      const w = on.parameters.find((p) => p.name === 'side.attr_pred.w')!;
+      assert.ok(w.grad !== null && w.grad.some((v) => v !== 0), 'the head is trained');
+      resetTape();
+      // Scoring does not read the head: same weights ⇒ same scores.
+      assert.equal(bytes(on.scoreNext(histories)), bytes(off.scoreNext(histories)));
+    });
+  }
+
+  it('a negative or non-numeric attributeLoss is a ConfigError naming the key', () => {
+    for (const bad of [-1, 'high']) {
+      assert.throws(
+        () => createRecommender({ model: 'sasrec', config: { sideInfo: { attributes: attrFile, attributeLoss: bad } } }),
+        (e: unknown) => e instanceof ConfigError && /sideInfo\.attributeLoss/.test(e.location.field ?? ''),
+      );
+    }
+  });
+});
+
 describe('side information in SASRec and GRU4Rec', () => {
   const nets = {
     sasrec: (cfg: Record<string, unknown>) => new Sasrec(24, { ...sasrecTiny, ...cfg }, new Rng(3).split('init')),
@@ -188,6 +263,7 @@ describe('side information: the model contract (same seed ⇒ same scores; save 
     { model: 'sasrec', config: { ...sasrecTiny, sideInfo: { attributes: attrFile, fusion: 'gate' } }, trainer: { batchSize: 16 } },
     { model: 'sasrec', config: { ...sasrecTiny, maskToken: true, sideInfo: { attributes: attrFile, fusion: 'concat' } }, trainer: { batchSize: 16 } },
     { model: 'gru4rec', config: { ...gruTiny, sideInfo: { attributes: attrFile, fusion: 'sum' } }, trainer: { batchSize: 16 } },
+    { model: 'sasrec', config: { ...sasrecTiny, sideInfo: { attributes: attrFile, fusion: 'gate', attributeLoss: 0.5 } }, trainer: { batchSize: 16 } },
   ];
   for (const spec of specs) {
     it(`${spec.model} ${JSON.stringify((spec.config as { sideInfo: { fusion: string } }).sideInfo.fusion)}`, async () => {
